@@ -1,0 +1,1 @@
+//! Embedded throwaway PostgreSQL cluster.

@@ -1,0 +1,2 @@
+//! Database access: pools, connect options, the embedded throwaway cluster.
+pub mod embedded;

@@ -1,0 +1,2 @@
+//! stormbench: a PostgreSQL load tester.
+pub mod db;
