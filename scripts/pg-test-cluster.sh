@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Throwaway PostgreSQL cluster for the integration tests.
+#
+# Usage: scripts/pg-test-cluster.sh start|stop|status|env
+#   start   install PostgreSQL if missing, create the cluster if needed and
+#           start it (idempotent: an already running cluster is left as is)
+#   stop    stop the cluster and remove its data dir
+#           (STORMBENCH_TEST_PGKEEP=1 keeps the data dir)
+#   status  say whether it runs; exit 0 if running, 3 if not
+#   env     print export lines for the tests:
+#             eval "$(scripts/pg-test-cluster.sh env)"
+#
+# Environment:
+#   STORMBENCH_TEST_PGPORT    port on 127.0.0.1 (default 55432)
+#   STORMBENCH_TEST_PGDATA    data dir (default /tmp/stormbench-test-pg)
+#   STORMBENCH_TEST_PGBINDIR  server bin dir (default: discovered)
+#
+# Roles: superuser `stormbench` (trust), `stormbench_pw` (scram-sha-256,
+# password `stormbench-secret-pw`); database `stormbench_test` with
+# pg_stat_statements. When run as root, the server runs as the postgres
+# OS user.
+set -euo pipefail
+
+PORT="${STORMBENCH_TEST_PGPORT:-55432}"
+DATA_DIR="${STORMBENCH_TEST_PGDATA:-/tmp/stormbench-test-pg}"
+SUPERUSER=stormbench
+DATABASE=stormbench_test
+PW_ROLE=stormbench_pw
+PW_ROLE_PASSWORD=stormbench-secret-pw
+OS_USER=postgres
+MARKER=.stormbench-test-cluster
+BINDIR=""
+
+log() { printf 'pg-test-cluster: %s\n' "$*" >&2; }
+die() {
+    log "error: $*"
+    exit 1
+}
+
+is_root() { [[ $(id -u) -eq 0 ]]; }
+
+has_server_binaries() {
+    [[ -x "$1/initdb" && -x "$1/pg_ctl" && -x "$1/postgres" ]]
+}
+
+# Prints the server bin dir: explicit, PATH, pg_config, newest versioned dir.
+find_bindir() {
+    local dir candidate
+    if [[ -n ${STORMBENCH_TEST_PGBINDIR:-} ]]; then
+        printf '%s\n' "$STORMBENCH_TEST_PGBINDIR"
+        return 0
+    fi
+    if candidate="$(command -v initdb 2>/dev/null)"; then
+        dir="$(dirname "$(readlink -f "$candidate")")"
+        if has_server_binaries "$dir"; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    fi
+    if command -v pg_config >/dev/null 2>&1; then
+        dir="$(pg_config --bindir 2>/dev/null || true)"
+        if [[ -n $dir ]] && has_server_binaries "$dir"; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    fi
+    while IFS= read -r dir; do
+        if has_server_binaries "$dir"; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
+    done < <(compgen -G '/usr/lib/postgresql/*/bin' | sort -rV)
+    return 1
+}
+
+apt_install() {
+    local sudo=()
+    command -v apt-get >/dev/null 2>&1 ||
+        die "apt-get not found; install $* with your package manager"
+    if ! is_root; then
+        command -v sudo >/dev/null 2>&1 || die "installing $* needs root or sudo"
+        sudo=(sudo)
+    fi
+    log "installing $* (apt-get)"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Sets BINDIR, installing Debian's PostgreSQL packages when none is found.
+require_bindir() {
+    if BINDIR="$(find_bindir)"; then
+        return 0
+    fi
+    apt_install postgresql postgresql-contrib
+    BINDIR="$(find_bindir)" ||
+        die "no PostgreSQL server binaries (initdb, pg_ctl, postgres) after installing postgresql"
+}
+
+pkglibdir() {
+    if [[ -x "$BINDIR/pg_config" ]]; then
+        "$BINDIR/pg_config" --pkglibdir
+    else
+        printf '%s\n' "$BINDIR/../lib"
+    fi
+}
+
+require_pg_stat_statements() {
+    [[ -f "$(pkglibdir)/pg_stat_statements.so" || -f "$BINDIR/../lib/pg_stat_statements.so" ]] &&
+        return 0
+    apt_install postgresql-contrib
+    [[ -f "$(pkglibdir)/pg_stat_statements.so" || -f "$BINDIR/../lib/pg_stat_statements.so" ]] ||
+        die "pg_stat_statements.so not found for $BINDIR; install the PostgreSQL contrib modules"
+}
+
+require_os_user() {
+    is_root || return 0
+    id -u "$OS_USER" >/dev/null 2>&1 ||
+        die "running as root, but there is no '$OS_USER' OS user to run the server; install the postgresql package or run as a regular user"
+    command -v runuser >/dev/null 2>&1 ||
+        die "running as root, but runuser is missing; install util-linux or run as a regular user"
+}
+
+# Runs a server program, as the postgres OS user when root. Runs from / so
+# that the postgres user can always resolve its working directory.
+as_pg() {
+    if is_root; then
+        (cd / && runuser -u "$OS_USER" -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+
+psql_super() {
+    local psql="$BINDIR/psql"
+    [[ -x $psql ]] || psql="$(command -v psql)" || die "psql not found; install postgresql-client"
+    PGOPTIONS="-c client_min_messages=warning" \
+        "$psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PORT" -U "$SUPERUSER" "$@"
+}
+
+is_running() {
+    [[ -f "$DATA_DIR/PG_VERSION" ]] &&
+        as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" status >/dev/null 2>&1
+}
+
+write_server_conf() {
+    cat >>"$DATA_DIR/postgresql.conf" <<EOF
+
+# stormbench test cluster
+listen_addresses = '127.0.0.1'
+port = $PORT
+unix_socket_directories = '$DATA_DIR'
+max_connections = 300
+fsync = on
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
+password_encryption = 'scram-sha-256'
+EOF
+    cat >"$DATA_DIR/pg_hba.conf" <<EOF
+# stormbench test cluster: $PW_ROLE needs its password, everyone else is trusted.
+# TYPE  DATABASE  USER           ADDRESS        METHOD
+local   all       $PW_ROLE                      scram-sha-256
+host    all       $PW_ROLE       127.0.0.1/32   scram-sha-256
+local   all       all                           trust
+host    all       all            127.0.0.1/32   trust
+EOF
+}
+
+init_cluster() {
+    if [[ -d $DATA_DIR && -n "$(ls -A "$DATA_DIR")" ]]; then
+        die "$DATA_DIR exists and is not a cluster; remove it or set STORMBENCH_TEST_PGDATA"
+    fi
+    log "creating cluster in $DATA_DIR"
+    mkdir -p "$DATA_DIR"
+    chmod 700 "$DATA_DIR"
+    if is_root; then
+        chown "$OS_USER:" "$DATA_DIR"
+    fi
+    local out
+    if ! out="$(as_pg "$BINDIR/initdb" -D "$DATA_DIR" -U "$SUPERUSER" --auth=trust \
+        -E UTF8 --locale=C --no-sync 2>&1)"; then
+        printf '%s\n' "$out" >&2
+        die "initdb failed"
+    fi
+    write_server_conf
+    touch "$DATA_DIR/$MARKER"
+}
+
+start_server() {
+    local logfile="$DATA_DIR/server.log"
+    if ! as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" -w -t 60 -l "$logfile" \
+        -o "-p $PORT" start >/dev/null; then
+        log "last server log lines:"
+        tail -n 20 "$logfile" >&2 || true
+        die "the server did not start (see above)"
+    fi
+}
+
+setup_roles() {
+    psql_super -d postgres <<SQL
+SELECT format('CREATE ROLE %I LOGIN', '$PW_ROLE')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PW_ROLE') \gexec
+ALTER ROLE $PW_ROLE LOGIN PASSWORD '$PW_ROLE_PASSWORD';
+SELECT format('CREATE DATABASE %I OWNER %I', '$DATABASE', '$SUPERUSER')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$DATABASE') \gexec
+GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $PW_ROLE;
+SQL
+    psql_super -d "$DATABASE" <<SQL
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+GRANT ALL ON SCHEMA public TO $PW_ROLE;
+SQL
+}
+
+check_explicit_bindir() {
+    [[ -z ${STORMBENCH_TEST_PGBINDIR:-} ]] || has_server_binaries "$STORMBENCH_TEST_PGBINDIR" ||
+        die "STORMBENCH_TEST_PGBINDIR=$STORMBENCH_TEST_PGBINDIR has no initdb, pg_ctl, postgres; fix or unset it"
+}
+
+check_port() {
+    if ! [[ $PORT =~ ^[0-9]{1,5}$ ]] || ((10#$PORT == 0 || 10#$PORT > 65535)); then
+        die "STORMBENCH_TEST_PGPORT=$PORT is not a port number (1-65535)"
+    fi
+    PORT=$((10#$PORT))
+}
+
+cmd_start() {
+    require_bindir
+    require_pg_stat_statements
+    require_os_user
+    if is_running; then
+        log "already running on 127.0.0.1:$PORT (data dir $DATA_DIR)"
+    else
+        [[ -f "$DATA_DIR/PG_VERSION" ]] || init_cluster
+        start_server
+        log "started on 127.0.0.1:$PORT (data dir $DATA_DIR)"
+    fi
+    setup_roles
+}
+
+cmd_stop() {
+    if BINDIR="$(find_bindir)" && is_running; then
+        as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" -m fast -w -t 60 stop >/dev/null
+        log "stopped"
+    else
+        log "not running"
+    fi
+    if [[ ${STORMBENCH_TEST_PGKEEP:-0} != 1 && -f "$DATA_DIR/$MARKER" ]]; then
+        rm -rf -- "$DATA_DIR"
+        log "removed $DATA_DIR"
+    fi
+}
+
+cmd_status() {
+    if BINDIR="$(find_bindir)" && is_running; then
+        log "running on 127.0.0.1:$PORT (data dir $DATA_DIR, bin dir $BINDIR)"
+        return 0
+    fi
+    log "not running (data dir $DATA_DIR)"
+    return 3
+}
+
+cmd_env() {
+    BINDIR="$(find_bindir)" ||
+        die "no PostgreSQL server binaries found; run '$0 start' first"
+    printf 'export STORMBENCH_TEST_PGHOST=127.0.0.1 STORMBENCH_TEST_PGPORT=%q STORMBENCH_TEST_PGUSER=%q STORMBENCH_TEST_PGDATABASE=%q STORMBENCH_TEST_PGBINDIR=%q\n' \
+        "$PORT" "$SUPERUSER" "$DATABASE" "$BINDIR"
+}
+
+main() {
+    check_port
+    check_explicit_bindir
+    case "$DATA_DIR" in
+    /*) ;;
+    *) DATA_DIR="$PWD/$DATA_DIR" ;;
+    esac
+    case "${1:-}" in
+    start) cmd_start ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    env) cmd_env ;;
+    *)
+        printf 'usage: %s start|stop|status|env\n' "$0" >&2
+        exit 2
+        ;;
+    esac
+}
+
+main "$@"
