@@ -1,2 +1,12 @@
-//! stormbench: a PostgreSQL load tester.
+//! stormbench: a PostgreSQL load tester. One YAML file picks a workload from the registry
+//! and runs it across many workers over a pool, with HDR latency tracking and reports.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod core;
 pub mod db;
+pub mod exec;
+pub mod report;
+pub mod stats;
+pub mod workloads;

@@ -1,2 +1,342 @@
-//! Database access: pools, connect options, the embedded throwaway cluster.
+//! Database access: connect options and TLS, the pool, transient connections, friendly
+//! connection errors, server facts for reports, the schema marker, and the embedded
+//! throwaway cluster.
+
 pub mod embedded;
+pub mod marker;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::config::SslMode as PgSslMode;
+
+use crate::config::{DatabasePlan, SslMode};
+use crate::core::Conn;
+
+/// A resolved connection target (after the embedded cluster, if any, has started).
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Driver config (holds the password; never printed).
+    pub pg: tokio_postgres::Config,
+    /// `host:port/dbname as user`, for messages and reports (no password).
+    pub display: String,
+    /// TLS mode.
+    pub sslmode: SslMode,
+}
+
+/// Errors connecting to the server, each a one-line message telling the user what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Could not connect or authenticate.
+    #[error("{0}")]
+    Connect(String),
+    /// TLS setup failed.
+    #[error("cannot set up TLS: {0}; set database.sslmode: disable to connect without TLS")]
+    Tls(String),
+    /// A query failed.
+    #[error("{what}: {msg}")]
+    Query {
+        /// What was being done.
+        what: String,
+        /// The server's message.
+        msg: String,
+    },
+}
+
+impl Target {
+    /// Builds the driver config from a plan; host/port/user may be replaced by an embedded cluster's.
+    pub fn from_plan(db: &DatabasePlan, embedded: Option<&embedded::EmbeddedCluster>) -> Self {
+        let mut pg = tokio_postgres::Config::new();
+        let (host, port, user) = match embedded {
+            Some(c) => (c.host().to_string(), c.port(), c.user().to_string()),
+            None => (db.host.clone(), db.port, db.username.clone()),
+        };
+        let dbname = match embedded {
+            Some(c) if db.dbname == "postgres" => c.dbname().to_string(),
+            _ => db.dbname.clone(),
+        };
+        pg.host(&host)
+            .port(port)
+            .user(&user)
+            .dbname(&dbname)
+            .application_name("stormbench")
+            .connect_timeout(db.connect_timeout.0)
+            .keepalives(true);
+        if let Some(p) = &db.password {
+            pg.password(p.expose());
+        }
+        let sslmode = if embedded.is_some() {
+            SslMode::Disable
+        } else {
+            db.sslmode
+        };
+        pg.ssl_mode(match sslmode {
+            SslMode::Disable => PgSslMode::Disable,
+            SslMode::Prefer => PgSslMode::Prefer,
+            SslMode::Require | SslMode::VerifyFull => PgSslMode::Require,
+        });
+        Target {
+            display: format!("{host}:{port}/{dbname} as {user}"),
+            pg,
+            sslmode,
+        }
+    }
+
+    /// A connection manager with this target's TLS setting.
+    pub fn manager(&self) -> Result<Manager, DbError> {
+        let cfg = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        Ok(match self.sslmode {
+            SslMode::Disable => Manager::from_config(self.pg.clone(), tokio_postgres::NoTls, cfg),
+            mode => Manager::from_config(self.pg.clone(), tls_connector(mode)?, cfg),
+        })
+    }
+
+    /// Opens one connection outside any pool, turning failures into actionable messages.
+    pub async fn connect_once(&self) -> Result<Conn, DbError> {
+        let tls = match self.sslmode {
+            SslMode::Disable => None,
+            mode => Some(tls_connector(mode)?),
+        };
+        let (client, task) = connect_raw(&self.pg, tls.as_ref())
+            .await
+            .map_err(|e| DbError::Connect(connect_error_message(&e, self)))?;
+        Ok(deadpool_postgres::ClientWrapper::new(client, task))
+    }
+}
+
+/// Connects and spawns the connection task.
+async fn connect_raw(
+    pg: &tokio_postgres::Config,
+    tls: Option<&postgres_native_tls::MakeTlsConnector>,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
+    Ok(match tls {
+        None => {
+            let (c, conn) = pg.connect(tokio_postgres::NoTls).await?;
+            (
+                c,
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                }),
+            )
+        }
+        Some(tls) => {
+            let (c, conn) = pg.connect(tls.clone()).await?;
+            (
+                c,
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                }),
+            )
+        }
+    })
+}
+
+fn tls_connector(mode: SslMode) -> Result<postgres_native_tls::MakeTlsConnector, DbError> {
+    let mut b = native_tls::TlsConnector::builder();
+    if mode != SslMode::VerifyFull {
+        // libpq's prefer/require encrypt without verifying the certificate
+        b.danger_accept_invalid_certs(true)
+            .danger_accept_invalid_hostnames(true);
+    }
+    let c = b.build().map_err(|e| DbError::Tls(e.to_string()))?;
+    Ok(postgres_native_tls::MakeTlsConnector::new(c))
+}
+
+/// A one-line message for a failed connection attempt that says what to check.
+pub fn connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
+    let detail = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_else(|| error_chain(e));
+    let hint = match e.code().map(|c| c.code()) {
+        Some("28P01") | Some("28000") => {
+            "check database.username and database.password (or STORMBENCH_DB_PASSWORD)"
+        }
+        Some("3D000") => "create the database (createdb) or set database.dbname",
+        Some("53300") => {
+            "the server has no free connection slots; lower connections or raise max_connections"
+        }
+        Some("57P03") => "the server is starting up or shutting down; try again shortly",
+        _ if detail.contains("refused") => {
+            "is the server running? check database.host and database.port, or use --embedded"
+        }
+        _ if detail.contains("timed out") || detail.contains("timeout") => {
+            "the server did not answer; check database.host, database.port and the network"
+        }
+        _ => "check the database section of the config",
+    };
+    format!("cannot connect to {}: {detail}; {hint}", t.display)
+}
+
+/// The error and its sources on one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(x) = src {
+        let m = x.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = x.source();
+    }
+    s
+}
+
+/// Pooled and transient connections for a run.
+pub struct Connector {
+    /// The pool of `connections` persistent connections.
+    pub pool: Pool,
+    pg: tokio_postgres::Config,
+    tls: Option<postgres_native_tls::MakeTlsConnector>,
+    transient_slots: Arc<Semaphore>,
+}
+
+/// A connection opened for one transaction; closed gracefully with [`Transient::close`].
+pub struct Transient {
+    /// The connection.
+    pub conn: Conn,
+    task: tokio::task::JoinHandle<()>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Transient {
+    /// Sends Terminate and waits (briefly) for the connection task to end, so the server
+    /// sees a clean disconnect.
+    pub async fn close(self) {
+        drop(self.conn);
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.task).await;
+    }
+}
+
+impl Connector {
+    /// A pool of `size` connections (created lazily; see [`Connector::fill`]).
+    pub fn new(target: &Target, size: usize) -> Result<Self, DbError> {
+        let timeout = target
+            .pg
+            .get_connect_timeout()
+            .copied()
+            .unwrap_or(Duration::from_secs(10));
+        let pool = Pool::builder(target.manager()?)
+            .max_size(size)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(timeout))
+            .build()
+            .map_err(|e| DbError::Connect(format!("cannot build the connection pool: {e}")))?;
+        let tls = match target.sslmode {
+            SslMode::Disable => None,
+            mode => Some(tls_connector(mode)?),
+        };
+        Ok(Connector {
+            pool,
+            pg: target.pg.clone(),
+            tls,
+            transient_slots: Arc::new(Semaphore::new(size)),
+        })
+    }
+
+    /// Opens every pooled connection up front so the run does not measure connection setup.
+    pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
+        let size = self.pool.status().max_size;
+        let gets = (0..size).map(|_| self.pool.get());
+        let objs = futures_util::future::join_all(gets).await;
+        for o in &objs {
+            if let Err(e) = o {
+                return Err(DbError::Connect(pool_error_message(e, target)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens a new connection for one transaction (at most `connections` at once).
+    pub async fn transient(&self) -> Result<Transient, tokio_postgres::Error> {
+        let permit = self
+            .transient_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let (client, task) = connect_raw(&self.pg, self.tls.as_ref()).await?;
+        // The wrapper aborts the task it is given when dropped; give it a finished one and
+        // keep the real connection task, so close() can let the Terminate message through.
+        Ok(Transient {
+            conn: deadpool_postgres::ClientWrapper::new(client, tokio::spawn(async {})),
+            task,
+            _permit: permit,
+        })
+    }
+}
+
+/// A one-line message for a pool error.
+pub fn pool_error_message(e: &deadpool_postgres::PoolError, t: &Target) -> String {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => connect_error_message(e, t),
+        deadpool_postgres::PoolError::Timeout(_) => format!(
+            "cannot connect to {}: timed out; check database.host, database.port and the network",
+            t.display
+        ),
+        other => format!("cannot connect to {}: {other}", t.display),
+    }
+}
+
+/// Server facts for the report.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ServerInfo {
+    /// `server_version`.
+    pub version: String,
+    /// `server_version_num`.
+    pub version_num: u32,
+    /// Key settings (name -> value with unit).
+    pub settings: std::collections::BTreeMap<String, String>,
+}
+
+/// Settings worth knowing when reading a benchmark result.
+const KEY_SETTINGS: &[&str] = &[
+    "max_connections",
+    "shared_buffers",
+    "effective_cache_size",
+    "work_mem",
+    "maintenance_work_mem",
+    "synchronous_commit",
+    "fsync",
+    "full_page_writes",
+    "wal_level",
+    "max_wal_size",
+    "checkpoint_timeout",
+    "default_transaction_isolation",
+    "jit",
+    "huge_pages",
+    "shared_preload_libraries",
+];
+
+/// Reads the server version and key settings.
+pub async fn server_info(conn: &Conn) -> Result<ServerInfo, DbError> {
+    let q = |e: tokio_postgres::Error| DbError::Query {
+        what: "reading server settings".into(),
+        msg: crate::core::db_message(&e),
+    };
+    let row = conn
+        .query_one(
+            "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
+            &[],
+        )
+        .await
+        .map_err(q)?;
+    let names: Vec<String> = KEY_SETTINGS.iter().map(|s| s.to_string()).collect();
+    let rows = conn
+        .query(
+            "SELECT name, setting || coalesce(' ' || unit, '') FROM pg_settings WHERE name = ANY($1) ORDER BY name",
+            &[&names],
+        )
+        .await
+        .map_err(q)?;
+    Ok(ServerInfo {
+        version: row.get(0),
+        version_num: row.get::<_, i32>(1) as u32,
+        settings: rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
+    })
+}

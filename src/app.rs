@@ -1,0 +1,444 @@
+//! Orchestration: config -> plan -> (embedded cluster) -> connect -> schema -> run ->
+//! reports -> exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::config::{self, Arrival, ConfigError, RunPlan, Stop};
+use crate::core::{Conn, LoadStats, Registry, Workload};
+use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
+use crate::db::{marker, Connector, Target};
+use crate::exec::{self, Display, ExecOptions};
+use crate::report::{self, Report, ReportInput, WorkloadReport};
+
+/// Why stormbench stopped, as a process exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The run (or setup/cleanup) completed.
+    Ok = 0,
+    /// A fatal error: could not connect, set up or write results.
+    Failure = 1,
+    /// Bad configuration or command line.
+    Usage = 2,
+    /// The run completed but no transaction succeeded.
+    NothingSucceeded = 3,
+    /// Interrupted by SIGINT/SIGTERM; results so far were reported.
+    Interrupted = 130,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// A failure with its exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Anything else.
+    #[error("{0:#}")]
+    Fatal(#[from] anyhow::Error),
+    /// Interrupted before anything was measured.
+    #[error("interrupted during {0}; nothing was measured")]
+    Interrupted(&'static str),
+}
+
+impl AppError {
+    /// Exit code for this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            AppError::Config(_) => Exit::Usage,
+            AppError::Fatal(_) => Exit::Failure,
+            AppError::Interrupted(_) => Exit::Interrupted,
+        }
+    }
+}
+
+/// What to do with the schema before (or instead of) running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SchemaAction {
+    /// Require an existing schema (an embedded cluster is always set up).
+    Existing,
+    /// Create and load if missing.
+    Setup,
+    /// Drop, recreate, load.
+    Rebuild,
+    /// Drop and exit.
+    Cleanup,
+}
+
+/// Entry point: parses nothing itself, returns the exit code.
+pub fn run(cli: Cli) -> Result<Exit, AppError> {
+    let registry = crate::workloads::registry();
+    if let Some(Command::List) = cli.command {
+        print!("{}", list(&registry));
+        return Ok(Exit::Ok);
+    }
+    let plan = plan(&cli.run, &registry)?;
+    init_logging(&plan.log_level);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(plan.threads)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    rt.block_on(execute(plan, &cli.run))
+}
+
+/// Loads, overrides and validates the config.
+pub fn plan(args: &RunArgs, registry: &Registry) -> Result<RunPlan, ConfigError> {
+    let mut loaded = match &args.config {
+        Some(path) => config::load_file(path, registry)?,
+        None => config::LoadedConfig::default(),
+    };
+    let source_name = args.config.as_ref().map(|p| p.display().to_string());
+    let env_errors = config::apply_env(&mut loaded.raw, |k| std::env::var(k).ok());
+    config::apply_overrides(&mut loaded.raw, &args.overrides());
+    let mut problems = env_errors;
+    match config::validate(&loaded, registry) {
+        Ok(plan) if problems.is_empty() => Ok(plan),
+        Ok(_) => Err(ConfigError {
+            source_name,
+            problems,
+        }),
+        Err(mut es) => {
+            problems.append(&mut es);
+            Err(ConfigError {
+                source_name,
+                problems,
+            })
+        }
+    }
+}
+
+fn init_logging(level: &str) {
+    let _ = env_logger::Builder::new()
+        .parse_filters(&format!("{level},tokio_postgres=warn,deadpool=warn"))
+        .format_timestamp_millis()
+        .target(env_logger::Target::Stderr)
+        .try_init();
+}
+
+/// The registry as `stormbench list` prints it.
+pub fn list(registry: &Registry) -> String {
+    let mut out = String::from("Workloads (workload: NAME, mode: MODE, or workload: NAME_MODE):\n");
+    for e in registry.entries() {
+        out.push_str(&format!(
+            "\n  {}\n    {}\n    modes: {} (default {})\n    scale: {}\n",
+            e.name,
+            e.description,
+            e.modes.join(", "),
+            e.modes[0],
+            e.scale_meaning
+        ));
+    }
+    out
+}
+
+fn schema_action(args: &RunArgs) -> SchemaAction {
+    if args.cleanup {
+        SchemaAction::Cleanup
+    } else if args.rebuild {
+        SchemaAction::Rebuild
+    } else if args.setup {
+        SchemaAction::Setup
+    } else {
+        SchemaAction::Existing
+    }
+}
+
+/// Ctrl-C and SIGTERM cancel the returned token.
+fn interrupt_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = ctrl_c.await;
+                        t.cancel();
+                        return;
+                    }
+                };
+            tokio::select! {
+                _ = ctrl_c => {},
+                _ = term.recv() => {},
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        log::warn!("interrupted: stopping workers and writing the report");
+        t.cancel();
+    });
+    token
+}
+
+/// Runs the plan; the embedded cluster (if any) lives exactly as long as this function.
+async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
+    let interrupt = interrupt_token();
+    let action = schema_action(args);
+    let cluster = start_embedded(&plan, &interrupt).await?;
+    let target = Target::from_plan(&plan.database, cluster.as_ref());
+    let admin = target.connect_once().await.map_err(|e| anyhow!(e))?;
+    let server = crate::db::server_info(&admin)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    log::info!(
+        "connected to {} (PostgreSQL {})",
+        target.display,
+        server.version
+    );
+    let workload = plan.target().workload.clone();
+    let name = plan.workload.clone();
+
+    if action == SchemaAction::Cleanup {
+        cleanup(&admin, workload.as_ref(), &name).await?;
+        println!("dropped the {name} schema from {}", target.display);
+        return Ok(Exit::Ok);
+    }
+    let connector = Arc::new(Connector::new(&target, plan.connections).map_err(|e| anyhow!(e))?);
+    let prepared = tokio::select! {
+        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &connector, workload.as_ref()) => r?,
+        _ = interrupt.cancelled() => return Err(AppError::Interrupted("schema setup")),
+    };
+    if args.no_run {
+        println!(
+            "schema for {name} is ready at scale {} on {}",
+            plan.scale, target.display
+        );
+        return Ok(Exit::Ok);
+    }
+    tokio::select! {
+        r = connector.fill(&target) => r.map_err(|e| anyhow!(e))?,
+        _ = interrupt.cancelled() => return Err(AppError::Interrupted("connecting")),
+    }
+    drop(admin);
+    let display = Display::auto(args.quiet);
+    display.line(&format!(
+        "running {name} (mode {}) {} with {} workers over {} connections",
+        plan.mode,
+        describe_stop(&plan.stop),
+        plan.workers,
+        plan.connections
+    ));
+    let opts = exec_options(&plan);
+    let result = exec::run(workload.clone(), connector, &opts, interrupt, &display).await;
+    let report = Report::build(
+        &result,
+        ReportInput {
+            config: plan.to_report_json(),
+            database: target.display.clone(),
+            server,
+            workload: WorkloadReport {
+                name: name.clone(),
+                mode: plan.mode.clone(),
+                scale: plan.scale,
+                kinds: workload.kinds().iter().map(|s| s.to_string()).collect(),
+                marker: prepared.marker,
+                load: prepared.load,
+            },
+            pool_size: plan.connections,
+            connection_mode: workload
+                .connection_mode()
+                .unwrap_or(plan.connection_mode)
+                .as_str(),
+            target_tps: match plan.arrival {
+                Arrival::Open { rate_tps, .. } => Some(rate_tps),
+                Arrival::Closed => None,
+            },
+        },
+    );
+    print!("{}", report::render_console(&report));
+    write_outputs(&report, plan.json.as_ref(), plan.csv.as_ref())?;
+    Ok(if result.interrupted {
+        Exit::Interrupted
+    } else if report.summary.transactions == 0 && report.summary.failed > 0 {
+        Exit::NothingSucceeded
+    } else {
+        Exit::Ok
+    })
+}
+
+fn exec_options(plan: &RunPlan) -> ExecOptions {
+    ExecOptions {
+        workers: plan.workers,
+        connections: plan.connections,
+        stop: plan.stop,
+        warmup: plan.warmup.0,
+        arrival: plan.arrival,
+        think_time: plan.think_time.0,
+        max_tries: plan.max_tries,
+        seed: plan.seed,
+        sample_interval: plan.sample_interval.0,
+        summary_interval: plan.summary_interval.map(|d| d.0),
+        connection_mode: plan.connection_mode,
+    }
+}
+
+fn write_outputs(
+    r: &Report,
+    json: Option<&PathBuf>,
+    csv: Option<&PathBuf>,
+) -> Result<(), AppError> {
+    if let Some(p) = json {
+        report::write_json(r, p)?;
+        log::info!("wrote {}", p.display());
+    }
+    if let Some(p) = csv {
+        report::write_csv(r, p)?;
+        log::info!("wrote {}", p.display());
+    }
+    Ok(())
+}
+
+async fn start_embedded(
+    plan: &RunPlan,
+    interrupt: &CancellationToken,
+) -> Result<Option<EmbeddedCluster>, AppError> {
+    if !plan.database.embedded {
+        return Ok(None);
+    }
+    let opts = EmbeddedOptions {
+        settings: vec![(
+            "max_connections".into(),
+            (plan.connections + 20).max(200).to_string(),
+        )],
+        version: None,
+        bindir: plan.database.bindir.clone(),
+    };
+    eprintln!("starting an embedded PostgreSQL cluster (removed when stormbench exits)");
+    let start = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&opts));
+    let cluster = start
+        .await
+        .context("embedded cluster start-up task failed")?
+        .map_err(|e| anyhow!(e))?;
+    if interrupt.is_cancelled() {
+        return Err(AppError::Interrupted("embedded cluster start-up"));
+    }
+    Ok(Some(cluster))
+}
+
+/// What schema preparation found or did.
+struct Prepared {
+    marker: Option<marker::Marker>,
+    load: Option<LoadStats>,
+}
+
+async fn prepare_schema(
+    plan: &RunPlan,
+    action: SchemaAction,
+    embedded: bool,
+    admin: &Conn,
+    connector: &Connector,
+    workload: &dyn Workload,
+) -> Result<Prepared, AppError> {
+    let name = &plan.workload;
+    let found = marker::read(admin, name)
+        .await
+        .context("reading the stormbench_meta marker table")?;
+    let must_load = match (action, &found) {
+        (SchemaAction::Rebuild, _) => true,
+        (_, Some(m)) if m.scale == plan.scale => false,
+        (_, Some(m)) => {
+            return Err(anyhow!(
+                "the {name} schema was loaded at scale {} but this run asks for scale {}; run with --rebuild to reload at scale {}, or set scale: {}",
+                m.scale, plan.scale, plan.scale, m.scale
+            )
+            .into())
+        }
+        (SchemaAction::Setup, None) => true,
+        (_, None) if embedded => true,
+        (_, None) => {
+            return Err(anyhow!(
+                "no {name} schema found in this database; run once with --setup to create and load it (scale {})",
+                plan.scale
+            )
+            .into())
+        }
+    };
+    if !must_load {
+        log::info!("{name} schema present at scale {}", plan.scale);
+        return Ok(Prepared {
+            marker: found,
+            load: None,
+        });
+    }
+    let load = load(plan, admin, connector, workload).await?;
+    let marker = marker::read(admin, name)
+        .await
+        .context("reading the marker")?;
+    Ok(Prepared {
+        marker,
+        load: Some(load),
+    })
+}
+
+async fn load(
+    plan: &RunPlan,
+    admin: &Conn,
+    connector: &Connector,
+    workload: &dyn Workload,
+) -> Result<LoadStats, AppError> {
+    let name = &plan.workload;
+    eprintln!("loading {name} at scale {} ...", plan.scale);
+    marker::remove(admin, name)
+        .await
+        .context("clearing the marker")?;
+    workload
+        .drop_schema(admin)
+        .await
+        .context("dropping the old schema")?;
+    workload
+        .create_schema(admin)
+        .await
+        .context("creating the schema")?;
+    let stats = workload
+        .load(&connector.pool)
+        .await
+        .context("loading data")?;
+    marker::write(admin, name, plan.scale)
+        .await
+        .context("writing the marker")?;
+    for (table, rows) in &stats.tables {
+        eprintln!(
+            "  {table}: {rows} rows in {:.1}s ({:.0} rows/s)",
+            stats.elapsed_s,
+            *rows as f64 / stats.elapsed_s.max(1e-9)
+        );
+    }
+    Ok(stats)
+}
+
+async fn cleanup(admin: &Conn, workload: &dyn Workload, name: &str) -> Result<(), AppError> {
+    workload
+        .drop_schema(admin)
+        .await
+        .context("dropping the schema")?;
+    marker::remove(admin, name)
+        .await
+        .context("clearing the marker")?;
+    Ok(())
+}
+
+/// Stop rule description for messages.
+pub fn describe_stop(stop: &Stop) -> String {
+    match stop {
+        Stop::Duration(d) => format!("for {d}"),
+        Stop::Transactions { count, limit: None } => format!("for {count} transactions"),
+        Stop::Transactions {
+            count,
+            limit: Some(d),
+        } => format!("for {count} transactions or {d}"),
+    }
+}

@@ -1,0 +1,182 @@
+//! The command line: `stormbench [OPTIONS]` runs a workload (flags override the YAML),
+//! `stormbench list` prints the registry.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Dur, Overrides};
+
+/// PostgreSQL load tester: one YAML file picks a workload and runs it across many workers.
+#[derive(Debug, Parser)]
+#[command(name = "stormbench", version, about, long_about = None)]
+pub struct Cli {
+    /// A subcommand; without one, stormbench runs the configured workload.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Run options.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the workloads in the registry, their modes and what scale means.
+    List,
+}
+
+/// Options of a run; each overrides the config file.
+#[derive(Debug, Args, Default)]
+pub struct RunArgs {
+    /// Config file (YAML).
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Measured run time, e.g. 30s, 5m.
+    #[arg(short = 'd', long, value_parser = Dur::parse)]
+    pub duration: Option<Dur>,
+    /// Workload name, or name_mode (e.g. simple_read).
+    #[arg(short = 'w', long)]
+    pub workload: Option<String>,
+    /// Workload mode.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// Concurrent workers.
+    #[arg(long)]
+    pub workers: Option<u64>,
+    /// Connections in the pool.
+    #[arg(long)]
+    pub connections: Option<u64>,
+    /// Database host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Database port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Database name.
+    #[arg(long)]
+    pub dbname: Option<String>,
+    /// Database role (the password comes from the config or STORMBENCH_DB_PASSWORD).
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
+    /// Scale factor.
+    #[arg(long)]
+    pub scale: Option<u64>,
+    /// Summary line interval, e.g. 10s.
+    #[arg(short = 's', long, value_parser = Dur::parse)]
+    pub summary_interval: Option<Dur>,
+    /// No periodic summary lines.
+    #[arg(long)]
+    pub no_summary: bool,
+    /// Open loop: global target rate in transactions per second.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Run seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after this many measured transactions.
+    #[arg(long)]
+    pub transactions: Option<u64>,
+    /// Warm-up excluded from results, e.g. 10s.
+    #[arg(long, value_parser = Dur::parse)]
+    pub warmup: Option<Dur>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the time series as CSV here.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// error | warn | info | debug | trace.
+    #[arg(long)]
+    pub log_level: Option<String>,
+    /// Run against a throwaway local PostgreSQL cluster.
+    #[arg(long)]
+    pub embedded: bool,
+    /// Client runtime threads.
+    #[arg(long)]
+    pub threads: Option<u64>,
+    /// Create the schema and load data if missing (idempotent), then run.
+    #[arg(long)]
+    pub setup: bool,
+    /// Drop, recreate and load the schema, then run.
+    #[arg(short = 'r', long, conflicts_with = "setup")]
+    pub rebuild: bool,
+    /// Drop the workload's schema and exit.
+    #[arg(long, conflicts_with_all = ["setup", "rebuild"])]
+    pub cleanup: bool,
+    /// With --setup or --rebuild: prepare the schema and exit without running.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Print only the final report (no progress, no summary lines).
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+impl RunArgs {
+    /// The config overrides these flags make.
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            duration: self.duration,
+            workload: self.workload.clone(),
+            mode: self.mode.clone(),
+            workers: self.workers,
+            connections: self.connections,
+            host: self.host.clone(),
+            port: self.port,
+            dbname: self.dbname.clone(),
+            username: self.username.clone(),
+            scale: self.scale,
+            summary_interval: self.summary_interval,
+            no_summary: self.no_summary,
+            rate: self.rate,
+            seed: self.seed,
+            transactions: self.transactions,
+            warmup: self.warmup,
+            json: self.json.clone(),
+            csv: self.csv.clone(),
+            log_level: self.log_level.clone(),
+            embedded: self.embedded,
+            threads: self.threads,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_become_overrides() {
+        let cli = Cli::parse_from([
+            "stormbench",
+            "-c",
+            "x.yaml",
+            "-d",
+            "5m",
+            "-w",
+            "simple_read",
+            "--workers",
+            "8",
+            "--no-summary",
+            "-u",
+            "bob",
+        ]);
+        let o = cli.run.overrides();
+        assert_eq!(o.duration.unwrap().0.as_secs(), 300);
+        assert_eq!(o.workload.as_deref(), Some("simple_read"));
+        assert_eq!(o.workers, Some(8));
+        assert!(o.no_summary);
+        assert_eq!(o.username.as_deref(), Some("bob"));
+    }
+
+    #[test]
+    fn bad_duration_flag_is_rejected() {
+        assert!(Cli::try_parse_from(["stormbench", "-d", "soon"]).is_err());
+    }
+}

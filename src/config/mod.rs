@@ -1,0 +1,708 @@
+//! Configuration: YAML -> raw structs -> overrides (environment, then command line) ->
+//! [`validate`] -> a typed [`RunPlan`]. Every problem is reported at once, with its YAML path.
+
+mod duration;
+mod env;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::registry::{parse_section_lenient, Resolved};
+use std::sync::Arc;
+
+use crate::core::{ConnectionMode, Registry, Workload, WorkloadParams};
+
+pub use duration::Dur;
+pub use env::expand as expand_env;
+
+/// Largest accepted `workers`.
+pub const MAX_WORKERS: u64 = 100_000;
+/// Largest accepted `connections`.
+pub const MAX_CONNECTIONS: u64 = 10_000;
+
+/// A config that could not be used: every problem, one per line, each naming its YAML path.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration{}:\n  {}", source_name.as_deref().map(|s| format!(" in {s}")).unwrap_or_default(), problems.join("\n  "))]
+pub struct ConfigError {
+    /// The file the problems are in, when there is one.
+    pub source_name: Option<String>,
+    /// One message per problem.
+    pub problems: Vec<String>,
+}
+
+/// A password: never printed, never serialized in clear.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a password.
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+
+    /// The clear text, only for handing to the driver.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"********\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("********")
+    }
+}
+
+/// TLS use, as libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    /// Never use TLS.
+    Disable,
+    /// Use TLS when the server offers it, without verifying the certificate.
+    #[default]
+    Prefer,
+    /// Require TLS, without verifying the certificate.
+    Require,
+    /// Require TLS and verify the certificate chain and host name.
+    VerifyFull,
+}
+
+/// How transactions arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArrivalKind {
+    /// Evenly spaced at the target rate.
+    Uniform,
+    /// Exponentially distributed gaps (a Poisson process) at the target rate.
+    Poisson,
+}
+
+/// The `database:` section as written.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDatabase {
+    /// Server host name or IP.
+    pub host: Option<String>,
+    /// Server port.
+    pub port: Option<u16>,
+    /// Database name.
+    pub dbname: Option<String>,
+    /// Role name.
+    pub username: Option<String>,
+    /// Password (redacted in every output).
+    pub password: Option<Secret>,
+    /// disable | prefer | require | verify-full.
+    pub sslmode: Option<SslMode>,
+    /// Start a throwaway local cluster instead of connecting to a server.
+    pub embedded: Option<bool>,
+    /// Directory of the server binaries for `embedded` (otherwise discovered).
+    pub bindir: Option<PathBuf>,
+    /// Give up connecting after this long.
+    pub connect_timeout: Option<Dur>,
+}
+
+/// Output files.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawOutput {
+    /// JSON report path.
+    pub json: Option<PathBuf>,
+    /// CSV time-series path.
+    pub csv: Option<PathBuf>,
+}
+
+/// The top level of a config file as written (workload sections are split off first).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    /// Connection settings.
+    pub database: RawDatabase,
+    /// Workload name, or `name_mode`.
+    pub workload: Option<String>,
+    /// Workload mode.
+    pub mode: Option<String>,
+    /// Scale factor (its meaning is the workload's).
+    pub scale: Option<u64>,
+    /// Measured run time (after warm-up).
+    pub duration: Option<Dur>,
+    /// Warm-up time, excluded from results.
+    pub warmup: Option<Dur>,
+    /// Stop after this many measured transactions instead of a duration.
+    pub transactions: Option<u64>,
+    /// Concurrent workers (tokio tasks).
+    pub workers: Option<u64>,
+    /// Pool size.
+    pub connections: Option<u64>,
+    /// Global target rate in transactions per second (open loop).
+    pub rate: Option<f64>,
+    /// Arrival process for `rate`.
+    pub arrival: Option<ArrivalKind>,
+    /// Pause after each transaction (closed loop).
+    pub think_time: Option<Dur>,
+    /// Tries per transaction for serialization failures and deadlocks (1 = no retry).
+    pub max_tries: Option<u32>,
+    /// Run seed.
+    pub seed: Option<u64>,
+    /// Interval of the summary line.
+    pub summary_interval: Option<Dur>,
+    /// Interval of the time series kept for reports.
+    pub sample_interval: Option<Dur>,
+    /// persistent | transient | mixed.
+    pub connection_mode: Option<ConnectionMode>,
+    /// Client runtime threads (default: number of CPUs).
+    pub threads: Option<u64>,
+    /// Report files.
+    pub output: RawOutput,
+    /// error | warn | info | debug | trace.
+    pub log_level: Option<String>,
+}
+
+/// Command-line overrides; `None` leaves the config's value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `-d/--duration`.
+    pub duration: Option<Dur>,
+    /// `-w/--workload`.
+    pub workload: Option<String>,
+    /// `--mode`.
+    pub mode: Option<String>,
+    /// `--workers`.
+    pub workers: Option<u64>,
+    /// `--connections`.
+    pub connections: Option<u64>,
+    /// `--host`.
+    pub host: Option<String>,
+    /// `--port`.
+    pub port: Option<u16>,
+    /// `--dbname`.
+    pub dbname: Option<String>,
+    /// `-u/--username`.
+    pub username: Option<String>,
+    /// `--scale`.
+    pub scale: Option<u64>,
+    /// `-s/--summary-interval`.
+    pub summary_interval: Option<Dur>,
+    /// `--no-summary`.
+    pub no_summary: bool,
+    /// `--rate`.
+    pub rate: Option<f64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--transactions`.
+    pub transactions: Option<u64>,
+    /// `--warmup`.
+    pub warmup: Option<Dur>,
+    /// `--json`.
+    pub json: Option<PathBuf>,
+    /// `--csv`.
+    pub csv: Option<PathBuf>,
+    /// `--log-level`.
+    pub log_level: Option<String>,
+    /// `--embedded`.
+    pub embedded: bool,
+    /// `--threads`.
+    pub threads: Option<u64>,
+}
+
+/// Where the run connects.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabasePlan {
+    /// Start a throwaway cluster (host/port/user come from it).
+    pub embedded: bool,
+    /// Server binaries for the embedded cluster.
+    pub bindir: Option<PathBuf>,
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Database.
+    pub dbname: String,
+    /// Role.
+    pub username: String,
+    /// Password, redacted when serialized.
+    pub password: Option<Secret>,
+    /// TLS mode.
+    pub sslmode: SslMode,
+    /// Connect timeout.
+    pub connect_timeout: Dur,
+}
+
+/// When the measured phase ends.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// After this long.
+    Duration(Dur),
+    /// After this many transactions, or the time limit if one was also given.
+    Transactions {
+        /// Transaction count.
+        count: u64,
+        /// Optional time limit.
+        limit: Option<Dur>,
+    },
+}
+
+/// Arrival process of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Arrival {
+    /// Each worker starts its next transaction when the previous one (and think time) ends.
+    Closed,
+    /// Open loop at a global target rate.
+    Open {
+        /// Target transactions per second, all workers together.
+        rate_tps: f64,
+        /// Uniform or Poisson gaps.
+        process: ArrivalKind,
+    },
+}
+
+/// A validated run: every field is usable as is.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunPlan {
+    /// Connection target.
+    pub database: DatabasePlan,
+    /// Workload name.
+    pub workload: String,
+    /// Workload mode.
+    pub mode: String,
+    /// Scale factor.
+    pub scale: u64,
+    /// The workload's own section as written (`Null` when absent).
+    pub workload_section: serde_json::Value,
+    /// Stop rule.
+    pub stop: Stop,
+    /// Warm-up.
+    pub warmup: Dur,
+    /// Workers.
+    pub workers: usize,
+    /// Pool size.
+    pub connections: usize,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Think time after each transaction.
+    pub think_time: Dur,
+    /// Tries per transaction.
+    pub max_tries: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Summary line interval; `None` = no periodic summary.
+    pub summary_interval: Option<Dur>,
+    /// Time-series interval.
+    pub sample_interval: Dur,
+    /// Connection mode.
+    pub connection_mode: ConnectionMode,
+    /// Runtime threads.
+    pub threads: usize,
+    /// JSON report file.
+    pub json: Option<PathBuf>,
+    /// CSV file.
+    pub csv: Option<PathBuf>,
+    /// Log level.
+    pub log_level: String,
+    /// The registry entry and the built workload.
+    #[serde(skip)]
+    pub target: Option<Target>,
+}
+
+/// The registry entry a plan resolved to, and the workload built from it.
+#[derive(Clone)]
+pub struct Target {
+    /// Registry entry and mode.
+    pub resolved: Resolved,
+    /// The workload, built from its section.
+    pub workload: Arc<dyn Workload>,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Target({} {})",
+            self.resolved.info.name, self.resolved.mode
+        )
+    }
+}
+
+/// A loaded config file: the strict top level plus the workload sections.
+#[derive(Debug, Clone, Default)]
+pub struct LoadedConfig {
+    /// Top-level keys.
+    pub raw: RawConfig,
+    /// Per-workload sections by workload name.
+    pub sections: BTreeMap<String, serde_yaml::Value>,
+    /// Problems found while reading the file (reported with those of validation).
+    pub problems: Vec<String>,
+}
+
+/// Reads and parses a config file (with `${VAR}` expansion from the process environment).
+pub fn load_file(path: &std::path::Path, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        source_name: None,
+        problems: vec![format!(
+            "cannot read config file {name}: {e}; check the path given to --config"
+        )],
+    })?;
+    parse_str(&text, registry).map_err(|problems| ConfigError {
+        source_name: Some(name),
+        problems,
+    })
+}
+
+/// Parses config text: expands `${VAR}`, splits off workload sections, reads the rest
+/// strictly. Returns every problem found.
+pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<String>> {
+    let text = expand_env(text, |k| std::env::var(k).ok())?;
+    let value: serde_yaml::Value = if text.trim().is_empty() {
+        serde_yaml::Value::Null
+    } else {
+        serde_yaml::from_str(&text).map_err(|e| vec![format!("YAML syntax: {e}")])?
+    };
+    let mut map = match value {
+        serde_yaml::Value::Null => serde_yaml::Mapping::new(),
+        serde_yaml::Value::Mapping(m) => m,
+        _ => {
+            return Err(vec![
+                "the config must be a YAML mapping of keys (workload: ..., duration: ...)".into(),
+            ])
+        }
+    };
+    let mut sections = BTreeMap::new();
+    for info in registry.entries() {
+        if let Some(v) = map.remove(info.name) {
+            sections.insert(info.name.to_string(), v);
+        }
+    }
+    let (raw, problems) = parse_section_lenient::<RawConfig>(&serde_yaml::Value::Mapping(map), "");
+    Ok(LoadedConfig {
+        raw,
+        sections,
+        problems,
+    })
+}
+
+/// Applies `STORMBENCH_DB_*` environment variables (between the file and the command line).
+pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let db = &mut raw.database;
+    if let Some(v) = get("STORMBENCH_DB_HOST") {
+        db.host = Some(v);
+    }
+    if let Some(v) = get("STORMBENCH_DB_PORT") {
+        match v.parse() {
+            Ok(p) => db.port = Some(p),
+            Err(_) => errors.push(format!(
+                "STORMBENCH_DB_PORT: '{v}' is not a port number; set it to e.g. 5432"
+            )),
+        }
+    }
+    if let Some(v) = get("STORMBENCH_DB_NAME") {
+        db.dbname = Some(v);
+    }
+    if let Some(v) = get("STORMBENCH_DB_USER") {
+        db.username = Some(v);
+    }
+    if let Some(v) = get("STORMBENCH_DB_PASSWORD") {
+        db.password = Some(Secret::new(v));
+    }
+    if let Some(v) = get("STORMBENCH_DB_SSLMODE") {
+        match serde_yaml::from_str::<SslMode>(&v) {
+            Ok(m) => db.sslmode = Some(m),
+            Err(_) => errors.push(format!(
+                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-full"
+            )),
+        }
+    }
+    errors
+}
+
+/// Applies command-line overrides (the last word).
+pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
+    fn set<T: Clone>(dst: &mut Option<T>, src: &Option<T>) {
+        if src.is_some() {
+            dst.clone_from(src);
+        }
+    }
+    set(&mut raw.duration, &o.duration);
+    set(&mut raw.workload, &o.workload);
+    set(&mut raw.mode, &o.mode);
+    set(&mut raw.workers, &o.workers);
+    set(&mut raw.connections, &o.connections);
+    set(&mut raw.database.host, &o.host);
+    set(&mut raw.database.port, &o.port);
+    set(&mut raw.database.dbname, &o.dbname);
+    set(&mut raw.database.username, &o.username);
+    set(&mut raw.scale, &o.scale);
+    set(&mut raw.summary_interval, &o.summary_interval);
+    set(&mut raw.rate, &o.rate);
+    set(&mut raw.seed, &o.seed);
+    set(&mut raw.transactions, &o.transactions);
+    set(&mut raw.warmup, &o.warmup);
+    set(&mut raw.output.json, &o.json);
+    set(&mut raw.output.csv, &o.csv);
+    set(&mut raw.log_level, &o.log_level);
+    set(&mut raw.threads, &o.threads);
+    if o.no_summary {
+        raw.summary_interval = Some(Dur(Duration::ZERO));
+    }
+    if o.embedded {
+        raw.database.embedded = Some(true);
+    }
+}
+
+fn in_range(errors: &mut Vec<String>, key: &str, v: u64, lo: u64, hi: u64) -> u64 {
+    if v < lo || v > hi {
+        errors.push(format!("{key}: must be between {lo} and {hi} (got {v})"));
+    }
+    v.clamp(lo, hi)
+}
+
+fn positive(errors: &mut Vec<String>, key: &str, d: Dur, min: Duration) -> Dur {
+    if d.0 < min {
+        errors.push(format!(
+            "{key}: must be at least {} (got {d})",
+            humantime::format_duration(min)
+        ));
+    }
+    d
+}
+
+/// Checks a loaded config against the registry and returns the typed plan, or every problem.
+pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<String>> {
+    let raw = &cfg.raw;
+    let mut errors = cfg.problems.clone();
+
+    let workload_name = raw.workload.clone().unwrap_or_else(|| "simple".to_string());
+    let resolved = match registry.resolve(&workload_name, raw.mode.as_deref()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    for name in cfg.sections.keys() {
+        if resolved.as_ref().is_some_and(|r| r.info.name != name) {
+            log::warn!(
+                "config section '{name}' is ignored: the run's workload is '{workload_name}'"
+            );
+        }
+    }
+
+    let workers = in_range(
+        &mut errors,
+        "workers",
+        raw.workers.unwrap_or(4),
+        1,
+        MAX_WORKERS,
+    ) as usize;
+    let connections = in_range(
+        &mut errors,
+        "connections",
+        raw.connections.unwrap_or(workers as u64),
+        1,
+        MAX_CONNECTIONS,
+    ) as usize;
+    let scale = in_range(
+        &mut errors,
+        "scale",
+        raw.scale.unwrap_or(1),
+        1,
+        u32::MAX as u64,
+    );
+    let max_tries = in_range(
+        &mut errors,
+        "max_tries",
+        raw.max_tries.unwrap_or(1) as u64,
+        1,
+        1000,
+    ) as u32;
+    let threads = match raw.threads {
+        Some(t) => in_range(&mut errors, "threads", t, 1, 1024) as usize,
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    };
+
+    let stop = stop_rule(raw, &mut errors);
+    let warmup = raw.warmup.unwrap_or_default();
+    let arrival = arrival(raw, &mut errors);
+    let think_time = raw.think_time.unwrap_or_default();
+    if think_time.0 > Duration::ZERO && matches!(arrival, Arrival::Open { .. }) {
+        errors
+            .push("think_time: only applies to closed-loop runs; remove it or remove rate".into());
+    }
+    let sample_interval = positive(
+        &mut errors,
+        "sample_interval",
+        raw.sample_interval.unwrap_or(Dur(Duration::from_secs(1))),
+        Duration::from_millis(100),
+    );
+    let summary_interval = match raw.summary_interval {
+        Some(d) if d.0.is_zero() => None,
+        Some(d) => Some(positive(
+            &mut errors,
+            "summary_interval",
+            d,
+            Duration::from_millis(100),
+        )),
+        None => Some(Dur(Duration::from_secs(10))),
+    };
+
+    let database = database_plan(&raw.database, &mut errors);
+    let log_level = raw.log_level.clone().unwrap_or_else(|| "warn".into());
+    if !["error", "warn", "info", "debug", "trace", "off"].contains(&log_level.as_str()) {
+        errors.push(format!(
+            "log_level: unknown level '{log_level}'; use error, warn, info, debug, trace or off"
+        ));
+    }
+
+    let section_yaml = resolved
+        .as_ref()
+        .and_then(|r| cfg.sections.get(r.info.name).cloned())
+        .unwrap_or(serde_yaml::Value::Null);
+    let seed = raw.seed.unwrap_or(1);
+    let target = resolved.and_then(|resolved| {
+        let params = WorkloadParams {
+            mode: resolved.mode.clone(),
+            scale,
+            section: section_yaml.clone(),
+            seed,
+        };
+        match (resolved.info.build)(&params) {
+            Ok(workload) => Some(Target { resolved, workload }),
+            Err(es) => {
+                errors.extend(es);
+                None
+            }
+        }
+    });
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let Some(target) = target else {
+        return Err(vec!["workload: could not be built".into()]);
+    };
+    let resolved = &target.resolved;
+    Ok(RunPlan {
+        database,
+        workload: resolved.info.name.to_string(),
+        mode: resolved.mode.clone(),
+        scale,
+        workload_section: serde_json::to_value(&section_yaml).unwrap_or(serde_json::Value::Null),
+        stop,
+        warmup,
+        workers,
+        connections,
+        arrival,
+        think_time,
+        max_tries,
+        seed,
+        summary_interval,
+        sample_interval,
+        connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
+        threads,
+        json: raw.output.json.clone(),
+        csv: raw.output.csv.clone(),
+        log_level,
+        target: Some(target),
+    })
+}
+
+fn stop_rule(raw: &RawConfig, errors: &mut Vec<String>) -> Stop {
+    let duration = raw
+        .duration
+        .map(|d| positive(errors, "duration", d, Duration::from_millis(100)));
+    match raw.transactions {
+        Some(0) => {
+            errors.push("transactions: must be at least 1".into());
+            Stop::Transactions {
+                count: 1,
+                limit: duration,
+            }
+        }
+        Some(count) => Stop::Transactions {
+            count,
+            limit: duration,
+        },
+        None => Stop::Duration(duration.unwrap_or(Dur(Duration::from_secs(60)))),
+    }
+}
+
+fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
+    match (raw.rate, raw.arrival) {
+        (None, None) => Arrival::Closed,
+        (None, Some(_)) => {
+            errors.push("arrival: needs a target rate; set rate (transactions per second) or remove arrival".into());
+            Arrival::Closed
+        }
+        (Some(r), a) => {
+            if !(r.is_finite() && r > 0.0 && r <= 10_000_000.0) {
+                errors.push(format!("rate: must be a positive number of transactions per second up to 10000000 (got {r})"));
+            }
+            Arrival::Open {
+                rate_tps: r,
+                process: a.unwrap_or(ArrivalKind::Uniform),
+            }
+        }
+    }
+}
+
+fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
+    let embedded = db.embedded.unwrap_or(false);
+    if embedded && db.host.is_some() {
+        log::warn!("database.host is ignored: database.embedded is true");
+    }
+    if let Some(h) = &db.host {
+        if h.trim().is_empty() {
+            errors.push("database.host: must not be empty".into());
+        }
+    }
+    if db.port == Some(0) {
+        errors.push("database.port: must be between 1 and 65535 (got 0)".into());
+    }
+    DatabasePlan {
+        embedded,
+        bindir: db.bindir.clone(),
+        host: db.host.clone().unwrap_or_else(|| "localhost".into()),
+        port: db.port.unwrap_or(5432),
+        dbname: db.dbname.clone().unwrap_or_else(|| "postgres".into()),
+        username: db
+            .username
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "postgres".into()),
+        password: db.password.clone(),
+        sslmode: db.sslmode.unwrap_or(if embedded {
+            SslMode::Disable
+        } else {
+            SslMode::Prefer
+        }),
+        connect_timeout: db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+    }
+}
+
+impl RunPlan {
+    /// The registry entry and workload this plan runs.
+    pub fn target(&self) -> &Target {
+        self.target.as_ref().expect("a validated plan has a target")
+    }
+
+    /// The resolved config as JSON, password redacted, for embedding in reports.
+    pub fn to_report_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests;

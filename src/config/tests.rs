@@ -1,0 +1,184 @@
+use super::*;
+use crate::workloads::registry;
+
+fn plan_of(yaml: &str) -> Result<RunPlan, Vec<String>> {
+    let reg = registry();
+    let loaded = parse_str(yaml, &reg)?;
+    validate(&loaded, &reg)
+}
+
+#[test]
+fn defaults_are_sensible() {
+    let p = plan_of("").unwrap();
+    assert_eq!(p.workload, "simple");
+    assert_eq!(p.mode, "mixed");
+    assert_eq!(p.workers, 4);
+    assert_eq!(p.connections, 4);
+    assert_eq!(p.stop, Stop::Duration(Dur(Duration::from_secs(60))));
+    assert_eq!(p.arrival, Arrival::Closed);
+    assert_eq!(p.max_tries, 1);
+}
+
+#[test]
+fn combined_workload_mode_spelling() {
+    let p = plan_of("workload: simple_read").unwrap();
+    assert_eq!((p.workload.as_str(), p.mode.as_str()), ("simple", "read"));
+    let p = plan_of("workload: simple\nmode: write").unwrap();
+    assert_eq!(p.mode, "write");
+    let e = plan_of("workload: simple_read\nmode: write")
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("contradicts"), "{e}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once_with_its_path() {
+    let yaml = "
+database:
+  hots: x
+  port: notaport
+workload: tpc
+duration: 6x0s
+workers: 0
+connections: 100000
+rate: -5
+bogus_key: 1
+";
+    let errs = plan_of(yaml).unwrap_err();
+    let all = errs.join("\n");
+    for needle in [
+        "database.hots: unknown key 'hots'",
+        "database.port:",
+        "duration: invalid duration '6x0s'",
+        "bogus_key: unknown key",
+        "workload: unknown workload 'tpc'; available: simple, simple_mixed",
+        "workers: must be between 1 and 100000 (got 0)",
+        "connections: must be between 1 and 10000 (got 100000)",
+        "rate: must be a positive number",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+}
+
+#[test]
+fn workload_section_errors_join_the_list() {
+    let errs = plan_of("workers: 0\nsimple:\n  read_ratio: 2\n  zipf: 1\n").unwrap_err();
+    let all = errs.join("\n");
+    assert!(all.contains("workers: must be between"), "{all}");
+    assert!(
+        all.contains("simple.read_ratio: must be between 0 and 1"),
+        "{all}"
+    );
+    assert!(all.contains("simple.zipf: unknown key"), "{all}");
+}
+
+#[test]
+fn transactions_and_open_loop() {
+    let p = plan_of("transactions: 500\nrate: 100\narrival: poisson").unwrap();
+    assert_eq!(
+        p.stop,
+        Stop::Transactions {
+            count: 500,
+            limit: None
+        }
+    );
+    assert_eq!(
+        p.arrival,
+        Arrival::Open {
+            rate_tps: 100.0,
+            process: ArrivalKind::Poisson
+        }
+    );
+    let e = plan_of("arrival: poisson").unwrap_err().join("\n");
+    assert!(e.contains("arrival: needs a target rate"), "{e}");
+    let e = plan_of("rate: 10\nthink_time: 5ms").unwrap_err().join("\n");
+    assert!(e.contains("think_time: only applies to closed-loop"), "{e}");
+}
+
+#[test]
+fn env_expansion_and_overrides_in_order() {
+    std::env::set_var("SB_TEST_DBNAME", "from_env_expansion");
+    let reg = registry();
+    let mut loaded = parse_str(
+        "database:\n  dbname: ${SB_TEST_DBNAME}\n  host: ${SB_TEST_UNSET_HOST:-yaml-host}\n  port: 1\nworkers: 2\n",
+        &reg,
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.raw.database.dbname.as_deref(),
+        Some("from_env_expansion")
+    );
+    let env = |k: &str| match k {
+        "STORMBENCH_DB_HOST" => Some("env-host".to_string()),
+        "STORMBENCH_DB_PASSWORD" => Some("s3cret-pw".to_string()),
+        _ => None,
+    };
+    assert!(apply_env(&mut loaded.raw, env).is_empty());
+    apply_overrides(
+        &mut loaded.raw,
+        &Overrides {
+            port: Some(6543),
+            workers: Some(9),
+            ..Default::default()
+        },
+    );
+    let p = validate(&loaded, &reg).unwrap();
+    assert_eq!(p.database.host, "env-host");
+    assert_eq!(p.database.port, 6543);
+    assert_eq!(p.workers, 9);
+    let json = p.to_report_json().to_string();
+    assert!(!json.contains("s3cret-pw"), "{json}");
+    assert!(json.contains("********"), "{json}");
+    assert!(!format!("{p:?}").contains("s3cret-pw"));
+}
+
+#[test]
+fn bad_env_values_are_reported() {
+    let mut raw = RawConfig::default();
+    let errs = apply_env(&mut raw, |k| match k {
+        "STORMBENCH_DB_PORT" => Some("abc".into()),
+        "STORMBENCH_DB_SSLMODE" => Some("sometimes".into()),
+        _ => None,
+    });
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs[0].starts_with("STORMBENCH_DB_PORT"));
+}
+
+#[test]
+fn unset_variable_is_an_error() {
+    let e = plan_of("database:\n  host: ${SB_TEST_DEFINITELY_UNSET}\n").unwrap_err();
+    assert!(
+        e[0].contains("SB_TEST_DEFINITELY_UNSET is not set"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn no_summary_and_connection_mode() {
+    let reg = registry();
+    let mut loaded = parse_str("connection_mode: transient\nsummary_interval: 5s", &reg).unwrap();
+    apply_overrides(
+        &mut loaded.raw,
+        &Overrides {
+            no_summary: true,
+            ..Default::default()
+        },
+    );
+    let p = validate(&loaded, &reg).unwrap();
+    assert_eq!(p.summary_interval, None);
+    assert_eq!(p.connection_mode, ConnectionMode::Transient);
+    let e = plan_of("connection_mode: sometimes")
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("connection_mode:"), "{e}");
+}
+
+#[test]
+fn shipped_configs_are_valid() {
+    let reg = registry();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/config")).unwrap() {
+        let path = entry.unwrap().path();
+        let loaded = load_file(&path, &reg).unwrap_or_else(|e| panic!("{e}"));
+        validate(&loaded, &reg).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+    }
+}

@@ -1,0 +1,180 @@
+//! Key distributions for choosing rows: uniform, zipfian (YCSB's generator after Gray et
+//! al., "Quickly Generating Billion-Record Synthetic Databases"), and TPC-C's NURand.
+
+use rand::Rng as _;
+use std::sync::Arc;
+
+use super::Rng;
+
+/// How keys are drawn from `1..=n`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyDistribution {
+    /// Every key equally likely.
+    Uniform,
+    /// Key k has probability proportional to 1/k^theta (hot keys are the low ids).
+    Zipfian,
+}
+
+/// A zipfian generator over `1..=n` with exponent `theta` in (0, 1).
+#[derive(Debug, Clone)]
+pub struct Zipfian {
+    n: u64,
+    theta: f64,
+    alpha: f64,
+    zeta_n: f64,
+    eta: f64,
+    half_pow_theta: f64,
+}
+
+/// Number of terms of the zeta sum computed exactly before the integral tail takes over.
+const ZETA_EXACT_TERMS: u64 = 1_000_000;
+
+/// Generalized harmonic number sum_{i=1..n} i^-theta; exact up to a million terms, then an
+/// Euler-Maclaurin integral tail (relative error far below what sampling can see).
+pub fn zeta(n: u64, theta: f64) -> f64 {
+    let exact = n.min(ZETA_EXACT_TERMS);
+    let mut sum: f64 = (1..=exact).map(|i| (i as f64).powf(-theta)).sum();
+    if n > exact {
+        let a = exact as f64 + 0.5;
+        let b = n as f64 + 0.5;
+        sum += (b.powf(1.0 - theta) - a.powf(1.0 - theta)) / (1.0 - theta);
+    }
+    sum
+}
+
+impl Zipfian {
+    /// A generator over `1..=n`; `theta` must be in (0, 1) (YCSB's default is 0.99).
+    pub fn new(n: u64, theta: f64) -> Self {
+        let n = n.max(1);
+        let zeta_n = zeta(n, theta);
+        let zeta_2 = zeta(2, theta);
+        let alpha = 1.0 / (1.0 - theta);
+        let eta = (1.0 - (2.0 / n as f64).powf(1.0 - theta)) / (1.0 - zeta_2 / zeta_n);
+        Zipfian {
+            n,
+            theta,
+            alpha,
+            zeta_n,
+            eta,
+            half_pow_theta: 1.0 + 0.5f64.powf(theta),
+        }
+    }
+
+    /// Draws a key in `1..=n`.
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        let u: f64 = rng.gen();
+        let uz = u * self.zeta_n;
+        if uz < 1.0 {
+            return 1;
+        }
+        if uz < self.half_pow_theta {
+            return 2.min(self.n);
+        }
+        let k = 1 + (self.n as f64 * (self.eta * u - self.eta + 1.0).powf(self.alpha)) as u64;
+        k.min(self.n)
+    }
+
+    /// The exponent.
+    pub fn theta(&self) -> f64 {
+        self.theta
+    }
+}
+
+/// Chooses keys in `1..=n` by a distribution; cheap to clone (the zipfian table is shared).
+#[derive(Debug, Clone)]
+pub enum KeyChooser {
+    /// Uniform over `1..=n`.
+    Uniform {
+        /// Largest key.
+        n: u64,
+    },
+    /// Zipfian over `1..=n`.
+    Zipfian(Arc<Zipfian>),
+}
+
+impl KeyChooser {
+    /// Builds a chooser; `theta` is used by zipfian only.
+    pub fn new(dist: KeyDistribution, n: u64, theta: f64) -> Self {
+        match dist {
+            KeyDistribution::Uniform => KeyChooser::Uniform { n: n.max(1) },
+            KeyDistribution::Zipfian => KeyChooser::Zipfian(Arc::new(Zipfian::new(n, theta))),
+        }
+    }
+
+    /// Draws a key.
+    #[inline]
+    pub fn sample(&self, rng: &mut Rng) -> u64 {
+        match self {
+            KeyChooser::Uniform { n } => rng.gen_range(1..=*n),
+            KeyChooser::Zipfian(z) => z.sample(rng),
+        }
+    }
+}
+
+/// TPC-C's non-uniform random NURand(A, x, y) with run-time constant `c`.
+pub fn nurand(rng: &mut Rng, a: u64, c: u64, x: u64, y: u64) -> u64 {
+    (((rng.gen_range(0..=a) | rng.gen_range(x..=y)) + c) % (y - x + 1)) + x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::rng;
+
+    #[test]
+    fn zeta_tail_matches_exact_sum() {
+        let n = 3_000_000u64;
+        let exact: f64 = (1..=n).map(|i| (i as f64).powf(-0.99)).sum();
+        let approx = zeta(n, 0.99);
+        assert!(
+            ((exact - approx) / exact).abs() < 1e-6,
+            "{exact} vs {approx}"
+        );
+    }
+
+    #[test]
+    fn zipfian_frequencies_follow_the_law() {
+        let n = 1000;
+        let z = Zipfian::new(n, 0.99);
+        let mut r = rng(7, 0);
+        let draws = 400_000;
+        let mut counts = vec![0u64; n as usize + 1];
+        for _ in 0..draws {
+            let k = z.sample(&mut r);
+            assert!((1..=n).contains(&k));
+            counts[k as usize] += 1;
+        }
+        let zn = zeta(n, 0.99);
+        for k in [1usize, 2, 10] {
+            let expected = draws as f64 * (k as f64).powf(-0.99) / zn;
+            let got = counts[k] as f64;
+            assert!(
+                (got - expected).abs() / expected < 0.05,
+                "key {k}: got {got}, expected {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn uniform_stays_in_range_and_covers_it() {
+        let c = KeyChooser::new(KeyDistribution::Uniform, 10, 0.0);
+        let mut r = rng(1, 1);
+        let mut seen = [false; 11];
+        for _ in 0..1000 {
+            let k = c.sample(&mut r);
+            assert!((1..=10).contains(&k));
+            seen[k as usize] = true;
+        }
+        assert!(seen[1..].iter().all(|s| *s));
+    }
+
+    #[test]
+    fn nurand_in_range() {
+        let mut r = rng(3, 3);
+        for _ in 0..10_000 {
+            let v = nurand(&mut r, 1023, 42, 1, 3000);
+            assert!((1..=3000).contains(&v));
+        }
+    }
+}

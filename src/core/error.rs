@@ -1,0 +1,146 @@
+//! Classification of transaction errors into the classes the reports count.
+
+use tokio_postgres::error::SqlState;
+
+/// Error classes counted per transaction kind. `Other` errors are also counted by SQLSTATE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrorClass {
+    /// SQLSTATE 40001: could not serialize access.
+    Serialization,
+    /// SQLSTATE 40P01: deadlock detected.
+    Deadlock,
+    /// SQLSTATE 23505: unique violation.
+    UniqueViolation,
+    /// SQLSTATE 57014: statement timeout or query canceled.
+    StatementTimeout,
+    /// The connection was lost, refused or could not be established (class 08, 57P0x,
+    /// closed sockets, I/O errors).
+    ConnectionLost,
+    /// Any other SQLSTATE (counted by code as well).
+    Other,
+}
+
+impl ErrorClass {
+    /// All classes, in report order.
+    pub const ALL: [ErrorClass; 6] = [
+        ErrorClass::Serialization,
+        ErrorClass::Deadlock,
+        ErrorClass::UniqueViolation,
+        ErrorClass::StatementTimeout,
+        ErrorClass::ConnectionLost,
+        ErrorClass::Other,
+    ];
+
+    /// Stable snake_case name used in reports.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorClass::Serialization => "serialization",
+            ErrorClass::Deadlock => "deadlock",
+            ErrorClass::UniqueViolation => "unique_violation",
+            ErrorClass::StatementTimeout => "statement_timeout",
+            ErrorClass::ConnectionLost => "connection_lost",
+            ErrorClass::Other => "other",
+        }
+    }
+
+    /// Position in [`ErrorClass::ALL`].
+    pub fn index(&self) -> usize {
+        *self as usize
+    }
+
+    /// Whether the engine retries a transaction that failed with this class.
+    pub fn retryable(&self) -> bool {
+        matches!(self, ErrorClass::Serialization | ErrorClass::Deadlock)
+    }
+}
+
+/// Classifies by SQLSTATE code alone.
+pub fn classify_code(code: &SqlState) -> ErrorClass {
+    let c = code.code();
+    if *code == SqlState::T_R_SERIALIZATION_FAILURE {
+        ErrorClass::Serialization
+    } else if *code == SqlState::T_R_DEADLOCK_DETECTED {
+        ErrorClass::Deadlock
+    } else if *code == SqlState::UNIQUE_VIOLATION {
+        ErrorClass::UniqueViolation
+    } else if *code == SqlState::QUERY_CANCELED {
+        ErrorClass::StatementTimeout
+    } else if c.starts_with("08") || c.starts_with("57P") {
+        // connection exceptions, admin/crash shutdown, cannot connect now
+        ErrorClass::ConnectionLost
+    } else {
+        ErrorClass::Other
+    }
+}
+
+/// Classifies a driver error: by SQLSTATE when the server sent one, otherwise a closed
+/// connection or I/O failure is `ConnectionLost`.
+pub fn classify(e: &tokio_postgres::Error) -> ErrorClass {
+    match e.code() {
+        Some(code) => classify_code(code),
+        None if e.is_closed() => ErrorClass::ConnectionLost,
+        None => {
+            if is_io(e) {
+                ErrorClass::ConnectionLost
+            } else {
+                ErrorClass::Other
+            }
+        }
+    }
+}
+
+/// Whether the error's source chain holds an I/O error (socket reset, refused, EOF).
+fn is_io(e: &tokio_postgres::Error) -> bool {
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        if s.is::<std::io::Error>() {
+            return true;
+        }
+        src = s.source();
+    }
+    // tokio-postgres reports an unexpected EOF without a source
+    e.to_string().contains("connection closed")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_classes() {
+        assert_eq!(
+            classify_code(&SqlState::T_R_SERIALIZATION_FAILURE),
+            ErrorClass::Serialization
+        );
+        assert_eq!(
+            classify_code(&SqlState::T_R_DEADLOCK_DETECTED),
+            ErrorClass::Deadlock
+        );
+        assert_eq!(
+            classify_code(&SqlState::UNIQUE_VIOLATION),
+            ErrorClass::UniqueViolation
+        );
+        assert_eq!(
+            classify_code(&SqlState::QUERY_CANCELED),
+            ErrorClass::StatementTimeout
+        );
+        assert_eq!(
+            classify_code(&SqlState::ADMIN_SHUTDOWN),
+            ErrorClass::ConnectionLost
+        );
+        assert_eq!(
+            classify_code(&SqlState::CONNECTION_FAILURE),
+            ErrorClass::ConnectionLost
+        );
+        assert_eq!(classify_code(&SqlState::UNDEFINED_TABLE), ErrorClass::Other);
+    }
+
+    #[test]
+    fn only_serialization_and_deadlock_retry() {
+        let retry: Vec<_> = ErrorClass::ALL.iter().filter(|c| c.retryable()).collect();
+        assert_eq!(retry, [&ErrorClass::Serialization, &ErrorClass::Deadlock]);
+        for (i, c) in ErrorClass::ALL.iter().enumerate() {
+            assert_eq!(c.index(), i);
+        }
+    }
+}

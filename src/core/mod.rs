@@ -1,0 +1,241 @@
+//! The small, stable API every workload codes against: the `Workload` trait, transaction
+//! kinds and outcomes, error classes, seeded random numbers, key distributions and the
+//! registry of built-in workloads.
+
+pub mod dist;
+pub mod error;
+pub mod load;
+pub mod registry;
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub use dist::{KeyChooser, KeyDistribution, Zipfian};
+pub use error::{classify, ErrorClass};
+pub use registry::{Registry, WorkloadInfo};
+
+/// A pinned, boxed, `Send` future, the return type of the workload trait's async methods.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A pooled or transient connection with a per-connection prepared-statement cache
+/// (`prepare_cached`). Statements are never shared between connections.
+pub type Conn = deadpool_postgres::ClientWrapper;
+
+/// A connection pool sized by the run's `connections`.
+pub type Pool = deadpool_postgres::Pool;
+
+/// Index of a transaction kind within [`Workload::kinds`].
+pub type TxKind = usize;
+
+/// How a transaction ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TxOutcome {
+    /// Committed; `queries` statements were sent.
+    Committed {
+        /// Statements sent in this transaction.
+        queries: u32,
+    },
+    /// Rolled back on purpose by the workload (e.g. TPC-C's invalid item); counts as a success.
+    RolledBack {
+        /// Statements sent in this transaction.
+        queries: u32,
+    },
+}
+
+impl TxOutcome {
+    /// A committed transaction of `queries` statements.
+    pub fn committed(queries: u32) -> Self {
+        TxOutcome::Committed { queries }
+    }
+
+    /// Statements sent in this transaction.
+    pub fn queries(&self) -> u32 {
+        match *self {
+            TxOutcome::Committed { queries } | TxOutcome::RolledBack { queries } => queries,
+        }
+    }
+}
+
+/// How a transaction reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionMode {
+    /// Pooled connections, reused across transactions.
+    Persistent,
+    /// A new connection for every transaction, closed afterwards.
+    Transient,
+    /// Each transaction picks persistent or transient with equal probability.
+    Mixed,
+}
+
+impl ConnectionMode {
+    /// The config spelling of the mode.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ConnectionMode::Persistent => "persistent",
+            ConnectionMode::Transient => "transient",
+            ConnectionMode::Mixed => "mixed",
+        }
+    }
+}
+
+/// What a workload is built from: the chosen mode, the scale and its own config section.
+#[derive(Debug, Clone)]
+pub struct WorkloadParams {
+    /// Mode name, one of the workload's `modes`.
+    pub mode: String,
+    /// Scale factor; its meaning is the workload's (`WorkloadInfo::scale_meaning`).
+    pub scale: u64,
+    /// The workload's own YAML section (`simple: {...}`), `Null` when absent.
+    pub section: serde_yaml::Value,
+    /// Run seed, for data generation that must be repeatable.
+    pub seed: u64,
+}
+
+/// Errors of schema management and data loading.
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// A statement failed.
+    #[error("{what}: {}", db_message(.source))]
+    Db {
+        /// What was being done.
+        what: String,
+        /// The server's error.
+        source: tokio_postgres::Error,
+    },
+    /// Getting a connection from the pool failed.
+    #[error("{0}")]
+    Pool(String),
+}
+
+/// The server's message (with SQLSTATE) or the driver's error, on one line.
+pub fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{} (SQLSTATE {})", d.message(), d.code().code()),
+        None => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(x) = src {
+                s.push_str(": ");
+                s.push_str(&x.to_string());
+                src = x.source();
+            }
+            s
+        }
+    }
+}
+
+/// Runs a SQL file statement by statement (each `;` at a line end ends one), outside any
+/// transaction block, so files may hold VACUUM or CREATE INDEX CONCURRENTLY.
+pub async fn run_script(conn: &Conn, sql: &str, what: &str) -> Result<(), SchemaError> {
+    for stmt in sql.split(";\n").map(str::trim) {
+        let body: String = stmt
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if body.trim().is_empty() {
+            continue;
+        }
+        conn.batch_execute(&body)
+            .await
+            .map_err(SchemaError::db(what))?;
+    }
+    Ok(())
+}
+
+impl SchemaError {
+    /// Wraps a database error with what was being done.
+    pub fn db(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> SchemaError {
+        let what = what.into();
+        move |source| SchemaError::Db { what, source }
+    }
+}
+
+/// A workload: its schema, its loader, and per-worker transaction generators.
+///
+/// Implementations hold only immutable, shareable state; everything mutable lives in the
+/// [`WorkerTx`] each worker gets from [`Workload::worker`].
+pub trait Workload: Send + Sync {
+    /// Transaction kinds, in a fixed order; a [`TxKind`] indexes this slice.
+    fn kinds(&self) -> &[&'static str];
+
+    /// Tables this workload owns (dropped by cleanup, checked by setup).
+    fn tables(&self) -> &[&'static str];
+
+    /// Overrides the run's `connection_mode` (the `connection` workload's modes do).
+    fn connection_mode(&self) -> Option<ConnectionMode> {
+        None
+    }
+
+    /// Creates the schema (tables, no secondary indexes needed by loading yet).
+    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>>;
+
+    /// Loads data for the scale with COPY, in parallel over the pool where it helps,
+    /// then builds indexes.
+    fn load<'a>(&'a self, pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>>;
+
+    /// Drops everything the workload created.
+    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>>;
+
+    /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
+    /// and the worker id, so a run can be repeated.
+    fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;
+}
+
+/// Rows loaded per table and how long it took.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LoadStats {
+    /// (table, rows) pairs.
+    pub tables: Vec<(String, u64)>,
+    /// Wall time of the load in seconds.
+    pub elapsed_s: f64,
+}
+
+/// One worker's transaction generator.
+pub trait WorkerTx: Send {
+    /// Picks the next transaction kind (weighted by the mode).
+    fn next_kind(&mut self) -> TxKind;
+
+    /// Runs one transaction of `kind` on `conn`. Errors are returned untouched; the engine
+    /// classifies them, retries serialization failures and deadlocks, and counts the rest.
+    fn run<'a>(
+        &'a mut self,
+        kind: TxKind,
+        conn: &'a mut Conn,
+    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>>;
+}
+
+/// Derives a well-mixed 64-bit seed from a run seed and a stream id (SplitMix64).
+pub fn derive_seed(run_seed: u64, stream: u64) -> u64 {
+    let mut z = run_seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The seeded RNG every worker uses.
+pub type Rng = rand::rngs::SmallRng;
+
+/// A worker RNG seeded from a run seed and a stream id.
+pub fn rng(run_seed: u64, stream: u64) -> Rng {
+    use rand::SeedableRng;
+    Rng::seed_from_u64(derive_seed(run_seed, stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng as _;
+
+    #[test]
+    fn seeds_are_repeatable_and_distinct() {
+        let a: u64 = rng(42, 1).gen();
+        let b: u64 = rng(42, 1).gen();
+        let c: u64 = rng(42, 2).gen();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_ne!(derive_seed(1, 0), derive_seed(2, 0));
+    }
+}

@@ -1,0 +1,281 @@
+//! The registry of workloads: names, modes, what `scale` means, and how to build each one.
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+
+use super::{Workload, WorkloadParams};
+
+/// Builds a workload from its parameters, or returns every problem found in its section
+/// (each message starts with its YAML path).
+pub type BuildFn = fn(&WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>>;
+
+/// One registry entry.
+#[derive(Clone)]
+pub struct WorkloadInfo {
+    /// Name used in `workload:` and as the name of its YAML section.
+    pub name: &'static str,
+    /// One line for `stormbench list`.
+    pub description: &'static str,
+    /// Modes; the first is the default.
+    pub modes: &'static [&'static str],
+    /// What one unit of `scale` means for this workload.
+    pub scale_meaning: &'static str,
+    /// Constructor.
+    pub build: BuildFn,
+}
+
+impl std::fmt::Debug for WorkloadInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkloadInfo")
+            .field("name", &self.name)
+            .field("modes", &self.modes)
+            .finish()
+    }
+}
+
+/// All workloads stormbench can run.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    entries: Vec<WorkloadInfo>,
+}
+
+/// A workload name resolved against the registry.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The entry.
+    pub info: WorkloadInfo,
+    /// The chosen mode.
+    pub mode: String,
+}
+
+impl Registry {
+    /// A registry of the given entries.
+    pub fn new(entries: Vec<WorkloadInfo>) -> Self {
+        Registry { entries }
+    }
+
+    /// All entries, in registration order.
+    pub fn entries(&self) -> &[WorkloadInfo] {
+        &self.entries
+    }
+
+    /// Looks up an entry by exact name.
+    pub fn get(&self, name: &str) -> Option<&WorkloadInfo> {
+        self.entries.iter().find(|e| e.name == name)
+    }
+
+    /// Comma-separated names, for error messages.
+    pub fn names(&self) -> String {
+        let names: Vec<_> = self.entries.iter().map(|e| e.name).collect();
+        names.join(", ")
+    }
+
+    /// Resolves `workload` (+ optional `mode`): either `simple` with `mode: read`, or the
+    /// combined form `simple_read`. Errors name what is available.
+    pub fn resolve(&self, workload: &str, mode: Option<&str>) -> Result<Resolved, String> {
+        if let Some(info) = self.get(workload) {
+            let mode = mode.unwrap_or(info.modes[0]);
+            if !info.modes.contains(&mode) {
+                return Err(format!(
+                    "mode: unknown mode '{mode}' for workload '{}'; available: {}",
+                    info.name,
+                    info.modes.join(", ")
+                ));
+            }
+            return Ok(Resolved {
+                info: info.clone(),
+                mode: mode.to_string(),
+            });
+        }
+        for info in &self.entries {
+            if let Some(m) = workload
+                .strip_prefix(info.name)
+                .and_then(|rest| rest.strip_prefix('_'))
+            {
+                if let Some(found) = info.modes.iter().find(|x| **x == m) {
+                    if let Some(explicit) = mode.filter(|x| x != found) {
+                        return Err(format!(
+                            "mode: '{explicit}' contradicts workload '{workload}' (mode '{found}'); write either workload: {} with mode: {explicit}, or drop mode",
+                            info.name
+                        ));
+                    }
+                    return Ok(Resolved {
+                        info: info.clone(),
+                        mode: (*found).to_string(),
+                    });
+                }
+            }
+        }
+        Err(format!(
+            "workload: unknown workload '{workload}'; available: {} (run 'stormbench list' for modes)",
+            self.combined_names().join(", ")
+        ))
+    }
+
+    /// Every `name` and `name_mode` spelling.
+    fn combined_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            out.push(e.name.to_string());
+            out.extend(e.modes.iter().map(|m| format!("{}_{}", e.name, m)));
+        }
+        out
+    }
+}
+
+/// Deserializes a YAML section strictly and reports every problem at once, each prefixed
+/// by its YAML path under `prefix` (e.g. `simple.read_ratio: invalid type ...`).
+pub fn parse_section<T: DeserializeOwned + Default>(
+    value: &serde_yaml::Value,
+    prefix: &str,
+) -> Result<T, Vec<String>> {
+    let (v, errors) = parse_section_lenient(value, prefix);
+    if errors.is_empty() {
+        Ok(v)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Like [`parse_section`], but always returns a value: what could not be read is left at
+/// its default and reported, so later checks can still run and report their problems too.
+///
+/// serde stops at the first error, so after each one the offending key is removed and the
+/// section is read again.
+pub fn parse_section_lenient<T: DeserializeOwned + Default>(
+    value: &serde_yaml::Value,
+    prefix: &str,
+) -> (T, Vec<String>) {
+    let mut value = if value.is_null() {
+        serde_yaml::Value::Mapping(Default::default())
+    } else {
+        value.clone()
+    };
+    let mut errors = Vec::new();
+    for _ in 0..64 {
+        match serde_path_to_error::deserialize::<_, T>(value.clone()) {
+            Ok(v) => return (v, errors),
+            Err(e) => {
+                let path = join_path(prefix, &e.path().to_string());
+                let msg = clean_message(&e.inner().to_string());
+                let (target, msg) = unknown_field_target(&path, &msg);
+                errors.push(format!("{target}: {msg}"));
+                let rel = target
+                    .strip_prefix(prefix)
+                    .unwrap_or(&target)
+                    .trim_start_matches('.');
+                if !remove_path(&mut value, rel) {
+                    break;
+                }
+            }
+        }
+    }
+    (T::default(), errors)
+}
+
+/// Joins a prefix and a serde path (`.` means the root).
+fn join_path(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path == "." || path.is_empty()) {
+        (true, _) => path.to_string(),
+        (false, true) => prefix.to_string(),
+        (false, false) => format!("{prefix}.{path}"),
+    }
+}
+
+/// serde_yaml appends " at line L column C"; keep the message short and single-line.
+fn clean_message(msg: &str) -> String {
+    msg.lines().next().unwrap_or("").to_string()
+}
+
+/// For "unknown field `x`, expected one of ..." the path points at the parent; return the
+/// path of the unknown key itself so it can be removed, and a friendlier message.
+fn unknown_field_target(path: &str, msg: &str) -> (String, String) {
+    if let Some(rest) = msg.strip_prefix("unknown field `") {
+        if let Some((field, tail)) = rest.split_once('`') {
+            let target = if path.ends_with(&format!(".{field}")) || path == field {
+                path.to_string()
+            } else if path.is_empty() || path == "." {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            };
+            let expected = tail.trim_start_matches(", ").trim();
+            return (target, format!("unknown key '{field}'; {expected}"));
+        }
+    }
+    (path.to_string(), msg.to_string())
+}
+
+/// Removes the value at a dotted path (with `[i]` indexes); false when nothing was removed.
+fn remove_path(value: &mut serde_yaml::Value, path: &str) -> bool {
+    let path = path.trim_start_matches('.');
+    if path.is_empty() || path == "." {
+        return false;
+    }
+    let (head, rest) = match path.split_once('.') {
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
+    };
+    let (key, index) = match head.split_once('[') {
+        Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+        None => (head, None),
+    };
+    let serde_yaml::Value::Mapping(map) = value else {
+        return false;
+    };
+    let k = serde_yaml::Value::String(key.to_string());
+    match (index, rest) {
+        (None, None) => map.remove(&k).is_some(),
+        (None, Some(r)) => map.get_mut(&k).is_some_and(|v| remove_path(v, r)),
+        (Some(i), r) => match map.get_mut(&k) {
+            Some(serde_yaml::Value::Sequence(seq)) if i < seq.len() => match r {
+                None => {
+                    seq.remove(i);
+                    true
+                }
+                Some(r) => remove_path(&mut seq[i], r),
+            },
+            _ => false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Inner {
+        a: u32,
+        b: String,
+    }
+
+    #[derive(Debug, Default, serde::Deserialize)]
+    #[serde(deny_unknown_fields, default)]
+    struct Outer {
+        x: f64,
+        inner: Inner,
+    }
+
+    #[test]
+    fn all_errors_are_reported_with_paths() {
+        let v: serde_yaml::Value =
+            serde_yaml::from_str("x: nope\ninner: { a: -1, c: 3 }\nzzz: 1\n").unwrap();
+        let errs = parse_section::<Outer>(&v, "sec").unwrap_err();
+        let joined = errs.join("\n");
+        assert!(joined.contains("sec.x:"), "{joined}");
+        assert!(joined.contains("sec.inner.a:"), "{joined}");
+        assert!(joined.contains("sec.inner.c: unknown key 'c'"), "{joined}");
+        assert!(joined.contains("sec.zzz: unknown key 'zzz'"), "{joined}");
+        assert_eq!(errs.len(), 4, "{joined}");
+    }
+
+    #[test]
+    fn null_section_gives_defaults() {
+        let v = serde_yaml::Value::Null;
+        let o: Outer = parse_section(&v, "sec").unwrap();
+        assert_eq!(o.inner.a, 0);
+    }
+}

@@ -1,0 +1,287 @@
+//! The run: workers on tokio tasks, the arrival schedule, warm-up, stop on deadline,
+//! transaction budget or interrupt, and the aggregator that merges worker chunks into
+//! exact totals and a time series while a ticker prints summary lines.
+
+mod progress;
+mod schedule;
+mod worker;
+
+pub use progress::Display;
+pub use schedule::Schedule;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::{sleep_until, Instant};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Arrival, Stop};
+use crate::core::{self, ConnectionMode, Workload};
+use crate::db::Connector;
+use crate::stats::{Chunk, IntervalPoint, Series, Totals};
+
+/// How long after an interval ends the aggregator waits for late chunks before printing it.
+const GRACE: Duration = Duration::from_millis(250);
+
+/// What the engine needs to run (a subset of the validated plan).
+#[derive(Debug, Clone)]
+pub struct ExecOptions {
+    /// Workers.
+    pub workers: usize,
+    /// Pool size.
+    pub connections: usize,
+    /// Stop rule.
+    pub stop: Stop,
+    /// Warm-up excluded from results.
+    pub warmup: Duration,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Think time.
+    pub think_time: Duration,
+    /// Tries per transaction.
+    pub max_tries: u32,
+    /// Run seed.
+    pub seed: u64,
+    /// Time-series interval.
+    pub sample_interval: Duration,
+    /// Summary-line interval.
+    pub summary_interval: Option<Duration>,
+    /// Connection mode.
+    pub connection_mode: ConnectionMode,
+}
+
+/// Instants that bound the phases of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    /// Workers start.
+    pub run_start: Instant,
+    /// Warm-up ends, measurement starts.
+    pub measure_start: Instant,
+    /// Measurement ends (none for a pure transaction budget).
+    pub deadline: Option<Instant>,
+    /// Time-series interval.
+    pub sample_interval: Duration,
+}
+
+/// Live counters, bumped by workers, read by the display.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Successful transactions (warm-up included).
+    pub ok: AtomicU64,
+    /// Failed transactions (warm-up included).
+    pub failed: AtomicU64,
+}
+
+/// State shared read-only (plus atomics) by all workers.
+pub struct RunShared {
+    /// Phase instants.
+    pub timing: Timing,
+    /// Number of transaction kinds.
+    pub kinds: usize,
+    /// Arrival schedule.
+    pub schedule: Schedule,
+    /// Live counters.
+    pub live: Live,
+    /// Transaction budget, if any.
+    pub budget: Option<u64>,
+    /// Transactions claimed from the budget.
+    pub claimed: AtomicU64,
+    /// Whether the budget is spent.
+    pub budget_spent: AtomicBool,
+    /// Think time.
+    pub think_time: Duration,
+    /// Tries per transaction.
+    pub max_tries: u32,
+    /// Connection mode.
+    pub connection_mode: ConnectionMode,
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct RunResult {
+    /// Exact totals of the measured phase.
+    pub totals: Totals,
+    /// Time series.
+    pub series: Vec<IntervalPoint>,
+    /// Length of the measured phase.
+    pub measured: Duration,
+    /// Whether an interrupt ended the run.
+    pub interrupted: bool,
+    /// Wall-clock start of measurement.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Open loop: arrival slots that were due before the end.
+    pub slots_due: Option<u64>,
+}
+
+/// Runs the workload and returns what was measured. An interrupt (the `interrupt` token)
+/// stops in-flight work at once; what completed is returned.
+pub async fn run(
+    workload: Arc<dyn Workload>,
+    connector: Arc<Connector>,
+    opts: &ExecOptions,
+    interrupt: CancellationToken,
+    display: &Display,
+) -> RunResult {
+    let kinds: Vec<&'static str> = workload.kinds().to_vec();
+    let run_start = Instant::now();
+    let measure_start = run_start + opts.warmup;
+    let deadline = match opts.stop {
+        Stop::Duration(d) => Some(measure_start + d.0),
+        Stop::Transactions { limit, .. } => limit.map(|d| measure_start + d.0),
+    };
+    let timing = Timing {
+        run_start,
+        measure_start,
+        deadline,
+        sample_interval: opts.sample_interval,
+    };
+    let shared = Arc::new(RunShared {
+        timing,
+        kinds: kinds.len(),
+        schedule: Schedule::new(opts.arrival, run_start),
+        live: Live::default(),
+        budget: match opts.stop {
+            Stop::Transactions { count, .. } => Some(count),
+            Stop::Duration(_) => None,
+        },
+        claimed: AtomicU64::new(0),
+        budget_spent: AtomicBool::new(false),
+        think_time: opts.think_time,
+        max_tries: opts.max_tries,
+        connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
+    });
+    let stop = interrupt.child_token();
+    let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
+    let sticky = opts.workers <= opts.connections;
+    let mut handles = Vec::with_capacity(opts.workers);
+    for id in 0..opts.workers {
+        let w = worker::Worker {
+            gen: workload.worker(id, core::derive_seed(opts.seed, id as u64)),
+            rng: core::rng(opts.seed, 1 << 32 | id as u64),
+            connector: connector.clone(),
+            shared: shared.clone(),
+            stop: stop.clone(),
+            out: tx.clone(),
+            sticky,
+        };
+        handles.push(tokio::spawn(w.run()));
+    }
+    drop(tx);
+    let deadline_task = deadline.map(|d| {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            sleep_until(d).await;
+            stop.cancel();
+        })
+    });
+    display.start(opts, &shared);
+    let agg = aggregate(rx, &kinds, shared.clone(), opts, display).await;
+    for h in handles {
+        let _ = h.await;
+    }
+    if let Some(t) = deadline_task {
+        t.abort();
+    }
+    let end = Instant::now();
+    let interrupted = interrupt.is_cancelled();
+    let measure_end = match deadline {
+        Some(d) if !interrupted => d.min(end),
+        _ => end,
+    };
+    let measured = measure_end.saturating_duration_since(measure_start);
+    display.finish();
+    let started_at = chrono::Utc::now()
+        - chrono::Duration::from_std(end.saturating_duration_since(measure_start))
+            .unwrap_or_default();
+    RunResult {
+        totals: agg.0,
+        series: agg.1,
+        measured,
+        interrupted,
+        started_at,
+        slots_due: shared.schedule.due_until(measure_end).map(|due| {
+            let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
+            due.saturating_sub(warm)
+        }),
+    }
+}
+
+/// Receives chunks until every worker is done; on each interval tick finalizes the series
+/// and prints summary lines.
+async fn aggregate(
+    mut rx: mpsc::UnboundedReceiver<Chunk>,
+    kinds: &[&str],
+    shared: Arc<RunShared>,
+    opts: &ExecOptions,
+    display: &Display,
+) -> (Totals, Vec<IntervalPoint>) {
+    let t = shared.timing;
+    let si = t.sample_interval;
+    let per_summary = opts
+        .summary_interval
+        .map(|s| ((s.as_secs_f64() / si.as_secs_f64()).round() as u32).max(1));
+    let mut totals = Totals::new(kinds);
+    let mut series = Series::new(kinds, si.as_secs_f64());
+    let mut window = Series::new(kinds, si.as_secs_f64() * per_summary.unwrap_or(1) as f64);
+    let mut tick = 1u32;
+    loop {
+        let next_tick = t.measure_start + si * tick + GRACE;
+        tokio::select! {
+            c = rx.recv() => match c {
+                Some(c) => {
+                    totals.absorb(&c);
+                    series.absorb(&c);
+                    if let Some(m) = per_summary {
+                        let mut w = c;
+                        w.interval /= m;
+                        window.absorb(&w);
+                    }
+                }
+                None => break,
+            },
+            _ = sleep_until(next_tick) => {
+                series.finalize_before(tick);
+                if let Some(m) = per_summary {
+                    if tick % m == 0 {
+                        for p in window.finalize_before(tick / m) {
+                            display.summary_line(&p, window_len(si, m));
+                        }
+                    }
+                }
+                display.tick(&shared);
+                tick += 1;
+            }
+        }
+    }
+    let last = series.points().last().map(|p| p.interval + 1).unwrap_or(0);
+    let measured_intervals = measured_intervals(&t, si);
+    series.finish(last.max(measured_intervals).saturating_sub(1));
+    (totals, trim_series(series.points(), measured_intervals))
+}
+
+fn window_len(si: Duration, m: u32) -> Duration {
+    si * m
+}
+
+/// Intervals of the measured phase (the last may be partial).
+fn measured_intervals(t: &Timing, si: Duration) -> u32 {
+    let end = t.deadline.unwrap_or_else(Instant::now).min(Instant::now());
+    let span = end.saturating_duration_since(t.measure_start).as_secs_f64();
+    (span / si.as_secs_f64()).ceil() as u32
+}
+
+/// Drops trailing empty intervals past the end of measurement.
+fn trim_series(points: &[IntervalPoint], intervals: u32) -> Vec<IntervalPoint> {
+    points
+        .iter()
+        .filter(|p| p.interval < intervals.max(1) || p.transactions + p.errors > 0)
+        .cloned()
+        .collect()
+}
+
+/// Number of live successful transactions (for tests and the display).
+pub fn live_ok(shared: &RunShared) -> u64 {
+    shared.live.ok.load(Ordering::Relaxed)
+}

@@ -1,0 +1,373 @@
+//! One worker: takes arrival slots, gets a connection, runs transactions with retries,
+//! and records into stats it owns. No locks, no formatting on the success path.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng as _;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::time::{sleep_until, Instant};
+use tokio_util::sync::CancellationToken;
+
+use super::{RunShared, Timing};
+use crate::core::{classify, ConnectionMode, ErrorClass, Rng, TxKind, TxOutcome, WorkerTx};
+use crate::db::Connector;
+use crate::stats::{Chunk, ConnType};
+
+/// Pause after a failure to get a connection, so a down server is not hammered.
+const CONNECT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Everything a worker needs, moved into its task.
+pub struct Worker {
+    /// The workload's per-worker generator.
+    pub gen: Box<dyn WorkerTx>,
+    /// Worker RNG for engine decisions (arrivals, connection type).
+    pub rng: Rng,
+    /// Connections.
+    pub connector: Arc<Connector>,
+    /// Shared run state.
+    pub shared: Arc<RunShared>,
+    /// Stop signal (deadline or interrupt).
+    pub stop: CancellationToken,
+    /// Where chunks go.
+    pub out: UnboundedSender<Chunk>,
+    /// Keep one pooled connection for the whole run (workers <= connections).
+    pub sticky: bool,
+}
+
+/// A failure with what is needed to count it; the message is formatted only if kept.
+struct Failure {
+    class: ErrorClass,
+    error: FailureSource,
+}
+
+enum FailureSource {
+    Driver(tokio_postgres::Error),
+    Pool(deadpool_postgres::PoolError),
+}
+
+impl Failure {
+    fn new(error: tokio_postgres::Error) -> Self {
+        Failure {
+            class: classify(&error),
+            error: FailureSource::Driver(error),
+        }
+    }
+
+    fn code(&self) -> Option<&str> {
+        match &self.error {
+            FailureSource::Driver(e) => e.code().map(|c| c.code()),
+            FailureSource::Pool(_) => None,
+        }
+    }
+
+    fn message(&self) -> String {
+        match &self.error {
+            FailureSource::Driver(e) => crate::db::error_chain(e),
+            FailureSource::Pool(e) => format!("getting a pooled connection: {e}"),
+        }
+    }
+}
+
+/// What one transaction attempt (with its retries) produced.
+struct Attempt {
+    result: Result<TxOutcome, Failure>,
+    retries: u32,
+    /// When a connection was in hand (end of pool wait / connect).
+    conn_at: Instant,
+    pool_wait: Option<Duration>,
+    connect: Option<Duration>,
+}
+
+/// Per-worker recording state.
+struct Recording {
+    chunk: Chunk,
+    chunk_end: Instant,
+}
+
+impl Worker {
+    /// Runs until the stop signal, the deadline or the transaction budget.
+    pub async fn run(mut self) {
+        let t: Timing = self.shared.timing;
+        let kinds = self.shared.kinds;
+        let mut rec = Recording {
+            chunk: Chunk::new(kinds, 0),
+            chunk_end: t.measure_start + t.sample_interval,
+        };
+        let mut held: Option<deadpool_postgres::Object> = None;
+        let stop = self.stop.clone();
+        loop {
+            let intended = match self.shared.schedule.next(&mut self.rng) {
+                None => Instant::now(),
+                Some(at) => {
+                    if at > Instant::now() {
+                        self.flush_if_due(&mut rec, at);
+                        if !self.sleep_until(at).await {
+                            break;
+                        }
+                    }
+                    at
+                }
+            };
+            if t.deadline.is_some_and(|d| intended >= d) || self.stop.is_cancelled() {
+                break;
+            }
+            if !self.claim(intended, &t) {
+                break;
+            }
+            let kind = self.gen.next_kind();
+            let conn_type = self.conn_type();
+            let started = Instant::now();
+            let attempt = tokio::select! {
+                biased;
+                _ = stop.cancelled() => break,
+                a = self.attempt(kind, conn_type, &mut held) => a,
+            };
+            let ended = Instant::now();
+            let failed_connect =
+                matches!(&attempt.result, Err(f) if f.class == ErrorClass::ConnectionLost);
+            self.record(&mut rec, kind, conn_type, intended, started, ended, attempt);
+            if failed_connect {
+                held = None;
+                if !self.sleep_until(Instant::now() + CONNECT_BACKOFF).await {
+                    break;
+                }
+            }
+            if !self.shared.think_time.is_zero() {
+                let wake = Instant::now() + self.shared.think_time;
+                self.flush_if_due(&mut rec, wake);
+                if !self.sleep_until(wake).await {
+                    break;
+                }
+            }
+        }
+        drop(held);
+        let chunk = std::mem::take(&mut rec.chunk);
+        if !chunk.is_empty() {
+            let _ = self.out.send(chunk);
+        }
+    }
+
+    /// Sleeps until `at`; false when the run was stopped meanwhile.
+    async fn sleep_until(&mut self, at: Instant) -> bool {
+        let stop = &self.stop;
+        tokio::select! {
+            biased;
+            _ = stop.cancelled() => false,
+            _ = sleep_until(at) => true,
+        }
+    }
+
+    /// Takes one transaction from the budget of a `transactions:` run; false when spent.
+    fn claim(&self, intended: Instant, t: &Timing) -> bool {
+        match self.shared.budget {
+            None => true,
+            Some(limit) if intended >= t.measure_start => {
+                let n = self.shared.claimed.fetch_add(1, Ordering::Relaxed);
+                if n + 1 >= limit {
+                    // the last one: everyone else stops when it is done
+                    self.shared.budget_spent.store(true, Ordering::Relaxed);
+                }
+                n < limit
+            }
+            Some(_) => !self.shared.budget_spent.load(Ordering::Relaxed),
+        }
+    }
+
+    fn conn_type(&mut self) -> ConnType {
+        match self.shared.connection_mode {
+            ConnectionMode::Persistent => ConnType::Persistent,
+            ConnectionMode::Transient => ConnType::Transient,
+            ConnectionMode::Mixed => {
+                if self.rng.gen::<bool>() {
+                    ConnType::Persistent
+                } else {
+                    ConnType::Transient
+                }
+            }
+        }
+    }
+
+    /// Runs `kind` once, retrying serialization failures and deadlocks up to `max_tries`.
+    async fn attempt(
+        &mut self,
+        kind: TxKind,
+        conn_type: ConnType,
+        held: &mut Option<deadpool_postgres::Object>,
+    ) -> Attempt {
+        let max_tries = self.shared.max_tries;
+        let mut retries = 0;
+        loop {
+            let mut a = match conn_type {
+                ConnType::Persistent => self.on_pooled(kind, held).await,
+                ConnType::Transient => self.on_transient(kind).await,
+            };
+            match &a.result {
+                Err(f) if f.class.retryable() && retries + 1 < max_tries => retries += 1,
+                _ => {
+                    a.retries = retries;
+                    return a;
+                }
+            }
+        }
+    }
+
+    async fn on_pooled(
+        &mut self,
+        kind: TxKind,
+        held: &mut Option<deadpool_postgres::Object>,
+    ) -> Attempt {
+        let asked = Instant::now();
+        let mut obj = match held.take() {
+            Some(o) => o,
+            None => match self.connector.pool.get().await {
+                Ok(o) => o,
+                Err(e) => return Attempt::failed(pool_failure(e), asked),
+            },
+        };
+        let conn_at = Instant::now();
+        let result = self.gen.run(kind, &mut obj).await.map_err(Failure::new);
+        let broken =
+            matches!(&result, Err(f) if f.class == ErrorClass::ConnectionLost) || obj.is_closed();
+        if self.sticky && !broken {
+            *held = Some(obj);
+        }
+        Attempt {
+            result,
+            retries: 0,
+            conn_at,
+            pool_wait: Some(conn_at - asked),
+            connect: None,
+        }
+    }
+
+    async fn on_transient(&mut self, kind: TxKind) -> Attempt {
+        let asked = Instant::now();
+        let mut t = match self.connector.transient().await {
+            Ok(t) => t,
+            Err(e) => return Attempt::failed(Failure::new(e), asked),
+        };
+        let conn_at = Instant::now();
+        let result = self.gen.run(kind, &mut t.conn).await.map_err(Failure::new);
+        t.close().await;
+        Attempt {
+            result,
+            retries: 0,
+            conn_at,
+            pool_wait: None,
+            connect: Some(conn_at - asked),
+        }
+    }
+
+    /// Hands the current chunk over if its interval ends before `until`.
+    fn flush_if_due(&self, rec: &mut Recording, until: Instant) {
+        if until >= rec.chunk_end && !rec.chunk.is_empty() {
+            let t = &self.shared.timing;
+            let idx = interval_of(t, rec.chunk_end);
+            let done = std::mem::replace(&mut rec.chunk, Chunk::new(self.shared.kinds, idx));
+            rec.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
+            let _ = self.out.send(done);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        rec: &mut Recording,
+        kind: TxKind,
+        conn_type: ConnType,
+        intended: Instant,
+        started: Instant,
+        ended: Instant,
+        a: Attempt,
+    ) {
+        let live = &self.shared.live;
+        let ok = a.result.is_ok();
+        if ok {
+            live.ok.fetch_add(1, Ordering::Relaxed);
+        } else {
+            live.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        let t = &self.shared.timing;
+        if ended < t.measure_start {
+            return; // warm-up
+        }
+        if ended >= rec.chunk_end {
+            let idx = interval_of(t, ended);
+            let done = std::mem::replace(&mut rec.chunk, Chunk::new(self.shared.kinds, idx));
+            rec.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
+            if !done.is_empty() {
+                let _ = self.out.send(done);
+            }
+        }
+        let c = &mut rec.chunk;
+        if let Some(w) = a.pool_wait {
+            c.pool_wait.record(us(w));
+        }
+        if let Some(d) = a.connect {
+            c.connect.record(us(d));
+            c.connections_opened += 1;
+        }
+        if self.shared.schedule.is_open() {
+            c.lag
+                .record(us(started.saturating_duration_since(intended)));
+        }
+        let latency = us(ended - intended);
+        let by_conn = &mut c.by_conn[conn_type as usize];
+        let k = &mut c.kinds[kind];
+        k.retries += a.retries as u64;
+        match a.result {
+            Ok(outcome) => {
+                match outcome {
+                    TxOutcome::Committed { .. } => k.committed += 1,
+                    TxOutcome::RolledBack { .. } => k.rolled_back += 1,
+                }
+                k.queries += outcome.queries() as u64;
+                k.latency.record(latency);
+                k.service
+                    .record(us(ended.saturating_duration_since(a.conn_at)));
+                by_conn.ok += 1;
+                by_conn.latency.record(latency);
+            }
+            Err(f) => {
+                by_conn.failed += 1;
+                c.record_error(kind, f.class, f.code(), || f.message());
+            }
+        }
+    }
+}
+
+impl Attempt {
+    fn failed(f: Failure, asked: Instant) -> Attempt {
+        let now = Instant::now();
+        Attempt {
+            result: Err(f),
+            retries: 0,
+            conn_at: now,
+            pool_wait: Some(now - asked),
+            connect: None,
+        }
+    }
+}
+
+fn pool_failure(e: deadpool_postgres::PoolError) -> Failure {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) => Failure::new(e),
+        other => Failure {
+            class: ErrorClass::ConnectionLost,
+            error: FailureSource::Pool(other),
+        },
+    }
+}
+
+/// Sample interval index of instant `at` (at >= measure_start).
+fn interval_of(t: &Timing, at: Instant) -> u32 {
+    let since = at.saturating_duration_since(t.measure_start).as_nanos();
+    (since / t.sample_interval.as_nanos().max(1)) as u32
+}
+
+#[inline]
+fn us(d: Duration) -> u64 {
+    d.as_micros() as u64
+}

@@ -1,0 +1,204 @@
+//! The console report, in the spirit of StormDB's "Load Test Results".
+
+use std::fmt::Write as _;
+
+use super::{Latency, Report};
+
+const RULE: &str = "============================================================";
+
+/// Thousands separators for counts.
+fn n(v: u64) -> String {
+    let s = v.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn latency_row(out: &mut String, label: &str, l: &Latency) {
+    let _ = writeln!(
+        out,
+        "  {label:<14} {:>9} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3}",
+        n(l.count),
+        l.avg_ms,
+        l.p50_ms,
+        l.p90_ms,
+        l.p95_ms,
+        l.p99_ms,
+        l.p999_ms,
+        l.max_ms
+    );
+}
+
+fn latency_header(out: &mut String, title: &str) {
+    let _ = writeln!(out, "\n{title}");
+    let _ = writeln!(
+        out,
+        "  {:<14} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "", "count", "avg", "p50", "p90", "p95", "p99", "p99.9", "max"
+    );
+}
+
+/// Renders the console report.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    let _ = writeln!(out, "{RULE}\nstormbench Load Test Results\n{RULE}");
+    let _ = writeln!(
+        out,
+        "Workload:      {} (mode {}, scale {})",
+        r.workload.name, r.workload.mode, r.workload.scale
+    );
+    let _ = writeln!(
+        out,
+        "Database:      {} (PostgreSQL {})",
+        r.database, r.server.version
+    );
+    let cfg = &r.config;
+    let _ = writeln!(
+        out,
+        "Duration:      {:.1}s measured, status {}",
+        r.measured_s, r.status
+    );
+    let _ = writeln!(
+        out,
+        "Workers:       {} over {} connections ({}), {}",
+        cfg["workers"],
+        r.connections.pool_size,
+        r.connections.mode,
+        match &r.schedule {
+            Some(sc) => format!("open loop at {:.1} tps", sc.target_tps),
+            None => "closed loop".to_string(),
+        }
+    );
+
+    let _ = writeln!(out, "\nPerformance Summary:");
+    let _ = writeln!(
+        out,
+        "  Transactions:  {} ok ({} committed, {} rolled back), {} failed, {} retries",
+        n(s.transactions),
+        n(s.committed),
+        n(s.rolled_back),
+        n(s.failed),
+        n(s.retries)
+    );
+    let _ = writeln!(out, "  Success rate:  {:.2}%", s.success_rate);
+    let _ = writeln!(out, "  Throughput:    {:.1} TPS   {:.1} QPS", s.tps, s.qps);
+
+    latency_header(&mut out, "Latency from intended start (ms):");
+    latency_row(&mut out, "all", &s.latency);
+    for k in &r.transactions {
+        if k.transactions + k.failed > 0 {
+            latency_row(&mut out, &k.name, &k.latency);
+        }
+    }
+    latency_header(&mut out, "Execution time on the connection (ms):");
+    latency_row(&mut out, "all", &s.service);
+    if s.pool_wait.count > 0 && s.pool_wait.max_ms > 0.0 {
+        latency_row(&mut out, "pool wait", &s.pool_wait);
+    }
+
+    if r.transactions.len() > 1 {
+        let _ = writeln!(out, "\nWorkload Breakdown:");
+        for k in &r.transactions {
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>12} ({:>5.1}%)  {:>10.1} TPS  {} failed",
+                k.name,
+                n(k.transactions),
+                k.share,
+                k.tps,
+                n(k.failed)
+            );
+        }
+    }
+
+    if r.errors.total > 0 {
+        let _ = writeln!(out, "\nError Summary:");
+        for (class, count) in &r.errors.by_class {
+            let _ = writeln!(
+                out,
+                "  {class:<18} {:>10} ({:.1}%)",
+                n(*count),
+                100.0 * *count as f64 / r.errors.total as f64
+            );
+        }
+        for (code, count) in &r.errors.by_sqlstate {
+            let _ = writeln!(out, "    SQLSTATE {code}: {}", n(*count));
+        }
+        for (class, msgs) in &r.errors.samples {
+            for m in msgs {
+                let _ = writeln!(out, "  e.g. [{class}] {m}");
+            }
+        }
+    }
+
+    let c = &r.connections;
+    if c.transient.transactions + c.transient.failed > 0 {
+        let _ = writeln!(out, "\nConnection Modes:");
+        for (label, t) in [("persistent", &c.persistent), ("transient", &c.transient)] {
+            let _ = writeln!(
+                out,
+                "  {label:<11} {:>10} ok {:>10.1} TPS  p50 {:>8.3}  p95 {:>8.3}  p99 {:>8.3} ms",
+                n(t.transactions),
+                t.tps,
+                t.latency.p50_ms,
+                t.latency.p95_ms,
+                t.latency.p99_ms
+            );
+        }
+        let _ = writeln!(
+            out,
+            "  connect     {:>10} opened   avg {:>8.3}  p50 {:>8.3}  p95 {:>8.3}  p99 {:>8.3} ms",
+            n(c.opened),
+            c.connect.avg_ms,
+            c.connect.p50_ms,
+            c.connect.p95_ms,
+            c.connect.p99_ms
+        );
+        if c.persistent.transactions > 0 {
+            let _ = writeln!(
+                out,
+                "  overhead    transient p50 is {:.3} ms above persistent ({:.1}x)",
+                c.transient.latency.p50_ms - c.persistent.latency.p50_ms,
+                c.transient.latency.p50_ms / c.persistent.latency.p50_ms.max(1e-9)
+            );
+        }
+    }
+
+    if let Some(sc) = &r.schedule {
+        let _ = writeln!(out, "\nSchedule (open loop):");
+        let _ = writeln!(
+            out,
+            "  target {:.1} tps, achieved {:.1} tps, {} of {} slots missed",
+            sc.target_tps,
+            sc.achieved_tps,
+            n(sc.slots_missed),
+            n(sc.slots_due)
+        );
+        let _ = writeln!(
+            out,
+            "  start lag p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            sc.lag.p50_ms, sc.lag.p99_ms, sc.lag.max_ms
+        );
+    }
+    let _ = writeln!(out, "{RULE}");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(n(0), "0");
+        assert_eq!(n(999), "999");
+        assert_eq!(n(1000), "1,000");
+        assert_eq!(n(1234567), "1,234,567");
+    }
+}

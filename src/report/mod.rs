@@ -1,0 +1,483 @@
+//! The versioned run report: built once from the run's totals, then rendered as JSON (the
+//! contract, see `schema/report.schema.json`), a console report and a CSV time series.
+
+mod console;
+mod files;
+
+pub use console::render as render_console;
+pub use files::{write_csv, write_json};
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::core::{ErrorClass, LoadStats};
+use crate::db::marker::Marker;
+use crate::db::ServerInfo;
+use crate::exec::RunResult;
+use crate::stats::{IntervalPoint, KindTotals, Totals};
+
+/// Version of the JSON layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Latency statistics in milliseconds from one exact histogram of microseconds.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Latency {
+    /// Values recorded.
+    pub count: u64,
+    /// Mean, ms.
+    pub avg_ms: f64,
+    /// Minimum, ms.
+    pub min_ms: f64,
+    /// Median, ms.
+    pub p50_ms: f64,
+    /// 90th percentile, ms.
+    pub p90_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// 99.9th percentile, ms.
+    pub p999_ms: f64,
+    /// Maximum, ms.
+    pub max_ms: f64,
+    /// Standard deviation, ms.
+    pub stddev_ms: f64,
+}
+
+impl Latency {
+    /// Statistics of a histogram of µs (all zero when empty).
+    pub fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Latency::default();
+        }
+        let ms = |us: u64| us as f64 / 1000.0;
+        let q = |p: f64| ms(h.value_at_quantile(p));
+        Latency {
+            count: h.len(),
+            avg_ms: h.mean() / 1000.0,
+            min_ms: ms(h.min()),
+            p50_ms: q(0.50),
+            p90_ms: q(0.90),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+            p999_ms: q(0.999),
+            max_ms: ms(h.max()),
+            stddev_ms: h.stdev() / 1000.0,
+        }
+    }
+}
+
+/// The headline numbers of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Successful transactions (committed + intentional rollbacks).
+    pub transactions: u64,
+    /// Committed.
+    pub committed: u64,
+    /// Rolled back on purpose by the workload.
+    pub rolled_back: u64,
+    /// Failed transactions.
+    pub failed: u64,
+    /// Retries of serialization failures and deadlocks.
+    pub retries: u64,
+    /// Statements of successful transactions.
+    pub queries: u64,
+    /// Successful transactions per second.
+    pub tps: f64,
+    /// Statements per second.
+    pub qps: f64,
+    /// Successful / (successful + failed), in percent.
+    pub success_rate: f64,
+    /// Latency from the intended start (includes pool wait and schedule lag).
+    #[serde(flatten)]
+    pub latency: Latency,
+    /// Execution time on the connection.
+    pub service: Latency,
+    /// Time waiting for a pooled connection.
+    pub pool_wait: Latency,
+}
+
+/// Per transaction kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct KindReport {
+    /// Kind name.
+    pub name: String,
+    /// Successful.
+    pub transactions: u64,
+    /// Committed.
+    pub committed: u64,
+    /// Rolled back on purpose.
+    pub rolled_back: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Statements.
+    pub queries: u64,
+    /// Per second.
+    pub tps: f64,
+    /// Share of all successful transactions, percent.
+    pub share: f64,
+    /// Successful / attempted, percent.
+    pub success_rate: f64,
+    /// Latency.
+    #[serde(flatten)]
+    pub latency: Latency,
+    /// Execution time.
+    pub service: Latency,
+    /// Failures by class.
+    pub errors: BTreeMap<String, u64>,
+}
+
+/// Errors of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorsReport {
+    /// Failed transactions.
+    pub total: u64,
+    /// By class name.
+    pub by_class: BTreeMap<String, u64>,
+    /// `other` errors by SQLSTATE.
+    pub by_sqlstate: BTreeMap<String, u64>,
+    /// A few distinct messages per class.
+    pub samples: BTreeMap<String, Vec<String>>,
+}
+
+/// Persistent vs transient connections.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionsReport {
+    /// persistent | transient | mixed.
+    pub mode: String,
+    /// Pool size.
+    pub pool_size: usize,
+    /// Connections opened during measurement by workers (transient).
+    pub opened: u64,
+    /// Transactions over pooled connections.
+    pub persistent: ConnTypeReport,
+    /// Transactions over a fresh connection each.
+    pub transient: ConnTypeReport,
+    /// Connection setup time (transient).
+    pub connect: Latency,
+}
+
+/// One connection type's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnTypeReport {
+    /// Successful.
+    pub transactions: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Per second.
+    pub tps: f64,
+    /// Latency.
+    #[serde(flatten)]
+    pub latency: Latency,
+}
+
+/// Open-loop schedule results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleReport {
+    /// Target rate.
+    pub target_tps: f64,
+    /// Achieved rate (successful + failed per second).
+    pub achieved_tps: f64,
+    /// Arrival slots due during measurement.
+    pub slots_due: u64,
+    /// Slots that did not start before the end (the client fell behind).
+    pub slots_missed: u64,
+    /// Lag between intended and actual start.
+    pub lag: Latency,
+}
+
+/// The workload and its data.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadReport {
+    /// Name.
+    pub name: String,
+    /// Mode.
+    pub mode: String,
+    /// Scale.
+    pub scale: u64,
+    /// Transaction kinds.
+    pub kinds: Vec<String>,
+    /// Schema marker found (or written) before the run.
+    pub marker: Option<Marker>,
+    /// Load done by this invocation, if any.
+    pub load: Option<LoadStats>,
+}
+
+/// Serialized HDR histograms (V2 deflate, base64), so runs can be merged and compared.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistogramsReport {
+    /// Format of every value.
+    pub encoding: String,
+    /// Unit of recorded values.
+    pub unit: String,
+    /// Latency per kind.
+    pub latency: BTreeMap<String, String>,
+    /// Execution time per kind.
+    pub service: BTreeMap<String, String>,
+    /// Pool wait.
+    pub pool_wait: String,
+    /// Schedule lag.
+    pub schedule_lag: String,
+    /// Connection setup.
+    pub connect: String,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Layout version.
+    pub schema_version: u32,
+    /// `stormbench x.y.z`.
+    pub tool: String,
+    /// completed | interrupted.
+    pub status: String,
+    /// Start of measurement, RFC 3339.
+    pub started_at: String,
+    /// Measured seconds.
+    pub measured_s: f64,
+    /// Where it ran (no password).
+    pub database: String,
+    /// Server version and key settings.
+    pub server: ServerInfo,
+    /// Resolved config, password redacted.
+    pub config: serde_json::Value,
+    /// Workload.
+    pub workload: WorkloadReport,
+    /// Headline numbers.
+    pub summary: Summary,
+    /// Per kind.
+    pub transactions: Vec<KindReport>,
+    /// Errors.
+    pub errors: ErrorsReport,
+    /// Connections.
+    pub connections: ConnectionsReport,
+    /// Open loop only.
+    pub schedule: Option<ScheduleReport>,
+    /// Time series.
+    pub time_series: Vec<IntervalPoint>,
+    /// Histograms.
+    pub histograms: HistogramsReport,
+}
+
+/// What the report is built from besides the run result.
+pub struct ReportInput<'a> {
+    /// Resolved, redacted config.
+    pub config: serde_json::Value,
+    /// Target display.
+    pub database: String,
+    /// Server facts.
+    pub server: ServerInfo,
+    /// Workload section.
+    pub workload: WorkloadReport,
+    /// Pool size.
+    pub pool_size: usize,
+    /// Connection mode in effect.
+    pub connection_mode: &'a str,
+    /// Open-loop target rate.
+    pub target_tps: Option<f64>,
+}
+
+fn rate(n: u64, secs: f64) -> f64 {
+    if secs > 0.0 {
+        n as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+fn pct(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        100.0 * part as f64 / whole as f64
+    }
+}
+
+fn encode(h: &Histogram<u64>) -> String {
+    let mut buf = Vec::new();
+    match V2DeflateSerializer::new().serialize(h, &mut buf) {
+        Ok(_) => base64::engine::general_purpose::STANDARD.encode(buf),
+        Err(_) => String::new(),
+    }
+}
+
+/// Decodes a histogram written by [`Report`] (for merging and comparing runs).
+pub fn decode_histogram(s: &str) -> Option<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .ok()
+}
+
+fn errors_by_class(errors: &[u64; 6]) -> BTreeMap<String, u64> {
+    ErrorClass::ALL
+        .iter()
+        .filter(|c| errors[c.index()] > 0)
+        .map(|c| (c.as_str().to_string(), errors[c.index()]))
+        .collect()
+}
+
+fn kind_report(k: &KindTotals, secs: f64, all_ok: u64) -> KindReport {
+    KindReport {
+        name: k.name.clone(),
+        transactions: k.ok(),
+        committed: k.committed,
+        rolled_back: k.rolled_back,
+        failed: k.failed(),
+        retries: k.retries,
+        queries: k.queries,
+        tps: rate(k.ok(), secs),
+        share: pct(k.ok(), all_ok),
+        success_rate: pct(k.ok(), k.ok() + k.failed()),
+        latency: Latency::of(&k.latency),
+        service: Latency::of(&k.service),
+        errors: errors_by_class(&k.errors),
+    }
+}
+
+impl Report {
+    /// Builds the report of a run.
+    pub fn build(r: &RunResult, input: ReportInput<'_>) -> Report {
+        let t: &Totals = &r.totals;
+        let secs = r.measured.as_secs_f64();
+        let ok = t.ok();
+        let failed = t.failed();
+        let mut class_totals = [0u64; 6];
+        let mut by_sqlstate = BTreeMap::new();
+        for k in &t.kinds {
+            for (a, b) in class_totals.iter_mut().zip(k.errors) {
+                *a += b;
+            }
+            for (c, n) in &k.other_codes {
+                *by_sqlstate.entry(c.clone()).or_default() += n;
+            }
+        }
+        let conn = |i: usize| ConnTypeReport {
+            transactions: t.by_conn[i].ok,
+            failed: t.by_conn[i].failed,
+            tps: rate(t.by_conn[i].ok, secs),
+            latency: Latency::of(&t.by_conn[i].latency),
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+            status: if r.interrupted {
+                "interrupted"
+            } else {
+                "completed"
+            }
+            .into(),
+            started_at: r
+                .started_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            measured_s: secs,
+            database: input.database,
+            server: input.server,
+            config: input.config,
+            workload: input.workload,
+            summary: Summary {
+                transactions: ok,
+                committed: t.kinds.iter().map(|k| k.committed).sum(),
+                rolled_back: t.kinds.iter().map(|k| k.rolled_back).sum(),
+                failed,
+                retries: t.retries(),
+                queries: t.queries(),
+                tps: rate(ok, secs),
+                qps: rate(t.queries(), secs),
+                success_rate: pct(ok, ok + failed),
+                latency: Latency::of(&t.overall_latency()),
+                service: Latency::of(&t.overall_service()),
+                pool_wait: Latency::of(&t.pool_wait),
+            },
+            transactions: t.kinds.iter().map(|k| kind_report(k, secs, ok)).collect(),
+            errors: ErrorsReport {
+                total: failed,
+                by_class: errors_by_class(&class_totals),
+                by_sqlstate,
+                samples: t
+                    .error_samples
+                    .iter()
+                    .map(|(c, v)| (c.as_str().to_string(), v.clone()))
+                    .collect(),
+            },
+            connections: ConnectionsReport {
+                mode: input.connection_mode.to_string(),
+                pool_size: input.pool_size,
+                opened: t.connections_opened,
+                persistent: conn(0),
+                transient: conn(1),
+                connect: Latency::of(&t.connect),
+            },
+            schedule: input.target_tps.map(|target| {
+                let started = ok + failed;
+                let due = r.slots_due.unwrap_or(started);
+                ScheduleReport {
+                    target_tps: target,
+                    achieved_tps: rate(started, secs),
+                    slots_due: due,
+                    slots_missed: due.saturating_sub(started),
+                    lag: Latency::of(&t.lag),
+                }
+            }),
+            time_series: r.series.clone(),
+            histograms: HistogramsReport {
+                encoding: "HdrHistogram V2 deflate, base64".into(),
+                unit: "us".into(),
+                latency: t
+                    .kinds
+                    .iter()
+                    .map(|k| (k.name.clone(), encode(&k.latency)))
+                    .collect(),
+                service: t
+                    .kinds
+                    .iter()
+                    .map(|k| (k.name.clone(), encode(&k.service)))
+                    .collect(),
+                pool_wait: encode(&t.pool_wait),
+                schedule_lag: encode(&t.lag),
+                connect: encode(&t.connect),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::new_histogram;
+
+    #[test]
+    fn latency_is_in_milliseconds() {
+        let mut h = new_histogram();
+        for v in 1..=1000u64 {
+            h.record(v * 1000).unwrap();
+        }
+        let l = Latency::of(&h);
+        assert_eq!(l.count, 1000);
+        assert!((l.p50_ms - 500.0).abs() < 1.0, "{l:?}");
+        assert!((l.p99_ms - 990.0).abs() < 1.5, "{l:?}");
+        assert!((l.max_ms - 1000.0).abs() < 1.5, "{l:?}");
+    }
+
+    #[test]
+    fn histograms_round_trip_through_base64() {
+        let mut h = new_histogram();
+        for v in [5u64, 50, 500, 5000, 50_000] {
+            h.record(v).unwrap();
+        }
+        let back = decode_histogram(&encode(&h)).unwrap();
+        assert_eq!(back.len(), 5);
+        assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
+    }
+
+    #[test]
+    fn empty_latency_is_zero() {
+        assert_eq!(Latency::of(&new_histogram()), Latency::default());
+    }
+}

@@ -1,0 +1,428 @@
+//! Measurements: per-worker recorders (owned by one worker, no locks), the chunks workers
+//! hand over each sample interval, and the exact merge into run totals and a time series.
+
+mod recorder;
+mod series;
+
+pub use recorder::{new_histogram, Recorder};
+pub use series::{IntervalPoint, Series};
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::core::ErrorClass;
+
+/// Distinct error messages kept per class.
+pub const ERROR_SAMPLES_PER_CLASS: usize = 5;
+
+/// Connection types a transaction can run on, for the persistent/transient comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnType {
+    /// A pooled connection.
+    Persistent = 0,
+    /// A connection opened for this transaction.
+    Transient = 1,
+}
+
+/// What one worker saw of one transaction kind during one interval.
+#[derive(Debug, Default)]
+pub struct KindStats {
+    /// End-to-end latency from the intended start, µs.
+    pub latency: Recorder,
+    /// Execution time on the connection, µs.
+    pub service: Recorder,
+    /// Committed transactions.
+    pub committed: u64,
+    /// Transactions the workload rolled back on purpose.
+    pub rolled_back: u64,
+    /// Statements sent by successful transactions.
+    pub queries: u64,
+    /// Retries after serialization failures or deadlocks.
+    pub retries: u64,
+    /// Failed transactions by [`ErrorClass`] index.
+    pub errors: [u64; 6],
+    /// Failed transactions of class `Other`, by SQLSTATE (or "none" without one).
+    pub other_codes: Vec<(String, u64)>,
+}
+
+/// Per connection type: count and latency, for the persistent/transient comparison.
+#[derive(Debug, Default)]
+pub struct ConnStats {
+    /// Successful transactions.
+    pub ok: u64,
+    /// Failed transactions.
+    pub failed: u64,
+    /// Latency of successful transactions, µs.
+    pub latency: Recorder,
+}
+
+/// One error, kept as a sample for the report.
+#[derive(Debug, Clone)]
+pub struct ErrorSample {
+    /// Class.
+    pub class: ErrorClass,
+    /// Transaction kind index.
+    pub kind: usize,
+    /// The error text as the server or driver gave it.
+    pub message: String,
+}
+
+/// One worker's measurements for one sample interval; sent to the aggregator whole.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// Sample interval index since the start of measurement.
+    pub interval: u32,
+    /// Per transaction kind.
+    pub kinds: Vec<KindStats>,
+    /// Time waiting for a pooled connection, µs.
+    pub pool_wait: Recorder,
+    /// Open loop: time between intended and actual start, µs.
+    pub lag: Recorder,
+    /// Transient connections: time to open a connection, µs.
+    pub connect: Recorder,
+    /// Connections this worker opened itself (transient).
+    pub connections_opened: u64,
+    /// By [`ConnType`].
+    pub by_conn: [ConnStats; 2],
+    /// A few error messages (capped per worker and interval).
+    pub samples: Vec<ErrorSample>,
+}
+
+impl Chunk {
+    /// An empty chunk for `kinds` transaction kinds.
+    pub fn new(kinds: usize, interval: u32) -> Self {
+        Chunk {
+            interval,
+            kinds: (0..kinds).map(|_| KindStats::default()).collect(),
+            ..Default::default()
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.kinds
+            .iter()
+            .all(|k| k.committed + k.rolled_back + k.errors.iter().sum::<u64>() + k.retries == 0)
+            && self.connections_opened == 0
+            && self.pool_wait.is_empty()
+    }
+
+    /// Counts an error and keeps its message if few of its class were kept yet.
+    pub fn record_error(
+        &mut self,
+        kind: usize,
+        class: ErrorClass,
+        code: Option<&str>,
+        msg: impl FnOnce() -> String,
+    ) {
+        let k = &mut self.kinds[kind];
+        k.errors[class.index()] += 1;
+        if class == ErrorClass::Other {
+            let code = code.unwrap_or("none");
+            match k.other_codes.iter_mut().find(|(c, _)| c == code) {
+                Some((_, n)) => *n += 1,
+                None => k.other_codes.push((code.to_string(), 1)),
+            }
+        }
+        if self.samples.iter().filter(|s| s.class == class).count() < 2 {
+            self.samples.push(ErrorSample {
+                class,
+                kind,
+                message: msg(),
+            });
+        }
+    }
+}
+
+/// Run totals of one transaction kind (exact HDR merges).
+#[derive(Debug, Clone)]
+pub struct KindTotals {
+    /// Kind name.
+    pub name: String,
+    /// Latency from intended start, µs.
+    pub latency: Histogram<u64>,
+    /// Execution time, µs.
+    pub service: Histogram<u64>,
+    /// Committed.
+    pub committed: u64,
+    /// Rolled back on purpose.
+    pub rolled_back: u64,
+    /// Statements.
+    pub queries: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Errors by class index.
+    pub errors: [u64; 6],
+    /// `Other` errors by SQLSTATE.
+    pub other_codes: BTreeMap<String, u64>,
+}
+
+impl KindTotals {
+    fn new(name: &str) -> Self {
+        KindTotals {
+            name: name.to_string(),
+            latency: new_histogram(),
+            service: new_histogram(),
+            committed: 0,
+            rolled_back: 0,
+            queries: 0,
+            retries: 0,
+            errors: [0; 6],
+            other_codes: BTreeMap::new(),
+        }
+    }
+
+    /// Successful transactions (committed + intentional rollbacks).
+    pub fn ok(&self) -> u64 {
+        self.committed + self.rolled_back
+    }
+
+    /// Failed transactions.
+    pub fn failed(&self) -> u64 {
+        self.errors.iter().sum()
+    }
+
+    fn absorb(&mut self, k: &KindStats) {
+        k.latency.merge_into(&mut self.latency);
+        k.service.merge_into(&mut self.service);
+        self.committed += k.committed;
+        self.rolled_back += k.rolled_back;
+        self.queries += k.queries;
+        self.retries += k.retries;
+        for (a, b) in self.errors.iter_mut().zip(k.errors) {
+            *a += b;
+        }
+        for (code, n) in &k.other_codes {
+            *self.other_codes.entry(code.clone()).or_default() += n;
+        }
+    }
+}
+
+/// Run totals per connection type.
+#[derive(Debug, Clone)]
+pub struct ConnTotals {
+    /// Successful transactions.
+    pub ok: u64,
+    /// Failed transactions.
+    pub failed: u64,
+    /// Latency of successful ones, µs.
+    pub latency: Histogram<u64>,
+}
+
+impl Default for ConnTotals {
+    fn default() -> Self {
+        ConnTotals {
+            ok: 0,
+            failed: 0,
+            latency: new_histogram(),
+        }
+    }
+}
+
+/// Exact totals of a run (or of one interval): every chunk merged.
+#[derive(Debug, Clone)]
+pub struct Totals {
+    /// Per kind, in the workload's order.
+    pub kinds: Vec<KindTotals>,
+    /// Pool wait, µs.
+    pub pool_wait: Histogram<u64>,
+    /// Schedule lag, µs.
+    pub lag: Histogram<u64>,
+    /// Connection setup time, µs.
+    pub connect: Histogram<u64>,
+    /// Connections opened by workers (transient).
+    pub connections_opened: u64,
+    /// By connection type.
+    pub by_conn: [ConnTotals; 2],
+    /// Distinct error messages per class, capped at [`ERROR_SAMPLES_PER_CLASS`].
+    pub error_samples: BTreeMap<ErrorClass, Vec<String>>,
+}
+
+impl Totals {
+    /// Empty totals for the named kinds.
+    pub fn new(kinds: &[&str]) -> Self {
+        Totals {
+            kinds: kinds.iter().map(|k| KindTotals::new(k)).collect(),
+            pool_wait: new_histogram(),
+            lag: new_histogram(),
+            connect: new_histogram(),
+            connections_opened: 0,
+            by_conn: Default::default(),
+            error_samples: BTreeMap::new(),
+        }
+    }
+
+    /// Merges one chunk exactly.
+    pub fn absorb(&mut self, c: &Chunk) {
+        for (t, k) in self.kinds.iter_mut().zip(&c.kinds) {
+            t.absorb(k);
+        }
+        c.pool_wait.merge_into(&mut self.pool_wait);
+        c.lag.merge_into(&mut self.lag);
+        c.connect.merge_into(&mut self.connect);
+        self.connections_opened += c.connections_opened;
+        for (t, s) in self.by_conn.iter_mut().zip(&c.by_conn) {
+            t.ok += s.ok;
+            t.failed += s.failed;
+            s.latency.merge_into(&mut t.latency);
+        }
+        for s in &c.samples {
+            let kind = self
+                .kinds
+                .get(s.kind)
+                .map(|k| k.name.as_str())
+                .unwrap_or("?");
+            let msg = format!("{kind}: {}", s.message);
+            let kept = self.error_samples.entry(s.class).or_default();
+            if kept.len() < ERROR_SAMPLES_PER_CLASS && !kept.contains(&msg) {
+                kept.push(msg);
+            }
+        }
+    }
+
+    /// Merges other totals (e.g. of another run or band) exactly.
+    pub fn merge(&mut self, o: &Totals) {
+        for (a, b) in self.kinds.iter_mut().zip(&o.kinds) {
+            let _ = a.latency.add(&b.latency);
+            let _ = a.service.add(&b.service);
+            a.committed += b.committed;
+            a.rolled_back += b.rolled_back;
+            a.queries += b.queries;
+            a.retries += b.retries;
+            for (x, y) in a.errors.iter_mut().zip(b.errors) {
+                *x += y;
+            }
+            for (code, n) in &b.other_codes {
+                *a.other_codes.entry(code.clone()).or_default() += n;
+            }
+        }
+        let _ = self.pool_wait.add(&o.pool_wait);
+        let _ = self.lag.add(&o.lag);
+        let _ = self.connect.add(&o.connect);
+        self.connections_opened += o.connections_opened;
+        for (a, b) in self.by_conn.iter_mut().zip(&o.by_conn) {
+            a.ok += b.ok;
+            a.failed += b.failed;
+            let _ = a.latency.add(&b.latency);
+        }
+    }
+
+    /// Latency of all kinds together, µs.
+    pub fn overall_latency(&self) -> Histogram<u64> {
+        let mut h = new_histogram();
+        for k in &self.kinds {
+            let _ = h.add(&k.latency);
+        }
+        h
+    }
+
+    /// Execution time of all kinds together, µs.
+    pub fn overall_service(&self) -> Histogram<u64> {
+        let mut h = new_histogram();
+        for k in &self.kinds {
+            let _ = h.add(&k.service);
+        }
+        h
+    }
+
+    /// Successful transactions.
+    pub fn ok(&self) -> u64 {
+        self.kinds.iter().map(KindTotals::ok).sum()
+    }
+
+    /// Failed transactions.
+    pub fn failed(&self) -> u64 {
+        self.kinds.iter().map(KindTotals::failed).sum()
+    }
+
+    /// Statements of successful transactions.
+    pub fn queries(&self) -> u64 {
+        self.kinds.iter().map(|k| k.queries).sum()
+    }
+
+    /// Retries.
+    pub fn retries(&self) -> u64 {
+        self.kinds.iter().map(|k| k.retries).sum()
+    }
+
+    /// Errors of one class over all kinds.
+    pub fn errors_of(&self, class: ErrorClass) -> u64 {
+        self.kinds.iter().map(|k| k.errors[class.index()]).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk_with(values: &[u64], kind: usize) -> Chunk {
+        let mut c = Chunk::new(2, 0);
+        for v in values {
+            c.kinds[kind].latency.record(*v);
+            c.kinds[kind].committed += 1;
+        }
+        c
+    }
+
+    #[test]
+    fn merge_is_exact_not_averaged() {
+        // worker A: 1000 fast transactions; worker B: 10 slow ones.
+        let a = chunk_with(&[100; 1000], 0);
+        let b = chunk_with(&[50_000; 10], 0);
+        let mut t = Totals::new(&["read", "write"]);
+        t.absorb(&a);
+        t.absorb(&b);
+        let h = &t.kinds[0].latency;
+        assert_eq!(h.len(), 1010);
+        // p99 of the merged distribution is the fast value: 1010*0.99 = 999.9 < 1000 fast
+        assert_eq!(
+            h.value_at_quantile(0.99),
+            h.equivalent_range(100) + h.lowest_equivalent(100) - 1
+        );
+        // p99.5 lands in the slow tail, which an average of per-worker p99s would hide
+        assert!(h.value_at_quantile(0.995) >= 49_950);
+        assert_eq!(t.ok(), 1010);
+    }
+
+    #[test]
+    fn recorder_switches_to_histogram_without_losing_samples() {
+        let mut r = Recorder::default();
+        for i in 0..10_000u64 {
+            r.record(i);
+        }
+        let mut h = new_histogram();
+        r.merge_into(&mut h);
+        assert_eq!(h.len(), 10_000);
+        assert_eq!(h.max(), h.highest_equivalent(9_999));
+    }
+
+    #[test]
+    fn totals_merge_adds_up() {
+        let mut t1 = Totals::new(&["a", "b"]);
+        t1.absorb(&chunk_with(&[10, 20, 30], 1));
+        let mut t2 = t1.clone();
+        t2.merge(&t1);
+        assert_eq!(t2.kinds[1].committed, 6);
+        assert_eq!(t2.kinds[1].latency.len(), 6);
+    }
+
+    #[test]
+    fn error_samples_are_capped_and_distinct() {
+        let mut t = Totals::new(&["a"]);
+        for i in 0..20 {
+            let mut c = Chunk::new(1, 0);
+            c.record_error(0, ErrorClass::Other, Some("42P01"), || {
+                format!("msg {}", i % 7)
+            });
+            c.record_error(0, ErrorClass::Other, Some("42P01"), || "same".into());
+            t.absorb(&c);
+        }
+        assert_eq!(t.kinds[0].errors[ErrorClass::Other.index()], 40);
+        assert_eq!(t.kinds[0].other_codes["42P01"], 40);
+        assert_eq!(
+            t.error_samples[&ErrorClass::Other].len(),
+            ERROR_SAMPLES_PER_CLASS
+        );
+    }
+}

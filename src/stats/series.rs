@@ -1,0 +1,162 @@
+//! The per-interval time series kept for reports, built from worker chunks as they arrive.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Chunk, Totals};
+
+/// One point of the time series.
+#[derive(Debug, Clone, Serialize)]
+pub struct IntervalPoint {
+    /// Interval index.
+    pub interval: u32,
+    /// Seconds from the start of measurement to the end of the interval.
+    pub t_s: f64,
+    /// Successful transactions.
+    pub transactions: u64,
+    /// Failed transactions.
+    pub errors: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Transactions per second.
+    pub tps: f64,
+    /// Statements per second.
+    pub qps: f64,
+    /// Latency percentiles of the interval, ms.
+    pub p50_ms: f64,
+    /// 95th percentile, ms.
+    pub p95_ms: f64,
+    /// 99th percentile, ms.
+    pub p99_ms: f64,
+    /// Maximum, ms.
+    pub max_ms: f64,
+    /// Successful transactions per kind (workload order).
+    pub by_kind: Vec<u64>,
+}
+
+/// Intervals still open for late chunks, then finalized into points.
+#[derive(Debug)]
+pub struct Series {
+    kinds: Vec<String>,
+    interval_s: f64,
+    open: BTreeMap<u32, Totals>,
+    points: Vec<IntervalPoint>,
+}
+
+impl Series {
+    /// A series of `interval_s`-second intervals over the named kinds.
+    pub fn new(kinds: &[&str], interval_s: f64) -> Self {
+        Series {
+            kinds: kinds.iter().map(|s| s.to_string()).collect(),
+            interval_s,
+            open: BTreeMap::new(),
+            points: Vec::new(),
+        }
+    }
+
+    /// Adds a chunk to its interval (a chunk for an already finalized interval is dropped
+    /// from the series; run totals still count it).
+    pub fn absorb(&mut self, c: &Chunk) {
+        if self.points.last().is_some_and(|p| c.interval <= p.interval) {
+            return;
+        }
+        let kinds: Vec<&str> = self.kinds.iter().map(String::as_str).collect();
+        self.open
+            .entry(c.interval)
+            .or_insert_with(|| Totals::new(&kinds))
+            .absorb(c);
+    }
+
+    /// Finalizes every interval before `interval` (exclusive), filling empty ones.
+    pub fn finalize_before(&mut self, interval: u32) -> Vec<IntervalPoint> {
+        let mut out = Vec::new();
+        let first = self.points.last().map(|p| p.interval + 1).unwrap_or(0);
+        for i in first..interval {
+            let t = self.open.remove(&i);
+            let p = self.point(i, t.as_ref());
+            out.push(p.clone());
+            self.points.push(p);
+        }
+        out
+    }
+
+    fn point(&self, i: u32, t: Option<&Totals>) -> IntervalPoint {
+        let secs = self.interval_s;
+        let (ok, err, retries, queries, by_kind, h) = match t {
+            Some(t) => (
+                t.ok(),
+                t.failed(),
+                t.retries(),
+                t.queries(),
+                t.kinds.iter().map(|k| k.ok()).collect(),
+                Some(t.overall_latency()),
+            ),
+            None => (0, 0, 0, 0, vec![0; self.kinds.len()], None),
+        };
+        let q = |p: f64| {
+            h.as_ref()
+                .filter(|h| !h.is_empty())
+                .map(|h| h.value_at_quantile(p) as f64 / 1000.0)
+                .unwrap_or(0.0)
+        };
+        IntervalPoint {
+            interval: i,
+            t_s: (i + 1) as f64 * secs,
+            transactions: ok,
+            errors: err,
+            retries,
+            tps: ok as f64 / secs,
+            qps: queries as f64 / secs,
+            p50_ms: q(0.5),
+            p95_ms: q(0.95),
+            p99_ms: q(0.99),
+            max_ms: h.as_ref().map(|h| h.max() as f64 / 1000.0).unwrap_or(0.0),
+            by_kind,
+        }
+    }
+
+    /// All finalized points.
+    pub fn points(&self) -> &[IntervalPoint] {
+        &self.points
+    }
+
+    /// Finalizes everything still open, including intervals up to `last` inclusive.
+    pub fn finish(&mut self, last: u32) -> Vec<IntervalPoint> {
+        let end = self
+            .open
+            .keys()
+            .next_back()
+            .map(|k| k + 1)
+            .unwrap_or(0)
+            .max(last + 1);
+        self.finalize_before(end)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_per_interval_and_gaps_are_filled() {
+        let mut s = Series::new(&["a"], 1.0);
+        let mut c0 = Chunk::new(1, 0);
+        c0.kinds[0].committed = 5;
+        c0.kinds[0].latency.record(1000);
+        let mut c2 = Chunk::new(1, 2);
+        c2.kinds[0].committed = 7;
+        s.absorb(&c0);
+        s.absorb(&c2);
+        let pts = s.finalize_before(3);
+        assert_eq!(pts.len(), 3);
+        assert_eq!(pts[0].transactions, 5);
+        assert_eq!(pts[1].transactions, 0);
+        assert_eq!(pts[2].transactions, 7);
+        assert!((pts[0].p50_ms - 1.0).abs() < 0.01);
+        // a late chunk for a finalized interval does not reopen it
+        s.absorb(&c0);
+        assert!(s.finish(2).is_empty());
+        assert_eq!(s.points().len(), 3);
+    }
+}

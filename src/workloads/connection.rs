@@ -1,0 +1,187 @@
+//! `connection`: the cost of connecting. The same point query runs over pooled connections
+//! (`persistent`), over a new connection per transaction (`transient`), or both at random
+//! (`mixed`); the report compares them and shows connection setup time.
+
+use std::sync::Arc;
+
+use bytes::{BufMut, BytesMut};
+use rand::Rng as _;
+use serde::Deserialize;
+
+use super::load_parallelism;
+use crate::core::load::parallel_copy;
+use crate::core::registry::parse_section;
+use crate::core::{
+    rng, run_script, BoxFuture, Conn, ConnectionMode, LoadStats, Pool, Rng, SchemaError, TxKind,
+    TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+};
+
+const SCHEMA: &str = include_str!("../../workloads/connection/schema.sql");
+const INDEXES: &str = include_str!("../../workloads/connection/indexes.sql");
+const DROP: &str = include_str!("../../workloads/connection/drop.sql");
+const COPY_PROBE: &str = include_str!("../../workloads/connection/copy_probe.sql");
+const QUERY: &str = include_str!("../../workloads/connection/query.sql");
+
+/// Probe rows per unit of scale.
+pub const ROWS_PER_SCALE: u64 = 1_000;
+
+/// The registry entry.
+pub fn info() -> WorkloadInfo {
+    WorkloadInfo {
+        name: "connection",
+        description:
+            "connection overhead: persistent (pooled) vs transient (new connection per transaction)",
+        modes: &["mixed", "persistent", "transient"],
+        scale_meaning: "1,000 rows per unit in the probe table",
+        build,
+    }
+}
+
+/// The `connection:` section (no keys yet; present so unknown keys are rejected).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Section {}
+
+/// The built workload.
+pub struct Connection {
+    rows: u64,
+    mode: ConnectionMode,
+    seed: u64,
+}
+
+fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
+    let _: Section = parse_section(&p.section, "connection")?;
+    let mode = match p.mode.as_str() {
+        "persistent" => ConnectionMode::Persistent,
+        "transient" => ConnectionMode::Transient,
+        _ => ConnectionMode::Mixed,
+    };
+    Ok(Arc::new(Connection {
+        rows: p.scale * ROWS_PER_SCALE,
+        mode,
+        seed: p.seed,
+    }))
+}
+
+fn probe_row(id: u64, buf: &mut BytesMut) {
+    use std::io::Write as _;
+    let _ = writeln!(buf.writer(), "{id}\tprobe-{id}");
+}
+
+impl Workload for Connection {
+    fn kinds(&self) -> &[&'static str] {
+        &["query"]
+    }
+
+    fn tables(&self) -> &[&'static str] {
+        &["connection_probe"]
+    }
+
+    fn connection_mode(&self) -> Option<ConnectionMode> {
+        Some(self.mode)
+    }
+
+    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async move {
+            conn.batch_execute(SCHEMA)
+                .await
+                .map_err(SchemaError::db("creating the connection schema"))
+        })
+    }
+
+    fn load<'a>(&'a self, pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+        Box::pin(async move {
+            let t0 = std::time::Instant::now();
+            let n = parallel_copy(
+                pool,
+                COPY_PROBE,
+                self.rows,
+                load_parallelism(pool),
+                probe_row,
+            )
+            .await?;
+            let conn = pool
+                .get()
+                .await
+                .map_err(|e| SchemaError::Pool(format!("building indexes: {e}")))?;
+            run_script(&conn, INDEXES, "building the connection_probe primary key").await?;
+            Ok(LoadStats {
+                tables: vec![("connection_probe".into(), n)],
+                elapsed_s: t0.elapsed().as_secs_f64(),
+            })
+        })
+    }
+
+    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async move {
+            conn.batch_execute(DROP)
+                .await
+                .map_err(SchemaError::db("dropping the connection schema"))
+        })
+    }
+
+    fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
+        Box::new(ConnectionWorker {
+            rng: rng(seed ^ self.seed, worker_id as u64),
+            rows: self.rows as i32,
+        })
+    }
+}
+
+struct ConnectionWorker {
+    rng: Rng,
+    rows: i32,
+}
+
+impl WorkerTx for ConnectionWorker {
+    fn next_kind(&mut self) -> TxKind {
+        0
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        _kind: TxKind,
+        conn: &'a mut Conn,
+    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        let id: i32 = self.rng.gen_range(1..=self.rows.max(1));
+        Box::pin(async move {
+            let st = conn.prepare_cached(QUERY).await?;
+            conn.query_opt(&st, &[&id]).await?;
+            Ok(TxOutcome::committed(1))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_set_the_connection_mode() {
+        for (mode, want) in [
+            ("persistent", ConnectionMode::Persistent),
+            ("transient", ConnectionMode::Transient),
+            ("mixed", ConnectionMode::Mixed),
+        ] {
+            let p = WorkloadParams {
+                mode: mode.into(),
+                scale: 1,
+                section: serde_yaml::Value::Null,
+                seed: 1,
+            };
+            assert_eq!(build(&p).unwrap().connection_mode(), Some(want));
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let p = WorkloadParams {
+            mode: "mixed".into(),
+            scale: 1,
+            section: serde_yaml::from_str("pool: 3").unwrap(),
+            seed: 1,
+        };
+        let e = build(&p).err().unwrap().join("\n");
+        assert!(e.contains("connection.pool: unknown key"), "{e}");
+    }
+}

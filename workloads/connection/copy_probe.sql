@@ -1,0 +1,1 @@
+COPY connection_probe (id, value) FROM STDIN

@@ -1,0 +1,1 @@
+SELECT value FROM connection_probe WHERE id = $1

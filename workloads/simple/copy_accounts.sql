@@ -1,0 +1,1 @@
+COPY simple_accounts (id, balance, category, payload) FROM STDIN

@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS simple_history;
+DROP TABLE IF EXISTS simple_accounts;

@@ -1,0 +1,1 @@
+INSERT INTO simple_history (account_id, delta) VALUES ($1, $2)

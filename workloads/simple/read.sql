@@ -1,0 +1,1 @@
+SELECT balance FROM simple_accounts WHERE id = $1
