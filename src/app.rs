@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _};
 use tokio_util::sync::CancellationToken;
@@ -84,8 +83,8 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     let plan = plan(&cli.run, &registry)?;
     init_logging(&plan.log_level);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(plan.threads)
+    // The control runtime (signals, aggregation, reports); workers get their own threads.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -207,9 +206,8 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         println!("dropped the {name} schema from {}", target.display);
         return Ok(Exit::Ok);
     }
-    let connector = Arc::new(Connector::new(&target, plan.connections).map_err(|e| anyhow!(e))?);
     let prepared = tokio::select! {
-        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &connector, workload.as_ref()) => r?,
+        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref()) => r?,
         _ = interrupt.cancelled() => return Err(AppError::Interrupted("schema setup")),
     };
     if args.no_run {
@@ -218,10 +216,6 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
             plan.scale, target.display
         );
         return Ok(Exit::Ok);
-    }
-    tokio::select! {
-        r = connector.fill(&target) => r.map_err(|e| anyhow!(e))?,
-        _ = interrupt.cancelled() => return Err(AppError::Interrupted("connecting")),
     }
     drop(admin);
     let display = Display::auto(args.quiet);
@@ -233,7 +227,19 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         plan.connections
     ));
     let opts = exec_options(&plan);
-    let result = exec::run(workload.clone(), connector, &opts, interrupt, &display).await;
+    let result = match exec::run(
+        workload.clone(),
+        &target,
+        &opts,
+        interrupt.clone(),
+        &display,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
+        Err(e) => return Err(anyhow!(e).into()),
+    };
     let report = Report::build(
         &result,
         ReportInput {
@@ -283,6 +289,7 @@ fn exec_options(plan: &RunPlan) -> ExecOptions {
         sample_interval: plan.sample_interval.0,
         summary_interval: plan.summary_interval.map(|d| d.0),
         connection_mode: plan.connection_mode,
+        threads: plan.threads,
     }
 }
 
@@ -340,10 +347,16 @@ async fn prepare_schema(
     action: SchemaAction,
     embedded: bool,
     admin: &Conn,
-    connector: &Connector,
+    target: &Target,
     workload: &dyn Workload,
 ) -> Result<Prepared, AppError> {
     let name = &plan.workload;
+    if !workload.needs_schema() {
+        return Ok(Prepared {
+            marker: None,
+            load: None,
+        });
+    }
     let found = marker::read(admin, name)
         .await
         .context("reading the stormbench_meta marker table")?;
@@ -374,7 +387,9 @@ async fn prepare_schema(
             load: None,
         });
     }
-    let load = load(plan, admin, connector, workload).await?;
+    // a pool just for loading, sized for parallel COPY
+    let loader = Connector::new(target, plan.connections.clamp(1, 8)).map_err(|e| anyhow!(e))?;
+    let load = load(plan, admin, &loader, workload).await?;
     let marker = marker::read(admin, name)
         .await
         .context("reading the marker")?;

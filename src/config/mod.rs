@@ -392,7 +392,8 @@ pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<St
     })
 }
 
-/// Applies `STORMBENCH_DB_*` environment variables (between the file and the command line).
+/// Applies `STORMBENCH_DB_*` (and `STORMBENCH_PG_BINDIR`) environment variables, between
+/// the file and the command line.
 pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
     let mut errors = Vec::new();
     let db = &mut raw.database;
@@ -415,6 +416,9 @@ pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> V
     }
     if let Some(v) = get("STORMBENCH_DB_PASSWORD") {
         db.password = Some(Secret::new(v));
+    }
+    if let Some(v) = get("STORMBENCH_PG_BINDIR") {
+        db.bindir = Some(PathBuf::from(v));
     }
     if let Some(v) = get("STORMBENCH_DB_SSLMODE") {
         match serde_yaml::from_str::<SslMode>(&v) {

@@ -163,6 +163,11 @@ pub trait Workload: Send + Sync {
     /// Tables this workload owns (dropped by cleanup, checked by setup).
     fn tables(&self) -> &[&'static str];
 
+    /// Whether the workload has a schema to set up (and a marker to check).
+    fn needs_schema(&self) -> bool {
+        true
+    }
+
     /// Overrides the run's `connection_mode` (the `connection` workload's modes do).
     fn connection_mode(&self) -> Option<ConnectionMode> {
         None

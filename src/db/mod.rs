@@ -5,7 +5,7 @@
 pub mod embedded;
 pub mod marker;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -135,15 +135,28 @@ async fn connect_raw(
     })
 }
 
+/// The TLS connector for a mode, built once per process: building one loads the system
+/// certificate store, which costs far more than a connection.
 fn tls_connector(mode: SslMode) -> Result<postgres_native_tls::MakeTlsConnector, DbError> {
-    let mut b = native_tls::TlsConnector::builder();
-    if mode != SslMode::VerifyFull {
-        // libpq's prefer/require encrypt without verifying the certificate
-        b.danger_accept_invalid_certs(true)
-            .danger_accept_invalid_hostnames(true);
-    }
-    let c = b.build().map_err(|e| DbError::Tls(e.to_string()))?;
-    Ok(postgres_native_tls::MakeTlsConnector::new(c))
+    static VERIFYING: OnceLock<Result<postgres_native_tls::MakeTlsConnector, String>> =
+        OnceLock::new();
+    static TRUSTING: OnceLock<Result<postgres_native_tls::MakeTlsConnector, String>> =
+        OnceLock::new();
+    let verify = mode == SslMode::VerifyFull;
+    let cell = if verify { &VERIFYING } else { &TRUSTING };
+    cell.get_or_init(|| {
+        let mut b = native_tls::TlsConnector::builder();
+        if !verify {
+            // libpq's prefer/require encrypt without verifying the certificate
+            b.danger_accept_invalid_certs(true)
+                .danger_accept_invalid_hostnames(true);
+        }
+        b.build()
+            .map(postgres_native_tls::MakeTlsConnector::new)
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(DbError::Tls)
 }
 
 /// A one-line message for a failed connection attempt that says what to check.

@@ -13,13 +13,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Arrival, Stop};
 use crate::core::{self, ConnectionMode, Workload};
-use crate::db::Connector;
+use crate::db::{Connector, DbError, Target};
 use crate::stats::{Chunk, IntervalPoint, Series, Totals};
 
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
@@ -50,6 +50,8 @@ pub struct ExecOptions {
     pub summary_interval: Option<Duration>,
     /// Connection mode.
     pub connection_mode: ConnectionMode,
+    /// Client threads (each with its own runtime and share of workers and connections).
+    pub threads: usize,
 }
 
 /// Instants that bound the phases of a run.
@@ -115,30 +117,108 @@ pub struct RunResult {
     pub slots_due: Option<u64>,
 }
 
-/// Runs the workload and returns what was measured. An interrupt (the `interrupt` token)
-/// stops in-flight work at once; what completed is returned.
+/// How the workers and connections are split over client threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// First worker id.
+    pub first_worker: usize,
+    /// Workers on this thread.
+    pub workers: usize,
+    /// Pool size on this thread.
+    pub connections: usize,
+}
+
+/// Splits workers and connections evenly over at most `threads` shards (each with at
+/// least one worker and one connection).
+pub fn shards(workers: usize, connections: usize, threads: usize) -> Vec<Shard> {
+    let n = threads.min(workers).min(connections).max(1);
+    let mut out = Vec::with_capacity(n);
+    let mut first = 0;
+    for i in 0..n {
+        let w = workers / n + usize::from(i < workers % n);
+        let c = connections / n + usize::from(i < connections % n);
+        out.push(Shard {
+            first_worker: first,
+            workers: w,
+            connections: c,
+        });
+        first += w;
+    }
+    out
+}
+
+/// Runs the workload and returns what was measured.
+///
+/// Workers and connections are split over `threads` client threads, each with its own
+/// single-threaded runtime and its own pool (as `pgbench -j` splits clients), so a
+/// transaction and its connection never wake each other across threads. An interrupt
+/// (the `interrupt` token) stops in-flight work at once; what completed is returned.
 pub async fn run(
     workload: Arc<dyn Workload>,
-    connector: Arc<Connector>,
+    target: &Target,
     opts: &ExecOptions,
     interrupt: CancellationToken,
     display: &Display,
-) -> RunResult {
+) -> Result<RunResult, DbError> {
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
+    let stop = interrupt.child_token();
+    let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
+    let plan = shards(opts.workers, opts.connections, opts.threads);
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), DbError>>();
+    let mut starts = Vec::new();
+    let mut threads = Vec::new();
+    for (i, shard) in plan.iter().copied().enumerate() {
+        let (start_tx, start_rx) = oneshot::channel::<Arc<RunShared>>();
+        starts.push(start_tx);
+        let ctx = ShardCtx {
+            shard,
+            workload: workload.clone(),
+            target: target.clone(),
+            seed: opts.seed,
+            stop: stop.clone(),
+            out: tx.clone(),
+            ready: ready_tx.clone(),
+            start: start_rx,
+        };
+        let t = std::thread::Builder::new()
+            .name(format!("stormbench-client-{i}"))
+            .spawn(move || run_shard(ctx))
+            .map_err(|e| DbError::Connect(format!("cannot start a client thread: {e}")))?;
+        threads.push(t);
+    }
+    drop(tx);
+    drop(ready_tx);
+    // every shard has its pool filled before the clock starts
+    for _ in 0..plan.len() {
+        let ready = tokio::select! {
+            r = ready_rx.recv() => r,
+            _ = interrupt.cancelled() => None,
+        };
+        match ready {
+            Some(Ok(())) => {}
+            Some(Err(e)) => {
+                stop.cancel();
+                return Err(e);
+            }
+            None => {
+                stop.cancel();
+                return Err(DbError::Connect("interrupted while connecting".into()));
+            }
+        }
+    }
     let run_start = Instant::now();
     let measure_start = run_start + opts.warmup;
     let deadline = match opts.stop {
         Stop::Duration(d) => Some(measure_start + d.0),
         Stop::Transactions { limit, .. } => limit.map(|d| measure_start + d.0),
     };
-    let timing = Timing {
-        run_start,
-        measure_start,
-        deadline,
-        sample_interval: opts.sample_interval,
-    };
     let shared = Arc::new(RunShared {
-        timing,
+        timing: Timing {
+            run_start,
+            measure_start,
+            deadline,
+            sample_interval: opts.sample_interval,
+        },
         kinds: kinds.len(),
         schedule: Schedule::new(opts.arrival, run_start),
         live: Live::default(),
@@ -152,23 +232,9 @@ pub async fn run(
         max_tries: opts.max_tries,
         connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
     });
-    let stop = interrupt.child_token();
-    let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
-    let sticky = opts.workers <= opts.connections;
-    let mut handles = Vec::with_capacity(opts.workers);
-    for id in 0..opts.workers {
-        let w = worker::Worker {
-            gen: workload.worker(id, core::derive_seed(opts.seed, id as u64)),
-            rng: core::rng(opts.seed, 1 << 32 | id as u64),
-            connector: connector.clone(),
-            shared: shared.clone(),
-            stop: stop.clone(),
-            out: tx.clone(),
-            sticky,
-        };
-        handles.push(tokio::spawn(w.run()));
+    for s in starts {
+        let _ = s.send(shared.clone());
     }
-    drop(tx);
     let deadline_task = deadline.map(|d| {
         let stop = stop.clone();
         tokio::spawn(async move {
@@ -178,8 +244,8 @@ pub async fn run(
     });
     display.start(opts, &shared);
     let agg = aggregate(rx, &kinds, shared.clone(), opts, display).await;
-    for h in handles {
-        let _ = h.await;
+    for t in threads {
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
     if let Some(t) = deadline_task {
         t.abort();
@@ -195,7 +261,7 @@ pub async fn run(
     let started_at = chrono::Utc::now()
         - chrono::Duration::from_std(end.saturating_duration_since(measure_start))
             .unwrap_or_default();
-    RunResult {
+    Ok(RunResult {
         totals: agg.0,
         series: agg.1,
         measured,
@@ -205,7 +271,82 @@ pub async fn run(
             let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
             due.saturating_sub(warm)
         }),
-    }
+    })
+}
+
+/// What one client thread needs.
+struct ShardCtx {
+    shard: Shard,
+    workload: Arc<dyn Workload>,
+    target: Target,
+    seed: u64,
+    stop: CancellationToken,
+    out: mpsc::UnboundedSender<Chunk>,
+    ready: mpsc::UnboundedSender<Result<(), DbError>>,
+    start: oneshot::Receiver<Arc<RunShared>>,
+}
+
+/// One client thread: its own runtime, pool and workers.
+fn run_shard(ctx: ShardCtx) {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = ctx.ready.send(Err(DbError::Connect(format!(
+                "cannot start a client runtime: {e}"
+            ))));
+            return;
+        }
+    };
+    rt.block_on(async move {
+        let ShardCtx {
+            shard,
+            workload,
+            target,
+            seed,
+            stop,
+            out,
+            ready,
+            start,
+        } = ctx;
+        let connector = match Connector::new(&target, shard.connections) {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        let filled = tokio::select! {
+            r = connector.fill(&target) => r,
+            _ = stop.cancelled() => return,
+        };
+        let ok = filled.is_ok();
+        let _ = ready.send(filled);
+        if !ok {
+            return;
+        }
+        let Ok(shared) = start.await else { return };
+        let sticky = shard.workers <= shard.connections;
+        let mut handles = Vec::with_capacity(shard.workers);
+        for id in shard.first_worker..shard.first_worker + shard.workers {
+            let w = worker::Worker {
+                gen: workload.worker(id, core::derive_seed(seed, id as u64)),
+                rng: core::rng(seed, 1 << 32 | id as u64),
+                connector: connector.clone(),
+                shared: shared.clone(),
+                stop: stop.clone(),
+                out: out.clone(),
+                sticky,
+            };
+            handles.push(tokio::spawn(w.run()));
+        }
+        drop(out);
+        for h in handles {
+            let _ = h.await;
+        }
+    });
 }
 
 /// Receives chunks until every worker is done; on each interval tick finalizes the series
@@ -284,4 +425,38 @@ fn trim_series(points: &[IntervalPoint], intervals: u32) -> Vec<IntervalPoint> {
 /// Number of live successful transactions (for tests and the display).
 pub fn live_ok(shared: &RunShared) -> u64 {
     shared.live.ok.load(Ordering::Relaxed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_evenly_and_cover_everything() {
+        let s = shards(10, 4, 3);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.iter().map(|x| x.workers).sum::<usize>(), 10);
+        assert_eq!(s.iter().map(|x| x.connections).sum::<usize>(), 4);
+        assert_eq!(s[0].first_worker, 0);
+        assert_eq!(s[1].first_worker, s[0].workers);
+        assert!(s.iter().all(|x| x.workers >= 1 && x.connections >= 1));
+        // never more shards than workers or connections
+        assert_eq!(shards(1, 50, 8).len(), 1);
+        assert_eq!(shards(64, 1, 8).len(), 1);
+        assert_eq!(
+            shards(1000, 50, 2),
+            vec![
+                Shard {
+                    first_worker: 0,
+                    workers: 500,
+                    connections: 25
+                },
+                Shard {
+                    first_worker: 500,
+                    workers: 500,
+                    connections: 25
+                },
+            ]
+        );
+    }
 }

@@ -96,7 +96,10 @@ impl Worker {
             chunk_end: t.measure_start + t.sample_interval,
         };
         let mut held: Option<deadpool_postgres::Object> = None;
+        // One cancellation future for the whole run: registering a fresh one per
+        // transaction would take the token's lock every time.
         let stop = self.stop.clone();
+        let mut cancelled = std::pin::pin!(stop.cancelled());
         loop {
             let intended = match self.shared.schedule.next(&mut self.rng) {
                 None => Instant::now(),
@@ -121,7 +124,7 @@ impl Worker {
             let started = Instant::now();
             let attempt = tokio::select! {
                 biased;
-                _ = stop.cancelled() => break,
+                _ = &mut cancelled => break,
                 a = self.attempt(kind, conn_type, &mut held) => a,
             };
             let ended = Instant::now();

@@ -1,13 +1,14 @@
 //! Built-in workloads, one module each; their SQL lives in the top-level `workloads/<name>/`.
 
 pub mod connection;
+pub mod noop;
 pub mod simple;
 
 use crate::core::Registry;
 
 /// The registry of built-in workloads.
 pub fn registry() -> Registry {
-    Registry::new(vec![simple::info(), connection::info()])
+    Registry::new(vec![simple::info(), connection::info(), noop::info()])
 }
 
 /// Parallel loaders used for COPY (bounded by the pool size).

@@ -1,0 +1,82 @@
+//! `noop`: transactions that do nothing and touch no table. It measures stormbench itself:
+//! scheduling, connection hand-out and the recording path, without a server round trip.
+
+use std::sync::Arc;
+
+use crate::core::{
+    BoxFuture, Conn, LoadStats, Pool, SchemaError, TxKind, TxOutcome, WorkerTx, Workload,
+    WorkloadInfo, WorkloadParams,
+};
+
+/// The registry entry.
+pub fn info() -> WorkloadInfo {
+    WorkloadInfo {
+        name: "noop",
+        description: "does nothing per transaction: measures the client's own overhead",
+        modes: &["default"],
+        scale_meaning: "unused",
+        build,
+    }
+}
+
+struct Noop;
+
+fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
+    if !p.section.is_null() {
+        return Err(vec![
+            "noop: takes no settings; remove the noop section".into()
+        ]);
+    }
+    Ok(Arc::new(Noop))
+}
+
+impl Workload for Noop {
+    fn kinds(&self) -> &[&'static str] {
+        &["noop"]
+    }
+
+    fn tables(&self) -> &[&'static str] {
+        &[]
+    }
+
+    fn needs_schema(&self) -> bool {
+        false
+    }
+
+    fn create_schema<'a>(&'a self, _conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn load<'a>(&'a self, _pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+        Box::pin(async { Ok(LoadStats::default()) })
+    }
+
+    fn drop_schema<'a>(&'a self, _conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn worker(&self, _worker_id: usize, _seed: u64) -> Box<dyn WorkerTx> {
+        Box::new(NoopWorker)
+    }
+}
+
+struct NoopWorker;
+
+impl WorkerTx for NoopWorker {
+    fn next_kind(&mut self) -> TxKind {
+        0
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        _kind: TxKind,
+        _conn: &'a mut Conn,
+    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        Box::pin(async {
+            // Yield so a closed loop of no-ops still lets other tasks (the aggregator,
+            // the deadline timer) run.
+            tokio::task::yield_now().await;
+            Ok(TxOutcome::committed(0))
+        })
+    }
+}

@@ -1,0 +1,147 @@
+//! Shared helpers for integration tests. Every test runs against a real PostgreSQL: the
+//! test cluster that `scripts/pg-test-cluster.sh` starts (see `scripts/test.sh`), or an
+//! embedded cluster the test starts itself.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// Connection facts of the test cluster.
+pub struct Pg {
+    pub host: String,
+    pub port: String,
+    pub user: String,
+    pub bindir: PathBuf,
+}
+
+fn need(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: these tests need a real PostgreSQL. Run scripts/test.sh, or \
+             start one with `scripts/pg-test-cluster.sh start` and \
+             `eval \"$(scripts/pg-test-cluster.sh env)\"`"
+        )
+    })
+}
+
+/// The test cluster; panics with instructions when it is not configured.
+pub fn pg() -> Pg {
+    Pg {
+        host: need("STORMBENCH_TEST_PGHOST"),
+        port: need("STORMBENCH_TEST_PGPORT"),
+        user: need("STORMBENCH_TEST_PGUSER"),
+        bindir: PathBuf::from(need("STORMBENCH_TEST_PGBINDIR")),
+    }
+}
+
+impl Pg {
+    /// Runs SQL with psql as the superuser in `db`; panics on failure.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = Command::new(self.bindir.join("psql"))
+            .args([
+                "-h", &self.host, "-p", &self.port, "-U", &self.user, "-d", db,
+            ])
+            .args(["-v", "ON_ERROR_STOP=1", "-qAtc", sql])
+            .output()
+            .expect("psql runs");
+        assert!(
+            out.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// A fresh, empty database named `sbt_<name>` (dropped first if it exists).
+    pub fn fresh_db(&self, name: &str) -> String {
+        let db = format!("sbt_{name}");
+        self.psql(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+        );
+        self.psql("postgres", &format!("CREATE DATABASE {db}"));
+        db
+    }
+
+    /// A stormbench command pointed at `db` on the test cluster.
+    pub fn stormbench(&self, db: &str) -> Command {
+        let mut c = stormbench();
+        c.args([
+            "--host", &self.host, "--port", &self.port, "-u", &self.user, "--dbname", db,
+        ]);
+        c
+    }
+}
+
+/// The stormbench binary, with no ambient STORMBENCH_DB_* settings.
+pub fn stormbench() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_stormbench"));
+    for var in [
+        "STORMBENCH_DB_HOST",
+        "STORMBENCH_DB_PORT",
+        "STORMBENCH_DB_NAME",
+        "STORMBENCH_DB_USER",
+        "STORMBENCH_DB_PASSWORD",
+        "STORMBENCH_DB_SSLMODE",
+    ] {
+        c.env_remove(var);
+    }
+    c.env_remove("RUST_BACKTRACE");
+    c
+}
+
+/// A temp dir for output files.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("temp dir")
+}
+
+/// Stdout + stderr as text.
+pub fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).to_string(),
+        String::from_utf8_lossy(&o.stderr).to_string(),
+    )
+}
+
+/// Asserts a failed run ended cleanly: the expected exit code, no panic, no backtrace, an
+/// `Error:` line.
+pub fn assert_clean_failure(o: &Output, code: i32) -> String {
+    let (out, err) = text(o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "panic in stderr:\n{err}");
+    assert!(
+        !err.contains("stack backtrace"),
+        "backtrace in stderr:\n{err}"
+    );
+    assert!(err.contains("Error:"), "no Error: line in stderr:\n{err}");
+    err
+}
+
+/// Reads a JSON report.
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid JSON")
+}
+
+/// Validates a report against the checked-in JSON schema; panics with every violation.
+pub fn validate_report_schema(report: &serde_json::Value) {
+    let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/report.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).expect("schema file"))
+            .expect("schema is JSON");
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler
+        .add_resource("report.schema.json", schema)
+        .expect("schema resource");
+    let idx = compiler
+        .compile("report.schema.json", &mut schemas)
+        .expect("schema compiles");
+    if let Err(e) = schemas.validate(report, idx) {
+        panic!("report does not match schema/report.schema.json:\n{e:#}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Bad input and faults: every one ends with a clear message and a meaningful exit code,
+//! never a panic; a run survives the server going away and coming back.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use common::*;
+use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
+
+#[test]
+fn connection_refused() {
+    // a loopback port nothing listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = stormbench()
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "-u",
+            "x",
+            "-d",
+            "1s",
+        ])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("cannot connect to 127.0.0.1"), "{err}");
+    assert!(
+        err.contains("refused") && err.contains("database.port"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line expected:\n{err}");
+}
+
+#[test]
+fn wrong_password_is_reported_without_echoing_it() {
+    let pg = pg();
+    let secret = "not-the-right-pw-8472";
+    let o = stormbench()
+        .args([
+            "--host",
+            &pg.host,
+            "--port",
+            &pg.port,
+            "-u",
+            "stormbench_pw",
+            "--dbname",
+            "stormbench_test",
+        ])
+        .args(["-w", "simple", "-d", "1s"])
+        .env("STORMBENCH_DB_PASSWORD", secret)
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(err.contains("database.password"), "{err}");
+    let (out, _) = text(&o);
+    assert!(!err.contains(secret) && !out.contains(secret));
+}
+
+#[test]
+fn right_password_works_and_stays_out_of_reports() {
+    let pg = pg();
+    let secret = "stormbench-secret-pw";
+    let dir = tempdir();
+    let cfg = dir.path().join("pw.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "database:\n  host: {}\n  port: {}\n  username: stormbench_pw\n  dbname: stormbench_test\n  password: ${{SB_TEST_PW}}\n  sslmode: disable\nworkload: noop\nduration: 1s\n",
+            pg.host, pg.port
+        ),
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let o = stormbench()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--json")
+        .arg(&json)
+        .args(["--log-level", "debug"])
+        .env("SB_TEST_PW", secret)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let report = std::fs::read_to_string(&json).unwrap();
+    for (what, s) in [("stdout", &out), ("stderr", &err), ("report", &report)] {
+        assert!(!s.contains(secret), "password leaked into {what}");
+    }
+    assert!(report.contains("********"));
+}
+
+#[test]
+fn missing_database() {
+    let pg = pg();
+    let o = pg
+        .stormbench("sbt_no_such_database")
+        .args(["-d", "1s"])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("does not exist") && err.contains("database.dbname"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_errors_are_all_reported_with_exit_code_2() {
+    let dir = tempdir();
+    let cfg = dir.path().join("bad.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: nosuch\nworkers: -1\nduration: soon\ndatabase:\n  prot: 1\n",
+    )
+    .unwrap();
+    let o = stormbench().arg("--config").arg(&cfg).output().unwrap();
+    let err = assert_clean_failure(&o, 2);
+    for needle in [
+        "workload: unknown workload 'nosuch'; available:",
+        "workers:",
+        "duration: invalid duration 'soon'",
+        "database.prot: unknown key",
+    ] {
+        assert!(err.contains(needle), "{needle} missing:\n{err}");
+    }
+    let o = stormbench()
+        .args(["--config", "/nonexistent/stormbench.yaml"])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 2);
+    assert!(
+        err.contains("cannot read config file") && err.contains("--config"),
+        "{err}"
+    );
+    let o = stormbench().args(["-d", "banana"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!text(&o).1.contains("panicked"));
+}
+
+#[test]
+fn embedded_with_a_bad_bindir_says_what_to_fix() {
+    let o = stormbench()
+        .args(["--embedded", "-d", "1s"])
+        .env("STORMBENCH_PG_BINDIR", "/nonexistent/bin")
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("/nonexistent/bin") && err.contains("STORMBENCH_PG_BINDIR"),
+        "{err}"
+    );
+}
+
+fn send_signal(child: &std::process::Child, sig: i32) {
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    let rc = unsafe { libc::kill(child.id() as i32, sig) };
+    assert_eq!(rc, 0);
+}
+
+#[test]
+fn interrupt_reports_what_ran_and_exits_130() {
+    let pg = pg();
+    let db = pg.fresh_db("interrupt");
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let child = pg
+        .stormbench(&db)
+        .args(["-w", "simple", "-d", "60s", "--workers", "8", "--json"])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let sent = Instant::now();
+    send_signal(&child, libc::SIGINT);
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "took {:?} to stop",
+        sent.elapsed()
+    );
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
+    assert!(out.contains("status interrupted"), "{out}");
+    let r = read_json(&json);
+    assert_eq!(r["status"], "interrupted");
+    assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
+    let measured = r["measured_s"].as_f64().unwrap();
+    assert!((2.0..4.5).contains(&measured), "measured {measured}s");
+}
+
+#[test]
+fn sigterm_also_stops_cleanly() {
+    let pg = pg();
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let child = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "-d", "60s", "-q", "--json"])
+        .arg(&json)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    send_signal(&child, libc::SIGTERM);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert_eq!(read_json(&json)["status"], "interrupted");
+}
+
+#[test]
+fn server_restart_mid_run_is_survived() {
+    let opts = EmbeddedOptions {
+        bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),
+        ..Default::default()
+    };
+    let mut cluster = EmbeddedCluster::start(&opts).expect("embedded cluster starts");
+    let port = cluster.port().to_string();
+    let base = || {
+        let mut c = stormbench();
+        c.args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "-u",
+            "stormbench",
+            "--dbname",
+            "postgres",
+        ]);
+        c
+    };
+    let o = base()
+        .args(["-w", "simple", "--setup", "--no-run"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let child = base()
+        .args([
+            "-w",
+            "simple",
+            "--mode",
+            "read",
+            "-d",
+            "9s",
+            "--workers",
+            "4",
+            "-s",
+            "1s",
+            "--json",
+        ])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.stop_server().expect("server stops");
+    std::thread::sleep(Duration::from_secs(2));
+    cluster.start_server().expect("server starts again");
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let r = read_json(&json);
+    let lost = r["errors"]["by_class"]["connection_lost"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(lost > 0, "expected connection_lost errors: {}", r["errors"]);
+    assert!(out.contains("connection_lost"), "{out}");
+    // transactions completed after the restart: the last seconds of the series
+    let series = r["time_series"].as_array().unwrap();
+    let tail: u64 = series[series.len() - 2..]
+        .iter()
+        .map(|p| p["transactions"].as_u64().unwrap())
+        .sum();
+    assert!(tail > 0, "no transactions after the restart: {series:?}");
+}

@@ -1,0 +1,300 @@
+//! Runs against the real test cluster: schema management, reports, stop rules, arrival
+//! modes, connection modes.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
+}
+
+#[test]
+fn setup_is_idempotent_and_cleanup_drops() {
+    let pg = pg();
+    let db = pg.fresh_db("setup");
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        pg.psql(&db, "SELECT count(*) FROM simple_accounts"),
+        "100000"
+    );
+    assert_eq!(
+        pg.psql(&db, "SELECT scale || ' ' || stormbench_version FROM stormbench_meta WHERE workload = 'simple'"),
+        format!("1 {}", env!("CARGO_PKG_VERSION"))
+    );
+    // A second --setup finds the schema and loads nothing.
+    pg.psql(
+        &db,
+        "INSERT INTO simple_history (account_id, delta) VALUES (1, 1)",
+    );
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(!text(&o).1.contains("loading simple"), "{:?}", text(&o));
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM simple_history"), "1");
+    // Another scale: a clear error naming both scales and the fix.
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple_read", "--scale", "2", "-d", "1s"])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("loaded at scale 1") && err.contains("scale 2") && err.contains("--rebuild"),
+        "{err}"
+    );
+    // --cleanup drops the tables and the marker.
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--cleanup"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(pg.psql(&db, "SELECT to_regclass('simple_accounts') IS NULL AND to_regclass('stormbench_meta') IS NULL"), "t");
+}
+
+#[test]
+fn missing_schema_says_to_run_setup() {
+    let pg = pg();
+    let db = pg.fresh_db("noschema");
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple", "-d", "1s"])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("--setup"), "{err}");
+}
+
+#[test]
+fn mixed_run_writes_valid_reports() {
+    let pg = pg();
+    let db = pg.fresh_db("mixed");
+    let dir = tempdir();
+    let json = dir.path().join("out/report.json");
+    let csv = dir.path().join("out/series.csv");
+    let o = pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "simple",
+            "--mode",
+            "mixed",
+            "--rebuild",
+            "--workers",
+            "6",
+            "--connections",
+            "3",
+        ])
+        .args(["-d", "3s", "--warmup", "1s", "-s", "1s", "--seed", "7"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("stormbench Load Test Results"), "{out}");
+    assert!(out.contains("Latency from intended start"), "{out}");
+    assert!(
+        err.contains("tps"),
+        "summary lines expected on stderr: {err}"
+    );
+
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["status"], "completed");
+    let s = &r["summary"];
+    assert!(u(&s["transactions"]) > 100, "{s}");
+    assert_eq!(u(&s["failed"]), 0, "{}", r["errors"]);
+    assert!(
+        (f(&r["measured_s"]) - 3.0).abs() < 0.5,
+        "warm-up must be excluded: {}",
+        r["measured_s"]
+    );
+    let tps = f(&s["tps"]);
+    assert!((tps - u(&s["transactions"]) as f64 / f(&r["measured_s"])).abs() < 1.0);
+    assert!(f(&s["p50_ms"]) <= f(&s["p95_ms"]) && f(&s["p95_ms"]) <= f(&s["p99_ms"]));
+    assert!(f(&s["p99_ms"]) <= f(&s["p999_ms"]) && f(&s["p999_ms"]) <= f(&s["max_ms"]));
+    assert_eq!(f(&s["success_rate"]), 100.0);
+    // workers > connections: pool waits were measured
+    assert!(u(&s["pool_wait"]["count"]) > 0);
+    // per kind: all three ran; counts add up to the total
+    let kinds = r["transactions"].as_array().unwrap();
+    let names: Vec<_> = kinds.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["read", "update", "insert"]);
+    let sum: u64 = kinds.iter().map(|k| u(&k["transactions"])).sum();
+    assert_eq!(sum, u(&s["transactions"]));
+    assert!(kinds
+        .iter()
+        .all(|k| u(&k["transactions"]) > 0 && k["p99_ms"].is_number()));
+    // the writes reached the server
+    let inserts = pg.psql(&db, "SELECT count(*) FROM simple_history");
+    assert!(inserts.parse::<u64>().unwrap() >= u(&kinds[2]["transactions"]));
+    // serialized histograms decode and hold every successful transaction of the kind
+    for k in kinds {
+        let name = k["name"].as_str().unwrap();
+        let h = stormbench::report::decode_histogram(
+            r["histograms"]["latency"][name].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(h.len(), u(&k["transactions"]), "{name}");
+    }
+    // config embedded, server facts present
+    assert_eq!(r["config"]["workers"], 6);
+    assert_eq!(r["config"]["seed"], 7);
+    assert!(r["server"]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with(|c: char| c.is_ascii_digit()));
+    assert!(r["server"]["settings"]["max_connections"].is_string());
+    // time series: about one point per second, summing to the total
+    let series = r["time_series"].as_array().unwrap();
+    assert!((3..=4).contains(&series.len()), "{} points", series.len());
+    let series_sum: u64 = series.iter().map(|p| u(&p["transactions"])).sum();
+    assert!(series_sum <= u(&s["transactions"]) && series_sum * 10 >= u(&s["transactions"]) * 9);
+    // CSV mirrors the series
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = csv_text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("interval,t_s,transactions,errors"));
+    assert_eq!(lines.count(), series.len());
+}
+
+#[test]
+fn transaction_budget_stops_the_run() {
+    let pg = pg();
+    let db = pg.fresh_db("budget");
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let o = pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "simple_read",
+            "--setup",
+            "--transactions",
+            "777",
+            "--workers",
+            "4",
+            "-q",
+        ])
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r = read_json(&json);
+    let s = &r["summary"];
+    assert_eq!(u(&s["transactions"]) + u(&s["failed"]), 777, "{s}");
+}
+
+#[test]
+fn open_loop_holds_the_target_rate_and_reports_lag() {
+    let pg = pg();
+    let db = pg.fresh_db("openloop");
+    let dir = tempdir();
+    for arrival in ["uniform", "poisson"] {
+        let cfg = dir.path().join(format!("{arrival}.yaml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "workload: simple_read\nrate: 300\narrival: {arrival}\nworkers: 4\nduration: 4s\n"
+            ),
+        )
+        .unwrap();
+        let json = dir.path().join(format!("{arrival}.json"));
+        let o = pg
+            .stormbench(&db)
+            .arg("--config")
+            .arg(&cfg)
+            .args(["--setup", "-q", "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{:?}", text(&o));
+        let r = read_json(&json);
+        let tps = f(&r["summary"]["tps"]);
+        assert!(
+            (tps - 300.0).abs() < 30.0,
+            "{arrival}: {tps} tps for a 300 tps target"
+        );
+        let sched = &r["schedule"];
+        assert_eq!(f(&sched["target_tps"]), 300.0);
+        assert!(u(&sched["lag"]["count"]) > 1000, "{sched}");
+        assert!(u(&sched["slots_missed"]) < 30, "{sched}");
+    }
+}
+
+#[test]
+fn connection_workload_compares_modes() {
+    let pg = pg();
+    let db = pg.fresh_db("connmodes");
+    let dir = tempdir();
+    let json = dir.path().join("c.json");
+    let o = pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "connection_mixed",
+            "--setup",
+            "--workers",
+            "4",
+            "-d",
+            "3s",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(out.contains("Connection Modes:"), "{out}");
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let c = &r["connections"];
+    assert_eq!(c["mode"], "mixed");
+    assert!(u(&c["persistent"]["transactions"]) > 0, "{c}");
+    assert!(u(&c["transient"]["transactions"]) > 0, "{c}");
+    assert_eq!(u(&c["opened"]), u(&c["connect"]["count"]));
+    assert!(u(&c["opened"]) >= u(&c["transient"]["transactions"]));
+    // opening a connection costs far more than a pooled point query
+    assert!(
+        f(&c["transient"]["p50_ms"]) > f(&c["persistent"]["p50_ms"]),
+        "{c}"
+    );
+    assert!(f(&c["connect"]["p50_ms"]) > 0.0);
+}
+
+#[test]
+fn list_prints_the_registry() {
+    let o = stormbench().arg("list").output().unwrap();
+    let (out, _) = text(&o);
+    assert!(o.status.success());
+    for needle in [
+        "simple",
+        "connection",
+        "modes: mixed, read, write",
+        "scale: 100,000 accounts",
+        "transient",
+    ] {
+        assert!(out.contains(needle), "{needle} missing in:\n{out}");
+    }
+}
