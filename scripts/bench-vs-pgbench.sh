@@ -22,6 +22,9 @@ PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
 export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
+# Both clients without TLS (the cluster has none): libpq would skip it anyway, while
+# building a TLS context costs a fixed slice of CPU that would blur short runs.
+export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
 bash scripts/pg-test-cluster.sh start >/dev/null
 trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
 eval "$(bash scripts/pg-test-cluster.sh env)"

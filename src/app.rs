@@ -187,6 +187,9 @@ fn interrupt_token() -> CancellationToken {
 async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
     let interrupt = interrupt_token();
     let action = schema_action(args);
+    for path in plan.json.iter().chain(plan.csv.iter()) {
+        report::check_writable(path)?;
+    }
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref());
     let admin = target.connect_once().await.map_err(|e| anyhow!(e))?;

@@ -41,7 +41,15 @@ fn simple_config_runs_on_an_embedded_cluster_and_cleans_up() {
     let json = dir.path().join("simple.json");
     let csv = dir.path().join("simple.csv");
     let o = quickstart()
-        .args(["--config", "config/simple.yaml", "-d", "2s", "--warmup", "0s", "--json"])
+        .args([
+            "--config",
+            "config/simple.yaml",
+            "-d",
+            "2s",
+            "--warmup",
+            "0s",
+            "--json",
+        ])
         .arg(&json)
         .arg("--csv")
         .arg(&csv)
@@ -49,7 +57,10 @@ fn simple_config_runs_on_an_embedded_cluster_and_cleans_up() {
         .unwrap();
     let (out, err) = text(&o);
     assert!(o.status.success(), "{out}\n{err}");
-    assert!(err.contains("starting an embedded PostgreSQL cluster"), "{err}");
+    assert!(
+        err.contains("starting an embedded PostgreSQL cluster"),
+        "{err}"
+    );
     let r = read_json(&json);
     validate_report_schema(&r);
     assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);

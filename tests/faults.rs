@@ -295,3 +295,25 @@ fn server_restart_mid_run_is_survived() {
         .sum();
     assert!(tail > 0, "no transactions after the restart: {series:?}");
 }
+
+#[test]
+fn unwritable_report_path_fails_before_running() {
+    let dir = tempdir();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "x").unwrap();
+    // a directory cannot be created below a regular file
+    let o = stormbench()
+        .args(["--host", "127.0.0.1", "--port", "1", "-d", "1s", "--json"])
+        .arg(blocker.join("report.json"))
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("cannot create directory") && err.contains("output path"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("cannot connect"),
+        "must fail before connecting: {err}"
+    );
+}

@@ -298,3 +298,29 @@ fn list_prints_the_registry() {
         assert!(out.contains(needle), "{needle} missing in:\n{out}");
     }
 }
+
+#[test]
+fn think_time_paces_a_closed_loop() {
+    let pg = pg();
+    let dir = tempdir();
+    let cfg = dir.path().join("think.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: noop\nworkers: 2\nthink_time: 50ms\nduration: 2s\n",
+    )
+    .unwrap();
+    let json = dir.path().join("t.json");
+    let o = pg
+        .stormbench("stormbench_test")
+        .arg("--config")
+        .arg(&cfg)
+        .args(["-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r = read_json(&json);
+    let tps = f(&r["summary"]["tps"]);
+    // two workers, each one transaction per ~50 ms: about 40 tps, never far above
+    assert!((30.0..=41.0).contains(&tps), "{tps} tps");
+}

@@ -1,11 +1,30 @@
 //! `${VAR}` expansion inside the YAML text, before it is parsed.
 
+/// Byte offset where a YAML comment starts on this line (a `#` at the start or after
+/// whitespace, outside quotes), if any.
+fn comment_start(line: &str) -> Option<usize> {
+    let (mut single, mut double) = (false, false);
+    let mut prev = ' ';
+    for (i, c) in line.char_indices() {
+        match c {
+            '\'' if !double => single = !single,
+            '"' if !single => double = !double,
+            '#' if !single && !double && prev.is_whitespace() => return Some(i),
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
 /// Expands `${VAR}` and `${VAR:-default}` using `lookup`; `$${` stays a literal `${`.
-/// Every unset variable without a default is reported, with its line number.
+/// Comments are left alone. Every unset variable without a default is reported, with its
+/// line number.
 pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<String, Vec<String>> {
     let mut out = String::with_capacity(text.len());
     let mut errors = Vec::new();
-    for (lineno, line) in text.split_inclusive('\n').enumerate() {
+    for (lineno, full) in text.split_inclusive('\n').enumerate() {
+        let (line, comment) = full.split_at(comment_start(full).unwrap_or(full.len()));
         let mut rest = line;
         while let Some(pos) = rest.find("${") {
             if pos > 0 && rest.as_bytes()[pos - 1] == b'$' {
@@ -41,6 +60,7 @@ pub fn expand(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Result<Str
             rest = &after[end + 1..];
         }
         out.push_str(rest);
+        out.push_str(comment);
     }
     if errors.is_empty() {
         Ok(out)
@@ -74,6 +94,16 @@ mod tests {
         assert_eq!(errs.len(), 2);
         assert!(errs[0].starts_with("line 1: environment variable NOPE"));
         assert!(errs[1].starts_with("line 2: environment variable ALSO_NOPE"));
+    }
+
+    #[test]
+    fn comments_are_not_expanded() {
+        let t = "# export ${NOPE} first\nhost: ${HOST} # or ${NOPE}\nq: 'a # ${HOST}'\n";
+        let got = expand(t, env).unwrap();
+        assert_eq!(
+            got,
+            "# export ${NOPE} first\nhost: db.local # or ${NOPE}\nq: 'a # db.local'\n"
+        );
     }
 
     #[test]

@@ -222,14 +222,14 @@ impl Worker {
         held: &mut Option<deadpool_postgres::Object>,
     ) -> Attempt {
         let asked = Instant::now();
-        let mut obj = match held.take() {
-            Some(o) => o,
+        let (mut obj, waited) = match held.take() {
+            Some(o) => (o, false),
             None => match self.connector.pool.get().await {
-                Ok(o) => o,
+                Ok(o) => (o, true),
                 Err(e) => return Attempt::failed(pool_failure(e), asked),
             },
         };
-        let conn_at = Instant::now();
+        let conn_at = if waited { Instant::now() } else { asked };
         let result = self.gen.run(kind, &mut obj).await.map_err(Failure::new);
         let broken =
             matches!(&result, Err(f) if f.class == ErrorClass::ConnectionLost) || obj.is_closed();
@@ -240,7 +240,8 @@ impl Worker {
             result,
             retries: 0,
             conn_at,
-            pool_wait: Some(conn_at - asked),
+            // a connection kept from the last transaction involved no pool at all
+            pool_wait: waited.then(|| conn_at - asked),
             connect: None,
         }
     }
@@ -331,7 +332,11 @@ impl Worker {
                 k.service
                     .record(us(ended.saturating_duration_since(a.conn_at)));
                 by_conn.ok += 1;
-                by_conn.latency.record(latency);
+                if self.shared.connection_mode == ConnectionMode::Mixed {
+                    // only a mixed run compares connection types; otherwise this would
+                    // duplicate the overall latency
+                    by_conn.latency.record(latency);
+                }
             }
             Err(f) => {
                 by_conn.failed += 1;

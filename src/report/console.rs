@@ -75,6 +75,15 @@ pub fn render(r: &Report) -> String {
             None => "closed loop".to_string(),
         }
     );
+    let _ = writeln!(
+        out,
+        "Settings:      warm-up {}, seed {}, max_tries {}, threads {}, think_time {}",
+        cfg["warmup"].as_str().unwrap_or("0s"),
+        cfg["seed"],
+        cfg["max_tries"],
+        cfg["threads"],
+        cfg["think_time"].as_str().unwrap_or("0s")
+    );
 
     let _ = writeln!(out, "\nPerformance Summary:");
     let _ = writeln!(

@@ -25,6 +25,35 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// Checks, before a run, that a report can be written at `path` (creating its directory),
+/// so a bad path fails in a second instead of after the measurement.
+pub fn check_writable(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| {
+            format!(
+                "cannot create directory {} for {}; choose another output path",
+                dir.display(),
+                path.display()
+            )
+        })?;
+    }
+    if path.is_dir() {
+        anyhow::bail!(
+            "{} is a directory; give a file name for the report",
+            path.display()
+        );
+    }
+    let probe = path.with_extension("probe~");
+    std::fs::File::create(&probe).with_context(|| {
+        format!(
+            "cannot write {}; check the path and permissions",
+            path.display()
+        )
+    })?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// Writes the JSON report.
 pub fn write_json(r: &Report, path: &Path) -> anyhow::Result<()> {
     let bytes = serde_json::to_vec_pretty(r).context("serializing the report")?;

@@ -5,7 +5,7 @@ mod console;
 mod files;
 
 pub use console::render as render_console;
-pub use files::{write_csv, write_json};
+pub use files::{check_writable, write_csv, write_json};
 
 use std::collections::BTreeMap;
 
@@ -358,11 +358,21 @@ impl Report {
                 *by_sqlstate.entry(c.clone()).or_default() += n;
             }
         }
-        let conn = |i: usize| ConnTypeReport {
-            transactions: t.by_conn[i].ok,
-            failed: t.by_conn[i].failed,
-            tps: rate(t.by_conn[i].ok, secs),
-            latency: Latency::of(&t.by_conn[i].latency),
+        let overall = t.overall_latency();
+        let conn = |i: usize| {
+            let c = &t.by_conn[i];
+            // outside mixed runs only one type ran, and its latency is the overall one
+            let h = if c.latency.is_empty() && c.ok > 0 {
+                &overall
+            } else {
+                &c.latency
+            };
+            ConnTypeReport {
+                transactions: c.ok,
+                failed: c.failed,
+                tps: rate(c.ok, secs),
+                latency: Latency::of(h),
+            }
         };
         Report {
             schema_version: SCHEMA_VERSION,
@@ -391,7 +401,7 @@ impl Report {
                 tps: rate(ok, secs),
                 qps: rate(t.queries(), secs),
                 success_rate: pct(ok, ok + failed),
-                latency: Latency::of(&t.overall_latency()),
+                latency: Latency::of(&overall),
                 service: Latency::of(&t.overall_service()),
                 pool_wait: Latency::of(&t.pool_wait),
             },
