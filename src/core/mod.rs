@@ -6,6 +6,7 @@ pub mod dist;
 pub mod error;
 pub mod load;
 pub mod registry;
+pub mod statements;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,6 +14,7 @@ use std::pin::Pin;
 pub use dist::{KeyChooser, KeyDistribution, Zipfian};
 pub use error::{classify, ErrorClass};
 pub use registry::{Registry, WorkloadInfo};
+pub use statements::Statements;
 
 /// A pinned, boxed, `Send` future, the return type of the workload trait's async methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -12,8 +12,8 @@ use super::load_parallelism;
 use crate::core::load::parallel_copy;
 use crate::core::registry::parse_section;
 use crate::core::{
-    rng, run_script, BoxFuture, Conn, ConnectionMode, LoadStats, Pool, Rng, SchemaError, TxKind,
-    TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, run_script, BoxFuture, Conn, ConnectionMode, LoadStats, Pool, Rng, SchemaError,
+    Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
 const SCHEMA: &str = include_str!("../../workloads/connection/schema.sql");
@@ -122,6 +122,7 @@ impl Workload for Connection {
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(ConnectionWorker {
+            stmts: Statements::new(&[QUERY]),
             rng: rng(seed ^ self.seed, worker_id as u64),
             rows: self.rows as i32,
         })
@@ -129,6 +130,7 @@ impl Workload for Connection {
 }
 
 struct ConnectionWorker {
+    stmts: Statements,
     rng: Rng,
     rows: i32,
 }
@@ -145,7 +147,7 @@ impl WorkerTx for ConnectionWorker {
     ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
         let id: i32 = self.rng.gen_range(1..=self.rows.max(1));
         Box::pin(async move {
-            let st = conn.prepare_cached(QUERY).await?;
+            let st = self.stmts.get(conn, 0).await?;
             conn.query_opt(&st, &[&id]).await?;
             Ok(TxOutcome::committed(1))
         })

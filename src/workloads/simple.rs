@@ -12,7 +12,7 @@ use crate::core::load::parallel_copy;
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
     rng, run_script, BoxFuture, Conn, KeyChooser, KeyDistribution, LoadStats, Pool, Rng,
-    SchemaError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    SchemaError, Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
 const SCHEMA: &str = include_str!("../../workloads/simple/schema.sql");
@@ -156,6 +156,7 @@ impl Workload for Simple {
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(SimpleWorker {
+            stmts: Statements::new(&[READ, UPDATE, INSERT]),
             rng: rng(seed ^ self.seed, worker_id as u64),
             keys: self.keys.clone(),
             cumulative: self.cumulative,
@@ -164,6 +165,8 @@ impl Workload for Simple {
 }
 
 struct SimpleWorker {
+    /// Indexed by kind: read, update, insert.
+    stmts: Statements,
     rng: Rng,
     keys: KeyChooser,
     cumulative: [f64; 3],
@@ -187,17 +190,12 @@ impl WorkerTx for SimpleWorker {
         let key = self.keys.sample(&mut self.rng) as i64;
         let delta: i64 = self.rng.gen_range(-5000..=5000);
         Box::pin(async move {
+            let st = self.stmts.get(conn, kind).await?;
             match kind {
-                UPDATE_KIND => {
-                    let st = conn.prepare_cached(UPDATE).await?;
-                    conn.execute(&st, &[&key, &delta]).await?;
-                }
-                INSERT_KIND => {
-                    let st = conn.prepare_cached(INSERT).await?;
+                UPDATE_KIND | INSERT_KIND => {
                     conn.execute(&st, &[&key, &delta]).await?;
                 }
                 _ => {
-                    let st = conn.prepare_cached(READ).await?;
                     conn.query_opt(&st, &[&key]).await?;
                 }
             }
