@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
 
-use super::{Pool, SchemaError};
+use super::{LoadStats, Pool, SchemaError};
 
 /// Bytes buffered before a chunk is sent.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -69,4 +69,79 @@ async fn copy_range(
     }
     let n = sink.finish().await.map_err(SchemaError::db(copy_sql))?;
     Ok(n)
+}
+
+/// A table filled by COPY: its COPY statement and how to write row `id` as COPY text.
+#[derive(Debug, Clone, Copy)]
+pub struct CopyTable {
+    /// Table name (for load figures).
+    pub table: &'static str,
+    /// `COPY table (...) FROM STDIN`.
+    pub copy_sql: &'static str,
+    /// Appends the text line of row `id`.
+    pub write_row: fn(u64, &mut BytesMut),
+}
+
+/// A workload schema kept as SQL files: create, what to run after loading (keys, indexes,
+/// VACUUM ANALYZE), drop, and the tables COPY fills.
+#[derive(Debug, Clone, Copy)]
+pub struct SqlSchema {
+    /// Workload name, for messages.
+    pub name: &'static str,
+    /// `CREATE TABLE IF NOT EXISTS ...`.
+    pub create: &'static str,
+    /// Run statement by statement after loading (outside a transaction block).
+    pub after_load: &'static str,
+    /// `DROP TABLE IF EXISTS ...`.
+    pub drop: &'static str,
+    /// Tables filled by COPY, in load order.
+    pub tables: &'static [CopyTable],
+}
+
+impl SqlSchema {
+    /// Creates the tables.
+    pub async fn create(&self, conn: &super::Conn) -> Result<(), SchemaError> {
+        conn.batch_execute(self.create)
+            .await
+            .map_err(SchemaError::db(format!(
+                "creating the {} schema",
+                self.name
+            )))
+    }
+
+    /// Drops the tables.
+    pub async fn drop(&self, conn: &super::Conn) -> Result<(), SchemaError> {
+        conn.batch_execute(self.drop)
+            .await
+            .map_err(SchemaError::db(format!(
+                "dropping the {} schema",
+                self.name
+            )))
+    }
+
+    /// Fills `tables[i]` with `rows[i]` rows over up to 8 pooled connections, then runs
+    /// `after_load`.
+    pub async fn load(&self, pool: &Pool, rows: &[u64]) -> Result<LoadStats, SchemaError> {
+        let t0 = std::time::Instant::now();
+        let parallelism = pool.status().max_size.clamp(1, 8);
+        let mut loaded = Vec::with_capacity(self.tables.len());
+        for (t, n) in self.tables.iter().zip(rows) {
+            let done = parallel_copy(pool, t.copy_sql, *n, parallelism, t.write_row).await?;
+            loaded.push((t.table.to_string(), done));
+        }
+        let conn = pool
+            .get()
+            .await
+            .map_err(|e| SchemaError::Pool(format!("building indexes: {e}")))?;
+        super::run_script(
+            &conn,
+            self.after_load,
+            &format!("building the {} keys and indexes", self.name),
+        )
+        .await?;
+        Ok(LoadStats {
+            tables: loaded,
+            elapsed_s: t0.elapsed().as_secs_f64(),
+        })
+    }
 }

@@ -8,18 +8,24 @@ use bytes::{BufMut, BytesMut};
 use rand::Rng as _;
 use serde::Deserialize;
 
-use super::load_parallelism;
-use crate::core::load::parallel_copy;
+use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section;
 use crate::core::{
-    rng, run_script, BoxFuture, Conn, ConnectionMode, LoadStats, Pool, Rng, SchemaError,
-    Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, Conn, ConnectionMode, LoadStats, Pool, Rng, SchemaError, Statements, TxKind,
+    TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
-const SCHEMA: &str = include_str!("../../workloads/connection/schema.sql");
-const INDEXES: &str = include_str!("../../workloads/connection/indexes.sql");
-const DROP: &str = include_str!("../../workloads/connection/drop.sql");
-const COPY_PROBE: &str = include_str!("../../workloads/connection/copy_probe.sql");
+const SCHEMA: SqlSchema = SqlSchema {
+    name: "connection",
+    create: include_str!("../../workloads/connection/schema.sql"),
+    after_load: include_str!("../../workloads/connection/indexes.sql"),
+    drop: include_str!("../../workloads/connection/drop.sql"),
+    tables: &[CopyTable {
+        table: "connection_probe",
+        copy_sql: include_str!("../../workloads/connection/copy_probe.sql"),
+        write_row: probe_row,
+    }],
+};
 const QUERY: &str = include_str!("../../workloads/connection/query.sql");
 
 /// Probe rows per unit of scale.
@@ -82,42 +88,15 @@ impl Workload for Connection {
     }
 
     fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(async move {
-            conn.batch_execute(SCHEMA)
-                .await
-                .map_err(SchemaError::db("creating the connection schema"))
-        })
+        Box::pin(SCHEMA.create(conn))
     }
 
     fn load<'a>(&'a self, pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
-        Box::pin(async move {
-            let t0 = std::time::Instant::now();
-            let n = parallel_copy(
-                pool,
-                COPY_PROBE,
-                self.rows,
-                load_parallelism(pool),
-                probe_row,
-            )
-            .await?;
-            let conn = pool
-                .get()
-                .await
-                .map_err(|e| SchemaError::Pool(format!("building indexes: {e}")))?;
-            run_script(&conn, INDEXES, "building the connection_probe primary key").await?;
-            Ok(LoadStats {
-                tables: vec![("connection_probe".into(), n)],
-                elapsed_s: t0.elapsed().as_secs_f64(),
-            })
-        })
+        Box::pin(SCHEMA.load(pool, std::slice::from_ref(&self.rows)))
     }
 
     fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(async move {
-            conn.batch_execute(DROP)
-                .await
-                .map_err(SchemaError::db("dropping the connection schema"))
-        })
+        Box::pin(SCHEMA.drop(conn))
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {

@@ -11,11 +11,6 @@ pub fn registry() -> Registry {
     Registry::new(vec![simple::info(), connection::info(), noop::info()])
 }
 
-/// Parallel loaders used for COPY (bounded by the pool size).
-pub(crate) fn load_parallelism(pool: &crate::core::Pool) -> usize {
-    pool.status().max_size.clamp(1, 8)
-}
-
 /// Checks `lo <= v <= hi` and reports the YAML path when it is not.
 pub(crate) fn check_range(errors: &mut Vec<String>, path: &str, v: f64, lo: f64, hi: f64) {
     if !(v.is_finite() && v >= lo && v <= hi) {

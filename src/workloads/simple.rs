@@ -7,18 +7,25 @@ use bytes::{BufMut, BytesMut};
 use rand::Rng as _;
 use serde::Deserialize;
 
-use super::{check_range, load_parallelism};
-use crate::core::load::parallel_copy;
+use super::check_range;
+use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
-    rng, run_script, BoxFuture, Conn, KeyChooser, KeyDistribution, LoadStats, Pool, Rng,
-    SchemaError, Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, Conn, KeyChooser, KeyDistribution, LoadStats, Pool, Rng, SchemaError,
+    Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
-const SCHEMA: &str = include_str!("../../workloads/simple/schema.sql");
-const INDEXES: &str = include_str!("../../workloads/simple/indexes.sql");
-const DROP: &str = include_str!("../../workloads/simple/drop.sql");
-const COPY_ACCOUNTS: &str = include_str!("../../workloads/simple/copy_accounts.sql");
+const SCHEMA: SqlSchema = SqlSchema {
+    name: "simple",
+    create: include_str!("../../workloads/simple/schema.sql"),
+    after_load: include_str!("../../workloads/simple/indexes.sql"),
+    drop: include_str!("../../workloads/simple/drop.sql"),
+    tables: &[CopyTable {
+        table: "simple_accounts",
+        copy_sql: include_str!("../../workloads/simple/copy_accounts.sql"),
+        write_row: account_row,
+    }],
+};
 const READ: &str = include_str!("../../workloads/simple/read.sql");
 const UPDATE: &str = include_str!("../../workloads/simple/update.sql");
 const INSERT: &str = include_str!("../../workloads/simple/insert.sql");
@@ -116,42 +123,15 @@ impl Workload for Simple {
     }
 
     fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(async move {
-            conn.batch_execute(SCHEMA)
-                .await
-                .map_err(SchemaError::db("creating the simple schema"))
-        })
+        Box::pin(SCHEMA.create(conn))
     }
 
     fn load<'a>(&'a self, pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
-        Box::pin(async move {
-            let t0 = std::time::Instant::now();
-            let n = parallel_copy(
-                pool,
-                COPY_ACCOUNTS,
-                self.rows,
-                load_parallelism(pool),
-                account_row,
-            )
-            .await?;
-            let conn = pool
-                .get()
-                .await
-                .map_err(|e| SchemaError::Pool(format!("building indexes: {e}")))?;
-            run_script(&conn, INDEXES, "building the simple_accounts primary key").await?;
-            Ok(LoadStats {
-                tables: vec![("simple_accounts".into(), n)],
-                elapsed_s: t0.elapsed().as_secs_f64(),
-            })
-        })
+        Box::pin(SCHEMA.load(pool, std::slice::from_ref(&self.rows)))
     }
 
     fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(async move {
-            conn.batch_execute(DROP)
-                .await
-                .map_err(SchemaError::db("dropping the simple schema"))
-        })
+        Box::pin(SCHEMA.drop(conn))
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
