@@ -398,6 +398,15 @@ async fn aggregate(
     }
     let last = series.points().last().map(|p| p.interval + 1).unwrap_or(0);
     let measured_intervals = measured_intervals(&t, si);
+    if let Some(m) = per_summary {
+        // the run ended before the tick of its last complete window
+        let end = t.deadline.unwrap_or_else(Instant::now).min(Instant::now());
+        let span = end.saturating_duration_since(t.measure_start).as_secs_f64();
+        let complete = (span / window_len(si, m).as_secs_f64() + 1e-6).floor() as u32;
+        for p in window.finalize_before(complete) {
+            display.summary_line(&p, window_len(si, m));
+        }
+    }
     series.finish(last.max(measured_intervals).saturating_sub(1));
     (totals, trim_series(series.points(), measured_intervals))
 }
