@@ -324,3 +324,70 @@ fn think_time_paces_a_closed_loop() {
     // two workers, each one transaction per ~50 ms: about 40 tps, never far above
     assert!((30.0..=41.0).contains(&tps), "{tps} tps");
 }
+
+#[test]
+fn serialization_failures_are_retried_and_counted() {
+    let pg = pg();
+    let db = pg.fresh_db("retries");
+    let dir = tempdir();
+    let cfg = dir.path().join("rr.yaml");
+    // hot rows updated concurrently under REPEATABLE READ fail with 40001
+    std::fs::write(
+        &cfg,
+        "database:\n  isolation: repeatable_read\nworkload: simple_write\nworkers: 8\nduration: 3s\n\
+         max_tries: 10\nsimple:\n  insert_ratio: 0\n  key_distribution: zipfian\n  zipf_theta: 0.99\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let o = pg
+        .stormbench(&db)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--setup", "-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r = read_json(&json);
+    assert_eq!(r["config"]["database"]["isolation"], "repeatable_read");
+    let retries = u(&r["summary"]["retries"]);
+    assert!(retries > 0, "no retries: {}", r["summary"]);
+    assert_eq!(
+        u(&r["transactions"][1]["retries"]),
+        retries,
+        "all retries are updates"
+    );
+    // with 10 tries nearly every transaction gets through in the end
+    let failed = u(&r["summary"]["failed"]);
+    assert!(
+        failed * 100 <= u(&r["summary"]["transactions"]),
+        "{failed} failed"
+    );
+    // with a single try the same conflicts are counted as serialization errors
+    let cfg1 = dir.path().join("rr1.yaml");
+    let text1 = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("max_tries: 10", "max_tries: 1");
+    std::fs::write(&cfg1, text1).unwrap();
+    let json1 = dir.path().join("r1.json");
+    let o = pg
+        .stormbench(&db)
+        .arg("--config")
+        .arg(&cfg1)
+        .args(["-q", "--json"])
+        .arg(&json1)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r1 = read_json(&json1);
+    assert_eq!(u(&r1["summary"]["retries"]), 0);
+    assert!(
+        u(&r1["errors"]["by_class"]["serialization"]) > 0,
+        "{}",
+        r1["errors"]
+    );
+    assert!(r1["errors"]["samples"]["serialization"][0]
+        .as_str()
+        .unwrap()
+        .contains("could not serialize"));
+}

@@ -77,6 +77,29 @@ pub enum SslMode {
     VerifyFull,
 }
 
+/// Default isolation level of every connection of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// READ COMMITTED (PostgreSQL's default).
+    ReadCommitted,
+    /// REPEATABLE READ: concurrent updates of a row fail with 40001.
+    RepeatableRead,
+    /// SERIALIZABLE.
+    Serializable,
+}
+
+impl Isolation {
+    /// The value of `default_transaction_isolation`.
+    pub fn setting(&self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "read committed",
+            Isolation::RepeatableRead => "repeatable read",
+            Isolation::Serializable => "serializable",
+        }
+    }
+}
+
 /// How transactions arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -109,6 +132,8 @@ pub struct RawDatabase {
     pub bindir: Option<PathBuf>,
     /// Give up connecting after this long.
     pub connect_timeout: Option<Dur>,
+    /// Default isolation of every connection (read_committed | repeatable_read | serializable).
+    pub isolation: Option<Isolation>,
 }
 
 /// Output files.
@@ -235,6 +260,8 @@ pub struct DatabasePlan {
     pub sslmode: SslMode,
     /// Connect timeout.
     pub connect_timeout: Dur,
+    /// Default isolation of every connection; `None` keeps the server's setting.
+    pub isolation: Option<Isolation>,
 }
 
 /// When the measured phase ends.
@@ -693,6 +720,7 @@ fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
             SslMode::Prefer
         }),
         connect_timeout: db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+        isolation: db.isolation,
     }
 }
 

@@ -64,6 +64,11 @@ impl Target {
             .application_name("stormbench")
             .connect_timeout(db.connect_timeout.0)
             .keepalives(true);
+        if let Some(level) = db.isolation {
+            // a startup option: spaces in the value are escaped with a backslash
+            let value = level.setting().replace(' ', "\\ ");
+            pg.options(format!("-c default_transaction_isolation={value}"));
+        }
         if let Some(p) = &db.password {
             pg.password(p.expose());
         }
