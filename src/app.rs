@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, RunArgs};
 use crate::config::{self, Arrival, ConfigError, RunPlan, Stop};
-use crate::core::{Conn, LoadStats, Registry, Workload};
+use crate::core::{CheckResult, Conn, LoadProgress, LoadStats, Registry, Workload};
 use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
 use crate::db::{marker, Connector, Target};
 use crate::exec::{self, Display, ExecOptions};
@@ -26,6 +26,8 @@ pub enum Exit {
     Usage = 2,
     /// The run completed but no transaction succeeded.
     NothingSucceeded = 3,
+    /// A consistency check of the data failed.
+    CheckFailed = 4,
     /// Interrupted by SIGINT/SIGTERM; results so far were reported.
     Interrupted = 130,
 }
@@ -209,6 +211,11 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         println!("dropped the {name} schema from {}", target.display);
         return Ok(Exit::Ok);
     }
+    if args.check {
+        let checks = run_checks(&admin, workload.as_ref()).await?;
+        print!("{}", report::render_checks(&checks));
+        return Ok(checks_exit(&checks, Exit::Ok));
+    }
     let prepared = tokio::select! {
         r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref()) => r?,
         _ = interrupt.cancelled() => return Err(AppError::Interrupted("schema setup")),
@@ -220,8 +227,8 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         );
         return Ok(Exit::Ok);
     }
-    drop(admin);
     let display = Display::auto(args.quiet);
+
     display.line(&format!(
         "running {name} (mode {}) {} with {} workers over {} connections",
         plan.mode,
@@ -230,18 +237,42 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         plan.connections
     ));
     let opts = exec_options(&plan);
-    let result = match exec::run(
+    let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
+    let run = exec::run(
         workload.clone(),
         &target,
         &opts,
         interrupt.clone(),
         &display,
-    )
-    .await
-    {
+        Some(measuring_tx),
+    );
+    // the server's transaction counter is read when the warm-up ends and after the run
+    let snapshot = async {
+        match measuring_rx.await {
+            Ok(()) => server_xacts(&admin).await,
+            Err(_) => None,
+        }
+    };
+    let (result, xacts_before) = tokio::join!(run, snapshot);
+    let result = match result {
         Ok(r) => r,
         Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
         Err(e) => return Err(anyhow!(e).into()),
+    };
+    let server_xacts = match xacts_before {
+        Some(before) => {
+            // backends flush their statistics when they end or go idle
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            server_xacts(&admin)
+                .await
+                .map(|after| after.saturating_sub(before))
+        }
+        None => None,
+    };
+    let checks = if workload.check_after_run() && !result.interrupted {
+        Some(run_checks(&admin, workload.as_ref()).await?)
+    } else {
+        None
     };
     let report = Report::build(
         &result,
@@ -256,6 +287,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
                 kinds: workload.kinds().iter().map(|s| s.to_string()).collect(),
                 marker: prepared.marker,
                 load: prepared.load,
+                metrics: Vec::new(),
             },
             pool_size: plan.connections,
             connection_mode: workload
@@ -266,17 +298,56 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
                 Arrival::Open { rate_tps, .. } => Some(rate_tps),
                 Arrival::Closed => None,
             },
+            server_xacts,
+            checks,
+            metrics: &|counts| workload.metrics(counts),
         },
     );
     print!("{}", report::render_console(&report));
     write_outputs(&report, plan.json.as_ref(), plan.csv.as_ref())?;
-    Ok(if result.interrupted {
+    let exit = if result.interrupted {
         Exit::Interrupted
     } else if report.summary.transactions == 0 && report.summary.failed > 0 {
         Exit::NothingSucceeded
     } else {
         Exit::Ok
+    };
+    Ok(match &report.checks {
+        Some(c) => checks_exit(c, exit),
+        None => exit,
     })
+}
+
+/// Exit 4 when a check failed, otherwise `otherwise`.
+fn checks_exit(checks: &[CheckResult], otherwise: Exit) -> Exit {
+    if checks.iter().any(|c| !c.passed) {
+        Exit::CheckFailed
+    } else {
+        otherwise
+    }
+}
+
+async fn run_checks(admin: &Conn, workload: &dyn Workload) -> Result<Vec<CheckResult>, AppError> {
+    let checks = workload
+        .check(admin)
+        .await
+        .context("running the consistency checks")?;
+    if checks.is_empty() {
+        log::warn!("this workload has no consistency checks");
+    }
+    Ok(checks)
+}
+
+/// Commits + rollbacks of the current database so far (`None` if unreadable).
+async fn server_xacts(admin: &Conn) -> Option<u64> {
+    admin
+        .query_one(
+            "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .ok()
+        .map(|r| r.get::<_, i64>(0) as u64)
 }
 
 fn exec_options(plan: &RunPlan) -> ExecOptions {
@@ -421,21 +492,71 @@ async fn load(
         .create_schema(admin)
         .await
         .context("creating the schema")?;
-    let stats = workload
-        .load(&connector.pool)
+    let progress = LoadProgress::default();
+    let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress)
         .await
         .context("loading data")?;
     marker::write(admin, name, plan.scale)
         .await
         .context("writing the marker")?;
-    for (table, rows) in &stats.tables {
+    for t in &stats.tables {
         eprintln!(
-            "  {table}: {rows} rows in {:.1}s ({:.0} rows/s)",
-            stats.elapsed_s,
-            *rows as f64 / stats.elapsed_s.max(1e-9)
+            "  {}: {} rows in {:.1}s ({:.0} rows/s)",
+            t.table,
+            t.rows,
+            t.elapsed_s,
+            t.rows as f64 / t.elapsed_s.max(1e-9)
         );
     }
+    eprintln!(
+        "  total: {:.1}s including keys and indexes",
+        stats.elapsed_s
+    );
     Ok(stats)
+}
+
+/// Drives the load while showing its progress: a bar on a terminal, a line every 5 s
+/// otherwise.
+async fn show_load_progress<T>(
+    load: impl std::future::Future<Output = T>,
+    progress: &LoadProgress,
+) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering::Relaxed;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "  [{elapsed_precise}] [{bar:30}] {pos}/{len} rows ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b
+    });
+    let every = if bar.is_some() { 200 } else { 5000 };
+    let mut load = std::pin::pin!(load);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(every));
+    tick.tick().await;
+    let out = loop {
+        tokio::select! {
+            out = &mut load => break out,
+            _ = tick.tick() => {
+                let (done, total) = (progress.done.load(Relaxed), progress.total.load(Relaxed));
+                match &bar {
+                    Some(b) => {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                    None => eprintln!("  loaded {done} of {total} rows"),
+                }
+            }
+        }
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    out
 }
 
 async fn cleanup(admin: &Conn, workload: &dyn Workload, name: &str) -> Result<(), AppError> {

@@ -104,6 +104,9 @@ pub struct RunArgs {
     /// Drop the workload's schema and exit.
     #[arg(long, conflicts_with_all = ["setup", "rebuild"])]
     pub cleanup: bool,
+    /// Run the workload's consistency checks (e.g. TPC-C conditions 1-4) and exit.
+    #[arg(long, conflicts_with_all = ["cleanup", "no_run"])]
+    pub check: bool,
     /// With --setup or --rebuild: prepare the schema and exit without running.
     #[arg(long)]
     pub no_run: bool,

@@ -64,7 +64,7 @@ fn simple_config_runs_on_an_embedded_cluster_and_cleans_up() {
     let r = read_json(&json);
     validate_report_schema(&r);
     assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
-    assert_eq!(r["workload"]["load"]["tables"][0][1], 100_000);
+    assert_eq!(r["workload"]["load"]["tables"][0]["rows"], 100_000);
     assert!(csv.exists());
     assert_port_closed(embedded_port(&out));
 }

@@ -132,6 +132,13 @@ fn mixed_run_writes_valid_reports() {
     assert!(f(&s["p50_ms"]) <= f(&s["p95_ms"]) && f(&s["p95_ms"]) <= f(&s["p99_ms"]));
     assert!(f(&s["p99_ms"]) <= f(&s["p999_ms"]) && f(&s["p999_ms"]) <= f(&s["max_ms"]));
     assert_eq!(f(&s["success_rate"]), 100.0);
+    // the server counted the same transactions (warm-up excluded on both sides)
+    let server = u(&s["server_transactions"]) as f64;
+    let client = u(&s["transactions"]) as f64;
+    assert!(
+        server >= client * 0.9 && server <= client * 1.1 + 50.0,
+        "server {server} vs client {client}"
+    );
     // workers > connections: pool waits were measured
     assert!(u(&s["pool_wait"]["count"]) > 0);
     // per kind: all three ran; counts add up to the total
@@ -390,4 +397,20 @@ fn serialization_failures_are_retried_and_counted() {
         .as_str()
         .unwrap()
         .contains("could not serialize"));
+}
+
+#[test]
+fn check_without_checks_says_so() {
+    let pg = pg();
+    let o = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "--check"])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("Consistency Checks:") && out.contains("defines none"),
+        "{out}"
+    );
 }

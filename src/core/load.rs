@@ -4,7 +4,7 @@
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
 
-use super::{LoadStats, Pool, SchemaError};
+use super::{LoadProgress, LoadStats, Pool, SchemaError};
 
 /// Bytes buffered before a chunk is sent.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -18,13 +18,14 @@ pub async fn parallel_copy(
     rows: u64,
     parallelism: usize,
     write_row: fn(u64, &mut BytesMut),
+    progress: &LoadProgress,
 ) -> Result<u64, SchemaError> {
     let parts = (parallelism.max(1) as u64).min(rows.max(1));
     let per = rows.div_ceil(parts);
     let loaders = (0..parts).map(|p| {
         let first = p * per + 1;
         let last = ((p + 1) * per).min(rows);
-        copy_range(pool, copy_sql, first, last, write_row)
+        copy_range(pool, copy_sql, first, last, write_row, progress)
     });
     let results = futures_util::future::join_all(loaders).await;
     let mut total = 0;
@@ -40,6 +41,7 @@ async fn copy_range(
     first: u64,
     last: u64,
     write_row: fn(u64, &mut BytesMut),
+    progress: &LoadProgress,
 ) -> Result<u64, SchemaError> {
     if first > last {
         return Ok(0);
@@ -54,12 +56,16 @@ async fn copy_range(
         .map_err(SchemaError::db(copy_sql))?;
     futures_util::pin_mut!(sink);
     let mut buf = BytesMut::with_capacity(CHUNK_BYTES + 1024);
+    let mut pending = 0;
     for id in first..=last {
         write_row(id, &mut buf);
+        pending += 1;
         if buf.len() >= CHUNK_BYTES {
             sink.send(buf.split().freeze())
                 .await
                 .map_err(SchemaError::db(copy_sql))?;
+            progress.add(pending);
+            pending = 0;
         }
     }
     if !buf.is_empty() {
@@ -68,6 +74,7 @@ async fn copy_range(
             .map_err(SchemaError::db(copy_sql))?;
     }
     let n = sink.finish().await.map_err(SchemaError::db(copy_sql))?;
+    progress.add(pending);
     Ok(n)
 }
 
@@ -121,13 +128,25 @@ impl SqlSchema {
 
     /// Fills `tables[i]` with `rows[i]` rows over up to 8 pooled connections, then runs
     /// `after_load`.
-    pub async fn load(&self, pool: &Pool, rows: &[u64]) -> Result<LoadStats, SchemaError> {
+    pub async fn load(
+        &self,
+        pool: &Pool,
+        rows: &[u64],
+        progress: &LoadProgress,
+    ) -> Result<LoadStats, SchemaError> {
         let t0 = std::time::Instant::now();
         let parallelism = pool.status().max_size.clamp(1, 8);
+        progress.expect(rows.iter().sum());
         let mut loaded = Vec::with_capacity(self.tables.len());
         for (t, n) in self.tables.iter().zip(rows) {
-            let done = parallel_copy(pool, t.copy_sql, *n, parallelism, t.write_row).await?;
-            loaded.push((t.table.to_string(), done));
+            let started = std::time::Instant::now();
+            let done =
+                parallel_copy(pool, t.copy_sql, *n, parallelism, t.write_row, progress).await?;
+            loaded.push(super::TableLoad {
+                table: t.table.to_string(),
+                rows: done,
+                elapsed_s: started.elapsed().as_secs_f64(),
+            });
         }
         let conn = pool
             .get()

@@ -180,10 +180,33 @@ pub trait Workload: Send + Sync {
 
     /// Loads data for the scale with COPY, in parallel over the pool where it helps,
     /// then builds indexes.
-    fn load<'a>(&'a self, pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>>;
+    fn load<'a>(
+        &'a self,
+        pool: &'a Pool,
+        progress: &'a LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>>;
 
     /// Drops everything the workload created.
     fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>>;
+
+    /// Consistency checks of the data (e.g. TPC-C's conditions 1-4); empty when the
+    /// workload has none. `--check` runs them; a failed one makes the exit code 4.
+    fn check<'a>(
+        &'a self,
+        _conn: &'a Conn,
+    ) -> BoxFuture<'a, Result<Vec<CheckResult>, SchemaError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Whether [`Workload::check`] also runs after every run (a workload setting).
+    fn check_after_run(&self) -> bool {
+        false
+    }
+
+    /// Workload-specific figures for the report (e.g. tpmC), from the run's counts.
+    fn metrics(&self, _run: &RunCounts) -> Vec<Metric> {
+        Vec::new()
+    }
 
     /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
     /// and the worker id, so a run can be repeated.
@@ -193,9 +216,20 @@ pub trait Workload: Send + Sync {
 /// Rows loaded per table and how long it took.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct LoadStats {
-    /// (table, rows) pairs.
-    pub tables: Vec<(String, u64)>,
-    /// Wall time of the load in seconds.
+    /// Per table, in load order.
+    pub tables: Vec<TableLoad>,
+    /// Wall time of the whole load (keys and indexes included), seconds.
+    pub elapsed_s: f64,
+}
+
+/// One table's load.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TableLoad {
+    /// Table name.
+    pub table: String,
+    /// Rows loaded.
+    pub rows: u64,
+    /// Seconds spent loading it (tables loaded concurrently overlap).
     pub elapsed_s: f64,
 }
 
@@ -211,6 +245,75 @@ pub trait WorkerTx: Send {
         kind: TxKind,
         conn: &'a mut Conn,
     ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>>;
+
+    /// A pause after a transaction of `kind` (e.g. TPC-C keying + think time), on top of
+    /// the run's `think_time`; not part of any latency.
+    fn pause_after(&mut self, _kind: TxKind) -> std::time::Duration {
+        std::time::Duration::ZERO
+    }
+}
+
+/// One consistency check's outcome.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CheckResult {
+    /// Short name, e.g. "condition 1: W_YTD = sum(D_YTD)".
+    pub name: String,
+    /// Whether it held.
+    pub passed: bool,
+    /// What was found (counts of violating rows, an example).
+    pub detail: String,
+}
+
+/// A workload-specific figure for the report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Metric {
+    /// Name, e.g. "tpmC".
+    pub name: String,
+    /// Value.
+    pub value: f64,
+    /// Unit, e.g. "transactions/min".
+    pub unit: String,
+    /// One line on what it counts.
+    pub description: String,
+}
+
+/// Counts of a finished run, for [`Workload::metrics`].
+#[derive(Debug, Clone, Default)]
+pub struct RunCounts {
+    /// Measured seconds.
+    pub measured_s: f64,
+    /// Per kind (workload order): committed transactions.
+    pub committed: Vec<u64>,
+    /// Per kind: transactions rolled back on purpose.
+    pub rolled_back: Vec<u64>,
+    /// Per kind: failed transactions.
+    pub failed: Vec<u64>,
+    /// Commits + rollbacks of the database during measurement, from `pg_stat_database`
+    /// (all clients, not only stormbench); `None` when it could not be read.
+    pub server_xacts: Option<u64>,
+}
+
+/// Progress of a data load: rows done against rows expected, drawn by the caller.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    /// Rows expected in all.
+    pub total: std::sync::atomic::AtomicU64,
+    /// Rows loaded so far.
+    pub done: std::sync::atomic::AtomicU64,
+}
+
+impl LoadProgress {
+    /// Adds to the expected rows.
+    pub fn expect(&self, rows: u64) {
+        self.total
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Counts loaded rows.
+    pub fn add(&self, rows: u64) {
+        self.done
+            .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// Derives a well-mixed 64-bit seed from a run seed and a stream id (SplitMix64).

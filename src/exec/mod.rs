@@ -147,7 +147,8 @@ pub fn shards(workers: usize, connections: usize, threads: usize) -> Vec<Shard> 
     out
 }
 
-/// Runs the workload and returns what was measured.
+/// Runs the workload and returns what was measured; `measuring` fires when the warm-up
+/// ends.
 ///
 /// Workers and connections are split over `threads` client threads, each with its own
 /// single-threaded runtime and its own pool (as `pgbench -j` splits clients), so a
@@ -159,6 +160,7 @@ pub async fn run(
     opts: &ExecOptions,
     interrupt: CancellationToken,
     display: &Display,
+    measuring: Option<oneshot::Sender<()>>,
 ) -> Result<RunResult, DbError> {
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
     let stop = interrupt.child_token();
@@ -242,6 +244,13 @@ pub async fn run(
             stop.cancel();
         })
     });
+    if let Some(tx) = measuring {
+        // tells the caller when warm-up is over (e.g. to snapshot server counters)
+        tokio::spawn(async move {
+            sleep_until(measure_start).await;
+            let _ = tx.send(());
+        });
+    }
     display.start(opts, &shared);
     let agg = aggregate(rx, &kinds, shared.clone(), opts, display).await;
     for t in threads {

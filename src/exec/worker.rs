@@ -137,8 +137,9 @@ impl Worker {
                     break;
                 }
             }
-            if !self.shared.think_time.is_zero() {
-                let wake = Instant::now() + self.shared.think_time;
+            let pause = self.shared.think_time + self.gen.pause_after(kind);
+            if !pause.is_zero() {
+                let wake = Instant::now() + pause;
                 self.flush_if_due(&mut rec, wake);
                 if !self.sleep_until(wake).await {
                     break;

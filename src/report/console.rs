@@ -179,6 +179,29 @@ pub fn render(r: &Report) -> String {
         }
     }
 
+    if !r.workload.metrics.is_empty() {
+        let _ = writeln!(out, "\nWorkload Metrics:");
+        for m in &r.workload.metrics {
+            let _ = writeln!(
+                out,
+                "  {:<14} {:>14.1} {:<18} {}",
+                m.name, m.value, m.unit, m.description
+            );
+        }
+    }
+    if let Some(x) = r.summary.server_transactions {
+        let _ = writeln!(
+            out,
+            "\nServer:        {} transactions committed or rolled back in this database during the run ({:.1}/s, all clients)",
+            n(x),
+            x as f64 / r.measured_s.max(1e-9)
+        );
+    }
+    if let Some(checks) = &r.checks {
+        out.push('\n');
+        out.push_str(&render_checks(checks));
+    }
+
     if let Some(sc) = &r.schedule {
         let _ = writeln!(out, "\nSchedule (open loop):");
         let _ = writeln!(
@@ -196,6 +219,28 @@ pub fn render(r: &Report) -> String {
         );
     }
     let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// The consistency checks as pass/fail lines.
+pub fn render_checks(checks: &[crate::core::CheckResult]) -> String {
+    let mut out = String::from("Consistency Checks:\n");
+    if checks.is_empty() {
+        out.push_str("  (this workload defines none)\n");
+    }
+    for c in checks {
+        let _ = writeln!(
+            out,
+            "  [{}] {}{}",
+            if c.passed { "PASS" } else { "FAIL" },
+            c.name,
+            if c.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", c.detail)
+            }
+        );
+    }
     out
 }
 

@@ -4,7 +4,7 @@
 mod console;
 mod files;
 
-pub use console::render as render_console;
+pub use console::{render as render_console, render_checks};
 pub use files::{check_writable, write_csv, write_json};
 
 use std::collections::BTreeMap;
@@ -14,7 +14,7 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::core::{ErrorClass, LoadStats};
+use crate::core::{CheckResult, ErrorClass, LoadStats, Metric, RunCounts};
 use crate::db::marker::Marker;
 use crate::db::ServerInfo;
 use crate::exec::RunResult;
@@ -99,6 +99,9 @@ pub struct Summary {
     pub service: Latency,
     /// Time waiting for a pooled connection.
     pub pool_wait: Latency,
+    /// Commits + rollbacks the server counted for the database during measurement
+    /// (`pg_stat_database`, all clients); `null` when unreadable.
+    pub server_transactions: Option<u64>,
 }
 
 /// Per transaction kind.
@@ -207,6 +210,8 @@ pub struct WorkloadReport {
     pub marker: Option<Marker>,
     /// Load done by this invocation, if any.
     pub load: Option<LoadStats>,
+    /// Workload-specific figures (e.g. tpmC).
+    pub metrics: Vec<Metric>,
 }
 
 /// Serialized HDR histograms (V2 deflate, base64), so runs can be merged and compared.
@@ -259,6 +264,8 @@ pub struct Report {
     pub connections: ConnectionsReport,
     /// Open loop only.
     pub schedule: Option<ScheduleReport>,
+    /// Consistency checks run after the run, when the workload asks for them.
+    pub checks: Option<Vec<CheckResult>>,
     /// Time series.
     pub time_series: Vec<IntervalPoint>,
     /// Histograms.
@@ -281,6 +288,12 @@ pub struct ReportInput<'a> {
     pub connection_mode: &'a str,
     /// Open-loop target rate.
     pub target_tps: Option<f64>,
+    /// Server-side transaction count during measurement.
+    pub server_xacts: Option<u64>,
+    /// Checks run after the run.
+    pub checks: Option<Vec<CheckResult>>,
+    /// The workload's own figures from the run's counts.
+    pub metrics: &'a dyn Fn(&RunCounts) -> Vec<Metric>,
 }
 
 fn rate(n: u64, secs: f64) -> f64 {
@@ -374,6 +387,15 @@ impl Report {
                 latency: Latency::of(h),
             }
         };
+        let counts = RunCounts {
+            measured_s: secs,
+            committed: t.kinds.iter().map(|k| k.committed).collect(),
+            rolled_back: t.kinds.iter().map(|k| k.rolled_back).collect(),
+            failed: t.kinds.iter().map(|k| k.failed()).collect(),
+            server_xacts: input.server_xacts,
+        };
+        let mut workload = input.workload;
+        workload.metrics = (input.metrics)(&counts);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
@@ -390,7 +412,7 @@ impl Report {
             database: input.database,
             server: input.server,
             config: input.config,
-            workload: input.workload,
+            workload,
             summary: Summary {
                 transactions: ok,
                 committed: t.kinds.iter().map(|k| k.committed).sum(),
@@ -404,6 +426,7 @@ impl Report {
                 latency: Latency::of(&overall),
                 service: Latency::of(&t.overall_service()),
                 pool_wait: Latency::of(&t.pool_wait),
+                server_transactions: input.server_xacts,
             },
             transactions: t.kinds.iter().map(|k| kind_report(k, secs, ok)).collect(),
             errors: ErrorsReport {
@@ -435,6 +458,7 @@ impl Report {
                     lag: Latency::of(&t.lag),
                 }
             }),
+            checks: input.checks,
             time_series: r.series.clone(),
             histograms: HistogramsReport {
                 encoding: "HdrHistogram V2 deflate, base64".into(),

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section;
 use crate::core::{
-    rng, BoxFuture, Conn, ConnectionMode, LoadStats, Pool, Rng, SchemaError, Statements, TxKind,
-    TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, Conn, ConnectionMode, LoadProgress, LoadStats, Pool, Rng, SchemaError,
+    Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
 const SCHEMA: SqlSchema = SqlSchema {
@@ -91,8 +91,12 @@ impl Workload for Connection {
         Box::pin(SCHEMA.create(conn))
     }
 
-    fn load<'a>(&'a self, pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
-        Box::pin(SCHEMA.load(pool, std::slice::from_ref(&self.rows)))
+    fn load<'a>(
+        &'a self,
+        pool: &'a Pool,
+        progress: &'a LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+        Box::pin(SCHEMA.load(pool, std::slice::from_ref(&self.rows), progress))
     }
 
     fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use crate::core::{
-    BoxFuture, Conn, LoadStats, Pool, SchemaError, TxKind, TxOutcome, WorkerTx, Workload,
-    WorkloadInfo, WorkloadParams,
+    BoxFuture, Conn, LoadProgress, LoadStats, Pool, SchemaError, TxKind, TxOutcome, WorkerTx,
+    Workload, WorkloadInfo, WorkloadParams,
 };
 
 /// The registry entry.
@@ -47,7 +47,11 @@ impl Workload for Noop {
         Box::pin(async { Ok(()) })
     }
 
-    fn load<'a>(&'a self, _pool: &'a Pool) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+    fn load<'a>(
+        &'a self,
+        _pool: &'a Pool,
+        _progress: &'a LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
         Box::pin(async { Ok(LoadStats::default()) })
     }
 
