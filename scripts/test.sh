@@ -97,6 +97,10 @@ main() {
     cargo clippy --all-targets -- -D warnings
     section "PostgreSQL test cluster"
     start_cluster
+    section "PostgreSQL 16 and 18 binaries"
+    scripts/pg-extra-versions.sh install
+    eval "$(scripts/pg-extra-versions.sh env)"
+    scripts/pg-extra-versions.sh env
     section "cargo test"
     local status=0
     cargo test --all-targets || status=$?

@@ -8,6 +8,7 @@ use anyhow::{anyhow, Context as _};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Cli, Command, RunArgs};
+use crate::collect::{CollectOptions, Collector, DbStatsReport, Published};
 use crate::config::{self, Arrival, ConfigError, RunPlan, Stop};
 use crate::core::{CheckResult, Conn, LoadProgress, LoadStats, Registry, Workload};
 use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
@@ -205,6 +206,12 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
     );
     let workload = plan.target().workload.clone();
     let name = plan.workload.clone();
+    if cluster.is_some() && plan.collect.as_ref().is_some_and(|c| c.statements) {
+        // a throwaway cluster preloads the library when it exists; the extension is ours to add
+        let _ = admin
+            .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            .await;
+    }
 
     if action == SchemaAction::Cleanup {
         cleanup(&admin, workload.as_ref(), &name).await?;
@@ -228,6 +235,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         return Ok(Exit::Ok);
     }
     let display = Display::auto(args.quiet);
+    let published: Option<Published> = None;
 
     display.line(&format!(
         "running {name} (mode {}) {} with {} workers over {} connections",
@@ -237,38 +245,60 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         plan.connections
     ));
     let opts = exec_options(&plan);
-    let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
-    let run = exec::run(
-        workload.clone(),
-        &target,
-        &opts,
-        interrupt.clone(),
-        &display,
-        Some(measuring_tx),
-    );
-    // the server's transaction counter is read when the warm-up ends and after the run
-    let snapshot = async {
-        match measuring_rx.await {
-            Ok(()) => server_xacts(&admin).await,
-            Err(_) => None,
-        }
+    let collector = match &plan.collect {
+        Some(c) => Some(start_collector(&target, c, workload.as_ref(), published.clone()).await?),
+        None => None,
     };
-    let (result, xacts_before) = tokio::join!(run, snapshot);
+    let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
+    let stop_collecting = CancellationToken::new();
+    let run = async {
+        let r = exec::run(
+            workload.clone(),
+            &target,
+            &opts,
+            interrupt.clone(),
+            &display,
+            Some(measuring_tx),
+        )
+        .await;
+        // backends flush their statistics when they end or go idle
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        stop_collecting.cancel();
+        r
+    };
+    // server-side figures start when the warm-up ends and end after the run
+    let observe = async {
+        if measuring_rx.await.is_err() {
+            return (None, None);
+        }
+        let before = server_xacts(&admin).await;
+        let collected = match collector {
+            Some(c) => Some(
+                c.run(tokio::time::Instant::now(), stop_collecting.clone())
+                    .await,
+            ),
+            None => None,
+        };
+        (before, collected)
+    };
+    let (result, (xacts_before, collected)) = tokio::join!(run, observe);
     let result = match result {
         Ok(r) => r,
         Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
         Err(e) => return Err(anyhow!(e).into()),
     };
     let server_xacts = match xacts_before {
-        Some(before) => {
-            // backends flush their statistics when they end or go idle
-            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-            server_xacts(&admin)
-                .await
-                .map(|after| after.saturating_sub(before))
-        }
+        Some(before) => server_xacts(&admin)
+            .await
+            .map(|after| after.saturating_sub(before)),
         None => None,
     };
+    let database_stats = collected.and_then(DbStatsReport::build);
+    if let Some(Some(note)) = database_stats.as_ref().map(|d| &d.statements_note) {
+        if plan.collect.as_ref().is_some_and(|c| c.statements) {
+            log::warn!("{note}; the run went on without statement statistics");
+        }
+    }
     let checks = if workload.check_after_run() && !result.interrupted {
         Some(run_checks(&admin, workload.as_ref()).await?)
     } else {
@@ -300,6 +330,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
             },
             server_xacts,
             checks,
+            database_stats,
             metrics: &|counts| workload.metrics(counts),
         },
     );
@@ -325,6 +356,22 @@ fn checks_exit(checks: &[CheckResult], otherwise: Exit) -> Exit {
     } else {
         otherwise
     }
+}
+
+async fn start_collector(
+    target: &Target,
+    c: &crate::config::CollectPlan,
+    workload: &dyn Workload,
+    published: Option<Published>,
+) -> Result<Collector, AppError> {
+    let conn = target.connect_once().await.map_err(|e| anyhow!(e))?;
+    let opts = CollectOptions {
+        interval: c.interval.0,
+        statements: c.statements,
+        top_statements: c.top_statements,
+        tables: workload.tables().iter().map(|t| t.to_string()).collect(),
+    };
+    Ok(Collector::new(conn, opts, published).await)
 }
 
 async fn run_checks(admin: &Conn, workload: &dyn Workload) -> Result<Vec<CheckResult>, AppError> {

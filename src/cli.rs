@@ -104,6 +104,20 @@ pub struct RunArgs {
     /// Drop the workload's schema and exit.
     #[arg(long, conflicts_with_all = ["setup", "rebuild"])]
     pub cleanup: bool,
+    /// Sample pg_stat_* views during the run (database, checkpoints, WAL, connections,
+    /// waits, locks, autovacuum).
+    #[arg(long)]
+    pub collect_pg_stats: bool,
+    /// Report the top statements of the run from pg_stat_statements (implies
+    /// --collect-pg-stats).
+    #[arg(long)]
+    pub pg_stat_statements: bool,
+    /// Serve Prometheus metrics at http://ADDR/metrics during the run.
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
+    /// Write a self-contained HTML report here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Run the workload's consistency checks (e.g. TPC-C conditions 1-4) and exit.
     #[arg(long, conflicts_with_all = ["cleanup", "no_run"])]
     pub check: bool,
@@ -140,6 +154,10 @@ impl RunArgs {
             log_level: self.log_level.clone(),
             embedded: self.embedded,
             threads: self.threads,
+            collect_pg_stats: self.collect_pg_stats,
+            pg_stat_statements: self.pg_stat_statements,
+            prometheus: self.prometheus.clone(),
+            html: self.html.clone(),
         }
     }
 }

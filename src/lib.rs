@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+pub mod collect;
 pub mod config;
 pub mod core;
 pub mod db;

@@ -144,6 +144,26 @@ pub struct RawOutput {
     pub json: Option<PathBuf>,
     /// CSV time-series path.
     pub csv: Option<PathBuf>,
+    /// Self-contained HTML report path.
+    pub html: Option<PathBuf>,
+}
+
+/// `metrics:` section.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawMetrics {
+    /// Prometheus endpoint.
+    pub prometheus: RawPrometheus,
+}
+
+/// `metrics.prometheus:`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPrometheus {
+    /// Serve `/metrics` during the run.
+    pub enabled: Option<bool>,
+    /// Listen address, e.g. "127.0.0.1:9187".
+    pub listen: Option<String>,
 }
 
 /// The top level of a config file as written (workload sections are split off first).
@@ -188,6 +208,17 @@ pub struct RawConfig {
     pub threads: Option<u64>,
     /// Report files.
     pub output: RawOutput,
+    /// Sample pg_stat_* views during the run.
+    pub collect_pg_stats: Option<bool>,
+    /// Sampling interval of the collector.
+    pub stats_interval: Option<Dur>,
+    /// Diff pg_stat_statements over the run (implies collect_pg_stats).
+    #[serde(alias = "pg_stats_statements")]
+    pub pg_stat_statements: Option<bool>,
+    /// How many statements to report.
+    pub top_statements: Option<u64>,
+    /// Live metrics export.
+    pub metrics: RawMetrics,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
 }
@@ -237,6 +268,14 @@ pub struct Overrides {
     pub embedded: bool,
     /// `--threads`.
     pub threads: Option<u64>,
+    /// `--collect-pg-stats`.
+    pub collect_pg_stats: bool,
+    /// `--pg-stat-statements`.
+    pub pg_stat_statements: bool,
+    /// `--prometheus ADDR`.
+    pub prometheus: Option<String>,
+    /// `--html FILE`.
+    pub html: Option<PathBuf>,
 }
 
 /// Where the run connects.
@@ -337,9 +376,26 @@ pub struct RunPlan {
     pub csv: Option<PathBuf>,
     /// Log level.
     pub log_level: String,
+    /// Server statistics collection, when on.
+    pub collect: Option<CollectPlan>,
+    /// Prometheus listen address, when on.
+    pub prometheus: Option<std::net::SocketAddr>,
+    /// HTML report file.
+    pub html: Option<PathBuf>,
     /// The registry entry and the built workload.
     #[serde(skip)]
     pub target: Option<Target>,
+}
+
+/// What the pg_stat collector does.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectPlan {
+    /// Sampling interval.
+    pub interval: Dur,
+    /// Diff pg_stat_statements.
+    pub statements: bool,
+    /// Statements to report.
+    pub top_statements: usize,
 }
 
 /// The registry entry a plan resolved to, and the workload built from it.
@@ -484,6 +540,17 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
     set(&mut raw.output.csv, &o.csv);
     set(&mut raw.log_level, &o.log_level);
     set(&mut raw.threads, &o.threads);
+    set(&mut raw.output.html, &o.html);
+    if o.collect_pg_stats {
+        raw.collect_pg_stats = Some(true);
+    }
+    if o.pg_stat_statements {
+        raw.pg_stat_statements = Some(true);
+    }
+    if let Some(addr) = &o.prometheus {
+        raw.metrics.prometheus.enabled = Some(true);
+        raw.metrics.prometheus.listen = Some(addr.clone());
+    }
     if o.no_summary {
         raw.summary_interval = Some(Dur(Duration::ZERO));
     }
@@ -598,6 +665,8 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         ));
     }
 
+    let collect = collect_plan(raw, &mut errors);
+    let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
     let section_yaml = resolved
         .as_ref()
         .and_then(|r| cfg.sections.get(r.info.name).cloned())
@@ -646,8 +715,52 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         json: raw.output.json.clone(),
         csv: raw.output.csv.clone(),
         log_level,
+        collect,
+        prometheus,
+        html: raw.output.html.clone(),
         target: Some(target),
     })
+}
+
+fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan> {
+    let statements = raw.pg_stat_statements.unwrap_or(false);
+    if !(raw.collect_pg_stats.unwrap_or(false) || statements) {
+        return None;
+    }
+    let interval = positive(
+        errors,
+        "stats_interval",
+        raw.stats_interval.unwrap_or(Dur(Duration::from_secs(1))),
+        Duration::from_millis(100),
+    );
+    let top = in_range(
+        errors,
+        "top_statements",
+        raw.top_statements.unwrap_or(10),
+        1,
+        1000,
+    );
+    Some(CollectPlan {
+        interval,
+        statements,
+        top_statements: top as usize,
+    })
+}
+
+fn prometheus_addr(p: &RawPrometheus, errors: &mut Vec<String>) -> Option<std::net::SocketAddr> {
+    if !p.enabled.unwrap_or(false) {
+        return None;
+    }
+    let listen = p.listen.as_deref().unwrap_or("127.0.0.1:9187");
+    match listen.parse() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            errors.push(format!(
+                "metrics.prometheus.listen: '{listen}' is not an address; write it like \"127.0.0.1:9187\""
+            ));
+            None
+        }
+    }
 }
 
 fn stop_rule(raw: &RawConfig, errors: &mut Vec<String>) -> Stop {

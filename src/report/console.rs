@@ -179,6 +179,10 @@ pub fn render(r: &Report) -> String {
         }
     }
 
+    if let Some(d) = &r.database_stats {
+        database_section(&mut out, d);
+    }
+
     if !r.workload.metrics.is_empty() {
         let _ = writeln!(out, "\nWorkload Metrics:");
         for m in &r.workload.metrics {
@@ -220,6 +224,150 @@ pub fn render(r: &Report) -> String {
     }
     let _ = writeln!(out, "{RULE}");
     out
+}
+
+fn opt_i(v: Option<i64>) -> String {
+    v.map(|v| n(v.max(0) as u64))
+        .unwrap_or_else(|| "not available".into())
+}
+
+/// Human bytes.
+fn bytes(v: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = v;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", UNITS[u])
+}
+
+fn database_section(out: &mut String, d: &crate::collect::DbStatsReport) {
+    let r = &d.run;
+    let _ = writeln!(
+        out,
+        "\nDatabase Performance (server side, {} samples over {:.1}s):",
+        d.samples, r.span_s
+    );
+    let _ = writeln!(
+        out,
+        "  Transactions:  {} commits, {} rollbacks ({:.1} commits/s), {} deadlocks",
+        n(r.commits.max(0) as u64),
+        n(r.rollbacks.max(0) as u64),
+        r.commits_per_s,
+        n(r.deadlocks.max(0) as u64)
+    );
+    let _ = writeln!(
+        out,
+        "  Buffer cache:  {} hit ratio ({} hits, {} reads)",
+        r.cache_hit_ratio
+            .map(|x| format!("{x:.2}%"))
+            .unwrap_or_else(|| "n/a".into()),
+        n(r.blks_hit.max(0) as u64),
+        n(r.blks_read.max(0) as u64)
+    );
+    let _ = writeln!(
+        out,
+        "  Rows:          {} returned, {} fetched, {} inserted, {} updated, {} deleted",
+        n(r.tup_returned.max(0) as u64),
+        n(r.tup_fetched.max(0) as u64),
+        n(r.tup_inserted.max(0) as u64),
+        n(r.tup_updated.max(0) as u64),
+        n(r.tup_deleted.max(0) as u64)
+    );
+    match (r.wal_bytes, r.wal_bytes_per_s) {
+        (Some(b), Some(ps)) => {
+            let _ = writeln!(
+                out,
+                "  WAL:           {} ({}/s), {} records, {} full-page images",
+                bytes(b as f64),
+                bytes(ps),
+                opt_i(r.wal_records),
+                opt_i(r.wal_fpi)
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "  WAL:           not available (pg_stat_wal needs PostgreSQL 14)"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  Checkpoints:   {} timed, {} requested, {} buffers written; bgwriter {} buffers",
+        opt_i(r.checkpoints_timed),
+        opt_i(r.checkpoints_requested),
+        opt_i(r.buffers_checkpoint),
+        opt_i(r.buffers_clean)
+    );
+    if r.io_reads.is_some() {
+        let _ = writeln!(
+            out,
+            "  I/O:           {} reads, {} writes, {} extends, {} fsyncs (pg_stat_io)",
+            opt_i(r.io_reads),
+            opt_i(r.io_writes),
+            opt_i(r.io_extends),
+            opt_i(r.io_fsyncs)
+        );
+    }
+    if r.temp_files > 0 {
+        let _ = writeln!(
+            out,
+            "  Temp files:    {} ({})",
+            n(r.temp_files as u64),
+            bytes(r.temp_bytes as f64)
+        );
+    }
+    let c = &d.connections;
+    let _ = writeln!(
+        out,
+        "  Connections:   peak {} active, {} idle, {} idle in transaction, {} of max_connections {}",
+        c.max_active, c.max_idle, c.max_idle_in_transaction, c.max_total, c.max_connections
+    );
+    let _ = writeln!(
+        out,
+        "  Locks:         peak {} waiting; autovacuum: peak {} workers",
+        d.locks_waiting_max, d.autovacuum.max_running
+    );
+    let mut waits: Vec<_> = d.waits.iter().collect();
+    waits.sort_by(|a, b| b.1.cmp(a.1));
+    if !waits.is_empty() {
+        let top: Vec<String> = waits
+            .iter()
+            .take(5)
+            .map(|(k, v)| format!("{k} ({v})"))
+            .collect();
+        let _ = writeln!(out, "  Wait events:   {}", top.join(", "));
+    }
+    for t in &d.autovacuum.tables {
+        let _ = writeln!(
+            out,
+            "  Table {:<18} {} live, {} dead, last autovacuum {}",
+            t.table,
+            n(t.live_tuples.max(0) as u64),
+            n(t.dead_tuples.max(0) as u64),
+            t.last_autovacuum.as_deref().unwrap_or("never")
+        );
+    }
+    if !d.top_statements.is_empty() {
+        let _ = writeln!(out, "  Top statements by execution time during the run:");
+        for st in &d.top_statements {
+            let q: String = st.query.split_whitespace().collect::<Vec<_>>().join(" ");
+            let _ = writeln!(
+                out,
+                "    {:>10.1} ms {:>10} calls {:>9.3} ms/call {:>10} rows  {}",
+                st.total_exec_time_ms,
+                n(st.calls.max(0) as u64),
+                st.mean_exec_time_ms,
+                n(st.rows.max(0) as u64),
+                q.chars().take(70).collect::<String>()
+            );
+        }
+    } else if let Some(note) = &d.statements_note {
+        let _ = writeln!(out, "  Statements:    {note}");
+    }
 }
 
 /// The consistency checks as pass/fail lines.

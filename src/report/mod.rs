@@ -14,6 +14,7 @@ use hdrhistogram::serialization::{Serializer as _, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::collect::DbStatsReport;
 use crate::core::{CheckResult, ErrorClass, LoadStats, Metric, RunCounts};
 use crate::db::marker::Marker;
 use crate::db::ServerInfo;
@@ -266,6 +267,8 @@ pub struct Report {
     pub schedule: Option<ScheduleReport>,
     /// Consistency checks run after the run, when the workload asks for them.
     pub checks: Option<Vec<CheckResult>>,
+    /// Server statistics (`collect_pg_stats`), `null` when not collected.
+    pub database_stats: Option<DbStatsReport>,
     /// Time series.
     pub time_series: Vec<IntervalPoint>,
     /// Histograms.
@@ -292,6 +295,8 @@ pub struct ReportInput<'a> {
     pub server_xacts: Option<u64>,
     /// Checks run after the run.
     pub checks: Option<Vec<CheckResult>>,
+    /// Server statistics collected during the run.
+    pub database_stats: Option<DbStatsReport>,
     /// The workload's own figures from the run's counts.
     pub metrics: &'a dyn Fn(&RunCounts) -> Vec<Metric>,
 }
@@ -459,6 +464,7 @@ impl Report {
                 }
             }),
             checks: input.checks,
+            database_stats: input.database_stats,
             time_series: r.series.clone(),
             histograms: HistogramsReport {
                 encoding: "HdrHistogram V2 deflate, base64".into(),

@@ -1,0 +1,407 @@
+//! Deltas over the run and per interval, built from the collector's samples.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::{Collected, Sample, StatementRow, TableVacuum};
+
+/// One statement's activity during the run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatementDelta {
+    /// Query id.
+    pub queryid: i64,
+    /// Normalized text (first 300 characters).
+    pub query: String,
+    /// Calls during the run.
+    pub calls: i64,
+    /// Execution time during the run, ms.
+    pub total_exec_time_ms: f64,
+    /// Mean execution time, ms.
+    pub mean_exec_time_ms: f64,
+    /// Rows during the run.
+    pub rows: i64,
+}
+
+/// Activity between two samples, per second.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IntervalStats {
+    /// End of the interval, seconds since the start of measurement.
+    pub t_s: f64,
+    /// Commits per second (server-side, all clients).
+    pub commits_per_s: f64,
+    /// Rollbacks per second.
+    pub rollbacks_per_s: f64,
+    /// Shared-buffer hit ratio of the interval, percent (`null` without block accesses).
+    pub cache_hit_ratio: Option<f64>,
+    /// WAL bytes per second (`null` without `pg_stat_wal`).
+    pub wal_bytes_per_s: Option<f64>,
+    /// Rows inserted + updated + deleted per second.
+    pub rows_written_per_s: f64,
+    /// Client connections running a statement at the end of the interval.
+    pub active_connections: i64,
+    /// Lock requests waiting at the end of the interval.
+    pub locks_waiting: i64,
+    /// Autovacuum workers running at the end of the interval.
+    pub autovacuum_running: i64,
+}
+
+/// Deltas over the whole measured phase.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RunDeltas {
+    /// Seconds between the first and last sample.
+    pub span_s: f64,
+    /// Commits.
+    pub commits: i64,
+    /// Rollbacks.
+    pub rollbacks: i64,
+    /// Commits per second.
+    pub commits_per_s: f64,
+    /// Blocks read.
+    pub blks_read: i64,
+    /// Blocks hit.
+    pub blks_hit: i64,
+    /// Hit ratio, percent (`null` without block accesses).
+    pub cache_hit_ratio: Option<f64>,
+    /// Rows returned.
+    pub tup_returned: i64,
+    /// Rows fetched.
+    pub tup_fetched: i64,
+    /// Rows inserted.
+    pub tup_inserted: i64,
+    /// Rows updated.
+    pub tup_updated: i64,
+    /// Rows deleted.
+    pub tup_deleted: i64,
+    /// Temporary files.
+    pub temp_files: i64,
+    /// Temporary bytes.
+    pub temp_bytes: i64,
+    /// Deadlocks.
+    pub deadlocks: i64,
+    /// Recovery conflicts.
+    pub conflicts: i64,
+    /// Scheduled checkpoints (`null` when not readable).
+    pub checkpoints_timed: Option<i64>,
+    /// Requested checkpoints.
+    pub checkpoints_requested: Option<i64>,
+    /// Buffers written by checkpoints.
+    pub buffers_checkpoint: Option<i64>,
+    /// Buffers written by the background writer.
+    pub buffers_clean: Option<i64>,
+    /// WAL records (`null` without `pg_stat_wal`).
+    pub wal_records: Option<i64>,
+    /// Full-page images.
+    pub wal_fpi: Option<i64>,
+    /// WAL bytes.
+    pub wal_bytes: Option<i64>,
+    /// WAL bytes per second.
+    pub wal_bytes_per_s: Option<f64>,
+    /// `pg_stat_io` reads (`null` before 16).
+    pub io_reads: Option<i64>,
+    /// `pg_stat_io` writes.
+    pub io_writes: Option<i64>,
+    /// `pg_stat_io` extends.
+    pub io_extends: Option<i64>,
+    /// `pg_stat_io` fsyncs.
+    pub io_fsyncs: Option<i64>,
+}
+
+/// Connection peaks over the samples.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ConnectionPeaks {
+    /// Most connections running a statement.
+    pub max_active: i64,
+    /// Most idle connections.
+    pub max_idle: i64,
+    /// Most connections idle in a transaction.
+    pub max_idle_in_transaction: i64,
+    /// Most client connections.
+    pub max_total: i64,
+    /// The server's `max_connections`.
+    pub max_connections: i64,
+}
+
+/// Autovacuum during the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Autovacuum {
+    /// Most autovacuum workers running at once.
+    pub max_running: i64,
+    /// The workload's tables at the end.
+    pub tables: Vec<TableVacuum>,
+}
+
+/// The report section of the server statistics.
+#[derive(Debug, Clone, Serialize)]
+pub struct DbStatsReport {
+    /// `server_version_num`.
+    pub server_version_num: u32,
+    /// Views by name: whether this server has them.
+    pub available: BTreeMap<String, bool>,
+    /// Samples taken.
+    pub samples: usize,
+    /// Deltas over the measured phase.
+    pub run: RunDeltas,
+    /// Connection peaks.
+    pub connections: ConnectionPeaks,
+    /// Wait events seen on active client backends: sample counts by `type:event`.
+    pub waits: BTreeMap<String, i64>,
+    /// Most lock requests waiting at once.
+    pub locks_waiting_max: i64,
+    /// Autovacuum.
+    pub autovacuum: Autovacuum,
+    /// Per interval.
+    pub intervals: Vec<IntervalStats>,
+    /// Top statements by execution time during the run.
+    pub top_statements: Vec<StatementDelta>,
+    /// Why there are no statements, when there are none.
+    pub statements_note: Option<String>,
+    /// The first and last raw samples.
+    pub snapshots: Vec<Sample>,
+}
+
+fn ratio(hit: i64, read: i64) -> Option<f64> {
+    let all = hit + read;
+    (all > 0).then(|| 100.0 * hit as f64 / all as f64)
+}
+
+fn per_s(v: i64, secs: f64) -> f64 {
+    if secs > 0.0 {
+        v as f64 / secs
+    } else {
+        0.0
+    }
+}
+
+fn interval(a: &Sample, b: &Sample) -> IntervalStats {
+    let dt = b.t_s - a.t_s;
+    let (da, db) = (&a.database, &b.database);
+    let written = (db.tup_inserted - da.tup_inserted)
+        + (db.tup_updated - da.tup_updated)
+        + (db.tup_deleted - da.tup_deleted);
+    IntervalStats {
+        t_s: b.t_s,
+        commits_per_s: per_s(db.xact_commit - da.xact_commit, dt),
+        rollbacks_per_s: per_s(db.xact_rollback - da.xact_rollback, dt),
+        cache_hit_ratio: ratio(db.blks_hit - da.blks_hit, db.blks_read - da.blks_read),
+        wal_bytes_per_s: a
+            .wal
+            .zip(b.wal)
+            .map(|(x, y)| per_s(y.wal_bytes - x.wal_bytes, dt)),
+        rows_written_per_s: per_s(written, dt),
+        active_connections: b.connections.active,
+        locks_waiting: b.locks_waiting,
+        autovacuum_running: b.autovacuum_running,
+    }
+}
+
+fn run_deltas(a: &Sample, b: &Sample) -> RunDeltas {
+    let span = b.t_s - a.t_s;
+    let (da, db) = (&a.database, &b.database);
+    let ck = a.checkpoints.zip(b.checkpoints);
+    let wal = a.wal.zip(b.wal);
+    let io = a.io.zip(b.io);
+    RunDeltas {
+        span_s: span,
+        commits: db.xact_commit - da.xact_commit,
+        rollbacks: db.xact_rollback - da.xact_rollback,
+        commits_per_s: per_s(db.xact_commit - da.xact_commit, span),
+        blks_read: db.blks_read - da.blks_read,
+        blks_hit: db.blks_hit - da.blks_hit,
+        cache_hit_ratio: ratio(db.blks_hit - da.blks_hit, db.blks_read - da.blks_read),
+        tup_returned: db.tup_returned - da.tup_returned,
+        tup_fetched: db.tup_fetched - da.tup_fetched,
+        tup_inserted: db.tup_inserted - da.tup_inserted,
+        tup_updated: db.tup_updated - da.tup_updated,
+        tup_deleted: db.tup_deleted - da.tup_deleted,
+        temp_files: db.temp_files - da.temp_files,
+        temp_bytes: db.temp_bytes - da.temp_bytes,
+        deadlocks: db.deadlocks - da.deadlocks,
+        conflicts: db.conflicts - da.conflicts,
+        checkpoints_timed: ck.map(|(x, y)| y.checkpoints_timed - x.checkpoints_timed),
+        checkpoints_requested: ck.map(|(x, y)| y.checkpoints_requested - x.checkpoints_requested),
+        buffers_checkpoint: ck.map(|(x, y)| y.buffers_checkpoint - x.buffers_checkpoint),
+        buffers_clean: ck.map(|(x, y)| y.buffers_clean - x.buffers_clean),
+        wal_records: wal.map(|(x, y)| y.wal_records - x.wal_records),
+        wal_fpi: wal.map(|(x, y)| y.wal_fpi - x.wal_fpi),
+        wal_bytes: wal.map(|(x, y)| y.wal_bytes - x.wal_bytes),
+        wal_bytes_per_s: wal.map(|(x, y)| per_s(y.wal_bytes - x.wal_bytes, span)),
+        io_reads: io.map(|(x, y)| y.reads - x.reads),
+        io_writes: io.map(|(x, y)| y.writes - x.writes),
+        io_extends: io.map(|(x, y)| y.extends - x.extends),
+        io_fsyncs: io.map(|(x, y)| y.fsyncs - x.fsyncs),
+    }
+}
+
+/// The top `n` statements by execution time between two snapshots.
+pub fn statement_deltas(
+    before: &[StatementRow],
+    after: &[StatementRow],
+    n: usize,
+) -> Vec<StatementDelta> {
+    let base: HashMap<i64, &StatementRow> = before.iter().map(|r| (r.queryid, r)).collect();
+    let mut out: Vec<StatementDelta> = after
+        .iter()
+        .filter_map(|r| {
+            let (calls, time, rows) = match base.get(&r.queryid) {
+                Some(b) => (
+                    r.calls - b.calls,
+                    r.total_exec_time_ms - b.total_exec_time_ms,
+                    r.rows - b.rows,
+                ),
+                None => (r.calls, r.total_exec_time_ms, r.rows),
+            };
+            (calls > 0).then(|| StatementDelta {
+                queryid: r.queryid,
+                query: r.query.chars().take(300).collect(),
+                calls,
+                total_exec_time_ms: time,
+                mean_exec_time_ms: time / calls as f64,
+                rows,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.total_exec_time_ms.total_cmp(&a.total_exec_time_ms));
+    out.truncate(n);
+    out
+}
+
+impl DbStatsReport {
+    /// Builds the section from a finished collection (`None` with fewer than two samples).
+    pub fn build(c: Collected) -> Option<DbStatsReport> {
+        let first = c.samples.first()?;
+        let last = c.samples.last().filter(|_| c.samples.len() > 1)?;
+        let v = c.views;
+        let available = [
+            ("pg_stat_database", true),
+            (
+                "pg_stat_bgwriter",
+                first.checkpoints.is_some() || v.checkpointer,
+            ),
+            ("pg_stat_checkpointer", v.checkpointer),
+            ("pg_stat_io", v.io),
+            ("pg_stat_wal", v.wal),
+            ("pg_stat_statements", c.statements.is_ok()),
+        ]
+        .into_iter()
+        .map(|(k, b)| (k.to_string(), b))
+        .collect();
+        let mut waits = BTreeMap::new();
+        for s in &c.samples {
+            for (k, n) in &s.waits {
+                *waits.entry(k.clone()).or_default() += n;
+            }
+        }
+        let peak = |f: fn(&Sample) -> i64| c.samples.iter().map(f).max().unwrap_or(0);
+        let (top, note) = match c.statements {
+            Ok(v) => (v, None),
+            Err(why) => (Vec::new(), Some(why)),
+        };
+        Some(DbStatsReport {
+            server_version_num: v.version_num,
+            available,
+            samples: c.samples.len(),
+            run: run_deltas(first, last),
+            connections: ConnectionPeaks {
+                max_active: peak(|s| s.connections.active),
+                max_idle: peak(|s| s.connections.idle),
+                max_idle_in_transaction: peak(|s| s.connections.idle_in_transaction),
+                max_total: peak(|s| s.connections.total),
+                max_connections: last.connections.max_connections,
+            },
+            waits,
+            locks_waiting_max: peak(|s| s.locks_waiting),
+            autovacuum: Autovacuum {
+                max_running: peak(|s| s.autovacuum_running),
+                tables: c.tables,
+            },
+            intervals: c
+                .samples
+                .windows(2)
+                .map(|w| interval(&w[0], &w[1]))
+                .collect(),
+            top_statements: top,
+            statements_note: note,
+            snapshots: vec![first.clone(), last.clone()],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::{DbCounters, Views, WalCounters};
+
+    fn sample(t: f64, commits: i64, hit: i64, read: i64, wal: i64) -> Sample {
+        Sample {
+            t_s: t,
+            database: DbCounters {
+                xact_commit: commits,
+                blks_hit: hit,
+                blks_read: read,
+                ..Default::default()
+            },
+            wal: Some(WalCounters {
+                wal_bytes: wal,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn deltas_and_rates() {
+        let c = Collected {
+            views: Views::of(150_000),
+            samples: vec![
+                sample(0.0, 100, 1000, 0, 5000),
+                sample(1.0, 600, 1900, 100, 6000),
+                sample(2.0, 1100, 2800, 100, 9000),
+            ],
+            tables: vec![],
+            statements: Err("not requested".into()),
+        };
+        let r = DbStatsReport::build(c).unwrap();
+        assert_eq!(r.run.commits, 1000);
+        assert_eq!(r.run.commits_per_s, 500.0);
+        assert_eq!(r.run.cache_hit_ratio, Some(100.0 * 1800.0 / 1900.0));
+        assert_eq!(r.run.wal_bytes_per_s, Some(2000.0));
+        assert_eq!(r.intervals.len(), 2);
+        assert_eq!(r.intervals[0].cache_hit_ratio, Some(90.0));
+        assert_eq!(r.intervals[1].wal_bytes_per_s, Some(3000.0));
+        assert!(!r.available["pg_stat_io"]);
+        assert!(!r.available["pg_stat_checkpointer"]);
+        assert_eq!(r.statements_note.as_deref(), Some("not requested"));
+    }
+
+    #[test]
+    fn version_decides_the_views() {
+        assert!(!Views::of(130_000).wal);
+        assert!(Views::of(150_000).wal && !Views::of(150_000).io);
+        assert!(Views::of(160_000).io && !Views::of(160_000).checkpointer);
+        assert!(Views::of(180_000).checkpointer);
+    }
+
+    #[test]
+    fn statement_deltas_rank_by_time_in_the_run() {
+        let row = |id, calls, t, rows| StatementRow {
+            queryid: id,
+            query: format!("q{id}"),
+            calls,
+            total_exec_time_ms: t,
+            rows,
+        };
+        let before = vec![row(1, 10, 100.0, 10), row(2, 5, 5.0, 5)];
+        let after = vec![
+            row(1, 12, 102.0, 12),
+            row(2, 105, 55.0, 105),
+            row(3, 1, 1.0, 1),
+        ];
+        let d = statement_deltas(&before, &after, 2);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].queryid, 2);
+        assert_eq!(d[0].calls, 100);
+        assert_eq!(d[0].mean_exec_time_ms, 0.5);
+        assert_eq!(d[1].queryid, 1);
+    }
+}
