@@ -14,6 +14,7 @@ use crate::core::{CheckResult, Conn, LoadProgress, LoadStats, Registry, Workload
 use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
 use crate::db::{marker, Connector, Target};
 use crate::exec::{self, Display, ExecOptions};
+use crate::export::Exporter;
 use crate::report::{self, Report, ReportInput, WorkloadReport};
 
 /// Why stormbench stopped, as a process exit code.
@@ -235,7 +236,20 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         return Ok(Exit::Ok);
     }
     let display = Display::auto(args.quiet);
-    let published: Option<Published> = None;
+    let published: Option<Published> = plan.collect.as_ref().map(|_| Published::default());
+    let exporter = match plan.prometheus {
+        Some(addr) => {
+            let e = Exporter::start(addr, &plan, workload.kinds(), published.clone())
+                .await
+                .map_err(|e| anyhow!(e))?;
+            display.line(&format!(
+                "serving Prometheus metrics at http://{}/metrics",
+                e.addr()
+            ));
+            Some(e)
+        }
+        None => None,
+    };
 
     display.line(&format!(
         "running {name} (mode {}) {} with {} workers over {} connections",
@@ -258,7 +272,10 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
             &opts,
             interrupt.clone(),
             &display,
-            Some(measuring_tx),
+            exec::Hooks {
+                measuring: Some(measuring_tx),
+                observer: exporter.as_ref().map(|e| e.observer()),
+            },
         )
         .await;
         // backends flush their statistics when they end or go idle

@@ -8,6 +8,7 @@ pub mod config;
 pub mod core;
 pub mod db;
 pub mod exec;
+pub mod export;
 pub mod report;
 pub mod stats;
 pub mod workloads;

@@ -25,6 +25,22 @@ use crate::stats::{Chunk, IntervalPoint, Series, Totals};
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
 const GRACE: Duration = Duration::from_millis(250);
 
+/// Watches a run from the aggregator, once per sample interval (never from workers).
+pub trait Observer: Send + Sync {
+    /// Called after each interval is finalized with the run totals so far and the last
+    /// finished interval.
+    fn tick(&self, totals: &Totals, last: Option<&IntervalPoint>, shared: &RunShared);
+}
+
+/// Optional hooks into a run.
+#[derive(Default)]
+pub struct Hooks {
+    /// Fired when the warm-up ends.
+    pub measuring: Option<oneshot::Sender<()>>,
+    /// Called on every interval tick.
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
 /// What the engine needs to run (a subset of the validated plan).
 #[derive(Debug, Clone)]
 pub struct ExecOptions {
@@ -160,8 +176,12 @@ pub async fn run(
     opts: &ExecOptions,
     interrupt: CancellationToken,
     display: &Display,
-    measuring: Option<oneshot::Sender<()>>,
+    hooks: Hooks,
 ) -> Result<RunResult, DbError> {
+    let Hooks {
+        measuring,
+        observer,
+    } = hooks;
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
     let stop = interrupt.child_token();
     let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
@@ -252,7 +272,15 @@ pub async fn run(
         });
     }
     display.start(opts, &shared);
-    let agg = aggregate(rx, &kinds, shared.clone(), opts, display).await;
+    let agg = aggregate(
+        rx,
+        &kinds,
+        shared.clone(),
+        opts,
+        display,
+        observer.as_deref(),
+    )
+    .await;
     for t in threads {
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
@@ -366,6 +394,7 @@ async fn aggregate(
     shared: Arc<RunShared>,
     opts: &ExecOptions,
     display: &Display,
+    observer: Option<&dyn Observer>,
 ) -> (Totals, Vec<IntervalPoint>) {
     let t = shared.timing;
     let si = t.sample_interval;
@@ -392,7 +421,10 @@ async fn aggregate(
                 None => break,
             },
             _ = sleep_until(next_tick) => {
-                series.finalize_before(tick);
+                let finished = series.finalize_before(tick);
+                if let Some(o) = observer {
+                    o.tick(&totals, finished.last(), &shared);
+                }
                 if let Some(m) = per_summary {
                     if tick % m == 0 {
                         for p in window.finalize_before(tick / m) {

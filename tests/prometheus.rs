@@ -1,0 +1,138 @@
+//! The Prometheus endpoint, scraped over real HTTP during a run against the test cluster.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+
+fn scrape(port: u16) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).ok()?;
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/plain"),
+        "{head}"
+    );
+    Some(body.to_string())
+}
+
+/// `name{labels} value` lines into a map (comments skipped).
+fn parse(body: &str) -> HashMap<String, f64> {
+    body.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (k, v) = l.rsplit_once(' ')?;
+            Some((k.to_string(), v.parse().ok()?))
+        })
+        .collect()
+}
+
+fn sum_of(m: &HashMap<String, f64>, prefix: &str) -> f64 {
+    m.iter()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(_, v)| v)
+        .sum()
+}
+
+#[test]
+fn metrics_are_served_during_the_run_and_counters_grow() {
+    let pg = pg();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = pg
+        .stormbench("stormbench_test")
+        .args([
+            "-w",
+            "simple",
+            "--setup",
+            "-d",
+            "7s",
+            "--workers",
+            "4",
+            "--collect-pg-stats",
+            "-q",
+        ])
+        .args(["--prometheus", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait for the endpoint and the first finished interval
+    let mut first = None;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(200));
+        if let Some(b) = scrape(port) {
+            if sum_of(&parse(&b), "stormbench_transactions_total") > 0.0 {
+                first = Some(parse(&b));
+                break;
+            }
+        }
+    }
+    let first = first.expect("the endpoint served transactions within 10 s");
+    std::thread::sleep(Duration::from_secs(2));
+    let second = parse(&scrape(port).expect("second scrape"));
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    let tx1 = sum_of(&first, "stormbench_transactions_total");
+    let tx2 = sum_of(&second, "stormbench_transactions_total");
+    assert!(
+        tx2 > tx1,
+        "transactions counter did not grow: {tx1} -> {tx2}"
+    );
+    let key = "stormbench_latency_seconds_count{kind=\"read\"}";
+    assert!(second[key] > first[key], "latency histogram did not grow");
+    assert!(
+        second["stormbench_latency_seconds_bucket{kind=\"read\",le=\"10\"}"] >= second[key] * 0.99
+    );
+    assert_eq!(second["stormbench_workers"], 4.0);
+    assert!(second["stormbench_achieved_tps"] > 0.0);
+    // pg_stat figures as gauges
+    assert!(second["stormbench_pg_xact_commit"] >= first["stormbench_pg_xact_commit"]);
+    assert!(second.contains_key("stormbench_pg_wal_bytes"));
+    assert!(second.contains_key("stormbench_pg_connections_active"));
+    // the endpoint is gone with the run
+    assert!(scrape(port).is_none());
+}
+
+#[test]
+fn a_taken_port_is_a_clear_error() {
+    let pg = pg();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let o = pg
+        .stormbench("stormbench_test")
+        .args([
+            "-w",
+            "noop",
+            "-d",
+            "1s",
+            "--prometheus",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("cannot serve Prometheus metrics")
+            && err.contains("metrics.prometheus.listen"),
+        "{err}"
+    );
+}
