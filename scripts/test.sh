@@ -43,6 +43,8 @@ install_system_packages() {
         missing+=(libssl-dev)
     fi
     command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+    command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
     if ((${#missing[@]})); then
         apt_install "${missing[@]}"
     else

@@ -191,7 +191,12 @@ fn interrupt_token() -> CancellationToken {
 async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
     let interrupt = interrupt_token();
     let action = schema_action(args);
-    for path in plan.json.iter().chain(plan.csv.iter()) {
+    for path in plan
+        .json
+        .iter()
+        .chain(plan.csv.iter())
+        .chain(plan.html.iter())
+    {
         report::check_writable(path)?;
     }
     let cluster = start_embedded(&plan, &interrupt).await?;
@@ -352,7 +357,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         },
     );
     print!("{}", report::render_console(&report));
-    write_outputs(&report, plan.json.as_ref(), plan.csv.as_ref())?;
+    write_outputs(&report, &plan)?;
     let exit = if result.interrupted {
         Exit::Interrupted
     } else if report.summary.transactions == 0 && report.summary.failed > 0 {
@@ -431,20 +436,30 @@ fn exec_options(plan: &RunPlan) -> ExecOptions {
     }
 }
 
-fn write_outputs(
-    r: &Report,
-    json: Option<&PathBuf>,
-    csv: Option<&PathBuf>,
-) -> Result<(), AppError> {
-    if let Some(p) = json {
-        report::write_json(r, p)?;
-        log::info!("wrote {}", p.display());
+/// Writes every requested file; one failing does not stop the others.
+fn write_outputs(r: &Report, plan: &RunPlan) -> Result<(), AppError> {
+    type Writer = fn(&Report, &std::path::Path) -> anyhow::Result<()>;
+    let files: [(Option<&PathBuf>, Writer); 3] = [
+        (plan.json.as_ref(), report::write_json),
+        (plan.csv.as_ref(), report::write_csv),
+        (plan.html.as_ref(), report::write_html),
+    ];
+    let mut first_error = None;
+    for (path, write) in files {
+        if let Some(p) = path {
+            match write(r, p) {
+                Ok(()) => log::info!("wrote {}", p.display()),
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
     }
-    if let Some(p) = csv {
-        report::write_csv(r, p)?;
-        log::info!("wrote {}", p.display());
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 async fn start_embedded(

@@ -139,9 +139,14 @@ fn a_taken_port_is_a_clear_error() {
 
 #[test]
 fn grafana_dashboard_uses_only_exported_metrics() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/grafana/stormbench.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/grafana/stormbench.json"
+    ))
+    .unwrap();
     let dash: serde_json::Value = serde_json::from_str(&text).expect("dashboard is JSON");
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/export/mod.rs")).unwrap();
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/export/mod.rs")).unwrap();
     let mut names = 0;
     for p in dash["panels"].as_array().unwrap() {
         for t in p["targets"].as_array().unwrap() {
@@ -150,8 +155,13 @@ fn grafana_dashboard_uses_only_exported_metrics() {
                 if let Some(rest) = word.strip_prefix("stormbench_") {
                     let base = rest.trim_end_matches("_bucket");
                     let exported = source.contains(&format!("\"stormbench_{base}\""))
-                        || base.strip_prefix("pg_").is_some_and(|n| source.contains(&format!("\"{n}\"")));
-                    assert!(exported, "dashboard uses stormbench_{rest}, which is not exported");
+                        || base
+                            .strip_prefix("pg_")
+                            .is_some_and(|n| source.contains(&format!("\"{n}\"")));
+                    assert!(
+                        exported,
+                        "dashboard uses stormbench_{rest}, which is not exported"
+                    );
                     names += 1;
                 }
             }

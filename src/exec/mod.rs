@@ -460,7 +460,8 @@ fn window_len(si: Duration, m: u32) -> Duration {
 fn measured_intervals(t: &Timing, si: Duration) -> u32 {
     let end = t.deadline.unwrap_or_else(Instant::now).min(Instant::now());
     let span = end.saturating_duration_since(t.measure_start).as_secs_f64();
-    (span / si.as_secs_f64()).ceil() as u32
+    // an exact multiple of the interval must not count a further, empty interval
+    (span / si.as_secs_f64() - 1e-6).ceil().max(0.0) as u32
 }
 
 /// Drops trailing empty intervals past the end of measurement.

@@ -295,8 +295,8 @@ impl Worker {
             live.failed.fetch_add(1, Ordering::Relaxed);
         }
         let t = &self.shared.timing;
-        if ended < t.measure_start {
-            return; // warm-up
+        if ended < t.measure_start || t.deadline.is_some_and(|d| ended > d) {
+            return; // warm-up, or finished after the end of measurement
         }
         if ended >= rec.chunk_end {
             let idx = interval_of(t, ended);

@@ -60,6 +60,11 @@ pub fn write_json(r: &Report, path: &Path) -> anyhow::Result<()> {
     write_atomically(path, &bytes)
 }
 
+/// Writes the self-contained HTML report.
+pub fn write_html(r: &Report, path: &Path) -> anyhow::Result<()> {
+    write_atomically(path, super::html::render(r).as_bytes())
+}
+
 /// Writes the time series as CSV: one row per interval, a count column per kind.
 pub fn write_csv(r: &Report, path: &Path) -> anyhow::Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());

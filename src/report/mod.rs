@@ -3,9 +3,11 @@
 
 mod console;
 mod files;
+mod html;
 
 pub use console::{render as render_console, render_checks};
-pub use files::{check_writable, write_csv, write_json};
+pub use files::{check_writable, write_csv, write_html, write_json};
+pub use html::render as render_html;
 
 use std::collections::BTreeMap;
 

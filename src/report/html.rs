@@ -1,0 +1,379 @@
+//! A single self-contained HTML report: tables plus SVG charts drawn at report time with
+//! plotters. No scripts, fonts or styles are fetched from anywhere.
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+use super::{decode_histogram, Latency, Report};
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One line of a chart.
+struct Line {
+    label: String,
+    points: Vec<(f64, f64)>,
+}
+
+/// A line chart as an SVG string (an empty-data note when there is nothing to draw).
+fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
+    let all: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().copied())
+        .collect();
+    if all.is_empty() {
+        return format!("<p class=\"empty\">{}: no data</p>", esc(title));
+    }
+    let x_max = all.iter().map(|p| p.0).fold(f64::MIN, f64::max).max(1e-9);
+    let x_min = all
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::MAX, f64::min)
+        .min(x_max - 1e-9);
+    let y_max = (all.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1).max(1.0);
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, (860, 300)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_min..x_max, 0f64..y_max)?;
+        c.configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (i, l) in lines.iter().enumerate() {
+            let color = COLORS[i % COLORS.len()];
+            c.draw_series(LineSeries::new(
+                l.points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(l.label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        }
+        if lines.len() > 1 || !lines[0].label.is_empty() {
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!(
+            "<p class=\"empty\">{}: {}</p>",
+            esc(title),
+            esc(&e.to_string())
+        ),
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Latency by percentile on a "nines" axis: x = -log10(1 - q), so 1 = 90%, 2 = 99%, 3 = 99.9%.
+fn percentile_lines(r: &Report) -> Vec<Line> {
+    let mut out = Vec::new();
+    for (name, encoded) in &r.histograms.latency {
+        let Some(h) = decode_histogram(encoded) else {
+            continue;
+        };
+        if h.is_empty() {
+            continue;
+        }
+        let points = (0..=80)
+            .map(|i| {
+                let x = i as f64 * 0.05; // up to 4 nines
+                let q = 1.0 - 10f64.powf(-x);
+                (x, h.value_at_quantile(q) as f64 / 1000.0)
+            })
+            .collect();
+        out.push(Line {
+            label: name.clone(),
+            points,
+        });
+    }
+    out
+}
+
+fn series(r: &Report, f: impl Fn(&crate::stats::IntervalPoint) -> f64) -> Vec<(f64, f64)> {
+    r.time_series.iter().map(|p| (p.t_s, f(p))).collect()
+}
+
+/// Length of a time-series interval, seconds.
+fn interval_s(p: &crate::stats::IntervalPoint) -> f64 {
+    p.t_s / (p.interval as f64 + 1.0)
+}
+
+fn latency_row(out: &mut String, name: &str, l: &Latency) {
+    let _ = write!(
+        out,
+        "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td><td>{:.3}</td></tr>",
+        esc(name),
+        l.count,
+        l.avg_ms,
+        l.p50_ms,
+        l.p90_ms,
+        l.p95_ms,
+        l.p99_ms,
+        l.p999_ms,
+        l.max_ms
+    );
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map(|v| v.to_string())
+        .unwrap_or_else(|| "not available".into())
+}
+
+fn db_charts(out: &mut String, r: &Report) {
+    let Some(d) = &r.database_stats else { return };
+    let iv = &d.intervals;
+    let _ = write!(out, "<h2>Database (server side)</h2><table>");
+    let run = &d.run;
+    let rows = [
+        (
+            "commits",
+            format!("{} ({:.1}/s)", run.commits, run.commits_per_s),
+        ),
+        ("rollbacks", run.rollbacks.to_string()),
+        (
+            "buffer cache hit ratio",
+            run.cache_hit_ratio
+                .map(|x| format!("{x:.2}%"))
+                .unwrap_or("n/a".into()),
+        ),
+        (
+            "WAL bytes",
+            run.wal_bytes
+                .map(|x| format!("{x} ({:.0}/s)", run.wal_bytes_per_s.unwrap_or(0.0)))
+                .unwrap_or("not available".into()),
+        ),
+        (
+            "checkpoints timed / requested",
+            format!(
+                "{} / {}",
+                opt(run.checkpoints_timed),
+                opt(run.checkpoints_requested)
+            ),
+        ),
+        ("deadlocks", run.deadlocks.to_string()),
+        (
+            "temp files",
+            format!("{} ({} bytes)", run.temp_files, run.temp_bytes),
+        ),
+        (
+            "peak active connections",
+            format!(
+                "{} of {}",
+                d.connections.max_active, d.connections.max_connections
+            ),
+        ),
+        ("peak lock waits", d.locks_waiting_max.to_string()),
+    ];
+    for (k, v) in rows {
+        let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
+    }
+    out.push_str("</table>");
+    let pts = |f: fn(&crate::collect::IntervalStats) -> Option<f64>| -> Vec<(f64, f64)> {
+        iv.iter().filter_map(|i| f(i).map(|v| (i.t_s, v))).collect()
+    };
+    out.push_str(&chart(
+        "Server commits per second",
+        "seconds",
+        "commits/s",
+        &[Line {
+            label: String::new(),
+            points: pts(|i| Some(i.commits_per_s)),
+        }],
+    ));
+    out.push_str(&chart(
+        "Buffer cache hit ratio",
+        "seconds",
+        "percent",
+        &[Line {
+            label: String::new(),
+            points: pts(|i| i.cache_hit_ratio),
+        }],
+    ));
+    out.push_str(&chart(
+        "WAL generated",
+        "seconds",
+        "bytes/s",
+        &[Line {
+            label: String::new(),
+            points: pts(|i| i.wal_bytes_per_s),
+        }],
+    ));
+    out.push_str(&chart(
+        "Connections and waits",
+        "seconds",
+        "count",
+        &[
+            Line {
+                label: "active connections".into(),
+                points: pts(|i| Some(i.active_connections as f64)),
+            },
+            Line {
+                label: "lock waits".into(),
+                points: pts(|i| Some(i.locks_waiting as f64)),
+            },
+            Line {
+                label: "autovacuum workers".into(),
+                points: pts(|i| Some(i.autovacuum_running as f64)),
+            },
+        ],
+    ));
+    if !d.top_statements.is_empty() {
+        out.push_str("<h3>Top statements during the run</h3><table><tr><th>total ms</th><th>calls</th><th>mean ms</th><th>rows</th><th>query</th></tr>");
+        for s in &d.top_statements {
+            let _ = write!(
+                out,
+                "<tr><td>{:.1}</td><td>{}</td><td>{:.3}</td><td>{}</td><td><code>{}</code></td></tr>",
+                s.total_exec_time_ms,
+                s.calls,
+                s.mean_exec_time_ms,
+                s.rows,
+                esc(&s.query)
+            );
+        }
+        out.push_str("</table>");
+    }
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}code{font-size:12px}\
+svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}";
+
+/// Renders the whole report as one HTML document.
+pub fn render(r: &Report) -> String {
+    let s = &r.summary;
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench: {} {}</title><style>{STYLE}</style></head><body>",
+        esc(&r.workload.name),
+        esc(&r.workload.mode)
+    );
+    let _ = write!(
+        out,
+        "<h1>stormbench report</h1><p>{} (mode {}, scale {}) on {} (PostgreSQL {}), {:.1}s measured, {}, started {}</p>",
+        esc(&r.workload.name),
+        esc(&r.workload.mode),
+        r.workload.scale,
+        esc(&r.database),
+        esc(&r.server.version),
+        r.measured_s,
+        esc(&r.status),
+        esc(&r.started_at)
+    );
+    let _ = write!(
+        out,
+        "<h2>Summary</h2><table><tr><th>transactions</th><td>{}</td></tr><tr><th>failed</th><td>{}</td></tr>\
+         <tr><th>retries</th><td>{}</td></tr><tr><th>TPS</th><td>{:.1}</td></tr><tr><th>QPS</th><td>{:.1}</td></tr>\
+         <tr><th>success rate</th><td>{:.2}%</td></tr></table>",
+        s.transactions, s.failed, s.retries, s.tps, s.qps, s.success_rate
+    );
+    out.push_str("<h2>Latency (ms, from intended start)</h2><table><tr><th>kind</th><th>count</th><th>avg</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
+    latency_row(&mut out, "all", &s.latency);
+    for k in &r.transactions {
+        latency_row(&mut out, &k.name, &k.latency);
+    }
+    out.push_str("</table>");
+    for m in &r.workload.metrics {
+        let _ = write!(
+            out,
+            "<p><b>{}</b>: {:.1} {} — {}</p>",
+            esc(&m.name),
+            m.value,
+            esc(&m.unit),
+            esc(&m.description)
+        );
+    }
+    out.push_str(&chart(
+        "Throughput",
+        "seconds",
+        "transactions/s",
+        &[Line {
+            label: "TPS".into(),
+            points: series(r, |p| p.tps),
+        }],
+    ));
+    out.push_str(&chart(
+        "Latency percentiles over time",
+        "seconds",
+        "ms",
+        &[
+            Line {
+                label: "p50".into(),
+                points: series(r, |p| p.p50_ms),
+            },
+            Line {
+                label: "p95".into(),
+                points: series(r, |p| p.p95_ms),
+            },
+            Line {
+                label: "p99".into(),
+                points: series(r, |p| p.p99_ms),
+            },
+        ],
+    ));
+    out.push_str(&chart(
+        "Errors over time",
+        "seconds",
+        "failed transactions/s",
+        &[
+            Line {
+                label: "errors/s".into(),
+                points: series(r, |p| p.errors as f64 / interval_s(p)),
+            },
+            Line {
+                label: "retries/s".into(),
+                points: series(r, |p| p.retries as f64 / interval_s(p)),
+            },
+        ],
+    ));
+    out.push_str(&chart(
+        "Latency distribution (x: nines, 1 = p90, 2 = p99, 3 = p99.9)",
+        "percentile (nines)",
+        "ms",
+        &percentile_lines(r),
+    ));
+    if r.errors.total > 0 {
+        out.push_str("<h2>Errors</h2><table><tr><th>class</th><th>count</th></tr>");
+        for (c, n) in &r.errors.by_class {
+            let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(c), n);
+        }
+        out.push_str("</table>");
+        for (c, msgs) in &r.errors.samples {
+            for m in msgs {
+                let _ = write!(out, "<p class=\"fail\">[{}] {}</p>", esc(c), esc(m));
+            }
+        }
+    }
+    db_charts(&mut out, r);
+    let config = serde_json::to_string_pretty(&r.config).unwrap_or_default();
+    let _ = write!(out, "<h2>Configuration</h2><details><summary>resolved config (password redacted)</summary><pre>{}</pre></details>", esc(&config));
+    let _ = write!(out, "<p class=\"empty\">{}</p></body></html>", esc(&r.tool));
+    out
+}
