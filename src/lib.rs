@@ -10,5 +10,6 @@ pub mod db;
 pub mod exec;
 pub mod export;
 pub mod report;
+pub mod scaling;
 pub mod stats;
 pub mod workloads;
