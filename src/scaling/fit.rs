@@ -445,6 +445,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_range_loop)] // matrix indices read clearer here
     fn invert3_works() {
         let m = [[4.0, 7.0, 2.0], [3.0, 6.0, 1.0], [2.0, 5.0, 3.0]];
         let inv = invert3(m).unwrap();
