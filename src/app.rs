@@ -241,10 +241,10 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         return Ok(Exit::Ok);
     }
     let display = Display::auto(args.quiet);
-    let published: Option<Published> = plan.collect.as_ref().map(|_| Published::default());
     let exporter = match plan.prometheus {
         Some(addr) => {
-            let e = Exporter::start(addr, &plan, workload.kinds(), published.clone())
+            let published = plan.collect.as_ref().map(|_| Published::default());
+            let e = Exporter::start(addr, &plan, workload.kinds(), published)
                 .await
                 .map_err(|e| anyhow!(e))?;
             display.line(&format!(
@@ -263,64 +263,38 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         plan.workers,
         plan.connections
     ));
-    let opts = exec_options(&plan);
-    let collector = match &plan.collect {
-        Some(c) => Some(start_collector(&target, c, workload.as_ref(), published.clone()).await?),
-        None => None,
-    };
-    let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
-    let stop_collecting = CancellationToken::new();
-    let run = async {
-        let r = exec::run(
-            workload.clone(),
+    if let Some(sweep) = &plan.progressive {
+        return crate::scaling::run::sweep(
+            &plan,
+            sweep,
             &target,
-            &opts,
-            interrupt.clone(),
+            &admin,
+            workload,
+            server,
+            prepared,
+            &interrupt,
             &display,
-            exec::Hooks {
-                measuring: Some(measuring_tx),
-                observer: exporter.as_ref().map(|e| e.observer()),
-            },
+            exporter.as_ref(),
         )
         .await;
-        // backends flush their statistics when they end or go idle
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-        stop_collecting.cancel();
-        r
-    };
-    // server-side figures start when the warm-up ends and end after the run
-    let observe = async {
-        if measuring_rx.await.is_err() {
-            return (None, None);
-        }
-        let before = server_xacts(&admin).await;
-        let collected = match collector {
-            Some(c) => Some(
-                c.run(tokio::time::Instant::now(), stop_collecting.clone())
-                    .await,
-            ),
-            None => None,
-        };
-        (before, collected)
-    };
-    let (result, (xacts_before, collected)) = tokio::join!(run, observe);
-    let result = match result {
-        Ok(r) => r,
-        Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
-        Err(e) => return Err(anyhow!(e).into()),
-    };
-    let server_xacts = match xacts_before {
-        Some(before) => server_xacts(&admin)
-            .await
-            .map(|after| after.saturating_sub(before)),
-        None => None,
-    };
-    let database_stats = collected.and_then(DbStatsReport::build);
-    if let Some(Some(note)) = database_stats.as_ref().map(|d| &d.statements_note) {
-        if plan.collect.as_ref().is_some_and(|c| c.statements) {
-            log::warn!("{note}; the run went on without statement statistics");
-        }
     }
+    let opts = exec_options(&plan);
+    let Measured {
+        result,
+        server_xacts,
+        database_stats,
+    } = measure(
+        &plan,
+        &target,
+        &admin,
+        &workload,
+        &opts,
+        &interrupt,
+        &display,
+        exporter.as_ref(),
+        true,
+    )
+    .await?;
     let checks = if workload.check_after_run() && !result.interrupted {
         Some(run_checks(&admin, workload.as_ref()).await?)
     } else {
@@ -371,8 +345,96 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
     })
 }
 
+/// One measured run with its server-side figures.
+pub(crate) struct Measured {
+    /// What the workers measured.
+    pub result: exec::RunResult,
+    /// Server commits + rollbacks over the measured phase.
+    pub server_xacts: Option<u64>,
+    /// pg_stat collection, when on.
+    pub database_stats: Option<DbStatsReport>,
+}
+
+/// Runs once with `opts`, sampling the server alongside when collection is on.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn measure(
+    plan: &RunPlan,
+    target: &Target,
+    admin: &Conn,
+    workload: &std::sync::Arc<dyn Workload>,
+    opts: &ExecOptions,
+    interrupt: &CancellationToken,
+    display: &Display,
+    exporter: Option<&Exporter>,
+    warn_statements: bool,
+) -> Result<Measured, AppError> {
+    let published = exporter.and_then(|e| e.published());
+    let collector = match &plan.collect {
+        Some(c) => Some(start_collector(target, c, workload.as_ref(), published).await?),
+        None => None,
+    };
+    let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
+    let stop_collecting = CancellationToken::new();
+    let run = async {
+        let r = exec::run(
+            workload.clone(),
+            target,
+            opts,
+            interrupt.clone(),
+            display,
+            exec::Hooks {
+                measuring: Some(measuring_tx),
+                observer: exporter.map(|e| e.observer()),
+            },
+        )
+        .await;
+        // backends flush their statistics when they end or go idle
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        stop_collecting.cancel();
+        r
+    };
+    // server-side figures start when the warm-up ends and end after the run
+    let observe = async {
+        if measuring_rx.await.is_err() {
+            return (None, None);
+        }
+        let before = server_xacts(admin).await;
+        let collected = match collector {
+            Some(c) => Some(
+                c.run(tokio::time::Instant::now(), stop_collecting.clone())
+                    .await,
+            ),
+            None => None,
+        };
+        (before, collected)
+    };
+    let (result, (xacts_before, collected)) = tokio::join!(run, observe);
+    let result = match result {
+        Ok(r) => r,
+        Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
+        Err(e) => return Err(anyhow!(e).into()),
+    };
+    let server_xacts = match xacts_before {
+        Some(before) => server_xacts(admin)
+            .await
+            .map(|after| after.saturating_sub(before)),
+        None => None,
+    };
+    let database_stats = collected.and_then(DbStatsReport::build);
+    if warn_statements && plan.collect.as_ref().is_some_and(|c| c.statements) {
+        if let Some(Some(note)) = database_stats.as_ref().map(|d| &d.statements_note) {
+            log::warn!("{note}; the run went on without statement statistics");
+        }
+    }
+    Ok(Measured {
+        result,
+        server_xacts,
+        database_stats,
+    })
+}
+
 /// Exit 4 when a check failed, otherwise `otherwise`.
-fn checks_exit(checks: &[CheckResult], otherwise: Exit) -> Exit {
+pub(crate) fn checks_exit(checks: &[CheckResult], otherwise: Exit) -> Exit {
     if checks.iter().any(|c| !c.passed) {
         Exit::CheckFailed
     } else {
@@ -396,7 +458,10 @@ async fn start_collector(
     Ok(Collector::new(conn, opts, published).await)
 }
 
-async fn run_checks(admin: &Conn, workload: &dyn Workload) -> Result<Vec<CheckResult>, AppError> {
+pub(crate) async fn run_checks(
+    admin: &Conn,
+    workload: &dyn Workload,
+) -> Result<Vec<CheckResult>, AppError> {
     let checks = workload
         .check(admin)
         .await
@@ -419,7 +484,7 @@ async fn server_xacts(admin: &Conn) -> Option<u64> {
         .map(|r| r.get::<_, i64>(0) as u64)
 }
 
-fn exec_options(plan: &RunPlan) -> ExecOptions {
+pub(crate) fn exec_options(plan: &RunPlan) -> ExecOptions {
     ExecOptions {
         workers: plan.workers,
         connections: plan.connections,
@@ -490,9 +555,11 @@ async fn start_embedded(
 }
 
 /// What schema preparation found or did.
-struct Prepared {
-    marker: Option<marker::Marker>,
-    load: Option<LoadStats>,
+pub(crate) struct Prepared {
+    /// The marker found or written.
+    pub marker: Option<marker::Marker>,
+    /// The load done now, if any.
+    pub load: Option<LoadStats>,
 }
 
 async fn prepare_schema(

@@ -104,6 +104,9 @@ pub struct RunArgs {
     /// Drop the workload's schema and exit.
     #[arg(long, conflicts_with_all = ["setup", "rebuild"])]
     pub cleanup: bool,
+    /// Run the progressive connection-scaling sweep of the `progressive:` section.
+    #[arg(long)]
+    pub progressive: bool,
     /// Sample pg_stat_* views during the run (database, checkpoints, WAL, connections,
     /// waits, locks, autovacuum).
     #[arg(long)]
@@ -158,6 +161,7 @@ impl RunArgs {
             pg_stat_statements: self.pg_stat_statements,
             prometheus: self.prometheus.clone(),
             html: self.html.clone(),
+            progressive: self.progressive,
         }
     }
 }

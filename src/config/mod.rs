@@ -148,6 +148,75 @@ pub struct RawOutput {
     pub html: Option<PathBuf>,
 }
 
+/// How band concurrency grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Evenly spaced levels (`bands` of them, or every `step`).
+    Linear,
+    /// Doubling from `min_workers`.
+    Exponential,
+    /// Fibonacci numbers between the bounds.
+    Fibonacci,
+}
+
+/// `progressive.stop_when`: end the sweep once a band breaks a bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StopWhen {
+    /// p99 latency bound, ms.
+    pub p99_ms: Option<f64>,
+    /// Error-rate bound, 0..1.
+    pub error_rate: Option<f64>,
+}
+
+/// `progressive:` section.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawProgressive {
+    /// Run the sweep (also `--progressive`).
+    pub enabled: Option<bool>,
+    /// linear | exponential | fibonacci.
+    pub strategy: Option<Strategy>,
+    /// Workers of the first band.
+    pub min_workers: Option<u64>,
+    /// Workers of the last band.
+    pub max_workers: Option<u64>,
+    /// Number of bands (linear).
+    pub bands: Option<u64>,
+    /// Workers added per band (linear, instead of bands).
+    pub step: Option<u64>,
+    /// Connections of the first band (default: tied to workers).
+    pub min_connections: Option<u64>,
+    /// Connections of the last band.
+    pub max_connections: Option<u64>,
+    /// Measured time per band.
+    pub band_duration: Option<Dur>,
+    /// Warm-up per band.
+    pub warmup: Option<Dur>,
+    /// Pause between bands.
+    pub cooldown: Option<Dur>,
+    /// Stop rule.
+    pub stop_when: Option<StopWhen>,
+}
+
+/// A validated sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressivePlan {
+    /// Strategy.
+    pub strategy: Strategy,
+    /// (workers, connections) per band, in order.
+    pub levels: Vec<(usize, usize)>,
+    /// Measured time per band.
+    pub band_duration: Dur,
+    /// Warm-up per band.
+    pub warmup: Dur,
+    /// Pause between bands.
+    pub cooldown: Dur,
+    /// Stop rule.
+    pub stop_when: StopWhen,
+}
+
 /// `metrics:` section.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -219,6 +288,8 @@ pub struct RawConfig {
     pub top_statements: Option<u64>,
     /// Live metrics export.
     pub metrics: RawMetrics,
+    /// Progressive connection-scaling sweep.
+    pub progressive: RawProgressive,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
 }
@@ -276,6 +347,8 @@ pub struct Overrides {
     pub prometheus: Option<String>,
     /// `--html FILE`.
     pub html: Option<PathBuf>,
+    /// `--progressive`.
+    pub progressive: bool,
 }
 
 /// Where the run connects.
@@ -382,6 +455,8 @@ pub struct RunPlan {
     pub prometheus: Option<std::net::SocketAddr>,
     /// HTML report file.
     pub html: Option<PathBuf>,
+    /// Progressive sweep, when on.
+    pub progressive: Option<ProgressivePlan>,
     /// The registry entry and the built workload.
     #[serde(skip)]
     pub target: Option<Target>,
@@ -551,6 +626,9 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
         raw.metrics.prometheus.enabled = Some(true);
         raw.metrics.prometheus.listen = Some(addr.clone());
     }
+    if o.progressive {
+        raw.progressive.enabled = Some(true);
+    }
     if o.no_summary {
         raw.summary_interval = Some(Dur(Duration::ZERO));
     }
@@ -667,6 +745,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
 
     let collect = collect_plan(raw, &mut errors);
     let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
+    let progressive = progressive_plan(&raw.progressive, &mut errors);
     let section_yaml = resolved
         .as_ref()
         .and_then(|r| cfg.sections.get(r.info.name).cloned())
@@ -718,6 +797,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         collect,
         prometheus,
         html: raw.output.html.clone(),
+        progressive,
         target: Some(target),
     })
 }
@@ -744,6 +824,153 @@ fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan
         interval,
         statements,
         top_statements: top as usize,
+    })
+}
+
+/// Band levels of a strategy between `min` and `max` workers.
+pub fn levels(
+    strategy: Strategy,
+    min: u64,
+    max: u64,
+    bands: Option<u64>,
+    step: Option<u64>,
+) -> Vec<u64> {
+    let mut v: Vec<u64> = match strategy {
+        Strategy::Linear => match (step, bands) {
+            (Some(s), _) => (0..)
+                .map(|i| min + i * s.max(1))
+                .take_while(|w| *w <= max)
+                .collect(),
+            (None, b) => {
+                let b = b.unwrap_or(5).max(2);
+                (0..b)
+                    .map(|i| min + ((max - min) as f64 * i as f64 / (b - 1) as f64).round() as u64)
+                    .collect()
+            }
+        },
+        Strategy::Exponential => std::iter::successors(Some(min), |w| w.checked_mul(2))
+            .take_while(|w| *w <= max)
+            .collect(),
+        Strategy::Fibonacci => {
+            let mut fib = vec![min];
+            let (mut a, mut b) = (1u64, 2u64);
+            while b <= max {
+                if b > min {
+                    fib.push(b);
+                }
+                (a, b) = (b, a + b);
+            }
+            fib
+        }
+    };
+    if v.last() != Some(&max) && max > min {
+        v.push(max);
+    }
+    v.dedup();
+    v
+}
+
+fn progressive_plan(p: &RawProgressive, errors: &mut Vec<String>) -> Option<ProgressivePlan> {
+    if !p.enabled.unwrap_or(false) {
+        return None;
+    }
+    let before = errors.len();
+    let strategy = p.strategy.unwrap_or(Strategy::Linear);
+    let min = in_range(
+        errors,
+        "progressive.min_workers",
+        p.min_workers.unwrap_or(1),
+        1,
+        MAX_WORKERS,
+    );
+    let max = in_range(
+        errors,
+        "progressive.max_workers",
+        p.max_workers.unwrap_or(min.max(1) * 16),
+        1,
+        MAX_WORKERS,
+    );
+    if max < min {
+        errors.push(format!("progressive.max_workers: {max} is below min_workers {min}; raise max_workers or lower min_workers"));
+    }
+    if p.bands.is_some() && p.step.is_some() {
+        errors.push("progressive.step: give either bands or step, not both".into());
+    }
+    if strategy != Strategy::Linear && (p.bands.is_some() || p.step.is_some()) {
+        errors.push("progressive.bands: bands and step apply to strategy linear only".into());
+    }
+    if p.bands.is_some_and(|b| b < 2) {
+        errors.push("progressive.bands: a sweep needs at least 2 bands".into());
+    }
+    if p.step == Some(0) {
+        errors.push("progressive.step: must be at least 1".into());
+    }
+    let band_duration = positive(
+        errors,
+        "progressive.band_duration",
+        p.band_duration.unwrap_or(Dur(Duration::from_secs(30))),
+        Duration::from_millis(500),
+    );
+    if let Some(s) = p.stop_when {
+        if s.p99_ms.is_some_and(|x| x.is_nan() || x <= 0.0) {
+            errors.push(
+                "progressive.stop_when.p99_ms: must be a positive number of milliseconds".into(),
+            );
+        }
+        if s.error_rate.is_some_and(|x| !(0.0..=1.0).contains(&x)) {
+            errors.push(
+                "progressive.stop_when.error_rate: must be between 0 and 1 (e.g. 0.01 for 1%)"
+                    .into(),
+            );
+        }
+    }
+    if errors.len() > before {
+        return None;
+    }
+    let workers = levels(strategy, min, max.max(min), p.bands, p.step);
+    if workers.len() < 2 {
+        errors.push(format!("progressive: the plan has {} band(s) between {min} and {max} workers; widen the range or add bands", workers.len()));
+        return None;
+    }
+    let conns: Vec<u64> = match (p.min_connections, p.max_connections) {
+        (None, None) => workers.clone(),
+        (lo, hi) => {
+            let lo = lo.unwrap_or(1).max(1);
+            let hi = hi.unwrap_or(lo).max(lo);
+            if hi > MAX_CONNECTIONS {
+                errors.push(format!(
+                    "progressive.max_connections: must be at most {MAX_CONNECTIONS}"
+                ));
+                return None;
+            }
+            workers
+                .iter()
+                .map(|w| {
+                    let f = if max > min {
+                        (w - min) as f64 / (max - min) as f64
+                    } else {
+                        1.0
+                    };
+                    lo + ((hi - lo) as f64 * f).round() as u64
+                })
+                .collect()
+        }
+    };
+    if conns.iter().any(|c| *c > MAX_CONNECTIONS) {
+        errors.push(format!("progressive: connections tied to workers exceed {MAX_CONNECTIONS}; set progressive.max_connections"));
+        return None;
+    }
+    Some(ProgressivePlan {
+        strategy,
+        levels: workers
+            .iter()
+            .zip(&conns)
+            .map(|(w, c)| (*w as usize, *c as usize))
+            .collect(),
+        band_duration,
+        warmup: p.warmup.unwrap_or(Dur(Duration::from_secs(5))),
+        cooldown: p.cooldown.unwrap_or(Dur(Duration::ZERO)),
+        stop_when: p.stop_when.unwrap_or_default(),
     })
 }
 

@@ -182,3 +182,52 @@ fn shipped_configs_are_valid() {
         validate(&loaded, &reg).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     }
 }
+
+#[test]
+fn progressive_levels_per_strategy() {
+    assert_eq!(
+        levels(Strategy::Linear, 1, 10, Some(4), None),
+        vec![1, 4, 7, 10]
+    );
+    assert_eq!(
+        levels(Strategy::Linear, 2, 11, None, Some(4)),
+        vec![2, 6, 10, 11]
+    );
+    assert_eq!(
+        levels(Strategy::Exponential, 1, 20, None, None),
+        vec![1, 2, 4, 8, 16, 20]
+    );
+    assert_eq!(
+        levels(Strategy::Fibonacci, 1, 20, None, None),
+        vec![1, 2, 3, 5, 8, 13, 20]
+    );
+    let p = plan_of("progressive:\n  enabled: true\n  min_workers: 2\n  max_workers: 8\n  bands: 3\n  min_connections: 2\n  max_connections: 4\n").unwrap();
+    let pp = p.progressive.unwrap();
+    assert_eq!(pp.levels, vec![(2, 2), (5, 3), (8, 4)]);
+}
+
+#[test]
+fn impossible_progressive_plans_are_rejected() {
+    let e = plan_of("progressive:\n  enabled: true\n  min_workers: 10\n  max_workers: 2\n")
+        .unwrap_err()
+        .join("\n");
+    assert!(
+        e.contains("progressive.max_workers: 2 is below min_workers 10"),
+        "{e}"
+    );
+    let e = plan_of("progressive:\n  enabled: true\n  bands: 1\n  step: 2\n  stop_when: { p99_ms: -1, error_rate: 3 }\n").unwrap_err().join("\n");
+    for needle in [
+        "either bands or step",
+        "at least 2 bands",
+        "p99_ms: must be a positive",
+        "error_rate: must be between 0 and 1",
+    ] {
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+    let e = plan_of("progressive:\n  enabled: true\n  strategy: exponential\n  min_workers: 4\n  max_workers: 4\n").unwrap_err().join("\n");
+    assert!(e.contains("band(s) between 4 and 4"), "{e}");
+    let e = plan_of("progressive:\n  enabled: true\n  strategy: geometric\n")
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("progressive.strategy"), "{e}");
+}

@@ -41,6 +41,7 @@ struct State {
 pub struct Exporter {
     state: Arc<Mutex<State>>,
     addr: SocketAddr,
+    published: Option<Published>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -85,13 +86,31 @@ impl Exporter {
             },
             ..Default::default()
         }));
-        let task = tokio::spawn(serve(listener, state.clone(), pg));
-        Ok(Exporter { state, addr, task })
+        let task = tokio::spawn(serve(listener, state.clone(), pg.clone()));
+        Ok(Exporter {
+            state,
+            addr,
+            published: pg,
+            task,
+        })
     }
 
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The slot the pg_stat collector publishes its latest sample into.
+    pub fn published(&self) -> Option<Published> {
+        self.published.clone()
+    }
+
+    /// Shows a band's workers and connections (progressive sweeps).
+    pub fn set_band(&self, workers: usize, connections: usize) {
+        if let Ok(mut s) = self.state.lock() {
+            s.workers = workers;
+            s.connections = connections;
+        }
     }
 
     /// The aggregator hook that feeds this endpoint.

@@ -17,13 +17,13 @@ const COLORS: [RGBColor; 6] = [
 ];
 
 /// One line of a chart.
-struct Line {
-    label: String,
-    points: Vec<(f64, f64)>,
+pub(crate) struct Line {
+    pub(crate) label: String,
+    pub(crate) points: Vec<(f64, f64)>,
 }
 
 /// A line chart as an SVG string (an empty-data note when there is nothing to draw).
-fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
+pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
     let all: Vec<(f64, f64)> = lines
         .iter()
         .flat_map(|l| l.points.iter().copied())
@@ -83,7 +83,7 @@ fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
     }
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -260,7 +260,7 @@ fn db_charts(out: &mut String, r: &Report) {
     }
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}code{font-size:12px}\
 svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}";

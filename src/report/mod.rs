@@ -3,7 +3,7 @@
 
 mod console;
 mod files;
-mod html;
+pub(crate) mod html;
 
 pub use console::{render as render_console, render_checks};
 pub use files::{check_writable, write_csv, write_html, write_json};
@@ -317,6 +317,11 @@ fn pct(part: u64, whole: u64) -> f64 {
     } else {
         100.0 * part as f64 / whole as f64
     }
+}
+
+/// Serializes a histogram as HdrHistogram V2 deflate, base64.
+pub fn encode_histogram(h: &Histogram<u64>) -> String {
+    encode(h)
 }
 
 fn encode(h: &Histogram<u64>) -> String {

@@ -64,7 +64,7 @@ pub fn view(
             false,
             format!("utilization {utilization:.2} >= 1: the model has no steady state; the pool is saturated"),
         ),
-        Some(p) if (p < 0.05 && measured_wait_ms < 0.05) || (p > 0.0 && (measured_wait_ms / p - 1.0).abs() <= 1.0 && measured_wait_ms <= 2.0 * p) => {
+        Some(p) if (p < 0.05 && measured_wait_ms < 0.05) || (p > 0.0 && (0.5..=2.0).contains(&(measured_wait_ms / p))) => {
             (true, "M/M/c predicts the measured pool wait".to_string())
         }
         Some(_) if closed_loop => (
@@ -115,5 +115,8 @@ mod tests {
         assert!(!v.fits && v.note.contains("saturated"), "{v:?}");
         let v = view(8, 100.0, 1.0, 0.0, false);
         assert!(v.fits, "{v:?}");
+        // a busy closed loop with a pool per worker never waits: the model does not apply
+        let v = view(4, 3900.0, 1.0, 0.0, true);
+        assert!(!v.fits && v.note.contains("closed loop"), "{v:?}");
     }
 }

@@ -1,0 +1,208 @@
+//! Runs the bands one after another, writing the files after each.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use super::output::{self, ScalingReport, SCHEMA_VERSION};
+use super::{analyze, Band};
+use crate::app::{exec_options, measure, AppError, Exit, Measured, Prepared};
+use crate::config::{Arrival, ProgressivePlan, RunPlan, Stop};
+use crate::core::{Conn, Workload};
+use crate::db::{ServerInfo, Target};
+use crate::exec::{Display, RunResult};
+use crate::export::Exporter;
+use crate::report::{Latency, WorkloadReport};
+
+fn band_of(index: usize, workers: usize, connections: usize, m: Measured) -> Band {
+    let r: RunResult = m.result;
+    let t = &r.totals;
+    let secs = r.measured.as_secs_f64();
+    let ok = t.ok();
+    let failed = t.failed();
+    let overall = t.overall_latency();
+    Band {
+        index,
+        workers,
+        connections,
+        measured_s: secs,
+        transactions: ok,
+        failed,
+        error_rate: if ok + failed == 0 {
+            0.0
+        } else {
+            failed as f64 / (ok + failed) as f64
+        },
+        tps: if secs > 0.0 { ok as f64 / secs } else { 0.0 },
+        qps: if secs > 0.0 {
+            t.queries() as f64 / secs
+        } else {
+            0.0
+        },
+        latency: Latency::of(&overall),
+        service: Latency::of(&t.overall_service()),
+        pool_wait: Latency::of(&t.pool_wait),
+        retries: t.retries(),
+        histogram: crate::report::encode_histogram(&overall),
+        database_stats: m.database_stats,
+    }
+}
+
+fn write_files(r: &ScalingReport, plan: &RunPlan, with_html: bool) -> Result<(), AppError> {
+    if let Some(p) = &plan.json {
+        output::write_json(r, p)?;
+    }
+    if let Some(p) = &plan.csv {
+        output::write_csv(r, p)?;
+    }
+    if let (true, Some(p)) = (with_html, &plan.html) {
+        output::write_html(r, p)?;
+    }
+    Ok(())
+}
+
+/// Why a band ends the sweep, if it breaks the stop rule.
+fn breaks_rule(b: &Band, s: &ProgressivePlan) -> Option<String> {
+    if let Some(l) = s.stop_when.p99_ms.filter(|l| b.latency.p99_ms > *l) {
+        return Some(format!(
+            "band {} ({} connections) p99 {:.2} ms exceeds {l} ms",
+            b.index + 1,
+            b.connections,
+            b.latency.p99_ms
+        ));
+    }
+    if let Some(l) = s.stop_when.error_rate.filter(|l| b.error_rate > *l) {
+        return Some(format!(
+            "band {} ({} connections) error rate {:.4} exceeds {l}",
+            b.index + 1,
+            b.connections,
+            b.error_rate
+        ));
+    }
+    None
+}
+
+/// Runs the sweep and prints the analysis; an interrupt keeps every finished band.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn sweep(
+    plan: &RunPlan,
+    sweep: &ProgressivePlan,
+    target: &Target,
+    admin: &Conn,
+    workload: Arc<dyn Workload>,
+    server: ServerInfo,
+    prepared: Prepared,
+    interrupt: &CancellationToken,
+    display: &Display,
+    exporter: Option<&Exporter>,
+) -> Result<Exit, AppError> {
+    let mut report = ScalingReport {
+        schema_version: SCHEMA_VERSION,
+        kind: "progressive".into(),
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        status: "running".into(),
+        stopped_by: None,
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        database: target.display.clone(),
+        server,
+        config: plan.to_report_json(),
+        workload: WorkloadReport {
+            name: plan.workload.clone(),
+            mode: plan.mode.clone(),
+            scale: plan.scale,
+            kinds: workload.kinds().iter().map(|s| s.to_string()).collect(),
+            marker: prepared.marker,
+            load: prepared.load,
+            metrics: Vec::new(),
+        },
+        plan: sweep.clone(),
+        bands: Vec::new(),
+        wall_s: 0.0,
+        planned_s: 0.0,
+        analysis: None,
+    };
+    let started = std::time::Instant::now();
+    let n = sweep.levels.len();
+    for (i, (workers, connections)) in sweep.levels.iter().copied().enumerate() {
+        display.line(&format!(
+            "band {}/{n}: {workers} workers over {connections} connections, {} after {} warm-up",
+            i + 1,
+            sweep.band_duration,
+            sweep.warmup
+        ));
+        if let Some(e) = exporter {
+            e.set_band(workers, connections);
+        }
+        let mut opts = exec_options(plan);
+        opts.workers = workers;
+        opts.connections = connections;
+        opts.stop = Stop::Duration(sweep.band_duration);
+        opts.warmup = sweep.warmup.0;
+        opts.summary_interval = None;
+        let m = measure(
+            plan,
+            target,
+            admin,
+            &workload,
+            &opts,
+            interrupt,
+            display,
+            exporter,
+            i == 0,
+        )
+        .await;
+        let m = match m {
+            Ok(m) if !m.result.interrupted => m,
+            Ok(_) | Err(AppError::Interrupted(_)) => {
+                report.status = "interrupted".into();
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        let band = band_of(i, workers, connections, m);
+        display.line(&format!(
+            "  band {}: {:.1} tps, p99 {:.3} ms, {} failed",
+            i + 1,
+            band.tps,
+            band.latency.p99_ms,
+            band.failed
+        ));
+        let stop = breaks_rule(&band, sweep);
+        report.bands.push(band);
+        report.planned_s += (sweep.band_duration.0 + sweep.warmup.0).as_secs_f64()
+            + if i > 0 {
+                sweep.cooldown.0.as_secs_f64()
+            } else {
+                0.0
+            };
+        report.wall_s = started.elapsed().as_secs_f64();
+        write_files(&report, plan, false)?;
+        if let Some(why) = stop {
+            report.status = "stopped".into();
+            report.stopped_by = Some(why);
+            break;
+        }
+        if i + 1 < n && !sweep.cooldown.0.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(sweep.cooldown.0) => {}
+                _ = interrupt.cancelled() => {
+                    report.status = "interrupted".into();
+                    break;
+                }
+            }
+        }
+    }
+    if report.status == "running" {
+        report.status = "completed".into();
+    }
+    report.wall_s = started.elapsed().as_secs_f64();
+    let closed = matches!(plan.arrival, Arrival::Closed);
+    report.analysis = Some(analyze(&report.bands, &sweep.stop_when, closed));
+    print!("{}", output::render_console(&report));
+    write_files(&report, plan, true)?;
+    Ok(if report.status == "interrupted" {
+        Exit::Interrupted
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,156 @@
+//! Progressive sweeps against the real test cluster.
+
+mod common;
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use common::*;
+
+fn sweep_config(dir: &std::path::Path, bands: u32, band_s: u32) -> std::path::PathBuf {
+    let cfg = dir.join("sweep.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "workload: simple_read\nprogressive:\n  enabled: true\n  strategy: linear\n  min_workers: 1\n  max_workers: 4\n  \
+             bands: {bands}\n  band_duration: {band_s}s\n  warmup: 1s\n  cooldown: 0s\n"
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+#[test]
+fn three_band_sweep_writes_bands_and_analysis() {
+    let pg = pg();
+    let db = pg.fresh_db("sweep");
+    let dir = tempdir();
+    let cfg = sweep_config(dir.path(), 3, 2);
+    let (json, csv, html) = (
+        dir.path().join("s.json"),
+        dir.path().join("s.csv"),
+        dir.path().join("s.html"),
+    );
+    let o = pg
+        .stormbench(&db)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--setup", "--json"])
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("stormbench Progressive Scaling") && out.contains("Recommendation:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("USL:") && out.contains("Knee:") && out.contains("M/M/c"),
+        "{out}"
+    );
+    let r = read_json(&json);
+    assert_eq!(r["kind"], "progressive");
+    assert_eq!(r["status"], "completed");
+    let bands = r["bands"].as_array().unwrap();
+    assert_eq!(bands.len(), 3);
+    let conns: Vec<u64> = bands
+        .iter()
+        .map(|b| b["connections"].as_u64().unwrap())
+        .collect();
+    assert_eq!(conns, [1, 3, 4]);
+    for b in bands {
+        assert!(b["tps"].as_f64().unwrap() > 0.0);
+        assert!(
+            (b["measured_s"].as_f64().unwrap() - 2.0).abs() < 0.2,
+            "warm-up excluded: {}",
+            b["measured_s"]
+        );
+        let p50 = b["latency"]["p50_ms"].as_f64().unwrap();
+        let p99 = b["latency"]["p99_ms"].as_f64().unwrap();
+        assert!(p50 > 0.0 && p50 <= p99);
+        // percentiles come from the band's own merged histogram
+        let h = stormbench::report::decode_histogram(b["histogram"].as_str().unwrap()).unwrap();
+        assert_eq!(h.len(), b["transactions"].as_u64().unwrap());
+    }
+    let a = &r["analysis"];
+    assert_eq!(a["steps"].as_array().unwrap().len(), 3);
+    assert!(a["steps"][1]["marginal_tps"].is_number());
+    assert!(a["usl"]["r2"].is_number(), "{}", a["usl"]);
+    assert!(a["curves"].as_array().unwrap().len() >= 3);
+    assert_eq!(a["queueing"].as_array().unwrap().len(), 3);
+    assert!(a["recommendation"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("of the peak"));
+    let overhead = (r["wall_s"].as_f64().unwrap() - r["planned_s"].as_f64().unwrap()) / 3.0;
+    assert!(overhead < 2.0, "sweep overhead {overhead:.2}s per band");
+    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv_text.lines().count(), 4, "{csv_text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<svg") && page.contains("USL fit"));
+}
+
+#[test]
+fn interrupted_sweep_keeps_finished_bands() {
+    let pg = pg();
+    let db = pg.fresh_db("sweepint");
+    let dir = tempdir();
+    let cfg = sweep_config(dir.path(), 4, 3);
+    let json = dir.path().join("s.json");
+    let o = pg
+        .stormbench(&db)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--setup", "--no-run"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let child = pg
+        .stormbench(&db)
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--json")
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until two bands are in the file, then interrupt the third mid-band
+    let mut finished = 0;
+    for _ in 0..100 {
+        std::thread::sleep(Duration::from_millis(200));
+        if let Ok(text) = std::fs::read_to_string(&json) {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
+                finished = v["bands"].as_array().map(|b| b.len()).unwrap_or(0);
+                if finished >= 2 {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(
+        finished, 2,
+        "two bands should have been written while the sweep ran"
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
+    let r = read_json(&json);
+    assert_eq!(r["status"], "interrupted");
+    let bands = r["bands"].as_array().unwrap();
+    assert_eq!(
+        bands.len(),
+        2,
+        "the band in flight is dropped, the finished ones stay"
+    );
+    assert!(bands.iter().all(|b| b["tps"].as_f64().unwrap() > 0.0));
+    assert!(r["analysis"]["steps"].as_array().unwrap().len() == 2);
+}
