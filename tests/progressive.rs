@@ -154,3 +154,40 @@ fn interrupted_sweep_keeps_finished_bands() {
     assert!(bands.iter().all(|b| b["tps"].as_f64().unwrap() > 0.0));
     assert!(r["analysis"]["steps"].as_array().unwrap().len() == 2);
 }
+
+#[test]
+fn stop_rule_ends_the_sweep() {
+    let pg = pg();
+    let db = pg.fresh_db("sweepstop");
+    let dir = tempdir();
+    let cfg = dir.path().join("stop.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: simple_read\nprogressive:\n  enabled: true\n  min_workers: 1\n  max_workers: 8\n  bands: 4\n  \
+         band_duration: 1s\n  warmup: 0s\n  stop_when: { p99_ms: 0.001 }\n",
+    )
+    .unwrap();
+    let json = dir.path().join("s.json");
+    let o = pg
+        .stormbench(&db)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--setup", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let r = read_json(&json);
+    assert_eq!(r["status"], "stopped");
+    assert_eq!(r["bands"].as_array().unwrap().len(), 1);
+    assert!(
+        r["stopped_by"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds 0.001 ms"),
+        "{}",
+        r["stopped_by"]
+    );
+    assert!(out.contains("stopped early"), "{out}");
+}
