@@ -154,9 +154,11 @@ DECLARE
     v_delivered integer := 0;
 BEGIN
     FOR d IN 1 .. 10 LOOP
+        WITH oldest AS (
+            SELECT no_o_id FROM new_order WHERE no_w_id = p_w_id AND no_d_id = d
+             ORDER BY no_o_id LIMIT 1 FOR UPDATE)
         DELETE FROM new_order
-         WHERE no_w_id = p_w_id AND no_d_id = d
-           AND no_o_id = (SELECT min(no_o_id) FROM new_order WHERE no_w_id = p_w_id AND no_d_id = d)
+         WHERE no_w_id = p_w_id AND no_d_id = d AND no_o_id = (SELECT no_o_id FROM oldest)
         RETURNING no_o_id INTO v_o_id;
         CONTINUE WHEN NOT FOUND;
         UPDATE orders SET o_carrier_id = p_carrier_id

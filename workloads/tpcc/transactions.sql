@@ -72,10 +72,14 @@ SELECT o_id, o_carrier_id, o_entry_d FROM orders
 SELECT ol_i_id, ol_supply_w_id, ol_quantity, ol_amount::float8, ol_delivery_d FROM order_line
  WHERE ol_w_id = $1::int4 AND ol_d_id = $2::int4 AND ol_o_id = $3::int4;
 -- name: dl_new_order
+-- FOR UPDATE under the LIMIT: when a concurrent Delivery took the oldest order, read
+-- committed moves on to the next one instead of skipping the district.
+WITH oldest AS (
+    SELECT no_o_id FROM new_order
+     WHERE no_w_id = $1::int4 AND no_d_id = $2::int4
+     ORDER BY no_o_id LIMIT 1 FOR UPDATE)
 DELETE FROM new_order
- WHERE no_w_id = $1::int4 AND no_d_id = $2::int4
-   AND no_o_id = (SELECT min(no_o_id) FROM new_order
-                   WHERE no_w_id = $1::int4 AND no_d_id = $2::int4)
+ WHERE no_w_id = $1::int4 AND no_d_id = $2::int4 AND no_o_id = (SELECT no_o_id FROM oldest)
 RETURNING no_o_id;
 -- name: dl_order
 UPDATE orders SET o_carrier_id = $4::int4
