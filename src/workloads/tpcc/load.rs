@@ -4,6 +4,7 @@
 //! every row is generated from its own seeded RNG, so the data does not depend on how the
 //! work is split.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -411,14 +412,8 @@ async fn load_table(
     })?;
     let units = table.units(ctx.warehouses);
     let parts = parallelism.min(units.max(1));
-    let per_warehouse = units / ctx.warehouses.max(1);
-    let per = if ctx.warehouses >= parts && table != Table::Item {
-        ctx.warehouses.div_ceil(parts) * per_warehouse
-    } else {
-        units.div_ceil(parts)
-    };
     let loaders = (0..parts).map(|p| {
-        let range = p * per..((p + 1) * per).min(units);
+        let range = split(units, ctx.warehouses, table == Table::Item, parts, p);
         copy_range(pool, ctx, table, copy_sql, range, progress)
     });
     let mut rows = 0;
@@ -432,12 +427,23 @@ async fn load_table(
     })
 }
 
+/// Part `p` of `parts` of `units`: whole warehouses when there are at least as many as
+/// parts (and the table is per warehouse), otherwise an even share of the units.
+fn split(units: u64, warehouses: u64, global: bool, parts: u64, p: u64) -> Range<u64> {
+    let (groups, size) = if warehouses >= parts && !global {
+        (warehouses, units / warehouses)
+    } else {
+        (units, 1)
+    };
+    (p * groups / parts) * size..((p + 1) * groups / parts) * size
+}
+
 async fn copy_range(
     pool: &Pool,
     ctx: &LoadCtx,
     table: Table,
     copy_sql: &'static str,
-    range: std::ops::Range<u64>,
+    range: Range<u64>,
     progress: &LoadProgress,
 ) -> Result<u64, SchemaError> {
     if range.is_empty() {
@@ -579,6 +585,36 @@ mod tests {
         let mut seen: Vec<u64> = (3_000..6_000).map(|u| w.customer_of_order(u)).collect();
         seen.sort_unstable();
         assert_eq!(seen, (1..=3_000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn splits_cover_every_unit_once() {
+        for (units, warehouses, global, parts) in [
+            (1_000_000, 10, false, 8),
+            (100_000, 1, false, 8),
+            (100_000, 10, true, 8),
+            (30_000, 3, false, 3),
+            (7, 7, false, 8),
+        ] {
+            let ranges: Vec<_> = (0..parts)
+                .map(|p| split(units, warehouses, global, parts, p))
+                .collect();
+            assert_eq!(ranges[0].start, 0);
+            assert_eq!(ranges[ranges.len() - 1].end, units);
+            assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+            if warehouses >= parts && !global {
+                let per = units / warehouses;
+                assert!(ranges.iter().all(|r| r.start % per == 0), "{ranges:?}");
+            }
+        }
+        // 10 warehouses over 8 loaders: 1 or 2 warehouses each
+        let sizes: Vec<_> = (0..8)
+            .map(|p| split(1_000_000, 10, false, 8, p).count())
+            .collect();
+        assert!(
+            sizes.iter().all(|s| *s == 100_000 || *s == 200_000),
+            "{sizes:?}"
+        );
     }
 
     #[test]
