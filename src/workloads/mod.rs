@@ -3,12 +3,18 @@
 pub mod connection;
 pub mod noop;
 pub mod simple;
+pub mod tpcc;
 
 use crate::core::Registry;
 
 /// The registry of built-in workloads.
 pub fn registry() -> Registry {
-    Registry::new(vec![simple::info(), connection::info(), noop::info()])
+    Registry::new(vec![
+        simple::info(),
+        tpcc::info(),
+        connection::info(),
+        noop::info(),
+    ])
 }
 
 /// Checks `lo <= v <= hi` and reports the YAML path when it is not.

@@ -1,0 +1,764 @@
+//! The five transactions of clause 2, run by one terminal: client-side as prepared
+//! statements (independent statements pipelined on the connection), or server-side as one
+//! PL/pgSQL function call per transaction.
+
+use std::sync::{Arc, OnceLock};
+
+use deadpool_postgres::Transaction;
+use futures_util::future::join_all;
+use futures_util::join;
+use rand::Rng as _;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Error, IsolationLevel, Row};
+
+use super::gen;
+use super::load::{CUSTOMERS, DISTRICTS, ITEMS};
+use super::sql;
+use crate::core::dist::nurand;
+use crate::core::{BoxFuture, Conn, Rng, Statements, TxKind, TxOutcome, WorkerTx};
+
+/// Transaction kinds, in report order.
+pub const KINDS: &[&str] = &[
+    "new_order",
+    "payment",
+    "order_status",
+    "delivery",
+    "stock_level",
+];
+/// New-Order.
+pub const NEW_ORDER: TxKind = 0;
+/// Payment.
+pub const PAYMENT: TxKind = 1;
+/// Order-Status.
+pub const ORDER_STATUS: TxKind = 2;
+/// Delivery.
+pub const DELIVERY: TxKind = 3;
+/// Stock-Level.
+pub const STOCK_LEVEL: TxKind = 4;
+
+const TRANSACTIONS_SQL: &str = include_str!("../../../workloads/tpcc/transactions.sql");
+
+/// The statements of `transactions.sql`, in this order (see the `s` indexes).
+const STATEMENT_NAMES: &[&str] = &[
+    "no_customer",
+    "no_district",
+    "no_order",
+    "no_new_order",
+    "no_items",
+    "no_stock",
+    "no_line",
+    "pay_warehouse",
+    "pay_district",
+    "customer_by_name",
+    "pay_customer",
+    "pay_history",
+    "os_customer",
+    "os_order",
+    "os_lines",
+    "dl_new_order",
+    "dl_order",
+    "dl_lines",
+    "dl_customer",
+    "sl_district",
+    "sl_count",
+    "begin_read_committed",
+    "begin_repeatable_read",
+    "begin_serializable",
+    "commit",
+    "proc_new_order",
+    "proc_payment",
+    "proc_order_status",
+    "proc_delivery",
+    "proc_stock_level",
+];
+
+/// Indexes into [`STATEMENT_NAMES`].
+mod s {
+    pub const NO_CUSTOMER: usize = 0;
+    pub const NO_DISTRICT: usize = 1;
+    pub const NO_ORDER: usize = 2;
+    pub const NO_NEW_ORDER: usize = 3;
+    pub const NO_ITEMS: usize = 4;
+    pub const NO_STOCK: usize = 5;
+    pub const NO_LINE: usize = 6;
+    pub const PAY_WAREHOUSE: usize = 7;
+    pub const PAY_DISTRICT: usize = 8;
+    pub const CUSTOMER_BY_NAME: usize = 9;
+    pub const PAY_CUSTOMER: usize = 10;
+    pub const PAY_HISTORY: usize = 11;
+    pub const OS_CUSTOMER: usize = 12;
+    pub const OS_ORDER: usize = 13;
+    pub const OS_LINES: usize = 14;
+    pub const DL_NEW_ORDER: usize = 15;
+    pub const DL_ORDER: usize = 16;
+    pub const DL_LINES: usize = 17;
+    pub const DL_CUSTOMER: usize = 18;
+    pub const SL_DISTRICT: usize = 19;
+    pub const SL_COUNT: usize = 20;
+    pub const BEGIN: usize = 21;
+    pub const COMMIT: usize = 24;
+    pub const PROC_NEW_ORDER: usize = 25;
+    pub const PROC_PAYMENT: usize = 26;
+    pub const PROC_ORDER_STATUS: usize = 27;
+    pub const PROC_DELIVERY: usize = 28;
+    pub const PROC_STOCK_LEVEL: usize = 29;
+}
+
+/// The statement texts in [`STATEMENT_NAMES`] order; the error names a missing block.
+pub fn statement_sql() -> Result<&'static [&'static str], String> {
+    static SQL: OnceLock<Result<Vec<&'static str>, &'static str>> = OnceLock::new();
+    match SQL.get_or_init(|| sql::all_named(TRANSACTIONS_SQL, STATEMENT_NAMES)) {
+        Ok(v) => Ok(v.as_slice()),
+        Err(name) => Err(format!("transactions.sql has no statement '{name}'")),
+    }
+}
+
+/// SQLSTATE a procedure raises for New-Order's unused item number.
+const ROLLBACK_SQLSTATE: &str = "TC001";
+/// The unused item number of a New-Order that must roll back.
+const UNUSED_ITEM: i32 = ITEMS as i32 + 1;
+
+/// Isolation level of every TPC-C transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// READ COMMITTED (the default).
+    #[default]
+    ReadCommitted,
+    /// REPEATABLE READ.
+    RepeatableRead,
+    /// SERIALIZABLE.
+    Serializable,
+}
+
+impl Isolation {
+    fn level(self) -> IsolationLevel {
+        match self {
+            Isolation::ReadCommitted => IsolationLevel::ReadCommitted,
+            Isolation::RepeatableRead => IsolationLevel::RepeatableRead,
+            Isolation::Serializable => IsolationLevel::Serializable,
+        }
+    }
+
+    fn begin_statement(self) -> usize {
+        s::BEGIN + self as usize
+    }
+}
+
+/// Where the transactions' logic runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Execution {
+    /// Prepared statements sent by the client (the default).
+    #[default]
+    Client,
+    /// One call of a PL/pgSQL function per transaction.
+    Procedures,
+}
+
+/// What every terminal shares: immutable after build.
+#[derive(Debug)]
+pub struct Shared {
+    /// Warehouses loaded (the scale).
+    pub warehouses: i32,
+    /// Cumulative shares of the kinds, the last one 1.0.
+    pub cumulative: [f64; 5],
+    /// Isolation of every transaction.
+    pub isolation: Isolation,
+    /// Client-side statements or server-side functions.
+    pub execution: Execution,
+    /// Keying and think times after each transaction.
+    pub think_times: bool,
+    /// NURand C_RUN constants for C_LAST, C_ID and OL_I_ID.
+    pub c_last: u64,
+    /// C for C_ID.
+    pub c_id: u64,
+    /// C for OL_I_ID.
+    pub c_item: u64,
+    /// The 1,000 last names by number.
+    pub last_names: Vec<String>,
+    /// Statement texts (see [`statement_sql`]).
+    pub sql: &'static [&'static str],
+}
+
+/// One terminal: its home warehouse and district, its RNG and its prepared statements.
+pub struct Terminal {
+    shared: Arc<Shared>,
+    rng: Rng,
+    stmts: Statements,
+    w_id: i32,
+    d_id: i32,
+    lines: Lines,
+}
+
+/// The order lines of the current New-Order, in item order (buffers reused).
+#[derive(Default)]
+struct Lines {
+    item_ids: Vec<i32>,
+    supply_w_ids: Vec<i32>,
+    quantities: Vec<i32>,
+    remote: Vec<i32>,
+    numbers: Vec<i32>,
+    /// (I_ID, I_PRICE in cents) of the items found.
+    prices: Vec<(i32, i32)>,
+    amounts: Vec<i32>,
+    sorted: Vec<(i32, i32, i32)>,
+}
+
+/// How a Payment or Order-Status finds its customer.
+#[derive(Debug, Clone, Copy)]
+struct CustomerKey {
+    w_id: i32,
+    d_id: i32,
+    c_id: i32,
+    /// Index of the last name when selecting by name (60%).
+    by_name: Option<usize>,
+}
+
+impl Terminal {
+    /// Terminal `worker_id`: warehouse `worker_id % W + 1`, district
+    /// `(worker_id / W) % 10 + 1`.
+    pub fn new(shared: Arc<Shared>, worker_id: usize, rng: Rng) -> Self {
+        let w = shared.warehouses.max(1) as usize;
+        Terminal {
+            stmts: Statements::new(shared.sql),
+            w_id: (worker_id % w + 1) as i32,
+            d_id: ((worker_id / w) % DISTRICTS as usize + 1) as i32,
+            shared,
+            rng,
+            lines: Lines::default(),
+        }
+    }
+
+    /// The home warehouse and district.
+    pub fn home(&self) -> (i32, i32) {
+        (self.w_id, self.d_id)
+    }
+
+    fn district(&mut self) -> i32 {
+        self.rng.gen_range(1..=DISTRICTS as i32)
+    }
+
+    fn customer_id(&mut self) -> i32 {
+        nurand(&mut self.rng, 1023, self.shared.c_id, 1, CUSTOMERS) as i32
+    }
+
+    /// A warehouse other than the home one (the home one when there is only one).
+    fn remote_warehouse(&mut self) -> i32 {
+        let w = self.shared.warehouses;
+        if w <= 1 {
+            return self.w_id;
+        }
+        let other = self.rng.gen_range(1..w);
+        if other >= self.w_id {
+            other + 1
+        } else {
+            other
+        }
+    }
+
+    /// The customer of a Payment (`remote` allowed) or Order-Status.
+    fn customer_key(&mut self, w_id: i32, d_id: i32) -> CustomerKey {
+        let by_name = self.rng.gen_range(1..=100) <= 60;
+        CustomerKey {
+            w_id,
+            d_id,
+            c_id: self.customer_id(),
+            by_name: by_name
+                .then(|| nurand(&mut self.rng, 255, self.shared.c_last, 0, 999) as usize),
+        }
+    }
+
+    /// Draws the order lines of a New-Order; `rollback` makes the last item unused.
+    fn draw_lines(&mut self, rollback: bool) {
+        let count = self.rng.gen_range(5..=15);
+        let mut sorted = std::mem::take(&mut self.lines.sorted);
+        sorted.clear();
+        for i in 0..count {
+            let item = if rollback && i == count - 1 {
+                UNUSED_ITEM
+            } else {
+                nurand(&mut self.rng, 8191, self.shared.c_item, 1, ITEMS) as i32
+            };
+            let supply = if self.rng.gen_range(1..=100) == 1 {
+                self.remote_warehouse()
+            } else {
+                self.w_id
+            };
+            sorted.push((item, supply, self.rng.gen_range(1..=10)));
+        }
+        // stock rows are locked in item order: no deadlocks between New-Orders
+        sorted.sort_unstable();
+        let l = &mut self.lines;
+        l.item_ids.clear();
+        l.supply_w_ids.clear();
+        l.quantities.clear();
+        l.remote.clear();
+        l.numbers.clear();
+        for (n, (item, supply, qty)) in sorted.iter().enumerate() {
+            l.item_ids.push(*item);
+            l.supply_w_ids.push(*supply);
+            l.quantities.push(*qty);
+            l.remote.push(i32::from(*supply != self.w_id));
+            l.numbers.push(n as i32 + 1);
+        }
+        l.sorted = sorted;
+    }
+
+    async fn begin<'c>(&self, conn: &'c mut Conn) -> Result<Transaction<'c>, Error> {
+        conn.build_transaction()
+            .isolation_level(self.shared.isolation.level())
+            .start()
+            .await
+    }
+
+    async fn new_order(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+        let (w, d, c) = (self.w_id, self.district(), self.customer_id());
+        let rollback = self.rng.gen_range(1..=100) == 1;
+        self.draw_lines(rollback);
+        let st = [
+            s::NO_CUSTOMER,
+            s::NO_DISTRICT,
+            s::NO_ORDER,
+            s::NO_NEW_ORDER,
+            s::NO_ITEMS,
+            s::NO_STOCK,
+            s::NO_LINE,
+        ];
+        let mut stmts = Vec::with_capacity(st.len());
+        for i in st {
+            stmts.push(self.stmts.get(conn, i).await?);
+        }
+        let l = &mut self.lines;
+        let ol_cnt = l.item_ids.len() as i32;
+        let all_local = i32::from(l.remote.iter().all(|r| *r == 0));
+        let tx = conn
+            .build_transaction()
+            .isolation_level(self.shared.isolation.level())
+            .start()
+            .await?;
+        let (cust, dist) = join!(
+            async { tx.query_one(&stmts[0], &[&w, &d, &c]).await },
+            async { tx.query_one(&stmts[1], &[&w, &d]).await }
+        );
+        cust?;
+        let o_id: i32 = dist?.get(0);
+        let (order, new_order, items) = join!(
+            async {
+                let p: [&(dyn ToSql + Sync); 6] = [&o_id, &d, &w, &c, &ol_cnt, &all_local];
+                tx.execute(&stmts[2], &p).await
+            },
+            async { tx.execute(&stmts[3], &[&o_id, &d, &w]).await },
+            async { tx.query(&stmts[4], &[&l.item_ids]).await }
+        );
+        order?;
+        new_order?;
+        if !l.price_lines(&items?) {
+            tx.rollback().await?;
+            return Ok(TxOutcome::RolledBack { queries: 5 });
+        }
+        let l = &*l;
+        let stock = join_all((0..l.item_ids.len()).map(|i| {
+            let p: [&(dyn ToSql + Sync); 5] = [
+                &l.item_ids[i],
+                &l.supply_w_ids[i],
+                &l.quantities[i],
+                &l.remote[i],
+                &d,
+            ];
+            let (tx, stmt) = (&tx, &stmts[5]);
+            async move { tx.query_one(stmt, &p).await }
+        }))
+        .await
+        .into_iter()
+        .collect::<Result<Vec<Row>, Error>>()?;
+        let (tx_ref, o_id, stmt) = (&tx, &o_id, &stmts[6]);
+        let inserted = join_all(stock.iter().enumerate().map(|(i, row)| async move {
+            let dist_info: &str = row.get(1);
+            let p: [&(dyn ToSql + Sync); 9] = [
+                o_id,
+                &d,
+                &w,
+                &l.numbers[i],
+                &l.item_ids[i],
+                &l.supply_w_ids[i],
+                &l.quantities[i],
+                &l.amounts[i],
+                &dist_info,
+            ];
+            tx_ref.execute(stmt, &p).await
+        }))
+        .await;
+        inserted.into_iter().collect::<Result<Vec<u64>, Error>>()?;
+        tx.commit().await?;
+        Ok(TxOutcome::committed(5 + 2 * ol_cnt as u32))
+    }
+
+    async fn payment(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+        let (w, d) = (self.w_id, self.district());
+        let remote = self.rng.gen_range(1..=100) > 85;
+        let (c_w, c_d) = if remote {
+            (self.remote_warehouse(), self.district())
+        } else {
+            (w, d)
+        };
+        let key = self.customer_key(c_w, c_d);
+        let amount: i32 = self.rng.gen_range(100..=500_000);
+        let st_w = self.stmts.get(conn, s::PAY_WAREHOUSE).await?;
+        let st_d = self.stmts.get(conn, s::PAY_DISTRICT).await?;
+        let st_c = self.stmts.get(conn, s::PAY_CUSTOMER).await?;
+        let st_h = self.stmts.get(conn, s::PAY_HISTORY).await?;
+        let st_name = self.stmts.get(conn, s::CUSTOMER_BY_NAME).await?;
+        let shared = self.shared.clone();
+        let tx = self.begin(conn).await?;
+        let (wr, dr, c_id) = join!(
+            async { tx.query_one(&st_w, &[&w, &amount]).await },
+            async { tx.query_one(&st_d, &[&w, &d, &amount]).await },
+            find_customer(&tx, &st_name, &shared, key)
+        );
+        let (wr, dr, c_id) = (wr?, dr?, c_id?);
+        let (w_name, d_name): (&str, &str) = (wr.get(0), dr.get(0));
+        let (cust, hist) = join!(
+            async {
+                let p: [&(dyn ToSql + Sync); 6] = [&c_w, &c_d, &c_id, &amount, &d, &w];
+                tx.query_one(&st_c, &p).await
+            },
+            async {
+                let p: [&(dyn ToSql + Sync); 8] =
+                    [&c_id, &c_d, &c_w, &d, &w, &amount, &w_name, &d_name];
+                tx.execute(&st_h, &p).await
+            }
+        );
+        cust?;
+        hist?;
+        tx.commit().await?;
+        Ok(TxOutcome::committed(4 + u32::from(key.by_name.is_some())))
+    }
+
+    async fn order_status(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+        let (w, d) = (self.w_id, self.district());
+        let key = self.customer_key(w, d);
+        let st_name = self.stmts.get(conn, s::CUSTOMER_BY_NAME).await?;
+        let st_c = self.stmts.get(conn, s::OS_CUSTOMER).await?;
+        let st_o = self.stmts.get(conn, s::OS_ORDER).await?;
+        let st_l = self.stmts.get(conn, s::OS_LINES).await?;
+        let shared = self.shared.clone();
+        let tx = self.begin(conn).await?;
+        let c_id = find_customer(&tx, &st_name, &shared, key).await?;
+        let (cust, order) = join!(
+            async { tx.query_one(&st_c, &[&w, &d, &c_id]).await },
+            async { tx.query_opt(&st_o, &[&w, &d, &c_id]).await }
+        );
+        cust?;
+        let mut queries = 2 + u32::from(key.by_name.is_some());
+        if let Some(order) = order? {
+            let o_id: i32 = order.get(0);
+            tx.query(&st_l, &[&w, &d, &o_id]).await?;
+            queries += 1;
+        }
+        tx.commit().await?;
+        Ok(TxOutcome::committed(queries))
+    }
+
+    async fn delivery(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+        let w = self.w_id;
+        let carrier: i32 = self.rng.gen_range(1..=10);
+        let st_no = self.stmts.get(conn, s::DL_NEW_ORDER).await?;
+        let st_o = self.stmts.get(conn, s::DL_ORDER).await?;
+        let st_l = self.stmts.get(conn, s::DL_LINES).await?;
+        let st_c = self.stmts.get(conn, s::DL_CUSTOMER).await?;
+        let tx = self.begin(conn).await?;
+        let mut queries = 0;
+        for d in 1..=DISTRICTS as i32 {
+            queries += 1;
+            let Some(row) = tx.query_opt(&st_no, &[&w, &d]).await? else {
+                continue;
+            };
+            let o_id: i32 = row.get(0);
+            let (order, lines) = join!(
+                async { tx.query_one(&st_o, &[&w, &d, &o_id, &carrier]).await },
+                async { tx.query_one(&st_l, &[&w, &d, &o_id]).await }
+            );
+            let c_id: i32 = order?.get(0);
+            let total_cents: i64 = lines?.get(0);
+            tx.execute(&st_c, &[&w, &d, &c_id, &total_cents]).await?;
+            queries += 3;
+        }
+        tx.commit().await?;
+        Ok(TxOutcome::committed(queries))
+    }
+
+    async fn stock_level(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+        let (w, d) = (self.w_id, self.d_id);
+        let threshold: i32 = self.rng.gen_range(10..=20);
+        let st_d = self.stmts.get(conn, s::SL_DISTRICT).await?;
+        let st_c = self.stmts.get(conn, s::SL_COUNT).await?;
+        let tx = self.begin(conn).await?;
+        let next: i32 = tx.query_one(&st_d, &[&w, &d]).await?.get(0);
+        tx.query_one(&st_c, &[&w, &d, &next, &threshold]).await?;
+        tx.commit().await?;
+        Ok(TxOutcome::committed(2))
+    }
+
+    /// BEGIN, the function call and COMMIT in one round trip. When the call fails the
+    /// COMMIT ends the aborted transaction as a rollback.
+    async fn call(
+        &mut self,
+        conn: &Conn,
+        proc: usize,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<TxOutcome, Error> {
+        let begin = self
+            .stmts
+            .get(conn, self.shared.isolation.begin_statement())
+            .await?;
+        let call = self.stmts.get(conn, proc).await?;
+        let commit = self.stmts.get(conn, s::COMMIT).await?;
+        let (b, r, c) = join!(
+            async { conn.execute(&begin, &[]).await },
+            conn.query(&call, params),
+            async { conn.execute(&commit, &[]).await }
+        );
+        b?;
+        if let Err(e) = r {
+            if e.code().is_some_and(|c| c.code() == ROLLBACK_SQLSTATE) {
+                return Ok(TxOutcome::RolledBack { queries: 1 });
+            }
+            return Err(e);
+        }
+        c?;
+        Ok(TxOutcome::committed(1))
+    }
+
+    async fn run_procedure(&mut self, kind: TxKind, conn: &Conn) -> Result<TxOutcome, Error> {
+        let w = self.w_id;
+        match kind {
+            NEW_ORDER => {
+                let (d, c) = (self.district(), self.customer_id());
+                let rollback = self.rng.gen_range(1..=100) == 1;
+                self.draw_lines(rollback);
+                let l = std::mem::take(&mut self.lines);
+                let p: [&(dyn ToSql + Sync); 6] =
+                    [&w, &d, &c, &l.item_ids, &l.supply_w_ids, &l.quantities];
+                let out = self.call(conn, s::PROC_NEW_ORDER, &p).await;
+                self.lines = l;
+                out
+            }
+            PAYMENT => {
+                let d = self.district();
+                let (c_w, c_d) = if self.rng.gen_range(1..=100) > 85 {
+                    (self.remote_warehouse(), self.district())
+                } else {
+                    (w, d)
+                };
+                let key = self.customer_key(c_w, c_d);
+                let amount: i32 = self.rng.gen_range(100..=500_000);
+                let shared = self.shared.clone();
+                let (by_name, last) = name_param(&shared, key);
+                let p: [&(dyn ToSql + Sync); 8] =
+                    [&w, &d, &c_w, &c_d, &by_name, &key.c_id, &last, &amount];
+                self.call(conn, s::PROC_PAYMENT, &p).await
+            }
+            ORDER_STATUS => {
+                let d = self.district();
+                let key = self.customer_key(w, d);
+                let shared = self.shared.clone();
+                let (by_name, last) = name_param(&shared, key);
+                let p: [&(dyn ToSql + Sync); 5] = [&w, &d, &by_name, &key.c_id, &last];
+                self.call(conn, s::PROC_ORDER_STATUS, &p).await
+            }
+            DELIVERY => {
+                let carrier: i32 = self.rng.gen_range(1..=10);
+                self.call(conn, s::PROC_DELIVERY, &[&w, &carrier]).await
+            }
+            _ => {
+                let (d, threshold) = (self.d_id, self.rng.gen_range(10..=20i32));
+                self.call(conn, s::PROC_STOCK_LEVEL, &[&w, &d, &threshold])
+                    .await
+            }
+        }
+    }
+}
+
+impl Lines {
+    /// Fills prices and amounts from the found items; false when an item is missing.
+    fn price_lines(&mut self, items: &[Row]) -> bool {
+        self.prices.clear();
+        self.prices.extend(
+            items
+                .iter()
+                .map(|r| (r.get::<_, i32>(0), r.get::<_, i32>(1))),
+        );
+        self.amounts.clear();
+        for (i, item) in self.item_ids.iter().enumerate() {
+            match self.prices.iter().find(|(id, _)| id == item) {
+                Some((_, price)) => self.amounts.push(price * self.quantities[i]),
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+/// (by name?, the last name or "") as function arguments.
+fn name_param(shared: &Shared, key: CustomerKey) -> (bool, &str) {
+    match key.by_name {
+        Some(n) => (true, shared.last_names[n].as_str()),
+        None => (false, ""),
+    }
+}
+
+/// The customer's id: given, or by last name the one at position ceil(n/2) sorted by
+/// first name (clause 2.5.2.2).
+async fn find_customer(
+    tx: &Transaction<'_>,
+    by_name: &tokio_postgres::Statement,
+    shared: &Shared,
+    key: CustomerKey,
+) -> Result<i32, Error> {
+    let Some(n) = key.by_name else {
+        return Ok(key.c_id);
+    };
+    let last = shared.last_names[n].as_str();
+    let rows = tx.query(by_name, &[&key.w_id, &key.d_id, &last]).await?;
+    // every district holds every last name (customers 1..=1000 use all of them); the id
+    // drawn stands in should the data have been changed by hand
+    Ok(match rows.len() {
+        0 => key.c_id,
+        n => rows[n.div_ceil(2) - 1].get(0),
+    })
+}
+
+impl WorkerTx for Terminal {
+    #[inline]
+    fn next_kind(&mut self) -> TxKind {
+        let u: f64 = self.rng.gen();
+        self.shared
+            .cumulative
+            .iter()
+            .position(|c| u < *c)
+            .unwrap_or(NEW_ORDER)
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        kind: TxKind,
+        conn: &'a mut Conn,
+    ) -> BoxFuture<'a, Result<TxOutcome, Error>> {
+        Box::pin(async move {
+            if self.shared.execution == Execution::Procedures {
+                return self.run_procedure(kind, conn).await;
+            }
+            match kind {
+                NEW_ORDER => self.new_order(conn).await,
+                PAYMENT => self.payment(conn).await,
+                ORDER_STATUS => self.order_status(conn).await,
+                DELIVERY => self.delivery(conn).await,
+                _ => self.stock_level(conn).await,
+            }
+        })
+    }
+
+    fn pause_after(&mut self, kind: TxKind) -> std::time::Duration {
+        if !self.shared.think_times {
+            return std::time::Duration::ZERO;
+        }
+        std::time::Duration::from_secs_f64(gen::keying_and_think_s(&mut self.rng, kind))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::rng;
+
+    fn shared(warehouses: i32) -> Arc<Shared> {
+        Arc::new(Shared {
+            warehouses,
+            cumulative: [0.45, 0.88, 0.92, 0.96, 1.0],
+            isolation: Isolation::ReadCommitted,
+            execution: Execution::Client,
+            think_times: false,
+            c_last: 230,
+            c_id: 5,
+            c_item: 7,
+            last_names: gen::last_names(),
+            sql: statement_sql().unwrap_or(&[]),
+        })
+    }
+
+    #[test]
+    fn every_statement_is_in_the_sql_file() {
+        let sql = statement_sql().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sql.len(), STATEMENT_NAMES.len());
+        assert!(sql[s::BEGIN].contains("READ COMMITTED"));
+        assert!(sql[Isolation::Serializable.begin_statement()].contains("SERIALIZABLE"));
+        assert_eq!(sql[s::COMMIT], "COMMIT");
+        assert!(sql[s::PROC_STOCK_LEVEL].contains("tpcc_stock_level"));
+        assert!(sql[s::SL_COUNT].contains("count(DISTINCT s_i_id)"));
+    }
+
+    #[test]
+    fn terminals_spread_over_warehouses_and_districts() {
+        let sh = shared(3);
+        let homes: Vec<_> = (0..7)
+            .map(|id| Terminal::new(sh.clone(), id, rng(1, id as u64)).home())
+            .collect();
+        assert_eq!(
+            homes,
+            [(1, 1), (2, 1), (3, 1), (1, 2), (2, 2), (3, 2), (1, 3)]
+        );
+        assert_eq!(Terminal::new(sh, 30, rng(1, 1)).home(), (1, 1));
+    }
+
+    #[test]
+    fn order_lines_are_sorted_and_rollbacks_use_an_unused_item() {
+        let mut t = Terminal::new(shared(4), 1, rng(2, 2));
+        let mut remote = 0;
+        let mut lines = 0;
+        for _ in 0..2_000 {
+            t.draw_lines(false);
+            let l = &t.lines;
+            assert!((5..=15).contains(&l.item_ids.len()));
+            assert!(l.item_ids.windows(2).all(|w| w[0] <= w[1]));
+            assert!(l.item_ids.iter().all(|i| (1..=ITEMS as i32).contains(i)));
+            assert!(l.quantities.iter().all(|q| (1..=10).contains(q)));
+            remote += l.remote.iter().sum::<i32>();
+            lines += l.item_ids.len() as i32;
+        }
+        let share = remote as f64 / lines as f64;
+        assert!((0.005..0.015).contains(&share), "remote share {share}");
+        t.draw_lines(true);
+        assert_eq!(t.lines.item_ids.last(), Some(&UNUSED_ITEM));
+    }
+
+    #[test]
+    fn one_warehouse_never_goes_remote() {
+        let mut t = Terminal::new(shared(1), 0, rng(3, 3));
+        assert!((0..100).all(|_| t.remote_warehouse() == 1));
+        let mut t = Terminal::new(shared(2), 0, rng(3, 3));
+        assert!((0..100).all(|_| t.remote_warehouse() == 2));
+    }
+
+    #[test]
+    fn the_mix_follows_the_weights() {
+        let mut t = Terminal::new(shared(1), 0, rng(4, 4));
+        let mut counts = [0u32; 5];
+        for _ in 0..100_000 {
+            counts[t.next_kind()] += 1;
+        }
+        let expected = [0.45, 0.43, 0.04, 0.04, 0.04];
+        for (c, e) in counts.iter().zip(expected) {
+            assert!((*c as f64 / 100_000.0 - e).abs() < 0.01, "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn customers_by_name_are_sixty_percent() {
+        let mut t = Terminal::new(shared(1), 0, rng(5, 5));
+        let by_name = (0..10_000)
+            .filter(|_| t.customer_key(1, 1).by_name.is_some())
+            .count();
+        assert!((5_700..6_300).contains(&by_name), "{by_name}");
+    }
+}
