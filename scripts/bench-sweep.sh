@@ -33,5 +33,6 @@ n = len(r["bands"])
 print(f"sweep: {n} bands, wall {r['wall_s']:.2f}s, planned {r['planned_s']:.2f}s, "
       f"overhead {(r['wall_s'] - r['planned_s']) / n:.3f}s per band; analysis {r['analysis']['analysis_ms']:.2f} ms")
 PY
-cargo test --release --quiet --lib fifty_bands -- --nocapture 2>&1 | grep -E "analysis of 50 bands|test result"
+# a debug build: an upper bound of the release figure
+cargo test --quiet --lib fifty_bands -- --nocapture 2>&1 | grep -E "analysis of 50 bands"
 rm -f "$cfg" "$json"

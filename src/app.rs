@@ -366,8 +366,11 @@ pub(crate) async fn measure(
     interrupt: &CancellationToken,
     display: &Display,
     exporter: Option<&Exporter>,
-    warn_statements: bool,
+    first: bool,
 ) -> Result<Measured, AppError> {
+    // server-side counts need the backends' statistics flushed; a band of a sweep does not
+    // report them unless it collects
+    let settle = plan.collect.is_some() || plan.progressive.is_none();
     let published = exporter.and_then(|e| e.published());
     let collector = match &plan.collect {
         Some(c) => Some(start_collector(target, c, workload.as_ref(), published).await?),
@@ -388,8 +391,10 @@ pub(crate) async fn measure(
             },
         )
         .await;
-        // backends flush their statistics when they end or go idle
-        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        if settle {
+            // backends flush their statistics when they end or go idle
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        }
         stop_collecting.cancel();
         r
     };
@@ -421,7 +426,7 @@ pub(crate) async fn measure(
         None => None,
     };
     let database_stats = collected.and_then(DbStatsReport::build);
-    if warn_statements && plan.collect.as_ref().is_some_and(|c| c.statements) {
+    if first && plan.collect.as_ref().is_some_and(|c| c.statements) {
         if let Some(Some(note)) = database_stats.as_ref().map(|d| &d.statements_note) {
             log::warn!("{note}; the run went on without statement statistics");
         }
