@@ -306,15 +306,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
             config: plan.to_report_json(),
             database: target.display.clone(),
             server,
-            workload: WorkloadReport {
-                name: name.clone(),
-                mode: plan.mode.clone(),
-                scale: plan.scale,
-                kinds: workload.kinds().iter().map(|s| s.to_string()).collect(),
-                marker: prepared.marker,
-                load: prepared.load,
-                metrics: Vec::new(),
-            },
+            workload: WorkloadReport::new(&plan, workload.as_ref(), prepared.marker, prepared.load),
             pool_size: plan.connections,
             connection_mode: workload
                 .connection_mode()

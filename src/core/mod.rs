@@ -175,8 +175,21 @@ pub trait Workload: Send + Sync {
         None
     }
 
+    /// The workload's schema as SQL files and the rows to load per COPY table, for the
+    /// default [`Workload::create_schema`], [`Workload::load`] and [`Workload::drop_schema`].
+    fn sql_schema(&self) -> Option<(&'static load::SqlSchema, Vec<u64>)> {
+        None
+    }
+
     /// Creates the schema (tables, no secondary indexes needed by loading yet).
-    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>>;
+    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async move {
+            match self.sql_schema() {
+                Some((s, _)) => s.create(conn).await,
+                None => Ok(()),
+            }
+        })
+    }
 
     /// Loads data for the scale with COPY, in parallel over the pool where it helps,
     /// then builds indexes.
@@ -184,10 +197,24 @@ pub trait Workload: Send + Sync {
         &'a self,
         pool: &'a Pool,
         progress: &'a LoadProgress,
-    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>>;
+    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+        Box::pin(async move {
+            match self.sql_schema() {
+                Some((s, rows)) => s.load(pool, &rows, progress).await,
+                None => Ok(LoadStats::default()),
+            }
+        })
+    }
 
     /// Drops everything the workload created.
-    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>>;
+    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async move {
+            match self.sql_schema() {
+                Some((s, _)) => s.drop(conn).await,
+                None => Ok(()),
+            }
+        })
+    }
 
     /// Consistency checks of the data (e.g. TPC-C's conditions 1-4); empty when the
     /// workload has none. `--check` runs them; a failed one makes the exit code 4.

@@ -217,6 +217,26 @@ pub struct WorkloadReport {
     pub metrics: Vec<Metric>,
 }
 
+impl WorkloadReport {
+    /// The workload section of a report, before workload metrics are known.
+    pub fn new(
+        plan: &crate::config::RunPlan,
+        workload: &dyn crate::core::Workload,
+        marker: Option<Marker>,
+        load: Option<LoadStats>,
+    ) -> Self {
+        WorkloadReport {
+            name: plan.workload.clone(),
+            mode: plan.mode.clone(),
+            scale: plan.scale,
+            kinds: workload.kinds().iter().map(|s| s.to_string()).collect(),
+            marker,
+            load,
+            metrics: Vec::new(),
+        }
+    }
+}
+
 /// Serialized HDR histograms (V2 deflate, base64), so runs can be merged and compared.
 #[derive(Debug, Clone, Serialize)]
 pub struct HistogramsReport {

@@ -11,11 +11,11 @@ use serde::Deserialize;
 use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section;
 use crate::core::{
-    rng, BoxFuture, Conn, ConnectionMode, LoadProgress, LoadStats, Pool, Rng, SchemaError,
-    Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, Conn, ConnectionMode, Rng, Statements, TxKind, TxOutcome, WorkerTx, Workload,
+    WorkloadInfo, WorkloadParams,
 };
 
-const SCHEMA: SqlSchema = SqlSchema {
+static SCHEMA: SqlSchema = SqlSchema {
     name: "connection",
     create: include_str!("../../workloads/connection/schema.sql"),
     after_load: include_str!("../../workloads/connection/indexes.sql"),
@@ -87,20 +87,8 @@ impl Workload for Connection {
         Some(self.mode)
     }
 
-    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(SCHEMA.create(conn))
-    }
-
-    fn load<'a>(
-        &'a self,
-        pool: &'a Pool,
-        progress: &'a LoadProgress,
-    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
-        Box::pin(SCHEMA.load(pool, std::slice::from_ref(&self.rows), progress))
-    }
-
-    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(SCHEMA.drop(conn))
+    fn sql_schema(&self) -> Option<(&'static SqlSchema, Vec<u64>)> {
+        Some((&SCHEMA, vec![self.rows]))
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {

@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use crate::core::{
-    BoxFuture, Conn, LoadProgress, LoadStats, Pool, SchemaError, TxKind, TxOutcome, WorkerTx,
-    Workload, WorkloadInfo, WorkloadParams,
+    BoxFuture, Conn, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
 /// The registry entry.
@@ -41,22 +40,6 @@ impl Workload for Noop {
 
     fn needs_schema(&self) -> bool {
         false
-    }
-
-    fn create_schema<'a>(&'a self, _conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(async { Ok(()) })
-    }
-
-    fn load<'a>(
-        &'a self,
-        _pool: &'a Pool,
-        _progress: &'a LoadProgress,
-    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
-        Box::pin(async { Ok(LoadStats::default()) })
-    }
-
-    fn drop_schema<'a>(&'a self, _conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(async { Ok(()) })
     }
 
     fn worker(&self, _worker_id: usize, _seed: u64) -> Box<dyn WorkerTx> {

@@ -11,11 +11,11 @@ use super::check_range;
 use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
-    rng, BoxFuture, Conn, KeyChooser, KeyDistribution, LoadProgress, LoadStats, Pool, Rng,
-    SchemaError, Statements, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, Conn, KeyChooser, KeyDistribution, Rng, Statements, TxKind, TxOutcome,
+    WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
-const SCHEMA: SqlSchema = SqlSchema {
+static SCHEMA: SqlSchema = SqlSchema {
     name: "simple",
     create: include_str!("../../workloads/simple/schema.sql"),
     after_load: include_str!("../../workloads/simple/indexes.sql"),
@@ -122,20 +122,8 @@ impl Workload for Simple {
         &["simple_accounts", "simple_history"]
     }
 
-    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(SCHEMA.create(conn))
-    }
-
-    fn load<'a>(
-        &'a self,
-        pool: &'a Pool,
-        progress: &'a LoadProgress,
-    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
-        Box::pin(SCHEMA.load(pool, std::slice::from_ref(&self.rows), progress))
-    }
-
-    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
-        Box::pin(SCHEMA.drop(conn))
+    fn sql_schema(&self) -> Option<(&'static SqlSchema, Vec<u64>)> {
+        Some((&SCHEMA, vec![self.rows]))
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
