@@ -9,7 +9,7 @@ mod worker;
 pub use progress::Display;
 pub use schedule::Schedule;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -271,7 +271,7 @@ pub async fn run(
             let _ = tx.send(());
         });
     }
-    display.start(opts, &shared);
+    display.start(opts);
     let agg = aggregate(
         rx,
         &kinds,
@@ -471,11 +471,6 @@ fn trim_series(points: &[IntervalPoint], intervals: u32) -> Vec<IntervalPoint> {
         .filter(|p| p.interval < intervals.max(1) || p.transactions + p.errors > 0)
         .cloned()
         .collect()
-}
-
-/// Number of live successful transactions (for tests and the display).
-pub fn live_ok(shared: &RunShared) -> u64 {
-    shared.live.ok.load(Ordering::Relaxed)
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ impl Display {
     }
 
     /// Called when workers start.
-    pub fn start(&self, opts: &ExecOptions, _shared: &RunShared) {
+    pub fn start(&self, opts: &ExecOptions) {
         if !opts.warmup.is_zero() {
             self.line(&format!(
                 "warm-up {} (excluded from results)",
