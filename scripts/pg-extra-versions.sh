@@ -22,7 +22,8 @@ install() {
     command -v python3 >/dev/null 2>&1 || { echo "pg-extra-versions: python3 is needed" >&2; exit 1; }
     mkdir -p "$(dirname "$VENV")"
     if ! python3 -m venv "$VENV" 2>/dev/null; then
-        apt-get install -y -qq python3-venv >/dev/null
+        rm -rf "$VENV"
+        apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
         python3 -m venv "$VENV"
     fi
     "$VENV/bin/pip" install -q "$WHEEL"
