@@ -52,6 +52,9 @@ pub enum AppError {
     /// Interrupted before anything was measured.
     #[error("interrupted during {0}; nothing was measured")]
     Interrupted(&'static str),
+    /// A bad command-line value found after parsing.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl AppError {
@@ -61,6 +64,7 @@ impl AppError {
             AppError::Config(_) => Exit::Usage,
             AppError::Fatal(_) => Exit::Failure,
             AppError::Interrupted(_) => Exit::Interrupted,
+            AppError::Usage(_) => Exit::Usage,
         }
     }
 }
@@ -84,6 +88,9 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     if let Some(Command::List) = cli.command {
         print!("{}", list(&registry));
         return Ok(Exit::Ok);
+    }
+    if let Some(Command::Trace(cmd)) = &cli.command {
+        return crate::trace::run(cmd);
     }
     let plan = plan(&cli.run, &registry)?;
     init_logging(&plan.log_level);

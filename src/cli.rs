@@ -24,6 +24,83 @@ pub struct Cli {
 pub enum Command {
     /// List the workloads in the registry, their modes and what scale means.
     List,
+    /// Learn a workload model from PostgreSQL logs, generate traces, validate them.
+    #[command(subcommand)]
+    Trace(TraceCommand),
+}
+
+/// `stormbench trace ...`.
+#[derive(Debug, Subcommand)]
+pub enum TraceCommand {
+    /// Learn a model (templates, Markov chain, parameters, think times) from a log.
+    Learn(TraceLearnArgs),
+    /// Generate a synthetic trace (JSON Lines) from a model.
+    Generate(TraceGenerateArgs),
+    /// Compare a generated trace with the original workload statistically.
+    Validate(TraceValidateArgs),
+}
+
+/// Options of `trace learn`.
+#[derive(Debug, Args)]
+pub struct TraceLearnArgs {
+    /// The log file.
+    #[arg(short = 'i', long, value_name = "FILE")]
+    pub input: PathBuf,
+    /// stderr | csvlog | jsonlog | plain (default: detected from the name and content).
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// Markov order of the template chain (1 or 2).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub order: u8,
+    /// Write the model (JSON) here.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+/// Options of `trace generate`.
+#[derive(Debug, Args)]
+pub struct TraceGenerateArgs {
+    /// The model written by `trace learn`.
+    #[arg(short = 'm', long, value_name = "FILE")]
+    pub model: PathBuf,
+    /// Statements to generate.
+    #[arg(short = 'n', long, default_value_t = 100_000)]
+    pub statements: u64,
+    /// Concurrent sessions (default: as many as the log had, at most 1000).
+    #[arg(long)]
+    pub sessions: Option<u64>,
+    /// RNG seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Write the trace (JSON Lines) here.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Also write the trace as CSV here.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+/// Options of `trace validate`.
+#[derive(Debug, Args)]
+pub struct TraceValidateArgs {
+    /// The original: a log (any `trace learn` format) or a trace (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub original: PathBuf,
+    /// Format of the original (default: detected).
+    #[arg(short = 'f', long)]
+    pub format: Option<String>,
+    /// The generated trace (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub generated: PathBuf,
+    /// Significance level of the tests.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Write the report as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write the report as self-contained HTML here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Options of a run; each overrides the config file.

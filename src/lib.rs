@@ -12,4 +12,5 @@ pub mod export;
 pub mod report;
 pub mod scaling;
 pub mod stats;
+pub mod trace;
 pub mod workloads;

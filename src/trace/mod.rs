@@ -1,0 +1,248 @@
+//! SQL trace pipeline: learn a workload model from PostgreSQL logs (`parse`, `normalize`,
+//! `model`), generate synthetic traces from it (`generate`) and check them statistically
+//! against the original (`validate`, `html`).
+
+pub mod generate;
+pub mod html;
+pub mod model;
+pub mod normalize;
+pub mod parse;
+pub mod validate;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal as _, Write as _};
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{anyhow, Context as _};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Deserialize;
+
+use crate::app::{AppError, Exit};
+use crate::cli::{TraceCommand, TraceGenerateArgs, TraceLearnArgs, TraceValidateArgs};
+use model::{Interner, Model, Stmt};
+use parse::{LogFormat, Parsed};
+
+/// Runs a `trace` subcommand.
+pub fn run(cmd: &TraceCommand) -> Result<Exit, AppError> {
+    match cmd {
+        TraceCommand::Learn(a) => learn_cmd(a),
+        TraceCommand::Generate(a) => generate_cmd(a),
+        TraceCommand::Validate(a) => validate_cmd(a),
+    }
+}
+
+fn open(path: &Path) -> anyhow::Result<File> {
+    File::open(path).with_context(|| format!("cannot open {}", path.display()))
+}
+
+fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {
+    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(BufWriter::with_capacity(1 << 20, f))
+}
+
+/// The format asked for, or the one detected from the file.
+fn resolve_format(path: &Path, format: Option<&str>) -> Result<LogFormat, AppError> {
+    if let Some(f) = format {
+        return LogFormat::parse(f).map_err(AppError::Usage);
+    }
+    let mut first = String::new();
+    let mut r = BufReader::new(open(path)?);
+    while first.trim().is_empty() {
+        first.clear();
+        let n = r
+            .read_line(&mut first)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(LogFormat::detect(path, &first))
+}
+
+/// Reads a log with a progress bar when stderr is a terminal.
+fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
+    let file = open(path)?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(len);
+        if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}") {
+            b.set_style(style);
+        }
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let r = BufReader::with_capacity(1 << 20, file);
+    let parsed = parse::read_log(r, format, &mut |bytes| bar.set_position(bytes))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    bar.finish_and_clear();
+    Ok(parsed)
+}
+
+fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
+    let format = resolve_format(&a.input, a.format.as_deref())?;
+    if format == LogFormat::Trace {
+        return Err(AppError::Usage(format!(
+            "{} is a generated trace; learn from a server log",
+            a.input.display()
+        )));
+    }
+    let started = Instant::now();
+    let parsed = read_log_file(&a.input, format)?;
+    let (lines, bad, malformed) = (parsed.lines, parsed.malformed_count, parsed.malformed);
+    if parsed.events.is_empty() {
+        return Err(anyhow!(
+            "no statements found in {} ({lines} lines, {bad} malformed; format {format:?})",
+            a.input.display()
+        )
+        .into());
+    }
+    let mut m = model::learn(parsed.events, usize::from(a.order));
+    m.log_lines = lines;
+    m.malformed_count = bad;
+    m.malformed = malformed;
+    let mut w = create(&a.out)?;
+    serde_json::to_writer_pretty(&mut w, &m).context("cannot write the model")?;
+    w.flush()
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    print_learn_summary(&m, started.elapsed().as_secs_f64());
+    Ok(Exit::Ok)
+}
+
+fn print_learn_summary(m: &Model, elapsed_s: f64) {
+    println!(
+        "learned {} statements, {} templates, {} sessions from {} lines in {:.2}s ({:.0} lines/s)",
+        m.statements,
+        m.templates.len(),
+        m.sessions,
+        m.log_lines,
+        elapsed_s,
+        m.log_lines as f64 / elapsed_s.max(1e-9)
+    );
+    if m.malformed_count > 0 {
+        println!("{} malformed lines, first ones:", m.malformed_count);
+        for b in &m.malformed {
+            println!("  line {}: {}", b.line, b.reason);
+        }
+    }
+}
+
+/// Loads and checks a model file.
+pub fn load_model(path: &Path) -> Result<Model, AppError> {
+    let r = BufReader::new(open(path)?);
+    let m: Model = serde_json::from_reader(r)
+        .map_err(|e| anyhow!("{} is not a stormbench trace model: {e}", path.display()))?;
+    m.check().map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok(m)
+}
+
+fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
+    let m = load_model(&a.model)?;
+    let sessions = a.sessions.unwrap_or(m.sessions.clamp(1, 1000));
+    if sessions == 0 {
+        return Err(AppError::Usage("--sessions must be at least 1".into()));
+    }
+    let opts = generate::GenOptions {
+        statements: a.statements,
+        sessions,
+        seed: a.seed,
+    };
+    let mut out = create(&a.out)?;
+    let csv = match &a.csv {
+        Some(p) => Some(csv::Writer::from_writer(
+            Box::new(create(p)?) as Box<dyn std::io::Write>
+        )),
+        None => None,
+    };
+    let started = Instant::now();
+    let mut sinks = generate::Sinks {
+        jsonl: &mut out,
+        csv,
+    };
+    let s = generate::generate(&m, &opts, &mut sinks)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "generated {} statements in {} sessions in {:.2}s ({:.0} statements/s)",
+        s.statements,
+        s.sessions,
+        elapsed,
+        s.statements as f64 / elapsed.max(1e-9)
+    );
+    Ok(Exit::Ok)
+}
+
+/// One record of a generated trace.
+#[derive(Deserialize)]
+struct TraceRecord {
+    session: serde_json::Value,
+    ts_ms: Option<f64>,
+    sql: String,
+}
+
+/// Reads a generated trace (JSON Lines) into normalized statements.
+fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
+    let r = BufReader::with_capacity(1 << 20, open(path)?);
+    let mut out = Vec::new();
+    for (n, line) in r.lines().enumerate() {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let rec: TraceRecord = serde_json::from_str(&line)
+            .map_err(|e| anyhow!("{} line {}: not a trace record: {e}", path.display(), n + 1))?;
+        let session = match rec.session {
+            serde_json::Value::String(s) => s,
+            v => v.to_string(),
+        };
+        out.push(interner.stmt(session, rec.ts_ms, &rec.sql));
+    }
+    Ok(out)
+}
+
+fn read_any(path: &Path, format: LogFormat, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
+    if format == LogFormat::Trace {
+        return read_trace(path, interner);
+    }
+    let parsed = read_log_file(path, format)?;
+    if parsed.malformed_count > 0 {
+        eprintln!(
+            "{}: {} malformed lines skipped",
+            path.display(),
+            parsed.malformed_count
+        );
+    }
+    Ok(interner.events(parsed.events))
+}
+
+fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
+    if !(a.alpha > 0.0 && a.alpha < 1.0) {
+        return Err(AppError::Usage(format!(
+            "--alpha {} must be between 0 and 1",
+            a.alpha
+        )));
+    }
+    let format = resolve_format(&a.original, a.format.as_deref())?;
+    let mut interner = Interner::default();
+    let o = read_any(&a.original, format, &mut interner)?;
+    let g = read_trace(&a.generated, &mut interner)?;
+    if o.is_empty() || g.is_empty() {
+        return Err(
+            anyhow!("nothing to compare: the original or the generated trace is empty").into(),
+        );
+    }
+    let v = validate::validate(&o, &g, &interner.templates, a.alpha);
+    if let Some(p) = &a.json {
+        let mut w = create(p)?;
+        serde_json::to_writer_pretty(&mut w, &v).context("cannot write the JSON report")?;
+        w.flush()
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let Some(p) = &a.html {
+        std::fs::write(p, html::render(&v))
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    print!("{}", html::console(&v));
+    Ok(if v.passed { Exit::Ok } else { Exit::Failure })
+}
