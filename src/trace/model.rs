@@ -255,11 +255,15 @@ impl Interner {
     /// Normalizes one statement.
     pub fn stmt(&mut self, session: String, ts_ms: Option<f64>, sql: &str) -> Stmt {
         let n = normalize(sql);
-        let next = self.templates.len();
-        let id = *self.ids.entry(n.template.clone()).or_insert(next);
-        if id == next {
-            self.templates.push(n.template);
-        }
+        let id = match self.ids.get(&n.template) {
+            Some(&id) => id,
+            None => {
+                let id = self.templates.len();
+                self.ids.insert(n.template.clone(), id);
+                self.templates.push(n.template);
+                id
+            }
+        };
         Stmt {
             session,
             ts_ms,

@@ -369,24 +369,16 @@ const LEVELS: [&str; 10] = [
 
 /// Splits a stderr line into (prefix, level, message) at the first `LEVEL:  ` marker.
 fn split_level(line: &str) -> Option<(&str, &'static str, &str)> {
-    let mut best: Option<(usize, &'static str)> = None;
-    for lv in LEVELS {
-        let mut from = 0;
-        while let Some(k) = line[from..].find(lv) {
-            let at = from + k;
-            let after = &line[at + lv.len()..];
-            let boundary = at == 0 || line.as_bytes()[at - 1] == b' ';
-            if boundary && after.starts_with(":  ") {
-                if best.is_none_or(|(b, _)| at < b) {
-                    best = Some((at, lv));
-                }
-                break;
-            }
-            from = at + lv.len();
+    let mut from = 0;
+    while let Some(k) = line[from..].find(":  ") {
+        let at = from + k;
+        let word_start = line[..at].rfind(' ').map_or(0, |i| i + 1);
+        if let Some(lv) = LEVELS.into_iter().find(|l| *l == &line[word_start..at]) {
+            return Some((&line[..word_start], lv, &line[at + 3..]));
         }
+        from = at + 3;
     }
-    let (at, lv) = best?;
-    Some((&line[..at], lv, &line[at + lv.len() + 3..]))
+    None
 }
 
 /// Session key from a prefix: a `%c` session id (hex.hex), else a `[pid]`, else "0".
@@ -416,11 +408,18 @@ fn session_of(prefix: &str) -> String {
 
 fn read_stderr(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> std::io::Result<Parsed> {
     let mut b = Builder::default();
-    let mut bytes = 0u64;
-    for (n, line) in r.lines().enumerate() {
-        let line = line?;
-        let no = n as u64 + 1;
-        bytes += line.len() as u64 + 1;
+    let mut r = r;
+    let (mut bytes, mut no) = (0u64, 0u64);
+    let mut buf = String::new();
+    loop {
+        buf.clear();
+        let n = r.read_line(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let line = buf.trim_end_matches(['\n', '\r']);
+        no += 1;
+        bytes += n as u64;
         b.parsed.lines = no;
         if no % 65536 == 0 {
             tick(bytes);
@@ -428,8 +427,8 @@ fn read_stderr(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> std::io::Result<Pa
         if line.trim().is_empty() {
             continue;
         }
-        if starts_with_timestamp(&line) {
-            match split_level(&line) {
+        if starts_with_timestamp(line) {
+            match split_level(line) {
                 Some((prefix, level, msg)) => {
                     b.entry(no, session_of(prefix), parse_ts_ms(prefix), level, msg)
                 }
@@ -439,7 +438,7 @@ fn read_stderr(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> std::io::Result<Pa
                 }
             }
         } else if line.starts_with('\t') {
-            b.continuation(no, &line);
+            b.continuation(no, line);
         } else {
             b.flush();
             b.parsed.bad(no, "not a log line (no timestamp prefix)");
