@@ -192,8 +192,10 @@ fn parse_bind_params(detail: &str) -> Vec<String> {
     while let Some(k) = detail[i..].find('$') {
         i += k + 1;
         let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        let Ok(n) = detail[i..i + digits].parse::<usize>() else {
-            break;
+        // PostgreSQL allows at most 65535 bind parameters.
+        let n = match detail[i..i + digits].parse::<usize>() {
+            Ok(n) if (1..=65_535).contains(&n) => n,
+            _ => break,
         };
         i += digits;
         let Some(rest) = detail[i..].strip_prefix(" = ") else {
@@ -629,6 +631,17 @@ mod tests {
         assert_eq!(p.events[0].sql, "SELECT '5'");
         assert_eq!(p.events[0].duration_ms, Some(2.0));
         assert_eq!(p.malformed_count, 1);
+    }
+
+    #[test]
+    fn bind_parameters_are_bounded() {
+        assert_eq!(parse_bind_params("$2 = 'a', $1 = NULL"), ["NULL", "'a'"]);
+        assert!(parse_bind_params("$99999999999 = '1'").is_empty());
+        assert!(parse_bind_params("$0 = '1'").is_empty());
+        assert_eq!(
+            substitute("SELECT $1, '$1', $3", &["7".into()]),
+            "SELECT 7, '$1', $3"
+        );
     }
 
     #[test]
