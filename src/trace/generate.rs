@@ -153,22 +153,7 @@ impl Slot {
 }
 
 fn push_i64(out: &mut String, x: i64) {
-    if x < 0 {
-        out.push('-');
-    }
-    let mut n = x.unsigned_abs();
-    let mut buf = [0u8; 20];
-    let mut k = buf.len();
-    loop {
-        k -= 1;
-        buf[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // Digits are ASCII.
-    out.push_str(std::str::from_utf8(&buf[k..]).unwrap_or("0"));
+    out.push_str(itoa::Buffer::new().format(x));
 }
 
 /// The model compiled for sampling.

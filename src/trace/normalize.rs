@@ -426,20 +426,8 @@ impl<'a> Scanner<'a> {
     }
 }
 
-fn push_usize(out: &mut String, mut n: usize) {
-    let mut buf = [0u8; 20];
-    let mut k = buf.len();
-    loop {
-        k -= 1;
-        buf[k] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &buf[k..] {
-        out.push(d as char);
-    }
+fn push_usize(out: &mut String, n: usize) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// Length of a numeric literal at the start of `b` (digits, one dot, an exponent).
