@@ -192,20 +192,7 @@ pub fn connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
     format!("cannot connect to {}: {detail}; {hint}", t.display)
 }
 
-/// The error and its sources on one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(x) = src {
-        let m = x.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        src = x.source();
-    }
-    s
-}
+pub use crate::core::error_chain;
 
 /// Pooled and transient connections for a run.
 pub struct Connector {

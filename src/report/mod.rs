@@ -6,6 +6,7 @@ mod files;
 pub(crate) mod html;
 
 pub use console::{render as render_console, render_checks};
+pub(crate) use files::write_atomically;
 pub use files::{check_writable, write_csv, write_html, write_json};
 pub use html::render as render_html;
 
@@ -341,10 +342,6 @@ fn pct(part: u64, whole: u64) -> f64 {
 
 /// Serializes a histogram as HdrHistogram V2 deflate, base64.
 pub fn encode_histogram(h: &Histogram<u64>) -> String {
-    encode(h)
-}
-
-fn encode(h: &Histogram<u64>) -> String {
     let mut buf = Vec::new();
     match V2DeflateSerializer::new().serialize(h, &mut buf) {
         Ok(_) => base64::engine::general_purpose::STANDARD.encode(buf),
@@ -499,16 +496,16 @@ impl Report {
                 latency: t
                     .kinds
                     .iter()
-                    .map(|k| (k.name.clone(), encode(&k.latency)))
+                    .map(|k| (k.name.clone(), encode_histogram(&k.latency)))
                     .collect(),
                 service: t
                     .kinds
                     .iter()
-                    .map(|k| (k.name.clone(), encode(&k.service)))
+                    .map(|k| (k.name.clone(), encode_histogram(&k.service)))
                     .collect(),
-                pool_wait: encode(&t.pool_wait),
-                schedule_lag: encode(&t.lag),
-                connect: encode(&t.connect),
+                pool_wait: encode_histogram(&t.pool_wait),
+                schedule_lag: encode_histogram(&t.lag),
+                connect: encode_histogram(&t.connect),
             },
         }
     }
@@ -538,7 +535,7 @@ mod tests {
         for v in [5u64, 50, 500, 5000, 50_000] {
             h.record(v).unwrap();
         }
-        let back = decode_histogram(&encode(&h)).unwrap();
+        let back = decode_histogram(&encode_histogram(&h)).unwrap();
         assert_eq!(back.len(), 5);
         assert_eq!(back.value_at_quantile(0.5), h.value_at_quantile(0.5));
     }
