@@ -77,6 +77,8 @@ fn three_band_sweep_writes_bands_and_analysis() {
         let h = stormbench::report::decode_histogram(b["histogram"].as_str().unwrap()).unwrap();
         assert_eq!(h.len(), b["transactions"].as_u64().unwrap());
     }
+    let q = &r["analysis"]["queueing"][0];
+    assert!(q["measured_latency_ms"].as_f64().unwrap() > 0.0, "{q}");
     let a = &r["analysis"];
     assert_eq!(a["steps"].as_array().unwrap().len(), 3);
     assert!(a["steps"][1]["marginal_tps"].is_number());

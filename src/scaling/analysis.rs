@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::fit::{fit_curves, fit_usl, kneedle, CurveFit, UslFit};
-use super::queue::{view, QueueView};
+use super::queue::{view, Measured, QueueView};
 use super::Band;
 use crate::config::StopWhen;
 
@@ -163,13 +163,14 @@ pub fn analyze(bands: &[Band], stop: &StopWhen, closed_loop: bool) -> Analysis {
     let queueing = bands
         .iter()
         .map(|b| {
-            view(
-                b.connections as u32,
-                b.tps,
-                b.service.avg_ms,
-                b.pool_wait.avg_ms,
-                closed_loop,
-            )
+            let m = Measured {
+                servers: b.connections as u32,
+                arrival_rate: b.tps,
+                service_ms: b.service.avg_ms,
+                wait_ms: b.pool_wait.avg_ms,
+                latency_ms: b.latency.avg_ms,
+            };
+            view(m, closed_loop)
         })
         .collect();
     Analysis {

@@ -11,7 +11,7 @@ use super::{Analysis, Band};
 use crate::config::ProgressivePlan;
 use crate::db::ServerInfo;
 use crate::report::html::{chart, esc, Line, STYLE};
-use crate::report::WorkloadReport;
+use crate::report::{write_atomically, WorkloadReport};
 
 /// Version of the sweep report layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -49,12 +49,6 @@ pub struct ScalingReport {
     pub planned_s: f64,
     /// The analysis, once the sweep is over.
     pub analysis: Option<Analysis>,
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// Writes the JSON report.
@@ -271,8 +265,9 @@ pub fn render_console(r: &ScalingReport) -> String {
     for (b, q) in r.bands.iter().zip(&a.queueing) {
         let _ = writeln!(
             out,
-            "  {:>6} conns: utilization {:.2}, P(wait) {}, predicted wait {} ms, measured {:.3} ms: {}",
-            b.connections, q.utilization, opt(q.p_wait, 3), opt(q.predicted_wait_ms, 3), q.measured_wait_ms, q.note
+            "  {:>6} conns: utilization {:.2}, P(wait) {}, wait predicted {} / measured {:.3} ms, latency predicted {} / measured {:.3} ms: {}",
+            b.connections, q.utilization, opt(q.p_wait, 3), opt(q.predicted_wait_ms, 3), q.measured_wait_ms,
+            opt(q.predicted_latency_ms, 3), q.measured_latency_ms, q.note
         );
     }
     match &a.recommendation {

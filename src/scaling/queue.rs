@@ -40,6 +40,10 @@ pub struct QueueView {
     pub predicted_wait_ms: Option<f64>,
     /// Measured mean pool wait, ms.
     pub measured_wait_ms: f64,
+    /// Predicted mean latency: queueing delay + service time, ms.
+    pub predicted_latency_ms: Option<f64>,
+    /// Measured mean latency of the band, ms.
+    pub measured_latency_ms: f64,
     /// Whether the prediction and the measurement agree (within a factor of 2, or both
     /// under 0.05 ms).
     pub fits: bool,
@@ -47,14 +51,30 @@ pub struct QueueView {
     pub note: String,
 }
 
+/// Measured figures of one band.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Connections.
+    pub servers: u32,
+    /// Achieved throughput, per second.
+    pub arrival_rate: f64,
+    /// Mean execution time, ms.
+    pub service_ms: f64,
+    /// Mean pool wait, ms.
+    pub wait_ms: f64,
+    /// Mean latency, ms.
+    pub latency_ms: f64,
+}
+
 /// Builds the view from measured figures.
-pub fn view(
-    servers: u32,
-    arrival_rate: f64,
-    service_ms: f64,
-    measured_wait_ms: f64,
-    closed_loop: bool,
-) -> QueueView {
+pub fn view(m: Measured, closed_loop: bool) -> QueueView {
+    let Measured {
+        servers,
+        arrival_rate,
+        service_ms,
+        wait_ms: measured_wait_ms,
+        latency_ms,
+    } = m;
     let a = arrival_rate * service_ms / 1000.0;
     let utilization = a / servers.max(1) as f64;
     let p_wait = erlang_c(servers, a);
@@ -81,6 +101,8 @@ pub fn view(
         p_wait,
         predicted_wait_ms: predicted,
         measured_wait_ms,
+        predicted_latency_ms: predicted.map(|w| w + service_ms),
+        measured_latency_ms: latency_ms,
         fits,
         note,
     }
@@ -111,12 +133,23 @@ mod tests {
 
     #[test]
     fn saturated_pool_is_called_out() {
-        let v = view(4, 1000.0, 5.0, 30.0, true);
+        let m = |servers, arrival_rate, service_ms, wait_ms| Measured {
+            servers,
+            arrival_rate,
+            service_ms,
+            wait_ms,
+            latency_ms: service_ms + wait_ms,
+        };
+        let v = view(m(4, 1000.0, 5.0, 30.0), true);
         assert!(!v.fits && v.note.contains("saturated"), "{v:?}");
-        let v = view(8, 100.0, 1.0, 0.0, false);
+        let v = view(m(8, 100.0, 1.0, 0.0), false);
         assert!(v.fits, "{v:?}");
+        assert!(
+            (v.predicted_latency_ms.unwrap() - 1.0).abs() < 0.01,
+            "{v:?}"
+        );
         // a busy closed loop with a pool per worker never waits: the model does not apply
-        let v = view(4, 3900.0, 1.0, 0.0, true);
+        let v = view(m(4, 3900.0, 1.0, 0.0), true);
         assert!(!v.fits && v.note.contains("closed loop"), "{v:?}");
     }
 }
