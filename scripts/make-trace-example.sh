@@ -39,4 +39,12 @@ START=$(($(wc -l <"$LOG") + 1))
 "${PSQL[@]}" -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null
 tail -n +"$START" "$LOG" | grep -v 'ALTER SYSTEM\|pg_reload_conf\|received SIGHUP\|parameter ".*" changed' |
     head -n "$LINES_WANTED" >"$OUT"
+# the cut may fall between an `execute` line (and its blank continuation lines) and the
+# DETAIL line with its parameters: drop such a statement, which could not be replayed
+while [[ -s $OUT ]] && tail -n 1 "$OUT" | grep -q '^[[:space:]]*$'; do
+    sed -i '$ d' "$OUT"
+done
+if tail -n 1 "$OUT" | grep -q 'LOG:  execute .*\$1'; then
+    sed -i '$ d' "$OUT"
+fi
 echo "wrote $(wc -l <"$OUT") lines to $OUT"

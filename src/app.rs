@@ -94,6 +94,9 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     let plan = plan(&cli.run, &registry)?;
     init_logging(&plan.log_level);
+    for w in &plan.warnings {
+        log::warn!("{w}");
+    }
     // The control runtime (signals, aggregation, reports); workers get their own threads.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -218,7 +221,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         server.version
     );
     let workload = plan.target().workload.clone();
-    let name = plan.workload.clone();
+    let name = workload.schema_name().unwrap_or(&plan.workload).to_string();
     if cluster.is_some() && plan.collect.as_ref().is_some_and(|c| c.statements) {
         // a throwaway cluster preloads the library when it exists; the extension is ours to add
         let _ = admin
@@ -264,7 +267,8 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
     };
 
     display.line(&format!(
-        "running {name} (mode {}) {} with {} workers over {} connections",
+        "running {} (mode {}) {} with {} workers over {} connections",
+        plan.workload,
         plan.mode,
         describe_stop(&plan.stop),
         plan.workers,
@@ -323,6 +327,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
                 Arrival::Open { rate_tps, .. } => Some(rate_tps),
                 Arrival::Closed => None,
             },
+            pacing: workload.pacing(),
             server_xacts,
             checks,
             database_stats,
@@ -574,7 +579,7 @@ async fn prepare_schema(
     target: &Target,
     workload: &dyn Workload,
 ) -> Result<Prepared, AppError> {
-    let name = &plan.workload;
+    let name = workload.schema_name().unwrap_or(&plan.workload);
     if !workload.needs_schema() {
         return Ok(Prepared {
             marker: None,
@@ -629,7 +634,7 @@ async fn load(
     connector: &Connector,
     workload: &dyn Workload,
 ) -> Result<LoadStats, AppError> {
-    let name = &plan.workload;
+    let name = workload.schema_name().unwrap_or(&plan.workload);
     eprintln!("loading {name} at scale {} ...", plan.scale);
     marker::remove(admin, name)
         .await

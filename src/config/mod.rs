@@ -409,6 +409,9 @@ pub enum Arrival {
 /// A validated run: every field is usable as is.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunPlan {
+    /// Warnings found while validating, to log once logging is set up.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
     /// Connection target.
     pub database: DatabasePlan,
     /// Workload name.
@@ -667,11 +670,12 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
             None
         }
     };
+    let mut warnings = Vec::new();
     for name in cfg.sections.keys() {
         if resolved.as_ref().is_some_and(|r| r.info.name != name) {
-            log::warn!(
+            warnings.push(format!(
                 "config section '{name}' is ignored: the run's workload is '{workload_name}'"
-            );
+            ));
         }
     }
 
@@ -751,15 +755,26 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         .and_then(|r| cfg.sections.get(r.info.name).cloned())
         .unwrap_or(serde_yaml::Value::Null);
     let seed = raw.seed.unwrap_or(1);
+    let shape = RunShape {
+        workers,
+        connections,
+        open_loop: matches!(arrival, Arrival::Open { .. }),
+        progressive: progressive.is_some(),
+    };
     let target = resolved.and_then(|resolved| {
         let params = WorkloadParams {
             mode: resolved.mode.clone(),
             scale,
             section: section_yaml.clone(),
             seed,
+            workers,
         };
         match (resolved.info.build)(&params) {
-            Ok(workload) => Some(Target { resolved, workload }),
+            Ok(workload) => {
+                workload_rules(workload.as_ref(), &shape, &mut errors);
+                warnings.extend(workload.warnings());
+                Some(Target { resolved, workload })
+            }
             Err(es) => {
                 errors.extend(es);
                 None
@@ -774,6 +789,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     };
     let resolved = &target.resolved;
     Ok(RunPlan {
+        warnings,
         database,
         workload: resolved.info.name.to_string(),
         mode: resolved.mode.clone(),
@@ -868,6 +884,37 @@ pub fn levels(
     }
     v.dedup();
     v
+}
+
+/// What the workload rules below need to know of the run.
+struct RunShape {
+    workers: usize,
+    connections: usize,
+    open_loop: bool,
+    progressive: bool,
+}
+
+/// Rules a built workload puts on the run (its own timing, per-worker sessions).
+fn workload_rules(w: &dyn Workload, run: &RunShape, errors: &mut Vec<String>) {
+    if w.session_bound() && run.connections < run.workers {
+        errors.push(format!(
+            "connections: this workload keeps one connection per worker (its sessions carry transactions and settings), so connections ({}) must be at least workers ({}); raise connections or lower workers",
+            run.connections, run.workers
+        ));
+    }
+    if let Some(p) = w.pacing() {
+        if run.open_loop {
+            errors.push(format!(
+                "rate: the {} sets its own timing (speed {}); remove rate, or set the speed to 0 to run at rate",
+                p.source, p.speed
+            ));
+        }
+    }
+    if run.progressive && w.session_bound() {
+        errors.push(
+            "progressive: a sweep varies workers, which would re-split this workload's sessions each band; run it without progressive".into(),
+        );
+    }
 }
 
 fn progressive_plan(p: &RawProgressive, errors: &mut Vec<String>) -> Option<ProgressivePlan> {
@@ -1032,7 +1079,9 @@ fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
 fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
     let embedded = db.embedded.unwrap_or(false);
     if embedded && db.host.is_some() {
-        log::warn!("database.host is ignored: database.embedded is true");
+        // the shipped configs keep a host next to `embedded` so that removing one line
+        // points them at a server; saying so on every run would be noise
+        log::debug!("database.host is ignored: database.embedded is true");
     }
     if let Some(h) = &db.host {
         if h.trim().is_empty() {

@@ -92,6 +92,9 @@ pub struct WorkloadParams {
     pub section: serde_yaml::Value,
     /// Run seed, for data generation that must be repeatable.
     pub seed: u64,
+    /// Workers of the run (a workload that splits fixed work, like a trace's sessions,
+    /// over the workers needs it).
+    pub workers: usize,
 }
 
 /// Errors of schema management and data loading.
@@ -171,6 +174,13 @@ pub trait Workload: Send + Sync {
     /// Tables this workload owns (dropped by cleanup, checked by setup).
     fn tables(&self) -> &[&'static str];
 
+    /// The name the schema marker is kept under: the workload's own by default; a workload
+    /// that runs on another one's schema (trace replay with `trace.schema_from`) gives that
+    /// one's, so either can set the schema up for the other.
+    fn schema_name(&self) -> Option<&str> {
+        None
+    }
+
     /// Whether the workload has a schema to set up (and a marker to check).
     fn needs_schema(&self) -> bool {
         true
@@ -241,6 +251,25 @@ pub trait Workload: Send + Sync {
         Vec::new()
     }
 
+    /// Whether the workload brings its own timing ([`WorkerTx::next_start`]), and what it
+    /// is; the report then gives the start lag against it.
+    fn pacing(&self) -> Option<Pacing> {
+        None
+    }
+
+    /// Whether a worker's transactions depend on session state left by earlier ones (an
+    /// open transaction, a `SET`), so each worker must keep its own connection: the run
+    /// then needs `connections >= workers`.
+    fn session_bound(&self) -> bool {
+        false
+    }
+
+    /// Things the user should know about the run as configured (e.g. too few workers for
+    /// a trace's sessions); logged as warnings before it starts.
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
     /// and the worker id, so a run can be repeated.
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;
@@ -279,11 +308,38 @@ pub trait WorkerTx: Send {
         conn: &'a mut Conn,
     ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>>;
 
+    /// When the next transaction is due. The default leaves it to the run's schedule
+    /// (closed loop or `rate`); a workload with its own timing returns instants relative
+    /// to the start of the run, and [`NextStart::Finished`] when it has nothing left.
+    fn next_start(&mut self) -> NextStart {
+        NextStart::Schedule
+    }
+
     /// A pause after a transaction of `kind` (e.g. TPC-C keying + think time), on top of
     /// the run's `think_time`; not part of any latency.
     fn pause_after(&mut self, _kind: TxKind) -> std::time::Duration {
         std::time::Duration::ZERO
     }
+}
+
+/// When a worker's next transaction is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStart {
+    /// As the run's schedule says (closed loop, or the `rate` arrivals).
+    Schedule,
+    /// At this offset from the start of the run (warm-up included).
+    At(std::time::Duration),
+    /// The worker has nothing more to run.
+    Finished,
+}
+
+/// A workload's own timing, for the report.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Pacing {
+    /// Where the timing comes from, e.g. "trace".
+    pub source: String,
+    /// Speed factor against the source's timing (1.0 = real time, 0 = as fast as possible).
+    pub speed: f64,
 }
 
 /// One consistency check's outcome.

@@ -114,6 +114,8 @@ pub struct RunShared {
     pub max_tries: u32,
     /// Connection mode.
     pub connection_mode: ConnectionMode,
+    /// Whether the workload brings its own timing (start lag is recorded against it).
+    pub paced: bool,
 }
 
 /// The result of one run.
@@ -253,6 +255,7 @@ pub async fn run(
         think_time: opts.think_time,
         max_tries: opts.max_tries,
         connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
+        paced: workload.pacing().is_some(),
     });
     for s in starts {
         let _ = s.send(shared.clone());

@@ -11,7 +11,9 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::{RunShared, Timing};
-use crate::core::{classify, ConnectionMode, ErrorClass, Rng, TxKind, TxOutcome, WorkerTx};
+use crate::core::{
+    classify, ConnectionMode, ErrorClass, NextStart, Rng, TxKind, TxOutcome, WorkerTx,
+};
 use crate::db::Connector;
 use crate::stats::{Chunk, ConnType};
 
@@ -101,7 +103,12 @@ impl Worker {
         let stop = self.stop.clone();
         let mut cancelled = std::pin::pin!(stop.cancelled());
         loop {
-            let intended = match self.shared.schedule.next(&mut self.rng) {
+            let due = match self.gen.next_start() {
+                NextStart::Finished => break,
+                NextStart::At(offset) => Some(t.run_start + offset),
+                NextStart::Schedule => self.shared.schedule.next(&mut self.rng),
+            };
+            let intended = match due {
                 None => Instant::now(),
                 Some(at) => {
                     if at > Instant::now() {
@@ -314,7 +321,7 @@ impl Worker {
             c.connect.record(us(d));
             c.connections_opened += 1;
         }
-        if self.shared.schedule.is_open() {
+        if self.shared.paced || self.shared.schedule.is_open() {
             c.lag
                 .record(us(started.saturating_duration_since(intended)));
         }

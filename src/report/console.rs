@@ -19,10 +19,10 @@ fn n(v: u64) -> String {
     out
 }
 
-fn latency_row(out: &mut String, label: &str, l: &Latency) {
+fn latency_row(out: &mut String, label: &str, l: &Latency, w: usize) {
     let _ = writeln!(
         out,
-        "  {label:<14} {:>9} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3}",
+        "  {label:<w$} {:>9} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9.3}",
         n(l.count),
         l.avg_ms,
         l.p50_ms,
@@ -34,11 +34,11 @@ fn latency_row(out: &mut String, label: &str, l: &Latency) {
     );
 }
 
-fn latency_header(out: &mut String, title: &str) {
+fn latency_header(out: &mut String, title: &str, w: usize) {
     let _ = writeln!(out, "\n{title}");
     let _ = writeln!(
         out,
-        "  {:<14} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "  {:<w$} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
         "", "count", "avg", "p50", "p90", "p95", "p99", "p99.9", "max"
     );
 }
@@ -72,6 +72,7 @@ pub fn render(r: &Report) -> String {
         r.connections.mode,
         match &r.schedule {
             Some(sc) => format!("open loop at {:.1} tps", sc.target_tps),
+            None if r.pacing.is_some() => "paced by the workload".to_string(),
             None => "closed loop".to_string(),
         }
     );
@@ -98,17 +99,25 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(out, "  Success rate:  {:.2}%", s.success_rate);
     let _ = writeln!(out, "  Throughput:    {:.1} TPS   {:.1} QPS", s.tps, s.qps);
 
-    latency_header(&mut out, "Latency from intended start (ms):");
-    latency_row(&mut out, "all", &s.latency);
+    // kind names set the width of the first column (trace replay names them by template)
+    let w = r
+        .transactions
+        .iter()
+        .map(|k| k.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(14);
+    latency_header(&mut out, "Latency from intended start (ms):", w);
+    latency_row(&mut out, "all", &s.latency, w);
     for k in &r.transactions {
         if k.transactions + k.failed > 0 {
-            latency_row(&mut out, &k.name, &k.latency);
+            latency_row(&mut out, &k.name, &k.latency, w);
         }
     }
-    latency_header(&mut out, "Execution time on the connection (ms):");
-    latency_row(&mut out, "all", &s.service);
+    latency_header(&mut out, "Execution time on the connection (ms):", w);
+    latency_row(&mut out, "all", &s.service, w);
     if s.pool_wait.count > 0 && s.pool_wait.max_ms > 0.0 {
-        latency_row(&mut out, "pool wait", &s.pool_wait);
+        latency_row(&mut out, "pool wait", &s.pool_wait, w);
     }
 
     if r.transactions.len() > 1 {
@@ -116,7 +125,7 @@ pub fn render(r: &Report) -> String {
         for k in &r.transactions {
             let _ = writeln!(
                 out,
-                "  {:<14} {:>12} ({:>5.1}%)  {:>10.1} TPS  {} failed",
+                "  {:<w$} {:>12} ({:>5.1}%)  {:>10.1} TPS  {} failed",
                 k.name,
                 n(k.transactions),
                 k.share,
@@ -185,10 +194,18 @@ pub fn render(r: &Report) -> String {
 
     if !r.workload.metrics.is_empty() {
         let _ = writeln!(out, "\nWorkload Metrics:");
+        let mw = r
+            .workload
+            .metrics
+            .iter()
+            .map(|m| m.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(14);
         for m in &r.workload.metrics {
             let _ = writeln!(
                 out,
-                "  {:<14} {:>14.1} {:<18} {}",
+                "  {:<mw$} {:>14.1} {:<18} {}",
                 m.name, m.value, m.unit, m.description
             );
         }
@@ -220,6 +237,14 @@ pub fn render(r: &Report) -> String {
             out,
             "  start lag p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
             sc.lag.p50_ms, sc.lag.p99_ms, sc.lag.max_ms
+        );
+    }
+    if let Some(p) = &r.pacing {
+        let _ = writeln!(out, "\nPacing ({} timing at speed {}):", p.source, p.speed);
+        let _ = writeln!(
+            out,
+            "  start lag p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            p.lag.p50_ms, p.lag.p99_ms, p.lag.max_ms
         );
     }
     let _ = writeln!(out, "{RULE}");

@@ -18,7 +18,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::collect::DbStatsReport;
-use crate::core::{CheckResult, ErrorClass, LoadStats, Metric, RunCounts};
+use crate::core::{CheckResult, ErrorClass, LoadStats, Metric, Pacing, RunCounts};
 use crate::db::marker::Marker;
 use crate::db::ServerInfo;
 use crate::exec::RunResult;
@@ -199,6 +199,18 @@ pub struct ScheduleReport {
     pub lag: Latency,
 }
 
+/// A workload's own timing and how well the run kept it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PacingReport {
+    /// Where the timing comes from, e.g. "trace".
+    pub source: String,
+    /// Speed factor against it.
+    pub speed: f64,
+    /// Lag between each transaction's intended and actual start (for a trace replay,
+    /// the replay lag).
+    pub lag: Latency,
+}
+
 /// The workload and its data.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkloadReport {
@@ -288,6 +300,8 @@ pub struct Report {
     pub connections: ConnectionsReport,
     /// Open loop only.
     pub schedule: Option<ScheduleReport>,
+    /// Workloads with their own timing (trace replay) only: start lag against it.
+    pub pacing: Option<PacingReport>,
     /// Consistency checks run after the run, when the workload asks for them.
     pub checks: Option<Vec<CheckResult>>,
     /// Server statistics (`collect_pg_stats`), `null` when not collected.
@@ -314,6 +328,8 @@ pub struct ReportInput<'a> {
     pub connection_mode: &'a str,
     /// Open-loop target rate.
     pub target_tps: Option<f64>,
+    /// The workload's own timing, if it has one.
+    pub pacing: Option<Pacing>,
     /// Server-side transaction count during measurement.
     pub server_xacts: Option<u64>,
     /// Checks run after the run.
@@ -486,6 +502,11 @@ impl Report {
                     slots_missed: due.saturating_sub(started),
                     lag: Latency::of(&t.lag),
                 }
+            }),
+            pacing: input.pacing.map(|p| PacingReport {
+                source: p.source,
+                speed: p.speed,
+                lag: Latency::of(&t.lag),
             }),
             checks: input.checks,
             database_stats: input.database_stats,

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::app::{AppError, Exit};
 use crate::cli::{TraceCommand, TraceGenerateArgs, TraceLearnArgs, TraceValidateArgs};
 use model::{Interner, Model, Stmt};
-use parse::{LogFormat, Parsed};
+use parse::{Event, LogFormat, Parsed};
 
 /// Runs a `trace` subcommand.
 pub fn run(cmd: &TraceCommand) -> Result<Exit, AppError> {
@@ -181,10 +181,33 @@ struct TraceRecord {
     sql: String,
 }
 
-/// Reads a generated trace (JSON Lines) into normalized statements.
-fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
-    let r = BufReader::with_capacity(1 << 20, open(path)?);
+/// Reads the statements of a server log (any format `learn` reads, detected when `format`
+/// is `None`) or of a generated trace, in file order, for replay. Also returns how many
+/// malformed lines were skipped.
+pub fn read_events(path: &Path, format: Option<&str>) -> anyhow::Result<(Vec<Event>, u64)> {
+    let format = resolve_format(path, format).map_err(|e| anyhow!("{e}"))?;
+    if format != LogFormat::Trace {
+        let parsed = read_log_file(path, format)?;
+        return Ok((parsed.events, parsed.malformed_count));
+    }
     let mut out = Vec::new();
+    for_each_record(path, |session, ts_ms, sql| {
+        out.push(Event {
+            session,
+            ts_ms,
+            duration_ms: None,
+            sql,
+        })
+    })?;
+    Ok((out, 0))
+}
+
+/// Calls `f(session, ts_ms, sql)` for each record of a generated trace (JSON Lines).
+fn for_each_record(
+    path: &Path,
+    mut f: impl FnMut(String, Option<f64>, String),
+) -> anyhow::Result<()> {
+    let r = BufReader::with_capacity(1 << 20, open(path)?);
     for (n, line) in r.lines().enumerate() {
         let line = line.with_context(|| format!("cannot read {}", path.display()))?;
         if line.trim().is_empty() {
@@ -196,8 +219,17 @@ fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>>
             serde_json::Value::String(s) => s,
             v => v.to_string(),
         };
-        out.push(interner.stmt(session, rec.ts_ms, &rec.sql));
+        f(session, rec.ts_ms, rec.sql);
     }
+    Ok(())
+}
+
+/// Reads a generated trace (JSON Lines) into normalized statements.
+fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
+    let mut out = Vec::new();
+    for_each_record(path, |session, ts_ms, sql| {
+        out.push(interner.stmt(session, ts_ms, &sql))
+    })?;
     Ok(out)
 }
 

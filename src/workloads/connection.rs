@@ -141,6 +141,7 @@ mod tests {
                 scale: 1,
                 section: serde_yaml::Value::Null,
                 seed: 1,
+                workers: 1,
             };
             assert_eq!(build(&p).unwrap().connection_mode(), Some(want));
         }
@@ -153,6 +154,7 @@ mod tests {
             scale: 1,
             section: serde_yaml::from_str("pool: 3").unwrap(),
             seed: 1,
+            workers: 1,
         };
         let e = build(&p).err().unwrap().join("\n");
         assert!(e.contains("connection.pool: unknown key"), "{e}");

@@ -2,6 +2,7 @@
 
 pub mod connection;
 pub mod noop;
+pub mod replay;
 pub mod simple;
 pub mod tpcc;
 
@@ -13,6 +14,7 @@ pub fn registry() -> Registry {
         simple::info(),
         tpcc::info(),
         connection::info(),
+        replay::info(),
         noop::info(),
     ])
 }

@@ -186,6 +186,7 @@ mod tests {
             scale: 1,
             section: serde_yaml::from_str(section).unwrap(),
             seed: 1,
+            workers: 1,
         }
     }
 

@@ -270,6 +270,7 @@ mod tests {
             scale: 2,
             section: serde_yaml::from_str(section).unwrap_or(serde_yaml::Value::Null),
             seed: 11,
+            workers: 1,
         }
     }
 

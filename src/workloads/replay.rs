@@ -1,0 +1,740 @@
+//! `trace` (mode `replay`): replays a SQL trace, either one written by `trace generate` or a
+//! PostgreSQL server log, against the database. Each trace session runs on one worker with
+//! its own connection, statements in session order, at the trace's timing scaled by
+//! `trace.replay.speed`. Every statement is one engine "transaction" whose kind is its
+//! template, so the report gives latency per template; start lag against the trace's timing
+//! is the replay lag.
+
+use std::collections::{BinaryHeap, HashMap};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::check_range;
+use crate::core::registry::parse_section_lenient;
+use crate::core::{
+    BoxFuture, Conn, LoadProgress, LoadStats, Metric, NextStart, Pacing, Pool, RunCounts,
+    SchemaError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+};
+use crate::trace::model::Interner;
+use crate::trace::parse::Event;
+
+/// Templates that get their own transaction kind by default; the rest share one.
+const DEFAULT_TEMPLATES: usize = 50;
+
+/// Characters of a template kept in its kind name.
+const NAME_CHARS: usize = 60;
+
+/// The registry entry.
+pub fn info() -> WorkloadInfo {
+    WorkloadInfo {
+        name: "trace",
+        description: "replays a SQL trace (trace generate output or a server log): one worker per session at a time, the trace's own timing",
+        modes: &["replay"],
+        scale_meaning: "not used: the trace decides the work",
+        build,
+    }
+}
+
+/// The `trace:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Section {
+    /// The trace: JSON Lines from `trace generate`, or a server log.
+    file: Option<PathBuf>,
+    /// Log format (stderr, csvlog, jsonlog, plain, trace); detected when absent.
+    format: Option<String>,
+    /// A workload in the registry whose schema and data the trace runs on: `--setup`,
+    /// `--rebuild` and `--cleanup` manage that one's (at the run's `scale`).
+    schema_from: Option<String>,
+    /// Replay settings.
+    replay: ReplaySection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ReplaySection {
+    /// Timing factor: 1.0 = as recorded, 2.0 = twice as fast, 0 = as fast as possible.
+    speed: Option<f64>,
+    /// Start the trace over when it ends, until the run's duration is up.
+    #[serde(rename = "loop")]
+    repeat: Option<bool>,
+    /// Most frequent templates reported as their own kind (the rest as one).
+    templates: Option<usize>,
+}
+
+/// What to do to the session's transaction state after a statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Control {
+    None,
+    Begin,
+    End,
+}
+
+/// One statement to replay.
+#[derive(Debug)]
+struct Stmt {
+    /// Intended start, µs after the first statement of the trace.
+    offset_us: u64,
+    /// Transaction kind (template rank, or the shared "other" kind).
+    kind: u32,
+    control: Control,
+    sql: Box<str>,
+}
+
+/// The loaded trace: statements grouped by session, sessions ordered by start.
+#[derive(Debug)]
+struct Trace {
+    stmts: Vec<Stmt>,
+    sessions: Vec<Range<usize>>,
+    /// Offset of the last statement, µs.
+    span_us: u64,
+    kinds: Vec<&'static str>,
+    /// Statements that cannot be replayed (COPY with STDIN/STDOUT), dropped.
+    skipped: u64,
+    /// Malformed log lines skipped while reading.
+    malformed: u64,
+}
+
+/// The replay workload.
+pub struct Replay {
+    trace: Arc<Trace>,
+    /// The workload whose schema the trace runs on (`trace.schema_from`).
+    schema: Option<(String, Arc<dyn Workload>)>,
+    /// Session indices per worker.
+    plan: Vec<Arc<[usize]>>,
+    speed: f64,
+    repeat: bool,
+    /// Workers needed so that no session waits for another.
+    needed_workers: usize,
+    /// Workers of the run.
+    workers: usize,
+}
+
+fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
+    let (s, mut errors) = parse_section_lenient::<Section>(&p.section, "trace");
+    let speed = s.replay.speed.unwrap_or(1.0);
+    check_range(&mut errors, "trace.replay.speed", speed, 0.0, 1e6);
+    let templates = s.replay.templates.unwrap_or(DEFAULT_TEMPLATES);
+    if templates == 0 || templates > 1000 {
+        errors.push(format!(
+            "trace.replay.templates: must be between 1 and 1000 (got {templates})"
+        ));
+    }
+    let Some(file) = s.file else {
+        errors.push(
+            "trace.file: missing; set it to a trace from 'stormbench trace generate' (.jsonl) or a server log".into(),
+        );
+        return Err(errors);
+    };
+    let schema = s
+        .schema_from
+        .as_deref()
+        .and_then(|name| schema_workload(name, p, &mut errors));
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (events, malformed) = crate::trace::read_events(&file, s.format.as_deref())
+        .map_err(|e| vec![format!("trace.file: {e:#}")])?;
+    let mut trace = load(events, templates);
+    trace.malformed = malformed;
+    if trace.stmts.is_empty() {
+        return Err(vec![format!(
+            "trace.file: {} holds no statements to replay ({} malformed lines, {} COPY statements skipped)",
+            file.display(),
+            malformed,
+            trace.skipped
+        )]);
+    }
+    let workers = p.workers.max(1);
+    let (plan, needed_workers) = assign(&trace, workers);
+    Ok(Arc::new(Replay {
+        schema,
+        workers,
+        trace: Arc::new(trace),
+        plan: plan.into_iter().map(Arc::from).collect(),
+        speed,
+        repeat: s.replay.repeat.unwrap_or(false),
+        needed_workers,
+    }))
+}
+
+/// Builds the workload named by `trace.schema_from` (default mode, default section, the
+/// run's scale), for its schema only.
+fn schema_workload(
+    name: &str,
+    p: &WorkloadParams,
+    errors: &mut Vec<String>,
+) -> Option<(String, Arc<dyn Workload>)> {
+    let registry = super::registry();
+    let info = registry.get(name).filter(|i| i.name != "trace");
+    let Some(info) = info else {
+        errors.push(format!(
+            "trace.schema_from: unknown workload '{name}'; use one whose schema the trace runs on: {}",
+            registry
+                .entries()
+                .iter()
+                .filter(|e| e.name != "trace")
+                .map(|e| e.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return None;
+    };
+    let params = WorkloadParams {
+        mode: info.modes[0].to_string(),
+        scale: p.scale,
+        section: serde_yaml::Value::Null,
+        seed: p.seed,
+        workers: p.workers,
+    };
+    match (info.build)(&params) {
+        Ok(w) if w.needs_schema() => Some((info.name.to_string(), w)),
+        Ok(_) => {
+            errors.push(format!(
+                "trace.schema_from: workload '{name}' has no schema; remove schema_from"
+            ));
+            None
+        }
+        Err(es) => {
+            errors.extend(es.into_iter().map(|e| format!("trace.schema_from: {e}")));
+            None
+        }
+    }
+}
+
+/// A statement as read: start time (ms), template id, SQL.
+type Logged = (Option<f64>, usize, Box<str>);
+
+/// Groups events into sessions, names templates and orders sessions by start.
+fn load(events: Vec<Event>, templates: usize) -> Trace {
+    let mut interner = Interner::default();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut grouped: Vec<Vec<Logged>> = Vec::new();
+    let mut skipped = 0;
+    for e in events {
+        if !replayable(&e.sql) {
+            skipped += 1;
+            continue;
+        }
+        let s = interner.stmt(String::new(), None, &e.sql);
+        let k = *index.entry(e.session).or_insert_with(|| {
+            grouped.push(Vec::new());
+            grouped.len() - 1
+        });
+        grouped[k].push((e.ts_ms, s.template, e.sql.into_boxed_str()));
+    }
+    let (kind_of, kinds) = name_kinds(&interner.templates, &grouped, templates);
+    let t0 = grouped
+        .iter()
+        .flatten()
+        .filter_map(|(ts, _, _)| *ts)
+        .fold(f64::INFINITY, f64::min);
+    let mut sessions: Vec<(u64, Vec<Stmt>)> = grouped
+        .into_iter()
+        .map(|g| {
+            let mut last = 0u64;
+            let stmts: Vec<Stmt> = g
+                .into_iter()
+                .map(|(ts, tpl, sql)| {
+                    // statements of a session run one after another: never earlier than
+                    // the one before, and untimed ones go right after it
+                    if let Some(ts) = ts.filter(|_| t0.is_finite()) {
+                        last = last.max(((ts - t0) * 1000.0).max(0.0) as u64);
+                    }
+                    Stmt {
+                        offset_us: last,
+                        kind: kind_of[tpl],
+                        control: control(&interner.templates[tpl]),
+                        sql,
+                    }
+                })
+                .collect();
+            (stmts.first().map_or(0, |s| s.offset_us), stmts)
+        })
+        .collect();
+    sessions.sort_by_key(|(start, _)| *start);
+    let mut stmts = Vec::new();
+    let mut ranges = Vec::with_capacity(sessions.len());
+    for (_, s) in sessions {
+        let first = stmts.len();
+        stmts.extend(s);
+        ranges.push(first..stmts.len());
+    }
+    Trace {
+        span_us: stmts.iter().map(|s| s.offset_us).max().unwrap_or(0),
+        stmts,
+        sessions: ranges,
+        kinds,
+        skipped,
+        malformed: 0,
+    }
+}
+
+/// COPY ... FROM STDIN / TO STDOUT needs a data stream the trace does not hold.
+fn replayable(sql: &str) -> bool {
+    let t = sql.trim();
+    if t.is_empty() {
+        return false;
+    }
+    let head = t.get(..4).unwrap_or("");
+    if !head.eq_ignore_ascii_case("copy") {
+        return true;
+    }
+    let upper = t.to_ascii_uppercase();
+    !(upper.contains("STDIN") || upper.contains("STDOUT"))
+}
+
+/// Transaction control from a normalized template's first keywords.
+fn control(template: &str) -> Control {
+    let mut words = template.split([' ', ';']);
+    match (words.next().unwrap_or(""), words.next().unwrap_or("")) {
+        ("BEGIN", _) | ("START", "TRANSACTION") => Control::Begin,
+        ("ROLLBACK", "TO") => Control::None,
+        ("COMMIT" | "END" | "ROLLBACK" | "ABORT", _) => Control::End,
+        _ => Control::None,
+    }
+}
+
+/// The `templates` most frequent templates get their own kind, by rank; the rest share
+/// "other templates". Returns the kind of each template id and the kind names.
+fn name_kinds(
+    templates: &[String],
+    grouped: &[Vec<Logged>],
+    keep: usize,
+) -> (Vec<u32>, Vec<&'static str>) {
+    let mut counts = vec![0u64; templates.len()];
+    for (_, tpl, _) in grouped.iter().flatten() {
+        counts[*tpl] += 1;
+    }
+    let mut order: Vec<usize> = (0..templates.len()).collect();
+    order.sort_by_key(|&t| (std::cmp::Reverse(counts[t]), t));
+    let own = keep.min(order.len());
+    let mut kind_of = vec![own as u32; templates.len()];
+    let mut kinds = Vec::with_capacity(own + 1);
+    for (rank, &t) in order.iter().take(own).enumerate() {
+        kind_of[t] = rank as u32;
+        kinds.push(leak(kind_name(rank + 1, &templates[t])));
+    }
+    if order.len() > own {
+        kinds.push("other templates");
+    }
+    (kind_of, kinds)
+}
+
+fn kind_name(rank: usize, template: &str) -> String {
+    let mut name = format!("t{rank} ");
+    let mut chars = template.chars();
+    name.extend(chars.by_ref().take(NAME_CHARS));
+    if chars.next().is_some() {
+        name.push_str("...");
+    }
+    name
+}
+
+/// Kind names live for the whole process (the engine's kinds are `&'static str`); a
+/// workload is built once per invocation.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+/// Assigns sessions to workers: in order of start, each to the worker free first (by the
+/// trace's clock). Also returns the largest number of sessions open at once.
+fn assign(trace: &Trace, workers: usize) -> (Vec<Vec<usize>>, usize) {
+    use std::cmp::Reverse;
+    let mut plan = vec![Vec::new(); workers];
+    let mut free: BinaryHeap<Reverse<(u64, usize)>> =
+        (0..workers).map(|w| Reverse((0, w))).collect();
+    let mut open: BinaryHeap<Reverse<u64>> = BinaryHeap::new();
+    let mut needed = 0;
+    for (i, r) in trace.sessions.iter().enumerate() {
+        let start = trace.stmts[r.start].offset_us;
+        let end = trace.stmts[r.end - 1].offset_us;
+        if let Some(Reverse((at, w))) = free.pop() {
+            plan[w].push(i);
+            free.push(Reverse((at.max(start) + (end - start), w)));
+        }
+        while open.peek().is_some_and(|Reverse(e)| *e < start) {
+            open.pop();
+        }
+        open.push(Reverse(end));
+        needed = needed.max(open.len());
+    }
+    (plan, needed)
+}
+
+impl Workload for Replay {
+    fn kinds(&self) -> &[&'static str] {
+        &self.trace.kinds
+    }
+
+    fn tables(&self) -> &[&'static str] {
+        match &self.schema {
+            Some((_, w)) => w.tables(),
+            None => &[],
+        }
+    }
+
+    fn needs_schema(&self) -> bool {
+        self.schema.is_some()
+    }
+
+    fn schema_name(&self) -> Option<&str> {
+        self.schema.as_ref().map(|(n, _)| n.as_str())
+    }
+
+    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        match &self.schema {
+            Some((_, w)) => w.create_schema(conn),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+
+    fn load<'a>(
+        &'a self,
+        pool: &'a Pool,
+        progress: &'a LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+        match &self.schema {
+            Some((_, w)) => w.load(pool, progress),
+            None => Box::pin(async { Ok(LoadStats::default()) }),
+        }
+    }
+
+    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        match &self.schema {
+            Some((_, w)) => w.drop_schema(conn),
+            None => Box::pin(async { Ok(()) }),
+        }
+    }
+
+    fn pacing(&self) -> Option<Pacing> {
+        (self.speed > 0.0).then(|| Pacing {
+            source: "trace".into(),
+            speed: self.speed,
+        })
+    }
+
+    fn session_bound(&self) -> bool {
+        true
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let (need, have) = (self.needed_workers, self.workers);
+        if need > have && self.speed > 0.0 {
+            vec![format!(
+                "the trace has up to {need} sessions at once but the run has {have} workers: sessions will wait for each other and start late (set workers: {need})"
+            )]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn metrics(&self, run: &RunCounts) -> Vec<Metric> {
+        let t = &self.trace;
+        let ran: u64 = run.committed.iter().chain(&run.failed).sum();
+        let m = |name: &str, value: f64, unit: &str, description: &str| Metric {
+            name: name.into(),
+            value,
+            unit: unit.into(),
+            description: description.into(),
+        };
+        vec![
+            m(
+                "trace statements",
+                t.stmts.len() as f64,
+                "statements",
+                "statements in the trace",
+            ),
+            m(
+                "statements replayed",
+                ran as f64,
+                "statements",
+                "executed during measurement, failed ones included",
+            ),
+            m(
+                "trace sessions",
+                t.sessions.len() as f64,
+                "sessions",
+                "sessions in the trace",
+            ),
+            m(
+                "peak concurrent sessions",
+                self.needed_workers as f64,
+                "sessions",
+                "workers needed so that no session waits for another",
+            ),
+            m(
+                "trace span",
+                t.span_us as f64 / 1e6,
+                "s",
+                "first to last statement start in the trace",
+            ),
+            m(
+                "statements skipped",
+                t.skipped as f64,
+                "statements",
+                "COPY from STDIN / to STDOUT, not replayable",
+            ),
+            m(
+                "malformed lines",
+                t.malformed as f64,
+                "lines",
+                "log lines that could not be read",
+            ),
+        ]
+    }
+
+    fn worker(&self, worker_id: usize, _seed: u64) -> Box<dyn WorkerTx> {
+        let sessions = self
+            .plan
+            .get(worker_id)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(Vec::new()));
+        Box::new(ReplayWorker {
+            trace: self.trace.clone(),
+            sessions,
+            speed: self.speed,
+            repeat: self.repeat,
+            next_session: 0,
+            pos: 0,
+            end: 0,
+            current: 0,
+            lap: 0,
+            in_tx: false,
+            reset: false,
+        })
+    }
+}
+
+/// One worker's replay cursor.
+struct ReplayWorker {
+    trace: Arc<Trace>,
+    sessions: Arc<[usize]>,
+    speed: f64,
+    repeat: bool,
+    /// Index into `sessions` of the next session to start.
+    next_session: usize,
+    /// Next statement of the current session, and its end.
+    pos: usize,
+    end: usize,
+    /// The statement `run` executes.
+    current: usize,
+    /// Completed passes over the trace (with `loop`).
+    lap: u64,
+    /// A transaction is open on the connection.
+    in_tx: bool,
+    /// Roll back what the last session left open before the next statement.
+    reset: bool,
+}
+
+impl ReplayWorker {
+    /// Moves to the next session; false when there is none.
+    fn next_session(&mut self) -> bool {
+        if self.next_session == self.sessions.len() {
+            if !self.repeat || self.sessions.is_empty() {
+                return false;
+            }
+            self.next_session = 0;
+            self.lap += 1;
+        }
+        let r = self.trace.sessions[self.sessions[self.next_session]].clone();
+        self.next_session += 1;
+        self.pos = r.start;
+        self.end = r.end;
+        self.reset = self.in_tx;
+        true
+    }
+}
+
+impl WorkerTx for ReplayWorker {
+    fn next_start(&mut self) -> NextStart {
+        if self.pos == self.end && !self.next_session() {
+            return NextStart::Finished;
+        }
+        self.current = self.pos;
+        self.pos += 1;
+        if self.speed <= 0.0 {
+            return NextStart::Schedule;
+        }
+        // a lap lasts the trace's span plus a millisecond, so laps never overlap
+        let at = self.lap * (self.trace.span_us + 1000) + self.trace.stmts[self.current].offset_us;
+        NextStart::At(Duration::from_micros((at as f64 / self.speed) as u64))
+    }
+
+    fn next_kind(&mut self) -> TxKind {
+        self.trace.stmts[self.current].kind as TxKind
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        _kind: TxKind,
+        conn: &'a mut Conn,
+    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        Box::pin(async move {
+            if std::mem::take(&mut self.reset) {
+                // the previous session ended inside a transaction; this one starts clean
+                self.in_tx = false;
+                conn.batch_execute("ROLLBACK").await?;
+            }
+            let stmt = &self.trace.stmts[self.current];
+            let result = conn.batch_execute(&stmt.sql).await;
+            match stmt.control {
+                Control::Begin if result.is_ok() => self.in_tx = true,
+                // COMMIT of a failed transaction rolls back and succeeds; either way it ends
+                Control::End => self.in_tx = false,
+                _ => {}
+            }
+            result.map(|()| TxOutcome::committed(1))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(session: &str, ts_ms: Option<f64>, sql: &str) -> Event {
+        Event {
+            session: session.into(),
+            ts_ms,
+            duration_ms: None,
+            sql: sql.into(),
+        }
+    }
+
+    fn sample() -> Trace {
+        load(
+            vec![
+                ev("a", Some(1000.0), "BEGIN"),
+                ev("b", Some(1000.5), "SELECT 1"),
+                ev("a", Some(1001.0), "SELECT * FROM t WHERE id = 1"),
+                ev("a", Some(1002.0), "COPY t FROM STDIN"),
+                ev("c", Some(1010.0), "SELECT * FROM t WHERE id = 2"),
+                ev("a", Some(1003.0), "COMMIT"),
+                ev("b", None, "SELECT * FROM t WHERE id = 3"),
+            ],
+            2,
+        )
+    }
+
+    #[test]
+    fn sessions_keep_their_order_and_offsets() {
+        let t = sample();
+        assert_eq!(t.skipped, 1);
+        assert_eq!(t.sessions.len(), 3);
+        let sqls: Vec<Vec<&str>> = t
+            .sessions
+            .iter()
+            .map(|r| t.stmts[r.clone()].iter().map(|s| &*s.sql).collect())
+            .collect();
+        assert_eq!(
+            sqls,
+            vec![
+                vec!["BEGIN", "SELECT * FROM t WHERE id = 1", "COMMIT"],
+                vec!["SELECT 1", "SELECT * FROM t WHERE id = 3"],
+                vec!["SELECT * FROM t WHERE id = 2"],
+            ]
+        );
+        let offsets: Vec<u64> = t.stmts.iter().map(|s| s.offset_us).collect();
+        // the untimed statement goes right after its session's previous one
+        assert_eq!(offsets, vec![0, 1000, 3000, 500, 500, 10_000]);
+        assert_eq!(t.span_us, 10_000);
+        assert_eq!(t.stmts[0].control, Control::Begin);
+        assert_eq!(t.stmts[2].control, Control::End);
+    }
+
+    #[test]
+    fn most_frequent_templates_get_their_own_kind() {
+        let t = sample();
+        // "SELECT * FROM t WHERE id = $1" occurs 3 times: rank 1
+        assert!(
+            t.kinds[0].starts_with("t1 SELECT * FROM t WHERE id = $1"),
+            "{:?}",
+            t.kinds
+        );
+        assert_eq!(t.kinds.len(), 3);
+        assert_eq!(t.kinds[2], "other templates");
+        assert_eq!(t.stmts[1].kind, 0);
+        assert_eq!(
+            t.stmts[3].kind, 2,
+            "SELECT 1 is neither of the two most frequent"
+        );
+    }
+
+    #[test]
+    fn sessions_go_to_the_worker_free_first() {
+        let t = sample();
+        let (plan, needed) = assign(&t, 2);
+        // a (0..3 ms) and b (0.5 ms) overlap; c starts at 10 ms, when both are free
+        assert_eq!(needed, 2);
+        assert_eq!(plan.iter().map(Vec::len).sum::<usize>(), 3);
+        assert_ne!(plan[0].contains(&1), plan[0].contains(&0));
+        let (one, _) = assign(&t, 1);
+        assert_eq!(one, vec![vec![0, 1, 2]]);
+    }
+
+    #[test]
+    fn cursor_walks_sessions_then_finishes_or_loops() {
+        let t = Arc::new(sample());
+        let mut w = ReplayWorker {
+            trace: t.clone(),
+            sessions: Arc::from(vec![0, 2]),
+            speed: 2.0,
+            repeat: false,
+            next_session: 0,
+            pos: 0,
+            end: 0,
+            current: 0,
+            lap: 0,
+            in_tx: false,
+            reset: false,
+        };
+        let mut starts = Vec::new();
+        while let NextStart::At(d) = w.next_start() {
+            starts.push((w.current, d.as_micros() as u64));
+        }
+        assert_eq!(starts, vec![(0, 0), (1, 500), (2, 1500), (5, 5000)]);
+        assert_eq!(w.next_start(), NextStart::Finished);
+        w.repeat = true;
+        w.next_session = 2;
+        assert_eq!(w.next_start(), NextStart::At(Duration::from_micros(5500)));
+        assert_eq!(w.lap, 1);
+        w.speed = 0.0;
+        assert_eq!(w.next_start(), NextStart::Schedule);
+    }
+
+    #[test]
+    fn bad_sections_are_reported_with_their_paths() {
+        let p = |yaml: &str| WorkloadParams {
+            mode: "replay".into(),
+            scale: 1,
+            section: serde_yaml::from_str(yaml).unwrap(),
+            seed: 1,
+            workers: 2,
+        };
+        let e = build(&p("replay: { speed: -1, templates: 0 }"))
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(e.contains("trace.replay.speed: must be between"), "{e}");
+        assert!(e.contains("trace.replay.templates:"), "{e}");
+        assert!(e.contains("trace.file: missing"), "{e}");
+        let e = build(&p("file: /nonexistent/trace.jsonl"))
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(
+            e.starts_with("trace.file: cannot open /nonexistent/trace.jsonl"),
+            "{e}"
+        );
+        let e = build(&p("{ file: x, replay: { sped: 1 } }"))
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(e.contains("trace.replay.sped: unknown key"), "{e}");
+    }
+}

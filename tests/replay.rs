@@ -1,0 +1,356 @@
+//! The `trace_replay` workload against the real test cluster: every statement of the trace
+//! runs, in session order, at the trace's timing; failing templates are counted by
+//! SQLSTATE and the run goes on.
+
+mod common;
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use common::{assert_clean_failure, pg, read_json, tempdir, text, validate_report_schema};
+
+const SESSIONS: usize = 6;
+const PER_SESSION: usize = 30;
+/// Gap between a session's statements in the trace.
+const GAP_MS: f64 = 20.0;
+
+/// A trace in the `trace generate` format: sessions that overlap in time, each inserting
+/// its sequence numbers; session 0 wraps its inserts in a transaction, session 1 runs a
+/// statement against a missing table every tenth statement.
+fn write_trace(path: &Path) -> (usize, usize) {
+    let mut lines = Vec::new();
+    let mut inserts = 0;
+    let mut failing = 0;
+    for s in 0..SESSIONS {
+        let start = s as f64 * 7.0;
+        let mut at = start;
+        let mut push = |sql: String, at: &mut f64| {
+            lines.push((*at, s, sql));
+            *at += GAP_MS;
+        };
+        if s == 0 {
+            push("BEGIN".into(), &mut at);
+        }
+        for seq in 1..=PER_SESSION {
+            push(
+                format!("INSERT INTO replay_log (session, seq) VALUES ('s{s}', {seq})"),
+                &mut at,
+            );
+            inserts += 1;
+            if s == 1 && seq % 10 == 0 {
+                push(
+                    format!("SELECT * FROM no_such_table WHERE id = {seq}"),
+                    &mut at,
+                );
+                failing += 1;
+            }
+        }
+        if s == 0 {
+            push("COMMIT".into(), &mut at);
+        }
+    }
+    // a trace file is in time order, sessions interleaved
+    lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out = String::new();
+    for (at, s, sql) in lines {
+        let rec = serde_json::json!({
+            "session": s, "ts_ms": at, "template_id": 0, "sql": sql, "query_type": "INSERT"
+        });
+        let _ = writeln!(out, "{rec}");
+    }
+    std::fs::write(path, out).unwrap();
+    (inserts, failing)
+}
+
+fn config(dir: &Path, trace: &Path, extra: &str) -> std::path::PathBuf {
+    let cfg = dir.join("replay.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "workload: trace_replay\nworkers: {SESSIONS}\nduration: 60s\nsummary_interval: 0s\n\
+             trace:\n  file: {}\n{extra}",
+            trace.display()
+        ),
+    )
+    .unwrap();
+    cfg
+}
+
+fn setup(db: &str) {
+    pg().psql(
+        db,
+        "CREATE TABLE replay_log (id bigserial PRIMARY KEY, session text NOT NULL, \
+         seq int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())",
+    );
+}
+
+/// Sequence numbers per session in execution order.
+fn executed(db: &str) -> Vec<(String, Vec<usize>)> {
+    let rows = pg().psql(
+        db,
+        "SELECT session, string_agg(seq::text, ',' ORDER BY id) FROM replay_log GROUP BY session ORDER BY session",
+    );
+    rows.lines()
+        .map(|l| {
+            let (s, seqs) = l.split_once('|').unwrap();
+            (
+                s.to_string(),
+                seqs.split(',').map(|x| x.parse().unwrap()).collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn replay_runs_every_statement_in_session_order_at_trace_speed() {
+    let db = pg().fresh_db("replay_order");
+    setup(&db);
+    let dir = tempdir();
+    let trace = dir.path().join("trace.jsonl");
+    let (inserts, failing) = write_trace(&trace);
+    let json = dir.path().join("report.json");
+    let cfg = config(dir.path(), &trace, "  replay:\n    speed: 1.0\n");
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg.to_str().unwrap(), "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(out.contains("Pacing (trace timing at speed 1)"), "{out}");
+
+    let got = executed(&db);
+    assert_eq!(got.len(), SESSIONS, "{got:?}");
+    for (session, seqs) in &got {
+        let want: Vec<usize> = (1..=PER_SESSION).collect();
+        assert_eq!(
+            seqs, &want,
+            "session {session} ran out of order or not at all"
+        );
+    }
+
+    // session 0's inserts ran inside its BEGIN ... COMMIT, so in one transaction
+    assert_eq!(
+        pg().psql(
+            &db,
+            "SELECT count(DISTINCT xmin::text) FROM replay_log WHERE session = 's0'"
+        ),
+        "1"
+    );
+
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let total = inserts + failing + 2; // BEGIN and COMMIT
+    assert_eq!(
+        r["summary"]["transactions"].as_u64(),
+        Some(total as u64 - failing as u64)
+    );
+    assert_eq!(
+        r["errors"]["total"].as_u64(),
+        Some(failing as u64),
+        "{}",
+        r["errors"]
+    );
+    assert_eq!(
+        r["errors"]["by_sqlstate"]["42P01"].as_u64(),
+        Some(failing as u64),
+        "{}",
+        r["errors"]
+    );
+    // the trace spans (PER_SESSION + 3) gaps after the last session's start; at speed 1 the
+    // replay takes at least that long
+    let span_s = (PER_SESSION as f64 + 2.0) * GAP_MS / 1000.0;
+    let measured = r["measured_s"].as_f64().unwrap();
+    assert!(
+        measured >= span_s * 0.95,
+        "measured {measured}s, trace span {span_s}s"
+    );
+    let lag = &r["pacing"]["lag"];
+    assert_eq!(r["pacing"]["speed"].as_f64(), Some(1.0));
+    assert_eq!(lag["count"].as_u64(), Some(total as u64), "{lag}");
+    assert!(lag["p99_ms"].as_f64().unwrap() >= 0.0);
+    let kinds = r["workload"]["kinds"].as_array().unwrap();
+    assert!(
+        kinds[0]
+            .as_str()
+            .unwrap()
+            .starts_with("t1 INSERT INTO replay_log (session, seq) VALUES ($1, $2)"),
+        "{kinds:?}"
+    );
+    // statements of a session start no earlier than their place in the trace
+    let first_to_last = pg().psql(
+        &db,
+        "SELECT extract(epoch FROM max(at) - min(at)) FROM replay_log WHERE session = 's5'",
+    );
+    let s5: f64 = first_to_last.parse().unwrap();
+    let want = (PER_SESSION - 1) as f64 * GAP_MS / 1000.0;
+    assert!(
+        s5 >= want * 0.95,
+        "session s5 took {s5}s, trace says {want}s"
+    );
+}
+
+#[test]
+fn replay_at_speed_zero_runs_as_fast_as_possible_and_can_loop() {
+    let db = pg().fresh_db("replay_fast");
+    setup(&db);
+    let dir = tempdir();
+    let trace = dir.path().join("trace.jsonl");
+    let (inserts, _) = write_trace(&trace);
+    let json = dir.path().join("report.json");
+    let cfg = config(dir.path(), &trace, "  replay:\n    speed: 0\n");
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg.to_str().unwrap(), "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let r = read_json(&json);
+    assert!(r["pacing"].is_null(), "{}", r["pacing"]);
+    assert_eq!(
+        pg().psql(&db, "SELECT count(*) FROM replay_log"),
+        inserts.to_string()
+    );
+    for (session, seqs) in executed(&db) {
+        assert!(
+            seqs.windows(2).all(|w| w[0] < w[1]),
+            "session {session}: {seqs:?}"
+        );
+    }
+
+    // loop: the trace starts over until the duration is up
+    pg().psql(&db, "TRUNCATE replay_log");
+    let cfg = config(
+        dir.path(),
+        &trace,
+        "  replay:\n    speed: 4\n    loop: true\n",
+    );
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg.to_str().unwrap(), "-d", "1500ms"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    let n: usize = pg()
+        .psql(&db, "SELECT count(*) FROM replay_log")
+        .parse()
+        .unwrap();
+    assert!(
+        n > inserts,
+        "a looping replay ran {n} inserts, one pass is {inserts}"
+    );
+}
+
+#[test]
+fn replay_config_mistakes_are_clear_errors() {
+    let dir = tempdir();
+    let trace = dir.path().join("trace.jsonl");
+    write_trace(&trace);
+    let cases: [(&str, &[&str], &str); 4] = [
+        (
+            "",
+            &["--connections", "2"],
+            "connections: this workload keeps one connection per worker",
+        ),
+        (
+            "",
+            &["--rate", "100"],
+            "rate: the trace sets its own timing",
+        ),
+        (
+            "  replay:\n    speeed: 2\n",
+            &[],
+            "trace.replay.speeed: unknown key",
+        ),
+        (
+            "",
+            &["--progressive"],
+            "progressive: a sweep varies workers",
+        ),
+    ];
+    for (extra, args, want) in cases {
+        let cfg = config(dir.path(), &trace, extra);
+        let o = pg()
+            .stormbench("postgres")
+            .args(["--config", cfg.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap();
+        let err = assert_clean_failure(&o, 2);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    let cfg = dir.path().join("missing.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: trace_replay\ntrace: { file: /nonexistent/trace.jsonl }\n",
+    )
+    .unwrap();
+    let o = pg()
+        .stormbench("postgres")
+        .args(["--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 2);
+    assert!(
+        err.contains("trace.file: cannot open /nonexistent/trace.jsonl"),
+        "{err}"
+    );
+}
+
+#[test]
+fn example_log_replays_on_the_schema_of_the_workload_it_came_from() {
+    let db = pg().fresh_db("replay_example");
+    let dir = tempdir();
+    let log = concat!(env!("CARGO_MANIFEST_DIR"), "/workloads/trace/example.log");
+    let cfg = config(
+        dir.path(),
+        Path::new(log),
+        "  schema_from: simple\n  replay:\n    speed: 0\n",
+    );
+    let cfg = cfg.to_str().unwrap();
+    // --setup creates and loads simple's tables, under simple's marker
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg, "--setup", "--no-run", "--workers", "8"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(
+        pg().psql(&db, "SELECT count(*) FROM simple_accounts"),
+        "100000"
+    );
+    assert_eq!(
+        pg().psql(&db, "SELECT workload FROM stormbench_meta"),
+        "simple"
+    );
+    let json = dir.path().join("report.json");
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg, "--workers", "8", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let r = read_json(&json);
+    assert_eq!(
+        r["summary"]["transactions"].as_u64(),
+        Some(2002),
+        "{}",
+        r["errors"]
+    );
+    assert_eq!(r["errors"]["total"].as_u64(), Some(0), "{}", r["errors"]);
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg, "--workers", "8", "--cleanup"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert_eq!(
+        pg().psql(&db, "SELECT to_regclass('simple_accounts') IS NULL"),
+        "t"
+    );
+}
