@@ -107,7 +107,10 @@ impl Registry {
                         .map(|p| format!(" in {}", p.display()))
                         .unwrap_or_default()
                 )),
-                None => self.entries.push(e),
+                None => match self.spelling_clash(&e) {
+                    Some(m) => errors.push(m),
+                    None => self.entries.push(e),
+                },
             }
         }
         if errors.is_empty() {
@@ -115,6 +118,34 @@ impl Registry {
         } else {
             Err(errors)
         }
+    }
+
+    /// A message when `e`'s name is another entry's `name_mode` spelling, or the other
+    /// way round (`workload: simple_read` must stay unambiguous).
+    fn spelling_clash(&self, e: &WorkloadInfo) -> Option<String> {
+        let split = |long: &str, short: &WorkloadInfo| {
+            long.strip_prefix(short.name.as_str())
+                .and_then(|r| r.strip_prefix('_'))
+                .filter(|m| short.modes.iter().any(|x| x == m))
+                .map(str::to_string)
+        };
+        self.entries.iter().find_map(|old| {
+            let (long, short, mode) = if let Some(m) = split(&e.name, old) {
+                (e, old, m)
+            } else if let Some(m) = split(&old.name, e) {
+                (old, e, m)
+            } else {
+                return None;
+            };
+            Some(format!(
+                "workload '{}' ({}) clashes with workload '{}' in mode '{mode}' ({}): 'workload: {}' would be ambiguous; rename one of them",
+                long.name,
+                long.origin(),
+                short.name,
+                short.origin(),
+                long.name
+            ))
+        })
     }
 
     /// All entries, in registration order.

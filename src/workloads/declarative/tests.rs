@@ -255,6 +255,17 @@ fn discovery_ignores_folders_without_workload_yaml_and_names_clashes() {
     reg.extend(found).unwrap();
     assert!(reg.resolve("mine_mixed", None).is_ok());
 
+    let spelled = folder("simple_read", GOOD);
+    let found = discover(&[spelled.path().to_path_buf()]).unwrap();
+    let e = crate::workloads::registry()
+        .extend(found)
+        .unwrap_err()
+        .join("");
+    assert!(
+        e.contains("clashes with workload 'simple' in mode 'read' (built-in)"),
+        "{e}"
+    );
+
     let clash = folder("simple", GOOD);
     let found = discover(&[clash.path().to_path_buf()]).unwrap();
     let e = crate::workloads::registry()

@@ -135,7 +135,7 @@ pub fn escape_copy(s: &str, buf: &mut BytesMut) {
 
 fn mismatch(v: &Value, ty: &Type) -> BoxError {
     format!(
-        "a {} value cannot be bound to a parameter of type {}; use a matching generator or cast the parameter in SQL (e.g. $1::text)",
+        "{} value cannot be bound to a parameter of type {}; use a matching generator or cast the parameter in SQL (e.g. $1::text)",
         v.kind(),
         ty.name()
     )
@@ -266,7 +266,7 @@ impl OutKind {
         };
         bad.then(|| {
             format!(
-                "a {} generator cannot be bound to a parameter of type {}; use a matching generator or cast the parameter in SQL",
+                "the {} generator cannot be bound to a parameter of type {}; use a matching generator or cast the parameter in SQL",
                 self.name(),
                 ty.name()
             )
