@@ -84,13 +84,16 @@ enum SchemaAction {
 
 /// Entry point: parses nothing itself, returns the exit code.
 pub fn run(cli: Cli) -> Result<Exit, AppError> {
-    let registry = crate::workloads::registry();
+    if let Some(Command::Trace(cmd)) = &cli.command {
+        return crate::trace::run(cmd);
+    }
+    if let Some(Command::CheckWorkload(args)) = &cli.command {
+        return crate::check::run(args, &cli.run);
+    }
+    let registry = registry(&cli.run)?;
     if let Some(Command::List) = cli.command {
         print!("{}", list(&registry));
         return Ok(Exit::Ok);
-    }
-    if let Some(Command::Trace(cmd)) = &cli.command {
-        return crate::trace::run(cmd);
     }
     let plan = plan(&cli.run, &registry)?;
     init_logging(&plan.log_level);
@@ -103,6 +106,47 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
         .build()
         .context("cannot start the async runtime")?;
     rt.block_on(execute(plan, &cli.run))
+}
+
+/// The built-in workloads plus the declarative ones found in the workloads path
+/// (`--workloads-path`, else the config's `workloads_path`, else `./workloads`). A folder
+/// named explicitly must exist; a name taken twice is an error naming both.
+pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
+    let source_name = args.config.as_ref().map(|p| p.display().to_string());
+    let fail = |problems| ConfigError {
+        source_name: source_name.clone(),
+        problems,
+    };
+    let text = args
+        .config
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p.clone(), t)));
+    let (paths, explicit) = config::workloads_paths(
+        text.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
+        &args.workloads_path,
+    )
+    .map_err(fail)?;
+    let mut missing = Vec::new();
+    let paths: Vec<PathBuf> = paths
+        .into_iter()
+        .filter(|p| {
+            let ok = p.is_dir();
+            if !ok && explicit {
+                missing.push(format!(
+                    "workloads_path: folder {} does not exist; create it or fix the path (relative paths in a config file are relative to the file's folder)",
+                    p.display()
+                ));
+            }
+            ok
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(fail(missing));
+    }
+    let found = crate::workloads::declarative::discover(&paths).map_err(fail)?;
+    let mut registry = crate::workloads::registry();
+    registry.extend(found).map_err(fail)?;
+    Ok(registry)
 }
 
 /// Loads, overrides and validates the config.
@@ -151,6 +195,9 @@ pub fn list(registry: &Registry) -> String {
             e.modes[0],
             e.scale_meaning
         ));
+        if let Some(src) = &e.source {
+            out.push_str(&format!("    declarative: {}\n", src.display()));
+        }
     }
     out
 }
@@ -233,6 +280,13 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         cleanup(&admin, workload.as_ref(), &name).await?;
         println!("dropped the {name} schema from {}", target.display);
         return Ok(Exit::Ok);
+    }
+    if let Err(problems) = workload.preflight(&admin, server.version_num).await {
+        return Err(anyhow!(
+            "the {name} workload cannot run on this server:\n  {}",
+            problems.join("\n  ")
+        )
+        .into());
     }
     if args.check {
         let checks = run_checks(&admin, workload.as_ref()).await?;

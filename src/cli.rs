@@ -27,6 +27,39 @@ pub enum Command {
     /// Learn a workload model from PostgreSQL logs, generate traces, validate them.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Validate a declarative workload folder without running it; when a database is
+    /// reachable, also create its schema, load sample rows and prepare every statement
+    /// there, inside a transaction that is rolled back.
+    CheckWorkload(CheckWorkloadArgs),
+}
+
+/// Options of `check-workload`.
+#[derive(Debug, Args)]
+pub struct CheckWorkloadArgs {
+    /// The workload folder (the one holding workload.yaml).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Scale to compile at (row counts, foreign-key ranges).
+    #[arg(long, default_value_t = 1)]
+    pub scale: u64,
+    /// Only the static checks: do not connect to a database.
+    #[arg(long)]
+    pub offline: bool,
+    /// Config file whose database section to use.
+    #[arg(short = 'c', long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Database host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Database port.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Database name.
+    #[arg(long)]
+    pub dbname: Option<String>,
+    /// Database role.
+    #[arg(short = 'u', long)]
+    pub username: Option<String>,
 }
 
 /// `stormbench trace ...`.
@@ -207,6 +240,10 @@ pub struct RunArgs {
     /// Print only the final report (no progress, no summary lines).
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Folder of declarative workloads (repeatable); replaces the config's
+    /// workloads_path (default ./workloads).
+    #[arg(long, value_name = "DIR")]
+    pub workloads_path: Vec<PathBuf>,
 }
 
 impl RunArgs {

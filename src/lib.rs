@@ -2,6 +2,7 @@
 //! and runs it across many workers over a pool, with HDR latency tracking and reports.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod collect;
 pub mod config;

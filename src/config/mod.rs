@@ -292,6 +292,76 @@ pub struct RawConfig {
     pub progressive: RawProgressive,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
+    /// Folders holding declarative workloads (one sub-folder with a `workload.yaml` each).
+    pub workloads_path: Option<PathList>,
+}
+
+/// One path or a list of paths.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum PathList {
+    /// One path.
+    One(PathBuf),
+    /// Several.
+    Many(Vec<PathBuf>),
+}
+
+impl PathList {
+    /// The paths, in order.
+    pub fn to_vec(&self) -> Vec<PathBuf> {
+        match self {
+            PathList::One(p) => vec![p.clone()],
+            PathList::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// The default folder of declarative workloads, relative to the working directory.
+pub const DEFAULT_WORKLOADS_PATH: &str = "./workloads";
+
+/// Where to look for declarative workloads: `cli` paths when given (relative to the
+/// working directory), else the config file's `workloads_path` (relative to the config
+/// file's folder), else [`DEFAULT_WORKLOADS_PATH`]. `~/` is the home directory. Returns
+/// the folders and whether they were asked for explicitly (a missing explicit folder is
+/// an error; a missing default is not).
+pub fn workloads_paths(
+    config: Option<(&std::path::Path, &str)>,
+    cli: &[PathBuf],
+) -> Result<(Vec<PathBuf>, bool), Vec<String>> {
+    if !cli.is_empty() {
+        return Ok((cli.iter().map(|p| expand_home(p)).collect(), true));
+    }
+    if let Some((file, text)) = config {
+        let text = expand_env(text, |k| std::env::var(k).ok())?;
+        let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_default();
+        if let Some(v) = value.get("workloads_path") {
+            let list: PathList = serde_yaml::from_value(v.clone()).map_err(|_| {
+                vec!["workloads_path: expected a folder or a list of folders, e.g. [./workloads, ~/my-workloads]".to_string()]
+            })?;
+            let base = file.parent().unwrap_or(std::path::Path::new("."));
+            let paths = list
+                .to_vec()
+                .iter()
+                .map(|p| {
+                    let p = expand_home(p);
+                    if p.is_absolute() {
+                        p
+                    } else {
+                        base.join(p)
+                    }
+                })
+                .collect();
+            return Ok((paths, true));
+        }
+    }
+    Ok((vec![PathBuf::from(DEFAULT_WORKLOADS_PATH)], false))
+}
+
+fn expand_home(p: &std::path::Path) -> PathBuf {
+    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => p.to_path_buf(),
+    }
 }
 
 /// Command-line overrides; `None` leaves the config's value.
@@ -541,7 +611,7 @@ pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<St
     };
     let mut sections = BTreeMap::new();
     for info in registry.entries() {
-        if let Some(v) = map.remove(info.name) {
+        if let Some(v) = map.remove(info.name.as_str()) {
             sections.insert(info.name.to_string(), v);
         }
     }
@@ -672,7 +742,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     };
     let mut warnings = Vec::new();
     for name in cfg.sections.keys() {
-        if resolved.as_ref().is_some_and(|r| r.info.name != name) {
+        if resolved.as_ref().is_some_and(|r| r.info.name != *name) {
             warnings.push(format!(
                 "config section '{name}' is ignored: the run's workload is '{workload_name}'"
             ));
@@ -752,7 +822,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     let progressive = progressive_plan(&raw.progressive, &mut errors);
     let section_yaml = resolved
         .as_ref()
-        .and_then(|r| cfg.sections.get(r.info.name).cloned())
+        .and_then(|r| cfg.sections.get(&r.info.name).cloned())
         .unwrap_or(serde_yaml::Value::Null);
     let seed = raw.seed.unwrap_or(1);
     let shape = RunShape {
@@ -1076,7 +1146,8 @@ fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
     }
 }
 
-fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
+/// The connection settings of a `database:` section (with defaults), adding any problem to `errors`.
+pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
     let embedded = db.embedded.unwrap_or(false);
     if embedded && db.host.is_some() {
         // the shipped configs keep a host next to `embedded` so that removing one line

@@ -231,3 +231,36 @@ fn impossible_progressive_plans_are_rejected() {
         .join("\n");
     assert!(e.contains("progressive.strategy"), "{e}");
 }
+
+#[test]
+fn workloads_path_is_relative_to_the_config_file() {
+    let file = std::path::Path::new("/etc/bench/run.yaml");
+    let (paths, explicit) =
+        workloads_paths(Some((file, "workloads_path: [wl, /abs/wl]\n")), &[]).unwrap();
+    assert!(explicit);
+    assert_eq!(
+        paths,
+        vec![PathBuf::from("/etc/bench/wl"), PathBuf::from("/abs/wl")]
+    );
+    let (paths, _) = workloads_paths(Some((file, "workloads_path: one\n")), &[]).unwrap();
+    assert_eq!(paths, vec![PathBuf::from("/etc/bench/one")]);
+    // the command line wins, relative to the working directory
+    let (paths, explicit) = workloads_paths(
+        Some((file, "workloads_path: wl\n")),
+        &[PathBuf::from("cli")],
+    )
+    .unwrap();
+    assert!(explicit);
+    assert_eq!(paths, vec![PathBuf::from("cli")]);
+    // default: ./workloads, not explicit (a missing default folder is no error)
+    let (paths, explicit) = workloads_paths(None, &[]).unwrap();
+    assert!(!explicit);
+    assert_eq!(paths, vec![PathBuf::from(DEFAULT_WORKLOADS_PATH)]);
+    let e = workloads_paths(Some((file, "workloads_path: {a: 1}\n")), &[]).unwrap_err();
+    assert!(
+        e[0].starts_with("workloads_path: expected a folder"),
+        "{e:?}"
+    );
+    // the key itself is accepted by the strict top-level parse
+    assert!(plan_of("workloads_path: [a, b]\n").is_ok());
+}

@@ -14,10 +14,10 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// text-format line (tab-separated, newline-terminated) for row `id`.
 pub async fn parallel_copy(
     pool: &Pool,
-    copy_sql: &'static str,
+    copy_sql: &str,
     rows: u64,
     parallelism: usize,
-    write_row: fn(u64, &mut BytesMut),
+    write_row: &(dyn Fn(u64, &mut BytesMut) + Sync),
     progress: &LoadProgress,
 ) -> Result<u64, SchemaError> {
     let parts = (parallelism.max(1) as u64).min(rows.max(1));
@@ -37,10 +37,10 @@ pub async fn parallel_copy(
 
 async fn copy_range(
     pool: &Pool,
-    copy_sql: &'static str,
+    copy_sql: &str,
     first: u64,
     last: u64,
-    write_row: fn(u64, &mut BytesMut),
+    write_row: &(dyn Fn(u64, &mut BytesMut) + Sync),
     progress: &LoadProgress,
 ) -> Result<u64, SchemaError> {
     if first > last {
@@ -141,7 +141,7 @@ impl SqlSchema {
         for (t, n) in self.tables.iter().zip(rows) {
             let started = std::time::Instant::now();
             let done =
-                parallel_copy(pool, t.copy_sql, *n, parallelism, t.write_row, progress).await?;
+                parallel_copy(pool, t.copy_sql, *n, parallelism, &t.write_row, progress).await?;
             loaded.push(super::TableLoad {
                 table: t.table.to_string(),
                 rows: done,

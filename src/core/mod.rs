@@ -232,6 +232,17 @@ pub trait Workload: Send + Sync {
         })
     }
 
+    /// Checks what the workload needs from the server (minimum version, extensions)
+    /// before anything is created, loaded or run; each problem is one line saying what
+    /// to do. `server_version_num` is the server's `server_version_num`.
+    fn preflight<'a>(
+        &'a self,
+        _conn: &'a Conn,
+        _server_version_num: u32,
+    ) -> BoxFuture<'a, Result<(), Vec<String>>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Consistency checks of the data (e.g. TPC-C's conditions 1-4); empty when the
     /// workload has none. `--check` runs them; a failed one makes the exit code 4.
     fn check<'a>(
@@ -405,6 +416,25 @@ impl LoadProgress {
     }
 }
 
+/// A `'static` copy of `s`, shared by every caller asking for the same text. Workloads
+/// defined at run time use it for their kind and table names, which the engine keeps as
+/// `&'static str`; each distinct text is allocated once per process.
+pub fn intern(s: &str) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = seen.get(s) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(s.to_string().into_boxed_str());
+    seen.insert(leaked);
+    leaked
+}
+
 /// Derives a well-mixed 64-bit seed from a run seed and a stream id (SplitMix64).
 pub fn derive_seed(run_seed: u64, stream: u64) -> u64 {
     let mut z = run_seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -436,5 +466,12 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(derive_seed(1, 0), derive_seed(2, 0));
+    }
+
+    #[test]
+    fn interned_text_is_shared() {
+        let a = intern(&String::from("kind_x"));
+        let b = intern("kind_x");
+        assert!(std::ptr::eq(a, b));
     }
 }

@@ -1,5 +1,6 @@
 //! The registry of workloads: names, modes, what `scale` means, and how to build each one.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -8,21 +9,54 @@ use super::{Workload, WorkloadParams};
 
 /// Builds a workload from its parameters, or returns every problem found in its section
 /// (each message starts with its YAML path).
-pub type BuildFn = fn(&WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>>;
+pub type BuildFn = Arc<dyn Fn(&WorkloadParams) -> BuildResult + Send + Sync>;
 
-/// One registry entry.
+/// A built workload, or every problem found building it.
+pub type BuildResult = Result<Arc<dyn Workload>, Vec<String>>;
+
+/// One registry entry: a built-in workload or one discovered in a workloads folder.
 #[derive(Clone)]
 pub struct WorkloadInfo {
     /// Name used in `workload:` and as the name of its YAML section.
-    pub name: &'static str,
+    pub name: String,
     /// One line for `stormbench list`.
-    pub description: &'static str,
+    pub description: String,
     /// Modes; the first is the default.
-    pub modes: &'static [&'static str],
+    pub modes: Vec<String>,
     /// What one unit of `scale` means for this workload.
-    pub scale_meaning: &'static str,
+    pub scale_meaning: String,
+    /// Where a declarative workload was found (its `workload.yaml`); `None` for built-ins.
+    pub source: Option<PathBuf>,
     /// Constructor.
     pub build: BuildFn,
+}
+
+impl WorkloadInfo {
+    /// A built-in workload's entry.
+    pub fn builtin(
+        name: &str,
+        description: &str,
+        modes: &[&str],
+        scale_meaning: &str,
+        build: fn(&WorkloadParams) -> BuildResult,
+    ) -> Self {
+        WorkloadInfo {
+            name: name.to_string(),
+            description: description.to_string(),
+            modes: modes.iter().map(|m| m.to_string()).collect(),
+            scale_meaning: scale_meaning.to_string(),
+            source: None,
+            build: Arc::new(build),
+        }
+    }
+
+    /// Where the entry comes from, for messages: "built-in" or the workload.yaml path.
+    pub fn origin(&self) -> String {
+        match &self.source {
+            Some(p) => p.display().to_string(),
+            None => "built-in".to_string(),
+        }
+    }
 }
 
 impl std::fmt::Debug for WorkloadInfo {
@@ -30,6 +64,7 @@ impl std::fmt::Debug for WorkloadInfo {
         f.debug_struct("WorkloadInfo")
             .field("name", &self.name)
             .field("modes", &self.modes)
+            .field("source", &self.source)
             .finish()
     }
 }
@@ -55,6 +90,64 @@ impl Registry {
         Registry { entries }
     }
 
+    /// Adds discovered entries after the built-ins. A name already taken is an error naming
+    /// both origins; every clash is reported.
+    pub fn extend(&mut self, entries: Vec<WorkloadInfo>) -> Result<(), Vec<String>> {
+        let mut errors = Vec::new();
+        for e in entries {
+            match self.get(&e.name) {
+                Some(old) => errors.push(format!(
+                    "workload '{}' in {} clashes with the {} workload '{}'{}; rename the folder of one of them",
+                    e.name,
+                    e.origin(),
+                    if old.source.is_some() { "declarative" } else { "built-in" },
+                    old.name,
+                    old.source
+                        .as_ref()
+                        .map(|p| format!(" in {}", p.display()))
+                        .unwrap_or_default()
+                )),
+                None => match self.spelling_clash(&e) {
+                    Some(m) => errors.push(m),
+                    None => self.entries.push(e),
+                },
+            }
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// A message when `e`'s name is another entry's `name_mode` spelling, or the other
+    /// way round (`workload: simple_read` must stay unambiguous).
+    fn spelling_clash(&self, e: &WorkloadInfo) -> Option<String> {
+        let split = |long: &str, short: &WorkloadInfo| {
+            long.strip_prefix(short.name.as_str())
+                .and_then(|r| r.strip_prefix('_'))
+                .filter(|m| short.modes.iter().any(|x| x == m))
+                .map(str::to_string)
+        };
+        self.entries.iter().find_map(|old| {
+            let (long, short, mode) = if let Some(m) = split(&e.name, old) {
+                (e, old, m)
+            } else if let Some(m) = split(&old.name, e) {
+                (old, e, m)
+            } else {
+                return None;
+            };
+            Some(format!(
+                "workload '{}' ({}) clashes with workload '{}' in mode '{mode}' ({}): 'workload: {}' would be ambiguous; rename one of them",
+                long.name,
+                long.origin(),
+                short.name,
+                short.origin(),
+                long.name
+            ))
+        })
+    }
+
     /// All entries, in registration order.
     pub fn entries(&self) -> &[WorkloadInfo] {
         &self.entries
@@ -67,7 +160,7 @@ impl Registry {
 
     /// Comma-separated names, for error messages.
     pub fn names(&self) -> String {
-        let names: Vec<_> = self.entries.iter().map(|e| e.name).collect();
+        let names: Vec<_> = self.entries.iter().map(|e| e.name.as_str()).collect();
         names.join(", ")
     }
 
@@ -75,8 +168,8 @@ impl Registry {
     /// combined form `simple_read`. Errors name what is available.
     pub fn resolve(&self, workload: &str, mode: Option<&str>) -> Result<Resolved, String> {
         if let Some(info) = self.get(workload) {
-            let mode = mode.unwrap_or(info.modes[0]);
-            if !info.modes.contains(&mode) {
+            let mode = mode.unwrap_or(info.modes[0].as_str());
+            if !info.modes.iter().any(|m| m == mode) {
                 return Err(format!(
                     "mode: unknown mode '{mode}' for workload '{}'; available: {}",
                     info.name,
@@ -90,7 +183,7 @@ impl Registry {
         }
         for info in &self.entries {
             if let Some(m) = workload
-                .strip_prefix(info.name)
+                .strip_prefix(info.name.as_str())
                 .and_then(|rest| rest.strip_prefix('_'))
             {
                 if let Some(found) = info.modes.iter().find(|x| **x == m) {
@@ -102,7 +195,7 @@ impl Registry {
                     }
                     return Ok(Resolved {
                         info: info.clone(),
-                        mode: (*found).to_string(),
+                        mode: found.clone(),
                     });
                 }
             }

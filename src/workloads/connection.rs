@@ -33,14 +33,13 @@ pub const ROWS_PER_SCALE: u64 = 1_000;
 
 /// The registry entry.
 pub fn info() -> WorkloadInfo {
-    WorkloadInfo {
-        name: "connection",
-        description:
-            "connection overhead: persistent (pooled) vs transient (new connection per transaction)",
-        modes: &["mixed", "persistent", "transient"],
-        scale_meaning: "1,000 rows per unit in the probe table",
+    WorkloadInfo::builtin(
+        "connection",
+        "connection overhead: persistent (pooled) vs transient (new connection per transaction)",
+        &["mixed", "persistent", "transient"],
+        "1,000 rows per unit in the probe table",
         build,
-    }
+    )
 }
 
 /// The `connection:` section (no keys yet; present so unknown keys are rejected).

@@ -1,6 +1,7 @@
 //! Built-in workloads, one module each; their SQL lives in the top-level `workloads/<name>/`.
 
 pub mod connection;
+pub mod declarative;
 pub mod noop;
 pub mod replay;
 pub mod simple;

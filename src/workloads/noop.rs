@@ -9,13 +9,13 @@ use crate::core::{
 
 /// The registry entry.
 pub fn info() -> WorkloadInfo {
-    WorkloadInfo {
-        name: "noop",
-        description: "does nothing per transaction: measures the client's own overhead",
-        modes: &["default"],
-        scale_meaning: "unused",
+    WorkloadInfo::builtin(
+        "noop",
+        "does nothing per transaction: measures the client's own overhead",
+        &["default"],
+        "unused",
         build,
-    }
+    )
 }
 
 struct Noop;

@@ -30,13 +30,13 @@ const NAME_CHARS: usize = 60;
 
 /// The registry entry.
 pub fn info() -> WorkloadInfo {
-    WorkloadInfo {
-        name: "trace",
-        description: "replays a SQL trace (trace generate output or a server log): one worker per session at a time, the trace's own timing",
-        modes: &["replay"],
-        scale_meaning: "not used: the trace decides the work",
+    WorkloadInfo::builtin(
+        "trace",
+        "replays a SQL trace (trace generate output or a server log): one worker per session at a time, the trace's own timing",
+        &["replay"],
+        "the trace.schema_from workload's (the trace decides the work)",
         build,
-    }
+    )
 }
 
 /// The `trace:` section.
@@ -178,7 +178,7 @@ fn schema_workload(
                 .entries()
                 .iter()
                 .filter(|e| e.name != "trace")
-                .map(|e| e.name)
+                .map(|e| e.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
         ));

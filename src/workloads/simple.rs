@@ -40,13 +40,13 @@ const INSERT_KIND: TxKind = 2;
 
 /// The registry entry.
 pub fn info() -> WorkloadInfo {
-    WorkloadInfo {
-        name: "simple",
-        description: "point reads, updates and inserts on one accounts table (pgbench-like)",
-        modes: &["mixed", "read", "write"],
-        scale_meaning: "100,000 accounts per unit (scale 10 = 1,000,000 rows, like pgbench -s 10)",
+    WorkloadInfo::builtin(
+        "simple",
+        "point reads, updates and inserts on one accounts table (pgbench-like)",
+        &["mixed", "read", "write"],
+        "100,000 accounts per unit (scale 10 = 1,000,000 rows, like pgbench -s 10)",
         build,
-    }
+    )
 }
 
 /// The `simple:` section.

@@ -44,13 +44,13 @@ const STANDARD_MIX: [f64; 5] = [45.0, 43.0, 4.0, 4.0, 4.0];
 
 /// The registry entry.
 pub fn info() -> WorkloadInfo {
-    WorkloadInfo {
-        name: "tpcc",
-        description: "TPC-C: New-Order, Payment, Order-Status, Delivery, Stock-Level on 9 tables; tpmC, NOPM, consistency checks",
-        modes: &["default"],
-        scale_meaning: "warehouses (about 100 MB of data each; scale 10 = 10 warehouses, 5 million order lines)",
+    WorkloadInfo::builtin(
+        "tpcc",
+        "TPC-C: New-Order, Payment, Order-Status, Delivery, Stock-Level on 9 tables; tpmC, NOPM, consistency checks",
+        &["default"],
+        "warehouses (about 100 MB of data each; scale 10 = 10 warehouses, 5 million order lines)",
         build,
-    }
+    )
 }
 
 /// The `tpcc:` section.

@@ -1,0 +1,627 @@
+//! Declarative workloads: a folder with a `workload.yaml` (schema files, data generators,
+//! weighted transactions of parameterized SQL, modes, requirements, checks), discovered at
+//! start-up and run like a built-in workload.
+//!
+//! Every statement is prepared once per connection and bound with typed parameters;
+//! generated values never become SQL text. A worker keeps its prepared statements, its
+//! RNG and reusable value buffers, so a transaction costs the draws, the binds and the
+//! round trips, nothing else.
+
+pub mod gen;
+pub mod spec;
+pub mod sql;
+pub mod value;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::{BufMut, BytesMut};
+use futures_util::TryStreamExt as _;
+use rand::Rng as _;
+use serde::Deserialize;
+use tokio_postgres::Statement as Prepared;
+
+use crate::core::load::parallel_copy;
+use crate::core::registry::parse_section_lenient;
+use crate::core::{
+    derive_seed, intern, rng, run_script, BoxFuture, CheckResult, Conn, LoadProgress, LoadStats,
+    Pool, SchemaError, Statements, TableLoad, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
+    WorkloadParams,
+};
+pub use spec::{Spec, FILE_NAME};
+use value::Value;
+
+/// Finds the workload folders (sub-folders holding a `workload.yaml`) under each path,
+/// in path order, folders sorted by name. Folders without the file are ignored. A
+/// workload that does not compile is still listed; building it returns its problems.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<WorkloadInfo>, Vec<String>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for root in paths {
+        let entries = match std::fs::read_dir(root) {
+            Ok(e) => e,
+            Err(e) => {
+                errors.push(format!(
+                    "workloads_path: cannot read folder {}: {e}",
+                    root.display()
+                ));
+                continue;
+            }
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_dir() && p.join(FILE_NAME).is_file())
+            .collect();
+        dirs.sort();
+        out.extend(dirs.iter().map(|d| info(d)));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The registry entry of the workload in `dir` (compiled at scale 1 to learn its modes).
+pub fn info(dir: &Path) -> WorkloadInfo {
+    let name = spec::workload_name(dir);
+    let dir = dir.to_path_buf();
+    let (description, modes, scale_meaning) = match spec::load(&dir, 1) {
+        Ok(s) => (
+            s.description.clone(),
+            s.mode_names(),
+            s.scale_meaning.clone(),
+        ),
+        Err(es) => {
+            let text = std::fs::read_to_string(dir.join(FILE_NAME)).unwrap_or_default();
+            (
+                format!(
+                    "INVALID ({} problem{}; run: stormbench check-workload {})",
+                    es.len(),
+                    if es.len() == 1 { "" } else { "s" },
+                    dir.display()
+                ),
+                spec::mode_names(&text),
+                "unknown".into(),
+            )
+        }
+    };
+    let build_dir = dir.clone();
+    WorkloadInfo {
+        name,
+        description,
+        modes,
+        scale_meaning,
+        source: Some(dir.join(FILE_NAME)),
+        build: Arc::new(move |p: &WorkloadParams| build(&build_dir, p)),
+    }
+}
+
+/// The workload's section in the run config (`example_bank: {...}`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct Section {
+    /// Overrides `check_after_run` of the workload.yaml.
+    check_after_run: Option<bool>,
+}
+
+fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
+    let spec = spec::load(dir, p.scale)?;
+    let (section, errors): (Section, _) = parse_section_lenient(&p.section, &spec.name);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut w = Declarative::new(spec, &p.mode, p.seed).map_err(|e| vec![e])?;
+    if let Some(c) = section.check_after_run {
+        w.check_after_run = c;
+    }
+    Ok(Arc::new(w))
+}
+
+/// A compiled declarative workload, in one mode.
+pub struct Declarative {
+    shared: Arc<Shared>,
+    kinds: Vec<&'static str>,
+    tables: Vec<&'static str>,
+    seed: u64,
+    check_after_run: bool,
+}
+
+/// What workers share: the spec and where each statement sits in the prepared set.
+struct Shared {
+    spec: Spec,
+    /// Cumulative transaction weights of the mode.
+    cumulative: Vec<f64>,
+    /// Every SQL text a worker prepares: statements, then BEGIN variants, then COMMIT.
+    sql: &'static [&'static str],
+    /// Per transaction, the prepared-set index of each statement.
+    stmt_ids: Vec<Vec<usize>>,
+    /// Per transaction, the index of its BEGIN, if it runs in a transaction block.
+    begin_ids: Vec<Option<usize>>,
+    /// Index of COMMIT.
+    commit_id: usize,
+}
+
+impl Declarative {
+    /// The workload in `mode`; the mode must exist.
+    pub fn new(spec: Spec, mode: &str, seed: u64) -> Result<Self, String> {
+        let weights = spec.weights(mode).ok_or_else(|| {
+            format!(
+                "mode: unknown mode '{mode}' for workload '{}'; available: {}",
+                spec.name,
+                spec.mode_names().join(", ")
+            )
+        })?;
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cumulative = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
+        let mut sql: Vec<&'static str> = Vec::new();
+        let mut stmt_ids = Vec::new();
+        let mut begin_ids = Vec::new();
+        for t in &spec.transactions {
+            let ids = t
+                .statements
+                .iter()
+                .map(|s| {
+                    sql.push(intern(&s.sql));
+                    sql.len() - 1
+                })
+                .collect();
+            stmt_ids.push(ids);
+        }
+        for t in &spec.transactions {
+            begin_ids.push(t.begin.as_ref().map(|b| {
+                sql.push(intern(b));
+                sql.len() - 1
+            }));
+        }
+        sql.push("COMMIT");
+        let commit_id = sql.len() - 1;
+        Ok(Declarative {
+            kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
+            tables: spec.tables.iter().map(|t| intern(t)).collect(),
+            check_after_run: spec.check_after_run,
+            shared: Arc::new(Shared {
+                spec,
+                cumulative,
+                sql: Box::leak(sql.into_boxed_slice()),
+                stmt_ids,
+                begin_ids,
+                commit_id,
+            }),
+            seed,
+        })
+    }
+
+    /// The compiled spec.
+    pub fn spec(&self) -> &Spec {
+        &self.shared.spec
+    }
+}
+
+/// Checks the server against `requires`; one message per problem.
+pub async fn check_requires(spec: &Spec, conn: &Conn, server_version_num: u32) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some((min, text)) = &spec.min_server {
+        if server_version_num < *min {
+            problems.push(format!(
+                "{}: requires.server_version: the workload needs PostgreSQL {text} or later; this server is {}.{}",
+                spec.file.display(),
+                server_version_num / 10_000,
+                server_version_num % 10_000
+            ));
+        }
+    }
+    if spec.extensions.is_empty() {
+        return problems;
+    }
+    let names: Vec<&str> = spec.extensions.iter().map(String::as_str).collect();
+    match conn
+        .query(
+            "SELECT name FROM pg_available_extensions WHERE name = ANY($1)",
+            &[&names],
+        )
+        .await
+    {
+        Ok(rows) => {
+            let found: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            for e in &spec.extensions {
+                if !found.contains(e) {
+                    problems.push(format!(
+                        "{}: requires.extensions: the server has no extension '{e}' (not in pg_available_extensions); install it on the server{}",
+                        spec.file.display(),
+                        if e == "vector" { " (pgvector, e.g. the postgresql-NN-pgvector package)" } else { "" }
+                    ));
+                }
+            }
+        }
+        Err(e) => problems.push(format!(
+            "checking the required extensions: {}",
+            crate::core::db_message(&e)
+        )),
+    }
+    problems
+}
+
+/// Runs the schema files (extensions first) on `conn`.
+pub async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), SchemaError> {
+    for e in &spec.extensions {
+        conn.batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS \"{e}\""))
+            .await
+            .map_err(SchemaError::db(format!("creating extension {e}")))?;
+    }
+    for (file, text) in &spec.create {
+        conn.batch_execute(text)
+            .await
+            .map_err(SchemaError::db(format!("{} schema file {file}", spec.name)))?;
+    }
+    Ok(())
+}
+
+/// Appends the COPY text line of row `id` of `table`.
+fn write_row(table: &spec::DataTable, table_seed: u64, id: u64, buf: &mut BytesMut) {
+    let mut st = gen::State {
+        rng: rng(table_seed, id),
+        seqs: Vec::new(),
+        worker: 0,
+        row: Some(id),
+        cols: Vec::with_capacity(if table.same_as {
+            table.columns.len()
+        } else {
+            0
+        }),
+    };
+    for (i, g) in table.columns.iter().enumerate() {
+        if i > 0 {
+            buf.put_u8(b'\t');
+        }
+        let v = g.sample(&mut st);
+        v.write_copy(buf);
+        if table.same_as {
+            st.cols.push(v);
+        }
+    }
+    buf.put_u8(b'\n');
+}
+
+/// Appends row `id` of `table` as loading with seed 1 would (for sample loads).
+pub fn write_sample_row(table: &spec::DataTable, id: u64, buf: &mut BytesMut) {
+    write_row(table, derive_seed(1, 1000), id, buf);
+}
+
+impl Workload for Declarative {
+    fn kinds(&self) -> &[&'static str] {
+        &self.kinds
+    }
+
+    fn tables(&self) -> &[&'static str] {
+        &self.tables
+    }
+
+    fn needs_schema(&self) -> bool {
+        let s = self.spec();
+        !(s.create.is_empty() && s.data.is_empty())
+    }
+
+    fn preflight<'a>(
+        &'a self,
+        conn: &'a Conn,
+        server_version_num: u32,
+    ) -> BoxFuture<'a, Result<(), Vec<String>>> {
+        Box::pin(async move {
+            let p = check_requires(self.spec(), conn, server_version_num).await;
+            if p.is_empty() {
+                Ok(())
+            } else {
+                Err(p)
+            }
+        })
+    }
+
+    fn create_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(create_schema(self.spec(), conn))
+    }
+
+    fn load<'a>(
+        &'a self,
+        pool: &'a Pool,
+        progress: &'a LoadProgress,
+    ) -> BoxFuture<'a, Result<LoadStats, SchemaError>> {
+        Box::pin(async move {
+            let spec = self.spec();
+            let t0 = std::time::Instant::now();
+            let parallelism = pool.status().max_size.clamp(1, 8);
+            progress.expect(spec.data.iter().map(|t| t.rows).sum());
+            let mut tables = Vec::new();
+            for (i, t) in spec.data.iter().enumerate() {
+                let started = std::time::Instant::now();
+                let table_seed = derive_seed(self.seed, 1000 + i as u64);
+                let write = |id: u64, buf: &mut BytesMut| write_row(t, table_seed, id, buf);
+                let rows =
+                    parallel_copy(pool, &t.copy_sql, t.rows, parallelism, &write, progress).await?;
+                tables.push(TableLoad {
+                    table: t.name.clone(),
+                    rows,
+                    elapsed_s: started.elapsed().as_secs_f64(),
+                });
+            }
+            let conn = pool
+                .get()
+                .await
+                .map_err(|e| SchemaError::Pool(format!("running after_load: {e}")))?;
+            for (file, text) in &spec.after_load {
+                run_script(
+                    &conn,
+                    text,
+                    &format!("{} after_load file {file}", spec.name),
+                )
+                .await?;
+            }
+            Ok(LoadStats {
+                tables,
+                elapsed_s: t0.elapsed().as_secs_f64(),
+            })
+        })
+    }
+
+    fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
+        Box::pin(async move {
+            let spec = self.spec();
+            if spec.cleanup.is_empty() {
+                if spec.tables.is_empty() {
+                    return Ok(());
+                }
+                let sql = format!("DROP TABLE IF EXISTS {} CASCADE", spec.tables.join(", "));
+                return conn
+                    .batch_execute(&sql)
+                    .await
+                    .map_err(SchemaError::db(format!(
+                        "dropping the {} tables",
+                        spec.name
+                    )));
+            }
+            for (file, text) in &spec.cleanup {
+                conn.batch_execute(text)
+                    .await
+                    .map_err(SchemaError::db(format!(
+                        "{} cleanup file {file}",
+                        spec.name
+                    )))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn check<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<Vec<CheckResult>, SchemaError>> {
+        Box::pin(async move {
+            let mut out = Vec::new();
+            for (name, sql) in &self.spec().checks {
+                out.push(run_check(conn, name, sql).await?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn check_after_run(&self) -> bool {
+        self.check_after_run && !self.spec().checks.is_empty()
+    }
+
+    fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
+        let s = &self.shared;
+        Box::new(Worker {
+            stmts: Statements::new(s.sql),
+            st: gen::State {
+                rng: rng(seed ^ self.seed, worker_id as u64),
+                seqs: vec![0; s.spec.sequences],
+                worker: worker_id as i64 % gen::SEQ_STRIDE,
+                row: None,
+                cols: Vec::new(),
+            },
+            shared: s.clone(),
+            vars: Vec::new(),
+            slots: Vec::new(),
+            params: Vec::new(),
+            prepared: Vec::new(),
+        })
+    }
+}
+
+/// Runs one check query: its first column says whether it passed, the second (if any)
+/// is the detail.
+async fn run_check(conn: &Conn, name: &str, sql: &str) -> Result<CheckResult, SchemaError> {
+    let msgs = conn
+        .simple_query(sql)
+        .await
+        .map_err(SchemaError::db(format!("check '{name}'")))?;
+    let row = msgs.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+        _ => None,
+    });
+    Ok(match row {
+        Some(r) => {
+            let first = r.get(0).unwrap_or("");
+            CheckResult {
+                name: name.to_string(),
+                passed: matches!(first, "t" | "true"),
+                detail: match r.len() {
+                    0 | 1 => format!("returned {first}"),
+                    _ => r.get(1).unwrap_or("NULL").to_string(),
+                },
+            }
+        }
+        None => CheckResult {
+            name: name.to_string(),
+            passed: false,
+            detail: "the query returned no row (it must return one row, a boolean first)".into(),
+        },
+    })
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    stmts: Statements,
+    st: gen::State,
+    /// This transaction's variables.
+    vars: Vec<Value>,
+    /// This transaction's returned values.
+    slots: Vec<Value>,
+    /// The parameters of the statement being sent.
+    params: Vec<Value>,
+    /// The transaction's prepared statements.
+    prepared: Vec<Prepared>,
+}
+
+/// Draws the parameters of `stmt` into `out`.
+#[inline]
+fn fill(
+    out: &mut Vec<Value>,
+    stmt: &spec::Statement,
+    st: &mut gen::State,
+    vars: &[Value],
+    slots: &[Value],
+) {
+    out.clear();
+    for p in &stmt.params {
+        out.push(match p {
+            spec::Param::Gen(g) => g.sample(st),
+            spec::Param::Var(i) => vars[*i].clone(),
+            spec::Param::Returned(i) => slots[*i].clone(),
+        });
+    }
+}
+
+/// Sends one statement; keeps the returned columns later statements use (NULL when it
+/// returned no row).
+async fn send(
+    conn: &Conn,
+    prepared: &Prepared,
+    stmt: &spec::Statement,
+    params: &[Value],
+    slots: &mut [Value],
+) -> Result<(), tokio_postgres::Error> {
+    if stmt.captures.is_empty() {
+        conn.execute_raw(prepared, params.iter()).await?;
+        return Ok(());
+    }
+    let rows = conn.query_raw(prepared, params.iter()).await?;
+    futures_util::pin_mut!(rows);
+    let first = rows.try_next().await?;
+    for (col, slot) in &stmt.captures {
+        slots[*slot] = match &first {
+            None => Value::Null,
+            Some(row) => match row.columns().iter().position(|c| c.name() == col) {
+                Some(i) => row.try_get::<_, Value>(i)?,
+                None => Value::Missing(intern(&format!(
+                    "statement {} returns no column '{col}'; add it to RETURNING (or the select list)",
+                    stmt.label
+                ))),
+            },
+        };
+    }
+    while rows.try_next().await?.is_some() {}
+    Ok(())
+}
+
+impl Worker {
+    async fn run_tx(
+        &mut self,
+        kind: TxKind,
+        conn: &Conn,
+    ) -> Result<TxOutcome, tokio_postgres::Error> {
+        let Worker {
+            shared,
+            stmts,
+            st,
+            vars,
+            slots,
+            params,
+            prepared,
+        } = self;
+        let tx = &shared.spec.transactions[kind];
+        prepared.clear();
+        for id in &shared.stmt_ids[kind] {
+            prepared.push(stmts.get(conn, *id).await?);
+        }
+        vars.clear();
+        for g in &tx.vars {
+            vars.push(g.sample(st));
+        }
+        slots.clear();
+        slots.resize(tx.slots, Value::Null);
+        let n = tx.statements.len();
+        let Some(begin_id) = shared.begin_ids[kind] else {
+            // one statement, no options: the server's implicit transaction
+            fill(params, &tx.statements[0], st, vars, slots);
+            send(conn, &prepared[0], &tx.statements[0], params, slots).await?;
+            return Ok(TxOutcome::committed(1));
+        };
+        let begin = stmts.get(conn, begin_id).await?;
+        let commit = stmts.get(conn, shared.commit_id).await?;
+        // BEGIN travels with the first statement and COMMIT with the last: a COMMIT after
+        // a failed statement ends the aborted block as a rollback.
+        fill(params, &tx.statements[0], st, vars, slots);
+        if n == 1 {
+            let (b, r, c) = futures_util::join!(
+                conn.execute(&begin, &[]),
+                send(conn, &prepared[0], &tx.statements[0], params, slots),
+                conn.execute(&commit, &[])
+            );
+            b?;
+            r?;
+            c?;
+            return Ok(TxOutcome::committed(1));
+        }
+        let (b, r) = futures_util::join!(
+            conn.execute(&begin, &[]),
+            send(conn, &prepared[0], &tx.statements[0], params, slots)
+        );
+        if let Err(e) = b.and(r) {
+            let _ = conn.batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
+        for (stmt, ps) in tx.statements[1..n - 1].iter().zip(&prepared[1..n - 1]) {
+            fill(params, stmt, st, vars, slots);
+            if let Err(e) = send(conn, ps, stmt, params, slots).await {
+                let _ = conn.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        }
+        fill(params, &tx.statements[n - 1], st, vars, slots);
+        let (r, c) = futures_util::join!(
+            send(conn, &prepared[n - 1], &tx.statements[n - 1], params, slots),
+            conn.execute(&commit, &[])
+        );
+        r?;
+        c?;
+        Ok(TxOutcome::committed(n as u32))
+    }
+}
+
+impl WorkerTx for Worker {
+    #[inline]
+    fn next_kind(&mut self) -> TxKind {
+        let c = &self.shared.cumulative;
+        if c.len() == 1 {
+            return 0;
+        }
+        let u: f64 = self.st.rng.gen();
+        c.iter().position(|x| u < *x).unwrap_or(c.len() - 1)
+    }
+
+    fn run<'a>(
+        &'a mut self,
+        kind: TxKind,
+        conn: &'a mut Conn,
+    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        Box::pin(async move { self.run_tx(kind, conn).await })
+    }
+}
+
+#[cfg(test)]
+mod tests;

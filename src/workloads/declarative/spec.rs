@@ -1,0 +1,915 @@
+//! `workload.yaml`: the raw, strictly parsed file and its compiled form. Every problem is
+//! reported at once, as `FILE: YAML.PATH: what to fix`.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::gen::{self, Ctx, Gen, TableRange};
+use super::sql;
+use crate::core::registry::parse_section_lenient;
+
+/// The file a workload folder must hold.
+pub const FILE_NAME: &str = "workload.yaml";
+
+/// One file name or a list of them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Files {
+    /// One file.
+    One(String),
+    /// Several, run in order.
+    Many(Vec<String>),
+}
+
+impl Default for Files {
+    fn default() -> Self {
+        Files::Many(Vec::new())
+    }
+}
+
+impl Files {
+    fn list(&self) -> Vec<String> {
+        match self {
+            Files::One(f) => vec![f.clone()],
+            Files::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// `workload.yaml` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawWorkload {
+    /// One line for `stormbench list`.
+    pub description: Option<String>,
+    /// What one unit of scale means.
+    pub scale_meaning: Option<String>,
+    /// What the server must have.
+    pub requires: RawRequires,
+    /// Schema SQL files.
+    pub schema: RawSchema,
+    /// Tables to fill.
+    pub data: Vec<RawTable>,
+    /// Transactions.
+    pub transactions: Vec<RawTransaction>,
+    /// Named weight sets over the transactions, in order (the first is the default).
+    pub modes: serde_yaml::Mapping,
+    /// Consistency checks (`--check`, and after every run with `check_after_run`).
+    pub checks: Vec<RawCheck>,
+    /// Run the checks after every run.
+    pub check_after_run: Option<bool>,
+}
+
+/// `requires:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRequires {
+    /// Minimum server version, e.g. 14 or "15.2".
+    pub server_version: Option<serde_yaml::Value>,
+    /// Extensions that must be installed or available; setup creates them.
+    pub extensions: Vec<String>,
+}
+
+/// `schema:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSchema {
+    /// Run by setup before loading.
+    pub create: Files,
+    /// Run after loading (keys, indexes, ANALYZE), statement by statement.
+    pub after_load: Files,
+    /// Run by `--cleanup` and before a rebuild.
+    pub cleanup: Files,
+}
+
+/// One entry of `data:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawTable {
+    /// Table name.
+    pub table: String,
+    /// Rows per unit of scale.
+    pub rows_per_scale: Option<u64>,
+    /// A fixed number of rows, whatever the scale.
+    pub rows: Option<u64>,
+    /// Column name -> generator, in COPY order.
+    pub columns: serde_yaml::Mapping,
+}
+
+/// Isolation level of a declarative transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Isolation {
+    /// READ COMMITTED.
+    ReadCommitted,
+    /// REPEATABLE READ.
+    RepeatableRead,
+    /// SERIALIZABLE.
+    Serializable,
+}
+
+/// One entry of `transactions:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawTransaction {
+    /// Name, reported as the transaction kind.
+    pub name: String,
+    /// Weight when the workload has no `modes` (default 1).
+    pub weight: Option<f64>,
+    /// BEGIN ISOLATION LEVEL ...
+    pub isolation: Option<Isolation>,
+    /// BEGIN ... READ ONLY.
+    pub read_only: Option<bool>,
+    /// Values drawn once per transaction, used by several statements (`var: name`).
+    pub vars: serde_yaml::Mapping,
+    /// The statements, in order.
+    pub statements: Vec<RawStatement>,
+}
+
+/// One statement.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawStatement {
+    /// Name, so later statements can use its returned values (`returned: name.column`).
+    pub name: Option<String>,
+    /// The SQL, with `$1..$n`.
+    pub sql: Option<String>,
+    /// Or a file holding the SQL.
+    pub file: Option<String>,
+    /// One generator, `var` or `returned` per parameter.
+    pub params: Vec<serde_yaml::Value>,
+}
+
+/// One consistency check.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawCheck {
+    /// Short name.
+    pub name: String,
+    /// A query returning one row: a boolean (passed) and optionally a detail.
+    pub sql: String,
+}
+
+/// A data table, compiled.
+#[derive(Debug, Clone)]
+pub struct DataTable {
+    /// Table name.
+    pub name: String,
+    /// Rows at this scale.
+    pub rows: u64,
+    /// Column generators in COPY order.
+    pub columns: Vec<Gen>,
+    /// `COPY name (c1, ...) FROM STDIN`.
+    pub copy_sql: String,
+    /// Whether a column copies another (`same_as`), so rows keep their values.
+    pub same_as: bool,
+}
+
+/// Where a parameter's value comes from.
+#[derive(Debug, Clone)]
+pub enum Param {
+    /// Drawn from a generator.
+    Gen(Gen),
+    /// A transaction variable (index into the transaction's vars).
+    Var(usize),
+    /// A value returned by an earlier statement (index into the transaction's slots).
+    Returned(usize),
+}
+
+/// A statement, compiled.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// `transaction.name` or `transaction[i]`, for messages.
+    pub label: String,
+    /// Its YAML path.
+    pub path: String,
+    /// The SQL.
+    pub sql: String,
+    /// Parameters, `$1` first.
+    pub params: Vec<Param>,
+    /// Returned columns later statements use: column name, slot.
+    pub captures: Vec<(String, usize)>,
+}
+
+/// A transaction, compiled.
+#[derive(Debug, Clone)]
+pub struct Transaction {
+    /// Name.
+    pub name: String,
+    /// `BEGIN ...` when the statements run in an explicit transaction block.
+    pub begin: Option<String>,
+    /// Per-transaction variables.
+    pub vars: Vec<Gen>,
+    /// Statements.
+    pub statements: Vec<Statement>,
+    /// Returned-value slots.
+    pub slots: usize,
+}
+
+/// A workload, compiled at a scale.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Name (the folder's name).
+    pub name: String,
+    /// The `workload.yaml` path.
+    pub file: PathBuf,
+    /// One line.
+    pub description: String,
+    /// What scale means.
+    pub scale_meaning: String,
+    /// Minimum `server_version_num`, and its spelling.
+    pub min_server: Option<(u32, String)>,
+    /// Required extensions.
+    pub extensions: Vec<String>,
+    /// Schema files (label, SQL with variables substituted).
+    pub create: Vec<(String, String)>,
+    /// After-load files.
+    pub after_load: Vec<(String, String)>,
+    /// Cleanup files (empty: drop every table).
+    pub cleanup: Vec<(String, String)>,
+    /// Tables created or loaded.
+    pub tables: Vec<String>,
+    /// Tables to load, in order.
+    pub data: Vec<DataTable>,
+    /// Transactions, in order (kind = index).
+    pub transactions: Vec<Transaction>,
+    /// Modes: name, weight per transaction.
+    pub modes: Vec<(String, Vec<f64>)>,
+    /// Checks: name, SQL.
+    pub checks: Vec<(String, String)>,
+    /// Run checks after each run.
+    pub check_after_run: bool,
+    /// Sequence generators (per-worker counters).
+    pub sequences: usize,
+}
+
+/// Reads `dir/workload.yaml` and compiles it at `scale`; every problem is one line
+/// `FILE: PATH: message`.
+pub fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
+    let file = dir.join(FILE_NAME);
+    let text = std::fs::read_to_string(&file).map_err(|e| {
+        vec![format!(
+            "{}: cannot read: {e}; a workload folder needs a {FILE_NAME}",
+            file.display()
+        )]
+    })?;
+    let name = workload_name(dir);
+    compile(&name, dir, &text, scale).map_err(|es| {
+        es.into_iter()
+            .map(|e| format!("{}: {e}", file.display()))
+            .collect()
+    })
+}
+
+/// The workload's name: its folder's name.
+pub fn workload_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string())
+}
+
+/// Mode names as written (for listing a workload that does not compile).
+pub fn mode_names(text: &str) -> Vec<String> {
+    let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or_default();
+    let names: Vec<String> = v
+        .get("modes")
+        .and_then(|m| m.as_mapping())
+        .map(|m| {
+            m.keys()
+                .filter_map(|k| k.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if names.is_empty() {
+        vec!["default".into()]
+    } else {
+        names
+    }
+}
+
+fn ident_ok(s: &str) -> bool {
+    !s.is_empty()
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Compiles the text of a `workload.yaml` (errors are `PATH: message`).
+pub fn compile(name: &str, dir: &Path, text: &str, scale: u64) -> Result<Spec, Vec<String>> {
+    let value: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(v) => v,
+        Err(e) => return Err(vec![format!("YAML syntax: {e}")]),
+    };
+    if !value.is_mapping() {
+        return Err(vec![
+            "the file must be a YAML mapping (description:, schema:, data:, transactions:, modes:)"
+                .into(),
+        ]);
+    }
+    let (raw, mut errors) = parse_section_lenient::<RawWorkload>(&value, "");
+    if !ident_ok(name) {
+        errors.push(format!(
+            "the folder name '{name}' is the workload's name and must be lower-case letters, digits and underscores, starting with a letter; rename the folder"
+        ));
+    }
+    let mut c = Compiler {
+        dir,
+        scale,
+        errors,
+        sequences: 0,
+    };
+    let spec = c.spec(name, dir, &raw);
+    if c.errors.is_empty() {
+        Ok(spec)
+    } else {
+        Err(c.errors)
+    }
+}
+
+struct Compiler<'a> {
+    dir: &'a Path,
+    scale: u64,
+    errors: Vec<String>,
+    sequences: usize,
+}
+
+impl Compiler<'_> {
+    fn err(&mut self, path: &str, msg: impl std::fmt::Display) {
+        self.errors.push(format!("{path}: {msg}"));
+    }
+
+    fn read(&mut self, path: &str, f: &str) -> Option<String> {
+        let p = self.dir.join(f);
+        match std::fs::read_to_string(&p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.err(
+                    path,
+                    format!("cannot read {f} ({e}); paths are relative to the workload folder"),
+                );
+                None
+            }
+        }
+    }
+
+    fn spec(&mut self, name: &str, dir: &Path, raw: &RawWorkload) -> Spec {
+        let ranges = self.table_ranges(raw);
+        let data = self.data(raw, &ranges);
+        let mut vars: Vec<(&str, String)> = vec![("scale", self.scale.to_string())];
+        let row_vars: Vec<(String, String)> = data
+            .iter()
+            .map(|t| (format!("rows.{}", t.name), t.rows.to_string()))
+            .collect();
+        vars.extend(row_vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let create = self.files("schema.create", &raw.schema.create, &vars);
+        let after_load = self.files("schema.after_load", &raw.schema.after_load, &vars);
+        let cleanup = self.files("schema.cleanup", &raw.schema.cleanup, &vars);
+        let mut tables: Vec<String> = data.iter().map(|t| t.name.clone()).collect();
+        for (_, sql) in &create {
+            for t in sql::created_tables(sql) {
+                if !tables.contains(&t) {
+                    tables.push(t);
+                }
+            }
+        }
+        if create.is_empty() && !raw.data.is_empty() {
+            self.err(
+                "schema.create",
+                "missing; data needs tables: list the SQL files that create them",
+            );
+        }
+        let transactions = self.transactions(raw, &ranges);
+        let modes = self.modes(raw, &transactions);
+        let (min_server, extensions) = self.requires(&raw.requires);
+        self.vectors_need_extension(&extensions, &data, &transactions);
+        let checks = raw
+            .checks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                if c.name.trim().is_empty() || c.sql.trim().is_empty() {
+                    self.err(&format!("checks[{i}]"), "needs a name and a sql query");
+                    return None;
+                }
+                Some((c.name.clone(), c.sql.clone()))
+            })
+            .collect();
+        let description = raw
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("declarative workload from {}", dir.display()));
+        let scale_meaning = raw.scale_meaning.clone().unwrap_or_else(|| {
+            let per: Vec<String> = raw
+                .data
+                .iter()
+                .filter_map(|t| t.rows_per_scale.map(|n| format!("{n} {} rows", t.table)))
+                .collect();
+            if per.is_empty() {
+                "unused".into()
+            } else {
+                format!("{} per unit", per.join(", "))
+            }
+        });
+        Spec {
+            name: name.to_string(),
+            file: dir.join(FILE_NAME),
+            description,
+            scale_meaning,
+            min_server,
+            extensions,
+            create,
+            after_load,
+            cleanup,
+            tables,
+            data,
+            transactions,
+            modes,
+            checks,
+            check_after_run: raw.check_after_run.unwrap_or(false),
+            sequences: self.sequences,
+        }
+    }
+
+    fn files(
+        &mut self,
+        path: &str,
+        files: &Files,
+        vars: &[(&str, String)],
+    ) -> Vec<(String, String)> {
+        let list = files.list();
+        let mut out = Vec::new();
+        for (i, f) in list.iter().enumerate() {
+            let p = match files {
+                Files::One(_) => path.to_string(),
+                Files::Many(_) => format!("{path}[{i}]"),
+            };
+            let Some(text) = self.read(&p, f) else {
+                continue;
+            };
+            match sql::substitute(&text, vars) {
+                Ok(t) => out.push((f.clone(), t)),
+                Err(es) => {
+                    for e in es {
+                        self.err(&format!("{p} ({f})"), e);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn requires(&mut self, r: &RawRequires) -> (Option<(u32, String)>, Vec<String>) {
+        let min = r.server_version.as_ref().and_then(|v| {
+            let s = match v {
+                serde_yaml::Value::Number(n) => n.to_string(),
+                serde_yaml::Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            let mut parts = s.split('.');
+            let major = parts.next().and_then(|p| p.trim().parse::<u32>().ok());
+            let minor = parts.next().map(|p| p.trim().parse::<u32>().ok());
+            match (major, minor) {
+                (Some(m), None) if m >= 10 => Some((m * 10_000, s)),
+                (Some(m), Some(Some(n))) if m >= 10 => Some((m * 10_000 + n, s)),
+                _ => {
+                    self.err(
+                        "requires.server_version",
+                        format!("'{s}' is not a PostgreSQL version such as 14 or \"15.2\""),
+                    );
+                    None
+                }
+            }
+        });
+        for (i, e) in r.extensions.iter().enumerate() {
+            if !ident_ok(e)
+                && !e
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                self.err(
+                    &format!("requires.extensions[{i}]"),
+                    format!("'{e}' is not an extension name"),
+                );
+            }
+        }
+        (min, r.extensions.clone())
+    }
+
+    /// First pass over `data`: every table's rows and sequence columns, so foreign keys
+    /// may point at any table, in any order.
+    fn table_ranges(&mut self, raw: &RawWorkload) -> Vec<TableRange> {
+        let mut out: Vec<TableRange> = Vec::new();
+        for (i, t) in raw.data.iter().enumerate() {
+            let path = format!("data[{i}]");
+            if !sql::plain_identifier(&t.table) {
+                self.err(
+                    &format!("{path}.table"),
+                    format!(
+                        "'{}' must be a lower-case table name (letters, digits, _; optionally schema.table)",
+                        t.table
+                    ),
+                );
+            }
+            if out.iter().any(|o| o.name == t.table) {
+                self.err(
+                    &format!("{path}.table"),
+                    format!("table '{}' is listed twice in data", t.table),
+                );
+            }
+            let rows = match (t.rows, t.rows_per_scale) {
+                (Some(n), None) => n,
+                (None, Some(n)) => n.saturating_mul(self.scale),
+                (Some(_), Some(_)) => {
+                    self.err(&path, "give rows (fixed) or rows_per_scale, not both");
+                    0
+                }
+                (None, None) => {
+                    self.err(
+                        &path,
+                        "missing rows_per_scale (rows per unit of scale) or rows (a fixed count)",
+                    );
+                    0
+                }
+            };
+            let mut sequences = Vec::new();
+            for (k, v) in &t.columns {
+                let (Some(col), Some(seq)) = (k.as_str(), v.get("sequence")) else {
+                    continue;
+                };
+                let get = |key: &str, d: i64| seq.get(key).and_then(|x| x.as_i64()).unwrap_or(d);
+                sequences.push((col.to_string(), get("start", 1), get("step", 1)));
+            }
+            out.push(TableRange {
+                name: t.table.clone(),
+                rows,
+                sequences,
+            });
+        }
+        out
+    }
+
+    fn data(&mut self, raw: &RawWorkload, ranges: &[TableRange]) -> Vec<DataTable> {
+        let mut out = Vec::new();
+        for (i, t) in raw.data.iter().enumerate() {
+            let path = format!("data[{i}]");
+            if t.columns.is_empty() {
+                self.err(
+                    &format!("{path}.columns"),
+                    "give at least one column: name: generator",
+                );
+                continue;
+            }
+            let mut names = Vec::new();
+            let mut columns = Vec::new();
+            for (k, v) in &t.columns {
+                let col = k.as_str().unwrap_or_default();
+                let p = format!("{path}.columns.{col}");
+                if !sql::plain_identifier(col) || col.contains('.') {
+                    self.err(&p, "column names must be lower-case letters, digits and _");
+                    continue;
+                }
+                let mut ctx = Ctx {
+                    tables: ranges,
+                    sequences: self.sequences,
+                    columns: Some(&names),
+                };
+                let g = gen::parse(v, &p, &mut ctx, &mut self.errors);
+                self.sequences = ctx.sequences;
+                if let Some(g) = g {
+                    names.push(col.to_string());
+                    columns.push(g);
+                }
+            }
+            out.push(DataTable {
+                name: t.table.clone(),
+                rows: ranges[i].rows,
+                copy_sql: format!("COPY {} ({}) FROM STDIN", t.table, names.join(", ")),
+                same_as: columns.iter().any(|g| matches!(g, Gen::SameAs(_))),
+                columns,
+            });
+        }
+        out
+    }
+
+    fn transactions(&mut self, raw: &RawWorkload, ranges: &[TableRange]) -> Vec<Transaction> {
+        if raw.transactions.is_empty() {
+            self.err("transactions", "give at least one transaction");
+        }
+        let mut out: Vec<Transaction> = Vec::new();
+        for (i, t) in raw.transactions.iter().enumerate() {
+            let path = format!("transactions[{i}]");
+            if !ident_ok(&t.name) {
+                self.err(
+                    &format!("{path}.name"),
+                    format!(
+                        "'{}' must be lower-case letters, digits and _, starting with a letter",
+                        t.name
+                    ),
+                );
+            }
+            if out.iter().any(|o| o.name == t.name) {
+                self.err(
+                    &format!("{path}.name"),
+                    format!("transaction '{}' is defined twice", t.name),
+                );
+            }
+            if t.weight.is_some() && !raw.modes.is_empty() {
+                self.err(
+                    &format!("{path}.weight"),
+                    "only used when there are no modes; put the weight in each mode instead",
+                );
+            }
+            out.push(self.transaction(&path, t, ranges));
+        }
+        out
+    }
+
+    fn transaction(
+        &mut self,
+        path: &str,
+        t: &RawTransaction,
+        ranges: &[TableRange],
+    ) -> Transaction {
+        let mut var_names = Vec::new();
+        let mut vars = Vec::new();
+        for (k, v) in &t.vars {
+            let name = k.as_str().unwrap_or_default().to_string();
+            let p = format!("{path}.vars.{name}");
+            let mut ctx = Ctx {
+                tables: ranges,
+                sequences: self.sequences,
+                columns: None,
+            };
+            if let Some(g) = gen::parse(v, &p, &mut ctx, &mut self.errors) {
+                var_names.push(name);
+                vars.push(g);
+            }
+            self.sequences = ctx.sequences;
+        }
+        if t.statements.is_empty() {
+            self.err(&format!("{path}.statements"), "give at least one statement");
+        }
+        let mut statements: Vec<Statement> = Vec::new();
+        let mut slots = 0;
+        for (j, s) in t.statements.iter().enumerate() {
+            let p = format!("{path}.statements[{j}]");
+            let sql = match (&s.sql, &s.file) {
+                (Some(q), None) => q.clone(),
+                (None, Some(f)) => self.read(&format!("{p}.file"), f).unwrap_or_default(),
+                (Some(_), Some(_)) => {
+                    self.err(&p, "give sql or file, not both");
+                    String::new()
+                }
+                (None, None) => {
+                    self.err(&p, "missing sql (or file)");
+                    String::new()
+                }
+            };
+            let sql = sql.trim().trim_end_matches(';').trim().to_string();
+            if !sql.is_empty() {
+                if let Some(m) = sql::check_placeholders(&sql, s.params.len()) {
+                    self.err(&format!("{p}.params"), m);
+                }
+            }
+            if let Some(n) = &s.name {
+                if !ident_ok(n) {
+                    self.err(
+                        &format!("{p}.name"),
+                        "must be lower-case letters, digits and _",
+                    );
+                }
+                if statements
+                    .iter()
+                    .any(|o| o.label.ends_with(&format!(".{n}")))
+                {
+                    self.err(
+                        &format!("{p}.name"),
+                        format!("statement name '{n}' is used twice"),
+                    );
+                }
+            }
+            let mut params = Vec::new();
+            for (k, v) in s.params.iter().enumerate() {
+                let pp = format!("{p}.params[{k}]");
+                if let Some(r) = v.get("var") {
+                    let name = r.as_str().unwrap_or_default();
+                    match var_names.iter().position(|n| n == name) {
+                        Some(idx) if v.as_mapping().is_some_and(|m| m.len() == 1) => {
+                            params.push(Param::Var(idx))
+                        }
+                        Some(_) => self.err(&pp, "var takes no other keys"),
+                        None => self.err(
+                            &format!("{pp}.var"),
+                            format!(
+                                "no variable '{name}' in {path}.vars; variables: {}",
+                                if var_names.is_empty() {
+                                    "none".into()
+                                } else {
+                                    var_names.join(", ")
+                                }
+                            ),
+                        ),
+                    }
+                    continue;
+                }
+                if let Some(r) = v.get("returned") {
+                    let spec = r.as_str().unwrap_or_default();
+                    let Some((stmt, col)) = spec.split_once('.') else {
+                        self.err(
+                            &format!("{pp}.returned"),
+                            format!(
+                                "'{spec}' must be STATEMENT.COLUMN, e.g. returned: debit.balance"
+                            ),
+                        );
+                        continue;
+                    };
+                    let label = format!("{}.{stmt}", t.name);
+                    match statements.iter_mut().find(|o| o.label == label) {
+                        Some(o) => {
+                            let slot = match o.captures.iter().find(|c| c.0 == col) {
+                                Some(c) => c.1,
+                                None => {
+                                    o.captures.push((col.to_string(), slots));
+                                    slots += 1;
+                                    slots - 1
+                                }
+                            };
+                            params.push(Param::Returned(slot));
+                        }
+                        None => self.err(
+                            &format!("{pp}.returned"),
+                            format!(
+                                "no earlier statement named '{stmt}' in this transaction; name the statement that returns it (name: {stmt}) and put it before this one"
+                            ),
+                        ),
+                    }
+                    continue;
+                }
+                let mut ctx = Ctx {
+                    tables: ranges,
+                    sequences: self.sequences,
+                    columns: None,
+                };
+                if let Some(g) = gen::parse(v, &pp, &mut ctx, &mut self.errors) {
+                    params.push(Param::Gen(g));
+                }
+                self.sequences = ctx.sequences;
+            }
+            statements.push(Statement {
+                label: match &s.name {
+                    Some(n) => format!("{}.{n}", t.name),
+                    None => format!("{}[{j}]", t.name),
+                },
+                path: p,
+                sql,
+                params,
+                captures: Vec::new(),
+            });
+        }
+        let explicit = t.isolation.is_some() || t.read_only.unwrap_or(false);
+        let begin = (explicit || statements.len() > 1).then(|| {
+            let mut b = String::from("BEGIN");
+            if let Some(iso) = t.isolation {
+                b.push_str(match iso {
+                    Isolation::ReadCommitted => " ISOLATION LEVEL READ COMMITTED",
+                    Isolation::RepeatableRead => " ISOLATION LEVEL REPEATABLE READ",
+                    Isolation::Serializable => " ISOLATION LEVEL SERIALIZABLE",
+                });
+            }
+            if t.read_only.unwrap_or(false) {
+                b.push_str(" READ ONLY");
+            }
+            b
+        });
+        Transaction {
+            name: t.name.clone(),
+            begin,
+            vars,
+            statements,
+            slots,
+        }
+    }
+
+    fn modes(&mut self, raw: &RawWorkload, txs: &[Transaction]) -> Vec<(String, Vec<f64>)> {
+        let names = || {
+            txs.iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if raw.modes.is_empty() {
+            let w: Vec<f64> = raw
+                .transactions
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let w = t.weight.unwrap_or(1.0);
+                    if !w.is_finite() || w < 0.0 {
+                        self.err(
+                            &format!("transactions[{i}].weight"),
+                            "must be a non-negative number",
+                        );
+                    }
+                    w
+                })
+                .collect();
+            if !w.is_empty() && w.iter().sum::<f64>() <= 0.0 {
+                self.err(
+                    "transactions",
+                    "every weight is 0; give at least one a positive weight",
+                );
+            }
+            return vec![("default".into(), w)];
+        }
+        let mut out = Vec::new();
+        for (k, v) in &raw.modes {
+            let mode = k.as_str().unwrap_or_default().to_string();
+            let path = format!("modes.{mode}");
+            if !ident_ok(&mode) {
+                self.err(&path, "mode names must be lower-case letters, digits and _");
+            }
+            let mut weights = vec![0.0; txs.len()];
+            let Some(map) = v.as_mapping() else {
+                self.err(
+                    &path,
+                    format!(
+                        "expected a mapping of transaction name to weight; transactions: {}",
+                        names()
+                    ),
+                );
+                continue;
+            };
+            for (tk, tv) in map {
+                let tx = tk.as_str().unwrap_or_default();
+                let p = format!("{path}.{tx}");
+                let Some(idx) = txs.iter().position(|t| t.name == tx) else {
+                    self.err(
+                        &p,
+                        format!("unknown transaction '{tx}'; transactions: {}", names()),
+                    );
+                    continue;
+                };
+                match tv.as_f64() {
+                    Some(w) if w.is_finite() && w >= 0.0 => weights[idx] = w,
+                    _ => self.err(&p, "the weight must be a non-negative number"),
+                }
+            }
+            if weights.iter().sum::<f64>() <= 0.0 {
+                self.err(&path, "no transaction has a positive weight in this mode");
+            }
+            out.push((mode, weights));
+        }
+        out
+    }
+
+    fn vectors_need_extension(
+        &mut self,
+        extensions: &[String],
+        data: &[DataTable],
+        txs: &[Transaction],
+    ) {
+        if extensions.iter().any(|e| e == "vector") {
+            return;
+        }
+        let used = data.iter().flat_map(|t| t.columns.iter()).any(uses_vector)
+            || txs.iter().any(|t| {
+                t.vars.iter().any(uses_vector)
+                    || t.statements.iter().any(|s| {
+                        s.params
+                            .iter()
+                            .any(|p| matches!(p, Param::Gen(g) if uses_vector(g)))
+                    })
+            });
+        if used {
+            self.err(
+                "requires.extensions",
+                "a vector generator is used: add vector (the pgvector extension) to requires.extensions",
+            );
+        }
+    }
+}
+
+fn uses_vector(g: &Gen) -> bool {
+    match g {
+        Gen::Vector { .. } => true,
+        Gen::Json(f) => f.iter().any(|(_, g)| uses_vector(g)),
+        Gen::Array(g, ..) | Gen::Nullable(_, g) => uses_vector(g),
+        _ => false,
+    }
+}
+
+impl Spec {
+    /// The weights of `mode`, or `None` when there is no such mode.
+    pub fn weights(&self, mode: &str) -> Option<&[f64]> {
+        self.modes
+            .iter()
+            .find(|(m, _)| m == mode)
+            .map(|(_, w)| w.as_slice())
+    }
+
+    /// Mode names, default first.
+    pub fn mode_names(&self) -> Vec<String> {
+        self.modes.iter().map(|(m, _)| m.clone()).collect()
+    }
+}

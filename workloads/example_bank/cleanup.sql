@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS bank_transfers;
+DROP TABLE IF EXISTS bank_accounts;
+DROP TABLE IF EXISTS bank_branches;
