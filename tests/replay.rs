@@ -354,3 +354,40 @@ fn example_log_replays_on_the_schema_of_the_workload_it_came_from() {
         "t"
     );
 }
+
+#[test]
+fn schema_from_can_name_a_declarative_workload() {
+    let db = pg().fresh_db("replay_declarative");
+    let dir = tempdir();
+    let trace = dir.path().join("bank.jsonl");
+    let mut lines = String::new();
+    for i in 0..20 {
+        let rec = serde_json::json!({
+            "session": i % 2, "ts_ms": i as f64, "template_id": 0, "query_type": "SELECT",
+            "sql": format!("SELECT balance FROM bank_accounts WHERE id = {}", i + 1)
+        });
+        let _ = writeln!(lines, "{rec}");
+    }
+    std::fs::write(&trace, lines).unwrap();
+    let cfg = config(dir.path(), &trace, "  schema_from: example_bank\n");
+    let json = dir.path().join("report.json");
+    let o = pg()
+        .stormbench(&db)
+        .args(["--config", cfg.to_str().unwrap(), "--setup", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    assert_eq!(
+        pg().psql(&db, "SELECT workload FROM stormbench_meta"),
+        "example_bank"
+    );
+    let r = read_json(&json);
+    assert_eq!(
+        r["summary"]["transactions"].as_u64(),
+        Some(20),
+        "{}",
+        r["errors"]
+    );
+}

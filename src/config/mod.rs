@@ -838,6 +838,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
             section: section_yaml.clone(),
             seed,
             workers,
+            registry: registry.clone(),
         };
         match (resolved.info.build)(&params) {
             Ok(workload) => {

@@ -95,6 +95,9 @@ pub struct WorkloadParams {
     /// Workers of the run (a workload that splits fixed work, like a trace's sessions,
     /// over the workers needs it).
     pub workers: usize,
+    /// The registry the workload was found in (built-in and declarative workloads), for a
+    /// workload that builds another one (trace replay's `schema_from`).
+    pub registry: Registry,
 }
 
 /// Errors of schema management and data loading.

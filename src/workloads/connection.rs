@@ -141,6 +141,7 @@ mod tests {
                 section: serde_yaml::Value::Null,
                 seed: 1,
                 workers: 1,
+                registry: Default::default(),
             };
             assert_eq!(build(&p).unwrap().connection_mode(), Some(want));
         }
@@ -154,6 +155,7 @@ mod tests {
             section: serde_yaml::from_str("pool: 3").unwrap(),
             seed: 1,
             workers: 1,
+            registry: Default::default(),
         };
         let e = build(&p).err().unwrap().join("\n");
         assert!(e.contains("connection.pool: unknown key"), "{e}");

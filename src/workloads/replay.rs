@@ -169,7 +169,7 @@ fn schema_workload(
     p: &WorkloadParams,
     errors: &mut Vec<String>,
 ) -> Option<(String, Arc<dyn Workload>)> {
-    let registry = super::registry();
+    let registry = &p.registry;
     let info = registry.get(name).filter(|i| i.name != "trace");
     let Some(info) = info else {
         errors.push(format!(
@@ -190,6 +190,7 @@ fn schema_workload(
         section: serde_yaml::Value::Null,
         seed: p.seed,
         workers: p.workers,
+        registry: p.registry.clone(),
     };
     match (info.build)(&params) {
         Ok(w) if w.needs_schema() => Some((info.name.to_string(), w)),
@@ -715,6 +716,7 @@ mod tests {
             section: serde_yaml::from_str(yaml).unwrap(),
             seed: 1,
             workers: 2,
+            registry: crate::workloads::registry(),
         };
         let e = build(&p("replay: { speed: -1, templates: 0 }"))
             .err()
@@ -731,6 +733,19 @@ mod tests {
             e.starts_with("trace.file: cannot open /nonexistent/trace.jsonl"),
             "{e}"
         );
+        let e = build(&p("{ file: x, schema_from: trace }"))
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(
+            e.contains("trace.schema_from: unknown workload 'trace'; use one whose schema the trace runs on: simple, tpcc"),
+            "{e}"
+        );
+        let e = build(&p("{ file: x, schema_from: noop }"))
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(e.contains("workload 'noop' has no schema"), "{e}");
         let e = build(&p("{ file: x, replay: { sped: 1 } }"))
             .err()
             .unwrap()

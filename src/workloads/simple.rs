@@ -187,6 +187,7 @@ mod tests {
             section: serde_yaml::from_str(section).unwrap(),
             seed: 1,
             workers: 1,
+            registry: Default::default(),
         }
     }
 

@@ -294,6 +294,7 @@ fn an_invalid_workload_is_listed_and_fails_to_build_with_its_problems() {
         section: serde_yaml::Value::Null,
         seed: 1,
         workers: 1,
+        registry: Default::default(),
     };
     let e = (found[0].build)(&p).err().unwrap().join("");
     assert!(e.contains("params lists 1"), "{e}");

@@ -271,6 +271,7 @@ mod tests {
             section: serde_yaml::from_str(section).unwrap_or(serde_yaml::Value::Null),
             seed: 11,
             workers: 1,
+            registry: Default::default(),
         }
     }
 
