@@ -109,16 +109,24 @@ fn replay_runs_every_statement_in_session_order_at_trace_speed() {
     let trace = dir.path().join("trace.jsonl");
     let (inserts, failing) = write_trace(&trace);
     let json = dir.path().join("report.json");
+    let html = dir.path().join("report.html");
     let cfg = config(dir.path(), &trace, "  replay:\n    speed: 1.0\n");
     let o = pg()
         .stormbench(&db)
         .args(["--config", cfg.to_str().unwrap(), "--json"])
         .arg(&json)
+        .arg("--html")
+        .arg(&html)
         .output()
         .unwrap();
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
     assert!(out.contains("Pacing (trace timing at speed 1)"), "{out}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Start lag against the workload's own timing"),
+        "the HTML report shows the replay lag"
+    );
 
     let got = executed(&db);
     assert_eq!(got.len(), SESSIONS, "{got:?}");

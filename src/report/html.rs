@@ -300,6 +300,19 @@ pub fn render(r: &Report) -> String {
         latency_row(&mut out, &k.name, &k.latency);
     }
     out.push_str("</table>");
+    let start_lag = r
+        .schedule
+        .as_ref()
+        .map(|sc| ("open-loop schedule", &sc.lag))
+        .or_else(|| r.pacing.as_ref().map(|p| ("workload's own timing", &p.lag)));
+    if let Some((against, lag)) = start_lag {
+        let _ = write!(
+            out,
+            "<h2>Start lag against the {against} (ms)</h2><table><tr><th></th><th>count</th><th>avg</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>"
+        );
+        latency_row(&mut out, "start lag", lag);
+        out.push_str("</table>");
+    }
     for m in &r.workload.metrics {
         let _ = write!(
             out,
