@@ -294,7 +294,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         return Ok(checks_exit(&checks, Exit::Ok));
     }
     let prepared = tokio::select! {
-        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref()) => r?,
+        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref(), args.quiet) => r?,
         _ = interrupt.cancelled() => return Err(AppError::Interrupted("schema setup")),
     };
     if args.no_run {
@@ -632,6 +632,7 @@ async fn prepare_schema(
     admin: &Conn,
     target: &Target,
     workload: &dyn Workload,
+    quiet: bool,
 ) -> Result<Prepared, AppError> {
     let name = workload.schema_name().unwrap_or(&plan.workload);
     if !workload.needs_schema() {
@@ -672,7 +673,7 @@ async fn prepare_schema(
     }
     // a pool just for loading, sized for parallel COPY
     let loader = Connector::new(target, plan.connections.clamp(1, 8)).map_err(|e| anyhow!(e))?;
-    let load = load(plan, admin, &loader, workload).await?;
+    let load = load(plan, admin, &loader, workload, quiet).await?;
     let marker = marker::read(admin, name)
         .await
         .context("reading the marker")?;
@@ -687,9 +688,16 @@ async fn load(
     admin: &Conn,
     connector: &Connector,
     workload: &dyn Workload,
+    quiet: bool,
 ) -> Result<LoadStats, AppError> {
     let name = workload.schema_name().unwrap_or(&plan.workload);
-    eprintln!("loading {name} at scale {} ...", plan.scale);
+    // -q: the figures are in the report; nothing on stderr but errors
+    let say = |line: String| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    };
+    say(format!("loading {name} at scale {} ...", plan.scale));
     marker::remove(admin, name)
         .await
         .context("clearing the marker")?;
@@ -702,36 +710,40 @@ async fn load(
         .await
         .context("creating the schema")?;
     let progress = LoadProgress::default();
-    let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress)
+    let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress, quiet)
         .await
         .context("loading data")?;
     marker::write(admin, name, plan.scale)
         .await
         .context("writing the marker")?;
     for t in &stats.tables {
-        eprintln!(
+        say(format!(
             "  {}: {} rows in {:.1}s ({:.0} rows/s)",
             t.table,
             t.rows,
             t.elapsed_s,
             t.rows as f64 / t.elapsed_s.max(1e-9)
-        );
+        ));
     }
-    eprintln!(
+    say(format!(
         "  total: {:.1}s including keys and indexes",
         stats.elapsed_s
-    );
+    ));
     Ok(stats)
 }
 
 /// Drives the load while showing its progress: a bar on a terminal, a line every 5 s
-/// otherwise.
+/// otherwise, nothing when `quiet`.
 async fn show_load_progress<T>(
     load: impl std::future::Future<Output = T>,
     progress: &LoadProgress,
+    quiet: bool,
 ) -> T {
     use std::io::IsTerminal;
     use std::sync::atomic::Ordering::Relaxed;
+    if quiet {
+        return load.await;
+    }
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
