@@ -399,3 +399,86 @@ fn schema_from_can_name_a_declarative_workload() {
         r["errors"]
     );
 }
+
+#[test]
+fn prepared_protocol_binds_literals_and_falls_back_where_a_template_cannot_be_prepared() {
+    let db = pg().fresh_db("replay_prepared");
+    setup(&db);
+    pg().psql(&db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    let dir = tempdir();
+    let trace = dir.path().join("trace.jsonl");
+    // lower-case statements: the prepared path sends the normalized (upper-case) template,
+    // so pg_stat_statements tells which path ran
+    let mut lines = String::new();
+    let mut at = 0.0;
+    let mut push = |session: usize, sql: String| {
+        let rec = serde_json::json!({
+            "session": session, "ts_ms": at, "template_id": 0, "sql": sql, "query_type": "OTHER"
+        });
+        let _ = writeln!(lines, "{rec}");
+        at += 1.0;
+    };
+    push(0, "begin".into());
+    // a typed literal cannot become `date $1`: the first preparation fails inside the
+    // session's transaction, which must survive it
+    push(0, "select date '2024-01-02' + 1".into());
+    for seq in 1..=PER_SESSION {
+        for s in 0..3 {
+            push(
+                s,
+                format!("insert into replay_log (session, seq) values ('s{s}', {seq})"),
+            );
+        }
+    }
+    push(0, "select date '2024-01-02' + 2".into());
+    push(0, "commit".into());
+    std::fs::write(&trace, lines).unwrap();
+    let json = dir.path().join("report.json");
+    let cfg = config(
+        dir.path(),
+        &trace,
+        "  replay:\n    speed: 0\n    protocol: prepared\n",
+    );
+    let o = pg()
+        .stormbench(&db)
+        .args([
+            "--config",
+            cfg.to_str().unwrap(),
+            "--workers",
+            "3",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let r = read_json(&json);
+    assert_eq!(r["errors"]["total"].as_u64(), Some(0), "{}", r["errors"]);
+    assert_eq!(
+        r["summary"]["transactions"].as_u64(),
+        Some(3 * PER_SESSION as u64 + 4)
+    );
+    for (session, seqs) in executed(&db) {
+        let want: Vec<usize> = (1..=PER_SESSION).collect();
+        assert_eq!(seqs, want, "session {session}");
+    }
+    assert_eq!(
+        pg().psql(
+            &db,
+            "SELECT count(DISTINCT xmin::text) FROM replay_log WHERE session = 's0'"
+        ),
+        "1",
+        "session 0's transaction survived the failed preparation"
+    );
+    let calls = pg().psql(
+        &db,
+        "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid \
+         WHERE d.datname = current_database() AND query = 'INSERT INTO replay_log (session, seq) VALUES ($1, $2)'",
+    );
+    assert_eq!(
+        calls,
+        (3 * PER_SESSION).to_string(),
+        "inserts sent prepared"
+    );
+}

@@ -20,6 +20,7 @@ use crate::core::{
     SchemaError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 use crate::trace::model::Interner;
+use crate::trace::normalize::ParamKind;
 use crate::trace::parse::Event;
 
 /// Templates that get their own transaction kind by default; the rest share one.
@@ -64,6 +65,20 @@ struct ReplaySection {
     repeat: Option<bool>,
     /// Most frequent templates reported as their own kind (the rest as one).
     templates: Option<usize>,
+    /// `simple`: statements as recorded, literals in the text (simple query protocol);
+    /// `prepared`: each template prepared once per connection, literals bound as parameters.
+    protocol: Option<Protocol>,
+}
+
+/// How statements reach the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Protocol {
+    /// The recorded text, simple query protocol.
+    #[default]
+    Simple,
+    /// Templates prepared per connection, the literals bound as text parameters.
+    Prepared,
 }
 
 /// What to do to the session's transaction state after a statement.
@@ -83,6 +98,9 @@ struct Stmt {
     kind: u32,
     control: Control,
     sql: Box<str>,
+    /// Template id and its literals, when the statement can be sent prepared (protocol
+    /// `prepared`, and no collapsed IN-list or bare `$n` in it).
+    bound: Option<(u32, Box<[Box<str>]>)>,
 }
 
 /// The loaded trace: statements grouped by session, sessions ordered by start.
@@ -93,6 +111,8 @@ struct Trace {
     /// Offset of the last statement, µs.
     span_us: u64,
     kinds: Vec<&'static str>,
+    /// Template texts (placeholders `$1`..), by template id.
+    templates: Vec<Box<str>>,
     /// Statements that cannot be replayed (COPY with STDIN/STDOUT), dropped.
     skipped: u64,
     /// Malformed log lines skipped while reading.
@@ -139,7 +159,8 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
     }
     let (events, malformed) = crate::trace::read_events(&file, s.format.as_deref())
         .map_err(|e| vec![format!("trace.file: {e:#}")])?;
-    let mut trace = load(events, templates);
+    let protocol = s.replay.protocol.unwrap_or_default();
+    let mut trace = load(events, templates, protocol);
     trace.malformed = malformed;
     if trace.stmts.is_empty() {
         return Err(vec![format!(
@@ -207,11 +228,19 @@ fn schema_workload(
     }
 }
 
-/// A statement as read: start time (ms), template id, SQL.
-type Logged = (Option<f64>, usize, Box<str>);
+/// A statement as read.
+struct Logged {
+    /// Start time, ms.
+    ts: Option<f64>,
+    /// Template id.
+    tpl: usize,
+    sql: Box<str>,
+    /// The literals, when the statement is to be sent prepared.
+    params: Option<Box<[Box<str>]>>,
+}
 
 /// Groups events into sessions, names templates and orders sessions by start.
-fn load(events: Vec<Event>, templates: usize) -> Trace {
+fn load(events: Vec<Event>, templates: usize, protocol: Protocol) -> Trace {
     let mut interner = Interner::default();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut grouped: Vec<Vec<Logged>> = Vec::new();
@@ -222,17 +251,33 @@ fn load(events: Vec<Event>, templates: usize) -> Trace {
             continue;
         }
         let s = interner.stmt(String::new(), None, &e.sql);
+        let params = (protocol == Protocol::Prepared
+            && control(&interner.templates[s.template]) == Control::None
+            && s.params
+                .iter()
+                .all(|p| matches!(p.kind, ParamKind::Num | ParamKind::Str)))
+        .then(|| {
+            s.params
+                .into_iter()
+                .map(|p| p.text.into_boxed_str())
+                .collect()
+        });
         let k = *index.entry(e.session).or_insert_with(|| {
             grouped.push(Vec::new());
             grouped.len() - 1
         });
-        grouped[k].push((e.ts_ms, s.template, e.sql.into_boxed_str()));
+        grouped[k].push(Logged {
+            ts: e.ts_ms,
+            tpl: s.template,
+            sql: e.sql.into_boxed_str(),
+            params,
+        });
     }
     let (kind_of, kinds) = name_kinds(&interner.templates, &grouped, templates);
     let t0 = grouped
         .iter()
         .flatten()
-        .filter_map(|(ts, _, _)| *ts)
+        .filter_map(|l| l.ts)
         .fold(f64::INFINITY, f64::min);
     let mut sessions: Vec<(u64, Vec<Stmt>)> = grouped
         .into_iter()
@@ -240,17 +285,18 @@ fn load(events: Vec<Event>, templates: usize) -> Trace {
             let mut last = 0u64;
             let stmts: Vec<Stmt> = g
                 .into_iter()
-                .map(|(ts, tpl, sql)| {
+                .map(|l| {
                     // statements of a session run one after another: never earlier than
                     // the one before, and untimed ones go right after it
-                    if let Some(ts) = ts.filter(|_| t0.is_finite()) {
+                    if let Some(ts) = l.ts.filter(|_| t0.is_finite()) {
                         last = last.max(((ts - t0) * 1000.0).max(0.0) as u64);
                     }
                     Stmt {
                         offset_us: last,
-                        kind: kind_of[tpl],
-                        control: control(&interner.templates[tpl]),
-                        sql,
+                        kind: kind_of[l.tpl],
+                        control: control(&interner.templates[l.tpl]),
+                        sql: l.sql,
+                        bound: l.params.map(|p| (l.tpl as u32, p)),
                     }
                 })
                 .collect();
@@ -270,6 +316,11 @@ fn load(events: Vec<Event>, templates: usize) -> Trace {
         stmts,
         sessions: ranges,
         kinds,
+        templates: interner
+            .templates
+            .into_iter()
+            .map(String::into_boxed_str)
+            .collect(),
         skipped,
         malformed: 0,
     }
@@ -308,8 +359,8 @@ fn name_kinds(
     keep: usize,
 ) -> (Vec<u32>, Vec<&'static str>) {
     let mut counts = vec![0u64; templates.len()];
-    for (_, tpl, _) in grouped.iter().flatten() {
-        counts[*tpl] += 1;
+    for l in grouped.iter().flatten() {
+        counts[l.tpl] += 1;
     }
     let mut order: Vec<usize> = (0..templates.len()).collect();
     order.sort_by_key(|&t| (std::cmp::Reverse(counts[t]), t));
@@ -507,6 +558,7 @@ impl Workload for Replay {
             lap: 0,
             in_tx: false,
             reset: false,
+            prepared: Prepared::new(self.trace.templates.len()),
         })
     }
 }
@@ -530,7 +582,73 @@ struct ReplayWorker {
     in_tx: bool,
     /// Roll back what the last session left open before the next statement.
     reset: bool,
+    /// Templates prepared on the current connection (protocol `prepared`).
+    prepared: Prepared,
 }
+
+/// What is known of a template on one connection.
+#[derive(Clone)]
+enum Prep {
+    /// Not tried yet.
+    Unknown,
+    /// Prepared.
+    Ready(tokio_postgres::Statement),
+    /// The server cannot prepare it with parameters (e.g. `DATE $1`): sent as recorded.
+    Simple,
+}
+
+/// Per-connection prepared templates, dropped when the worker's connection changes.
+struct Prepared {
+    owner: std::sync::Weak<deadpool_postgres::StatementCache>,
+    by_template: Vec<Prep>,
+}
+
+impl Prepared {
+    fn new(templates: usize) -> Self {
+        Prepared {
+            owner: std::sync::Weak::new(),
+            by_template: vec![Prep::Unknown; templates],
+        }
+    }
+
+    /// What is known of `tpl` on `conn` (forgetting everything when `conn` is new).
+    fn get(&mut self, conn: &Conn, tpl: usize) -> Prep {
+        if !std::ptr::eq(self.owner.as_ptr(), Arc::as_ptr(&conn.statement_cache)) {
+            self.owner = Arc::downgrade(&conn.statement_cache);
+            self.by_template.iter_mut().for_each(|p| *p = Prep::Unknown);
+        }
+        self.by_template[tpl].clone()
+    }
+}
+
+/// A literal bound as a text-format parameter: the server parses it for whatever type it
+/// inferred, as it would parse the literal in the statement's text.
+#[derive(Debug)]
+struct TextParam<'a>(&'a str);
+
+impl tokio_postgres::types::ToSql for TextParam<'_> {
+    fn to_sql(
+        &self,
+        _ty: &tokio_postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(tokio_postgres::types::IsNull::No)
+    }
+
+    fn accepts(_ty: &tokio_postgres::types::Type) -> bool {
+        true
+    }
+
+    fn encode_format(&self, _ty: &tokio_postgres::types::Type) -> tokio_postgres::types::Format {
+        tokio_postgres::types::Format::Text
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
+/// Savepoint that guards a template's first preparation inside a session's transaction.
+const PREPARE_SAVEPOINT: &str = "stormbench_replay_prepare";
 
 impl ReplayWorker {
     /// Moves to the next session; false when there is none.
@@ -548,6 +666,68 @@ impl ReplayWorker {
         self.end = r.end;
         self.reset = self.in_tx;
         true
+    }
+}
+
+impl ReplayWorker {
+    /// Runs a statement as its prepared template with its literals bound; a template the
+    /// server cannot prepare is sent as recorded from then on.
+    async fn run_prepared(
+        &mut self,
+        conn: &mut Conn,
+        tpl: usize,
+        params: &[Box<str>],
+        sql: &str,
+    ) -> Result<(), tokio_postgres::Error> {
+        let st = match self.prepared.get(conn, tpl) {
+            Prep::Ready(st) => st,
+            Prep::Simple => return conn.batch_execute(sql).await,
+            Prep::Unknown => match self.prepare(conn, tpl).await? {
+                Some(st) => st,
+                None => return conn.batch_execute(sql).await,
+            },
+        };
+        conn.execute_raw(&st, params.iter().map(|p| TextParam(p)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Prepares template `tpl` on `conn`. Inside the session's transaction a failed
+    /// preparation would abort it, so it is guarded by a savepoint there. `None`: the
+    /// template cannot be prepared.
+    async fn prepare(
+        &mut self,
+        conn: &mut Conn,
+        tpl: usize,
+    ) -> Result<Option<tokio_postgres::Statement>, tokio_postgres::Error> {
+        let text = &self.trace.templates[tpl];
+        let guarded = self.in_tx;
+        if guarded {
+            // fails when the session's transaction already failed: so does the statement,
+            // as it did for the recorded application (preparing is tried another time)
+            conn.batch_execute(&format!("SAVEPOINT {PREPARE_SAVEPOINT}"))
+                .await?;
+        }
+        let prepared = conn.prepare(text).await;
+        if guarded {
+            let undo = if prepared.is_ok() {
+                "RELEASE"
+            } else {
+                "ROLLBACK TO"
+            };
+            conn.batch_execute(&format!("{undo} SAVEPOINT {PREPARE_SAVEPOINT}"))
+                .await?;
+        }
+        Ok(match prepared {
+            Ok(st) => {
+                self.prepared.by_template[tpl] = Prep::Ready(st.clone());
+                Some(st)
+            }
+            Err(_) => {
+                self.prepared.by_template[tpl] = Prep::Simple;
+                None
+            }
+        })
     }
 }
 
@@ -581,8 +761,15 @@ impl WorkerTx for ReplayWorker {
                 self.in_tx = false;
                 conn.batch_execute("ROLLBACK").await?;
             }
-            let stmt = &self.trace.stmts[self.current];
-            let result = conn.batch_execute(&stmt.sql).await;
+            let trace = self.trace.clone();
+            let stmt = &trace.stmts[self.current];
+            let result = match &stmt.bound {
+                Some((tpl, params)) => {
+                    self.run_prepared(conn, *tpl as usize, params, &stmt.sql)
+                        .await
+                }
+                None => conn.batch_execute(&stmt.sql).await,
+            };
             match stmt.control {
                 Control::Begin if result.is_ok() => self.in_tx = true,
                 // COMMIT of a failed transaction rolls back and succeeds; either way it ends
@@ -619,6 +806,7 @@ mod tests {
                 ev("b", None, "SELECT * FROM t WHERE id = 3"),
             ],
             2,
+            Protocol::Prepared,
         )
     }
 
@@ -646,6 +834,14 @@ mod tests {
         assert_eq!(t.span_us, 10_000);
         assert_eq!(t.stmts[0].control, Control::Begin);
         assert_eq!(t.stmts[2].control, Control::End);
+        // protocol prepared: literals kept for binding; transaction control sent as is
+        assert!(t.stmts[0].bound.is_none());
+        let (tpl, params) = t.stmts[1].bound.as_ref().unwrap();
+        assert_eq!(
+            &*t.templates[*tpl as usize],
+            "SELECT * FROM t WHERE id = $1"
+        );
+        assert_eq!(params.iter().map(|p| &**p).collect::<Vec<_>>(), vec!["1"]);
     }
 
     #[test]
@@ -693,6 +889,7 @@ mod tests {
             lap: 0,
             in_tx: false,
             reset: false,
+            prepared: Prepared::new(t.templates.len()),
         };
         let mut starts = Vec::new();
         while let NextStart::At(d) = w.next_start() {
@@ -746,6 +943,14 @@ mod tests {
             .unwrap()
             .join("\n");
         assert!(e.contains("workload 'noop' has no schema"), "{e}");
+        let e = build(&p("{ file: x, replay: { protocol: binary } }"))
+            .err()
+            .unwrap()
+            .join("\n");
+        assert!(
+            e.contains("trace.replay.protocol: unknown variant `binary`"),
+            "{e}"
+        );
         let e = build(&p("{ file: x, replay: { sped: 1 } }"))
             .err()
             .unwrap()
