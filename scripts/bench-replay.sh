@@ -4,6 +4,10 @@
 # speed the statements/s the trace asks for and achieved, and the start lag (replay lag)
 # p50/p99/max. At speed 1.0 the lag is what the replay adds to the trace's own timing.
 #
+# Then the same trace flat out (speed 0) with each protocol: statements/s and the client's
+# CPU time per statement, simple (statements as recorded) against prepared (templates
+# prepared once per connection, literals bound).
+#
 #   scripts/bench-replay.sh                        # 40,000 statements, 50 sessions, speeds 1 2 4
 #   STATEMENTS=100000 SESSIONS=100 SPEEDS="1" scripts/bench-replay.sh
 set -euo pipefail
@@ -76,5 +80,26 @@ done = r['summary']['transactions'] + r['summary']['failed']
 print(f"{sys.argv[2]:<6} {sys.argv[3]:<8} {m['trace statements'] / span:10.0f} "
       f"{done / r['measured_s']:10.0f} {r['measured_s']:9.1f}s {lag['p50_ms']:7.3f}ms "
       f"{lag['p99_ms']:7.3f}ms {lag['max_ms']:7.1f}ms {r['errors']['total']:7d}")
+PY
+done
+
+printf '\n%-9s %10s %14s %7s\n' protocol "st/s" "client us/st" errors
+for protocol in simple prepared simple prepared; do
+    json="$WORK/p-$protocol.json"
+    cat >"$WORK/flat.yaml" <<EOF
+$(cat "$WORK/replay.yaml")
+  replay:
+    speed: 0
+    protocol: $protocol
+EOF
+    /usr/bin/time -f "%U %S" -o "$WORK/time" "$SB" "${ARGS[@]}" --config "$WORK/flat.yaml" \
+        --workers "$peak" --connections "$peak" --json "$json" >/dev/null
+    python3 - "$json" "$protocol" "$WORK/time" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+user, sys_ = map(float, open(sys.argv[3]).read().split())
+done = r['summary']['transactions'] + r['summary']['failed']
+print(f"{sys.argv[2]:<9} {done / r['measured_s']:10.0f} {(user + sys_) * 1e6 / done:14.2f} "
+      f"{r['errors']['total']:7d}")
 PY
 done
