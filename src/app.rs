@@ -112,12 +112,13 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
 /// (`--workloads-path`, else the config's `workloads_path`, else `./workloads`). A folder
 /// named explicitly must exist; a name taken twice is an error naming both.
 pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
-    let source_name = args.config.as_ref().map(|p| p.display().to_string());
+    let source_name = args.target.config.as_ref().map(|p| p.display().to_string());
     let fail = |problems| ConfigError {
         source_name: source_name.clone(),
         problems,
     };
     let text = args
+        .target
         .config
         .as_ref()
         .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p.clone(), t)));
@@ -151,11 +152,11 @@ pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
 
 /// Loads, overrides and validates the config.
 pub fn plan(args: &RunArgs, registry: &Registry) -> Result<RunPlan, ConfigError> {
-    let mut loaded = match &args.config {
+    let mut loaded = match &args.target.config {
         Some(path) => config::load_file(path, registry)?,
         None => config::LoadedConfig::default(),
     };
-    let source_name = args.config.as_ref().map(|p| p.display().to_string());
+    let source_name = args.target.config.as_ref().map(|p| p.display().to_string());
     let env_errors = config::apply_env(&mut loaded.raw, |k| std::env::var(k).ok());
     config::apply_overrides(&mut loaded.raw, &args.overrides());
     let mut problems = env_errors;

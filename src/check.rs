@@ -44,13 +44,9 @@ pub fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, AppError>
             None
         }
     };
-    let name = spec::workload_name(dir);
-    if let Some(b) = crate::workloads::registry().get(&name) {
-        problems.push(format!(
-            "{}: the workload name '{name}' (its folder's name) is taken by the built-in workload '{}'; rename the folder",
-            dir.join(FILE_NAME).display(),
-            b.name
-        ));
+    // the same name rules as a run's registry: no built-in name, no `name_mode` spelling
+    if let Err(clashes) = crate::workloads::registry().extend(vec![decl::info(dir)]) {
+        problems.extend(clashes);
     }
     let Some(spec) = spec.filter(|_| problems.is_empty()) else {
         return Ok(report_problems(&problems));
@@ -148,7 +144,8 @@ fn summary(spec: &Spec) -> String {
 /// The database to use, and whether it was named explicitly (flags, config file or
 /// STORMBENCH_DB_* variables).
 fn target(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<(Target, bool), AppError> {
-    let config_path = args.config.as_ref().or(parent.config.as_ref());
+    let t = args.target.or(&parent.target);
+    let config_path = t.config.as_ref();
     let mut raw = match config_path {
         Some(p) => {
             let reg = crate::workloads::registry();
@@ -158,10 +155,10 @@ fn target(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<(Target, bool), 
     };
     let mut problems = config::apply_env(&mut raw, |k| std::env::var(k).ok());
     let o = config::Overrides {
-        host: args.host.clone().or_else(|| parent.host.clone()),
-        port: args.port.or(parent.port),
-        dbname: args.dbname.clone().or_else(|| parent.dbname.clone()),
-        username: args.username.clone().or_else(|| parent.username.clone()),
+        host: t.host.clone(),
+        port: t.port,
+        dbname: t.dbname.clone(),
+        username: t.username.clone(),
         ..Default::default()
     };
     let explicit = config_path.is_some()

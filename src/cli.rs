@@ -45,7 +45,17 @@ pub struct CheckWorkloadArgs {
     /// Only the static checks: do not connect to a database.
     #[arg(long)]
     pub offline: bool,
-    /// Config file whose database section to use.
+    /// The database to prepare the statements on (falls back to the same flags given
+    /// before the subcommand).
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+/// The config file and the connection flags that override its `database:` section; a run
+/// and `check-workload` share them.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Config file (YAML).
     #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database host.
@@ -57,9 +67,22 @@ pub struct CheckWorkloadArgs {
     /// Database name.
     #[arg(long)]
     pub dbname: Option<String>,
-    /// Database role.
+    /// Database role (the password comes from the config or STORMBENCH_DB_PASSWORD).
     #[arg(short = 'u', long)]
     pub username: Option<String>,
+}
+
+impl TargetArgs {
+    /// Each flag as given here, else as given in `fallback`.
+    pub fn or(&self, fallback: &TargetArgs) -> TargetArgs {
+        TargetArgs {
+            config: self.config.clone().or_else(|| fallback.config.clone()),
+            host: self.host.clone().or_else(|| fallback.host.clone()),
+            port: self.port.or(fallback.port),
+            dbname: self.dbname.clone().or_else(|| fallback.dbname.clone()),
+            username: self.username.clone().or_else(|| fallback.username.clone()),
+        }
+    }
 }
 
 /// `stormbench trace ...`.
@@ -139,9 +162,9 @@ pub struct TraceValidateArgs {
 /// Options of a run; each overrides the config file.
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
-    /// Config file (YAML).
-    #[arg(short = 'c', long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    /// Config file and connection flags.
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Measured run time, e.g. 30s, 5m.
     #[arg(short = 'd', long, value_parser = Dur::parse)]
     pub duration: Option<Dur>,
@@ -157,18 +180,6 @@ pub struct RunArgs {
     /// Connections in the pool.
     #[arg(long)]
     pub connections: Option<u64>,
-    /// Database host.
-    #[arg(long)]
-    pub host: Option<String>,
-    /// Database port.
-    #[arg(long)]
-    pub port: Option<u16>,
-    /// Database name.
-    #[arg(long)]
-    pub dbname: Option<String>,
-    /// Database role (the password comes from the config or STORMBENCH_DB_PASSWORD).
-    #[arg(short = 'u', long)]
-    pub username: Option<String>,
     /// Scale factor.
     #[arg(long)]
     pub scale: Option<u64>,
@@ -255,10 +266,10 @@ impl RunArgs {
             mode: self.mode.clone(),
             workers: self.workers,
             connections: self.connections,
-            host: self.host.clone(),
-            port: self.port,
-            dbname: self.dbname.clone(),
-            username: self.username.clone(),
+            host: self.target.host.clone(),
+            port: self.target.port,
+            dbname: self.target.dbname.clone(),
+            username: self.target.username.clone(),
             scale: self.scale,
             summary_interval: self.summary_interval,
             no_summary: self.no_summary,

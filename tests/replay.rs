@@ -101,6 +101,14 @@ fn executed(db: &str) -> Vec<(String, Vec<usize>)> {
         .collect()
 }
 
+/// Runs stormbench against `db` with `args`; asserts it exits 0 and returns its stdout.
+fn run_ok(db: &str, args: &[&str]) -> String {
+    let o = pg().stormbench(db).args(args).output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    out
+}
+
 #[test]
 fn replay_runs_every_statement_in_session_order_at_trace_speed() {
     let db = pg().fresh_db("replay_order");
@@ -111,16 +119,17 @@ fn replay_runs_every_statement_in_session_order_at_trace_speed() {
     let json = dir.path().join("report.json");
     let html = dir.path().join("report.html");
     let cfg = config(dir.path(), &trace, "  replay:\n    speed: 1.0\n");
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg.to_str().unwrap(), "--json"])
-        .arg(&json)
-        .arg("--html")
-        .arg(&html)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    let out = run_ok(
+        &db,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+    );
     assert!(out.contains("Pacing (trace timing at speed 1)"), "{out}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
@@ -208,14 +217,15 @@ fn replay_at_speed_zero_runs_as_fast_as_possible_and_can_loop() {
     let (inserts, _) = write_trace(&trace);
     let json = dir.path().join("report.json");
     let cfg = config(dir.path(), &trace, "  replay:\n    speed: 0\n");
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg.to_str().unwrap(), "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    run_ok(
+        &db,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
     let r = read_json(&json);
     assert!(r["pacing"].is_null(), "{}", r["pacing"]);
     assert_eq!(
@@ -236,12 +246,7 @@ fn replay_at_speed_zero_runs_as_fast_as_possible_and_can_loop() {
         &trace,
         "  replay:\n    speed: 4\n    loop: true\n",
     );
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg.to_str().unwrap(), "-d", "1500ms"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    run_ok(&db, &["--config", cfg.to_str().unwrap(), "-d", "1500ms"]);
     let n: usize = pg()
         .psql(&db, "SELECT count(*) FROM replay_log")
         .parse()
@@ -320,12 +325,10 @@ fn example_log_replays_on_the_schema_of_the_workload_it_came_from() {
     );
     let cfg = cfg.to_str().unwrap();
     // --setup creates and loads simple's tables, under simple's marker
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg, "--setup", "--no-run", "--workers", "8"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    run_ok(
+        &db,
+        &["--config", cfg, "--setup", "--no-run", "--workers", "8"],
+    );
     assert_eq!(
         pg().psql(&db, "SELECT count(*) FROM simple_accounts"),
         "100000"
@@ -335,14 +338,17 @@ fn example_log_replays_on_the_schema_of_the_workload_it_came_from() {
         "simple"
     );
     let json = dir.path().join("report.json");
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg, "--workers", "8", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    run_ok(
+        &db,
+        &[
+            "--config",
+            cfg,
+            "--workers",
+            "8",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
     let r = read_json(&json);
     assert_eq!(
         r["summary"]["transactions"].as_u64(),
@@ -351,12 +357,7 @@ fn example_log_replays_on_the_schema_of_the_workload_it_came_from() {
         r["errors"]
     );
     assert_eq!(r["errors"]["total"].as_u64(), Some(0), "{}", r["errors"]);
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg, "--workers", "8", "--cleanup"])
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    run_ok(&db, &["--config", cfg, "--workers", "8", "--cleanup"]);
     assert_eq!(
         pg().psql(&db, "SELECT to_regclass('simple_accounts') IS NULL"),
         "t"
@@ -379,14 +380,16 @@ fn schema_from_can_name_a_declarative_workload() {
     std::fs::write(&trace, lines).unwrap();
     let cfg = config(dir.path(), &trace, "  schema_from: example_bank\n");
     let json = dir.path().join("report.json");
-    let o = pg()
-        .stormbench(&db)
-        .args(["--config", cfg.to_str().unwrap(), "--setup", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+    run_ok(
+        &db,
+        &[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--setup",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
         pg().psql(&db, "SELECT workload FROM stormbench_meta"),
         "example_bank"
@@ -439,20 +442,17 @@ fn prepared_protocol_binds_literals_and_falls_back_where_a_template_cannot_be_pr
         &trace,
         "  replay:\n    speed: 0\n    protocol: prepared\n",
     );
-    let o = pg()
-        .stormbench(&db)
-        .args([
+    run_ok(
+        &db,
+        &[
             "--config",
             cfg.to_str().unwrap(),
             "--workers",
             "3",
             "--json",
-        ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
+            json.to_str().unwrap(),
+        ],
+    );
     let r = read_json(&json);
     assert_eq!(r["errors"]["total"].as_u64(), Some(0), "{}", r["errors"]);
     assert_eq!(

@@ -14,7 +14,7 @@ use std::pin::Pin;
 pub use dist::{KeyChooser, KeyDistribution, Zipfian};
 pub use error::{classify, ErrorClass};
 pub use registry::{Registry, WorkloadInfo};
-pub use statements::Statements;
+pub use statements::{ConnTag, Statements};
 
 /// A pinned, boxed, `Send` future, the return type of the workload trait's async methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

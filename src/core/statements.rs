@@ -14,10 +14,28 @@ use super::Conn;
 #[derive(Debug)]
 pub struct Statements {
     sql: &'static [&'static str],
-    /// The connection the statements belong to. A weak reference keeps the allocation
-    /// alive, so a new connection can never reuse its address and be mistaken for it.
-    owner: Weak<StatementCache>,
+    owner: ConnTag,
     prepared: Vec<Option<Statement>>,
+}
+
+/// Which connection a worker's per-connection state (prepared statements) belongs to.
+#[derive(Debug, Default)]
+pub struct ConnTag {
+    /// A weak reference keeps the connection's allocation alive, so a new connection can
+    /// never reuse its address and be mistaken for it.
+    last: Weak<StatementCache>,
+}
+
+impl ConnTag {
+    /// Whether `conn` is another connection than the one seen last (it is remembered).
+    #[inline]
+    pub fn switched(&mut self, conn: &Conn) -> bool {
+        if std::ptr::eq(self.last.as_ptr(), Arc::as_ptr(&conn.statement_cache)) {
+            return false;
+        }
+        self.last = Arc::downgrade(&conn.statement_cache);
+        true
+    }
 }
 
 impl Statements {
@@ -25,7 +43,7 @@ impl Statements {
     pub fn new(sql: &'static [&'static str]) -> Self {
         Statements {
             sql,
-            owner: Weak::new(),
+            owner: ConnTag::default(),
             prepared: vec![None; sql.len()],
         }
     }
@@ -33,8 +51,7 @@ impl Statements {
     /// Statement `i`, prepared on `conn`.
     #[inline]
     pub async fn get(&mut self, conn: &Conn, i: usize) -> Result<Statement, tokio_postgres::Error> {
-        if !std::ptr::eq(self.owner.as_ptr(), Arc::as_ptr(&conn.statement_cache)) {
-            self.owner = Arc::downgrade(&conn.statement_cache);
+        if self.owner.switched(conn) {
             self.prepared.iter_mut().for_each(|s| *s = None);
         }
         if let Some(s) = &self.prepared[i] {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::check_range;
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
-    BoxFuture, Conn, LoadProgress, LoadStats, Metric, NextStart, Pacing, Pool, RunCounts,
+    BoxFuture, Conn, ConnTag, LoadProgress, LoadStats, Metric, NextStart, Pacing, Pool, RunCounts,
     SchemaError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 use crate::trace::model::Interner;
@@ -546,20 +546,12 @@ impl Workload for Replay {
             .get(worker_id)
             .cloned()
             .unwrap_or_else(|| Arc::from(Vec::new()));
-        Box::new(ReplayWorker {
-            trace: self.trace.clone(),
+        Box::new(ReplayWorker::new(
+            self.trace.clone(),
             sessions,
-            speed: self.speed,
-            repeat: self.repeat,
-            next_session: 0,
-            pos: 0,
-            end: 0,
-            current: 0,
-            lap: 0,
-            in_tx: false,
-            reset: false,
-            prepared: Prepared::new(self.trace.templates.len()),
-        })
+            self.speed,
+            self.repeat,
+        ))
     }
 }
 
@@ -597,28 +589,78 @@ enum Prep {
     Simple,
 }
 
-/// Per-connection prepared templates, dropped when the worker's connection changes.
+/// Per-connection prepared templates, forgotten when the worker's connection changes.
 struct Prepared {
-    owner: std::sync::Weak<deadpool_postgres::StatementCache>,
+    owner: ConnTag,
     by_template: Vec<Prep>,
 }
 
 impl Prepared {
     fn new(templates: usize) -> Self {
         Prepared {
-            owner: std::sync::Weak::new(),
+            owner: ConnTag::default(),
             by_template: vec![Prep::Unknown; templates],
         }
     }
 
-    /// What is known of `tpl` on `conn` (forgetting everything when `conn` is new).
-    fn get(&mut self, conn: &Conn, tpl: usize) -> Prep {
-        if !std::ptr::eq(self.owner.as_ptr(), Arc::as_ptr(&conn.statement_cache)) {
-            self.owner = Arc::downgrade(&conn.statement_cache);
+    /// Runs a statement as its prepared template (`text`, id `tpl`) with its literals
+    /// bound; a template the server cannot prepare is sent as recorded (`sql`) from then on.
+    async fn run(
+        &mut self,
+        conn: &mut Conn,
+        (tpl, text): (usize, &str),
+        params: &[Box<str>],
+        sql: &str,
+        in_tx: bool,
+    ) -> Result<(), tokio_postgres::Error> {
+        if self.owner.switched(conn) {
             self.by_template.iter_mut().for_each(|p| *p = Prep::Unknown);
         }
-        self.by_template[tpl].clone()
+        let st = match &self.by_template[tpl] {
+            Prep::Ready(st) => st.clone(),
+            Prep::Simple => return conn.batch_execute(sql).await,
+            Prep::Unknown => match prepare(conn, text, in_tx).await? {
+                Some(st) => {
+                    self.by_template[tpl] = Prep::Ready(st.clone());
+                    st
+                }
+                None => {
+                    self.by_template[tpl] = Prep::Simple;
+                    return conn.batch_execute(sql).await;
+                }
+            },
+        };
+        conn.execute_raw(&st, params.iter().map(|p| TextParam(p)))
+            .await
+            .map(|_| ())
     }
+}
+
+/// Prepares `text` on `conn`; `None` when the server cannot. Inside the session's
+/// transaction (`in_tx`) a failed preparation would abort it, so it is guarded by a
+/// savepoint there.
+async fn prepare(
+    conn: &mut Conn,
+    text: &str,
+    in_tx: bool,
+) -> Result<Option<tokio_postgres::Statement>, tokio_postgres::Error> {
+    if in_tx {
+        // fails when the session's transaction already failed: so does the statement, as
+        // it did for the recorded application (preparing is tried another time)
+        conn.batch_execute(&format!("SAVEPOINT {PREPARE_SAVEPOINT}"))
+            .await?;
+    }
+    let prepared = conn.prepare(text).await;
+    if in_tx {
+        let undo = if prepared.is_ok() {
+            "RELEASE"
+        } else {
+            "ROLLBACK TO"
+        };
+        conn.batch_execute(&format!("{undo} SAVEPOINT {PREPARE_SAVEPOINT}"))
+            .await?;
+    }
+    Ok(prepared.ok())
 }
 
 /// A literal bound as a text-format parameter: the server parses it for whatever type it
@@ -651,6 +693,23 @@ impl tokio_postgres::types::ToSql for TextParam<'_> {
 const PREPARE_SAVEPOINT: &str = "stormbench_replay_prepare";
 
 impl ReplayWorker {
+    fn new(trace: Arc<Trace>, sessions: Arc<[usize]>, speed: f64, repeat: bool) -> Self {
+        ReplayWorker {
+            prepared: Prepared::new(trace.templates.len()),
+            trace,
+            sessions,
+            speed,
+            repeat,
+            next_session: 0,
+            pos: 0,
+            end: 0,
+            current: 0,
+            lap: 0,
+            in_tx: false,
+            reset: false,
+        }
+    }
+
     /// Moves to the next session; false when there is none.
     fn next_session(&mut self) -> bool {
         if self.next_session == self.sessions.len() {
@@ -666,68 +725,6 @@ impl ReplayWorker {
         self.end = r.end;
         self.reset = self.in_tx;
         true
-    }
-}
-
-impl ReplayWorker {
-    /// Runs a statement as its prepared template with its literals bound; a template the
-    /// server cannot prepare is sent as recorded from then on.
-    async fn run_prepared(
-        &mut self,
-        conn: &mut Conn,
-        tpl: usize,
-        params: &[Box<str>],
-        sql: &str,
-    ) -> Result<(), tokio_postgres::Error> {
-        let st = match self.prepared.get(conn, tpl) {
-            Prep::Ready(st) => st,
-            Prep::Simple => return conn.batch_execute(sql).await,
-            Prep::Unknown => match self.prepare(conn, tpl).await? {
-                Some(st) => st,
-                None => return conn.batch_execute(sql).await,
-            },
-        };
-        conn.execute_raw(&st, params.iter().map(|p| TextParam(p)))
-            .await
-            .map(|_| ())
-    }
-
-    /// Prepares template `tpl` on `conn`. Inside the session's transaction a failed
-    /// preparation would abort it, so it is guarded by a savepoint there. `None`: the
-    /// template cannot be prepared.
-    async fn prepare(
-        &mut self,
-        conn: &mut Conn,
-        tpl: usize,
-    ) -> Result<Option<tokio_postgres::Statement>, tokio_postgres::Error> {
-        let text = &self.trace.templates[tpl];
-        let guarded = self.in_tx;
-        if guarded {
-            // fails when the session's transaction already failed: so does the statement,
-            // as it did for the recorded application (preparing is tried another time)
-            conn.batch_execute(&format!("SAVEPOINT {PREPARE_SAVEPOINT}"))
-                .await?;
-        }
-        let prepared = conn.prepare(text).await;
-        if guarded {
-            let undo = if prepared.is_ok() {
-                "RELEASE"
-            } else {
-                "ROLLBACK TO"
-            };
-            conn.batch_execute(&format!("{undo} SAVEPOINT {PREPARE_SAVEPOINT}"))
-                .await?;
-        }
-        Ok(match prepared {
-            Ok(st) => {
-                self.prepared.by_template[tpl] = Prep::Ready(st.clone());
-                Some(st)
-            }
-            Err(_) => {
-                self.prepared.by_template[tpl] = Prep::Simple;
-                None
-            }
-        })
     }
 }
 
@@ -761,11 +758,13 @@ impl WorkerTx for ReplayWorker {
                 self.in_tx = false;
                 conn.batch_execute("ROLLBACK").await?;
             }
-            let trace = self.trace.clone();
-            let stmt = &trace.stmts[self.current];
+            let stmt = &self.trace.stmts[self.current];
             let result = match &stmt.bound {
                 Some((tpl, params)) => {
-                    self.run_prepared(conn, *tpl as usize, params, &stmt.sql)
+                    let tpl = *tpl as usize;
+                    let text = &*self.trace.templates[tpl];
+                    self.prepared
+                        .run(conn, (tpl, text), params, &stmt.sql, self.in_tx)
                         .await
                 }
                 None => conn.batch_execute(&stmt.sql).await,
@@ -877,20 +876,7 @@ mod tests {
     #[test]
     fn cursor_walks_sessions_then_finishes_or_loops() {
         let t = Arc::new(sample());
-        let mut w = ReplayWorker {
-            trace: t.clone(),
-            sessions: Arc::from(vec![0, 2]),
-            speed: 2.0,
-            repeat: false,
-            next_session: 0,
-            pos: 0,
-            end: 0,
-            current: 0,
-            lap: 0,
-            in_tx: false,
-            reset: false,
-            prepared: Prepared::new(t.templates.len()),
-        };
+        let mut w = ReplayWorker::new(t.clone(), Arc::from(vec![0, 2]), 2.0, false);
         let mut starts = Vec::new();
         while let NextStart::At(d) = w.next_start() {
             starts.push((w.current, d.as_micros() as u64));
@@ -907,54 +893,40 @@ mod tests {
 
     #[test]
     fn bad_sections_are_reported_with_their_paths() {
-        let p = |yaml: &str| WorkloadParams {
-            mode: "replay".into(),
-            scale: 1,
-            section: serde_yaml::from_str(yaml).unwrap(),
-            seed: 1,
-            workers: 2,
-            registry: crate::workloads::registry(),
+        // every problem of a `trace:` section, one per line
+        let errors = |yaml: &str| {
+            let p = WorkloadParams {
+                mode: "replay".into(),
+                scale: 1,
+                section: serde_yaml::from_str(yaml).unwrap(),
+                seed: 1,
+                workers: 2,
+                registry: crate::workloads::registry(),
+            };
+            build(&p).err().unwrap().join("\n")
         };
-        let e = build(&p("replay: { speed: -1, templates: 0 }"))
-            .err()
-            .unwrap()
-            .join("\n");
+        let e = errors("replay: { speed: -1, templates: 0 }");
         assert!(e.contains("trace.replay.speed: must be between"), "{e}");
         assert!(e.contains("trace.replay.templates:"), "{e}");
         assert!(e.contains("trace.file: missing"), "{e}");
-        let e = build(&p("file: /nonexistent/trace.jsonl"))
-            .err()
-            .unwrap()
-            .join("\n");
+        let e = errors("file: /nonexistent/trace.jsonl");
         assert!(
             e.starts_with("trace.file: cannot open /nonexistent/trace.jsonl"),
             "{e}"
         );
-        let e = build(&p("{ file: x, schema_from: trace }"))
-            .err()
-            .unwrap()
-            .join("\n");
+        let e = errors("{ file: x, schema_from: trace }");
         assert!(
             e.contains("trace.schema_from: unknown workload 'trace'; use one whose schema the trace runs on: simple, tpcc"),
             "{e}"
         );
-        let e = build(&p("{ file: x, schema_from: noop }"))
-            .err()
-            .unwrap()
-            .join("\n");
+        let e = errors("{ file: x, schema_from: noop }");
         assert!(e.contains("workload 'noop' has no schema"), "{e}");
-        let e = build(&p("{ file: x, replay: { protocol: binary } }"))
-            .err()
-            .unwrap()
-            .join("\n");
+        let e = errors("{ file: x, replay: { protocol: binary } }");
         assert!(
             e.contains("trace.replay.protocol: unknown variant `binary`"),
             "{e}"
         );
-        let e = build(&p("{ file: x, replay: { sped: 1 } }"))
-            .err()
-            .unwrap()
-            .join("\n");
+        let e = errors("{ file: x, replay: { sped: 1 } }");
         assert!(e.contains("trace.replay.sped: unknown key"), "{e}");
     }
 }
