@@ -561,6 +561,7 @@ pub(crate) fn exec_options(plan: &RunPlan) -> ExecOptions {
         sample_interval: plan.sample_interval.0,
         summary_interval: plan.summary_interval.map(|d| d.0),
         connection_mode: plan.connection_mode,
+        driver: plan.driver,
         threads: plan.threads,
     }
 }
@@ -673,7 +674,8 @@ async fn prepare_schema(
         });
     }
     // a pool just for loading, sized for parallel COPY
-    let loader = Connector::new(target, plan.connections.clamp(1, 8)).map_err(|e| anyhow!(e))?;
+    let loader =
+        Connector::new(target, plan.connections.clamp(1, 8), None).map_err(|e| anyhow!(e))?;
     let load = load(plan, admin, &loader, workload, quiet).await?;
     let marker = marker::read(admin, name)
         .await

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Dur, Overrides};
+use crate::core::Driver;
 
 /// PostgreSQL load tester: one YAML file picks a workload and runs it across many workers.
 #[derive(Debug, Parser)]
@@ -216,6 +217,10 @@ pub struct RunArgs {
     /// Client runtime threads.
     #[arg(long)]
     pub threads: Option<u64>,
+    /// Client library for the transactions: auto (the lean wire driver where the workload
+    /// supports it and no TLS is needed), wire, or tokio-postgres.
+    #[arg(long, value_parser = parse_driver)]
+    pub driver: Option<Driver>,
     /// Create the schema and load data if missing (idempotent), then run.
     #[arg(long)]
     pub setup: bool,
@@ -282,12 +287,24 @@ impl RunArgs {
             log_level: self.log_level.clone(),
             embedded: self.embedded,
             threads: self.threads,
+            driver: self.driver,
             collect_pg_stats: self.collect_pg_stats,
             pg_stat_statements: self.pg_stat_statements,
             prometheus: self.prometheus.clone(),
             html: self.html.clone(),
             progressive: self.progressive,
         }
+    }
+}
+
+fn parse_driver(s: &str) -> Result<Driver, String> {
+    match s {
+        "auto" => Ok(Driver::Auto),
+        "wire" => Ok(Driver::Wire),
+        "tokio-postgres" => Ok(Driver::TokioPostgres),
+        other => Err(format!(
+            "unknown driver '{other}'; use auto, wire or tokio-postgres"
+        )),
     }
 }
 

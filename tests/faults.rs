@@ -226,7 +226,16 @@ fn sigterm_also_stops_cleanly() {
 }
 
 #[test]
-fn server_restart_mid_run_is_survived() {
+fn server_restart_mid_run_is_survived_on_the_wire_driver() {
+    server_restart_mid_run_is_survived("wire");
+}
+
+#[test]
+fn server_restart_mid_run_is_survived_on_tokio_postgres() {
+    server_restart_mid_run_is_survived("tokio-postgres");
+}
+
+fn server_restart_mid_run_is_survived(driver: &str) {
     let opts = EmbeddedOptions {
         bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),
         ..Default::default()
@@ -266,6 +275,8 @@ fn server_restart_mid_run_is_survived() {
             "4",
             "-s",
             "1s",
+            "--driver",
+            driver,
             "--json",
         ])
         .arg(&json)
@@ -282,6 +293,7 @@ fn server_restart_mid_run_is_survived() {
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     assert!(!err.contains("panicked"), "{err}");
     let r = read_json(&json);
+    assert_eq!(r["connections"]["driver"], driver);
     let lost = r["errors"]["by_class"]["connection_lost"]
         .as_u64()
         .unwrap_or(0);

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::registry::{parse_section_lenient, Resolved};
 use std::sync::Arc;
 
-use crate::core::{ConnectionMode, Registry, Workload, WorkloadParams};
+use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
 
 pub use duration::Dur;
 pub use env::expand as expand_env;
@@ -273,6 +273,8 @@ pub struct RawConfig {
     pub sample_interval: Option<Dur>,
     /// persistent | transient | mixed.
     pub connection_mode: Option<ConnectionMode>,
+    /// auto | wire | tokio-postgres.
+    pub driver: Option<Driver>,
     /// Client runtime threads (default: number of CPUs).
     pub threads: Option<u64>,
     /// Report files.
@@ -409,6 +411,8 @@ pub struct Overrides {
     pub embedded: bool,
     /// `--threads`.
     pub threads: Option<u64>,
+    /// `--driver`.
+    pub driver: Option<Driver>,
     /// `--collect-pg-stats`.
     pub collect_pg_stats: bool,
     /// `--pg-stat-statements`.
@@ -514,6 +518,8 @@ pub struct RunPlan {
     pub sample_interval: Dur,
     /// Connection mode.
     pub connection_mode: ConnectionMode,
+    /// Client library for the workers' transactions.
+    pub driver: Driver,
     /// Runtime threads.
     pub threads: usize,
     /// JSON report file.
@@ -688,6 +694,7 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
     set(&mut raw.output.csv, &o.csv);
     set(&mut raw.log_level, &o.log_level);
     set(&mut raw.threads, &o.threads);
+    set(&mut raw.driver, &o.driver);
     set(&mut raw.output.html, &o.html);
     if o.collect_pg_stats {
         raw.collect_pg_stats = Some(true);
@@ -830,6 +837,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         connections,
         open_loop: matches!(arrival, Arrival::Open { .. }),
         progressive: progressive.is_some(),
+        driver: raw.driver.unwrap_or_default(),
     };
     let target = resolved.and_then(|resolved| {
         let params = WorkloadParams {
@@ -877,6 +885,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         summary_interval,
         sample_interval,
         connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
+        driver: raw.driver.unwrap_or_default(),
         threads,
         json: raw.output.json.clone(),
         csv: raw.output.csv.clone(),
@@ -963,10 +972,16 @@ struct RunShape {
     connections: usize,
     open_loop: bool,
     progressive: bool,
+    driver: Driver,
 }
 
 /// Rules a built workload puts on the run (its own timing, per-worker sessions).
 fn workload_rules(w: &dyn Workload, run: &RunShape, errors: &mut Vec<String>) {
+    if run.driver == Driver::Wire && !w.wire() {
+        errors.push(
+            "driver: this workload does not run on the wire driver (simple does); set driver: auto or tokio-postgres".into(),
+        );
+    }
     if w.session_bound() && run.connections < run.workers {
         errors.push(format!(
             "connections: this workload keeps one connection per worker (its sessions carry transactions and settings), so connections ({}) must be at least workers ({}); raise connections or lower workers",

@@ -16,6 +16,8 @@ pub use error::{classify, ErrorClass};
 pub use registry::{Registry, WorkloadInfo};
 pub use statements::{ConnTag, Statements};
 
+pub use crate::db::wire::{WireConn, WireError, WireStatements};
+
 /// A pinned, boxed, `Send` future, the return type of the workload trait's async methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -77,6 +79,31 @@ impl ConnectionMode {
             ConnectionMode::Persistent => "persistent",
             ConnectionMode::Transient => "transient",
             ConnectionMode::Mixed => "mixed",
+        }
+    }
+}
+
+/// Which client library carries the workers' transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Driver {
+    /// The wire driver when the workload supports it and the server needs no TLS,
+    /// tokio-postgres otherwise.
+    #[default]
+    Auto,
+    /// The lean wire driver ([`crate::db::wire`]); an error for workloads without it.
+    Wire,
+    /// tokio-postgres (always used for set-up, loading and statistics).
+    TokioPostgres,
+}
+
+impl Driver {
+    /// The config spelling.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Driver::Auto => "auto",
+            Driver::Wire => "wire",
+            Driver::TokioPostgres => "tokio-postgres",
         }
     }
 }
@@ -287,6 +314,12 @@ pub trait Workload: Send + Sync {
     /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
     /// and the worker id, so a run can be repeated.
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;
+
+    /// Whether its workers can run on the wire driver ([`WorkerTx::run_wire`]); with
+    /// `driver: auto` such a workload runs on it.
+    fn wire(&self) -> bool {
+        false
+    }
 }
 
 /// Rows loaded per table and how long it took.
@@ -321,6 +354,16 @@ pub trait WorkerTx: Send {
         kind: TxKind,
         conn: &'a mut Conn,
     ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>>;
+
+    /// Runs one transaction of `kind` on a wire-driver connection (only called when the
+    /// workload's [`Workload::wire`] says so). Same contract as [`WorkerTx::run`].
+    fn run_wire<'a>(
+        &'a mut self,
+        _kind: TxKind,
+        _conn: &'a mut WireConn,
+    ) -> BoxFuture<'a, Result<TxOutcome, WireError>> {
+        Box::pin(async { Err(WireError::unsupported()) })
+    }
 
     /// When the next transaction is due. The default leaves it to the run's schedule
     /// (closed loop or `rate`); a workload with its own timing returns instants relative

@@ -4,6 +4,7 @@
 
 pub mod embedded;
 pub mod marker;
+pub mod wire;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -172,7 +173,11 @@ pub fn connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
         .as_db_error()
         .map(|d| d.message().to_string())
         .unwrap_or_else(|| error_chain(e));
-    let hint = match e.code().map(|c| c.code()) {
+    connect_message(e.code().map(|c| c.code()), detail, t)
+}
+
+fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
+    let hint = match code {
         Some("28P01") | Some("28000") => {
             "check database.username and database.password (or STORMBENCH_DB_PASSWORD)"
         }
@@ -198,6 +203,8 @@ pub use crate::core::error_chain;
 pub struct Connector {
     /// The pool of `connections` persistent connections.
     pub pool: Pool,
+    /// The same on the wire driver, when the run uses it (then `pool` stays empty).
+    pub wire: Option<wire::WirePool>,
     pg: tokio_postgres::Config,
     tls: Option<postgres_native_tls::MakeTlsConnector>,
     transient_slots: Arc<Semaphore>,
@@ -220,9 +227,28 @@ impl Transient {
     }
 }
 
+/// A wire connection opened for one transaction.
+pub struct WireTransient {
+    /// The connection.
+    pub conn: wire::WireConn,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl WireTransient {
+    /// Sends Terminate and closes.
+    pub async fn close(self) {
+        self.conn.close().await;
+    }
+}
+
 impl Connector {
-    /// A pool of `size` connections (created lazily; see [`Connector::fill`]).
-    pub fn new(target: &Target, size: usize) -> Result<Self, DbError> {
+    /// A pool of `size` connections (created lazily; see [`Connector::fill`]), on the
+    /// wire driver when `wire` is given.
+    pub fn new(
+        target: &Target,
+        size: usize,
+        wire: Option<&wire::WireConfig>,
+    ) -> Result<Self, DbError> {
         let timeout = target
             .pg
             .get_connect_timeout()
@@ -238,8 +264,22 @@ impl Connector {
             SslMode::Disable => None,
             mode => Some(tls_connector(mode)?),
         };
+        let wire = match wire {
+            None => None,
+            Some(cfg) => Some(
+                wire::WirePool::builder(wire::WireManager::new(cfg.clone()))
+                    .max_size(size)
+                    .runtime(deadpool::Runtime::Tokio1)
+                    .create_timeout(Some(timeout))
+                    .build()
+                    .map_err(|e| {
+                        DbError::Connect(format!("cannot build the connection pool: {e}"))
+                    })?,
+            ),
+        };
         Ok(Connector {
             pool,
+            wire,
             pg: target.pg.clone(),
             tls,
             transient_slots: Arc::new(Semaphore::new(size)),
@@ -248,6 +288,16 @@ impl Connector {
 
     /// Opens every pooled connection up front so the run does not measure connection setup.
     pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
+        if let Some(w) = &self.wire {
+            let size = w.status().max_size;
+            let objs = futures_util::future::join_all((0..size).map(|_| w.get())).await;
+            for o in objs {
+                if let Err(e) = o {
+                    return Err(DbError::Connect(wire_pool_error_message(&e, target)));
+                }
+            }
+            return Ok(());
+        }
         let size = self.pool.status().max_size;
         let gets = (0..size).map(|_| self.pool.get());
         let objs = futures_util::future::join_all(gets).await;
@@ -276,6 +326,50 @@ impl Connector {
             _permit: permit,
         })
     }
+
+    /// Opens a new wire connection for one transaction (at most `connections` at once).
+    pub async fn transient_wire(&self) -> Result<WireTransient, wire::WireError> {
+        let permit = self
+            .transient_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let cfg = self
+            .wire
+            .as_ref()
+            .expect("transient_wire is used on wire runs only")
+            .manager()
+            .config();
+        Ok(WireTransient {
+            conn: wire::WireConn::connect(cfg).await?,
+            _permit: permit,
+        })
+    }
+}
+
+/// A one-line message for a wire pool error.
+pub fn wire_pool_error_message(
+    e: &deadpool::managed::PoolError<wire::WireError>,
+    t: &Target,
+) -> String {
+    match e {
+        deadpool::managed::PoolError::Backend(e) => wire_connect_error_message(e, t),
+        deadpool::managed::PoolError::Timeout(_) => format!(
+            "cannot connect to {}: timed out; check database.host, database.port and the network",
+            t.display
+        ),
+        other => format!("cannot connect to {}: {other}", t.display),
+    }
+}
+
+/// A one-line message for a failed wire connection attempt.
+pub fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> String {
+    let detail = e
+        .db_message()
+        .map(str::to_string)
+        .unwrap_or_else(|| error_chain(e));
+    connect_message(e.code().map(|c| c.code()), detail, t)
 }
 
 /// A one-line message for a pool error.

@@ -18,7 +18,8 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Arrival, Stop};
-use crate::core::{self, ConnectionMode, Workload};
+use crate::core::{self, ConnectionMode, Driver, WireConn, Workload};
+use crate::db::wire::WireConfig;
 use crate::db::{Connector, DbError, Target};
 use crate::stats::{Chunk, IntervalPoint, Series, Totals};
 
@@ -66,6 +67,8 @@ pub struct ExecOptions {
     pub summary_interval: Option<Duration>,
     /// Connection mode.
     pub connection_mode: ConnectionMode,
+    /// Client library for the transactions.
+    pub driver: Driver,
     /// Client threads (each with its own runtime and share of workers and connections).
     pub threads: usize,
 }
@@ -133,6 +136,8 @@ pub struct RunResult {
     pub started_at: chrono::DateTime<chrono::Utc>,
     /// Open loop: arrival slots that were due before the end.
     pub slots_due: Option<u64>,
+    /// The driver that carried the transactions: `wire` or `tokio-postgres`.
+    pub driver: &'static str,
 }
 
 /// How the workers and connections are split over client threads.
@@ -185,6 +190,12 @@ pub async fn run(
         observer,
     } = hooks;
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
+    let wire = wire_config(workload.as_ref(), target, opts.driver).await;
+    let driver = if wire.is_some() {
+        "wire"
+    } else {
+        "tokio-postgres"
+    };
     let stop = interrupt.child_token();
     let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
     let plan = shards(opts.workers, opts.connections, opts.threads);
@@ -199,6 +210,7 @@ pub async fn run(
             workload: workload.clone(),
             target: target.clone(),
             seed: opts.seed,
+            wire: wire.clone(),
             stop: stop.clone(),
             out: tx.clone(),
             ready: ready_tx.clone(),
@@ -311,7 +323,33 @@ pub async fn run(
             let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
             due.saturating_sub(warm)
         }),
+        driver,
     })
+}
+
+/// The wire driver's settings when the run uses it: always for `driver: wire`; for
+/// `auto` when the workload supports it and the server does not ask for TLS (one probe
+/// connection tells; any other failure is left for the pool to report).
+async fn wire_config(w: &dyn Workload, target: &Target, driver: Driver) -> Option<WireConfig> {
+    let cfg = WireConfig::new(&target.pg, target.sslmode);
+    match driver {
+        Driver::TokioPostgres => None,
+        Driver::Wire => Some(cfg),
+        Driver::Auto if !w.wire() => None,
+        Driver::Auto => match WireConn::connect(&cfg).await {
+            Ok(c) => {
+                c.close().await;
+                Some(cfg)
+            }
+            Err(e) if e.is_tls_required() => {
+                log::info!(
+                    "driver auto: the server asks for TLS, so tokio-postgres carries the run"
+                );
+                None
+            }
+            Err(_) => Some(cfg),
+        },
+    }
 }
 
 /// What one client thread needs.
@@ -320,6 +358,7 @@ struct ShardCtx {
     workload: Arc<dyn Workload>,
     target: Target,
     seed: u64,
+    wire: Option<WireConfig>,
     stop: CancellationToken,
     out: mpsc::UnboundedSender<Chunk>,
     ready: mpsc::UnboundedSender<Result<(), DbError>>,
@@ -346,12 +385,13 @@ fn run_shard(ctx: ShardCtx) {
             workload,
             target,
             seed,
+            wire,
             stop,
             out,
             ready,
             start,
         } = ctx;
-        let connector = match Connector::new(&target, shard.connections) {
+        let connector = match Connector::new(&target, shard.connections, wire.as_ref()) {
             Ok(c) => Arc::new(c),
             Err(e) => {
                 let _ = ready.send(Err(e));

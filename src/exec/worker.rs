@@ -11,9 +11,11 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::{RunShared, Timing};
+use crate::core::WireError;
 use crate::core::{
     classify, ConnectionMode, ErrorClass, NextStart, Rng, TxKind, TxOutcome, WorkerTx,
 };
+use crate::db::wire::WireManager;
 use crate::db::Connector;
 use crate::stats::{Chunk, ConnType};
 
@@ -46,7 +48,8 @@ struct Failure {
 
 enum FailureSource {
     Driver(tokio_postgres::Error),
-    Pool(deadpool_postgres::PoolError),
+    Wire(WireError),
+    Pool(String),
 }
 
 impl Failure {
@@ -57,9 +60,17 @@ impl Failure {
         }
     }
 
+    fn wire(error: WireError) -> Self {
+        Failure {
+            class: error.class(),
+            error: FailureSource::Wire(error),
+        }
+    }
+
     fn code(&self) -> Option<&str> {
         match &self.error {
             FailureSource::Driver(e) => e.code().map(|c| c.code()),
+            FailureSource::Wire(e) => e.code().map(|c| c.code()),
             FailureSource::Pool(_) => None,
         }
     }
@@ -67,6 +78,7 @@ impl Failure {
     fn message(&self) -> String {
         match &self.error {
             FailureSource::Driver(e) => crate::db::error_chain(e),
+            FailureSource::Wire(e) => e.to_string(),
             FailureSource::Pool(e) => format!("getting a pooled connection: {e}"),
         }
     }
@@ -97,7 +109,7 @@ impl Worker {
             chunk: Chunk::new(kinds, 0),
             chunk_end: t.measure_start + t.sample_interval,
         };
-        let mut held: Option<deadpool_postgres::Object> = None;
+        let mut held = Held::default();
         // One cancellation future for the whole run: registering a fresh one per
         // transaction would take the token's lock every time.
         let stop = self.stop.clone();
@@ -139,7 +151,7 @@ impl Worker {
                 matches!(&attempt.result, Err(f) if f.class == ErrorClass::ConnectionLost);
             self.record(&mut rec, kind, conn_type, intended, started, ended, attempt);
             if failed_connect {
-                held = None;
+                held = Held::default();
                 if !self.sleep_until(Instant::now() + CONNECT_BACKOFF).await {
                     break;
                 }
@@ -201,18 +213,16 @@ impl Worker {
     }
 
     /// Runs `kind` once, retrying serialization failures and deadlocks up to `max_tries`.
-    async fn attempt(
-        &mut self,
-        kind: TxKind,
-        conn_type: ConnType,
-        held: &mut Option<deadpool_postgres::Object>,
-    ) -> Attempt {
+    async fn attempt(&mut self, kind: TxKind, conn_type: ConnType, held: &mut Held) -> Attempt {
         let max_tries = self.shared.max_tries;
+        let wire = self.connector.wire.is_some();
         let mut retries = 0;
         loop {
-            let mut a = match conn_type {
-                ConnType::Persistent => self.on_pooled(kind, held).await,
-                ConnType::Transient => self.on_transient(kind).await,
+            let mut a = match (conn_type, wire) {
+                (ConnType::Persistent, false) => self.on_pooled(kind, &mut held.pg).await,
+                (ConnType::Persistent, true) => self.on_pooled_wire(kind, &mut held.wire).await,
+                (ConnType::Transient, false) => self.on_transient(kind).await,
+                (ConnType::Transient, true) => self.on_transient_wire(kind).await,
             };
             match &a.result {
                 Err(f) if f.class.retryable() && retries + 1 < max_tries => retries += 1,
@@ -251,6 +261,58 @@ impl Worker {
             // a connection kept from the last transaction involved no pool at all
             pool_wait: waited.then(|| conn_at - asked),
             connect: None,
+        }
+    }
+
+    async fn on_pooled_wire(&mut self, kind: TxKind, held: &mut Option<WireObject>) -> Attempt {
+        let asked = Instant::now();
+        let (mut obj, waited) = match held.take() {
+            Some(o) => (o, false),
+            None => {
+                let pool = self.connector.wire.as_ref().expect("a wire run");
+                match pool.get().await {
+                    Ok(o) => (o, true),
+                    Err(e) => return Attempt::failed(wire_pool_failure(e), asked),
+                }
+            }
+        };
+        let conn_at = if waited { Instant::now() } else { asked };
+        let result = self
+            .gen
+            .run_wire(kind, &mut obj)
+            .await
+            .map_err(Failure::wire);
+        if self.sticky && !obj.is_broken() {
+            *held = Some(obj);
+        }
+        Attempt {
+            result,
+            retries: 0,
+            conn_at,
+            pool_wait: waited.then(|| conn_at - asked),
+            connect: None,
+        }
+    }
+
+    async fn on_transient_wire(&mut self, kind: TxKind) -> Attempt {
+        let asked = Instant::now();
+        let mut t = match self.connector.transient_wire().await {
+            Ok(t) => t,
+            Err(e) => return Attempt::failed(Failure::wire(e), asked),
+        };
+        let conn_at = Instant::now();
+        let result = self
+            .gen
+            .run_wire(kind, &mut t.conn)
+            .await
+            .map_err(Failure::wire);
+        t.close().await;
+        Attempt {
+            result,
+            retries: 0,
+            conn_at,
+            pool_wait: None,
+            connect: Some(conn_at - asked),
         }
     }
 
@@ -372,9 +434,28 @@ fn pool_failure(e: deadpool_postgres::PoolError) -> Failure {
         deadpool_postgres::PoolError::Backend(e) => Failure::new(e),
         other => Failure {
             class: ErrorClass::ConnectionLost,
-            error: FailureSource::Pool(other),
+            error: FailureSource::Pool(other.to_string()),
         },
     }
+}
+
+fn wire_pool_failure(e: deadpool::managed::PoolError<WireError>) -> Failure {
+    match e {
+        deadpool::managed::PoolError::Backend(e) => Failure::wire(e),
+        other => Failure {
+            class: ErrorClass::ConnectionLost,
+            error: FailureSource::Pool(other.to_string()),
+        },
+    }
+}
+
+type WireObject = deadpool::managed::Object<WireManager>;
+
+/// The connection a worker keeps between transactions (workers <= connections).
+#[derive(Default)]
+struct Held {
+    pg: Option<deadpool_postgres::Object>,
+    wire: Option<WireObject>,
 }
 
 /// Sample interval index of instant `at` (at >= measure_start).

@@ -66,10 +66,11 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "Workers:       {} over {} connections ({}), {}",
+        "Workers:       {} over {} connections ({}, {} driver), {}",
         cfg["workers"],
         r.connections.pool_size,
         r.connections.mode,
+        r.connections.driver,
         match &r.schedule {
             Some(sc) => format!("open loop at {:.1} tps", sc.target_tps),
             None if r.pacing.is_some() => "paced by the workload".to_string(),

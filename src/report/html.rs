@@ -277,12 +277,15 @@ pub fn render(r: &Report) -> String {
     );
     let _ = write!(
         out,
-        "<h1>stormbench report</h1><p>{} (mode {}, scale {}) on {} (PostgreSQL {}), {:.1}s measured, {}, started {}</p>",
+        "<h1>stormbench report</h1><p>{} (mode {}, scale {}) on {} (PostgreSQL {}), {} connections ({}, {} driver), {:.1}s measured, {}, started {}</p>",
         esc(&r.workload.name),
         esc(&r.workload.mode),
         r.workload.scale,
         esc(&r.database),
         esc(&r.server.version),
+        r.connections.pool_size,
+        esc(&r.connections.mode),
+        esc(&r.connections.driver),
         r.measured_s,
         esc(&r.status),
         esc(&r.started_at)

@@ -158,6 +158,8 @@ pub struct ErrorsReport {
 pub struct ConnectionsReport {
     /// persistent | transient | mixed.
     pub mode: String,
+    /// The client library that carried the transactions: wire | tokio-postgres.
+    pub driver: String,
     /// Pool size.
     pub pool_size: usize,
     /// Connections opened during measurement by workers (transient).
@@ -486,6 +488,7 @@ impl Report {
             },
             connections: ConnectionsReport {
                 mode: input.connection_mode.to_string(),
+                driver: r.driver.to_string(),
                 pool_size: input.pool_size,
                 opened: t.connections_opened,
                 persistent: conn(0),

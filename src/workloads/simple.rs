@@ -12,7 +12,7 @@ use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
     rng, BoxFuture, Conn, KeyChooser, KeyDistribution, Rng, Statements, TxKind, TxOutcome,
-    WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    WireConn, WireError, WireStatements, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
 static SCHEMA: SqlSchema = SqlSchema {
@@ -126,9 +126,14 @@ impl Workload for Simple {
         Some((&SCHEMA, vec![self.rows]))
     }
 
+    fn wire(&self) -> bool {
+        true
+    }
+
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(SimpleWorker {
             stmts: Statements::new(&[READ, UPDATE, INSERT]),
+            wire_stmts: WireStatements::new(&[READ, UPDATE, INSERT]),
             rng: rng(seed ^ self.seed, worker_id as u64),
             keys: self.keys.clone(),
             cumulative: self.cumulative,
@@ -139,6 +144,8 @@ impl Workload for Simple {
 struct SimpleWorker {
     /// Indexed by kind: read, update, insert.
     stmts: Statements,
+    /// The same, on the wire driver.
+    wire_stmts: WireStatements,
     rng: Rng,
     keys: KeyChooser,
     cumulative: [f64; 3],
@@ -171,6 +178,23 @@ impl WorkerTx for SimpleWorker {
                     conn.query_opt(&st, &[&key]).await?;
                 }
             }
+            Ok(TxOutcome::committed(1))
+        })
+    }
+
+    fn run_wire<'a>(
+        &'a mut self,
+        kind: TxKind,
+        conn: &'a mut WireConn,
+    ) -> BoxFuture<'a, Result<TxOutcome, WireError>> {
+        let key = self.keys.sample(&mut self.rng) as i64;
+        let delta: i64 = self.rng.gen_range(-5000..=5000);
+        Box::pin(async move {
+            let st = self.wire_stmts.get(conn, kind).await?;
+            match kind {
+                UPDATE_KIND | INSERT_KIND => conn.execute(st, &[&key, &delta]).await?,
+                _ => conn.execute(st, &[&key]).await?,
+            };
             Ok(TxOutcome::committed(1))
         })
     }

@@ -1,0 +1,300 @@
+//! The wire driver against the real test cluster: authentication (trust, SCRAM), statements
+//! and their errors, abandoned exchanges, and runs on it (and on tokio-postgres) end to end.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use stormbench::config::SslMode;
+use stormbench::core::ErrorClass;
+use stormbench::db::wire::{WireConfig, WireConn};
+
+const PW_ROLE: &str = "stormbench_pw";
+const PW: &str = "stormbench-secret-pw";
+
+fn config(user: &str, password: Option<&str>, dbname: &str) -> WireConfig {
+    let pg = pg();
+    let mut c = tokio_postgres::Config::new();
+    c.host(&pg.host)
+        .port(pg.port.parse().unwrap())
+        .user(user)
+        .dbname(dbname)
+        .connect_timeout(Duration::from_secs(5));
+    if let Some(p) = password {
+        c.password(p);
+    }
+    WireConfig::new(&c, SslMode::Prefer)
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn statements_run_and_server_errors_leave_the_connection_usable() {
+    let pg = pg();
+    rt().block_on(async {
+        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+            .await
+            .expect("trust connection");
+        let add = c.prepare("SELECT $1::int8 + 1, 'x'").await.unwrap();
+        assert_eq!(add.params(), &[tokio_postgres::types::Type::INT8]);
+        assert_eq!(add.columns(), 2);
+        let r = c.execute(&add, &[&41i64]).await.unwrap();
+        assert_eq!((r.rows, r.tag_rows), (1, 1));
+
+        c.batch_execute("CREATE TEMP TABLE w (id int8 PRIMARY KEY, v text)")
+            .await
+            .unwrap();
+        let ins = c
+            .prepare_cached("INSERT INTO w VALUES ($1, $2)")
+            .await
+            .unwrap();
+        assert_eq!(c.execute(&ins, &[&1i64, &"one"]).await.unwrap().tag_rows, 1);
+        let dup = c.execute(&ins, &[&1i64, &"again"]).await.unwrap_err();
+        assert_eq!(dup.class(), ErrorClass::UniqueViolation);
+        assert_eq!(dup.code().unwrap().code(), "23505");
+        assert!(dup.to_string().contains("duplicate key"), "{dup}");
+        assert!(!c.is_broken());
+        // the same statement object is reused, and the connection is still in step
+        let again = c
+            .prepare_cached("INSERT INTO w VALUES ($1, $2)")
+            .await
+            .unwrap();
+        assert!(std::sync::Arc::ptr_eq(&ins, &again));
+        assert_eq!(c.execute(&ins, &[&2i64, &"two"]).await.unwrap().tag_rows, 1);
+        let count = c.prepare("SELECT id FROM w WHERE id >= $1").await.unwrap();
+        assert_eq!(c.execute(&count, &[&0i64]).await.unwrap().rows, 2);
+
+        // errors at prepare time and wrong parameter counts are reported, not fatal
+        let bad = c.prepare("SELECT * FROM no_such_table").await.unwrap_err();
+        assert_eq!(bad.code().unwrap().code(), "42P01");
+        let wrong = c.execute(&ins, &[&3i64]).await.unwrap_err();
+        assert!(
+            wrong.to_string().contains("2 parameters, 1 given"),
+            "{wrong}"
+        );
+        let typed = c
+            .execute(&ins, &[&"text for int8", &"x"])
+            .await
+            .unwrap_err();
+        assert!(typed.to_string().contains("cannot encode"), "{typed}");
+        assert_eq!(c.execute(&count, &[&0i64]).await.unwrap().rows, 2);
+        c.close().await;
+    });
+}
+
+#[test]
+fn scram_password_is_checked_and_never_echoed() {
+    rt().block_on(async {
+        let mut ok = WireConn::connect(&config(PW_ROLE, Some(PW), "stormbench_test"))
+            .await
+            .expect("SCRAM login with the right password");
+        ok.batch_execute("SELECT 1").await.unwrap();
+
+        let wrong = "not-the-password-xyz";
+        let e = WireConn::connect(&config(PW_ROLE, Some(wrong), "stormbench_test"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "28P01", "{e}");
+        assert!(!e.to_string().contains(wrong), "{e}");
+
+        let e = WireConn::connect(&config(PW_ROLE, None, "stormbench_test"))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("set database.password"), "{e}");
+
+        let e = WireConn::connect(&config(&pg().user, None, "no_such_db_wire"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "3D000", "{e}");
+    });
+}
+
+#[test]
+fn tls_demanded_of_the_wire_driver_names_the_fix() {
+    // the test cluster has no TLS: prefer goes on in the clear, require stops
+    let pg = pg();
+    let mut c = tokio_postgres::Config::new();
+    c.host(&pg.host)
+        .port(pg.port.parse().unwrap())
+        .user(&pg.user)
+        .dbname("stormbench_test");
+    rt().block_on(async {
+        let e = WireConn::connect(&WireConfig::new(&c, SslMode::Require))
+            .await
+            .unwrap_err();
+        assert!(e.is_tls_required(), "{e}");
+        assert!(e.to_string().contains("set driver: tokio-postgres"), "{e}");
+        WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
+            .await
+            .expect("prefer without TLS on the server");
+        WireConn::connect(&WireConfig::new(&c, SslMode::Disable))
+            .await
+            .expect("disable");
+    });
+}
+
+#[test]
+fn unix_socket_connections_work() {
+    let pg = pg();
+    let dir = pg.psql("postgres", "SHOW unix_socket_directories");
+    let dir = dir.split(',').next().unwrap().trim().to_string();
+    rt().block_on(async {
+        let mut c = tokio_postgres::Config::new();
+        c.host_path(&dir)
+            .port(pg.port.parse().unwrap())
+            .user(&pg.user)
+            .dbname("stormbench_test");
+        let mut conn = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
+            .await
+            .expect("unix socket connection");
+        let s = conn.prepare("SELECT $1::text").await.unwrap();
+        assert_eq!(conn.execute(&s, &[&"hi"]).await.unwrap().rows, 1);
+    });
+}
+
+#[test]
+fn an_abandoned_exchange_retires_the_connection() {
+    let pg = pg();
+    rt().block_on(async {
+        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+            .await
+            .unwrap();
+        let slow = c.prepare("SELECT pg_sleep($1)").await.unwrap();
+        let r = tokio::time::timeout(Duration::from_millis(50), c.execute(&slow, &[&0.5f64])).await;
+        assert!(r.is_err(), "the sleep should not finish in 50 ms");
+        assert!(c.is_broken());
+        // refused at once instead of reading the abandoned answer as its own
+        let e = tokio::time::timeout(Duration::from_secs(1), c.execute(&slow, &[&0f64]))
+            .await
+            .expect("no wait")
+            .unwrap_err();
+        assert_eq!(e.class(), ErrorClass::ConnectionLost);
+    });
+}
+
+fn setup_simple(db: &str) {
+    let pg = pg();
+    let o = pg
+        .stormbench(db)
+        .args(["-w", "simple", "--scale", "1", "--setup", "--no-run", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+#[test]
+fn runs_name_their_driver_and_both_drivers_do_the_same_work() {
+    let pg = pg();
+    let db = pg.fresh_db("wire_runs");
+    setup_simple(&db);
+    let dir = tempdir();
+    for (flag, expect) in [
+        (None, "wire"),
+        (Some("wire"), "wire"),
+        (Some("tokio-postgres"), "tokio-postgres"),
+    ] {
+        let json = dir.path().join(format!("{expect}-{flag:?}.json"));
+        let mut c = pg.stormbench(&db);
+        c.args([
+            "-w",
+            "simple_mixed",
+            "--scale",
+            "1",
+            "-d",
+            "2s",
+            "--workers",
+            "4",
+            "--connections",
+            "2",
+            "--no-summary",
+            "--json",
+        ])
+        .arg(&json);
+        if let Some(f) = flag {
+            c.args(["--driver", f]);
+        }
+        let o = c.output().unwrap();
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        assert!(out.contains(&format!("{expect} driver")), "{out}");
+        let r = read_json(&json);
+        validate_report_schema(&r);
+        assert_eq!(r["connections"]["driver"], expect);
+        assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
+        assert!(r["summary"]["transactions"].as_u64().unwrap() > 100);
+        let kinds = r["transactions"].as_array().unwrap();
+        for k in kinds {
+            assert!(k["count"].as_u64().unwrap() > 0, "{k}");
+        }
+    }
+    // the inserts of all three runs reached the table
+    let history: u64 = pg
+        .psql(&db, "SELECT count(*) FROM simple_history")
+        .parse()
+        .unwrap();
+    assert!(history > 30, "{history}");
+}
+
+#[test]
+fn transient_connections_on_the_wire_driver() {
+    let pg = pg();
+    let db = pg.fresh_db("wire_transient");
+    setup_simple(&db);
+    let dir = tempdir();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "database: {{ host: {}, port: {}, username: {}, dbname: {db} }}\nworkload: simple_read\nscale: 1\nduration: 2s\nworkers: 2\nconnections: 2\nconnection_mode: transient\n",
+            pg.host, pg.port, pg.user
+        ),
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let o = stormbench()
+        .args(["--config"])
+        .arg(&cfg)
+        .args(["--no-summary", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let r = read_json(&json);
+    assert_eq!(r["connections"]["driver"], "wire");
+    assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
+    let opened = r["connections"]["opened"].as_u64().unwrap();
+    assert!(opened > 10, "{}", r["connections"]);
+    assert_eq!(opened, r["summary"]["transactions"].as_u64().unwrap());
+    assert!(r["connections"]["connect"]["p50_ms"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn driver_mistakes_are_one_line_errors() {
+    let pg = pg();
+    // a workload without wire support
+    let o = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "tpcc", "--driver", "wire", "-d", "1s"])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 2);
+    assert!(
+        err.contains("driver: this workload does not run on the wire driver"),
+        "{err}"
+    );
+    // an unknown driver
+    let o = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "simple", "--driver", "odbc"])
+        .output()
+        .unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("unknown driver 'odbc'"), "{err}");
+}
