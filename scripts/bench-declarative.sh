@@ -5,7 +5,9 @@
 # one invocation. Both tables hold SCALE x 100,000 accounts. Runs are interleaved
 # (declarative, built-in, built-in, declarative, ...) with the same workers, connections,
 # threads and duration; the median of each is printed with the client's CPU time per
-# transaction (user+sys of the stormbench process / transactions) and the ratios.
+# transaction (user+sys of the stormbench process / transactions) and the ratios. Both
+# run on the tokio-postgres driver (declarative workloads have no wire-driver path yet), so
+# the difference is the declarative layer alone.
 #
 #   scripts/bench-declarative.sh                       # the test cluster (scripts/pg-test-cluster.sh env)
 #   PGHOST=db PGPORT=5432 PGUSER=bench scripts/bench-declarative.sh
@@ -44,7 +46,7 @@ run() { # workload -> "tps cpu_s transactions"
     local out json=/tmp/stormbench-decl-bench-$$.json
     out=$( { /usr/bin/time -f "$TIMEFMT" "$SB" "${CONN[@]}" -w "$1" --scale "$SCALE" \
         --workers "$WORKERS" --connections "$WORKERS" --threads "$THREADS" \
-        -d "${DURATION}s" --no-summary -q --json "$json"; } 2>&1 )
+        -d "${DURATION}s" --no-summary -q --json "$json" --driver tokio-postgres; } 2>&1 )
     local tps tx cpu
     tps=$(python3 -c "import json; print(json.load(open('$json'))['summary']['tps'])")
     tx=$(python3 -c "import json; print(json.load(open('$json'))['summary']['transactions'])")

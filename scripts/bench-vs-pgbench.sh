@@ -3,9 +3,10 @@
 # primary-key SELECT per transaction on a table of the same size, prepared statements) at
 # several connection counts. Runs are interleaved (pgbench, stormbench, pgbench, ...) and
 # repeated; the median of each is printed with the ratio and each client's CPU time per
-# transaction (user+sys of the client process / transactions).
+# transaction (user+sys of the client process / transactions). stormbench runs twice per
+# round: on its wire driver (the default for simple) and on tokio-postgres.
 #
-#   scripts/bench-vs-pgbench.sh                 # scale 10, 1/16/64 connections, 15s x 3
+#   scripts/bench-vs-pgbench.sh                 # scale 10, 1/16/64 connections, 10s x 5
 #   DURATION=10 REPEAT=5 CLIENTS="16 64" scripts/bench-vs-pgbench.sh
 #
 # Also measures the resident memory of a 1,000-worker run over 50 connections and the
@@ -14,14 +15,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCALE=${SCALE:-10}
-DURATION=${DURATION:-15}
-REPEAT=${REPEAT:-3}
+DURATION=${DURATION:-10}
+REPEAT=${REPEAT:-5}
 CLIENTS=${CLIENTS:-"1 16 64"}
 THREADS=${THREADS:-2}          # pgbench -j and stormbench --threads
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
 export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
+# Both tables (pgbench_accounts and simple_accounts with their keys, about 150 MB each at
+# scale 10) stay in shared buffers, so no client inherits a cache warmed or emptied by the
+# run before it.
+export STORMBENCH_TEST_PGCONF=${STORMBENCH_TEST_PGCONF:-"shared_buffers = $(( 64 + SCALE * 40 ))MB"}
 # Both clients without TLS (the cluster has none): libpq would skip it anyway, while
 # building a TLS context costs a fixed slice of CPU that would blur short runs.
 export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
@@ -39,7 +44,9 @@ SB=${CARGO_TARGET_DIR:-target}/release/stormbench
 echo "== loading pgbench scale $SCALE and stormbench simple scale $SCALE (both $((SCALE * 100000)) rows)"
 "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -i -q -s "$SCALE" $DB >/dev/null 2>&1
 "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w simple_read --scale "$SCALE" --rebuild --no-run -q >/dev/null
-"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "CHECKPOINT" >/dev/null
+"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+    -c "SELECT pg_prewarm(c) FROM unnest(ARRAY['pgbench_accounts', 'pgbench_accounts_pkey', 'simple_accounts', 'simple_accounts_pkey']::regclass[]) c" >/dev/null
 
 # cpu_of PID -> user+sys seconds of a finished child, read by /usr/bin/time's format.
 TIMEFMT="cpu %U %S maxrss_kb %M"
@@ -53,11 +60,13 @@ run_pgbench() { # clients -> "tps cpu_s"
     local tx; tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
     echo "$tps $cpu $tx"
 }
-run_stormbench() { # clients -> "tps cpu_s tx"
+run_stormbench() { # clients driver -> "tps cpu_s tx"
     local out json=/tmp/stormbench-bench-$$.json
     out=$( { /usr/bin/time -f "$TIMEFMT" "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB \
         -w simple_read --scale "$SCALE" --workers "$1" --connections "$1" --threads "$THREADS" \
-        -d "${DURATION}s" --no-summary -q --json "$json"; } 2>&1 )
+        -d "${DURATION}s" --no-summary -q --json "$json" --driver "$2"; } 2>&1 )
+    local used; used=$(python3 -c "import json; print(json.load(open('$json'))['connections']['driver'])")
+    [[ $used == "$2" ]] || echo "warning: stormbench ran on the $used driver, not $2" >&2
     local tps tx cpu
     tps=$(python3 -c "import json,sys; print(json.load(open('$json'))['summary']['tps'])")
     tx=$(python3 -c "import json,sys; print(json.load(open('$json'))['summary']['transactions'])")
@@ -69,18 +78,32 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 
 printf '\n== pgbench -S -M prepared vs stormbench simple_read, scale %s, %ss x %s interleaved runs, %s client threads\n' \
     "$SCALE" "$DURATION" "$REPEAT" "$THREADS"
-printf '%8s | %12s %12s %7s | %14s %14s %7s\n' clients "pgbench tps" "storm tps" ratio "pgbench us/tx" "storm us/tx" ratio
+printf 'TPS (medians) and client CPU per transaction (user+sys / transactions); ratios to pgbench\n'
+printf '%7s | %9s %9s %6s %9s %6s | %8s %8s %6s %8s %6s\n' clients pgbench wire ratio tokio-pg ratio \
+    "pg us" "wire us" ratio "t-pg us" ratio
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
 for c in $CLIENTS; do
-    pt=(); st=(); pc=(); sc=()
+    pt=(); wt=(); tt=(); pc=(); wc=(); tc=()
     for r in $(seq "$REPEAT"); do
-        if (( r % 2 )); then a=$(run_pgbench "$c"); b=$(run_stormbench "$c"); else b=$(run_stormbench "$c"); a=$(run_pgbench "$c"); fi
-        read -r tps cpu tx <<<"$a"; pt+=("$tps"); pc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')")
-        read -r tps cpu tx <<<"$b"; st+=("$tps"); sc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')")
+        # rotate the order so no client always runs first or last
+        case $(( r % 3 )) in
+            1) order="pg wire tp" ;;
+            2) order="wire tp pg" ;;
+            0) order="tp pg wire" ;;
+        esac
+        for who in $order; do
+            case $who in
+                pg) read -r tps cpu tx <<<"$(run_pgbench "$c")"; pt+=("$tps"); pc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
+                wire) read -r tps cpu tx <<<"$(run_stormbench "$c" wire)"; wt+=("$tps"); wc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
+                tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
+            esac
+        done
     done
-    P=$(printf '%s\n' "${pt[@]}" | median); S=$(printf '%s\n' "${st[@]}" | median)
-    PC=$(printf '%s\n' "${pc[@]}" | median); SC=$(printf '%s\n' "${sc[@]}" | median)
-    printf '%8s | %12.0f %12.0f %6.2fx | %14.2f %14.2f %6.2fx\n' "$c" "$P" "$S" \
-        "$(awk -v a="$S" -v b="$P" 'BEGIN{print a/b}')" "$PC" "$SC" "$(awk -v a="$SC" -v b="$PC" 'BEGIN{print a/b}')"
+    P=$(printf '%s\n' "${pt[@]}" | median); W=$(printf '%s\n' "${wt[@]}" | median); T=$(printf '%s\n' "${tt[@]}" | median)
+    PC=$(printf '%s\n' "${pc[@]}" | median); WC=$(printf '%s\n' "${wc[@]}" | median); TC=$(printf '%s\n' "${tc[@]}" | median)
+    printf '%7s | %9.0f %9.0f %5.2fx %9.0f %5.2fx | %8.2f %8.2f %5.2fx %8.2f %5.2fx\n' "$c" \
+        "$P" "$W" "$(ratio "$W" "$P")" "$T" "$(ratio "$T" "$P")" \
+        "$PC" "$WC" "$(ratio "$WC" "$PC")" "$TC" "$(ratio "$TC" "$PC")"
 done
 
 echo

@@ -14,6 +14,8 @@
 #   STORMBENCH_TEST_PGPORT    port on 127.0.0.1 (default 55432)
 #   STORMBENCH_TEST_PGDATA    data dir (default /tmp/stormbench-test-pg)
 #   STORMBENCH_TEST_PGBINDIR  server bin dir (default: discovered)
+#   STORMBENCH_TEST_PGCONF    extra postgresql.conf lines, applied when the cluster is
+#                             created (e.g. "shared_buffers = 512MB" for benchmarks)
 #
 # Roles: superuser `stormbench` (trust), `stormbench_pw` (scram-sha-256,
 # password `stormbench-secret-pw`); database `stormbench_test` with
@@ -155,6 +157,9 @@ shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
 password_encryption = 'scram-sha-256'
 EOF
+    if [[ -n ${STORMBENCH_TEST_PGCONF:-} ]]; then
+        printf '%s\n' "$STORMBENCH_TEST_PGCONF" >>"$DATA_DIR/postgresql.conf"
+    fi
     cat >"$DATA_DIR/pg_hba.conf" <<EOF
 # stormbench test cluster: $PW_ROLE needs its password, everyone else is trusted.
 # TYPE  DATABASE  USER           ADDRESS        METHOD

@@ -284,6 +284,10 @@ fn connection_workload_compares_modes() {
     validate_report_schema(&r);
     let c = &r["connections"];
     assert_eq!(c["mode"], "mixed");
+    assert_eq!(
+        c["driver"], "wire",
+        "the connection workload runs on the wire driver"
+    );
     assert!(u(&c["persistent"]["transactions"]) > 0, "{c}");
     assert!(u(&c["transient"]["transactions"]) > 0, "{c}");
     assert_eq!(u(&c["opened"]), u(&c["connect"]["count"]));

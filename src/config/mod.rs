@@ -979,7 +979,7 @@ struct RunShape {
 fn workload_rules(w: &dyn Workload, run: &RunShape, errors: &mut Vec<String>) {
     if run.driver == Driver::Wire && !w.wire() {
         errors.push(
-            "driver: this workload does not run on the wire driver (simple does); set driver: auto or tokio-postgres".into(),
+            "driver: this workload does not run on the wire driver (simple and connection do); set driver: auto or tokio-postgres".into(),
         );
     }
     if w.session_bound() && run.connections < run.workers {
