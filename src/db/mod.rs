@@ -309,14 +309,18 @@ impl Connector {
         Ok(())
     }
 
-    /// Opens a new connection for one transaction (at most `connections` at once).
-    pub async fn transient(&self) -> Result<Transient, tokio_postgres::Error> {
-        let permit = self
-            .transient_slots
+    /// One of the `connections` slots for transient connections.
+    async fn transient_slot(&self) -> OwnedSemaphorePermit {
+        self.transient_slots
             .clone()
             .acquire_owned()
             .await
-            .expect("the semaphore is never closed");
+            .expect("the semaphore is never closed")
+    }
+
+    /// Opens a new connection for one transaction (at most `connections` at once).
+    pub async fn transient(&self) -> Result<Transient, tokio_postgres::Error> {
+        let permit = self.transient_slot().await;
         let (client, task) = connect_raw(&self.pg, self.tls.as_ref()).await?;
         // The wrapper aborts the task it is given when dropped; give it a finished one and
         // keep the real connection task, so close() can let the Terminate message through.
@@ -329,12 +333,7 @@ impl Connector {
 
     /// Opens a new wire connection for one transaction (at most `connections` at once).
     pub async fn transient_wire(&self) -> Result<WireTransient, wire::WireError> {
-        let permit = self
-            .transient_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        let permit = self.transient_slot().await;
         let cfg = self
             .wire
             .as_ref()

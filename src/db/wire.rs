@@ -446,10 +446,7 @@ impl WireConn {
         let mut columns = 0;
         let mut failed = None;
         loop {
-            let (tag, len) = match self.next_frame().await {
-                Ok(f) => f,
-                Err(e) => return Err(failed.unwrap_or(e)),
-            };
+            let (tag, len) = self.next_frame_after(&mut failed).await?;
             match tag {
                 b'1' | b'n' => {} // ParseComplete, NoData
                 b't' => {
@@ -581,11 +578,7 @@ impl WireConn {
     async fn finish_exchange(&mut self, mut out: Option<Executed>) -> Result<Executed, WireError> {
         let mut failed = None;
         loop {
-            let (tag, len) = match self.next_frame().await {
-                Ok(f) => f,
-                // a FATAL error (e.g. the server shutting down) is followed by EOF
-                Err(e) => return Err(failed.unwrap_or(e)),
-            };
+            let (tag, len) = self.next_frame_after(&mut failed).await?;
             match tag {
                 b'D' => {
                     if let Some(o) = &mut out {
@@ -666,6 +659,20 @@ impl WireConn {
                 self.rbuf.reserve(total - self.rbuf.len());
             }
             self.fill().await?;
+        }
+    }
+
+    /// [`Self::next_frame`] within an exchange that may already have failed: when the
+    /// connection then ends (a FATAL error, e.g. the server shutting down, is followed by
+    /// EOF), the server's error is the one to report.
+    #[inline]
+    async fn next_frame_after(
+        &mut self,
+        failed: &mut Option<WireError>,
+    ) -> Result<(u8, usize), WireError> {
+        match self.next_frame().await {
+            Ok(f) => Ok(f),
+            Err(e) => Err(failed.take().unwrap_or(e)),
         }
     }
 

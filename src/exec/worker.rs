@@ -254,14 +254,7 @@ impl Worker {
         if self.sticky && !broken {
             *held = Some(obj);
         }
-        Attempt {
-            result,
-            retries: 0,
-            conn_at,
-            // a connection kept from the last transaction involved no pool at all
-            pool_wait: waited.then(|| conn_at - asked),
-            connect: None,
-        }
+        Attempt::pooled(result, asked, conn_at, waited)
     }
 
     async fn on_pooled_wire(&mut self, kind: TxKind, held: &mut Option<WireObject>) -> Attempt {
@@ -285,13 +278,7 @@ impl Worker {
         if self.sticky && !obj.is_broken() {
             *held = Some(obj);
         }
-        Attempt {
-            result,
-            retries: 0,
-            conn_at,
-            pool_wait: waited.then(|| conn_at - asked),
-            connect: None,
-        }
+        Attempt::pooled(result, asked, conn_at, waited)
     }
 
     async fn on_transient_wire(&mut self, kind: TxKind) -> Attempt {
@@ -307,13 +294,7 @@ impl Worker {
             .await
             .map_err(Failure::wire);
         t.close().await;
-        Attempt {
-            result,
-            retries: 0,
-            conn_at,
-            pool_wait: None,
-            connect: Some(conn_at - asked),
-        }
+        Attempt::transient(result, asked, conn_at)
     }
 
     async fn on_transient(&mut self, kind: TxKind) -> Attempt {
@@ -325,13 +306,7 @@ impl Worker {
         let conn_at = Instant::now();
         let result = self.gen.run(kind, &mut t.conn).await.map_err(Failure::new);
         t.close().await;
-        Attempt {
-            result,
-            retries: 0,
-            conn_at,
-            pool_wait: None,
-            connect: Some(conn_at - asked),
-        }
+        Attempt::transient(result, asked, conn_at)
     }
 
     /// Hands the current chunk over if its interval ends before `until`.
@@ -417,6 +392,34 @@ impl Worker {
 }
 
 impl Attempt {
+    /// On a pooled connection, in hand at `conn_at`; `waited` when it came from the pool
+    /// (a connection kept from the last transaction involved no pool at all).
+    fn pooled(
+        result: Result<TxOutcome, Failure>,
+        asked: Instant,
+        conn_at: Instant,
+        waited: bool,
+    ) -> Attempt {
+        Attempt {
+            result,
+            retries: 0,
+            conn_at,
+            pool_wait: waited.then(|| conn_at - asked),
+            connect: None,
+        }
+    }
+
+    /// On a connection opened for it between `asked` and `conn_at`.
+    fn transient(result: Result<TxOutcome, Failure>, asked: Instant, conn_at: Instant) -> Attempt {
+        Attempt {
+            result,
+            retries: 0,
+            conn_at,
+            pool_wait: None,
+            connect: Some(conn_at - asked),
+        }
+    }
+
     fn failed(f: Failure, asked: Instant) -> Attempt {
         let now = Instant::now();
         Attempt {
