@@ -329,9 +329,12 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         plan.workers,
         plan.connections
     ));
+    let mut opts = exec_options(&plan);
+    opts.driver = exec::resolve_driver(workload.as_ref(), &target, plan.driver).await;
     if let Some(sweep) = &plan.progressive {
         return crate::scaling::run::sweep(
             &plan,
+            &opts,
             sweep,
             &target,
             &admin,
@@ -344,7 +347,6 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         )
         .await;
     }
-    let opts = exec_options(&plan);
     let Measured {
         result,
         server_xacts,

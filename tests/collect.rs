@@ -133,18 +133,7 @@ fn embedded_run(bindir_var: &str, major: u32) -> Value {
     .expect("cluster starts");
     assert_eq!(cluster.server_version_major(), major);
     let port = cluster.port().to_string();
-    let mut cmd = stormbench();
-    cmd.args([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "-u",
-        "stormbench",
-        "--dbname",
-        "postgres",
-    ]);
-    let (r, _) = collected_run(cmd, &[]);
+    let (r, _) = collected_run(stormbench_on_port(&port), &[]);
     assert_deltas_agree(&r);
     r
 }

@@ -242,20 +242,7 @@ fn server_restart_mid_run_is_survived(driver: &str) {
     };
     let mut cluster = EmbeddedCluster::start(&opts).expect("embedded cluster starts");
     let port = cluster.port().to_string();
-    let base = || {
-        let mut c = stormbench();
-        c.args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "-u",
-            "stormbench",
-            "--dbname",
-            "postgres",
-        ]);
-        c
-    };
+    let base = || stormbench_on_port(&port);
     let o = base()
         .args(["-w", "simple", "--setup", "--no-run"])
         .output()

@@ -78,17 +78,7 @@ fn vectors_are_loaded_and_bound_on_a_server_with_pgvector() {
     let dir = tempdir();
     vecdemo(dir.path());
     let json = dir.path().join("report.json");
-    let o = stormbench()
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "-u",
-            "stormbench",
-            "--dbname",
-            "postgres",
-        ])
+    let o = stormbench_on_port(&port)
         .arg("--workloads-path")
         .arg(dir.path())
         .args([

@@ -13,7 +13,8 @@ use stormbench::db::wire::{WireConfig, WireConn};
 const PW_ROLE: &str = "stormbench_pw";
 const PW: &str = "stormbench-secret-pw";
 
-fn config(user: &str, password: Option<&str>, dbname: &str) -> WireConfig {
+/// The test cluster over TCP as `user` in `dbname`.
+fn pg_config(user: &str, password: Option<&str>, dbname: &str) -> tokio_postgres::Config {
     let pg = pg();
     let mut c = tokio_postgres::Config::new();
     c.host(&pg.host)
@@ -24,7 +25,11 @@ fn config(user: &str, password: Option<&str>, dbname: &str) -> WireConfig {
     if let Some(p) = password {
         c.password(p);
     }
-    WireConfig::new(&c, SslMode::Prefer)
+    c
+}
+
+fn config(user: &str, password: Option<&str>, dbname: &str) -> WireConfig {
+    WireConfig::new(&pg_config(user, password, dbname), SslMode::Prefer)
 }
 
 fn rt() -> tokio::runtime::Runtime {
@@ -118,12 +123,7 @@ fn scram_password_is_checked_and_never_echoed() {
 #[test]
 fn tls_demanded_of_the_wire_driver_names_the_fix() {
     // the test cluster has no TLS: prefer goes on in the clear, require stops
-    let pg = pg();
-    let mut c = tokio_postgres::Config::new();
-    c.host(&pg.host)
-        .port(pg.port.parse().unwrap())
-        .user(&pg.user)
-        .dbname("stormbench_test");
+    let c = pg_config(&pg().user, None, "stormbench_test");
     rt().block_on(async {
         let e = WireConn::connect(&WireConfig::new(&c, SslMode::Require))
             .await

@@ -352,14 +352,7 @@ pub fn wire_pool_error_message(
     e: &deadpool::managed::PoolError<wire::WireError>,
     t: &Target,
 ) -> String {
-    match e {
-        deadpool::managed::PoolError::Backend(e) => wire_connect_error_message(e, t),
-        deadpool::managed::PoolError::Timeout(_) => format!(
-            "cannot connect to {}: timed out; check database.host, database.port and the network",
-            t.display
-        ),
-        other => format!("cannot connect to {}: {other}", t.display),
-    }
+    pool_message(e, t, |e| wire_connect_error_message(e, t))
 }
 
 /// A one-line message for a failed wire connection attempt.
@@ -373,9 +366,18 @@ pub fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> String {
 
 /// A one-line message for a pool error.
 pub fn pool_error_message(e: &deadpool_postgres::PoolError, t: &Target) -> String {
+    pool_message(e, t, |e| connect_error_message(e, t))
+}
+
+/// Either driver's pool error; `backend` words a failed connection attempt.
+fn pool_message<E: std::fmt::Display>(
+    e: &deadpool::managed::PoolError<E>,
+    t: &Target,
+    backend: impl FnOnce(&E) -> String,
+) -> String {
     match e {
-        deadpool_postgres::PoolError::Backend(e) => connect_error_message(e, t),
-        deadpool_postgres::PoolError::Timeout(_) => format!(
+        deadpool::managed::PoolError::Backend(e) => backend(e),
+        deadpool::managed::PoolError::Timeout(_) => format!(
             "cannot connect to {}: timed out; check database.host, database.port and the network",
             t.display
         ),

@@ -190,12 +190,9 @@ pub async fn run(
         observer,
     } = hooks;
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
-    let wire = wire_config(workload.as_ref(), target, opts.driver).await;
-    let driver = if wire.is_some() {
-        "wire"
-    } else {
-        "tokio-postgres"
-    };
+    // resolved once per invocation by the caller; an `auto` left here is resolved now
+    let driver = resolve_driver(workload.as_ref(), target, opts.driver).await;
+    let wire = (driver == Driver::Wire).then(|| WireConfig::new(&target.pg, target.sslmode));
     let stop = interrupt.child_token();
     let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
     let plan = shards(opts.workers, opts.connections, opts.threads);
@@ -323,32 +320,32 @@ pub async fn run(
             let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
             due.saturating_sub(warm)
         }),
-        driver,
+        driver: driver.as_str(),
     })
 }
 
-/// The wire driver's settings when the run uses it: always for `driver: wire`; for
-/// `auto` when the workload supports it and the server does not ask for TLS (one probe
-/// connection tells; any other failure is left for the pool to report).
-async fn wire_config(w: &dyn Workload, target: &Target, driver: Driver) -> Option<WireConfig> {
-    let cfg = WireConfig::new(&target.pg, target.sslmode);
+/// The driver a run uses: `wire` and `tokio-postgres` as given; `auto` becomes `wire`
+/// when the workload supports it and the server does not ask for TLS (one probe
+/// connection tells; any other failure is left for the pool to report), else
+/// `tokio-postgres`. Called once per invocation (a sweep's bands share the answer).
+pub async fn resolve_driver(w: &dyn Workload, target: &Target, driver: Driver) -> Driver {
     match driver {
-        Driver::TokioPostgres => None,
-        Driver::Wire => Some(cfg),
-        Driver::Auto if !w.wire() => None,
-        Driver::Auto => match WireConn::connect(&cfg).await {
+        Driver::Auto if !w.wire() => Driver::TokioPostgres,
+        Driver::Auto => match WireConn::connect(&WireConfig::new(&target.pg, target.sslmode)).await
+        {
             Ok(c) => {
                 c.close().await;
-                Some(cfg)
+                Driver::Wire
             }
             Err(e) if e.is_tls_required() => {
                 log::info!(
                     "driver auto: the server asks for TLS, so tokio-postgres carries the run"
                 );
-                None
+                Driver::TokioPostgres
             }
-            Err(_) => Some(cfg),
+            Err(_) => Driver::Wire,
         },
+        resolved => resolved,
     }
 }
 

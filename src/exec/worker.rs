@@ -244,7 +244,7 @@ impl Worker {
             Some(o) => (o, false),
             None => match self.connector.pool.get().await {
                 Ok(o) => (o, true),
-                Err(e) => return Attempt::failed(pool_failure(e), asked),
+                Err(e) => return Attempt::failed(pool_failure(e, Failure::new), asked),
             },
         };
         let conn_at = if waited { Instant::now() } else { asked };
@@ -265,7 +265,7 @@ impl Worker {
                 let pool = self.connector.wire.as_ref().expect("a wire run");
                 match pool.get().await {
                     Ok(o) => (o, true),
-                    Err(e) => return Attempt::failed(wire_pool_failure(e), asked),
+                    Err(e) => return Attempt::failed(pool_failure(e, Failure::wire), asked),
                 }
             }
         };
@@ -432,19 +432,13 @@ impl Attempt {
     }
 }
 
-fn pool_failure(e: deadpool_postgres::PoolError) -> Failure {
+/// A failure to get a pooled connection, from either driver's pool.
+fn pool_failure<E: std::fmt::Display>(
+    e: deadpool::managed::PoolError<E>,
+    backend: impl FnOnce(E) -> Failure,
+) -> Failure {
     match e {
-        deadpool_postgres::PoolError::Backend(e) => Failure::new(e),
-        other => Failure {
-            class: ErrorClass::ConnectionLost,
-            error: FailureSource::Pool(other.to_string()),
-        },
-    }
-}
-
-fn wire_pool_failure(e: deadpool::managed::PoolError<WireError>) -> Failure {
-    match e {
-        deadpool::managed::PoolError::Backend(e) => Failure::wire(e),
+        deadpool::managed::PoolError::Backend(e) => backend(e),
         other => Failure {
             class: ErrorClass::ConnectionLost,
             error: FailureSource::Pool(other.to_string()),

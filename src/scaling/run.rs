@@ -6,11 +6,11 @@ use tokio_util::sync::CancellationToken;
 
 use super::output::{self, ScalingReport, SCHEMA_VERSION};
 use super::{analyze, Band};
-use crate::app::{exec_options, measure, AppError, Exit, Measured, Prepared};
+use crate::app::{measure, AppError, Exit, Measured, Prepared};
 use crate::config::{Arrival, ProgressivePlan, RunPlan, Stop};
 use crate::core::{Conn, Workload};
 use crate::db::{ServerInfo, Target};
-use crate::exec::{Display, RunResult};
+use crate::exec::{Display, ExecOptions, RunResult};
 use crate::export::Exporter;
 use crate::report::{Latency, WorkloadReport};
 
@@ -86,6 +86,7 @@ fn breaks_rule(b: &Band, s: &ProgressivePlan) -> Option<String> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn sweep(
     plan: &RunPlan,
+    base: &ExecOptions,
     sweep: &ProgressivePlan,
     target: &Target,
     admin: &Conn,
@@ -125,7 +126,7 @@ pub(crate) async fn sweep(
         if let Some(e) = exporter {
             e.set_band(workers, connections);
         }
-        let mut opts = exec_options(plan);
+        let mut opts = base.clone();
         opts.workers = workers;
         opts.connections = connections;
         opts.stop = Stop::Duration(sweep.band_duration);

@@ -90,6 +90,23 @@ pub fn stormbench() -> Command {
     c
 }
 
+/// A stormbench command pointed at the `postgres` database of an embedded cluster the
+/// test started itself (loopback, superuser `stormbench`).
+pub fn stormbench_on_port(port: &str) -> Command {
+    let mut c = stormbench();
+    c.args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        port,
+        "-u",
+        "stormbench",
+        "--dbname",
+        "postgres",
+    ]);
+    c
+}
+
 /// A temp dir for output files.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
