@@ -140,6 +140,25 @@ fn tls_demanded_of_the_wire_driver_names_the_fix() {
 }
 
 #[test]
+fn a_refused_connection_is_a_lost_connection() {
+    // a loopback port nothing listens on
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = tokio_postgres::Config::new();
+    c.host("127.0.0.1").port(port).user("x").dbname("x");
+    rt().block_on(async {
+        let e = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
+            .await
+            .unwrap_err();
+        assert_eq!(e.class(), ErrorClass::ConnectionLost, "{e}");
+        assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
+    });
+}
+
+#[test]
 fn unix_socket_connections_work() {
     let pg = pg();
     let dir = pg.psql("postgres", "SHOW unix_socket_directories");
