@@ -27,27 +27,11 @@ if ! command -v valgrind >/dev/null 2>&1; then
     echo "valgrind is not installed: apt-get install valgrind" >&2
     exit 1
 fi
-export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
-export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
-bash scripts/pg-test-cluster.sh start >/dev/null
-trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-eval "$(bash scripts/pg-test-cluster.sh env)"
-BIN=$STORMBENCH_TEST_PGBINDIR
-HOST=127.0.0.1 USER_=stormbench DB=stormbench_bench
-WORK=$(mktemp -d)
-
-echo "== building stormbench (release)"
-cargo build --release --quiet
-SB=${CARGO_TARGET_DIR:-target}/release/stormbench
-
-"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d postgres -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-echo "== loading pgbench and stormbench simple at scale $SCALE"
-"$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -i -q -s "$SCALE" $DB >/dev/null 2>&1
-"$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w simple_read --scale "$SCALE" --rebuild --no-run -q >/dev/null
+source scripts/bench-pgbench-setup.sh
 
 # counted CLIENT SECONDS -> "instructions transactions"
 counted() {
-    local out=$WORK/$1-$2 tx
+    local out=$BENCH_TMP/$1-$2 tx
     case $1 in
         pgbench)
             valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null \

@@ -22,31 +22,7 @@ THREADS=${THREADS:-2}          # pgbench -j and stormbench --threads
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
-export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
-# Both tables (pgbench_accounts and simple_accounts with their keys, about 150 MB each at
-# scale 10) stay in shared buffers, so no client inherits a cache warmed or emptied by the
-# run before it.
-export STORMBENCH_TEST_PGCONF=${STORMBENCH_TEST_PGCONF:-"shared_buffers = $(( 64 + SCALE * 40 ))MB"}
-# Both clients without TLS (the cluster has none): libpq would skip it anyway, while
-# building a TLS context costs a fixed slice of CPU that would blur short runs.
-export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
-bash scripts/pg-test-cluster.sh start >/dev/null
-trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
-eval "$(bash scripts/pg-test-cluster.sh env)"
-BIN=$STORMBENCH_TEST_PGBINDIR
-HOST=127.0.0.1 USER_=stormbench DB=stormbench_bench
-
-echo "== building stormbench (release)"
-cargo build --release --quiet
-SB=${CARGO_TARGET_DIR:-target}/release/stormbench
-
-"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d postgres -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-echo "== loading pgbench scale $SCALE and stormbench simple scale $SCALE (both $((SCALE * 100000)) rows)"
-"$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -i -q -s "$SCALE" $DB >/dev/null 2>&1
-"$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w simple_read --scale "$SCALE" --rebuild --no-run -q >/dev/null
-"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
-"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
-    -c "SELECT pg_prewarm(c) FROM unnest(ARRAY['pgbench_accounts', 'pgbench_accounts_pkey', 'simple_accounts', 'simple_accounts_pkey']::regclass[]) c" >/dev/null
+source scripts/bench-pgbench-setup.sh
 
 # cpu_of PID -> user+sys seconds of a finished child, read by /usr/bin/time's format.
 TIMEFMT="cpu %U %S maxrss_kb %M"
@@ -61,7 +37,7 @@ run_pgbench() { # clients -> "tps cpu_s"
     echo "$tps $cpu $tx"
 }
 run_stormbench() { # clients driver -> "tps cpu_s tx"
-    local out json=/tmp/stormbench-bench-$$.json
+    local out json=$BENCH_TMP/run.json
     out=$( { /usr/bin/time -f "$TIMEFMT" "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB \
         -w simple_read --scale "$SCALE" --workers "$1" --connections "$1" --threads "$THREADS" \
         -d "${DURATION}s" --no-summary -q --json "$json" --driver "$2"; } 2>&1 )
@@ -116,8 +92,8 @@ grep -E "Throughput" <<<"$out" || true
 echo
 echo "== recording path: no-op transactions (no database round trip), 1 thread"
 out=$( { /usr/bin/time -f "$TIMEFMT" "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w noop \
-    --workers 4 --connections 4 --threads 1 -d 5s --no-summary -q --json /tmp/stormbench-noop-$$.json; } 2>&1 )
-tx=$(python3 -c "import json; print(json.load(open('/tmp/stormbench-noop-$$.json'))['summary']['transactions'])")
+    --workers 4 --connections 4 --threads 1 -d 5s --no-summary -q --json $BENCH_TMP/noop.json; } 2>&1 )
+tx=$(python3 -c "import json; print(json.load(open('$BENCH_TMP/noop.json'))['summary']['transactions'])")
 cpu=$(awk '/^cpu /{print $2+$3}' <<<"$out")
 awk -v t="$tx" -v c="$cpu" 'BEGIN{printf "%d no-op transactions, %.0f per CPU-second (%.3f us each, recording included)\n", t, t/c, 1e6*c/t}'
-rm -f /tmp/stormbench-noop-$$.json
+rm -f $BENCH_TMP/noop.json

@@ -1,0 +1,32 @@
+# Sourced by scripts/bench-vs-pgbench.sh and scripts/bench-instructions.sh: one throwaway
+# cluster (PORT, DATA) with pgbench_accounts and simple_accounts loaded at SCALE, both
+# held in shared buffers and prewarmed, and a release build of stormbench. Sets BIN (server
+# binaries), HOST, USER_, DB, SB (stormbench) and BENCH_TMP (a scratch dir); the cluster
+# and the scratch dir go when the calling script exits.
+
+export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
+# Both tables (pgbench_accounts and simple_accounts with their keys, about 150 MB each at
+# scale 10) stay in shared buffers, so no client inherits a cache warmed or emptied by the
+# run before it.
+export STORMBENCH_TEST_PGCONF=${STORMBENCH_TEST_PGCONF:-"shared_buffers = $(( 64 + SCALE * 40 ))MB"}
+# Both clients without TLS (the cluster has none): libpq would skip it anyway, while
+# building a TLS context costs a fixed slice of CPU that would blur short runs.
+export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
+BENCH_TMP=$(mktemp -d)
+bash scripts/pg-test-cluster.sh start >/dev/null
+trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BENCH_TMP"' EXIT
+eval "$(bash scripts/pg-test-cluster.sh env)"
+BIN=$STORMBENCH_TEST_PGBINDIR
+HOST=127.0.0.1 USER_=stormbench DB=stormbench_bench
+
+echo "== building stormbench (release)"
+cargo build --release --quiet
+SB=${CARGO_TARGET_DIR:-target}/release/stormbench
+
+"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d postgres -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+echo "== loading pgbench scale $SCALE and stormbench simple scale $SCALE (both $((SCALE * 100000)) rows)"
+"$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -i -q -s "$SCALE" $DB >/dev/null 2>&1
+"$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w simple_read --scale "$SCALE" --rebuild --no-run -q >/dev/null
+"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null
+"$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+    -c "SELECT pg_prewarm(c) FROM unnest(ARRAY['pgbench_accounts', 'pgbench_accounts_pkey', 'simple_accounts', 'simple_accounts_pkey']::regclass[]) c" >/dev/null
