@@ -16,6 +16,7 @@ use crate::db::{marker, Connector, Target};
 use crate::exec::{self, Display, ExecOptions};
 use crate::export::Exporter;
 use crate::report::{self, Report, ReportInput, WorkloadReport};
+use crate::schema::{self, Cleaned, Found, SchemaAction};
 
 /// Why stormbench stopped, as a process exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,19 +68,6 @@ impl AppError {
             AppError::Usage(_) => Exit::Usage,
         }
     }
-}
-
-/// What to do with the schema before (or instead of) running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SchemaAction {
-    /// Require an existing schema (an embedded cluster is always set up).
-    Existing,
-    /// Create and load if missing.
-    Setup,
-    /// Drop, recreate, load.
-    Rebuild,
-    /// Drop and exit.
-    Cleanup,
 }
 
 /// Entry point: parses nothing itself, returns the exit code.
@@ -278,8 +266,22 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
     }
 
     if action == SchemaAction::Cleanup {
-        cleanup(&admin, workload.as_ref(), &name).await?;
-        println!("dropped the {name} schema from {}", target.display);
+        let cleaned = tokio::select! {
+            r = schema::locked(&admin, schema::cleanup(&admin, workload.as_ref(), &name, args.force_drop)) => r?,
+            _ = interrupt.cancelled() => return Err(AppError::Interrupted("clean-up")),
+        };
+        match cleaned {
+            Cleaned::Dropped(objects) => println!(
+                "dropped the {name} schema from {} ({} objects: {})",
+                target.display,
+                objects.len(),
+                objects.join(", ")
+            ),
+            Cleaned::Nothing => println!(
+                "nothing to clean up: no {name} schema set up by stormbench in {}",
+                target.display
+            ),
+        }
         return Ok(Exit::Ok);
     }
     if let Err(problems) = workload.preflight(&admin, server.version_num).await {
@@ -295,7 +297,7 @@ async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
         return Ok(checks_exit(&checks, Exit::Ok));
     }
     let prepared = tokio::select! {
-        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref(), args.quiet) => r?,
+        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref(), args) => r?,
         _ = interrupt.cancelled() => return Err(AppError::Interrupted("schema setup")),
     };
     if args.no_run {
@@ -636,7 +638,7 @@ async fn prepare_schema(
     admin: &Conn,
     target: &Target,
     workload: &dyn Workload,
-    quiet: bool,
+    args: &RunArgs,
 ) -> Result<Prepared, AppError> {
     let name = workload.schema_name().unwrap_or(&plan.workload);
     if !workload.needs_schema() {
@@ -645,40 +647,23 @@ async fn prepare_schema(
             load: None,
         });
     }
-    let found = marker::read(admin, name)
-        .await
-        .context("reading the stormbench_meta marker table")?;
-    let must_load = match (action, &found) {
-        (SchemaAction::Rebuild, _) => true,
-        (_, Some(m)) if m.scale == plan.scale => false,
-        (_, Some(m)) => {
-            return Err(anyhow!(
-                "the {name} schema was loaded at scale {} but this run asks for scale {}; run with --rebuild to reload at scale {}, or set scale: {}",
-                m.scale, plan.scale, plan.scale, m.scale
-            )
-            .into())
+    match schema::inspect(admin, workload, name, plan.scale, action, embedded).await? {
+        Found::Ready(m) => {
+            log::info!("{name} schema present at scale {}", plan.scale);
+            return Ok(Prepared {
+                marker: Some(m),
+                load: None,
+            });
         }
-        (SchemaAction::Setup, None) => true,
-        (_, None) if embedded => true,
-        (_, None) => {
-            return Err(anyhow!(
-                "no {name} schema found in this database; run once with --setup to create and load it (scale {})",
-                plan.scale
-            )
-            .into())
-        }
-    };
-    if !must_load {
-        log::info!("{name} schema present at scale {}", plan.scale);
-        return Ok(Prepared {
-            marker: found,
-            load: None,
-        });
+        Found::MustLoad => {}
     }
-    // a pool just for loading, sized for parallel COPY
-    let loader =
-        Connector::new(target, plan.connections.clamp(1, 8), None).map_err(|e| anyhow!(e))?;
-    let load = load(plan, admin, &loader, workload, quiet).await?;
+    let load = schema::locked(admin, async {
+        // a pool just for loading, sized for parallel COPY
+        let loader =
+            Connector::new(target, plan.connections.clamp(1, 8), None).map_err(|e| anyhow!(e))?;
+        load(plan, admin, &loader, workload, args).await
+    })
+    .await?;
     let marker = marker::read(admin, name)
         .await
         .context("reading the marker")?;
@@ -693,9 +678,10 @@ async fn load(
     admin: &Conn,
     connector: &Connector,
     workload: &dyn Workload,
-    quiet: bool,
-) -> Result<LoadStats, AppError> {
+    args: &RunArgs,
+) -> anyhow::Result<LoadStats> {
     let name = workload.schema_name().unwrap_or(&plan.workload);
+    let quiet = args.quiet;
     // -q: the figures are in the report; nothing on stderr but errors
     let say = |line: String| {
         if !quiet {
@@ -703,24 +689,12 @@ async fn load(
         }
     };
     say(format!("loading {name} at scale {} ...", plan.scale));
-    marker::remove(admin, name)
-        .await
-        .context("clearing the marker")?;
-    workload
-        .drop_schema(admin)
-        .await
-        .context("dropping the old schema")?;
-    workload
-        .create_schema(admin)
-        .await
-        .context("creating the schema")?;
+    let before_load = schema::recreate(admin, workload, name, plan.scale, args.force_drop).await?;
     let progress = LoadProgress::default();
     let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress, quiet)
         .await
         .context("loading data")?;
-    marker::write(admin, name, plan.scale)
-        .await
-        .context("writing the marker")?;
+    schema::finish(admin, name, &before_load).await?;
     for t in &stats.tables {
         say(format!(
             "  {}: {} rows in {:.1}s ({:.0} rows/s)",
@@ -783,17 +757,6 @@ async fn show_load_progress<T>(
         b.finish_and_clear();
     }
     out
-}
-
-async fn cleanup(admin: &Conn, workload: &dyn Workload, name: &str) -> Result<(), AppError> {
-    workload
-        .drop_schema(admin)
-        .await
-        .context("dropping the schema")?;
-    marker::remove(admin, name)
-        .await
-        .context("clearing the marker")?;
-    Ok(())
 }
 
 /// Stop rule description for messages.

@@ -230,6 +230,11 @@ pub struct RunArgs {
     /// Drop the workload's schema and exit.
     #[arg(long, conflicts_with_all = ["setup", "rebuild"])]
     pub cleanup: bool,
+    /// With --setup, --rebuild or --cleanup: also drop tables of the workload's names that
+    /// stormbench did not create (and objects built on its own tables). Without it,
+    /// stormbench drops only what its set-up recorded creating.
+    #[arg(long)]
+    pub force_drop: bool,
     /// Run the progressive connection-scaling sweep of the `progressive:` section.
     #[arg(long)]
     pub progressive: bool,

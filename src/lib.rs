@@ -12,6 +12,7 @@ pub mod exec;
 pub mod export;
 pub mod report;
 pub mod scaling;
+pub mod schema;
 pub mod stats;
 pub mod trace;
 pub mod workloads;

@@ -6,6 +6,7 @@ pub mod dist;
 pub mod error;
 pub mod load;
 pub mod registry;
+pub mod script;
 pub mod statements;
 
 use std::future::Future;
@@ -141,6 +142,9 @@ pub enum SchemaError {
     /// Getting a connection from the pool failed.
     #[error("{0}")]
     Pool(String),
+    /// The workload's SQL asks for something stormbench will not do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// The server's message (with SQLSTATE) or the driver's error, on one line.
@@ -166,21 +170,18 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
-/// Runs a SQL file statement by statement (each `;` at a line end ends one), outside any
-/// transaction block, so files may hold VACUUM or CREATE INDEX CONCURRENTLY.
+/// Runs a SQL file statement by statement (statements end at a `;` outside quotes and
+/// comments), outside any transaction block, so files may hold VACUUM or CREATE INDEX
+/// CONCURRENTLY. A failure names the statement and its line.
 pub async fn run_script(conn: &Conn, sql: &str, what: &str) -> Result<(), SchemaError> {
-    for stmt in sql.split(";\n").map(str::trim) {
-        let body: String = stmt
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        if body.trim().is_empty() {
-            continue;
-        }
-        conn.batch_execute(&body)
+    for stmt in script::split(sql) {
+        conn.batch_execute(stmt.text)
             .await
-            .map_err(SchemaError::db(what))?;
+            .map_err(SchemaError::db(format!(
+                "{what}, line {} ({})",
+                stmt.line,
+                stmt.head()
+            )))?;
     }
     Ok(())
 }
@@ -252,7 +253,8 @@ pub trait Workload: Send + Sync {
         })
     }
 
-    /// Drops everything the workload created.
+    /// Drops the workload's objects by name, whoever created them: used only for a marker
+    /// written before stormbench recorded what it created, and for `--force-drop`.
     fn drop_schema<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Result<(), SchemaError>> {
         Box::pin(async move {
             match self.sql_schema() {
@@ -260,6 +262,13 @@ pub trait Workload: Send + Sync {
                 None => Ok(()),
             }
         })
+    }
+
+    /// SQL the workload's author gave for cleaning up (a declarative workload's `cleanup`
+    /// files), run before stormbench drops the objects its set-up recorded; only run where
+    /// the marker shows this workload was set up.
+    fn cleanup_script(&self) -> Option<String> {
+        None
     }
 
     /// Checks what the workload needs from the server (minimum version, extensions)

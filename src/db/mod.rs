@@ -4,6 +4,7 @@
 
 pub mod embedded;
 pub mod marker;
+pub mod owned;
 pub mod wire;
 
 use std::sync::{Arc, OnceLock};

@@ -24,9 +24,9 @@ use tokio_postgres::Statement as Prepared;
 use crate::core::load::parallel_copy;
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
-    derive_seed, intern, rng, run_script, BoxFuture, CheckResult, Conn, LoadProgress, LoadStats,
-    Pool, SchemaError, Statements, TableLoad, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
-    WorkloadParams,
+    derive_seed, intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult,
+    Conn, LoadProgress, LoadStats, Pool, SchemaError, Statements, TableLoad, TxKind, TxOutcome,
+    WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 pub use spec::{Spec, FILE_NAME};
 use value::Value;
@@ -257,9 +257,13 @@ pub async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), SchemaError> 
             .map_err(SchemaError::db(format!("creating extension {e}")))?;
     }
     for (file, text) in &spec.create {
-        conn.batch_execute(text)
-            .await
-            .map_err(SchemaError::db(format!("{} schema file {file}", spec.name)))?;
+        if let Some((line, cmd)) = find_transaction_control(text).first() {
+            return Err(SchemaError::Refused(format!(
+                "{} schema file {file}, line {line}: {cmd} ends or nests the transaction the schema is created in; remove it (stormbench creates the schema in one transaction)",
+                spec.name
+            )));
+        }
+        run_script(conn, text, &format!("{} schema file {file}", spec.name)).await?;
     }
     Ok(())
 }
@@ -367,6 +371,16 @@ impl Workload for Declarative {
                 tables,
                 elapsed_s: t0.elapsed().as_secs_f64(),
             })
+        })
+    }
+
+    fn cleanup_script(&self) -> Option<String> {
+        let spec = self.spec();
+        (!spec.cleanup.is_empty()).then(|| {
+            spec.cleanup
+                .iter()
+                .map(|(_, text)| format!("{text}\n;\n"))
+                .collect()
         })
     }
 

@@ -1,0 +1,401 @@
+//! SQL scripts read the way the server reads them: statements end at a `;` outside quotes,
+//! dollar quotes, comments, parentheses and `BEGIN ATOMIC ... END` bodies. Used to run a
+//! schema file statement by statement (naming the one that fails) and to find transaction
+//! control that would end a caller's transaction early.
+
+/// One statement of a script, without its terminating `;`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptStatement<'a> {
+    /// The statement's text, trimmed (comments inside are kept).
+    pub text: &'a str,
+    /// 1-based line of the script where the statement starts.
+    pub line: usize,
+}
+
+impl ScriptStatement<'_> {
+    /// The statement's first line, shortened, for messages.
+    pub fn head(&self) -> String {
+        let words: String = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if words.chars().count() > 60 {
+            format!("{}...", words.chars().take(60).collect::<String>())
+        } else {
+            words
+        }
+    }
+}
+
+/// Splits `sql` into statements; empty statements (only comments or blanks) are left out.
+pub fn split(sql: &str) -> Vec<ScriptStatement<'_>> {
+    let mut lexer = Lexer::new(sql);
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut atomic_depth = 0usize;
+    let mut parens = 0usize;
+    let mut has_code = false;
+    let mut code_start = 0;
+    while let Some(tok) = lexer.next_token() {
+        match tok {
+            Token::Semicolon(at) if parens == 0 && atomic_depth == 0 => {
+                if has_code {
+                    out.push(statement(sql, code_start, at));
+                }
+                words.clear();
+                has_code = false;
+            }
+            Token::Semicolon(_) | Token::Trivia => {}
+            Token::Open(at) | Token::Close(at) | Token::Other(at) | Token::Quoted(at) => {
+                if !has_code {
+                    has_code = true;
+                    code_start = at;
+                }
+                match tok {
+                    Token::Open(_) => parens += 1,
+                    Token::Close(_) => parens = parens.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            Token::Word(at, w) => {
+                if !has_code {
+                    has_code = true;
+                    code_start = at;
+                }
+                let upper = w.to_ascii_uppercase();
+                if in_routine_definition(&words) {
+                    match upper.as_str() {
+                        "ATOMIC" if words.last().is_some_and(|p| p == "BEGIN") => atomic_depth += 1,
+                        "CASE" if atomic_depth > 0 => atomic_depth += 1,
+                        "END" if atomic_depth > 0 => atomic_depth -= 1,
+                        _ => {}
+                    }
+                }
+                if words.len() < 64 {
+                    words.push(upper);
+                } else if let Some(last) = words.last_mut() {
+                    *last = upper;
+                }
+            }
+        }
+    }
+    if has_code {
+        out.push(statement(sql, code_start, sql.len()));
+    }
+    out
+}
+
+/// Whether the words so far open a `CREATE [OR REPLACE] FUNCTION|PROCEDURE`.
+fn in_routine_definition(words: &[String]) -> bool {
+    let w: Vec<&str> = words.iter().take(4).map(String::as_str).collect();
+    matches!(
+        w.as_slice(),
+        ["CREATE", "FUNCTION", ..]
+            | ["CREATE", "PROCEDURE", ..]
+            | ["CREATE", "OR", "REPLACE", "FUNCTION"]
+            | ["CREATE", "OR", "REPLACE", "PROCEDURE"]
+    )
+}
+
+fn statement(sql: &str, from: usize, to: usize) -> ScriptStatement<'_> {
+    ScriptStatement {
+        text: sql[from..to].trim(),
+        line: sql[..from].matches('\n').count() + 1,
+    }
+}
+
+/// The transaction-control command a statement is (`COMMIT`, `ROLLBACK`, `BEGIN`, ...), if
+/// it is one: such a statement would end or nest a transaction its caller holds open.
+pub fn transaction_control(stmt: &str) -> Option<&'static str> {
+    let mut lexer = Lexer::new(stmt);
+    let mut words = Vec::new();
+    while let Some(tok) = lexer.next_token() {
+        match tok {
+            Token::Word(_, w) => {
+                words.push(w.to_ascii_uppercase());
+                if words.len() == 2 {
+                    break;
+                }
+            }
+            Token::Trivia => {}
+            _ => break,
+        }
+    }
+    let first = words.first()?.as_str();
+    let second = words.get(1).map(String::as_str);
+    Some(match (first, second) {
+        ("BEGIN", Some("ATOMIC")) => return None,
+        ("BEGIN", _) => "BEGIN",
+        ("START", Some("TRANSACTION")) => "START TRANSACTION",
+        ("COMMIT", _) => "COMMIT",
+        ("END", _) => "END",
+        ("ROLLBACK", _) => "ROLLBACK",
+        ("ABORT", _) => "ABORT",
+        ("SAVEPOINT", _) => "SAVEPOINT",
+        ("RELEASE", _) => "RELEASE",
+        ("PREPARE", Some("TRANSACTION")) => "PREPARE TRANSACTION",
+        _ => return None,
+    })
+}
+
+/// Every statement of `sql` that is transaction control, as (line, command).
+pub fn find_transaction_control(sql: &str) -> Vec<(usize, &'static str)> {
+    split(sql)
+        .iter()
+        .filter_map(|s| transaction_control(s.text).map(|c| (s.line, c)))
+        .collect()
+}
+
+#[derive(Debug)]
+enum Token {
+    /// Whitespace or a comment.
+    Trivia,
+    /// A bare word (keyword or identifier) starting at a byte offset.
+    Word(usize, String),
+    /// A quoted string, quoted identifier or dollar-quoted body.
+    Quoted(usize),
+    Open(usize),
+    Close(usize),
+    Semicolon(usize),
+    /// Any other character (operators, numbers, parameters).
+    Other(usize),
+}
+
+struct Lexer<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lexer {
+            s: text.as_bytes(),
+            text,
+            i: 0,
+        }
+    }
+
+    fn peek(&self, k: usize) -> Option<u8> {
+        self.s.get(self.i + k).copied()
+    }
+
+    fn next_token(&mut self) -> Option<Token> {
+        let c = self.peek(0)?;
+        let at = self.i;
+        Some(match c {
+            b if b.is_ascii_whitespace() => {
+                self.i += 1;
+                Token::Trivia
+            }
+            b'-' if self.peek(1) == Some(b'-') => {
+                while self.peek(0).is_some_and(|b| b != b'\n') {
+                    self.i += 1;
+                }
+                Token::Trivia
+            }
+            b'/' if self.peek(1) == Some(b'*') => {
+                self.block_comment();
+                Token::Trivia
+            }
+            b'\'' => {
+                let backslash = at > 0
+                    && matches!(self.s[at - 1], b'e' | b'E')
+                    && (at < 2 || !is_ident_byte(self.s[at - 2]));
+                self.i += 1;
+                self.quoted(b'\'', backslash);
+                Token::Quoted(at)
+            }
+            b'"' => {
+                self.i += 1;
+                self.quoted(b'"', false);
+                Token::Quoted(at)
+            }
+            b'$' => match self.dollar_tag() {
+                Some(tag_len) => {
+                    self.dollar_body(tag_len);
+                    Token::Quoted(at)
+                }
+                None => {
+                    self.i += 1;
+                    while self.peek(0).is_some_and(|b| b.is_ascii_digit()) {
+                        self.i += 1;
+                    }
+                    Token::Other(at)
+                }
+            },
+            b'(' => {
+                self.i += 1;
+                Token::Open(at)
+            }
+            b')' => {
+                self.i += 1;
+                Token::Close(at)
+            }
+            b';' => {
+                self.i += 1;
+                Token::Semicolon(at)
+            }
+            b if is_ident_start(b) => {
+                while self.peek(0).is_some_and(is_ident_byte) {
+                    self.i += 1;
+                }
+                Token::Word(at, self.text[at..self.i].to_string())
+            }
+            _ => {
+                // one whole character, so slicing stays on UTF-8 boundaries
+                self.i += self.text[at..].chars().next().map_or(1, char::len_utf8);
+                Token::Other(at)
+            }
+        })
+    }
+
+    /// Skips a `/* ... */` comment; they nest in PostgreSQL.
+    fn block_comment(&mut self) {
+        let mut depth = 0usize;
+        while let Some(c) = self.peek(0) {
+            if c == b'/' && self.peek(1) == Some(b'*') {
+                depth += 1;
+                self.i += 2;
+            } else if c == b'*' && self.peek(1) == Some(b'/') {
+                depth -= 1;
+                self.i += 2;
+                if depth == 0 {
+                    return;
+                }
+            } else {
+                self.i += 1;
+            }
+        }
+    }
+
+    /// Skips to the closing `quote` (a doubled quote is part of the text).
+    fn quoted(&mut self, quote: u8, backslash: bool) {
+        while let Some(c) = self.peek(0) {
+            self.i += 1;
+            if backslash && c == b'\\' {
+                self.i += 1;
+            } else if c == quote {
+                if self.peek(0) == Some(quote) {
+                    self.i += 1;
+                } else {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// At a `$`: the length of a `$tag$` opening here, if it is one (not `$1`, not part
+    /// of an identifier such as `a$b`).
+    fn dollar_tag(&self) -> Option<usize> {
+        if self.i > 0 && is_ident_byte(self.s[self.i - 1]) {
+            return None;
+        }
+        let mut k = 1;
+        if self.peek(1).is_some_and(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        while let Some(b) = self.peek(k) {
+            if b == b'$' {
+                return Some(k + 1);
+            }
+            if !is_ident_byte(b) || b == b'$' {
+                return None;
+            }
+            k += 1;
+        }
+        None
+    }
+
+    /// Skips a dollar-quoted body up to the same tag.
+    fn dollar_body(&mut self, tag_len: usize) {
+        let tag = &self.s[self.i..self.i + tag_len];
+        let body = self.i + tag_len;
+        let rest = &self.s[body..];
+        match rest.windows(tag_len).position(|w| w == tag) {
+            Some(p) => self.i = body + p + tag_len,
+            None => self.i = self.s.len(),
+        }
+    }
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<&str> {
+        split(sql).into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn splits_at_semicolons_outside_quotes_and_comments() {
+        let sql = "CREATE TABLE a (x text DEFAULT ';');\n-- a comment; with a semicolon\nINSERT INTO a VALUES ($$x;y$$), (E'\\';'), (\"we;ird\");\n/* block; /* nested; */ still */ SELECT 1";
+        assert_eq!(
+            texts(sql),
+            vec![
+                "CREATE TABLE a (x text DEFAULT ';')",
+                "INSERT INTO a VALUES ($$x;y$$), (E'\\';'), (\"we;ird\")",
+                "/* block; /* nested; */ still */ SELECT 1",
+            ]
+        );
+        assert_eq!(split(sql)[1].line, 3);
+    }
+
+    #[test]
+    fn keeps_function_bodies_whole() {
+        let sql = "CREATE FUNCTION f() RETURNS int AS $body$ BEGIN RETURN 1; END $body$ LANGUAGE plpgsql;\n\
+                   CREATE OR REPLACE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END;\n\
+                   SELECT $1::int, a$b FROM t;";
+        let t = texts(sql);
+        assert_eq!(t.len(), 3, "{t:?}");
+        assert!(t[1].ends_with("END"), "{}", t[1]);
+        assert_eq!(t[2], "SELECT $1::int, a$b FROM t");
+    }
+
+    #[test]
+    fn comments_only_are_no_statement() {
+        assert!(split("-- nothing\n/* here */ ;\n  ;").is_empty());
+    }
+
+    #[test]
+    fn finds_transaction_control_but_not_in_bodies() {
+        let sql = "CREATE TABLE t (x int);\nCOMMIT;\n-- ROLLBACK;\nDO $$ BEGIN PERFORM 1; END $$;\n  end ;\nstart transaction;\nSELECT 'commit';\nrollback to savepoint s;";
+        assert_eq!(
+            find_transaction_control(sql),
+            vec![
+                (2, "COMMIT"),
+                (5, "END"),
+                (6, "START TRANSACTION"),
+                (8, "ROLLBACK")
+            ]
+        );
+        assert_eq!(transaction_control("BEGIN ATOMIC SELECT 1; END"), None);
+        assert_eq!(transaction_control("/* x */ Begin"), Some("BEGIN"));
+        assert_eq!(
+            transaction_control("prepare transaction 'x'"),
+            Some("PREPARE TRANSACTION")
+        );
+        assert_eq!(transaction_control("PREPARE q AS SELECT 1"), None);
+    }
+
+    #[test]
+    fn unterminated_quotes_do_not_panic() {
+        for sql in [
+            "SELECT 'abc",
+            "SELECT $$abc",
+            "/* open",
+            "SELECT \"x",
+            "é;ü'",
+            "$",
+            "E'\\",
+        ] {
+            let _ = split(sql);
+            let _ = find_transaction_control(sql);
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! What stormbench may drop: the objects its own set-up created, recorded by OID.
+//!
+//! A set-up lists the database's top-level objects (relations, routines, types, schemas
+//! outside the system schemas, not members of an extension) before and after creating a
+//! workload's schema; the new ones are the workload's and go into the marker. Dropping
+//! drops exactly those, found again by OID and name, without CASCADE, so a user's own
+//! objects (same-named tables, a view on a workload table) are never touched.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::Conn;
+
+/// A kind of database object stormbench can record and drop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectKind {
+    /// `CREATE TABLE` (plain or partitioned).
+    Table,
+    /// `CREATE VIEW`.
+    View,
+    /// `CREATE MATERIALIZED VIEW`.
+    MaterializedView,
+    /// `CREATE SEQUENCE` (not one owned by a column).
+    Sequence,
+    /// `CREATE FOREIGN TABLE`.
+    ForeignTable,
+    /// `CREATE FUNCTION`.
+    Function,
+    /// `CREATE PROCEDURE`.
+    Procedure,
+    /// `CREATE AGGREGATE`.
+    Aggregate,
+    /// `CREATE TYPE` (enum, range, composite).
+    Type,
+    /// `CREATE DOMAIN`.
+    Domain,
+    /// `CREATE SCHEMA`.
+    Schema,
+}
+
+impl ObjectKind {
+    fn from_catalog(catalog: &str, kind: &str) -> Option<Self> {
+        Some(match (catalog, kind) {
+            ("class", "r" | "p") => ObjectKind::Table,
+            ("class", "v") => ObjectKind::View,
+            ("class", "m") => ObjectKind::MaterializedView,
+            ("class", "S") => ObjectKind::Sequence,
+            ("class", "f") => ObjectKind::ForeignTable,
+            ("proc", "f" | "w") => ObjectKind::Function,
+            ("proc", "p") => ObjectKind::Procedure,
+            ("proc", "a") => ObjectKind::Aggregate,
+            ("type", "d") => ObjectKind::Domain,
+            ("type", _) => ObjectKind::Type,
+            ("schema", _) => ObjectKind::Schema,
+            _ => return None,
+        })
+    }
+
+    /// `DROP <keyword>`.
+    fn drop_keyword(self) -> &'static str {
+        match self {
+            ObjectKind::Table => "TABLE",
+            ObjectKind::View => "VIEW",
+            ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+            ObjectKind::Sequence => "SEQUENCE",
+            ObjectKind::ForeignTable => "FOREIGN TABLE",
+            ObjectKind::Function => "FUNCTION",
+            ObjectKind::Procedure => "PROCEDURE",
+            ObjectKind::Aggregate => "AGGREGATE",
+            ObjectKind::Type => "TYPE",
+            ObjectKind::Domain => "DOMAIN",
+            ObjectKind::Schema => "SCHEMA",
+        }
+    }
+
+    /// Drop order: dependents before what they depend on.
+    fn drop_rank(self) -> u8 {
+        match self {
+            ObjectKind::View | ObjectKind::MaterializedView => 0,
+            ObjectKind::ForeignTable => 1,
+            ObjectKind::Table => 2,
+            ObjectKind::Sequence => 3,
+            ObjectKind::Aggregate => 4,
+            ObjectKind::Function | ObjectKind::Procedure => 5,
+            ObjectKind::Domain | ObjectKind::Type => 6,
+            ObjectKind::Schema => 7,
+        }
+    }
+}
+
+/// One object a set-up created.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct OwnedObject {
+    /// What it is.
+    pub kind: ObjectKind,
+    /// Its OID when it was created.
+    pub oid: u32,
+    /// Its schema-qualified name (with the argument types of a routine), quoted as SQL.
+    pub name: String,
+}
+
+/// The top-level user objects of a database at one moment.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    seen: HashSet<(ObjectKind, u32)>,
+}
+
+/// Lists top-level user objects: `(catalog, oid, kind letter, quoted name, xmin)`.
+const OBJECTS_SQL: &str = "
+WITH ns AS (
+    SELECT n.oid, n.nspname FROM pg_namespace n
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+), ext AS (
+    SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+)
+SELECT 'class', c.oid::int8, c.relkind::text, format('%I.%I', ns.nspname, c.relname), c.xmin::text
+FROM pg_class c JOIN ns ON ns.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                  AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+UNION ALL
+SELECT 'proc', p.oid::int8, p.prokind::text,
+       format('%I.%I(%s)', ns.nspname, p.proname, pg_get_function_identity_arguments(p.oid)),
+       p.xmin::text
+FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
+WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_proc'::regclass AND ext.objid = p.oid)
+UNION ALL
+SELECT 'type', t.oid::int8, t.typtype::text, format('%I.%I', ns.nspname, t.typname), t.xmin::text
+FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
+WHERE (t.typtype IN ('e', 'd', 'r')
+       OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c'))
+  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_type'::regclass AND ext.objid = t.oid)
+UNION ALL
+SELECT 'schema', ns.oid::int8, 'n', format('%I', ns.nspname), n.xmin::text
+FROM ns JOIN pg_namespace n ON n.oid = ns.oid
+WHERE ns.nspname <> 'public'
+  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)";
+
+struct Row {
+    object: OwnedObject,
+    xmin: String,
+}
+
+async fn objects(conn: &Conn) -> Result<Vec<Row>, tokio_postgres::Error> {
+    let rows = conn.query(OBJECTS_SQL, &[]).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let catalog: &str = r.get(0);
+            let kind = ObjectKind::from_catalog(catalog, r.get(2))?;
+            Some(Row {
+                object: OwnedObject {
+                    kind,
+                    oid: r.get::<_, i64>(1) as u32,
+                    name: r.get(3),
+                },
+                xmin: r.get(4),
+            })
+        })
+        .collect())
+}
+
+impl Snapshot {
+    /// The objects there are now.
+    pub async fn take(conn: &Conn) -> Result<Snapshot, tokio_postgres::Error> {
+        Ok(Snapshot {
+            seen: objects(conn)
+                .await?
+                .into_iter()
+                .map(|r| (r.object.kind, r.object.oid))
+                .collect(),
+        })
+    }
+
+    /// Objects there now that were not there at the snapshot.
+    pub async fn created_since(
+        &self,
+        conn: &Conn,
+    ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
+        Ok(objects(conn)
+            .await?
+            .into_iter()
+            .filter(|r| !self.seen.contains(&(r.object.kind, r.object.oid)))
+            .map(|r| r.object)
+            .collect())
+    }
+
+    /// Objects that existed at the snapshot and that the current transaction changed
+    /// (a `CREATE OR REPLACE` over an object of the same name), by name.
+    pub async fn replaced_in_transaction(
+        &self,
+        conn: &Conn,
+    ) -> Result<Vec<String>, tokio_postgres::Error> {
+        let xid: String = conn
+            .query_one("SELECT (txid_current() % 4294967296)::text", &[])
+            .await?
+            .get(0);
+        Ok(objects(conn)
+            .await?
+            .into_iter()
+            .filter(|r| r.xmin == xid && self.seen.contains(&(r.object.kind, r.object.oid)))
+            .map(|r| r.object.name)
+            .collect())
+    }
+}
+
+/// Which of `tables` exist in the schema new tables would be created in
+/// (`current_schema()`), as quoted names.
+pub async fn existing_tables(
+    conn: &Conn,
+    tables: &[&str],
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let names: Vec<String> = tables.iter().map(|t| t.to_string()).collect();
+    let rows = conn
+        .query(
+            "SELECT format('%I.%I', n.nspname, c.relname)
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relname = ANY($1)
+             ORDER BY array_position($1, c.relname::text)",
+            &[&names],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// What dropping recorded objects did.
+#[derive(Debug, Default)]
+pub struct Dropped {
+    /// Objects dropped.
+    pub dropped: Vec<String>,
+    /// Recorded objects already gone.
+    pub gone: usize,
+    /// Recorded objects left in place because their OID now has another name (renamed,
+    /// or the OID was reused), as "recorded name (now current name)".
+    pub left: Vec<String>,
+}
+
+/// Drops exactly `objects` that still exist under their recorded OID and name, in an order
+/// that drops dependents first, in one transaction. `cascade` also drops what the user
+/// built on them; without it, such a dependency is an error naming it.
+pub async fn drop_owned(
+    conn: &Conn,
+    objects: &[OwnedObject],
+    cascade: bool,
+) -> Result<Dropped, tokio_postgres::Error> {
+    let mut out = Dropped::default();
+    let current = objects_by_oid(conn).await?;
+    let mut by_kind: Vec<(ObjectKind, Vec<String>)> = Vec::new();
+    for o in objects {
+        match current.iter().find(|c| c.kind == o.kind && c.oid == o.oid) {
+            None => out.gone += 1,
+            Some(c) if c.name != o.name => out.left.push(format!("{} (now {})", o.name, c.name)),
+            Some(c) => match by_kind.iter_mut().find(|(k, _)| *k == c.kind) {
+                Some((_, names)) => names.push(c.name.clone()),
+                None => by_kind.push((c.kind, vec![c.name.clone()])),
+            },
+        }
+    }
+    by_kind.sort_by_key(|(k, _)| k.drop_rank());
+    let mut sql = String::from("BEGIN;\n");
+    for (kind, names) in &by_kind {
+        sql.push_str(&format!(
+            "DROP {} IF EXISTS {}{};\n",
+            kind.drop_keyword(),
+            names.join(", "),
+            if cascade { " CASCADE" } else { "" }
+        ));
+        out.dropped.extend(names.iter().cloned());
+    }
+    sql.push_str("COMMIT;");
+    if !by_kind.is_empty() {
+        if let Err(e) = conn.batch_execute(&sql).await {
+            let _ = conn.batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
+    }
+    Ok(out)
+}
+
+async fn objects_by_oid(conn: &Conn) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
+    Ok(objects(conn).await?.into_iter().map(|r| r.object).collect())
+}
+
+/// Holds the set-up lock of a database: one stormbench sets up (or cleans up) a database
+/// at a time. Released by [`SetupLock::release`] or when the connection closes.
+#[derive(Debug)]
+pub struct SetupLock(());
+
+/// Advisory lock key of the set-up lock (the bytes of "stormbnc").
+const SETUP_LOCK_KEY: i64 = 0x73746f726d626e63;
+
+impl SetupLock {
+    /// Takes the lock on `conn`'s session; `Ok(None)` when another session holds it.
+    pub async fn try_take(conn: &Conn) -> Result<Option<SetupLock>, tokio_postgres::Error> {
+        let got: bool = conn
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&SETUP_LOCK_KEY])
+            .await?
+            .get(0);
+        Ok(got.then_some(SetupLock(())))
+    }
+
+    /// Releases the lock.
+    pub async fn release(self, conn: &Conn) {
+        let _ = conn
+            .query_one("SELECT pg_advisory_unlock($1)", &[&SETUP_LOCK_KEY])
+            .await;
+    }
+
+    /// Who holds the lock: `pid` and `application_name` of the session, if visible.
+    pub async fn holder(conn: &Conn) -> Option<String> {
+        let row = conn
+            .query_opt(
+                "SELECT l.pid::text || coalesce(' (' || nullif(a.application_name, '') || coalesce(', from ' || a.client_addr::text, '') || ')', '')
+                 FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                   AND ((l.classid::int8 << 32) | l.objid::int8) = $1
+                 LIMIT 1",
+                &[&SETUP_LOCK_KEY],
+            )
+            .await
+            .ok()??;
+        Some(row.get(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_and_order() {
+        assert_eq!(
+            ObjectKind::from_catalog("class", "r"),
+            Some(ObjectKind::Table)
+        );
+        assert_eq!(ObjectKind::from_catalog("class", "i"), None);
+        assert_eq!(
+            ObjectKind::from_catalog("proc", "p"),
+            Some(ObjectKind::Procedure)
+        );
+        assert!(ObjectKind::View.drop_rank() < ObjectKind::Table.drop_rank());
+        assert!(ObjectKind::Table.drop_rank() < ObjectKind::Function.drop_rank());
+        assert!(ObjectKind::Type.drop_rank() < ObjectKind::Schema.drop_rank());
+    }
+
+    #[test]
+    fn objects_round_trip_through_json() {
+        let o = OwnedObject {
+            kind: ObjectKind::MaterializedView,
+            oid: 16384,
+            name: "public.\"Mixed\"".into(),
+        };
+        let j = serde_json::to_string(&o).unwrap();
+        assert!(j.contains("materialized_view"));
+        assert_eq!(serde_json::from_str::<OwnedObject>(&j).unwrap(), o);
+    }
+}

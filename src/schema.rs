@@ -1,0 +1,313 @@
+//! A workload's schema in a database people care about: set up only where nothing of the
+//! user's is in the way, dropped only as far as stormbench can prove it created it.
+//!
+//! The set-up creates the schema inside one transaction and records the objects it created
+//! (by OID) in the marker together with the state `loading`; after the data load the marker
+//! says `ready`. A rebuild or a clean-up drops exactly the recorded objects. Tables of the
+//! workload's names that stormbench did not create are a refusal naming them, unless the user
+//! says `--force-drop`. One set-up at a time per database (an advisory lock).
+
+use anyhow::{anyhow, bail, Context as _};
+
+use crate::core::{Conn, Workload};
+use crate::db::marker::{self, LoadState, Marker};
+use crate::db::owned::{self, OwnedObject, SetupLock, Snapshot};
+
+/// What to do with the schema before (or instead of) running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaAction {
+    /// Require an existing schema (an embedded cluster is always set up).
+    Existing,
+    /// Create and load if missing.
+    Setup,
+    /// Drop, recreate, load.
+    Rebuild,
+    /// Drop and exit.
+    Cleanup,
+}
+
+/// What the schema step found, and what it has to do.
+#[derive(Debug)]
+pub enum Found {
+    /// The schema is loaded at the asked scale.
+    Ready(Marker),
+    /// It must be (re)loaded.
+    MustLoad,
+}
+
+/// Decides from the marker whether the schema is usable as it is or must be loaded.
+/// `fresh` is a throwaway cluster (always set up).
+pub async fn inspect(
+    admin: &Conn,
+    workload: &dyn Workload,
+    name: &str,
+    scale: u64,
+    action: SchemaAction,
+    fresh: bool,
+) -> anyhow::Result<Found> {
+    let found = marker::read(admin, name)
+        .await
+        .context("reading the stormbench_meta marker table")?;
+    let may_load = fresh || matches!(action, SchemaAction::Setup | SchemaAction::Rebuild);
+    match found {
+        _ if action == SchemaAction::Rebuild => Ok(Found::MustLoad),
+        Some(m) if m.state == LoadState::Loading && may_load => Ok(Found::MustLoad),
+        Some(m) if m.state == LoadState::Loading => bail!(
+            "the {name} schema is not completely loaded (its load was interrupted, or another stormbench is loading it now); run with --setup to load it again"
+        ),
+        Some(m) if m.scale == scale => Ok(Found::Ready(m)),
+        Some(m) => bail!(
+            "the {name} schema was loaded at scale {} but this run asks for scale {scale}; run with --rebuild to reload at scale {scale}, or set scale: {}",
+            m.scale,
+            m.scale
+        ),
+        None if may_load => Ok(Found::MustLoad),
+        None => {
+            let existing = owned::existing_tables(admin, workload.tables())
+                .await
+                .context("looking for the workload's tables")?;
+            let note = if existing.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (tables named {} exist, but stormbench did not create them)",
+                    existing.join(", ")
+                )
+            };
+            bail!("no {name} schema set up by stormbench in this database{note}; run once with --setup to create and load it (scale {scale})")
+        }
+    }
+}
+
+/// Holds the set-up lock while `step` runs; another stormbench holding it is an error
+/// naming its session.
+pub async fn locked<T>(
+    admin: &Conn,
+    step: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let lock = SetupLock::try_take(admin)
+        .await
+        .context("taking the set-up lock")?;
+    let Some(lock) = lock else {
+        let who = SetupLock::holder(admin)
+            .await
+            .map(|h| format!(" (session {h})"))
+            .unwrap_or_default();
+        bail!("another stormbench is setting up or cleaning up this database{who}; wait for it to finish, or use another database");
+    };
+    let out = step.await;
+    lock.release(admin).await;
+    out
+}
+
+/// Drops what an earlier set-up of `name` created (nothing else, unless `force_drop`) and
+/// creates the schema afresh in one transaction, recording what it created. Returns a
+/// snapshot to tell what the load adds (indexes, views of `after_load`).
+pub async fn recreate(
+    admin: &Conn,
+    workload: &dyn Workload,
+    name: &str,
+    scale: u64,
+    force_drop: bool,
+) -> anyhow::Result<Snapshot> {
+    let found = marker::read(admin, name)
+        .await
+        .context("reading the stormbench_meta marker table")?;
+    drop_previous(admin, workload, name, found.as_ref(), force_drop).await?;
+    let in_the_way = owned::existing_tables(admin, workload.tables())
+        .await
+        .context("looking for the workload's tables")?;
+    if !in_the_way.is_empty() {
+        bail!(
+            "refusing to set up {name}: this database already has {} {}, which stormbench did not create (no stormbench_meta record of {}); use another database, or add --force-drop to drop {} first",
+            plural(in_the_way.len(), "table", "tables"),
+            in_the_way.join(", "),
+            plural(in_the_way.len(), "it", "them"),
+            plural(in_the_way.len(), "it", "them"),
+        );
+    }
+    admin.batch_execute("BEGIN").await.context("BEGIN")?;
+    let created = create_recorded(admin, workload, name, scale).await;
+    if created.is_err() {
+        let _ = admin.batch_execute("ROLLBACK").await;
+    }
+    created?;
+    admin
+        .batch_execute("COMMIT")
+        .await
+        .context("committing the new schema")?;
+    Snapshot::take(admin)
+        .await
+        .context("listing the database's objects")
+}
+
+/// Inside the caller's transaction: creates the schema, refuses if that replaced an object
+/// of the user's, records what it created.
+async fn create_recorded(
+    admin: &Conn,
+    workload: &dyn Workload,
+    name: &str,
+    scale: u64,
+) -> anyhow::Result<()> {
+    let before = Snapshot::take(admin)
+        .await
+        .context("listing the database's objects")?;
+    if let Err(e) = workload.create_schema(admin).await {
+        if let crate::core::SchemaError::Db { source, .. } = &e {
+            if source.code().map(|c| c.code()) == Some("25001") {
+                bail!("{e}; a schema file holds a statement that cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...): move it to after_load");
+            }
+        }
+        return Err(anyhow!(e));
+    }
+    let replaced = before
+        .replaced_in_transaction(admin)
+        .await
+        .context("checking what the schema replaced")?;
+    if !replaced.is_empty() {
+        bail!(
+            "refusing to set up {name}: creating its schema would replace {}, which stormbench did not create; nothing was changed. Drop or rename {} yourself, or use another database",
+            replaced.join(", "),
+            plural(replaced.len(), "it", "them")
+        );
+    }
+    let created = before
+        .created_since(admin)
+        .await
+        .context("listing what the schema created")?;
+    marker::begin_load(admin, name, scale, &created)
+        .await
+        .context("writing the stormbench_meta marker")
+}
+
+/// Records the load's end and the objects it added since `before`.
+pub async fn finish(admin: &Conn, name: &str, before: &Snapshot) -> anyhow::Result<()> {
+    let more = before
+        .created_since(admin)
+        .await
+        .context("listing what the load created")?;
+    marker::finish_load(admin, name, &more)
+        .await
+        .context("writing the stormbench_meta marker")
+}
+
+/// What a clean-up did, for its one-line message.
+#[derive(Debug)]
+pub enum Cleaned {
+    /// Objects dropped (names).
+    Dropped(Vec<String>),
+    /// Nothing of this workload was set up here.
+    Nothing,
+}
+
+/// Drops the workload's schema as far as stormbench created it, and its marker.
+pub async fn cleanup(
+    admin: &Conn,
+    workload: &dyn Workload,
+    name: &str,
+    force_drop: bool,
+) -> anyhow::Result<Cleaned> {
+    let found = marker::read(admin, name)
+        .await
+        .context("reading the stormbench_meta marker table")?;
+    if found.is_none() && !force_drop {
+        let existing = owned::existing_tables(admin, workload.tables())
+            .await
+            .context("looking for the workload's tables")?;
+        if existing.is_empty() {
+            return Ok(Cleaned::Nothing);
+        }
+        bail!(
+            "no {name} schema set up by stormbench in this database: stormbench did not create {} and will not drop {}; drop {} yourself, or add --force-drop",
+            existing.join(", "),
+            plural(existing.len(), "it", "them"),
+            plural(existing.len(), "it", "them"),
+        );
+    }
+    let dropped = drop_previous(admin, workload, name, found.as_ref(), force_drop).await?;
+    Ok(Cleaned::Dropped(dropped))
+}
+
+/// Drops what the marker says a set-up created (or, for a marker older than the record of
+/// objects, the workload's tables by name; with `force_drop`, those names whatever
+/// created them), then the marker.
+async fn drop_previous(
+    admin: &Conn,
+    workload: &dyn Workload,
+    name: &str,
+    found: Option<&Marker>,
+    force_drop: bool,
+) -> anyhow::Result<Vec<String>> {
+    let mut dropped = Vec::new();
+    match found.and_then(|m| m.objects.as_ref()) {
+        Some(objects) => {
+            if let Some(sql) = workload.cleanup_script() {
+                crate::core::run_script(admin, &sql, &format!("{name} cleanup"))
+                    .await
+                    .map_err(|e| anyhow!(e))?;
+            }
+            dropped = drop_recorded(admin, name, objects, force_drop).await?;
+        }
+        None if found.is_some() || force_drop => {
+            let existing = owned::existing_tables(admin, workload.tables())
+                .await
+                .context("looking for the workload's tables")?;
+            if found.is_none() {
+                log::warn!(
+                    "--force-drop: dropping {} although stormbench did not create {}",
+                    existing.join(", "),
+                    plural(existing.len(), "it", "them")
+                );
+            }
+            workload
+                .drop_schema(admin)
+                .await
+                .with_context(|| format!("dropping the {name} schema"))?;
+            dropped = existing;
+        }
+        None => {}
+    }
+    marker::remove(admin, name)
+        .await
+        .context("clearing the stormbench_meta marker")?;
+    Ok(dropped)
+}
+
+async fn drop_recorded(
+    admin: &Conn,
+    name: &str,
+    objects: &[OwnedObject],
+    cascade: bool,
+) -> anyhow::Result<Vec<String>> {
+    let out = match owned::drop_owned(admin, objects, cascade).await {
+        Ok(out) => out,
+        Err(e) if e.code().map(|c| c.code()) == Some("2BP01") => {
+            let detail = e
+                .as_db_error()
+                .and_then(|d| d.detail())
+                .unwrap_or_default()
+                .replace('\n', "; ");
+            bail!(
+                "cannot drop the {name} schema: objects stormbench did not create depend on it ({detail}); drop those yourself, or add --force-drop to drop them too"
+            );
+        }
+        Err(e) => {
+            return Err(anyhow!(
+                "dropping the {name} schema: {}",
+                crate::core::db_message(&e)
+            ))
+        }
+    };
+    for left in &out.left {
+        log::warn!("{left} was recorded as created by stormbench but has been renamed since; left in place");
+    }
+    Ok(out.dropped)
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}

@@ -1,0 +1,368 @@
+//! stormbench is pointed at databases people care about: against the real test cluster,
+//! set-up, rebuild and clean-up touch only what stormbench created, one set-up runs at a
+//! time, and check-workload leaves nothing behind.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use common::*;
+
+/// A small declarative workload `name` in `root` whose schema file is `schema`.
+fn decl_workload(root: &Path, name: &str, table: &str, schema: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("workload.yaml"),
+        format!(
+            "description: safety test workload\nschema: {{create: schema.sql}}\ndata:\n  - table: {table}\n    rows: 10\n    columns:\n      id: {{sequence: {{}}}}\n      v: {{constant: 1}}\ntransactions:\n  - name: read\n    statements:\n      - sql: SELECT v FROM {table} WHERE id = $1\n        params: [{{foreign_key: {table}}}]\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("schema.sql"), schema).unwrap();
+    dir
+}
+
+fn run(c: &mut Command) -> std::process::Output {
+    c.output().expect("stormbench runs")
+}
+
+#[test]
+fn setup_and_cleanup_refuse_tables_stormbench_did_not_create() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_user_tables");
+    pg.psql(
+        &db,
+        "CREATE TABLE customer (id int PRIMARY KEY, name text);
+         INSERT INTO customer VALUES (1, 'a user''s row');
+         CREATE TABLE orders (id int);
+         INSERT INTO orders VALUES (7);",
+    );
+    for action in ["--setup", "--rebuild"] {
+        let o = run(pg.stormbench(&db).args(["-w", "tpcc", action, "--no-run"]));
+        let err = assert_clean_failure(&o, 1);
+        assert!(
+            err.contains("customer") && err.contains("orders") && err.contains("--force-drop"),
+            "{action}: {err}"
+        );
+    }
+    let o = run(pg.stormbench(&db).args(["-w", "tpcc", "--cleanup"]));
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("will not drop") && err.contains("customer"),
+        "{err}"
+    );
+    // a plain run says what is in the way instead of using the user's tables
+    let o = run(pg.stormbench(&db).args(["-w", "tpcc", "-d", "1s"]));
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("did not create"), "{err}");
+    assert_eq!(pg.psql(&db, "SELECT name FROM customer"), "a user's row");
+    assert_eq!(pg.psql(&db, "SELECT id FROM orders"), "7");
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('warehouse', 'stormbench_meta')"
+        ),
+        "0",
+        "nothing was created"
+    );
+}
+
+#[test]
+fn force_drop_is_the_users_explicit_choice() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_force");
+    pg.psql(&db, "CREATE TABLE simple_history (note text)");
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert_clean_failure(&o, 1);
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM simple_history"), "0");
+    let o =
+        run(pg
+            .stormbench(&db)
+            .args(["-w", "simple", "--setup", "--no-run", "-q", "--force-drop"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        pg.psql(&db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'simple_history' AND column_name = 'note'"),
+        "0",
+        "the user's table was replaced as asked"
+    );
+    assert_eq!(pg.psql(&db, "SELECT state FROM stormbench_meta"), "ready");
+}
+
+#[test]
+fn cleanup_drops_only_what_setup_recorded() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_recorded");
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    let objects = pg.psql(
+        &db,
+        "SELECT string_agg(o ->> 'name', ',' ORDER BY o ->> 'name') FROM stormbench_meta, jsonb_array_elements(objects) o",
+    );
+    assert!(
+        objects.contains("public.simple_accounts") && objects.contains("public.simple_history"),
+        "{objects}"
+    );
+    // the user builds on a workload table: dropping it would take their view along
+    pg.psql(
+        &db,
+        "CREATE VIEW rich AS SELECT * FROM simple_accounts WHERE balance > 0",
+    );
+    let o = run(pg.stormbench(&db).args(["-w", "simple", "--cleanup"]));
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("rich") && err.contains("--force-drop"),
+        "{err}"
+    );
+    assert_eq!(pg.psql(&db, "SELECT to_regclass('rich') IS NOT NULL"), "t");
+    pg.psql(&db, "DROP VIEW rich");
+    // the user replaces a workload table with their own of the same name
+    pg.psql(
+        &db,
+        "DROP TABLE simple_history; CREATE TABLE simple_history (mine text); INSERT INTO simple_history VALUES ('keep')",
+    );
+    let o = run(pg.stormbench(&db).args(["-w", "simple", "--cleanup"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        pg.psql(&db, "SELECT to_regclass('simple_accounts') IS NULL"),
+        "t"
+    );
+    assert_eq!(pg.psql(&db, "SELECT mine FROM simple_history"), "keep");
+    assert_eq!(
+        pg.psql(&db, "SELECT to_regclass('stormbench_meta') IS NULL"),
+        "t"
+    );
+    // nothing of stormbench's left: a second clean-up says so and succeeds... but the
+    // user's table of a workload name is still not stormbench's to drop
+    let o = run(pg.stormbench(&db).args(["-w", "simple", "--cleanup"]));
+    assert_clean_failure(&o, 1);
+    pg.psql(&db, "DROP TABLE simple_history");
+    let o = run(pg.stormbench(&db).args(["-w", "simple", "--cleanup"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("nothing to clean up"), "{:?}", text(&o));
+}
+
+#[test]
+fn setup_never_replaces_a_users_function() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_function");
+    pg.psql(
+        &db,
+        "CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 42'",
+    );
+    let dir = tempdir();
+    decl_workload(
+        dir.path(),
+        "replacer",
+        "rp_items",
+        "CREATE TABLE rp_items (id bigint, v int);\nCREATE OR REPLACE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 0';\n",
+    );
+    let o = run(pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "replacer",
+            "--setup",
+            "--no-run",
+            "-q",
+            "--workloads-path",
+        ])
+        .arg(dir.path()));
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("answer()") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(pg.psql(&db, "SELECT answer()"), "42");
+    assert_eq!(pg.psql(&db, "SELECT to_regclass('rp_items') IS NULL"), "t");
+}
+
+#[test]
+fn an_interrupted_load_is_not_used_and_setup_reloads_it() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_loading");
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    pg.psql(
+        &db,
+        "UPDATE stormbench_meta SET state = 'loading'; DELETE FROM simple_accounts WHERE id > 10",
+    );
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple_read", "-d", "1s", "-q"]));
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("not completely loaded") && err.contains("--setup"),
+        "{err}"
+    );
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        pg.psql(&db, "SELECT count(*) FROM simple_accounts"),
+        "100000"
+    );
+    assert_eq!(pg.psql(&db, "SELECT state FROM stormbench_meta"), "ready");
+}
+
+#[test]
+fn a_marker_from_before_the_object_record_still_cleans_up() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_legacy");
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    pg.psql(
+        &db,
+        "ALTER TABLE stormbench_meta DROP COLUMN state, DROP COLUMN objects",
+    );
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple_read", "-d", "1s", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    let o = run(pg.stormbench(&db).args(["-w", "simple", "--cleanup"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        pg.psql(&db, "SELECT to_regclass('simple_accounts') IS NULL"),
+        "t"
+    );
+}
+
+/// A psql session holding stormbench's set-up lock until it is dropped.
+struct LockHolder(Child);
+
+impl LockHolder {
+    fn take(pg: &Pg, db: &str) -> Self {
+        let mut child = Command::new(pg.bindir.join("psql"))
+            .args([
+                "-h", &pg.host, "-p", &pg.port, "-U", &pg.user, "-d", db, "-qAt",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("psql starts");
+        let key = i64::from_be_bytes(*b"stormbnc");
+        let stdin = child.stdin.as_mut().unwrap();
+        writeln!(stdin, "SELECT pg_advisory_lock({key});").unwrap();
+        stdin.flush().unwrap();
+        // wait until the lock shows as granted
+        for _ in 0..100 {
+            if pg.psql(
+                db,
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+            ) == "1"
+            {
+                return LockHolder(child);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the lock was not taken");
+    }
+}
+
+impl Drop for LockHolder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn one_setup_at_a_time_per_database() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_lock");
+    let holder = LockHolder::take(&pg, &db);
+    for action in ["--setup", "--cleanup"] {
+        let o = run(pg
+            .stormbench(&db)
+            .args(["-w", "simple", action, "--no-run", "-q"]));
+        let err = assert_clean_failure(&o, 1);
+        assert!(
+            err.contains("another stormbench is setting up"),
+            "{action}: {err}"
+        );
+    }
+    assert_eq!(
+        pg.psql(&db, "SELECT to_regclass('simple_accounts') IS NULL"),
+        "t"
+    );
+    drop(holder);
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
+#[test]
+fn transaction_control_in_a_schema_file_is_refused_before_it_runs() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_check_commit");
+    pg.psql(
+        &db,
+        "CREATE TABLE precious (v int); INSERT INTO precious VALUES (1)",
+    );
+    let dir = tempdir();
+    let wl = decl_workload(
+        dir.path(),
+        "escaper",
+        "esc_items",
+        "CREATE TABLE esc_items (id bigint, v int);\nCOMMIT;\nDROP TABLE precious;\n",
+    );
+    let o = run(pg.stormbench(&db).arg("check-workload").arg(&wl));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(err.contains("line 2") && err.contains("COMMIT"), "{err}");
+    assert_eq!(pg.psql(&db, "SELECT v FROM precious"), "1");
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'stormbench_check%'"
+        ),
+        "0"
+    );
+    let o = run(pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "escaper",
+            "--setup",
+            "--no-run",
+            "-q",
+            "--workloads-path",
+        ])
+        .arg(dir.path()));
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("COMMIT"), "{err}");
+    assert_eq!(pg.psql(&db, "SELECT v FROM precious"), "1");
+    assert_eq!(pg.psql(&db, "SELECT to_regclass('esc_items') IS NULL"), "t");
+}
+
+#[test]
+fn check_workload_names_the_failing_schema_statement() {
+    let pg = pg();
+    let db = pg.fresh_db("safe_check_stmt");
+    let dir = tempdir();
+    let wl = decl_workload(
+        dir.path(),
+        "typo",
+        "ty_items",
+        "CREATE TABLE ty_items (id bigint, v int);\n\nCREATE INDEX ON ty_itemz (v);\n",
+    );
+    let o = run(pg.stormbench(&db).arg("check-workload").arg(&wl));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("line 3") && err.contains("ty_itemz") && !err.contains("generator"),
+        "{err}"
+    );
+}
