@@ -266,6 +266,8 @@ impl LockHolder {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the lock was not taken");
     }
 }
