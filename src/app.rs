@@ -84,6 +84,7 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
         return Ok(Exit::Ok);
     }
     let plan = plan(&cli.run, &registry)?;
+    let inputs = run_inputs(&cli.run, &registry, &plan);
     init_logging(&plan.log_level);
     for w in &plan.warnings {
         log::warn!("{w}");
@@ -93,7 +94,7 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(execute(plan, &cli.run))
+    rt.block_on(execute(plan, &cli.run, &inputs))
 }
 
 /// The built-in workloads plus the declarative ones found in the workloads path
@@ -136,6 +137,24 @@ pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
     let mut registry = crate::workloads::registry();
     registry.extend(found).map_err(fail)?;
     Ok(registry)
+}
+
+/// The files a run reads, which no output may overwrite: the config file and the files of
+/// a declarative workload's folder.
+fn run_inputs(args: &RunArgs, registry: &Registry, plan: &RunPlan) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = args.target.config.iter().cloned().collect();
+    let source = registry
+        .entries()
+        .iter()
+        .find(|e| e.name == plan.workload)
+        .and_then(|e| e.source.clone());
+    // a declarative workload's source is its workload.yaml; its SQL files sit beside it
+    if let Some(dir) = source.as_deref().and_then(std::path::Path::parent) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            inputs.extend(entries.flatten().map(|e| e.path()));
+        }
+    }
+    inputs
 }
 
 /// Loads, overrides and validates the config.
@@ -234,17 +253,18 @@ fn interrupt_token() -> CancellationToken {
 }
 
 /// Runs the plan; the embedded cluster (if any) lives exactly as long as this function.
-async fn execute(plan: RunPlan, args: &RunArgs) -> Result<Exit, AppError> {
+async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Exit, AppError> {
     let interrupt = interrupt_token();
     let action = schema_action(args);
-    for path in plan
-        .json
-        .iter()
-        .chain(plan.csv.iter())
-        .chain(plan.html.iter())
-    {
-        report::check_writable(path)?;
-    }
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--json", plan.json.as_deref()),
+        ("--csv", plan.csv.as_deref()),
+        ("--html", plan.html.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(opt, p)| p.map(|p| (opt, p)))
+    .collect();
+    report::check_outputs(&outputs, inputs).map_err(|e| AppError::Usage(format!("{e:#}")))?;
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref());
     let admin = target.connect_once().await.map_err(|e| anyhow!(e))?;

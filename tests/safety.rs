@@ -368,3 +368,99 @@ fn check_workload_names_the_failing_schema_statement() {
         "{err}"
     );
 }
+
+/// A database with the simple workload loaded, for runs that only need something to run.
+fn simple_db(pg: &Pg, name: &str) -> String {
+    let db = pg.fresh_db(name);
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    db
+}
+
+#[test]
+fn reports_go_to_devices_fifos_and_through_symlinks_without_replacing_them() {
+    use std::os::unix::fs::FileTypeExt as _;
+    let pg = pg();
+    let db = simple_db(&pg, "safe_outputs");
+    let short = ["-w", "simple_read", "-d", "1s", "-q", "--workers", "2"];
+    // /dev/stdout prints the report
+    let o = run(pg
+        .stormbench(&db)
+        .args(short)
+        .args(["--json", "/dev/stdout"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("\"schema_version\""), "{}", text(&o).0);
+    // /dev/null stays a device
+    let o = run(pg.stormbench(&db).args(short).args(["--csv", "/dev/null"]));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    // a FIFO is written into, not replaced
+    let dir = tempdir();
+    let fifo = dir.path().join("series.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = run(pg.stormbench(&db).args(short).arg("--csv").arg(&fifo));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(reader.join().unwrap().starts_with("interval,t_s,"));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    // a symlink stays a symlink; its target gets the report
+    let real = dir.path().join("real.json");
+    let link = dir.path().join("latest.json");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let o = run(pg.stormbench(&db).args(short).arg("--json").arg(&link));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(read_json(&real)["summary"].is_object());
+}
+
+#[test]
+fn outputs_never_clobber_inputs_each_other_or_foreign_files() {
+    let pg = pg();
+    let dir = tempdir();
+    let cfg = dir.path().join("run.yaml");
+    let cfg_text = "workload: simple_read\nduration: 1s\n";
+    std::fs::write(&cfg, cfg_text).unwrap();
+    let same = dir.path().join("out");
+    let notes = dir.path().join("notes.json");
+    std::fs::write(&notes, "{\"mine\": true}").unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![
+                "--json".into(),
+                same.clone().into(),
+                "--csv".into(),
+                same.clone().into(),
+            ],
+            "same file",
+        ),
+        (
+            vec!["--html".into(), cfg.clone().into()],
+            "input of this run",
+        ),
+        (
+            vec!["--json".into(), notes.clone().into()],
+            "not a file stormbench wrote",
+        ),
+        (vec!["--json".into(), dir.path().into()], "directory"),
+    ];
+    for (args, want) in cases {
+        let o = run(pg.stormbench("postgres").arg("-c").arg(&cfg).args(&args));
+        let err = assert_clean_failure(&o, 2);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), cfg_text);
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"mine\": true}");
+    assert!(!same.exists());
+}

@@ -1,70 +1,20 @@
-//! Report files: JSON (written whole, then renamed into place) and the CSV time series.
+//! Report files: JSON, HTML and the CSV time series (written through `output`).
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
 
 use super::Report;
 
-/// Writes `bytes` to a temporary name beside `path`, then renames it into place, so a
-/// reader never sees half a file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create directory {}", dir.display()))?;
-    }
-    let tmp = path.with_extension("tmp~");
-    let mut f = std::fs::File::create(&tmp).with_context(|| {
-        format!(
-            "cannot write {}; check the path and permissions",
-            path.display()
-        )
-    })?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Checks, before a run, that a report can be written at `path` (creating its directory),
-/// so a bad path fails in a second instead of after the measurement.
-pub fn check_writable(path: &Path) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| {
-            format!(
-                "cannot create directory {} for {}; choose another output path",
-                dir.display(),
-                path.display()
-            )
-        })?;
-    }
-    if path.is_dir() {
-        anyhow::bail!(
-            "{} is a directory; give a file name for the report",
-            path.display()
-        );
-    }
-    let probe = path.with_extension("probe~");
-    std::fs::File::create(&probe).with_context(|| {
-        format!(
-            "cannot write {}; check the path and permissions",
-            path.display()
-        )
-    })?;
-    let _ = std::fs::remove_file(&probe);
-    Ok(())
-}
-
 /// Writes the JSON report.
 pub fn write_json(r: &Report, path: &Path) -> anyhow::Result<()> {
     let bytes = serde_json::to_vec_pretty(r).context("serializing the report")?;
-    write_atomically(path, &bytes)
+    super::output::write_output(path, &bytes)
 }
 
 /// Writes the self-contained HTML report.
 pub fn write_html(r: &Report, path: &Path) -> anyhow::Result<()> {
-    write_atomically(path, super::html::render(r).as_bytes())
+    super::output::write_output(path, super::html::render(r).as_bytes())
 }
 
 /// Writes the time series as CSV: one row per interval, a count column per kind.
@@ -106,5 +56,5 @@ pub fn write_csv(r: &Report, path: &Path) -> anyhow::Result<()> {
         w.write_record(&row)?;
     }
     let bytes = w.into_inner().context("writing CSV")?;
-    write_atomically(path, &bytes)
+    super::output::write_output(path, &bytes)
 }

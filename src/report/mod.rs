@@ -4,11 +4,12 @@
 mod console;
 mod files;
 pub(crate) mod html;
+pub mod output;
 
 pub use console::{render as render_console, render_checks};
-pub(crate) use files::write_atomically;
-pub use files::{check_writable, write_csv, write_html, write_json};
+pub use files::{write_csv, write_html, write_json};
 pub use html::render as render_html;
+pub use output::{check_outputs, is_stream, write_output};
 
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@ use super::{Analysis, Band};
 use crate::config::ProgressivePlan;
 use crate::db::ServerInfo;
 use crate::report::html::{chart, esc, Line, STYLE};
-use crate::report::{write_atomically, WorkloadReport};
+use crate::report::{write_output, WorkloadReport};
 
 /// Version of the sweep report layout.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -53,7 +53,7 @@ pub struct ScalingReport {
 
 /// Writes the JSON report.
 pub fn write_json(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
-    write_atomically(path, &serde_json::to_vec_pretty(r)?)
+    write_output(path, &serde_json::to_vec_pretty(r)?)
 }
 
 /// Writes one CSV row per band.
@@ -93,7 +93,7 @@ pub fn write_csv(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
             format!("{:.4}", b.pool_wait.avg_ms),
         ])?;
     }
-    write_atomically(path, &w.into_inner().context("writing CSV")?)
+    write_output(path, &w.into_inner().context("writing CSV")?)
 }
 
 /// Writes the HTML page: throughput and p99 against concurrency, the USL curve overlaid.
@@ -154,7 +154,7 @@ pub fn write_html(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
     out.push_str("<pre>");
     out.push_str(&esc(&render_console(r)));
     out.push_str("</pre></body></html>");
-    write_atomically(path, out.as_bytes())
+    write_output(path, out.as_bytes())
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

@@ -48,14 +48,17 @@ fn band_of(index: usize, workers: usize, connections: usize, m: Measured) -> Ban
     }
 }
 
-fn write_files(r: &ScalingReport, plan: &RunPlan, with_html: bool) -> Result<(), AppError> {
-    if let Some(p) = &plan.json {
+/// Writes the sweep's files; `last` is the final write (the HTML, and streams such as
+/// `/dev/stdout`, which get the report once rather than after every band).
+fn write_files(r: &ScalingReport, plan: &RunPlan, last: bool) -> Result<(), AppError> {
+    let now = |p: &std::path::Path| last || !crate::report::is_stream(p);
+    if let Some(p) = plan.json.as_deref().filter(|p| now(p)) {
         output::write_json(r, p)?;
     }
-    if let Some(p) = &plan.csv {
+    if let Some(p) = plan.csv.as_deref().filter(|p| now(p)) {
         output::write_csv(r, p)?;
     }
-    if let (true, Some(p)) = (with_html, &plan.html) {
+    if let (true, Some(p)) = (last, &plan.html) {
         output::write_html(r, p)?;
     }
     Ok(())

@@ -1,0 +1,357 @@
+//! Where report files go, written without harming what is at the path.
+//!
+//! A regular file (also one reached through a symlink, which is kept) is written whole to a
+//! temporary file beside it and renamed into place, so a reader never sees half a report;
+//! an existing file is replaced only if stormbench wrote it (or it is empty). Character
+//! devices and FIFOs (`/dev/stdout`, `/dev/null`, a named pipe) are written to as they are,
+//! never replaced. Block devices, sockets and directories are refused, as are two outputs to
+//! one file and an output over the config or a workload file.
+
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+
+/// Where an output path leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// The process's standard output (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`).
+    Stdout,
+    /// The process's standard error.
+    Stderr,
+    /// A character device or FIFO: opened and written as it is.
+    Stream(PathBuf),
+    /// A regular file (existing or not), the final target of any symlinks.
+    File(PathBuf),
+}
+
+/// Bytes of an existing file read to tell whether stormbench wrote it.
+const SNIFF_BYTES: usize = 8192;
+
+/// First lines of the CSV files stormbench writes (they cannot name the tool themselves).
+const CSV_HEADERS: &[&str] = &["interval,t_s,", "band,workers,", "session,"];
+
+/// Follows `path` to what it names.
+pub fn resolve(path: &Path) -> anyhow::Result<Destination> {
+    match path.to_str() {
+        Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => return Ok(Destination::Stdout),
+        Some("/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2") => return Ok(Destination::Stderr),
+        _ => {}
+    }
+    let target = follow_links(path)?;
+    let meta = match std::fs::metadata(&target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::File(target)),
+        Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
+    };
+    let ft = meta.file_type();
+    if ft.is_dir() {
+        bail!(
+            "{} is a directory; give a file name for the output",
+            path.display()
+        );
+    }
+    if ft.is_block_device() || ft.is_socket() {
+        bail!(
+            "{} is a {}; give a regular file, a FIFO or /dev/stdout for the output",
+            path.display(),
+            if ft.is_socket() {
+                "socket"
+            } else {
+                "block device"
+            }
+        );
+    }
+    if ft.is_char_device() || ft.is_fifo() {
+        return Ok(Destination::Stream(target));
+    }
+    Ok(Destination::File(target))
+}
+
+/// The final target of a chain of symlinks (which need not exist yet).
+fn follow_links(path: &Path) -> anyhow::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)
+                    .with_context(|| format!("cannot read the symlink {}", p.display()))?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    bail!("{}: too many levels of symlinks", path.display())
+}
+
+/// What identifies a destination, to find two outputs to one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Identity {
+    Stdout,
+    Stderr,
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+fn identity(d: &Destination) -> Identity {
+    match d {
+        Destination::Stdout => Identity::Stdout,
+        Destination::Stderr => Identity::Stderr,
+        Destination::Stream(p) | Destination::File(p) => match std::fs::metadata(p) {
+            Ok(m) => Identity::Inode(m.dev(), m.ino()),
+            Err(_) => Identity::Path(absolute(p)),
+        },
+    }
+}
+
+/// `p` with its folder made absolute and canonical (the file itself may not exist).
+fn absolute(p: &Path) -> PathBuf {
+    let dir = match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+    match p.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
+    }
+}
+
+/// Identity of an existing file to protect (the config, a workload file).
+fn protected_identity(p: &Path) -> Option<Identity> {
+    std::fs::metadata(p)
+        .ok()
+        .map(|m| Identity::Inode(m.dev(), m.ino()))
+}
+
+/// Checks, before anything runs, that every output can be written where it points: no two
+/// to one place, none over a `protected` file (the config, workload files), none over a
+/// file stormbench did not write, folders created, permissions there. `outputs` pairs each
+/// path with the option that gave it (`--json`), for messages.
+pub fn check_outputs(outputs: &[(&str, &Path)], protected: &[PathBuf]) -> anyhow::Result<()> {
+    let protected: Vec<(Identity, &PathBuf)> = protected
+        .iter()
+        .filter_map(|p| protected_identity(p).map(|i| (i, p)))
+        .collect();
+    let mut seen: Vec<(Identity, &str, &Path)> = Vec::new();
+    for &(option, path) in outputs {
+        let dest = resolve(path)?;
+        let id = identity(&dest);
+        if let Some((_, other_opt, other)) = seen.iter().find(|(i, _, _)| *i == id) {
+            bail!(
+                "{option} {} and {other_opt} {} are the same file; give each output its own path",
+                path.display(),
+                other.display()
+            );
+        }
+        if let Some((_, p)) = protected.iter().find(|(i, _)| *i == id) {
+            bail!(
+                "{option} {} would overwrite {}, an input of this run; choose another output path",
+                path.display(),
+                p.display()
+            );
+        }
+        if let Destination::File(target) = &dest {
+            prepare_file(path, target)?;
+        }
+        seen.push((id, option, path));
+    }
+    Ok(())
+}
+
+/// Creates the folder of a file output, refuses to replace a file stormbench did not write,
+/// and checks the folder is writable.
+fn prepare_file(path: &Path, target: &Path) -> anyhow::Result<()> {
+    let dir = folder(target);
+    std::fs::create_dir_all(&dir).with_context(|| {
+        format!(
+            "cannot create directory {} for {}; choose another output path",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    if !replaceable(target)? {
+        bail!(
+            "{} exists and is not a file stormbench wrote; remove it or choose another output path",
+            path.display()
+        );
+    }
+    let probe = tempfile::Builder::new()
+        .prefix(".stormbench-probe")
+        .tempfile_in(&dir)
+        .with_context(|| {
+            format!(
+                "cannot write {}; check the path and permissions",
+                path.display()
+            )
+        })?;
+    drop(probe);
+    Ok(())
+}
+
+fn folder(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Whether an existing file may be replaced: missing, empty, or written by stormbench.
+fn replaceable(target: &Path) -> anyhow::Result<bool> {
+    let mut f = match std::fs::File::open(target) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
+    };
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    (&mut f)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .with_context(|| format!("cannot read {}", target.display()))?;
+    Ok(written_by_stormbench(&head))
+}
+
+/// Whether the first bytes of a file are those of a stormbench output.
+fn written_by_stormbench(head: &[u8]) -> bool {
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return true;
+    }
+    let text = String::from_utf8_lossy(head);
+    text.contains("stormbench") || CSV_HEADERS.iter().any(|h| text.starts_with(h))
+}
+
+/// Writes `bytes` to where `path` leads (see the module doc). Refuses to replace a file
+/// stormbench did not write, checked again here since the check before the run.
+pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    match resolve(path)? {
+        Destination::Stdout => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|_| out.flush())
+        }
+        Destination::Stderr => {
+            let mut out = std::io::stderr().lock();
+            out.write_all(bytes).and_then(|_| out.flush())
+        }
+        Destination::Stream(p) => std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .and_then(|mut f| f.write_all(bytes)),
+        Destination::File(target) => return write_file(path, &target, bytes),
+    }
+    .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Whether `path` leads to a stream (written once, at the end, rather than rewritten).
+pub fn is_stream(path: &Path) -> bool {
+    !matches!(resolve(path), Ok(Destination::File(_)))
+}
+
+fn write_file(path: &Path, target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let dir = folder(target);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create directory {}", dir.display()))?;
+    if !replaceable(target)? {
+        bail!(
+            "{} exists and is not a file stormbench wrote; remove it or choose another output path",
+            path.display()
+        );
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".stormbench-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| {
+            format!(
+                "cannot write {}; check the path and permissions",
+                path.display()
+            )
+        })?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let mode = std::fs::metadata(target)
+        .map(|m| m.permissions().mode())
+        .unwrap_or(0o644);
+    let _ = tmp
+        .as_file()
+        .set_permissions(std::fs::Permissions::from_mode(mode & 0o7777));
+    tmp.persist(target)
+        .map_err(|e| e.error)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devices_and_fifos_are_streams_and_symlinks_are_followed() {
+        assert_eq!(
+            resolve(Path::new("/dev/null")).unwrap(),
+            Destination::Stream("/dev/null".into())
+        );
+        assert_eq!(
+            resolve(Path::new("/dev/stdout")).unwrap(),
+            Destination::Stdout
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        assert_eq!(resolve(&link).unwrap(), Destination::File(real.clone()));
+        write_output(&link, b"{\"tool\": \"stormbench 0\"}").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("stormbench"));
+        assert!(resolve(dir.path())
+            .unwrap_err()
+            .to_string()
+            .contains("directory"));
+    }
+
+    #[test]
+    fn a_file_stormbench_did_not_write_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes.txt");
+        std::fs::write(&notes, "my notes").unwrap();
+        let e = write_output(&notes, b"{}").unwrap_err().to_string();
+        assert!(e.contains("not a file stormbench wrote"), "{e}");
+        assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes");
+        let empty = dir.path().join("empty.csv");
+        std::fs::write(&empty, "").unwrap();
+        write_output(&empty, b"interval,t_s,x\n").unwrap();
+        write_output(&empty, b"interval,t_s,y\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&empty).unwrap(), "interval,t_s,y\n");
+    }
+
+    #[test]
+    fn two_outputs_to_one_file_and_outputs_over_inputs_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("r.json");
+        let same = dir.path().join("./r.json");
+        let e = check_outputs(&[("--json", &a), ("--csv", &same)], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("same file"), "{e}");
+        let cfg = dir.path().join("run.yaml");
+        std::fs::write(&cfg, "workload: simple\n# stormbench config\n").unwrap();
+        let e = check_outputs(&[("--html", &cfg)], std::slice::from_ref(&cfg))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("input of this run"), "{e}");
+        check_outputs(
+            &[("--json", &a), ("--csv", &dir.path().join("r.csv"))],
+            &[cfg],
+        )
+        .unwrap();
+    }
+}
