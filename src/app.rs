@@ -12,7 +12,7 @@ use crate::collect::{CollectOptions, Collector, DbStatsReport, Published};
 use crate::config::{self, Arrival, ConfigError, RunPlan, Stop};
 use crate::core::{CheckResult, Conn, LoadProgress, LoadStats, Registry, Workload};
 use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
-use crate::db::{marker, Connector, Target};
+use crate::db::{marker, Connector, Target, FINAL_QUERY_TIMEOUT, QUERY_TIMEOUT};
 use crate::exec::{self, Display, ExecOptions};
 use crate::export::Exporter;
 use crate::report::{self, Report, ReportInput, WorkloadReport};
@@ -31,6 +31,9 @@ pub enum Exit {
     NothingSucceeded = 3,
     /// A consistency check of the data failed.
     CheckFailed = 4,
+    /// The run completed, but the server was unreachable or not answering for part of it
+    /// (an outage), or transactions were left unanswered at the end.
+    Outage = 5,
     /// Interrupted by SIGINT/SIGTERM; results so far were reported.
     Interrupted = 130,
 }
@@ -222,34 +225,137 @@ fn schema_action(args: &RunArgs) -> SchemaAction {
     }
 }
 
-/// Ctrl-C and SIGTERM cancel the returned token.
+/// Ctrl-C and SIGTERM cancel the returned token; a second one ends the process at once
+/// (exit 130), even if writing the report is stuck. The signals are watched on a thread of
+/// their own, so a busy or blocked control runtime cannot delay them.
 fn interrupt_token() -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
-    tokio::spawn(async move {
-        let ctrl_c = tokio::signal::ctrl_c();
-        #[cfg(unix)]
-        {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("stormbench-signals".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let mut signals = match Signals::new() {
                     Ok(s) => s,
-                    Err(_) => {
-                        let _ = ctrl_c.await;
-                        t.cancel();
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
                         return;
                     }
                 };
-            tokio::select! {
-                _ = ctrl_c => {},
-                _ = term.recv() => {},
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = ctrl_c.await;
-        log::warn!("interrupted: stopping workers and writing the report");
-        t.cancel();
-    });
+                let _ = ready_tx.send(Ok(()));
+                signals.next().await;
+                log::warn!(
+                    "interrupted: stopping and writing the report (interrupt again to exit at once)"
+                );
+                t.cancel();
+                signals.next().await;
+                eprintln!("interrupted twice: exiting now");
+                std::process::exit(Exit::Interrupted as i32);
+            });
+        });
+    match spawned.map_err(|e| e.to_string()).and_then(|_| {
+        ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err("the signal thread ended".into()))
+    }) {
+        Ok(()) => {}
+        Err(e) => log::warn!("cannot listen for Ctrl-C and SIGTERM: {e}"),
+    }
     token
+}
+
+/// SIGINT and SIGTERM as one stream.
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+/// stormbench's own waits on the server, each bounded and each ended by an interrupt.
+#[derive(Clone, Copy)]
+pub(crate) struct Waits<'a> {
+    /// Ctrl-C / SIGTERM.
+    pub interrupt: &'a CancellationToken,
+    /// The server, for liveness probes during long steps.
+    pub target: &'a Target,
+}
+
+impl Waits<'_> {
+    /// A short step (server facts, the marker, statistics): at most `limit`.
+    pub async fn quick<T, E: Into<AppError>>(
+        &self,
+        what: &'static str,
+        limit: std::time::Duration,
+        step: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        let bounded = async {
+            match tokio::time::timeout(limit, step).await {
+                Ok(r) => r.map_err(Into::into),
+                Err(_) => Err(anyhow!(
+                    "{what}: the server did not answer within {}s; is it overloaded, frozen or unreachable?",
+                    limit.as_secs()
+                )
+                .into()),
+            }
+        };
+        tokio::select! {
+            r = bounded => r,
+            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
+        }
+    }
+
+    /// A step bounded by its own timeout (a connection start-up): ended by an interrupt.
+    pub async fn interruptible<T, E: Into<AppError>>(
+        &self,
+        what: &'static str,
+        step: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        tokio::select! {
+            r = step => r.map_err(Into::into),
+            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
+        }
+    }
+
+    /// A long step (loading, index builds, checks): as long as the server answers a
+    /// liveness probe.
+    pub async fn long<T, E: Into<AppError>>(
+        &self,
+        what: &'static str,
+        step: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        tokio::select! {
+            r = step => r.map_err(Into::into),
+            why = crate::db::unresponsive(self.target) => Err(anyhow!("{what}: {why}").into()),
+            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
+        }
+    }
 }
 
 /// Runs the plan; the embedded cluster (if any) lives exactly as long as this function.
@@ -267,10 +373,21 @@ async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Ex
     report::check_outputs(&outputs, inputs).map_err(|e| AppError::Usage(format!("{e:#}")))?;
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref());
-    let admin = target.connect_once().await.map_err(|e| anyhow!(e))?;
-    let server = crate::db::server_info(&admin)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let waits = Waits {
+        interrupt: &interrupt,
+        target: &target,
+    };
+    // connect_once is bounded by the connect timeout itself
+    let admin = waits
+        .interruptible("connecting", async {
+            target.connect_once().await.map_err(|e| anyhow!(e))
+        })
+        .await?;
+    let server = waits
+        .quick("reading server settings", QUERY_TIMEOUT, async {
+            crate::db::server_info(&admin).await.map_err(|e| anyhow!(e))
+        })
+        .await?;
     log::info!(
         "connected to {} (PostgreSQL {})",
         target.display,
@@ -280,16 +397,26 @@ async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Ex
     let name = workload.schema_name().unwrap_or(&plan.workload).to_string();
     if cluster.is_some() && plan.collect.as_ref().is_some_and(|c| c.statements) {
         // a throwaway cluster preloads the library when it exists; the extension is ours to add
-        let _ = admin
-            .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        let _ = waits
+            .quick("creating pg_stat_statements", QUERY_TIMEOUT, async {
+                admin
+                    .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                    .await
+                    .map_err(|e| anyhow!(e))
+            })
             .await;
     }
 
     if action == SchemaAction::Cleanup {
-        let cleaned = tokio::select! {
-            r = schema::locked(&admin, schema::cleanup(&admin, workload.as_ref(), &name, args.force_drop)) => r?,
-            _ = interrupt.cancelled() => return Err(AppError::Interrupted("clean-up")),
-        };
+        let cleaned = waits
+            .long(
+                "clean-up",
+                schema::locked(
+                    &admin,
+                    schema::cleanup(&admin, workload.as_ref(), &name, args.force_drop),
+                ),
+            )
+            .await?;
         match cleaned {
             Cleaned::Dropped(objects) => println!(
                 "dropped the {name} schema from {} ({} objects: {})",
@@ -304,22 +431,42 @@ async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Ex
         }
         return Ok(Exit::Ok);
     }
-    if let Err(problems) = workload.preflight(&admin, server.version_num).await {
-        return Err(anyhow!(
-            "the {name} workload cannot run on this server:\n  {}",
-            problems.join("\n  ")
+    waits
+        .quick(
+            "checking the workload's requirements",
+            QUERY_TIMEOUT,
+            async {
+                workload
+                    .preflight(&admin, server.version_num)
+                    .await
+                    .map_err(|problems| {
+                        anyhow!(
+                            "the {name} workload cannot run on this server:\n  {}",
+                            problems.join("\n  ")
+                        )
+                    })
+            },
         )
-        .into());
-    }
+        .await?;
     if args.check {
-        let checks = run_checks(&admin, workload.as_ref()).await?;
+        let checks = run_checks(waits, &admin, workload.as_ref()).await?;
         print!("{}", report::render_checks(&checks));
         return Ok(checks_exit(&checks, Exit::Ok));
     }
-    let prepared = tokio::select! {
-        r = prepare_schema(&plan, action, cluster.is_some(), &admin, &target, workload.as_ref(), args) => r?,
-        _ = interrupt.cancelled() => return Err(AppError::Interrupted("schema setup")),
-    };
+    let prepared = waits
+        .long(
+            "schema set-up",
+            prepare_schema(
+                &plan,
+                action,
+                cluster.is_some(),
+                &admin,
+                &target,
+                workload.as_ref(),
+                args,
+            ),
+        )
+        .await?;
     if args.no_run {
         println!(
             "schema for {name} is ready at scale {} on {}",
@@ -343,16 +490,23 @@ async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Ex
         None => None,
     };
 
-    display.line(&format!(
-        "running {} (mode {}) {} with {} workers over {} connections",
-        plan.workload,
-        plan.mode,
-        describe_stop(&plan.stop),
-        plan.workers,
-        plan.connections
-    ));
+    display.line(&match &plan.progressive {
+        Some(sweep) => describe_sweep(&plan, sweep),
+        None => format!(
+            "running {} (mode {}) {} with {} workers over {} connections",
+            plan.workload,
+            plan.mode,
+            describe_stop(&plan.stop),
+            plan.workers,
+            plan.connections
+        ),
+    });
     let mut opts = exec_options(&plan);
-    opts.driver = exec::resolve_driver(workload.as_ref(), &target, plan.driver).await;
+    opts.driver = waits
+        .interruptible("probing the driver", async {
+            Ok::<_, AppError>(exec::resolve_driver(workload.as_ref(), &target, plan.driver).await)
+        })
+        .await?;
     if let Some(sweep) = &plan.progressive {
         return crate::scaling::run::sweep(
             &plan,
@@ -385,10 +539,14 @@ async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Ex
         true,
     )
     .await?;
-    let checks = if workload.check_after_run() && !result.interrupted {
-        Some(run_checks(&admin, workload.as_ref()).await?)
+    // a failure of the checks keeps the run's figures: the report is written first
+    let (checks, check_error) = if workload.check_after_run() && !result.interrupted {
+        match run_checks(waits, &admin, workload.as_ref()).await {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e)),
+        }
     } else {
-        None
+        (None, None)
     };
     let report = Report::build(
         &result,
@@ -414,11 +572,29 @@ async fn execute(plan: RunPlan, args: &RunArgs, inputs: &[PathBuf]) -> Result<Ex
         },
     );
     print!("{}", report::render_console(&report));
-    write_outputs(&report, &plan)?;
+    // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
+    // Ctrl-C from ending the process
+    let report = std::sync::Arc::new(report);
+    let written = {
+        let (report, plan) = (report.clone(), plan.clone());
+        tokio::task::spawn_blocking(move || write_outputs(&report, &plan)).await
+    };
+    written.map_err(|e| anyhow!("writing the reports: {e}"))??;
+    if let Some(e) = check_error {
+        return Err(e);
+    }
+    if let Some(first) = report.health.internal_errors.first() {
+        return Err(anyhow!(
+            "the run failed: an internal error stopped it ({first}); this is a bug in stormbench, please report it; the report covers what ran before"
+        )
+        .into());
+    }
     let exit = if result.interrupted {
         Exit::Interrupted
-    } else if report.summary.transactions == 0 && report.summary.failed > 0 {
+    } else if report.summary.transactions == 0 {
         Exit::NothingSucceeded
+    } else if report.health.had_outage() {
+        Exit::Outage
     } else {
         Exit::Ok
     };
@@ -455,8 +631,17 @@ pub(crate) async fn measure(
     // report them unless it collects
     let settle = plan.collect.is_some() || plan.progressive.is_none();
     let published = exporter.and_then(|e| e.published());
+    let waits = Waits { interrupt, target };
     let collector = match &plan.collect {
-        Some(c) => Some(start_collector(target, c, workload.as_ref(), published).await?),
+        Some(c) => Some(
+            waits
+                .quick(
+                    "starting the statistics collector",
+                    QUERY_TIMEOUT,
+                    start_collector(target, c, workload.as_ref(), published),
+                )
+                .await?,
+        ),
         None => None,
     };
     let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
@@ -483,10 +668,15 @@ pub(crate) async fn measure(
     };
     // server-side figures start when the warm-up ends and end after the run
     let observe = async {
-        if measuring_rx.await.is_err() {
-            return (None, None);
+        // an interrupt during the warm-up ends the run before measurement starts
+        tokio::select! {
+            r = measuring_rx => if r.is_err() { return (None, None) },
+            _ = stop_collecting.cancelled() => return (None, None),
         }
-        let before = server_xacts(admin).await;
+        let before = tokio::select! {
+            x = within(QUERY_TIMEOUT, server_xacts(admin)) => x.flatten(),
+            _ = stop_collecting.cancelled() => None,
+        };
         let collected = match collector {
             Some(c) => Some(
                 c.run(tokio::time::Instant::now(), stop_collecting.clone())
@@ -503,8 +693,9 @@ pub(crate) async fn measure(
         Err(e) => return Err(anyhow!(e).into()),
     };
     let server_xacts = match xacts_before {
-        Some(before) => server_xacts(admin)
+        Some(before) => within(FINAL_QUERY_TIMEOUT, server_xacts(admin))
             .await
+            .flatten()
             .map(|after| after.saturating_sub(before)),
         None => None,
     };
@@ -519,6 +710,14 @@ pub(crate) async fn measure(
         server_xacts,
         database_stats,
     })
+}
+
+/// `fut`'s output if it comes within `limit`.
+async fn within<T>(
+    limit: std::time::Duration,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::time::timeout(limit, fut).await.ok()
 }
 
 /// Exit 4 when a check failed, otherwise `otherwise`.
@@ -543,17 +742,22 @@ async fn start_collector(
         top_statements: c.top_statements,
         tables: workload.tables().iter().map(|t| t.to_string()).collect(),
     };
-    Ok(Collector::new(conn, opts, published).await)
+    Ok(Collector::new(conn, target.clone(), opts, published).await)
 }
 
 pub(crate) async fn run_checks(
+    waits: Waits<'_>,
     admin: &Conn,
     workload: &dyn Workload,
 ) -> Result<Vec<CheckResult>, AppError> {
-    let checks = workload
-        .check(admin)
-        .await
-        .context("running the consistency checks")?;
+    let checks = waits
+        .long("running the consistency checks", async {
+            workload
+                .check(admin)
+                .await
+                .context("running the consistency checks")
+        })
+        .await?;
     if checks.is_empty() {
         log::warn!("this workload has no consistency checks");
     }
@@ -713,7 +917,7 @@ async fn load(
     let progress = LoadProgress::default();
     let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress, quiet)
         .await
-        .context("loading data")?;
+        .map_err(|e| anyhow!(e))?;
     schema::finish(admin, name, &before_load).await?;
     for t in &stats.tables {
         say(format!(
@@ -777,6 +981,24 @@ async fn show_load_progress<T>(
         b.finish_and_clear();
     }
     out
+}
+
+/// What a sweep will run, in one line: its bands, their lengths and the whole time.
+pub fn describe_sweep(plan: &RunPlan, sweep: &crate::config::ProgressivePlan) -> String {
+    let bands = sweep.levels.len();
+    let per_band = sweep.band_duration.0 + sweep.warmup.0;
+    let total = per_band * bands as u32 + sweep.cooldown.0 * bands.saturating_sub(1) as u32;
+    let workers: Vec<String> = sweep.levels.iter().map(|(w, _)| w.to_string()).collect();
+    format!(
+        "running {} (mode {}) as a progressive sweep: {bands} bands of {} after {} warm-up each ({} cool-down between), workers {}; about {} in all (the duration and workers settings do not apply to a sweep)",
+        plan.workload,
+        plan.mode,
+        sweep.band_duration,
+        sweep.warmup,
+        sweep.cooldown,
+        workers.join(", "),
+        crate::config::Dur(total)
+    )
 }
 
 /// Stop rule description for messages.

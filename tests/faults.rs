@@ -264,6 +264,7 @@ fn server_restart_mid_run_is_survived(driver: &str) {
             "1s",
             "--driver",
             driver,
+            "--collect-pg-stats",
             "--json",
         ])
         .arg(&json)
@@ -277,9 +278,28 @@ fn server_restart_mid_run_is_survived(driver: &str) {
     cluster.start_server().expect("server starts again");
     let o = child.wait_with_output().unwrap();
     let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    // an outage is not a healthy run: exit 5, and the report says how long it lasted
+    assert_eq!(o.status.code(), Some(5), "{out}\n{err}");
     assert!(!err.contains("panicked"), "{err}");
+    assert!(out.contains("unreachable or not answering"), "{out}");
     let r = read_json(&json);
+    validate_report_schema(&r);
+    let h = &r["health"];
+    let outage = h["outage_s"].as_f64().unwrap();
+    assert!((0.9..5.0).contains(&outage), "outage {outage}s: {h}");
+    assert!(h["not_attempted"].as_u64().unwrap() > 0, "{h}");
+    let success = r["summary"]["success_rate"].as_f64().unwrap();
+    assert!(
+        success < h["availability"].as_f64().unwrap() + 5.0,
+        "success rate {success} hides the outage: {h}"
+    );
+    // the collector reconnected and marked the gap
+    let stats = &r["database_stats"];
+    let gaps = stats["gaps"].as_array().expect("gaps");
+    assert_eq!(gaps.len(), 1, "{stats}");
+    let resumed = gaps[0]["to_s"].as_f64().unwrap();
+    let last = stats["snapshots"][1]["t_s"].as_f64().unwrap();
+    assert!(last > resumed, "samples after the restart: {stats}");
     assert_eq!(r["connections"]["driver"], driver);
     let lost = r["errors"]["by_class"]["connection_lost"]
         .as_u64()
@@ -306,7 +326,7 @@ fn unwritable_report_path_fails_before_running() {
         .arg(blocker.join("report.json"))
         .output()
         .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = assert_clean_failure(&o, 2);
     assert!(
         err.contains("cannot create directory") && err.contains("output path"),
         "{err}"

@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::core::Conn;
+use crate::db::Target;
 
 /// Counters of `pg_stat_database` for the run's database.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
@@ -105,6 +106,85 @@ pub struct Connections {
     pub total: i64,
     /// The server's `max_connections`.
     pub max_connections: i64,
+}
+
+/// Adds `to - from` to each named counter of `self`: a sample taken after a reconnect is
+/// shifted by the counters' jump over the gap, so the series stays continuous and a delta
+/// across it counts only what was measured on either side.
+macro_rules! shift_counters {
+    ($t:ty { $($f:ident),* $(,)? }) => {
+        impl $t {
+            fn shift(&mut self, from: &Self, to: &Self) {
+                $(self.$f += to.$f - from.$f;)*
+            }
+        }
+    };
+}
+
+shift_counters!(DbCounters {
+    xact_commit,
+    xact_rollback,
+    blks_read,
+    blks_hit,
+    tup_returned,
+    tup_fetched,
+    tup_inserted,
+    tup_updated,
+    tup_deleted,
+    temp_files,
+    temp_bytes,
+    deadlocks,
+    conflicts,
+});
+shift_counters!(CheckpointCounters {
+    checkpoints_timed,
+    checkpoints_requested,
+    buffers_checkpoint,
+    buffers_clean,
+    maxwritten_clean,
+});
+shift_counters!(IoCounters {
+    reads,
+    writes,
+    extends,
+    hits,
+    evictions,
+    fsyncs
+});
+shift_counters!(WalCounters {
+    wal_records,
+    wal_fpi,
+    wal_bytes
+});
+
+impl Sample {
+    /// Shifts every counter by `to - from` (see [`shift_counters`]).
+    fn shift(&mut self, from: &Sample, to: &Sample) {
+        self.database.shift(&from.database, &to.database);
+        if let (Some(s), Some(f), Some(t)) =
+            (&mut self.checkpoints, &from.checkpoints, &to.checkpoints)
+        {
+            s.shift(f, t);
+        }
+        if let (Some(s), Some(f), Some(t)) = (&mut self.io, &from.io, &to.io) {
+            s.shift(f, t);
+        }
+        if let (Some(s), Some(f), Some(t)) = (&mut self.wal, &from.wal, &to.wal) {
+            s.shift(f, t);
+        }
+    }
+}
+
+/// A stretch of the run the collector could not sample (the server was unreachable or
+/// did not answer); counters across it are joined, so no delta spans it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Gap {
+    /// Seconds from the start of measurement to the last good sample before it.
+    pub from_s: f64,
+    /// Seconds to the first good sample after it (the end of the run if none came).
+    pub to_s: f64,
+    /// What went wrong.
+    pub reason: String,
 }
 
 /// One table's vacuum state.
@@ -212,11 +292,19 @@ pub struct Collected {
     pub tables: Vec<TableVacuum>,
     /// `pg_stat_statements` deltas, or why there are none.
     pub statements: Result<Vec<StatementDelta>, String>,
+    /// Stretches without samples.
+    pub gaps: Vec<Gap>,
 }
 
-/// The collector: one connection, sampling on its own task.
+/// How long one sample (or the end-of-run queries) may take before the collector gives up
+/// on the connection.
+const SAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The collector: one connection, sampling on its own task, reconnecting when the server
+/// goes away.
 pub struct Collector {
-    conn: Conn,
+    conn: Option<Conn>,
+    target: Target,
     views: Views,
     opts: CollectOptions,
     statements_at_start: Option<Result<Vec<StatementRow>, String>>,
@@ -224,15 +312,21 @@ pub struct Collector {
 }
 
 impl Collector {
-    /// A collector over its own connection.
-    pub async fn new(conn: Conn, opts: CollectOptions, publish: Option<Published>) -> Self {
+    /// A collector over its own connection; `target` is where it reconnects.
+    pub async fn new(
+        conn: Conn,
+        target: Target,
+        opts: CollectOptions,
+        publish: Option<Published>,
+    ) -> Self {
         let version_num = conn
             .query_one("SELECT current_setting('server_version_num')::int", &[])
             .await
             .map(|r| r.get::<_, i32>(0) as u32)
             .unwrap_or(0);
         Collector {
-            conn,
+            conn: Some(conn),
+            target,
             views: Views::of(version_num),
             opts,
             statements_at_start: None,
@@ -241,16 +335,52 @@ impl Collector {
     }
 
     /// Samples from `start` (the start of measurement) every interval until `stop`, then
-    /// once more, and returns everything with the deltas.
+    /// once more, and returns everything with the deltas. Every query is bounded; a lost
+    /// or silent connection is replaced at the next interval, and the stretch without
+    /// samples is recorded as a gap.
     pub async fn run(mut self, start: Instant, stop: CancellationToken) -> Collected {
-        let mut samples = Vec::new();
+        let mut samples: Vec<Sample> = Vec::new();
+        let mut gaps: Vec<Gap> = Vec::new();
+        // while in a gap: why
+        let mut down: Option<String> = None;
+        // after a gap: (first raw sample after it, the last sample before it), the shift
+        // that joins every later sample to the series
+        let mut join: Option<(Sample, Sample)> = None;
         if self.opts.statements {
-            self.statements_at_start = Some(queries::statements(&self.conn).await);
+            self.statements_at_start = match &self.conn {
+                Some(c) => tokio::time::timeout(SAMPLE_TIMEOUT, queries::statements(c))
+                    .await
+                    .ok(),
+                None => None,
+            };
         }
         let mut next = start;
         loop {
-            match queries::sample(&self.conn, &self.views, start).await {
-                Ok(s) => {
+            if stop.is_cancelled() && down.is_some() {
+                // no final sample from a server that is not answering
+                break;
+            }
+            match self.sample_once(start).await {
+                Ok(mut s) => {
+                    if let Some(reason) = down.take() {
+                        let from_s = samples.last().map_or(0.0, |p| p.t_s);
+                        log::warn!(
+                            "pg_stat collection resumed after {:.1}s without samples ({reason})",
+                            s.t_s - from_s
+                        );
+                        gaps.push(Gap {
+                            from_s,
+                            to_s: s.t_s,
+                            reason,
+                        });
+                        if let Some(last) = samples.last() {
+                            // counters may have been reset by a restart: join them
+                            join = Some((s.clone(), last.clone()));
+                        }
+                    }
+                    if let Some((from, to)) = &join {
+                        s.shift(from, to);
+                    }
                     if let Some(p) = &self.publish {
                         if let Ok(mut slot) = p.lock() {
                             *slot = Some(s.clone());
@@ -258,7 +388,12 @@ impl Collector {
                     }
                     samples.push(s);
                 }
-                Err(e) => log::warn!("pg_stat sample failed: {}", crate::core::db_message(&e)),
+                Err(why) => {
+                    if down.is_none() {
+                        log::warn!("pg_stat sample failed: {why}; retrying at the next interval");
+                        down = Some(why);
+                    }
+                }
             }
             if stop.is_cancelled() {
                 break;
@@ -269,26 +404,87 @@ impl Collector {
                 _ = stop.cancelled() => {}
             }
         }
-        let tables = queries::tables(&self.conn, &self.opts.tables)
-            .await
-            .unwrap_or_default();
-        let statements = match self.statements_at_start.take() {
-            None => Err("not requested (set pg_stat_statements: true)".to_string()),
-            Some(Err(why)) => Err(why),
-            Some(Ok(before)) => match queries::statements(&self.conn).await {
-                Ok(after) => Ok(report::statement_deltas(
-                    &before,
-                    &after,
-                    self.opts.top_statements,
-                )),
-                Err(why) => Err(why),
-            },
-        };
+        if let Some(reason) = down {
+            let from_s = samples.last().map_or(0.0, |p| p.t_s);
+            gaps.push(Gap {
+                from_s,
+                to_s: Instant::now()
+                    .saturating_duration_since(start)
+                    .as_secs_f64(),
+                reason,
+            });
+        }
+        let (tables, statements) = self.finish().await;
         Collected {
             views: self.views,
             samples,
             tables,
             statements,
+            gaps,
         }
+    }
+
+    /// One sample on the current connection, reconnecting first if it was lost.
+    async fn sample_once(&mut self, start: Instant) -> Result<Sample, String> {
+        if self.conn.as_ref().is_none_or(|c| c.is_closed()) {
+            self.conn = None;
+            let c = tokio::time::timeout(SAMPLE_TIMEOUT, self.target.connect_once())
+                .await
+                .map_err(|_| "reconnecting timed out".to_string())?
+                .map_err(|e| e.to_string())?;
+            self.conn = Some(c);
+        }
+        let conn = self.conn.as_ref().expect("connected above");
+        match tokio::time::timeout(SAMPLE_TIMEOUT, queries::sample(conn, &self.views, start)).await
+        {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => {
+                if e.is_closed() {
+                    self.conn = None;
+                }
+                Err(crate::core::db_message(&e))
+            }
+            Err(_) => {
+                // a silent server: this connection may never answer again
+                self.conn = None;
+                Err(format!(
+                    "the server did not answer within {}s",
+                    SAMPLE_TIMEOUT.as_secs()
+                ))
+            }
+        }
+    }
+
+    /// Vacuum state and statement deltas at the end, each bounded.
+    async fn finish(&mut self) -> (Vec<TableVacuum>, Result<Vec<StatementDelta>, String>) {
+        let Some(conn) = self.conn.as_ref() else {
+            let why = "the server was not reachable at the end of the run".to_string();
+            let statements = match self.statements_at_start {
+                None => Err("not requested (set pg_stat_statements: true)".to_string()),
+                Some(_) => Err(why),
+            };
+            return (Vec::new(), statements);
+        };
+        let tables = tokio::time::timeout(SAMPLE_TIMEOUT, queries::tables(conn, &self.opts.tables))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default();
+        let statements = match self.statements_at_start.take() {
+            None => Err("not requested (set pg_stat_statements: true)".to_string()),
+            Some(Err(why)) => Err(why),
+            Some(Ok(before)) => {
+                match tokio::time::timeout(SAMPLE_TIMEOUT, queries::statements(conn)).await {
+                    Ok(Ok(after)) => Ok(report::statement_deltas(
+                        &before,
+                        &after,
+                        self.opts.top_statements,
+                    )),
+                    Ok(Err(why)) => Err(why),
+                    Err(_) => Err("the server did not answer the final query".to_string()),
+                }
+            }
+        };
+        (tables, statements)
     }
 }

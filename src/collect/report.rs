@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::{Collected, Sample, StatementRow, TableVacuum};
+use super::{Collected, Gap, Sample, StatementRow, TableVacuum};
 
 /// One statement's activity during the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -158,6 +158,9 @@ pub struct DbStatsReport {
     pub statements_note: Option<String>,
     /// The first and last raw samples.
     pub snapshots: Vec<Sample>,
+    /// Stretches the collector could not sample (server unreachable or silent); no
+    /// interval spans one, and the run deltas count only what was sampled on either side.
+    pub gaps: Vec<Gap>,
 }
 
 fn ratio(hit: i64, read: i64) -> Option<f64> {
@@ -267,10 +270,14 @@ pub fn statement_deltas(
 }
 
 impl DbStatsReport {
-    /// Builds the section from a finished collection (`None` with fewer than two samples).
+    /// Builds the section from a finished collection (`None` with fewer than two samples,
+    /// unless a gap explains why there is only one).
     pub fn build(c: Collected) -> Option<DbStatsReport> {
         let first = c.samples.first()?;
-        let last = c.samples.last().filter(|_| c.samples.len() > 1)?;
+        let last = c
+            .samples
+            .last()
+            .filter(|_| c.samples.len() > 1 || !c.gaps.is_empty())?;
         let v = c.views;
         let available = [
             ("pg_stat_database", true),
@@ -318,11 +325,17 @@ impl DbStatsReport {
             intervals: c
                 .samples
                 .windows(2)
+                .filter(|w| {
+                    !c.gaps
+                        .iter()
+                        .any(|g| g.from_s >= w[0].t_s && g.to_s <= w[1].t_s)
+                })
                 .map(|w| interval(&w[0], &w[1]))
                 .collect(),
             top_statements: top,
             statements_note: note,
             snapshots: vec![first.clone(), last.clone()],
+            gaps: c.gaps,
         })
     }
 }
@@ -350,6 +363,36 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_with_a_counter_reset_is_joined_not_subtracted() {
+        // 500 commits before a restart, counters reset, 300 after it
+        let before = [sample(0.0, 100, 0, 0, 0), sample(1.0, 600, 0, 0, 0)];
+        let raw_after = [sample(5.0, 10, 0, 0, 0), sample(6.0, 310, 0, 0, 0)];
+        let mut samples = before.to_vec();
+        let join = (raw_after[0].clone(), before[1].clone());
+        for mut s in raw_after {
+            s.shift(&join.0, &join.1);
+            samples.push(s);
+        }
+        let c = Collected {
+            views: Views::of(150_000),
+            samples,
+            tables: vec![],
+            statements: Err("not requested".into()),
+            gaps: vec![Gap {
+                from_s: 1.0,
+                to_s: 5.0,
+                reason: "connection lost".into(),
+            }],
+        };
+        let r = DbStatsReport::build(c).unwrap();
+        assert_eq!(r.run.commits, 800);
+        // no interval spans the gap
+        assert_eq!(r.intervals.len(), 2);
+        assert!(r.intervals.iter().all(|i| i.commits_per_s >= 300.0));
+        assert_eq!(r.gaps.len(), 1);
+    }
+
+    #[test]
     fn deltas_and_rates() {
         let c = Collected {
             views: Views::of(150_000),
@@ -360,6 +403,7 @@ mod tests {
             ],
             tables: vec![],
             statements: Err("not requested".into()),
+            gaps: vec![],
         };
         let r = DbStatsReport::build(c).unwrap();
         assert_eq!(r.run.commits, 1000);

@@ -49,7 +49,7 @@ async fn copy_range(
     let conn = pool
         .get()
         .await
-        .map_err(|e| SchemaError::Pool(format!("loading data: {e}")))?;
+        .map_err(|e| SchemaError::pool("loading data", &e))?;
     let sink = conn
         .copy_in::<_, Bytes>(copy_sql)
         .await
@@ -151,7 +151,7 @@ impl SqlSchema {
         let conn = pool
             .get()
             .await
-            .map_err(|e| SchemaError::Pool(format!("building indexes: {e}")))?;
+            .map_err(|e| SchemaError::pool("building indexes", &e))?;
         super::run_script(
             &conn,
             self.after_load,

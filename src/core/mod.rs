@@ -187,6 +187,26 @@ pub async fn run_script(conn: &Conn, sql: &str, what: &str) -> Result<(), Schema
 }
 
 impl SchemaError {
+    /// A failure to get a pooled connection while `what`, on one line with the server's
+    /// SQLSTATE and what to do about it.
+    pub fn pool(what: &str, e: &deadpool_postgres::PoolError) -> SchemaError {
+        use deadpool_postgres::PoolError;
+        let msg = match e {
+            PoolError::Backend(pg) => match pg.code().map(|c| c.code()) {
+                Some("53300") => format!(
+                    "{what}: too many clients (SQLSTATE 53300): the server has no free connection slot for another loading connection; lower connections (loading uses up to 8) or raise max_connections"
+                ),
+                Some(_) => format!("{what}: {}", db_message(pg)),
+                None => format!("{what}: cannot connect: {}", error_chain(pg)),
+            },
+            PoolError::Timeout(_) => format!(
+                "{what}: connecting timed out; is the server overloaded or unreachable?"
+            ),
+            other => format!("{what}: {other}"),
+        };
+        SchemaError::Pool(msg)
+    }
+
     /// Wraps a database error with what was being done.
     pub fn db(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> SchemaError {
         let what = what.into();

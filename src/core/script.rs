@@ -340,7 +340,7 @@ mod tests {
             vec![
                 "CREATE TABLE a (x text DEFAULT ';')",
                 "INSERT INTO a VALUES ($$x;y$$), (E'\\';'), (\"we;ird\")",
-                "/* block; /* nested; */ still */ SELECT 1",
+                "SELECT 1",
             ]
         );
         assert_eq!(split(sql)[1].line, 3);

@@ -115,8 +115,48 @@ impl Target {
     }
 }
 
-/// Connects and spawns the connection task.
+/// A failed connection attempt.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The driver's error (refused, authentication, TLS, a server error).
+    #[error(transparent)]
+    Pg(#[from] tokio_postgres::Error),
+    /// The server accepted the TCP connection but did not finish the start-up exchange.
+    #[error("the server accepted the connection but did not complete the start-up within {}s (connect_timeout): timed out", .0.as_secs_f64())]
+    TimedOut(Duration),
+}
+
+impl ConnectError {
+    /// The SQLSTATE the server sent, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ConnectError::Pg(e) => e.code().map(|c| c.code()),
+            ConnectError::TimedOut(_) => None,
+        }
+    }
+}
+
+/// How long a whole connection start-up (TCP, TLS, authentication, parameters) may take.
+pub fn connect_timeout(pg: &tokio_postgres::Config) -> Duration {
+    pg.get_connect_timeout()
+        .copied()
+        .unwrap_or(Duration::from_secs(10))
+}
+
+/// Connects (the whole start-up bounded by the connect timeout) and spawns the connection
+/// task.
 async fn connect_raw(
+    pg: &tokio_postgres::Config,
+    tls: Option<&postgres_native_tls::MakeTlsConnector>,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), ConnectError> {
+    let limit = connect_timeout(pg);
+    match tokio::time::timeout(limit, connect_unbounded(pg, tls)).await {
+        Ok(r) => Ok(r?),
+        Err(_) => Err(ConnectError::TimedOut(limit)),
+    }
+}
+
+async fn connect_unbounded(
     pg: &tokio_postgres::Config,
     tls: Option<&postgres_native_tls::MakeTlsConnector>,
 ) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), tokio_postgres::Error> {
@@ -169,7 +209,15 @@ fn tls_connector(mode: SslMode) -> Result<postgres_native_tls::MakeTlsConnector,
 }
 
 /// A one-line message for a failed connection attempt that says what to check.
-pub fn connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
+pub fn connect_error_message(e: &ConnectError, t: &Target) -> String {
+    match e {
+        ConnectError::Pg(e) => pg_connect_error_message(e, t),
+        ConnectError::TimedOut(_) => connect_message(None, e.to_string(), t),
+    }
+}
+
+/// A one-line message for a failed tokio-postgres connection attempt.
+fn pg_connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
     let detail = e
         .as_db_error()
         .map(|d| d.message().to_string())
@@ -184,7 +232,7 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
         }
         Some("3D000") => "create the database (createdb) or set database.dbname",
         Some("53300") => {
-            "the server has no free connection slots; lower connections or raise max_connections"
+            "too many clients: the server has no free connection slots; lower connections (a load uses up to 8) or raise max_connections"
         }
         Some("57P03") => "the server is starting up or shutting down; try again shortly",
         _ if detail.contains("refused") => {
@@ -320,7 +368,7 @@ impl Connector {
     }
 
     /// Opens a new connection for one transaction (at most `connections` at once).
-    pub async fn transient(&self) -> Result<Transient, tokio_postgres::Error> {
+    pub async fn transient(&self) -> Result<Transient, ConnectError> {
         let permit = self.transient_slot().await;
         let (client, task) = connect_raw(&self.pg, self.tls.as_ref()).await?;
         // The wrapper aborts the task it is given when dropped; give it a finished one and
@@ -367,7 +415,7 @@ pub fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> String {
 
 /// A one-line message for a pool error.
 pub fn pool_error_message(e: &deadpool_postgres::PoolError, t: &Target) -> String {
-    pool_message(e, t, |e| connect_error_message(e, t))
+    pool_message(e, t, |e| pg_connect_error_message(e, t))
 }
 
 /// Either driver's pool error; `backend` words a failed connection attempt.
@@ -383,6 +431,48 @@ fn pool_message<E: std::fmt::Display>(
             t.display
         ),
         other => format!("cannot connect to {}: {other}", t.display),
+    }
+}
+
+/// How long stormbench waits for one of its own short queries (server facts, the marker,
+/// statistics) before it gives up on a server that does not answer.
+pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the end of a run waits for its final server figures (transaction counts, the
+/// last statistics sample): the grace period past the deadline.
+pub const FINAL_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Seconds between liveness probes during a long step.
+const PROBE_EVERY: Duration = Duration::from_secs(5);
+
+/// How long a liveness probe may go unanswered.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Resolves, with a message, only when the server stops answering: a probe connection of
+/// its own asks `SELECT 1` every few seconds, and an answer that does not come within the
+/// probe timeout ends the wait. Long steps (loading, index builds, consistency checks) race
+/// against it, so a frozen server or a network partition cannot hold them forever. When no
+/// probe connection can be made for another reason (no free slot), it never resolves.
+pub async fn unresponsive(target: &Target) -> String {
+    let conn = match target.connect_once().await {
+        Ok(c) => c,
+        Err(DbError::Connect(m)) if m.contains("timed out") => {
+            return format!("the server stopped answering: {m}")
+        }
+        Err(_) => return std::future::pending().await,
+    };
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        match tokio::time::timeout(PROBE_TIMEOUT, conn.simple_query("SELECT 1")).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return format!("the server stopped answering: {}", error_chain(&e)),
+            Err(_) => {
+                return format!(
+                    "the server stopped answering: a probe query got no answer within {}s",
+                    PROBE_TIMEOUT.as_secs()
+                )
+            }
+        }
     }
 }
 

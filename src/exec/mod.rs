@@ -9,7 +9,7 @@ mod worker;
 pub use progress::Display;
 pub use schedule::Schedule;
 
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ use crate::stats::{Chunk, IntervalPoint, Series, Totals};
 
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
 const GRACE: Duration = Duration::from_millis(250);
+
+/// How long after the stop the run waits for workers and client threads to finish.
+const END_GRACE: Duration = Duration::from_secs(5);
 
 /// Watches a run from the aggregator, once per sample interval (never from workers).
 pub trait Observer: Send + Sync {
@@ -93,6 +96,8 @@ pub struct Live {
     pub ok: AtomicU64,
     /// Failed transactions (warm-up included).
     pub failed: AtomicU64,
+    /// Workers that have stopped.
+    pub finished: AtomicUsize,
 }
 
 /// State shared read-only (plus atomics) by all workers.
@@ -119,6 +124,22 @@ pub struct RunShared {
     pub connection_mode: ConnectionMode,
     /// Whether the workload brings its own timing (start lag is recorded against it).
     pub paced: bool,
+    /// Internal errors (panics) that stopped a worker or a client thread; touched only
+    /// when one happens.
+    pub panics: std::sync::Mutex<Vec<String>>,
+}
+
+impl RunShared {
+    fn record_panic(&self, what: &str, payload: &(dyn std::any::Any + Send)) {
+        let msg = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        if let Ok(mut p) = self.panics.lock() {
+            p.push(format!("{what}: {msg}"));
+        }
+    }
 }
 
 /// The result of one run.
@@ -138,6 +159,11 @@ pub struct RunResult {
     pub slots_due: Option<u64>,
     /// The driver that carried the transactions: `wire` or `tokio-postgres`.
     pub driver: &'static str,
+    /// Internal errors that stopped workers: a run with any is failed.
+    pub panics: Vec<String>,
+    /// Workers that had not stopped within the grace period after the end (stuck in
+    /// something the stop could not interrupt); their last interval is missing.
+    pub workers_not_stopped: usize,
 }
 
 /// How the workers and connections are split over client threads.
@@ -265,6 +291,7 @@ pub async fn run(
         max_tries: opts.max_tries,
         connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
         paced: workload.pacing().is_some(),
+        panics: Default::default(),
     });
     for s in starts {
         let _ = s.send(shared.clone());
@@ -291,10 +318,28 @@ pub async fn run(
         opts,
         display,
         observer.as_deref(),
+        &stop,
     )
     .await;
-    for t in threads {
-        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    let mut threads_left = 0;
+    for (i, t) in threads.into_iter().enumerate() {
+        match tokio::time::timeout(END_GRACE, tokio::task::spawn_blocking(move || t.join())).await {
+            Ok(Ok(Err(payload))) => shared.record_panic(&format!("client thread {i}"), &*payload),
+            Ok(_) => {}
+            Err(_) => threads_left += 1,
+        }
+    }
+    let workers_not_stopped = opts.workers
+        - shared
+            .live
+            .finished
+            .load(Ordering::Relaxed)
+            .min(opts.workers);
+    if workers_not_stopped > 0 || threads_left > 0 {
+        log::warn!(
+            "{workers_not_stopped} workers did not stop within {}s of the end; their last interval is not in the report",
+            END_GRACE.as_secs()
+        );
     }
     if let Some(t) = deadline_task {
         t.abort();
@@ -321,6 +366,8 @@ pub async fn run(
             due.saturating_sub(warm)
         }),
         driver: driver.as_str(),
+        panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
+        workers_not_stopped,
     })
 }
 
@@ -409,6 +456,7 @@ fn run_shard(ctx: ShardCtx) {
         let mut handles = Vec::with_capacity(shard.workers);
         for id in shard.first_worker..shard.first_worker + shard.workers {
             let w = worker::Worker {
+                id,
                 gen: workload.worker(id, core::derive_seed(seed, id as u64)),
                 rng: core::rng(seed, 1 << 32 | id as u64),
                 connector: connector.clone(),
@@ -417,7 +465,17 @@ fn run_shard(ctx: ShardCtx) {
                 out: out.clone(),
                 sticky,
             };
-            handles.push(tokio::spawn(w.run()));
+            let (shared, stop) = (shared.clone(), stop.clone());
+            handles.push(tokio::spawn(async move {
+                use futures_util::FutureExt as _;
+                let run = std::panic::AssertUnwindSafe(w.run()).catch_unwind();
+                if let Err(payload) = run.await {
+                    // an internal error: the run stops and is reported as failed
+                    shared.record_panic(&format!("worker {id}"), &*payload);
+                    shared.live.finished.fetch_add(1, Ordering::Relaxed);
+                    stop.cancel();
+                }
+            }));
         }
         drop(out);
         for h in handles {
@@ -428,6 +486,7 @@ fn run_shard(ctx: ShardCtx) {
 
 /// Receives chunks until every worker is done; on each interval tick finalizes the series
 /// and prints summary lines.
+#[allow(clippy::too_many_arguments)]
 async fn aggregate(
     mut rx: mpsc::UnboundedReceiver<Chunk>,
     kinds: &[&str],
@@ -435,6 +494,7 @@ async fn aggregate(
     opts: &ExecOptions,
     display: &Display,
     observer: Option<&dyn Observer>,
+    stop: &CancellationToken,
 ) -> (Totals, Vec<IntervalPoint>) {
     let t = shared.timing;
     let si = t.sample_interval;
@@ -445,13 +505,22 @@ async fn aggregate(
     let mut series = Series::new(kinds, si.as_secs_f64());
     let mut window = Series::new(kinds, si.as_secs_f64() * per_summary.unwrap_or(1) as f64);
     let mut tick = 1u32;
+    // once stopped, workers have END_GRACE to hand over their last chunks
+    let mut give_up: Option<Instant> = None;
     loop {
         let next_tick = t.measure_start + si * tick + GRACE;
         tokio::select! {
+            _ = stop.cancelled(), if give_up.is_none() => {
+                give_up = Some(Instant::now() + END_GRACE);
+            }
+            _ = sleep_until(give_up.unwrap_or(next_tick)), if give_up.is_some() => break,
             c = rx.recv() => match c {
                 Some(c) => {
                     totals.absorb(&c);
                     series.absorb(&c);
+                    for &(first, last) in &c.stalled {
+                        series.mark_stalled(first, last);
+                    }
                     if let Some(m) = per_summary {
                         let mut w = c;
                         w.interval /= m;

@@ -17,13 +17,18 @@ use crate::core::{
 };
 use crate::db::wire::WireManager;
 use crate::db::Connector;
-use crate::stats::{Chunk, ConnType};
+use crate::stats::{Chunk, ConnType, Unanswered};
 
 /// Pause after a failure to get a connection, so a down server is not hammered.
 const CONNECT_BACKOFF: Duration = Duration::from_millis(100);
 
+/// A transaction still waiting this long when the run ends is reported as unanswered.
+const UNANSWERED_AFTER: Duration = Duration::from_secs(1);
+
 /// Everything a worker needs, moved into its task.
 pub struct Worker {
+    /// Worker id (unique in the run).
+    pub id: usize,
     /// The workload's per-worker generator.
     pub gen: Box<dyn WorkerTx>,
     /// Worker RNG for engine decisions (arrivals, connection type).
@@ -50,6 +55,7 @@ enum FailureSource {
     Driver(tokio_postgres::Error),
     Wire(WireError),
     Pool(String),
+    Connect(String),
 }
 
 impl Failure {
@@ -71,7 +77,7 @@ impl Failure {
         match &self.error {
             FailureSource::Driver(e) => e.code().map(|c| c.code()),
             FailureSource::Wire(e) => e.code().map(|c| c.code()),
-            FailureSource::Pool(_) => None,
+            FailureSource::Pool(_) | FailureSource::Connect(_) => None,
         }
     }
 
@@ -80,6 +86,7 @@ impl Failure {
             FailureSource::Driver(e) => crate::db::error_chain(e),
             FailureSource::Wire(e) => e.to_string(),
             FailureSource::Pool(e) => format!("getting a pooled connection: {e}"),
+            FailureSource::Connect(e) => format!("connecting: {e}"),
         }
     }
 }
@@ -143,7 +150,10 @@ impl Worker {
             let started = Instant::now();
             let attempt = tokio::select! {
                 biased;
-                _ = &mut cancelled => break,
+                _ = &mut cancelled => {
+                    self.abandon(&mut rec, kind, started);
+                    break;
+                }
                 a = self.attempt(kind, conn_type, &mut held) => a,
             };
             let ended = Instant::now();
@@ -169,6 +179,27 @@ impl Worker {
         let chunk = std::mem::take(&mut rec.chunk);
         if !chunk.is_empty() {
             let _ = self.out.send(chunk);
+        }
+        self.shared.live.finished.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The run ended while a transaction of `kind`, started at `started`, waited for the
+    /// server: it is recorded as unanswered if it had waited long, and the intervals it
+    /// waited through as stalled.
+    fn abandon(&self, rec: &mut Recording, kind: TxKind, started: Instant) {
+        let t = &self.shared.timing;
+        let now = Instant::now();
+        let end = t.deadline.map_or(now, |d| d.min(now));
+        if let Some(range) = covered(t, started, end) {
+            rec.chunk.stalled.push(range);
+        }
+        let waited = now.saturating_duration_since(started);
+        if waited >= UNANSWERED_AFTER {
+            rec.chunk.unanswered.push(Unanswered {
+                worker: self.id,
+                kind,
+                waited_us: us(waited),
+            });
         }
     }
 
@@ -301,7 +332,14 @@ impl Worker {
         let asked = Instant::now();
         let mut t = match self.connector.transient().await {
             Ok(t) => t,
-            Err(e) => return Attempt::failed(Failure::new(e), asked),
+            Err(crate::db::ConnectError::Pg(e)) => return Attempt::failed(Failure::new(e), asked),
+            Err(e) => {
+                let f = Failure {
+                    class: ErrorClass::ConnectionLost,
+                    error: FailureSource::Connect(e.to_string()),
+                };
+                return Attempt::failed(f, asked);
+            }
         };
         let conn_at = Instant::now();
         let result = self.gen.run(kind, &mut t.conn).await.map_err(Failure::new);
@@ -339,6 +377,12 @@ impl Worker {
             live.failed.fetch_add(1, Ordering::Relaxed);
         }
         let t = &self.shared.timing;
+        if ended.saturating_duration_since(started) >= t.sample_interval {
+            let end = t.deadline.map_or(ended, |d| d.min(ended));
+            if let Some(range) = covered(t, started, end) {
+                rec.chunk.stalled.push(range);
+            }
+        }
         if ended < t.measure_start || t.deadline.is_some_and(|d| ended > d) {
             return; // warm-up, or finished after the end of measurement
         }
@@ -453,6 +497,19 @@ type WireObject = deadpool::managed::Object<WireManager>;
 struct Held {
     pg: Option<deadpool_postgres::Object>,
     wire: Option<WireObject>,
+}
+
+/// The measured intervals lying wholly inside `from..to`, as (first, last).
+fn covered(t: &Timing, from: Instant, to: Instant) -> Option<(u32, u32)> {
+    let si = t.sample_interval.as_nanos().max(1);
+    let a = from.saturating_duration_since(t.measure_start).as_nanos();
+    let b = to.saturating_duration_since(t.measure_start).as_nanos();
+    if to <= t.measure_start {
+        return None;
+    }
+    let first = a.div_ceil(si);
+    let end = b / si; // intervals before this one end by `to`
+    (end > first).then(|| (first as u32, (end - 1) as u32))
 }
 
 /// Sample interval index of instant `at` (at >= measure_start).

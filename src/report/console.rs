@@ -43,6 +43,58 @@ fn latency_header(out: &mut String, title: &str, w: usize) {
     );
 }
 
+/// Outages, unanswered transactions and internal errors, when there were any.
+fn health(out: &mut String, r: &Report) {
+    let h = &r.health;
+    if h.outage_s > 0.0 {
+        let periods: Vec<String> = h
+            .outages
+            .iter()
+            .map(|[a, b]| format!("{a:.1}-{b:.1}s"))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  WARNING:       the server was unreachable or not answering for {:.1}s of {:.1}s (availability {:.1}%; at {}); about {} transactions could not be attempted",
+            h.outage_s,
+            r.measured_s,
+            h.availability,
+            periods.join(", "),
+            n(h.not_attempted)
+        );
+    }
+    if h.unanswered > 0 {
+        let longest: Vec<String> = h
+            .unanswered_longest
+            .iter()
+            .take(5)
+            .map(|u| {
+                format!(
+                    "worker {} {} {:.1}s",
+                    u.worker,
+                    u.kind,
+                    u.waited_ms / 1000.0
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  WARNING:       {} transactions were still waiting for the server when the run ended ({})",
+            n(h.unanswered),
+            longest.join(", ")
+        );
+    }
+    if h.workers_not_stopped > 0 {
+        let _ = writeln!(
+            out,
+            "  WARNING:       {} workers did not stop in time; their last interval is missing",
+            h.workers_not_stopped
+        );
+    }
+    for e in &h.internal_errors {
+        let _ = writeln!(out, "  FAILED:        internal error in {e}");
+    }
+}
+
 /// Renders the console report.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
@@ -98,6 +150,7 @@ pub fn render(r: &Report) -> String {
         n(s.retries)
     );
     let _ = writeln!(out, "  Success rate:  {:.2}%", s.success_rate);
+    health(&mut out, r);
     let _ = writeln!(out, "  Throughput:    {:.1} TPS   {:.1} QPS", s.tps, s.qps);
 
     // kind names set the width of the first column (trace replay names them by template)

@@ -95,7 +95,7 @@ pub struct Summary {
     pub tps: f64,
     /// Statements per second.
     pub qps: f64,
-    /// Successful / (successful + failed), in percent.
+    /// Successful / (successful + failed + not attempted during outages), in percent.
     pub success_rate: f64,
     /// Latency from the intended start (includes pool wait and schedule lag).
     #[serde(flatten)]
@@ -272,6 +272,106 @@ pub struct HistogramsReport {
     pub connect: String,
 }
 
+/// Whether the server was there for the whole run, and whether stormbench was.
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthReport {
+    /// Share of the measured time outside outages, percent (100 when there was none).
+    pub availability: f64,
+    /// Seconds of measurement in outage: intervals in which no transaction succeeded while
+    /// the server refused or lost connections or left a transaction waiting throughout.
+    pub outage_s: f64,
+    /// Outage periods as `[from_s, to_s]` from the start of measurement.
+    pub outages: Vec<[f64; 2]>,
+    /// Transactions the outage kept from being attempted: the target rate (open loop), or
+    /// the throughput of the healthy intervals (closed loop), over the outage, less what was
+    /// attempted in it. An estimate; counted as failures in `summary.success_rate`.
+    pub not_attempted: u64,
+    /// Transactions still waiting for the server when the run ended (waiting 1 s or more).
+    pub unanswered: u64,
+    /// The longest of them.
+    pub unanswered_longest: Vec<UnansweredReport>,
+    /// Workers that had not stopped within the grace period after the end.
+    pub workers_not_stopped: usize,
+    /// Internal errors that stopped workers (a bug in stormbench): the run failed.
+    pub internal_errors: Vec<String>,
+}
+
+/// A transaction left unanswered at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnansweredReport {
+    /// Worker id.
+    pub worker: usize,
+    /// Transaction kind.
+    pub kind: String,
+    /// How long it had waited, ms.
+    pub waited_ms: f64,
+}
+
+impl HealthReport {
+    fn build(r: &RunResult, secs: f64, target_tps: Option<f64>) -> Self {
+        let t = &r.totals;
+        let interval_s = r
+            .series
+            .first()
+            .map_or(1.0, |p| p.t_s / (p.interval + 1) as f64);
+        let len =
+            |p: &IntervalPoint| (secs - p.interval as f64 * interval_s).clamp(0.0, interval_s);
+        let mut outages: Vec<[f64; 2]> = Vec::new();
+        let (mut outage_s, mut in_outage, mut healthy_s, mut healthy_attempts) =
+            (0.0, 0u64, 0.0, 0u64);
+        for p in &r.series {
+            let (from, l) = (p.interval as f64 * interval_s, len(p));
+            if p.outage {
+                outage_s += l;
+                in_outage += p.transactions + p.errors;
+                match outages.last_mut() {
+                    Some(last) if (last[1] - from).abs() < 1e-9 => last[1] = from + l,
+                    _ => outages.push([from, from + l]),
+                }
+            } else {
+                healthy_s += l;
+                healthy_attempts += p.transactions + p.errors;
+            }
+        }
+        let expected_rate = target_tps.unwrap_or(if healthy_s > 0.0 {
+            healthy_attempts as f64 / healthy_s
+        } else {
+            0.0
+        });
+        let not_attempted = (expected_rate * outage_s - in_outage as f64)
+            .max(0.0)
+            .round() as u64;
+        HealthReport {
+            availability: if secs > 0.0 {
+                100.0 * (1.0 - outage_s / secs).clamp(0.0, 1.0)
+            } else {
+                100.0
+            },
+            outage_s,
+            outages,
+            not_attempted,
+            unanswered: t.unanswered_count,
+            unanswered_longest: t
+                .unanswered
+                .iter()
+                .take(10)
+                .map(|u| UnansweredReport {
+                    worker: u.worker,
+                    kind: t.kinds.get(u.kind).map_or("?".into(), |k| k.name.clone()),
+                    waited_ms: u.waited_us as f64 / 1000.0,
+                })
+                .collect(),
+            workers_not_stopped: r.workers_not_stopped,
+            internal_errors: r.panics.clone(),
+        }
+    }
+
+    /// Whether the server was out (unreachable or not answering) at some point.
+    pub fn had_outage(&self) -> bool {
+        self.outage_s > 0.0 || self.unanswered > 0
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -279,7 +379,7 @@ pub struct Report {
     pub schema_version: u32,
     /// `stormbench x.y.z`.
     pub tool: String,
-    /// completed | interrupted.
+    /// completed | interrupted | failed (an internal error stopped workers).
     pub status: String,
     /// Start of measurement, RFC 3339.
     pub started_at: String,
@@ -309,6 +409,8 @@ pub struct Report {
     pub checks: Option<Vec<CheckResult>>,
     /// Server statistics (`collect_pg_stats`), `null` when not collected.
     pub database_stats: Option<DbStatsReport>,
+    /// Outages, unanswered transactions, internal errors.
+    pub health: HealthReport,
     /// Time series.
     pub time_series: Vec<IntervalPoint>,
     /// Histograms.
@@ -444,10 +546,13 @@ impl Report {
         };
         let mut workload = input.workload;
         workload.metrics = (input.metrics)(&counts);
+        let health = HealthReport::build(r, secs, input.target_tps);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
-            status: if r.interrupted {
+            status: if !r.panics.is_empty() {
+                "failed"
+            } else if r.interrupted {
                 "interrupted"
             } else {
                 "completed"
@@ -470,7 +575,7 @@ impl Report {
                 queries: t.queries(),
                 tps: rate(ok, secs),
                 qps: rate(t.queries(), secs),
-                success_rate: pct(ok, ok + failed),
+                success_rate: pct(ok, ok + failed + health.not_attempted),
                 latency: Latency::of(&overall),
                 service: Latency::of(&t.overall_service()),
                 pool_wait: Latency::of(&t.pool_wait),
@@ -514,6 +619,7 @@ impl Report {
             }),
             checks: input.checks,
             database_stats: input.database_stats,
+            health,
             time_series: r.series.clone(),
             histograms: HistogramsReport {
                 encoding: "HdrHistogram V2 deflate, base64".into(),

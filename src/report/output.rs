@@ -42,7 +42,9 @@ pub fn resolve(path: &Path) -> anyhow::Result<Destination> {
     let target = follow_links(path)?;
     let meta = match std::fs::metadata(&target) {
         Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::File(target)),
+        // a missing file, or a folder on its path that is not one: preparing the folder
+        // says what is wrong
+        Err(e) if missing(&e) => return Ok(Destination::File(target)),
         Err(e) => return Err(e).with_context(|| format!("cannot inspect {}", path.display())),
     };
     let ft = meta.file_type();
@@ -67,6 +69,10 @@ pub fn resolve(path: &Path) -> anyhow::Result<Destination> {
         return Ok(Destination::Stream(target));
     }
     Ok(Destination::File(target))
+}
+
+fn missing(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR)
 }
 
 /// The final target of a chain of symlinks (which need not exist yet).
@@ -204,7 +210,7 @@ fn folder(target: &Path) -> PathBuf {
 fn replaceable(target: &Path) -> anyhow::Result<bool> {
     let mut f = match std::fs::File::open(target) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(true),
+        Err(e) if missing(&e) => return Ok(true),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", target.display())),
     };
     let mut head = Vec::with_capacity(SNIFF_BYTES);

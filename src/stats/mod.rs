@@ -68,6 +68,20 @@ pub struct ErrorSample {
     pub message: String,
 }
 
+/// A transaction still waiting for the server when the run ended (the run stopped waiting).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unanswered {
+    /// Worker id.
+    pub worker: usize,
+    /// Transaction kind index.
+    pub kind: usize,
+    /// How long it had waited, µs.
+    pub waited_us: u64,
+}
+
+/// Unanswered transactions kept for the report (all are counted).
+pub const UNANSWERED_KEPT: usize = 64;
+
 /// One worker's measurements for one sample interval; sent to the aggregator whole.
 #[derive(Debug, Default)]
 pub struct Chunk {
@@ -87,6 +101,11 @@ pub struct Chunk {
     pub by_conn: [ConnStats; 2],
     /// A few error messages (capped per worker and interval).
     pub samples: Vec<ErrorSample>,
+    /// Intervals (first, last, inclusive) during the whole of which one of this worker's
+    /// transactions waited for the server.
+    pub stalled: Vec<(u32, u32)>,
+    /// Transactions abandoned unanswered at the end of the run.
+    pub unanswered: Vec<Unanswered>,
 }
 
 impl Chunk {
@@ -106,6 +125,8 @@ impl Chunk {
             .all(|k| k.committed + k.rolled_back + k.errors.iter().sum::<u64>() + k.retries == 0)
             && self.connections_opened == 0
             && self.pool_wait.is_empty()
+            && self.stalled.is_empty()
+            && self.unanswered.is_empty()
     }
 
     /// Counts an error and keeps its message if few of its class were kept yet.
@@ -237,6 +258,11 @@ pub struct Totals {
     pub by_conn: [ConnTotals; 2],
     /// Distinct error messages per class, capped at [`ERROR_SAMPLES_PER_CLASS`].
     pub error_samples: BTreeMap<ErrorClass, Vec<String>>,
+    /// Transactions abandoned unanswered at the end, longest waits first (at most
+    /// [`UNANSWERED_KEPT`] kept).
+    pub unanswered: Vec<Unanswered>,
+    /// All transactions abandoned unanswered at the end.
+    pub unanswered_count: u64,
 }
 
 impl Totals {
@@ -250,7 +276,17 @@ impl Totals {
             connections_opened: 0,
             by_conn: Default::default(),
             error_samples: BTreeMap::new(),
+            unanswered: Vec::new(),
+            unanswered_count: 0,
         }
+    }
+
+    fn keep_unanswered(&mut self, more: &[Unanswered]) {
+        self.unanswered_count += more.len() as u64;
+        self.unanswered.extend_from_slice(more);
+        self.unanswered
+            .sort_by(|a, b| b.waited_us.cmp(&a.waited_us).then(a.worker.cmp(&b.worker)));
+        self.unanswered.truncate(UNANSWERED_KEPT);
     }
 
     /// Merges one chunk exactly.
@@ -266,6 +302,9 @@ impl Totals {
             t.ok += s.ok;
             t.failed += s.failed;
             s.latency.merge_into(&mut t.latency);
+        }
+        if !c.unanswered.is_empty() {
+            self.keep_unanswered(&c.unanswered);
         }
         for s in &c.samples {
             let kind = self
@@ -306,6 +345,9 @@ impl Totals {
             a.failed += b.failed;
             let _ = a.latency.add(&b.latency);
         }
+        let kept = self.unanswered_count + o.unanswered_count;
+        self.keep_unanswered(&o.unanswered);
+        self.unanswered_count = kept;
     }
 
     /// Latency of all kinds together, µs.

@@ -33,6 +33,19 @@ pub struct IntervalPoint {
     pub max_ms: f64,
     /// Successful transactions per kind (workload order).
     pub by_kind: Vec<u64>,
+    /// Failures to reach the server (connection refused, lost or timed out).
+    pub connection_errors: u64,
+    /// A transaction waited for the server during the whole interval.
+    pub stalled: bool,
+    /// No transaction succeeded while the server could not be reached or did not answer
+    /// (connection errors, or a transaction waiting the whole interval): an outage.
+    pub outage: bool,
+}
+
+impl IntervalPoint {
+    fn update_outage(&mut self) {
+        self.outage = self.transactions == 0 && (self.connection_errors > 0 || self.stalled);
+    }
 }
 
 /// Intervals still open for late chunks, then finalized into points.
@@ -42,6 +55,8 @@ pub struct Series {
     interval_s: f64,
     open: BTreeMap<u32, Totals>,
     points: Vec<IntervalPoint>,
+    /// Intervals marked stalled before they were finalized.
+    stalled: std::collections::BTreeSet<u32>,
 }
 
 impl Series {
@@ -52,6 +67,7 @@ impl Series {
             interval_s,
             open: BTreeMap::new(),
             points: Vec::new(),
+            stalled: Default::default(),
         }
     }
 
@@ -68,13 +84,33 @@ impl Series {
             .absorb(c);
     }
 
+    /// Marks intervals `first..=last` as stalled (a transaction waited through each),
+    /// finalized ones included.
+    pub fn mark_stalled(&mut self, first: u32, last: u32) {
+        for p in self
+            .points
+            .iter_mut()
+            .filter(|p| (first..=last).contains(&p.interval))
+        {
+            p.stalled = true;
+            p.update_outage();
+        }
+        let next = self.points.last().map_or(0, |p| p.interval + 1);
+        // bounded: a stall is at most the run's intervals long
+        for i in first.max(next)..=last {
+            self.stalled.insert(i);
+        }
+    }
+
     /// Finalizes every interval before `interval` (exclusive), filling empty ones.
     pub fn finalize_before(&mut self, interval: u32) -> Vec<IntervalPoint> {
         let mut out = Vec::new();
         let first = self.points.last().map(|p| p.interval + 1).unwrap_or(0);
         for i in first..interval {
             let t = self.open.remove(&i);
-            let p = self.point(i, t.as_ref());
+            let mut p = self.point(i, t.as_ref());
+            p.stalled = self.stalled.remove(&i);
+            p.update_outage();
             out.push(p.clone());
             self.points.push(p);
         }
@@ -94,6 +130,8 @@ impl Series {
             ),
             None => (0, 0, 0, 0, vec![0; self.kinds.len()], None),
         };
+        let connection_errors =
+            t.map_or(0, |t| t.errors_of(crate::core::ErrorClass::ConnectionLost));
         let q = |p: f64| {
             h.as_ref()
                 .filter(|h| !h.is_empty())
@@ -113,6 +151,9 @@ impl Series {
             p99_ms: q(0.99),
             max_ms: h.as_ref().map(|h| h.max() as f64 / 1000.0).unwrap_or(0.0),
             by_kind,
+            connection_errors,
+            stalled: false,
+            outage: false,
         }
     }
 

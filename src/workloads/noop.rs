@@ -18,7 +18,11 @@ pub fn info() -> WorkloadInfo {
     )
 }
 
-struct Noop;
+struct Noop {
+    /// Debug builds only: a worker panics after this many transactions
+    /// (`STORMBENCH_FAULT=panic_after:N`), so tests can check how a run survives a bug.
+    panic_after: Option<u64>,
+}
 
 fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
     if !p.section.is_null() {
@@ -26,7 +30,20 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
             "noop: takes no settings; remove the noop section".into()
         ]);
     }
-    Ok(Arc::new(Noop))
+    Ok(Arc::new(Noop {
+        panic_after: injected_panic(),
+    }))
+}
+
+fn injected_panic() -> Option<u64> {
+    if !cfg!(debug_assertions) {
+        return None;
+    }
+    std::env::var("STORMBENCH_FAULT")
+        .ok()?
+        .strip_prefix("panic_after:")?
+        .parse()
+        .ok()
 }
 
 impl Workload for Noop {
@@ -42,12 +59,19 @@ impl Workload for Noop {
         false
     }
 
-    fn worker(&self, _worker_id: usize, _seed: u64) -> Box<dyn WorkerTx> {
-        Box::new(NoopWorker)
+    fn worker(&self, worker_id: usize, _seed: u64) -> Box<dyn WorkerTx> {
+        Box::new(NoopWorker {
+            // one worker is enough to fail the run
+            panic_after: self.panic_after.filter(|_| worker_id == 0),
+            done: 0,
+        })
     }
 }
 
-struct NoopWorker;
+struct NoopWorker {
+    panic_after: Option<u64>,
+    done: u64,
+}
 
 impl WorkerTx for NoopWorker {
     fn next_kind(&mut self) -> TxKind {
@@ -59,6 +83,10 @@ impl WorkerTx for NoopWorker {
         _kind: TxKind,
         _conn: &'a mut Conn,
     ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        self.done += 1;
+        if self.panic_after.is_some_and(|n| self.done > n) {
+            panic!("injected fault after {} transactions", self.done - 1);
+        }
         Box::pin(async {
             // Yield so a closed loop of no-ops still lets other tasks (the aggregator,
             // the deadline timer) run.

@@ -358,7 +358,7 @@ impl Workload for Declarative {
             let conn = pool
                 .get()
                 .await
-                .map_err(|e| SchemaError::Pool(format!("running after_load: {e}")))?;
+                .map_err(|e| SchemaError::pool("running after_load", &e))?;
             for (file, text) in &spec.after_load {
                 run_script(
                     &conn,

@@ -453,7 +453,7 @@ async fn copy_range(
     let conn = pool
         .get()
         .await
-        .map_err(|e| SchemaError::Pool(format!("{}: {e}", what())))?;
+        .map_err(|e| SchemaError::pool(&what(), &e))?;
     let sink = conn
         .copy_in::<_, Bytes>(copy_sql)
         .await
@@ -491,10 +491,7 @@ async fn run_concurrently(
 ) -> Result<(), SchemaError> {
     let runs = futures_util::stream::iter(sql::statements(script))
         .map(|stmt| async move {
-            let conn = pool
-                .get()
-                .await
-                .map_err(|e| SchemaError::Pool(format!("{what}: {e}")))?;
+            let conn = pool.get().await.map_err(|e| SchemaError::pool(what, &e))?;
             conn.batch_execute(&stmt)
                 .await
                 .map_err(SchemaError::db(format!("{what} ({})", stmt.trim())))

@@ -1,0 +1,317 @@
+//! Never hang, never lie: against real servers, a silent listener, a frozen server, an
+//! interrupt in every phase, a server restart, a worker bug and a full server each end the
+//! run in bounded time with a report that says what happened and an exit code that means it.
+
+mod common;
+
+use std::io::Write as _;
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
+}
+
+/// Waits for `child` at most `limit`; kills it and fails the test when it takes longer.
+fn wait_at_most(mut child: Child, limit: Duration) -> (Output, Duration) {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if child.try_wait().unwrap().is_some() {
+            return (child.wait_with_output().unwrap(), t0.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    panic!(
+        "still running after {limit:?}:\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn spawn(c: &mut Command) -> Child {
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A TCP port that accepts connections and never says a word.
+fn silent_listener() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in l.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_silent_server_fails_the_connect_within_connect_timeout() {
+    let port = silent_listener();
+    let dir = tempdir();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(
+        &cfg,
+        format!("database:\n  host: 127.0.0.1\n  port: {port}\n  connect_timeout: 2s\n  sslmode: disable\nworkload: noop\nduration: 1s\n"),
+    )
+    .unwrap();
+    let child = spawn(stormbench().arg("-c").arg(&cfg));
+    let (o, took) = wait_at_most(child, Duration::from_secs(15));
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("did not complete the start-up within 2s"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+}
+
+#[test]
+fn ctrl_c_ends_a_connect_to_a_silent_server() {
+    let port = silent_listener();
+    let child = spawn(stormbench().args([
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port.to_string(),
+        "-w",
+        "noop",
+        "-d",
+        "1s",
+    ]));
+    std::thread::sleep(Duration::from_secs(1));
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(5));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn ctrl_c_during_warm_up_stops_at_once() {
+    let pg = pg();
+    let child = spawn(
+        pg.stormbench("stormbench_test")
+            .args(["-w", "noop", "--warmup", "30s", "-d", "5s"]),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+}
+
+#[test]
+fn ctrl_c_during_a_sweep_band_warm_up_stops_at_once() {
+    let pg = pg();
+    let dir = tempdir();
+    let cfg = dir.path().join("sweep.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: noop\nprogressive:\n  enabled: true\n  min_workers: 1\n  max_workers: 2\n  bands: 2\n  band_duration: 5s\n  warmup: 30s\n",
+    )
+    .unwrap();
+    let json = dir.path().join("s.json");
+    let child = spawn(
+        pg.stormbench("stormbench_test")
+            .arg("-c")
+            .arg(&cfg)
+            .arg("--json")
+            .arg(&json),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&child, libc::SIGTERM);
+    let (o, took) = wait_at_most(child, Duration::from_secs(10));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(
+        err.contains("progressive sweep: 2 bands of 5s after 30s warm-up"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
+    let pg = pg();
+    let dir = tempdir();
+    // nobody ever reads this FIFO: opening it for the report blocks
+    let fifo = dir.path().join("nobody-reads.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let child = spawn(
+        pg.stormbench("stormbench_test")
+            .args(["-w", "noop", "-d", "1s", "-q", "--json"])
+            .arg(&fifo),
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(5));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(
+        text(&o).0.contains("Load Test Results"),
+        "the console report came first"
+    );
+}
+
+#[test]
+fn a_worker_bug_fails_the_run_and_keeps_the_report() {
+    let pg = pg();
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let o = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "-d", "3s", "--workers", "4", "-q", "--json"])
+        .arg(&json)
+        .env("STORMBENCH_FAULT", "panic_after:200")
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("internal error") && err.contains("injected fault"),
+        "{err}"
+    );
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    assert_eq!(r["status"], "failed");
+    assert!(r["health"]["internal_errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("worker 0"));
+    assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
+}
+
+/// The postmaster and every backend of a cluster, for SIGSTOP / SIGCONT.
+fn server_pids(cluster: &EmbeddedCluster) -> Vec<i32> {
+    let pid_file = std::fs::read_to_string(cluster.data_dir().join("postmaster.pid")).unwrap();
+    let postmaster: i32 = pid_file.lines().next().unwrap().trim().parse().unwrap();
+    let children = Command::new("pgrep")
+        .args(["-P", &postmaster.to_string()])
+        .output()
+        .unwrap();
+    let mut pids = vec![postmaster];
+    pids.extend(
+        String::from_utf8_lossy(&children.stdout)
+            .lines()
+            .filter_map(|l| l.trim().parse::<i32>().ok()),
+    );
+    pids
+}
+
+fn signal_all(pids: &[i32], sig: i32) {
+    for &p in pids {
+        // SAFETY: kill(2) with a valid signal on processes of the test's own cluster.
+        unsafe { libc::kill(p, sig) };
+    }
+}
+
+fn embedded() -> EmbeddedCluster {
+    let opts = EmbeddedOptions {
+        bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),
+        ..Default::default()
+    };
+    EmbeddedCluster::start(&opts).expect("embedded cluster starts")
+}
+
+#[test]
+fn a_frozen_server_ends_the_run_by_its_deadline_with_the_report_written() {
+    let cluster = embedded();
+    let port = cluster.port().to_string();
+    let o = stormbench_on_port(&port)
+        .args(["-w", "simple", "--setup", "--no-run", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let child = spawn(
+        stormbench_on_port(&port)
+            .args([
+                "-w",
+                "simple_read",
+                "-d",
+                "5s",
+                "--workers",
+                "4",
+                "--collect-pg-stats",
+                "--json",
+            ])
+            .arg(&json),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    let pids = server_pids(&cluster);
+    signal_all(&pids, libc::SIGSTOP);
+    let (o, took) = wait_at_most(child, Duration::from_secs(40));
+    signal_all(&pids, libc::SIGCONT);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(5), "{out}\n{err}");
+    assert!(took < Duration::from_secs(25), "took {took:?}");
+    assert!(out.contains("still waiting for the server"), "{out}");
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let h = &r["health"];
+    assert!(h["unanswered"].as_u64().unwrap() >= 1, "{h}");
+    assert!(h["outage_s"].as_f64().unwrap() >= 1.0, "{h}");
+    assert!(h["availability"].as_f64().unwrap() < 100.0, "{h}");
+    let gaps = r["database_stats"]["gaps"]
+        .as_array()
+        .expect("collector gaps");
+    assert!(!gaps.is_empty(), "{}", r["database_stats"]);
+}
+
+#[test]
+fn a_full_server_during_a_load_says_too_many_clients() {
+    let opts = EmbeddedOptions {
+        bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),
+        settings: vec![
+            ("max_connections".into(), "4".into()),
+            ("superuser_reserved_connections".into(), "0".into()),
+            ("reserved_connections".into(), "0".into()),
+        ],
+        ..Default::default()
+    };
+    let opts = match EmbeddedCluster::start(&opts) {
+        Ok(c) => Ok(c),
+        // PostgreSQL 15 has no reserved_connections
+        Err(_) => EmbeddedCluster::start(&EmbeddedOptions {
+            settings: opts.settings[..2].to_vec(),
+            ..opts
+        }),
+    };
+    let cluster = opts.expect("embedded cluster starts");
+    let o = stormbench_on_port(&cluster.port().to_string())
+        .args([
+            "-w",
+            "simple",
+            "--setup",
+            "--no-run",
+            "-q",
+            "--connections",
+            "8",
+        ])
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("too many clients")
+            && err.contains("53300")
+            && err.contains("max_connections"),
+        "{err}"
+    );
+    assert!(!err.contains("loading data: loading data"), "{err}");
+    let _ = std::io::stdout().flush();
+}
