@@ -80,13 +80,164 @@ fn interrupted_embedded_run_still_removes_the_cluster() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // wait for the run to start (cluster up, data loaded)
-    std::thread::sleep(Duration::from_secs(6));
+    // wait for the run to start (cluster up, data loaded), then a second of running
+    let mut child = child;
+    let stderr = child.stderr.take().unwrap();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.starts_with("running ") {
+                let _ = started_tx.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    started_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the run starts");
+    std::thread::sleep(Duration::from_secs(1));
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let o = child.wait_with_output().unwrap();
-    let (out, err) = text(&o);
+    let (out, _) = text(&o);
+    let err = reader.join().unwrap();
     assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
     assert_eq!(read_json(&json)["status"], "interrupted");
     assert_port_closed(embedded_port(&out));
+}
+
+/// The directory of the embedded cluster owned by process `pid` (from its owner file),
+/// looked for in `bases`.
+fn cluster_dir_of(pid: u32, bases: &[std::path::PathBuf]) -> Option<(std::path::PathBuf, u32)> {
+    for base in bases {
+        let Ok(entries) = std::fs::read_dir(base) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(owner) = std::fs::read_to_string(e.path().join("owner")) else {
+                continue;
+            };
+            let f: Vec<u32> = owner
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            if f.first() == Some(&pid) {
+                return Some((e.path(), f.get(2).copied().unwrap_or(0)));
+            }
+        }
+    }
+    None
+}
+
+/// A temporary directory of its own for embedded clusters (reachable by the `postgres`
+/// user), so concurrent tests do not see each other's clusters.
+fn cluster_base() -> tempfile::TempDir {
+    let d = tempfile::Builder::new()
+        .prefix("sbt-clusters-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    d
+}
+
+/// Starts a long embedded run with its clusters under `base` and waits until its cluster
+/// is up; returns the child, the cluster's directory, its port and its watchdog's pid.
+fn long_embedded_run(
+    base: &std::path::Path,
+) -> (std::process::Child, std::path::PathBuf, u16, u32) {
+    let mut child = quickstart()
+        .env("TMPDIR", base)
+        .args(["--embedded", "-w", "noop", "-d", "120s", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        if let Some((dir, watchdog)) = cluster_dir_of(child.id(), &[base.to_path_buf()]) {
+            let port = std::fs::read_to_string(dir.join("data/postmaster.pid"))
+                .ok()
+                .and_then(|t| t.lines().nth(3).and_then(|l| l.trim().parse().ok()));
+            if let Some(port) = port {
+                let addr = format!("127.0.0.1:{port}").parse().unwrap();
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return (child, dir, port, watchdog);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the embedded cluster did not come up");
+}
+
+fn sigkill(pid: u32) {
+    // SAFETY: kill(2) on a process this test started (or its watchdog).
+    unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+}
+
+fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
+    let t0 = std::time::Instant::now();
+    while !ok() {
+        assert!(t0.elapsed() < limit, "{what} within {limit:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn port_open(port: u16) -> bool {
+    let addr = format!("127.0.0.1:{port}").parse().unwrap();
+    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+}
+
+#[test]
+fn a_killed_stormbench_takes_its_embedded_cluster_along() {
+    let base = cluster_base();
+    let (mut child, dir, port, watchdog) = long_embedded_run(base.path());
+    assert!(watchdog > 0, "a watchdog runs");
+    sigkill(child.id());
+    let _ = child.wait();
+    wait_until("the server stops", Duration::from_secs(20), || {
+        !port_open(port)
+    });
+    wait_until("the directory goes", Duration::from_secs(20), || {
+        !dir.exists()
+    });
+}
+
+#[test]
+fn a_cluster_left_by_a_killed_stormbench_is_removed_at_the_next_start() {
+    let base = cluster_base();
+    let (mut child, dir, port, watchdog) = long_embedded_run(base.path());
+    // the worst case: the watchdog dies first, then stormbench
+    sigkill(watchdog);
+    sigkill(child.id());
+    let _ = child.wait();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        port_open(port) && dir.exists(),
+        "the cluster is left behind"
+    );
+    let o = quickstart()
+        .env("TMPDIR", base.path())
+        .args(["--embedded", "-w", "noop", "-d", "1s", "-q"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(
+        text(&o).1.contains("left by a stormbench that was killed"),
+        "{:?}",
+        text(&o)
+    );
+    assert!(!dir.exists());
+    wait_until("the stale server stops", Duration::from_secs(10), || {
+        !port_open(port)
+    });
 }

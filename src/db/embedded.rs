@@ -9,6 +9,12 @@
 //! PostgreSQL refuses to run as root: when stormbench runs as root, the
 //! server programs are run as the `postgres` OS user (via `runuser`, or `su`
 //! when `runuser` is missing) and the temporary directory is handed to it.
+//!
+//! The cluster dies with its parent even when the parent cannot clean up (SIGKILL, the
+//! OOM killer): a small watchdog shell, in a process group of its own, holds a pipe from
+//! the parent and stops the server and removes the directory when the pipe closes without
+//! a "done". An `owner` file in the directory names the parent (pid and start time), so a
+//! later start removes clusters whose parent is gone and whose watchdog died too.
 
 use std::ffi::{CString, OsStr, OsString};
 use std::fs;
@@ -219,6 +225,30 @@ impl Runner {
         cmd
     }
 
+    /// `program args` (as `postgres` when root) as one `/bin/sh` command line.
+    fn command_line(&self, program: &Path, args: &[&OsStr]) -> OsString {
+        let inner = shell_join(program.as_os_str(), args);
+        match &self.switch {
+            Switch::None => inner,
+            Switch::Runuser(runuser) => {
+                let mut a: Vec<&OsStr> = vec!["-u".as_ref(), OS_USER.as_ref(), "--".as_ref()];
+                a.push(program.as_os_str());
+                a.extend_from_slice(args);
+                shell_join(runuser.as_os_str(), &a)
+            }
+            Switch::Su(su) => {
+                let a: [&OsStr; 5] = [
+                    OS_USER.as_ref(),
+                    "-s".as_ref(),
+                    "/bin/sh".as_ref(),
+                    "-c".as_ref(),
+                    inner.as_os_str(),
+                ];
+                shell_join(su.as_os_str(), &a)
+            }
+        }
+    }
+
     /// Hands `path` to the `postgres` user when running as root.
     fn chown(&self, path: &Path) -> Result<(), EmbeddedError> {
         let Some((uid, gid)) = self.owner else {
@@ -231,8 +261,16 @@ impl Runner {
     }
 }
 
+/// Prefix of the temporary directories of embedded clusters.
+const DIR_PREFIX: &str = "stormbench-pg-";
+/// File in a cluster's directory naming its parent: "pid start-time watchdog-pid".
+const OWNER_FILE: &str = "owner";
+
 /// A running (or stopped) throwaway PostgreSQL cluster; removed on drop.
 pub struct EmbeddedCluster {
+    /// Stops the server and removes the directory if this process dies without dropping
+    /// the cluster.
+    watchdog: Option<std::process::Child>,
     tempdir: Option<tempfile::TempDir>,
     root: PathBuf,
     data_dir: PathBuf,
@@ -264,9 +302,16 @@ impl EmbeddedCluster {
         validate_settings(&opts.settings)?;
         let bindir = find_bindir(opts)?;
         let runner = Runner::detect()?;
+        remove_stale(&runner, &bindir);
         let tempdir = create_tempdir(&runner)?;
         let root = tempdir.path().to_path_buf();
+        let watchdog = spawn_watchdog(&runner, &bindir, &root);
+        if watchdog.is_none() {
+            log::warn!("could not start the embedded cluster's watchdog; if stormbench is killed, a later start removes the cluster");
+        }
+        write_owner(&root, watchdog.as_ref().map(|w| w.id()));
         let mut cluster = Self {
+            watchdog,
             tempdir: Some(tempdir),
             data_dir: root.join("data"),
             root,
@@ -522,6 +567,133 @@ impl Drop for EmbeddedCluster {
                 log::warn!("could not remove {}: {e}", path.display());
             }
         }
+        if let Some(mut w) = self.watchdog.take() {
+            use std::io::Write as _;
+            if let Some(mut pipe) = w.stdin.take() {
+                let _ = pipe.write_all(b"done\n");
+            }
+            let _ = w.wait();
+        }
+    }
+}
+
+/// Starts the watchdog of the cluster in `root`: a shell that waits for a line on its
+/// stdin (a pipe only this process writes) and, unless the line is "done", stops the server
+/// and removes `root`. It runs in its own process group, so a terminal's Ctrl-C reaches
+/// only stormbench.
+fn spawn_watchdog(runner: &Runner, bindir: &Path, root: &Path) -> Option<std::process::Child> {
+    let data = root.join("data");
+    let stop_args: [&OsStr; 8] = [
+        "-D".as_ref(),
+        data.as_os_str(),
+        "-m".as_ref(),
+        "immediate".as_ref(),
+        "-w".as_ref(),
+        "-t".as_ref(),
+        "10".as_ref(),
+        "stop".as_ref(),
+    ];
+    let stop = runner.command_line(&bindir.join("pg_ctl"), &stop_args);
+    let pid_file = shell_quote(data.join("postmaster.pid").as_os_str());
+    let mut script: Vec<u8> =
+        b"read line\n[ \"$line\" = done ] && exit 0\nfor i in 1 2 3 4 5 6 7 8 9 10; do\n  "
+            .to_vec();
+    script.extend(stop.as_bytes());
+    script.extend(b" >/dev/null 2>&1\n  [ -f ");
+    script.extend(&pid_file);
+    script.extend(b" ] || break\n  sleep 1\ndone\nrm -rf ");
+    script.extend(shell_quote(root.as_os_str()));
+    script.push(b'\n');
+    Command::new("/bin/sh")
+        .arg("-c")
+        .arg(OsString::from_vec(script))
+        .current_dir("/")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()
+}
+
+/// Start time of process `pid` in clock ticks since boot (field 22 of `/proc/PID/stat`).
+fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // the command name (field 2) may hold spaces: count from its closing parenthesis
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Records this process as the cluster's owner.
+fn write_owner(root: &Path, watchdog: Option<u32>) {
+    let pid = std::process::id();
+    let start = process_start_time(pid).unwrap_or(0);
+    let _ = fs::write(
+        root.join(OWNER_FILE),
+        format!("{pid} {start} {}\n", watchdog.unwrap_or(0)),
+    );
+}
+
+/// Whether the process that wrote an owner file is gone (a reused pid has another start
+/// time).
+fn owner_is_gone(owner: &str) -> bool {
+    let mut parts = owner.split_whitespace();
+    let (Some(pid), Some(start)) = (
+        parts.next().and_then(|p| p.parse::<u32>().ok()),
+        parts.next().and_then(|s| s.parse::<u64>().ok()),
+    ) else {
+        return false;
+    };
+    match process_start_time(pid) {
+        None => true,
+        Some(now) => start != 0 && now != start,
+    }
+}
+
+/// Stops and removes the clusters of stormbench processes that died without cleaning up
+/// (and whose watchdog died too). Only directories with an owner file whose owner is gone
+/// are touched.
+fn remove_stale(runner: &Runner, bindir: &Path) {
+    let Ok(entries) = fs::read_dir(tempdir_base(runner)) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let dir = e.path();
+        let is_ours = e
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(DIR_PREFIX));
+        let Ok(owner) = fs::read_to_string(dir.join(OWNER_FILE)) else {
+            continue;
+        };
+        if !is_ours || !owner_is_gone(&owner) {
+            continue;
+        }
+        let data = dir.join("data");
+        if data.join("postmaster.pid").exists() {
+            let args: [&OsStr; 6] = [
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-m".as_ref(),
+                "immediate".as_ref(),
+                "-w".as_ref(),
+                "stop".as_ref(),
+            ];
+            let _ = output_of(
+                runner.command(&bindir.join("pg_ctl"), &args, Path::new("/")),
+                "pg_ctl",
+            );
+        }
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => log::warn!(
+                "removed the embedded cluster {} left by a stormbench that was killed",
+                dir.display()
+            ),
+            Err(err) => log::warn!(
+                "could not remove the stale cluster {}: {err}",
+                dir.display()
+            ),
+        }
     }
 }
 
@@ -736,7 +908,7 @@ fn conf_line(name: &str, value: &str) -> String {
 fn create_tempdir(runner: &Runner) -> Result<tempfile::TempDir, EmbeddedError> {
     let base = tempdir_base(runner);
     let dir = tempfile::Builder::new()
-        .prefix("stormbench-pg-")
+        .prefix(DIR_PREFIX)
         .tempdir_in(&base)
         .map_err(EmbeddedError::TempDir)?;
     runner.chown(dir.path())?;
