@@ -97,7 +97,11 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    rt.block_on(execute(plan, &cli.run, &inputs))
+    let out = rt.block_on(execute(plan, &cli.run, &inputs));
+    // a blocking task still running (an embedded cluster's initdb after an interrupt) is
+    // not waited for: the cluster's watchdog cleans up after it
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    out
 }
 
 /// The built-in workloads plus the declarative ones found in the workloads path
@@ -837,13 +841,12 @@ async fn start_embedded(
     };
     eprintln!("starting an embedded PostgreSQL cluster (removed when stormbench exits)");
     let start = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&opts));
-    let cluster = start
-        .await
-        .context("embedded cluster start-up task failed")?
-        .map_err(|e| anyhow!(e))?;
-    if interrupt.is_cancelled() {
-        return Err(AppError::Interrupted("embedded cluster start-up"));
-    }
+    // an interrupt does not wait for initdb: the cluster's watchdog removes what the
+    // start-up leaves when the process exits
+    let cluster = tokio::select! {
+        c = start => c.context("embedded cluster start-up task failed")?.map_err(|e| anyhow!(e))?,
+        _ = interrupt.cancelled() => return Err(AppError::Interrupted("embedded cluster start-up")),
+    };
     Ok(Some(cluster))
 }
 

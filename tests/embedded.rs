@@ -241,3 +241,30 @@ fn a_cluster_left_by_a_killed_stormbench_is_removed_at_the_next_start() {
         !port_open(port)
     });
 }
+
+#[test]
+fn ctrl_c_during_the_embedded_start_up_does_not_wait_for_it() {
+    let base = cluster_base();
+    let child = quickstart()
+        .env("TMPDIR", base.path())
+        .args(["--embedded", "-w", "noop", "-d", "5s", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // initdb is running
+    std::thread::sleep(Duration::from_millis(700));
+    let sent = std::time::Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        sent.elapsed()
+    );
+    wait_until("nothing is left", Duration::from_secs(30), || {
+        std::fs::read_dir(base.path()).unwrap().next().is_none()
+    });
+}
