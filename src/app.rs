@@ -989,8 +989,13 @@ async fn show_load_progress<T>(
 /// What a sweep will run, in one line: its bands, their lengths and the whole time.
 pub fn describe_sweep(plan: &RunPlan, sweep: &crate::config::ProgressivePlan) -> String {
     let bands = sweep.levels.len();
-    let per_band = sweep.band_duration.0 + sweep.warmup.0;
-    let total = per_band * bands as u32 + sweep.cooldown.0 * bands.saturating_sub(1) as u32;
+    let per_band = sweep.band_duration.0.saturating_add(sweep.warmup.0);
+    let total = per_band.saturating_mul(bands as u32).saturating_add(
+        sweep
+            .cooldown
+            .0
+            .saturating_mul(bands.saturating_sub(1) as u32),
+    );
     let workers: Vec<String> = sweep.levels.iter().map(|(w, _)| w.to_string()).collect();
     format!(
         "running {} (mode {}) as a progressive sweep: {bands} bands of {} after {} warm-up each ({} cool-down between), workers {}; about {} in all (the duration and workers settings do not apply to a sweep)",

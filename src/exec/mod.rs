@@ -266,10 +266,10 @@ pub async fn run(
         }
     }
     let run_start = Instant::now();
-    let measure_start = run_start + opts.warmup;
+    let measure_start = later(run_start, opts.warmup);
     let deadline = match opts.stop {
-        Stop::Duration(d) => Some(measure_start + d.0),
-        Stop::Transactions { limit, .. } => limit.map(|d| measure_start + d.0),
+        Stop::Duration(d) => Some(later(measure_start, d.0)),
+        Stop::Transactions { limit, .. } => limit.map(|d| later(measure_start, d.0)),
     };
     let shared = Arc::new(RunShared {
         timing: Timing {
@@ -369,6 +369,14 @@ pub async fn run(
         panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
         workers_not_stopped,
     })
+}
+
+/// `at + d`, or a century later when that does not fit (no duration near the type's limit
+/// can panic the run).
+pub(crate) fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(at)
 }
 
 /// The driver a run uses: `wire` and `tokio-postgres` as given; `auto` becomes `wire`
@@ -585,6 +593,16 @@ fn trim_series(points: &[IntervalPoint], intervals: u32) -> Vec<IntervalPoint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_near_the_limit_do_not_overflow() {
+        let now = Instant::now();
+        assert!(later(now, Duration::MAX) > now + Duration::from_secs(365 * 86_400));
+        assert_eq!(
+            later(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+    }
 
     #[test]
     fn shards_split_evenly_and_cover_everything() {

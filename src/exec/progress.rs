@@ -65,7 +65,7 @@ impl Display {
             return;
         }
         let (len, unit) = match opts.stop {
-            Stop::Duration(d) => ((opts.warmup + d.0).as_secs().max(1), "s"),
+            Stop::Duration(d) => (opts.warmup.saturating_add(d.0).as_secs().max(1), "s"),
             Stop::Transactions { count, .. } => (count, " tx"),
         };
         let bar = ProgressBar::new(len);

@@ -124,7 +124,7 @@ impl Worker {
         loop {
             let due = match self.gen.next_start() {
                 NextStart::Finished => break,
-                NextStart::At(offset) => Some(t.run_start + offset),
+                NextStart::At(offset) => Some(super::later(t.run_start, offset)),
                 NextStart::Schedule => self.shared.schedule.next(&mut self.rng),
             };
             let intended = match due {
@@ -166,9 +166,12 @@ impl Worker {
                     break;
                 }
             }
-            let pause = self.shared.think_time + self.gen.pause_after(kind);
+            let pause = self
+                .shared
+                .think_time
+                .saturating_add(self.gen.pause_after(kind));
             if !pause.is_zero() {
-                let wake = Instant::now() + pause;
+                let wake = super::later(Instant::now(), pause);
                 self.flush_if_due(&mut rec, wake);
                 if !self.sleep_until(wake).await {
                     break;
