@@ -18,6 +18,17 @@ use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
 pub use duration::Dur;
 pub use env::expand as expand_env;
 
+/// Longest `duration` and `warmup`, also of a progressive band: 365 days. Far enough for
+/// any soak test, near enough that every deadline computed from it stays representable.
+pub const MAX_RUN_TIME: Duration = Duration::from_secs(365 * 86_400);
+/// Longest `think_time`: 1 hour.
+pub const MAX_THINK_TIME: Duration = Duration::from_secs(3_600);
+/// Longest interval (`summary_interval`, `sample_interval`, `stats_interval`,
+/// `progressive.cooldown`): 1 day.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
+/// Longest `database.connect_timeout`: 1 hour.
+pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3_600);
+
 /// Largest accepted `workers`.
 pub const MAX_WORKERS: u64 = 100_000;
 /// Largest accepted `connections`.
@@ -724,14 +735,34 @@ fn in_range(errors: &mut Vec<String>, key: &str, v: u64, lo: u64, hi: u64) -> u6
     v.clamp(lo, hi)
 }
 
-fn positive(errors: &mut Vec<String>, key: &str, d: Dur, min: Duration) -> Dur {
+/// Checks `d` against `min..=max`, pushing an error naming the key, the value and the
+/// bound it breaks.
+fn dur_in(errors: &mut Vec<String>, key: &str, d: Dur, min: Duration, max: Duration) -> Dur {
     if d.0 < min {
         errors.push(format!(
             "{key}: must be at least {} (got {d})",
             humantime::format_duration(min)
         ));
+    } else if d.0 > max {
+        errors.push(format!(
+            "{key}: must be at most {} (got {d})",
+            limit_text(max)
+        ));
     }
     d
+}
+
+/// A limit as people write it: `365 days`, `1 hour`, else humantime's spelling.
+fn limit_text(d: Duration) -> String {
+    let s = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d.subsec_nanos() == 0 && s > 0 && s % 86_400 == 0 {
+        plural(s / 86_400, "day")
+    } else if d.subsec_nanos() == 0 && s > 0 && s % 3_600 == 0 {
+        plural(s / 3_600, "hour")
+    } else {
+        humantime::format_duration(d).to_string()
+    }
 }
 
 /// Checks a loaded config against the registry and returns the typed plan, or every problem.
@@ -792,26 +823,40 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     };
 
     let stop = stop_rule(raw, &mut errors);
-    let warmup = raw.warmup.unwrap_or_default();
+    let warmup = dur_in(
+        &mut errors,
+        "warmup",
+        raw.warmup.unwrap_or_default(),
+        Duration::ZERO,
+        MAX_RUN_TIME,
+    );
     let arrival = arrival(raw, &mut errors);
-    let think_time = raw.think_time.unwrap_or_default();
+    let think_time = dur_in(
+        &mut errors,
+        "think_time",
+        raw.think_time.unwrap_or_default(),
+        Duration::ZERO,
+        MAX_THINK_TIME,
+    );
     if think_time.0 > Duration::ZERO && matches!(arrival, Arrival::Open { .. }) {
         errors
             .push("think_time: only applies to closed-loop runs; remove it or remove rate".into());
     }
-    let sample_interval = positive(
+    let sample_interval = dur_in(
         &mut errors,
         "sample_interval",
         raw.sample_interval.unwrap_or(Dur(Duration::from_secs(1))),
         Duration::from_millis(100),
+        MAX_INTERVAL,
     );
     let summary_interval = match raw.summary_interval {
         Some(d) if d.0.is_zero() => None,
-        Some(d) => Some(positive(
+        Some(d) => Some(dur_in(
             &mut errors,
             "summary_interval",
             d,
             Duration::from_millis(100),
+            MAX_INTERVAL,
         )),
         None => Some(Dur(Duration::from_secs(10))),
     };
@@ -903,11 +948,12 @@ fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan
     if !(raw.collect_pg_stats.unwrap_or(false) || statements) {
         return None;
     }
-    let interval = positive(
+    let interval = dur_in(
         errors,
         "stats_interval",
         raw.stats_interval.unwrap_or(Dur(Duration::from_secs(1))),
         Duration::from_millis(100),
+        MAX_INTERVAL,
     );
     let top = in_range(
         errors,
@@ -1038,11 +1084,26 @@ fn progressive_plan(p: &RawProgressive, errors: &mut Vec<String>) -> Option<Prog
     if p.step == Some(0) {
         errors.push("progressive.step: must be at least 1".into());
     }
-    let band_duration = positive(
+    let band_duration = dur_in(
         errors,
         "progressive.band_duration",
         p.band_duration.unwrap_or(Dur(Duration::from_secs(30))),
         Duration::from_millis(500),
+        MAX_RUN_TIME,
+    );
+    let warmup = dur_in(
+        errors,
+        "progressive.warmup",
+        p.warmup.unwrap_or(Dur(Duration::from_secs(5))),
+        Duration::ZERO,
+        MAX_RUN_TIME,
+    );
+    let cooldown = dur_in(
+        errors,
+        "progressive.cooldown",
+        p.cooldown.unwrap_or(Dur(Duration::ZERO)),
+        Duration::ZERO,
+        MAX_INTERVAL,
     );
     if let Some(s) = p.stop_when {
         if s.p99_ms.is_some_and(|x| x.is_nan() || x <= 0.0) {
@@ -1101,8 +1162,8 @@ fn progressive_plan(p: &RawProgressive, errors: &mut Vec<String>) -> Option<Prog
             .map(|(w, c)| (*w as usize, *c as usize))
             .collect(),
         band_duration,
-        warmup: p.warmup.unwrap_or(Dur(Duration::from_secs(5))),
-        cooldown: p.cooldown.unwrap_or(Dur(Duration::ZERO)),
+        warmup,
+        cooldown,
         stop_when: p.stop_when.unwrap_or_default(),
     })
 }
@@ -1124,9 +1185,15 @@ fn prometheus_addr(p: &RawPrometheus, errors: &mut Vec<String>) -> Option<std::n
 }
 
 fn stop_rule(raw: &RawConfig, errors: &mut Vec<String>) -> Stop {
-    let duration = raw
-        .duration
-        .map(|d| positive(errors, "duration", d, Duration::from_millis(100)));
+    let duration = raw.duration.map(|d| {
+        dur_in(
+            errors,
+            "duration",
+            d,
+            Duration::from_millis(100),
+            MAX_RUN_TIME,
+        )
+    });
     match raw.transactions {
         Some(0) => {
             errors.push("transactions: must be at least 1".into());
@@ -1195,7 +1262,13 @@ pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan
         } else {
             SslMode::Prefer
         }),
-        connect_timeout: db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+        connect_timeout: dur_in(
+            errors,
+            "database.connect_timeout",
+            db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+            Duration::ZERO,
+            MAX_CONNECT_TIMEOUT,
+        ),
         isolation: db.isolation,
     }
 }

@@ -264,3 +264,84 @@ fn workloads_path_is_relative_to_the_config_file() {
     // the key itself is accepted by the strict top-level parse
     assert!(plan_of("workloads_path: [a, b]\n").is_ok());
 }
+
+#[test]
+fn every_duration_key_is_bounded_and_the_error_names_key_value_and_limit() {
+    let huge = "100000000000s";
+    for (yaml, key, limit) in [
+        (format!("duration: {huge}"), "duration", "365 days"),
+        (format!("warmup: {huge}"), "warmup", "365 days"),
+        ("think_time: 2h".to_string(), "think_time", "1 hour"),
+        (
+            format!("sample_interval: {huge}"),
+            "sample_interval",
+            "1 day",
+        ),
+        (
+            "summary_interval: 2days".to_string(),
+            "summary_interval",
+            "1 day",
+        ),
+        (
+            format!("collect_pg_stats: true\nstats_interval: {huge}"),
+            "stats_interval",
+            "1 day",
+        ),
+        (
+            format!("database:\n  connect_timeout: {huge}"),
+            "database.connect_timeout",
+            "1 hour",
+        ),
+        (
+            format!("progressive:\n  enabled: true\n  band_duration: {huge}"),
+            "progressive.band_duration",
+            "365 days",
+        ),
+        (
+            format!("progressive:\n  enabled: true\n  warmup: {huge}"),
+            "progressive.warmup",
+            "365 days",
+        ),
+        (
+            format!("progressive:\n  enabled: true\n  cooldown: {huge}"),
+            "progressive.cooldown",
+            "1 day",
+        ),
+        // a number of seconds near the limit of the type
+        (
+            "duration: 18446744073709551615".to_string(),
+            "duration",
+            "365 days",
+        ),
+    ] {
+        let e = plan_of(&yaml).unwrap_err().join("\n");
+        let want = format!("{key}: must be at most {limit} (got ");
+        assert!(e.contains(&want), "{yaml}: want {want:?} in {e}");
+    }
+    // the limits themselves are accepted
+    let p = plan_of("duration: 365days\nwarmup: 365days\nthink_time: 1h\nsample_interval: 1day\n")
+        .unwrap();
+    assert_eq!(p.warmup.0, MAX_RUN_TIME);
+    assert_eq!(p.think_time.0, MAX_THINK_TIME);
+    assert_eq!(p.sample_interval.0, MAX_INTERVAL);
+}
+
+#[test]
+fn duration_flags_are_bounded_like_the_keys() {
+    let reg = registry();
+    let mut loaded = parse_str("workers: 1\n", &reg).unwrap();
+    let d = Dur::parse("100000000000s").unwrap();
+    apply_overrides(
+        &mut loaded.raw,
+        &Overrides {
+            duration: Some(d),
+            warmup: Some(d),
+            summary_interval: Some(d),
+            ..Default::default()
+        },
+    );
+    let e = validate(&loaded, &reg).unwrap_err().join("\n");
+    for key in ["duration", "warmup", "summary_interval"] {
+        assert!(e.contains(&format!("{key}: must be at most")), "{key}: {e}");
+    }
+}
