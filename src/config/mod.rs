@@ -3,6 +3,7 @@
 
 mod duration;
 mod env;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
 
 pub use duration::Dur;
-pub use env::expand as expand_env;
+pub use env::{expand as expand_env, expand_str as expand_env_str};
 
 /// Longest `duration` and `warmup`, also of a progressive band: 365 days. Far enough for
 /// any soak test, near enough that every deadline computed from it stays representable.
@@ -45,9 +46,43 @@ pub struct ConfigError {
 }
 
 /// A password: never printed, never serialized in clear.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl<'de> Deserialize<'de> for Secret {
+    /// Text only. A YAML number or boolean has lost its spelling (`0x1F`, `1.50`), so it
+    /// is refused with a message that does not quote it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Secret;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a password (text)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+                Ok(Secret(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+const NOT_TEXT: &str = "YAML reads this password as a number or a boolean, which may not keep its exact characters; quote it (password: '...') or pass it as ${VAR}";
 
 impl Secret {
     /// Wraps a password.
@@ -345,8 +380,11 @@ pub fn workloads_paths(
         return Ok((cli.iter().map(|p| expand_home(p)).collect(), true));
     }
     if let Some((file, text)) = config {
-        let text = expand_env(text, |k| std::env::var(k).ok())?;
-        let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_default();
+        // a file that does not parse is reported by `load_file`; here it has no paths
+        let mut value = yaml::parse(text).unwrap_or_default();
+        if value.is_mapping() {
+            expand_env(&mut value, &|k| std::env::var(k).ok(), &text_key)?;
+        }
         if let Some(v) = value.get("workloads_path") {
             let list: PathList = serde_yaml::from_value(v.clone()).map_err(|_| {
                 vec!["workloads_path: expected a folder or a list of folders, e.g. [./workloads, ~/my-workloads]".to_string()]
@@ -593,30 +631,79 @@ pub struct LoadedConfig {
     pub problems: Vec<String>,
 }
 
-/// Reads and parses a config file (with `${VAR}` expansion from the process environment).
-pub fn load_file(path: &std::path::Path, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        source_name: None,
-        problems: vec![format!(
-            "cannot read config file {name}: {e}; check the path given to --config"
-        )],
-    })?;
-    parse_str(&text, registry).map_err(|problems| ConfigError {
-        source_name: Some(name),
-        problems,
+/// Reads a config file: at most [`yaml::MAX_FILE_BYTES`], UTF-8. The message of a failure
+/// names the file and what to check.
+pub fn read_config(path: &std::path::Path) -> Result<String, String> {
+    let name = path.display();
+    yaml::read_text(path).map_err(|e| match e {
+        yaml::ReadError::TooLarge => format!(
+            "config file {name} is larger than {}; a config is a few hundred lines at most, check the path given to --config",
+            yaml::limit_text()
+        ),
+        yaml::ReadError::Io(e) => {
+            format!("cannot read config file {name}: {e}; check the path given to --config")
+        }
     })
 }
 
-/// Parses config text: expands `${VAR}`, splits off workload sections, reads the rest
-/// strictly. Returns every problem found.
-pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<String>> {
-    let text = expand_env(text, |k| std::env::var(k).ok())?;
-    let value: serde_yaml::Value = if text.trim().is_empty() {
-        serde_yaml::Value::Null
-    } else {
-        serde_yaml::from_str(&text).map_err(|e| vec![format!("YAML syntax: {e}")])?
+/// Reads and parses a config file (with `${VAR}` expansion from the process environment).
+/// A file with no settings at all (empty, only comments, a bare `---`) is an error: it
+/// would silently run every default against whatever listens on localhost.
+pub fn load_file(path: &std::path::Path, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
+    let name = path.display().to_string();
+    let text = read_config(path).map_err(|p| ConfigError {
+        source_name: None,
+        problems: vec![p],
+    })?;
+    let failed = |problems| ConfigError {
+        source_name: Some(name.clone()),
+        problems,
     };
+    let value = yaml::parse(&text).map_err(|e| failed(vec![e]))?;
+    if value.is_null() {
+        return Err(ConfigError {
+            source_name: None,
+            problems: vec![format!(
+                "config file {name} is empty (no settings, only blank lines or comments); write the settings of the run, at least the database (database: {{host: ..., dbname: ...}})"
+            )],
+        });
+    }
+    from_value(value, registry).map_err(failed)
+}
+
+/// Parses config text: expands `${VAR}` in the values, splits off workload sections, reads
+/// the rest strictly. Returns every problem found. Empty text gives every default.
+pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<String>> {
+    from_value(yaml::parse(text).map_err(|e| vec![e])?, registry)
+}
+
+/// YAML paths of the top level that hold text: a whole-value `${VAR}` there keeps the
+/// variable's exact characters instead of being read as a number or a boolean (a
+/// password `12345` stays the string `12345`).
+const TEXT_KEYS: &[&str] = &[
+    "database.host",
+    "database.dbname",
+    "database.username",
+    "database.password",
+    "database.bindir",
+    "workload",
+    "mode",
+    "log_level",
+    "output.json",
+    "output.csv",
+    "output.html",
+    "metrics.prometheus.listen",
+];
+
+fn text_key(path: &str) -> bool {
+    TEXT_KEYS.contains(&path) || path == "workloads_path" || path.starts_with("workloads_path[")
+}
+
+fn from_value(
+    mut value: serde_yaml::Value,
+    registry: &Registry,
+) -> Result<LoadedConfig, Vec<String>> {
+    expand_env(&mut value, &|k| std::env::var(k).ok(), &text_key)?;
     let mut map = match value {
         serde_yaml::Value::Null => serde_yaml::Mapping::new(),
         serde_yaml::Value::Mapping(m) => m,
@@ -765,6 +852,19 @@ fn limit_text(d: Duration) -> String {
     }
 }
 
+/// Masks the password wherever a message would show it. No message quotes the password
+/// key's value; this catches the same text given to another key as well. Shorter
+/// passwords are left alone: masking two letters would garble every message.
+fn redact(problems: Vec<String>, password: Option<&Secret>) -> Vec<String> {
+    match password.map(Secret::expose) {
+        Some(p) if p.chars().count() >= 4 => problems
+            .into_iter()
+            .map(|m| m.replace(p, "********"))
+            .collect(),
+        _ => problems,
+    }
+}
+
 /// Checks a loaded config against the registry and returns the typed plan, or every problem.
 pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<String>> {
     let raw = &cfg.raw;
@@ -906,7 +1006,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         }
     });
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(redact(errors, raw.database.password.as_ref()));
     }
     let Some(target) = target else {
         return Err(vec!["workload: could not be built".into()]);

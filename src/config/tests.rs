@@ -345,3 +345,167 @@ fn duration_flags_are_bounded_like_the_keys() {
         assert!(e.contains(&format!("{key}: must be at most")), "{key}: {e}");
     }
 }
+
+#[test]
+fn a_config_file_without_settings_is_an_error() {
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    for body in [
+        "",
+        "\n  \n",
+        "# only a comment\n# database: {host: db}\n",
+        "---\n",
+        "--- # c\n...\n",
+        "~\n",
+    ] {
+        let path = dir.path().join("c.yaml");
+        std::fs::write(&path, body).unwrap();
+        let e = load_file(&path, &reg).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("config file {} is empty", path.display())),
+            "{body:?}: {e}"
+        );
+    }
+    let path = dir.path().join("one.yaml");
+    std::fs::write(&path, "# a comment\nworkers: 2\n").unwrap();
+    assert_eq!(load_file(&path, &reg).unwrap().raw.workers, Some(2));
+}
+
+#[test]
+fn oversized_and_deep_config_files_are_errors() {
+    let reg = registry();
+    let e = load_file(std::path::Path::new("/dev/zero"), &reg)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("config file /dev/zero is larger than 1 MiB"),
+        "{e}"
+    );
+    let e = plan_of(&("workers: ".to_string() + &"[".repeat(100) + &"]".repeat(100)))
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("line 1: nesting deeper than 64 levels"), "{e}");
+    let e = plan_of("a: &x 1\nworkers: *x\n").unwrap_err().join("\n");
+    assert!(
+        e.contains("line 2: YAML aliases (*name) are not accepted"),
+        "{e}"
+    );
+}
+
+#[test]
+fn variables_are_values_never_yaml() {
+    let reg = registry();
+    std::env::set_var("SB_TEST_INJECT", "x\nsslmode: require");
+    std::env::set_var("SB_TEST_PORT_VAR", "5433");
+    std::env::set_var("SB_TEST_STAR", "*not_an_alias");
+    std::env::set_var("SB_TEST_NUM_DB", "2024");
+    let loaded = parse_str(
+        "database:\n  dbname: ${SB_TEST_INJECT}\n  port: ${SB_TEST_PORT_VAR}\n  host: ${SB_TEST_STAR}\n  username: ${SB_TEST_NUM_DB}\n",
+        &reg,
+    )
+    .unwrap();
+    let db = &loaded.raw.database;
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(db.dbname.as_deref(), Some("x\nsslmode: require"));
+    assert_eq!(db.sslmode, None, "nothing injected");
+    assert_eq!(
+        db.port,
+        Some(5433),
+        "a whole-value variable follows the key's type"
+    );
+    assert_eq!(db.host.as_deref(), Some("*not_an_alias"));
+    assert_eq!(
+        db.username.as_deref(),
+        Some("2024"),
+        "a text key keeps text"
+    );
+    // a key is never expanded
+    let e = plan_of("${SB_TEST_PORT_VAR}: 1\n").unwrap_err().join("\n");
+    assert!(e.contains("${SB_TEST_PORT_VAR}: unknown key"), "{e}");
+    // an unset variable is reported with its YAML path
+    let e = plan_of("output:\n  json: ${SB_TEST_NOT_SET_ANYWHERE}/r.json\n").unwrap_err();
+    assert_eq!(
+        e,
+        vec!["output.json: environment variable SB_TEST_NOT_SET_ANYWHERE is not set; export it or write ${SB_TEST_NOT_SET_ANYWHERE:-default}"]
+    );
+}
+
+#[test]
+fn passwords_keep_every_character_and_never_show_in_errors() {
+    let reg = registry();
+    for (i, pw) in [
+        "12345",
+        "1.50",
+        "true",
+        "se cret #no comment",
+        "a: b",
+        "*star",
+        "{x: [y]}",
+        "two\nlines",
+        "!tag",
+        "&anchor",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let var = format!("SB_TEST_PW_{i}");
+        std::env::set_var(&var, pw);
+        let loaded = parse_str(&format!("database:\n  password: ${{{var}}}\n"), &reg).unwrap();
+        assert!(loaded.problems.is_empty(), "{pw:?}: {:?}", loaded.problems);
+        let got = loaded.raw.database.password.as_ref().map(Secret::expose);
+        assert_eq!(got, Some(*pw));
+    }
+    // wrong shapes are reported without the value
+    for yaml in [
+        "database:\n  password: 8675309\n",
+        "database:\n  password: 3.25\n",
+        "database:\n  password: [hunter2hunter2]\n",
+        "database:\n  password: {hunter2hunter2: 1}\n",
+        "database:\n  password: 123456789012345678901234567890\n",
+    ] {
+        let e = plan_of(yaml).unwrap_err().join("\n");
+        assert!(
+            e.contains("password") || e.contains("64-bit"),
+            "{yaml}: {e}"
+        );
+        for secret in [
+            "8675309",
+            "3.25",
+            "hunter2hunter2",
+            "123456789012345678901234567890",
+        ] {
+            assert!(!e.contains(secret), "{yaml}: {e}");
+        }
+    }
+    // the password given to another key by mistake is masked there too
+    std::env::set_var("SB_TEST_PW_TWICE", "correct-horse");
+    let e = plan_of("database:\n  password: ${SB_TEST_PW_TWICE}\n  sslmode: ${SB_TEST_PW_TWICE}\n")
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("database.sslmode"), "{e}");
+    assert!(!e.contains("correct-horse"), "{e}");
+}
+
+#[test]
+fn every_yaml_file_of_the_repository_passes_the_pre_scan() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["config", "deploy", "workloads"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    assert!(files.len() >= 8, "{files:?}");
+    for f in files {
+        let text = yaml::read_text(&f).unwrap();
+        yaml::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+}
