@@ -228,3 +228,41 @@ fn a_password_typed_as_a_number_in_the_file_is_refused_without_printing_it() {
     let err = assert_clean_failure(&output_within(c, Duration::from_secs(60)), 2);
     assert!(!err.contains("99999999999999999999999"), "{err}");
 }
+
+/// Runs `check-workload --offline` with `args`; returns stderr after checking exit code 2
+/// and no panic.
+fn check_offline_fails(dir: &std::path::Path, args: &[&str]) -> String {
+    let mut c = stormbench();
+    c.arg("check-workload").arg(dir).arg("--offline").args(args);
+    let o = output_within(c, Duration::from_secs(60));
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "stdout:\n{out}\nstderr:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn check_workload_offline_refuses_scale_zero_and_non_finite_bounds() {
+    let bank = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/example_bank");
+    let err = check_offline_fails(&bank, &["--scale", "0"]);
+    assert!(
+        err.contains("--scale: must be between 1 and 4294967295 (got 0)"),
+        "{err}"
+    );
+
+    let root = tempdir();
+    let dir = root.path().join("nan_bounds");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(
+        dir.join("workload.yaml"),
+        "transactions:\n  - name: t\n    statements:\n      - sql: SELECT $1::float8, $2::int, $3::int\n        params: [{uniform: {min: .nan, max: 1, type: float}}, {gaussian: {mean: .inf, stddev: 1}}, {sequence: {}}]\n",
+    )
+    .unwrap();
+    let err = check_offline_fails(&dir, &[]);
+    for want in [
+        "transactions[0].statements[0].params[0].uniform.min: must be a finite number (got NaN)",
+        "transactions[0].statements[0].params[1].gaussian.mean: must be a finite number (got inf)",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+}
