@@ -37,12 +37,22 @@ pub const MAX_CONNECTIONS: u64 = 10_000;
 
 /// A config that could not be used: every problem, one per line, each naming its YAML path.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration{}:\n  {}", source_name.as_deref().map(|s| format!(" in {s}")).unwrap_or_default(), problems.join("\n  "))]
+#[error("invalid configuration{}:\n  {}", source_name.as_deref().map(|s| format!(" in {}", one_line(s))).unwrap_or_default(), problems.iter().map(|p| one_line(p)).collect::<Vec<_>>().join("\n  "))]
 pub struct ConfigError {
     /// The file the problems are in, when there is one.
     pub source_name: Option<String>,
     /// One message per problem.
     pub problems: Vec<String>,
+}
+
+/// `s` with line breaks written as `\n` and `\r`: a problem quoting a value with a line
+/// break (a variable's, a name's) stays one line of the list.
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\n', '\r']) {
+        s.replace('\n', "\\n").replace('\r', "\\r").into()
+    } else {
+        s.into()
+    }
 }
 
 /// A password: never printed, never serialized in clear.

@@ -509,3 +509,21 @@ fn every_yaml_file_of_the_repository_passes_the_pre_scan() {
         yaml::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
 }
+
+#[test]
+fn every_problem_prints_on_one_line() {
+    let reg = registry();
+    let problems = parse_str("database:\n  host: \"${SB_NO\\nSUCH}\"\n", &reg).unwrap_err();
+    let e = ConfigError {
+        source_name: Some("a\nb.yaml".into()),
+        problems,
+    }
+    .to_string();
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert_eq!(lines[0], "invalid configuration in a\\nb.yaml:");
+    assert!(
+        lines[1].starts_with("  database.host: environment variable SB_NO\\nSUCH is not set"),
+        "{e}"
+    );
+}

@@ -1,7 +1,8 @@
 //! Reading YAML files that may be hostile: the bytes read are capped, and a cheap
-//! pre-scan refuses deep nesting and aliases before the parser sees the text (the
-//! parser takes quadratic time on deeply nested flow collections, and aliases can
-//! expand a small file into gigabytes of values).
+//! pre-scan refuses deep nesting, too many values and aliases before the parser sees the
+//! text (the parser takes quadratic time on deeply nested flow collections, holds about
+//! 170 bytes per value while it parses, and aliases can expand a small file into
+//! gigabytes of values).
 
 use std::io::Read as _;
 use std::path::Path;
@@ -14,6 +15,11 @@ pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// Deepest nesting accepted in a YAML file, in levels of mappings, sequences and flow
 /// brackets. Real files need fewer than ten; the parser's own hard limit is 128.
 pub const MAX_DEPTH: usize = 64;
+
+/// Most values (scalars, collections, `- ` entries and `:` indicators, as the pre-scan
+/// counts them) in a YAML file: 100,000. A config has a few hundred; the cap keeps the
+/// parser's memory for one file to about 20 MiB.
+pub const MAX_NODES: usize = 100_000;
 
 /// Why a file could not be read.
 #[derive(Debug)]
@@ -83,7 +89,8 @@ fn syntax_message(e: &serde_yaml::Error) -> String {
     format!("YAML syntax: {}", msg.lines().next().unwrap_or_default())
 }
 
-/// Refuses nesting deeper than [`MAX_DEPTH`] and aliases (`*name`), in one linear pass.
+/// Refuses nesting deeper than [`MAX_DEPTH`], more than [`MAX_NODES`] values and aliases
+/// (`*name`), in one linear pass.
 ///
 /// It follows the YAML tokens that matter (comments, quoted and block scalars, flow
 /// brackets, block indentation, `- ` entries) closely enough that a file can only be
@@ -107,6 +114,8 @@ struct Scan {
     quote: Option<(u8, usize)>,
     /// Inside a block scalar (`|`, `>`): the indentation of the line that opened it.
     block_scalar: Option<usize>,
+    /// Values seen so far (an overcount: indicators are counted too).
+    nodes: usize,
 }
 
 fn too_deep() -> String {
@@ -183,6 +192,14 @@ impl Scan {
                 continue;
             }
             let next = b.get(i + 1);
+            if start && !matches!(c, b' ' | b'\t' | b'#') {
+                self.nodes += 1;
+                if self.nodes > MAX_NODES {
+                    return Err(format!(
+                        "more than {MAX_NODES} YAML values; a config or workload file needs a few hundred"
+                    ));
+                }
+            }
             match c {
                 b' ' | b'\t' => {}
                 b'#' if i == 0 || matches!(b[i - 1], b' ' | b'\t') => return Ok(()),
@@ -291,6 +308,20 @@ mod tests {
         // a comment-looking `#` inside a JSON-like quoted value hides nothing
         let t = format!("{{\"a\":' #', b: {}}}\n", "{a: ".repeat(MAX_DEPTH + 1));
         assert!(prescan(&t).is_err());
+    }
+
+    #[test]
+    fn too_many_values_are_refused() {
+        let ok = "a: [".to_string() + &"1,".repeat(MAX_NODES - 10) + "]\n";
+        assert!(prescan(&ok).is_ok());
+        let flat = "a: [".to_string() + &"1,".repeat(MAX_NODES) + "]\n";
+        assert!(prescan(&flat)
+            .unwrap_err()
+            .contains("more than 100000 YAML values"));
+        let dashes = "-\n".repeat(MAX_NODES + 1);
+        assert!(prescan(&dashes).is_err());
+        let commas = "a: [".to_string() + &",".repeat(MAX_NODES + 1);
+        assert!(prescan(&commas).is_err());
     }
 
     #[test]
