@@ -117,7 +117,7 @@ pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
         .target
         .config
         .as_ref()
-        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p.clone(), t)));
+        .and_then(|p| config::read_config(p).ok().map(|t| (p.clone(), t)));
     let (paths, explicit) = config::workloads_paths(
         text.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
         &args.workloads_path,

@@ -37,7 +37,15 @@ pub fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, AppError>
         )));
     }
     let mut problems = Vec::new();
-    let spec = match spec::load(dir, args.scale.max(1)) {
+    // the same range a run's `scale` accepts
+    if !(1..=u64::from(u32::MAX)).contains(&args.scale) {
+        return Ok(report_problems(&[format!(
+            "--scale: must be between 1 and {} (got {})",
+            u32::MAX,
+            args.scale
+        )]));
+    }
+    let spec = match spec::load(dir, args.scale) {
         Ok(s) => Some(s),
         Err(es) => {
             problems.extend(es);

@@ -29,7 +29,9 @@ fn bad(s: &str) -> String {
 }
 
 fn secs_to_dur(secs: f64) -> Option<Dur> {
-    (secs.is_finite() && secs >= 0.0).then(|| Dur(Duration::from_secs_f64(secs)))
+    // `from_secs_f64` panics past `Duration::MAX`; too long a duration is an error here
+    // and the limits of each key are checked in validation
+    Duration::try_from_secs_f64(secs).ok().map(Dur)
 }
 
 impl fmt::Display for Dur {
@@ -87,7 +89,17 @@ mod tests {
 
     #[test]
     fn rejects_garbage_with_a_hint() {
-        for s in ["6x0s", "sixty", "-5s", "", "5 parsecs"] {
+        for s in [
+            "6x0s",
+            "sixty",
+            "-5s",
+            "",
+            "5 parsecs",
+            "1e30",
+            "-1",
+            "NaN",
+            "inf",
+        ] {
             let e = Dur::parse(s).unwrap_err();
             assert!(e.contains("invalid duration"), "{s}: {e}");
             assert!(e.contains("\"60s\""), "{e}");

@@ -3,6 +3,7 @@
 
 mod duration;
 mod env;
+pub mod yaml;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,7 +17,18 @@ use std::sync::Arc;
 use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
 
 pub use duration::Dur;
-pub use env::expand as expand_env;
+pub use env::{expand as expand_env, expand_str as expand_env_str};
+
+/// Longest `duration` and `warmup`, also of a progressive band: 365 days. Far enough for
+/// any soak test, near enough that every deadline computed from it stays representable.
+pub const MAX_RUN_TIME: Duration = Duration::from_secs(365 * 86_400);
+/// Longest `think_time`: 1 hour.
+pub const MAX_THINK_TIME: Duration = Duration::from_secs(3_600);
+/// Longest interval (`summary_interval`, `sample_interval`, `stats_interval`,
+/// `progressive.cooldown`): 1 day.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
+/// Longest `database.connect_timeout`: 1 hour.
+pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3_600);
 
 /// Largest accepted `workers`.
 pub const MAX_WORKERS: u64 = 100_000;
@@ -25,7 +37,7 @@ pub const MAX_CONNECTIONS: u64 = 10_000;
 
 /// A config that could not be used: every problem, one per line, each naming its YAML path.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid configuration{}:\n  {}", source_name.as_deref().map(|s| format!(" in {s}")).unwrap_or_default(), problems.join("\n  "))]
+#[error("invalid configuration{}:\n  {}", source_name.as_deref().map(|s| format!(" in {}", one_line(s))).unwrap_or_default(), problems.iter().map(|p| one_line(p)).collect::<Vec<_>>().join("\n  "))]
 pub struct ConfigError {
     /// The file the problems are in, when there is one.
     pub source_name: Option<String>,
@@ -33,10 +45,54 @@ pub struct ConfigError {
     pub problems: Vec<String>,
 }
 
+/// `s` with line breaks written as `\n` and `\r`: a problem quoting a value with a line
+/// break (a variable's, a name's) stays one line of the list.
+fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains(['\n', '\r']) {
+        s.replace('\n', "\\n").replace('\r', "\\r").into()
+    } else {
+        s.into()
+    }
+}
+
 /// A password: never printed, never serialized in clear.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
+
+impl<'de> Deserialize<'de> for Secret {
+    /// Text only. A YAML number or boolean has lost its spelling (`0x1F`, `1.50`), so it
+    /// is refused with a message that does not quote it.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Secret;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a password (text)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Secret, E> {
+                Ok(Secret(v.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Secret, E> {
+                Ok(Secret(v))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+            fn visit_u64<E: serde::de::Error>(self, _: u64) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Secret, E> {
+                Err(E::custom(NOT_TEXT))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+const NOT_TEXT: &str = "YAML reads this password as a number or a boolean, which may not keep its exact characters; quote it (password: '...') or pass it as ${VAR}";
 
 impl Secret {
     /// Wraps a password.
@@ -334,8 +390,11 @@ pub fn workloads_paths(
         return Ok((cli.iter().map(|p| expand_home(p)).collect(), true));
     }
     if let Some((file, text)) = config {
-        let text = expand_env(text, |k| std::env::var(k).ok())?;
-        let value: serde_yaml::Value = serde_yaml::from_str(&text).unwrap_or_default();
+        // a file that does not parse is reported by `load_file`; here it has no paths
+        let mut value = yaml::parse(text).unwrap_or_default();
+        if value.is_mapping() {
+            expand_env(&mut value, &|k| std::env::var(k).ok(), &text_key)?;
+        }
         if let Some(v) = value.get("workloads_path") {
             let list: PathList = serde_yaml::from_value(v.clone()).map_err(|_| {
                 vec!["workloads_path: expected a folder or a list of folders, e.g. [./workloads, ~/my-workloads]".to_string()]
@@ -582,30 +641,79 @@ pub struct LoadedConfig {
     pub problems: Vec<String>,
 }
 
-/// Reads and parses a config file (with `${VAR}` expansion from the process environment).
-pub fn load_file(path: &std::path::Path, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
-    let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        source_name: None,
-        problems: vec![format!(
-            "cannot read config file {name}: {e}; check the path given to --config"
-        )],
-    })?;
-    parse_str(&text, registry).map_err(|problems| ConfigError {
-        source_name: Some(name),
-        problems,
+/// Reads a config file: at most [`yaml::MAX_FILE_BYTES`], UTF-8. The message of a failure
+/// names the file and what to check.
+pub fn read_config(path: &std::path::Path) -> Result<String, String> {
+    let name = path.display();
+    yaml::read_text(path).map_err(|e| match e {
+        yaml::ReadError::TooLarge => format!(
+            "config file {name} is larger than {}; a config is a few hundred lines at most, check the path given to --config",
+            yaml::limit_text()
+        ),
+        yaml::ReadError::Io(e) => {
+            format!("cannot read config file {name}: {e}; check the path given to --config")
+        }
     })
 }
 
-/// Parses config text: expands `${VAR}`, splits off workload sections, reads the rest
-/// strictly. Returns every problem found.
-pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<String>> {
-    let text = expand_env(text, |k| std::env::var(k).ok())?;
-    let value: serde_yaml::Value = if text.trim().is_empty() {
-        serde_yaml::Value::Null
-    } else {
-        serde_yaml::from_str(&text).map_err(|e| vec![format!("YAML syntax: {e}")])?
+/// Reads and parses a config file (with `${VAR}` expansion from the process environment).
+/// A file with no settings at all (empty, only comments, a bare `---`) is an error: it
+/// would silently run every default against whatever listens on localhost.
+pub fn load_file(path: &std::path::Path, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
+    let name = path.display().to_string();
+    let text = read_config(path).map_err(|p| ConfigError {
+        source_name: None,
+        problems: vec![p],
+    })?;
+    let failed = |problems| ConfigError {
+        source_name: Some(name.clone()),
+        problems,
     };
+    let value = yaml::parse(&text).map_err(|e| failed(vec![e]))?;
+    if value.is_null() {
+        return Err(ConfigError {
+            source_name: None,
+            problems: vec![format!(
+                "config file {name} is empty (no settings, only blank lines or comments); write the settings of the run, at least the database (database: {{host: ..., dbname: ...}})"
+            )],
+        });
+    }
+    from_value(value, registry).map_err(failed)
+}
+
+/// Parses config text: expands `${VAR}` in the values, splits off workload sections, reads
+/// the rest strictly. Returns every problem found. Empty text gives every default.
+pub fn parse_str(text: &str, registry: &Registry) -> Result<LoadedConfig, Vec<String>> {
+    from_value(yaml::parse(text).map_err(|e| vec![e])?, registry)
+}
+
+/// YAML paths of the top level that hold text: a whole-value `${VAR}` there keeps the
+/// variable's exact characters instead of being read as a number or a boolean (a
+/// password `12345` stays the string `12345`).
+const TEXT_KEYS: &[&str] = &[
+    "database.host",
+    "database.dbname",
+    "database.username",
+    "database.password",
+    "database.bindir",
+    "workload",
+    "mode",
+    "log_level",
+    "output.json",
+    "output.csv",
+    "output.html",
+    "metrics.prometheus.listen",
+];
+
+fn text_key(path: &str) -> bool {
+    TEXT_KEYS.contains(&path) || path == "workloads_path" || path.starts_with("workloads_path[")
+}
+
+fn from_value(
+    mut value: serde_yaml::Value,
+    registry: &Registry,
+) -> Result<LoadedConfig, Vec<String>> {
+    expand_env(&mut value, &|k| std::env::var(k).ok(), &text_key)?;
     let mut map = match value {
         serde_yaml::Value::Null => serde_yaml::Mapping::new(),
         serde_yaml::Value::Mapping(m) => m,
@@ -724,14 +832,47 @@ fn in_range(errors: &mut Vec<String>, key: &str, v: u64, lo: u64, hi: u64) -> u6
     v.clamp(lo, hi)
 }
 
-fn positive(errors: &mut Vec<String>, key: &str, d: Dur, min: Duration) -> Dur {
+/// Checks `d` against `min..=max`, pushing an error naming the key, the value and the
+/// bound it breaks.
+fn dur_in(errors: &mut Vec<String>, key: &str, d: Dur, min: Duration, max: Duration) -> Dur {
     if d.0 < min {
         errors.push(format!(
             "{key}: must be at least {} (got {d})",
             humantime::format_duration(min)
         ));
+    } else if d.0 > max {
+        errors.push(format!(
+            "{key}: must be at most {} (got {d})",
+            limit_text(max)
+        ));
     }
     d
+}
+
+/// A limit as people write it: `365 days`, `1 hour`, else humantime's spelling.
+fn limit_text(d: Duration) -> String {
+    let s = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d.subsec_nanos() == 0 && s > 0 && s % 86_400 == 0 {
+        plural(s / 86_400, "day")
+    } else if d.subsec_nanos() == 0 && s > 0 && s % 3_600 == 0 {
+        plural(s / 3_600, "hour")
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
+
+/// Masks the password wherever a message would show it. No message quotes the password
+/// key's value; this catches the same text given to another key as well. Shorter
+/// passwords are left alone: masking two letters would garble every message.
+fn redact(problems: Vec<String>, password: Option<&Secret>) -> Vec<String> {
+    match password.map(Secret::expose) {
+        Some(p) if p.chars().count() >= 4 => problems
+            .into_iter()
+            .map(|m| m.replace(p, "********"))
+            .collect(),
+        _ => problems,
+    }
 }
 
 /// Checks a loaded config against the registry and returns the typed plan, or every problem.
@@ -792,26 +933,40 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     };
 
     let stop = stop_rule(raw, &mut errors);
-    let warmup = raw.warmup.unwrap_or_default();
+    let warmup = dur_in(
+        &mut errors,
+        "warmup",
+        raw.warmup.unwrap_or_default(),
+        Duration::ZERO,
+        MAX_RUN_TIME,
+    );
     let arrival = arrival(raw, &mut errors);
-    let think_time = raw.think_time.unwrap_or_default();
+    let think_time = dur_in(
+        &mut errors,
+        "think_time",
+        raw.think_time.unwrap_or_default(),
+        Duration::ZERO,
+        MAX_THINK_TIME,
+    );
     if think_time.0 > Duration::ZERO && matches!(arrival, Arrival::Open { .. }) {
         errors
             .push("think_time: only applies to closed-loop runs; remove it or remove rate".into());
     }
-    let sample_interval = positive(
+    let sample_interval = dur_in(
         &mut errors,
         "sample_interval",
         raw.sample_interval.unwrap_or(Dur(Duration::from_secs(1))),
         Duration::from_millis(100),
+        MAX_INTERVAL,
     );
     let summary_interval = match raw.summary_interval {
         Some(d) if d.0.is_zero() => None,
-        Some(d) => Some(positive(
+        Some(d) => Some(dur_in(
             &mut errors,
             "summary_interval",
             d,
             Duration::from_millis(100),
+            MAX_INTERVAL,
         )),
         None => Some(Dur(Duration::from_secs(10))),
     };
@@ -861,7 +1016,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         }
     });
     if !errors.is_empty() {
-        return Err(errors);
+        return Err(redact(errors, raw.database.password.as_ref()));
     }
     let Some(target) = target else {
         return Err(vec!["workload: could not be built".into()]);
@@ -903,11 +1058,12 @@ fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan
     if !(raw.collect_pg_stats.unwrap_or(false) || statements) {
         return None;
     }
-    let interval = positive(
+    let interval = dur_in(
         errors,
         "stats_interval",
         raw.stats_interval.unwrap_or(Dur(Duration::from_secs(1))),
         Duration::from_millis(100),
+        MAX_INTERVAL,
     );
     let top = in_range(
         errors,
@@ -1038,11 +1194,26 @@ fn progressive_plan(p: &RawProgressive, errors: &mut Vec<String>) -> Option<Prog
     if p.step == Some(0) {
         errors.push("progressive.step: must be at least 1".into());
     }
-    let band_duration = positive(
+    let band_duration = dur_in(
         errors,
         "progressive.band_duration",
         p.band_duration.unwrap_or(Dur(Duration::from_secs(30))),
         Duration::from_millis(500),
+        MAX_RUN_TIME,
+    );
+    let warmup = dur_in(
+        errors,
+        "progressive.warmup",
+        p.warmup.unwrap_or(Dur(Duration::from_secs(5))),
+        Duration::ZERO,
+        MAX_RUN_TIME,
+    );
+    let cooldown = dur_in(
+        errors,
+        "progressive.cooldown",
+        p.cooldown.unwrap_or(Dur(Duration::ZERO)),
+        Duration::ZERO,
+        MAX_INTERVAL,
     );
     if let Some(s) = p.stop_when {
         if s.p99_ms.is_some_and(|x| x.is_nan() || x <= 0.0) {
@@ -1101,8 +1272,8 @@ fn progressive_plan(p: &RawProgressive, errors: &mut Vec<String>) -> Option<Prog
             .map(|(w, c)| (*w as usize, *c as usize))
             .collect(),
         band_duration,
-        warmup: p.warmup.unwrap_or(Dur(Duration::from_secs(5))),
-        cooldown: p.cooldown.unwrap_or(Dur(Duration::ZERO)),
+        warmup,
+        cooldown,
         stop_when: p.stop_when.unwrap_or_default(),
     })
 }
@@ -1124,9 +1295,15 @@ fn prometheus_addr(p: &RawPrometheus, errors: &mut Vec<String>) -> Option<std::n
 }
 
 fn stop_rule(raw: &RawConfig, errors: &mut Vec<String>) -> Stop {
-    let duration = raw
-        .duration
-        .map(|d| positive(errors, "duration", d, Duration::from_millis(100)));
+    let duration = raw.duration.map(|d| {
+        dur_in(
+            errors,
+            "duration",
+            d,
+            Duration::from_millis(100),
+            MAX_RUN_TIME,
+        )
+    });
     match raw.transactions {
         Some(0) => {
             errors.push("transactions: must be at least 1".into());
@@ -1195,7 +1372,13 @@ pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan
         } else {
             SslMode::Prefer
         }),
-        connect_timeout: db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+        connect_timeout: dur_in(
+            errors,
+            "database.connect_timeout",
+            db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+            Duration::ZERO,
+            MAX_CONNECT_TIMEOUT,
+        ),
         isolation: db.isolation,
     }
 }

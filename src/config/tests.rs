@@ -264,3 +264,266 @@ fn workloads_path_is_relative_to_the_config_file() {
     // the key itself is accepted by the strict top-level parse
     assert!(plan_of("workloads_path: [a, b]\n").is_ok());
 }
+
+#[test]
+fn every_duration_key_is_bounded_and_the_error_names_key_value_and_limit() {
+    let huge = "100000000000s";
+    for (yaml, key, limit) in [
+        (format!("duration: {huge}"), "duration", "365 days"),
+        (format!("warmup: {huge}"), "warmup", "365 days"),
+        ("think_time: 2h".to_string(), "think_time", "1 hour"),
+        (
+            format!("sample_interval: {huge}"),
+            "sample_interval",
+            "1 day",
+        ),
+        (
+            "summary_interval: 2days".to_string(),
+            "summary_interval",
+            "1 day",
+        ),
+        (
+            format!("collect_pg_stats: true\nstats_interval: {huge}"),
+            "stats_interval",
+            "1 day",
+        ),
+        (
+            format!("database:\n  connect_timeout: {huge}"),
+            "database.connect_timeout",
+            "1 hour",
+        ),
+        (
+            format!("progressive:\n  enabled: true\n  band_duration: {huge}"),
+            "progressive.band_duration",
+            "365 days",
+        ),
+        (
+            format!("progressive:\n  enabled: true\n  warmup: {huge}"),
+            "progressive.warmup",
+            "365 days",
+        ),
+        (
+            format!("progressive:\n  enabled: true\n  cooldown: {huge}"),
+            "progressive.cooldown",
+            "1 day",
+        ),
+        // a number of seconds near the limit of the type
+        (
+            "duration: 18446744073709551615".to_string(),
+            "duration",
+            "365 days",
+        ),
+    ] {
+        let e = plan_of(&yaml).unwrap_err().join("\n");
+        let want = format!("{key}: must be at most {limit} (got ");
+        assert!(e.contains(&want), "{yaml}: want {want:?} in {e}");
+    }
+    // the limits themselves are accepted
+    let p = plan_of("duration: 365days\nwarmup: 365days\nthink_time: 1h\nsample_interval: 1day\n")
+        .unwrap();
+    assert_eq!(p.warmup.0, MAX_RUN_TIME);
+    assert_eq!(p.think_time.0, MAX_THINK_TIME);
+    assert_eq!(p.sample_interval.0, MAX_INTERVAL);
+}
+
+#[test]
+fn duration_flags_are_bounded_like_the_keys() {
+    let reg = registry();
+    let mut loaded = parse_str("workers: 1\n", &reg).unwrap();
+    let d = Dur::parse("100000000000s").unwrap();
+    apply_overrides(
+        &mut loaded.raw,
+        &Overrides {
+            duration: Some(d),
+            warmup: Some(d),
+            summary_interval: Some(d),
+            ..Default::default()
+        },
+    );
+    let e = validate(&loaded, &reg).unwrap_err().join("\n");
+    for key in ["duration", "warmup", "summary_interval"] {
+        assert!(e.contains(&format!("{key}: must be at most")), "{key}: {e}");
+    }
+}
+
+#[test]
+fn a_config_file_without_settings_is_an_error() {
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    for body in [
+        "",
+        "\n  \n",
+        "# only a comment\n# database: {host: db}\n",
+        "---\n",
+        "--- # c\n...\n",
+        "~\n",
+    ] {
+        let path = dir.path().join("c.yaml");
+        std::fs::write(&path, body).unwrap();
+        let e = load_file(&path, &reg).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("config file {} is empty", path.display())),
+            "{body:?}: {e}"
+        );
+    }
+    let path = dir.path().join("one.yaml");
+    std::fs::write(&path, "# a comment\nworkers: 2\n").unwrap();
+    assert_eq!(load_file(&path, &reg).unwrap().raw.workers, Some(2));
+}
+
+#[test]
+fn oversized_and_deep_config_files_are_errors() {
+    let reg = registry();
+    let e = load_file(std::path::Path::new("/dev/zero"), &reg)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("config file /dev/zero is larger than 1 MiB"),
+        "{e}"
+    );
+    let e = plan_of(&("workers: ".to_string() + &"[".repeat(100) + &"]".repeat(100)))
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("line 1: nesting deeper than 64 levels"), "{e}");
+    let e = plan_of("a: &x 1\nworkers: *x\n").unwrap_err().join("\n");
+    assert!(
+        e.contains("line 2: YAML aliases (*name) are not accepted"),
+        "{e}"
+    );
+}
+
+#[test]
+fn variables_are_values_never_yaml() {
+    let reg = registry();
+    std::env::set_var("SB_TEST_INJECT", "x\nsslmode: require");
+    std::env::set_var("SB_TEST_PORT_VAR", "5433");
+    std::env::set_var("SB_TEST_STAR", "*not_an_alias");
+    std::env::set_var("SB_TEST_NUM_DB", "2024");
+    let loaded = parse_str(
+        "database:\n  dbname: ${SB_TEST_INJECT}\n  port: ${SB_TEST_PORT_VAR}\n  host: ${SB_TEST_STAR}\n  username: ${SB_TEST_NUM_DB}\n",
+        &reg,
+    )
+    .unwrap();
+    let db = &loaded.raw.database;
+    assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+    assert_eq!(db.dbname.as_deref(), Some("x\nsslmode: require"));
+    assert_eq!(db.sslmode, None, "nothing injected");
+    assert_eq!(
+        db.port,
+        Some(5433),
+        "a whole-value variable follows the key's type"
+    );
+    assert_eq!(db.host.as_deref(), Some("*not_an_alias"));
+    assert_eq!(
+        db.username.as_deref(),
+        Some("2024"),
+        "a text key keeps text"
+    );
+    // a key is never expanded
+    let e = plan_of("${SB_TEST_PORT_VAR}: 1\n").unwrap_err().join("\n");
+    assert!(e.contains("${SB_TEST_PORT_VAR}: unknown key"), "{e}");
+    // an unset variable is reported with its YAML path
+    let e = plan_of("output:\n  json: ${SB_TEST_NOT_SET_ANYWHERE}/r.json\n").unwrap_err();
+    assert_eq!(
+        e,
+        vec!["output.json: environment variable SB_TEST_NOT_SET_ANYWHERE is not set; export it or write ${SB_TEST_NOT_SET_ANYWHERE:-default}"]
+    );
+}
+
+#[test]
+fn passwords_keep_every_character_and_never_show_in_errors() {
+    let reg = registry();
+    for (i, pw) in [
+        "12345",
+        "1.50",
+        "true",
+        "se cret #no comment",
+        "a: b",
+        "*star",
+        "{x: [y]}",
+        "two\nlines",
+        "!tag",
+        "&anchor",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let var = format!("SB_TEST_PW_{i}");
+        std::env::set_var(&var, pw);
+        let loaded = parse_str(&format!("database:\n  password: ${{{var}}}\n"), &reg).unwrap();
+        assert!(loaded.problems.is_empty(), "{pw:?}: {:?}", loaded.problems);
+        let got = loaded.raw.database.password.as_ref().map(Secret::expose);
+        assert_eq!(got, Some(*pw));
+    }
+    // wrong shapes are reported without the value
+    for yaml in [
+        "database:\n  password: 8675309\n",
+        "database:\n  password: 3.25\n",
+        "database:\n  password: [hunter2hunter2]\n",
+        "database:\n  password: {hunter2hunter2: 1}\n",
+        "database:\n  password: 123456789012345678901234567890\n",
+    ] {
+        let e = plan_of(yaml).unwrap_err().join("\n");
+        assert!(
+            e.contains("password") || e.contains("64-bit"),
+            "{yaml}: {e}"
+        );
+        for secret in [
+            "8675309",
+            "3.25",
+            "hunter2hunter2",
+            "123456789012345678901234567890",
+        ] {
+            assert!(!e.contains(secret), "{yaml}: {e}");
+        }
+    }
+    // the password given to another key by mistake is masked there too
+    std::env::set_var("SB_TEST_PW_TWICE", "correct-horse");
+    let e = plan_of("database:\n  password: ${SB_TEST_PW_TWICE}\n  sslmode: ${SB_TEST_PW_TWICE}\n")
+        .unwrap_err()
+        .join("\n");
+    assert!(e.contains("database.sslmode"), "{e}");
+    assert!(!e.contains("correct-horse"), "{e}");
+}
+
+#[test]
+fn every_yaml_file_of_the_repository_passes_the_pre_scan() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    for dir in ["config", "deploy", "workloads"] {
+        let mut stack = vec![root.join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                    files.push(p);
+                }
+            }
+        }
+    }
+    assert!(files.len() >= 8, "{files:?}");
+    for f in files {
+        let text = yaml::read_text(&f).unwrap();
+        yaml::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+}
+
+#[test]
+fn every_problem_prints_on_one_line() {
+    let reg = registry();
+    let problems = parse_str("database:\n  host: \"${SB_NO\\nSUCH}\"\n", &reg).unwrap_err();
+    let e = ConfigError {
+        source_name: Some("a\nb.yaml".into()),
+        problems,
+    }
+    .to_string();
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 2, "{e}");
+    assert_eq!(lines[0], "invalid configuration in a\\nb.yaml:");
+    assert!(
+        lines[1].starts_with("  database.host: environment variable SB_NO\\nSUCH is not set"),
+        "{e}"
+    );
+}

@@ -69,6 +69,19 @@ pub struct State {
     pub cols: Vec<Value>,
 }
 
+/// Longest `string`, in characters (`max_length`): 1,000,000.
+pub const MAX_STRING_LENGTH: usize = 1_000_000;
+/// Most elements of an `array` (`max_length`): 10,000.
+pub const MAX_ARRAY_LENGTH: usize = 10_000;
+/// Most words (`words`, `sentence`) or sentences (`paragraph`) of a `fake` text: 1,000.
+pub const MAX_FAKE_COUNT: usize = 1_000;
+/// Largest value one generator may produce, in bytes of its text form, as
+/// [`Gen::max_bytes`] bounds it (16 MiB): the lengths above multiply when arrays and JSON
+/// nest, and every value is held in memory while a row or a statement is sent.
+pub const MAX_VALUE_BYTES: u64 = 16 << 20;
+/// Largest data row, or set of values drawn for one transaction, in bytes (64 MiB).
+pub const MAX_ROW_BYTES: u64 = 64 << 20;
+
 /// Workers a run-time sequence keeps apart: worker `w`'s `k`-th value is
 /// `start + step * (k * SEQ_STRIDE + w)`.
 pub const SEQ_STRIDE: i64 = 65_536;
@@ -98,8 +111,14 @@ pub enum NumDist {
 #[derive(Debug, Clone)]
 pub enum Gen {
     /// `start, start+step, ...`: the row number when loading, a per-worker counter when
-    /// running.
-    Sequence { start: i64, step: i64, slot: usize },
+    /// running. A value past the `bigint` range is `Value::Missing(overflow)`: binding it
+    /// fails the transaction with that message instead of wrapping around.
+    Sequence {
+        start: i64,
+        step: i64,
+        slot: usize,
+        overflow: &'static str,
+    },
     /// Integers.
     Int(NumDist),
     /// Floats, rounded to `decimals` when set.
@@ -281,6 +300,11 @@ impl FakeKind {
     }
 }
 
+/// Longest text of a float (`f64` prints without an exponent: up to about 330 digits).
+const FLOAT_BYTES: u64 = 330;
+/// Longest lorem word, with its separator, rounded up.
+const WORD_BYTES: u64 = 16;
+
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 impl NumDist {
@@ -363,16 +387,25 @@ impl Gen {
     #[inline]
     pub fn sample(&self, st: &mut State) -> Value {
         match self {
-            Gen::Sequence { start, step, slot } => {
+            Gen::Sequence {
+                start,
+                step,
+                slot,
+                overflow,
+            } => {
                 let k = match st.row {
-                    Some(row) => row as i64 - 1,
+                    Some(row) => row.checked_sub(1).and_then(|r| i64::try_from(r).ok()),
                     None => {
                         let k = st.seqs[*slot];
-                        st.seqs[*slot] += 1;
-                        k * SEQ_STRIDE + st.worker
+                        st.seqs[*slot] = k.saturating_add(1);
+                        k.checked_mul(SEQ_STRIDE)
+                            .and_then(|x| x.checked_add(st.worker))
                     }
                 };
-                Value::Int(start + step * k)
+                match k.and_then(|k| step.checked_mul(k)?.checked_add(*start)) {
+                    Some(v) => Value::Int(v),
+                    None => Value::Missing(overflow),
+                }
             }
             Gen::Int(d) => Value::Int(d.draw_int(&mut st.rng)),
             Gen::Float(d, decimals) => {
@@ -461,6 +494,44 @@ impl Gen {
                 }
             }
             Gen::SameAs(i) => st.cols.get(*i).cloned().unwrap_or(Value::Null),
+        }
+    }
+
+    /// An upper bound of the bytes of one value in its text form (COPY or JSON escaping
+    /// included, about). `same_as` counts 0: the column it copies is counted.
+    pub fn max_bytes(&self) -> u64 {
+        let text = |s: &Value| match s {
+            Value::Text(t) => t.len() as u64,
+            _ => FLOAT_BYTES,
+        };
+        match self {
+            Gen::Sequence { .. } | Gen::Int(_) | Gen::ForeignKey { .. } => 20,
+            Gen::Float(..) => FLOAT_BYTES,
+            Gen::Bool(_) => 5,
+            Gen::Choice { values, .. } => values.iter().map(text).max().unwrap_or(0) * 2,
+            Gen::Timestamp { .. } => 32,
+            Gen::Date { .. } => 16,
+            Gen::Fake(kind, _, max) => {
+                let n = *max as u64;
+                match kind {
+                    FakeKind::Words | FakeKind::Sentence => n * WORD_BYTES + 1,
+                    FakeKind::Paragraph => n * (10 * WORD_BYTES + 2),
+                    _ => 256,
+                }
+            }
+            Gen::Uuid => 36,
+            Gen::Str(_, max) => *max as u64,
+            Gen::Json(fields) => fields.iter().fold(2, |acc: u64, (k, g)| {
+                acc.saturating_add(2 * k.len() as u64 + 4)
+                    .saturating_add(g.max_bytes().saturating_mul(2))
+            }),
+            Gen::Array(of, _, max) => (*max as u64)
+                .saturating_mul(of.max_bytes().saturating_mul(2).saturating_add(3))
+                .saturating_add(2),
+            Gen::Vector { dims, .. } => *dims as u64 * 16 + 2,
+            Gen::Constant(v) => text(v) * 2,
+            Gen::Nullable(_, g) => g.max_bytes(),
+            Gen::SameAs(_) => 0,
         }
     }
 
@@ -675,6 +746,14 @@ pub fn parse(
         return None;
     }
     let g = g?;
+    let size = g.max_bytes();
+    if size > MAX_VALUE_BYTES {
+        errors.push(format!(
+            "{p}: one value can reach {size} bytes, above the limit of {} MiB; lower max_length, the array lengths or the fake counts",
+            MAX_VALUE_BYTES >> 20
+        ));
+        return None;
+    }
     Some(match null_ratio {
         Some(r) if r > 0.0 => Gen::Nullable(r, Box::new(g)),
         _ => g,
@@ -707,6 +786,11 @@ fn parse_one(
                 start: a.start.unwrap_or(1),
                 step: a.step.unwrap_or(1),
                 slot,
+                overflow: crate::core::intern(&format!(
+                    "{p}: the sequence passed the bigint range ({}..{}); lower start or step",
+                    i64::MIN,
+                    i64::MAX
+                )),
             })
         }
         "uniform" | "zipfian" | "gaussian" | "exponential" => {
@@ -765,12 +849,17 @@ fn parse_one(
                     "{p}: min ({min}) must be at least 1 and at most max ({max})"
                 ));
             }
+            if max > MAX_FAKE_COUNT {
+                errors.push(format!(
+                    "{p}.max: must be at most {MAX_FAKE_COUNT} (got {max})"
+                ));
+            }
             Some(Gen::Fake(kind, min, max))
         }
         "uuid" => Some(Gen::Uuid),
         "string" => {
             let a: LenArgs = args(v, p, errors);
-            let (min, max) = lengths(a.min_length, a.max_length, 10, p, errors);
+            let (min, max) = lengths(a.min_length, a.max_length, 10, MAX_STRING_LENGTH, p, errors);
             Some(Gen::Str(min, max))
         }
         "json" => {
@@ -791,7 +880,7 @@ fn parse_one(
         }
         "array" => {
             let a: ArrayArgs = args(v, p, errors);
-            let (min, max) = lengths(a.min_length, a.max_length, 3, p, errors);
+            let (min, max) = lengths(a.min_length, a.max_length, 3, MAX_ARRAY_LENGTH, p, errors);
             let of = parse(&a.of, &format!("{p}.of"), ctx, errors)?;
             Some(Gen::Array(Box::new(of), min, max))
         }
@@ -803,10 +892,15 @@ fn parse_one(
                     a.dimensions
                 ));
             }
+            let (lo, hi) = (a.min.unwrap_or(-1.0), a.max.unwrap_or(1.0));
+            finite(p, &[("min", a.min), ("max", a.max)], errors)?;
+            if hi < lo {
+                errors.push(format!("{p}: max ({hi}) is less than min ({lo})"));
+            }
             Some(Gen::Vector {
                 dims: a.dimensions,
-                lo: a.min.unwrap_or(-1.0),
-                hi: a.max.unwrap_or(1.0),
+                lo,
+                hi,
             })
         }
         "same_as" => {
@@ -859,6 +953,7 @@ fn lengths(
     min: Option<usize>,
     max: Option<usize>,
     default: usize,
+    limit: usize,
     p: &str,
     errors: &mut Vec<String>,
 ) -> (usize, usize) {
@@ -868,8 +963,23 @@ fn lengths(
         errors.push(format!(
             "{p}: min_length ({min}) is greater than max_length ({max})"
         ));
+    } else if max > limit {
+        errors.push(format!(
+            "{p}.max_length: must be at most {limit} (got {max})"
+        ));
     }
     (min, max)
+}
+
+/// Every given number must be finite: NaN and infinities are refused, naming the key.
+fn finite(p: &str, values: &[(&str, Option<f64>)], errors: &mut Vec<String>) -> Option<()> {
+    let before = errors.len();
+    for (key, v) in values {
+        if let Some(x) = v.filter(|x| !x.is_finite()) {
+            errors.push(format!("{p}.{key}: must be a finite number (got {x})"));
+        }
+    }
+    (errors.len() == before).then_some(())
 }
 
 /// A YAML scalar as a value.
@@ -889,6 +999,29 @@ pub fn scalar(v: &serde_yaml::Value) -> Option<Value> {
 
 fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
     let float = a.ty == Some(NumType::Float);
+    finite(
+        p,
+        &[
+            ("min", a.min),
+            ("max", a.max),
+            ("mean", a.mean),
+            ("stddev", a.stddev),
+            ("theta", a.theta),
+        ],
+        errors,
+    )?;
+    if !float {
+        // 2^63: every integer bound must convert to i64 without saturating
+        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+        for (key, v) in [("min", a.min), ("max", a.max)] {
+            if let Some(x) = v.filter(|x| *x < -LIMIT || *x >= LIMIT) {
+                errors.push(format!(
+                    "{p}.{key}: {x} is beyond the 64-bit integer range; lower it, or add type: float"
+                ));
+                return None;
+            }
+        }
+    }
     if a.decimals.is_some() && !float {
         errors.push(format!(
             "{p}.decimals: only applies to type: float; add type: float or remove decimals"
@@ -1138,27 +1271,47 @@ fn parse_instant(s: &str, path: &str, errors: &mut Vec<String>) -> Option<i64> {
         } else {
             (0, rest)
         };
-        return match humantime::parse_duration(d.trim()) {
-            Ok(d) if sign != 0 => Some(now + sign * d.as_secs() as i64),
+        let at = match humantime::parse_duration(d.trim()) {
+            Ok(d) if sign != 0 => i64::try_from(d.as_secs())
+                .ok()
+                .and_then(|secs| now.checked_add(sign * secs)),
             _ => {
                 errors.push(format!(
                     "{path}: '{s}' is not now, now-DURATION or now+DURATION (e.g. now-30d)"
                 ));
-                None
+                return None;
             }
         };
+        return in_years(at, s, path, errors);
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Some(t.timestamp());
+        return in_years(Some(t.timestamp()), s, path, errors);
     }
     if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
-        return Some(t.and_utc().timestamp());
+        return in_years(Some(t.and_utc().timestamp()), s, path, errors);
     }
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp());
+        let t = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
+        return in_years(t, s, path, errors);
     }
     errors.push(format!(
         "{path}: '{s}' is not a date (2024-01-31), a date-time (2024-01-31 12:00:00, UTC), RFC 3339, or now-30d"
     ));
     None
+}
+
+/// `secs` (since the epoch) when it falls in the years 1 to 9999, the range every
+/// generated timestamp and date is written in; otherwise an error naming the input.
+fn in_years(secs: Option<i64>, s: &str, path: &str, errors: &mut Vec<String>) -> Option<i64> {
+    use chrono::Datelike as _;
+    let ok = secs
+        .and_then(|x| chrono::DateTime::from_timestamp(x, 0))
+        .is_some_and(|t| (1..=9999).contains(&t.year()));
+    if !ok {
+        errors.push(format!(
+            "{path}: '{s}' is outside the years 1 to 9999; pick a nearer instant"
+        ));
+        return None;
+    }
+    secs
 }

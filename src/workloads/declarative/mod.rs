@@ -73,7 +73,7 @@ pub fn info(dir: &Path) -> WorkloadInfo {
             s.scale_meaning.clone(),
         ),
         Err(es) => {
-            let text = std::fs::read_to_string(dir.join(FILE_NAME)).unwrap_or_default();
+            let text = spec::read_or_empty(&dir.join(FILE_NAME));
             (
                 format!(
                     "INVALID ({} problem{}; run: stormbench check-workload {})",

@@ -7,10 +7,16 @@ use serde::Deserialize;
 
 use super::gen::{self, Ctx, Gen, TableRange};
 use super::sql;
+use crate::config::yaml;
 use crate::core::registry::parse_section_lenient;
 
 /// The file a workload folder must hold.
 pub const FILE_NAME: &str = "workload.yaml";
+
+/// Most rows of one data table at the compiled scale: 10^12. Loading that many takes
+/// weeks; the bound keeps row numbers, sequence values and row totals far from the
+/// limits of 64-bit integers.
+pub const MAX_ROWS: u64 = 1_000_000_000_000;
 
 /// One file name or a list of them.
 #[derive(Debug, Clone, Deserialize)]
@@ -248,11 +254,18 @@ pub struct Spec {
 /// `FILE: PATH: message`.
 pub fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
     let file = dir.join(FILE_NAME);
-    let text = std::fs::read_to_string(&file).map_err(|e| {
-        vec![format!(
-            "{}: cannot read: {e}; a workload folder needs a {FILE_NAME}",
-            file.display()
-        )]
+    let text = yaml::read_text(&file).map_err(|e| {
+        vec![match e {
+            yaml::ReadError::TooLarge => format!(
+                "{}: larger than {}, the limit for a workload file; a {FILE_NAME} is a few hundred lines",
+                file.display(),
+                yaml::limit_text()
+            ),
+            yaml::ReadError::Io(e) => format!(
+                "{}: cannot read: {e}; a workload folder needs a {FILE_NAME}",
+                file.display()
+            ),
+        }]
     })?;
     let name = workload_name(dir);
     compile(&name, dir, &text, scale).map_err(|es| {
@@ -269,9 +282,16 @@ pub fn workload_name(dir: &Path) -> String {
         .unwrap_or_else(|| dir.display().to_string())
 }
 
+/// The text of a workload's file, at most [`yaml::MAX_FILE_BYTES`]; empty when it cannot
+/// be read (for listing a workload that does not compile: its problems come from
+/// [`load`]).
+pub fn read_or_empty(file: &Path) -> String {
+    yaml::read_text(file).unwrap_or_default()
+}
+
 /// Mode names as written (for listing a workload that does not compile).
 pub fn mode_names(text: &str) -> Vec<String> {
-    let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or_default();
+    let v = yaml::parse(text).unwrap_or_default();
     let names: Vec<String> = v
         .get("modes")
         .and_then(|m| m.as_mapping())
@@ -297,10 +317,7 @@ fn ident_ok(s: &str) -> bool {
 
 /// Compiles the text of a `workload.yaml` (errors are `PATH: message`).
 pub fn compile(name: &str, dir: &Path, text: &str, scale: u64) -> Result<Spec, Vec<String>> {
-    let value: serde_yaml::Value = match serde_yaml::from_str(text) {
-        Ok(v) => v,
-        Err(e) => return Err(vec![format!("YAML syntax: {e}")]),
-    };
+    let value = yaml::parse(text).map_err(|e| vec![e])?;
     if !value.is_mapping() {
         return Err(vec![
             "the file must be a YAML mapping (description:, schema:, data:, transactions:, modes:)"
@@ -341,9 +358,19 @@ impl Compiler<'_> {
 
     fn read(&mut self, path: &str, f: &str) -> Option<String> {
         let p = self.dir.join(f);
-        match std::fs::read_to_string(&p) {
+        match yaml::read_text(&p) {
             Ok(t) => Some(t),
-            Err(e) => {
+            Err(yaml::ReadError::TooLarge) => {
+                self.err(
+                    path,
+                    format!(
+                        "{f} is larger than {}, the limit for a file of a workload; split it or load the data with generators",
+                        yaml::limit_text()
+                    ),
+                );
+                None
+            }
+            Err(yaml::ReadError::Io(e)) => {
                 self.err(
                     path,
                     format!("cannot read {f} ({e}); paths are relative to the workload folder"),
@@ -363,6 +390,7 @@ impl Compiler<'_> {
             .collect();
         vars.extend(row_vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let create = self.files("schema.create", &raw.schema.create, &vars);
+        self.sequences_fit(&ranges, &create);
         let after_load = self.files("schema.after_load", &raw.schema.after_load, &vars);
         let cleanup = self.files("schema.cleanup", &raw.schema.cleanup, &vars);
         let mut tables: Vec<String> = data.iter().map(|t| t.name.clone()).collect();
@@ -428,6 +456,37 @@ impl Compiler<'_> {
             checks,
             check_after_run: raw.check_after_run.unwrap_or(false),
             sequences: self.sequences,
+        }
+    }
+
+    /// Every value a data table's sequence loads must fit its column: the integer type
+    /// the schema files declare for it, else `bigint` (the generator's own type).
+    fn sequences_fit(&mut self, ranges: &[TableRange], create: &[(String, String)]) {
+        for (i, t) in ranges.iter().enumerate() {
+            if t.rows == 0 || t.rows > MAX_ROWS {
+                continue;
+            }
+            for (col, start, step) in &t.sequences {
+                let (ty, min, max) = int_column(create, &t.name, col).unwrap_or(BIGINT);
+                let last = *start as i128 + *step as i128 * (t.rows as i128 - 1);
+                let bad = [*start as i128, last]
+                    .into_iter()
+                    .find(|v| *v < min as i128 || *v > max as i128);
+                if let Some(v) = bad {
+                    let (row, limit) = if v == *start as i128 {
+                        (1, if v < 0 { min } else { max })
+                    } else {
+                        (t.rows, if v < 0 { min } else { max })
+                    };
+                    self.err(
+                        &format!("data[{i}].columns.{col}.sequence"),
+                        format!(
+                            "reaches {v} at row {row} of {} (start {start}, step {step}), beyond the {ty} limit {limit}; lower start, step or the row count, or widen the column",
+                            t.rows
+                        ),
+                    );
+                }
+            }
         }
     }
 
@@ -532,6 +591,15 @@ impl Compiler<'_> {
                     0
                 }
             };
+            if rows > MAX_ROWS {
+                self.err(
+                    &path,
+                    format!(
+                        "{rows} rows at scale {} is above the limit of {MAX_ROWS} rows per table; lower rows, rows_per_scale or the scale",
+                        self.scale
+                    ),
+                );
+            }
             let mut sequences = Vec::new();
             for (k, v) in &t.columns {
                 let (Some(col), Some(seq)) = (k.as_str(), v.get("sequence")) else {
@@ -580,6 +648,26 @@ impl Compiler<'_> {
                     names.push(col.to_string());
                     columns.push(g);
                 }
+            }
+            let row_bytes = columns.iter().fold(0u64, |acc, mut g| {
+                // a copied column weighs what the column it copies does (indexes only
+                // point at earlier columns, so this ends)
+                while let Gen::SameAs(i) = g {
+                    match columns.get(*i) {
+                        Some(c) if !std::ptr::eq(c, g) => g = c,
+                        _ => break,
+                    }
+                }
+                acc.saturating_add(g.max_bytes())
+            });
+            if row_bytes > gen::MAX_ROW_BYTES {
+                self.err(
+                    &path,
+                    format!(
+                        "one row can reach {row_bytes} bytes, above the limit of {} MiB; lower the lengths of its generators",
+                        gen::MAX_ROW_BYTES >> 20
+                    ),
+                );
             }
             out.push(DataTable {
                 name: t.table.clone(),
@@ -767,6 +855,24 @@ impl Compiler<'_> {
                 captures: Vec::new(),
             });
         }
+        let drawn = vars
+            .iter()
+            .chain(statements.iter().flat_map(|s| {
+                s.params.iter().filter_map(|p| match p {
+                    Param::Gen(g) => Some(g),
+                    _ => None,
+                })
+            }))
+            .fold(0u64, |acc, g| acc.saturating_add(g.max_bytes()));
+        if drawn > gen::MAX_ROW_BYTES {
+            self.err(
+                path,
+                format!(
+                    "the values drawn for one transaction can reach {drawn} bytes, above the limit of {} MiB; lower the lengths of its generators",
+                    gen::MAX_ROW_BYTES >> 20
+                ),
+            );
+        }
         let explicit = t.isolation.is_some() || t.read_only.unwrap_or(false);
         let begin = (explicit || statements.len() > 1).then(|| {
             let mut b = String::from("BEGIN");
@@ -888,6 +994,125 @@ impl Compiler<'_> {
             );
         }
     }
+}
+
+/// `bigint`: the type of a sequence's values when the schema does not say otherwise.
+const BIGINT: (&str, i64, i64) = ("bigint", i64::MIN, i64::MAX);
+
+/// The integer type (name, least and greatest value) that a `CREATE TABLE` of `table` in
+/// the schema files gives `col`; `None` when no such column is found or it is not a
+/// 2-, 4- or 8-byte integer.
+fn int_column(
+    files: &[(String, String)],
+    table: &str,
+    col: &str,
+) -> Option<(&'static str, i64, i64)> {
+    for (_, sql) in files {
+        let text: String = sql
+            .lines()
+            .map(|l| l.split("--").next().unwrap_or(""))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .to_ascii_lowercase();
+        let words = words(&text);
+        let word = |k: usize| words.get(k).map(|w| w.1);
+        for i in 0..words.len() {
+            if word(i) != Some("table")
+                || !(i.saturating_sub(3)..i).any(|k| word(k) == Some("create"))
+            {
+                continue;
+            }
+            let mut j = i + 1;
+            if (word(j), word(j + 1), word(j + 2)) == (Some("if"), Some("not"), Some("exists")) {
+                j += 3;
+            }
+            let Some(&(at, name)) = words.get(j) else {
+                continue;
+            };
+            if name.split('(').next().unwrap_or_default().trim_matches('"') != table {
+                continue;
+            }
+            // the column list: from the first `(` after the name to its matching `)`
+            let Some(body) = column_list(&text[at..]) else {
+                continue;
+            };
+            for item in split_top_level(body) {
+                let mut parts = item.split_whitespace();
+                if parts.next().map(|c| c.trim_matches('"')) != Some(col) {
+                    continue;
+                }
+                let ty = parts.next().unwrap_or_default();
+                return match ty.split(|c: char| !c.is_ascii_alphanumeric()).next() {
+                    Some("smallint" | "int2" | "smallserial" | "serial2") => {
+                        Some(("smallint", i16::MIN.into(), i16::MAX.into()))
+                    }
+                    Some("integer" | "int" | "int4" | "serial" | "serial4") => {
+                        Some(("integer", i32::MIN.into(), i32::MAX.into()))
+                    }
+                    Some("bigint" | "int8" | "bigserial" | "serial8") => Some(BIGINT),
+                    _ => None,
+                };
+            }
+        }
+    }
+    None
+}
+
+/// The words of `text` (split at whitespace) with their byte offsets.
+fn words(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        match (c.is_whitespace(), start) {
+            (true, Some(s)) => {
+                out.push((s, &text[s..i]));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &text[s..]));
+    }
+    out
+}
+
+/// The text inside the first parenthesis of `s` and its matching close.
+fn column_list(s: &str) -> Option<&str> {
+    let open = s.find('(')?;
+    let mut depth = 0usize;
+    for (i, c) in s[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&s[open + 1..open + i]);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// `s` split at the commas outside parentheses.
+fn split_top_level(s: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut from) = (Vec::new(), 0usize, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                out.push(&s[from..i]);
+                from = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[from..]);
+    out
 }
 
 fn uses_vector(g: &Gen) -> bool {

@@ -1,7 +1,7 @@
 //! Parsing and validation of `workload.yaml` (a bad file for each rule), and the
 //! generators' distributions checked statistically.
 
-use super::gen::{Ctx, Gen, State, TableRange};
+use super::gen::{Ctx, Gen, State, TableRange, MAX_ROW_BYTES, MAX_STRING_LENGTH};
 use super::*;
 use statrs::distribution::{ChiSquared, ContinuousCDF, Exp, Normal};
 
@@ -642,4 +642,236 @@ fn loaded_rows_are_repeatable_copy_text() {
     let cols: Vec<&str> = line.trim_end().split('\t').collect();
     assert_eq!(cols[0], "5", "sequence follows the row");
     assert!(cols[1].parse::<i64>().is_ok());
+}
+
+/// The problems of one generator compiled alone.
+fn gen_errors(yaml: &str) -> String {
+    let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+    let mut errors = Vec::new();
+    let mut ctx = Ctx {
+        tables: &[],
+        sequences: 0,
+        columns: None,
+    };
+    let g = gen::parse(&v, "g", &mut ctx, &mut errors);
+    assert!(g.is_none(), "{yaml} should be refused");
+    errors.join("\n")
+}
+
+#[test]
+fn generator_sizes_are_bounded() {
+    let e = gen_errors("{string: {max_length: 1000000000}}");
+    assert!(
+        e.contains("g.string.max_length: must be at most 1000000 (got 1000000000)"),
+        "{e}"
+    );
+    let e = gen_errors("{string: {min_length: 2000000}}");
+    assert!(e.contains("max_length: must be at most 1000000"), "{e}");
+    let e = gen_errors("{array: {of: {uuid: {}}, max_length: 100000000}}");
+    assert!(
+        e.contains("g.array.max_length: must be at most 10000 (got 100000000)"),
+        "{e}"
+    );
+    let e = gen_errors("{fake: {kind: paragraph, min: 1, max: 18446744073709551615}}");
+    assert!(e.contains("g.fake.max: must be at most 1000"), "{e}");
+    // each length within its limit, but they multiply when arrays nest
+    let e = gen_errors(
+        "{array: {of: {array: {of: {string: {max_length: 100000}}, max_length: 10000}}, max_length: 10000}}",
+    );
+    assert!(
+        e.contains("g.array.of.array: one value can reach") && e.contains("limit of 16 MiB"),
+        "{e}"
+    );
+    let e = gen_errors("{json: {a: {string: {max_length: 1000000}}, b: {array: {of: {string: {max_length: 1000000}}, max_length: 10}}}}");
+    assert!(e.contains("g.json.b.array: one value can reach"), "{e}");
+    // the limits themselves compile and generate
+    let g = gen("{string: {min_length: 1000000, max_length: 1000000}}", &[]);
+    assert!(matches!(g.sample(&mut state(1)), Value::Text(s) if s.len() == MAX_STRING_LENGTH));
+}
+
+#[test]
+fn rows_and_transactions_are_bounded() {
+    let big = "{string: {max_length: 1000000}}";
+    let mut cols = String::new();
+    let n = (MAX_ROW_BYTES / 1_000_000) as usize + 1;
+    for i in 0..n {
+        cols.push_str(&format!("      c{i}: {big}\n"));
+    }
+    let yaml = GOOD.replace(
+        "      balance: {uniform: {min: 0, max: 100}}\n",
+        &format!("      balance: {{uniform: {{min: 0, max: 100}}}}\n{cols}"),
+    );
+    let e = errors(&yaml);
+    assert!(e.contains("data[0]: one row can reach"), "{e}");
+    let params: Vec<&str> = vec![big; n];
+    let placeholders: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+    let yaml = GOOD.replace(
+        "      - sql: SELECT balance FROM t_accounts WHERE id = $1\n        params: [{foreign_key: t_accounts}]",
+        &format!(
+            "      - sql: SELECT concat({})\n        params: [{}]",
+            placeholders.join(", "),
+            params.join(", ")
+        ),
+    );
+    let e = errors(&yaml);
+    assert!(
+        e.contains("transactions[0]: the values drawn for one transaction can reach"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace("rows_per_scale: 10", "rows: 2000000000000"));
+    assert!(
+        e.contains(
+            "data[0]: 2000000000000 rows at scale 2 is above the limit of 1000000000000 rows"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn non_finite_and_out_of_range_bounds_are_refused() {
+    for (g, want) in [
+        (
+            "{uniform: {min: .nan, max: 10}}",
+            "g.uniform.min: must be a finite number (got NaN)",
+        ),
+        (
+            "{uniform: {min: 0, max: .inf}}",
+            "g.uniform.max: must be a finite number (got inf)",
+        ),
+        (
+            "{uniform: {min: -.inf, max: 1, type: float}}",
+            "g.uniform.min: must be a finite number",
+        ),
+        (
+            "{zipfian: {min: 1, max: .inf}}",
+            "g.zipfian.max: must be a finite number",
+        ),
+        (
+            "{gaussian: {mean: .nan, stddev: 1}}",
+            "g.gaussian.mean: must be a finite number",
+        ),
+        (
+            "{gaussian: {mean: 0, stddev: .inf}}",
+            "g.gaussian.stddev: must be a finite number",
+        ),
+        (
+            "{exponential: {mean: .inf}}",
+            "g.exponential.mean: must be a finite number",
+        ),
+        (
+            "{vector: {dimensions: 3, min: .nan}}",
+            "g.vector.min: must be a finite number",
+        ),
+        (
+            "{vector: {dimensions: 3, min: 1, max: 0}}",
+            "g.vector: max (0) is less than min (1)",
+        ),
+        (
+            "{uniform: {min: -1e19, max: 0}}",
+            "g.uniform.min: -10000000000000000000 is beyond the 64-bit integer range",
+        ),
+        (
+            "{uniform: {min: 0, max: 9223372036854775808}}",
+            "g.uniform.max: 9223372036854776000 is beyond the 64-bit integer range",
+        ),
+        (
+            "{timestamp: {from: now-300000y, to: now}}",
+            "g.timestamp.from: 'now-300000y' is outside the years 1 to 9999",
+        ),
+        (
+            "{date: {from: 2020-01-01, to: now+100000000y}}",
+            "g.date.to: 'now+100000000y' is outside the years 1 to 9999",
+        ),
+    ] {
+        let e = gen_errors(g);
+        assert!(e.contains(want), "{g}: want {want:?} in {e}");
+    }
+    // a float generator may go beyond the integer range
+    let g = gen("{uniform: {min: -1e19, max: 1e19, type: float}}", &[]);
+    assert!(matches!(g.sample(&mut state(1)), Value::Float(x) if x.abs() <= 1e19));
+}
+
+#[test]
+fn a_loaded_sequence_that_leaves_its_column_type_is_refused() {
+    // t_accounts.id is bigint: 20 rows from near the top overflow the generator itself
+    let e = errors(&GOOD.replace(
+        "id: {sequence: {}}",
+        "id: {sequence: {start: 9223372036854775800}}",
+    ));
+    assert!(
+        e.contains("data[0].columns.id.sequence: reaches 9223372036854775819 at row 20 of 20 (start 9223372036854775800, step 1), beyond the bigint limit 9223372036854775807"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace(
+        "id: {sequence: {}}",
+        "id: {sequence: {start: -5, step: -922337203685477580}}",
+    ));
+    assert!(
+        e.contains("beyond the bigint limit -9223372036854775808"),
+        "{e}"
+    );
+    // t_log.x is int: the limit is the column's, found in the schema file
+    let log =
+        "  - table: t_log\n    rows: 20\n    columns:\n      x: {sequence: {start: 2147483640}}\n";
+    let yaml = GOOD.replace("transactions:\n", &format!("{log}transactions:\n"));
+    let e = errors(&yaml);
+    assert!(
+        e.contains("data[1].columns.x.sequence: reaches 2147483659 at row 20 of 20 (start 2147483640, step 1), beyond the integer limit 2147483647"),
+        "{e}"
+    );
+    // the largest start that fits is accepted
+    assert!(compile(&yaml.replace("2147483640", "2147483628")).is_ok());
+}
+
+#[test]
+fn a_run_time_sequence_past_bigint_fails_its_transaction_instead_of_wrapping() {
+    let g = gen("{sequence: {start: 9223372036854775000, step: 1000}}", &[]);
+    let mut st = state(1);
+    assert_eq!(g.sample(&mut st), Value::Int(9_223_372_036_854_775_000));
+    // the next value of worker 0 is start + step * 65,536
+    let Value::Missing(msg) = g.sample(&mut st) else {
+        panic!("wrapped around instead of failing")
+    };
+    assert!(
+        msg.contains("g.sequence: the sequence passed the bigint range"),
+        "{msg}"
+    );
+    let mut b = BytesMut::new();
+    use tokio_postgres::types::{ToSql as _, Type};
+    let Err(e) = Value::Missing(msg).to_sql_checked(&Type::INT8, &mut b) else {
+        panic!("bound a missing value")
+    };
+    assert!(e.to_string().contains("bigint range"), "{e}");
+}
+
+#[test]
+fn oversized_and_deep_workload_files_are_refused() {
+    let d = folder("wl", GOOD);
+    let dir = d.path().join("wl");
+    std::fs::write(dir.join(FILE_NAME), "# pad\n".repeat(200_000)).unwrap();
+    let e = spec::load(&dir, 1).unwrap_err().join("\n");
+    assert!(e.contains("workload.yaml: larger than 1 MiB"), "{e}");
+    // listing a workload that does not compile reads its modes through the same limits
+    std::fs::write(
+        dir.join(FILE_NAME),
+        "modes: ".to_string() + &"{a: ".repeat(100_000),
+    )
+    .unwrap();
+    let t0 = std::time::Instant::now();
+    let e = spec::load(&dir, 1).unwrap_err().join("\n");
+    assert!(e.contains("line 1: nesting deeper than 64 levels"), "{e}");
+    assert_eq!(info(&dir).modes, vec!["default"]);
+    assert!(t0.elapsed() < std::time::Duration::from_secs(5));
+    // a SQL file that never ends
+    std::fs::write(
+        dir.join(FILE_NAME),
+        GOOD.replace("create: schema.sql", "create: zero.sql"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero.sql")).unwrap();
+    let e = spec::load(&dir, 1).unwrap_err().join("\n");
+    assert!(
+        e.contains("schema.create: zero.sql is larger than 1 MiB"),
+        "{e}"
+    );
 }

@@ -28,8 +28,8 @@ pub enum Value {
     Text(String),
     /// A returned value of a type bound only to a parameter of the same type, as received.
     Raw(Type, Vec<u8>),
-    /// A reference that could not be resolved at run time (e.g. a RETURNING column that
-    /// does not exist); binding it fails with this message.
+    /// A value that could not be made at run time (a RETURNING column that does not
+    /// exist, a sequence past the bigint range); binding it fails with this message.
     Missing(&'static str),
 }
 
