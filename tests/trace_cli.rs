@@ -265,3 +265,61 @@ fn bad_input_gives_one_line_errors() {
     let e = run(&["trace", "learn", "-i", empty.to_str().unwrap(), "-o", m]);
     assert_one_line_error(&e, 1, "no statements found");
 }
+
+#[test]
+fn csvlog_with_broken_quoting_counts_the_broken_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = learn(
+        &repo("tests/fixtures/trace/csvlog-broken.csv"),
+        dir.path(),
+        &[],
+    );
+    assert_eq!(m["statements"], 3);
+    assert_eq!(m["malformed_count"], 3);
+    let bad: Vec<(u64, String)> = m["malformed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["line"].as_u64().unwrap(),
+                b["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(bad[0].0, 2);
+    assert!(bad[0]
+        .1
+        .contains("quoted field still open where the record of line 3 starts"));
+    assert_eq!(bad[1].0, 5);
+    assert!(bad[1].1.contains("broken quoting"));
+    assert_eq!(bad[2].0, 6);
+    assert!(bad[2].1.contains("21 fields"));
+    let t = templates(&m);
+    assert!(
+        t.contains(&"UPDATE users SET n = n + $1 WHERE id = $2".to_string()),
+        "{t:?}"
+    );
+}
+
+#[test]
+fn a_real_csvlog_reads_without_malformed_records() {
+    // Written by PostgreSQL 15 (26 fields), with a quoted multi-line statement whose second
+    // line looks like the start of a record.
+    let dir = tempfile::tempdir().unwrap();
+    let m = learn(
+        &repo("tests/fixtures/trace/csvlog-pg15.csv"),
+        dir.path(),
+        &[],
+    );
+    assert_eq!(m["malformed_count"], 0, "{}", m["malformed"]);
+    assert_eq!(m["statements"], 6);
+    let t = templates(&m);
+    assert!(t.contains(&"SELECT $1 AS a, $2 AS b".to_string()), "{t:?}");
+    assert!(t.contains(&"SELECT $1".to_string()), "{t:?}");
+    assert_eq!(
+        t.len(),
+        5,
+        "the dollar-quoted statement is one template: {t:?}"
+    );
+}
