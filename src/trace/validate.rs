@@ -172,9 +172,14 @@ pub fn acf(x: &[f64], max_lag: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Arrival counts per bin of `bin_ms`.
+/// Arrival counts per bin of `bin_ms`, leaving out a generated trace's drain (its sessions
+/// running to their end after the statements asked for, at a falling rate).
 fn arrival_counts(stmts: &[Stmt], bin_ms: f64) -> Vec<f64> {
-    let ts: Vec<f64> = stmts.iter().filter_map(|s| s.ts_ms).collect();
+    let ts: Vec<f64> = stmts
+        .iter()
+        .filter(|s| !s.drain)
+        .filter_map(|s| s.ts_ms)
+        .collect();
     let (Some(lo), Some(hi)) = (
         ts.iter().copied().reduce(f64::min),
         ts.iter().copied().reduce(f64::max),
