@@ -488,7 +488,54 @@ fn learn_generate_validate_agree_on_session_length() {
             .iter()
             .find(|t| t["name"] == "session length")
             .unwrap();
-        assert_eq!(length["pass"], true, "seed {seed}: {stdout}");
-        assert_eq!(report["passed"], true, "seed {seed}: {stdout}");
+        assert_eq!(length["status"], "pass", "seed {seed}: {stdout}");
+        assert_eq!(report["verdict"], "pass", "seed {seed}: {stdout}");
     }
+}
+
+#[test]
+fn tests_without_the_data_to_decide_are_not_testable_and_never_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = repo("tests/fixtures/trace/plain.sql");
+    learn(&plain, dir.path(), &["--format", "plain"]);
+    let trace = dir.path().join("t.jsonl");
+    generate(&dir.path().join("model.json"), &trace, "4", &[]);
+    let (json, html) = (dir.path().join("v.json"), dir.path().join("v.html"));
+    let out = run(&[
+        "trace",
+        "validate",
+        "--original",
+        plain.to_str().unwrap(),
+        "--format",
+        "plain",
+        "--generated",
+        trace.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let report = read_json(&json);
+    assert_eq!(report["verdict"], "inconclusive");
+    assert_eq!(report["passed"], false);
+    assert_eq!(report["score"], Value::Null);
+    for t in report["tests"].as_array().unwrap() {
+        assert_eq!(t["status"], "not_testable", "{t}");
+        assert_eq!(t["pass"], false, "{t}");
+        assert_eq!(t["p_value"], Value::Null, "{t}");
+    }
+    let query_types = &report["tests"][0];
+    assert!(query_types["note"]
+        .as_str()
+        .unwrap()
+        .contains("no degrees of freedom"));
+    assert!(
+        stdout.contains("NOT TESTABLE") && stdout.contains("INCONCLUSIVE"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("PASS"), "{stdout}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("not testable") && page.contains("INCONCLUSIVE"));
 }
