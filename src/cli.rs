@@ -107,8 +107,8 @@ pub struct TraceLearnArgs {
     #[arg(short = 'f', long)]
     pub format: Option<String>,
     /// Markov order of the template chain (1 or 2).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
-    pub order: u8,
+    #[arg(long, default_value_t = 1)]
+    pub order: u64,
     /// Write the model (JSON) here.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub out: PathBuf,
@@ -120,10 +120,11 @@ pub struct TraceGenerateArgs {
     /// The model written by `trace learn`.
     #[arg(short = 'm', long, value_name = "FILE")]
     pub model: PathBuf,
-    /// Statements to generate.
+    /// Statements to generate, at least (the sessions in progress then run to their end);
+    /// 1 to 1,000,000,000.
     #[arg(short = 'n', long, default_value_t = 100_000)]
     pub statements: u64,
-    /// Concurrent sessions (default: as many as the log had, at most 1000).
+    /// Concurrent sessions, 1 to 1,000,000 (default: as many as the log had, at most 1000).
     #[arg(long)]
     pub sessions: Option<u64>,
     /// RNG seed.

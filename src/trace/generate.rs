@@ -1,6 +1,8 @@
 //! Trace generation: concurrent session streams walk the Markov chain, parameters are drawn
 //! from their slot models and arrival times from the think-time distribution. Output is JSON
-//! Lines in time order (optionally CSV too). The hot loop reuses its buffers.
+//! Lines in time order (optionally CSV too). The hot loop reuses its buffers. Sessions are
+//! written whole: once the statements asked for are written, the sessions in progress run to
+//! their end and no new one starts, so the trace's session lengths follow the model's.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -9,12 +11,17 @@ use std::io::Write;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
-use super::model::{Empirical, Model, SlotModel, BOUNDARY};
+use super::model::{placeholders, Empirical, Model, SlotModel, TemplateModel, BOUNDARY};
+
+/// Most statements one generation may ask for (about 140 GB of JSON Lines).
+pub const MAX_STATEMENTS: u64 = 1_000_000_000;
+/// Most concurrent session streams; each holds a few dozen bytes.
+pub const MAX_SESSIONS: u64 = 1_000_000;
 
 /// Generation options.
 #[derive(Debug, Clone)]
 pub struct GenOptions {
-    /// Statements to write.
+    /// Statements to write at least (the sessions in progress then run to their end).
     pub statements: u64,
     /// Concurrent session streams.
     pub sessions: u64,
@@ -22,12 +29,32 @@ pub struct GenOptions {
     pub seed: u64,
 }
 
+impl GenOptions {
+    /// Both counts are within 1 and their maximum.
+    pub fn check(&self) -> Result<(), String> {
+        if !(1..=MAX_STATEMENTS).contains(&self.statements) {
+            return Err(format!(
+                "-n {} is out of range: generate 1 to {MAX_STATEMENTS} statements",
+                self.statements
+            ));
+        }
+        if !(1..=MAX_SESSIONS).contains(&self.sessions) {
+            return Err(format!(
+                "--sessions {} is out of range: use 1 to {MAX_SESSIONS} concurrent sessions",
+                self.sessions
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// What was generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GenSummary {
-    /// Statements written.
+    /// Statements written: at least the number asked for, more when the sessions in progress
+    /// at that point had statements left.
     pub statements: u64,
-    /// Sessions started.
+    /// Sessions written (each whole, with at least one statement).
     pub sessions: u64,
 }
 
@@ -74,33 +101,25 @@ struct Compiled {
     query_type: &'static str,
 }
 
-fn compile_template(sql: &str, slots: &[SlotModel], query_type: &'static str) -> Compiled {
-    let b = sql.as_bytes();
+/// Splits a template of a checked model (every placeholder has a slot) at its placeholders.
+fn compile_template(t: &TemplateModel) -> Compiled {
+    let sql = &t.sql;
     let mut parts = Vec::new();
     let mut slot_of = Vec::new();
-    let (mut i, mut seg) = (0, 0);
-    while i < b.len() {
-        let digits = if b[i] == b'$' {
-            b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count()
-        } else {
-            0
-        };
-        match sql[i + 1..i + 1 + digits].parse::<usize>() {
-            Ok(n) if digits > 0 && n >= 1 && n <= slots.len() => {
-                parts.push(sql[seg..i].to_string());
-                slot_of.push(n - 1);
-                i += 1 + digits;
-                seg = i;
-            }
-            _ => i += 1,
+    let mut seg = 0;
+    for (range, n) in placeholders(sql) {
+        if let Some(k) = t.slot_of(n) {
+            parts.push(sql[seg..range.start].to_string());
+            slot_of.push(k);
+            seg = range.end;
         }
     }
     parts.push(sql[seg..].to_string());
     Compiled {
         parts,
         slot_of,
-        slots: slots.iter().map(compile_slot).collect(),
-        query_type,
+        slots: t.slots.iter().map(compile_slot).collect(),
+        query_type: t.query_type.name(),
     }
 }
 
@@ -113,8 +132,9 @@ fn compile_slot(s: &SlotModel) -> Slot {
             dist,
             integer,
             quoted,
+            ..
         } => Slot::Numeric(dist.clone(), *integer, *quoted),
-        SlotModel::Pool { values } => Slot::Pool(values.clone()),
+        SlotModel::Pool { values, .. } => Slot::Pool(values.clone()),
     }
 }
 
@@ -167,11 +187,7 @@ struct Sampler {
 
 impl Sampler {
     fn new(m: &Model) -> Sampler {
-        let templates = m
-            .templates
-            .iter()
-            .map(|t| compile_template(&t.sql, &t.slots, t.query_type.name()))
-            .collect();
+        let templates = m.templates.iter().map(compile_template).collect();
         let rows = m
             .transitions
             .iter()
@@ -262,11 +278,12 @@ pub struct Sinks<'a> {
 
 /// Generates a trace from a checked model.
 pub fn generate(m: &Model, opts: &GenOptions, sinks: &mut Sinks) -> anyhow::Result<GenSummary> {
+    opts.check().map_err(anyhow::Error::msg)?;
     let sampler = Sampler::new(m);
     let mut rng = SmallRng::seed_from_u64(opts.seed);
     let mut streams: Vec<Stream> = Vec::new();
     let mut heap = BinaryHeap::new();
-    for k in 0..opts.sessions.max(1) {
+    for k in 0..opts.sessions {
         let first = sampler.think_us(&mut rng);
         let start = rng.gen_range(0..=first);
         streams.push(Stream {
@@ -280,16 +297,21 @@ pub fn generate(m: &Model, opts: &GenOptions, sinks: &mut Sinks) -> anyhow::Resu
         csv.write_record(["session", "ts_ms", "template_id", "query_type", "sql"])?;
     }
     let mut next_session = streams.len() as u64;
-    let (mut written, mut empty_run) = (0u64, 0u32);
+    let (mut written, mut sessions, mut empty_run) = (0u64, 0u64, 0u32);
     let mut sql = String::with_capacity(256);
     let mut line: Vec<u8> = Vec::with_capacity(512);
-    while written < opts.statements {
-        let Some(Reverse((ts_us, k))) = heap.pop() else {
-            break;
-        };
+    while let Some(Reverse((ts_us, k))) = heap.pop() {
         let st = &mut streams[k];
+        let in_progress = st.hist[1] != BOUNDARY;
+        // Past the statements asked for, a stream stops once it has no session in progress.
+        if written >= opts.statements && !in_progress {
+            continue;
+        }
         let t = sampler.next_bounded(st, &mut rng);
         if t == BOUNDARY {
+            if written >= opts.statements {
+                continue;
+            }
             empty_run = if st.hist[1] == BOUNDARY {
                 empty_run + 1
             } else {
@@ -302,13 +324,18 @@ pub fn generate(m: &Model, opts: &GenOptions, sinks: &mut Sinks) -> anyhow::Resu
             next_session += 1;
             st.hist = [BOUNDARY, BOUNDARY];
             st.remaining = sampler.length(&mut rng);
-            heap.push(Reverse((ts_us + sampler.think_us(&mut rng), k)));
+            heap.push(Reverse((
+                ts_us.saturating_add(sampler.think_us(&mut rng)),
+                k,
+            )));
             continue;
         }
         empty_run = 0;
+        sessions += u64::from(!in_progress);
         let tpl = &sampler.templates[t as usize];
         render_sql(tpl, &mut sql, &mut rng);
-        write_jsonl(&mut line, st.session, ts_us, t, tpl.query_type, &sql);
+        let drain = written >= opts.statements;
+        write_jsonl(&mut line, st.session, ts_us, t, tpl.query_type, &sql, drain);
         sinks.jsonl.write_all(&line)?;
         if let Some(csv) = sinks.csv.as_mut() {
             let ts = format!("{:.3}", ts_us as f64 / 1000.0);
@@ -318,7 +345,10 @@ pub fn generate(m: &Model, opts: &GenOptions, sinks: &mut Sinks) -> anyhow::Resu
         st.hist = [st.hist[1], t];
         st.remaining -= 1;
         written += 1;
-        heap.push(Reverse((ts_us + sampler.think_us(&mut rng), k)));
+        heap.push(Reverse((
+            ts_us.saturating_add(sampler.think_us(&mut rng)),
+            k,
+        )));
     }
     if let Some(csv) = sinks.csv.as_mut() {
         csv.flush()?;
@@ -326,7 +356,7 @@ pub fn generate(m: &Model, opts: &GenOptions, sinks: &mut Sinks) -> anyhow::Resu
     sinks.jsonl.flush()?;
     Ok(GenSummary {
         statements: written,
-        sessions: next_session,
+        sessions,
     })
 }
 
@@ -354,8 +384,17 @@ fn push_u64(out: &mut Vec<u8>, mut n: u64) {
     out.extend_from_slice(&buf[k..]);
 }
 
-/// One JSON Lines record, without a formatter.
-fn write_jsonl(out: &mut Vec<u8>, session: u64, ts_us: u64, t: i64, qt: &str, sql: &str) {
+/// One JSON Lines record, without a formatter; `drain` marks the statements written after
+/// the number asked for.
+fn write_jsonl(
+    out: &mut Vec<u8>,
+    session: u64,
+    ts_us: u64,
+    t: i64,
+    qt: &str,
+    sql: &str,
+    drain: bool,
+) {
     out.clear();
     out.extend_from_slice(b"{\"session\":");
     push_u64(out, session);
@@ -374,7 +413,11 @@ fn write_jsonl(out: &mut Vec<u8>, session: u64, ts_us: u64, t: i64, qt: &str, sq
     json_escape(out, sql);
     out.extend_from_slice(b"\",\"query_type\":\"");
     out.extend_from_slice(qt.as_bytes());
-    out.extend_from_slice(b"\"}\n");
+    out.extend_from_slice(if drain {
+        b"\",\"drain\":true}\n"
+    } else {
+        b"\"}\n"
+    });
 }
 
 fn json_escape(out: &mut Vec<u8>, s: &str) {
@@ -443,8 +486,9 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(s.statements, 500);
+        assert!(s.statements >= 500, "{s:?}");
         let text = String::from_utf8(buf).unwrap();
+        assert_eq!(text.lines().count() as u64, s.statements);
         let mut last = 0.0;
         for l in text.lines() {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -455,6 +499,83 @@ mod tests {
             let n = crate::trace::normalize::normalize(sql);
             let id = v["template_id"].as_u64().unwrap() as usize;
             assert_eq!(n.template, m.templates[id].sql, "{sql}");
+        }
+    }
+
+    /// Sessions of exactly ten statements, A to J in order.
+    fn ten_step_model() -> Model {
+        let events = (0..200)
+            .map(|i| Event {
+                session: format!("{}", i / 10),
+                ts_ms: Some(i as f64),
+                duration_ms: None,
+                sql: format!("SELECT c{} FROM t", i % 10),
+            })
+            .collect();
+        learn(events, 1)
+    }
+
+    fn run(m: &Model, statements: u64, sessions: u64) -> (GenSummary, Vec<serde_json::Value>) {
+        let mut buf = Vec::new();
+        let opts = GenOptions {
+            statements,
+            sessions,
+            seed: 5,
+        };
+        let mut sinks = Sinks {
+            jsonl: &mut buf,
+            csv: None,
+        };
+        let s = generate(m, &opts, &mut sinks).unwrap();
+        drop(sinks);
+        let text = String::from_utf8(buf).unwrap();
+        let recs = text.lines().map(|l| serde_json::from_str(l).unwrap());
+        (s, recs.collect())
+    }
+
+    #[test]
+    fn sessions_are_whole() {
+        let m = ten_step_model();
+        for (n, streams) in [(25, 4), (1, 3), (99, 7)] {
+            let (s, recs) = run(&m, n, streams);
+            assert_eq!(recs.len() as u64, s.statements);
+            assert!(s.statements >= n, "{s:?}");
+            assert!(s.statements < n + 10 * streams, "{s:?}");
+            let mut per: HashMap<u64, Vec<u64>> = HashMap::new();
+            for r in &recs {
+                let id = r["template_id"].as_u64().unwrap();
+                per.entry(r["session"].as_u64().unwrap())
+                    .or_default()
+                    .push(id);
+            }
+            assert_eq!(per.len() as u64, s.sessions);
+            for ids in per.values() {
+                assert_eq!(*ids, (0..10).collect::<Vec<u64>>(), "n {n}: {ids:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn counts_out_of_range_are_refused() {
+        let m = ten_step_model();
+        for (statements, sessions, needle) in [
+            (0, 1, "-n 0 is out of range"),
+            (MAX_STATEMENTS + 1, 1, "1 to 1000000000 statements"),
+            (1, 0, "--sessions 0 is out of range"),
+            (1, 1_000_000_000_000, "1 to 1000000 concurrent sessions"),
+        ] {
+            let opts = GenOptions {
+                statements,
+                sessions,
+                seed: 1,
+            };
+            let mut buf = Vec::new();
+            let mut sinks = Sinks {
+                jsonl: &mut buf,
+                csv: None,
+            };
+            let e = generate(&m, &opts, &mut sinks).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
         }
     }
 

@@ -3,40 +3,63 @@
 use std::fmt::Write as _;
 
 use super::normalize::QueryType;
-use super::validate::{TestResult, Validation};
+use super::validate::{Status, TestResult, Validation, Verdict};
 use crate::report::html::{chart, esc, Line, STYLE};
 
 fn p_text(t: &TestResult) -> String {
-    match (t.p_value, t.threshold) {
-        (Some(p), _) => format!("p = {p:.4}"),
-        (None, Some(th)) => format!("limit {th:.3}"),
+    match (t.p_value, t.threshold, &t.note) {
+        (Some(p), _, _) => format!("p = {p:.4}"),
+        (None, Some(th), _) => format!("limit {th:.3}"),
+        (None, None, Some(note)) => note.clone(),
         _ => String::new(),
     }
 }
 
-/// The console summary: one line per test, then the score.
+fn stat_text(t: &TestResult) -> String {
+    t.statistic
+        .map_or_else(|| "-".to_string(), |x| format!("{x:.4}"))
+}
+
+/// The verdict in words: how many tests failed, passed and were not testable.
+pub fn verdict_text(v: &Validation) -> String {
+    let count = |s: Status| v.tests.iter().filter(|t| t.status == s).count();
+    let (pass, fail, nt) = (
+        count(Status::Pass),
+        count(Status::Fail),
+        count(Status::NotTestable),
+    );
+    let what = match v.verdict {
+        Verdict::Pass => format!("all {pass} testable tests passed"),
+        Verdict::Fail => format!("{fail} of {} testable tests failed", pass + fail),
+        Verdict::Inconclusive => "no test had the data to decide".to_string(),
+    };
+    format!("{}: {what}, {nt} not testable", v.verdict.name())
+}
+
+fn score_text(v: &Validation) -> String {
+    v.score
+        .map_or_else(|| "-".to_string(), |x| format!("{x:.3}"))
+}
+
+/// The console summary: one line per test, then the score and the verdict.
 pub fn console(v: &Validation) -> String {
     let mut s = String::new();
     for t in &v.tests {
         let _ = writeln!(
             s,
-            "{:<4} {:<10} {:<60} stat {:>10.4}  {}",
-            if t.pass { "PASS" } else { "FAIL" },
+            "{:<12} {:<10} {:<60} stat {:>10}  {}",
+            t.status.name(),
             t.kind,
             t.name,
-            t.statistic,
+            stat_text(t),
             p_text(t)
         );
     }
     let _ = writeln!(
         s,
-        "similarity score {:.3}; {} (alpha {})",
-        v.score,
-        if v.passed {
-            "all tests passed"
-        } else {
-            "some tests failed"
-        },
+        "similarity score {}; {} (alpha {})",
+        score_text(v),
+        verdict_text(v),
         v.alpha
     );
     s
@@ -70,14 +93,18 @@ fn tests_table(v: &Validation) -> String {
     for t in &v.tests {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{}, {}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}, {}</td><td>{}</td></tr>",
             esc(&t.name),
             t.kind,
-            t.statistic,
-            p_text(t),
+            stat_text(t),
+            esc(&p_text(t)),
             t.n.0,
             t.n.1,
-            if t.pass { "pass" } else { "<b>FAIL</b>" }
+            match t.status {
+                Status::Pass => "pass",
+                Status::Fail => "<b>FAIL</b>",
+                Status::NotTestable => "<i>not testable</i>",
+            }
         );
     }
     s.push_str("</table>");
@@ -114,10 +141,11 @@ pub fn render(v: &Validation) -> String {
         s,
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench trace validation</title>\
          <style>{STYLE}</style></head><body><h1>Trace validation</h1>\
-         <p>Similarity score <b>{:.3}</b> (mean of 1 - effect size over all tests); {} at alpha {}.\
-         Original: {} statements in {} sessions; generated: {} statements in {} sessions.</p>",
-        v.score,
-        if v.passed { "all tests passed" } else { "some tests failed" },
+         <p>Similarity score <b>{}</b> (mean of 1 - effect size over the testable tests); <b>{}</b> \
+         at alpha {}. A test without the data to decide is not testable: it neither passes nor \
+         fails. Original: {} statements in {} sessions; generated: {} statements in {} sessions.</p>",
+        score_text(v),
+        esc(&verdict_text(v)),
         v.alpha,
         v.statements.0,
         v.sessions.0,

@@ -16,7 +16,6 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context as _};
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Deserialize;
 
 use crate::app::{AppError, Exit};
 use crate::cli::{TraceCommand, TraceGenerateArgs, TraceLearnArgs, TraceValidateArgs};
@@ -81,6 +80,12 @@ fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
 }
 
 fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
+    if !(1..=2).contains(&a.order) {
+        return Err(AppError::Usage(format!(
+            "--order {} is out of range: the Markov order is 1 or 2",
+            a.order
+        )));
+    }
     let format = resolve_format(&a.input, a.format.as_deref())?;
     if format == LogFormat::Trace {
         return Err(AppError::Usage(format!(
@@ -98,7 +103,7 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
         )
         .into());
     }
-    let mut m = model::learn(parsed.events, usize::from(a.order));
+    let mut m = model::learn(parsed.events, a.order as usize);
     m.log_lines = lines;
     m.malformed_count = bad;
     m.malformed = malformed;
@@ -138,15 +143,16 @@ pub fn load_model(path: &Path) -> Result<Model, AppError> {
 }
 
 fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
-    let m = load_model(&a.model)?;
-    let sessions = a.sessions.unwrap_or(m.sessions.clamp(1, 1000));
-    if sessions == 0 {
-        return Err(AppError::Usage("--sessions must be at least 1".into()));
-    }
-    let opts = generate::GenOptions {
+    let probe = generate::GenOptions {
         statements: a.statements,
-        sessions,
+        sessions: a.sessions.unwrap_or(1),
         seed: a.seed,
+    };
+    probe.check().map_err(AppError::Usage)?;
+    let m = load_model(&a.model)?;
+    let opts = generate::GenOptions {
+        sessions: a.sessions.unwrap_or(m.sessions.clamp(1, 1000)),
+        ..probe
     };
     let mut out = create(&a.out)?;
     let csv = match &a.csv {
@@ -163,22 +169,22 @@ fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
     let s = generate::generate(&m, &opts, &mut sinks)
         .with_context(|| format!("cannot write {}", a.out.display()))?;
     let elapsed = started.elapsed().as_secs_f64();
+    let asked = if s.statements > opts.statements {
+        format!(
+            " ({} asked; the sessions in progress then ran to their end)",
+            opts.statements
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "generated {} statements in {} sessions in {:.2}s ({:.0} statements/s)",
+        "generated {} statements{asked} in {} whole sessions in {:.2}s ({:.0} statements/s)",
         s.statements,
         s.sessions,
         elapsed,
         s.statements as f64 / elapsed.max(1e-9)
     );
     Ok(Exit::Ok)
-}
-
-/// One record of a generated trace.
-#[derive(Deserialize)]
-struct TraceRecord {
-    session: serde_json::Value,
-    ts_ms: Option<f64>,
-    sql: String,
 }
 
 /// Reads the statements of a server log (any format `learn` reads, detected when `format`
@@ -191,44 +197,30 @@ pub fn read_events(path: &Path, format: Option<&str>) -> anyhow::Result<(Vec<Eve
         return Ok((parsed.events, parsed.malformed_count));
     }
     let mut out = Vec::new();
-    for_each_record(path, |session, ts_ms, sql| {
+    for_each_record(path, |e| {
         out.push(Event {
-            session,
-            ts_ms,
+            session: e.session,
+            ts_ms: e.ts_ms,
             duration_ms: None,
-            sql,
+            sql: e.sql,
         })
     })?;
     Ok((out, 0))
 }
 
-/// Calls `f(session, ts_ms, sql)` for each record of a generated trace (JSON Lines).
-fn for_each_record(
-    path: &Path,
-    mut f: impl FnMut(String, Option<f64>, String),
-) -> anyhow::Result<()> {
+/// Calls `f` for each record of a generated trace (JSON Lines).
+fn for_each_record(path: &Path, f: impl FnMut(parse::TraceEntry)) -> anyhow::Result<()> {
     let r = BufReader::with_capacity(1 << 20, open(path)?);
-    for (n, line) in r.lines().enumerate() {
-        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let rec: TraceRecord = serde_json::from_str(&line)
-            .map_err(|e| anyhow!("{} line {}: not a trace record: {e}", path.display(), n + 1))?;
-        let session = match rec.session {
-            serde_json::Value::String(s) => s,
-            v => v.to_string(),
-        };
-        f(session, rec.ts_ms, rec.sql);
-    }
-    Ok(())
+    parse::read_trace(r, f).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Reads a generated trace (JSON Lines) into normalized statements.
 fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
     let mut out = Vec::new();
-    for_each_record(path, |session, ts_ms, sql| {
-        out.push(interner.stmt(session, ts_ms, &sql))
+    for_each_record(path, |e| {
+        let mut s = interner.stmt(e.session, e.ts_ms, &e.sql);
+        s.drain = e.drain;
+        out.push(s)
     })?;
     Ok(out)
 }

@@ -4,17 +4,27 @@
 
 use std::collections::HashMap;
 
+use rand::rngs::SmallRng;
+use rand::{Rng as _, SeedableRng as _};
 use serde::{Deserialize, Serialize};
 
+use super::generate::MAX_STATEMENTS;
 use super::normalize::{normalize, quote_literal, Param, ParamKind, QueryType};
-use super::parse::{Event, Malformed};
+use super::parse::{Event, Malformed, MAX_STATEMENT_BYTES};
 
 /// Model file format version.
 pub const MODEL_VERSION: u32 = 1;
 /// A parameter slot with at most this many distinct values is modelled as categorical.
 pub const CATEGORICAL_MAX: usize = 50;
-/// Value pools keep at most this many strings.
+/// Distinct values kept per parameter slot: value pools keep at most this many strings.
 pub const POOL_MAX: usize = 1000;
+/// Numeric parameters and durations keep a uniform sample of at most this many values per
+/// slot or template; the quantiles are taken from it.
+pub const SAMPLE_MAX: usize = 1 << 20;
+/// Placeholders of one template with a slot model of their own. A template with more (a long
+/// multi-row `VALUES` list) reuses the slots cyclically; 2520 is a multiple of 1 to 10, so the
+/// columns of rows up to 10 wide stay aligned.
+pub const SLOTS_MAX: usize = 2520;
 /// Empirical distributions keep at most this many quantile points.
 pub const QUANTILES: usize = 1001;
 /// START and END states in transition rows.
@@ -82,11 +92,18 @@ pub enum SlotModel {
         integer: bool,
         /// Values were written as quoted strings ('42').
         quoted: bool,
+        /// More values were seen than kept: the quantiles come from a uniform sample of
+        /// [`SAMPLE_MAX`] of them.
+        #[serde(default)]
+        sampled: bool,
     },
     /// Many distinct strings: a uniform pool of SQL literals.
     Pool {
         /// SQL literals, ready to splice.
         values: Vec<String>,
+        /// More distinct values were seen than the pool keeps ([`POOL_MAX`]).
+        #[serde(default)]
+        capped: bool,
     },
 }
 
@@ -101,10 +118,80 @@ pub struct TemplateModel {
     pub query_type: QueryType,
     /// Occurrences in the log.
     pub count: u64,
-    /// One model per placeholder.
+    /// One model per placeholder: `$n` uses `slots[n - 1]`.
     pub slots: Vec<SlotModel>,
+    /// The template has more than [`SLOTS_MAX`] placeholders: `$n` uses
+    /// `slots[(n - 1) % slots.len()]`.
+    #[serde(default)]
+    pub cyclic_slots: bool,
     /// Logged durations in ms, when any.
     pub duration_ms: Option<Empirical>,
+}
+
+impl TemplateModel {
+    /// The slot placeholder `$n` draws from, if it has one.
+    pub fn slot_of(&self, n: usize) -> Option<usize> {
+        let k = n.checked_sub(1)?;
+        match self.slots.len() {
+            len if k < len => Some(k),
+            0 => None,
+            len => self.cyclic_slots.then_some(k % len),
+        }
+    }
+}
+
+/// The `$n` placeholders of a template, as (byte range, n); n is 0 when it does not fit a
+/// `usize`. A quoted identifier (`"a$1"`) is part of the SQL, not a placeholder.
+pub fn placeholders(sql: &str) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
+    let b = sql.as_bytes();
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            let at = i;
+            i += 1;
+            if b[at] == b'"' {
+                // `""` inside an identifier reads as a closing and an opening quote.
+                i += b[i..]
+                    .iter()
+                    .position(|&c| c == b'"')
+                    .map_or(b.len() - i, |k| k + 1);
+                continue;
+            }
+            if b[at] != b'$' {
+                continue;
+            }
+            let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits > 0 {
+                i += digits;
+                return Some((at..i, sql[at + 1..i].parse().unwrap_or(0)));
+            }
+        }
+        None
+    })
+}
+
+/// The limits the learner applied, recorded in the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Longest statement learned, in bytes; longer ones were counted as malformed.
+    pub max_statement_bytes: usize,
+    /// Placeholders per template with a slot of their own.
+    pub slots_per_template: usize,
+    /// Distinct values kept per slot.
+    pub distinct_values_per_slot: usize,
+    /// Values kept per numeric slot or duration distribution (a uniform sample).
+    pub sample_per_distribution: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_statement_bytes: MAX_STATEMENT_BYTES,
+            slots_per_template: SLOTS_MAX,
+            distinct_values_per_slot: POOL_MAX,
+            sample_per_distribution: SAMPLE_MAX,
+        }
+    }
 }
 
 /// One row of the transition matrix: a history of 1 or 2 states and the counts of the next.
@@ -141,6 +228,35 @@ pub struct Model {
     pub malformed_count: u64,
     /// The first malformed lines.
     pub malformed: Vec<Malformed>,
+    /// The limits applied while learning.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// A uniform sample of at most [`SAMPLE_MAX`] values (Vitter's algorithm R), so a
+/// distribution learned from any number of values keeps bounded memory.
+#[derive(Default)]
+struct Reservoir {
+    values: Vec<f64>,
+    seen: u64,
+}
+
+impl Reservoir {
+    fn add(&mut self, x: f64, rng: &mut SmallRng) {
+        self.seen += 1;
+        if self.values.len() < SAMPLE_MAX {
+            self.values.push(x);
+        } else {
+            let j = rng.gen_range(0..self.seen);
+            if let Some(v) = usize::try_from(j).ok().and_then(|j| self.values.get_mut(j)) {
+                *v = x;
+            }
+        }
+    }
+
+    fn sampled(&self) -> bool {
+        self.seen > self.values.len() as u64
+    }
 }
 
 /// Accumulates raw values of one slot.
@@ -148,11 +264,12 @@ pub struct Model {
 struct SlotAcc {
     distinct: HashMap<String, u64>,
     overflow: bool,
-    numbers: Vec<f64>,
+    numbers: Reservoir,
     all_numeric: bool,
     integer: bool,
     quoted: bool,
-    seen: u64,
+    /// Values that were `$n` placeholders without a logged value.
+    unbound: u64,
 }
 
 impl SlotAcc {
@@ -164,19 +281,30 @@ impl SlotAcc {
         }
     }
 
-    fn add(&mut self, p: &Param) {
-        self.seen += 1;
+    fn add(&mut self, p: &Param, rng: &mut SmallRng) {
+        // A `$n` whose value the log did not hold says nothing about the values.
+        if p.kind == ParamKind::Unbound {
+            self.unbound += 1;
+            return;
+        }
         let num = match p.kind {
-            ParamKind::Num | ParamKind::Str => p.text.trim().parse::<f64>().ok(),
+            ParamKind::Num | ParamKind::Str if self.all_numeric => {
+                p.text.trim().parse::<f64>().ok()
+            }
             _ => None,
         };
         match num {
             Some(x) if x.is_finite() => {
-                self.numbers.push(x);
+                self.numbers.add(x, rng);
                 self.integer &= x.fract() == 0.0 && !p.text.contains(['.', 'e', 'E']);
                 self.quoted |= p.kind == ParamKind::Str;
             }
-            _ => self.all_numeric = false,
+            // Numbers only serve a slot whose values are all numeric.
+            _ if self.all_numeric => {
+                self.all_numeric = false;
+                self.numbers = Reservoir::default();
+            }
+            _ => {}
         }
         let lit = literal(p);
         if self.distinct.len() < POOL_MAX || self.distinct.contains_key(&lit) {
@@ -187,6 +315,15 @@ impl SlotAcc {
     }
 
     fn finish(self) -> SlotModel {
+        if self.distinct.is_empty() {
+            return SlotModel::Categorical {
+                values: vec![literal(&Param {
+                    kind: ParamKind::Unbound,
+                    text: String::new(),
+                })],
+                weights: vec![self.unbound.max(1)],
+            };
+        }
         if !self.overflow && self.distinct.len() <= CATEGORICAL_MAX {
             let mut pairs: Vec<(String, u64)> = self.distinct.into_iter().collect();
             pairs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
@@ -194,7 +331,8 @@ impl SlotAcc {
             SlotModel::Categorical { values, weights }
         } else if self.all_numeric {
             SlotModel::Numeric {
-                dist: Empirical::from_samples(self.numbers),
+                sampled: self.numbers.sampled(),
+                dist: Empirical::from_samples(self.numbers.values),
                 integer: self.integer,
                 quoted: self.quoted,
             }
@@ -202,16 +340,20 @@ impl SlotAcc {
             let mut values: Vec<String> = self.distinct.into_keys().collect();
             values.sort();
             values.truncate(POOL_MAX);
-            SlotModel::Pool { values }
+            SlotModel::Pool {
+                values,
+                capped: self.overflow,
+            }
         }
     }
 }
 
-/// The SQL literal a parameter is replayed as.
+/// The SQL literal a parameter is replayed as; NULL for a `$n` whose value the log did not
+/// hold, so generated SQL never has a placeholder left unbound.
 pub fn literal(p: &Param) -> String {
     match p.kind {
         ParamKind::Num | ParamKind::List => p.text.clone(),
-        ParamKind::Unbound => "$0".to_string(),
+        ParamKind::Unbound => "NULL".to_string(),
         ParamKind::Str => {
             let mut s = String::with_capacity(p.text.len() + 2);
             quote_literal(&mut s, &p.text);
@@ -221,11 +363,30 @@ pub fn literal(p: &Param) -> String {
 }
 
 /// Accumulates one template.
+#[derive(Default)]
 struct TemplateAcc {
-    sql: String,
     count: u64,
+    /// Placeholders of the template (the same in each of its statements).
+    params: usize,
     slots: Vec<SlotAcc>,
-    durations: Vec<f64>,
+    durations: Reservoir,
+}
+
+impl TemplateAcc {
+    fn add(&mut self, s: &Stmt, rng: &mut SmallRng) {
+        self.count += 1;
+        self.params = self.params.max(s.params.len());
+        let want = s.params.len().min(SLOTS_MAX);
+        if self.slots.len() < want {
+            self.slots.resize_with(want, SlotAcc::new);
+        }
+        for (k, p) in s.params.iter().enumerate() {
+            self.slots[k % SLOTS_MAX].add(p, rng);
+        }
+        if let Some(d) = s.duration_ms.filter(|d| d.is_finite()) {
+            self.durations.add(d, rng);
+        }
+    }
 }
 
 /// One statement after normalization, as the validator and the learner see it.
@@ -241,6 +402,9 @@ pub struct Stmt {
     pub params: Vec<Param>,
     /// Logged duration in ms.
     pub duration_ms: Option<f64>,
+    /// Written by the generator while its sessions ran to their end (see
+    /// [`super::parse::TraceEntry::drain`]).
+    pub drain: bool,
 }
 
 /// Interns templates: normalizes events and numbers their templates in order of appearance.
@@ -270,6 +434,7 @@ impl Interner {
             template: id,
             params: n.params,
             duration_ms: None,
+            drain: false,
         }
     }
 
@@ -341,32 +506,22 @@ pub fn transition_counts(
     rows
 }
 
-/// Learns a model from log events.
+/// Learns a model from log events. Each statement's literals go into the slot models as it is
+/// normalized and are not kept, so memory holds the statements' text once.
 pub fn learn(events: Vec<Event>, order: usize) -> Model {
     let mut interner = Interner::default();
-    let stmts = interner.events(events);
-    let mut accs: Vec<TemplateAcc> = interner
-        .templates
-        .iter()
-        .map(|t| TemplateAcc {
-            sql: t.clone(),
-            count: 0,
-            slots: Vec::new(),
-            durations: Vec::new(),
-        })
-        .collect();
-    for s in &stmts {
-        let a = &mut accs[s.template];
-        a.count += 1;
-        if a.slots.len() < s.params.len() {
-            a.slots.resize_with(s.params.len(), SlotAcc::new);
+    let mut accs: Vec<TemplateAcc> = Vec::new();
+    let mut rng = SmallRng::seed_from_u64(0x5eed);
+    let mut stmts = Vec::with_capacity(events.len());
+    for e in events {
+        let mut s = interner.stmt(e.session, e.ts_ms, &e.sql);
+        s.duration_ms = e.duration_ms;
+        if s.template == accs.len() {
+            accs.push(TemplateAcc::default());
         }
-        for (slot, p) in a.slots.iter_mut().zip(&s.params) {
-            slot.add(p);
-        }
-        if let Some(d) = s.duration_ms {
-            a.durations.push(d);
-        }
+        accs[s.template].add(&s, &mut rng);
+        s.params = Vec::new();
+        stmts.push(s);
     }
     let sess = sessions(&stmts);
     let think = think_times(&sess);
@@ -385,25 +540,42 @@ pub fn learn(events: Vec<Event>, order: usize) -> Model {
         order,
         statements: stmts.len() as u64,
         sessions: sess.len() as u64,
-        templates: accs.into_iter().enumerate().map(finish_template).collect(),
+        templates: accs
+            .into_iter()
+            .zip(interner.templates)
+            .enumerate()
+            .map(finish_template)
+            .collect(),
         transitions,
         think_ms: (!think.is_empty()).then(|| Empirical::from_samples(think)),
         session_length: Empirical::from_samples(lengths),
         log_lines: 0,
         malformed_count: 0,
         malformed: Vec::new(),
+        limits: Limits::default(),
     }
 }
 
-fn finish_template((id, a): (usize, TemplateAcc)) -> TemplateModel {
+fn finish_template((id, (a, sql)): (usize, (TemplateAcc, String))) -> TemplateModel {
+    let durations = a.durations.values;
     TemplateModel {
         id,
-        query_type: QueryType::of(&a.sql),
-        sql: a.sql,
+        query_type: QueryType::of(&sql),
+        sql,
         count: a.count,
+        cyclic_slots: a.params > SLOTS_MAX,
         slots: a.slots.into_iter().map(SlotAcc::finish).collect(),
-        duration_ms: (!a.durations.is_empty()).then(|| Empirical::from_samples(a.durations)),
+        duration_ms: (!durations.is_empty()).then(|| Empirical::from_samples(durations)),
     }
+}
+
+/// The start of a template, for messages.
+fn preview(sql: &str) -> String {
+    let mut t: String = sql.chars().take(60).collect();
+    if t.len() < sql.len() {
+        t.push('…');
+    }
+    t
 }
 
 impl Model {
@@ -427,6 +599,9 @@ impl Model {
                 return Err(format!("template {i} has id {}", t.id));
             }
         }
+        for t in &self.templates {
+            t.check()?;
+        }
         for r in &self.transitions {
             let bad = |s: &i64| *s < BOUNDARY || *s >= n;
             if r.from.len() != self.order || r.from.iter().any(bad) {
@@ -435,16 +610,76 @@ impl Model {
                     r.from
                 ));
             }
-            if r.to.iter().any(|(s, _)| bad(s)) || r.to.iter().all(|(_, c)| *c == 0) {
+            if r.to.iter().any(|(s, _)| bad(s))
+                || r.to.iter().all(|(_, c)| *c == 0)
+                || checked_total(r.to.iter().map(|t| t.1)).is_none()
+            {
                 return Err(format!("transition row {:?} has bad targets", r.from));
             }
         }
+        if let Some(t) = &self.think_ms {
+            t.check("think_ms", f64::MAX)?;
+        }
+        self.session_length
+            .check("session_length", MAX_STATEMENTS as f64)?;
         if !self
             .transitions
             .iter()
             .any(|r| r.from.iter().all(|s| *s == BOUNDARY))
         {
             return Err("the model has no START row".to_string());
+        }
+        Ok(())
+    }
+}
+
+fn checked_total(mut weights: impl Iterator<Item = u64>) -> Option<u64> {
+    weights.try_fold(0u64, u64::checked_add)
+}
+
+impl Empirical {
+    /// Quantiles must be non-negative and at most `max`, in non-decreasing order.
+    fn check(&self, what: &str, max: f64) -> Result<(), String> {
+        let ok = self.quantiles.iter().all(|q| (0.0..=max).contains(q))
+            && self.quantiles.windows(2).all(|w| w[0] <= w[1]);
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what} quantiles must be non-decreasing and within 0..={max}"
+            ))
+        }
+    }
+}
+
+impl TemplateModel {
+    /// Every placeholder has a slot model, and categorical weights fit their values.
+    fn check(&self) -> Result<(), String> {
+        if let Some((at, _)) = placeholders(&self.sql).find(|(_, n)| self.slot_of(*n).is_none()) {
+            return Err(format!(
+                "template {} ({}) has placeholder {} but no parameter model for it ({} slots); \
+                 learn the model again from the log",
+                self.id,
+                preview(&self.sql),
+                preview(&self.sql[at]),
+                self.slots.len()
+            ));
+        }
+        for (k, s) in self.slots.iter().enumerate() {
+            if let SlotModel::Categorical { values, weights } = s {
+                if values.len() != weights.len() || checked_total(weights.iter().copied()).is_none()
+                {
+                    return Err(format!(
+                        "template {} ({}): slot ${} has {} values but {} weights (or weights \
+                         that overflow)",
+                        self.id,
+                        preview(&self.sql),
+                        k + 1,
+                        values.len(),
+                        weights.len()
+                    ));
+                }
+            }
         }
         Ok(())
     }
@@ -502,5 +737,112 @@ mod tests {
         assert_eq!(e.quantiles.len(), QUANTILES);
         assert!((e.sample(0.5) - 4999.5).abs() < 10.0);
         assert_eq!(e.sample(0.0), 0.0);
+    }
+
+    #[test]
+    fn a_placeholder_without_a_slot_model_is_refused() {
+        let mut m = learn(vec![ev("a", 0.0, "SELECT * FROM t WHERE id = 1")], 1);
+        m.check().unwrap();
+        m.templates[0].slots.clear();
+        let e = m.check().unwrap_err();
+        assert!(
+            e.contains("template 0 (SELECT * FROM t WHERE id = $1) has placeholder $1"),
+            "{e}"
+        );
+        let mut m = learn(vec![ev("a", 0.0, "SELECT 1")], 1);
+        m.templates[0].sql = "SELECT $1, $2".into();
+        assert!(m.check().unwrap_err().contains("placeholder $2"));
+        m.templates[0].sql = "SELECT $0".into();
+        assert!(m.check().unwrap_err().contains("placeholder $0"));
+        let m = learn(vec![ev("a", 0.0, "SELECT \"a$1\", \"b\"\"$2\" FROM t")], 1);
+        m.check().unwrap();
+        assert_eq!(placeholders(&m.templates[0].sql).count(), 0);
+    }
+
+    #[test]
+    fn slots_and_samples_are_bounded() {
+        let n = SLOTS_MAX * 2 + 3;
+        let values: Vec<String> = (0..n).map(|i| format!("'v{}'", i % 7)).collect();
+        let sql = format!("INSERT INTO t VALUES ({})", values.join(", "));
+        let m = learn(vec![ev("a", 0.0, &sql), ev("a", 1.0, &sql)], 1);
+        m.check().unwrap();
+        let t = &m.templates[0];
+        assert_eq!((t.slots.len(), t.cyclic_slots), (SLOTS_MAX, true));
+        assert_eq!(t.slot_of(n), Some((n - 1) % SLOTS_MAX));
+        // Slot 1 saw the values of placeholders 1, 2521 and 5041: v0, v0, v0.
+        match &t.slots[0] {
+            SlotModel::Categorical { values, weights } => {
+                assert_eq!(
+                    (values.as_slice(), weights.as_slice()),
+                    (&["'v0'".to_string()][..], &[6][..])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut rng = SmallRng::seed_from_u64(1);
+        let mut r = Reservoir::default();
+        for i in 0..(SAMPLE_MAX as u64 + 1000) {
+            r.add(i as f64, &mut rng);
+        }
+        assert_eq!(r.values.len(), SAMPLE_MAX);
+        assert!(r.sampled());
+        // A uniform sample of 0..n has its median near n / 2.
+        let e = Empirical::from_samples(r.values);
+        let mid = (SAMPLE_MAX as f64 + 1000.0) / 2.0;
+        assert!(
+            (e.sample(0.5) - mid).abs() < mid * 0.01,
+            "{}",
+            e.sample(0.5)
+        );
+    }
+
+    #[test]
+    fn distinct_values_per_slot_are_capped_and_said_so() {
+        let events = (0..POOL_MAX + 10)
+            .map(|i| ev("a", i as f64, &format!("SELECT * FROM t WHERE s = 'x{i}'")))
+            .collect();
+        let m = learn(events, 1);
+        match &m.templates[0].slots[0] {
+            SlotModel::Pool { values, capped } => {
+                assert_eq!((values.len(), *capped), (POOL_MAX, true))
+            }
+            other => panic!("{other:?}"),
+        }
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["limits"]["distinct_values_per_slot"], POOL_MAX);
+        assert_eq!(json["limits"]["max_statement_bytes"], MAX_STATEMENT_BYTES);
+    }
+
+    #[test]
+    fn placeholders_without_a_logged_value_become_null() {
+        let m = learn(
+            vec![
+                ev("a", 0.0, "SELECT * FROM t WHERE a = $1 AND b = $2"),
+                ev("a", 1.0, "SELECT * FROM t WHERE a = $1 AND b = 5"),
+            ],
+            1,
+        );
+        m.check().unwrap();
+        let t = &m.templates[0];
+        let values = |k: usize| match &t.slots[k] {
+            SlotModel::Categorical { values, .. } => values.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(values(0), ["NULL"]);
+        assert_eq!(values(1), ["5"], "the unbound value is not counted");
+    }
+
+    #[test]
+    fn overflowing_weights_and_wild_lengths_are_refused() {
+        let mut m = learn(vec![ev("a", 0.0, "SELECT 1"), ev("a", 1.0, "SELECT 1")], 1);
+        m.check().unwrap();
+        m.templates[0].slots[0] = SlotModel::Categorical {
+            values: vec!["1".into(), "2".into()],
+            weights: vec![u64::MAX, 1],
+        };
+        assert!(m.check().unwrap_err().contains("weights"));
+        let mut m = learn(vec![ev("a", 0.0, "SELECT 1")], 1);
+        m.session_length.quantiles = vec![1.0, 1e12];
+        assert!(m.check().unwrap_err().contains("session_length"));
     }
 }

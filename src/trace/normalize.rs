@@ -325,6 +325,11 @@ impl<'a> Scanner<'a> {
         self.params.push(Param { kind, text });
         self.out.push('$');
         push_usize(&mut self.out, self.params.len());
+        // Digits right after a literal (`'x'2024`) would read as part of the placeholder; apart,
+        // they are a literal of their own.
+        if self.peek(0).is_some_and(|c| c.is_ascii_digit()) {
+            self.out.push(' ');
+        }
     }
 
     /// A quoted string starting at the quote at `q`; `''` escapes a quote, and in E-strings a
@@ -606,6 +611,13 @@ mod tests {
             QueryType::Update
         );
         assert_eq!(QueryType::of("BEGIN"), QueryType::Other);
+    }
+
+    #[test]
+    fn digits_after_a_literal_stay_apart_from_its_placeholder() {
+        let n = normalize("SELECT 'x'2024, $$a$$1");
+        assert_eq!(n.template, "SELECT $1 $2, $3 $4");
+        assert_eq!(texts(&n), ["x", "2024", "a", "1"]);
     }
 
     #[test]

@@ -3,9 +3,13 @@
 //! lengths and numeric parameters, the autocorrelation of arrival counts and the distance
 //! between transition matrices, folded into one similarity score.
 //!
-//! Score: the mean over all tests of `1 - effect`, where the effect size is in [0, 1]: Cramér's
-//! V for chi-square tests, the KS distance D, half the largest ACF difference, and the weighted
-//! total-variation distance of transition rows. 1 means indistinguishable.
+//! A test without the data to decide (no degrees of freedom, too few samples) is "not
+//! testable": it neither passes nor fails. The verdict is FAIL when a testable test fails,
+//! INCONCLUSIVE when no test is testable, PASS otherwise.
+//!
+//! Score: the mean over the testable tests of `1 - effect`, where the effect size is in
+//! [0, 1]: Cramér's V for chi-square tests, the KS distance D, half the largest ACF difference,
+//! and the weighted total-variation distance of transition rows. 1 means indistinguishable.
 
 use std::collections::HashMap;
 
@@ -15,6 +19,61 @@ use statrs::distribution::{ChiSquared, ContinuousCDF};
 use super::model::{sessions, think_times, transition_counts, Stmt};
 use super::normalize::{ParamKind, QueryType};
 
+/// A test's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Passed at alpha (or under the threshold).
+    Pass,
+    /// Failed.
+    Fail,
+    /// Not enough data to decide: no degrees of freedom or too few samples.
+    NotTestable,
+}
+
+impl Status {
+    /// The upper-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Fail => "FAIL",
+            Status::NotTestable => "NOT TESTABLE",
+        }
+    }
+}
+
+/// The overall outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// At least one test was testable and none failed.
+    Pass,
+    /// A testable test failed.
+    Fail,
+    /// No test was testable: nothing was shown either way.
+    Inconclusive,
+}
+
+impl Verdict {
+    /// The upper-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Fail => "FAIL",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+        }
+    }
+}
+
+/// Fewest values on each side for a KS test.
+pub const MIN_KS_SAMPLES: usize = 5;
+/// Fewest numeric values on each side for a parameter's KS test.
+pub const MIN_PARAM_SAMPLES: usize = 20;
+/// Fewest transitions (statements plus session ends) on each side for the transition test.
+pub const MIN_TRANSITIONS: u64 = 20;
+/// Fewest arrival-count bins on each side for the autocorrelation test.
+pub const MIN_ACF_BINS: usize = 11;
+
 /// One test's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct TestResult {
@@ -22,18 +81,60 @@ pub struct TestResult {
     pub name: String,
     /// chi-square | ks | acf | tv.
     pub kind: &'static str,
-    /// The test statistic (chi-square, D, max |ΔACF|, TV distance).
-    pub statistic: f64,
-    /// p-value, for hypothesis tests.
+    /// The test statistic (chi-square, D, max |ΔACF|, TV distance); none when not testable.
+    pub statistic: Option<f64>,
+    /// p-value, for hypothesis tests that could be run.
     pub p_value: Option<f64>,
     /// Pass threshold on the statistic, for tests without a p-value.
     pub threshold: Option<f64>,
-    /// Effect size in [0, 1] used by the score.
-    pub effect: f64,
+    /// Effect size in [0, 1] used by the score; none when not testable.
+    pub effect: Option<f64>,
     /// Sample sizes (original, generated).
     pub n: (u64, u64),
-    /// Passed at alpha (or under the threshold).
+    /// Pass, fail or not testable.
+    pub status: Status,
+    /// `status` is pass.
     pub pass: bool,
+    /// Why the test is not testable.
+    pub note: Option<String>,
+}
+
+impl TestResult {
+    fn decided(name: String, kind: &'static str, statistic: f64, effect: f64) -> TestResult {
+        TestResult {
+            name,
+            kind,
+            statistic: Some(statistic),
+            p_value: None,
+            threshold: None,
+            effect: Some(effect),
+            n: (0, 0),
+            status: Status::Fail,
+            pass: false,
+            note: None,
+        }
+    }
+
+    fn passes(mut self, pass: bool) -> TestResult {
+        self.status = if pass { Status::Pass } else { Status::Fail };
+        self.pass = pass;
+        self
+    }
+
+    fn not_testable(name: String, kind: &'static str, n: (u64, u64), note: String) -> TestResult {
+        TestResult {
+            name,
+            kind,
+            statistic: None,
+            p_value: None,
+            threshold: None,
+            effect: None,
+            n,
+            status: Status::NotTestable,
+            pass: false,
+            note: Some(note),
+        }
+    }
 }
 
 /// Distributions kept for the charts.
@@ -64,9 +165,14 @@ pub struct Validation {
     pub acf_bin_ms: f64,
     /// All tests.
     pub tests: Vec<TestResult>,
-    /// Composite similarity in [0, 1] (see the module doc).
-    pub score: f64,
-    /// All tests passed.
+    /// Composite similarity in [0, 1] over the testable tests (see the module doc); none
+    /// when no test was testable.
+    pub score: Option<f64>,
+    /// Tests that were not testable.
+    pub not_testable: usize,
+    /// Pass, fail or inconclusive (see the module doc).
+    pub verdict: Verdict,
+    /// `verdict` is pass.
     pub passed: bool,
     /// Original distributions for the charts.
     pub original: Series,
@@ -117,7 +223,8 @@ pub fn ks_p_value(d: f64, n: usize, m: usize) -> f64 {
 }
 
 /// Chi-square test of homogeneity on two count vectors over the same categories; categories
-/// with an expected count under 5 are pooled. Returns (chi2, df, p, Cramér's V).
+/// with an expected count under 5 are pooled. Returns (chi2, df, p, Cramér's V); with df = 0
+/// (an empty side, or one category left) there is no test and p is 1.
 pub fn chi_square(a: &[u64], b: &[u64]) -> (f64, usize, f64, f64) {
     let (na, nb) = (a.iter().sum::<u64>() as f64, b.iter().sum::<u64>() as f64);
     let n = na + nb;
@@ -172,9 +279,14 @@ pub fn acf(x: &[f64], max_lag: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Arrival counts per bin of `bin_ms`.
+/// Arrival counts per bin of `bin_ms`, leaving out a generated trace's drain (its sessions
+/// running to their end after the statements asked for, at a falling rate).
 fn arrival_counts(stmts: &[Stmt], bin_ms: f64) -> Vec<f64> {
-    let ts: Vec<f64> = stmts.iter().filter_map(|s| s.ts_ms).collect();
+    let ts: Vec<f64> = stmts
+        .iter()
+        .filter(|s| !s.drain)
+        .filter_map(|s| s.ts_ms)
+        .collect();
     let (Some(lo), Some(hi)) = (
         ts.iter().copied().reduce(f64::min),
         ts.iter().copied().reduce(f64::max),
@@ -201,9 +313,13 @@ fn span_ms(stmts: &[Stmt]) -> f64 {
 }
 
 /// Mean total-variation distance between order-1 transition rows, weighted by the original
-/// row counts.
-fn transition_tv(a: &[Vec<&Stmt>], b: &[Vec<&Stmt>]) -> f64 {
+/// row counts, and the transitions on each side.
+fn transition_tv(a: &[Vec<&Stmt>], b: &[Vec<&Stmt>]) -> (f64, (u64, u64)) {
     let (ra, rb) = (transition_counts(a, 1), transition_counts(b, 1));
+    let total_of = |r: &HashMap<Vec<i64>, HashMap<i64, u64>>| {
+        r.values().flat_map(|row| row.values()).sum::<u64>()
+    };
+    let n = (total_of(&ra), total_of(&rb));
     let mut weighted = 0.0;
     let mut total = 0.0;
     for (from, row) in &ra {
@@ -229,11 +345,8 @@ fn transition_tv(a: &[Vec<&Stmt>], b: &[Vec<&Stmt>]) -> f64 {
         weighted += tv * na as f64;
         total += na as f64;
     }
-    if total == 0.0 {
-        0.0
-    } else {
-        weighted / total
-    }
+    let tv = if total == 0.0 { 0.0 } else { weighted / total };
+    (tv, n)
 }
 
 fn quantiles(v: &mut [f64]) -> Vec<f64> {
@@ -244,36 +357,42 @@ fn quantiles(v: &mut [f64]) -> Vec<f64> {
     (1..100).map(|q| v[q * (v.len() - 1) / 100]).collect()
 }
 
-fn ks_test(name: String, mut a: Vec<f64>, mut b: Vec<f64>, alpha: f64) -> Option<TestResult> {
-    if a.len() < 2 || b.len() < 2 {
-        return None;
+/// A two-sample KS test; not testable with fewer than `min` values on a side.
+fn ks_test(name: String, mut a: Vec<f64>, mut b: Vec<f64>, min: usize, alpha: f64) -> TestResult {
+    let n = (a.len() as u64, b.len() as u64);
+    if a.len() < min || b.len() < min {
+        let note = format!("fewer than {min} values on a side");
+        return TestResult::not_testable(name, "ks", n, note);
     }
     let d = ks_statistic(&mut a, &mut b);
     let p = ks_p_value(d, a.len(), b.len());
-    Some(TestResult {
-        name,
-        kind: "ks",
-        statistic: d,
+    TestResult {
         p_value: Some(p),
-        threshold: None,
-        effect: d,
-        n: (a.len() as u64, b.len() as u64),
-        pass: p >= alpha,
-    })
+        n,
+        ..TestResult::decided(name, "ks", d, d)
+    }
+    .passes(p >= alpha)
 }
 
 fn chi_test(name: &str, a: &[u64], b: &[u64], alpha: f64) -> TestResult {
-    let (chi2, _df, p, v) = chi_square(a, b);
-    TestResult {
-        name: name.to_string(),
-        kind: "chi-square",
-        statistic: chi2,
-        p_value: Some(p),
-        threshold: None,
-        effect: v,
-        n: (a.iter().sum(), b.iter().sum()),
-        pass: p >= alpha,
+    let (chi2, df, p, v) = chi_square(a, b);
+    let n = (a.iter().sum(), b.iter().sum());
+    if df == 0 {
+        let note = if n.0 == 0 || n.1 == 0 {
+            "one side has no statements".to_string()
+        } else {
+            "a single category once those with an expected count under 5 are pooled: \
+             no degrees of freedom"
+                .to_string()
+        };
+        return TestResult::not_testable(name.to_string(), "chi-square", n, note);
     }
+    TestResult {
+        p_value: Some(p),
+        n,
+        ..TestResult::decided(name.to_string(), "chi-square", chi2, v)
+    }
+    .passes(p >= alpha)
 }
 
 fn type_counts(stmts: &[Stmt], types: &[QueryType]) -> Vec<u64> {
@@ -315,11 +434,12 @@ fn param_tests(o: &[Stmt], g: &[Stmt], oc: &[u64], tpl: &[String], alpha: f64) -
             .map_or(0, |s| s.params.len());
         for slot in 0..slots {
             let (a, b) = (numeric_values(o, t, slot), numeric_values(g, t, slot));
-            if a.len() < 20 || b.len() < 20 {
+            // A slot without numbers on either side is not a numeric parameter.
+            if a.is_empty() && b.is_empty() {
                 continue;
             }
             let name = format!("param ${} of template {t}: {}", slot + 1, short(&tpl[t]));
-            out.extend(ks_test(name, a, b, alpha));
+            out.push(ks_test(name, a, b, MIN_PARAM_SAMPLES, alpha));
         }
     }
     out
@@ -367,50 +487,49 @@ pub fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64) -> Val
             alpha,
         ),
     ];
-    tests.extend(ks_test(
+    tests.push(ks_test(
         "think time (ms)".into(),
         think_times(&so),
         think_times(&sg),
+        MIN_KS_SAMPLES,
         alpha,
     ));
     let lengths = |s: &[Vec<&Stmt>]| s.iter().map(|x| x.len() as f64).collect::<Vec<_>>();
-    tests.extend(ks_test(
+    tests.push(ks_test(
         "session length".into(),
         lengths(&so),
         lengths(&sg),
+        MIN_KS_SAMPLES,
         alpha,
     ));
     let oc = template_counts(o, types.len());
     tests.extend(param_tests(o, g, &oc, templates, alpha));
     let bin_ms = (span_ms(o) / 50.0).clamp(100.0, 1000.0);
     let (ao, ag) = (arrival_counts(o, bin_ms), arrival_counts(g, bin_ms));
-    if ao.len() > 10 && ag.len() > 10 {
-        tests.push(acf_test(&ao, &ag));
-    }
-    let tv = transition_tv(&so, &sg);
-    tests.push(TestResult {
-        name: "transition matrix (weighted mean TV distance)".into(),
-        kind: "tv",
-        statistic: tv,
-        p_value: None,
-        threshold: Some(TV_THRESHOLD),
-        effect: tv,
-        n: (o.len() as u64, g.len() as u64),
-        pass: tv <= TV_THRESHOLD,
-    });
+    tests.push(acf_test(&ao, &ag));
+    tests.push(tv_test(&so, &sg));
     let mut rank: Vec<usize> = (0..oc.len()).collect();
     rank.sort_by(|a, b| oc[*b].cmp(&oc[*a]));
-    let score = tests
-        .iter()
-        .map(|t| 1.0 - t.effect.clamp(0.0, 1.0))
-        .sum::<f64>()
-        / tests.len().max(1) as f64;
+    let effects: Vec<f64> = tests.iter().filter_map(|t| t.effect).collect();
+    let score = (!effects.is_empty()).then(|| {
+        effects.iter().map(|e| 1.0 - e.clamp(0.0, 1.0)).sum::<f64>() / effects.len() as f64
+    });
+    let count = |s: Status| tests.iter().filter(|t| t.status == s).count();
+    let verdict = if count(Status::Fail) > 0 {
+        Verdict::Fail
+    } else if count(Status::Pass) == 0 {
+        Verdict::Inconclusive
+    } else {
+        Verdict::Pass
+    };
     Validation {
         alpha,
         statements: (o.len() as u64, g.len() as u64),
         sessions: (so.len() as u64, sg.len() as u64),
         acf_bin_ms: bin_ms,
-        passed: tests.iter().all(|t| t.pass),
+        not_testable: count(Status::NotTestable),
+        verdict,
+        passed: verdict == Verdict::Pass,
         tests,
         score,
         original: series(o, &types, &rank, bin_ms),
@@ -421,9 +540,31 @@ pub fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64) -> Val
 /// Largest accepted weighted TV distance between transition matrices.
 pub const TV_THRESHOLD: f64 = 0.1;
 
+/// The transition test; not testable with fewer than [`MIN_TRANSITIONS`] on a side.
+fn tv_test(so: &[Vec<&Stmt>], sg: &[Vec<&Stmt>]) -> TestResult {
+    let name = "transition matrix (weighted mean TV distance)".to_string();
+    let (tv, n) = transition_tv(so, sg);
+    if n.0 < MIN_TRANSITIONS || n.1 < MIN_TRANSITIONS {
+        let note = format!("fewer than {MIN_TRANSITIONS} transitions on a side");
+        return TestResult::not_testable(name, "tv", n, note);
+    }
+    TestResult {
+        threshold: Some(TV_THRESHOLD),
+        n,
+        ..TestResult::decided(name, "tv", tv, tv)
+    }
+    .passes(tv <= TV_THRESHOLD)
+}
+
 /// ACF comparison: max |ΔACF| over lags 1..5 against 2.5 standard errors of the difference
-/// (at least 0.1).
+/// (at least 0.1); not testable with fewer than [`MIN_ACF_BINS`] bins on a side.
 fn acf_test(ao: &[f64], ag: &[f64]) -> TestResult {
+    let name = "arrival-count autocorrelation (lags 1-5)".to_string();
+    let n = (ao.len() as u64, ag.len() as u64);
+    if ao.len() < MIN_ACF_BINS || ag.len() < MIN_ACF_BINS {
+        let note = format!("fewer than {MIN_ACF_BINS} arrival-count bins on a side");
+        return TestResult::not_testable(name, "acf", n, note);
+    }
     let (a, b) = (acf(ao, 5), acf(ag, 5));
     let d = a
         .iter()
@@ -433,15 +574,11 @@ fn acf_test(ao: &[f64], ag: &[f64]) -> TestResult {
     let se = (1.0 / ao.len() as f64 + 1.0 / ag.len() as f64).sqrt();
     let threshold = (2.5 * se).max(0.1);
     TestResult {
-        name: "arrival-count autocorrelation (lags 1-5)".into(),
-        kind: "acf",
-        statistic: d,
-        p_value: None,
         threshold: Some(threshold),
-        effect: d / 2.0,
-        n: (ao.len() as u64, ag.len() as u64),
-        pass: d <= threshold,
+        n,
+        ..TestResult::decided(name, "acf", d, d / 2.0)
     }
+    .passes(d <= threshold)
 }
 
 #[cfg(test)]
@@ -476,5 +613,85 @@ mod tests {
         let x: Vec<f64> = (0..100).map(|i| (i % 2) as f64).collect();
         let r = acf(&x, 2);
         assert!(r[0] < -0.9 && r[1] > 0.9);
+    }
+
+    fn stmts(
+        spec: &[(&str, f64, &str)],
+        interner: &mut crate::trace::model::Interner,
+    ) -> Vec<Stmt> {
+        spec.iter()
+            .map(|(s, t, sql)| interner.stmt(s.to_string(), Some(*t), sql))
+            .collect()
+    }
+
+    fn find<'a>(v: &'a Validation, name: &str) -> &'a TestResult {
+        v.tests.iter().find(|t| t.name == name).unwrap()
+    }
+
+    #[test]
+    fn tests_without_the_data_to_decide_are_not_testable() {
+        let mut i = crate::trace::model::Interner::default();
+        let spec = [
+            ("a", 0.0, "SELECT 1"),
+            ("a", 1.0, "SELECT 2"),
+            ("a", 2.0, "SELECT 3"),
+        ];
+        let o = stmts(&spec, &mut i);
+        let g = stmts(&spec, &mut i);
+        let v = validate(&o, &g, &i.templates, 0.05);
+        // One query type and one template: no degrees of freedom. One session, two think
+        // times, four transitions, no arrival bins: too few samples.
+        for name in [
+            "query types",
+            "template frequencies",
+            "think time (ms)",
+            "session length",
+            "transition matrix (weighted mean TV distance)",
+            "arrival-count autocorrelation (lags 1-5)",
+        ] {
+            let t = find(&v, name);
+            assert_eq!(t.status, Status::NotTestable, "{name}: {t:?}");
+            assert!(!t.pass && t.p_value.is_none() && t.note.is_some(), "{t:?}");
+        }
+        assert_eq!(v.verdict, Verdict::Inconclusive);
+        assert!(!v.passed && v.score.is_none());
+        assert_eq!(v.not_testable, v.tests.len());
+        let text = crate::trace::html::console(&v);
+        assert!(
+            text.contains("NOT TESTABLE") && text.contains("INCONCLUSIVE"),
+            "{text}"
+        );
+        assert!(!text.contains("PASS"), "{text}");
+    }
+
+    #[test]
+    fn verdict_passes_on_testable_tests_and_fails_on_any_failure() {
+        let mut i = crate::trace::model::Interner::default();
+        let mut spec = Vec::new();
+        for k in 0..400 {
+            let sql = ["SELECT 1", "UPDATE t SET a = 1", "DELETE FROM t"][k % 3];
+            spec.push(((k % 8).to_string(), k as f64 * 10.0, sql));
+        }
+        let as_ref: Vec<(&str, f64, &str)> =
+            spec.iter().map(|(s, t, q)| (s.as_str(), *t, *q)).collect();
+        let o = stmts(&as_ref, &mut i);
+        let g = stmts(&as_ref, &mut i);
+        let v = validate(&o, &g, &i.templates, 0.05);
+        assert_eq!(
+            v.verdict,
+            Verdict::Pass,
+            "{}",
+            crate::trace::html::console(&v)
+        );
+        assert!(v.score.unwrap() > 0.99);
+        // Only DELETEs on the generated side.
+        let only: Vec<(&str, f64, &str)> = as_ref
+            .iter()
+            .map(|(s, t, _)| (*s, *t, "DELETE FROM t"))
+            .collect();
+        let g2 = stmts(&only, &mut i);
+        let v = validate(&o, &g2, &i.templates, 0.05);
+        assert_eq!(find(&v, "query types").status, Status::Fail);
+        assert_eq!(v.verdict, Verdict::Fail);
     }
 }
