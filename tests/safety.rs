@@ -324,6 +324,9 @@ fn transaction_control_in_a_schema_file_is_refused_before_it_runs() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
     assert!(err.contains("line 2") && err.contains("COMMIT"), "{err}");
+    let o = run(stormbench().arg("check-workload").arg(&wl).arg("--offline"));
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("COMMIT"), "{:?}", text(&o));
     assert_eq!(pg.psql(&db, "SELECT v FROM precious"), "1");
     assert_eq!(
         pg.psql(
@@ -343,7 +346,7 @@ fn transaction_control_in_a_schema_file_is_refused_before_it_runs() {
             "--workloads-path",
         ])
         .arg(dir.path()));
-    let err = assert_clean_failure(&o, 1);
+    let err = assert_clean_failure(&o, 2);
     assert!(err.contains("COMMIT"), "{err}");
     assert_eq!(pg.psql(&db, "SELECT v FROM precious"), "1");
     assert_eq!(pg.psql(&db, "SELECT to_regclass('esc_items') IS NULL"), "t");

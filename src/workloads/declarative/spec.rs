@@ -390,6 +390,14 @@ impl Compiler<'_> {
             .collect();
         vars.extend(row_vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
         let create = self.files("schema.create", &raw.schema.create, &vars);
+        for (file, sql) in &create {
+            for (line, cmd) in crate::core::script::find_transaction_control(sql) {
+                self.err(
+                    "schema.create",
+                    format!("{file}, line {line}: {cmd} would end or nest the transaction the schema is created in; remove it"),
+                );
+            }
+        }
         self.sequences_fit(&ranges, &create);
         let after_load = self.files("schema.after_load", &raw.schema.after_load, &vars);
         let cleanup = self.files("schema.cleanup", &raw.schema.cleanup, &vars);
