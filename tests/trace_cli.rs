@@ -539,3 +539,67 @@ fn tests_without_the_data_to_decide_are_not_testable_and_never_pass() {
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("not testable") && page.contains("INCONCLUSIVE"));
 }
+
+#[test]
+fn trace_outputs_never_clobber_inputs_each_other_or_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    std::fs::copy(repo("workloads/trace/example.log"), &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    let log_s = log.to_str().unwrap();
+    // the model over the log it learns from
+    let out = run(&["trace", "learn", "--input", log_s, "-o", log_s]);
+    assert_one_line_error(&out, 2, "input of this run");
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+    // a model is rewritten in place, and only a model
+    let model = dir.path().join("m.json");
+    let model_s = model.to_str().unwrap();
+    ok(&["trace", "learn", "--input", log_s, "-o", model_s]);
+    ok(&["trace", "learn", "--input", log_s, "-o", model_s]);
+    let notes = dir.path().join("notes.json");
+    std::fs::write(&notes, "{\"mine\": 1}").unwrap();
+    let out = run(&[
+        "trace",
+        "learn",
+        "--input",
+        log_s,
+        "-o",
+        notes.to_str().unwrap(),
+    ]);
+    assert_one_line_error(&out, 2, "not a file stormbench wrote");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"mine\": 1}");
+    // one path for both outputs
+    let same = dir.path().join("t.out");
+    let same_s = same.to_str().unwrap();
+    let out = run(&[
+        "trace", "generate", "-m", model_s, "-n", "10", "--out", same_s, "--csv", same_s,
+    ]);
+    assert_one_line_error(&out, 2, "same file");
+    // a generated trace to standard output, and again over its own earlier file
+    let printed = ok(&[
+        "trace",
+        "generate",
+        "-m",
+        model_s,
+        "-n",
+        "10",
+        "--out",
+        "/dev/stdout",
+    ]);
+    assert!(
+        printed
+            .lines()
+            .filter(|l| l.starts_with("{\"session\":"))
+            .count()
+            >= 10,
+        "{printed}"
+    );
+    let trace = dir.path().join("t.jsonl");
+    let trace_s = trace.to_str().unwrap();
+    ok(&[
+        "trace", "generate", "-m", model_s, "-n", "10", "--out", trace_s,
+    ]);
+    ok(&[
+        "trace", "generate", "-m", model_s, "-n", "20", "--out", trace_s,
+    ]);
+}

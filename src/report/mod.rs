@@ -9,7 +9,7 @@ pub mod output;
 pub use console::{render as render_console, render_checks};
 pub use files::{write_csv, write_html, write_json};
 pub use html::render as render_html;
-pub use output::{check_outputs, is_stream, write_output};
+pub use output::{check_outputs, is_stream, write_output, OutputWriter};
 
 use std::collections::BTreeMap;
 

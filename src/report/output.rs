@@ -30,7 +30,14 @@ pub enum Destination {
 const SNIFF_BYTES: usize = 8192;
 
 /// First lines of the CSV files stormbench writes (they cannot name the tool themselves).
-const CSV_HEADERS: &[&str] = &["interval,t_s,", "band,workers,", "session,"];
+/// First bytes of the outputs stormbench writes that cannot name the tool themselves (CSV
+/// headers, a generated trace's JSON Lines).
+const KNOWN_STARTS: &[&str] = &[
+    "interval,t_s,",
+    "band,workers,",
+    "session,",
+    "{\"session\":",
+];
 
 /// Follows `path` to what it names.
 pub fn resolve(path: &Path) -> anyhow::Result<Destination> {
@@ -227,7 +234,7 @@ fn written_by_stormbench(head: &[u8]) -> bool {
         return true;
     }
     let text = String::from_utf8_lossy(head);
-    text.contains("stormbench") || CSV_HEADERS.iter().any(|h| text.starts_with(h))
+    text.contains("stormbench") || KNOWN_STARTS.iter().any(|h| text.starts_with(h))
 }
 
 /// Writes `bytes` to where `path` leads (see the module doc). Refuses to replace a file
@@ -254,6 +261,104 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 /// Whether `path` leads to a stream (written once, at the end, rather than rewritten).
 pub fn is_stream(path: &Path) -> bool {
     !matches!(resolve(path), Ok(Destination::File(_)))
+}
+
+/// An output written as a stream (a generated trace, a model): into a temporary file beside
+/// a regular file's target, renamed into place by [`OutputWriter::finish`] (dropped without
+/// it, nothing replaces the target), or straight into a device, FIFO or standard stream.
+pub struct OutputWriter {
+    inner: std::io::BufWriter<Sink>,
+    path: PathBuf,
+}
+
+enum Sink {
+    Temp(tempfile::NamedTempFile, PathBuf),
+    Plain(Box<dyn std::io::Write + Send>),
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Temp(f, _) => f.write(buf),
+            Sink::Plain(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Temp(f, _) => f.flush(),
+            Sink::Plain(w) => w.flush(),
+        }
+    }
+}
+
+impl OutputWriter {
+    /// Opens the output at `path` (see [`resolve`]); refuses a file stormbench did not write.
+    pub fn create(path: &Path) -> anyhow::Result<Self> {
+        let sink = match resolve(path)? {
+            Destination::Stdout => Sink::Plain(Box::new(std::io::stdout())),
+            Destination::Stderr => Sink::Plain(Box::new(std::io::stderr())),
+            Destination::Stream(p) => Sink::Plain(Box::new(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&p)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            )),
+            Destination::File(target) => {
+                prepare_file(path, &target)?;
+                let tmp = tempfile::Builder::new()
+                    .prefix(".stormbench-")
+                    .suffix(".tmp")
+                    .tempfile_in(folder(&target))
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Sink::Temp(tmp, target)
+            }
+        };
+        Ok(OutputWriter {
+            inner: std::io::BufWriter::with_capacity(1 << 20, sink),
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Flushes and puts the file in place.
+    pub fn finish(self) -> anyhow::Result<()> {
+        let path = self.path;
+        let sink = self
+            .inner
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        match sink {
+            Sink::Plain(mut w) => w
+                .flush()
+                .with_context(|| format!("cannot write {}", path.display())),
+            Sink::Temp(tmp, target) => {
+                tmp.as_file()
+                    .sync_all()
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let mode = std::fs::metadata(&target)
+                    .map(|m| m.permissions().mode())
+                    .unwrap_or(0o644);
+                let _ = tmp
+                    .as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(mode & 0o7777));
+                tmp.persist(&target)
+                    .map_err(|e| e.error)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::io::Write for OutputWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn write_file(path: &Path, target: &Path, bytes: &[u8]) -> anyhow::Result<()> {

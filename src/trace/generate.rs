@@ -273,7 +273,7 @@ pub struct Sinks<'a> {
     /// JSON Lines output.
     pub jsonl: &'a mut dyn Write,
     /// Optional CSV output.
-    pub csv: Option<csv::Writer<Box<dyn Write + 'a>>>,
+    pub csv: Option<csv::Writer<&'a mut dyn Write>>,
 }
 
 /// Generates a trace from a checked model.

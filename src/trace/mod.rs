@@ -10,7 +10,7 @@ pub mod parse;
 pub mod validate;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal as _, Write as _};
+use std::io::{BufRead, BufReader, IsTerminal as _};
 use std::path::Path;
 use std::time::Instant;
 
@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::app::{AppError, Exit};
 use crate::cli::{TraceCommand, TraceGenerateArgs, TraceLearnArgs, TraceValidateArgs};
+use crate::report::OutputWriter;
 use model::{Interner, Model, Stmt};
 use parse::{Event, LogFormat, Parsed};
 
@@ -35,9 +36,18 @@ fn open(path: &Path) -> anyhow::Result<File> {
     File::open(path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-fn create(path: &Path) -> anyhow::Result<BufWriter<File>> {
-    let f = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    Ok(BufWriter::with_capacity(1 << 20, f))
+fn create(path: &Path) -> anyhow::Result<OutputWriter> {
+    OutputWriter::create(path)
+}
+
+/// Refuses outputs that are one file, or that would overwrite an input of the command.
+fn check_outputs(outputs: &[(&str, Option<&Path>)], inputs: &[&Path]) -> Result<(), AppError> {
+    let outputs: Vec<(&str, &Path)> = outputs
+        .iter()
+        .filter_map(|(o, p)| p.map(|p| (*o, p)))
+        .collect();
+    let inputs: Vec<std::path::PathBuf> = inputs.iter().map(|p| p.to_path_buf()).collect();
+    crate::report::check_outputs(&outputs, &inputs).map_err(|e| AppError::Usage(format!("{e:#}")))
 }
 
 /// The format asked for, or the one detected from the file.
@@ -86,6 +96,7 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
             a.order
         )));
     }
+    check_outputs(&[("--out", Some(&a.out))], &[&a.input])?;
     let format = resolve_format(&a.input, a.format.as_deref())?;
     if format == LogFormat::Trace {
         return Err(AppError::Usage(format!(
@@ -109,8 +120,7 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
     m.malformed = malformed;
     let mut w = create(&a.out)?;
     serde_json::to_writer_pretty(&mut w, &m).context("cannot write the model")?;
-    w.flush()
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    w.finish()?;
     print_learn_summary(&m, started.elapsed().as_secs_f64());
     Ok(Exit::Ok)
 }
@@ -154,20 +164,29 @@ fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
         sessions: a.sessions.unwrap_or(m.sessions.clamp(1, 1000)),
         ..probe
     };
+    check_outputs(
+        &[("--out", Some(&a.out)), ("--csv", a.csv.as_deref())],
+        &[&a.model],
+    )?;
     let mut out = create(&a.out)?;
-    let csv = match &a.csv {
-        Some(p) => Some(csv::Writer::from_writer(
-            Box::new(create(p)?) as Box<dyn std::io::Write>
-        )),
+    let mut csv_out = match &a.csv {
+        Some(p) => Some(create(p)?),
         None => None,
     };
     let started = Instant::now();
     let mut sinks = generate::Sinks {
         jsonl: &mut out,
-        csv,
+        csv: csv_out
+            .as_mut()
+            .map(|w| csv::Writer::from_writer(w as &mut dyn std::io::Write)),
     };
     let s = generate::generate(&m, &opts, &mut sinks)
         .with_context(|| format!("cannot write {}", a.out.display()))?;
+    drop(sinks);
+    out.finish()?;
+    if let Some(w) = csv_out {
+        w.finish()?;
+    }
     let elapsed = started.elapsed().as_secs_f64();
     let asked = if s.statements > opts.statements {
         format!(
@@ -247,6 +266,10 @@ fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
             a.alpha
         )));
     }
+    check_outputs(
+        &[("--json", a.json.as_deref()), ("--html", a.html.as_deref())],
+        &[&a.original, &a.generated],
+    )?;
     let format = resolve_format(&a.original, a.format.as_deref())?;
     let mut interner = Interner::default();
     let o = read_any(&a.original, format, &mut interner)?;
@@ -260,12 +283,10 @@ fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
     if let Some(p) = &a.json {
         let mut w = create(p)?;
         serde_json::to_writer_pretty(&mut w, &v).context("cannot write the JSON report")?;
-        w.flush()
-            .with_context(|| format!("cannot write {}", p.display()))?;
+        w.finish()?;
     }
     if let Some(p) = &a.html {
-        std::fs::write(p, html::render(&v))
-            .with_context(|| format!("cannot write {}", p.display()))?;
+        crate::report::write_output(p, html::render(&v).as_bytes())?;
     }
     print!("{}", html::console(&v));
     Ok(if v.passed { Exit::Ok } else { Exit::Failure })

@@ -206,6 +206,9 @@ pub struct TransitionRow {
 /// The learned model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
+    /// `stormbench x.y.z`, the tool that wrote it (empty in models written before it said).
+    #[serde(default)]
+    pub tool: String,
     /// File format version.
     pub version: u32,
     /// Markov order (1 or 2).
@@ -536,6 +539,7 @@ pub fn learn(events: Vec<Event>, order: usize) -> Model {
         .collect();
     transitions.sort_by(|a, b| a.from.cmp(&b.from));
     Model {
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
         version: MODEL_VERSION,
         order,
         statements: stmts.len() as u64,

@@ -155,6 +155,8 @@ pub struct Series {
 /// The validation report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Validation {
+    /// `stormbench x.y.z`.
+    pub tool: String,
     /// Significance level.
     pub alpha: f64,
     /// Statements in the original and the generated trace.
@@ -523,6 +525,7 @@ pub fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64) -> Val
         Verdict::Pass
     };
     Validation {
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
         alpha,
         statements: (o.len() as u64, g.len() as u64),
         sessions: (so.len() as u64, sg.len() as u64),
