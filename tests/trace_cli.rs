@@ -264,8 +264,19 @@ fn bad_input_gives_one_line_errors() {
     assert_one_line_error(&v, 1, "line 1: not a trace record");
     let empty = dir.path().join("e.log");
     std::fs::write(&empty, "\n").unwrap();
-    let e = run(&["trace", "learn", "-i", empty.to_str().unwrap(), "-o", m]);
+    let fresh = dir.path().join("fresh.json");
+    let e = run(&[
+        "trace",
+        "learn",
+        "-i",
+        empty.to_str().unwrap(),
+        "-o",
+        fresh.to_str().unwrap(),
+    ]);
     assert_one_line_error(&e, 1, "no statements found");
+    // the broken file there is not a model stormbench wrote: never replaced
+    let e = run(&["trace", "learn", "-i", p, "-o", m]);
+    assert_one_line_error(&e, 2, "not a file stormbench wrote");
 }
 
 #[test]
