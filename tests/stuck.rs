@@ -315,3 +315,28 @@ fn a_full_server_during_a_load_says_too_many_clients() {
     assert!(!err.contains("loading data: loading data"), "{err}");
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn progressive_without_a_section_says_what_it_will_run() {
+    let pg = pg();
+    let child = spawn(pg.stormbench("stormbench_test").args([
+        "-w",
+        "noop",
+        "--progressive",
+        "-d",
+        "2s",
+        "--workers",
+        "2",
+    ]));
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&child, libc::SIGINT);
+    let (o, _) = wait_at_most(child, Duration::from_secs(10));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("as a progressive sweep:")
+            && err.contains("in all")
+            && err.contains("do not apply to a sweep")
+            && !err.contains("for 2s with 2 workers"),
+        "{err}"
+    );
+}
