@@ -319,7 +319,7 @@ impl Waits<'_> {
         limit: std::time::Duration,
         step: impl std::future::Future<Output = Result<T, E>>,
     ) -> Result<T, AppError> {
-        let bounded = async {
+        self.interruptible(what, async {
             match tokio::time::timeout(limit, step).await {
                 Ok(r) => r.map_err(Into::into),
                 Err(_) => Err(anyhow!(
@@ -328,11 +328,8 @@ impl Waits<'_> {
                 )
                 .into()),
             }
-        };
-        tokio::select! {
-            r = bounded => r,
-            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
-        }
+        })
+        .await
     }
 
     /// A step bounded by its own timeout (a connection start-up): ended by an interrupt.
@@ -354,11 +351,13 @@ impl Waits<'_> {
         what: &'static str,
         step: impl std::future::Future<Output = Result<T, E>>,
     ) -> Result<T, AppError> {
-        tokio::select! {
-            r = step => r.map_err(Into::into),
-            why = crate::db::unresponsive(self.target) => Err(anyhow!("{what}: {why}").into()),
-            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
-        }
+        self.interruptible(what, async {
+            tokio::select! {
+                r = step => r.map_err(Into::into),
+                why = crate::db::unresponsive(self.target) => Err(anyhow!("{what}: {why}").into()),
+            }
+        })
+        .await
     }
 }
 

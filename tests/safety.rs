@@ -96,11 +96,7 @@ fn force_drop_is_the_users_explicit_choice() {
 #[test]
 fn cleanup_drops_only_what_setup_recorded() {
     let pg = pg();
-    let db = pg.fresh_db("safe_recorded");
-    let o = run(pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
-    assert!(o.status.success(), "{:?}", text(&o));
+    let db = simple_db(&pg, "safe_recorded");
     let objects = pg.psql(
         &db,
         "SELECT string_agg(o ->> 'name', ',' ORDER BY o ->> 'name') FROM stormbench_meta, jsonb_array_elements(objects) o",
@@ -186,11 +182,7 @@ fn setup_never_replaces_a_users_function() {
 #[test]
 fn an_interrupted_load_is_not_used_and_setup_reloads_it() {
     let pg = pg();
-    let db = pg.fresh_db("safe_loading");
-    let o = run(pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
-    assert!(o.status.success(), "{:?}", text(&o));
+    let db = simple_db(&pg, "safe_loading");
     pg.psql(
         &db,
         "UPDATE stormbench_meta SET state = 'loading'; DELETE FROM simple_accounts WHERE id > 10",
@@ -203,10 +195,7 @@ fn an_interrupted_load_is_not_used_and_setup_reloads_it() {
         err.contains("not completely loaded") && err.contains("--setup"),
         "{err}"
     );
-    let o = run(pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
-    assert!(o.status.success(), "{:?}", text(&o));
+    setup_simple(&pg, &db);
     assert_eq!(
         pg.psql(&db, "SELECT count(*) FROM simple_accounts"),
         "100000"
@@ -217,11 +206,7 @@ fn an_interrupted_load_is_not_used_and_setup_reloads_it() {
 #[test]
 fn a_marker_from_before_the_object_record_still_cleans_up() {
     let pg = pg();
-    let db = pg.fresh_db("safe_legacy");
-    let o = run(pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
-    assert!(o.status.success(), "{:?}", text(&o));
+    let db = simple_db(&pg, "safe_legacy");
     pg.psql(
         &db,
         "ALTER TABLE stormbench_meta DROP COLUMN state, DROP COLUMN objects",
@@ -299,10 +284,7 @@ fn one_setup_at_a_time_per_database() {
         "t"
     );
     drop(holder);
-    let o = run(pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run", "-q"]));
-    assert!(o.status.success(), "{:?}", text(&o));
+    setup_simple(&pg, &db);
 }
 
 #[test]
@@ -372,13 +354,18 @@ fn check_workload_names_the_failing_schema_statement() {
     );
 }
 
-/// A database with the simple workload loaded, for runs that only need something to run.
-fn simple_db(pg: &Pg, name: &str) -> String {
-    let db = pg.fresh_db(name);
+/// Loads the simple workload into `db` (a plain `--setup`).
+fn setup_simple(pg: &Pg, db: &str) {
     let o = run(pg
-        .stormbench(&db)
+        .stormbench(db)
         .args(["-w", "simple", "--setup", "--no-run", "-q"]));
     assert!(o.status.success(), "{:?}", text(&o));
+}
+
+/// A fresh database with the simple workload loaded.
+fn simple_db(pg: &Pg, name: &str) -> String {
+    let db = pg.fresh_db(name);
+    setup_simple(pg, &db);
     db
 }
 

@@ -240,22 +240,10 @@ fn written_by_stormbench(head: &[u8]) -> bool {
 /// Writes `bytes` to where `path` leads (see the module doc). Refuses to replace a file
 /// stormbench did not write, checked again here since the check before the run.
 pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    match resolve(path)? {
-        Destination::Stdout => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|_| out.flush())
-        }
-        Destination::Stderr => {
-            let mut out = std::io::stderr().lock();
-            out.write_all(bytes).and_then(|_| out.flush())
-        }
-        Destination::Stream(p) => std::fs::OpenOptions::new()
-            .write(true)
-            .open(&p)
-            .and_then(|mut f| f.write_all(bytes)),
-        Destination::File(target) => return write_file(path, &target, bytes),
-    }
-    .with_context(|| format!("cannot write {}", path.display()))
+    let mut w = OutputWriter::create(path)?;
+    w.write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    w.finish()
 }
 
 /// Whether `path` leads to a stream (written once, at the end, rather than rewritten).
@@ -359,41 +347,6 @@ impl std::io::Write for OutputWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-fn write_file(path: &Path, target: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = folder(target);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create directory {}", dir.display()))?;
-    if !replaceable(target)? {
-        bail!(
-            "{} exists and is not a file stormbench wrote; remove it or choose another output path",
-            path.display()
-        );
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".stormbench-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .with_context(|| {
-            format!(
-                "cannot write {}; check the path and permissions",
-                path.display()
-            )
-        })?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let mode = std::fs::metadata(target)
-        .map(|m| m.permissions().mode())
-        .unwrap_or(0o644);
-    let _ = tmp
-        .as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode & 0o7777));
-    tmp.persist(target)
-        .map_err(|e| e.error)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]
