@@ -54,6 +54,46 @@ impl ErrorClass {
     }
 }
 
+/// Failed transactions counted by [`ErrorClass`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErrorCounts([u64; ErrorClass::ALL.len()]);
+
+impl ErrorCounts {
+    /// Counts one failure of `class`.
+    #[inline]
+    pub fn count(&mut self, class: ErrorClass) {
+        self.0[class.index()] += 1;
+    }
+
+    /// Adds `other`'s counts.
+    pub fn add(&mut self, other: &ErrorCounts) {
+        for (a, b) in self.0.iter_mut().zip(other.0) {
+            *a += b;
+        }
+    }
+
+    /// Failures of all classes.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// `(class, count)` for the classes that occurred, in report order.
+    pub fn nonzero(&self) -> impl Iterator<Item = (ErrorClass, u64)> + '_ {
+        ErrorClass::ALL
+            .iter()
+            .map(|c| (*c, self[*c]))
+            .filter(|(_, n)| *n > 0)
+    }
+}
+
+impl std::ops::Index<ErrorClass> for ErrorCounts {
+    type Output = u64;
+
+    fn index(&self, class: ErrorClass) -> &u64 {
+        &self.0[class.index()]
+    }
+}
+
 /// Classifies by SQLSTATE code alone.
 pub fn classify_code(code: &SqlState) -> ErrorClass {
     let c = code.code();

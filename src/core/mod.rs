@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use dist::{KeyChooser, KeyDistribution, Zipfian};
-pub use error::{classify, ErrorClass};
+pub use error::{classify, ErrorClass, ErrorCounts};
 pub use registry::{Registry, WorkloadInfo};
 pub use statements::{ConnTag, Statements};
 

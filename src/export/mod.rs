@@ -250,7 +250,7 @@ fn families(s: &State, pg: Option<&Sample>) -> Vec<MetricFamily> {
             for c in ErrorClass::ALL {
                 errors.push(counter(
                     &[("kind", name), ("class", c.as_str())],
-                    k.errors[c.index()] as f64,
+                    k.errors[c] as f64,
                 ));
             }
             latency.push(histogram(&[("kind", name)], &k.latency));

@@ -19,7 +19,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::collect::DbStatsReport;
-use crate::core::{CheckResult, ErrorClass, LoadStats, Metric, Pacing, RunCounts};
+use crate::core::{CheckResult, ErrorCounts, LoadStats, Metric, Pacing, RunCounts};
 use crate::db::marker::Marker;
 use crate::db::ServerInfo;
 use crate::exec::RunResult;
@@ -478,11 +478,10 @@ pub fn decode_histogram(s: &str) -> Option<Histogram<u64>> {
         .ok()
 }
 
-fn errors_by_class(errors: &[u64; 6]) -> BTreeMap<String, u64> {
-    ErrorClass::ALL
-        .iter()
-        .filter(|c| errors[c.index()] > 0)
-        .map(|c| (c.as_str().to_string(), errors[c.index()]))
+fn errors_by_class(errors: &ErrorCounts) -> BTreeMap<String, u64> {
+    errors
+        .nonzero()
+        .map(|(c, n)| (c.as_str().to_string(), n))
         .collect()
 }
 
@@ -511,12 +510,10 @@ impl Report {
         let secs = r.measured.as_secs_f64();
         let ok = t.ok();
         let failed = t.failed();
-        let mut class_totals = [0u64; 6];
+        let mut class_totals = ErrorCounts::default();
         let mut by_sqlstate = BTreeMap::new();
         for k in &t.kinds {
-            for (a, b) in class_totals.iter_mut().zip(k.errors) {
-                *a += b;
-            }
+            class_totals.add(&k.errors);
             for (c, n) in &k.other_codes {
                 *by_sqlstate.entry(c.clone()).or_default() += n;
             }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
-use crate::core::ErrorClass;
+use crate::core::{ErrorClass, ErrorCounts};
 
 /// Distinct error messages kept per class.
 pub const ERROR_SAMPLES_PER_CLASS: usize = 5;
@@ -40,8 +40,8 @@ pub struct KindStats {
     pub queries: u64,
     /// Retries after serialization failures or deadlocks.
     pub retries: u64,
-    /// Failed transactions by [`ErrorClass`] index.
-    pub errors: [u64; 6],
+    /// Failed transactions by class.
+    pub errors: ErrorCounts,
     /// Failed transactions of class `Other`, by SQLSTATE (or "none" without one).
     pub other_codes: Vec<(String, u64)>,
 }
@@ -122,7 +122,7 @@ impl Chunk {
     pub fn is_empty(&self) -> bool {
         self.kinds
             .iter()
-            .all(|k| k.committed + k.rolled_back + k.errors.iter().sum::<u64>() + k.retries == 0)
+            .all(|k| k.committed + k.rolled_back + k.errors.total() + k.retries == 0)
             && self.connections_opened == 0
             && self.pool_wait.is_empty()
             && self.stalled.is_empty()
@@ -138,7 +138,7 @@ impl Chunk {
         msg: impl FnOnce() -> String,
     ) {
         let k = &mut self.kinds[kind];
-        k.errors[class.index()] += 1;
+        k.errors.count(class);
         if class == ErrorClass::Other {
             let code = code.unwrap_or("none");
             match k.other_codes.iter_mut().find(|(c, _)| c == code) {
@@ -173,8 +173,8 @@ pub struct KindTotals {
     pub queries: u64,
     /// Retries.
     pub retries: u64,
-    /// Errors by class index.
-    pub errors: [u64; 6],
+    /// Errors by class.
+    pub errors: ErrorCounts,
     /// `Other` errors by SQLSTATE.
     pub other_codes: BTreeMap<String, u64>,
 }
@@ -189,7 +189,7 @@ impl KindTotals {
             rolled_back: 0,
             queries: 0,
             retries: 0,
-            errors: [0; 6],
+            errors: ErrorCounts::default(),
             other_codes: BTreeMap::new(),
         }
     }
@@ -201,7 +201,7 @@ impl KindTotals {
 
     /// Failed transactions.
     pub fn failed(&self) -> u64 {
-        self.errors.iter().sum()
+        self.errors.total()
     }
 
     fn absorb(&mut self, k: &KindStats) {
@@ -211,9 +211,7 @@ impl KindTotals {
         self.rolled_back += k.rolled_back;
         self.queries += k.queries;
         self.retries += k.retries;
-        for (a, b) in self.errors.iter_mut().zip(k.errors) {
-            *a += b;
-        }
+        self.errors.add(&k.errors);
         for (code, n) in &k.other_codes {
             *self.other_codes.entry(code.clone()).or_default() += n;
         }
@@ -329,9 +327,7 @@ impl Totals {
             a.rolled_back += b.rolled_back;
             a.queries += b.queries;
             a.retries += b.retries;
-            for (x, y) in a.errors.iter_mut().zip(b.errors) {
-                *x += y;
-            }
+            a.errors.add(&b.errors);
             for (code, n) in &b.other_codes {
                 *a.other_codes.entry(code.clone()).or_default() += n;
             }
@@ -390,7 +386,7 @@ impl Totals {
 
     /// Errors of one class over all kinds.
     pub fn errors_of(&self, class: ErrorClass) -> u64 {
-        self.kinds.iter().map(|k| k.errors[class.index()]).sum()
+        self.kinds.iter().map(|k| k.errors[class]).sum()
     }
 }
 
@@ -460,7 +456,7 @@ mod tests {
             c.record_error(0, ErrorClass::Other, Some("42P01"), || "same".into());
             t.absorb(&c);
         }
-        assert_eq!(t.kinds[0].errors[ErrorClass::Other.index()], 40);
+        assert_eq!(t.kinds[0].errors[ErrorClass::Other], 40);
         assert_eq!(t.kinds[0].other_codes["42P01"], 40);
         assert_eq!(
             t.error_samples[&ErrorClass::Other].len(),
