@@ -1,8 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use stormbench::app::{self, Exit};
 use stormbench::cli::Cli;
+use stormbench::commands;
+use stormbench::error::Exit;
 
 fn main() -> ExitCode {
     // a panic is a bug: one clear line, no backtrace; the run it happens in is failed
@@ -22,7 +23,7 @@ fn main() -> ExitCode {
         );
     }));
     let cli = Cli::parse();
-    match std::panic::catch_unwind(|| app::run(cli)) {
+    match std::panic::catch_unwind(|| commands::run(cli)) {
         Ok(Ok(exit)) => exit.into(),
         Ok(Err(e)) => {
             eprintln!("Error: {e}");

@@ -115,8 +115,8 @@ fn cases(n: u32) -> ProptestConfig {
 fn load(path: &Path) -> Result<(), String> {
     let cli = Cli::try_parse_from([Path::new("stormbench"), Path::new("--config"), path])
         .map_err(|e| e.to_string())?;
-    let registry = stormbench::app::registry(&cli.run).map_err(|e| e.to_string())?;
-    stormbench::app::plan(&cli.run, &registry)
+    let registry = stormbench::commands::registry(&cli.run).map_err(|e| e.to_string())?;
+    stormbench::commands::plan(&cli.run, &registry)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -6,7 +6,6 @@ pub mod analysis;
 pub mod fit;
 pub mod output;
 pub mod queue;
-pub mod run;
 
 pub use analysis::{analyze, Analysis};
 

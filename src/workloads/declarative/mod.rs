@@ -7,6 +7,7 @@
 //! RNG and reusable value buffers, so a transaction costs the draws, the binds and the
 //! round trips, nothing else.
 
+pub mod check;
 pub mod gen;
 pub mod spec;
 pub mod sql;

@@ -4,15 +4,16 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::output::{self, ScalingReport, SCHEMA_VERSION};
-use super::{analyze, Band};
-use crate::app::{measure, AppError, Exit, Measured, Prepared};
 use crate::config::{Arrival, ProgressivePlan, RunPlan, Stop};
 use crate::core::{Conn, Workload};
 use crate::db::{ServerInfo, Target};
+use crate::error::{AppError, Exit};
 use crate::exec::{Display, ExecOptions, RunResult};
 use crate::export::Exporter;
+use crate::pipeline::{measure, Measured, Prepared};
 use crate::report::{Latency, WorkloadReport};
+use crate::scaling::output::{self, ScalingReport, SCHEMA_VERSION};
+use crate::scaling::{analyze, Band};
 
 fn band_of(index: usize, workers: usize, connections: usize, m: Measured) -> Band {
     let r: RunResult = m.result;

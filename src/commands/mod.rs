@@ -1,0 +1,141 @@
+//! One module per subcommand; `run` dispatches.
+
+mod check_workload;
+mod list;
+mod run;
+mod sweep;
+mod trace;
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use crate::cli::{Cli, Command, RunArgs};
+use crate::config::{self, ConfigError, RunPlan};
+use crate::core::Registry;
+use crate::error::{AppError, Exit};
+
+/// Entry point: parses nothing itself, returns the exit code.
+pub fn run(cli: Cli) -> Result<Exit, AppError> {
+    if let Some(Command::Trace(cmd)) = &cli.command {
+        return trace::run(cmd);
+    }
+    if let Some(Command::CheckWorkload(args)) = &cli.command {
+        return check_workload::run(args, &cli.run);
+    }
+    let registry = registry(&cli.run)?;
+    if let Some(Command::List) = cli.command {
+        print!("{}", list::list(&registry));
+        return Ok(Exit::Ok);
+    }
+    let plan = plan(&cli.run, &registry)?;
+    let inputs = run_inputs(&cli.run, &registry, &plan);
+    init_logging(&plan.log_level);
+    for w in &plan.warnings {
+        log::warn!("{w}");
+    }
+    // The control runtime (signals, aggregation, reports); workers get their own threads.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let out = rt.block_on(run::execute(plan, &cli.run, &inputs));
+    // a blocking task still running (an embedded cluster's initdb after an interrupt) is
+    // not waited for: the cluster's watchdog cleans up after it
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    out
+}
+
+fn init_logging(level: &str) {
+    let _ = env_logger::Builder::new()
+        .parse_filters(&format!("{level},tokio_postgres=warn,deadpool=warn"))
+        .format_timestamp_millis()
+        .target(env_logger::Target::Stderr)
+        .try_init();
+}
+
+/// The built-in workloads plus the declarative ones found in the workloads path
+/// (`--workloads-path`, else the config's `workloads_path`, else `./workloads`). A folder
+/// named explicitly must exist; a name taken twice is an error naming both.
+pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
+    let source_name = args.target.config.as_ref().map(|p| p.display().to_string());
+    let fail = |problems| ConfigError {
+        source_name: source_name.clone(),
+        problems,
+    };
+    let text = args
+        .target
+        .config
+        .as_ref()
+        .and_then(|p| config::read_config(p).ok().map(|t| (p.clone(), t)));
+    let (paths, explicit) = config::workloads_paths(
+        text.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
+        &args.workloads_path,
+    )
+    .map_err(fail)?;
+    let mut missing = Vec::new();
+    let paths: Vec<PathBuf> = paths
+        .into_iter()
+        .filter(|p| {
+            let ok = p.is_dir();
+            if !ok && explicit {
+                missing.push(format!(
+                    "workloads_path: folder {} does not exist; create it or fix the path (relative paths in a config file are relative to the file's folder)",
+                    p.display()
+                ));
+            }
+            ok
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(fail(missing));
+    }
+    let found = crate::workloads::declarative::discover(&paths).map_err(fail)?;
+    let mut registry = crate::workloads::registry();
+    registry.extend(found).map_err(fail)?;
+    Ok(registry)
+}
+
+/// Loads, overrides and validates the config.
+pub fn plan(args: &RunArgs, registry: &Registry) -> Result<RunPlan, ConfigError> {
+    let mut loaded = match &args.target.config {
+        Some(path) => config::load_file(path, registry)?,
+        None => config::LoadedConfig::default(),
+    };
+    let source_name = args.target.config.as_ref().map(|p| p.display().to_string());
+    let env_errors = config::apply_env(&mut loaded.raw, |k| std::env::var(k).ok());
+    config::apply_overrides(&mut loaded.raw, &args.overrides());
+    let mut problems = env_errors;
+    match config::validate(&loaded, registry) {
+        Ok(plan) if problems.is_empty() => Ok(plan),
+        Ok(_) => Err(ConfigError {
+            source_name,
+            problems,
+        }),
+        Err(mut es) => {
+            problems.append(&mut es);
+            Err(ConfigError {
+                source_name,
+                problems,
+            })
+        }
+    }
+}
+
+/// The files a run reads, which no output may overwrite: the config file and the files of
+/// a declarative workload's folder.
+pub(crate) fn run_inputs(args: &RunArgs, registry: &Registry, plan: &RunPlan) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = args.target.config.iter().cloned().collect();
+    let source = registry
+        .entries()
+        .iter()
+        .find(|e| e.name == plan.workload)
+        .and_then(|e| e.source.clone());
+    // a declarative workload's source is its workload.yaml; its SQL files sit beside it
+    if let Some(dir) = source.as_deref().and_then(std::path::Path::parent) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            inputs.extend(entries.flatten().map(|e| e.path()));
+        }
+    }
+    inputs
+}

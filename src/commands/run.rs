@@ -1,0 +1,377 @@
+//! `stormbench` (the default command): one measured run, or a sweep when the plan has one.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::anyhow;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::RunArgs;
+use crate::collect::Published;
+use crate::config::{Arrival, RunPlan};
+use crate::core::{Conn, Workload};
+use crate::db::{ServerInfo, Target, QUERY_TIMEOUT};
+use crate::error::{AppError, Exit};
+use crate::exec::{self, Display, ExecOptions};
+use crate::export::Exporter;
+use crate::pipeline::{
+    checks_exit, describe_stop, describe_sweep, exec_options, interrupt_token, measure,
+    prepare_schema, run_checks, start_embedded, write_outputs, Measured, Prepared, SchemaStep,
+    Waits,
+};
+use crate::report::{self, Report, ReportInput, WorkloadReport};
+use crate::schema::{self, Cleaned, SchemaAction};
+
+pub(crate) fn schema_action(args: &RunArgs) -> SchemaAction {
+    if args.cleanup {
+        SchemaAction::Cleanup
+    } else if args.rebuild {
+        SchemaAction::Rebuild
+    } else if args.setup {
+        SchemaAction::Setup
+    } else {
+        SchemaAction::Existing
+    }
+}
+
+/// Runs the plan; the embedded cluster (if any) lives exactly as long as this function.
+pub(crate) async fn execute(
+    plan: RunPlan,
+    args: &RunArgs,
+    inputs: &[PathBuf],
+) -> Result<Exit, AppError> {
+    let interrupt = interrupt_token();
+    check_outputs(&plan, inputs)?;
+    let cluster = start_embedded(&plan, &interrupt).await?;
+    let target = Target::from_plan(&plan.database, cluster.as_ref());
+    let s = connect(&plan, args, &interrupt, &target, cluster.is_some()).await?;
+    let action = schema_action(args);
+    if action == SchemaAction::Cleanup {
+        return cleanup(&s).await;
+    }
+    s.preflight().await?;
+    if args.check {
+        let checks = run_checks(s.waits(), &s.admin, s.workload.as_ref()).await?;
+        print!("{}", report::render_checks(&checks));
+        return Ok(checks_exit(&checks, Exit::Ok));
+    }
+    let prepared = s
+        .waits()
+        .long(
+            "schema set-up",
+            prepare_schema(
+                &plan,
+                SchemaStep {
+                    action,
+                    embedded: s.embedded,
+                    force_drop: args.force_drop,
+                    quiet: args.quiet,
+                },
+                &s.admin,
+                &target,
+                s.workload.as_ref(),
+            ),
+        )
+        .await?;
+    if args.no_run {
+        println!(
+            "schema for {} is ready at scale {} on {}",
+            s.name, plan.scale, target.display
+        );
+        return Ok(Exit::Ok);
+    }
+    let display = Display::auto(args.quiet);
+    let exporter = start_exporter(&s, &display).await?;
+    display.line(&match &plan.progressive {
+        Some(sweep) => describe_sweep(&plan, sweep),
+        None => format!(
+            "running {} (mode {}) {} with {} workers over {} connections",
+            plan.workload,
+            plan.mode,
+            describe_stop(&plan.stop),
+            plan.workers,
+            plan.connections
+        ),
+    });
+    let mut opts = exec_options(&plan);
+    opts.driver = s
+        .waits()
+        .interruptible("probing the driver", async {
+            Ok::<_, AppError>(exec::resolve_driver(s.workload.as_ref(), &target, plan.driver).await)
+        })
+        .await?;
+    match &plan.progressive {
+        Some(sweep) => {
+            super::sweep::sweep(
+                &plan,
+                &opts,
+                sweep,
+                &target,
+                &s.admin,
+                s.workload.clone(),
+                s.server.clone(),
+                prepared,
+                &interrupt,
+                &display,
+                exporter.as_ref(),
+            )
+            .await
+        }
+        None => single(&s, prepared, &opts, &display, exporter.as_ref()).await,
+    }
+}
+
+/// Refuses, before anything runs, outputs that cannot or must not be written.
+fn check_outputs(plan: &RunPlan, inputs: &[PathBuf]) -> Result<(), AppError> {
+    let outputs: Vec<(&str, &std::path::Path)> = [
+        ("--json", plan.json.as_deref()),
+        ("--csv", plan.csv.as_deref()),
+        ("--html", plan.html.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(opt, p)| p.map(|p| (opt, p)))
+    .collect();
+    report::check_outputs(&outputs, inputs).map_err(|e| AppError::Usage(format!("{e:#}")))
+}
+
+/// What every step after connecting works with.
+struct Session<'a> {
+    plan: &'a RunPlan,
+    args: &'a RunArgs,
+    interrupt: &'a CancellationToken,
+    target: &'a Target,
+    /// stormbench's own connection (marker, schema steps, checks, server counts).
+    admin: Conn,
+    server: ServerInfo,
+    workload: Arc<dyn Workload>,
+    /// The name the schema marker is kept under.
+    name: String,
+    /// A throwaway cluster (always set up).
+    embedded: bool,
+}
+
+impl Session<'_> {
+    fn waits(&self) -> Waits<'_> {
+        Waits {
+            interrupt: self.interrupt,
+            target: self.target,
+        }
+    }
+
+    /// Checks what the workload needs from the server before anything is created or run.
+    async fn preflight(&self) -> Result<(), AppError> {
+        let (workload, name) = (&self.workload, &self.name);
+        self.waits()
+            .quick(
+                "checking the workload's requirements",
+                QUERY_TIMEOUT,
+                async {
+                    workload
+                        .preflight(&self.admin, self.server.version_num)
+                        .await
+                        .map_err(|problems| {
+                            anyhow!(
+                                "the {name} workload cannot run on this server:\n  {}",
+                                problems.join("\n  ")
+                            )
+                        })
+                },
+            )
+            .await
+    }
+}
+
+/// Connects stormbench's own session and reads the server's facts.
+async fn connect<'a>(
+    plan: &'a RunPlan,
+    args: &'a RunArgs,
+    interrupt: &'a CancellationToken,
+    target: &'a Target,
+    embedded: bool,
+) -> Result<Session<'a>, AppError> {
+    let waits = Waits { interrupt, target };
+    // connect_once is bounded by the connect timeout itself
+    let admin = waits
+        .interruptible("connecting", async {
+            target.connect_once().await.map_err(|e| anyhow!(e))
+        })
+        .await?;
+    let server = waits
+        .quick("reading server settings", QUERY_TIMEOUT, async {
+            crate::db::server_info(&admin).await.map_err(|e| anyhow!(e))
+        })
+        .await?;
+    log::info!(
+        "connected to {} (PostgreSQL {})",
+        target.display,
+        server.version
+    );
+    if embedded && plan.collect.as_ref().is_some_and(|c| c.statements) {
+        // a throwaway cluster preloads the library when it exists; the extension is ours to add
+        let _ = waits
+            .quick("creating pg_stat_statements", QUERY_TIMEOUT, async {
+                admin
+                    .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                    .await
+                    .map_err(|e| anyhow!(e))
+            })
+            .await;
+    }
+    let workload = plan.target().workload.clone();
+    let name = workload.schema_name().unwrap_or(&plan.workload).to_string();
+    Ok(Session {
+        plan,
+        args,
+        interrupt,
+        target,
+        admin,
+        server,
+        workload,
+        name,
+        embedded,
+    })
+}
+
+/// `--cleanup`: drops what stormbench created of the workload, and says what.
+async fn cleanup(s: &Session<'_>) -> Result<Exit, AppError> {
+    let (name, display) = (&s.name, &s.target.display);
+    let cleaned = s
+        .waits()
+        .long(
+            "clean-up",
+            schema::locked(
+                &s.admin,
+                schema::cleanup(&s.admin, s.workload.as_ref(), name, s.args.force_drop),
+            ),
+        )
+        .await?;
+    match cleaned {
+        Cleaned::Dropped(objects) => println!(
+            "dropped the {name} schema from {display} ({} objects: {})",
+            objects.len(),
+            objects.join(", ")
+        ),
+        Cleaned::Nothing => {
+            println!("nothing to clean up: no {name} schema set up by stormbench in {display}")
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+/// The Prometheus endpoint, when the plan asks for one.
+async fn start_exporter(s: &Session<'_>, display: &Display) -> Result<Option<Exporter>, AppError> {
+    let Some(addr) = s.plan.prometheus else {
+        return Ok(None);
+    };
+    let published = s.plan.collect.as_ref().map(|_| Published::default());
+    let e = Exporter::start(addr, s.plan, s.workload.kinds(), published)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    display.line(&format!(
+        "serving Prometheus metrics at http://{}/metrics",
+        e.addr()
+    ));
+    Ok(Some(e))
+}
+
+/// One measured run: measure, check if the workload asks, report, and the exit code.
+async fn single(
+    s: &Session<'_>,
+    prepared: Prepared,
+    opts: &ExecOptions,
+    display: &Display,
+    exporter: Option<&Exporter>,
+) -> Result<Exit, AppError> {
+    let plan = s.plan;
+    let measured = measure(
+        plan,
+        s.target,
+        &s.admin,
+        &s.workload,
+        opts,
+        s.interrupt,
+        display,
+        exporter,
+        true,
+    )
+    .await?;
+    // a failure of the checks keeps the run's figures: the report is written first
+    let (checks, check_error) = if s.workload.check_after_run() && !measured.result.interrupted {
+        match run_checks(s.waits(), &s.admin, s.workload.as_ref()).await {
+            Ok(c) => (Some(c), None),
+            Err(e) => (None, Some(e)),
+        }
+    } else {
+        (None, None)
+    };
+    let interrupted = measured.result.interrupted;
+    let report = build_report(s, prepared, measured, checks);
+    print!("{}", report::render_console(&report));
+    // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
+    // Ctrl-C from ending the process
+    let report = Arc::new(report);
+    let written = {
+        let (report, plan) = (report.clone(), plan.clone());
+        tokio::task::spawn_blocking(move || write_outputs(&report, &plan)).await
+    };
+    written.map_err(|e| anyhow!("writing the reports: {e}"))??;
+    if let Some(e) = check_error {
+        return Err(e);
+    }
+    exit_code(&report, interrupted)
+}
+
+fn build_report(
+    s: &Session<'_>,
+    prepared: Prepared,
+    m: Measured,
+    checks: Option<Vec<crate::core::CheckResult>>,
+) -> Report {
+    let (plan, workload) = (s.plan, &s.workload);
+    Report::build(
+        &m.result,
+        ReportInput {
+            config: plan.to_report_json(),
+            database: s.target.display.clone(),
+            server: s.server.clone(),
+            workload: WorkloadReport::new(plan, workload.as_ref(), prepared.marker, prepared.load),
+            pool_size: plan.connections,
+            connection_mode: workload
+                .connection_mode()
+                .unwrap_or(plan.connection_mode)
+                .as_str(),
+            target_tps: match plan.arrival {
+                Arrival::Open { rate_tps, .. } => Some(rate_tps),
+                Arrival::Closed => None,
+            },
+            pacing: workload.pacing(),
+            server_xacts: m.server_xacts,
+            checks,
+            database_stats: m.database_stats,
+            metrics: &|counts| workload.metrics(counts),
+        },
+    )
+}
+
+/// The documented exit code of a finished run (an internal error is a failure).
+fn exit_code(report: &Report, interrupted: bool) -> Result<Exit, AppError> {
+    if let Some(first) = report.health.internal_errors.first() {
+        return Err(anyhow!(
+            "the run failed: an internal error stopped it ({first}); this is a bug in stormbench, please report it; the report covers what ran before"
+        )
+        .into());
+    }
+    let exit = if interrupted {
+        Exit::Interrupted
+    } else if report.summary.transactions == 0 {
+        Exit::NothingSucceeded
+    } else if report.health.had_outage() {
+        Exit::Outage
+    } else {
+        Exit::Ok
+    };
+    Ok(match &report.checks {
+        Some(c) => checks_exit(c, exit),
+        None => exit,
+    })
+}

@@ -1,0 +1,226 @@
+//! One measured run with its server-side figures (transaction counts, pg_stat collection),
+//! the consistency checks and the report files.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context as _};
+use tokio_util::sync::CancellationToken;
+
+use crate::collect::{CollectOptions, Collector, DbStatsReport, Published};
+use crate::config::RunPlan;
+use crate::core::{CheckResult, Conn, Workload};
+use crate::db::{Target, FINAL_QUERY_TIMEOUT, QUERY_TIMEOUT};
+use crate::error::{AppError, Exit};
+use crate::exec::{self, Display, ExecOptions};
+use crate::export::Exporter;
+use crate::report::{self, Report};
+
+use super::{within, Waits};
+
+/// One measured run with its server-side figures.
+pub(crate) struct Measured {
+    /// What the workers measured.
+    pub result: exec::RunResult,
+    /// Server commits + rollbacks over the measured phase.
+    pub server_xacts: Option<u64>,
+    /// pg_stat collection, when on.
+    pub database_stats: Option<DbStatsReport>,
+}
+
+/// Runs once with `opts`, sampling the server alongside when collection is on.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn measure(
+    plan: &RunPlan,
+    target: &Target,
+    admin: &Conn,
+    workload: &std::sync::Arc<dyn Workload>,
+    opts: &ExecOptions,
+    interrupt: &CancellationToken,
+    display: &Display,
+    exporter: Option<&Exporter>,
+    first: bool,
+) -> Result<Measured, AppError> {
+    // server-side counts need the backends' statistics flushed; a band of a sweep does not
+    // report them unless it collects
+    let settle = plan.collect.is_some() || plan.progressive.is_none();
+    let published = exporter.and_then(|e| e.published());
+    let waits = Waits { interrupt, target };
+    let collector = match &plan.collect {
+        Some(c) => Some(
+            waits
+                .quick(
+                    "starting the statistics collector",
+                    QUERY_TIMEOUT,
+                    start_collector(target, c, workload.as_ref(), published),
+                )
+                .await?,
+        ),
+        None => None,
+    };
+    let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
+    let stop_collecting = CancellationToken::new();
+    let run = async {
+        let r = exec::run(
+            workload.clone(),
+            target,
+            opts,
+            interrupt.clone(),
+            display,
+            exec::Hooks {
+                measuring: Some(measuring_tx),
+                observer: exporter.map(|e| e.observer()),
+            },
+        )
+        .await;
+        if settle {
+            // backends flush their statistics when they end or go idle
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        }
+        stop_collecting.cancel();
+        r
+    };
+    // server-side figures start when the warm-up ends and end after the run
+    let observe = async {
+        // an interrupt during the warm-up ends the run before measurement starts
+        tokio::select! {
+            r = measuring_rx => if r.is_err() { return (None, None) },
+            _ = stop_collecting.cancelled() => return (None, None),
+        }
+        let before = tokio::select! {
+            x = within(QUERY_TIMEOUT, server_xacts(admin)) => x.flatten(),
+            _ = stop_collecting.cancelled() => None,
+        };
+        let collected = match collector {
+            Some(c) => Some(
+                c.run(tokio::time::Instant::now(), stop_collecting.clone())
+                    .await,
+            ),
+            None => None,
+        };
+        (before, collected)
+    };
+    let (result, (xacts_before, collected)) = tokio::join!(run, observe);
+    let result = match result {
+        Ok(r) => r,
+        Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
+        Err(e) => return Err(anyhow!(e).into()),
+    };
+    let server_xacts = match xacts_before {
+        Some(before) => within(FINAL_QUERY_TIMEOUT, server_xacts(admin))
+            .await
+            .flatten()
+            .map(|after| after.saturating_sub(before)),
+        None => None,
+    };
+    let database_stats = collected.and_then(DbStatsReport::build);
+    if first && plan.collect.as_ref().is_some_and(|c| c.statements) {
+        if let Some(Some(note)) = database_stats.as_ref().map(|d| &d.statements_note) {
+            log::warn!("{note}; the run went on without statement statistics");
+        }
+    }
+    Ok(Measured {
+        result,
+        server_xacts,
+        database_stats,
+    })
+}
+
+/// Exit 4 when a check failed, otherwise `otherwise`.
+pub(crate) fn checks_exit(checks: &[CheckResult], otherwise: Exit) -> Exit {
+    if checks.iter().any(|c| !c.passed) {
+        Exit::CheckFailed
+    } else {
+        otherwise
+    }
+}
+
+pub(crate) async fn start_collector(
+    target: &Target,
+    c: &crate::config::CollectPlan,
+    workload: &dyn Workload,
+    published: Option<Published>,
+) -> Result<Collector, AppError> {
+    let conn = target.connect_once().await.map_err(|e| anyhow!(e))?;
+    let opts = CollectOptions {
+        interval: c.interval.0,
+        statements: c.statements,
+        top_statements: c.top_statements,
+        tables: workload.tables().iter().map(|t| t.to_string()).collect(),
+    };
+    Ok(Collector::new(conn, target.clone(), opts, published).await)
+}
+
+pub(crate) async fn run_checks(
+    waits: Waits<'_>,
+    admin: &Conn,
+    workload: &dyn Workload,
+) -> Result<Vec<CheckResult>, AppError> {
+    let checks = waits
+        .long("running the consistency checks", async {
+            workload
+                .check(admin)
+                .await
+                .context("running the consistency checks")
+        })
+        .await?;
+    if checks.is_empty() {
+        log::warn!("this workload has no consistency checks");
+    }
+    Ok(checks)
+}
+
+/// Commits + rollbacks of the current database so far (`None` if unreadable).
+pub(crate) async fn server_xacts(admin: &Conn) -> Option<u64> {
+    admin
+        .query_one(
+            "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = current_database()",
+            &[],
+        )
+        .await
+        .ok()
+        .map(|r| r.get::<_, i64>(0) as u64)
+}
+
+pub(crate) fn exec_options(plan: &RunPlan) -> ExecOptions {
+    ExecOptions {
+        workers: plan.workers,
+        connections: plan.connections,
+        stop: plan.stop,
+        warmup: plan.warmup.0,
+        arrival: plan.arrival,
+        think_time: plan.think_time.0,
+        max_tries: plan.max_tries,
+        seed: plan.seed,
+        sample_interval: plan.sample_interval.0,
+        summary_interval: plan.summary_interval.map(|d| d.0),
+        connection_mode: plan.connection_mode,
+        driver: plan.driver,
+        threads: plan.threads,
+    }
+}
+
+/// Writes every requested file; one failing does not stop the others.
+pub(crate) fn write_outputs(r: &Report, plan: &RunPlan) -> Result<(), AppError> {
+    type Writer = fn(&Report, &std::path::Path) -> anyhow::Result<()>;
+    let files: [(Option<&PathBuf>, Writer); 3] = [
+        (plan.json.as_ref(), report::write_json),
+        (plan.csv.as_ref(), report::write_csv),
+        (plan.html.as_ref(), report::write_html),
+    ];
+    let mut first_error = None;
+    for (path, write) in files {
+        if let Some(p) = path {
+            match write(r, p) {
+                Ok(()) => log::info!("wrote {}", p.display()),
+                Err(e) => {
+                    eprintln!("Error: {e:#}");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+    }
+    match first_error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,193 @@
+//! Before measuring: the embedded cluster and the workload's schema (inspected, set up or
+//! loaded as the command asks).
+
+use anyhow::{anyhow, Context as _};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::RunPlan;
+use crate::core::{Conn, LoadProgress, LoadStats, Workload};
+use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
+use crate::db::{marker, Connector, Target};
+use crate::error::AppError;
+use crate::schema::{self, Found, SchemaAction};
+
+pub(crate) async fn start_embedded(
+    plan: &RunPlan,
+    interrupt: &CancellationToken,
+) -> Result<Option<EmbeddedCluster>, AppError> {
+    if !plan.database.embedded {
+        return Ok(None);
+    }
+    let opts = EmbeddedOptions {
+        settings: vec![(
+            "max_connections".into(),
+            (plan.connections + 20).max(200).to_string(),
+        )],
+        version: None,
+        bindir: plan.database.bindir.clone(),
+    };
+    eprintln!("starting an embedded PostgreSQL cluster (removed when stormbench exits)");
+    let start = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&opts));
+    // an interrupt does not wait for initdb: the cluster's watchdog removes what the
+    // start-up leaves when the process exits
+    let cluster = tokio::select! {
+        c = start => c.context("embedded cluster start-up task failed")?.map_err(|e| anyhow!(e))?,
+        _ = interrupt.cancelled() => return Err(AppError::Interrupted("embedded cluster start-up")),
+    };
+    Ok(Some(cluster))
+}
+
+/// What schema preparation found or did.
+pub(crate) struct Prepared {
+    /// The marker found or written.
+    pub marker: Option<marker::Marker>,
+    /// The load done now, if any.
+    pub load: Option<LoadStats>,
+}
+
+/// What the schema step is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SchemaStep {
+    /// Use, set up, rebuild (clean-up is its own command path).
+    pub action: SchemaAction,
+    /// A throwaway cluster: always set up.
+    pub embedded: bool,
+    /// `--force-drop`: tables of the workload's names may be dropped whoever made them.
+    pub force_drop: bool,
+    /// `-q`: no load progress on stderr.
+    pub quiet: bool,
+}
+
+/// Uses the workload's schema as it is, or sets it up (under the set-up lock) as `step`
+/// says.
+pub(crate) async fn prepare_schema(
+    plan: &RunPlan,
+    step: SchemaStep,
+    admin: &Conn,
+    target: &Target,
+    workload: &dyn Workload,
+) -> Result<Prepared, AppError> {
+    let SchemaStep {
+        action,
+        embedded,
+        force_drop,
+        quiet,
+    } = step;
+    let name = workload.schema_name().unwrap_or(&plan.workload);
+    if !workload.needs_schema() {
+        return Ok(Prepared {
+            marker: None,
+            load: None,
+        });
+    }
+    match schema::inspect(admin, workload, name, plan.scale, action, embedded).await? {
+        Found::Ready(m) => {
+            log::info!("{name} schema present at scale {}", plan.scale);
+            return Ok(Prepared {
+                marker: Some(m),
+                load: None,
+            });
+        }
+        Found::MustLoad => {}
+    }
+    let load = schema::locked(admin, async {
+        // a pool just for loading, sized for parallel COPY
+        let loader =
+            Connector::new(target, plan.connections.clamp(1, 8), None).map_err(|e| anyhow!(e))?;
+        load(plan, admin, &loader, workload, force_drop, quiet).await
+    })
+    .await?;
+    let marker = marker::read(admin, name)
+        .await
+        .context("reading the marker")?;
+    Ok(Prepared {
+        marker,
+        load: Some(load),
+    })
+}
+
+pub(crate) async fn load(
+    plan: &RunPlan,
+    admin: &Conn,
+    connector: &Connector,
+    workload: &dyn Workload,
+    force_drop: bool,
+    quiet: bool,
+) -> anyhow::Result<LoadStats> {
+    let name = workload.schema_name().unwrap_or(&plan.workload);
+    // -q: the figures are in the report; nothing on stderr but errors
+    let say = |line: String| {
+        if !quiet {
+            eprintln!("{line}");
+        }
+    };
+    say(format!("loading {name} at scale {} ...", plan.scale));
+    let before_load = schema::recreate(admin, workload, name, plan.scale, force_drop).await?;
+    let progress = LoadProgress::default();
+    let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress, quiet)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    schema::finish(admin, name, &before_load).await?;
+    for t in &stats.tables {
+        say(format!(
+            "  {}: {} rows in {:.1}s ({:.0} rows/s)",
+            t.table,
+            t.rows,
+            t.elapsed_s,
+            t.rows as f64 / t.elapsed_s.max(1e-9)
+        ));
+    }
+    say(format!(
+        "  total: {:.1}s including keys and indexes",
+        stats.elapsed_s
+    ));
+    Ok(stats)
+}
+
+/// Drives the load while showing its progress: a bar on a terminal, a line every 5 s
+/// otherwise, nothing when `quiet`.
+pub(crate) async fn show_load_progress<T>(
+    load: impl std::future::Future<Output = T>,
+    progress: &LoadProgress,
+    quiet: bool,
+) -> T {
+    use std::io::IsTerminal;
+    use std::sync::atomic::Ordering::Relaxed;
+    if quiet {
+        return load.await;
+    }
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "  [{elapsed_precise}] [{bar:30}] {pos}/{len} rows ({per_sec}, eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        b
+    });
+    let every = if bar.is_some() { 200 } else { 5000 };
+    let mut load = std::pin::pin!(load);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(every));
+    tick.tick().await;
+    let out = loop {
+        tokio::select! {
+            out = &mut load => break out,
+            _ = tick.tick() => {
+                let (done, total) = (progress.done.load(Relaxed), progress.total.load(Relaxed));
+                match &bar {
+                    Some(b) => {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                    None => eprintln!("  loaded {done} of {total} rows"),
+                }
+            }
+        }
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    out
+}

@@ -1,0 +1,148 @@
+//! Interrupts and bounded waits: Ctrl-C / SIGTERM on a thread of their own, and every wait
+//! on the server bounded and ended by an interrupt.
+
+use anyhow::anyhow;
+use tokio_util::sync::CancellationToken;
+
+use crate::db::Target;
+use crate::error::{AppError, Exit};
+
+/// Ctrl-C and SIGTERM cancel the returned token; a second one ends the process at once
+/// (exit 130), even if writing the report is stuck. The signals are watched on a thread of
+/// their own, so a busy or blocked control runtime cannot delay them.
+pub(crate) fn interrupt_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("stormbench-signals".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let mut signals = match Signals::new() {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.to_string()));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                signals.next().await;
+                log::warn!(
+                    "interrupted: stopping and writing the report (interrupt again to exit at once)"
+                );
+                t.cancel();
+                signals.next().await;
+                eprintln!("interrupted twice: exiting now");
+                std::process::exit(Exit::Interrupted as i32);
+            });
+        });
+    match spawned.map_err(|e| e.to_string()).and_then(|_| {
+        ready_rx
+            .recv()
+            .unwrap_or_else(|_| Err("the signal thread ended".into()))
+    }) {
+        Ok(()) => {}
+        Err(e) => log::warn!("cannot listen for Ctrl-C and SIGTERM: {e}"),
+    }
+    token
+}
+
+/// SIGINT and SIGTERM as one stream.
+pub(crate) struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.int.recv() => {}
+            _ = self.term.recv() => {}
+        }
+    }
+}
+
+/// stormbench's own waits on the server, each bounded and each ended by an interrupt.
+#[derive(Clone, Copy)]
+pub(crate) struct Waits<'a> {
+    /// Ctrl-C / SIGTERM.
+    pub interrupt: &'a CancellationToken,
+    /// The server, for liveness probes during long steps.
+    pub target: &'a Target,
+}
+
+impl Waits<'_> {
+    /// A short step (server facts, the marker, statistics): at most `limit`.
+    pub async fn quick<T, E: Into<AppError>>(
+        &self,
+        what: &'static str,
+        limit: std::time::Duration,
+        step: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        self.interruptible(what, async {
+            match tokio::time::timeout(limit, step).await {
+                Ok(r) => r.map_err(Into::into),
+                Err(_) => Err(anyhow!(
+                    "{what}: the server did not answer within {}s; is it overloaded, frozen or unreachable?",
+                    limit.as_secs()
+                )
+                .into()),
+            }
+        })
+        .await
+    }
+
+    /// A step bounded by its own timeout (a connection start-up): ended by an interrupt.
+    pub async fn interruptible<T, E: Into<AppError>>(
+        &self,
+        what: &'static str,
+        step: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        tokio::select! {
+            r = step => r.map_err(Into::into),
+            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
+        }
+    }
+
+    /// A long step (loading, index builds, checks): as long as the server answers a
+    /// liveness probe.
+    pub async fn long<T, E: Into<AppError>>(
+        &self,
+        what: &'static str,
+        step: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, AppError> {
+        self.interruptible(what, async {
+            tokio::select! {
+                r = step => r.map_err(Into::into),
+                why = crate::db::unresponsive(self.target) => Err(anyhow!("{what}: {why}").into()),
+            }
+        })
+        .await
+    }
+}
+
+/// `fut`'s output if it comes within `limit`.
+pub(crate) async fn within<T>(
+    limit: std::time::Duration,
+    fut: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::time::timeout(limit, fut).await.ok()
+}
