@@ -39,15 +39,12 @@ fn example_bank_keeps_its_balance_invariant_after_a_mixed_run() {
     )
     .unwrap();
     let json = dir.path().join("r.json");
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg)
         .args(["--setup", "-q", "--collect-pg-stats", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(&json));
     assert_eq!(
         pg.psql(&db, "SELECT count(*) >= 100000 FROM bank_accounts"),
         "t"
@@ -101,27 +98,17 @@ fn example_bank_keeps_its_balance_invariant_after_a_mixed_run() {
     );
 
     // --check runs the same checks; --cleanup drops everything
-    let o = pg
-        .stormbench(&db)
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--check")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    let o = ok(pg.stormbench(&db).arg("--config").arg(&cfg).arg("--check"));
     assert!(
         text(&o).0.contains("[PASS] money is conserved"),
         "{:?}",
         text(&o)
     );
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg)
-        .arg("--cleanup")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg("--cleanup"));
     assert_eq!(
         pg.psql(
             &db,
@@ -168,15 +155,12 @@ transactions:
         )
         .unwrap();
         let json = dir.path().join(format!("r{max_tries}.json"));
-        let o = pg
+        ok(pg
             .stormbench(&db)
             .arg("-c")
             .arg(&cfg)
             .args(["--setup", "-q", "--json"])
-            .arg(&json)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{:?}", text(&o));
+            .arg(&json));
         read_json(&json)
     };
     // one try: conflicts are counted as serialization errors, with the server's message
@@ -352,14 +336,13 @@ transactions:
 "#,
         "CREATE TABLE needy_t (id int);\n",
     );
-    let o = pg
-        .stormbench(&db)
-        .arg("--workloads-path")
-        .arg(dir.path())
-        .args(["-w", "needy", "--setup", "-d", "1s"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = fails(
+        pg.stormbench(&db)
+            .arg("--workloads-path")
+            .arg(dir.path())
+            .args(["-w", "needy", "--setup", "-d", "1s"]),
+        1,
+    );
     assert!(err.contains("needs PostgreSQL 99 or later"), "{err}");
     assert!(
         err.contains("no extension 'no_such_extension' (not in pg_available_extensions)"),
@@ -407,13 +390,7 @@ fn workloads_path_discovery_listing_and_errors() {
 
     // a folder that does not exist, named explicitly
     std::fs::write(&cfg, "workloads_path: [mine, nowhere]\n").unwrap();
-    let o = stormbench()
-        .arg("-c")
-        .arg(&cfg)
-        .arg("list")
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(stormbench().arg("-c").arg(&cfg).arg("list"), 2);
     assert!(
         err.contains("workloads_path: folder") && err.contains("nowhere does not exist"),
         "{err}"
@@ -427,13 +404,7 @@ fn workloads_path_discovery_listing_and_errors() {
         "",
     );
     std::fs::write(&cfg, "workloads_path: mine\n").unwrap();
-    let o = stormbench()
-        .arg("-c")
-        .arg(&cfg)
-        .arg("list")
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(stormbench().arg("-c").arg(&cfg).arg("list"), 2);
     assert!(
         err.contains("workload 'tpcc' in ")
             && err.contains("clashes with the built-in workload 'tpcc'"),
@@ -451,13 +422,13 @@ fn a_malformed_workload_is_rejected_before_connecting() {
         "",
     );
     // port 1: the run must fail on the workload, not on the connection
-    let o = stormbench()
-        .arg("--workloads-path")
-        .arg(dir.path())
-        .args(["-w", "broken", "--port", "1", "-d", "1s"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(
+        stormbench()
+            .arg("--workloads-path")
+            .arg(dir.path())
+            .args(["-w", "broken", "--port", "1", "-d", "1s"]),
+        2,
+    );
     assert!(
         err.contains("broken/workload.yaml: transactions[0].statments: unknown key 'statments'"),
         "{err}"

@@ -225,12 +225,14 @@ fn a_cluster_left_by_a_killed_stormbench_is_removed_at_the_next_start() {
         port_open(port) && dir.exists(),
         "the cluster is left behind"
     );
-    let o = quickstart()
-        .env("TMPDIR", base.path())
-        .args(["--embedded", "-w", "noop", "-d", "1s", "-q"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    let o = ok(quickstart().env("TMPDIR", base.path()).args([
+        "--embedded",
+        "-w",
+        "noop",
+        "-d",
+        "1s",
+        "-q",
+    ]));
     assert!(
         text(&o).1.contains("left by a stormbench that was killed"),
         "{:?}",

@@ -17,8 +17,8 @@ fn connection_refused() {
         .local_addr()
         .unwrap()
         .port();
-    let o = stormbench()
-        .args([
+    let err = fails(
+        stormbench().args([
             "--host",
             "127.0.0.1",
             "--port",
@@ -27,10 +27,9 @@ fn connection_refused() {
             "x",
             "-d",
             "1s",
-        ])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+        ]),
+        1,
+    );
     assert!(err.contains("cannot connect to 127.0.0.1"), "{err}");
     assert!(
         err.contains("refused") && err.contains("database.port"),
@@ -101,12 +100,7 @@ fn right_password_works_and_stays_out_of_reports() {
 #[test]
 fn missing_database() {
     let pg = pg();
-    let o = pg
-        .stormbench("sbt_no_such_database")
-        .args(["-d", "1s"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = fails(pg.stormbench("sbt_no_such_database").args(["-d", "1s"]), 1);
     assert!(
         err.contains("does not exist") && err.contains("database.dbname"),
         "{err}"
@@ -132,11 +126,10 @@ fn config_errors_are_all_reported_with_exit_code_2() {
     ] {
         assert!(err.contains(needle), "{needle} missing:\n{err}");
     }
-    let o = stormbench()
-        .args(["--config", "/nonexistent/stormbench.yaml"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(
+        stormbench().args(["--config", "/nonexistent/stormbench.yaml"]),
+        2,
+    );
     assert!(
         err.contains("cannot read config file") && err.contains("--config"),
         "{err}"
@@ -148,12 +141,12 @@ fn config_errors_are_all_reported_with_exit_code_2() {
 
 #[test]
 fn embedded_with_a_bad_bindir_says_what_to_fix() {
-    let o = stormbench()
-        .args(["--embedded", "-d", "1s"])
-        .env("STORMBENCH_PG_BINDIR", "/nonexistent/bin")
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = fails(
+        stormbench()
+            .args(["--embedded", "-d", "1s"])
+            .env("STORMBENCH_PG_BINDIR", "/nonexistent/bin"),
+        1,
+    );
     assert!(
         err.contains("/nonexistent/bin") && err.contains("STORMBENCH_PG_BINDIR"),
         "{err}"
@@ -169,13 +162,7 @@ fn send_signal(child: &std::process::Child, sig: i32) {
 #[test]
 fn interrupt_reports_what_ran_and_exits_130() {
     let pg = pg();
-    let db = pg.fresh_db("interrupt");
-    let o = pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    let db = pg.loaded("interrupt", "simple");
     let dir = tempdir();
     let json = dir.path().join("r.json");
     let child = pg
@@ -243,11 +230,7 @@ fn server_restart_mid_run_is_survived(driver: &str) {
     let mut cluster = EmbeddedCluster::start(&opts).expect("embedded cluster starts");
     let port = cluster.port().to_string();
     let base = || stormbench_on_port(&port);
-    let o = base()
-        .args(["-w", "simple", "--setup", "--no-run"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    ok(base().args(["-w", "simple", "--setup", "--no-run"]));
     let dir = tempdir();
     let json = dir.path().join("r.json");
     let child = base()
@@ -321,12 +304,12 @@ fn unwritable_report_path_fails_before_running() {
     let blocker = dir.path().join("a-file");
     std::fs::write(&blocker, "x").unwrap();
     // a directory cannot be created below a regular file
-    let o = stormbench()
-        .args(["--host", "127.0.0.1", "--port", "1", "-d", "1s", "--json"])
-        .arg(blocker.join("report.json"))
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(
+        stormbench()
+            .args(["--host", "127.0.0.1", "--port", "1", "-d", "1s", "--json"])
+            .arg(blocker.join("report.json")),
+        2,
+    );
     assert!(
         err.contains("cannot create directory") && err.contains("output path"),
         "{err}"

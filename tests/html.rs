@@ -43,7 +43,7 @@ fn html_report_is_self_contained_and_renders_its_charts() {
     let pg = pg();
     let dir = tempdir();
     let html = dir.path().join("report.html");
-    let o = pg
+    ok(pg
         .stormbench("stormbench_test")
         .args([
             "-w",
@@ -55,10 +55,7 @@ fn html_report_is_self_contained_and_renders_its_charts() {
             "-q",
             "--html",
         ])
-        .arg(&html)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(&html));
     let page = std::fs::read_to_string(&html).unwrap();
     // nothing to fetch: no scripts, stylesheets, images or fonts from elsewhere
     for needle in ["<script", "<link", "src=\"http", "@import", "url("] {
@@ -71,12 +68,9 @@ fn html_report_is_self_contained_and_renders_its_charts() {
 
     let browser = chromium();
     let shot = dir.path().join("report.png");
-    let o = headless(&browser, &dir.path().join("profile-shot"))
+    ok(headless(&browser, &dir.path().join("profile-shot"))
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(format!("file://{}", html.display()))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(format!("file://{}", html.display())));
     let png = std::fs::read(&shot).unwrap();
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
     assert!(

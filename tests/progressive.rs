@@ -104,14 +104,11 @@ fn interrupted_sweep_keeps_finished_bands() {
     let dir = tempdir();
     let cfg = sweep_config(dir.path(), 4, 3);
     let json = dir.path().join("s.json");
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg)
-        .args(["--setup", "--no-run"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .args(["--setup", "--no-run"]));
     let child = pg
         .stormbench(&db)
         .arg("--config")

@@ -117,19 +117,17 @@ fn a_taken_port_is_a_clear_error() {
     let pg = pg();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
-    let o = pg
-        .stormbench("stormbench_test")
-        .args([
+    let err = fails(
+        pg.stormbench("stormbench_test").args([
             "-w",
             "noop",
             "-d",
             "1s",
             "--prometheus",
             &format!("127.0.0.1:{port}"),
-        ])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+        ]),
+        1,
+    );
     assert!(
         err.contains("cannot serve Prometheus metrics")
             && err.contains("metrics.prometheus.listen"),

@@ -7,7 +7,7 @@ mod common;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::{assert_clean_failure, pg, read_json, tempdir, text, validate_report_schema};
+use common::{fails, pg, read_json, tempdir, text, validate_report_schema};
 
 const SESSIONS: usize = 6;
 const PER_SESSION: usize = 30;
@@ -286,13 +286,12 @@ fn replay_config_mistakes_are_clear_errors() {
     ];
     for (extra, args, want) in cases {
         let cfg = config(dir.path(), &trace, extra);
-        let o = pg()
-            .stormbench("postgres")
-            .args(["--config", cfg.to_str().unwrap()])
-            .args(args)
-            .output()
-            .unwrap();
-        let err = assert_clean_failure(&o, 2);
+        let err = fails(
+            pg().stormbench("postgres")
+                .args(["--config", cfg.to_str().unwrap()])
+                .args(args),
+            2,
+        );
         assert!(err.contains(want), "{args:?}: {err}");
     }
     let cfg = dir.path().join("missing.yaml");
@@ -301,12 +300,11 @@ fn replay_config_mistakes_are_clear_errors() {
         "workload: trace_replay\ntrace: { file: /nonexistent/trace.jsonl }\n",
     )
     .unwrap();
-    let o = pg()
-        .stormbench("postgres")
-        .args(["--config", cfg.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(
+        pg().stormbench("postgres")
+            .args(["--config", cfg.to_str().unwrap()]),
+        2,
+    );
     assert!(
         err.contains("trace.file: cannot open /nonexistent/trace.jsonl"),
         "{err}"

@@ -17,13 +17,7 @@ fn u(v: &Value) -> u64 {
 #[test]
 fn setup_is_idempotent_and_cleanup_drops() {
     let pg = pg();
-    let db = pg.fresh_db("setup");
-    let o = pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    let db = pg.loaded("setup", "simple");
     assert_eq!(
         pg.psql(&db, "SELECT count(*) FROM simple_accounts"),
         "100000"
@@ -46,23 +40,17 @@ fn setup_is_idempotent_and_cleanup_drops() {
     assert!(!text(&o).1.contains("loading simple"), "{:?}", text(&o));
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM simple_history"), "1");
     // Another scale: a clear error naming both scales and the fix.
-    let o = pg
-        .stormbench(&db)
-        .args(["-w", "simple_read", "--scale", "2", "-d", "1s"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = fails(
+        pg.stormbench(&db)
+            .args(["-w", "simple_read", "--scale", "2", "-d", "1s"]),
+        1,
+    );
     assert!(
         err.contains("loaded at scale 1") && err.contains("scale 2") && err.contains("--rebuild"),
         "{err}"
     );
     // --cleanup drops the tables and the marker.
-    let o = pg
-        .stormbench(&db)
-        .args(["-w", "simple", "--cleanup"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    ok(pg.stormbench(&db).args(["-w", "simple", "--cleanup"]));
     assert_eq!(pg.psql(&db, "SELECT to_regclass('simple_accounts') IS NULL AND to_regclass('stormbench_meta') IS NULL"), "t");
 }
 
@@ -70,12 +58,7 @@ fn setup_is_idempotent_and_cleanup_drops() {
 fn missing_schema_says_to_run_setup() {
     let pg = pg();
     let db = pg.fresh_db("noschema");
-    let o = pg
-        .stormbench(&db)
-        .args(["-w", "simple", "-d", "1s"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = fails(pg.stormbench(&db).args(["-w", "simple", "-d", "1s"]), 1);
     assert!(err.contains("--setup"), "{err}");
 }
 
@@ -191,7 +174,7 @@ fn transaction_budget_stops_the_run() {
     let db = pg.fresh_db("budget");
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .args([
             "-w",
@@ -204,10 +187,7 @@ fn transaction_budget_stops_the_run() {
             "-q",
         ])
         .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(&json));
     let r = read_json(&json);
     let s = &r["summary"];
     assert_eq!(u(&s["transactions"]) + u(&s["failed"]), 777, "{s}");
@@ -327,15 +307,12 @@ fn think_time_paces_a_closed_loop() {
     )
     .unwrap();
     let json = dir.path().join("t.json");
-    let o = pg
+    ok(pg
         .stormbench("stormbench_test")
         .arg("--config")
         .arg(&cfg)
         .args(["-q", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(&json));
     let r = read_json(&json);
     let tps = f(&r["summary"]["tps"]);
     // two workers, each one transaction per ~50 ms: about 40 tps, never far above
@@ -356,15 +333,12 @@ fn serialization_failures_are_retried_and_counted() {
     )
     .unwrap();
     let json = dir.path().join("r.json");
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg)
         .args(["--setup", "-q", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(&json));
     let r = read_json(&json);
     assert_eq!(r["config"]["database"]["isolation"], "repeatable_read");
     let retries = u(&r["summary"]["retries"]);
@@ -387,15 +361,12 @@ fn serialization_failures_are_retried_and_counted() {
         .replace("max_tries: 10", "max_tries: 1");
     std::fs::write(&cfg1, text1).unwrap();
     let json1 = dir.path().join("r1.json");
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg1)
         .args(["-q", "--json"])
-        .arg(&json1)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+        .arg(&json1));
     let r1 = read_json(&json1);
     assert_eq!(u(&r1["summary"]["retries"]), 0);
     assert!(

@@ -96,7 +96,7 @@ fn force_drop_is_the_users_explicit_choice() {
 #[test]
 fn cleanup_drops_only_what_setup_recorded() {
     let pg = pg();
-    let db = simple_db(&pg, "safe_recorded");
+    let db = pg.loaded("safe_recorded", "simple");
     let objects = pg.psql(
         &db,
         "SELECT string_agg(o ->> 'name', ',' ORDER BY o ->> 'name') FROM stormbench_meta, jsonb_array_elements(objects) o",
@@ -182,7 +182,7 @@ fn setup_never_replaces_a_users_function() {
 #[test]
 fn an_interrupted_load_is_not_used_and_setup_reloads_it() {
     let pg = pg();
-    let db = simple_db(&pg, "safe_loading");
+    let db = pg.loaded("safe_loading", "simple");
     pg.psql(
         &db,
         "UPDATE stormbench_meta SET state = 'loading'; DELETE FROM simple_accounts WHERE id > 10",
@@ -206,7 +206,7 @@ fn an_interrupted_load_is_not_used_and_setup_reloads_it() {
 #[test]
 fn a_marker_from_before_the_object_record_still_cleans_up() {
     let pg = pg();
-    let db = simple_db(&pg, "safe_legacy");
+    let db = pg.loaded("safe_legacy", "simple");
     pg.psql(
         &db,
         "ALTER TABLE stormbench_meta DROP COLUMN state, DROP COLUMN objects",
@@ -362,18 +362,11 @@ fn setup_simple(pg: &Pg, db: &str) {
     assert!(o.status.success(), "{:?}", text(&o));
 }
 
-/// A fresh database with the simple workload loaded.
-fn simple_db(pg: &Pg, name: &str) -> String {
-    let db = pg.fresh_db(name);
-    setup_simple(pg, &db);
-    db
-}
-
 #[test]
 fn reports_go_to_devices_fifos_and_through_symlinks_without_replacing_them() {
     use std::os::unix::fs::FileTypeExt as _;
     let pg = pg();
-    let db = simple_db(&pg, "safe_outputs");
+    let db = pg.loaded("safe_outputs", "simple");
     let short = ["-w", "simple_read", "-d", "1s", "-q", "--workers", "2"];
     // /dev/stdout prints the report
     let o = run(pg

@@ -173,14 +173,13 @@ fn a_worker_bug_fails_the_run_and_keeps_the_report() {
     let pg = pg();
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let o = pg
-        .stormbench("stormbench_test")
-        .args(["-w", "noop", "-d", "3s", "--workers", "4", "-q", "--json"])
-        .arg(&json)
-        .env("STORMBENCH_FAULT", "panic_after:200")
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+    let err = fails(
+        pg.stormbench("stormbench_test")
+            .args(["-w", "noop", "-d", "3s", "--workers", "4", "-q", "--json"])
+            .arg(&json)
+            .env("STORMBENCH_FAULT", "panic_after:200"),
+        1,
+    );
     assert!(
         err.contains("internal error") && err.contains("injected fault"),
         "{err}"
@@ -231,11 +230,7 @@ fn embedded() -> EmbeddedCluster {
 fn a_frozen_server_ends_the_run_by_its_deadline_with_the_report_written() {
     let cluster = embedded();
     let port = cluster.port().to_string();
-    let o = stormbench_on_port(&port)
-        .args(["-w", "simple", "--setup", "--no-run", "-q"])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{:?}", text(&o));
+    ok(stormbench_on_port(&port).args(["-w", "simple", "--setup", "--no-run", "-q"]));
     let dir = tempdir();
     let json = dir.path().join("r.json");
     let child = spawn(
@@ -293,8 +288,8 @@ fn a_full_server_during_a_load_says_too_many_clients() {
         }),
     };
     let cluster = opts.expect("embedded cluster starts");
-    let o = stormbench_on_port(&cluster.port().to_string())
-        .args([
+    let err = fails(
+        stormbench_on_port(&cluster.port().to_string()).args([
             "-w",
             "simple",
             "--setup",
@@ -302,10 +297,9 @@ fn a_full_server_during_a_load_says_too_many_clients() {
             "-q",
             "--connections",
             "8",
-        ])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 1);
+        ]),
+        1,
+    );
     assert!(
         err.contains("too many clients")
             && err.contains("53300")

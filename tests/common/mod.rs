@@ -162,3 +162,27 @@ pub fn validate_report_schema(report: &serde_json::Value) {
         panic!("report does not match schema/report.schema.json:\n{e:#}");
     }
 }
+
+/// Runs `c` and asserts it succeeded (stdout and stderr in the failure message).
+pub fn ok(c: &mut Command) -> Output {
+    let o = c.output().expect("stormbench runs");
+    assert!(o.status.success(), "{:?}", text(&o));
+    o
+}
+
+/// Runs `c` and asserts it ended cleanly with `code` (see [`assert_clean_failure`]);
+/// returns its stderr.
+pub fn fails(c: &mut Command, code: i32) -> String {
+    assert_clean_failure(&c.output().expect("stormbench runs"), code)
+}
+
+impl Pg {
+    /// A fresh database `sbt_<name>` with `workload` set up (`--setup --no-run`).
+    pub fn loaded(&self, name: &str, workload: &str) -> String {
+        let db = self.fresh_db(name);
+        ok(self
+            .stormbench(&db)
+            .args(["-w", workload, "--setup", "--no-run", "-q"]));
+        db
+    }
+}
