@@ -16,4 +16,5 @@ pub mod scaling;
 pub mod schema;
 pub mod stats;
 pub mod trace;
+pub mod types;
 pub mod workloads;

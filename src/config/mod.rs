@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
 
+pub use crate::types::{Isolation, SslMode};
 pub use duration::Dur;
 pub use env::{expand as expand_env, expand_str as expand_env_str};
 
@@ -115,44 +116,6 @@ impl std::fmt::Debug for Secret {
 impl Serialize for Secret {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str("********")
-    }
-}
-
-/// TLS use, as libpq's `sslmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SslMode {
-    /// Never use TLS.
-    Disable,
-    /// Use TLS when the server offers it, without verifying the certificate.
-    #[default]
-    Prefer,
-    /// Require TLS, without verifying the certificate.
-    Require,
-    /// Require TLS and verify the certificate chain and host name.
-    VerifyFull,
-}
-
-/// Default isolation level of every connection of the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Isolation {
-    /// READ COMMITTED (PostgreSQL's default).
-    ReadCommitted,
-    /// REPEATABLE READ: concurrent updates of a row fail with 40001.
-    RepeatableRead,
-    /// SERIALIZABLE.
-    Serializable,
-}
-
-impl Isolation {
-    /// The value of `default_transaction_isolation`.
-    pub fn setting(&self) -> &'static str {
-        match self {
-            Isolation::ReadCommitted => "read committed",
-            Isolation::RepeatableRead => "repeatable read",
-            Isolation::Serializable => "serializable",
-        }
     }
 }
 

@@ -9,6 +9,7 @@ use super::gen::{self, Ctx, Gen, TableRange};
 use super::sql;
 use crate::config::yaml;
 use crate::core::registry::parse_section_lenient;
+use crate::types::Isolation;
 
 /// The file a workload folder must hold.
 pub const FILE_NAME: &str = "workload.yaml";
@@ -101,18 +102,6 @@ pub struct RawTable {
     pub rows: Option<u64>,
     /// Column name -> generator, in COPY order.
     pub columns: serde_yaml::Mapping,
-}
-
-/// Isolation level of a declarative transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Isolation {
-    /// READ COMMITTED.
-    ReadCommitted,
-    /// REPEATABLE READ.
-    RepeatableRead,
-    /// SERIALIZABLE.
-    Serializable,
 }
 
 /// One entry of `transactions:`.
@@ -885,11 +874,8 @@ impl Compiler<'_> {
         let begin = (explicit || statements.len() > 1).then(|| {
             let mut b = String::from("BEGIN");
             if let Some(iso) = t.isolation {
-                b.push_str(match iso {
-                    Isolation::ReadCommitted => " ISOLATION LEVEL READ COMMITTED",
-                    Isolation::RepeatableRead => " ISOLATION LEVEL REPEATABLE READ",
-                    Isolation::Serializable => " ISOLATION LEVEL SERIALIZABLE",
-                });
+                b.push(' ');
+                b.push_str(iso.clause());
             }
             if t.read_only.unwrap_or(false) {
                 b.push_str(" READ ONLY");

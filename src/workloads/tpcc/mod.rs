@@ -21,7 +21,8 @@ use crate::core::{
     rng, BoxFuture, CheckResult, Conn, LoadProgress, LoadStats, Metric, Pool, RunCounts,
     SchemaError, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
-use tx::{Execution, Isolation, Shared, Terminal, KINDS, NEW_ORDER};
+use crate::types::Isolation;
+use tx::{Execution, Shared, Terminal, KINDS, NEW_ORDER};
 
 const SCHEMA_SQL: &str = include_str!("../../../workloads/tpcc/schema.sql");
 const PROCEDURES_SQL: &str = include_str!("../../../workloads/tpcc/procedures.sql");

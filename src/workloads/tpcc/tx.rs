@@ -16,6 +16,7 @@ use super::load::{CUSTOMERS, DISTRICTS, ITEMS};
 use super::sql;
 use crate::core::dist::nurand;
 use crate::core::{BoxFuture, Conn, Rng, Statements, TxKind, TxOutcome, WorkerTx};
+use crate::types::Isolation;
 
 /// Transaction kinds, in report order.
 pub const KINDS: &[&str] = &[
@@ -118,30 +119,16 @@ const ROLLBACK_SQLSTATE: &str = "TC001";
 /// The unused item number of a New-Order that must roll back.
 const UNUSED_ITEM: i32 = ITEMS as i32 + 1;
 
-/// Isolation level of every TPC-C transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Isolation {
-    /// READ COMMITTED (the default).
-    #[default]
-    ReadCommitted,
-    /// REPEATABLE READ.
-    RepeatableRead,
-    /// SERIALIZABLE.
-    Serializable,
+/// The TPC-C statement set's BEGIN of `iso`, and the level as tokio-postgres names it.
+fn begin_statement(iso: Isolation) -> usize {
+    s::BEGIN + iso as usize
 }
 
-impl Isolation {
-    fn level(self) -> IsolationLevel {
-        match self {
-            Isolation::ReadCommitted => IsolationLevel::ReadCommitted,
-            Isolation::RepeatableRead => IsolationLevel::RepeatableRead,
-            Isolation::Serializable => IsolationLevel::Serializable,
-        }
-    }
-
-    fn begin_statement(self) -> usize {
-        s::BEGIN + self as usize
+fn level(iso: Isolation) -> IsolationLevel {
+    match iso {
+        Isolation::ReadCommitted => IsolationLevel::ReadCommitted,
+        Isolation::RepeatableRead => IsolationLevel::RepeatableRead,
+        Isolation::Serializable => IsolationLevel::Serializable,
     }
 }
 
@@ -307,7 +294,7 @@ impl Terminal {
 
     async fn begin<'c>(&self, conn: &'c mut Conn) -> Result<Transaction<'c>, Error> {
         conn.build_transaction()
-            .isolation_level(self.shared.isolation.level())
+            .isolation_level(level(self.shared.isolation))
             .start()
             .await
     }
@@ -334,7 +321,7 @@ impl Terminal {
         let all_local = i32::from(l.remote.iter().all(|r| *r == 0));
         let tx = conn
             .build_transaction()
-            .isolation_level(self.shared.isolation.level())
+            .isolation_level(level(self.shared.isolation))
             .start()
             .await?;
         let (cust, dist) = join!(
@@ -510,7 +497,7 @@ impl Terminal {
     ) -> Result<TxOutcome, Error> {
         let begin = self
             .stmts
-            .get(conn, self.shared.isolation.begin_statement())
+            .get(conn, begin_statement(self.shared.isolation))
             .await?;
         let call = self.stmts.get(conn, proc).await?;
         let commit = self.stmts.get(conn, s::COMMIT).await?;
@@ -692,7 +679,7 @@ mod tests {
         let sql = statement_sql().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(sql.len(), STATEMENT_NAMES.len());
         assert!(sql[s::BEGIN].contains("READ COMMITTED"));
-        assert!(sql[Isolation::Serializable.begin_statement()].contains("SERIALIZABLE"));
+        assert!(sql[begin_statement(Isolation::Serializable)].contains("SERIALIZABLE"));
         assert_eq!(sql[s::COMMIT], "COMMIT");
         assert!(sql[s::PROC_STOCK_LEVEL].contains("tpcc_stock_level"));
         assert!(sql[s::SL_COUNT].contains("count(DISTINCT s_i_id)"));
