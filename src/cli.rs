@@ -156,6 +156,9 @@ pub struct TraceValidateArgs {
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write the tests as CSV here (one row per test).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
     /// Write the report as self-contained HTML here.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod export;
 pub mod pipeline;
+pub mod progress;
 pub mod report;
 pub mod scaling;
 pub mod schema;

@@ -126,6 +126,8 @@ fn validate(original: &Path, generated: &Path, json: &Path, html: &Path) -> Outp
         generated.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
+        "--csv",
+        json.with_extension("csv").to_str().unwrap(),
         "--html",
         html.to_str().unwrap(),
     ])
@@ -156,6 +158,15 @@ fn round_trip_on_the_example_log_passes() {
         assert!(report["score"].as_f64().unwrap() > 0.9);
         let page = std::fs::read_to_string(&html).unwrap();
         assert!(page.contains("<svg") && page.contains("Trace validation"));
+        let tests = std::fs::read_to_string(json.with_extension("csv")).unwrap();
+        assert!(
+            tests.starts_with("test,kind,status,statistic,p_value"),
+            "{tests}"
+        );
+        assert_eq!(
+            tests.lines().count(),
+            report["tests"].as_array().unwrap().len() + 1
+        );
         let csv_text = std::fs::read_to_string(&csv).unwrap();
         assert!(csv_text.starts_with("session,ts_ms,template_id,query_type,sql\n"));
         let written = std::fs::read_to_string(&trace).unwrap().lines().count();

@@ -12,14 +12,15 @@ use crate::config::{Arrival, RunPlan};
 use crate::core::{Conn, Workload};
 use crate::db::{ServerInfo, Target, QUERY_TIMEOUT};
 use crate::error::{AppError, Exit};
-use crate::exec::{self, Display, ExecOptions};
+use crate::exec::{self, ExecOptions};
 use crate::export::Exporter;
 use crate::pipeline::{
     checks_exit, describe_stop, describe_sweep, exec_options, interrupt_token, measure,
     prepare_schema, run_checks, start_embedded, write_outputs, Measured, Prepared, SchemaStep,
     Waits,
 };
-use crate::report::{self, Report, ReportInput, WorkloadReport};
+use crate::progress::Progress;
+use crate::report::{self, Document as _, Report, ReportInput, WorkloadReport};
 use crate::schema::{self, Cleaned, SchemaAction};
 
 pub(crate) fn schema_action(args: &RunArgs) -> SchemaAction {
@@ -80,9 +81,9 @@ pub(crate) async fn execute(
         );
         return Ok(Exit::Ok);
     }
-    let display = Display::auto(args.quiet);
-    let exporter = start_exporter(&s, &display).await?;
-    display.line(&match &plan.progressive {
+    let view = Progress::auto(args.quiet);
+    let exporter = start_exporter(&s, &view).await?;
+    view.line(&match &plan.progressive {
         Some(sweep) => describe_sweep(&plan, sweep),
         None => format!(
             "running {} (mode {}) {} with {} workers over {} connections",
@@ -112,12 +113,12 @@ pub(crate) async fn execute(
                 s.server.clone(),
                 prepared,
                 &interrupt,
-                &display,
+                &view,
                 exporter.as_ref(),
             )
             .await
         }
-        None => single(&s, prepared, &opts, &display, exporter.as_ref()).await,
+        None => single(&s, prepared, &opts, &view, exporter.as_ref()).await,
     }
 }
 
@@ -259,7 +260,7 @@ async fn cleanup(s: &Session<'_>) -> Result<Exit, AppError> {
 }
 
 /// The Prometheus endpoint, when the plan asks for one.
-async fn start_exporter(s: &Session<'_>, display: &Display) -> Result<Option<Exporter>, AppError> {
+async fn start_exporter(s: &Session<'_>, view: &Progress) -> Result<Option<Exporter>, AppError> {
     let Some(addr) = s.plan.prometheus else {
         return Ok(None);
     };
@@ -267,7 +268,7 @@ async fn start_exporter(s: &Session<'_>, display: &Display) -> Result<Option<Exp
     let e = Exporter::start(addr, s.plan, s.workload.kinds(), published)
         .await
         .map_err(|e| anyhow!(e))?;
-    display.line(&format!(
+    view.line(&format!(
         "serving Prometheus metrics at http://{}/metrics",
         e.addr()
     ));
@@ -279,7 +280,7 @@ async fn single(
     s: &Session<'_>,
     prepared: Prepared,
     opts: &ExecOptions,
-    display: &Display,
+    view: &Progress,
     exporter: Option<&Exporter>,
 ) -> Result<Exit, AppError> {
     let plan = s.plan;
@@ -290,7 +291,7 @@ async fn single(
         &s.workload,
         opts,
         s.interrupt,
-        display,
+        view,
         exporter,
         true,
     )
@@ -306,7 +307,7 @@ async fn single(
     };
     let interrupted = measured.result.interrupted;
     let report = build_report(s, prepared, measured, checks);
-    print!("{}", report::render_console(&report));
+    print!("{}", report.console());
     // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
     // Ctrl-C from ending the process
     let report = Arc::new(report);

@@ -8,11 +8,12 @@ use crate::config::{Arrival, ProgressivePlan, RunPlan, Stop};
 use crate::core::{Conn, Workload};
 use crate::db::{ServerInfo, Target};
 use crate::error::{AppError, Exit};
-use crate::exec::{Display, ExecOptions, RunResult};
+use crate::exec::{ExecOptions, RunResult};
 use crate::export::Exporter;
 use crate::pipeline::{measure, Measured, Prepared};
-use crate::report::{Latency, WorkloadReport};
-use crate::scaling::output::{self, ScalingReport, SCHEMA_VERSION};
+use crate::progress::Progress;
+use crate::report::{Document as _, Format, Latency, WorkloadReport};
+use crate::scaling::output::{ScalingReport, SweepStatus, SCHEMA_VERSION};
 use crate::scaling::{analyze, Band};
 
 fn band_of(index: usize, workers: usize, connections: usize, m: Measured) -> Band {
@@ -52,15 +53,15 @@ fn band_of(index: usize, workers: usize, connections: usize, m: Measured) -> Ban
 /// Writes the sweep's files; `last` is the final write (the HTML, and streams such as
 /// `/dev/stdout`, which get the report once rather than after every band).
 fn write_files(r: &ScalingReport, plan: &RunPlan, last: bool) -> Result<(), AppError> {
-    let now = |p: &std::path::Path| last || !crate::report::is_stream(p);
-    if let Some(p) = plan.json.as_deref().filter(|p| now(p)) {
-        output::write_json(r, p)?;
-    }
-    if let Some(p) = plan.csv.as_deref().filter(|p| now(p)) {
-        output::write_csv(r, p)?;
-    }
-    if let (true, Some(p)) = (last, &plan.html) {
-        output::write_html(r, p)?;
+    let now = |p: &&std::path::Path| last || !crate::report::is_stream(p);
+    for (format, path) in [
+        (Format::Json, plan.json.as_deref().filter(now)),
+        (Format::Csv, plan.csv.as_deref().filter(now)),
+        (Format::Html, plan.html.as_deref().filter(|_| last)),
+    ] {
+        if let Some(p) = path {
+            crate::report::document::write(r, format, p)?;
+        }
     }
     Ok(())
 }
@@ -98,14 +99,14 @@ pub(crate) async fn sweep(
     server: ServerInfo,
     prepared: Prepared,
     interrupt: &CancellationToken,
-    display: &Display,
+    view: &Progress,
     exporter: Option<&Exporter>,
 ) -> Result<Exit, AppError> {
     let mut report = ScalingReport {
         schema_version: SCHEMA_VERSION,
         kind: "progressive".into(),
         tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
-        status: "running".into(),
+        status: SweepStatus::Running,
         stopped_by: None,
         started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         database: target.display.clone(),
@@ -121,7 +122,7 @@ pub(crate) async fn sweep(
     let started = std::time::Instant::now();
     let n = sweep.levels.len();
     for (i, (workers, connections)) in sweep.levels.iter().copied().enumerate() {
-        display.line(&format!(
+        view.line(&format!(
             "band {}/{n}: {workers} workers over {connections} connections, {} after {} warm-up",
             i + 1,
             sweep.band_duration,
@@ -143,7 +144,7 @@ pub(crate) async fn sweep(
             &workload,
             &opts,
             interrupt,
-            display,
+            view,
             exporter,
             i == 0,
         )
@@ -151,13 +152,13 @@ pub(crate) async fn sweep(
         let m = match m {
             Ok(m) if !m.result.interrupted => m,
             Ok(_) | Err(AppError::Interrupted(_)) => {
-                report.status = "interrupted".into();
+                report.status = SweepStatus::Interrupted;
                 break;
             }
             Err(e) => return Err(e),
         };
         let band = band_of(i, workers, connections, m);
-        display.line(&format!(
+        view.line(&format!(
             "  band {}: {:.1} tps, p99 {:.3} ms, {} failed",
             i + 1,
             band.tps,
@@ -175,7 +176,7 @@ pub(crate) async fn sweep(
         report.wall_s = started.elapsed().as_secs_f64();
         write_files(&report, plan, false)?;
         if let Some(why) = stop {
-            report.status = "stopped".into();
+            report.status = SweepStatus::Stopped;
             report.stopped_by = Some(why);
             break;
         }
@@ -183,21 +184,21 @@ pub(crate) async fn sweep(
             tokio::select! {
                 _ = tokio::time::sleep(sweep.cooldown.0) => {}
                 _ = interrupt.cancelled() => {
-                    report.status = "interrupted".into();
+                    report.status = SweepStatus::Interrupted;
                     break;
                 }
             }
         }
     }
-    if report.status == "running" {
-        report.status = "completed".into();
+    if report.status == SweepStatus::Running {
+        report.status = SweepStatus::Completed;
     }
     report.wall_s = started.elapsed().as_secs_f64();
     let closed = matches!(plan.arrival, Arrival::Closed);
     report.analysis = Some(analyze(&report.bands, &sweep.stop_when, closed));
-    print!("{}", output::render_console(&report));
+    print!("{}", report.console());
     write_files(&report, plan, true)?;
-    Ok(if report.status == "interrupted" {
+    Ok(if report.status == SweepStatus::Interrupted {
         Exit::Interrupted
     } else {
         Exit::Ok

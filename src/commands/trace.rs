@@ -8,9 +8,10 @@ use anyhow::{anyhow, Context as _};
 use crate::cli::{TraceCommand, TraceGenerateArgs, TraceLearnArgs, TraceValidateArgs};
 use crate::error::{AppError, Exit};
 use crate::report::OutputWriter;
+use crate::report::{Document as _, Format};
 use crate::trace::model::{self, Interner, Model};
 use crate::trace::parse::LogFormat;
-use crate::trace::{generate, html, load_model, read_any, read_log_file, read_trace, validate};
+use crate::trace::{generate, load_model, read_any, read_log_file, read_trace, validate};
 
 /// Runs a `trace` subcommand.
 pub fn run(cmd: &TraceCommand) -> Result<Exit, AppError> {
@@ -159,7 +160,11 @@ fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
         )));
     }
     check_outputs(
-        &[("--json", a.json.as_deref()), ("--html", a.html.as_deref())],
+        &[
+            ("--json", a.json.as_deref()),
+            ("--csv", a.csv.as_deref()),
+            ("--html", a.html.as_deref()),
+        ],
         &[&a.original, &a.generated],
     )?;
     let format = resolve_format(&a.original, a.format.as_deref())?;
@@ -172,14 +177,12 @@ fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
         );
     }
     let v = validate::validate(&o, &g, &interner.templates, a.alpha);
-    if let Some(p) = &a.json {
-        let mut w = create(p)?;
-        serde_json::to_writer_pretty(&mut w, &v).context("cannot write the JSON report")?;
-        w.finish()?;
-    }
-    if let Some(p) = &a.html {
-        crate::report::write_output(p, html::render(&v).as_bytes())?;
-    }
-    print!("{}", html::console(&v));
+    let files = [
+        (Format::Json, a.json.as_deref()),
+        (Format::Csv, a.csv.as_deref()),
+        (Format::Html, a.html.as_deref()),
+    ];
+    crate::report::write_each(&v, files)?;
+    print!("{}", v.console());
     Ok(if v.passed { Exit::Ok } else { Exit::Failure })
 }

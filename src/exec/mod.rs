@@ -6,7 +6,7 @@ mod progress;
 mod schedule;
 mod worker;
 
-pub use progress::Display;
+pub use progress::format_summary;
 pub use schedule::Schedule;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -21,6 +21,7 @@ use crate::config::{Arrival, Stop};
 use crate::core::{self, ConnectionMode, Driver, WireConn, Workload};
 use crate::db::wire::WireConfig;
 use crate::db::{Connector, DbError, Target};
+use crate::progress::Progress;
 use crate::stats::{Chunk, IntervalPoint, Series, Totals};
 
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
@@ -208,7 +209,7 @@ pub async fn run(
     target: &Target,
     opts: &ExecOptions,
     interrupt: CancellationToken,
-    display: &Display,
+    view: &Progress,
     hooks: Hooks,
 ) -> Result<RunResult, DbError> {
     let Hooks {
@@ -310,13 +311,13 @@ pub async fn run(
             let _ = tx.send(());
         });
     }
-    display.start(opts);
+    progress::start(view, opts);
     let agg = aggregate(
         rx,
         &kinds,
         shared.clone(),
         opts,
-        display,
+        view,
         observer.as_deref(),
         &stop,
     )
@@ -351,7 +352,7 @@ pub async fn run(
         _ => end,
     };
     let measured = measure_end.saturating_duration_since(measure_start);
-    display.finish();
+    view.finish();
     let started_at = chrono::Utc::now()
         - chrono::Duration::from_std(end.saturating_duration_since(measure_start))
             .unwrap_or_default();
@@ -500,7 +501,7 @@ async fn aggregate(
     kinds: &[&str],
     shared: Arc<RunShared>,
     opts: &ExecOptions,
-    display: &Display,
+    view: &Progress,
     observer: Option<&dyn Observer>,
     stop: &CancellationToken,
 ) -> (Totals, Vec<IntervalPoint>) {
@@ -545,11 +546,11 @@ async fn aggregate(
                 if let Some(m) = per_summary {
                     if tick % m == 0 {
                         for p in window.finalize_before(tick / m) {
-                            display.summary_line(&p, window_len(si, m));
+                            view.line(&format_summary(&p, window_len(si, m)));
                         }
                     }
                 }
-                display.tick(&shared);
+                progress::tick(view, &shared);
                 tick += 1;
             }
         }
@@ -562,7 +563,7 @@ async fn aggregate(
         let span = end.saturating_duration_since(t.measure_start).as_secs_f64();
         let complete = (span / window_len(si, m).as_secs_f64() + 1e-6).floor() as u32;
         for p in window.finalize_before(complete) {
-            display.summary_line(&p, window_len(si, m));
+            view.line(&format_summary(&p, window_len(si, m)));
         }
     }
     series.finish(last.max(measured_intervals).saturating_sub(1));

@@ -1,112 +1,40 @@
-//! What the user sees while a run goes: an indicatif bar when stderr is a terminal, plain
-//! summary lines otherwise. Only the ticker draws; workers only bump atomics.
+//! What the user sees while a run goes, drawn through [`crate::progress`]. Only the
+//! ticker draws; workers only bump atomics.
 
-use std::io::IsTerminal;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{ExecOptions, RunShared};
 use crate::config::Stop;
+use crate::progress::{Mode, Progress, Unit};
 use crate::stats::IntervalPoint;
 
-/// The live display of a run.
-pub struct Display {
-    bar: Mutex<Option<ProgressBar>>,
-    mode: Mode,
+/// Called when workers start: says the warm-up is excluded and starts the bar.
+pub(crate) fn start(p: &Progress, opts: &ExecOptions) {
+    if !opts.warmup.is_zero() {
+        p.line(&format!(
+            "warm-up {} (excluded from results)",
+            humantime::format_duration(opts.warmup)
+        ));
+    }
+    match opts.stop {
+        Stop::Duration(d) => p.start(opts.warmup.saturating_add(d.0).as_secs(), Unit::Seconds),
+        Stop::Transactions { count, .. } => p.start(count, Unit::Transactions),
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Mode {
-    Bar,
-    Plain,
-    Quiet,
-}
-
-impl Display {
-    /// A bar on a terminal, plain lines otherwise; `quiet` prints nothing.
-    pub fn auto(quiet: bool) -> Self {
-        let mode = if quiet {
-            Mode::Quiet
-        } else if std::io::stderr().is_terminal() {
-            Mode::Bar
-        } else {
-            Mode::Plain
-        };
-        Display {
-            bar: Mutex::new(None),
-            mode,
-        }
+/// Called on every interval tick: moves the bar.
+pub(crate) fn tick(p: &Progress, shared: &RunShared) {
+    if p.mode() != Mode::Bar {
+        return;
     }
-
-    /// Prints one line above the bar (or to stderr).
-    pub fn line(&self, s: &str) {
-        match self.mode {
-            Mode::Quiet => {}
-            Mode::Plain => eprintln!("{s}"),
-            Mode::Bar => match self.bar.lock().ok().and_then(|b| b.clone()) {
-                Some(b) => b.println(s),
-                None => eprintln!("{s}"),
-            },
-        }
-    }
-
-    /// Called when workers start.
-    pub fn start(&self, opts: &ExecOptions) {
-        if !opts.warmup.is_zero() {
-            self.line(&format!(
-                "warm-up {} (excluded from results)",
-                humantime::format_duration(opts.warmup)
-            ));
-        }
-        if self.mode != Mode::Bar {
-            return;
-        }
-        let (len, unit) = match opts.stop {
-            Stop::Duration(d) => (opts.warmup.saturating_add(d.0).as_secs().max(1), "s"),
-            Stop::Transactions { count, .. } => (count, " tx"),
-        };
-        let bar = ProgressBar::new(len);
-        let style = ProgressStyle::with_template(&format!(
-            "{{spinner}} [{{elapsed_precise}}] [{{bar:30}}] {{pos}}/{{len}}{unit} {{msg}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        bar.set_style(style);
-        bar.enable_steady_tick(Duration::from_millis(200));
-        if let Ok(mut b) = self.bar.lock() {
-            *b = Some(bar);
-        }
-    }
-
-    /// Called on every interval tick.
-    pub fn tick(&self, shared: &RunShared) {
-        let Ok(guard) = self.bar.lock() else { return };
-        let Some(bar) = guard.as_ref() else { return };
-        let ok = shared.live.ok.load(Ordering::Relaxed);
-        let failed = shared.live.failed.load(Ordering::Relaxed);
-        match shared.budget {
-            Some(_) => bar.set_position(shared.claimed.load(Ordering::Relaxed)),
-            None => bar.set_position(shared.timing.run_start.elapsed().as_secs()),
-        }
-        bar.set_message(format!("{ok} ok, {failed} failed"));
-    }
-
-    /// One summary line for a finished window.
-    pub fn summary_line(&self, p: &IntervalPoint, window: Duration) {
-        self.line(&format_summary(p, window));
-    }
-
-    /// Removes the bar.
-    pub fn finish(&self) {
-        if let Ok(mut b) = self.bar.lock() {
-            if let Some(bar) = b.take() {
-                bar.finish_and_clear();
-            }
-        }
-    }
+    let ok = shared.live.ok.load(Ordering::Relaxed);
+    let failed = shared.live.failed.load(Ordering::Relaxed);
+    let pos = match shared.budget {
+        Some(_) => shared.claimed.load(Ordering::Relaxed),
+        None => shared.timing.run_start.elapsed().as_secs(),
+    };
+    p.set(pos, format!("{ok} ok, {failed} failed"));
 }
 
 /// `[  10s] tps 1234.5 qps 1234.5 | p50 0.41 p95 0.80 p99 1.20 max 12.30 ms | errors 0 retries 0`

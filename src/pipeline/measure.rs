@@ -1,8 +1,6 @@
 //! One measured run with its server-side figures (transaction counts, pg_stat collection),
 //! the consistency checks and the report files.
 
-use std::path::PathBuf;
-
 use anyhow::{anyhow, Context as _};
 use tokio_util::sync::CancellationToken;
 
@@ -11,9 +9,10 @@ use crate::config::RunPlan;
 use crate::core::{CheckResult, Conn, Workload};
 use crate::db::{Target, FINAL_QUERY_TIMEOUT, QUERY_TIMEOUT};
 use crate::error::{AppError, Exit};
-use crate::exec::{self, Display, ExecOptions};
+use crate::exec::{self, ExecOptions};
 use crate::export::Exporter;
-use crate::report::{self, Report};
+use crate::progress::Progress;
+use crate::report::{self, Format, Report};
 
 use super::{within, Waits};
 
@@ -36,7 +35,7 @@ pub(crate) async fn measure(
     workload: &std::sync::Arc<dyn Workload>,
     opts: &ExecOptions,
     interrupt: &CancellationToken,
-    display: &Display,
+    view: &Progress,
     exporter: Option<&Exporter>,
     first: bool,
 ) -> Result<Measured, AppError> {
@@ -65,7 +64,7 @@ pub(crate) async fn measure(
             target,
             opts,
             interrupt.clone(),
-            display,
+            view,
             exec::Hooks {
                 measuring: Some(measuring_tx),
                 observer: exporter.map(|e| e.observer()),
@@ -201,26 +200,10 @@ pub(crate) fn exec_options(plan: &RunPlan) -> ExecOptions {
 
 /// Writes every requested file; one failing does not stop the others.
 pub(crate) fn write_outputs(r: &Report, plan: &RunPlan) -> Result<(), AppError> {
-    type Writer = fn(&Report, &std::path::Path) -> anyhow::Result<()>;
-    let files: [(Option<&PathBuf>, Writer); 3] = [
-        (plan.json.as_ref(), report::write_json),
-        (plan.csv.as_ref(), report::write_csv),
-        (plan.html.as_ref(), report::write_html),
+    let files = [
+        (Format::Json, plan.json.as_deref()),
+        (Format::Csv, plan.csv.as_deref()),
+        (Format::Html, plan.html.as_deref()),
     ];
-    let mut first_error = None;
-    for (path, write) in files {
-        if let Some(p) = path {
-            match write(r, p) {
-                Ok(()) => log::info!("wrote {}", p.display()),
-                Err(e) => {
-                    eprintln!("Error: {e:#}");
-                    first_error.get_or_insert(e);
-                }
-            }
-        }
-    }
-    match first_error {
-        Some(e) => Err(e.into()),
-        None => Ok(()),
-    }
+    Ok(report::write_each(r, files)?)
 }

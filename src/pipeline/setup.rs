@@ -151,22 +151,13 @@ pub(crate) async fn show_load_progress<T>(
     progress: &LoadProgress,
     quiet: bool,
 ) -> T {
-    use std::io::IsTerminal;
+    use crate::progress::{bar, Mode, Unit};
     use std::sync::atomic::Ordering::Relaxed;
-    if quiet {
+    let mode = Mode::detect(quiet);
+    if mode == Mode::Quiet {
         return load.await;
     }
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "  [{elapsed_precise}] [{bar:30}] {pos}/{len} rows ({per_sec}, eta {eta})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        b
-    });
+    let bar = (mode == Mode::Bar).then(|| bar(mode, 0, Unit::Rows));
     let every = if bar.is_some() { 200 } else { 5000 };
     let mut load = std::pin::pin!(load);
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(every));

@@ -3,92 +3,8 @@
 
 use std::fmt::Write as _;
 
-use plotters::prelude::*;
-
+use super::kit::{chart, esc, page_end, page_start, Line};
 use super::{decode_histogram, Latency, Report};
-
-const COLORS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-];
-
-/// One line of a chart.
-pub(crate) struct Line {
-    pub(crate) label: String,
-    pub(crate) points: Vec<(f64, f64)>,
-}
-
-/// A line chart as an SVG string (an empty-data note when there is nothing to draw).
-pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
-    let all: Vec<(f64, f64)> = lines
-        .iter()
-        .flat_map(|l| l.points.iter().copied())
-        .collect();
-    if all.is_empty() {
-        return format!("<p class=\"empty\">{}: no data</p>", esc(title));
-    }
-    let x_max = all.iter().map(|p| p.0).fold(f64::MIN, f64::max).max(1e-9);
-    let x_min = all
-        .iter()
-        .map(|p| p.0)
-        .fold(f64::MAX, f64::min)
-        .min(x_max - 1e-9);
-    let y_max = (all.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1).max(1.0);
-    let mut svg = String::new();
-    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
-        let root = SVGBackend::with_string(&mut svg, (860, 300)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut c = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(x_min..x_max, 0f64..y_max)?;
-        c.configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()?;
-        for (i, l) in lines.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
-            c.draw_series(LineSeries::new(
-                l.points.iter().copied(),
-                color.stroke_width(2),
-            ))?
-            .label(l.label.clone())
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-            });
-        }
-        if lines.len() > 1 || !lines[0].label.is_empty() {
-            c.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(200, 200, 200))
-                .draw()?;
-        }
-        root.present()?;
-        Ok(())
-    })();
-    match drawn {
-        Ok(()) => svg,
-        Err(e) => format!(
-            "<p class=\"empty\">{}: {}</p>",
-            esc(title),
-            esc(&e.to_string())
-        ),
-    }
-}
-
-pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// Latency by percentile on a "nines" axis: x = -log10(1 - q), so 1 = 90%, 2 = 99%, 3 = 99.9%.
 fn percentile_lines(r: &Report) -> Vec<Line> {
@@ -260,21 +176,10 @@ fn db_charts(out: &mut String, r: &Report) {
     }
 }
 
-pub(crate) const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}code{font-size:12px}\
-svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}";
-
 /// Renders the whole report as one HTML document.
 pub fn render(r: &Report) -> String {
     let s = &r.summary;
-    let mut out = String::with_capacity(64 * 1024);
-    let _ = write!(
-        out,
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench: {} {}</title><style>{STYLE}</style></head><body>",
-        esc(&r.workload.name),
-        esc(&r.workload.mode)
-    );
+    let mut out = page_start(&format!("{} {}", r.workload.name, r.workload.mode));
     let _ = write!(
         out,
         "<h1>stormbench report</h1><p>{} (mode {}, scale {}) on {} (PostgreSQL {}), {} connections ({}, {} driver), {:.1}s measured, {}, started {}</p>",
@@ -390,6 +295,7 @@ pub fn render(r: &Report) -> String {
     db_charts(&mut out, r);
     let config = serde_json::to_string_pretty(&r.config).unwrap_or_default();
     let _ = write!(out, "<h2>Configuration</h2><details><summary>resolved config (password redacted)</summary><pre>{}</pre></details>", esc(&config));
-    let _ = write!(out, "<p class=\"empty\">{}</p></body></html>", esc(&r.tool));
+    let _ = write!(out, "<p class=\"empty\">{}</p>", esc(&r.tool));
+    page_end(&mut out);
     out
 }

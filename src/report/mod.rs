@@ -2,13 +2,14 @@
 //! contract, see `schema/report.schema.json`), a console report and a CSV time series.
 
 mod console;
-mod files;
-pub(crate) mod html;
+pub mod document;
+mod html;
+pub mod kit;
 pub mod output;
+mod run_doc;
 
-pub use console::{render as render_console, render_checks};
-pub use files::{write_csv, write_html, write_json};
-pub use html::render as render_html;
+pub use console::render_checks;
+pub use document::{write_each, Document, Format, Table};
 pub use output::{check_outputs, is_stream, write_output, OutputWriter};
 
 use std::collections::BTreeMap;

@@ -1,20 +1,44 @@
-//! The sweep's report: JSON and CSV rewritten after every band (so an interrupt or crash
-//! loses only the band in flight), an HTML chart, and the console table.
+//! The sweep's report as a [`Document`]: JSON and CSV rewritten after every band (so an
+//! interrupt or crash loses only the band in flight), an HTML chart, and the console table.
 
 use std::fmt::Write as _;
-use std::path::Path;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::{Analysis, Band};
 use crate::config::ProgressivePlan;
 use crate::db::ServerInfo;
-use crate::report::html::{chart, esc, Line, STYLE};
-use crate::report::{write_output, WorkloadReport};
+use crate::report::kit::{chart, esc, page_end, page_start, Line};
+use crate::report::{Document, Table, WorkloadReport};
 
 /// Version of the sweep report layout.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Where a sweep is; the report is rewritten after every band, so a reader can find any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SweepStatus {
+    /// Bands remain.
+    Running,
+    /// Every planned band ran.
+    Completed,
+    /// A band broke the stop rule; later bands did not run.
+    Stopped,
+    /// Ctrl-C or a signal ended the sweep.
+    Interrupted,
+}
+
+impl SweepStatus {
+    /// The spelling in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SweepStatus::Running => "running",
+            SweepStatus::Completed => "completed",
+            SweepStatus::Stopped => "stopped",
+            SweepStatus::Interrupted => "interrupted",
+        }
+    }
+}
 
 /// Everything a sweep produced so far.
 #[derive(Debug, Clone, Serialize)]
@@ -25,8 +49,8 @@ pub struct ScalingReport {
     pub kind: String,
     /// `stormbench x.y.z`.
     pub tool: String,
-    /// running | completed | stopped | interrupted.
-    pub status: String,
+    /// Where the sweep is.
+    pub status: SweepStatus,
     /// Why the sweep ended before its last band, if it did.
     pub stopped_by: Option<String>,
     /// Start, RFC 3339.
@@ -51,15 +75,9 @@ pub struct ScalingReport {
     pub analysis: Option<Analysis>,
 }
 
-/// Writes the JSON report.
-pub fn write_json(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
-    write_output(path, &serde_json::to_vec_pretty(r)?)
-}
-
-/// Writes one CSV row per band.
-pub fn write_csv(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+/// One CSV row per band.
+fn band_table(r: &ScalingReport) -> Table {
+    let header = [
         "band",
         "workers",
         "connections",
@@ -74,30 +92,50 @@ pub fn write_csv(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
         "max_ms",
         "service_avg_ms",
         "pool_wait_avg_ms",
-    ])?;
-    for b in &r.bands {
-        w.write_record([
-            b.index.to_string(),
-            b.workers.to_string(),
-            b.connections.to_string(),
-            format!("{:.3}", b.measured_s),
-            b.transactions.to_string(),
-            b.failed.to_string(),
-            format!("{:.6}", b.error_rate),
-            format!("{:.3}", b.tps),
-            format!("{:.3}", b.latency.p50_ms),
-            format!("{:.3}", b.latency.p95_ms),
-            format!("{:.3}", b.latency.p99_ms),
-            format!("{:.3}", b.latency.max_ms),
-            format!("{:.4}", b.service.avg_ms),
-            format!("{:.4}", b.pool_wait.avg_ms),
-        ])?;
-    }
-    write_output(path, &w.into_inner().context("writing CSV")?)
+    ]
+    .map(String::from)
+    .to_vec();
+    let rows = r
+        .bands
+        .iter()
+        .map(|b| {
+            vec![
+                b.index.to_string(),
+                b.workers.to_string(),
+                b.connections.to_string(),
+                format!("{:.3}", b.measured_s),
+                b.transactions.to_string(),
+                b.failed.to_string(),
+                format!("{:.6}", b.error_rate),
+                format!("{:.3}", b.tps),
+                format!("{:.3}", b.latency.p50_ms),
+                format!("{:.3}", b.latency.p95_ms),
+                format!("{:.3}", b.latency.p99_ms),
+                format!("{:.3}", b.latency.max_ms),
+                format!("{:.4}", b.service.avg_ms),
+                format!("{:.4}", b.pool_wait.avg_ms),
+            ]
+        })
+        .collect();
+    Table { header, rows }
 }
 
-/// Writes the HTML page: throughput and p99 against concurrency, the USL curve overlaid.
-pub fn write_html(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
+impl Document for ScalingReport {
+    fn console(&self) -> String {
+        render_console(self)
+    }
+
+    fn table(&self) -> Table {
+        band_table(self)
+    }
+
+    fn html(&self) -> String {
+        render_html(self)
+    }
+}
+
+/// The HTML page: throughput and p99 against concurrency, the USL curve overlaid.
+fn render_html(r: &ScalingReport) -> String {
     let pts = |f: fn(&Band) -> f64| -> Vec<(f64, f64)> {
         r.bands
             .iter()
@@ -120,7 +158,7 @@ pub fn write_html(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
             points: curve.collect(),
         });
     }
-    let mut out = format!("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench sweep</title><style>{STYLE}</style></head><body>");
+    let mut out = page_start("sweep");
     let _ = write!(
         out,
         "<h1>stormbench progressive sweep</h1><p>{} (mode {}) on {} (PostgreSQL {}), {}</p>",
@@ -128,7 +166,7 @@ pub fn write_html(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
         esc(&r.workload.mode),
         esc(&r.database),
         esc(&r.server.version),
-        esc(&r.status)
+        r.status.as_str()
     );
     out.push_str(&chart(
         "Throughput against concurrency",
@@ -153,8 +191,9 @@ pub fn write_html(r: &ScalingReport, path: &Path) -> anyhow::Result<()> {
     ));
     out.push_str("<pre>");
     out.push_str(&esc(&render_console(r)));
-    out.push_str("</pre></body></html>");
-    write_output(path, out.as_bytes())
+    out.push_str("</pre>");
+    page_end(&mut out);
+    out
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -163,7 +202,7 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 }
 
 /// The console table of bands and the analysis.
-pub fn render_console(r: &ScalingReport) -> String {
+fn render_console(r: &ScalingReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -175,7 +214,7 @@ pub fn render_console(r: &ScalingReport) -> String {
         r.plan.strategy,
         r.bands.len(),
         r.plan.levels.len(),
-        r.status
+        r.status.as_str()
     );
     let _ = writeln!(
         out,

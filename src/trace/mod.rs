@@ -3,19 +3,19 @@
 //! against the original (`validate`, `html`).
 
 pub mod generate;
-pub mod html;
 pub mod model;
 pub mod normalize;
 pub mod parse;
+pub mod report;
 pub mod validate;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal as _};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
-use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::progress;
 use model::{Interner, Model, Stmt};
 use parse::{Event, LogFormat, Parsed};
 
@@ -43,15 +43,7 @@ pub fn detect_format(path: &Path) -> anyhow::Result<LogFormat> {
 pub fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
     let file = open(path)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = if std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(len);
-        if let Ok(style) = ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}") {
-            b.set_style(style);
-        }
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress::bar(progress::Mode::detect(false), len, progress::Unit::Bytes);
     let r = BufReader::with_capacity(1 << 20, file);
     let parsed = parse::read_log(r, format, &mut |bytes| bar.set_position(bytes))
         .with_context(|| format!("cannot read {}", path.display()))?;

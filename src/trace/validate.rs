@@ -659,7 +659,7 @@ mod tests {
         assert_eq!(v.verdict, Verdict::Inconclusive);
         assert!(!v.passed && v.score.is_none());
         assert_eq!(v.not_testable, v.tests.len());
-        let text = crate::trace::html::console(&v);
+        let text = crate::trace::report::console(&v);
         assert!(
             text.contains("NOT TESTABLE") && text.contains("INCONCLUSIVE"),
             "{text}"
@@ -684,7 +684,7 @@ mod tests {
             v.verdict,
             Verdict::Pass,
             "{}",
-            crate::trace::html::console(&v)
+            crate::trace::report::console(&v)
         );
         assert!(v.score.unwrap() > 0.99);
         // Only DELETEs on the generated side.

@@ -4,7 +4,8 @@ use std::fmt::Write as _;
 
 use super::normalize::QueryType;
 use super::validate::{Status, TestResult, Validation, Verdict};
-use crate::report::html::{chart, esc, Line, STYLE};
+use crate::report::kit::{chart, esc, page_end, page_start, Line};
+use crate::report::{Document, Table};
 
 fn p_text(t: &TestResult) -> String {
     match (t.p_value, t.threshold, &t.note) {
@@ -136,11 +137,10 @@ fn top_templates(v: &Validation) -> String {
 
 /// The HTML report.
 pub fn render(v: &Validation) -> String {
-    let mut s = String::new();
+    let mut s = page_start("trace validation");
     let _ = write!(
         s,
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench trace validation</title>\
-         <style>{STYLE}</style></head><body><h1>Trace validation</h1>\
+        "<h1>Trace validation</h1>\
          <p>Similarity score <b>{}</b> (mean of 1 - effect size over the testable tests); <b>{}</b> \
          at alpha {}. A test without the data to decide is not testable: it neither passes nor \
          fails. Original: {} statements in {} sessions; generated: {} statements in {} sessions.</p>",
@@ -210,6 +210,57 @@ pub fn render(v: &Validation) -> String {
             line("generated", &shift(&v.generated.acf), |i| (i + 1) as f64),
         ],
     ));
-    s.push_str("</body></html>\n");
+    page_end(&mut s);
     s
+}
+
+fn cell(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+impl Document for Validation {
+    fn console(&self) -> String {
+        console(self)
+    }
+
+    fn html(&self) -> String {
+        render(self)
+    }
+
+    /// One row per test.
+    fn table(&self) -> Table {
+        let header = [
+            "test",
+            "kind",
+            "status",
+            "statistic",
+            "p_value",
+            "threshold",
+            "effect",
+            "n_original",
+            "n_generated",
+            "note",
+        ]
+        .map(String::from)
+        .to_vec();
+        let rows = self
+            .tests
+            .iter()
+            .map(|t| {
+                vec![
+                    t.name.clone(),
+                    t.kind.to_string(),
+                    t.status.name().to_string(),
+                    cell(t.statistic),
+                    cell(t.p_value),
+                    cell(t.threshold),
+                    cell(t.effect),
+                    t.n.0.to_string(),
+                    t.n.1.to_string(),
+                    t.note.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        Table { header, rows }
+    }
 }

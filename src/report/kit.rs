@@ -1,0 +1,160 @@
+//! The HTML kit every report page is built with: one style sheet, escaping, the page
+//! frame and SVG line charts drawn at report time with plotters. No scripts, fonts or
+//! styles are fetched from anywhere.
+
+use std::fmt::Write as _;
+
+use plotters::prelude::*;
+
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+/// One line of a chart: a label for the legend and (x, y) points.
+pub struct Line {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line chart as an SVG string (an empty-data note when there is nothing to draw).
+pub fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
+    let all: Vec<(f64, f64)> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().copied())
+        .collect();
+    if all.is_empty() {
+        return format!("<p class=\"empty\">{}: no data</p>", esc(title));
+    }
+    let x_max = all.iter().map(|p| p.0).fold(f64::MIN, f64::max).max(1e-9);
+    let x_min = all
+        .iter()
+        .map(|p| p.0)
+        .fold(f64::MAX, f64::min)
+        .min(x_max - 1e-9);
+    let y_max = (all.iter().map(|p| p.1).fold(0.0, f64::max) * 1.1).max(1.0);
+    let mut svg = String::new();
+    let drawn = (|| -> Result<(), Box<dyn std::error::Error + '_>> {
+        let root = SVGBackend::with_string(&mut svg, (860, 300)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut c = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(x_min..x_max, 0f64..y_max)?;
+        c.configure_mesh()
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .light_line_style(RGBColor(235, 235, 235))
+            .draw()?;
+        for (i, l) in lines.iter().enumerate() {
+            let color = COLORS[i % COLORS.len()];
+            c.draw_series(LineSeries::new(
+                l.points.iter().copied(),
+                color.stroke_width(2),
+            ))?
+            .label(l.label.clone())
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
+        }
+        if lines.len() > 1 || !lines[0].label.is_empty() {
+            c.configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(200, 200, 200))
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
+    })();
+    match drawn {
+        Ok(()) => svg,
+        Err(e) => format!(
+            "<p class=\"empty\">{}: {}</p>",
+            esc(title),
+            esc(&e.to_string())
+        ),
+    }
+}
+
+/// `s` escaped for HTML text and attribute values.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The style sheet of every page.
+const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}code{font-size:12px}\
+svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}";
+
+/// The start of a page titled `title` (escaped here), up to and including `<body>`; the
+/// title names stormbench, which is how a later run knows the file is one of its own.
+pub fn page_start(title: &str) -> String {
+    let mut out = String::with_capacity(64 * 1024);
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench: {}</title><style>{STYLE}</style></head><body>",
+        esc(title)
+    );
+    out
+}
+
+/// Closes a page begun with [`page_start`].
+pub fn page_end(out: &mut String) {
+    out.push_str("</body></html>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(
+            esc("<a href=\"x\">&</a>"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
+        );
+    }
+
+    #[test]
+    fn a_page_names_stormbench_and_closes() {
+        let mut p = page_start("sweep <1>");
+        page_end(&mut p);
+        assert!(p.starts_with("<!DOCTYPE html>"));
+        assert!(p.contains("<title>stormbench: sweep &lt;1&gt;</title>"));
+        assert!(p.ends_with("</body></html>\n"));
+    }
+
+    #[test]
+    fn a_chart_without_points_says_so() {
+        let c = chart(
+            "tps",
+            "s",
+            "tx/s",
+            &[Line {
+                label: "a".into(),
+                points: vec![],
+            }],
+        );
+        assert!(c.contains("no data"), "{c}");
+        let c = chart(
+            "tps",
+            "s",
+            "tx/s",
+            &[Line {
+                label: "a".into(),
+                points: vec![(0.0, 1.0), (1.0, 2.0)],
+            }],
+        );
+        assert!(c.starts_with("<svg"), "{c}");
+    }
+}
