@@ -13,6 +13,7 @@ pub mod export;
 pub mod pipeline;
 pub mod progress;
 pub mod report;
+pub mod rows;
 pub mod scaling;
 pub mod schema;
 pub mod stats;

@@ -7,17 +7,16 @@ pub mod error;
 pub mod load;
 pub mod registry;
 pub mod script;
-pub mod statements;
+pub mod session;
 
 use std::future::Future;
 use std::pin::Pin;
 
+pub use crate::rows::{Numeric, Rows};
 pub use dist::{KeyChooser, KeyDistribution, Zipfian};
 pub use error::{classify, ErrorClass, ErrorCounts};
 pub use registry::{Registry, WorkloadInfo};
-pub use statements::{ConnTag, Statements};
-
-pub use crate::db::wire::{WireConn, WireError, WireStatements};
+pub use session::{Params, Session, Statements, Step, Stmt, TxError};
 
 /// A pinned, boxed, `Send` future, the return type of the workload trait's async methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -344,8 +343,8 @@ pub trait Workload: Send + Sync {
     /// and the worker id, so a run can be repeated.
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;
 
-    /// Whether its workers can run on the wire driver ([`WorkerTx::run_wire`]); with
-    /// `driver: auto` such a workload runs on it.
+    /// Whether its workers can run on the wire driver; with `driver: auto` such a workload
+    /// runs on it.
     fn wire(&self) -> bool {
         false
     }
@@ -376,23 +375,14 @@ pub trait WorkerTx: Send {
     /// Picks the next transaction kind (weighted by the mode).
     fn next_kind(&mut self) -> TxKind;
 
-    /// Runs one transaction of `kind` on `conn`. Errors are returned untouched; the engine
-    /// classifies them, retries serialization failures and deadlocks, and counts the rest.
+    /// Runs one transaction of `kind` on `session`. Errors are returned untouched; the
+    /// engine classifies them, retries serialization failures and deadlocks, and counts
+    /// the rest.
     fn run<'a>(
         &'a mut self,
         kind: TxKind,
-        conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>>;
-
-    /// Runs one transaction of `kind` on a wire-driver connection (only called when the
-    /// workload's [`Workload::wire`] says so). Same contract as [`WorkerTx::run`].
-    fn run_wire<'a>(
-        &'a mut self,
-        _kind: TxKind,
-        _conn: &'a mut WireConn,
-    ) -> BoxFuture<'a, Result<TxOutcome, WireError>> {
-        Box::pin(async { Err(WireError::unsupported()) })
-    }
+        session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>>;
 
     /// When the next transaction is due. The default leaves it to the run's schedule
     /// (closed loop or `rate`); a workload with its own timing returns instants relative

@@ -2,16 +2,21 @@
 //! connection errors, server facts for reports, the schema marker, and the embedded
 //! throwaway cluster.
 
+mod connector;
 pub mod embedded;
 pub mod marker;
 pub mod owned;
+pub mod pg_session;
 pub mod wire;
+mod wire_session;
 
-use std::sync::{Arc, OnceLock};
+pub use connector::{PgConnector, PgManager, PgTransient, WireConnector, WireTransient};
+pub use wire_session::tx_error as wire_tx_error;
+
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::config::SslMode as PgSslMode;
 
 use crate::config::{DatabasePlan, SslMode};
@@ -102,6 +107,17 @@ impl Target {
         })
     }
 
+    /// A pool of up to `size` tokio-postgres connections (opened lazily), for set-up and
+    /// loading.
+    pub fn pool(&self, size: usize) -> Result<Pool, DbError> {
+        Pool::builder(self.manager()?)
+            .max_size(size)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(connect_timeout(&self.pg)))
+            .build()
+            .map_err(|e| DbError::Connect(format!("cannot build the connection pool: {e}")))
+    }
+
     /// Opens one connection outside any pool, turning failures into actionable messages.
     pub async fn connect_once(&self) -> Result<Conn, DbError> {
         let tls = match self.sslmode {
@@ -145,7 +161,7 @@ pub fn connect_timeout(pg: &tokio_postgres::Config) -> Duration {
 
 /// Connects (the whole start-up bounded by the connect timeout) and spawns the connection
 /// task.
-async fn connect_raw(
+pub(crate) async fn connect_raw(
     pg: &tokio_postgres::Config,
     tls: Option<&postgres_native_tls::MakeTlsConnector>,
 ) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), ConnectError> {
@@ -184,7 +200,9 @@ async fn connect_unbounded(
 
 /// The TLS connector for a mode, built once per process: building one loads the system
 /// certificate store, which costs far more than a connection.
-fn tls_connector(mode: SslMode) -> Result<postgres_native_tls::MakeTlsConnector, DbError> {
+pub(crate) fn tls_connector(
+    mode: SslMode,
+) -> Result<postgres_native_tls::MakeTlsConnector, DbError> {
     static VERIFYING: OnceLock<Result<postgres_native_tls::MakeTlsConnector, String>> =
         OnceLock::new();
     static TRUSTING: OnceLock<Result<postgres_native_tls::MakeTlsConnector, String>> =
@@ -247,154 +265,6 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
 }
 
 pub use crate::core::error_chain;
-
-/// Pooled and transient connections for a run.
-pub struct Connector {
-    /// The pool of `connections` persistent connections.
-    pub pool: Pool,
-    /// The same on the wire driver, when the run uses it (then `pool` stays empty).
-    pub wire: Option<wire::WirePool>,
-    pg: tokio_postgres::Config,
-    tls: Option<postgres_native_tls::MakeTlsConnector>,
-    transient_slots: Arc<Semaphore>,
-}
-
-/// A connection opened for one transaction; closed gracefully with [`Transient::close`].
-pub struct Transient {
-    /// The connection.
-    pub conn: Conn,
-    task: tokio::task::JoinHandle<()>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Transient {
-    /// Sends Terminate and waits (briefly) for the connection task to end, so the server
-    /// sees a clean disconnect.
-    pub async fn close(self) {
-        drop(self.conn);
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.task).await;
-    }
-}
-
-/// A wire connection opened for one transaction.
-pub struct WireTransient {
-    /// The connection.
-    pub conn: wire::WireConn,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl WireTransient {
-    /// Sends Terminate and closes.
-    pub async fn close(self) {
-        self.conn.close().await;
-    }
-}
-
-impl Connector {
-    /// A pool of `size` connections (created lazily; see [`Connector::fill`]), on the
-    /// wire driver when `wire` is given.
-    pub fn new(
-        target: &Target,
-        size: usize,
-        wire: Option<&wire::WireConfig>,
-    ) -> Result<Self, DbError> {
-        let timeout = target
-            .pg
-            .get_connect_timeout()
-            .copied()
-            .unwrap_or(Duration::from_secs(10));
-        let pool = Pool::builder(target.manager()?)
-            .max_size(size)
-            .runtime(Runtime::Tokio1)
-            .create_timeout(Some(timeout))
-            .build()
-            .map_err(|e| DbError::Connect(format!("cannot build the connection pool: {e}")))?;
-        let tls = match target.sslmode {
-            SslMode::Disable => None,
-            mode => Some(tls_connector(mode)?),
-        };
-        let wire = match wire {
-            None => None,
-            Some(cfg) => Some(
-                wire::WirePool::builder(wire::WireManager::new(cfg.clone()))
-                    .max_size(size)
-                    .runtime(deadpool::Runtime::Tokio1)
-                    .create_timeout(Some(timeout))
-                    .build()
-                    .map_err(|e| {
-                        DbError::Connect(format!("cannot build the connection pool: {e}"))
-                    })?,
-            ),
-        };
-        Ok(Connector {
-            pool,
-            wire,
-            pg: target.pg.clone(),
-            tls,
-            transient_slots: Arc::new(Semaphore::new(size)),
-        })
-    }
-
-    /// Opens every pooled connection up front so the run does not measure connection setup.
-    pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
-        if let Some(w) = &self.wire {
-            let size = w.status().max_size;
-            let objs = futures_util::future::join_all((0..size).map(|_| w.get())).await;
-            for o in objs {
-                if let Err(e) = o {
-                    return Err(DbError::Connect(wire_pool_error_message(&e, target)));
-                }
-            }
-            return Ok(());
-        }
-        let size = self.pool.status().max_size;
-        let gets = (0..size).map(|_| self.pool.get());
-        let objs = futures_util::future::join_all(gets).await;
-        for o in &objs {
-            if let Err(e) = o {
-                return Err(DbError::Connect(pool_error_message(e, target)));
-            }
-        }
-        Ok(())
-    }
-
-    /// One of the `connections` slots for transient connections.
-    async fn transient_slot(&self) -> OwnedSemaphorePermit {
-        self.transient_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed")
-    }
-
-    /// Opens a new connection for one transaction (at most `connections` at once).
-    pub async fn transient(&self) -> Result<Transient, ConnectError> {
-        let permit = self.transient_slot().await;
-        let (client, task) = connect_raw(&self.pg, self.tls.as_ref()).await?;
-        // The wrapper aborts the task it is given when dropped; give it a finished one and
-        // keep the real connection task, so close() can let the Terminate message through.
-        Ok(Transient {
-            conn: deadpool_postgres::ClientWrapper::new(client, tokio::spawn(async {})),
-            task,
-            _permit: permit,
-        })
-    }
-
-    /// Opens a new wire connection for one transaction (at most `connections` at once).
-    pub async fn transient_wire(&self) -> Result<WireTransient, wire::WireError> {
-        let permit = self.transient_slot().await;
-        let cfg = self
-            .wire
-            .as_ref()
-            .expect("transient_wire is used on wire runs only")
-            .manager()
-            .config();
-        Ok(WireTransient {
-            conn: wire::WireConn::connect(cfg).await?,
-            _permit: permit,
-        })
-    }
-}
 
 /// A one-line message for a wire pool error.
 pub fn wire_pool_error_message(

@@ -2,6 +2,7 @@
 //! transaction budget or interrupt, and the aggregator that merges worker chunks into
 //! exact totals and a time series while a ticker prints summary lines.
 
+mod driver;
 mod progress;
 mod schedule;
 mod worker;
@@ -18,11 +19,13 @@ use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Arrival, Stop};
-use crate::core::{self, ConnectionMode, Driver, WireConn, Workload};
+use crate::core::{self, ConnectionMode, Driver, Workload};
 use crate::db::wire::WireConfig;
-use crate::db::{Connector, DbError, Target};
+use crate::db::wire::WireConn;
+use crate::db::{DbError, PgConnector, Target, WireConnector};
 use crate::progress::Progress;
 use crate::stats::{Chunk, IntervalPoint, Series, Totals};
+use driver::Connections;
 
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
 const GRACE: Duration = Duration::from_millis(250);
@@ -444,53 +447,95 @@ fn run_shard(ctx: ShardCtx) {
             ready,
             start,
         } = ctx;
-        let connector = match Connector::new(&target, shard.connections, wire.as_ref()) {
-            Ok(c) => Arc::new(c),
-            Err(e) => {
-                let _ = ready.send(Err(e));
-                return;
+        match wire {
+            Some(cfg) => {
+                let c = WireConnector::new(&target, shard.connections, cfg);
+                shard_workers(c, &target, shard, &workload, seed, stop, out, ready, start).await
             }
-        };
-        let filled = tokio::select! {
-            r = connector.fill(&target) => r,
-            _ = stop.cancelled() => return,
-        };
-        let ok = filled.is_ok();
-        let _ = ready.send(filled);
-        if !ok {
-            return;
-        }
-        let Ok(shared) = start.await else { return };
-        let sticky = shard.workers <= shard.connections;
-        let mut handles = Vec::with_capacity(shard.workers);
-        for id in shard.first_worker..shard.first_worker + shard.workers {
-            let w = worker::Worker {
-                id,
-                gen: workload.worker(id, core::derive_seed(seed, id as u64)),
-                rng: core::rng(seed, 1 << 32 | id as u64),
-                connector: connector.clone(),
-                shared: shared.clone(),
-                stop: stop.clone(),
-                out: out.clone(),
-                sticky,
-            };
-            let (shared, stop) = (shared.clone(), stop.clone());
-            handles.push(tokio::spawn(async move {
-                use futures_util::FutureExt as _;
-                let run = std::panic::AssertUnwindSafe(w.run()).catch_unwind();
-                if let Err(payload) = run.await {
-                    // an internal error: the run stops and is reported as failed
-                    shared.record_panic(&format!("worker {id}"), &*payload);
-                    shared.live.finished.fetch_add(1, Ordering::Relaxed);
-                    stop.cancel();
-                }
-            }));
-        }
-        drop(out);
-        for h in handles {
-            let _ = h.await;
+            None => {
+                let c = PgConnector::new(&target, shard.connections);
+                shard_workers(c, &target, shard, &workload, seed, stop, out, ready, start).await
+            }
         }
     });
+}
+
+/// Opens a shard's connections on driver `D`, then runs its workers until they stop.
+#[allow(clippy::too_many_arguments)]
+async fn shard_workers<D: Connections + Fill>(
+    connector: Result<D, DbError>,
+    target: &Target,
+    shard: Shard,
+    workload: &Arc<dyn Workload>,
+    seed: u64,
+    stop: CancellationToken,
+    out: mpsc::UnboundedSender<Chunk>,
+    ready: mpsc::UnboundedSender<Result<(), DbError>>,
+    start: oneshot::Receiver<Arc<RunShared>>,
+) {
+    let driver = match connector {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            let _ = ready.send(Err(e));
+            return;
+        }
+    };
+    let filled = tokio::select! {
+        r = driver.fill(target) => r,
+        _ = stop.cancelled() => return,
+    };
+    let ok = filled.is_ok();
+    let _ = ready.send(filled);
+    if !ok {
+        return;
+    }
+    let Ok(shared) = start.await else { return };
+    let sticky = shard.workers <= shard.connections;
+    let mut handles = Vec::with_capacity(shard.workers);
+    for id in shard.first_worker..shard.first_worker + shard.workers {
+        let w = worker::Worker {
+            id,
+            gen: workload.worker(id, core::derive_seed(seed, id as u64)),
+            rng: core::rng(seed, 1 << 32 | id as u64),
+            driver: driver.clone(),
+            shared: shared.clone(),
+            stop: stop.clone(),
+            out: out.clone(),
+            sticky,
+        };
+        let (shared, stop) = (shared.clone(), stop.clone());
+        handles.push(tokio::spawn(async move {
+            use futures_util::FutureExt as _;
+            let run = std::panic::AssertUnwindSafe(w.run()).catch_unwind();
+            if let Err(payload) = run.await {
+                // an internal error: the run stops and is reported as failed
+                shared.record_panic(&format!("worker {id}"), &*payload);
+                shared.live.finished.fetch_add(1, Ordering::Relaxed);
+                stop.cancel();
+            }
+        }));
+    }
+    drop(out);
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+/// Opening a connector's pooled connections before the run starts.
+trait Fill {
+    async fn fill(&self, target: &Target) -> Result<(), DbError>;
+}
+
+impl Fill for PgConnector {
+    async fn fill(&self, target: &Target) -> Result<(), DbError> {
+        PgConnector::fill(self, target).await
+    }
+}
+
+impl Fill for WireConnector {
+    async fn fill(&self, target: &Target) -> Result<(), DbError> {
+        WireConnector::fill(self, target).await
+    }
 }
 
 /// Receives chunks until every worker is done; on each interval tick finalizes the series

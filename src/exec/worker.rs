@@ -10,13 +10,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
+use super::driver::Connections;
 use super::{RunShared, Timing};
-use crate::core::WireError;
-use crate::core::{
-    classify, ConnectionMode, ErrorClass, NextStart, Rng, TxKind, TxOutcome, WorkerTx,
-};
-use crate::db::wire::WireManager;
-use crate::db::Connector;
+use crate::core::session::TxError;
+use crate::core::{ConnectionMode, ErrorClass, NextStart, Rng, TxKind, TxOutcome, WorkerTx};
 use crate::stats::{Chunk, ConnType, Unanswered};
 
 /// Pause after a failure to get a connection, so a down server is not hammered.
@@ -26,7 +23,7 @@ const CONNECT_BACKOFF: Duration = Duration::from_millis(100);
 const UNANSWERED_AFTER: Duration = Duration::from_secs(1);
 
 /// Everything a worker needs, moved into its task.
-pub struct Worker {
+pub(crate) struct Worker<D: Connections> {
     /// Worker id (unique in the run).
     pub id: usize,
     /// The workload's per-worker generator.
@@ -34,7 +31,7 @@ pub struct Worker {
     /// Worker RNG for engine decisions (arrivals, connection type).
     pub rng: Rng,
     /// Connections.
-    pub connector: Arc<Connector>,
+    pub driver: Arc<D>,
     /// Shared run state.
     pub shared: Arc<RunShared>,
     /// Stop signal (deadline or interrupt).
@@ -45,55 +42,9 @@ pub struct Worker {
     pub sticky: bool,
 }
 
-/// A failure with what is needed to count it; the message is formatted only if kept.
-struct Failure {
-    class: ErrorClass,
-    error: FailureSource,
-}
-
-enum FailureSource {
-    Driver(tokio_postgres::Error),
-    Wire(WireError),
-    Pool(String),
-    Connect(String),
-}
-
-impl Failure {
-    fn new(error: tokio_postgres::Error) -> Self {
-        Failure {
-            class: classify(&error),
-            error: FailureSource::Driver(error),
-        }
-    }
-
-    fn wire(error: WireError) -> Self {
-        Failure {
-            class: error.class(),
-            error: FailureSource::Wire(error),
-        }
-    }
-
-    fn code(&self) -> Option<&str> {
-        match &self.error {
-            FailureSource::Driver(e) => e.code().map(|c| c.code()),
-            FailureSource::Wire(e) => e.code().map(|c| c.code()),
-            FailureSource::Pool(_) | FailureSource::Connect(_) => None,
-        }
-    }
-
-    fn message(&self) -> String {
-        match &self.error {
-            FailureSource::Driver(e) => crate::db::error_chain(e),
-            FailureSource::Wire(e) => e.to_string(),
-            FailureSource::Pool(e) => format!("getting a pooled connection: {e}"),
-            FailureSource::Connect(e) => format!("connecting: {e}"),
-        }
-    }
-}
-
 /// What one transaction attempt (with its retries) produced.
 struct Attempt {
-    result: Result<TxOutcome, Failure>,
+    result: Result<TxOutcome, TxError>,
     retries: u32,
     /// When a connection was in hand (end of pool wait / connect).
     conn_at: Instant,
@@ -107,7 +58,7 @@ struct Recording {
     chunk_end: Instant,
 }
 
-impl Worker {
+impl<D: Connections> Worker<D> {
     /// Runs until the stop signal, the deadline or the transaction budget.
     pub async fn run(mut self) {
         let t: Timing = self.shared.timing;
@@ -116,7 +67,7 @@ impl Worker {
             chunk: Chunk::new(kinds, 0),
             chunk_end: t.measure_start + t.sample_interval,
         };
-        let mut held = Held::default();
+        let mut held: Option<D::Pooled> = None;
         // One cancellation future for the whole run: registering a fresh one per
         // transaction would take the token's lock every time.
         let stop = self.stop.clone();
@@ -158,10 +109,10 @@ impl Worker {
             };
             let ended = Instant::now();
             let failed_connect =
-                matches!(&attempt.result, Err(f) if f.class == ErrorClass::ConnectionLost);
+                matches!(&attempt.result, Err(f) if f.class() == ErrorClass::ConnectionLost);
             self.record(&mut rec, kind, conn_type, intended, started, ended, attempt);
             if failed_connect {
-                held = Held::default();
+                held = None;
                 if !self.sleep_until(Instant::now() + CONNECT_BACKOFF).await {
                     break;
                 }
@@ -247,19 +198,21 @@ impl Worker {
     }
 
     /// Runs `kind` once, retrying serialization failures and deadlocks up to `max_tries`.
-    async fn attempt(&mut self, kind: TxKind, conn_type: ConnType, held: &mut Held) -> Attempt {
+    async fn attempt(
+        &mut self,
+        kind: TxKind,
+        conn_type: ConnType,
+        held: &mut Option<D::Pooled>,
+    ) -> Attempt {
         let max_tries = self.shared.max_tries;
-        let wire = self.connector.wire.is_some();
         let mut retries = 0;
         loop {
-            let mut a = match (conn_type, wire) {
-                (ConnType::Persistent, false) => self.on_pooled(kind, &mut held.pg).await,
-                (ConnType::Persistent, true) => self.on_pooled_wire(kind, &mut held.wire).await,
-                (ConnType::Transient, false) => self.on_transient(kind).await,
-                (ConnType::Transient, true) => self.on_transient_wire(kind).await,
+            let mut a = match conn_type {
+                ConnType::Persistent => self.on_pooled(kind, held).await,
+                ConnType::Transient => self.on_transient(kind).await,
             };
             match &a.result {
-                Err(f) if f.class.retryable() && retries + 1 < max_tries => retries += 1,
+                Err(f) if f.class().retryable() && retries + 1 < max_tries => retries += 1,
                 _ => {
                     a.retries = retries;
                     return a;
@@ -268,85 +221,35 @@ impl Worker {
         }
     }
 
-    async fn on_pooled(
-        &mut self,
-        kind: TxKind,
-        held: &mut Option<deadpool_postgres::Object>,
-    ) -> Attempt {
+    /// On a pooled connection: the one kept from the last transaction, or the pool's.
+    async fn on_pooled(&mut self, kind: TxKind, held: &mut Option<D::Pooled>) -> Attempt {
         let asked = Instant::now();
-        let (mut obj, waited) = match held.take() {
-            Some(o) => (o, false),
-            None => match self.connector.pool.get().await {
-                Ok(o) => (o, true),
-                Err(e) => return Attempt::failed(pool_failure(e, Failure::new), asked),
+        let (mut conn, waited) = match held.take() {
+            Some(c) => (c, false),
+            None => match self.driver.get().await {
+                Ok(c) => (c, true),
+                Err(e) => return Attempt::failed(e, asked),
             },
         };
         let conn_at = if waited { Instant::now() } else { asked };
-        let result = self.gen.run(kind, &mut obj).await.map_err(Failure::new);
-        let broken =
-            matches!(&result, Err(f) if f.class == ErrorClass::ConnectionLost) || obj.is_closed();
-        if self.sticky && !broken {
-            *held = Some(obj);
+        let result = self.gen.run(kind, &mut *conn).await;
+        let lost = matches!(&result, Err(f) if f.class() == ErrorClass::ConnectionLost);
+        if self.sticky && !lost && D::reusable(&conn) {
+            *held = Some(conn);
         }
         Attempt::pooled(result, asked, conn_at, waited)
     }
 
-    async fn on_pooled_wire(&mut self, kind: TxKind, held: &mut Option<WireObject>) -> Attempt {
-        let asked = Instant::now();
-        let (mut obj, waited) = match held.take() {
-            Some(o) => (o, false),
-            None => {
-                let pool = self.connector.wire.as_ref().expect("a wire run");
-                match pool.get().await {
-                    Ok(o) => (o, true),
-                    Err(e) => return Attempt::failed(pool_failure(e, Failure::wire), asked),
-                }
-            }
-        };
-        let conn_at = if waited { Instant::now() } else { asked };
-        let result = self
-            .gen
-            .run_wire(kind, &mut obj)
-            .await
-            .map_err(Failure::wire);
-        if self.sticky && !obj.is_broken() {
-            *held = Some(obj);
-        }
-        Attempt::pooled(result, asked, conn_at, waited)
-    }
-
-    async fn on_transient_wire(&mut self, kind: TxKind) -> Attempt {
-        let asked = Instant::now();
-        let mut t = match self.connector.transient_wire().await {
-            Ok(t) => t,
-            Err(e) => return Attempt::failed(Failure::wire(e), asked),
-        };
-        let conn_at = Instant::now();
-        let result = self
-            .gen
-            .run_wire(kind, &mut t.conn)
-            .await
-            .map_err(Failure::wire);
-        t.close().await;
-        Attempt::transient(result, asked, conn_at)
-    }
-
+    /// On a connection opened for this transaction and closed after it.
     async fn on_transient(&mut self, kind: TxKind) -> Attempt {
         let asked = Instant::now();
-        let mut t = match self.connector.transient().await {
-            Ok(t) => t,
-            Err(crate::db::ConnectError::Pg(e)) => return Attempt::failed(Failure::new(e), asked),
-            Err(e) => {
-                let f = Failure {
-                    class: ErrorClass::ConnectionLost,
-                    error: FailureSource::Connect(e.to_string()),
-                };
-                return Attempt::failed(f, asked);
-            }
+        let mut conn = match self.driver.open().await {
+            Ok(c) => c,
+            Err(e) => return Attempt::failed(e, asked),
         };
         let conn_at = Instant::now();
-        let result = self.gen.run(kind, &mut t.conn).await.map_err(Failure::new);
-        t.close().await;
+        let result = self.gen.run(kind, &mut *conn).await;
+        D::close(conn).await;
         Attempt::transient(result, asked, conn_at)
     }
 
@@ -432,7 +335,9 @@ impl Worker {
             }
             Err(f) => {
                 by_conn.failed += 1;
-                c.record_error(kind, f.class, f.code(), || f.message());
+                c.record_error(kind, f.class(), f.code().map(|c| c.code()), || {
+                    f.to_string()
+                });
             }
         }
     }
@@ -442,7 +347,7 @@ impl Attempt {
     /// On a pooled connection, in hand at `conn_at`; `waited` when it came from the pool
     /// (a connection kept from the last transaction involved no pool at all).
     fn pooled(
-        result: Result<TxOutcome, Failure>,
+        result: Result<TxOutcome, TxError>,
         asked: Instant,
         conn_at: Instant,
         waited: bool,
@@ -457,7 +362,7 @@ impl Attempt {
     }
 
     /// On a connection opened for it between `asked` and `conn_at`.
-    fn transient(result: Result<TxOutcome, Failure>, asked: Instant, conn_at: Instant) -> Attempt {
+    fn transient(result: Result<TxOutcome, TxError>, asked: Instant, conn_at: Instant) -> Attempt {
         Attempt {
             result,
             retries: 0,
@@ -467,7 +372,7 @@ impl Attempt {
         }
     }
 
-    fn failed(f: Failure, asked: Instant) -> Attempt {
+    fn failed(f: TxError, asked: Instant) -> Attempt {
         let now = Instant::now();
         Attempt {
             result: Err(f),
@@ -477,29 +382,6 @@ impl Attempt {
             connect: None,
         }
     }
-}
-
-/// A failure to get a pooled connection, from either driver's pool.
-fn pool_failure<E: std::fmt::Display>(
-    e: deadpool::managed::PoolError<E>,
-    backend: impl FnOnce(E) -> Failure,
-) -> Failure {
-    match e {
-        deadpool::managed::PoolError::Backend(e) => backend(e),
-        other => Failure {
-            class: ErrorClass::ConnectionLost,
-            error: FailureSource::Pool(other.to_string()),
-        },
-    }
-}
-
-type WireObject = deadpool::managed::Object<WireManager>;
-
-/// The connection a worker keeps between transactions (workers <= connections).
-#[derive(Default)]
-struct Held {
-    pg: Option<deadpool_postgres::Object>,
-    wire: Option<WireObject>,
 }
 
 /// The measured intervals lying wholly inside `from..to`, as (first, last).

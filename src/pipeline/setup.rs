@@ -7,7 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::RunPlan;
 use crate::core::{Conn, LoadProgress, LoadStats, Workload};
 use crate::db::embedded::{EmbeddedCluster, EmbeddedOptions};
-use crate::db::{marker, Connector, Target};
+use crate::db::{marker, Target};
 use crate::error::AppError;
 use crate::schema::{self, Found, SchemaAction};
 
@@ -92,8 +92,9 @@ pub(crate) async fn prepare_schema(
     }
     let load = schema::locked(admin, async {
         // a pool just for loading, sized for parallel COPY
-        let loader =
-            Connector::new(target, plan.connections.clamp(1, 8), None).map_err(|e| anyhow!(e))?;
+        let loader = target
+            .pool(plan.connections.clamp(1, 8))
+            .map_err(|e| anyhow!(e))?;
         load(plan, admin, &loader, workload, force_drop, quiet).await
     })
     .await?;
@@ -109,7 +110,7 @@ pub(crate) async fn prepare_schema(
 pub(crate) async fn load(
     plan: &RunPlan,
     admin: &Conn,
-    connector: &Connector,
+    pool: &deadpool_postgres::Pool,
     workload: &dyn Workload,
     force_drop: bool,
     quiet: bool,
@@ -124,7 +125,7 @@ pub(crate) async fn load(
     say(format!("loading {name} at scale {} ...", plan.scale));
     let before_load = schema::recreate(admin, workload, name, plan.scale, force_drop).await?;
     let progress = LoadProgress::default();
-    let stats = show_load_progress(workload.load(&connector.pool, &progress), &progress, quiet)
+    let stats = show_load_progress(workload.load(pool, &progress), &progress, quiet)
         .await
         .map_err(|e| anyhow!(e))?;
     schema::finish(admin, name, &before_load).await?;

@@ -11,8 +11,8 @@ use serde::Deserialize;
 use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section;
 use crate::core::{
-    rng, BoxFuture, Conn, ConnectionMode, Rng, Statements, TxKind, TxOutcome, WireConn, WireError,
-    WireStatements, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, ConnectionMode, Rng, Session, Statements, TxError, TxKind, TxOutcome, WorkerTx,
+    Workload, WorkloadInfo, WorkloadParams,
 };
 
 static SCHEMA: SqlSchema = SqlSchema {
@@ -97,7 +97,6 @@ impl Workload for Connection {
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(ConnectionWorker {
             stmts: Statements::new(&[QUERY]),
-            wire_stmts: WireStatements::new(&[QUERY]),
             rng: rng(seed ^ self.seed, worker_id as u64),
             rows: self.rows as i32,
         })
@@ -106,7 +105,6 @@ impl Workload for Connection {
 
 struct ConnectionWorker {
     stmts: Statements,
-    wire_stmts: WireStatements,
     rng: Rng,
     rows: i32,
 }
@@ -119,25 +117,12 @@ impl WorkerTx for ConnectionWorker {
     fn run<'a>(
         &'a mut self,
         _kind: TxKind,
-        conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         let id: i32 = self.rng.gen_range(1..=self.rows.max(1));
         Box::pin(async move {
-            let st = self.stmts.get(conn, 0).await?;
-            conn.query_opt(&st, &[&id]).await?;
-            Ok(TxOutcome::committed(1))
-        })
-    }
-
-    fn run_wire<'a>(
-        &'a mut self,
-        _kind: TxKind,
-        conn: &'a mut WireConn,
-    ) -> BoxFuture<'a, Result<TxOutcome, WireError>> {
-        let id: i32 = self.rng.gen_range(1..=self.rows.max(1));
-        Box::pin(async move {
-            let st = self.wire_stmts.get(conn, 0).await?;
-            conn.execute(st, &[&id]).await?;
+            let st = self.stmts.get(session, 0).await?;
+            session.execute(&st, &[&id]).await?;
             Ok(TxOutcome::committed(1))
         })
     }

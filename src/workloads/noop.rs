@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::core::{
-    BoxFuture, Conn, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    BoxFuture, Session, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
+    WorkloadParams,
 };
 
 /// The registry entry.
@@ -81,8 +82,8 @@ impl WorkerTx for NoopWorker {
     fn run<'a>(
         &'a mut self,
         _kind: TxKind,
-        _conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        _session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         self.done += 1;
         if self.panic_after.is_some_and(|n| self.done > n) {
             panic!("injected fault after {} transactions", self.done - 1);

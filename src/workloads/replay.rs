@@ -16,8 +16,9 @@ use serde::Deserialize;
 use super::check_range;
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
-    BoxFuture, Conn, ConnTag, LoadProgress, LoadStats, Metric, NextStart, Pacing, Pool, RunCounts,
-    SchemaError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    BoxFuture, Conn, LoadProgress, LoadStats, Metric, NextStart, Pacing, Pool, RunCounts,
+    SchemaError, Session, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
+    WorkloadParams,
 };
 use crate::trace::model::Interner;
 use crate::trace::normalize::ParamKind;
@@ -584,21 +585,21 @@ enum Prep {
     /// Not tried yet.
     Unknown,
     /// Prepared.
-    Ready(tokio_postgres::Statement),
+    Ready(crate::core::Stmt),
     /// The server cannot prepare it with parameters (e.g. `DATE $1`): sent as recorded.
     Simple,
 }
 
 /// Per-connection prepared templates, forgotten when the worker's connection changes.
 struct Prepared {
-    owner: ConnTag,
+    conn: Option<u64>,
     by_template: Vec<Prep>,
 }
 
 impl Prepared {
     fn new(templates: usize) -> Self {
         Prepared {
-            owner: ConnTag::default(),
+            conn: None,
             by_template: vec![Prep::Unknown; templates],
         }
     }
@@ -607,32 +608,36 @@ impl Prepared {
     /// bound; a template the server cannot prepare is sent as recorded (`sql`) from then on.
     async fn run(
         &mut self,
-        conn: &mut Conn,
+        session: &mut dyn Session,
         (tpl, text): (usize, &str),
         params: &[Box<str>],
         sql: &str,
         in_tx: bool,
-    ) -> Result<(), tokio_postgres::Error> {
-        if self.owner.switched(conn) {
+    ) -> Result<(), TxError> {
+        if self.conn != Some(session.id()) {
+            self.conn = Some(session.id());
             self.by_template.iter_mut().for_each(|p| *p = Prep::Unknown);
         }
         let st = match &self.by_template[tpl] {
             Prep::Ready(st) => st.clone(),
-            Prep::Simple => return conn.batch_execute(sql).await,
-            Prep::Unknown => match prepare(conn, text, in_tx).await? {
+            Prep::Simple => return session.simple_query(sql).await.map(|_| ()),
+            Prep::Unknown => match prepare(session, text, in_tx).await? {
                 Some(st) => {
                     self.by_template[tpl] = Prep::Ready(st.clone());
                     st
                 }
                 None => {
                     self.by_template[tpl] = Prep::Simple;
-                    return conn.batch_execute(sql).await;
+                    return session.simple_query(sql).await.map(|_| ());
                 }
             },
         };
-        conn.execute_raw(&st, params.iter().map(|p| TextParam(p)))
-            .await
-            .map(|_| ())
+        let bound: Vec<TextParam> = params.iter().map(|p| TextParam(p)).collect();
+        let refs: Vec<&(dyn postgres_types::ToSql + Sync)> = bound
+            .iter()
+            .map(|p| p as &(dyn postgres_types::ToSql + Sync))
+            .collect();
+        session.execute(&st, &refs).await.map(|_| ())
     }
 }
 
@@ -640,25 +645,23 @@ impl Prepared {
 /// transaction (`in_tx`) a failed preparation would abort it, so it is guarded by a
 /// savepoint there.
 async fn prepare(
-    conn: &mut Conn,
+    session: &mut dyn Session,
     text: &str,
     in_tx: bool,
-) -> Result<Option<tokio_postgres::Statement>, tokio_postgres::Error> {
+) -> Result<Option<crate::core::Stmt>, TxError> {
     if in_tx {
         // fails when the session's transaction already failed: so does the statement, as
         // it did for the recorded application (preparing is tried another time)
-        conn.batch_execute(&format!("SAVEPOINT {PREPARE_SAVEPOINT}"))
-            .await?;
+        session.simple_query(SAVEPOINT).await?;
     }
-    let prepared = conn.prepare(text).await;
+    let prepared = session.prepare(text).await;
     if in_tx {
         let undo = if prepared.is_ok() {
-            "RELEASE"
+            RELEASE
         } else {
-            "ROLLBACK TO"
+            ROLLBACK_TO
         };
-        conn.batch_execute(&format!("{undo} SAVEPOINT {PREPARE_SAVEPOINT}"))
-            .await?;
+        session.simple_query(undo).await?;
     }
     Ok(prepared.ok())
 }
@@ -689,8 +692,11 @@ impl tokio_postgres::types::ToSql for TextParam<'_> {
     tokio_postgres::types::to_sql_checked!();
 }
 
-/// Savepoint that guards a template's first preparation inside a session's transaction.
-const PREPARE_SAVEPOINT: &str = "stormbench_replay_prepare";
+/// The savepoint that guards a template's first preparation inside a session's
+/// transaction, and its ends.
+const SAVEPOINT: &str = "SAVEPOINT stormbench_replay_prepare";
+const RELEASE: &str = "RELEASE SAVEPOINT stormbench_replay_prepare";
+const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT stormbench_replay_prepare";
 
 impl ReplayWorker {
     fn new(trace: Arc<Trace>, sessions: Arc<[usize]>, speed: f64, repeat: bool) -> Self {
@@ -750,13 +756,13 @@ impl WorkerTx for ReplayWorker {
     fn run<'a>(
         &'a mut self,
         _kind: TxKind,
-        conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         Box::pin(async move {
             if std::mem::take(&mut self.reset) {
                 // the previous session ended inside a transaction; this one starts clean
                 self.in_tx = false;
-                conn.batch_execute("ROLLBACK").await?;
+                session.simple_query("ROLLBACK").await?;
             }
             let stmt = &self.trace.stmts[self.current];
             let result = match &stmt.bound {
@@ -764,10 +770,10 @@ impl WorkerTx for ReplayWorker {
                     let tpl = *tpl as usize;
                     let text = &*self.trace.templates[tpl];
                     self.prepared
-                        .run(conn, (tpl, text), params, &stmt.sql, self.in_tx)
+                        .run(session, (tpl, text), params, &stmt.sql, self.in_tx)
                         .await
                 }
-                None => conn.batch_execute(&stmt.sql).await,
+                None => session.simple_query(&stmt.sql).await.map(|_| ()),
             };
             match stmt.control {
                 Control::Begin if result.is_ok() => self.in_tx = true,

@@ -11,8 +11,8 @@ use super::check_range;
 use crate::core::load::{CopyTable, SqlSchema};
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
-    rng, BoxFuture, Conn, KeyChooser, KeyDistribution, Rng, Statements, TxKind, TxOutcome,
-    WireConn, WireError, WireStatements, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    rng, BoxFuture, KeyChooser, KeyDistribution, Rng, Session, Statements, TxError, TxKind,
+    TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 
 static SCHEMA: SqlSchema = SqlSchema {
@@ -133,7 +133,6 @@ impl Workload for Simple {
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(SimpleWorker {
             stmts: Statements::new(&[READ, UPDATE, INSERT]),
-            wire_stmts: WireStatements::new(&[READ, UPDATE, INSERT]),
             rng: rng(seed ^ self.seed, worker_id as u64),
             keys: self.keys.clone(),
             cumulative: self.cumulative,
@@ -144,8 +143,6 @@ impl Workload for Simple {
 struct SimpleWorker {
     /// Indexed by kind: read, update, insert.
     stmts: Statements,
-    /// The same, on the wire driver.
-    wire_stmts: WireStatements,
     rng: Rng,
     keys: KeyChooser,
     cumulative: [f64; 3],
@@ -164,36 +161,15 @@ impl WorkerTx for SimpleWorker {
     fn run<'a>(
         &'a mut self,
         kind: TxKind,
-        conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
+        session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         let key = self.keys.sample(&mut self.rng) as i64;
         let delta: i64 = self.rng.gen_range(-5000..=5000);
         Box::pin(async move {
-            let st = self.stmts.get(conn, kind).await?;
+            let st = self.stmts.get(session, kind).await?;
             match kind {
-                UPDATE_KIND | INSERT_KIND => {
-                    conn.execute(&st, &[&key, &delta]).await?;
-                }
-                _ => {
-                    conn.query_opt(&st, &[&key]).await?;
-                }
-            }
-            Ok(TxOutcome::committed(1))
-        })
-    }
-
-    fn run_wire<'a>(
-        &'a mut self,
-        kind: TxKind,
-        conn: &'a mut WireConn,
-    ) -> BoxFuture<'a, Result<TxOutcome, WireError>> {
-        let key = self.keys.sample(&mut self.rng) as i64;
-        let delta: i64 = self.rng.gen_range(-5000..=5000);
-        Box::pin(async move {
-            let st = self.wire_stmts.get(conn, kind).await?;
-            match kind {
-                UPDATE_KIND | INSERT_KIND => conn.execute(st, &[&key, &delta]).await?,
-                _ => conn.execute(st, &[&key]).await?,
+                UPDATE_KIND | INSERT_KIND => session.execute(&st, &[&key, &delta]).await?,
+                _ => session.execute(&st, &[&key]).await?,
             };
             Ok(TxOutcome::committed(1))
         })

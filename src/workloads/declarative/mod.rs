@@ -17,17 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use bytes::{BufMut, BytesMut};
-use futures_util::TryStreamExt as _;
 use rand::Rng as _;
 use serde::Deserialize;
-use tokio_postgres::Statement as Prepared;
 
 use crate::core::load::parallel_copy;
 use crate::core::registry::parse_section_lenient;
 use crate::core::{
     derive_seed, intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult,
-    Conn, LoadProgress, LoadStats, Pool, SchemaError, Statements, TableLoad, TxKind, TxOutcome,
-    WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    Conn, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, Stmt,
+    TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 pub use spec::{Spec, FILE_NAME};
 use value::Value;
@@ -443,6 +441,7 @@ impl Workload for Declarative {
             slots: Vec::new(),
             params: Vec::new(),
             prepared: Vec::new(),
+            rows: Default::default(),
         })
     }
 }
@@ -489,7 +488,9 @@ struct Worker {
     /// The parameters of the statement being sent.
     params: Vec<Value>,
     /// The transaction's prepared statements.
-    prepared: Vec<Prepared>,
+    prepared: Vec<Stmt>,
+    /// Rows of the statements of one round trip.
+    rows: [Rows; 3],
 }
 
 /// Draws the parameters of `stmt` into `out`.
@@ -511,44 +512,59 @@ fn fill(
     }
 }
 
-/// Sends one statement; keeps the returned columns later statements use (NULL when it
+/// The parameters as the statement API takes them.
+#[inline]
+fn refs(params: &[Value]) -> Vec<&(dyn postgres_types::ToSql + Sync)> {
+    params
+        .iter()
+        .map(|v| v as &(dyn postgres_types::ToSql + Sync))
+        .collect()
+}
+
+/// Keeps the columns of `rows`' first row that later statements use (NULL when it
 /// returned no row).
-async fn send(
-    conn: &Conn,
-    prepared: &Prepared,
+fn capture(
+    rows: &Rows,
+    prepared: &Stmt,
     stmt: &spec::Statement,
-    params: &[Value],
     slots: &mut [Value],
-) -> Result<(), tokio_postgres::Error> {
-    if stmt.captures.is_empty() {
-        conn.execute_raw(prepared, params.iter()).await?;
-        return Ok(());
-    }
-    let rows = conn.query_raw(prepared, params.iter()).await?;
-    futures_util::pin_mut!(rows);
-    let first = rows.try_next().await?;
+) -> Result<(), TxError> {
     for (col, slot) in &stmt.captures {
-        slots[*slot] = match &first {
-            None => Value::Null,
-            Some(row) => match row.columns().iter().position(|c| c.name() == col) {
-                Some(i) => row.try_get::<_, Value>(i)?,
-                None => Value::Missing(intern(&format!(
-                    "statement {} returns no column '{col}'; add it to RETURNING (or the select list)",
-                    stmt.label
-                ))),
-            },
+        slots[*slot] = match prepared.column(col) {
+            _ if rows.is_empty() => Value::Null,
+            Some(i) => rows.get::<Value>(0, i)?,
+            None => Value::Missing(intern(&format!(
+                "statement {} returns no column '{col}'; add it to RETURNING (or the select list)",
+                stmt.label
+            ))),
         };
     }
-    while rows.try_next().await?.is_some() {}
     Ok(())
+}
+
+/// Sends one statement; keeps the returned columns later statements use.
+async fn send(
+    session: &mut dyn Session,
+    prepared: &Stmt,
+    stmt: &spec::Statement,
+    params: &[Value],
+    rows: &mut Rows,
+    slots: &mut [Value],
+) -> Result<(), TxError> {
+    if stmt.captures.is_empty() {
+        session.execute(prepared, &refs(params)).await?;
+        return Ok(());
+    }
+    session.query(prepared, &refs(params), rows).await?;
+    capture(rows, prepared, stmt, slots)
 }
 
 impl Worker {
     async fn run_tx(
         &mut self,
         kind: TxKind,
-        conn: &Conn,
-    ) -> Result<TxOutcome, tokio_postgres::Error> {
+        session: &mut dyn Session,
+    ) -> Result<TxOutcome, TxError> {
         let Worker {
             shared,
             stmts,
@@ -557,11 +573,12 @@ impl Worker {
             slots,
             params,
             prepared,
+            rows,
         } = self;
         let tx = &shared.spec.transactions[kind];
         prepared.clear();
         for id in &shared.stmt_ids[kind] {
-            prepared.push(stmts.get(conn, *id).await?);
+            prepared.push(stmts.get(session, *id).await?);
         }
         vars.clear();
         for g in &tx.vars {
@@ -573,47 +590,74 @@ impl Worker {
         let Some(begin_id) = shared.begin_ids[kind] else {
             // one statement, no options: the server's implicit transaction
             fill(params, &tx.statements[0], st, vars, slots);
-            send(conn, &prepared[0], &tx.statements[0], params, slots).await?;
+            send(
+                session,
+                &prepared[0],
+                &tx.statements[0],
+                params,
+                &mut rows[0],
+                slots,
+            )
+            .await?;
             return Ok(TxOutcome::committed(1));
         };
-        let begin = stmts.get(conn, begin_id).await?;
-        let commit = stmts.get(conn, shared.commit_id).await?;
-        // BEGIN travels with the first statement and COMMIT with the last: a COMMIT after
-        // a failed statement ends the aborted block as a rollback.
+        let begin = stmts.get(session, begin_id).await?;
+        let commit = stmts.get(session, shared.commit_id).await?;
+        // BEGIN travels with the first statement and COMMIT with the last, in one round
+        // trip each; after a failure the block is rolled back.
         fill(params, &tx.statements[0], st, vars, slots);
-        if n == 1 {
-            let (b, r, c) = futures_util::join!(
-                conn.execute(&begin, &[]),
-                send(conn, &prepared[0], &tx.statements[0], params, slots),
-                conn.execute(&commit, &[])
-            );
-            b?;
-            r?;
-            c?;
-            return Ok(TxOutcome::committed(1));
-        }
-        let (b, r) = futures_util::join!(
-            conn.execute(&begin, &[]),
-            send(conn, &prepared[0], &tx.statements[0], params, slots)
-        );
-        if let Err(e) = b.and(r) {
-            let _ = conn.batch_execute("ROLLBACK").await;
+        let first = refs(params);
+        let steps: &[Step] = &[
+            Step {
+                stmt: &begin,
+                params: &[],
+            },
+            Step {
+                stmt: &prepared[0],
+                params: &first,
+            },
+            Step {
+                stmt: &commit,
+                params: &[],
+            },
+        ];
+        let steps = if n == 1 { steps } else { &steps[..2] };
+        let sent = session.pipeline(steps, &mut rows[..steps.len()]).await;
+        drop(first);
+        if let Err(e) =
+            sent.and_then(|()| capture(&rows[1], &prepared[0], &tx.statements[0], slots))
+        {
+            let _ = session.simple_query("ROLLBACK").await;
             return Err(e);
+        }
+        if n == 1 {
+            return Ok(TxOutcome::committed(1));
         }
         for (stmt, ps) in tx.statements[1..n - 1].iter().zip(&prepared[1..n - 1]) {
             fill(params, stmt, st, vars, slots);
-            if let Err(e) = send(conn, ps, stmt, params, slots).await {
-                let _ = conn.batch_execute("ROLLBACK").await;
+            if let Err(e) = send(session, ps, stmt, params, &mut rows[0], slots).await {
+                let _ = session.simple_query("ROLLBACK").await;
                 return Err(e);
             }
         }
-        fill(params, &tx.statements[n - 1], st, vars, slots);
-        let (r, c) = futures_util::join!(
-            send(conn, &prepared[n - 1], &tx.statements[n - 1], params, slots),
-            conn.execute(&commit, &[])
-        );
-        r?;
-        c?;
+        let last = &tx.statements[n - 1];
+        fill(params, last, st, vars, slots);
+        let p = refs(params);
+        let steps = [
+            Step {
+                stmt: &prepared[n - 1],
+                params: &p,
+            },
+            Step {
+                stmt: &commit,
+                params: &[],
+            },
+        ];
+        let sent = session.pipeline(&steps, &mut rows[..2]).await;
+        if let Err(e) = sent.and_then(|()| capture(&rows[0], &prepared[n - 1], last, slots)) {
+            let _ = session.simple_query("ROLLBACK").await;
+            return Err(e);
+        }
         Ok(TxOutcome::committed(n as u32))
     }
 }
@@ -632,9 +676,9 @@ impl WorkerTx for Worker {
     fn run<'a>(
         &'a mut self,
         kind: TxKind,
-        conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, tokio_postgres::Error>> {
-        Box::pin(async move { self.run_tx(kind, conn).await })
+        session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
+        Box::pin(async move { self.run_tx(kind, session).await })
     }
 }
 

@@ -4,18 +4,17 @@
 
 use std::sync::{Arc, OnceLock};
 
-use deadpool_postgres::Transaction;
-use futures_util::future::join_all;
-use futures_util::join;
+use postgres_types::ToSql;
 use rand::Rng as _;
-use tokio_postgres::types::ToSql;
-use tokio_postgres::{Error, IsolationLevel, Row};
 
 use super::gen;
 use super::load::{CUSTOMERS, DISTRICTS, ITEMS};
 use super::sql;
 use crate::core::dist::nurand;
-use crate::core::{BoxFuture, Conn, Rng, Statements, TxKind, TxOutcome, WorkerTx};
+use crate::core::{
+    BoxFuture, Params, Rng, Rows, Session, Statements, Step, Stmt, TxError, TxKind, TxOutcome,
+    WorkerTx,
+};
 use crate::types::Isolation;
 
 /// Transaction kinds, in report order.
@@ -119,17 +118,9 @@ const ROLLBACK_SQLSTATE: &str = "TC001";
 /// The unused item number of a New-Order that must roll back.
 const UNUSED_ITEM: i32 = ITEMS as i32 + 1;
 
-/// The TPC-C statement set's BEGIN of `iso`, and the level as tokio-postgres names it.
+/// The TPC-C statement set's BEGIN of `iso`.
 fn begin_statement(iso: Isolation) -> usize {
     s::BEGIN + iso as usize
-}
-
-fn level(iso: Isolation) -> IsolationLevel {
-    match iso {
-        Isolation::ReadCommitted => IsolationLevel::ReadCommitted,
-        Isolation::RepeatableRead => IsolationLevel::RepeatableRead,
-        Isolation::Serializable => IsolationLevel::Serializable,
-    }
 }
 
 /// Where the transactions' logic runs.
@@ -176,6 +167,10 @@ pub struct Terminal {
     w_id: i32,
     d_id: i32,
     lines: Lines,
+    /// Rows of one round trip's statements (buffers reused).
+    rows: Vec<Rows>,
+    /// Rows of the stock updates (kept while the order lines are sent).
+    stock: Vec<Rows>,
 }
 
 /// The order lines of the current New-Order, in item order (buffers reused).
@@ -214,6 +209,8 @@ impl Terminal {
             shared,
             rng,
             lines: Lines::default(),
+            rows: vec![Rows::new(); 4],
+            stock: vec![Rows::new(); 4],
         }
     }
 
@@ -292,17 +289,25 @@ impl Terminal {
         l.sorted = sorted;
     }
 
-    async fn begin<'c>(&self, conn: &'c mut Conn) -> Result<Transaction<'c>, Error> {
-        conn.build_transaction()
-            .isolation_level(level(self.shared.isolation))
-            .start()
+    /// Statement `i`, prepared on `session`.
+    async fn stmt(&mut self, session: &mut dyn Session, i: usize) -> Result<Stmt, TxError> {
+        self.stmts.get(session, i).await
+    }
+
+    /// The BEGIN of the configured isolation level.
+    async fn begin(&mut self, session: &mut dyn Session) -> Result<Stmt, TxError> {
+        self.stmt(session, begin_statement(self.shared.isolation))
             .await
     }
 
-    async fn new_order(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+    /// BEGIN, the customer and the district (next order id) in one round trip; then the
+    /// order, its new-order row and the items; then every stock update; then every order
+    /// line and COMMIT: four round trips.
+    async fn new_order(&mut self, session: &mut dyn Session) -> Result<TxOutcome, TxError> {
         let (w, d, c) = (self.w_id, self.district(), self.customer_id());
         let rollback = self.rng.gen_range(1..=100) == 1;
         self.draw_lines(rollback);
+        let begin = self.begin(session).await?;
         let st = [
             s::NO_CUSTOMER,
             s::NO_DISTRICT,
@@ -311,77 +316,126 @@ impl Terminal {
             s::NO_ITEMS,
             s::NO_STOCK,
             s::NO_LINE,
+            s::COMMIT,
         ];
         let mut stmts = Vec::with_capacity(st.len());
         for i in st {
-            stmts.push(self.stmts.get(conn, i).await?);
+            stmts.push(self.stmt(session, i).await?);
         }
-        let l = &mut self.lines;
+        let Terminal {
+            lines: l,
+            rows,
+            stock,
+            ..
+        } = self;
+        session
+            .pipeline(
+                &[
+                    Step {
+                        stmt: &begin,
+                        params: &[],
+                    },
+                    Step {
+                        stmt: &stmts[0],
+                        params: &[&w, &d, &c],
+                    },
+                    Step {
+                        stmt: &stmts[1],
+                        params: &[&w, &d],
+                    },
+                ],
+                &mut rows[..3],
+            )
+            .await?;
+        let o_id: i32 = rows[2].one(0)?;
         let ol_cnt = l.item_ids.len() as i32;
         let all_local = i32::from(l.remote.iter().all(|r| *r == 0));
-        let tx = conn
-            .build_transaction()
-            .isolation_level(level(self.shared.isolation))
-            .start()
+        session
+            .pipeline(
+                &[
+                    Step {
+                        stmt: &stmts[2],
+                        params: &[&o_id, &d, &w, &c, &ol_cnt, &all_local],
+                    },
+                    Step {
+                        stmt: &stmts[3],
+                        params: &[&o_id, &d, &w],
+                    },
+                    Step {
+                        stmt: &stmts[4],
+                        params: &[&l.item_ids],
+                    },
+                ],
+                &mut rows[..3],
+            )
             .await?;
-        let (cust, dist) = join!(
-            async { tx.query_one(&stmts[0], &[&w, &d, &c]).await },
-            async { tx.query_one(&stmts[1], &[&w, &d]).await }
-        );
-        cust?;
-        let o_id: i32 = dist?.get(0);
-        let (order, new_order, items) = join!(
-            async {
-                let p: [&(dyn ToSql + Sync); 6] = [&o_id, &d, &w, &c, &ol_cnt, &all_local];
-                tx.execute(&stmts[2], &p).await
-            },
-            async { tx.execute(&stmts[3], &[&o_id, &d, &w]).await },
-            async { tx.query(&stmts[4], &[&l.item_ids]).await }
-        );
-        order?;
-        new_order?;
-        if !l.price_lines(&items?) {
-            tx.rollback().await?;
+        if !l.price_lines(&rows[2])? {
+            session.simple_query("ROLLBACK").await?;
             return Ok(TxOutcome::RolledBack { queries: 5 });
         }
-        let l = &*l;
-        let stock = join_all((0..l.item_ids.len()).map(|i| {
-            let p: [&(dyn ToSql + Sync); 5] = [
-                &l.item_ids[i],
-                &l.supply_w_ids[i],
-                &l.quantities[i],
-                &l.remote[i],
-                &d,
-            ];
-            let (tx, stmt) = (&tx, &stmts[5]);
-            async move { tx.query_one(stmt, &p).await }
-        }))
-        .await
-        .into_iter()
-        .collect::<Result<Vec<Row>, Error>>()?;
-        let (tx_ref, o_id, stmt) = (&tx, &o_id, &stmts[6]);
-        let inserted = join_all(stock.iter().enumerate().map(|(i, row)| async move {
-            let dist_info: &str = row.get(1);
-            let p: [&(dyn ToSql + Sync); 9] = [
-                o_id,
-                &d,
-                &w,
-                &l.numbers[i],
-                &l.item_ids[i],
-                &l.supply_w_ids[i],
-                &l.quantities[i],
-                &l.amounts[i],
-                &dist_info,
-            ];
-            tx_ref.execute(stmt, &p).await
-        }))
-        .await;
-        inserted.into_iter().collect::<Result<Vec<u64>, Error>>()?;
-        tx.commit().await?;
+        let n = l.item_ids.len();
+        let stock_params: Vec<[&(dyn ToSql + Sync); 5]> = (0..n)
+            .map(|i| {
+                [
+                    &l.item_ids[i] as &(dyn ToSql + Sync),
+                    &l.supply_w_ids[i],
+                    &l.quantities[i],
+                    &l.remote[i],
+                    &d,
+                ]
+            })
+            .collect();
+        let steps: Vec<Step> = stock_params
+            .iter()
+            .map(|p| Step {
+                stmt: &stmts[5],
+                params: p,
+            })
+            .collect();
+        if stock.len() < n {
+            stock.resize_with(n, Rows::new);
+        }
+        session.pipeline(&steps, &mut stock[..n]).await?;
+        let mut dist_info = Vec::with_capacity(n);
+        for r in &stock[..n] {
+            dist_info.push(r.one::<&str>(1)?);
+        }
+        let line_params: Vec<[&(dyn ToSql + Sync); 9]> = (0..n)
+            .map(|i| {
+                [
+                    &o_id as &(dyn ToSql + Sync),
+                    &d,
+                    &w,
+                    &l.numbers[i],
+                    &l.item_ids[i],
+                    &l.supply_w_ids[i],
+                    &l.quantities[i],
+                    &l.amounts[i],
+                    &dist_info[i],
+                ]
+            })
+            .collect();
+        let mut steps: Vec<Step> = line_params
+            .iter()
+            .map(|p| Step {
+                stmt: &stmts[6],
+                params: p,
+            })
+            .collect();
+        steps.push(Step {
+            stmt: &stmts[7],
+            params: &[],
+        });
+        if rows.len() < steps.len() {
+            rows.resize_with(steps.len(), Rows::new);
+        }
+        session.pipeline(&steps, &mut rows[..steps.len()]).await?;
         Ok(TxOutcome::committed(5 + 2 * ol_cnt as u32))
     }
 
-    async fn payment(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+    /// BEGIN, warehouse, district (and the customer by name) in one round trip; the
+    /// customer, the history row and COMMIT in the second.
+    async fn payment(&mut self, session: &mut dyn Session) -> Result<TxOutcome, TxError> {
         let (w, d) = (self.w_id, self.district());
         let remote = self.rng.gen_range(1..=100) > 85;
         let (c_w, c_d) = if remote {
@@ -391,133 +445,304 @@ impl Terminal {
         };
         let key = self.customer_key(c_w, c_d);
         let amount: i32 = self.rng.gen_range(100..=500_000);
-        let st_w = self.stmts.get(conn, s::PAY_WAREHOUSE).await?;
-        let st_d = self.stmts.get(conn, s::PAY_DISTRICT).await?;
-        let st_c = self.stmts.get(conn, s::PAY_CUSTOMER).await?;
-        let st_h = self.stmts.get(conn, s::PAY_HISTORY).await?;
-        let st_name = self.stmts.get(conn, s::CUSTOMER_BY_NAME).await?;
-        let shared = self.shared.clone();
-        let tx = self.begin(conn).await?;
-        let (wr, dr, c_id) = join!(
-            async { tx.query_one(&st_w, &[&w, &amount]).await },
-            async { tx.query_one(&st_d, &[&w, &d, &amount]).await },
-            find_customer(&tx, &st_name, &shared, key)
-        );
-        let (wr, dr, c_id) = (wr?, dr?, c_id?);
-        let (w_name, d_name): (&str, &str) = (wr.get(0), dr.get(0));
-        let (cust, hist) = join!(
-            async {
-                let p: [&(dyn ToSql + Sync); 6] = [&c_w, &c_d, &c_id, &amount, &d, &w];
-                tx.query_one(&st_c, &p).await
+        let begin = self.begin(session).await?;
+        let st_w = self.stmt(session, s::PAY_WAREHOUSE).await?;
+        let st_d = self.stmt(session, s::PAY_DISTRICT).await?;
+        let st_c = self.stmt(session, s::PAY_CUSTOMER).await?;
+        let st_h = self.stmt(session, s::PAY_HISTORY).await?;
+        let st_name = self.stmt(session, s::CUSTOMER_BY_NAME).await?;
+        let commit = self.stmt(session, s::COMMIT).await?;
+        let Terminal {
+            rows,
+            stock,
+            shared,
+            ..
+        } = self;
+        let (_, last) = name_param(shared, key);
+        let first = [
+            Step {
+                stmt: &begin,
+                params: &[],
             },
-            async {
-                let p: [&(dyn ToSql + Sync); 8] =
-                    [&c_id, &c_d, &c_w, &d, &w, &amount, &w_name, &d_name];
-                tx.execute(&st_h, &p).await
-            }
-        );
-        cust?;
-        hist?;
-        tx.commit().await?;
+            Step {
+                stmt: &st_w,
+                params: &[&w, &amount],
+            },
+            Step {
+                stmt: &st_d,
+                params: &[&w, &d, &amount],
+            },
+            Step {
+                stmt: &st_name,
+                params: &[&key.w_id, &key.d_id, &last],
+            },
+        ];
+        let first = &first[..3 + usize::from(key.by_name.is_some())];
+        session.pipeline(first, &mut stock[..first.len()]).await?;
+        let c_id = match key.by_name {
+            Some(_) => middle_customer(&stock[3], key.c_id)?,
+            None => key.c_id,
+        };
+        let (w_name, d_name): (&str, &str) = (stock[1].one(0)?, stock[2].one(0)?);
+        session
+            .pipeline(
+                &[
+                    Step {
+                        stmt: &st_c,
+                        params: &[&c_w, &c_d, &c_id, &amount, &d, &w],
+                    },
+                    Step {
+                        stmt: &st_h,
+                        params: &[&c_id, &c_d, &c_w, &d, &w, &amount, &w_name, &d_name],
+                    },
+                    Step {
+                        stmt: &commit,
+                        params: &[],
+                    },
+                ],
+                &mut rows[..3],
+            )
+            .await?;
         Ok(TxOutcome::committed(4 + u32::from(key.by_name.is_some())))
     }
 
-    async fn order_status(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+    /// BEGIN with the customer and its last order (by name: the customer's id first),
+    /// then the order's lines with COMMIT.
+    async fn order_status(&mut self, session: &mut dyn Session) -> Result<TxOutcome, TxError> {
         let (w, d) = (self.w_id, self.district());
         let key = self.customer_key(w, d);
-        let st_name = self.stmts.get(conn, s::CUSTOMER_BY_NAME).await?;
-        let st_c = self.stmts.get(conn, s::OS_CUSTOMER).await?;
-        let st_o = self.stmts.get(conn, s::OS_ORDER).await?;
-        let st_l = self.stmts.get(conn, s::OS_LINES).await?;
-        let shared = self.shared.clone();
-        let tx = self.begin(conn).await?;
-        let c_id = find_customer(&tx, &st_name, &shared, key).await?;
-        let (cust, order) = join!(
-            async { tx.query_one(&st_c, &[&w, &d, &c_id]).await },
-            async { tx.query_opt(&st_o, &[&w, &d, &c_id]).await }
-        );
-        cust?;
+        let begin = self.begin(session).await?;
+        let st_name = self.stmt(session, s::CUSTOMER_BY_NAME).await?;
+        let st_c = self.stmt(session, s::OS_CUSTOMER).await?;
+        let st_o = self.stmt(session, s::OS_ORDER).await?;
+        let st_l = self.stmt(session, s::OS_LINES).await?;
+        let commit = self.stmt(session, s::COMMIT).await?;
+        let Terminal { rows, shared, .. } = self;
+        let (_, last) = name_param(shared, key);
+        let c_id = match key.by_name {
+            Some(_) => {
+                session
+                    .pipeline(
+                        &[
+                            Step {
+                                stmt: &begin,
+                                params: &[],
+                            },
+                            Step {
+                                stmt: &st_name,
+                                params: &[&w, &d, &last],
+                            },
+                        ],
+                        &mut rows[..2],
+                    )
+                    .await?;
+                let c_id = middle_customer(&rows[1], key.c_id)?;
+                session
+                    .pipeline(
+                        &[
+                            Step {
+                                stmt: &st_c,
+                                params: &[&w, &d, &c_id],
+                            },
+                            Step {
+                                stmt: &st_o,
+                                params: &[&w, &d, &c_id],
+                            },
+                        ],
+                        &mut rows[1..3],
+                    )
+                    .await?;
+                c_id
+            }
+            None => {
+                let c_id = key.c_id;
+                session
+                    .pipeline(
+                        &[
+                            Step {
+                                stmt: &begin,
+                                params: &[],
+                            },
+                            Step {
+                                stmt: &st_c,
+                                params: &[&w, &d, &c_id],
+                            },
+                            Step {
+                                stmt: &st_o,
+                                params: &[&w, &d, &c_id],
+                            },
+                        ],
+                        &mut rows[..3],
+                    )
+                    .await?;
+                c_id
+            }
+        };
+        if rows[1].is_empty() {
+            return Err(TxError::workload(format!(
+                "order-status: customer {c_id} of district {d}, warehouse {w} not found"
+            )));
+        }
         let mut queries = 2 + u32::from(key.by_name.is_some());
-        if let Some(order) = order? {
-            let o_id: i32 = order.get(0);
-            tx.query(&st_l, &[&w, &d, &o_id]).await?;
+        if rows[2].is_empty() {
+            session.execute(&commit, &[]).await?;
+        } else {
+            let o_id: i32 = rows[2].one(0)?;
+            session
+                .pipeline(
+                    &[
+                        Step {
+                            stmt: &st_l,
+                            params: &[&w, &d, &o_id],
+                        },
+                        Step {
+                            stmt: &commit,
+                            params: &[],
+                        },
+                    ],
+                    &mut rows[..2],
+                )
+                .await?;
             queries += 1;
         }
-        tx.commit().await?;
         Ok(TxOutcome::committed(queries))
     }
 
-    async fn delivery(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+    /// BEGIN; per district the oldest new order, then its order and lines, then the
+    /// customer; COMMIT.
+    async fn delivery(&mut self, session: &mut dyn Session) -> Result<TxOutcome, TxError> {
         let w = self.w_id;
         let carrier: i32 = self.rng.gen_range(1..=10);
-        let st_no = self.stmts.get(conn, s::DL_NEW_ORDER).await?;
-        let st_o = self.stmts.get(conn, s::DL_ORDER).await?;
-        let st_l = self.stmts.get(conn, s::DL_LINES).await?;
-        let st_c = self.stmts.get(conn, s::DL_CUSTOMER).await?;
-        let tx = self.begin(conn).await?;
+        let begin = self.begin(session).await?;
+        let st_no = self.stmt(session, s::DL_NEW_ORDER).await?;
+        let st_o = self.stmt(session, s::DL_ORDER).await?;
+        let st_l = self.stmt(session, s::DL_LINES).await?;
+        let st_c = self.stmt(session, s::DL_CUSTOMER).await?;
+        let commit = self.stmt(session, s::COMMIT).await?;
+        let rows = &mut self.rows;
+        session.execute(&begin, &[]).await?;
         let mut queries = 0;
         for d in 1..=DISTRICTS as i32 {
             queries += 1;
-            let Some(row) = tx.query_opt(&st_no, &[&w, &d]).await? else {
+            session.query(&st_no, &[&w, &d], &mut rows[0]).await?;
+            if rows[0].is_empty() {
                 continue;
-            };
-            let o_id: i32 = row.get(0);
-            let (order, lines) = join!(
-                async { tx.query_one(&st_o, &[&w, &d, &o_id, &carrier]).await },
-                async { tx.query_one(&st_l, &[&w, &d, &o_id]).await }
-            );
-            let c_id: i32 = order?.get(0);
-            let total_cents: i64 = lines?.get(0);
-            tx.execute(&st_c, &[&w, &d, &c_id, &total_cents]).await?;
+            }
+            let o_id: i32 = rows[0].one(0)?;
+            session
+                .pipeline(
+                    &[
+                        Step {
+                            stmt: &st_o,
+                            params: &[&w, &d, &o_id, &carrier],
+                        },
+                        Step {
+                            stmt: &st_l,
+                            params: &[&w, &d, &o_id],
+                        },
+                    ],
+                    &mut rows[1..3],
+                )
+                .await?;
+            let c_id: i32 = rows[1].one(0)?;
+            let total_cents: i64 = rows[2].one(0)?;
+            session
+                .execute(&st_c, &[&w, &d, &c_id, &total_cents])
+                .await?;
             queries += 3;
         }
-        tx.commit().await?;
+        session.execute(&commit, &[]).await?;
         Ok(TxOutcome::committed(queries))
     }
 
-    async fn stock_level(&mut self, conn: &mut Conn) -> Result<TxOutcome, Error> {
+    /// BEGIN with the district's next order id, then the count with COMMIT.
+    async fn stock_level(&mut self, session: &mut dyn Session) -> Result<TxOutcome, TxError> {
         let (w, d) = (self.w_id, self.d_id);
         let threshold: i32 = self.rng.gen_range(10..=20);
-        let st_d = self.stmts.get(conn, s::SL_DISTRICT).await?;
-        let st_c = self.stmts.get(conn, s::SL_COUNT).await?;
-        let tx = self.begin(conn).await?;
-        let next: i32 = tx.query_one(&st_d, &[&w, &d]).await?.get(0);
-        tx.query_one(&st_c, &[&w, &d, &next, &threshold]).await?;
-        tx.commit().await?;
+        let begin = self.begin(session).await?;
+        let st_d = self.stmt(session, s::SL_DISTRICT).await?;
+        let st_c = self.stmt(session, s::SL_COUNT).await?;
+        let commit = self.stmt(session, s::COMMIT).await?;
+        let rows = &mut self.rows;
+        session
+            .pipeline(
+                &[
+                    Step {
+                        stmt: &begin,
+                        params: &[],
+                    },
+                    Step {
+                        stmt: &st_d,
+                        params: &[&w, &d],
+                    },
+                ],
+                &mut rows[..2],
+            )
+            .await?;
+        let next: i32 = rows[1].one(0)?;
+        session
+            .pipeline(
+                &[
+                    Step {
+                        stmt: &st_c,
+                        params: &[&w, &d, &next, &threshold],
+                    },
+                    Step {
+                        stmt: &commit,
+                        params: &[],
+                    },
+                ],
+                &mut rows[..2],
+            )
+            .await?;
         Ok(TxOutcome::committed(2))
     }
 
-    /// BEGIN, the function call and COMMIT in one round trip. When the call fails the
-    /// COMMIT ends the aborted transaction as a rollback.
+    /// BEGIN, the function call and COMMIT in one round trip. The function raises
+    /// TC001 for New-Order's unused item: a rollback on purpose.
     async fn call(
         &mut self,
-        conn: &Conn,
+        session: &mut dyn Session,
         proc: usize,
-        params: &[&(dyn ToSql + Sync)],
-    ) -> Result<TxOutcome, Error> {
-        let begin = self
-            .stmts
-            .get(conn, begin_statement(self.shared.isolation))
-            .await?;
-        let call = self.stmts.get(conn, proc).await?;
-        let commit = self.stmts.get(conn, s::COMMIT).await?;
-        let (b, r, c) = join!(
-            async { conn.execute(&begin, &[]).await },
-            conn.query(&call, params),
-            async { conn.execute(&commit, &[]).await }
-        );
-        b?;
-        if let Err(e) = r {
-            if e.code().is_some_and(|c| c.code() == ROLLBACK_SQLSTATE) {
-                return Ok(TxOutcome::RolledBack { queries: 1 });
+        params: Params<'_>,
+    ) -> Result<TxOutcome, TxError> {
+        let begin = self.begin(session).await?;
+        let call = self.stmt(session, proc).await?;
+        let commit = self.stmt(session, s::COMMIT).await?;
+        let sent = session
+            .pipeline(
+                &[
+                    Step {
+                        stmt: &begin,
+                        params: &[],
+                    },
+                    Step {
+                        stmt: &call,
+                        params,
+                    },
+                    Step {
+                        stmt: &commit,
+                        params: &[],
+                    },
+                ],
+                &mut self.rows[..3],
+            )
+            .await;
+        match sent {
+            Err(e) if e.code().is_some_and(|c| c.code() == ROLLBACK_SQLSTATE) => {
+                session.simple_query("ROLLBACK").await?;
+                Ok(TxOutcome::RolledBack { queries: 1 })
             }
-            return Err(e);
+            Err(e) => Err(e),
+            Ok(()) => Ok(TxOutcome::committed(1)),
         }
-        c?;
-        Ok(TxOutcome::committed(1))
     }
 
-    async fn run_procedure(&mut self, kind: TxKind, conn: &Conn) -> Result<TxOutcome, Error> {
+    async fn run_procedure(
+        &mut self,
+        kind: TxKind,
+        session: &mut dyn Session,
+    ) -> Result<TxOutcome, TxError> {
         let w = self.w_id;
         match kind {
             NEW_ORDER => {
@@ -527,7 +752,7 @@ impl Terminal {
                 let l = std::mem::take(&mut self.lines);
                 let p: [&(dyn ToSql + Sync); 6] =
                     [&w, &d, &c, &l.item_ids, &l.supply_w_ids, &l.quantities];
-                let out = self.call(conn, s::PROC_NEW_ORDER, &p).await;
+                let out = self.call(session, s::PROC_NEW_ORDER, &p).await;
                 self.lines = l;
                 out
             }
@@ -544,7 +769,7 @@ impl Terminal {
                 let (by_name, last) = name_param(&shared, key);
                 let p: [&(dyn ToSql + Sync); 8] =
                     [&w, &d, &c_w, &c_d, &by_name, &key.c_id, &last, &amount];
-                self.call(conn, s::PROC_PAYMENT, &p).await
+                self.call(session, s::PROC_PAYMENT, &p).await
             }
             ORDER_STATUS => {
                 let d = self.district();
@@ -552,15 +777,15 @@ impl Terminal {
                 let shared = self.shared.clone();
                 let (by_name, last) = name_param(&shared, key);
                 let p: [&(dyn ToSql + Sync); 5] = [&w, &d, &by_name, &key.c_id, &last];
-                self.call(conn, s::PROC_ORDER_STATUS, &p).await
+                self.call(session, s::PROC_ORDER_STATUS, &p).await
             }
             DELIVERY => {
                 let carrier: i32 = self.rng.gen_range(1..=10);
-                self.call(conn, s::PROC_DELIVERY, &[&w, &carrier]).await
+                self.call(session, s::PROC_DELIVERY, &[&w, &carrier]).await
             }
             _ => {
                 let (d, threshold) = (self.d_id, self.rng.gen_range(10..=20i32));
-                self.call(conn, s::PROC_STOCK_LEVEL, &[&w, &d, &threshold])
+                self.call(session, s::PROC_STOCK_LEVEL, &[&w, &d, &threshold])
                     .await
             }
         }
@@ -568,22 +793,21 @@ impl Terminal {
 }
 
 impl Lines {
-    /// Fills prices and amounts from the found items; false when an item is missing.
-    fn price_lines(&mut self, items: &[Row]) -> bool {
+    /// Fills prices and amounts from the found items (I_ID, I_PRICE in cents); false
+    /// when an item is missing.
+    fn price_lines(&mut self, items: &Rows) -> Result<bool, TxError> {
         self.prices.clear();
-        self.prices.extend(
-            items
-                .iter()
-                .map(|r| (r.get::<_, i32>(0), r.get::<_, i32>(1))),
-        );
+        for r in 0..items.len() {
+            self.prices.push((items.get(r, 0)?, items.get(r, 1)?));
+        }
         self.amounts.clear();
         for (i, item) in self.item_ids.iter().enumerate() {
             match self.prices.iter().find(|(id, _)| id == item) {
                 Some((_, price)) => self.amounts.push(price * self.quantities[i]),
-                None => return false,
+                None => return Ok(false),
             }
         }
-        true
+        Ok(true)
     }
 }
 
@@ -595,24 +819,13 @@ fn name_param(shared: &Shared, key: CustomerKey) -> (bool, &str) {
     }
 }
 
-/// The customer's id: given, or by last name the one at position ceil(n/2) sorted by
-/// first name (clause 2.5.2.2).
-async fn find_customer(
-    tx: &Transaction<'_>,
-    by_name: &tokio_postgres::Statement,
-    shared: &Shared,
-    key: CustomerKey,
-) -> Result<i32, Error> {
-    let Some(n) = key.by_name else {
-        return Ok(key.c_id);
-    };
-    let last = shared.last_names[n].as_str();
-    let rows = tx.query(by_name, &[&key.w_id, &key.d_id, &last]).await?;
-    // every district holds every last name (customers 1..=1000 use all of them); the id
-    // drawn stands in should the data have been changed by hand
+/// The customer selected by last name: the one at position ceil(n/2) sorted by first
+/// name (clause 2.5.2.2). Every district holds every last name (customers 1..=1000 use
+/// all of them); `drawn` stands in should the data have been changed by hand.
+fn middle_customer(rows: &Rows, drawn: i32) -> Result<i32, TxError> {
     Ok(match rows.len() {
-        0 => key.c_id,
-        n => rows[n.div_ceil(2) - 1].get(0),
+        0 => drawn,
+        n => rows.get(n.div_ceil(2) - 1, 0)?,
     })
 }
 
@@ -630,19 +843,26 @@ impl WorkerTx for Terminal {
     fn run<'a>(
         &'a mut self,
         kind: TxKind,
-        conn: &'a mut Conn,
-    ) -> BoxFuture<'a, Result<TxOutcome, Error>> {
+        session: &'a mut dyn Session,
+    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         Box::pin(async move {
-            if self.shared.execution == Execution::Procedures {
-                return self.run_procedure(kind, conn).await;
+            let done = if self.shared.execution == Execution::Procedures {
+                self.run_procedure(kind, session).await
+            } else {
+                match kind {
+                    NEW_ORDER => self.new_order(session).await,
+                    PAYMENT => self.payment(session).await,
+                    ORDER_STATUS => self.order_status(session).await,
+                    DELIVERY => self.delivery(session).await,
+                    _ => self.stock_level(session).await,
+                }
+            };
+            if done.is_err() {
+                // a failed statement leaves the transaction aborted (and a failed
+                // pipeline may have skipped its COMMIT): end it before the next one
+                let _ = session.simple_query("ROLLBACK").await;
             }
-            match kind {
-                NEW_ORDER => self.new_order(conn).await,
-                PAYMENT => self.payment(conn).await,
-                ORDER_STATUS => self.order_status(conn).await,
-                DELIVERY => self.delivery(conn).await,
-                _ => self.stock_level(conn).await,
-            }
+            done
         })
     }
 

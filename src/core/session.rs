@@ -1,0 +1,249 @@
+//! The one statement API: every workload writes each transaction once, against a
+//! [`Session`]; the engine hands it whichever driver carries the run. Nothing here names a
+//! driver.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use postgres_types::{ToSql, Type};
+use tokio_postgres::error::SqlState;
+
+use super::{BoxFuture, ErrorClass};
+use crate::rows::{Rows, RowsError};
+
+/// Parameters of one statement, in order.
+pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// One column of a statement's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its name (as the select list or RETURNING gives it).
+    pub name: String,
+    /// Its type.
+    pub ty: Type,
+}
+
+/// A statement prepared on one connection: what it takes and returns, and the driver's
+/// own handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Stmt(Arc<StmtInner>);
+
+struct StmtInner {
+    handle: Box<dyn Any + Send + Sync>,
+    params: Vec<Type>,
+    columns: Vec<Column>,
+    types: Vec<Type>,
+}
+
+impl fmt::Debug for Stmt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stmt")
+            .field("params", &self.0.params)
+            .field("columns", &self.0.columns)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stmt {
+    /// Wraps a driver's prepared statement.
+    pub fn new(handle: impl Any + Send + Sync, params: Vec<Type>, columns: Vec<Column>) -> Self {
+        let types = columns.iter().map(|c| c.ty.clone()).collect();
+        Stmt(Arc::new(StmtInner {
+            handle: Box::new(handle),
+            params,
+            columns,
+            types,
+        }))
+    }
+
+    /// The driver's handle, when it is of type `T` (a driver only ever sees its own).
+    #[inline]
+    pub fn handle<T: Any>(&self) -> Option<&T> {
+        self.0.handle.downcast_ref()
+    }
+
+    /// Parameter types, as the server inferred them.
+    pub fn params(&self) -> &[Type] {
+        &self.0.params
+    }
+
+    /// Result columns (empty for a statement without rows).
+    pub fn columns(&self) -> &[Column] {
+        &self.0.columns
+    }
+
+    /// The index of the result column named `name`.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.0.columns.iter().position(|c| c.name == name)
+    }
+
+    /// The result column types, for [`Rows::reset`].
+    #[inline]
+    pub fn column_types(&self) -> &[Type] {
+        &self.0.types
+    }
+}
+
+/// A transaction's failure, from any driver: its class, the server's SQLSTATE if it sent
+/// one, and the error itself (formatted only when it is kept for the report).
+pub struct TxError {
+    class: ErrorClass,
+    code: Option<SqlState>,
+    source: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl TxError {
+    /// An error of `class` with the server's `code`, if any.
+    pub fn new(
+        class: ErrorClass,
+        code: Option<SqlState>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        TxError {
+            class,
+            code,
+            source: source.into(),
+        }
+    }
+
+    /// A failure of the workload itself (a row it needed was not there, a value it could
+    /// not read): class `Other`, no SQLSTATE.
+    pub fn workload(message: impl Into<String>) -> Self {
+        TxError::new(ErrorClass::Other, None, message.into())
+    }
+
+    /// What kind of failure it is (retried, counted).
+    #[inline]
+    pub fn class(&self) -> ErrorClass {
+        self.class
+    }
+
+    /// The server's SQLSTATE, when the server reported the error.
+    #[inline]
+    pub fn code(&self) -> Option<&SqlState> {
+        self.code.as_ref()
+    }
+
+    /// The error, for the driver that made it.
+    pub fn source_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.source
+    }
+}
+
+impl fmt::Debug for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TxError")
+            .field("class", &self.class)
+            .field("code", &self.code.as_ref().map(SqlState::code))
+            .field("error", &self.source.to_string())
+            .finish()
+    }
+}
+
+impl fmt::Display for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&super::error_chain(&*self.source))
+    }
+}
+
+impl From<RowsError> for TxError {
+    fn from(e: RowsError) -> Self {
+        TxError::new(ErrorClass::Other, None, e)
+    }
+}
+
+/// One statement of a pipeline.
+pub struct Step<'a> {
+    /// The statement.
+    pub stmt: &'a Stmt,
+    /// Its parameters.
+    pub params: Params<'a>,
+}
+
+/// A connection as a workload sees it. Each method is one round trip (a pipeline is one
+/// round trip for all its statements). A failed statement inside an explicit transaction
+/// leaves it aborted: the workload ends it with ROLLBACK (or COMMIT, which rolls back).
+pub trait Session: Send {
+    /// A number unique to this connection in the process (for per-connection caches such
+    /// as [`Statements`]).
+    fn id(&self) -> u64;
+
+    /// Prepares `sql` (parameter types inferred by the server).
+    fn prepare<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<Stmt, TxError>>;
+
+    /// Runs a statement, discarding its rows; returns the command tag's count.
+    fn execute<'a>(
+        &'a mut self,
+        stmt: &'a Stmt,
+        params: Params<'a>,
+    ) -> BoxFuture<'a, Result<u64, TxError>>;
+
+    /// Runs a statement and keeps its rows in `rows` (replacing what it held).
+    fn query<'a>(
+        &'a mut self,
+        stmt: &'a Stmt,
+        params: Params<'a>,
+        rows: &'a mut Rows,
+    ) -> BoxFuture<'a, Result<(), TxError>>;
+
+    /// Sends every step, then one Sync, and reads the results in order: step `i`'s rows go
+    /// to `out[i]` (which must be as long as `steps`). After a failed step the server
+    /// skips the rest; the first error is returned and the connection stays usable.
+    fn pipeline<'a>(
+        &'a mut self,
+        steps: &'a [Step<'a>],
+        out: &'a mut [Rows],
+    ) -> BoxFuture<'a, Result<(), TxError>>;
+
+    /// Runs SQL text with the simple query protocol (several statements allowed, no
+    /// parameters); returns the last command tag's count.
+    fn simple_query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<u64, TxError>>;
+}
+
+/// A worker's prepared statements on the connection it last used: a plain indexed lookup
+/// per statement. A different connection starts over, so each statement is prepared once
+/// per connection and never shared between connections.
+#[derive(Debug)]
+pub struct Statements {
+    sql: Arc<[Arc<str>]>,
+    conn: Option<u64>,
+    prepared: Vec<Option<Stmt>>,
+}
+
+impl Statements {
+    /// A set over `sql`; statement `i` is `sql[i]`.
+    pub fn new<S: AsRef<str>>(sql: &[S]) -> Self {
+        Statements {
+            sql: sql.iter().map(|s| Arc::from(s.as_ref())).collect(),
+            conn: None,
+            prepared: vec![None; sql.len()],
+        }
+    }
+
+    /// How many statements the set holds.
+    pub fn len(&self) -> usize {
+        self.sql.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.sql.is_empty()
+    }
+
+    /// Statement `i`, prepared on `s`.
+    #[inline]
+    pub async fn get(&mut self, s: &mut dyn Session, i: usize) -> Result<Stmt, TxError> {
+        if self.conn != Some(s.id()) {
+            self.conn = Some(s.id());
+            self.prepared.iter_mut().for_each(|p| *p = None);
+        }
+        if let Some(p) = &self.prepared[i] {
+            return Ok(p.clone());
+        }
+        let sql = self.sql[i].clone();
+        let p = s.prepare(&sql).await?;
+        self.prepared[i] = Some(p.clone());
+        Ok(p)
+    }
+}

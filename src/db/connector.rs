@@ -1,0 +1,189 @@
+//! The connections a run's transactions use, one connector per driver: a pool of
+//! persistent connections, opened up front, and transient connections opened for one
+//! transaction each (at most `connections` at once).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, RecycleResult};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::pg_session::PgSession;
+use super::{connect_raw, connect_timeout, tls_connector, wire, ConnectError, DbError, Target};
+use crate::types::SslMode;
+
+/// Makes and recycles [`PgSession`]s for deadpool, through deadpool-postgres's manager.
+pub struct PgManager(deadpool_postgres::Manager);
+
+impl managed::Manager for PgManager {
+    type Type = PgSession;
+    type Error = tokio_postgres::Error;
+
+    async fn create(&self) -> Result<PgSession, tokio_postgres::Error> {
+        Ok(PgSession::new(self.0.create().await?))
+    }
+
+    async fn recycle(&self, s: &mut PgSession, m: &Metrics) -> RecycleResult<Self::Error> {
+        self.0.recycle(&mut s.client, m).await
+    }
+}
+
+/// A pool of [`PgSession`]s.
+pub type PgPool = managed::Pool<PgManager>;
+
+/// One transient-connection slot per pooled connection.
+async fn slot(slots: &Arc<Semaphore>) -> OwnedSemaphorePermit {
+    slots
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the semaphore is never closed")
+}
+
+/// Opens every connection of `pool` at once; the first failure is the error.
+async fn fill<M: managed::Manager>(
+    pool: &managed::Pool<M>,
+    message: impl Fn(&managed::PoolError<M::Error>) -> String,
+) -> Result<(), DbError> {
+    let size = pool.status().max_size;
+    let objs = futures_util::future::join_all((0..size).map(|_| pool.get())).await;
+    match objs.iter().find_map(|o| o.as_ref().err()) {
+        Some(e) => Err(DbError::Connect(message(e))),
+        None => Ok(()),
+    }
+}
+
+fn build<M: managed::Manager>(
+    m: M,
+    size: usize,
+    timeout: Duration,
+) -> Result<managed::Pool<M>, DbError> {
+    managed::Pool::builder(m)
+        .max_size(size)
+        .runtime(deadpool::Runtime::Tokio1)
+        .create_timeout(Some(timeout))
+        .build()
+        .map_err(|e| DbError::Connect(format!("cannot build the connection pool: {e}")))
+}
+
+/// tokio-postgres connections for a run.
+pub struct PgConnector {
+    /// The `connections` persistent connections.
+    pub pool: PgPool,
+    pg: tokio_postgres::Config,
+    tls: Option<postgres_native_tls::MakeTlsConnector>,
+    slots: Arc<Semaphore>,
+}
+
+/// A tokio-postgres connection opened for one transaction; closed gracefully with
+/// [`PgTransient::close`].
+pub struct PgTransient {
+    /// The connection.
+    pub session: PgSession,
+    task: tokio::task::JoinHandle<()>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl PgTransient {
+    /// Sends Terminate and waits (briefly) for the connection task to end, so the server
+    /// sees a clean disconnect.
+    pub async fn close(self) {
+        drop(self.session);
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.task).await;
+    }
+}
+
+impl PgConnector {
+    /// A pool of `size` connections (opened by [`PgConnector::fill`]).
+    pub fn new(target: &Target, size: usize) -> Result<Self, DbError> {
+        let tls = match target.sslmode {
+            SslMode::Disable => None,
+            mode => Some(tls_connector(mode)?),
+        };
+        Ok(PgConnector {
+            pool: build(
+                PgManager(target.manager()?),
+                size,
+                connect_timeout(&target.pg),
+            )?,
+            pg: target.pg.clone(),
+            tls,
+            slots: Arc::new(Semaphore::new(size)),
+        })
+    }
+
+    /// Opens every pooled connection up front so the run does not measure connection setup.
+    pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
+        fill(&self.pool, |e| {
+            super::pool_message(e, target, |e| super::pg_connect_error_message(e, target))
+        })
+        .await
+    }
+
+    /// Opens a new connection for one transaction (at most `connections` at once).
+    pub async fn transient(&self) -> Result<PgTransient, ConnectError> {
+        let permit = slot(&self.slots).await;
+        let (client, task) = connect_raw(&self.pg, self.tls.as_ref()).await?;
+        // The wrapper aborts the task it is given when dropped; give it a finished one and
+        // keep the real connection task, so close() can let the Terminate message through.
+        Ok(PgTransient {
+            session: PgSession::new(deadpool_postgres::ClientWrapper::new(
+                client,
+                tokio::spawn(async {}),
+            )),
+            task,
+            _permit: permit,
+        })
+    }
+}
+
+/// Wire-driver connections for a run.
+pub struct WireConnector {
+    /// The `connections` persistent connections.
+    pub pool: wire::WirePool,
+    cfg: wire::WireConfig,
+    slots: Arc<Semaphore>,
+}
+
+/// A wire connection opened for one transaction.
+pub struct WireTransient {
+    /// The connection.
+    pub conn: wire::WireConn,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl WireTransient {
+    /// Sends Terminate and closes.
+    pub async fn close(self) {
+        self.conn.close().await;
+    }
+}
+
+impl WireConnector {
+    /// A pool of `size` connections (opened by [`WireConnector::fill`]).
+    pub fn new(target: &Target, size: usize, cfg: wire::WireConfig) -> Result<Self, DbError> {
+        Ok(WireConnector {
+            pool: build(
+                wire::WireManager::new(cfg.clone()),
+                size,
+                connect_timeout(&target.pg),
+            )?,
+            cfg,
+            slots: Arc::new(Semaphore::new(size)),
+        })
+    }
+
+    /// Opens every pooled connection up front.
+    pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
+        fill(&self.pool, |e| super::wire_pool_error_message(e, target)).await
+    }
+
+    /// Opens a new connection for one transaction (at most `connections` at once).
+    pub async fn transient(&self) -> Result<WireTransient, wire::WireError> {
+        let permit = slot(&self.slots).await;
+        Ok(WireTransient {
+            conn: wire::WireConn::connect(&self.cfg).await?,
+            _permit: permit,
+        })
+    }
+}

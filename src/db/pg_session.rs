@@ -1,0 +1,146 @@
+//! tokio-postgres as a [`Session`]: the fallback driver (`driver: tokio-postgres`), kept to
+//! compare against the wire driver. Statements run through tokio-postgres's own
+//! pipelining; rows are copied cell by cell into [`Rows`].
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::future::join_all;
+use tokio_postgres::Statement;
+
+use crate::core::session::{Column, Params, Session, Step, Stmt, TxError};
+use crate::core::{classify, BoxFuture};
+use crate::rows::{RawCell, Rows};
+
+/// A tokio-postgres connection with a number unique in the process.
+pub struct PgSession {
+    /// The connection (with deadpool's statement cache).
+    pub client: deadpool_postgres::ClientWrapper,
+    id: u64,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+impl PgSession {
+    /// Wraps a connection.
+    pub fn new(client: deadpool_postgres::ClientWrapper) -> Self {
+        PgSession {
+            client,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+
+    /// Whether the connection has closed.
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+/// A tokio-postgres error as a transaction error.
+pub fn tx_error(e: tokio_postgres::Error) -> TxError {
+    TxError::new(classify(&e), e.code().cloned(), e)
+}
+
+fn statement(s: &Stmt) -> &Statement {
+    s.handle::<Statement>()
+        .expect("a statement prepared by the tokio-postgres driver")
+}
+
+async fn query_into(
+    client: &tokio_postgres::Client,
+    stmt: &Stmt,
+    params: Params<'_>,
+    rows: &mut Rows,
+) -> Result<(), TxError> {
+    rows.reset(stmt.column_types());
+    let got = client
+        .query(statement(stmt), params)
+        .await
+        .map_err(tx_error)?;
+    for r in &got {
+        let cells = (0..r.len())
+            .map(|i| r.try_get::<_, Option<RawCell>>(i).map(|c| c.map(|c| c.0)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(tx_error)?;
+        rows.push_row(cells)?;
+    }
+    rows.set_affected(got.len() as u64);
+    Ok(())
+}
+
+impl Session for PgSession {
+    #[inline]
+    fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn prepare<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<Stmt, TxError>> {
+        Box::pin(async move {
+            let st = self.client.prepare_cached(sql).await.map_err(tx_error)?;
+            let params = st.params().to_vec();
+            let columns = st
+                .columns()
+                .iter()
+                .map(|c| Column {
+                    name: c.name().to_string(),
+                    ty: c.type_().clone(),
+                })
+                .collect();
+            Ok(Stmt::new(st, params, columns))
+        })
+    }
+
+    fn execute<'a>(
+        &'a mut self,
+        stmt: &'a Stmt,
+        params: Params<'a>,
+    ) -> BoxFuture<'a, Result<u64, TxError>> {
+        Box::pin(async move {
+            self.client
+                .execute(statement(stmt), params)
+                .await
+                .map_err(tx_error)
+        })
+    }
+
+    fn query<'a>(
+        &'a mut self,
+        stmt: &'a Stmt,
+        params: Params<'a>,
+        rows: &'a mut Rows,
+    ) -> BoxFuture<'a, Result<(), TxError>> {
+        Box::pin(async move { query_into(&self.client, stmt, params, rows).await })
+    }
+
+    fn pipeline<'a>(
+        &'a mut self,
+        steps: &'a [Step<'a>],
+        out: &'a mut [Rows],
+    ) -> BoxFuture<'a, Result<(), TxError>> {
+        Box::pin(async move {
+            assert_eq!(steps.len(), out.len(), "one Rows per pipeline step");
+            let client: &tokio_postgres::Client = &self.client;
+            let results = join_all(
+                steps
+                    .iter()
+                    .zip(out.iter_mut())
+                    .map(|(s, rows)| query_into(client, s.stmt, s.params, rows)),
+            )
+            .await;
+            results.into_iter().collect()
+        })
+    }
+
+    fn simple_query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<u64, TxError>> {
+        Box::pin(async move {
+            let msgs = self.client.simple_query(sql).await.map_err(tx_error)?;
+            Ok(msgs
+                .iter()
+                .rev()
+                .find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                    _ => None,
+                })
+                .unwrap_or(0))
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! The engine's one seam for drivers: a worker is generic over [`Connections`], so the hot path
+//! is monomorphised per driver and calls no trait object to get a connection. Each driver
+//! gives pooled connections, transient ones, and a [`Session`] the workload runs on.
+
+use std::future::Future;
+use std::ops::DerefMut;
+
+use crate::core::session::{Session, TxError};
+use crate::core::ErrorClass;
+use crate::db::{self, PgConnector, PgTransient, WireConnector, WireTransient};
+
+/// Where a worker's connections come from.
+pub(crate) trait Connections: Send + Sync + 'static {
+    /// The connection a workload runs on.
+    type Conn: Session + 'static;
+    /// A connection lent by the pool, returned when dropped.
+    type Pooled: DerefMut<Target = Self::Conn> + Send + 'static;
+    /// A connection opened for one transaction.
+    type Transient: DerefMut<Target = Self::Conn> + Send + 'static;
+
+    /// A pooled connection (waiting for a free one).
+    fn get(&self) -> impl Future<Output = Result<Self::Pooled, TxError>> + Send;
+
+    /// A new connection, for one transaction.
+    fn open(&self) -> impl Future<Output = Result<Self::Transient, TxError>> + Send;
+
+    /// Closes a transient connection gracefully.
+    fn close(t: Self::Transient) -> impl Future<Output = ()> + Send;
+
+    /// Whether a pooled connection may serve the worker's next transaction (it is neither
+    /// lost nor left mid-exchange by an interrupted transaction).
+    fn reusable(c: &Self::Pooled) -> bool;
+}
+
+/// A failure to get a pooled connection (never retried: the server is unreachable or full).
+fn pool_error<E: std::fmt::Display>(
+    e: deadpool::managed::PoolError<E>,
+    backend: impl FnOnce(E) -> TxError,
+) -> TxError {
+    match e {
+        deadpool::managed::PoolError::Backend(e) => backend(e),
+        other => TxError::new(
+            ErrorClass::ConnectionLost,
+            None,
+            format!("getting a pooled connection: {other}"),
+        ),
+    }
+}
+
+impl Connections for WireConnector {
+    type Conn = db::wire::WireConn;
+    type Pooled = deadpool::managed::Object<db::wire::WireManager>;
+    type Transient = WireTransientConn;
+
+    async fn get(&self) -> Result<Self::Pooled, TxError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| pool_error(e, db::wire_tx_error))
+    }
+
+    async fn open(&self) -> Result<Self::Transient, TxError> {
+        self.transient()
+            .await
+            .map(WireTransientConn)
+            .map_err(db::wire_tx_error)
+    }
+
+    async fn close(t: Self::Transient) {
+        t.0.close().await
+    }
+
+    fn reusable(c: &Self::Pooled) -> bool {
+        !c.is_broken()
+    }
+}
+
+/// [`WireTransient`] as a connection.
+pub(crate) struct WireTransientConn(WireTransient);
+
+impl std::ops::Deref for WireTransientConn {
+    type Target = db::wire::WireConn;
+    fn deref(&self) -> &Self::Target {
+        &self.0.conn
+    }
+}
+
+impl DerefMut for WireTransientConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0.conn
+    }
+}
+
+impl Connections for PgConnector {
+    type Conn = db::pg_session::PgSession;
+    type Pooled = deadpool::managed::Object<db::PgManager>;
+    type Transient = PgTransientConn;
+
+    async fn get(&self) -> Result<Self::Pooled, TxError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| pool_error(e, db::pg_session::tx_error))
+    }
+
+    async fn open(&self) -> Result<Self::Transient, TxError> {
+        match self.transient().await {
+            Ok(t) => Ok(PgTransientConn(t)),
+            Err(db::ConnectError::Pg(e)) => Err(db::pg_session::tx_error(e)),
+            Err(e) => Err(TxError::new(
+                ErrorClass::ConnectionLost,
+                None,
+                format!("connecting: {e}"),
+            )),
+        }
+    }
+
+    async fn close(t: Self::Transient) {
+        t.0.close().await
+    }
+
+    fn reusable(c: &Self::Pooled) -> bool {
+        !c.is_closed()
+    }
+}
+
+/// [`PgTransient`] as a connection.
+pub(crate) struct PgTransientConn(PgTransient);
+
+impl std::ops::Deref for PgTransientConn {
+    type Target = db::pg_session::PgSession;
+    fn deref(&self) -> &Self::Target {
+        &self.0.session
+    }
+}
+
+impl DerefMut for PgTransientConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0.session
+    }
+}
