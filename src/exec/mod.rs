@@ -679,3 +679,8 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod null;
+#[cfg(test)]
+mod null_tests;
