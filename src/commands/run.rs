@@ -16,8 +16,8 @@ use crate::exec::{self, ExecOptions};
 use crate::export::Exporter;
 use crate::pipeline::{
     checks_exit, describe_stop, describe_sweep, exec_options, interrupt_token, measure,
-    prepare_schema, run_checks, start_embedded, write_outputs, Measured, Prepared, SchemaStep,
-    Waits,
+    prepare_schema, run_checks, start_embedded, write_outputs, MeasuredRun, SchemaReady,
+    SchemaStep, Waits,
 };
 use crate::progress::Progress;
 use crate::report::{self, Document as _, Report, ReportInput, WorkloadReport};
@@ -278,7 +278,7 @@ async fn start_exporter(s: &Session<'_>, view: &Progress) -> Result<Option<Expor
 /// One measured run: measure, check if the workload asks, report, and the exit code.
 async fn single(
     s: &Session<'_>,
-    prepared: Prepared,
+    prepared: SchemaReady,
     opts: &ExecOptions,
     view: &Progress,
     exporter: Option<&Exporter>,
@@ -324,8 +324,8 @@ async fn single(
 
 fn build_report(
     s: &Session<'_>,
-    prepared: Prepared,
-    m: Measured,
+    prepared: SchemaReady,
+    m: MeasuredRun,
     checks: Option<Vec<crate::core::CheckResult>>,
 ) -> Report {
     let (plan, workload) = (s.plan, &s.workload);

@@ -10,13 +10,13 @@ use crate::db::{ServerInfo, Target};
 use crate::error::{AppError, Exit};
 use crate::exec::{ExecOptions, RunResult};
 use crate::export::Exporter;
-use crate::pipeline::{measure, Measured, Prepared};
+use crate::pipeline::{measure, MeasuredRun, SchemaReady};
 use crate::progress::Progress;
 use crate::report::{Document as _, Format, Latency, WorkloadReport};
 use crate::scaling::output::{ScalingReport, SweepStatus, SCHEMA_VERSION};
 use crate::scaling::{analyze, Band};
 
-fn band_of(index: usize, workers: usize, connections: usize, m: Measured) -> Band {
+fn band_of(index: usize, workers: usize, connections: usize, m: MeasuredRun) -> Band {
     let r: RunResult = m.result;
     let t = &r.totals;
     let secs = r.measured.as_secs_f64();
@@ -97,7 +97,7 @@ pub(crate) async fn sweep(
     admin: &Conn,
     workload: Arc<dyn Workload>,
     server: ServerInfo,
-    prepared: Prepared,
+    prepared: SchemaReady,
     interrupt: &CancellationToken,
     view: &Progress,
     exporter: Option<&Exporter>,

@@ -17,7 +17,7 @@ use crate::report::{self, Format, Report};
 use super::{within, Waits};
 
 /// One measured run with its server-side figures.
-pub(crate) struct Measured {
+pub(crate) struct MeasuredRun {
     /// What the workers measured.
     pub result: exec::RunResult,
     /// Server commits + rollbacks over the measured phase.
@@ -38,7 +38,7 @@ pub(crate) async fn measure(
     view: &Progress,
     exporter: Option<&Exporter>,
     first: bool,
-) -> Result<Measured, AppError> {
+) -> Result<MeasuredRun, AppError> {
     // server-side counts need the backends' statistics flushed; a band of a sweep does not
     // report them unless it collects
     let settle = plan.collect.is_some() || plan.progressive.is_none();
@@ -117,7 +117,7 @@ pub(crate) async fn measure(
             log::warn!("{note}; the run went on without statement statistics");
         }
     }
-    Ok(Measured {
+    Ok(MeasuredRun {
         result,
         server_xacts,
         database_stats,

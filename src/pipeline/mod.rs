@@ -6,8 +6,10 @@ mod measure;
 mod setup;
 mod waits;
 
-pub(crate) use measure::{checks_exit, exec_options, measure, run_checks, write_outputs, Measured};
-pub(crate) use setup::{prepare_schema, start_embedded, Prepared, SchemaStep};
+pub(crate) use measure::{
+    checks_exit, exec_options, measure, run_checks, write_outputs, MeasuredRun,
+};
+pub(crate) use setup::{prepare_schema, start_embedded, SchemaReady, SchemaStep};
 pub(crate) use waits::{interrupt_token, within, Waits};
 
 use crate::config::{RunPlan, Stop};

@@ -38,7 +38,7 @@ pub(crate) async fn start_embedded(
 }
 
 /// What schema preparation found or did.
-pub(crate) struct Prepared {
+pub(crate) struct SchemaReady {
     /// The marker found or written.
     pub marker: Option<marker::Marker>,
     /// The load done now, if any.
@@ -66,7 +66,7 @@ pub(crate) async fn prepare_schema(
     admin: &Conn,
     target: &Target,
     workload: &dyn Workload,
-) -> Result<Prepared, AppError> {
+) -> Result<SchemaReady, AppError> {
     let SchemaStep {
         action,
         embedded,
@@ -75,7 +75,7 @@ pub(crate) async fn prepare_schema(
     } = step;
     let name = workload.schema_name().unwrap_or(&plan.workload);
     if !workload.needs_schema() {
-        return Ok(Prepared {
+        return Ok(SchemaReady {
             marker: None,
             load: None,
         });
@@ -83,7 +83,7 @@ pub(crate) async fn prepare_schema(
     match schema::inspect(admin, workload, name, plan.scale, action, embedded).await? {
         Found::Ready(m) => {
             log::info!("{name} schema present at scale {}", plan.scale);
-            return Ok(Prepared {
+            return Ok(SchemaReady {
                 marker: Some(m),
                 load: None,
             });
@@ -101,7 +101,7 @@ pub(crate) async fn prepare_schema(
     let marker = marker::read(admin, name)
         .await
         .context("reading the marker")?;
-    Ok(Prepared {
+    Ok(SchemaReady {
         marker,
         load: Some(load),
     })

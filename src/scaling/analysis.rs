@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::fit::{fit_curves, fit_usl, kneedle, CurveFit, UslFit};
-use super::queue::{view, Measured, QueueView};
+use super::queue::{view, BandFigures, QueueView};
 use super::Band;
 use crate::config::StopWhen;
 
@@ -163,7 +163,7 @@ pub fn analyze(bands: &[Band], stop: &StopWhen, closed_loop: bool) -> Analysis {
     let queueing = bands
         .iter()
         .map(|b| {
-            let m = Measured {
+            let m = BandFigures {
                 servers: b.connections as u32,
                 arrival_rate: b.tps,
                 service_ms: b.service.avg_ms,

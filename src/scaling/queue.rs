@@ -53,7 +53,7 @@ pub struct QueueView {
 
 /// Measured figures of one band.
 #[derive(Debug, Clone, Copy)]
-pub struct Measured {
+pub struct BandFigures {
     /// Connections.
     pub servers: u32,
     /// Achieved throughput, per second.
@@ -67,8 +67,8 @@ pub struct Measured {
 }
 
 /// Builds the view from measured figures.
-pub fn view(m: Measured, closed_loop: bool) -> QueueView {
-    let Measured {
+pub fn view(m: BandFigures, closed_loop: bool) -> QueueView {
+    let BandFigures {
         servers,
         arrival_rate,
         service_ms,
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn saturated_pool_is_called_out() {
-        let m = |servers, arrival_rate, service_ms, wait_ms| Measured {
+        let m = |servers, arrival_rate, service_ms, wait_ms| BandFigures {
             servers,
             arrival_rate,
             service_ms,

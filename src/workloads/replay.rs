@@ -576,7 +576,7 @@ struct ReplayWorker {
     /// Roll back what the last session left open before the next statement.
     reset: bool,
     /// Templates prepared on the current connection (protocol `prepared`).
-    prepared: Prepared,
+    prepared: TemplateCache,
 }
 
 /// What is known of a template on one connection.
@@ -591,14 +591,14 @@ enum Prep {
 }
 
 /// Per-connection prepared templates, forgotten when the worker's connection changes.
-struct Prepared {
+struct TemplateCache {
     conn: Option<u64>,
     by_template: Vec<Prep>,
 }
 
-impl Prepared {
+impl TemplateCache {
     fn new(templates: usize) -> Self {
-        Prepared {
+        TemplateCache {
             conn: None,
             by_template: vec![Prep::Unknown; templates],
         }
@@ -701,7 +701,7 @@ const ROLLBACK_TO: &str = "ROLLBACK TO SAVEPOINT stormbench_replay_prepare";
 impl ReplayWorker {
     fn new(trace: Arc<Trace>, sessions: Arc<[usize]>, speed: f64, repeat: bool) -> Self {
         ReplayWorker {
-            prepared: Prepared::new(trace.templates.len()),
+            prepared: TemplateCache::new(trace.templates.len()),
             trace,
             sessions,
             speed,
