@@ -161,6 +161,14 @@ pub struct Step<'a> {
     pub params: Params<'a>,
 }
 
+impl<'a> Step<'a> {
+    /// `stmt` with `params`.
+    #[inline]
+    pub fn new(stmt: &'a Stmt, params: Params<'a>) -> Self {
+        Step { stmt, params }
+    }
+}
+
 /// A connection as a workload sees it. Each method is one round trip (a pipeline is one
 /// round trip for all its statements). A failed statement inside an explicit transaction
 /// leaves it aborted: the workload ends it with ROLLBACK (or COMMIT, which rolls back).

@@ -608,18 +608,9 @@ impl Worker {
         fill(params, &tx.statements[0], st, vars, slots);
         let first = refs(params);
         let steps: &[Step] = &[
-            Step {
-                stmt: &begin,
-                params: &[],
-            },
-            Step {
-                stmt: &prepared[0],
-                params: &first,
-            },
-            Step {
-                stmt: &commit,
-                params: &[],
-            },
+            Step::new(&begin, &[]),
+            Step::new(&prepared[0], &first),
+            Step::new(&commit, &[]),
         ];
         let steps = if n == 1 { steps } else { &steps[..2] };
         let sent = session.pipeline(steps, &mut rows[..steps.len()]).await;
@@ -643,16 +634,7 @@ impl Worker {
         let last = &tx.statements[n - 1];
         fill(params, last, st, vars, slots);
         let p = refs(params);
-        let steps = [
-            Step {
-                stmt: &prepared[n - 1],
-                params: &p,
-            },
-            Step {
-                stmt: &commit,
-                params: &[],
-            },
-        ];
+        let steps = [Step::new(&prepared[n - 1], &p), Step::new(&commit, &[])];
         let sent = session.pipeline(&steps, &mut rows[..2]).await;
         if let Err(e) = sent.and_then(|()| capture(&rows[0], &prepared[n - 1], last, slots)) {
             let _ = session.simple_query("ROLLBACK").await;

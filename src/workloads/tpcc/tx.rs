@@ -294,6 +294,19 @@ impl Terminal {
         self.stmts.get(session, i).await
     }
 
+    /// Statements `ids`, prepared on `session`.
+    async fn stmts_of(
+        &mut self,
+        session: &mut dyn Session,
+        ids: &[usize],
+    ) -> Result<Vec<Stmt>, TxError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &i in ids {
+            out.push(self.stmt(session, i).await?);
+        }
+        Ok(out)
+    }
+
     /// The BEGIN of the configured isolation level.
     async fn begin(&mut self, session: &mut dyn Session) -> Result<Stmt, TxError> {
         self.stmt(session, begin_statement(self.shared.isolation))
@@ -308,20 +321,21 @@ impl Terminal {
         let rollback = self.rng.gen_range(1..=100) == 1;
         self.draw_lines(rollback);
         let begin = self.begin(session).await?;
-        let st = [
-            s::NO_CUSTOMER,
-            s::NO_DISTRICT,
-            s::NO_ORDER,
-            s::NO_NEW_ORDER,
-            s::NO_ITEMS,
-            s::NO_STOCK,
-            s::NO_LINE,
-            s::COMMIT,
-        ];
-        let mut stmts = Vec::with_capacity(st.len());
-        for i in st {
-            stmts.push(self.stmt(session, i).await?);
-        }
+        let stmts = self
+            .stmts_of(
+                session,
+                &[
+                    s::NO_CUSTOMER,
+                    s::NO_DISTRICT,
+                    s::NO_ORDER,
+                    s::NO_NEW_ORDER,
+                    s::NO_ITEMS,
+                    s::NO_STOCK,
+                    s::NO_LINE,
+                    s::COMMIT,
+                ],
+            )
+            .await?;
         let Terminal {
             lines: l,
             rows,
@@ -331,18 +345,9 @@ impl Terminal {
         session
             .pipeline(
                 &[
-                    Step {
-                        stmt: &begin,
-                        params: &[],
-                    },
-                    Step {
-                        stmt: &stmts[0],
-                        params: &[&w, &d, &c],
-                    },
-                    Step {
-                        stmt: &stmts[1],
-                        params: &[&w, &d],
-                    },
+                    Step::new(&begin, &[]),
+                    Step::new(&stmts[0], &[&w, &d, &c]),
+                    Step::new(&stmts[1], &[&w, &d]),
                 ],
                 &mut rows[..3],
             )
@@ -353,18 +358,9 @@ impl Terminal {
         session
             .pipeline(
                 &[
-                    Step {
-                        stmt: &stmts[2],
-                        params: &[&o_id, &d, &w, &c, &ol_cnt, &all_local],
-                    },
-                    Step {
-                        stmt: &stmts[3],
-                        params: &[&o_id, &d, &w],
-                    },
-                    Step {
-                        stmt: &stmts[4],
-                        params: &[&l.item_ids],
-                    },
+                    Step::new(&stmts[2], &[&o_id, &d, &w, &c, &ol_cnt, &all_local]),
+                    Step::new(&stmts[3], &[&o_id, &d, &w]),
+                    Step::new(&stmts[4], &[&l.item_ids]),
                 ],
                 &mut rows[..3],
             )
@@ -374,23 +370,10 @@ impl Terminal {
             return Ok(TxOutcome::RolledBack { queries: 5 });
         }
         let n = l.item_ids.len();
-        let stock_params: Vec<[&(dyn ToSql + Sync); 5]> = (0..n)
-            .map(|i| {
-                [
-                    &l.item_ids[i] as &(dyn ToSql + Sync),
-                    &l.supply_w_ids[i],
-                    &l.quantities[i],
-                    &l.remote[i],
-                    &d,
-                ]
-            })
-            .collect();
+        let stock_params = l.stock_params(&d);
         let steps: Vec<Step> = stock_params
             .iter()
-            .map(|p| Step {
-                stmt: &stmts[5],
-                params: p,
-            })
+            .map(|p| Step::new(&stmts[5], p))
             .collect();
         if stock.len() < n {
             stock.resize_with(n, Rows::new);
@@ -400,32 +383,12 @@ impl Terminal {
         for r in &stock[..n] {
             dist_info.push(r.one::<&str>(1)?);
         }
-        let line_params: Vec<[&(dyn ToSql + Sync); 9]> = (0..n)
-            .map(|i| {
-                [
-                    &o_id as &(dyn ToSql + Sync),
-                    &d,
-                    &w,
-                    &l.numbers[i],
-                    &l.item_ids[i],
-                    &l.supply_w_ids[i],
-                    &l.quantities[i],
-                    &l.amounts[i],
-                    &dist_info[i],
-                ]
-            })
-            .collect();
+        let line_params = l.line_params([&o_id, &d, &w], &dist_info);
         let mut steps: Vec<Step> = line_params
             .iter()
-            .map(|p| Step {
-                stmt: &stmts[6],
-                params: p,
-            })
+            .map(|p| Step::new(&stmts[6], p))
             .collect();
-        steps.push(Step {
-            stmt: &stmts[7],
-            params: &[],
-        });
+        steps.push(Step::new(&stmts[7], &[]));
         if rows.len() < steps.len() {
             rows.resize_with(steps.len(), Rows::new);
         }
@@ -459,23 +422,14 @@ impl Terminal {
             ..
         } = self;
         let (_, last) = name_param(shared, key);
+        let p_w: Args<2> = [&w, &amount];
+        let p_d: Args<3> = [&w, &d, &amount];
+        let p_name: Args<3> = [&key.w_id, &key.d_id, &last];
         let first = [
-            Step {
-                stmt: &begin,
-                params: &[],
-            },
-            Step {
-                stmt: &st_w,
-                params: &[&w, &amount],
-            },
-            Step {
-                stmt: &st_d,
-                params: &[&w, &d, &amount],
-            },
-            Step {
-                stmt: &st_name,
-                params: &[&key.w_id, &key.d_id, &last],
-            },
+            Step::new(&begin, &[]),
+            Step::new(&st_w, &p_w),
+            Step::new(&st_d, &p_d),
+            Step::new(&st_name, &p_name),
         ];
         let first = &first[..3 + usize::from(key.by_name.is_some())];
         session.pipeline(first, &mut stock[..first.len()]).await?;
@@ -487,18 +441,12 @@ impl Terminal {
         session
             .pipeline(
                 &[
-                    Step {
-                        stmt: &st_c,
-                        params: &[&c_w, &c_d, &c_id, &amount, &d, &w],
-                    },
-                    Step {
-                        stmt: &st_h,
-                        params: &[&c_id, &c_d, &c_w, &d, &w, &amount, &w_name, &d_name],
-                    },
-                    Step {
-                        stmt: &commit,
-                        params: &[],
-                    },
+                    Step::new(&st_c, &[&c_w, &c_d, &c_id, &amount, &d, &w]),
+                    Step::new(
+                        &st_h,
+                        &[&c_id, &c_d, &c_w, &d, &w, &amount, &w_name, &d_name],
+                    ),
+                    Step::new(&commit, &[]),
                 ],
                 &mut rows[..3],
             )
@@ -524,14 +472,8 @@ impl Terminal {
                 session
                     .pipeline(
                         &[
-                            Step {
-                                stmt: &begin,
-                                params: &[],
-                            },
-                            Step {
-                                stmt: &st_name,
-                                params: &[&w, &d, &last],
-                            },
+                            Step::new(&begin, &[]),
+                            Step::new(&st_name, &[&w, &d, &last]),
                         ],
                         &mut rows[..2],
                     )
@@ -540,14 +482,8 @@ impl Terminal {
                 session
                     .pipeline(
                         &[
-                            Step {
-                                stmt: &st_c,
-                                params: &[&w, &d, &c_id],
-                            },
-                            Step {
-                                stmt: &st_o,
-                                params: &[&w, &d, &c_id],
-                            },
+                            Step::new(&st_c, &[&w, &d, &c_id]),
+                            Step::new(&st_o, &[&w, &d, &c_id]),
                         ],
                         &mut rows[1..3],
                     )
@@ -559,18 +495,9 @@ impl Terminal {
                 session
                     .pipeline(
                         &[
-                            Step {
-                                stmt: &begin,
-                                params: &[],
-                            },
-                            Step {
-                                stmt: &st_c,
-                                params: &[&w, &d, &c_id],
-                            },
-                            Step {
-                                stmt: &st_o,
-                                params: &[&w, &d, &c_id],
-                            },
+                            Step::new(&begin, &[]),
+                            Step::new(&st_c, &[&w, &d, &c_id]),
+                            Step::new(&st_o, &[&w, &d, &c_id]),
                         ],
                         &mut rows[..3],
                     )
@@ -590,16 +517,7 @@ impl Terminal {
             let o_id: i32 = rows[2].one(0)?;
             session
                 .pipeline(
-                    &[
-                        Step {
-                            stmt: &st_l,
-                            params: &[&w, &d, &o_id],
-                        },
-                        Step {
-                            stmt: &commit,
-                            params: &[],
-                        },
-                    ],
+                    &[Step::new(&st_l, &[&w, &d, &o_id]), Step::new(&commit, &[])],
                     &mut rows[..2],
                 )
                 .await?;
@@ -632,14 +550,8 @@ impl Terminal {
             session
                 .pipeline(
                     &[
-                        Step {
-                            stmt: &st_o,
-                            params: &[&w, &d, &o_id, &carrier],
-                        },
-                        Step {
-                            stmt: &st_l,
-                            params: &[&w, &d, &o_id],
-                        },
+                        Step::new(&st_o, &[&w, &d, &o_id, &carrier]),
+                        Step::new(&st_l, &[&w, &d, &o_id]),
                     ],
                     &mut rows[1..3],
                 )
@@ -666,16 +578,7 @@ impl Terminal {
         let rows = &mut self.rows;
         session
             .pipeline(
-                &[
-                    Step {
-                        stmt: &begin,
-                        params: &[],
-                    },
-                    Step {
-                        stmt: &st_d,
-                        params: &[&w, &d],
-                    },
-                ],
+                &[Step::new(&begin, &[]), Step::new(&st_d, &[&w, &d])],
                 &mut rows[..2],
             )
             .await?;
@@ -683,14 +586,8 @@ impl Terminal {
         session
             .pipeline(
                 &[
-                    Step {
-                        stmt: &st_c,
-                        params: &[&w, &d, &next, &threshold],
-                    },
-                    Step {
-                        stmt: &commit,
-                        params: &[],
-                    },
+                    Step::new(&st_c, &[&w, &d, &next, &threshold]),
+                    Step::new(&commit, &[]),
                 ],
                 &mut rows[..2],
             )
@@ -712,18 +609,12 @@ impl Terminal {
         let sent = session
             .pipeline(
                 &[
-                    Step {
-                        stmt: &begin,
-                        params: &[],
-                    },
+                    Step::new(&begin, &[]),
                     Step {
                         stmt: &call,
                         params,
                     },
-                    Step {
-                        stmt: &commit,
-                        params: &[],
-                    },
+                    Step::new(&commit, &[]),
                 ],
                 &mut self.rows[..3],
             )
@@ -792,7 +683,49 @@ impl Terminal {
     }
 }
 
+/// One statement's parameters.
+type Args<'a, const N: usize> = [&'a (dyn ToSql + Sync); N];
+
 impl Lines {
+    /// The parameters of each line's stock update in district `d`.
+    fn stock_params<'a>(&'a self, d: &'a i32) -> Vec<Args<'a, 5>> {
+        (0..self.item_ids.len())
+            .map(|i| {
+                [
+                    &self.item_ids[i] as &(dyn ToSql + Sync),
+                    &self.supply_w_ids[i],
+                    &self.quantities[i],
+                    &self.remote[i],
+                    d,
+                ]
+            })
+            .collect()
+    }
+
+    /// The parameters of each order line of order `[o_id, d_id, w_id]`, with the stock's
+    /// district information.
+    fn line_params<'a>(
+        &'a self,
+        [o_id, d, w]: [&'a i32; 3],
+        dist_info: &'a [&'a str],
+    ) -> Vec<Args<'a, 9>> {
+        (0..self.item_ids.len())
+            .map(|i| {
+                [
+                    o_id as &(dyn ToSql + Sync),
+                    d,
+                    w,
+                    &self.numbers[i],
+                    &self.item_ids[i],
+                    &self.supply_w_ids[i],
+                    &self.quantities[i],
+                    &self.amounts[i],
+                    &dist_info[i],
+                ]
+            })
+            .collect()
+    }
+
     /// Fills prices and amounts from the found items (I_ID, I_PRICE in cents); false
     /// when an item is missing.
     fn price_lines(&mut self, items: &Rows) -> Result<bool, TxError> {
