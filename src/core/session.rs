@@ -241,17 +241,15 @@ impl Statements {
 
     /// Statement `i`, prepared on `s`.
     #[inline]
-    pub async fn get(&mut self, s: &mut dyn Session, i: usize) -> Result<Stmt, TxError> {
+    pub async fn get(&mut self, s: &mut dyn Session, i: usize) -> Result<&Stmt, TxError> {
         if self.conn != Some(s.id()) {
             self.conn = Some(s.id());
             self.prepared.iter_mut().for_each(|p| *p = None);
         }
-        if let Some(p) = &self.prepared[i] {
-            return Ok(p.clone());
+        if self.prepared[i].is_none() {
+            let p = s.prepare(&self.sql[i]).await?;
+            self.prepared[i] = Some(p);
         }
-        let sql = self.sql[i].clone();
-        let p = s.prepare(&sql).await?;
-        self.prepared[i] = Some(p.clone());
-        Ok(p)
+        Ok(self.prepared[i].as_ref().expect("prepared above"))
     }
 }

@@ -31,7 +31,7 @@ impl WorkerTx for Probe {
     ) -> core::BoxFuture<'a, Result<TxOutcome, TxError>> {
         Box::pin(async move {
             let st = self.stmts.get(session, 0).await?;
-            session.execute(&st, &[]).await?;
+            session.execute(st, &[]).await?;
             Ok(TxOutcome::committed(1))
         })
     }

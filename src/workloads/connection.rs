@@ -122,7 +122,7 @@ impl WorkerTx for ConnectionWorker {
         let id: i32 = self.rng.gen_range(1..=self.rows.max(1));
         Box::pin(async move {
             let st = self.stmts.get(session, 0).await?;
-            session.execute(&st, &[&id]).await?;
+            session.execute(st, &[&id]).await?;
             Ok(TxOutcome::committed(1))
         })
     }

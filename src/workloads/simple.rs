@@ -168,8 +168,8 @@ impl WorkerTx for SimpleWorker {
         Box::pin(async move {
             let st = self.stmts.get(session, kind).await?;
             match kind {
-                UPDATE_KIND | INSERT_KIND => session.execute(&st, &[&key, &delta]).await?,
-                _ => session.execute(&st, &[&key]).await?,
+                UPDATE_KIND | INSERT_KIND => session.execute(st, &[&key, &delta]).await?,
+                _ => session.execute(st, &[&key]).await?,
             };
             Ok(TxOutcome::committed(1))
         })

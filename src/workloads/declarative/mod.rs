@@ -512,13 +512,44 @@ fn fill(
     }
 }
 
-/// The parameters as the statement API takes them.
+type Param<'a> = &'a (dyn postgres_types::ToSql + Sync);
+
+/// Statements with up to this many parameters bind them without allocating.
+const INLINE_PARAMS: usize = 16;
+
+/// The parameters as the statement API takes them: on the stack for the usual few, in
+/// a vector beyond [`INLINE_PARAMS`]. The inline array is the point: it lives on the
+/// stack for the span of one statement.
+#[allow(clippy::large_enum_variant)]
+enum Refs<'a> {
+    Inline([Param<'a>; INLINE_PARAMS], usize),
+    Heap(Vec<Param<'a>>),
+}
+
+/// Fills the unused inline slots (never bound).
+static UNUSED: Value = Value::Null;
+
 #[inline]
-fn refs(params: &[Value]) -> Vec<&(dyn postgres_types::ToSql + Sync)> {
-    params
-        .iter()
-        .map(|v| v as &(dyn postgres_types::ToSql + Sync))
-        .collect()
+fn refs(params: &[Value]) -> Refs<'_> {
+    if params.len() > INLINE_PARAMS {
+        return Refs::Heap(params.iter().map(|v| v as Param).collect());
+    }
+    let mut buf: [Param; INLINE_PARAMS] = [&UNUSED; INLINE_PARAMS];
+    for (slot, v) in buf.iter_mut().zip(params) {
+        *slot = v;
+    }
+    Refs::Inline(buf, params.len())
+}
+
+impl<'a> std::ops::Deref for Refs<'a> {
+    type Target = [Param<'a>];
+    #[inline]
+    fn deref(&self) -> &[Param<'a>] {
+        match self {
+            Refs::Inline(buf, n) => &buf[..*n],
+            Refs::Heap(v) => v,
+        }
+    }
 }
 
 /// Keeps the columns of `rows`' first row that later statements use (NULL when it
@@ -578,7 +609,7 @@ impl Worker {
         let tx = &shared.spec.transactions[kind];
         prepared.clear();
         for id in &shared.stmt_ids[kind] {
-            prepared.push(stmts.get(session, *id).await?);
+            prepared.push(stmts.get(session, *id).await?.clone());
         }
         vars.clear();
         for g in &tx.vars {
@@ -601,8 +632,8 @@ impl Worker {
             .await?;
             return Ok(TxOutcome::committed(1));
         };
-        let begin = stmts.get(session, begin_id).await?;
-        let commit = stmts.get(session, shared.commit_id).await?;
+        let begin = stmts.get(session, begin_id).await?.clone();
+        let commit = stmts.get(session, shared.commit_id).await?.clone();
         // BEGIN travels with the first statement and COMMIT with the last, in one round
         // trip each; after a failure the block is rolled back.
         fill(params, &tx.statements[0], st, vars, slots);

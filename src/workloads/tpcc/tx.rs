@@ -291,7 +291,7 @@ impl Terminal {
 
     /// Statement `i`, prepared on `session`.
     async fn stmt(&mut self, session: &mut dyn Session, i: usize) -> Result<Stmt, TxError> {
-        self.stmts.get(session, i).await
+        self.stmts.get(session, i).await.cloned()
     }
 
     /// Statements `ids`, prepared on `session`.
