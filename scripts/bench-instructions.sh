@@ -44,6 +44,7 @@ done
 workload_args() {
     case $1 in
         tpcc) echo "-w tpcc --scale 1 --workers 8 --connections 8" ;;
+        example_bank_read) echo "-w $1 --scale 1 --workers $CLIENTS --connections $CLIENTS" ;;
         *) echo "-w $1 --scale $SCALE --workers $CLIENTS --connections $CLIENTS" ;;
     esac
 }
