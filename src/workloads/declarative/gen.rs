@@ -7,8 +7,11 @@ use rand::Rng as _;
 use rand_distr::Distribution as _;
 use serde::Deserialize;
 
+mod parse;
+
+pub use parse::{parse, scalar};
+
 use super::value::{OutKind, Value};
-use crate::core::registry::parse_section_lenient;
 use crate::core::{Rng, Zipfian};
 
 /// Every generator name, for messages.
@@ -392,21 +395,12 @@ impl Gen {
                 step,
                 slot,
                 overflow,
-            } => {
-                let k = match st.row {
-                    Some(row) => row.checked_sub(1).and_then(|r| i64::try_from(r).ok()),
-                    None => {
-                        let k = st.seqs[*slot];
-                        st.seqs[*slot] = k.saturating_add(1);
-                        k.checked_mul(SEQ_STRIDE)
-                            .and_then(|x| x.checked_add(st.worker))
-                    }
-                };
-                match k.and_then(|k| step.checked_mul(k)?.checked_add(*start)) {
-                    Some(v) => Value::Int(v),
-                    None => Value::Missing(overflow),
-                }
-            }
+            } => match sequence_index(*slot, st)
+                .and_then(|k| step.checked_mul(k)?.checked_add(*start))
+            {
+                Some(v) => Value::Int(v),
+                None => Value::Missing(overflow),
+            },
             Gen::Int(d) => Value::Int(d.draw_int(&mut st.rng)),
             Gen::Float(d, decimals) => {
                 let x = d.draw(&mut st.rng);
@@ -459,32 +453,8 @@ impl Gen {
                 Value::Text(s)
             }
             Gen::Json(_) => Value::Text(self.sample_json(st).to_string()),
-            Gen::Array(of, min, max) => {
-                let n = st.rng.gen_range(*min..=*max);
-                let mut s = String::from("{");
-                for i in 0..n {
-                    if i > 0 {
-                        s.push(',');
-                    }
-                    push_array_element(&mut s, &of.sample(st));
-                }
-                s.push('}');
-                Value::Text(s)
-            }
-            Gen::Vector { dims, lo, hi } => {
-                use std::fmt::Write as _;
-                let mut s = String::with_capacity(dims * 10 + 2);
-                s.push('[');
-                for i in 0..*dims {
-                    if i > 0 {
-                        s.push(',');
-                    }
-                    let x = lo + st.rng.gen::<f64>() * (hi - lo);
-                    let _ = write!(s, "{}", x as f32);
-                }
-                s.push(']');
-                Value::Text(s)
-            }
+            Gen::Array(of, min, max) => Value::Text(array_text(of, *min, *max, st)),
+            Gen::Vector { dims, lo, hi } => Value::Text(vector_text(*dims, *lo, *hi, st)),
             Gen::Constant(v) => v.clone(),
             Gen::Nullable(ratio, g) => {
                 if st.rng.gen::<f64>() < *ratio {
@@ -567,6 +537,50 @@ impl Gen {
     }
 }
 
+/// The position of a sequence's next value: the row number when loading, else this
+/// worker's next slot (workers interleave by [`SEQ_STRIDE`]); `None` past the range.
+fn sequence_index(slot: usize, st: &mut State) -> Option<i64> {
+    match st.row {
+        Some(row) => row.checked_sub(1).and_then(|r| i64::try_from(r).ok()),
+        None => {
+            let k = st.seqs[slot];
+            st.seqs[slot] = k.saturating_add(1);
+            k.checked_mul(SEQ_STRIDE)
+                .and_then(|x| x.checked_add(st.worker))
+        }
+    }
+}
+
+/// A PostgreSQL array literal of `min..=max` values of `of`.
+fn array_text(of: &Gen, min: usize, max: usize, st: &mut State) -> String {
+    let n = st.rng.gen_range(min..=max);
+    let mut s = String::from("{");
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        push_array_element(&mut s, &of.sample(st));
+    }
+    s.push('}');
+    s
+}
+
+/// A pgvector literal of `dims` values uniform in `lo..hi`.
+fn vector_text(dims: usize, lo: f64, hi: f64, st: &mut State) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(dims * 10 + 2);
+    s.push('[');
+    for i in 0..dims {
+        if i > 0 {
+            s.push(',');
+        }
+        let x = lo + st.rng.gen::<f64>() * (hi - lo);
+        let _ = write!(s, "{}", x as f32);
+    }
+    s.push(']');
+    s
+}
+
 fn push_array_element(s: &mut String, v: &Value) {
     match v {
         Value::Null => s.push_str("NULL"),
@@ -600,718 +614,4 @@ fn uuid_v4(rng: &mut Rng) -> String {
         s.push(char::from(b"0123456789abcdef"[(x & 15) as usize]));
     }
     s
-}
-
-// ---------------------------------------------------------------------------------------
-// Parsing
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct SeqArgs {
-    start: Option<i64>,
-    step: Option<i64>,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum NumType {
-    #[default]
-    Int,
-    Float,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct NumArgs {
-    min: Option<f64>,
-    max: Option<f64>,
-    mean: Option<f64>,
-    stddev: Option<f64>,
-    theta: Option<f64>,
-    #[serde(rename = "type")]
-    ty: Option<NumType>,
-    decimals: Option<u32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct BoolArgs {
-    true_ratio: Option<f64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ChoiceArgs {
-    values: Vec<serde_yaml::Value>,
-    weights: Option<Vec<f64>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct FkArgs {
-    table: String,
-    column: Option<String>,
-    distribution: Option<crate::core::KeyDistribution>,
-    theta: Option<f64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct RangeArgs {
-    from: String,
-    to: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct FakeArgs {
-    kind: Option<FakeKind>,
-    min: Option<usize>,
-    max: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct LenArgs {
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct ArrayArgs {
-    of: serde_yaml::Value,
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-struct VectorArgs {
-    dimensions: usize,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-
-/// Parses the generator at `path`; pushes every problem (prefixed by its YAML path) and
-/// returns `None` when it cannot be compiled.
-pub fn parse(
-    v: &serde_yaml::Value,
-    path: &str,
-    ctx: &mut Ctx<'_>,
-    errors: &mut Vec<String>,
-) -> Option<Gen> {
-    let serde_yaml::Value::Mapping(map) = v else {
-        errors.push(format!(
-            "{path}: expected a generator such as {{uniform: {{min: 1, max: 100}}}}; generators: {}",
-            NAMES.join(", ")
-        ));
-        return None;
-    };
-    let mut null_ratio = None;
-    let mut found: Option<(&str, &serde_yaml::Value)> = None;
-    for (k, val) in map {
-        let Some(k) = k.as_str() else {
-            errors.push(format!("{path}: generator keys must be strings"));
-            return None;
-        };
-        if k == "null_ratio" {
-            match val.as_f64() {
-                Some(r) if (0.0..=1.0).contains(&r) => null_ratio = Some(r),
-                _ => errors.push(format!(
-                    "{path}.null_ratio: must be a number between 0 and 1"
-                )),
-            }
-            continue;
-        }
-        if let Some((first, _)) = found {
-            errors.push(format!(
-                "{path}: more than one generator ('{first}' and '{k}'); keep one"
-            ));
-            return None;
-        }
-        found = Some((k, val));
-    }
-    let Some((name, args)) = found else {
-        errors.push(format!(
-            "{path}: no generator given; use one of {}",
-            NAMES.join(", ")
-        ));
-        return None;
-    };
-    let p = format!("{path}.{name}");
-    let before = errors.len();
-    let g = parse_one(name, args, &p, ctx, errors);
-    if errors.len() > before {
-        return None;
-    }
-    let g = g?;
-    let size = g.max_bytes();
-    if size > MAX_VALUE_BYTES {
-        errors.push(format!(
-            "{p}: one value can reach {size} bytes, above the limit of {} MiB; lower max_length, the array lengths or the fake counts",
-            MAX_VALUE_BYTES >> 20
-        ));
-        return None;
-    }
-    Some(match null_ratio {
-        Some(r) if r > 0.0 => Gen::Nullable(r, Box::new(g)),
-        _ => g,
-    })
-}
-
-fn args<T: serde::de::DeserializeOwned + Default>(
-    v: &serde_yaml::Value,
-    path: &str,
-    errors: &mut Vec<String>,
-) -> T {
-    let (t, mut es) = parse_section_lenient::<T>(v, path);
-    errors.append(&mut es);
-    t
-}
-
-fn parse_one(
-    name: &str,
-    v: &serde_yaml::Value,
-    p: &str,
-    ctx: &mut Ctx<'_>,
-    errors: &mut Vec<String>,
-) -> Option<Gen> {
-    match name {
-        "sequence" => {
-            let a: SeqArgs = args(v, p, errors);
-            let slot = ctx.sequences;
-            ctx.sequences += 1;
-            Some(Gen::Sequence {
-                start: a.start.unwrap_or(1),
-                step: a.step.unwrap_or(1),
-                slot,
-                overflow: crate::core::intern(&format!(
-                    "{p}: the sequence passed the bigint range ({}..{}); lower start or step",
-                    i64::MIN,
-                    i64::MAX
-                )),
-            })
-        }
-        "uniform" | "zipfian" | "gaussian" | "exponential" => {
-            let a: NumArgs = args(v, p, errors);
-            numeric(name, &a, p, errors)
-        }
-        "boolean" => {
-            let a: BoolArgs = args(v, p, errors);
-            let r = a.true_ratio.unwrap_or(0.5);
-            if !(0.0..=1.0).contains(&r) {
-                errors.push(format!("{p}.true_ratio: must be between 0 and 1 (got {r})"));
-            }
-            Some(Gen::Bool(r))
-        }
-        "choice" => choice(v, p, errors),
-        "foreign_key" => foreign_key(v, p, ctx, errors),
-        "timestamp" | "date" => {
-            let a: RangeArgs = args(v, p, errors);
-            let from = parse_instant(&a.from, &format!("{p}.from"), errors)?;
-            let to = parse_instant(&a.to, &format!("{p}.to"), errors)?;
-            if to < from {
-                errors.push(format!(
-                    "{p}: 'to' ({}) is before 'from' ({})",
-                    a.to, a.from
-                ));
-                return None;
-            }
-            Some(if name == "date" {
-                Gen::Date {
-                    from_day: from.div_euclid(86_400),
-                    span_days: to.div_euclid(86_400) - from.div_euclid(86_400),
-                }
-            } else {
-                Gen::Timestamp {
-                    from_s: from,
-                    span_s: to - from,
-                }
-            })
-        }
-        "fake" => {
-            let a: FakeArgs = if v.is_string() {
-                let mut m = serde_yaml::Mapping::new();
-                m.insert("kind".into(), v.clone());
-                args(&serde_yaml::Value::Mapping(m), p, errors)
-            } else {
-                args(v, p, errors)
-            };
-            let Some(kind) = a.kind else {
-                errors.push(format!("{p}.kind: missing; e.g. fake: name, fake: email, fake: {{kind: sentence, min: 4, max: 12}}"));
-                return None;
-            };
-            let (dmin, dmax) = kind.default_counts();
-            let (min, max) = (a.min.unwrap_or(dmin), a.max.unwrap_or(dmax));
-            if min == 0 || min > max {
-                errors.push(format!(
-                    "{p}: min ({min}) must be at least 1 and at most max ({max})"
-                ));
-            }
-            if max > MAX_FAKE_COUNT {
-                errors.push(format!(
-                    "{p}.max: must be at most {MAX_FAKE_COUNT} (got {max})"
-                ));
-            }
-            Some(Gen::Fake(kind, min, max))
-        }
-        "uuid" => Some(Gen::Uuid),
-        "string" => {
-            let a: LenArgs = args(v, p, errors);
-            let (min, max) = lengths(a.min_length, a.max_length, 10, MAX_STRING_LENGTH, p, errors);
-            Some(Gen::Str(min, max))
-        }
-        "json" => {
-            let serde_yaml::Value::Mapping(fields) = v else {
-                errors.push(format!(
-                    "{p}: expected a mapping of field names to generators"
-                ));
-                return None;
-            };
-            let mut out = Vec::with_capacity(fields.len());
-            for (k, g) in fields {
-                let key = k.as_str().unwrap_or_default().to_string();
-                if let Some(g) = parse(g, &format!("{p}.{key}"), ctx, errors) {
-                    out.push((key, g));
-                }
-            }
-            Some(Gen::Json(out))
-        }
-        "array" => {
-            let a: ArrayArgs = args(v, p, errors);
-            let (min, max) = lengths(a.min_length, a.max_length, 3, MAX_ARRAY_LENGTH, p, errors);
-            let of = parse(&a.of, &format!("{p}.of"), ctx, errors)?;
-            Some(Gen::Array(Box::new(of), min, max))
-        }
-        "vector" => {
-            let a: VectorArgs = args(v, p, errors);
-            if a.dimensions == 0 || a.dimensions > 16_000 {
-                errors.push(format!(
-                    "{p}.dimensions: must be between 1 and 16000 (got {})",
-                    a.dimensions
-                ));
-            }
-            let (lo, hi) = (a.min.unwrap_or(-1.0), a.max.unwrap_or(1.0));
-            finite(p, &[("min", a.min), ("max", a.max)], errors)?;
-            if hi < lo {
-                errors.push(format!("{p}: max ({hi}) is less than min ({lo})"));
-            }
-            Some(Gen::Vector {
-                dims: a.dimensions,
-                lo,
-                hi,
-            })
-        }
-        "same_as" => {
-            let col = v.as_str().unwrap_or_default();
-            let Some(cols) = ctx.columns else {
-                errors.push(format!(
-                    "{p}: same_as only applies to data columns; in a transaction use vars to share a value"
-                ));
-                return None;
-            };
-            match cols.iter().position(|c| c == col) {
-                Some(i) => Some(Gen::SameAs(i)),
-                None => {
-                    errors.push(format!(
-                        "{p}: no earlier column '{col}' in this table; columns before this one: {}",
-                        if cols.is_empty() {
-                            "none".to_string()
-                        } else {
-                            cols.join(", ")
-                        }
-                    ));
-                    None
-                }
-            }
-        }
-        "constant" => match scalar(v) {
-            Some(v) => Some(Gen::Constant(v)),
-            None => {
-                errors.push(format!("{p}: must be a number, string, boolean or null"));
-                None
-            }
-        },
-        other => {
-            let hint = match other {
-                "var" | "returned" => {
-                    " ('var' and 'returned' are only allowed in a statement's params)".to_string()
-                }
-                _ => String::new(),
-            };
-            errors.push(format!(
-                "{p}: unknown generator '{other}'{hint}; generators: {}",
-                NAMES.join(", ")
-            ));
-            None
-        }
-    }
-}
-
-fn lengths(
-    min: Option<usize>,
-    max: Option<usize>,
-    default: usize,
-    limit: usize,
-    p: &str,
-    errors: &mut Vec<String>,
-) -> (usize, usize) {
-    let max = max.unwrap_or(min.unwrap_or(default).max(default));
-    let min = min.unwrap_or(max.min(default));
-    if min > max {
-        errors.push(format!(
-            "{p}: min_length ({min}) is greater than max_length ({max})"
-        ));
-    } else if max > limit {
-        errors.push(format!(
-            "{p}.max_length: must be at most {limit} (got {max})"
-        ));
-    }
-    (min, max)
-}
-
-/// Every given number must be finite: NaN and infinities are refused, naming the key.
-fn finite(p: &str, values: &[(&str, Option<f64>)], errors: &mut Vec<String>) -> Option<()> {
-    let before = errors.len();
-    for (key, v) in values {
-        if let Some(x) = v.filter(|x| !x.is_finite()) {
-            errors.push(format!("{p}.{key}: must be a finite number (got {x})"));
-        }
-    }
-    (errors.len() == before).then_some(())
-}
-
-/// A YAML scalar as a value.
-pub fn scalar(v: &serde_yaml::Value) -> Option<Value> {
-    use serde_yaml::Value as Y;
-    Some(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(*b),
-        Y::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64()?),
-        },
-        Y::String(s) => Value::Text(s.clone()),
-        _ => return None,
-    })
-}
-
-fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
-    let float = a.ty == Some(NumType::Float);
-    finite(
-        p,
-        &[
-            ("min", a.min),
-            ("max", a.max),
-            ("mean", a.mean),
-            ("stddev", a.stddev),
-            ("theta", a.theta),
-        ],
-        errors,
-    )?;
-    if !float {
-        // 2^63: every integer bound must convert to i64 without saturating
-        const LIMIT: f64 = 9_223_372_036_854_775_808.0;
-        for (key, v) in [("min", a.min), ("max", a.max)] {
-            if let Some(x) = v.filter(|x| *x < -LIMIT || *x >= LIMIT) {
-                errors.push(format!(
-                    "{p}.{key}: {x} is beyond the 64-bit integer range; lower it, or add type: float"
-                ));
-                return None;
-            }
-        }
-    }
-    if a.decimals.is_some() && !float {
-        errors.push(format!(
-            "{p}.decimals: only applies to type: float; add type: float or remove decimals"
-        ));
-    }
-    let need = |v: Option<f64>, key: &str, errors: &mut Vec<String>| {
-        if v.is_none() {
-            errors.push(format!("{p}.{key}: missing; {name} needs {key}"));
-        }
-        v.unwrap_or(0.0)
-    };
-    let unused = |v: Option<f64>, key: &str, errors: &mut Vec<String>| {
-        if v.is_some() {
-            errors.push(format!("{p}.{key}: not used by {name}; remove it"));
-        }
-    };
-    let lo = a.min.unwrap_or(f64::MIN);
-    let hi = a.max.unwrap_or(f64::MAX);
-    let dist = match name {
-        "uniform" => {
-            let (lo, hi) = (need(a.min, "min", errors), need(a.max, "max", errors));
-            unused(a.mean, "mean", errors);
-            unused(a.stddev, "stddev", errors);
-            unused(a.theta, "theta", errors);
-            NumDist::Uniform { lo, hi }
-        }
-        "zipfian" => {
-            if float {
-                errors.push(format!(
-                    "{p}.type: zipfian draws integers; remove type: float"
-                ));
-            }
-            let (lo, hi) = (need(a.min, "min", errors), need(a.max, "max", errors));
-            unused(a.mean, "mean", errors);
-            unused(a.stddev, "stddev", errors);
-            let theta = a.theta.unwrap_or(0.99);
-            if !(0.01..=0.999).contains(&theta) {
-                errors.push(format!(
-                    "{p}.theta: must be between 0.01 and 0.999 (got {theta})"
-                ));
-                return None;
-            }
-            if hi < lo || hi - lo > 1e12 {
-                errors.push(format!(
-                    "{p}: max must be at least min and the range at most 10^12 values"
-                ));
-                return None;
-            }
-            NumDist::Zipf {
-                lo: lo as i64,
-                z: Arc::new(Zipfian::new((hi - lo) as u64 + 1, theta)),
-            }
-        }
-        "gaussian" => {
-            let mean = need(a.mean, "mean", errors);
-            let sd = need(a.stddev, "stddev", errors);
-            unused(a.theta, "theta", errors);
-            match rand_distr::Normal::new(mean, sd) {
-                Ok(normal) if sd > 0.0 => NumDist::Gauss { normal, lo, hi },
-                _ => {
-                    errors.push(format!("{p}.stddev: must be a positive number (got {sd})"));
-                    return None;
-                }
-            }
-        }
-        _ => {
-            let mean = need(a.mean, "mean", errors);
-            unused(a.stddev, "stddev", errors);
-            unused(a.theta, "theta", errors);
-            let lo = a.min.unwrap_or(0.0);
-            match rand_distr::Exp::new(1.0 / mean) {
-                Ok(exp) if mean > 0.0 => NumDist::Exp { exp, lo, hi },
-                _ => {
-                    errors.push(format!("{p}.mean: must be a positive number (got {mean})"));
-                    return None;
-                }
-            }
-        }
-    };
-    if let (Some(lo), Some(hi)) = (a.min, a.max) {
-        if hi < lo {
-            errors.push(format!("{p}: max ({hi}) is less than min ({lo})"));
-            return None;
-        }
-        if !float && (lo.fract() != 0.0 || hi.fract() != 0.0) {
-            errors.push(format!(
-                "{p}: min and max must be integers (or add type: float)"
-            ));
-        }
-    }
-    Some(if float {
-        Gen::Float(dist, a.decimals.map(|d| d.min(15) as i32))
-    } else {
-        Gen::Int(dist)
-    })
-}
-
-fn choice(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
-    let a: ChoiceArgs = if v.is_sequence() {
-        let mut m = serde_yaml::Mapping::new();
-        m.insert("values".into(), v.clone());
-        args(&serde_yaml::Value::Mapping(m), p, errors)
-    } else {
-        args(v, p, errors)
-    };
-    if a.values.is_empty() {
-        errors.push(format!("{p}.values: give at least one value"));
-        return None;
-    }
-    let mut values = Vec::with_capacity(a.values.len());
-    for (i, v) in a.values.iter().enumerate() {
-        match scalar(v) {
-            Some(x) => values.push(x),
-            None => errors.push(format!(
-                "{p}.values[{i}]: must be a number, string, boolean or null"
-            )),
-        }
-    }
-    let kinds: std::collections::BTreeSet<_> = values
-        .iter()
-        .filter(|v| !matches!(v, Value::Null))
-        .map(|v| match v {
-            Value::Int(_) | Value::Float(_) => "number",
-            other => other.kind(),
-        })
-        .collect();
-    if kinds.len() > 1 {
-        errors.push(format!(
-            "{p}.values: mixes {}; use values of one kind (quote numbers to make them text)",
-            kinds.into_iter().collect::<Vec<_>>().join(" and ")
-        ));
-    }
-    if values.iter().any(|v| matches!(v, Value::Float(_))) {
-        for v in values.iter_mut() {
-            if let Value::Int(i) = v {
-                *v = Value::Float(*i as f64);
-            }
-        }
-    }
-    let weights = a.weights.unwrap_or_else(|| vec![1.0; values.len()]);
-    if weights.len() != a.values.len() {
-        errors.push(format!(
-            "{p}.weights: {} weights for {} values; give one weight per value",
-            weights.len(),
-            a.values.len()
-        ));
-        return None;
-    }
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
-        errors.push(format!(
-            "{p}.weights: must be non-negative with a positive sum"
-        ));
-        return None;
-    }
-    let cumulative = weights
-        .iter()
-        .scan(0.0, |acc, w| {
-            *acc += w;
-            Some(*acc)
-        })
-        .collect();
-    Some(Gen::Choice { values, cumulative })
-}
-
-fn foreign_key(
-    v: &serde_yaml::Value,
-    p: &str,
-    ctx: &mut Ctx<'_>,
-    errors: &mut Vec<String>,
-) -> Option<Gen> {
-    let a: FkArgs = if let Some(t) = v.as_str() {
-        FkArgs {
-            table: t.to_string(),
-            ..Default::default()
-        }
-    } else {
-        args(v, p, errors)
-    };
-    let known = || {
-        let names: Vec<_> = ctx.tables.iter().map(|t| t.name.as_str()).collect();
-        if names.is_empty() {
-            "there are no tables in data".to_string()
-        } else {
-            format!("tables in data: {}", names.join(", "))
-        }
-    };
-    let Some(t) = ctx.tables.iter().find(|t| t.name == a.table) else {
-        errors.push(format!(
-            "{p}.table: no table '{}' in data (a foreign key draws from a loaded table's key range); {}",
-            a.table,
-            known()
-        ));
-        return None;
-    };
-    let seq = match &a.column {
-        Some(c) => t.sequences.iter().find(|s| s.0 == *c),
-        None => t.sequences.first(),
-    };
-    let Some((_, start, step)) = seq else {
-        errors.push(format!(
-            "{p}: table '{}' has no sequence column{}; a foreign key needs the referenced key to be a sequence",
-            t.name,
-            a.column.as_ref().map(|c| format!(" named '{c}'")).unwrap_or_default()
-        ));
-        return None;
-    };
-    let zipf = match a.distribution {
-        Some(crate::core::KeyDistribution::Zipfian) => {
-            let theta = a.theta.unwrap_or(0.99);
-            if !(0.01..=0.999).contains(&theta) {
-                errors.push(format!(
-                    "{p}.theta: must be between 0.01 and 0.999 (got {theta})"
-                ));
-                return None;
-            }
-            Some(Arc::new(Zipfian::new(t.rows, theta)))
-        }
-        _ => {
-            if a.theta.is_some() {
-                errors.push(format!("{p}.theta: only applies to distribution: zipfian"));
-            }
-            None
-        }
-    };
-    Some(Gen::ForeignKey {
-        start: *start,
-        step: *step,
-        rows: t.rows.max(1),
-        zipf,
-    })
-}
-
-/// Seconds since the epoch of `now`, `now-30d`, `now+1h`, a date `2024-01-31`, a
-/// date-time `2024-01-31 12:00:00` (UTC) or RFC 3339.
-fn parse_instant(s: &str, path: &str, errors: &mut Vec<String>) -> Option<i64> {
-    let s = s.trim();
-    let now = chrono::Utc::now().timestamp();
-    if let Some(rest) = s.strip_prefix("now") {
-        let rest = rest.trim();
-        if rest.is_empty() {
-            return Some(now);
-        }
-        let (sign, d) = if let Some(d) = rest.strip_prefix('-') {
-            (-1, d)
-        } else if let Some(d) = rest.strip_prefix('+') {
-            (1, d)
-        } else {
-            (0, rest)
-        };
-        let at = match humantime::parse_duration(d.trim()) {
-            Ok(d) if sign != 0 => i64::try_from(d.as_secs())
-                .ok()
-                .and_then(|secs| now.checked_add(sign * secs)),
-            _ => {
-                errors.push(format!(
-                    "{path}: '{s}' is not now, now-DURATION or now+DURATION (e.g. now-30d)"
-                ));
-                return None;
-            }
-        };
-        return in_years(at, s, path, errors);
-    }
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
-        return in_years(Some(t.timestamp()), s, path, errors);
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S") {
-        return in_years(Some(t.and_utc().timestamp()), s, path, errors);
-    }
-    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        let t = d.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp());
-        return in_years(t, s, path, errors);
-    }
-    errors.push(format!(
-        "{path}: '{s}' is not a date (2024-01-31), a date-time (2024-01-31 12:00:00, UTC), RFC 3339, or now-30d"
-    ));
-    None
-}
-
-/// `secs` (since the epoch) when it falls in the years 1 to 9999, the range every
-/// generated timestamp and date is written in; otherwise an error naming the input.
-fn in_years(secs: Option<i64>, s: &str, path: &str, errors: &mut Vec<String>) -> Option<i64> {
-    use chrono::Datelike as _;
-    let ok = secs
-        .and_then(|x| chrono::DateTime::from_timestamp(x, 0))
-        .is_some_and(|t| (1..=9999).contains(&t.year()));
-    if !ok {
-        errors.push(format!(
-            "{path}: '{s}' is outside the years 1 to 9999; pick a nearer instant"
-        ));
-        return None;
-    }
-    secs
 }

@@ -1,0 +1,291 @@
+//! Compiling `transactions:`: variables, statements, parameters (generators, `var` and
+//! `returned`), the BEGIN a transaction needs.
+
+use super::*;
+
+impl Compiler<'_> {
+    pub(super) fn transactions(
+        &mut self,
+        raw: &RawWorkload,
+        ranges: &[TableRange],
+    ) -> Vec<Transaction> {
+        if raw.transactions.is_empty() {
+            self.err("transactions", "give at least one transaction");
+        }
+        let mut out: Vec<Transaction> = Vec::new();
+        for (i, t) in raw.transactions.iter().enumerate() {
+            let path = format!("transactions[{i}]");
+            if !ident_ok(&t.name) {
+                self.err(
+                    &format!("{path}.name"),
+                    format!(
+                        "'{}' must be lower-case letters, digits and _, starting with a letter",
+                        t.name
+                    ),
+                );
+            }
+            if out.iter().any(|o| o.name == t.name) {
+                self.err(
+                    &format!("{path}.name"),
+                    format!("transaction '{}' is defined twice", t.name),
+                );
+            }
+            if t.weight.is_some() && !raw.modes.is_empty() {
+                self.err(
+                    &format!("{path}.weight"),
+                    "only used when there are no modes; put the weight in each mode instead",
+                );
+            }
+            out.push(self.transaction(&path, t, ranges));
+        }
+        out
+    }
+
+    fn transaction(
+        &mut self,
+        path: &str,
+        t: &RawTransaction,
+        ranges: &[TableRange],
+    ) -> Transaction {
+        let (var_names, vars) = self.vars(path, t, ranges);
+        if t.statements.is_empty() {
+            self.err(&format!("{path}.statements"), "give at least one statement");
+        }
+        let mut tx = TxBuild {
+            name: &t.name,
+            path,
+            var_names: &var_names,
+            statements: Vec::new(),
+            slots: 0,
+        };
+        for (j, s) in t.statements.iter().enumerate() {
+            let p = format!("{path}.statements[{j}]");
+            let sql = self.statement_sql(&p, s, &tx.statements);
+            let mut params = Vec::new();
+            for (k, v) in s.params.iter().enumerate() {
+                let pp = format!("{p}.params[{k}]");
+                if let Some(param) = self.param(&pp, v, &mut tx, ranges) {
+                    params.push(param);
+                }
+            }
+            tx.statements.push(Statement {
+                label: match &s.name {
+                    Some(n) => format!("{}.{n}", t.name),
+                    None => format!("{}[{j}]", t.name),
+                },
+                path: p,
+                sql,
+                params,
+                captures: Vec::new(),
+            });
+        }
+        let TxBuild {
+            statements, slots, ..
+        } = tx;
+        self.drawn_fits(path, &vars, &statements);
+        Transaction {
+            name: t.name.clone(),
+            begin: begin(t, statements.len()),
+            vars,
+            statements,
+            slots,
+        }
+    }
+
+    /// The transaction's `vars`: names and generators, in order.
+    fn vars(
+        &mut self,
+        path: &str,
+        t: &RawTransaction,
+        ranges: &[TableRange],
+    ) -> (Vec<String>, Vec<Gen>) {
+        let mut names = Vec::new();
+        let mut vars = Vec::new();
+        for (k, v) in &t.vars {
+            let name = k.as_str().unwrap_or_default().to_string();
+            let p = format!("{path}.vars.{name}");
+            if let Some(g) = self.generator(v, &p, ranges) {
+                names.push(name);
+                vars.push(g);
+            }
+        }
+        (names, vars)
+    }
+
+    /// A generator at `p`, its sequences numbered after the ones before it.
+    fn generator(&mut self, v: &serde_yaml::Value, p: &str, ranges: &[TableRange]) -> Option<Gen> {
+        let mut ctx = Ctx {
+            tables: ranges,
+            sequences: self.sequences,
+            columns: None,
+        };
+        let g = gen::parse(v, p, &mut ctx, &mut self.errors);
+        self.sequences = ctx.sequences;
+        g
+    }
+
+    /// A statement's SQL (inline or from its file), with its placeholders and name
+    /// checked against the statements before it.
+    fn statement_sql(&mut self, p: &str, s: &RawStatement, earlier: &[Statement]) -> String {
+        let sql = match (&s.sql, &s.file) {
+            (Some(q), None) => q.clone(),
+            (None, Some(f)) => self.read(&format!("{p}.file"), f).unwrap_or_default(),
+            (Some(_), Some(_)) => {
+                self.err(p, "give sql or file, not both");
+                String::new()
+            }
+            (None, None) => {
+                self.err(p, "missing sql (or file)");
+                String::new()
+            }
+        };
+        let sql = sql.trim().trim_end_matches(';').trim().to_string();
+        if !sql.is_empty() {
+            if let Some(m) = sql::check_placeholders(&sql, s.params.len()) {
+                self.err(&format!("{p}.params"), m);
+            }
+        }
+        if let Some(n) = &s.name {
+            if !ident_ok(n) {
+                self.err(
+                    &format!("{p}.name"),
+                    "must be lower-case letters, digits and _",
+                );
+            }
+            if earlier.iter().any(|o| o.label.ends_with(&format!(".{n}"))) {
+                self.err(
+                    &format!("{p}.name"),
+                    format!("statement name '{n}' is used twice"),
+                );
+            }
+        }
+        sql
+    }
+
+    /// One parameter at `pp`: a variable, a value an earlier statement returned, or a
+    /// generator; `None` after an error.
+    fn param(
+        &mut self,
+        pp: &str,
+        v: &serde_yaml::Value,
+        tx: &mut TxBuild<'_>,
+        ranges: &[TableRange],
+    ) -> Option<Param> {
+        if let Some(r) = v.get("var") {
+            return self.var_param(pp, v, r.as_str().unwrap_or_default(), tx);
+        }
+        if let Some(r) = v.get("returned") {
+            return self.returned_param(pp, r.as_str().unwrap_or_default(), tx);
+        }
+        self.generator(v, pp, ranges).map(Param::Gen)
+    }
+
+    fn var_param(
+        &mut self,
+        pp: &str,
+        v: &serde_yaml::Value,
+        name: &str,
+        tx: &TxBuild<'_>,
+    ) -> Option<Param> {
+        match tx.var_names.iter().position(|n| n == name) {
+            Some(idx) if v.as_mapping().is_some_and(|m| m.len() == 1) => Some(Param::Var(idx)),
+            Some(_) => {
+                self.err(pp, "var takes no other keys");
+                None
+            }
+            None => {
+                self.err(
+                    &format!("{pp}.var"),
+                    format!(
+                        "no variable '{name}' in {}.vars; variables: {}",
+                        tx.path,
+                        if tx.var_names.is_empty() {
+                            "none".into()
+                        } else {
+                            tx.var_names.join(", ")
+                        }
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `returned: STATEMENT.COLUMN`: the earlier statement captures the column into a slot.
+    fn returned_param(&mut self, pp: &str, spec: &str, tx: &mut TxBuild<'_>) -> Option<Param> {
+        let Some((stmt, col)) = spec.split_once('.') else {
+            self.err(
+                &format!("{pp}.returned"),
+                format!("'{spec}' must be STATEMENT.COLUMN, e.g. returned: debit.balance"),
+            );
+            return None;
+        };
+        let label = format!("{}.{stmt}", tx.name);
+        let Some(o) = tx.statements.iter_mut().find(|o| o.label == label) else {
+            self.err(
+                &format!("{pp}.returned"),
+                format!(
+                    "no earlier statement named '{stmt}' in this transaction; name the statement that returns it (name: {stmt}) and put it before this one"
+                ),
+            );
+            return None;
+        };
+        let slot = match o.captures.iter().find(|c| c.0 == col) {
+            Some(c) => c.1,
+            None => {
+                o.captures.push((col.to_string(), tx.slots));
+                tx.slots += 1;
+                tx.slots - 1
+            }
+        };
+        Some(Param::Returned(slot))
+    }
+
+    /// The values one transaction draws must fit the row limit.
+    fn drawn_fits(&mut self, path: &str, vars: &[Gen], statements: &[Statement]) {
+        let drawn = vars
+            .iter()
+            .chain(statements.iter().flat_map(|s| {
+                s.params.iter().filter_map(|p| match p {
+                    Param::Gen(g) => Some(g),
+                    _ => None,
+                })
+            }))
+            .fold(0u64, |acc, g| acc.saturating_add(g.max_bytes()));
+        if drawn > gen::MAX_ROW_BYTES {
+            self.err(
+                path,
+                format!(
+                    "the values drawn for one transaction can reach {drawn} bytes, above the limit of {} MiB; lower the lengths of its generators",
+                    gen::MAX_ROW_BYTES >> 20
+                ),
+            );
+        }
+    }
+}
+
+/// A transaction being compiled.
+struct TxBuild<'a> {
+    name: &'a str,
+    path: &'a str,
+    var_names: &'a [String],
+    statements: Vec<Statement>,
+    /// Returned values captured so far.
+    slots: usize,
+}
+
+/// The BEGIN a transaction needs: with options, or to hold several statements.
+fn begin(t: &RawTransaction, statements: usize) -> Option<String> {
+    let explicit = t.isolation.is_some() || t.read_only.unwrap_or(false);
+    (explicit || statements > 1).then(|| {
+        let mut b = String::from("BEGIN");
+        if let Some(iso) = t.isolation {
+            b.push(' ');
+            b.push_str(iso.clause());
+        }
+        if t.read_only.unwrap_or(false) {
+            b.push_str(" READ ONLY");
+        }
+        b
+    })
+}

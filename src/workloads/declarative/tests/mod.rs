@@ -1,0 +1,318 @@
+//! Parsing and validation of `workload.yaml` (a bad file for each rule), and the
+//! generators' distributions checked statistically.
+
+use super::gen::{Ctx, Gen, State, TableRange, MAX_ROW_BYTES, MAX_STRING_LENGTH};
+use super::*;
+
+mod generators;
+
+/// A workload folder in a temp dir with `yaml` and some SQL files.
+fn folder(name: &str, yaml: &str) -> tempfile::TempDir {
+    let d = tempfile::Builder::new().prefix("sbdecl").tempdir().unwrap();
+    let dir = d.path().join(name);
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join(FILE_NAME), yaml).unwrap();
+    std::fs::write(
+        dir.join("schema.sql"),
+        "CREATE TABLE IF NOT EXISTS t_accounts (id bigint, balance bigint);\nCREATE TABLE t_log (x int);\n",
+    )
+    .unwrap();
+    d
+}
+
+fn compile(yaml: &str) -> Result<Spec, Vec<String>> {
+    let d = folder("wl", yaml);
+    spec::load(&d.path().join("wl"), 2)
+}
+
+fn errors(yaml: &str) -> String {
+    compile(yaml).expect_err("should be rejected").join("\n")
+}
+
+const GOOD: &str = r#"
+description: test
+schema: {create: schema.sql}
+data:
+  - table: t_accounts
+    rows_per_scale: 10
+    columns:
+      id: {sequence: {}}
+      balance: {uniform: {min: 0, max: 100}}
+transactions:
+  - name: read
+    statements:
+      - sql: SELECT balance FROM t_accounts WHERE id = $1
+        params: [{foreign_key: t_accounts}]
+  - name: move
+    isolation: repeatable_read
+    vars:
+      amount: {uniform: {min: 1, max: 10}}
+    statements:
+      - name: debit
+        sql: UPDATE t_accounts SET balance = balance - $2 WHERE id = $1 RETURNING id
+        params: [{foreign_key: t_accounts}, {var: amount}]
+      - sql: INSERT INTO t_log (x) VALUES ($1 + $2 * 0)
+        params: [{returned: debit.id}, {var: amount}]
+modes:
+  read: {read: 1}
+  mixed: {read: 3, move: 1}
+"#;
+
+#[test]
+fn a_good_file_compiles() {
+    let s = compile(GOOD).unwrap();
+    assert_eq!(s.name, "wl");
+    assert_eq!(s.data[0].rows, 20, "rows_per_scale x scale");
+    assert_eq!(
+        s.data[0].copy_sql,
+        "COPY t_accounts (id, balance) FROM STDIN"
+    );
+    assert_eq!(s.tables, vec!["t_accounts", "t_log"]);
+    assert_eq!(s.mode_names(), vec!["read", "mixed"]);
+    assert_eq!(s.weights("mixed").unwrap(), &[3.0, 1.0]);
+    let mv = &s.transactions[1];
+    assert_eq!(
+        mv.begin.as_deref(),
+        Some("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    );
+    assert!(
+        s.transactions[0].begin.is_none(),
+        "one statement: autocommit"
+    );
+    assert_eq!(mv.statements[0].captures, vec![("id".to_string(), 0)]);
+    assert!(matches!(
+        mv.statements[1].params[0],
+        spec::Param::Returned(0)
+    ));
+    assert!(matches!(mv.statements[1].params[1], spec::Param::Var(0)));
+}
+
+#[test]
+fn unknown_keys_are_rejected_with_their_path() {
+    let e = errors(&GOOD.replace("description: test", "description: test\nwieghts: 1"));
+    assert!(
+        e.contains("workload.yaml: wieghts: unknown key 'wieghts'"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace("isolation: repeatable_read", "isolaton: repeatable_read"));
+    assert!(e.contains("transactions[1].isolaton: unknown key"), "{e}");
+    let e = errors(&GOOD.replace(
+        "{uniform: {min: 0, max: 100}}",
+        "{uniform: {min: 0, maks: 100}}",
+    ));
+    assert!(
+        e.contains("data[0].columns.balance.uniform.maks: unknown key"),
+        "{e}"
+    );
+}
+
+#[test]
+fn parameter_count_must_match_the_statement() {
+    let e = errors(&GOOD.replace(
+        "params: [{foreign_key: t_accounts}]",
+        "params: [{foreign_key: t_accounts}, {uniform: {min: 1, max: 2}}]",
+    ));
+    assert!(
+        e.contains("transactions[0].statements[0].params: the SQL uses 1 parameter ($1..$1) but params lists 2"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace("WHERE id = $1", "WHERE id = $2"));
+    assert!(e.contains("but params lists 1"), "{e}");
+}
+
+#[test]
+fn generators_must_reference_existing_tables() {
+    let e = errors(&GOOD.replace(
+        "params: [{foreign_key: t_accounts}]",
+        "params: [{foreign_key: t_acounts}]",
+    ));
+    assert!(
+        e.contains("transactions[0].statements[0].params[0].foreign_key.table: no table 't_acounts' in data")
+            && e.contains("tables in data: t_accounts"),
+        "{e}"
+    );
+}
+
+#[test]
+fn modes_must_name_known_transactions() {
+    let e = errors(&GOOD.replace("mixed: {read: 3, move: 1}", "mixed: {read: 3, mvoe: 1}"));
+    assert!(
+        e.contains("modes.mixed.mvoe: unknown transaction 'mvoe'; transactions: read, move"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace("read: {read: 1}", "read: {read: 0}"));
+    assert!(
+        e.contains("modes.read: no transaction has a positive weight"),
+        "{e}"
+    );
+}
+
+#[test]
+fn references_must_resolve() {
+    let e = errors(&GOOD.replace(
+        "{var: amount}]\n      - sql: INSERT",
+        "{var: amont}]\n      - sql: INSERT",
+    ));
+    assert!(e.contains(".params[1].var: no variable 'amont'"), "{e}");
+    let e = errors(&GOOD.replace("returned: debit.id", "returned: credit.id"));
+    assert!(e.contains("no earlier statement named 'credit'"), "{e}");
+    let e = errors(&GOOD.replace("returned: debit.id", "returned: debit"));
+    assert!(e.contains("must be STATEMENT.COLUMN"), "{e}");
+}
+
+#[test]
+fn bad_generators_say_what_to_fix() {
+    let bad = |g: &str| errors(&GOOD.replace("{uniform: {min: 0, max: 100}}", g));
+    assert!(bad("{unifrom: {min: 0, max: 1}}").contains("unknown generator 'unifrom'"));
+    assert!(bad("{uniform: {min: 5, max: 1}}").contains("max (1) is less than min (5)"));
+    assert!(bad("{gaussian: {mean: 5}}").contains("gaussian.stddev: missing"));
+    assert!(bad("{choice: {values: [a, b], weights: [1]}}").contains("1 weights for 2 values"));
+    assert!(bad("{choice: [a, 1]}").contains("mixes"));
+    assert!(bad("{timestamp: {from: yesterday, to: now}}").contains("'yesterday' is not a date"));
+    assert!(bad("{vector: {dimensions: 3}}").contains("add vector (the pgvector extension)"));
+    assert!(bad("{same_as: nope}").contains("no earlier column 'nope'"));
+    assert!(
+        bad("{uniform: {min: 0, max: 1}, zipfian: {min: 0, max: 1}}")
+            .contains("more than one generator")
+    );
+    assert!(bad("42").contains("expected a generator"));
+}
+
+#[test]
+fn files_and_sql_problems_are_reported() {
+    let e = errors(&GOOD.replace("create: schema.sql", "create: [schema.sql, missing.sql]"));
+    assert!(
+        e.contains("schema.create[1]: cannot read missing.sql"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace("schema: {create: schema.sql}\n", ""));
+    assert!(
+        e.contains("schema.create: missing; data needs tables"),
+        "{e}"
+    );
+    let e = errors("transactions: []\n");
+    assert!(
+        e.contains("transactions: give at least one transaction"),
+        "{e}"
+    );
+    let e = errors("[1, 2]");
+    assert!(e.contains("must be a YAML mapping"), "{e}");
+    let e = errors("a: [");
+    assert!(e.contains("YAML syntax"), "{e}");
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let yaml = GOOD
+        .replace("description: test", "description: test\nbogus: 1")
+        .replace("mixed: {read: 3, move: 1}", "mixed: {nope: 1}")
+        .replace("WHERE id = $1", "WHERE id = $1 AND $2 > 0");
+    let es = compile(&yaml).err().unwrap();
+    assert!(es.len() >= 3, "{es:#?}");
+    assert!(es.iter().all(|e| e.contains("workload.yaml: ")), "{es:#?}");
+}
+
+#[test]
+fn weights_without_modes_make_a_default_mode() {
+    let yaml = GOOD
+        .split("modes:")
+        .next()
+        .unwrap()
+        .replace("  - name: move\n", "  - name: move\n    weight: 3\n");
+    let s = compile(&yaml).unwrap();
+    assert_eq!(s.modes, vec![("default".to_string(), vec![1.0, 3.0])]);
+    let e = errors(&GOOD.replace("  - name: move\n", "  - name: move\n    weight: 3\n"));
+    assert!(
+        e.contains("transactions[1].weight: only used when there are no modes"),
+        "{e}"
+    );
+}
+
+#[test]
+fn schema_files_get_the_scale() {
+    let d = folder("wl", &GOOD.replace("create: schema.sql", "create: s2.sql"));
+    std::fs::write(
+        d.path().join("wl/s2.sql"),
+        "CREATE TABLE t_accounts (id bigint CHECK (id <= {{rows.t_accounts}}), s int DEFAULT {{scale}});",
+    )
+    .unwrap();
+    let s = spec::load(&d.path().join("wl"), 3).unwrap();
+    assert!(
+        s.create[0].1.contains("id <= 30), s int DEFAULT 3"),
+        "{}",
+        s.create[0].1
+    );
+}
+
+#[test]
+fn discovery_ignores_folders_without_workload_yaml_and_names_clashes() {
+    let d = folder("mine", GOOD);
+    std::fs::create_dir(d.path().join("sql_only")).unwrap();
+    let found = discover(&[d.path().to_path_buf()]).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, "mine");
+    assert_eq!(found[0].modes, vec!["read", "mixed"]);
+    let mut reg = crate::workloads::registry();
+    reg.extend(found).unwrap();
+    assert!(reg.resolve("mine_mixed", None).is_ok());
+
+    let spelled = folder("simple_read", GOOD);
+    let found = discover(&[spelled.path().to_path_buf()]).unwrap();
+    let e = crate::workloads::registry()
+        .extend(found)
+        .unwrap_err()
+        .join("");
+    assert!(
+        e.contains("clashes with workload 'simple' in mode 'read' (built-in)"),
+        "{e}"
+    );
+
+    let clash = folder("simple", GOOD);
+    let found = discover(&[clash.path().to_path_buf()]).unwrap();
+    let e = crate::workloads::registry()
+        .extend(found)
+        .unwrap_err()
+        .join("");
+    assert!(
+        e.contains("workload 'simple' in")
+            && e.contains("clashes with the built-in workload 'simple'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_invalid_workload_is_listed_and_fails_to_build_with_its_problems() {
+    let d = folder("broken", &GOOD.replace("WHERE id = $1", "WHERE id = $3"));
+    let found = discover(&[d.path().to_path_buf()]).unwrap();
+    assert!(
+        found[0].description.starts_with("INVALID (2 problems"),
+        "{}",
+        found[0].description
+    );
+    let p = WorkloadParams {
+        mode: "read".into(),
+        scale: 1,
+        section: serde_yaml::Value::Null,
+        seed: 1,
+        workers: 1,
+        registry: Default::default(),
+    };
+    let e = (found[0].build)(&p).err().unwrap().join("");
+    assert!(e.contains("params lists 1"), "{e}");
+}
+
+#[test]
+fn modes_drive_the_transaction_mix() {
+    let s = compile(GOOD).unwrap();
+    let w = Declarative::new(s, "mixed", 1).unwrap();
+    assert_eq!(w.kinds(), &["read", "move"]);
+    let mut g = w.worker(0, 7);
+    let n = 100_000;
+    let reads = (0..n).filter(|_| g.next_kind() == 0).count();
+    assert!((reads as f64 / n as f64 - 0.75).abs() < 0.01, "{reads}");
+    let s = compile(GOOD).unwrap();
+    assert!(Declarative::new(s, "nope", 1).is_err());
+}
+
+// ---------------------------------------------------------------------------------------
+// Generators, statistically (100,000 draws each)
