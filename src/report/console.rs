@@ -95,10 +95,31 @@ fn health(out: &mut String, r: &Report) {
     }
 }
 
+/// The width of the first column: kind names set it (trace replay names kinds by
+/// template).
+fn kind_width(r: &Report) -> usize {
+    r.transactions
+        .iter()
+        .map(|k| k.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(14)
+}
+
 /// Renders the console report.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
-    let s = &r.summary;
+    header(&mut out, r);
+    summary(&mut out, r);
+    breakdown_and_errors(&mut out, r);
+    connection_modes(&mut out, r);
+    extras(&mut out, r);
+    let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// The title and what ran: workload, database, duration, workers, settings.
+fn header(out: &mut String, r: &Report) {
     let _ = writeln!(out, "{RULE}\nstormbench Load Test Results\n{RULE}");
     let _ = writeln!(
         out,
@@ -138,7 +159,11 @@ pub fn render(r: &Report) -> String {
         cfg["threads"],
         cfg["think_time"].as_str().unwrap_or("0s")
     );
+}
 
+/// Counts, rates and the latency tables.
+fn summary(out: &mut String, r: &Report) {
+    let s = &r.summary;
     let _ = writeln!(out, "\nPerformance Summary:");
     let _ = writeln!(
         out,
@@ -150,30 +175,27 @@ pub fn render(r: &Report) -> String {
         n(s.retries)
     );
     let _ = writeln!(out, "  Success rate:  {:.2}%", s.success_rate);
-    health(&mut out, r);
+    health(out, r);
     let _ = writeln!(out, "  Throughput:    {:.1} TPS   {:.1} QPS", s.tps, s.qps);
 
-    // kind names set the width of the first column (trace replay names them by template)
-    let w = r
-        .transactions
-        .iter()
-        .map(|k| k.name.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(14);
-    latency_header(&mut out, "Latency from intended start (ms):", w);
-    latency_row(&mut out, "all", &s.latency, w);
+    let w = kind_width(r);
+    latency_header(out, "Latency from intended start (ms):", w);
+    latency_row(out, "all", &s.latency, w);
     for k in &r.transactions {
         if k.transactions + k.failed > 0 {
-            latency_row(&mut out, &k.name, &k.latency, w);
+            latency_row(out, &k.name, &k.latency, w);
         }
     }
-    latency_header(&mut out, "Execution time on the connection (ms):", w);
-    latency_row(&mut out, "all", &s.service, w);
+    latency_header(out, "Execution time on the connection (ms):", w);
+    latency_row(out, "all", &s.service, w);
     if s.pool_wait.count > 0 && s.pool_wait.max_ms > 0.0 {
-        latency_row(&mut out, "pool wait", &s.pool_wait, w);
+        latency_row(out, "pool wait", &s.pool_wait, w);
     }
+}
 
+/// Per-kind shares and the errors by class, SQLSTATE and example.
+fn breakdown_and_errors(out: &mut String, r: &Report) {
+    let w = kind_width(r);
     if r.transactions.len() > 1 {
         let _ = writeln!(out, "\nWorkload Breakdown:");
         for k in &r.transactions {
@@ -208,7 +230,10 @@ pub fn render(r: &Report) -> String {
             }
         }
     }
+}
 
+/// Persistent against transient connections, when transient ones ran.
+fn connection_modes(out: &mut String, r: &Report) {
     let c = &r.connections;
     if c.transient.transactions + c.transient.failed > 0 {
         let _ = writeln!(out, "\nConnection Modes:");
@@ -241,9 +266,12 @@ pub fn render(r: &Report) -> String {
             );
         }
     }
+}
 
+/// Server statistics, workload metrics, checks, the open-loop schedule and pacing.
+fn extras(out: &mut String, r: &Report) {
     if let Some(d) = &r.database_stats {
-        database_section(&mut out, d);
+        database_section(out, d);
     }
 
     if !r.workload.metrics.is_empty() {
@@ -301,8 +329,6 @@ pub fn render(r: &Report) -> String {
             p.lag.p50_ms, p.lag.p99_ms, p.lag.max_ms
         );
     }
-    let _ = writeln!(out, "{RULE}");
-    out
 }
 
 fn opt_i(v: Option<i64>) -> String {
@@ -399,6 +425,11 @@ fn database_section(out: &mut String, d: &crate::collect::DbStatsReport) {
             bytes(r.temp_bytes as f64)
         );
     }
+    activity_section(out, d);
+}
+
+/// Connections, locks, wait events, tables and the top statements of the run.
+fn activity_section(out: &mut String, d: &crate::collect::DbStatsReport) {
     let c = &d.connections;
     let _ = writeln!(
         out,

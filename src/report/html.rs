@@ -61,6 +61,25 @@ fn opt(v: Option<i64>) -> String {
         .unwrap_or_else(|| "not available".into())
 }
 
+/// pg_stat_statements' heaviest statements of the run.
+fn top_statements(out: &mut String, d: &crate::collect::DbStatsReport) {
+    if !d.top_statements.is_empty() {
+        out.push_str("<h3>Top statements during the run</h3><table><tr><th>total ms</th><th>calls</th><th>mean ms</th><th>rows</th><th>query</th></tr>");
+        for s in &d.top_statements {
+            let _ = write!(
+                out,
+                "<tr><td>{:.1}</td><td>{}</td><td>{:.3}</td><td>{}</td><td><code>{}</code></td></tr>",
+                s.total_exec_time_ms,
+                s.calls,
+                s.mean_exec_time_ms,
+                s.rows,
+                esc(&s.query)
+            );
+        }
+        out.push_str("</table>");
+    }
+}
+
 fn db_charts(out: &mut String, r: &Report) {
     let Some(d) = &r.database_stats else { return };
     let iv = &d.intervals;
@@ -117,62 +136,87 @@ fn db_charts(out: &mut String, r: &Report) {
         "Server commits per second",
         "seconds",
         "commits/s",
-        &[Line {
-            label: String::new(),
-            points: pts(|i| Some(i.commits_per_s)),
-        }],
+        &[Line::new("", pts(|i| Some(i.commits_per_s)))],
     ));
     out.push_str(&chart(
         "Buffer cache hit ratio",
         "seconds",
         "percent",
-        &[Line {
-            label: String::new(),
-            points: pts(|i| i.cache_hit_ratio),
-        }],
+        &[Line::new("", pts(|i| i.cache_hit_ratio))],
     ));
     out.push_str(&chart(
         "WAL generated",
         "seconds",
         "bytes/s",
-        &[Line {
-            label: String::new(),
-            points: pts(|i| i.wal_bytes_per_s),
-        }],
+        &[Line::new("", pts(|i| i.wal_bytes_per_s))],
     ));
     out.push_str(&chart(
         "Connections and waits",
         "seconds",
         "count",
         &[
-            Line {
-                label: "active connections".into(),
-                points: pts(|i| Some(i.active_connections as f64)),
-            },
-            Line {
-                label: "lock waits".into(),
-                points: pts(|i| Some(i.locks_waiting as f64)),
-            },
-            Line {
-                label: "autovacuum workers".into(),
-                points: pts(|i| Some(i.autovacuum_running as f64)),
-            },
+            Line::new(
+                "active connections",
+                pts(|i| Some(i.active_connections as f64)),
+            ),
+            Line::new("lock waits", pts(|i| Some(i.locks_waiting as f64))),
+            Line::new(
+                "autovacuum workers",
+                pts(|i| Some(i.autovacuum_running as f64)),
+            ),
         ],
     ));
-    if !d.top_statements.is_empty() {
-        out.push_str("<h3>Top statements during the run</h3><table><tr><th>total ms</th><th>calls</th><th>mean ms</th><th>rows</th><th>query</th></tr>");
-        for s in &d.top_statements {
-            let _ = write!(
-                out,
-                "<tr><td>{:.1}</td><td>{}</td><td>{:.3}</td><td>{}</td><td><code>{}</code></td></tr>",
-                s.total_exec_time_ms,
-                s.calls,
-                s.mean_exec_time_ms,
-                s.rows,
-                esc(&s.query)
-            );
+    top_statements(out, d);
+}
+
+/// Throughput, latency percentiles and errors over time, and the latency distribution.
+fn time_charts(out: &mut String, r: &Report) {
+    out.push_str(&chart(
+        "Throughput",
+        "seconds",
+        "transactions/s",
+        &[Line::new("TPS", series(r, |p| p.tps))],
+    ));
+    out.push_str(&chart(
+        "Latency percentiles over time",
+        "seconds",
+        "ms",
+        &[
+            Line::new("p50", series(r, |p| p.p50_ms)),
+            Line::new("p95", series(r, |p| p.p95_ms)),
+            Line::new("p99", series(r, |p| p.p99_ms)),
+        ],
+    ));
+    out.push_str(&chart(
+        "Errors over time",
+        "seconds",
+        "failed transactions/s",
+        &[
+            Line::new("errors/s", series(r, |p| p.errors as f64 / interval_s(p))),
+            Line::new("retries/s", series(r, |p| p.retries as f64 / interval_s(p))),
+        ],
+    ));
+    out.push_str(&chart(
+        "Latency distribution (x: nines, 1 = p90, 2 = p99, 3 = p99.9)",
+        "percentile (nines)",
+        "ms",
+        &percentile_lines(r),
+    ));
+}
+
+/// Errors by class, with examples.
+fn errors_table(out: &mut String, r: &Report) {
+    if r.errors.total > 0 {
+        out.push_str("<h2>Errors</h2><table><tr><th>class</th><th>count</th></tr>");
+        for (c, n) in &r.errors.by_class {
+            let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(c), n);
         }
         out.push_str("</table>");
+        for (c, msgs) in &r.errors.samples {
+            for m in msgs {
+                let _ = write!(out, "<p class=\"fail\">[{}] {}</p>", esc(c), esc(m));
+            }
+        }
     }
 }
 
@@ -231,67 +275,8 @@ pub fn render(r: &Report) -> String {
             esc(&m.description)
         );
     }
-    out.push_str(&chart(
-        "Throughput",
-        "seconds",
-        "transactions/s",
-        &[Line {
-            label: "TPS".into(),
-            points: series(r, |p| p.tps),
-        }],
-    ));
-    out.push_str(&chart(
-        "Latency percentiles over time",
-        "seconds",
-        "ms",
-        &[
-            Line {
-                label: "p50".into(),
-                points: series(r, |p| p.p50_ms),
-            },
-            Line {
-                label: "p95".into(),
-                points: series(r, |p| p.p95_ms),
-            },
-            Line {
-                label: "p99".into(),
-                points: series(r, |p| p.p99_ms),
-            },
-        ],
-    ));
-    out.push_str(&chart(
-        "Errors over time",
-        "seconds",
-        "failed transactions/s",
-        &[
-            Line {
-                label: "errors/s".into(),
-                points: series(r, |p| p.errors as f64 / interval_s(p)),
-            },
-            Line {
-                label: "retries/s".into(),
-                points: series(r, |p| p.retries as f64 / interval_s(p)),
-            },
-        ],
-    ));
-    out.push_str(&chart(
-        "Latency distribution (x: nines, 1 = p90, 2 = p99, 3 = p99.9)",
-        "percentile (nines)",
-        "ms",
-        &percentile_lines(r),
-    ));
-    if r.errors.total > 0 {
-        out.push_str("<h2>Errors</h2><table><tr><th>class</th><th>count</th></tr>");
-        for (c, n) in &r.errors.by_class {
-            let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(c), n);
-        }
-        out.push_str("</table>");
-        for (c, msgs) in &r.errors.samples {
-            for m in msgs {
-                let _ = write!(out, "<p class=\"fail\">[{}] {}</p>", esc(c), esc(m));
-            }
-        }
-    }
+    time_charts(&mut out, r);
+    errors_table(&mut out, r);
     db_charts(&mut out, r);
     let config = serde_json::to_string_pretty(&r.config).unwrap_or_default();
     let _ = write!(out, "<h2>Configuration</h2><details><summary>resolved config (password redacted)</summary><pre>{}</pre></details>", esc(&config));

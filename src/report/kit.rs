@@ -21,6 +21,16 @@ pub struct Line {
     pub points: Vec<(f64, f64)>,
 }
 
+impl Line {
+    /// A line labelled `label` (an empty label draws no legend) through `points`.
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Line {
+            label: label.into(),
+            points,
+        }
+    }
+}
+
 /// A line chart as an SVG string (an empty-data note when there is nothing to draw).
 pub fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
     let all: Vec<(f64, f64)> = lines

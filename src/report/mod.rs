@@ -504,13 +504,8 @@ fn kind_report(k: &KindTotals, secs: f64, all_ok: u64) -> KindReport {
     }
 }
 
-impl Report {
-    /// Builds the report of a run.
-    pub fn build(r: &RunResult, input: ReportInput<'_>) -> Report {
-        let t: &Totals = &r.totals;
-        let secs = r.measured.as_secs_f64();
-        let ok = t.ok();
-        let failed = t.failed();
+impl ErrorsReport {
+    fn build(t: &Totals) -> Self {
         let mut class_totals = ErrorCounts::default();
         let mut by_sqlstate = BTreeMap::new();
         for k in &t.kinds {
@@ -519,6 +514,49 @@ impl Report {
                 *by_sqlstate.entry(c.clone()).or_default() += n;
             }
         }
+        ErrorsReport {
+            total: t.failed(),
+            by_class: errors_by_class(&class_totals),
+            by_sqlstate,
+            samples: t
+                .error_samples
+                .iter()
+                .map(|(c, v)| (c.as_str().to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+impl HistogramsReport {
+    /// Every histogram of the run, encoded.
+    fn build(t: &Totals) -> Self {
+        HistogramsReport {
+            encoding: "HdrHistogram V2 deflate, base64".into(),
+            unit: "us".into(),
+            latency: t
+                .kinds
+                .iter()
+                .map(|k| (k.name.clone(), encode_histogram(&k.latency)))
+                .collect(),
+            service: t
+                .kinds
+                .iter()
+                .map(|k| (k.name.clone(), encode_histogram(&k.service)))
+                .collect(),
+            pool_wait: encode_histogram(&t.pool_wait),
+            schedule_lag: encode_histogram(&t.lag),
+            connect: encode_histogram(&t.connect),
+        }
+    }
+}
+
+impl Report {
+    /// Builds the report of a run.
+    pub fn build(r: &RunResult, input: ReportInput<'_>) -> Report {
+        let t: &Totals = &r.totals;
+        let secs = r.measured.as_secs_f64();
+        let ok = t.ok();
+        let failed = t.failed();
         let overall = t.overall_latency();
         let conn = |i: usize| {
             let c = &t.by_conn[i];
@@ -580,16 +618,7 @@ impl Report {
                 server_transactions: input.server_xacts,
             },
             transactions: t.kinds.iter().map(|k| kind_report(k, secs, ok)).collect(),
-            errors: ErrorsReport {
-                total: failed,
-                by_class: errors_by_class(&class_totals),
-                by_sqlstate,
-                samples: t
-                    .error_samples
-                    .iter()
-                    .map(|(c, v)| (c.as_str().to_string(), v.clone()))
-                    .collect(),
-            },
+            errors: ErrorsReport::build(t),
             connections: ConnectionsReport {
                 mode: input.connection_mode.to_string(),
                 driver: r.driver.to_string(),
@@ -619,23 +648,7 @@ impl Report {
             database_stats: input.database_stats,
             health,
             time_series: r.series.clone(),
-            histograms: HistogramsReport {
-                encoding: "HdrHistogram V2 deflate, base64".into(),
-                unit: "us".into(),
-                latency: t
-                    .kinds
-                    .iter()
-                    .map(|k| (k.name.clone(), encode_histogram(&k.latency)))
-                    .collect(),
-                service: t
-                    .kinds
-                    .iter()
-                    .map(|k| (k.name.clone(), encode_histogram(&k.service)))
-                    .collect(),
-                pool_wait: encode_histogram(&t.pool_wait),
-                schedule_lag: encode_histogram(&t.lag),
-                connect: encode_histogram(&t.connect),
-            },
+            histograms: HistogramsReport::build(t),
         }
     }
 }

@@ -142,10 +142,7 @@ fn render_html(r: &ScalingReport) -> String {
             .map(|b| (b.connections as f64, f(b)))
             .collect()
     };
-    let mut lines = vec![Line {
-        label: "measured TPS".into(),
-        points: pts(|b| b.tps),
-    }];
+    let mut lines = vec![Line::new("measured TPS", pts(|b| b.tps))];
     if let Some(u) = r.analysis.as_ref().and_then(|a| a.usl.as_ref()) {
         let max_n = r.bands.iter().map(|b| b.connections).max().unwrap_or(1) as f64;
         let p = [u.lambda.value, u.sigma.value, u.kappa.value];
@@ -153,10 +150,7 @@ fn render_html(r: &ScalingReport) -> String {
             let n = 1.0 + (max_n - 1.0) * i as f64 / 100.0;
             (n, super::fit::usl(&p, n))
         });
-        lines.push(Line {
-            label: "USL fit".into(),
-            points: curve.collect(),
-        });
+        lines.push(Line::new("USL fit", curve.collect()));
     }
     let mut out = page_start("sweep");
     let _ = write!(
@@ -179,14 +173,8 @@ fn render_html(r: &ScalingReport) -> String {
         "connections",
         "ms",
         &[
-            Line {
-                label: "p95".into(),
-                points: pts(|b| b.latency.p95_ms),
-            },
-            Line {
-                label: "p99".into(),
-                points: pts(|b| b.latency.p99_ms),
-            },
+            Line::new("p95", pts(|b| b.latency.p95_ms)),
+            Line::new("p99", pts(|b| b.latency.p99_ms)),
         ],
     ));
     out.push_str("<pre>");
@@ -201,58 +189,8 @@ fn opt(v: Option<f64>, digits: usize) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-/// The console table of bands and the analysis.
-fn render_console(r: &ScalingReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "============================================================"
-    );
-    let _ = writeln!(
-        out,
-        "stormbench Progressive Scaling ({:?}, {} of {} bands, {})",
-        r.plan.strategy,
-        r.bands.len(),
-        r.plan.levels.len(),
-        r.status.as_str()
-    );
-    let _ = writeln!(
-        out,
-        "============================================================"
-    );
-    let _ = writeln!(
-        out,
-        "{:>5} {:>8} {:>6} {:>11} {:>9} {:>9} {:>8} {:>10} {:>12}",
-        "band", "workers", "conns", "tps", "p95 ms", "p99 ms", "errors", "pool ms", "dTPS/conn"
-    );
-    let steps = r.analysis.as_ref().map(|a| &a.steps);
-    for (i, b) in r.bands.iter().enumerate() {
-        let marginal = steps.and_then(|s| s.get(i)).and_then(|s| s.marginal_tps);
-        let _ = writeln!(
-            out,
-            "{:>5} {:>8} {:>6} {:>11.1} {:>9.3} {:>9.3} {:>8} {:>10.3} {:>12}",
-            b.index + 1,
-            b.workers,
-            b.connections,
-            b.tps,
-            b.latency.p95_ms,
-            b.latency.p99_ms,
-            b.failed,
-            b.pool_wait.avg_ms,
-            opt(marginal, 1)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "sweep took {:.1}s for {:.1}s of planned band, warm-up and cool-down time ({:.2}s overhead per band)",
-        r.wall_s,
-        r.planned_s,
-        (r.wall_s - r.planned_s) / r.bands.len().max(1) as f64
-    );
-    if let Some(why) = &r.stopped_by {
-        let _ = writeln!(out, "stopped early: {why}");
-    }
-    let Some(a) = &r.analysis else { return out };
+/// The fits, the queueing view and the recommendation, under the table of bands.
+fn analysis_lines(out: &mut String, r: &ScalingReport, a: &Analysis) {
     match &a.usl {
         Some(u) => {
             let ci = |e: &super::fit::Estimate, d: usize| match (e.ci_low, e.ci_high) {
@@ -323,6 +261,62 @@ fn render_console(r: &ScalingReport) -> String {
                 "\nRecommendation: none; no band within 5% of the peak met the stop rule"
             );
         }
+    }
+}
+
+/// The console table of bands and the analysis.
+fn render_console(r: &ScalingReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "============================================================"
+    );
+    let _ = writeln!(
+        out,
+        "stormbench Progressive Scaling ({:?}, {} of {} bands, {})",
+        r.plan.strategy,
+        r.bands.len(),
+        r.plan.levels.len(),
+        r.status.as_str()
+    );
+    let _ = writeln!(
+        out,
+        "============================================================"
+    );
+    let _ = writeln!(
+        out,
+        "{:>5} {:>8} {:>6} {:>11} {:>9} {:>9} {:>8} {:>10} {:>12}",
+        "band", "workers", "conns", "tps", "p95 ms", "p99 ms", "errors", "pool ms", "dTPS/conn"
+    );
+    let steps = r.analysis.as_ref().map(|a| &a.steps);
+    for (i, b) in r.bands.iter().enumerate() {
+        let marginal = steps.and_then(|s| s.get(i)).and_then(|s| s.marginal_tps);
+        let _ = writeln!(
+            out,
+            "{:>5} {:>8} {:>6} {:>11.1} {:>9.3} {:>9.3} {:>8} {:>10.3} {:>12}",
+            b.index + 1,
+            b.workers,
+            b.connections,
+            b.tps,
+            b.latency.p95_ms,
+            b.latency.p99_ms,
+            b.failed,
+            b.pool_wait.avg_ms,
+            opt(marginal, 1)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "sweep took {:.1}s for {:.1}s of planned band, warm-up and cool-down time ({:.2}s overhead per band)",
+        r.wall_s,
+        r.planned_s,
+        (r.wall_s - r.planned_s) / r.bands.len().max(1) as f64
+    );
+    if let Some(why) = &r.stopped_by {
+        let _ = writeln!(out, "stopped early: {why}");
+    }
+    if let Some(a) = &r.analysis {
+        analysis_lines(&mut out, r, a);
     }
     out
 }

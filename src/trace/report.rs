@@ -67,21 +67,22 @@ pub fn console(v: &Validation) -> String {
 }
 
 fn line(label: &str, ys: &[f64], x_of: impl Fn(usize) -> f64) -> Line {
-    Line {
-        label: label.to_string(),
-        points: ys.iter().enumerate().map(|(i, y)| (x_of(i), *y)).collect(),
-    }
+    Line::new(
+        label.to_string(),
+        ys.iter().enumerate().map(|(i, y)| (x_of(i), *y)).collect(),
+    )
 }
 
 /// Quantile curves as CDF lines: x = value, y = cumulative share.
 fn cdf_lines(o: &[f64], g: &[f64]) -> Vec<Line> {
-    let cdf = |label: &str, q: &[f64]| Line {
-        label: label.to_string(),
-        points: q
-            .iter()
-            .enumerate()
-            .map(|(i, x)| (*x, (i + 1) as f64 / 100.0))
-            .collect(),
+    let cdf = |label: &str, q: &[f64]| {
+        Line::new(
+            label.to_string(),
+            q.iter()
+                .enumerate()
+                .map(|(i, x)| (*x, (i + 1) as f64 / 100.0))
+                .collect(),
+        )
     };
     vec![cdf("original", o), cdf("generated", g)]
 }
