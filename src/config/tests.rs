@@ -1,5 +1,8 @@
 use super::*;
+use crate::core::ConnectionMode;
 use crate::workloads::registry;
+use std::path::PathBuf;
+use std::time::Duration;
 
 fn plan_of(yaml: &str) -> Result<RunPlan, Vec<String>> {
     let reg = registry();
