@@ -134,7 +134,7 @@ pub(crate) async fn sweep(
         opts.workers = workers;
         opts.connections = connections;
         opts.stop = Stop::Duration(sweep.band_duration);
-        opts.warmup = sweep.warmup.0;
+        opts.warmup = sweep.warmup;
         opts.summary_interval = None;
         let m = measure(
             plan,
@@ -193,7 +193,7 @@ pub(crate) async fn sweep(
         report.status = "completed".into();
     }
     report.wall_s = started.elapsed().as_secs_f64();
-    let closed = matches!(plan.arrival, Arrival::Closed);
+    let closed = matches!(plan.exec.arrival, Arrival::Closed);
     report.analysis = Some(analyze(&report.bands, &sweep.stop_when, closed));
     print!("{}", output::render_console(&report));
     write_files(&report, plan, true)?;

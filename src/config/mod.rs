@@ -26,7 +26,9 @@ pub use load::{
     DEFAULT_WORKLOADS_PATH,
 };
 pub use overrides::{apply_env, apply_overrides, Overrides};
-pub use plan::{Arrival, CollectPlan, DatabasePlan, ProgressivePlan, RunPlan, Stop, Target};
+pub use plan::{
+    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, ProgressivePlan, RunPlan, Stop,
+};
 pub use progressive::levels;
 pub use raw::{
     ArrivalKind, PathList, RawConfig, RawDatabase, RawMetrics, RawOutput, RawProgressive,

@@ -99,9 +99,34 @@ pub struct RunPlan {
     pub scale: u64,
     /// The workload's own section as written (`Null` when absent).
     pub workload_section: serde_json::Value,
+    /// How the engine runs (flattened into the report's config).
+    #[serde(flatten)]
+    pub exec: ExecOptions,
+    /// JSON report file.
+    pub json: Option<PathBuf>,
+    /// CSV file.
+    pub csv: Option<PathBuf>,
+    /// Log level.
+    pub log_level: String,
+    /// Server statistics collection, when on.
+    pub collect: Option<CollectPlan>,
+    /// Prometheus listen address, when on.
+    pub prometheus: Option<std::net::SocketAddr>,
+    /// HTML report file.
+    pub html: Option<PathBuf>,
+    /// Progressive sweep, when on.
+    pub progressive: Option<ProgressivePlan>,
+    /// The registry entry and the workload built from it.
+    #[serde(skip)]
+    pub built: BuiltWorkload,
+}
+
+/// What the engine needs to run: the part of the plan it takes as is.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecOptions {
     /// Stop rule.
     pub stop: Stop,
-    /// Warm-up.
+    /// Warm-up, excluded from results.
     pub warmup: Dur,
     /// Workers.
     pub workers: usize,
@@ -123,25 +148,8 @@ pub struct RunPlan {
     pub connection_mode: ConnectionMode,
     /// Client library for the workers' transactions.
     pub driver: Driver,
-    /// Runtime threads.
+    /// Client threads (each with its own runtime and share of workers and connections).
     pub threads: usize,
-    /// JSON report file.
-    pub json: Option<PathBuf>,
-    /// CSV file.
-    pub csv: Option<PathBuf>,
-    /// Log level.
-    pub log_level: String,
-    /// Server statistics collection, when on.
-    pub collect: Option<CollectPlan>,
-    /// Prometheus listen address, when on.
-    pub prometheus: Option<std::net::SocketAddr>,
-    /// HTML report file.
-    pub html: Option<PathBuf>,
-    /// Progressive sweep, when on.
-    pub progressive: Option<ProgressivePlan>,
-    /// The registry entry and the built workload.
-    #[serde(skip)]
-    pub target: Option<Target>,
 }
 
 /// What the pg_stat collector does.
@@ -157,29 +165,24 @@ pub struct CollectPlan {
 
 /// The registry entry a plan resolved to, and the workload built from it.
 #[derive(Clone)]
-pub struct Target {
+pub struct BuiltWorkload {
     /// Registry entry and mode.
     pub resolved: Resolved,
     /// The workload, built from its section.
     pub workload: Arc<dyn Workload>,
 }
 
-impl std::fmt::Debug for Target {
+impl std::fmt::Debug for BuiltWorkload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Target({} {})",
+            "BuiltWorkload({} {})",
             self.resolved.info.name, self.resolved.mode
         )
     }
 }
 
 impl RunPlan {
-    /// The registry entry and workload this plan runs.
-    pub fn target(&self) -> &Target {
-        self.target.as_ref().expect("a validated plan has a target")
-    }
-
     /// The resolved config as JSON, password redacted, for embedding in reports.
     pub fn to_report_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)

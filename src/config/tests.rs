@@ -15,11 +15,23 @@ fn defaults_are_sensible() {
     let p = plan_of("").unwrap();
     assert_eq!(p.workload, "simple");
     assert_eq!(p.mode, "mixed");
-    assert_eq!(p.workers, 4);
-    assert_eq!(p.connections, 4);
-    assert_eq!(p.stop, Stop::Duration(Dur(Duration::from_secs(60))));
-    assert_eq!(p.arrival, Arrival::Closed);
-    assert_eq!(p.max_tries, 1);
+    assert_eq!(p.exec.workers, 4);
+    assert_eq!(p.exec.connections, 4);
+    assert_eq!(p.exec.stop, Stop::Duration(Dur(Duration::from_secs(60))));
+    assert_eq!(p.exec.arrival, Arrival::Closed);
+    assert_eq!(p.exec.max_tries, 1);
+}
+
+#[test]
+fn report_config_keeps_the_engine_settings_at_the_top_level() {
+    let p = plan_of("workers: 3\nwarmup: 2s\nrate: 50").unwrap();
+    let j = p.to_report_json();
+    assert_eq!(j["workers"], 3);
+    assert_eq!(j["connections"], 3);
+    assert_eq!(j["warmup"], "2s");
+    assert_eq!(j["arrival"]["kind"], "open");
+    assert_eq!(j["stop"]["duration"], "1m");
+    assert!(j.get("exec").is_none() && j.get("built").is_none());
 }
 
 #[test]
@@ -79,14 +91,14 @@ fn workload_section_errors_join_the_list() {
 fn transactions_and_open_loop() {
     let p = plan_of("transactions: 500\nrate: 100\narrival: poisson").unwrap();
     assert_eq!(
-        p.stop,
+        p.exec.stop,
         Stop::Transactions {
             count: 500,
             limit: None
         }
     );
     assert_eq!(
-        p.arrival,
+        p.exec.arrival,
         Arrival::Open {
             rate_tps: 100.0,
             process: ArrivalKind::Poisson
@@ -128,7 +140,7 @@ fn env_expansion_and_overrides_in_order() {
     let p = validate(&loaded, &reg).unwrap();
     assert_eq!(p.database.host, "env-host");
     assert_eq!(p.database.port, 6543);
-    assert_eq!(p.workers, 9);
+    assert_eq!(p.exec.workers, 9);
     let json = p.to_report_json().to_string();
     assert!(!json.contains("s3cret-pw"), "{json}");
     assert!(json.contains("********"), "{json}");
@@ -168,8 +180,8 @@ fn no_summary_and_connection_mode() {
         },
     );
     let p = validate(&loaded, &reg).unwrap();
-    assert_eq!(p.summary_interval, None);
-    assert_eq!(p.connection_mode, ConnectionMode::Transient);
+    assert_eq!(p.exec.summary_interval, None);
+    assert_eq!(p.exec.connection_mode, ConnectionMode::Transient);
     let e = plan_of("connection_mode: sometimes")
         .unwrap_err()
         .join("\n");
@@ -324,9 +336,9 @@ fn every_duration_key_is_bounded_and_the_error_names_key_value_and_limit() {
     // the limits themselves are accepted
     let p = plan_of("duration: 365days\nwarmup: 365days\nthink_time: 1h\nsample_interval: 1day\n")
         .unwrap();
-    assert_eq!(p.warmup.0, MAX_RUN_TIME);
-    assert_eq!(p.think_time.0, MAX_THINK_TIME);
-    assert_eq!(p.sample_interval.0, MAX_INTERVAL);
+    assert_eq!(p.exec.warmup.0, MAX_RUN_TIME);
+    assert_eq!(p.exec.think_time.0, MAX_THINK_TIME);
+    assert_eq!(p.exec.sample_interval.0, MAX_INTERVAL);
 }
 
 #[test]

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use super::load::LoadedConfig;
-use super::plan::{Arrival, CollectPlan, DatabasePlan, RunPlan, Stop, Target};
+use super::plan::{Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, RunPlan, Stop};
 use super::progressive::progressive_plan;
 use super::raw::{ArrivalKind, RawConfig, RawDatabase, RawPrometheus, Secret};
 use super::Dur;
+use crate::core::registry::Resolved;
 use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
 use crate::types::SslMode;
 
@@ -86,7 +87,74 @@ fn redact(problems: Vec<String>, password: Option<&Secret>) -> Vec<String> {
 pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<String>> {
     let raw = &cfg.raw;
     let mut errors = cfg.problems.clone();
+    let mut warnings = Vec::new();
+    let resolved = resolve_workload(cfg, registry, &mut errors, &mut warnings);
+    let scale = in_range(
+        &mut errors,
+        "scale",
+        raw.scale.unwrap_or(1),
+        1,
+        u32::MAX as u64,
+    );
+    let exec = exec_options(raw, &mut errors);
+    let database = database_plan(&raw.database, &mut errors);
+    let log_level = log_level(raw, &mut errors);
+    let collect = collect_plan(raw, &mut errors);
+    let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
+    let progressive = progressive_plan(&raw.progressive, &mut errors);
+    let section_yaml = resolved
+        .as_ref()
+        .and_then(|r| cfg.sections.get(&r.info.name).cloned())
+        .unwrap_or(serde_yaml::Value::Null);
+    let built = resolved.and_then(|resolved| {
+        let params = WorkloadParams {
+            mode: resolved.mode.clone(),
+            scale,
+            section: section_yaml.clone(),
+            seed: exec.seed,
+            workers: exec.workers,
+            registry: registry.clone(),
+        };
+        let shape = RunShape {
+            exec: &exec,
+            progressive: progressive.is_some(),
+        };
+        build_workload(resolved, &params, &shape, &mut errors, &mut warnings)
+    });
+    if !errors.is_empty() {
+        return Err(redact(errors, raw.database.password.as_ref()));
+    }
+    let Some(built) = built else {
+        return Err(vec!["workload: could not be built".into()]);
+    };
+    Ok(RunPlan {
+        warnings,
+        database,
+        workload: built.resolved.info.name.to_string(),
+        mode: built.resolved.mode.clone(),
+        scale,
+        workload_section: serde_json::to_value(&section_yaml).unwrap_or(serde_json::Value::Null),
+        exec,
+        json: raw.output.json.clone(),
+        csv: raw.output.csv.clone(),
+        log_level,
+        collect,
+        prometheus,
+        html: raw.output.html.clone(),
+        progressive,
+        built,
+    })
+}
 
+/// The registry entry of `workload` and `mode`; a warning for each workload section the
+/// run does not use.
+fn resolve_workload(
+    cfg: &LoadedConfig,
+    registry: &Registry,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Option<Resolved> {
+    let raw = &cfg.raw;
     let workload_name = raw.workload.clone().unwrap_or_else(|| "simple".to_string());
     let resolved = match registry.resolve(&workload_name, raw.mode.as_deref()) {
         Ok(r) => Some(r),
@@ -95,7 +163,6 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
             None
         }
     };
-    let mut warnings = Vec::new();
     for name in cfg.sections.keys() {
         if resolved.as_ref().is_some_and(|r| r.info.name != *name) {
             warnings.push(format!(
@@ -103,53 +170,64 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
             ));
         }
     }
+    resolved
+}
 
-    let workers = in_range(
-        &mut errors,
-        "workers",
-        raw.workers.unwrap_or(4),
-        1,
-        MAX_WORKERS,
-    ) as usize;
+/// Builds the workload from its section and checks the rules it puts on the run.
+fn build_workload(
+    resolved: Resolved,
+    params: &WorkloadParams,
+    shape: &RunShape,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Option<BuiltWorkload> {
+    match (resolved.info.build)(params) {
+        Ok(workload) => {
+            workload_rules(workload.as_ref(), shape, errors);
+            warnings.extend(workload.warnings());
+            Some(BuiltWorkload { resolved, workload })
+        }
+        Err(es) => {
+            errors.extend(es);
+            None
+        }
+    }
+}
+
+/// The engine's settings: concurrency, stop rule, timing, arrival, driver.
+fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
+    let workers = in_range(errors, "workers", raw.workers.unwrap_or(4), 1, MAX_WORKERS) as usize;
     let connections = in_range(
-        &mut errors,
+        errors,
         "connections",
         raw.connections.unwrap_or(workers as u64),
         1,
         MAX_CONNECTIONS,
     ) as usize;
-    let scale = in_range(
-        &mut errors,
-        "scale",
-        raw.scale.unwrap_or(1),
-        1,
-        u32::MAX as u64,
-    );
     let max_tries = in_range(
-        &mut errors,
+        errors,
         "max_tries",
         raw.max_tries.unwrap_or(1) as u64,
         1,
         1000,
     ) as u32;
     let threads = match raw.threads {
-        Some(t) => in_range(&mut errors, "threads", t, 1, 1024) as usize,
+        Some(t) => in_range(errors, "threads", t, 1, 1024) as usize,
         None => std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(2),
     };
-
-    let stop = stop_rule(raw, &mut errors);
+    let stop = stop_rule(raw, errors);
     let warmup = dur_in(
-        &mut errors,
+        errors,
         "warmup",
         raw.warmup.unwrap_or_default(),
         Duration::ZERO,
         MAX_RUN_TIME,
     );
-    let arrival = arrival(raw, &mut errors);
+    let arrival = arrival(raw, errors);
     let think_time = dur_in(
-        &mut errors,
+        errors,
         "think_time",
         raw.think_time.unwrap_or_default(),
         Duration::ZERO,
@@ -159,8 +237,28 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         errors
             .push("think_time: only applies to closed-loop runs; remove it or remove rate".into());
     }
+    let (summary_interval, sample_interval) = intervals(raw, errors);
+    ExecOptions {
+        stop,
+        warmup,
+        workers,
+        connections,
+        arrival,
+        think_time,
+        max_tries,
+        seed: raw.seed.unwrap_or(1),
+        summary_interval,
+        sample_interval,
+        connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
+        driver: raw.driver.unwrap_or_default(),
+        threads,
+    }
+}
+
+/// The summary-line interval (`None`: no periodic summary) and the time-series interval.
+fn intervals(raw: &RawConfig, errors: &mut Vec<String>) -> (Option<Dur>, Dur) {
     let sample_interval = dur_in(
-        &mut errors,
+        errors,
         "sample_interval",
         raw.sample_interval.unwrap_or(Dur(Duration::from_secs(1))),
         Duration::from_millis(100),
@@ -169,7 +267,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     let summary_interval = match raw.summary_interval {
         Some(d) if d.0.is_zero() => None,
         Some(d) => Some(dur_in(
-            &mut errors,
+            errors,
             "summary_interval",
             d,
             Duration::from_millis(100),
@@ -177,87 +275,17 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         )),
         None => Some(Dur(Duration::from_secs(10))),
     };
+    (summary_interval, sample_interval)
+}
 
-    let database = database_plan(&raw.database, &mut errors);
+fn log_level(raw: &RawConfig, errors: &mut Vec<String>) -> String {
     let log_level = raw.log_level.clone().unwrap_or_else(|| "warn".into());
     if !["error", "warn", "info", "debug", "trace", "off"].contains(&log_level.as_str()) {
         errors.push(format!(
             "log_level: unknown level '{log_level}'; use error, warn, info, debug, trace or off"
         ));
     }
-
-    let collect = collect_plan(raw, &mut errors);
-    let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
-    let progressive = progressive_plan(&raw.progressive, &mut errors);
-    let section_yaml = resolved
-        .as_ref()
-        .and_then(|r| cfg.sections.get(&r.info.name).cloned())
-        .unwrap_or(serde_yaml::Value::Null);
-    let seed = raw.seed.unwrap_or(1);
-    let shape = RunShape {
-        workers,
-        connections,
-        open_loop: matches!(arrival, Arrival::Open { .. }),
-        progressive: progressive.is_some(),
-        driver: raw.driver.unwrap_or_default(),
-    };
-    let target = resolved.and_then(|resolved| {
-        let params = WorkloadParams {
-            mode: resolved.mode.clone(),
-            scale,
-            section: section_yaml.clone(),
-            seed,
-            workers,
-            registry: registry.clone(),
-        };
-        match (resolved.info.build)(&params) {
-            Ok(workload) => {
-                workload_rules(workload.as_ref(), &shape, &mut errors);
-                warnings.extend(workload.warnings());
-                Some(Target { resolved, workload })
-            }
-            Err(es) => {
-                errors.extend(es);
-                None
-            }
-        }
-    });
-    if !errors.is_empty() {
-        return Err(redact(errors, raw.database.password.as_ref()));
-    }
-    let Some(target) = target else {
-        return Err(vec!["workload: could not be built".into()]);
-    };
-    let resolved = &target.resolved;
-    Ok(RunPlan {
-        warnings,
-        database,
-        workload: resolved.info.name.to_string(),
-        mode: resolved.mode.clone(),
-        scale,
-        workload_section: serde_json::to_value(&section_yaml).unwrap_or(serde_json::Value::Null),
-        stop,
-        warmup,
-        workers,
-        connections,
-        arrival,
-        think_time,
-        max_tries,
-        seed,
-        summary_interval,
-        sample_interval,
-        connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
-        driver: raw.driver.unwrap_or_default(),
-        threads,
-        json: raw.output.json.clone(),
-        csv: raw.output.csv.clone(),
-        log_level,
-        collect,
-        prometheus,
-        html: raw.output.html.clone(),
-        progressive,
-        target: Some(target),
-    })
+    log_level
 }
 
 fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan> {
@@ -287,16 +315,15 @@ fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan
 }
 
 /// What the workload rules below need to know of the run.
-struct RunShape {
-    workers: usize,
-    connections: usize,
-    open_loop: bool,
+struct RunShape<'a> {
+    exec: &'a ExecOptions,
     progressive: bool,
-    driver: Driver,
 }
 
 /// Rules a built workload puts on the run (its own timing, per-worker sessions).
-fn workload_rules(w: &dyn Workload, run: &RunShape, errors: &mut Vec<String>) {
+fn workload_rules(w: &dyn Workload, shape: &RunShape, errors: &mut Vec<String>) {
+    let run = shape.exec;
+    let open_loop = matches!(run.arrival, Arrival::Open { .. });
     if run.driver == Driver::Wire && !w.wire() {
         errors.push(
             "driver: this workload does not run on the wire driver (simple and connection do); set driver: auto or tokio-postgres".into(),
@@ -309,14 +336,14 @@ fn workload_rules(w: &dyn Workload, run: &RunShape, errors: &mut Vec<String>) {
         ));
     }
     if let Some(p) = w.pacing() {
-        if run.open_loop {
+        if open_loop {
             errors.push(format!(
                 "rate: the {} sets its own timing (speed {}); remove rate, or set the speed to 0 to run at rate",
                 p.source, p.speed
             ));
         }
     }
-    if run.progressive && w.session_bound() {
+    if shape.progressive && w.session_bound() {
         errors.push(
             "progressive: a sweep varies workers, which would re-split this workload's sessions each band; run it without progressive".into(),
         );

@@ -55,17 +55,17 @@ impl Display {
 
     /// Called when workers start.
     pub fn start(&self, opts: &ExecOptions) {
-        if !opts.warmup.is_zero() {
+        if !opts.warmup.0.is_zero() {
             self.line(&format!(
                 "warm-up {} (excluded from results)",
-                humantime::format_duration(opts.warmup)
+                humantime::format_duration(opts.warmup.0)
             ));
         }
         if self.mode != Mode::Bar {
             return;
         }
         let (len, unit) = match opts.stop {
-            Stop::Duration(d) => (opts.warmup.saturating_add(d.0).as_secs().max(1), "s"),
+            Stop::Duration(d) => (opts.warmup.0.saturating_add(d.0).as_secs().max(1), "s"),
             Stop::Transactions { count, .. } => (count, " tx"),
         };
         let bar = ProgressBar::new(len);

@@ -6,7 +6,7 @@ mod measure;
 mod setup;
 mod waits;
 
-pub(crate) use measure::{checks_exit, exec_options, measure, run_checks, write_outputs, Measured};
+pub(crate) use measure::{checks_exit, measure, run_checks, write_outputs, Measured};
 pub(crate) use setup::{prepare_schema, start_embedded, Prepared, SchemaStep};
 pub(crate) use waits::{interrupt_token, within, Waits};
 
