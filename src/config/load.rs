@@ -2,7 +2,7 @@
 //! workload sections from the strict top level, and the workloads path it names.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::raw::{PathList, RawConfig};
 use super::{expand_env, yaml};
@@ -38,15 +38,15 @@ pub const DEFAULT_WORKLOADS_PATH: &str = "./workloads";
 /// the folders and whether they were asked for explicitly (a missing explicit folder is
 /// an error; a missing default is not).
 pub fn workloads_paths(
-    config: Option<(&std::path::Path, &str)>,
+    config: Option<&ConfigFile>,
     cli: &[PathBuf],
 ) -> Result<(Vec<PathBuf>, bool), Vec<String>> {
     if !cli.is_empty() {
         return Ok((cli.iter().map(|p| expand_home(p)).collect(), true));
     }
-    if let Some((file, text)) = config {
-        // a file that does not parse is reported by `load_file`; here it has no paths
-        let mut value = yaml::parse(text).unwrap_or_default();
+    if let Some(file) = config {
+        // a file that does not parse is reported by `ConfigFile::load`; here it has no paths
+        let mut value = yaml::parse(&file.text).unwrap_or_default();
         if value.is_mapping() {
             expand_env(&mut value, &|k| std::env::var(k).ok(), &text_key)?;
         }
@@ -54,7 +54,8 @@ pub fn workloads_paths(
             let list: PathList = serde_yaml::from_value(v.clone()).map_err(|_| {
                 vec!["workloads_path: expected a folder or a list of folders, e.g. [./workloads, ~/my-workloads]".to_string()]
             })?;
-            let base = file.parent().unwrap_or(std::path::Path::new("."));
+            // relative to the file's folder; for standard input, the working directory
+            let base = file.path.parent().unwrap_or(Path::new("."));
             let paths = list
                 .to_vec()
                 .iter()
@@ -91,11 +92,80 @@ pub struct LoadedConfig {
     pub problems: Vec<String>,
 }
 
-/// Reads a config file: at most [`yaml::MAX_FILE_BYTES`], UTF-8. The message of a failure
-/// names the file and what to check.
-pub fn read_config(path: &std::path::Path) -> Result<String, String> {
-    let name = path.display();
-    yaml::read_text(path).map_err(|e| match e {
+/// The path that means standard input: `--config -`.
+pub const STDIN_PATH: &str = "-";
+
+/// A config file, read once: where it came from and its text.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    /// The path given (`-` for standard input).
+    pub path: PathBuf,
+    /// The whole text.
+    pub text: String,
+}
+
+impl ConfigFile {
+    /// Reads a config file, or standard input for `-`: at most [`yaml::MAX_FILE_BYTES`],
+    /// UTF-8. The message of a failure names the file and what to check.
+    pub fn read(path: &Path) -> Result<ConfigFile, ConfigError> {
+        let failed = |problem| ConfigError {
+            source_name: None,
+            problems: vec![problem],
+        };
+        let text = if path == Path::new(STDIN_PATH) {
+            yaml::read_text_from(std::io::stdin().lock())
+        } else {
+            yaml::read_text(path)
+        };
+        let text = text.map_err(|e| failed(read_error(&display_name(path), e)))?;
+        Ok(ConfigFile {
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// The file's name as messages give it (`standard input` for `-`).
+    pub fn name(&self) -> String {
+        display_name(&self.path)
+    }
+
+    /// Whether the text came from standard input.
+    pub fn is_stdin(&self) -> bool {
+        self.path == Path::new(STDIN_PATH)
+    }
+
+    /// Parses the file (with `${VAR}` expansion from the process environment). A file with
+    /// no settings at all (empty, only comments, a bare `---`) is an error: it would
+    /// silently run every default against whatever listens on localhost.
+    pub fn load(&self, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
+        let name = self.name();
+        let failed = |problems| ConfigError {
+            source_name: Some(name.clone()),
+            problems,
+        };
+        let value = yaml::parse(&self.text).map_err(|e| failed(vec![e]))?;
+        if value.is_null() {
+            return Err(ConfigError {
+                source_name: None,
+                problems: vec![format!(
+                    "config file {name} is empty (no settings, only blank lines or comments); write the settings of the run, at least the database (database: {{host: ..., dbname: ...}})"
+                )],
+            });
+        }
+        from_value(value, registry).map_err(failed)
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    if path == Path::new(STDIN_PATH) {
+        "standard input".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+fn read_error(name: &str, e: yaml::ReadError) -> String {
+    match e {
         yaml::ReadError::TooLarge => format!(
             "config file {name} is larger than {}; a config is a few hundred lines at most, check the path given to --config",
             yaml::limit_text()
@@ -103,32 +173,7 @@ pub fn read_config(path: &std::path::Path) -> Result<String, String> {
         yaml::ReadError::Io(e) => {
             format!("cannot read config file {name}: {e}; check the path given to --config")
         }
-    })
-}
-
-/// Reads and parses a config file (with `${VAR}` expansion from the process environment).
-/// A file with no settings at all (empty, only comments, a bare `---`) is an error: it
-/// would silently run every default against whatever listens on localhost.
-pub fn load_file(path: &std::path::Path, registry: &Registry) -> Result<LoadedConfig, ConfigError> {
-    let name = path.display().to_string();
-    let text = read_config(path).map_err(|p| ConfigError {
-        source_name: None,
-        problems: vec![p],
-    })?;
-    let failed = |problems| ConfigError {
-        source_name: Some(name.clone()),
-        problems,
-    };
-    let value = yaml::parse(&text).map_err(|e| failed(vec![e]))?;
-    if value.is_null() {
-        return Err(ConfigError {
-            source_name: None,
-            problems: vec![format!(
-                "config file {name} is empty (no settings, only blank lines or comments); write the settings of the run, at least the database (database: {{host: ..., dbname: ...}})"
-            )],
-        });
     }
-    from_value(value, registry).map_err(failed)
 }
 
 /// Parses config text: expands `${VAR}` in the values, splits off workload sections, reads

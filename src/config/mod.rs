@@ -22,8 +22,8 @@ pub use crate::types::{Isolation, SslMode};
 pub use duration::Dur;
 pub use env::{expand as expand_env, expand_str as expand_env_str};
 pub use load::{
-    load_file, parse_str, read_config, workloads_paths, ConfigError, LoadedConfig,
-    DEFAULT_WORKLOADS_PATH,
+    parse_str, workloads_paths, ConfigError, ConfigFile, LoadedConfig, DEFAULT_WORKLOADS_PATH,
+    STDIN_PATH,
 };
 pub use overrides::{apply_env, apply_overrides, Overrides};
 pub use plan::{

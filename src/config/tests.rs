@@ -4,6 +4,14 @@ use crate::workloads::registry;
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// Reads and loads a config file, as a run does.
+fn load_file(
+    path: &std::path::Path,
+    reg: &crate::core::Registry,
+) -> Result<LoadedConfig, ConfigError> {
+    ConfigFile::read(path)?.load(reg)
+}
+
 fn plan_of(yaml: &str) -> Result<RunPlan, Vec<String>> {
     let reg = registry();
     let loaded = parse_str(yaml, &reg)?;
@@ -249,19 +257,22 @@ fn impossible_progressive_plans_are_rejected() {
 
 #[test]
 fn workloads_path_is_relative_to_the_config_file() {
-    let file = std::path::Path::new("/etc/bench/run.yaml");
+    let file_of = |text: &str| ConfigFile {
+        path: PathBuf::from("/etc/bench/run.yaml"),
+        text: text.into(),
+    };
     let (paths, explicit) =
-        workloads_paths(Some((file, "workloads_path: [wl, /abs/wl]\n")), &[]).unwrap();
+        workloads_paths(Some(&file_of("workloads_path: [wl, /abs/wl]\n")), &[]).unwrap();
     assert!(explicit);
     assert_eq!(
         paths,
         vec![PathBuf::from("/etc/bench/wl"), PathBuf::from("/abs/wl")]
     );
-    let (paths, _) = workloads_paths(Some((file, "workloads_path: one\n")), &[]).unwrap();
+    let (paths, _) = workloads_paths(Some(&file_of("workloads_path: one\n")), &[]).unwrap();
     assert_eq!(paths, vec![PathBuf::from("/etc/bench/one")]);
     // the command line wins, relative to the working directory
     let (paths, explicit) = workloads_paths(
-        Some((file, "workloads_path: wl\n")),
+        Some(&file_of("workloads_path: wl\n")),
         &[PathBuf::from("cli")],
     )
     .unwrap();
@@ -271,7 +282,7 @@ fn workloads_path_is_relative_to_the_config_file() {
     let (paths, explicit) = workloads_paths(None, &[]).unwrap();
     assert!(!explicit);
     assert_eq!(paths, vec![PathBuf::from(DEFAULT_WORKLOADS_PATH)]);
-    let e = workloads_paths(Some((file, "workloads_path: {a: 1}\n")), &[]).unwrap_err();
+    let e = workloads_paths(Some(&file_of("workloads_path: {a: 1}\n")), &[]).unwrap_err();
     assert!(
         e[0].starts_with("workloads_path: expected a folder"),
         "{e:?}"
