@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::plan::ProgressivePlan;
-use super::raw::{RawProgressive, Strategy};
+use super::raw::{RawProgressive, StopWhen, Strategy};
 use super::validate::{dur_in, in_range, MAX_CONNECTIONS, MAX_INTERVAL, MAX_RUN_TIME, MAX_WORKERS};
 use super::Dur;
 
@@ -109,7 +109,33 @@ pub(super) fn progressive_plan(
         Duration::ZERO,
         MAX_INTERVAL,
     );
-    if let Some(s) = p.stop_when {
+    stop_when_rule(p.stop_when, errors);
+    if errors.len() > before {
+        return None;
+    }
+    let workers = levels(strategy, min, max.max(min), p.bands, p.step);
+    if workers.len() < 2 {
+        errors.push(format!("progressive: the plan has {} band(s) between {min} and {max} workers; widen the range or add bands", workers.len()));
+        return None;
+    }
+    let conns = band_connections(p, &workers, min, max, errors)?;
+    Some(ProgressivePlan {
+        strategy,
+        levels: workers
+            .iter()
+            .zip(&conns)
+            .map(|(w, c)| (*w as usize, *c as usize))
+            .collect(),
+        band_duration,
+        warmup,
+        cooldown,
+        stop_when: p.stop_when.unwrap_or_default(),
+    })
+}
+
+/// `progressive.stop_when`: a positive p99 bound, an error rate within 0..1.
+fn stop_when_rule(stop_when: Option<StopWhen>, errors: &mut Vec<String>) {
+    if let Some(s) = stop_when {
         if s.p99_ms.is_some_and(|x| x.is_nan() || x <= 0.0) {
             errors.push(
                 "progressive.stop_when.p99_ms: must be a positive number of milliseconds".into(),
@@ -122,16 +148,19 @@ pub(super) fn progressive_plan(
             );
         }
     }
-    if errors.len() > before {
-        return None;
-    }
-    let workers = levels(strategy, min, max.max(min), p.bands, p.step);
-    if workers.len() < 2 {
-        errors.push(format!("progressive: the plan has {} band(s) between {min} and {max} workers; widen the range or add bands", workers.len()));
-        return None;
-    }
+}
+
+/// Connections of each band: tied to workers, or spread between `min_connections` and
+/// `max_connections` as workers are between their bounds.
+fn band_connections(
+    p: &RawProgressive,
+    workers: &[u64],
+    min: u64,
+    max: u64,
+    errors: &mut Vec<String>,
+) -> Option<Vec<u64>> {
     let conns: Vec<u64> = match (p.min_connections, p.max_connections) {
-        (None, None) => workers.clone(),
+        (None, None) => workers.to_vec(),
         (lo, hi) => {
             let lo = lo.unwrap_or(1).max(1);
             let hi = hi.unwrap_or(lo).max(lo);
@@ -158,16 +187,5 @@ pub(super) fn progressive_plan(
         errors.push(format!("progressive: connections tied to workers exceed {MAX_CONNECTIONS}; set progressive.max_connections"));
         return None;
     }
-    Some(ProgressivePlan {
-        strategy,
-        levels: workers
-            .iter()
-            .zip(&conns)
-            .map(|(w, c)| (*w as usize, *c as usize))
-            .collect(),
-        band_duration,
-        warmup,
-        cooldown,
-        stop_when: p.stop_when.unwrap_or_default(),
-    })
+    Some(conns)
 }

@@ -165,6 +165,15 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// The console table of bands and the analysis.
 pub fn render_console(r: &ScalingReport) -> String {
     let mut out = String::new();
+    render_bands(&mut out, r);
+    if let Some(a) = &r.analysis {
+        render_analysis(&mut out, r, a);
+    }
+    out
+}
+
+/// The header, one line per band, the time taken and why the sweep stopped early.
+fn render_bands(out: &mut String, r: &ScalingReport) {
     let _ = writeln!(
         out,
         "============================================================"
@@ -213,41 +222,11 @@ pub fn render_console(r: &ScalingReport) -> String {
     if let Some(why) = &r.stopped_by {
         let _ = writeln!(out, "stopped early: {why}");
     }
-    let Some(a) = &r.analysis else { return out };
-    match &a.usl {
-        Some(u) => {
-            let ci = |e: &super::fit::Estimate, d: usize| match (e.ci_low, e.ci_high) {
-                (Some(l), Some(h)) => format!("{:.d$} [{:.d$}, {:.d$}]", e.value, l, h),
-                _ => format!("{:.d$}", e.value),
-            };
-            let _ = writeln!(
-                out,
-                "\nUSL:  sigma (contention) {}, kappa (coherency) {}, lambda {} tps, R² {:.4}",
-                ci(&u.sigma, 4),
-                ci(&u.kappa, 6),
-                ci(&u.lambda, 1),
-                u.r2
-            );
-            match u.peak_concurrency {
-                Some(p) => {
-                    let _ = writeln!(
-                        out,
-                        "      predicted peak at {p:.1} connections ({:.0} tps)",
-                        u.peak_throughput.unwrap_or(0.0)
-                    );
-                }
-                None => {
-                    let _ = writeln!(
-                        out,
-                        "      no coherency penalty measured: no predicted peak in this range"
-                    );
-                }
-            }
-        }
-        None => {
-            let _ = writeln!(out, "\nUSL:  needs at least 3 bands");
-        }
-    }
+}
+
+/// The fits, the queueing model per band and the recommendation.
+fn render_analysis(out: &mut String, r: &ScalingReport, a: &Analysis) {
+    render_usl(out, a);
     if let Some(k) = &a.knee {
         let _ = writeln!(
             out,
@@ -285,5 +264,42 @@ pub fn render_console(r: &ScalingReport) -> String {
             );
         }
     }
-    out
+}
+
+/// The USL fit and its predicted peak.
+fn render_usl(out: &mut String, a: &Analysis) {
+    match &a.usl {
+        Some(u) => {
+            let ci = |e: &super::fit::Estimate, d: usize| match (e.ci_low, e.ci_high) {
+                (Some(l), Some(h)) => format!("{:.d$} [{:.d$}, {:.d$}]", e.value, l, h),
+                _ => format!("{:.d$}", e.value),
+            };
+            let _ = writeln!(
+                out,
+                "\nUSL:  sigma (contention) {}, kappa (coherency) {}, lambda {} tps, R² {:.4}",
+                ci(&u.sigma, 4),
+                ci(&u.kappa, 6),
+                ci(&u.lambda, 1),
+                u.r2
+            );
+            match u.peak_concurrency {
+                Some(p) => {
+                    let _ = writeln!(
+                        out,
+                        "      predicted peak at {p:.1} connections ({:.0} tps)",
+                        u.peak_throughput.unwrap_or(0.0)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "      no coherency penalty measured: no predicted peak in this range"
+                    );
+                }
+            }
+        }
+        None => {
+            let _ = writeln!(out, "\nUSL:  needs at least 3 bands");
+        }
+    }
 }
