@@ -16,28 +16,23 @@ mod plan;
 mod progressive;
 mod raw;
 mod validate;
-pub mod yaml;
+pub(crate) mod yaml;
 
 pub use crate::types::{Isolation, SslMode};
 pub use duration::Dur;
-pub use env::{expand as expand_env, expand_str as expand_env_str};
-pub use load::{
-    parse_str, workloads_paths, ConfigError, ConfigFile, LoadedConfig, DEFAULT_WORKLOADS_PATH,
-    STDIN_PATH,
-};
-pub use overrides::{apply_env, apply_overrides, Overrides};
+pub use env::expand as expand_env;
+pub(crate) use load::workloads_paths;
+pub use load::{parse_str, ConfigError, ConfigFile, LoadedConfig, STDIN_PATH};
+pub use overrides::Overrides;
+pub(crate) use overrides::{apply_env, apply_overrides};
 pub use plan::{
     Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, ProgressivePlan, RunPlan, Stop,
 };
-pub use progressive::levels;
 pub use raw::{
     ArrivalKind, PathList, RawConfig, RawDatabase, RawMetrics, RawOutput, RawProgressive,
     RawPrometheus, Secret, StopWhen, Strategy,
 };
-pub use validate::{
-    database_plan, validate, MAX_CONNECTIONS, MAX_CONNECT_TIMEOUT, MAX_INTERVAL, MAX_RUN_TIME,
-    MAX_THINK_TIME, MAX_WORKERS,
-};
+pub(crate) use validate::{database_plan, validate};
 
 #[cfg(test)]
 mod tests;

@@ -1,3 +1,6 @@
+use super::load::DEFAULT_WORKLOADS_PATH;
+use super::progressive::levels;
+use super::validate::{MAX_INTERVAL, MAX_RUN_TIME, MAX_THINK_TIME};
 use super::*;
 use crate::core::ConnectionMode;
 use crate::workloads::registry;
