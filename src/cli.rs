@@ -56,7 +56,7 @@ pub struct CheckWorkloadArgs {
 /// and `check-workload` share them.
 #[derive(Debug, Clone, Default, Args)]
 pub struct TargetArgs {
-    /// Config file (YAML).
+    /// Config file (YAML); `-` reads it from standard input.
     #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Database host.

@@ -58,6 +58,78 @@ fn durations_beyond_their_limit_are_refused_before_connecting() {
     );
 }
 
+/// Runs `cmd` with `input` piped to its standard input, within `limit`.
+fn output_with_stdin(mut cmd: Command, input: &str, limit: Duration) -> Output {
+    use std::io::Write as _;
+    cmd.stdin(Stdio::piped());
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let t0 = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            let o = child.wait_with_output().unwrap();
+            panic!("still running after {limit:?}; stderr:\n{}", text(&o).1);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_config_piped_on_standard_input_runs() {
+    let pg = pg();
+    let dir = tempdir();
+    let json = dir.path().join("report.json");
+    let mut c = pg.stormbench("stormbench_test");
+    c.args(["--config", "-", "--json"]).arg(&json);
+    let o = output_with_stdin(
+        c,
+        "workload: noop\nworkers: 3\nduration: 1s\nwarmup: 0s\n",
+        Duration::from_secs(120),
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    let report = common::read_json(&json);
+    assert_eq!(report["config"]["workers"], 3);
+    assert_eq!(report["config"]["workload"], "noop");
+
+    // problems name standard input as their source
+    let c = {
+        let mut c = stormbench();
+        c.args(["--config", "-"]);
+        c
+    };
+    let err = assert_clean_failure(
+        &output_with_stdin(c, "workers: 0\n", Duration::from_secs(60)),
+        2,
+    );
+    assert!(
+        err.contains("invalid configuration in standard input"),
+        "{err}"
+    );
+    assert!(err.contains("workers: must be between 1 and"), "{err}");
+    let c = {
+        let mut c = stormbench();
+        c.args(["--config", "-"]);
+        c
+    };
+    let err = assert_clean_failure(
+        &output_with_stdin(c, "# nothing\n", Duration::from_secs(60)),
+        2,
+    );
+    assert!(err.contains("config file standard input is empty"), "{err}");
+}
+
 #[test]
 fn an_empty_config_file_is_refused() {
     let dir = tempdir();

@@ -115,8 +115,10 @@ fn cases(n: u32) -> ProptestConfig {
 fn load(path: &Path) -> Result<(), String> {
     let cli = Cli::try_parse_from([Path::new("stormbench"), Path::new("--config"), path])
         .map_err(|e| e.to_string())?;
-    let registry = stormbench::commands::registry(&cli.run).map_err(|e| e.to_string())?;
-    stormbench::commands::plan(&cli.run, &registry)
+    let file = stormbench::commands::config_file(&cli.run).map_err(|e| e.to_string())?;
+    let registry =
+        stormbench::commands::registry(&cli.run, file.as_ref()).map_err(|e| e.to_string())?;
+    stormbench::commands::plan(&cli.run, file.as_ref(), &registry)
         .map(|_| ())
         .map_err(|e| e.to_string())
 }

@@ -147,7 +147,7 @@ fn target(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<(Target, bool), 
     let mut raw = match config_path {
         Some(p) => {
             let reg = crate::workloads::registry();
-            config::load_file(p, &reg)?.raw
+            config::ConfigFile::read(p)?.load(&reg)?.raw
         }
         None => config::RawConfig::default(),
     };

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::cli::{Cli, Command, RunArgs};
-use crate::config::{self, ConfigError, RunPlan};
+use crate::config::{self, ConfigError, ConfigFile, RunPlan};
 use crate::core::Registry;
 use crate::error::{AppError, Exit};
 
@@ -23,13 +23,14 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     if let Some(Command::CheckWorkload(args)) = &cli.command {
         return check_workload::run(args, &cli.run);
     }
-    let registry = registry(&cli.run)?;
+    let file = config_file(&cli.run)?;
+    let registry = registry(&cli.run, file.as_ref())?;
     if let Some(Command::List) = cli.command {
         print!("{}", list::list(&registry));
         return Ok(Exit::Ok);
     }
-    let plan = plan(&cli.run, &registry)?;
-    let inputs = run_inputs(&cli.run, &registry, &plan);
+    let plan = plan(&cli.run, file.as_ref(), &registry)?;
+    let inputs = run_inputs(file.as_ref(), &registry, &plan);
     init_logging(&plan.log_level);
     for w in &plan.warnings {
         log::warn!("{w}");
@@ -54,25 +55,25 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
+/// The config file of `--config` (`-`: standard input), read once; `None` without one.
+pub fn config_file(args: &RunArgs) -> Result<Option<ConfigFile>, ConfigError> {
+    args.target
+        .config
+        .as_deref()
+        .map(ConfigFile::read)
+        .transpose()
+}
+
 /// The built-in workloads plus the declarative ones found in the workloads path
 /// (`--workloads-path`, else the config's `workloads_path`, else `./workloads`). A folder
 /// named explicitly must exist; a name taken twice is an error naming both.
-pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
-    let source_name = args.target.config.as_ref().map(|p| p.display().to_string());
+pub fn registry(args: &RunArgs, file: Option<&ConfigFile>) -> Result<Registry, ConfigError> {
+    let source_name = file.map(ConfigFile::name);
     let fail = |problems| ConfigError {
         source_name: source_name.clone(),
         problems,
     };
-    let text = args
-        .target
-        .config
-        .as_ref()
-        .and_then(|p| config::read_config(p).ok().map(|t| (p.clone(), t)));
-    let (paths, explicit) = config::workloads_paths(
-        text.as_ref().map(|(p, t)| (p.as_path(), t.as_str())),
-        &args.workloads_path,
-    )
-    .map_err(fail)?;
+    let (paths, explicit) = config::workloads_paths(file, &args.workloads_path).map_err(fail)?;
     let mut missing = Vec::new();
     let paths: Vec<PathBuf> = paths
         .into_iter()
@@ -97,12 +98,16 @@ pub fn registry(args: &RunArgs) -> Result<Registry, ConfigError> {
 }
 
 /// Loads, overrides and validates the config.
-pub fn plan(args: &RunArgs, registry: &Registry) -> Result<RunPlan, ConfigError> {
-    let mut loaded = match &args.target.config {
-        Some(path) => config::load_file(path, registry)?,
+pub fn plan(
+    args: &RunArgs,
+    file: Option<&ConfigFile>,
+    registry: &Registry,
+) -> Result<RunPlan, ConfigError> {
+    let mut loaded = match file {
+        Some(file) => file.load(registry)?,
         None => config::LoadedConfig::default(),
     };
-    let source_name = args.target.config.as_ref().map(|p| p.display().to_string());
+    let source_name = file.map(ConfigFile::name);
     let env_errors = config::apply_env(&mut loaded.raw, |k| std::env::var(k).ok());
     config::apply_overrides(&mut loaded.raw, &args.overrides());
     let mut problems = env_errors;
@@ -124,8 +129,16 @@ pub fn plan(args: &RunArgs, registry: &Registry) -> Result<RunPlan, ConfigError>
 
 /// The files a run reads, which no output may overwrite: the config file and the files of
 /// a declarative workload's folder.
-pub(crate) fn run_inputs(args: &RunArgs, registry: &Registry, plan: &RunPlan) -> Vec<PathBuf> {
-    let mut inputs: Vec<PathBuf> = args.target.config.iter().cloned().collect();
+pub(crate) fn run_inputs(
+    file: Option<&ConfigFile>,
+    registry: &Registry,
+    plan: &RunPlan,
+) -> Vec<PathBuf> {
+    let mut inputs: Vec<PathBuf> = file
+        .filter(|f| !f.is_stdin())
+        .map(|f| f.path.clone())
+        .into_iter()
+        .collect();
     let source = registry
         .entries()
         .iter()

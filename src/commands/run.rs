@@ -15,9 +15,8 @@ use crate::error::{AppError, Exit};
 use crate::exec::{self, ExecOptions};
 use crate::export::Exporter;
 use crate::pipeline::{
-    checks_exit, describe_stop, describe_sweep, exec_options, interrupt_token, measure,
-    prepare_schema, run_checks, start_embedded, write_outputs, MeasuredRun, SchemaReady,
-    SchemaStep, Waits,
+    checks_exit, describe_stop, describe_sweep, interrupt_token, measure, prepare_schema,
+    run_checks, start_embedded, write_outputs, MeasuredRun, SchemaReady, SchemaStep, Waits,
 };
 use crate::progress::Progress;
 use crate::report::{self, Document as _, Report, ReportInput, WorkloadReport};
@@ -89,16 +88,18 @@ pub(crate) async fn execute(
             "running {} (mode {}) {} with {} workers over {} connections",
             plan.workload,
             plan.mode,
-            describe_stop(&plan.stop),
-            plan.workers,
-            plan.connections
+            describe_stop(&plan.exec.stop),
+            plan.exec.workers,
+            plan.exec.connections
         ),
     });
-    let mut opts = exec_options(&plan);
+    let mut opts = plan.exec.clone();
     opts.driver = s
         .waits()
         .interruptible("probing the driver", async {
-            Ok::<_, AppError>(exec::resolve_driver(s.workload.as_ref(), &target, plan.driver).await)
+            Ok::<_, AppError>(
+                exec::resolve_driver(s.workload.as_ref(), &target, plan.exec.driver).await,
+            )
         })
         .await?;
     match &plan.progressive {
@@ -218,7 +219,7 @@ async fn connect<'a>(
             })
             .await;
     }
-    let workload = plan.target().workload.clone();
+    let workload = plan.built.workload.clone();
     let name = workload.schema_name().unwrap_or(&plan.workload).to_string();
     Ok(Session {
         plan,
@@ -336,12 +337,12 @@ fn build_report(
             database: s.target.display.clone(),
             server: s.server.clone(),
             workload: WorkloadReport::new(plan, workload.as_ref(), prepared.marker, prepared.load),
-            pool_size: plan.connections,
+            pool_size: plan.exec.connections,
             connection_mode: workload
                 .connection_mode()
-                .unwrap_or(plan.connection_mode)
+                .unwrap_or(plan.exec.connection_mode)
                 .as_str(),
-            target_tps: match plan.arrival {
+            target_tps: match plan.exec.arrival {
                 Arrival::Open { rate_tps, .. } => Some(rate_tps),
                 Arrival::Closed => None,
             },

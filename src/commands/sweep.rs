@@ -102,23 +102,7 @@ pub(crate) async fn sweep(
     view: &Progress,
     exporter: Option<&Exporter>,
 ) -> Result<Exit, AppError> {
-    let mut report = ScalingReport {
-        schema_version: SCHEMA_VERSION,
-        kind: "progressive".into(),
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
-        status: SweepStatus::Running,
-        stopped_by: None,
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        database: target.display.clone(),
-        server,
-        config: plan.to_report_json(),
-        workload: WorkloadReport::new(plan, workload.as_ref(), prepared.marker, prepared.load),
-        plan: sweep.clone(),
-        bands: Vec::new(),
-        wall_s: 0.0,
-        planned_s: 0.0,
-        analysis: None,
-    };
+    let mut report = new_report(plan, sweep, target, workload.as_ref(), server, prepared);
     let started = std::time::Instant::now();
     let n = sweep.levels.len();
     for (i, (workers, connections)) in sweep.levels.iter().copied().enumerate() {
@@ -131,12 +115,7 @@ pub(crate) async fn sweep(
         if let Some(e) = exporter {
             e.set_band(workers, connections);
         }
-        let mut opts = base.clone();
-        opts.workers = workers;
-        opts.connections = connections;
-        opts.stop = Stop::Duration(sweep.band_duration);
-        opts.warmup = sweep.warmup.0;
-        opts.summary_interval = None;
+        let opts = band_options(base, sweep, workers, connections);
         let m = measure(
             plan,
             target,
@@ -194,7 +173,7 @@ pub(crate) async fn sweep(
         report.status = SweepStatus::Completed;
     }
     report.wall_s = started.elapsed().as_secs_f64();
-    let closed = matches!(plan.arrival, Arrival::Closed);
+    let closed = matches!(plan.exec.arrival, Arrival::Closed);
     report.analysis = Some(analyze(&report.bands, &sweep.stop_when, closed));
     print!("{}", report.console());
     write_files(&report, plan, true)?;
@@ -203,4 +182,50 @@ pub(crate) async fn sweep(
     } else {
         Exit::Ok
     })
+}
+
+/// The sweep's report before its first band.
+fn new_report(
+    plan: &RunPlan,
+    sweep: &ProgressivePlan,
+    target: &Target,
+    workload: &dyn Workload,
+    server: ServerInfo,
+    prepared: SchemaReady,
+) -> ScalingReport {
+    ScalingReport {
+        schema_version: SCHEMA_VERSION,
+        kind: "progressive".into(),
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        status: SweepStatus::Running,
+        stopped_by: None,
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        database: target.display.clone(),
+        server,
+        config: plan.to_report_json(),
+        workload: WorkloadReport::new(plan, workload, prepared.marker, prepared.load),
+        plan: sweep.clone(),
+        bands: Vec::new(),
+        wall_s: 0.0,
+        planned_s: 0.0,
+        analysis: None,
+    }
+}
+
+/// The engine's options of one band: its workers and connections, the band's duration
+/// and warm-up, no periodic summary.
+fn band_options(
+    base: &ExecOptions,
+    sweep: &ProgressivePlan,
+    workers: usize,
+    connections: usize,
+) -> ExecOptions {
+    ExecOptions {
+        workers,
+        connections,
+        stop: Stop::Duration(sweep.band_duration),
+        warmup: sweep.warmup,
+        summary_interval: None,
+        ..base.clone()
+    }
 }

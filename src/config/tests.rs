@@ -1,5 +1,19 @@
+use super::load::DEFAULT_WORKLOADS_PATH;
+use super::progressive::levels;
+use super::validate::{MAX_INTERVAL, MAX_RUN_TIME, MAX_THINK_TIME};
 use super::*;
+use crate::core::ConnectionMode;
 use crate::workloads::registry;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Reads and loads a config file, as a run does.
+fn load_file(
+    path: &std::path::Path,
+    reg: &crate::core::Registry,
+) -> Result<LoadedConfig, ConfigError> {
+    ConfigFile::read(path)?.load(reg)
+}
 
 fn plan_of(yaml: &str) -> Result<RunPlan, Vec<String>> {
     let reg = registry();
@@ -12,11 +26,23 @@ fn defaults_are_sensible() {
     let p = plan_of("").unwrap();
     assert_eq!(p.workload, "simple");
     assert_eq!(p.mode, "mixed");
-    assert_eq!(p.workers, 4);
-    assert_eq!(p.connections, 4);
-    assert_eq!(p.stop, Stop::Duration(Dur(Duration::from_secs(60))));
-    assert_eq!(p.arrival, Arrival::Closed);
-    assert_eq!(p.max_tries, 1);
+    assert_eq!(p.exec.workers, 4);
+    assert_eq!(p.exec.connections, 4);
+    assert_eq!(p.exec.stop, Stop::Duration(Dur(Duration::from_secs(60))));
+    assert_eq!(p.exec.arrival, Arrival::Closed);
+    assert_eq!(p.exec.max_tries, 1);
+}
+
+#[test]
+fn report_config_keeps_the_engine_settings_at_the_top_level() {
+    let p = plan_of("workers: 3\nwarmup: 2s\nrate: 50").unwrap();
+    let j = p.to_report_json();
+    assert_eq!(j["workers"], 3);
+    assert_eq!(j["connections"], 3);
+    assert_eq!(j["warmup"], "2s");
+    assert_eq!(j["arrival"]["kind"], "open");
+    assert_eq!(j["stop"]["duration"], "1m");
+    assert!(j.get("exec").is_none() && j.get("built").is_none());
 }
 
 #[test]
@@ -76,14 +102,14 @@ fn workload_section_errors_join_the_list() {
 fn transactions_and_open_loop() {
     let p = plan_of("transactions: 500\nrate: 100\narrival: poisson").unwrap();
     assert_eq!(
-        p.stop,
+        p.exec.stop,
         Stop::Transactions {
             count: 500,
             limit: None
         }
     );
     assert_eq!(
-        p.arrival,
+        p.exec.arrival,
         Arrival::Open {
             rate_tps: 100.0,
             process: ArrivalKind::Poisson
@@ -125,7 +151,7 @@ fn env_expansion_and_overrides_in_order() {
     let p = validate(&loaded, &reg).unwrap();
     assert_eq!(p.database.host, "env-host");
     assert_eq!(p.database.port, 6543);
-    assert_eq!(p.workers, 9);
+    assert_eq!(p.exec.workers, 9);
     let json = p.to_report_json().to_string();
     assert!(!json.contains("s3cret-pw"), "{json}");
     assert!(json.contains("********"), "{json}");
@@ -165,8 +191,8 @@ fn no_summary_and_connection_mode() {
         },
     );
     let p = validate(&loaded, &reg).unwrap();
-    assert_eq!(p.summary_interval, None);
-    assert_eq!(p.connection_mode, ConnectionMode::Transient);
+    assert_eq!(p.exec.summary_interval, None);
+    assert_eq!(p.exec.connection_mode, ConnectionMode::Transient);
     let e = plan_of("connection_mode: sometimes")
         .unwrap_err()
         .join("\n");
@@ -234,19 +260,22 @@ fn impossible_progressive_plans_are_rejected() {
 
 #[test]
 fn workloads_path_is_relative_to_the_config_file() {
-    let file = std::path::Path::new("/etc/bench/run.yaml");
+    let file_of = |text: &str| ConfigFile {
+        path: PathBuf::from("/etc/bench/run.yaml"),
+        text: text.into(),
+    };
     let (paths, explicit) =
-        workloads_paths(Some((file, "workloads_path: [wl, /abs/wl]\n")), &[]).unwrap();
+        workloads_paths(Some(&file_of("workloads_path: [wl, /abs/wl]\n")), &[]).unwrap();
     assert!(explicit);
     assert_eq!(
         paths,
         vec![PathBuf::from("/etc/bench/wl"), PathBuf::from("/abs/wl")]
     );
-    let (paths, _) = workloads_paths(Some((file, "workloads_path: one\n")), &[]).unwrap();
+    let (paths, _) = workloads_paths(Some(&file_of("workloads_path: one\n")), &[]).unwrap();
     assert_eq!(paths, vec![PathBuf::from("/etc/bench/one")]);
     // the command line wins, relative to the working directory
     let (paths, explicit) = workloads_paths(
-        Some((file, "workloads_path: wl\n")),
+        Some(&file_of("workloads_path: wl\n")),
         &[PathBuf::from("cli")],
     )
     .unwrap();
@@ -256,7 +285,7 @@ fn workloads_path_is_relative_to_the_config_file() {
     let (paths, explicit) = workloads_paths(None, &[]).unwrap();
     assert!(!explicit);
     assert_eq!(paths, vec![PathBuf::from(DEFAULT_WORKLOADS_PATH)]);
-    let e = workloads_paths(Some((file, "workloads_path: {a: 1}\n")), &[]).unwrap_err();
+    let e = workloads_paths(Some(&file_of("workloads_path: {a: 1}\n")), &[]).unwrap_err();
     assert!(
         e[0].starts_with("workloads_path: expected a folder"),
         "{e:?}"
@@ -321,9 +350,9 @@ fn every_duration_key_is_bounded_and_the_error_names_key_value_and_limit() {
     // the limits themselves are accepted
     let p = plan_of("duration: 365days\nwarmup: 365days\nthink_time: 1h\nsample_interval: 1day\n")
         .unwrap();
-    assert_eq!(p.warmup.0, MAX_RUN_TIME);
-    assert_eq!(p.think_time.0, MAX_THINK_TIME);
-    assert_eq!(p.sample_interval.0, MAX_INTERVAL);
+    assert_eq!(p.exec.warmup.0, MAX_RUN_TIME);
+    assert_eq!(p.exec.think_time.0, MAX_THINK_TIME);
+    assert_eq!(p.exec.sample_interval.0, MAX_INTERVAL);
 }
 
 #[test]

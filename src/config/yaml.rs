@@ -4,7 +4,7 @@
 //! 170 bytes per value while it parses, and aliases can expand a small file into
 //! gigabytes of values).
 
-use std::io::Read as _;
+use std::io::Read;
 use std::path::Path;
 
 /// Largest file read as a config, a `workload.yaml` or a workload's SQL file, in bytes
@@ -47,9 +47,14 @@ pub fn limit_text() -> String {
 /// Reads a UTF-8 text file of at most [`MAX_FILE_BYTES`]; never reads more than one byte
 /// past the cap, whatever the file is (a device, a pipe, a huge file).
 pub fn read_text(path: &Path) -> Result<String, ReadError> {
-    let file = std::fs::File::open(path).map_err(ReadError::Io)?;
+    read_text_from(std::fs::File::open(path).map_err(ReadError::Io)?)
+}
+
+/// [`read_text`] of an open stream (standard input).
+pub fn read_text_from(reader: impl Read) -> Result<String, ReadError> {
     let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
+    reader
+        .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(ReadError::Io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {

@@ -18,7 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Arrival, Stop};
+pub use crate::config::ExecOptions;
+
+use crate::config::Stop;
 use crate::core::{self, ConnectionMode, Driver, Workload};
 use crate::db::wire::WireConfig;
 use crate::db::wire::WireConn;
@@ -47,37 +49,6 @@ pub struct Hooks {
     pub measuring: Option<oneshot::Sender<()>>,
     /// Called on every interval tick.
     pub observer: Option<Arc<dyn Observer>>,
-}
-
-/// What the engine needs to run (a subset of the validated plan).
-#[derive(Debug, Clone)]
-pub struct ExecOptions {
-    /// Workers.
-    pub workers: usize,
-    /// Pool size.
-    pub connections: usize,
-    /// Stop rule.
-    pub stop: Stop,
-    /// Warm-up excluded from results.
-    pub warmup: Duration,
-    /// Arrival process.
-    pub arrival: Arrival,
-    /// Think time.
-    pub think_time: Duration,
-    /// Tries per transaction.
-    pub max_tries: u32,
-    /// Run seed.
-    pub seed: u64,
-    /// Time-series interval.
-    pub sample_interval: Duration,
-    /// Summary-line interval.
-    pub summary_interval: Option<Duration>,
-    /// Connection mode.
-    pub connection_mode: ConnectionMode,
-    /// Client library for the transactions.
-    pub driver: Driver,
-    /// Client threads (each with its own runtime and share of workers and connections).
-    pub threads: usize,
 }
 
 /// Instants that bound the phases of a run.
@@ -270,7 +241,7 @@ pub async fn run(
         }
     }
     let run_start = Instant::now();
-    let measure_start = later(run_start, opts.warmup);
+    let measure_start = later(run_start, opts.warmup.0);
     let deadline = match opts.stop {
         Stop::Duration(d) => Some(later(measure_start, d.0)),
         Stop::Transactions { limit, .. } => limit.map(|d| later(measure_start, d.0)),
@@ -280,7 +251,7 @@ pub async fn run(
             run_start,
             measure_start,
             deadline,
-            sample_interval: opts.sample_interval,
+            sample_interval: opts.sample_interval.0,
         },
         kinds: kinds.len(),
         schedule: Schedule::new(opts.arrival, run_start),
@@ -291,7 +262,7 @@ pub async fn run(
         },
         claimed: AtomicU64::new(0),
         budget_spent: AtomicBool::new(false),
-        think_time: opts.think_time,
+        think_time: opts.think_time.0,
         max_tries: opts.max_tries,
         connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
         paced: workload.pacing().is_some(),
@@ -554,7 +525,7 @@ async fn aggregate(
     let si = t.sample_interval;
     let per_summary = opts
         .summary_interval
-        .map(|s| ((s.as_secs_f64() / si.as_secs_f64()).round() as u32).max(1));
+        .map(|s| ((s.0.as_secs_f64() / si.as_secs_f64()).round() as u32).max(1));
     let mut totals = Totals::new(kinds);
     let mut series = Series::new(kinds, si.as_secs_f64());
     let mut window = Series::new(kinds, si.as_secs_f64() * per_summary.unwrap_or(1) as f64);

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::null::{Fate, NullConnections, Script};
 use super::*;
-use crate::config::Dur;
+use crate::config::{Arrival, Dur};
 use crate::core::{ErrorClass, Session, Statements, TxError, TxKind, TxOutcome, WorkerTx};
 use crate::progress::{Mode, Progress};
 
@@ -71,12 +71,12 @@ fn options(shape: &Shape) -> ExecOptions {
         workers: shape.workers,
         connections: shape.workers,
         stop: shape.stop,
-        warmup: Duration::ZERO,
+        warmup: Dur(Duration::ZERO),
         arrival: Arrival::Closed,
-        think_time: Duration::ZERO,
+        think_time: Dur(Duration::ZERO),
         max_tries: shape.max_tries,
         seed: 1,
-        sample_interval: SAMPLE,
+        sample_interval: Dur(SAMPLE),
         summary_interval: None,
         connection_mode: ConnectionMode::Persistent,
         driver: Driver::Auto,

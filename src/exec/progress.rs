@@ -11,14 +11,15 @@ use crate::stats::IntervalPoint;
 
 /// Called when workers start: says the warm-up is excluded and starts the bar.
 pub(crate) fn start(p: &Progress, opts: &ExecOptions) {
-    if !opts.warmup.is_zero() {
+    let warmup = opts.warmup.0;
+    if !warmup.is_zero() {
         p.line(&format!(
             "warm-up {} (excluded from results)",
-            humantime::format_duration(opts.warmup)
+            humantime::format_duration(warmup)
         ));
     }
     match opts.stop {
-        Stop::Duration(d) => p.start(opts.warmup.saturating_add(d.0).as_secs(), Unit::Seconds),
+        Stop::Duration(d) => p.start(warmup.saturating_add(d.0).as_secs(), Unit::Seconds),
         Stop::Transactions { count, .. } => p.start(count, Unit::Transactions),
     }
 }

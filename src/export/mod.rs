@@ -78,9 +78,9 @@ impl Exporter {
         let addr = listener.local_addr().unwrap_or(addr);
         let state = Arc::new(Mutex::new(State {
             kinds: kinds.iter().map(|k| k.to_string()).collect(),
-            workers: plan.workers,
-            connections: plan.connections,
-            target_tps: match plan.arrival {
+            workers: plan.exec.workers,
+            connections: plan.exec.connections,
+            target_tps: match plan.exec.arrival {
                 Arrival::Open { rate_tps, .. } => Some(rate_tps),
                 Arrival::Closed => None,
             },

@@ -180,24 +180,6 @@ pub(crate) async fn server_xacts(admin: &Conn) -> Option<u64> {
         .map(|r| r.get::<_, i64>(0) as u64)
 }
 
-pub(crate) fn exec_options(plan: &RunPlan) -> ExecOptions {
-    ExecOptions {
-        workers: plan.workers,
-        connections: plan.connections,
-        stop: plan.stop,
-        warmup: plan.warmup.0,
-        arrival: plan.arrival,
-        think_time: plan.think_time.0,
-        max_tries: plan.max_tries,
-        seed: plan.seed,
-        sample_interval: plan.sample_interval.0,
-        summary_interval: plan.summary_interval.map(|d| d.0),
-        connection_mode: plan.connection_mode,
-        driver: plan.driver,
-        threads: plan.threads,
-    }
-}
-
 /// Writes every requested file; one failing does not stop the others.
 pub(crate) fn write_outputs(r: &Report, plan: &RunPlan) -> Result<(), AppError> {
     let files = [

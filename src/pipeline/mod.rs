@@ -6,9 +6,7 @@ mod measure;
 mod setup;
 mod waits;
 
-pub(crate) use measure::{
-    checks_exit, exec_options, measure, run_checks, write_outputs, MeasuredRun,
-};
+pub(crate) use measure::{checks_exit, measure, run_checks, write_outputs, MeasuredRun};
 pub(crate) use setup::{prepare_schema, start_embedded, SchemaReady, SchemaStep};
 pub(crate) use waits::{interrupt_token, within, Waits};
 

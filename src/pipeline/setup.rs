@@ -21,7 +21,7 @@ pub(crate) async fn start_embedded(
     let opts = EmbeddedOptions {
         settings: vec![(
             "max_connections".into(),
-            (plan.connections + 20).max(200).to_string(),
+            (plan.exec.connections + 20).max(200).to_string(),
         )],
         version: None,
         bindir: plan.database.bindir.clone(),
@@ -93,7 +93,7 @@ pub(crate) async fn prepare_schema(
     let load = schema::locked(admin, async {
         // a pool just for loading, sized for parallel COPY
         let loader = target
-            .pool(plan.connections.clamp(1, 8))
+            .pool(plan.exec.connections.clamp(1, 8))
             .map_err(|e| anyhow!(e))?;
         load(plan, admin, &loader, workload, force_drop, quiet).await
     })

@@ -1,0 +1,156 @@
+//! What overrides the file: `STORMBENCH_DB_*` environment variables, then command-line flags.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::raw::{RawConfig, Secret};
+use super::Dur;
+use crate::core::Driver;
+use crate::types::SslMode;
+
+/// Command-line overrides; `None` leaves the config's value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    /// `-d/--duration`.
+    pub duration: Option<Dur>,
+    /// `-w/--workload`.
+    pub workload: Option<String>,
+    /// `--mode`.
+    pub mode: Option<String>,
+    /// `--workers`.
+    pub workers: Option<u64>,
+    /// `--connections`.
+    pub connections: Option<u64>,
+    /// `--host`.
+    pub host: Option<String>,
+    /// `--port`.
+    pub port: Option<u16>,
+    /// `--dbname`.
+    pub dbname: Option<String>,
+    /// `-u/--username`.
+    pub username: Option<String>,
+    /// `--scale`.
+    pub scale: Option<u64>,
+    /// `-s/--summary-interval`.
+    pub summary_interval: Option<Dur>,
+    /// `--no-summary`.
+    pub no_summary: bool,
+    /// `--rate`.
+    pub rate: Option<f64>,
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--transactions`.
+    pub transactions: Option<u64>,
+    /// `--warmup`.
+    pub warmup: Option<Dur>,
+    /// `--json`.
+    pub json: Option<PathBuf>,
+    /// `--csv`.
+    pub csv: Option<PathBuf>,
+    /// `--log-level`.
+    pub log_level: Option<String>,
+    /// `--embedded`.
+    pub embedded: bool,
+    /// `--threads`.
+    pub threads: Option<u64>,
+    /// `--driver`.
+    pub driver: Option<Driver>,
+    /// `--collect-pg-stats`.
+    pub collect_pg_stats: bool,
+    /// `--pg-stat-statements`.
+    pub pg_stat_statements: bool,
+    /// `--prometheus ADDR`.
+    pub prometheus: Option<String>,
+    /// `--html FILE`.
+    pub html: Option<PathBuf>,
+    /// `--progressive`.
+    pub progressive: bool,
+}
+
+/// Applies `STORMBENCH_DB_*` (and `STORMBENCH_PG_BINDIR`) environment variables, between
+/// the file and the command line.
+pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
+    let mut errors = Vec::new();
+    let db = &mut raw.database;
+    if let Some(v) = get("STORMBENCH_DB_HOST") {
+        db.host = Some(v);
+    }
+    if let Some(v) = get("STORMBENCH_DB_PORT") {
+        match v.parse() {
+            Ok(p) => db.port = Some(p),
+            Err(_) => errors.push(format!(
+                "STORMBENCH_DB_PORT: '{v}' is not a port number; set it to e.g. 5432"
+            )),
+        }
+    }
+    if let Some(v) = get("STORMBENCH_DB_NAME") {
+        db.dbname = Some(v);
+    }
+    if let Some(v) = get("STORMBENCH_DB_USER") {
+        db.username = Some(v);
+    }
+    if let Some(v) = get("STORMBENCH_DB_PASSWORD") {
+        db.password = Some(Secret::new(v));
+    }
+    if let Some(v) = get("STORMBENCH_PG_BINDIR") {
+        db.bindir = Some(PathBuf::from(v));
+    }
+    if let Some(v) = get("STORMBENCH_DB_SSLMODE") {
+        match serde_yaml::from_str::<SslMode>(&v) {
+            Ok(m) => db.sslmode = Some(m),
+            Err(_) => errors.push(format!(
+                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-full"
+            )),
+        }
+    }
+    errors
+}
+
+/// Applies command-line overrides (the last word).
+pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
+    fn set<T: Clone>(dst: &mut Option<T>, src: &Option<T>) {
+        if src.is_some() {
+            dst.clone_from(src);
+        }
+    }
+    set(&mut raw.duration, &o.duration);
+    set(&mut raw.workload, &o.workload);
+    set(&mut raw.mode, &o.mode);
+    set(&mut raw.workers, &o.workers);
+    set(&mut raw.connections, &o.connections);
+    set(&mut raw.database.host, &o.host);
+    set(&mut raw.database.port, &o.port);
+    set(&mut raw.database.dbname, &o.dbname);
+    set(&mut raw.database.username, &o.username);
+    set(&mut raw.scale, &o.scale);
+    set(&mut raw.summary_interval, &o.summary_interval);
+    set(&mut raw.rate, &o.rate);
+    set(&mut raw.seed, &o.seed);
+    set(&mut raw.transactions, &o.transactions);
+    set(&mut raw.warmup, &o.warmup);
+    set(&mut raw.output.json, &o.json);
+    set(&mut raw.output.csv, &o.csv);
+    set(&mut raw.log_level, &o.log_level);
+    set(&mut raw.threads, &o.threads);
+    set(&mut raw.driver, &o.driver);
+    set(&mut raw.output.html, &o.html);
+    if o.collect_pg_stats {
+        raw.collect_pg_stats = Some(true);
+    }
+    if o.pg_stat_statements {
+        raw.pg_stat_statements = Some(true);
+    }
+    if let Some(addr) = &o.prometheus {
+        raw.metrics.prometheus.enabled = Some(true);
+        raw.metrics.prometheus.listen = Some(addr.clone());
+    }
+    if o.progressive {
+        raw.progressive.enabled = Some(true);
+    }
+    if o.no_summary {
+        raw.summary_interval = Some(Dur(Duration::ZERO));
+    }
+    if o.embedded {
+        raw.database.embedded = Some(true);
+    }
+}

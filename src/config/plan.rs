@@ -1,0 +1,190 @@
+//! The validated plan: every field usable as is.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::raw::{ArrivalKind, Secret, StopWhen, Strategy};
+use super::Dur;
+use crate::core::registry::Resolved;
+use crate::core::{ConnectionMode, Driver, Workload};
+use crate::types::{Isolation, SslMode};
+
+/// A validated sweep.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgressivePlan {
+    /// Strategy.
+    pub strategy: Strategy,
+    /// (workers, connections) per band, in order.
+    pub levels: Vec<(usize, usize)>,
+    /// Measured time per band.
+    pub band_duration: Dur,
+    /// Warm-up per band.
+    pub warmup: Dur,
+    /// Pause between bands.
+    pub cooldown: Dur,
+    /// Stop rule.
+    pub stop_when: StopWhen,
+}
+
+/// Where the run connects.
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabasePlan {
+    /// Start a throwaway cluster (host/port/user come from it).
+    pub embedded: bool,
+    /// Server binaries for the embedded cluster.
+    pub bindir: Option<PathBuf>,
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// Database.
+    pub dbname: String,
+    /// Role.
+    pub username: String,
+    /// Password, redacted when serialized.
+    pub password: Option<Secret>,
+    /// TLS mode.
+    pub sslmode: SslMode,
+    /// Connect timeout.
+    pub connect_timeout: Dur,
+    /// Default isolation of every connection; `None` keeps the server's setting.
+    pub isolation: Option<Isolation>,
+}
+
+/// When the measured phase ends.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// After this long.
+    Duration(Dur),
+    /// After this many transactions, or the time limit if one was also given.
+    Transactions {
+        /// Transaction count.
+        count: u64,
+        /// Optional time limit.
+        limit: Option<Dur>,
+    },
+}
+
+/// Arrival process of the run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Arrival {
+    /// Each worker starts its next transaction when the previous one (and think time) ends.
+    Closed,
+    /// Open loop at a global target rate.
+    Open {
+        /// Target transactions per second, all workers together.
+        rate_tps: f64,
+        /// Uniform or Poisson gaps.
+        process: ArrivalKind,
+    },
+}
+
+/// A validated run: every field is usable as is.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunPlan {
+    /// Warnings found while validating, to log once logging is set up.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
+    /// Connection target.
+    pub database: DatabasePlan,
+    /// Workload name.
+    pub workload: String,
+    /// Workload mode.
+    pub mode: String,
+    /// Scale factor.
+    pub scale: u64,
+    /// The workload's own section as written (`Null` when absent).
+    pub workload_section: serde_json::Value,
+    /// How the engine runs (flattened into the report's config).
+    #[serde(flatten)]
+    pub exec: ExecOptions,
+    /// JSON report file.
+    pub json: Option<PathBuf>,
+    /// CSV file.
+    pub csv: Option<PathBuf>,
+    /// Log level.
+    pub log_level: String,
+    /// Server statistics collection, when on.
+    pub collect: Option<CollectPlan>,
+    /// Prometheus listen address, when on.
+    pub prometheus: Option<std::net::SocketAddr>,
+    /// HTML report file.
+    pub html: Option<PathBuf>,
+    /// Progressive sweep, when on.
+    pub progressive: Option<ProgressivePlan>,
+    /// The registry entry and the workload built from it.
+    #[serde(skip)]
+    pub built: BuiltWorkload,
+}
+
+/// What the engine needs to run: the part of the plan it takes as is.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecOptions {
+    /// Stop rule.
+    pub stop: Stop,
+    /// Warm-up, excluded from results.
+    pub warmup: Dur,
+    /// Workers.
+    pub workers: usize,
+    /// Pool size.
+    pub connections: usize,
+    /// Arrival process.
+    pub arrival: Arrival,
+    /// Think time after each transaction.
+    pub think_time: Dur,
+    /// Tries per transaction.
+    pub max_tries: u32,
+    /// Seed.
+    pub seed: u64,
+    /// Summary line interval; `None` = no periodic summary.
+    pub summary_interval: Option<Dur>,
+    /// Time-series interval.
+    pub sample_interval: Dur,
+    /// Connection mode.
+    pub connection_mode: ConnectionMode,
+    /// Client library for the workers' transactions.
+    pub driver: Driver,
+    /// Client threads (each with its own runtime and share of workers and connections).
+    pub threads: usize,
+}
+
+/// What the pg_stat collector does.
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectPlan {
+    /// Sampling interval.
+    pub interval: Dur,
+    /// Diff pg_stat_statements.
+    pub statements: bool,
+    /// Statements to report.
+    pub top_statements: usize,
+}
+
+/// The registry entry a plan resolved to, and the workload built from it.
+#[derive(Clone)]
+pub struct BuiltWorkload {
+    /// Registry entry and mode.
+    pub resolved: Resolved,
+    /// The workload, built from its section.
+    pub workload: Arc<dyn Workload>,
+}
+
+impl std::fmt::Debug for BuiltWorkload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "BuiltWorkload({} {})",
+            self.resolved.info.name, self.resolved.mode
+        )
+    }
+}
+
+impl RunPlan {
+    /// The resolved config as JSON, password redacted, for embedding in reports.
+    pub fn to_report_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}

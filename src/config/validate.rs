@@ -1,0 +1,456 @@
+//! Checks a loaded config, section by section, and builds the [`RunPlan`].
+
+use std::time::Duration;
+
+use super::load::LoadedConfig;
+use super::plan::{Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, RunPlan, Stop};
+use super::progressive::progressive_plan;
+use super::raw::{ArrivalKind, RawConfig, RawDatabase, RawPrometheus, Secret};
+use super::Dur;
+use crate::core::registry::Resolved;
+use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
+use crate::types::SslMode;
+
+/// Longest `duration` and `warmup`, also of a progressive band: 365 days. Far enough for
+/// any soak test, near enough that every deadline computed from it stays representable.
+pub const MAX_RUN_TIME: Duration = Duration::from_secs(365 * 86_400);
+/// Longest `think_time`: 1 hour.
+pub const MAX_THINK_TIME: Duration = Duration::from_secs(3_600);
+/// Longest interval (`summary_interval`, `sample_interval`, `stats_interval`,
+/// `progressive.cooldown`): 1 day.
+pub const MAX_INTERVAL: Duration = Duration::from_secs(86_400);
+/// Longest `database.connect_timeout`: 1 hour.
+pub const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(3_600);
+
+/// Largest accepted `workers`.
+pub const MAX_WORKERS: u64 = 100_000;
+/// Largest accepted `connections`.
+pub const MAX_CONNECTIONS: u64 = 10_000;
+
+pub(super) fn in_range(errors: &mut Vec<String>, key: &str, v: u64, lo: u64, hi: u64) -> u64 {
+    if v < lo || v > hi {
+        errors.push(format!("{key}: must be between {lo} and {hi} (got {v})"));
+    }
+    v.clamp(lo, hi)
+}
+
+/// Checks `d` against `min..=max`, pushing an error naming the key, the value and the
+/// bound it breaks.
+pub(super) fn dur_in(
+    errors: &mut Vec<String>,
+    key: &str,
+    d: Dur,
+    min: Duration,
+    max: Duration,
+) -> Dur {
+    if d.0 < min {
+        errors.push(format!(
+            "{key}: must be at least {} (got {d})",
+            humantime::format_duration(min)
+        ));
+    } else if d.0 > max {
+        errors.push(format!(
+            "{key}: must be at most {} (got {d})",
+            limit_text(max)
+        ));
+    }
+    d
+}
+
+/// A limit as people write it: `365 days`, `1 hour`, else humantime's spelling.
+fn limit_text(d: Duration) -> String {
+    let s = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if d.subsec_nanos() == 0 && s > 0 && s % 86_400 == 0 {
+        plural(s / 86_400, "day")
+    } else if d.subsec_nanos() == 0 && s > 0 && s % 3_600 == 0 {
+        plural(s / 3_600, "hour")
+    } else {
+        humantime::format_duration(d).to_string()
+    }
+}
+
+/// Masks the password wherever a message would show it. No message quotes the password
+/// key's value; this catches the same text given to another key as well. Shorter
+/// passwords are left alone: masking two letters would garble every message.
+fn redact(problems: Vec<String>, password: Option<&Secret>) -> Vec<String> {
+    match password.map(Secret::expose) {
+        Some(p) if p.chars().count() >= 4 => problems
+            .into_iter()
+            .map(|m| m.replace(p, "********"))
+            .collect(),
+        _ => problems,
+    }
+}
+
+/// Checks a loaded config against the registry and returns the typed plan, or every problem.
+pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<String>> {
+    let raw = &cfg.raw;
+    let mut errors = cfg.problems.clone();
+    let mut warnings = Vec::new();
+    let resolved = resolve_workload(cfg, registry, &mut errors, &mut warnings);
+    let scale = in_range(
+        &mut errors,
+        "scale",
+        raw.scale.unwrap_or(1),
+        1,
+        u32::MAX as u64,
+    );
+    let exec = exec_options(raw, &mut errors);
+    let database = database_plan(&raw.database, &mut errors);
+    let log_level = log_level(raw, &mut errors);
+    let collect = collect_plan(raw, &mut errors);
+    let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
+    let progressive = progressive_plan(&raw.progressive, &mut errors);
+    let section_yaml = resolved
+        .as_ref()
+        .and_then(|r| cfg.sections.get(&r.info.name).cloned())
+        .unwrap_or(serde_yaml::Value::Null);
+    let built = resolved.and_then(|resolved| {
+        let params = WorkloadParams {
+            mode: resolved.mode.clone(),
+            scale,
+            section: section_yaml.clone(),
+            seed: exec.seed,
+            workers: exec.workers,
+            registry: registry.clone(),
+        };
+        let shape = RunShape {
+            exec: &exec,
+            progressive: progressive.is_some(),
+        };
+        build_workload(resolved, &params, &shape, &mut errors, &mut warnings)
+    });
+    if !errors.is_empty() {
+        return Err(redact(errors, raw.database.password.as_ref()));
+    }
+    let Some(built) = built else {
+        return Err(vec!["workload: could not be built".into()]);
+    };
+    Ok(RunPlan {
+        warnings,
+        database,
+        workload: built.resolved.info.name.to_string(),
+        mode: built.resolved.mode.clone(),
+        scale,
+        workload_section: serde_json::to_value(&section_yaml).unwrap_or(serde_json::Value::Null),
+        exec,
+        json: raw.output.json.clone(),
+        csv: raw.output.csv.clone(),
+        log_level,
+        collect,
+        prometheus,
+        html: raw.output.html.clone(),
+        progressive,
+        built,
+    })
+}
+
+/// The registry entry of `workload` and `mode`; a warning for each workload section the
+/// run does not use.
+fn resolve_workload(
+    cfg: &LoadedConfig,
+    registry: &Registry,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Option<Resolved> {
+    let raw = &cfg.raw;
+    let workload_name = raw.workload.clone().unwrap_or_else(|| "simple".to_string());
+    let resolved = match registry.resolve(&workload_name, raw.mode.as_deref()) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    for name in cfg.sections.keys() {
+        if resolved.as_ref().is_some_and(|r| r.info.name != *name) {
+            warnings.push(format!(
+                "config section '{name}' is ignored: the run's workload is '{workload_name}'"
+            ));
+        }
+    }
+    resolved
+}
+
+/// Builds the workload from its section and checks the rules it puts on the run.
+fn build_workload(
+    resolved: Resolved,
+    params: &WorkloadParams,
+    shape: &RunShape,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> Option<BuiltWorkload> {
+    match (resolved.info.build)(params) {
+        Ok(workload) => {
+            workload_rules(workload.as_ref(), shape, errors);
+            warnings.extend(workload.warnings());
+            Some(BuiltWorkload { resolved, workload })
+        }
+        Err(es) => {
+            errors.extend(es);
+            None
+        }
+    }
+}
+
+/// The engine's settings: concurrency, stop rule, timing, arrival, driver.
+fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
+    let workers = in_range(errors, "workers", raw.workers.unwrap_or(4), 1, MAX_WORKERS) as usize;
+    let connections = in_range(
+        errors,
+        "connections",
+        raw.connections.unwrap_or(workers as u64),
+        1,
+        MAX_CONNECTIONS,
+    ) as usize;
+    let max_tries = in_range(
+        errors,
+        "max_tries",
+        raw.max_tries.unwrap_or(1) as u64,
+        1,
+        1000,
+    ) as u32;
+    let threads = match raw.threads {
+        Some(t) => in_range(errors, "threads", t, 1, 1024) as usize,
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2),
+    };
+    let stop = stop_rule(raw, errors);
+    let warmup = dur_in(
+        errors,
+        "warmup",
+        raw.warmup.unwrap_or_default(),
+        Duration::ZERO,
+        MAX_RUN_TIME,
+    );
+    let arrival = arrival(raw, errors);
+    let think_time = dur_in(
+        errors,
+        "think_time",
+        raw.think_time.unwrap_or_default(),
+        Duration::ZERO,
+        MAX_THINK_TIME,
+    );
+    if think_time.0 > Duration::ZERO && matches!(arrival, Arrival::Open { .. }) {
+        errors
+            .push("think_time: only applies to closed-loop runs; remove it or remove rate".into());
+    }
+    let (summary_interval, sample_interval) = intervals(raw, errors);
+    ExecOptions {
+        stop,
+        warmup,
+        workers,
+        connections,
+        arrival,
+        think_time,
+        max_tries,
+        seed: raw.seed.unwrap_or(1),
+        summary_interval,
+        sample_interval,
+        connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
+        driver: raw.driver.unwrap_or_default(),
+        threads,
+    }
+}
+
+/// The summary-line interval (`None`: no periodic summary) and the time-series interval.
+fn intervals(raw: &RawConfig, errors: &mut Vec<String>) -> (Option<Dur>, Dur) {
+    let sample_interval = dur_in(
+        errors,
+        "sample_interval",
+        raw.sample_interval.unwrap_or(Dur(Duration::from_secs(1))),
+        Duration::from_millis(100),
+        MAX_INTERVAL,
+    );
+    let summary_interval = match raw.summary_interval {
+        Some(d) if d.0.is_zero() => None,
+        Some(d) => Some(dur_in(
+            errors,
+            "summary_interval",
+            d,
+            Duration::from_millis(100),
+            MAX_INTERVAL,
+        )),
+        None => Some(Dur(Duration::from_secs(10))),
+    };
+    (summary_interval, sample_interval)
+}
+
+fn log_level(raw: &RawConfig, errors: &mut Vec<String>) -> String {
+    let log_level = raw.log_level.clone().unwrap_or_else(|| "warn".into());
+    if !["error", "warn", "info", "debug", "trace", "off"].contains(&log_level.as_str()) {
+        errors.push(format!(
+            "log_level: unknown level '{log_level}'; use error, warn, info, debug, trace or off"
+        ));
+    }
+    log_level
+}
+
+fn collect_plan(raw: &RawConfig, errors: &mut Vec<String>) -> Option<CollectPlan> {
+    let statements = raw.pg_stat_statements.unwrap_or(false);
+    if !(raw.collect_pg_stats.unwrap_or(false) || statements) {
+        return None;
+    }
+    let interval = dur_in(
+        errors,
+        "stats_interval",
+        raw.stats_interval.unwrap_or(Dur(Duration::from_secs(1))),
+        Duration::from_millis(100),
+        MAX_INTERVAL,
+    );
+    let top = in_range(
+        errors,
+        "top_statements",
+        raw.top_statements.unwrap_or(10),
+        1,
+        1000,
+    );
+    Some(CollectPlan {
+        interval,
+        statements,
+        top_statements: top as usize,
+    })
+}
+
+/// What the workload rules below need to know of the run.
+struct RunShape<'a> {
+    exec: &'a ExecOptions,
+    progressive: bool,
+}
+
+/// Rules a built workload puts on the run (its own timing, per-worker sessions).
+fn workload_rules(w: &dyn Workload, shape: &RunShape, errors: &mut Vec<String>) {
+    let run = shape.exec;
+    let open_loop = matches!(run.arrival, Arrival::Open { .. });
+    if run.driver == Driver::Wire && !w.wire() {
+        errors.push(
+            "driver: this workload does not run on the wire driver (simple and connection do); set driver: auto or tokio-postgres".into(),
+        );
+    }
+    if w.session_bound() && run.connections < run.workers {
+        errors.push(format!(
+            "connections: this workload keeps one connection per worker (its sessions carry transactions and settings), so connections ({}) must be at least workers ({}); raise connections or lower workers",
+            run.connections, run.workers
+        ));
+    }
+    if let Some(p) = w.pacing() {
+        if open_loop {
+            errors.push(format!(
+                "rate: the {} sets its own timing (speed {}); remove rate, or set the speed to 0 to run at rate",
+                p.source, p.speed
+            ));
+        }
+    }
+    if shape.progressive && w.session_bound() {
+        errors.push(
+            "progressive: a sweep varies workers, which would re-split this workload's sessions each band; run it without progressive".into(),
+        );
+    }
+}
+
+fn prometheus_addr(p: &RawPrometheus, errors: &mut Vec<String>) -> Option<std::net::SocketAddr> {
+    if !p.enabled.unwrap_or(false) {
+        return None;
+    }
+    let listen = p.listen.as_deref().unwrap_or("127.0.0.1:9187");
+    match listen.parse() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            errors.push(format!(
+                "metrics.prometheus.listen: '{listen}' is not an address; write it like \"127.0.0.1:9187\""
+            ));
+            None
+        }
+    }
+}
+
+fn stop_rule(raw: &RawConfig, errors: &mut Vec<String>) -> Stop {
+    let duration = raw.duration.map(|d| {
+        dur_in(
+            errors,
+            "duration",
+            d,
+            Duration::from_millis(100),
+            MAX_RUN_TIME,
+        )
+    });
+    match raw.transactions {
+        Some(0) => {
+            errors.push("transactions: must be at least 1".into());
+            Stop::Transactions {
+                count: 1,
+                limit: duration,
+            }
+        }
+        Some(count) => Stop::Transactions {
+            count,
+            limit: duration,
+        },
+        None => Stop::Duration(duration.unwrap_or(Dur(Duration::from_secs(60)))),
+    }
+}
+
+fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
+    match (raw.rate, raw.arrival) {
+        (None, None) => Arrival::Closed,
+        (None, Some(_)) => {
+            errors.push("arrival: needs a target rate; set rate (transactions per second) or remove arrival".into());
+            Arrival::Closed
+        }
+        (Some(r), a) => {
+            if !(r.is_finite() && r > 0.0 && r <= 10_000_000.0) {
+                errors.push(format!("rate: must be a positive number of transactions per second up to 10000000 (got {r})"));
+            }
+            Arrival::Open {
+                rate_tps: r,
+                process: a.unwrap_or(ArrivalKind::Uniform),
+            }
+        }
+    }
+}
+
+/// The connection settings of a `database:` section (with defaults), adding any problem to `errors`.
+pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
+    let embedded = db.embedded.unwrap_or(false);
+    if embedded && db.host.is_some() {
+        // the shipped configs keep a host next to `embedded` so that removing one line
+        // points them at a server; saying so on every run would be noise
+        log::debug!("database.host is ignored: database.embedded is true");
+    }
+    if let Some(h) = &db.host {
+        if h.trim().is_empty() {
+            errors.push("database.host: must not be empty".into());
+        }
+    }
+    if db.port == Some(0) {
+        errors.push("database.port: must be between 1 and 65535 (got 0)".into());
+    }
+    DatabasePlan {
+        embedded,
+        bindir: db.bindir.clone(),
+        host: db.host.clone().unwrap_or_else(|| "localhost".into()),
+        port: db.port.unwrap_or(5432),
+        dbname: db.dbname.clone().unwrap_or_else(|| "postgres".into()),
+        username: db
+            .username
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "postgres".into()),
+        password: db.password.clone(),
+        sslmode: db.sslmode.unwrap_or(if embedded {
+            SslMode::Disable
+        } else {
+            SslMode::Prefer
+        }),
+        connect_timeout: dur_in(
+            errors,
+            "database.connect_timeout",
+            db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+            Duration::ZERO,
+            MAX_CONNECT_TIMEOUT,
+        ),
+        isolation: db.isolation,
+    }
+}
