@@ -15,7 +15,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_postgres::config::SslMode as PgSslMode;
 
 use crate::config::{DatabasePlan, SslMode};
-use crate::core::Conn;
+use crate::core::error::classify_code;
+use crate::core::{Conn, ErrorClass};
 
 /// A resolved connection target (after the embedded cluster, if any, has started).
 #[derive(Debug, Clone)]
@@ -393,6 +394,16 @@ impl Connector {
             conn: wire::WireConn::connect(cfg).await?,
             _permit: permit,
         })
+    }
+}
+
+/// How the engine counts a wire driver error: the server's by its SQLSTATE, a lost
+/// connection as such, the driver's own as other.
+pub fn classify_wire(e: &wire::WireError) -> ErrorClass {
+    match e.code() {
+        Some(code) => classify_code(code),
+        None if e.is_connection_lost() => ErrorClass::ConnectionLost,
+        None => ErrorClass::Other,
     }
 }
 

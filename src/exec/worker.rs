@@ -68,7 +68,7 @@ impl Failure {
 
     fn wire(error: WireError) -> Self {
         Failure {
-            class: error.class(),
+            class: crate::db::classify_wire(&error),
             error: FailureSource::Wire(error),
         }
     }
