@@ -143,8 +143,11 @@ pub struct RawDatabase {
     pub username: Option<String>,
     /// Password (redacted in every output).
     pub password: Option<Secret>,
-    /// disable | prefer | require | verify-full.
+    /// disable | prefer | require | verify-ca | verify-full.
     pub sslmode: Option<SslMode>,
+    /// PEM file of the certificate authorities that verify-ca and verify-full trust
+    /// (instead of the system's).
+    pub sslrootcert: Option<PathBuf>,
     /// Start a throwaway local cluster instead of connecting to a server.
     pub embedded: Option<bool>,
     /// Directory of the server binaries for `embedded` (otherwise discovered).
@@ -466,6 +469,8 @@ pub struct DatabasePlan {
     pub password: Option<Secret>,
     /// TLS mode.
     pub sslmode: SslMode,
+    /// Root certificates for verify-ca and verify-full (`None`: the system's).
+    pub sslrootcert: Option<PathBuf>,
     /// Connect timeout.
     pub connect_timeout: Dur,
     /// Default isolation of every connection; `None` keeps the server's setting.
@@ -732,7 +737,7 @@ pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> V
         match serde_yaml::from_str::<SslMode>(&v) {
             Ok(m) => db.sslmode = Some(m),
             Err(_) => errors.push(format!(
-                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-full"
+                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-ca, verify-full"
             )),
         }
     }
@@ -1335,6 +1340,7 @@ pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan
         } else {
             SslMode::Prefer
         }),
+        sslrootcert: db.sslrootcert.clone(),
         connect_timeout: dur_in(
             errors,
             "database.connect_timeout",

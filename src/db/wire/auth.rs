@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::authentication::sasl::{self, ScramSha256};
 use postgres_protocol::message::{backend, frontend};
@@ -13,6 +13,7 @@ use super::config::{Endpoint, WireConfig};
 use super::conn::{WireConn, NEXT_ID};
 use super::error::{db_error, ErrorKind, WireError};
 use super::frame::{Stream, READ_CHUNK};
+use super::tls;
 use crate::types::SslMode;
 
 impl WireConn {
@@ -29,7 +30,11 @@ impl WireConn {
             Endpoint::Tcp(host, port) => {
                 let s = TcpStream::connect((host.as_str(), *port)).await?;
                 s.set_nodelay(true)?;
-                Stream::Tcp(s)
+                if cfg.sslmode == SslMode::Disable {
+                    Stream::Tcp(s)
+                } else {
+                    tls::negotiate(s, host, cfg).await?
+                }
             }
             Endpoint::Unix(path) => Stream::Unix(UnixStream::connect(path).await?),
         };
@@ -43,19 +48,6 @@ impl WireConn {
             cache: HashMap::new(),
             prepared: 0,
         };
-        if matches!(c.stream, Stream::Tcp(_)) && cfg.sslmode != SslMode::Disable {
-            // as libpq's prefer: ask, and go on in the clear if the server says no
-            frontend::ssl_request(&mut c.wbuf);
-            c.flush().await?;
-            while c.rbuf.is_empty() {
-                c.fill().await?;
-            }
-            let answer = c.rbuf[0];
-            c.rbuf.advance(1);
-            if answer != b'N' || cfg.sslmode != SslMode::Prefer {
-                return Err(WireError::new(ErrorKind::TlsRequired));
-            }
-        }
         let mut params: Vec<(&str, &str)> = vec![
             ("user", &cfg.user),
             ("database", &cfg.dbname),
@@ -103,23 +95,31 @@ impl WireConn {
                 }
                 backend::Message::AuthenticationSasl(body) => {
                     let mut mechanisms = body.mechanisms();
-                    let mut found = false;
+                    let (mut plain, mut plus) = (false, false);
                     while let Some(m) = mechanisms.next()? {
-                        found |= m == sasl::SCRAM_SHA_256;
+                        plain |= m == sasl::SCRAM_SHA_256;
+                        plus |= m == sasl::SCRAM_SHA_256_PLUS;
                     }
-                    if !found {
+                    // over TLS, bind the exchange to the server's certificate when the
+                    // server offers it (SCRAM-SHA-256-PLUS), as libpq does
+                    let end_point = self.stream.tls_server_end_point();
+                    let (mechanism, binding) = match end_point {
+                        Some(h) if plus => (
+                            sasl::SCRAM_SHA_256_PLUS,
+                            sasl::ChannelBinding::tls_server_end_point(h),
+                        ),
+                        Some(_) => (sasl::SCRAM_SHA_256, sasl::ChannelBinding::unrequested()),
+                        None => (sasl::SCRAM_SHA_256, sasl::ChannelBinding::unsupported()),
+                    };
+                    if !plain && mechanism != sasl::SCRAM_SHA_256_PLUS {
                         return Err(WireError::new(ErrorKind::Auth(
                             "the server offers no SASL mechanism the wire driver knows \
                              (SCRAM-SHA-256); set driver: tokio-postgres"
                                 .into(),
                         )));
                     }
-                    let s = ScramSha256::new(password()?, sasl::ChannelBinding::unsupported());
-                    frontend::sasl_initial_response(
-                        sasl::SCRAM_SHA_256,
-                        s.message(),
-                        &mut self.wbuf,
-                    )?;
+                    let s = ScramSha256::new(password()?, binding);
+                    frontend::sasl_initial_response(mechanism, s.message(), &mut self.wbuf)?;
                     scram = Some(s);
                 }
                 backend::Message::AuthenticationSaslContinue(body) => {

@@ -2,10 +2,12 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio_postgres::config::Host;
 
+use super::error::{ErrorKind, WireError};
 use crate::types::SslMode;
 
 #[derive(Clone)]
@@ -18,6 +20,11 @@ pub struct WireConfig {
     pub(super) application_name: Option<String>,
     pub(super) connect_timeout: Duration,
     pub(super) sslmode: SslMode,
+    /// PEM root certificates for verify-ca and verify-full (`None`: the system's).
+    pub(super) sslrootcert: Option<PathBuf>,
+    /// The TLS connector, built on first use and shared by the clones (building one
+    /// loads the trust store, which costs more than a connection).
+    tls: Arc<OnceLock<Result<tokio_native_tls::TlsConnector, String>>>,
 }
 
 #[derive(Clone, Debug)]
@@ -32,6 +39,7 @@ impl fmt::Debug for WireConfig {
             .field("endpoint", &self.endpoint)
             .field("user", &self.user)
             .field("dbname", &self.dbname)
+            .field("sslmode", &self.sslmode)
             .finish_non_exhaustive()
     }
 }
@@ -61,7 +69,27 @@ impl WireConfig {
                 .copied()
                 .unwrap_or(Duration::from_secs(10)),
             sslmode,
+            sslrootcert: None,
+            tls: Arc::default(),
         }
+    }
+
+    /// The same with root certificates for verify-ca and verify-full.
+    pub fn with_sslrootcert(mut self, path: Option<PathBuf>) -> Self {
+        self.sslrootcert = path;
+        self.tls = Arc::default();
+        self
+    }
+
+    /// The TLS connector for this sslmode and root certificate file.
+    pub(super) fn tls(&self) -> Result<&tokio_native_tls::TlsConnector, WireError> {
+        self.tls
+            .get_or_init(|| {
+                super::tls::tls_connector(self.sslmode, self.sslrootcert.as_deref())
+                    .map(tokio_native_tls::TlsConnector::from)
+            })
+            .as_ref()
+            .map_err(|e| WireError::new(ErrorKind::Tls(e.clone())))
     }
 }
 

@@ -7,6 +7,8 @@ use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::backend;
 use tokio_postgres::error::SqlState;
 
+use crate::types::SslMode;
+
 #[derive(Debug)]
 pub struct WireError(pub(super) Box<ErrorKind>);
 
@@ -25,8 +27,10 @@ pub(super) enum ErrorKind {
     Closed,
     /// No answer in time while connecting.
     Timeout,
-    /// The server (or sslmode) wants TLS, which this driver does not do.
-    TlsRequired,
+    /// sslmode requires TLS and the server does not offer it.
+    TlsRefused(SslMode),
+    /// TLS could not be set up (trust store, handshake, certificate verification).
+    Tls(String),
     /// An authentication method this driver cannot answer, or no password for one.
     Auth(String),
     /// A parameter could not be encoded for its type.
@@ -76,9 +80,9 @@ impl WireError {
         }
     }
 
-    /// The server wants TLS (or sslmode requires it): use the tokio-postgres driver.
-    pub fn is_tls_required(&self) -> bool {
-        matches!(&*self.0, ErrorKind::TlsRequired)
+    /// TLS failed: refused by the server, or its certificate not trusted.
+    pub fn is_tls(&self) -> bool {
+        matches!(&*self.0, ErrorKind::TlsRefused(_) | ErrorKind::Tls(_))
     }
 }
 
@@ -100,11 +104,17 @@ impl fmt::Display for WireError {
             ErrorKind::Io(e) => write!(f, "{e}"),
             ErrorKind::Closed => f.write_str("connection closed by the server"),
             ErrorKind::Timeout => f.write_str("timed out"),
-            ErrorKind::TlsRequired => f.write_str(
-                "the server asks for TLS, which the wire driver does not do; \
-                 set driver: tokio-postgres (or database.sslmode: disable)",
+            ErrorKind::TlsRefused(mode) => write!(
+                f,
+                "the server does not accept TLS connections and database.sslmode is {}; \
+                 turn ssl on in the server or set database.sslmode: prefer",
+                match mode {
+                    SslMode::Require => "require",
+                    SslMode::VerifyCa => "verify-ca",
+                    _ => "verify-full",
+                }
             ),
-            ErrorKind::Auth(m) | ErrorKind::Encode(m) => f.write_str(m),
+            ErrorKind::Auth(m) | ErrorKind::Tls(m) | ErrorKind::Encode(m) => f.write_str(m),
             ErrorKind::Protocol(m) => write!(f, "protocol error: {m}"),
         }
     }

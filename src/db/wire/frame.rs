@@ -10,9 +10,11 @@ use tokio::net::{TcpStream, UnixStream};
 use super::conn::WireConn;
 use super::error::{db_error, ErrorKind, WireError};
 
+/// The connection's transport; a plain connection pays nothing for TLS.
 pub(super) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<tokio_native_tls::TlsStream<TcpStream>>),
 }
 
 impl Stream {
@@ -21,6 +23,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.read_buf(buf).await,
             Stream::Unix(s) => s.read_buf(buf).await,
+            Stream::Tls(s) => s.read_buf(buf).await,
         }
     }
 
@@ -29,13 +32,25 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s.write_all(buf).await,
             Stream::Unix(s) => s.write_all(buf).await,
+            Stream::Tls(s) => s.write_all(buf).await,
         }
     }
 
+    /// Writes without waiting (for a goodbye on drop); a TLS stream cannot, and skips it.
     pub(super) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.try_write(buf),
             Stream::Unix(s) => s.try_write(buf),
+            Stream::Tls(_) => Ok(0),
+        }
+    }
+
+    /// The hash of the server's certificate for SCRAM channel binding
+    /// (tls-server-end-point), on TLS connections.
+    pub(super) fn tls_server_end_point(&self) -> Option<Vec<u8>> {
+        match self {
+            Stream::Tls(s) => s.get_ref().tls_server_end_point().ok().flatten(),
+            _ => None,
         }
     }
 }

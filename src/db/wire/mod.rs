@@ -4,10 +4,13 @@
 //! (Bind, Execute, Sync) and one read per statement, no connection task, no channel and
 //! no allocation per message. Messages are encoded and parsed by `postgres-protocol`,
 //! parameters by `postgres-types` (`ToSql`, binary format), authentication (trust,
-//! password, md5, SCRAM-SHA-256) by `postgres-protocol` too. It does no TLS: when the
-//! server wants TLS the connection fails with [`WireError::is_tls_required`], and a run
-//! with `driver: auto` falls back to tokio-postgres. Everything else (schema set-up,
-//! loading, statistics, workloads without wire support) always uses tokio-postgres.
+//! password, md5, SCRAM-SHA-256, and SCRAM-SHA-256-PLUS channel binding over TLS) by
+//! `postgres-protocol` too. TLS follows libpq's sslmode (disable, prefer, require,
+//! verify-ca, verify-full) with `native-tls`; a plain connection pays nothing for it.
+//! Everything else (schema set-up, loading, statistics, workloads without wire support)
+//! always uses tokio-postgres.
+//!
+//! This module imports nothing from the crate but `crate::types`.
 
 mod auth;
 mod config;
@@ -15,8 +18,10 @@ mod conn;
 mod error;
 mod frame;
 mod pool;
+mod tls;
 
 pub use config::WireConfig;
 pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;
 pub use pool::{WireManager, WirePool, WireStatements};
+pub use tls::tls_connector;
