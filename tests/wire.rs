@@ -11,7 +11,7 @@ use stormbench::config::SslMode;
 use stormbench::core::ErrorClass;
 use stormbench::db::classify_wire;
 use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
-use stormbench::db::wire::{WireConfig, WireConn};
+use stormbench::db::wire::{Numeric, Rows, WireConfig, WireConn};
 
 const PW_ROLE: &str = "stormbench_pw";
 const PW: &str = "stormbench-secret-pw";
@@ -527,4 +527,96 @@ fn runs_on_the_wire_driver_over_tls() {
         assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
         assert!(r["summary"]["transactions"].as_u64().unwrap() > 100);
     }
+}
+
+#[test]
+fn rows_decode_every_type_the_workloads_read() {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    let pg = pg();
+    rt().block_on(async {
+        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+            .await
+            .unwrap();
+        c.batch_execute("SET TIME ZONE 'UTC'").await.unwrap();
+        let mut rows = Rows::new();
+        for (n, text, approx) in [
+            ("-12345.6789", "-12345.6789", -12345.6789),
+            ("0.0001", "0.0001", 0.0001),
+            ("100000000.50", "100000000.50", 100000000.5),
+            ("0", "0", 0.0),
+            ("-0.00003000", "-0.00003000", -0.00003),
+            ("42", "42", 42.0),
+        ] {
+            let q = c.prepare(&format!("SELECT '{n}'::numeric")).await.unwrap();
+            c.query_into(&q, &[], &mut rows).await.unwrap();
+            let v: Numeric = rows.get(0, 0);
+            assert_eq!(v.to_string(), text);
+            assert!((v.to_f64() - approx).abs() < 1e-9, "{v:?}");
+        }
+        // every other type, and NULLs
+        let st = {
+            c.prepare(
+                "SELECT 1::int2, 2::int4, $1::int8, 1.5::float4, 2.25::float8, \
+                 'héllo'::text, 'v'::varchar(4), 'ab'::char(4), true, \
+                 '2024-02-29 12:34:56.5'::timestamp, '2024-02-29 12:34:56+02'::timestamptz, \
+                 '\\x00ff10'::bytea, NULL::int4, NULL::text, \
+                 $2::text::numeric(12,2), 'NaN'::numeric",
+            )
+            .await
+            .unwrap()
+        };
+        assert_eq!(st.column_types()[14], tokio_postgres::types::Type::NUMERIC);
+        c.query_into(&st, &[&3i64, &"1234.5"], &mut rows)
+            .await
+            .unwrap();
+        assert_eq!((rows.len(), rows.tag_rows()), (1, 1));
+        assert_eq!(rows.get::<i16>(0, 0), 1);
+        assert_eq!(rows.get::<i32>(0, 1), 2);
+        assert_eq!(rows.get::<i64>(0, 2), 3);
+        assert_eq!(rows.get::<f32>(0, 3), 1.5);
+        assert_eq!(rows.get::<f64>(0, 4), 2.25);
+        assert_eq!(rows.get::<&str>(0, 5), "héllo");
+        assert_eq!(rows.get::<String>(0, 6), "v");
+        assert_eq!(rows.get::<&str>(0, 7), "ab  ");
+        assert!(rows.get::<bool>(0, 8));
+        let ts = NaiveDate::from_ymd_opt(2024, 2, 29)
+            .unwrap()
+            .and_hms_milli_opt(12, 34, 56, 500)
+            .unwrap();
+        assert_eq!(rows.get::<NaiveDateTime>(0, 9), ts);
+        assert_eq!(
+            rows.get::<DateTime<Utc>>(0, 10).to_rfc3339(),
+            "2024-02-29T10:34:56+00:00"
+        );
+        assert_eq!(rows.get::<&[u8]>(0, 11), &[0u8, 0xff, 0x10]);
+        assert_eq!(rows.get::<Vec<u8>>(0, 11), vec![0u8, 0xff, 0x10]);
+        assert_eq!(rows.get::<Option<i32>>(0, 12), None);
+        assert_eq!(rows.get::<Option<&str>>(0, 13), None);
+        assert_eq!(rows.get::<Option<i64>>(0, 2), Some(3));
+        assert_eq!(rows.get::<Numeric>(0, 14).to_string(), "1234.50");
+        assert!(rows.get::<Numeric>(0, 15).to_f64().is_nan());
+        // a NULL into a non-Option, a wrong type, a column out of range: errors, not panics
+        let e = rows.try_get::<i32>(0, 12).unwrap_err();
+        assert!(e.to_string().contains("column 12"), "{e}");
+        let e = rows.try_get::<i64>(0, 5).unwrap_err();
+        assert!(e.to_string().contains("column 5 is text"), "{e}");
+        assert!(rows.try_get::<i32>(0, 99).is_err());
+        assert!(rows.try_get::<i32>(1, 0).is_err());
+
+        // many rows into the same buffers; execute still only counts
+        let series = c
+            .prepare("SELECT g, g::text FROM generate_series(1, $1::int4) g")
+            .await
+            .unwrap();
+        c.query_into(&series, &[&500i32], &mut rows).await.unwrap();
+        assert_eq!(rows.len(), 500);
+        assert_eq!(rows.tag_rows(), 500);
+        assert_eq!(rows.get::<i32>(499, 0), 500);
+        assert_eq!(rows.get::<&str>(41, 1), "42");
+        c.query_into(&series, &[&2i32], &mut rows).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(c.execute(&series, &[&7i32]).await.unwrap().rows, 7);
+        let owned = c.query(&series, &[&0i32]).await.unwrap();
+        assert!(owned.is_empty());
+    });
 }

@@ -47,6 +47,7 @@ impl WireConn {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             cache: HashMap::new(),
             prepared: 0,
+            tx_status: b'I',
         };
         let mut params: Vec<(&str, &str)> = vec![
             ("user", &cfg.user),
@@ -63,7 +64,7 @@ impl WireConn {
         c.flush().await?;
         c.authenticate(cfg).await?;
         // ParameterStatus, BackendKeyData, notices, then ReadyForQuery
-        c.finish_exchange(None).await?;
+        c.finish_exchange(None, None).await?;
         Ok(c)
     }
 

@@ -12,13 +12,14 @@ use tokio_postgres::types::{IsNull, ToSql, Type};
 
 use super::error::{ErrorKind, WireError};
 use super::frame::Stream;
+use super::rows::Rows;
 
 /// A statement prepared on one connection.
 #[derive(Debug)]
 pub struct WireStmt {
     name: String,
     params: Vec<Type>,
-    columns: usize,
+    columns: Vec<Type>,
 }
 
 impl WireStmt {
@@ -29,7 +30,12 @@ impl WireStmt {
 
     /// Number of result columns.
     pub fn columns(&self) -> usize {
-        self.columns
+        self.columns.len()
+    }
+
+    /// The result's column types.
+    pub fn column_types(&self) -> &[Type] {
+        &self.columns
     }
 }
 
@@ -48,6 +54,8 @@ pub struct WireConn {
     pub(super) id: u64,
     pub(super) cache: HashMap<String, Arc<WireStmt>>,
     pub(super) prepared: u32,
+    /// The transaction status of the last ReadyForQuery: `I`, `T` or `E`.
+    pub(super) tx_status: u8,
 }
 
 impl fmt::Debug for WireConn {
@@ -87,7 +95,7 @@ impl WireConn {
         frontend::sync(&mut self.wbuf);
         self.flush().await?;
         let mut params = Vec::new();
-        let mut columns = 0;
+        let mut columns = Vec::new();
         let mut failed = None;
         loop {
             let (tag, len) = self.next_frame_after(&mut failed).await?;
@@ -120,7 +128,19 @@ impl WireConn {
                     if let Some(backend::Message::RowDescription(body)) =
                         backend::Message::parse(&mut m)?
                     {
-                        columns = body.fields().count()?;
+                        let mut fields = body.fields();
+                        while let Some(f) = fields.next()? {
+                            columns.push(Type::from_oid(f.type_oid()).unwrap_or_else(|| {
+                                // a type of the database (enum, domain...): its bytes
+                                // can still be read as such
+                                Type::new(
+                                    format!("oid {}", f.type_oid()),
+                                    f.type_oid(),
+                                    tokio_postgres::types::Kind::Simple,
+                                    String::new(),
+                                )
+                            }));
+                        }
                     }
                     continue;
                 }
@@ -130,6 +150,7 @@ impl WireConn {
                     continue;
                 }
                 b'Z' => {
+                    self.tx_status = self.rbuf.get(5).copied().unwrap_or(b'I');
                     self.rbuf.advance(len);
                     self.busy = false;
                     break;
@@ -166,14 +187,56 @@ impl WireConn {
         stmt: &WireStmt,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Executed, WireError> {
+        self.start()?;
+        self.bind(stmt, params)?;
+        frontend::sync(&mut self.wbuf);
+        self.flush().await?;
+        self.finish_exchange(Some(Executed::default()), None).await
+    }
+
+    /// Runs a prepared statement and keeps its rows (binary format) in `rows`, whose
+    /// buffers are reused: nothing is allocated per row once they have grown.
+    pub async fn query_into(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+        rows: &mut Rows,
+    ) -> Result<(), WireError> {
+        self.start()?;
+        self.bind(stmt, params)?;
+        frontend::sync(&mut self.wbuf);
+        self.flush().await?;
+        rows.reset(&stmt.columns);
+        self.finish_exchange(None, Some(rows)).await.map(|_| ())
+    }
+
+    /// [`Self::query_into`] into a new [`Rows`].
+    pub async fn query(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Rows, WireError> {
+        let mut rows = Rows::new();
+        self.query_into(stmt, params, &mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Appends Bind (binary parameters and results) and Execute for `stmt` to the write
+    /// buffer. On an encoding error nothing is sent and the exchange ends.
+    pub(super) fn bind(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<(), WireError> {
         if params.len() != stmt.params.len() {
+            self.wbuf.clear();
+            self.busy = false;
             return Err(WireError::new(ErrorKind::Encode(format!(
                 "the statement takes {} parameters, {} given",
                 stmt.params.len(),
                 params.len()
             ))));
         }
-        self.start()?;
         let bound = frontend::bind(
             "",
             &stmt.name,
@@ -196,9 +259,7 @@ impl WireConn {
             })));
         }
         frontend::execute("", 0, &mut self.wbuf)?;
-        frontend::sync(&mut self.wbuf);
-        self.flush().await?;
-        self.finish_exchange(Some(Executed::default())).await
+        Ok(())
     }
 
     /// Runs SQL over the simple query protocol (several statements allowed; results dropped).
@@ -206,7 +267,7 @@ impl WireConn {
         self.start()?;
         frontend::query(sql, &mut self.wbuf)?;
         self.flush().await?;
-        self.finish_exchange(Some(Executed::default())).await
+        self.finish_exchange(Some(Executed::default()), None).await
     }
 
     /// Sends Terminate and closes the socket.
@@ -222,6 +283,7 @@ impl WireConn {
     pub(super) async fn finish_exchange(
         &mut self,
         mut out: Option<Executed>,
+        mut rows: Option<&mut Rows>,
     ) -> Result<Executed, WireError> {
         let mut failed = None;
         loop {
@@ -231,13 +293,23 @@ impl WireConn {
                     if let Some(o) = &mut out {
                         o.rows += 1;
                     }
+                    if let Some(r) = rows.as_deref_mut() {
+                        if let Err(e) = r.push(&self.rbuf[5..len]) {
+                            failed.get_or_insert(e);
+                        }
+                    }
                 }
                 b'C' => {
+                    let n = tag_rows(&self.rbuf[5..len]);
                     if let Some(o) = &mut out {
-                        o.tag_rows = tag_rows(&self.rbuf[5..len]);
+                        o.tag_rows = n;
+                    }
+                    if let Some(r) = rows.as_deref_mut() {
+                        r.set_tag_rows(n);
                     }
                 }
                 b'Z' => {
+                    self.tx_status = self.rbuf.get(5).copied().unwrap_or(b'I');
                     self.rbuf.advance(len);
                     self.busy = false;
                     return match failed {

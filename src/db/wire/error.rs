@@ -35,6 +35,8 @@ pub(super) enum ErrorKind {
     Auth(String),
     /// A parameter could not be encoded for its type.
     Encode(String),
+    /// A result value could not be read as the type asked for.
+    Decode(String),
     /// The server sent something the protocol does not allow here.
     Protocol(String),
 }
@@ -114,7 +116,10 @@ impl fmt::Display for WireError {
                     _ => "verify-full",
                 }
             ),
-            ErrorKind::Auth(m) | ErrorKind::Tls(m) | ErrorKind::Encode(m) => f.write_str(m),
+            ErrorKind::Auth(m)
+            | ErrorKind::Tls(m)
+            | ErrorKind::Decode(m)
+            | ErrorKind::Encode(m) => f.write_str(m),
             ErrorKind::Protocol(m) => write!(f, "protocol error: {m}"),
         }
     }

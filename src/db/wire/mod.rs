@@ -18,10 +18,12 @@ mod conn;
 mod error;
 mod frame;
 mod pool;
+mod rows;
 mod tls;
 
 pub use config::WireConfig;
 pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;
 pub use pool::{WireManager, WirePool, WireStatements};
+pub use rows::{Numeric, Rows};
 pub use tls::tls_connector;
