@@ -11,7 +11,8 @@ use stormbench::config::SslMode;
 use stormbench::core::ErrorClass;
 use stormbench::db::classify_wire;
 use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
-use stormbench::db::wire::{Numeric, Rows, WireConfig, WireConn};
+use stormbench::db::wire::{Numeric, Rows, TxStatus, WireConfig, WireConn};
+use stormbench::types::Isolation;
 
 const PW_ROLE: &str = "stormbench_pw";
 const PW: &str = "stormbench-secret-pw";
@@ -618,5 +619,117 @@ fn rows_decode_every_type_the_workloads_read() {
         assert_eq!(c.execute(&series, &[&7i32]).await.unwrap().rows, 7);
         let owned = c.query(&series, &[&0i32]).await.unwrap();
         assert!(owned.is_empty());
+    });
+}
+
+#[test]
+fn pipelines_simple_queries_and_savepoints() {
+    let pg = pg();
+    rt().block_on(async {
+        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+            .await
+            .unwrap();
+        // the simple protocol: several statements, one count each
+        let counts = c
+            .simple_query(
+                "CREATE TEMP TABLE p (id int8 PRIMARY KEY, v text); \
+                 INSERT INTO p VALUES (1, 'a'), (2, 'b'); SELECT * FROM p",
+            )
+            .await
+            .unwrap();
+        let tags: Vec<u64> = counts.iter().map(|e| e.tag_rows).collect();
+        assert_eq!(tags, [0, 2, 2]);
+        assert_eq!(counts[2].rows, 2);
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+
+        let ins = c.prepare("INSERT INTO p VALUES ($1, $2)").await.unwrap();
+        let count = c.prepare("SELECT count(*) FROM p").await.unwrap();
+        let mut rows = Rows::new();
+        let mut out = Vec::new();
+
+        // a pipeline that works: one write, results in order
+        c.execute_many(
+            &[
+                (&ins, &[&3i64, &"c"]),
+                (&ins, &[&4i64, &"d"]),
+                (&count, &[]),
+            ],
+            &mut out,
+        )
+        .await
+        .unwrap();
+        let tags: Vec<u64> = out.iter().map(|e| e.tag_rows).collect();
+        assert_eq!(tags, [1, 1, 1]);
+
+        // an error in the middle: the rest is skipped, the implicit transaction rolls
+        // back, the error is returned, and the connection goes on
+        let e = c
+            .execute_many(
+                &[
+                    (&ins, &[&5i64, &"e"]),
+                    (&ins, &[&1i64, &"dup"]),
+                    (&ins, &[&6i64, &"f"]),
+                ],
+                &mut out,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "23505", "{e}");
+        assert_eq!(out.len(), 1);
+        assert!(!c.is_broken());
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+        c.query_into(&count, &[], &mut rows).await.unwrap();
+        assert_eq!(rows.get::<i64>(0, 0), 4);
+
+        // inside a transaction block the failure fails the block; ROLLBACK recovers
+        c.begin(Some(Isolation::RepeatableRead), false)
+            .await
+            .unwrap();
+        assert_eq!(c.tx_status(), TxStatus::InTransaction);
+        c.execute(&ins, &[&7i64, &"g"]).await.unwrap();
+        let e = c
+            .execute_many(
+                &[(&ins, &[&2i64, &"dup"]), (&ins, &[&8i64, &"h"])],
+                &mut out,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "23505");
+        assert_eq!(c.tx_status(), TxStatus::Failed);
+        let e = c.execute(&count, &[]).await.unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "25P02", "{e}");
+        c.rollback().await.unwrap();
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+        c.query_into(&count, &[], &mut rows).await.unwrap();
+        assert_eq!(rows.get::<i64>(0, 0), 4);
+
+        // savepoints: a failure after one is undone back to it, the rest commits
+        c.begin(None, false).await.unwrap();
+        c.execute(&ins, &[&10i64, &"j"]).await.unwrap();
+        c.savepoint("before_dup").await.unwrap();
+        c.execute(&ins, &[&1i64, &"dup"]).await.unwrap_err();
+        assert_eq!(c.tx_status(), TxStatus::Failed);
+        c.rollback_to("before_dup").await.unwrap();
+        assert_eq!(c.tx_status(), TxStatus::InTransaction);
+        c.execute(&ins, &[&11i64, &"k"]).await.unwrap();
+        c.release("before_dup").await.unwrap();
+        c.commit().await.unwrap();
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+        c.query_into(&count, &[], &mut rows).await.unwrap();
+        assert_eq!(rows.get::<i64>(0, 0), 6);
+
+        // a read-only block refuses writes; a bad savepoint name is refused unsent
+        c.begin(Some(Isolation::Serializable), true).await.unwrap();
+        // (temporary tables stay writable there, so a permanent one is tried)
+        let e = c
+            .simple_query("CREATE TABLE wire_ro_refused (a int)")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "25006", "{e}");
+        c.rollback().await.unwrap();
+        let e = c.savepoint("x; DROP TABLE p").await.unwrap_err();
+        assert!(e.to_string().contains("savepoint name"), "{e}");
+        assert!(!c.is_broken());
+        assert_eq!(c.simple_query("SELECT 1").await.unwrap()[0].rows, 1);
     });
 }

@@ -345,7 +345,7 @@ impl Drop for WireConn {
 }
 
 /// The count at the end of a CommandComplete tag (`SELECT 3`, `INSERT 0 1`, `UPDATE 2`).
-fn tag_rows(body: &[u8]) -> u64 {
+pub(super) fn tag_rows(body: &[u8]) -> u64 {
     let tag = body.strip_suffix(&[0]).unwrap_or(body);
     let last = tag.rsplit(|b| *b == b' ').next().unwrap_or_default();
     let mut n: u64 = 0;

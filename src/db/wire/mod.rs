@@ -20,6 +20,7 @@ mod frame;
 mod pool;
 mod rows;
 mod tls;
+mod tx;
 
 pub use config::WireConfig;
 pub use conn::{Executed, WireConn, WireStmt};
@@ -27,3 +28,4 @@ pub use error::WireError;
 pub use pool::{WireManager, WirePool, WireStatements};
 pub use rows::{Numeric, Rows};
 pub use tls::tls_connector;
+pub use tx::{Step, TxStatus};
