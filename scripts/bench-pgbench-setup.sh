@@ -11,7 +11,7 @@ export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
 export STORMBENCH_TEST_PGCONF=${STORMBENCH_TEST_PGCONF:-"shared_buffers = $(( 64 + SCALE * 40 ))MB"}
 # Both clients without TLS (the cluster has none): libpq would skip it anyway, while
 # building a TLS context costs a fixed slice of CPU that would blur short runs.
-export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
+export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable STORMBENCH_TEST_PGSSL=${STORMBENCH_TEST_PGSSL:-off}
 BENCH_TMP=$(mktemp -d)
 bash scripts/pg-test-cluster.sh start >/dev/null
 trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BENCH_TMP"' EXIT

@@ -16,11 +16,17 @@
 #   STORMBENCH_TEST_PGBINDIR  server bin dir (default: discovered)
 #   STORMBENCH_TEST_PGCONF    extra postgresql.conf lines, applied when the cluster is
 #                             created (e.g. "shared_buffers = 512MB" for benchmarks)
+#   STORMBENCH_TEST_PGSSL     on (default) or off: off makes a cluster without TLS
 #
 # Roles: superuser `stormbench` (trust), `stormbench_pw` (scram-sha-256,
-# password `stormbench-secret-pw`); database `stormbench_test` with
+# password `stormbench-secret-pw`), `stormbench_tls` (scram-sha-256 over TLS
+# only, password `stormbench-tls-pw`); database `stormbench_test` with
 # pg_stat_statements. When run as root, the server runs as the postgres
 # OS user.
+#
+# TLS: with STORMBENCH_TEST_PGSSL=on the cluster gets a certificate authority of
+# its own (ca.crt in the data dir, printed by `env` as STORMBENCH_TEST_PGSSLROOTCERT)
+# and a server certificate it signed for 127.0.0.1 and localhost; ssl = on.
 set -euo pipefail
 
 PORT="${STORMBENCH_TEST_PGPORT:-55432}"
@@ -29,6 +35,9 @@ SUPERUSER=stormbench
 DATABASE=stormbench_test
 PW_ROLE=stormbench_pw
 PW_ROLE_PASSWORD=stormbench-secret-pw
+TLS_ROLE=stormbench_tls
+TLS_ROLE_PASSWORD=stormbench-tls-pw
+SSL="${STORMBENCH_TEST_PGSSL:-on}"
 OS_USER=postgres
 MARKER=.stormbench-test-cluster
 BINDIR=""
@@ -160,14 +169,56 @@ EOF
     if [[ -n ${STORMBENCH_TEST_PGCONF:-} ]]; then
         printf '%s\n' "$STORMBENCH_TEST_PGCONF" >>"$DATA_DIR/postgresql.conf"
     fi
+    write_hba
+}
+
+write_hba() {
     cat >"$DATA_DIR/pg_hba.conf" <<EOF
-# stormbench test cluster: $PW_ROLE needs its password, everyone else is trusted.
-# TYPE  DATABASE  USER           ADDRESS        METHOD
-local   all       $PW_ROLE                      scram-sha-256
-host    all       $PW_ROLE       127.0.0.1/32   scram-sha-256
-local   all       all                           trust
-host    all       all            127.0.0.1/32   trust
+# stormbench test cluster: $PW_ROLE needs its password, $TLS_ROLE its password and
+# TLS, everyone else is trusted.
+# TYPE     DATABASE  USER           ADDRESS        METHOD
+hostssl    all       $TLS_ROLE      127.0.0.1/32   scram-sha-256
+hostnossl  all       $TLS_ROLE      127.0.0.1/32   reject
+local      all       $TLS_ROLE                     reject
+local      all       $PW_ROLE                      scram-sha-256
+host       all       $PW_ROLE       127.0.0.1/32   scram-sha-256
+local      all       all                           trust
+host       all       all            127.0.0.1/32   trust
 EOF
+}
+
+# Makes a certificate authority and a server certificate it signs (127.0.0.1,
+# localhost) in the data dir, and turns ssl on; once per cluster.
+setup_tls() {
+    [[ $SSL == on && ! -f "$DATA_DIR/server.crt" ]] || return 0
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
+    log "creating a test certificate authority and server certificate"
+    local tmp
+    tmp="$(mktemp -d)"
+    openssl req -x509 -new -nodes -newkey rsa:2048 -days 3650 -sha256 \
+        -subj "/CN=stormbench test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
+    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=127.0.0.1" \
+        -keyout "$tmp/server.key" -out "$tmp/server.csr" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$tmp/ext"
+    openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+        -CAcreateserial -days 3650 -sha256 -extfile "$tmp/ext" \
+        -out "$tmp/server.crt" 2>/dev/null
+    cp "$tmp/ca.crt" "$tmp/server.crt" "$tmp/server.key" "$DATA_DIR/"
+    rm -rf -- "$tmp"
+    chmod 600 "$DATA_DIR/server.key"
+    chmod 644 "$DATA_DIR/ca.crt" "$DATA_DIR/server.crt"
+    if is_root; then
+        chown "$OS_USER:" "$DATA_DIR/ca.crt" "$DATA_DIR/server.crt" "$DATA_DIR/server.key"
+    fi
+    cat >>"$DATA_DIR/postgresql.conf" <<EOF
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+EOF
+    write_hba
 }
 
 init_cluster() {
@@ -187,6 +238,7 @@ init_cluster() {
         die "initdb failed"
     fi
     write_server_conf
+    setup_tls
     touch "$DATA_DIR/$MARKER"
 }
 
@@ -205,13 +257,18 @@ setup_roles() {
 SELECT format('CREATE ROLE %I LOGIN', '$PW_ROLE')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$PW_ROLE') \gexec
 ALTER ROLE $PW_ROLE LOGIN PASSWORD '$PW_ROLE_PASSWORD';
+SELECT format('CREATE ROLE %I LOGIN', '$TLS_ROLE')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$TLS_ROLE') \gexec
+ALTER ROLE $TLS_ROLE LOGIN PASSWORD '$TLS_ROLE_PASSWORD';
 SELECT format('CREATE DATABASE %I OWNER %I', '$DATABASE', '$SUPERUSER')
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$DATABASE') \gexec
 GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $PW_ROLE;
+GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $TLS_ROLE;
 SQL
     psql_super -d "$DATABASE" <<SQL
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 GRANT ALL ON SCHEMA public TO $PW_ROLE;
+GRANT ALL ON SCHEMA public TO $TLS_ROLE;
 SQL
 }
 
@@ -233,7 +290,13 @@ cmd_start() {
     require_os_user
     if is_running; then
         log "already running on 127.0.0.1:$PORT (data dir $DATA_DIR)"
+        if [[ $SSL == on && ! -f "$DATA_DIR/server.crt" ]]; then
+            setup_tls
+            as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" reload >/dev/null
+            sleep 1
+        fi
     else
+        [[ ! -f "$DATA_DIR/PG_VERSION" ]] || setup_tls
         [[ -f "$DATA_DIR/PG_VERSION" ]] || init_cluster
         start_server
         log "started on 127.0.0.1:$PORT (data dir $DATA_DIR)"
@@ -268,6 +331,11 @@ cmd_env() {
         die "no PostgreSQL server binaries found; run '$0 start' first"
     printf 'export STORMBENCH_TEST_PGHOST=127.0.0.1 STORMBENCH_TEST_PGPORT=%q STORMBENCH_TEST_PGUSER=%q STORMBENCH_TEST_PGDATABASE=%q STORMBENCH_TEST_PGBINDIR=%q\n' \
         "$PORT" "$SUPERUSER" "$DATABASE" "$BINDIR"
+    if [[ -f "$DATA_DIR/ca.crt" ]] && grep -q '^ssl = on' "$DATA_DIR/postgresql.conf" 2>/dev/null; then
+        printf 'export STORMBENCH_TEST_PGSSLROOTCERT=%q\n' "$DATA_DIR/ca.crt"
+    else
+        printf 'unset STORMBENCH_TEST_PGSSLROOTCERT\n'
+    fi
 }
 
 main() {

@@ -45,6 +45,7 @@ install_system_packages() {
     command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     if ((${#missing[@]})); then
         apt_install "${missing[@]}"
     else

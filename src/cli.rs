@@ -222,7 +222,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub threads: Option<u64>,
     /// Client library for the transactions: auto (the lean wire driver where the workload
-    /// supports it and no TLS is needed), wire, or tokio-postgres.
+    /// supports it), wire, or tokio-postgres.
     #[arg(long, value_parser = parse_driver)]
     pub driver: Option<Driver>,
     /// Create the schema and load data if missing (idempotent), then run.

@@ -193,85 +193,120 @@ impl<'a> FromSql<'a> for RawCell<'a> {
     }
 }
 
-/// A NUMERIC value, read through its exact decimal text (binary NUMERIC has no `FromSql`
-/// in `postgres-types` without an extra crate).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Numeric(pub String);
+/// A NUMERIC value as the server sent it (binary), read without loss as text or
+/// approximately as `f64`. It borrows the row's bytes.
+#[derive(Clone, Copy)]
+pub struct Numeric<'a> {
+    sign: u16,
+    weight: i16,
+    dscale: u16,
+    digits: &'a [u8],
+}
 
-impl Numeric {
-    /// The value as a float (NaN and infinities as such).
+const NUMERIC_NEG: u16 = 0x4000;
+const NUMERIC_NAN: u16 = 0xC000;
+const NUMERIC_PINF: u16 = 0xD000;
+const NUMERIC_NINF: u16 = 0xF000;
+
+impl Numeric<'_> {
+    fn digit(&self, i: usize) -> i64 {
+        match self.digits.get(2 * i..2 * i + 2) {
+            Some(d) => i64::from(i16::from_be_bytes([d[0], d[1]])),
+            None => 0,
+        }
+    }
+
+    fn ndigits(&self) -> usize {
+        self.digits.len() / 2
+    }
+
+    /// The value as `f64` (NaN and the infinities as such).
     pub fn to_f64(&self) -> f64 {
-        self.0.parse().unwrap_or(f64::NAN)
+        match self.sign {
+            NUMERIC_NAN => return f64::NAN,
+            NUMERIC_PINF => return f64::INFINITY,
+            NUMERIC_NINF => return f64::NEG_INFINITY,
+            _ => {}
+        }
+        let mut v = 0.0f64;
+        for i in 0..self.ndigits() {
+            v += self.digit(i) as f64 * 10000f64.powi(i32::from(self.weight) - i as i32);
+        }
+        if self.sign == NUMERIC_NEG {
+            -v
+        } else {
+            v
+        }
     }
 }
 
-impl<'a> FromSql<'a> for Numeric {
+impl fmt::Display for Numeric<'_> {
+    /// As PostgreSQL prints it (`-12.50` for a `numeric(6,2)`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.sign {
+            NUMERIC_NAN => return f.write_str("NaN"),
+            NUMERIC_PINF => return f.write_str("Infinity"),
+            NUMERIC_NINF => return f.write_str("-Infinity"),
+            NUMERIC_NEG => f.write_str("-")?,
+            _ => {}
+        }
+        if self.weight < 0 {
+            f.write_str("0")?;
+        } else {
+            for i in 0..=self.weight as usize {
+                if i == 0 {
+                    write!(f, "{}", self.digit(i))?;
+                } else {
+                    write!(f, "{:04}", self.digit(i))?;
+                }
+            }
+        }
+        if self.dscale > 0 {
+            f.write_str(".")?;
+            let mut left = usize::from(self.dscale);
+            // the base-10000 digit at power -k is index weight + k
+            let mut k: i64 = 1;
+            while left > 0 {
+                let idx = i64::from(self.weight) + k;
+                let d = if idx < 0 { 0 } else { self.digit(idx as usize) };
+                let s = format!("{d:04}");
+                let take = left.min(4);
+                f.write_str(&s[..take])?;
+                left -= take;
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Numeric<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Numeric({self})")
+    }
+}
+
+impl<'a> FromSql<'a> for Numeric<'a> {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(Numeric(numeric_text(raw).ok_or("malformed NUMERIC value")?))
+        if raw.len() < 8 {
+            return Err("numeric value too short".into());
+        }
+        let ndigits = u16::from_be_bytes([raw[0], raw[1]]) as usize;
+        let digits = &raw[8..];
+        if digits.len() != 2 * ndigits {
+            return Err("numeric value has a wrong digit count".into());
+        }
+        Ok(Numeric {
+            weight: i16::from_be_bytes([raw[2], raw[3]]),
+            sign: u16::from_be_bytes([raw[4], raw[5]]),
+            dscale: u16::from_be_bytes([raw[6], raw[7]]),
+            digits,
+        })
     }
 
     fn accepts(ty: &Type) -> bool {
         *ty == Type::NUMERIC
     }
-}
-
-/// The decimal text of a binary NUMERIC: i16 digit count, i16 weight (base-10000 exponent
-/// of the first digit), u16 sign, u16 display scale, then base-10000 digits.
-fn numeric_text(raw: &[u8]) -> Option<String> {
-    let word = |i: usize| -> Option<u16> {
-        Some(u16::from_be_bytes(
-            raw.get(i * 2..i * 2 + 2)?.try_into().ok()?,
-        ))
-    };
-    let ndigits = word(0)? as usize;
-    let weight = word(1)? as i16 as i32;
-    let sign = word(2)?;
-    let dscale = word(3)? as usize;
-    match sign {
-        0xC000 => return Some("NaN".into()),
-        0xD000 => return Some("Infinity".into()),
-        0xF000 => return Some("-Infinity".into()),
-        0x0000 | 0x4000 => {}
-        _ => return None,
-    }
-    let digits: Vec<u16> = (0..ndigits).map(|i| word(4 + i)).collect::<Option<_>>()?;
-    let digit = |pos: i32| -> u16 {
-        // base-10000 digit with exponent `pos`
-        let idx = weight - pos;
-        if idx < 0 || idx as usize >= digits.len() {
-            0
-        } else {
-            digits[idx as usize]
-        }
-    };
-    let mut s = String::new();
-    if sign == 0x4000 {
-        s.push('-');
-    }
-    if weight < 0 {
-        s.push('0');
-    } else {
-        for pos in (0..=weight).rev() {
-            let d = digit(pos);
-            if pos == weight {
-                s.push_str(&d.to_string());
-            } else {
-                s.push_str(&format!("{d:04}"));
-            }
-        }
-    }
-    if dscale > 0 {
-        s.push('.');
-        let mut frac = String::new();
-        let mut pos = -1;
-        while frac.len() < dscale {
-            frac.push_str(&format!("{:04}", digit(pos)));
-            pos -= 1;
-        }
-        frac.truncate(dscale);
-        s.push_str(&frac);
-    }
-    Some(s)
 }
 
 #[cfg(test)]
@@ -343,22 +378,25 @@ mod tests {
         b
     }
 
+    fn text(raw: &[u8]) -> String {
+        Numeric::from_sql(&Type::NUMERIC, raw).unwrap().to_string()
+    }
+
     #[test]
-    fn numeric_text_follows_the_binary_layout() {
+    fn numeric_follows_the_binary_layout() {
         // 12345.67 = digits [1, 2345, 6700], weight 1, scale 2
-        assert_eq!(
-            numeric_text(&numeric(1, 0, 2, &[1, 2345, 6700])).unwrap(),
-            "12345.67"
+        let raw = numeric(1, 0, 2, &[1, 2345, 6700]);
+        assert_eq!(text(&raw), "12345.67");
+        assert!(
+            (Numeric::from_sql(&Type::NUMERIC, &raw).unwrap().to_f64() - 12345.67).abs() < 1e-9
         );
-        assert_eq!(numeric_text(&numeric(0, 0x4000, 0, &[42])).unwrap(), "-42");
+        assert_eq!(text(&numeric(0, 0x4000, 0, &[42])), "-42");
         // 0.0005 = digits [5], weight -1, scale 4
-        assert_eq!(numeric_text(&numeric(-1, 0, 4, &[5])).unwrap(), "0.0005");
+        assert_eq!(text(&numeric(-1, 0, 4, &[5])), "0.0005");
         // 10000 = digits [1], weight 1 (trailing zero digits are not sent)
-        assert_eq!(numeric_text(&numeric(1, 0, 0, &[1])).unwrap(), "10000");
-        assert_eq!(numeric_text(&numeric(0, 0, 2, &[])).unwrap(), "0.00");
-        assert_eq!(numeric_text(&numeric(0, 0xC000, 0, &[])).unwrap(), "NaN");
-        assert!(numeric_text(&[0, 1]).is_none());
-        let n = Numeric(numeric_text(&numeric(1, 0, 2, &[1, 2345, 6700])).unwrap());
-        assert!((n.to_f64() - 12345.67).abs() < 1e-9);
+        assert_eq!(text(&numeric(1, 0, 0, &[1])), "10000");
+        assert_eq!(text(&numeric(0, 0, 2, &[])), "0.00");
+        assert_eq!(text(&numeric(0, 0xC000, 0, &[])), "NaN");
+        assert!(Numeric::from_sql(&Type::NUMERIC, &[0, 1]).is_err());
     }
 }

@@ -14,6 +14,8 @@ pub enum SslMode {
     Prefer,
     /// Require TLS, without verifying the certificate.
     Require,
+    /// Require TLS and verify the certificate chain, not the host name.
+    VerifyCa,
     /// Require TLS and verify the certificate chain and host name.
     VerifyFull,
 }

@@ -3,12 +3,16 @@
 
 mod common;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
 use stormbench::config::SslMode;
 use stormbench::core::ErrorClass;
-use stormbench::db::wire::{WireConfig, WireConn};
+use stormbench::db::classify_wire;
+use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
+use stormbench::db::wire::{Numeric, Rows, TxStatus, WireConfig, WireConn};
+use stormbench::types::Isolation;
 
 const PW_ROLE: &str = "stormbench_pw";
 const PW: &str = "stormbench-secret-pw";
@@ -61,7 +65,7 @@ fn statements_run_and_server_errors_leave_the_connection_usable() {
             .unwrap();
         assert_eq!(c.execute(&ins, &[&1i64, &"one"]).await.unwrap().tag_rows, 1);
         let dup = c.execute(&ins, &[&1i64, &"again"]).await.unwrap_err();
-        assert_eq!(dup.class(), ErrorClass::UniqueViolation);
+        assert_eq!(classify_wire(&dup), ErrorClass::UniqueViolation);
         assert_eq!(dup.code().unwrap().code(), "23505");
         assert!(dup.to_string().contains("duplicate key"), "{dup}");
         assert!(!c.is_broken());
@@ -120,19 +124,180 @@ fn scram_password_is_checked_and_never_echoed() {
     });
 }
 
+const TLS_ROLE: &str = "stormbench_tls";
+const TLS_PW: &str = "stormbench-tls-pw";
+
+/// The test cluster's CA certificate.
+fn rootcert() -> PathBuf {
+    pg().sslrootcert.expect(
+        "STORMBENCH_TEST_PGSSLROOTCERT is not set: the test cluster has no TLS; run \
+         scripts/pg-test-cluster.sh start (it adds TLS) and eval its env again",
+    )
+}
+
+/// The TLS-only role on `host` with `mode` and root certificates `ca`.
+fn tls_config(host: &str, mode: SslMode, ca: Option<PathBuf>) -> WireConfig {
+    let mut c = tokio_postgres::Config::new();
+    c.host(host)
+        .port(pg().port.parse().unwrap())
+        .user(TLS_ROLE)
+        .password(TLS_PW)
+        .dbname("stormbench_test")
+        .connect_timeout(Duration::from_secs(5));
+    WireConfig::new(&c, mode).with_sslrootcert(ca)
+}
+
+/// Whether this connection is encrypted, as the server sees it.
+async fn encrypted(c: &mut WireConn) -> bool {
+    let st = c
+        .prepare("SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
+        .await
+        .unwrap();
+    c.execute(&st, &[]).await.unwrap().rows == 1
+}
+
+/// A certificate authority the test cluster never heard of, in `dir`.
+fn other_ca(dir: &Path) -> PathBuf {
+    let crt = dir.join("other-ca.crt");
+    let o = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-new", "-nodes", "-newkey", "rsa:2048", "-days", "1",
+        ])
+        .args(["-subj", "/CN=another CA", "-keyout"])
+        .arg(dir.join("other-ca.key"))
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("openssl runs (scripts/test.sh installs it)");
+    assert!(o.status.success(), "{:?}", text(&o));
+    crt
+}
+
 #[test]
-fn tls_demanded_of_the_wire_driver_names_the_fix() {
-    // the test cluster has no TLS: prefer goes on in the clear, require stops
-    let c = pg_config(&pg().user, None, "stormbench_test");
+fn require_and_verification_encrypt_with_scram_over_tls() {
     rt().block_on(async {
-        let e = WireConn::connect(&WireConfig::new(&c, SslMode::Require))
+        // the role is accepted over TLS only (hostssl), with SCRAM (channel-bound when
+        // the server offers SCRAM-SHA-256-PLUS)
+        for (mode, ca) in [
+            (SslMode::Require, None),
+            (SslMode::Prefer, None),
+            (SslMode::VerifyCa, Some(rootcert())),
+            (SslMode::VerifyFull, Some(rootcert())),
+        ] {
+            for host in ["127.0.0.1", "localhost"] {
+                let mut c = WireConn::connect(&tls_config(host, mode, ca.clone()))
+                    .await
+                    .unwrap_or_else(|e| panic!("{mode:?} to {host}: {e}"));
+                assert!(encrypted(&mut c).await, "{mode:?} to {host}");
+                let st = c.prepare("SELECT $1::int8").await.unwrap();
+                assert_eq!(c.execute(&st, &[&7i64]).await.unwrap().rows, 1);
+                c.close().await;
+            }
+        }
+        // disable never asks for TLS, so the TLS-only role is turned away
+        let e = WireConn::connect(&tls_config("127.0.0.1", SslMode::Disable, None))
             .await
             .unwrap_err();
-        assert!(e.is_tls_required(), "{e}");
-        assert!(e.to_string().contains("set driver: tokio-postgres"), "{e}");
-        WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
+        assert_eq!(e.code().unwrap().code(), "28000", "{e}");
+    });
+}
+
+#[test]
+fn verification_failures_are_one_line_errors_naming_the_fix() {
+    let dir = tempdir();
+    let wrong = other_ca(dir.path());
+    rt().block_on(async {
+        for mode in [SslMode::VerifyCa, SslMode::VerifyFull] {
+            let e = WireConn::connect(&tls_config("127.0.0.1", mode, Some(wrong.clone())))
+                .await
+                .unwrap_err();
+            let m = e.to_string();
+            assert!(e.is_tls(), "{m}");
+            assert!(m.contains("TLS handshake with 127.0.0.1 failed"), "{m}");
+            assert!(m.contains("database.sslrootcert"), "{m}");
+            assert!(!m.contains('\n') && !m.contains(TLS_PW), "{m}");
+        }
+        // a root certificate file that is not there
+        let missing = dir.path().join("missing.crt");
+        let e = WireConn::connect(&tls_config(
+            "127.0.0.1",
+            SslMode::VerifyFull,
+            Some(missing.clone()),
+        ))
+        .await
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with(&format!(
+                "cannot read database.sslrootcert {}",
+                missing.display()
+            )),
+            "{e}"
+        );
+        // a host name the certificate does not name (127.0.0.1 and localhost only):
+        // verify-full refuses, verify-ca does not look at names
+        if let Some(alias) = loopback_alias() {
+            let e = WireConn::connect(&tls_config(&alias, SslMode::VerifyFull, Some(rootcert())))
+                .await
+                .unwrap_err();
+            assert!(e.is_tls(), "{e}");
+            assert!(e.to_string().contains("names the host"), "{e}");
+            let mut c = WireConn::connect(&tls_config(&alias, SslMode::VerifyCa, Some(rootcert())))
+                .await
+                .expect("verify-ca ignores the host name");
+            assert!(encrypted(&mut c).await);
+        } else {
+            eprintln!("no other name for 127.0.0.1 in /etc/hosts: host name check not tested");
+        }
+    });
+}
+
+/// A name other than localhost that /etc/hosts gives 127.0.0.1.
+fn loopback_alias() -> Option<String> {
+    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
+    hosts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('#').next()?.split_whitespace();
+            (f.next()? == "127.0.0.1").then(|| f.map(str::to_string).collect::<Vec<_>>())
+        })
+        .flatten()
+        .find(|n| n != "localhost" && !n.starts_with("localhost."))
+}
+
+#[test]
+fn prefer_goes_on_in_the_clear_when_the_server_has_no_tls() {
+    // an embedded cluster has no TLS
+    let cluster = EmbeddedCluster::start(&EmbeddedOptions {
+        bindir: Some(pg().bindir),
+        ..Default::default()
+    })
+    .expect("embedded cluster starts");
+    let mut c = tokio_postgres::Config::new();
+    c.host(cluster.host())
+        .port(cluster.port())
+        .user(cluster.user())
+        .dbname(cluster.dbname())
+        .connect_timeout(Duration::from_secs(5));
+    rt().block_on(async {
+        let mut conn = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
             .await
             .expect("prefer without TLS on the server");
+        assert!(!encrypted(&mut conn).await);
+        for mode in [SslMode::Require, SslMode::VerifyFull] {
+            let e = WireConn::connect(&WireConfig::new(&c, mode))
+                .await
+                .unwrap_err();
+            assert!(e.is_tls(), "{e}");
+            assert!(
+                e.to_string()
+                    .contains("the server does not accept TLS connections"),
+                "{e}"
+            );
+            assert!(
+                e.to_string().contains("set database.sslmode: prefer"),
+                "{e}"
+            );
+        }
         WireConn::connect(&WireConfig::new(&c, SslMode::Disable))
             .await
             .expect("disable");
@@ -153,7 +318,7 @@ fn a_refused_connection_is_a_lost_connection() {
         let e = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
             .await
             .unwrap_err();
-        assert_eq!(e.class(), ErrorClass::ConnectionLost, "{e}");
+        assert_eq!(classify_wire(&e), ErrorClass::ConnectionLost, "{e}");
         assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
     });
 }
@@ -193,7 +358,7 @@ fn an_abandoned_exchange_retires_the_connection() {
             .await
             .expect("no wait")
             .unwrap_err();
-        assert_eq!(e.class(), ErrorClass::ConnectionLost);
+        assert_eq!(classify_wire(&e), ErrorClass::ConnectionLost);
     });
 }
 
@@ -316,4 +481,255 @@ fn driver_mistakes_are_one_line_errors() {
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("unknown driver 'odbc'"), "{err}");
+}
+
+#[test]
+fn runs_on_the_wire_driver_over_tls() {
+    let pg = pg();
+    let db = pg.fresh_db("wire_tls");
+    setup_simple(&db);
+    pg.psql(
+        &db,
+        &format!(
+            "GRANT ALL ON ALL TABLES IN SCHEMA public TO {TLS_ROLE}; \
+             GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {TLS_ROLE}"
+        ),
+    );
+    let dir = tempdir();
+    for (mode, extra) in [
+        ("require", String::new()),
+        (
+            "verify-full",
+            format!(", sslrootcert: '{}'", rootcert().display()),
+        ),
+    ] {
+        let cfg = dir.path().join(format!("{mode}.yaml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "database: {{ host: {}, port: {}, username: {TLS_ROLE}, password: {TLS_PW}, dbname: {db}, sslmode: {mode}{extra} }}\nworkload: simple_read\nscale: 1\nduration: 2s\nworkers: 2\nconnections: 2\ndriver: wire\n",
+                pg.host, pg.port
+            ),
+        )
+        .unwrap();
+        let json = dir.path().join(format!("{mode}.json"));
+        let o = stormbench()
+            .args(["--config"])
+            .arg(&cfg)
+            .args(["--no-summary", "--json"])
+            .arg(&json)
+            .output()
+            .unwrap();
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{out}\n{err}");
+        assert!(!out.contains(TLS_PW) && !err.contains(TLS_PW));
+        let r = read_json(&json);
+        assert_eq!(r["connections"]["driver"], "wire");
+        assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
+        assert!(r["summary"]["transactions"].as_u64().unwrap() > 100);
+    }
+}
+
+#[test]
+fn rows_decode_every_type_the_workloads_read() {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    let pg = pg();
+    rt().block_on(async {
+        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+            .await
+            .unwrap();
+        c.batch_execute("SET TIME ZONE 'UTC'").await.unwrap();
+        let mut rows = Rows::new();
+        for (n, text, approx) in [
+            ("-12345.6789", "-12345.6789", -12345.6789),
+            ("0.0001", "0.0001", 0.0001),
+            ("100000000.50", "100000000.50", 100000000.5),
+            ("0", "0", 0.0),
+            ("-0.00003000", "-0.00003000", -0.00003),
+            ("42", "42", 42.0),
+        ] {
+            let q = c.prepare(&format!("SELECT '{n}'::numeric")).await.unwrap();
+            c.query_into(&q, &[], &mut rows).await.unwrap();
+            let v: Numeric = rows.get(0, 0).unwrap();
+            assert_eq!(v.to_string(), text);
+            assert!((v.to_f64() - approx).abs() < 1e-9, "{v:?}");
+        }
+        // every other type, and NULLs
+        let st = {
+            c.prepare(
+                "SELECT 1::int2, 2::int4, $1::int8, 1.5::float4, 2.25::float8, \
+                 'héllo'::text, 'v'::varchar(4), 'ab'::char(4), true, \
+                 '2024-02-29 12:34:56.5'::timestamp, '2024-02-29 12:34:56+02'::timestamptz, \
+                 '\\x00ff10'::bytea, NULL::int4, NULL::text, \
+                 $2::text::numeric(12,2), 'NaN'::numeric",
+            )
+            .await
+            .unwrap()
+        };
+        assert_eq!(st.column_types()[14], tokio_postgres::types::Type::NUMERIC);
+        c.query_into(&st, &[&3i64, &"1234.5"], &mut rows)
+            .await
+            .unwrap();
+        assert_eq!((rows.len(), rows.affected()), (1, 1));
+        assert_eq!(rows.get::<i16>(0, 0).unwrap(), 1);
+        assert_eq!(rows.get::<i32>(0, 1).unwrap(), 2);
+        assert_eq!(rows.get::<i64>(0, 2).unwrap(), 3);
+        assert_eq!(rows.get::<f32>(0, 3).unwrap(), 1.5);
+        assert_eq!(rows.get::<f64>(0, 4).unwrap(), 2.25);
+        assert_eq!(rows.get::<&str>(0, 5).unwrap(), "héllo");
+        assert_eq!(rows.get::<String>(0, 6).unwrap(), "v");
+        assert_eq!(rows.get::<&str>(0, 7).unwrap(), "ab  ");
+        assert!(rows.get::<bool>(0, 8).unwrap());
+        let ts = NaiveDate::from_ymd_opt(2024, 2, 29)
+            .unwrap()
+            .and_hms_milli_opt(12, 34, 56, 500)
+            .unwrap();
+        assert_eq!(rows.get::<NaiveDateTime>(0, 9).unwrap(), ts);
+        assert_eq!(
+            rows.get::<DateTime<Utc>>(0, 10).unwrap().to_rfc3339(),
+            "2024-02-29T10:34:56+00:00"
+        );
+        assert_eq!(rows.get::<&[u8]>(0, 11).unwrap(), &[0u8, 0xff, 0x10]);
+        assert_eq!(rows.get::<Vec<u8>>(0, 11).unwrap(), vec![0u8, 0xff, 0x10]);
+        assert_eq!(rows.get::<Option<i32>>(0, 12).unwrap(), None);
+        assert_eq!(rows.get::<Option<&str>>(0, 13).unwrap(), None);
+        assert_eq!(rows.get::<Option<i64>>(0, 2).unwrap(), Some(3));
+        assert_eq!(rows.get::<Numeric>(0, 14).unwrap().to_string(), "1234.50");
+        assert!(rows.get::<Numeric>(0, 15).unwrap().to_f64().is_nan());
+        // a NULL into a non-Option, a wrong type, a column out of range: errors, not panics
+        let e = rows.get::<i32>(0, 12).unwrap_err();
+        assert!(e.to_string().contains("column 12"), "{e}");
+        let e = rows.get::<i64>(0, 5).unwrap_err();
+        assert!(e.to_string().contains("column 5 is text"), "{e}");
+        assert!(rows.get::<i32>(0, 99).is_err());
+        assert!(rows.get::<i32>(1, 0).is_err());
+
+        // many rows into the same buffers; execute still only counts
+        let series = c
+            .prepare("SELECT g, g::text FROM generate_series(1, $1::int4) g")
+            .await
+            .unwrap();
+        c.query_into(&series, &[&500i32], &mut rows).await.unwrap();
+        assert_eq!(rows.len(), 500);
+        assert_eq!(rows.affected(), 500);
+        assert_eq!(rows.get::<i32>(499, 0).unwrap(), 500);
+        assert_eq!(rows.get::<&str>(41, 1).unwrap(), "42");
+        c.query_into(&series, &[&2i32], &mut rows).await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(c.execute(&series, &[&7i32]).await.unwrap().rows, 7);
+        let owned = c.query(&series, &[&0i32]).await.unwrap();
+        assert!(owned.is_empty());
+    });
+}
+
+#[test]
+fn pipelines_simple_queries_and_savepoints() {
+    let pg = pg();
+    rt().block_on(async {
+        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+            .await
+            .unwrap();
+        // the simple protocol: several statements, one count each
+        let counts = c
+            .simple_query(
+                "CREATE TEMP TABLE p (id int8 PRIMARY KEY, v text); \
+                 INSERT INTO p VALUES (1, 'a'), (2, 'b'); SELECT * FROM p",
+            )
+            .await
+            .unwrap();
+        let tags: Vec<u64> = counts.iter().map(|e| e.tag_rows).collect();
+        assert_eq!(tags, [0, 2, 2]);
+        assert_eq!(counts[2].rows, 2);
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+
+        let ins = c.prepare("INSERT INTO p VALUES ($1, $2)").await.unwrap();
+        let count = c.prepare("SELECT count(*) FROM p").await.unwrap();
+        let mut rows = Rows::new();
+        let mut out = Vec::new();
+
+        // a pipeline that works: one write, results in order
+        c.execute_many(
+            &[
+                (&ins, &[&3i64, &"c"]),
+                (&ins, &[&4i64, &"d"]),
+                (&count, &[]),
+            ],
+            &mut out,
+        )
+        .await
+        .unwrap();
+        let tags: Vec<u64> = out.iter().map(|e| e.tag_rows).collect();
+        assert_eq!(tags, [1, 1, 1]);
+
+        // an error in the middle: the rest is skipped, the implicit transaction rolls
+        // back, the error is returned, and the connection goes on
+        let e = c
+            .execute_many(
+                &[
+                    (&ins, &[&5i64, &"e"]),
+                    (&ins, &[&1i64, &"dup"]),
+                    (&ins, &[&6i64, &"f"]),
+                ],
+                &mut out,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "23505", "{e}");
+        assert_eq!(out.len(), 1);
+        assert!(!c.is_broken());
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+        c.query_into(&count, &[], &mut rows).await.unwrap();
+        assert_eq!(rows.get::<i64>(0, 0).unwrap(), 4);
+
+        // inside a transaction block the failure fails the block; ROLLBACK recovers
+        c.begin(Some(Isolation::RepeatableRead), false)
+            .await
+            .unwrap();
+        assert_eq!(c.tx_status(), TxStatus::InTransaction);
+        c.execute(&ins, &[&7i64, &"g"]).await.unwrap();
+        let e = c
+            .execute_many(
+                &[(&ins, &[&2i64, &"dup"]), (&ins, &[&8i64, &"h"])],
+                &mut out,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "23505");
+        assert_eq!(c.tx_status(), TxStatus::Failed);
+        let e = c.execute(&count, &[]).await.unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "25P02", "{e}");
+        c.rollback().await.unwrap();
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+        c.query_into(&count, &[], &mut rows).await.unwrap();
+        assert_eq!(rows.get::<i64>(0, 0).unwrap(), 4);
+
+        // savepoints: a failure after one is undone back to it, the rest commits
+        c.begin(None, false).await.unwrap();
+        c.execute(&ins, &[&10i64, &"j"]).await.unwrap();
+        c.savepoint("before_dup").await.unwrap();
+        c.execute(&ins, &[&1i64, &"dup"]).await.unwrap_err();
+        assert_eq!(c.tx_status(), TxStatus::Failed);
+        c.rollback_to("before_dup").await.unwrap();
+        assert_eq!(c.tx_status(), TxStatus::InTransaction);
+        c.execute(&ins, &[&11i64, &"k"]).await.unwrap();
+        c.release("before_dup").await.unwrap();
+        c.commit().await.unwrap();
+        assert_eq!(c.tx_status(), TxStatus::Idle);
+        c.query_into(&count, &[], &mut rows).await.unwrap();
+        assert_eq!(rows.get::<i64>(0, 0).unwrap(), 6);
+
+        // a read-only block refuses writes; a bad savepoint name is refused unsent
+        c.begin(Some(Isolation::Serializable), true).await.unwrap();
+        // (temporary tables stay writable there, so a permanent one is tried)
+        let e = c
+            .simple_query("CREATE TABLE wire_ro_refused (a int)")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "25006", "{e}");
+        c.rollback().await.unwrap();
+        let e = c.savepoint("x; DROP TABLE p").await.unwrap_err();
+        assert!(e.to_string().contains("savepoint name"), "{e}");
+        assert!(!c.is_broken());
+        assert_eq!(c.simple_query("SELECT 1").await.unwrap()[0].rows, 1);
+    });
 }

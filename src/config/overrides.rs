@@ -99,7 +99,7 @@ pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> V
         match serde_yaml::from_str::<SslMode>(&v) {
             Ok(m) => db.sslmode = Some(m),
             Err(_) => errors.push(format!(
-                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-full"
+                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-ca, verify-full"
             )),
         }
     }

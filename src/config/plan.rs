@@ -47,6 +47,8 @@ pub struct DatabasePlan {
     pub password: Option<Secret>,
     /// TLS mode.
     pub sslmode: SslMode,
+    /// Root certificates for verify-ca and verify-full (`None`: the system's).
+    pub sslrootcert: Option<PathBuf>,
     /// Connect timeout.
     pub connect_timeout: Dur,
     /// Default isolation of every connection; `None` keeps the server's setting.

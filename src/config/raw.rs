@@ -95,8 +95,11 @@ pub struct RawDatabase {
     pub username: Option<String>,
     /// Password (redacted in every output).
     pub password: Option<Secret>,
-    /// disable | prefer | require | verify-full.
+    /// disable | prefer | require | verify-ca | verify-full.
     pub sslmode: Option<SslMode>,
+    /// PEM file of the certificate authorities that verify-ca and verify-full trust
+    /// (instead of the system's).
+    pub sslrootcert: Option<PathBuf>,
     /// Start a throwaway local cluster instead of connecting to a server.
     pub embedded: Option<bool>,
     /// Directory of the server binaries for `embedded` (otherwise discovered).

@@ -444,6 +444,7 @@ pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan
         } else {
             SslMode::Prefer
         }),
+        sslrootcert: db.sslrootcert.clone(),
         connect_timeout: dur_in(
             errors,
             "database.connect_timeout",

@@ -98,7 +98,7 @@ impl PgConnector {
     pub fn new(target: &Target, size: usize) -> Result<Self, DbError> {
         let tls = match target.sslmode {
             SslMode::Disable => None,
-            mode => Some(tls_connector(mode)?),
+            mode => Some(tls_connector(mode, target.sslrootcert.as_deref())?),
         };
         Ok(PgConnector {
             pool: build(

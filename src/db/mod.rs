@@ -13,14 +13,16 @@ mod wire_session;
 pub use connector::{PgConnector, PgManager, PgTransient, WireConnector, WireTransient};
 pub use wire_session::tx_error as wire_tx_error;
 
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::config::SslMode as PgSslMode;
 
 use crate::config::{DatabasePlan, SslMode};
-use crate::core::Conn;
+use crate::core::error::classify_code;
+use crate::core::{Conn, ErrorClass};
 
 /// A resolved connection target (after the embedded cluster, if any, has started).
 #[derive(Debug, Clone)]
@@ -31,6 +33,8 @@ pub struct Target {
     pub display: String,
     /// TLS mode.
     pub sslmode: SslMode,
+    /// Root certificates for verify-ca and verify-full (`None`: the system's).
+    pub sslrootcert: Option<PathBuf>,
 }
 
 /// Errors connecting to the server, each a one-line message telling the user what to do.
@@ -87,13 +91,19 @@ impl Target {
         pg.ssl_mode(match sslmode {
             SslMode::Disable => PgSslMode::Disable,
             SslMode::Prefer => PgSslMode::Prefer,
-            SslMode::Require | SslMode::VerifyFull => PgSslMode::Require,
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
         });
         Target {
             display: format!("{host}:{port}/{dbname} as {user}"),
             pg,
             sslmode,
+            sslrootcert: db.sslrootcert.clone(),
         }
+    }
+
+    /// The wire driver's settings for this target.
+    pub fn wire_config(&self) -> wire::WireConfig {
+        wire::WireConfig::new(&self.pg, self.sslmode).with_sslrootcert(self.sslrootcert.clone())
     }
 
     /// A connection manager with this target's TLS setting.
@@ -103,7 +113,11 @@ impl Target {
         };
         Ok(match self.sslmode {
             SslMode::Disable => Manager::from_config(self.pg.clone(), tokio_postgres::NoTls, cfg),
-            mode => Manager::from_config(self.pg.clone(), tls_connector(mode)?, cfg),
+            mode => Manager::from_config(
+                self.pg.clone(),
+                tls_connector(mode, self.sslrootcert.as_deref())?,
+                cfg,
+            ),
         })
     }
 
@@ -122,7 +136,7 @@ impl Target {
     pub async fn connect_once(&self) -> Result<Conn, DbError> {
         let tls = match self.sslmode {
             SslMode::Disable => None,
-            mode => Some(tls_connector(mode)?),
+            mode => Some(tls_connector(mode, self.sslrootcert.as_deref())?),
         };
         let (client, task) = connect_raw(&self.pg, tls.as_ref())
             .await
@@ -198,32 +212,29 @@ async fn connect_unbounded(
     })
 }
 
-/// The TLS connector for a mode, built once per process: building one loads the system
-/// certificate store, which costs far more than a connection.
+/// The TLS connector for a mode and root certificate file, built once per process:
+/// building one loads the system certificate store, which costs far more than a
+/// connection.
 pub(crate) fn tls_connector(
     mode: SslMode,
+    rootcert: Option<&Path>,
 ) -> Result<postgres_native_tls::MakeTlsConnector, DbError> {
-    static VERIFYING: OnceLock<Result<postgres_native_tls::MakeTlsConnector, String>> =
-        OnceLock::new();
-    static TRUSTING: OnceLock<Result<postgres_native_tls::MakeTlsConnector, String>> =
-        OnceLock::new();
-    let verify = mode == SslMode::VerifyFull;
-    let cell = if verify { &VERIFYING } else { &TRUSTING };
-    cell.get_or_init(|| {
-        let mut b = native_tls::TlsConnector::builder();
-        if !verify {
-            // libpq's prefer/require encrypt without verifying the certificate
-            // and need no trust store (loading one costs a noticeable slice of a short run)
-            b.danger_accept_invalid_certs(true)
-                .danger_accept_invalid_hostnames(true)
-                .disable_built_in_roots(true);
-        }
-        b.build()
-            .map(postgres_native_tls::MakeTlsConnector::new)
-            .map_err(|e| e.to_string())
-    })
-    .clone()
-    .map_err(DbError::Tls)
+    type Key = (SslMode, Option<PathBuf>);
+    type Built = Result<postgres_native_tls::MakeTlsConnector, String>;
+    static BUILT: Mutex<Vec<(Key, Built)>> = Mutex::new(Vec::new());
+    // prefer and require do not verify, so they share one connector without roots
+    let key = match mode {
+        SslMode::Disable | SslMode::Prefer | SslMode::Require => (SslMode::Require, None),
+        m => (m, rootcert.map(Path::to_path_buf)),
+    };
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, b)) = built.iter().find(|(k, _)| *k == key) {
+        return b.clone().map_err(DbError::Tls);
+    }
+    let b = wire::tls_connector(key.0, key.1.as_deref())
+        .map(postgres_native_tls::MakeTlsConnector::new);
+    built.push((key, b.clone()));
+    b.map_err(DbError::Tls)
 }
 
 /// A one-line message for a failed connection attempt that says what to check.
@@ -265,6 +276,16 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
 }
 
 pub use crate::core::error_chain;
+
+/// How the engine counts a wire driver error: the server's by its SQLSTATE, a lost
+/// connection as such, the driver's own as other.
+pub fn classify_wire(e: &wire::WireError) -> ErrorClass {
+    match e.code() {
+        Some(code) => classify_code(code),
+        None if e.is_connection_lost() => ErrorClass::ConnectionLost,
+        None => ErrorClass::Other,
+    }
+}
 
 /// A one-line message for a wire pool error.
 pub fn wire_pool_error_message(

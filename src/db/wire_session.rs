@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use super::wire::{WireConn, WireError, WireStmt};
-use crate::core::session::{Params, Session, Step, Stmt, TxError};
+use crate::core::session::{Column, Params, Session, Step, Stmt, TxError};
 use crate::core::BoxFuture;
 use crate::rows::Rows;
 
 /// A wire-driver error as a transaction error.
 pub fn tx_error(e: WireError) -> TxError {
-    TxError::new(e.class(), e.code().cloned(), e)
+    TxError::new(super::classify_wire(&e), e.code().cloned(), e)
 }
 
 #[inline]
@@ -28,7 +28,16 @@ impl Session for WireConn {
         Box::pin(async move {
             let st = self.prepare_cached(sql).await.map_err(tx_error)?;
             let params = st.params().to_vec();
-            Ok(Stmt::new(st, params, Vec::new()))
+            let columns = st
+                .column_names()
+                .iter()
+                .zip(st.column_types())
+                .map(|(name, ty)| Column {
+                    name: name.clone(),
+                    ty: ty.clone(),
+                })
+                .collect();
+            Ok(Stmt::new(st, params, columns))
         })
     }
 
@@ -47,19 +56,29 @@ impl Session for WireConn {
 
     fn query<'a>(
         &'a mut self,
-        _stmt: &'a Stmt,
-        _params: Params<'a>,
-        _rows: &'a mut Rows,
+        stmt: &'a Stmt,
+        params: Params<'a>,
+        rows: &'a mut Rows,
     ) -> BoxFuture<'a, Result<(), TxError>> {
-        Box::pin(async { Err(tx_error(WireError::unsupported())) })
+        Box::pin(async move {
+            self.query_into(statement(stmt), params, rows)
+                .await
+                .map_err(tx_error)
+        })
     }
 
     fn pipeline<'a>(
         &'a mut self,
-        _steps: &'a [Step<'a>],
-        _out: &'a mut [Rows],
+        steps: &'a [Step<'a>],
+        out: &'a mut [Rows],
     ) -> BoxFuture<'a, Result<(), TxError>> {
-        Box::pin(async { Err(tx_error(WireError::unsupported())) })
+        Box::pin(async move {
+            let wire: Vec<_> = steps
+                .iter()
+                .map(|s| (statement(s.stmt), s.params))
+                .collect();
+            self.query_many(&wire, out).await.map_err(tx_error)
+        })
     }
 
     fn simple_query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<u64, TxError>> {

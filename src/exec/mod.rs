@@ -193,7 +193,7 @@ pub async fn run(
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
     // resolved once per invocation by the caller; an `auto` left here is resolved now
     let driver = resolve_driver(workload.as_ref(), target, opts.driver).await;
-    let wire = (driver == Driver::Wire).then(|| WireConfig::new(&target.pg, target.sslmode));
+    let wire = (driver == Driver::Wire).then(|| target.wire_config());
     let stop = interrupt.child_token();
     let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
     let plan = shards(opts.workers, opts.connections, opts.threads);
@@ -355,26 +355,17 @@ pub(crate) fn later(at: Instant, d: Duration) -> Instant {
 }
 
 /// The driver a run uses: `wire` and `tokio-postgres` as given; `auto` becomes `wire`
-/// when the workload supports it and the server does not ask for TLS (one probe
-/// connection tells; any other failure is left for the pool to report), else
-/// `tokio-postgres`. Called once per invocation (a sweep's bands share the answer).
+/// when the workload supports it, else `tokio-postgres`. One probe connection checks the
+/// wire driver can connect (TLS included); a failure is left for the pool to report. Called once per invocation (a sweep's bands share the answer).
 pub async fn resolve_driver(w: &dyn Workload, target: &Target, driver: Driver) -> Driver {
     match driver {
         Driver::Auto if !w.wire() => Driver::TokioPostgres,
-        Driver::Auto => match WireConn::connect(&WireConfig::new(&target.pg, target.sslmode)).await
-        {
-            Ok(c) => {
+        Driver::Auto => {
+            if let Ok(c) = WireConn::connect(&target.wire_config()).await {
                 c.close().await;
-                Driver::Wire
             }
-            Err(e) if e.is_tls_required() => {
-                log::info!(
-                    "driver auto: the server asks for TLS, so tokio-postgres carries the run"
-                );
-                Driver::TokioPostgres
-            }
-            Err(_) => Driver::Wire,
-        },
+            Driver::Wire
+        }
         resolved => resolved,
     }
 }

@@ -12,6 +12,8 @@ pub struct Pg {
     pub port: String,
     pub user: String,
     pub bindir: PathBuf,
+    /// The test cluster's CA certificate when it has TLS (STORMBENCH_TEST_PGSSLROOTCERT).
+    pub sslrootcert: Option<PathBuf>,
 }
 
 fn need(var: &str) -> String {
@@ -31,6 +33,7 @@ pub fn pg() -> Pg {
         port: need("STORMBENCH_TEST_PGPORT"),
         user: need("STORMBENCH_TEST_PGUSER"),
         bindir: PathBuf::from(need("STORMBENCH_TEST_PGBINDIR")),
+        sslrootcert: std::env::var_os("STORMBENCH_TEST_PGSSLROOTCERT").map(PathBuf::from),
     }
 }
 

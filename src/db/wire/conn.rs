@@ -1,0 +1,384 @@
+//! One connection: prepared statements, their execution, and the exchange state.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use bytes::{Buf, BytesMut};
+use fallible_iterator::FallibleIterator;
+use postgres_protocol::message::{backend, frontend};
+use tokio_postgres::types::{IsNull, ToSql, Type};
+
+use super::error::{ErrorKind, WireError};
+use super::frame::Stream;
+use crate::rows::Rows;
+
+/// A statement prepared on one connection.
+#[derive(Debug)]
+pub struct WireStmt {
+    name: String,
+    params: Vec<Type>,
+    columns: Vec<Type>,
+    names: Vec<String>,
+}
+
+impl WireStmt {
+    /// Parameter types the server inferred.
+    pub fn params(&self) -> &[Type] {
+        &self.params
+    }
+
+    /// Number of result columns.
+    pub fn columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// The result's column types.
+    pub fn column_types(&self) -> &[Type] {
+        &self.columns
+    }
+
+    /// The result's column names.
+    pub fn column_names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+pub(super) static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One server connection, owned by one worker at a time.
+pub struct WireConn {
+    pub(super) stream: Stream,
+    pub(super) rbuf: BytesMut,
+    pub(super) wbuf: BytesMut,
+    /// A request went out and its ReadyForQuery has not been read: if that is still so
+    /// when the connection is offered again, the exchange was abandoned midway (the
+    /// transaction's future was dropped) and the connection cannot be used.
+    pub(super) busy: bool,
+    pub(super) broken: bool,
+    pub(super) id: u64,
+    pub(super) cache: HashMap<String, Arc<WireStmt>>,
+    pub(super) prepared: u32,
+    /// The transaction status of the last ReadyForQuery: `I`, `T` or `E`.
+    pub(super) tx_status: u8,
+}
+
+impl fmt::Debug for WireConn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WireConn").field("id", &self.id).finish()
+    }
+}
+
+/// What a statement returned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Executed {
+    /// DataRow messages received.
+    pub rows: u64,
+    /// The count in the command tag (rows affected or returned).
+    pub tag_rows: u64,
+}
+
+impl WireConn {
+    /// A number unique to this connection in the process (for per-connection caches).
+    #[inline]
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the connection must not be used again (lost, or abandoned mid-exchange).
+    pub fn is_broken(&self) -> bool {
+        self.broken || self.busy
+    }
+
+    /// Prepares `sql` (parameter types inferred by the server).
+    pub async fn prepare(&mut self, sql: &str) -> Result<WireStmt, WireError> {
+        self.prepared += 1;
+        let name = format!("sbw{}", self.prepared);
+        self.start()?;
+        frontend::parse(&name, sql, std::iter::empty(), &mut self.wbuf)?;
+        frontend::describe(b'S', &name, &mut self.wbuf)?;
+        frontend::sync(&mut self.wbuf);
+        self.flush().await?;
+        let mut params = Vec::new();
+        let mut columns = Vec::new();
+        let mut names = Vec::new();
+        let mut failed = None;
+        loop {
+            let (tag, len) = self.next_frame_after(&mut failed).await?;
+            match tag {
+                b'1' | b'n' => {} // ParseComplete, NoData
+                b't' => {
+                    let mut m = self.rbuf.split_to(len);
+                    if let Some(backend::Message::ParameterDescription(body)) =
+                        backend::Message::parse(&mut m)?
+                    {
+                        let mut oids = body.parameters();
+                        while let Some(oid) = oids.next()? {
+                            // a type of the database (an extension's, a domain): a
+                            // value that sends itself as text can still be bound to it
+                            params.push(Type::from_oid(oid).unwrap_or_else(|| other_type(oid)));
+                        }
+                    }
+                    continue;
+                }
+                b'T' => {
+                    let mut m = self.rbuf.split_to(len);
+                    if let Some(backend::Message::RowDescription(body)) =
+                        backend::Message::parse(&mut m)?
+                    {
+                        let mut fields = body.fields();
+                        while let Some(f) = fields.next()? {
+                            // a type of the database (enum, domain...): its bytes can
+                            // still be read as such
+                            let oid = f.type_oid();
+                            columns.push(Type::from_oid(oid).unwrap_or_else(|| other_type(oid)));
+                            names.push(f.name().to_string());
+                        }
+                    }
+                    continue;
+                }
+                b'E' => {
+                    let e = self.take_error(len)?;
+                    failed.get_or_insert(e);
+                    continue;
+                }
+                b'Z' => {
+                    self.tx_status = self.rbuf.get(5).copied().unwrap_or(b'I');
+                    self.rbuf.advance(len);
+                    self.busy = false;
+                    break;
+                }
+                b'N' | b'S' | b'A' => {}
+                other => return Err(self.unexpected(other)),
+            }
+            self.rbuf.advance(len);
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(WireStmt {
+                name,
+                params,
+                columns,
+                names,
+            }),
+        }
+    }
+
+    /// The statement for `sql`, prepared once on this connection.
+    pub async fn prepare_cached(&mut self, sql: &str) -> Result<Arc<WireStmt>, WireError> {
+        if let Some(s) = self.cache.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(self.prepare(sql).await?);
+        self.cache.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// Runs a prepared statement with `params` (binary format); result rows are counted
+    /// and dropped.
+    pub async fn execute(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Executed, WireError> {
+        self.start()?;
+        self.bind(stmt, params)?;
+        frontend::sync(&mut self.wbuf);
+        self.flush().await?;
+        self.finish_exchange(Some(Executed::default()), None).await
+    }
+
+    /// Runs a prepared statement and keeps its rows (binary format) in `rows`, whose
+    /// buffers are reused: nothing is allocated per row once they have grown.
+    pub async fn query_into(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+        rows: &mut Rows,
+    ) -> Result<(), WireError> {
+        self.start()?;
+        self.bind(stmt, params)?;
+        frontend::sync(&mut self.wbuf);
+        self.flush().await?;
+        rows.reset(&stmt.columns);
+        self.finish_exchange(None, Some(rows)).await.map(|_| ())
+    }
+
+    /// [`Self::query_into`] into a new [`Rows`].
+    pub async fn query(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Rows, WireError> {
+        let mut rows = Rows::new();
+        self.query_into(stmt, params, &mut rows).await?;
+        Ok(rows)
+    }
+
+    /// Appends Bind (binary parameters and results) and Execute for `stmt` to the write
+    /// buffer. On an encoding error nothing is sent and the exchange ends.
+    pub(super) fn bind(
+        &mut self,
+        stmt: &WireStmt,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<(), WireError> {
+        if params.len() != stmt.params.len() {
+            self.wbuf.clear();
+            self.busy = false;
+            return Err(WireError::new(ErrorKind::Encode(format!(
+                "the statement takes {} parameters, {} given",
+                stmt.params.len(),
+                params.len()
+            ))));
+        }
+        // each value says how it is sent (binary for the built-in types, text for a
+        // value that stands for a literal)
+        let formats = params
+            .iter()
+            .zip(&stmt.params)
+            .map(|(p, ty)| p.encode_format(ty) as i16);
+        let bound = frontend::bind(
+            "",
+            &stmt.name,
+            formats,
+            params.iter().zip(&stmt.params),
+            |(p, ty), buf| match p.to_sql_checked(ty, buf)? {
+                IsNull::No => Ok(postgres_protocol::IsNull::No),
+                IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
+            },
+            Some(1),
+            &mut self.wbuf,
+        );
+        if let Err(e) = bound {
+            // nothing was sent: the connection is still in step
+            self.wbuf.clear();
+            self.busy = false;
+            return Err(WireError::new(ErrorKind::Encode(match e {
+                frontend::BindError::Conversion(e) => format!("cannot encode a parameter: {e}"),
+                frontend::BindError::Serialization(e) => format!("cannot encode a parameter: {e}"),
+            })));
+        }
+        frontend::execute("", 0, &mut self.wbuf)?;
+        Ok(())
+    }
+
+    /// Runs SQL over the simple query protocol (several statements allowed; results dropped).
+    pub async fn batch_execute(&mut self, sql: &str) -> Result<Executed, WireError> {
+        self.start()?;
+        frontend::query(sql, &mut self.wbuf)?;
+        self.flush().await?;
+        self.finish_exchange(Some(Executed::default()), None).await
+    }
+
+    /// Sends Terminate and closes the socket.
+    pub async fn close(mut self) {
+        self.wbuf.clear();
+        frontend::terminate(&mut self.wbuf);
+        let _ = self.flush().await;
+        self.broken = true; // nothing more to say on drop
+    }
+
+    /// Reads the rest of an exchange up to ReadyForQuery: rows, the command tag, the
+    /// first error (the server skips to Sync after one).
+    pub(super) async fn finish_exchange(
+        &mut self,
+        mut out: Option<Executed>,
+        mut rows: Option<&mut Rows>,
+    ) -> Result<Executed, WireError> {
+        let mut failed = None;
+        loop {
+            let (tag, len) = self.next_frame_after(&mut failed).await?;
+            match tag {
+                b'D' => {
+                    if let Some(o) = &mut out {
+                        o.rows += 1;
+                    }
+                    if let Some(r) = rows.as_deref_mut() {
+                        if let Err(e) = r.push_data_row(&self.rbuf[5..len]) {
+                            failed.get_or_insert(WireError::protocol(e.to_string()));
+                        }
+                    }
+                }
+                b'C' => {
+                    let n = tag_rows(&self.rbuf[5..len]);
+                    if let Some(o) = &mut out {
+                        o.tag_rows = n;
+                    }
+                    if let Some(r) = rows.as_deref_mut() {
+                        r.set_affected(n);
+                    }
+                }
+                b'Z' => {
+                    self.tx_status = self.rbuf.get(5).copied().unwrap_or(b'I');
+                    self.rbuf.advance(len);
+                    self.busy = false;
+                    return match failed {
+                        Some(e) => Err(e),
+                        None => Ok(out.unwrap_or_default()),
+                    };
+                }
+                b'E' => {
+                    let e = self.take_error(len)?;
+                    failed.get_or_insert(e);
+                    continue;
+                }
+                // BindComplete, ParseComplete, CloseComplete, NoData, EmptyQuery,
+                // RowDescription (simple protocol), notices, parameter status,
+                // notifications, BackendKeyData, PortalSuspended
+                b'2' | b'1' | b'3' | b'n' | b'I' | b'T' | b'N' | b'S' | b'A' | b'K' | b's' => {}
+                other => return Err(self.unexpected(other)),
+            }
+            self.rbuf.advance(len);
+        }
+    }
+}
+
+impl Drop for WireConn {
+    fn drop(&mut self) {
+        if !self.broken {
+            // a clean goodbye, so the server does not log an unexpected EOF; best effort
+            let mut b = BytesMut::with_capacity(5);
+            frontend::terminate(&mut b);
+            let _ = self.stream.try_write(&b);
+        }
+    }
+}
+
+/// A type the driver does not know by its oid (an extension's, an enum, a domain).
+fn other_type(oid: u32) -> Type {
+    Type::new(
+        format!("oid {oid}"),
+        oid,
+        tokio_postgres::types::Kind::Simple,
+        String::new(),
+    )
+}
+
+/// The count at the end of a CommandComplete tag (`SELECT 3`, `INSERT 0 1`, `UPDATE 2`).
+pub(super) fn tag_rows(body: &[u8]) -> u64 {
+    let tag = body.strip_suffix(&[0]).unwrap_or(body);
+    let last = tag.rsplit(|b| *b == b' ').next().unwrap_or_default();
+    let mut n: u64 = 0;
+    for d in last {
+        if !d.is_ascii_digit() {
+            return 0;
+        }
+        n = n * 10 + u64::from(d - b'0');
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_tags_give_row_counts() {
+        assert_eq!(tag_rows(b"SELECT 3\0"), 3);
+        assert_eq!(tag_rows(b"INSERT 0 12\0"), 12);
+        assert_eq!(tag_rows(b"UPDATE 0\0"), 0);
+        assert_eq!(tag_rows(b"BEGIN\0"), 0);
+        assert_eq!(tag_rows(b"\0"), 0);
+    }
+}

@@ -1,0 +1,149 @@
+//! The socket and its buffers: whole messages in, one write per exchange out.
+
+use std::io;
+
+use bytes::BytesMut;
+use postgres_protocol::message::backend;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
+
+use super::conn::WireConn;
+use super::error::{db_error, ErrorKind, WireError};
+
+/// The connection's transport; a plain connection pays nothing for TLS.
+pub(super) enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+    Tls(Box<tokio_native_tls::TlsStream<TcpStream>>),
+}
+
+impl Stream {
+    #[inline]
+    async fn read_buf(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read_buf(buf).await,
+            Stream::Unix(s) => s.read_buf(buf).await,
+            Stream::Tls(s) => s.read_buf(buf).await,
+        }
+    }
+
+    #[inline]
+    async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.write_all(buf).await,
+            Stream::Unix(s) => s.write_all(buf).await,
+            Stream::Tls(s) => s.write_all(buf).await,
+        }
+    }
+
+    /// Writes without waiting (for a goodbye on drop); a TLS stream cannot, and skips it.
+    pub(super) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_write(buf),
+            Stream::Unix(s) => s.try_write(buf),
+            Stream::Tls(_) => Ok(0),
+        }
+    }
+
+    /// The hash of the server's certificate for SCRAM channel binding
+    /// (tls-server-end-point), on TLS connections.
+    pub(super) fn tls_server_end_point(&self) -> Option<Vec<u8>> {
+        match self {
+            Stream::Tls(s) => s.get_ref().tls_server_end_point().ok().flatten(),
+            _ => None,
+        }
+    }
+}
+
+/// Space kept free in the read buffer before each read.
+pub(super) const READ_CHUNK: usize = 8 * 1024;
+
+impl WireConn {
+    /// Marks the start of an exchange.
+    #[inline]
+    pub(super) fn start(&mut self) -> Result<(), WireError> {
+        if self.is_broken() {
+            return Err(WireError::new(ErrorKind::Closed));
+        }
+        self.busy = true;
+        self.wbuf.clear();
+        Ok(())
+    }
+
+    #[inline]
+    pub(super) async fn flush(&mut self) -> Result<(), WireError> {
+        let r = self.stream.write_all(&self.wbuf).await;
+        self.wbuf.clear();
+        r.map_err(|e| self.lost(e))
+    }
+
+    /// Reads more from the socket.
+    #[inline]
+    pub(super) async fn fill(&mut self) -> Result<(), WireError> {
+        if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 2 {
+            self.rbuf.reserve(READ_CHUNK);
+        }
+        match self.stream.read_buf(&mut self.rbuf).await {
+            Ok(0) => {
+                self.broken = true;
+                Err(WireError::new(ErrorKind::Closed))
+            }
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.lost(e)),
+        }
+    }
+
+    /// The tag and total length of the next complete message in the read buffer.
+    #[inline]
+    pub(super) async fn next_frame(&mut self) -> Result<(u8, usize), WireError> {
+        loop {
+            if let Some(h) = backend::Header::parse(&self.rbuf)? {
+                let total = h.len() as usize + 1;
+                if self.rbuf.len() >= total {
+                    return Ok((h.tag(), total));
+                }
+                self.rbuf.reserve(total - self.rbuf.len());
+            }
+            self.fill().await?;
+        }
+    }
+
+    /// [`Self::next_frame`] within an exchange that may already have failed: when the
+    /// connection then ends (a FATAL error, e.g. the server shutting down, is followed by
+    /// EOF), the server's error is the one to report.
+    #[inline]
+    pub(super) async fn next_frame_after(
+        &mut self,
+        failed: &mut Option<WireError>,
+    ) -> Result<(u8, usize), WireError> {
+        match self.next_frame().await {
+            Ok(f) => Ok(f),
+            Err(e) => Err(failed.take().unwrap_or(e)),
+        }
+    }
+
+    /// The next message, parsed (connection set-up only).
+    pub(super) async fn next_message(&mut self) -> Result<backend::Message, WireError> {
+        let (_, len) = self.next_frame().await?;
+        let mut m = self.rbuf.split_to(len);
+        backend::Message::parse(&mut m)?.ok_or_else(|| WireError::protocol("incomplete message"))
+    }
+
+    pub(super) fn take_error(&mut self, len: usize) -> Result<WireError, WireError> {
+        let mut m = self.rbuf.split_to(len);
+        match backend::Message::parse(&mut m)? {
+            Some(backend::Message::ErrorResponse(body)) => Ok(db_error(&body)),
+            _ => Err(WireError::protocol("malformed error response")),
+        }
+    }
+
+    pub(super) fn unexpected(&mut self, tag: u8) -> WireError {
+        self.broken = true;
+        WireError::protocol(format!("unexpected message '{}'", tag as char))
+    }
+
+    pub(super) fn lost(&mut self, e: io::Error) -> WireError {
+        self.broken = true;
+        WireError::new(ErrorKind::Io(e))
+    }
+}
