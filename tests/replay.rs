@@ -7,7 +7,7 @@ mod common;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::{fails, pg, read_json, tempdir, text, validate_report_schema};
+use common::{fails, pg, read_json, tempdir, text, validate_report_schema, DRIVERS};
 
 const SESSIONS: usize = 6;
 const PER_SESSION: usize = 30;
@@ -403,7 +403,13 @@ fn schema_from_can_name_a_declarative_workload() {
 
 #[test]
 fn prepared_protocol_binds_literals_and_falls_back_where_a_template_cannot_be_prepared() {
-    let db = pg().fresh_db("replay_prepared");
+    for driver in DRIVERS {
+        prepared_protocol_on(driver);
+    }
+}
+
+fn prepared_protocol_on(driver: &str) {
+    let db = pg().fresh_db(&format!("replay_prepared_{}", driver.replace('-', "_")));
     setup(&db);
     pg().psql(&db, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
     let dir = tempdir();
@@ -447,12 +453,20 @@ fn prepared_protocol_binds_literals_and_falls_back_where_a_template_cannot_be_pr
             cfg.to_str().unwrap(),
             "--workers",
             "3",
+            "--driver",
+            driver,
             "--json",
             json.to_str().unwrap(),
         ],
     );
     let r = read_json(&json);
-    assert_eq!(r["errors"]["total"].as_u64(), Some(0), "{}", r["errors"]);
+    assert_eq!(r["connections"]["driver"], driver);
+    assert_eq!(
+        r["errors"]["total"].as_u64(),
+        Some(0),
+        "{driver}: {}",
+        r["errors"]
+    );
     assert_eq!(
         r["summary"]["transactions"].as_u64(),
         Some(3 * PER_SESSION as u64 + 4)

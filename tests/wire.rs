@@ -461,17 +461,6 @@ fn transient_connections_on_the_wire_driver() {
 #[test]
 fn driver_mistakes_are_one_line_errors() {
     let pg = pg();
-    // a workload without wire support
-    let o = pg
-        .stormbench("stormbench_test")
-        .args(["-w", "tpcc", "--driver", "wire", "-d", "1s"])
-        .output()
-        .unwrap();
-    let err = assert_clean_failure(&o, 2);
-    assert!(
-        err.contains("driver: this workload does not run on the wire driver"),
-        "{err}"
-    );
     // an unknown driver
     let o = pg
         .stormbench("stormbench_test")

@@ -94,14 +94,7 @@ pub(crate) async fn execute(
         ),
     });
     let mut opts = plan.exec.clone();
-    opts.driver = s
-        .waits()
-        .interruptible("probing the driver", async {
-            Ok::<_, AppError>(
-                exec::resolve_driver(s.workload.as_ref(), &target, plan.exec.driver).await,
-            )
-        })
-        .await?;
+    opts.driver = exec::resolve_driver(plan.exec.driver);
     match &plan.progressive {
         Some(sweep) => {
             super::sweep::sweep(

@@ -8,7 +8,7 @@ use super::progressive::progressive_plan;
 use super::raw::{ArrivalKind, RawConfig, RawDatabase, RawPrometheus, Secret};
 use super::Dur;
 use crate::core::registry::Resolved;
-use crate::core::{ConnectionMode, Driver, Registry, Workload, WorkloadParams};
+use crate::core::{ConnectionMode, Registry, Workload, WorkloadParams};
 use crate::types::SslMode;
 
 /// Longest `duration` and `warmup`, also of a progressive band: 365 days. Far enough for
@@ -324,11 +324,6 @@ struct RunShape<'a> {
 fn workload_rules(w: &dyn Workload, shape: &RunShape, errors: &mut Vec<String>) {
     let run = shape.exec;
     let open_loop = matches!(run.arrival, Arrival::Open { .. });
-    if run.driver == Driver::Wire && !w.wire() {
-        errors.push(
-            "driver: this workload does not run on the wire driver (simple and connection do); set driver: auto or tokio-postgres".into(),
-        );
-    }
     if w.session_bound() && run.connections < run.workers {
         errors.push(format!(
             "connections: this workload keeps one connection per worker (its sessions carry transactions and settings), so connections ({}) must be at least workers ({}); raise connections or lower workers",

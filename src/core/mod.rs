@@ -87,13 +87,13 @@ impl ConnectionMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Driver {
-    /// The wire driver when the workload supports it and the server needs no TLS,
-    /// tokio-postgres otherwise.
+    /// The wire driver (every workload runs on it).
     #[default]
     Auto,
-    /// The lean wire driver ([`crate::db::wire`]); an error for workloads without it.
+    /// The lean wire driver.
     Wire,
-    /// tokio-postgres (always used for set-up, loading and statistics).
+    /// tokio-postgres, kept to compare against (set-up, loading and statistics always
+    /// use it).
     TokioPostgres,
 }
 
@@ -342,12 +342,6 @@ pub trait Workload: Send + Sync {
     /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
     /// and the worker id, so a run can be repeated.
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;
-
-    /// Whether its workers can run on the wire driver; with `driver: auto` such a workload
-    /// runs on it.
-    fn wire(&self) -> bool {
-        false
-    }
 }
 
 /// Rows loaded per table and how long it took.

@@ -23,7 +23,6 @@ pub use crate::config::ExecOptions;
 use crate::config::Stop;
 use crate::core::{self, ConnectionMode, Driver, Workload};
 use crate::db::wire::WireConfig;
-use crate::db::wire::WireConn;
 use crate::db::{DbError, PgConnector, Target, WireConnector};
 use crate::progress::Progress;
 use crate::stats::{Chunk, IntervalPoint, Series, Totals};
@@ -192,7 +191,7 @@ pub async fn run(
     } = hooks;
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
     // resolved once per invocation by the caller; an `auto` left here is resolved now
-    let driver = resolve_driver(workload.as_ref(), target, opts.driver).await;
+    let driver = resolve_driver(opts.driver);
     let wire = (driver == Driver::Wire).then(|| target.wire_config());
     let stop = interrupt.child_token();
     let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
@@ -354,18 +353,11 @@ pub(crate) fn later(at: Instant, d: Duration) -> Instant {
         .unwrap_or(at)
 }
 
-/// The driver a run uses: `wire` and `tokio-postgres` as given; `auto` becomes `wire`
-/// when the workload supports it, else `tokio-postgres`. One probe connection checks the
-/// wire driver can connect (TLS included); a failure is left for the pool to report. Called once per invocation (a sweep's bands share the answer).
-pub async fn resolve_driver(w: &dyn Workload, target: &Target, driver: Driver) -> Driver {
+/// The driver a run uses: `wire` and `tokio-postgres` as given; `auto` is `wire`, which
+/// carries every workload (TLS included).
+pub fn resolve_driver(driver: Driver) -> Driver {
     match driver {
-        Driver::Auto if !w.wire() => Driver::TokioPostgres,
-        Driver::Auto => {
-            if let Ok(c) = WireConn::connect(&target.wire_config()).await {
-                c.close().await;
-            }
-            Driver::Wire
-        }
+        Driver::Auto => Driver::Wire,
         resolved => resolved,
     }
 }

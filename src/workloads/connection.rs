@@ -90,10 +90,6 @@ impl Workload for Connection {
         Some((&SCHEMA, vec![self.rows]))
     }
 
-    fn wire(&self) -> bool {
-        true
-    }
-
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(ConnectionWorker {
             stmts: Statements::new(&[QUERY]),

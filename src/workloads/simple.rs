@@ -126,10 +126,6 @@ impl Workload for Simple {
         Some((&SCHEMA, vec![self.rows]))
     }
 
-    fn wire(&self) -> bool {
-        true
-    }
-
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(SimpleWorker {
             stmts: Statements::new(&[READ, UPDATE, INSERT]),

@@ -189,3 +189,34 @@ impl Pg {
         db
     }
 }
+
+/// The drivers that carry transactions; tests that run a workload run it on each.
+pub const DRIVERS: [&str; 2] = ["wire", "tokio-postgres"];
+
+/// Runs `workload` on `db` for `secs` seconds on every driver in [`DRIVERS`] and returns
+/// each report, checked: it names the driver, validates against the schema, and counts
+/// transactions.
+pub fn on_each_driver(db: &str, workload: &str, extra: &[&str]) -> Vec<serde_json::Value> {
+    let pg = pg();
+    let dir = tempdir();
+    DRIVERS
+        .iter()
+        .map(|driver| {
+            let json = dir.path().join(format!("{driver}.json"));
+            ok(pg
+                .stormbench(db)
+                .args(["-w", workload, "--driver", driver, "-q", "--json"])
+                .arg(&json)
+                .args(extra));
+            let r = read_json(&json);
+            validate_report_schema(&r);
+            assert_eq!(r["connections"]["driver"], *driver, "{workload}");
+            assert!(
+                r["summary"]["transactions"].as_u64().unwrap_or(0) > 0,
+                "{workload} on {driver}: no transaction: {}",
+                r["summary"]
+            );
+            r
+        })
+        .collect()
+}
