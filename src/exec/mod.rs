@@ -200,7 +200,7 @@ pub async fn run(
     let mut starts = Vec::new();
     let mut threads = Vec::new();
     for (i, shard) in plan.iter().copied().enumerate() {
-        let (start_tx, start_rx) = oneshot::channel::<Arc<RunShared>>();
+        let (start_tx, start) = oneshot::channel::<Arc<RunShared>>();
         starts.push(start_tx);
         let ctx = ShardCtx {
             shard,
@@ -211,62 +211,22 @@ pub async fn run(
             stop: stop.clone(),
             out: tx.clone(),
             ready: ready_tx.clone(),
-            start: start_rx,
+            start,
         };
-        let t = std::thread::Builder::new()
-            .name(format!("stormbench-client-{i}"))
-            .spawn(move || run_shard(ctx))
-            .map_err(|e| DbError::Connect(format!("cannot start a client thread: {e}")))?;
-        threads.push(t);
+        threads.push(spawn_shard(i, ctx)?);
     }
-    drop(tx);
-    drop(ready_tx);
+    drop((tx, ready_tx));
     // every shard has its pool filled before the clock starts
-    for _ in 0..plan.len() {
-        let ready = tokio::select! {
-            r = ready_rx.recv() => r,
-            _ = interrupt.cancelled() => None,
-        };
-        match ready {
-            Some(Ok(())) => {}
-            Some(Err(e)) => {
-                stop.cancel();
-                return Err(e);
-            }
-            None => {
-                stop.cancel();
-                return Err(DbError::Connect("interrupted while connecting".into()));
-            }
-        }
+    if let Err(e) = all_ready(&mut ready_rx, plan.len(), &interrupt).await {
+        stop.cancel();
+        return Err(e);
     }
-    let run_start = Instant::now();
-    let measure_start = later(run_start, opts.warmup.0);
-    let deadline = match opts.stop {
-        Stop::Duration(d) => Some(later(measure_start, d.0)),
-        Stop::Transactions { limit, .. } => limit.map(|d| later(measure_start, d.0)),
-    };
-    let shared = Arc::new(RunShared {
-        timing: Timing {
-            run_start,
-            measure_start,
-            deadline,
-            sample_interval: opts.sample_interval.0,
-        },
-        kinds: kinds.len(),
-        schedule: Schedule::new(opts.arrival, run_start),
-        live: Live::default(),
-        budget: match opts.stop {
-            Stop::Transactions { count, .. } => Some(count),
-            Stop::Duration(_) => None,
-        },
-        claimed: AtomicU64::new(0),
-        budget_spent: AtomicBool::new(false),
-        think_time: opts.think_time.0,
-        max_tries: opts.max_tries,
-        connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
-        paced: workload.pacing().is_some(),
-        panics: Default::default(),
-    });
+    let shared = Arc::new(RunShared::start_now(opts, workload.as_ref(), kinds.len()));
+    let Timing {
+        measure_start,
+        deadline,
+        ..
+    } = shared.timing;
     for s in starts {
         let _ = s.send(shared.clone());
     }
@@ -295,14 +255,7 @@ pub async fn run(
         &stop,
     )
     .await;
-    let mut threads_left = 0;
-    for (i, t) in threads.into_iter().enumerate() {
-        match tokio::time::timeout(END_GRACE, tokio::task::spawn_blocking(move || t.join())).await {
-            Ok(Ok(Err(payload))) => shared.record_panic(&format!("client thread {i}"), &*payload),
-            Ok(_) => {}
-            Err(_) => threads_left += 1,
-        }
-    }
+    let threads_left = join_threads(threads, &shared).await;
     let workers_not_stopped = opts.workers
         - shared
             .live
@@ -318,31 +271,121 @@ pub async fn run(
     if let Some(t) = deadline_task {
         t.abort();
     }
-    let end = Instant::now();
-    let interrupted = interrupt.is_cancelled();
-    let measure_end = match deadline {
-        Some(d) if !interrupted => d.min(end),
-        _ => end,
-    };
-    let measured = measure_end.saturating_duration_since(measure_start);
     view.finish();
-    let started_at = chrono::Utc::now()
-        - chrono::Duration::from_std(end.saturating_duration_since(measure_start))
-            .unwrap_or_default();
-    Ok(RunResult {
-        totals: agg.0,
-        series: agg.1,
-        measured,
-        interrupted,
-        started_at,
-        slots_due: shared.schedule.due_until(measure_end).map(|due| {
-            let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
-            due.saturating_sub(warm)
-        }),
-        driver: driver.as_str(),
-        panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
-        workers_not_stopped,
-    })
+    let mut result = RunResult::ended(&shared, agg, interrupt.is_cancelled());
+    result.driver = driver.as_str();
+    result.workers_not_stopped = workers_not_stopped;
+    Ok(result)
+}
+
+/// Starts client thread `i` on its shard.
+fn spawn_shard(i: usize, ctx: ShardCtx) -> Result<std::thread::JoinHandle<()>, DbError> {
+    std::thread::Builder::new()
+        .name(format!("stormbench-client-{i}"))
+        .spawn(move || run_shard(ctx))
+        .map_err(|e| DbError::Connect(format!("cannot start a client thread: {e}")))
+}
+
+impl RunResult {
+    /// The result of a run that ended now with the aggregator's totals and series.
+    fn ended(shared: &RunShared, agg: (Totals, Vec<IntervalPoint>), interrupted: bool) -> Self {
+        let Timing {
+            measure_start,
+            deadline,
+            ..
+        } = shared.timing;
+        let end = Instant::now();
+        let measure_end = match deadline {
+            Some(d) if !interrupted => d.min(end),
+            _ => end,
+        };
+        let started_at = chrono::Utc::now()
+            - chrono::Duration::from_std(end.saturating_duration_since(measure_start))
+                .unwrap_or_default();
+        RunResult {
+            totals: agg.0,
+            series: agg.1,
+            measured: measure_end.saturating_duration_since(measure_start),
+            interrupted,
+            started_at,
+            slots_due: shared.schedule.due_until(measure_end).map(|due| {
+                let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
+                due.saturating_sub(warm)
+            }),
+            driver: "",
+            panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
+            workers_not_stopped: 0,
+        }
+    }
+}
+
+/// Waits until every shard has its connections (or one failed, or the run was
+/// interrupted).
+async fn all_ready(
+    ready: &mut mpsc::UnboundedReceiver<Result<(), DbError>>,
+    shards: usize,
+    interrupt: &CancellationToken,
+) -> Result<(), DbError> {
+    for _ in 0..shards {
+        let r = tokio::select! {
+            r = ready.recv() => r,
+            _ = interrupt.cancelled() => None,
+        };
+        match r {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(e),
+            None => return Err(DbError::Connect("interrupted while connecting".into())),
+        }
+    }
+    Ok(())
+}
+
+/// Joins the client threads, each within [`END_GRACE`]; a panic is recorded. Returns how
+/// many did not end in time.
+async fn join_threads(threads: Vec<std::thread::JoinHandle<()>>, shared: &RunShared) -> usize {
+    let mut left = 0;
+    for (i, t) in threads.into_iter().enumerate() {
+        match tokio::time::timeout(END_GRACE, tokio::task::spawn_blocking(move || t.join())).await {
+            Ok(Ok(Err(payload))) => shared.record_panic(&format!("client thread {i}"), &*payload),
+            Ok(_) => {}
+            Err(_) => left += 1,
+        }
+    }
+    left
+}
+
+impl RunShared {
+    /// The shared state of a run whose workers start now.
+    fn start_now(opts: &ExecOptions, workload: &dyn Workload, kinds: usize) -> Self {
+        let run_start = Instant::now();
+        let measure_start = later(run_start, opts.warmup.0);
+        let deadline = match opts.stop {
+            Stop::Duration(d) => Some(later(measure_start, d.0)),
+            Stop::Transactions { limit, .. } => limit.map(|d| later(measure_start, d.0)),
+        };
+        RunShared {
+            timing: Timing {
+                run_start,
+                measure_start,
+                deadline,
+                sample_interval: opts.sample_interval.0,
+            },
+            kinds,
+            schedule: Schedule::new(opts.arrival, run_start),
+            live: Live::default(),
+            budget: match opts.stop {
+                Stop::Transactions { count, .. } => Some(count),
+                Stop::Duration(_) => None,
+            },
+            claimed: AtomicU64::new(0),
+            budget_spent: AtomicBool::new(false),
+            think_time: opts.think_time.0,
+            max_tries: opts.max_tries,
+            connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
+            paced: workload.pacing().is_some(),
+            panics: Default::default(),
+        }
+    }
 }
 
 /// `at + d`, or a century later when that does not fit (no duration near the type's limit
