@@ -7,6 +7,15 @@ use common::*;
 use serde_json::Value;
 use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
 
+/// The tests of this file run one at a time: two start their own clusters (initdb and
+/// start-up take both cores of a small machine), and a run beside them would measure a
+/// starved server.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("not an integer: {v}"))
 }
@@ -76,6 +85,7 @@ fn assert_deltas_agree(r: &Value) {
 
 #[test]
 fn postgres_15_with_pg_stat_statements() {
+    let _serial = serial();
     let pg = pg();
     let db = "stormbench_test";
     let (r, err) = collected_run(pg.stormbench(db), &["--pg-stat-statements"]);
@@ -101,6 +111,7 @@ fn postgres_15_with_pg_stat_statements() {
 
 #[test]
 fn missing_extension_warns_and_the_run_goes_on() {
+    let _serial = serial();
     let pg = pg();
     let db = pg.fresh_db("nopgss");
     let (r, err) = collected_run(pg.stormbench(&db), &["--pg-stat-statements"]);
@@ -140,6 +151,7 @@ fn embedded_run(bindir_var: &str, major: u32) -> Value {
 
 #[test]
 fn postgres_16_reads_pg_stat_io() {
+    let _serial = serial();
     let r = embedded_run("STORMBENCH_TEST_PG16_BINDIR", 16);
     let d = &r["database_stats"];
     assert_eq!(d["available"]["pg_stat_io"], true);
@@ -150,6 +162,7 @@ fn postgres_16_reads_pg_stat_io() {
 
 #[test]
 fn postgres_18_reads_pg_stat_checkpointer() {
+    let _serial = serial();
     let r = embedded_run("STORMBENCH_TEST_PG18_BINDIR", 18);
     let d = &r["database_stats"];
     assert_eq!(d["available"]["pg_stat_checkpointer"], true);
