@@ -188,8 +188,10 @@ fn interrupt_reports_what_ran_and_exits_130() {
     let r = read_json(&json);
     assert_eq!(r["status"], "interrupted");
     assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
+    // the time until the interrupt, not the planned 60 s (start-up on a loaded machine
+    // eats into the 3 s before the signal)
     let measured = r["measured_s"].as_f64().unwrap();
-    assert!((2.0..4.5).contains(&measured), "measured {measured}s");
+    assert!((0.5..4.5).contains(&measured), "measured {measured}s");
 }
 
 #[test]
