@@ -32,12 +32,7 @@ pub fn tls_connector(
         SslMode::VerifyFull => {}
     }
     if let (Some(path), SslMode::VerifyCa | SslMode::VerifyFull) = (rootcert, mode) {
-        let pem = std::fs::read(path).map_err(|e| {
-            format!(
-                "cannot read database.sslrootcert {}: {e}; give the path of a PEM file",
-                path.display()
-            )
-        })?;
+        let pem = read_pem(path)?;
         let certs = native_tls::Certificate::stack_from_pem(&pem).map_err(|e| {
             format!(
                 "database.sslrootcert {} holds no PEM certificate ({e}); give a CA certificate file",
@@ -94,5 +89,54 @@ pub(super) async fn negotiate(
             "unexpected answer '{}' to the TLS request",
             other as char
         ))),
+    }
+}
+
+/// Root certificate files larger than this are refused (a CA bundle is a few hundred KiB).
+const MAX_PEM_BYTES: u64 = 4 << 20;
+
+/// Reads a root certificate file: a regular file (or a link to one) of at most
+/// [`MAX_PEM_BYTES`]; a FIFO, a device or a directory is refused before it is opened, so
+/// it can neither block nor feed bytes without end.
+fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    use std::io::Read as _;
+    let fail = |why: String| {
+        format!(
+            "cannot read database.sslrootcert {}: {why}; give the path of a PEM file",
+            path.display()
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file".into()));
+    }
+    let mut pem = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_PEM_BYTES + 1).read_to_end(&mut pem))
+        .map_err(|e| fail(e.to_string()))?;
+    if pem.len() as u64 > MAX_PEM_BYTES {
+        return Err(fail(format!("larger than {} MiB", MAX_PEM_BYTES >> 20)));
+    }
+    Ok(pem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_device_a_directory_or_a_huge_file_is_not_a_root_certificate() {
+        for p in ["/dev/zero", "/tmp", "/nonexistent/ca.pem"] {
+            let e = read_pem(std::path::Path::new(p)).unwrap_err();
+            assert!(e.contains(p) && e.contains("PEM file"), "{e}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.pem");
+        std::fs::write(&big, vec![b'A'; (MAX_PEM_BYTES + 1) as usize]).unwrap();
+        assert!(read_pem(&big).unwrap_err().contains("larger than"));
+        let link = dir.path().join("link.pem");
+        std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("ca.pem"), &link).unwrap();
+        assert_eq!(read_pem(&link).unwrap(), b"x");
     }
 }
