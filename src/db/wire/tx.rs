@@ -85,47 +85,29 @@ impl WireConn {
     /// step's rows, its CommandComplete moves to the next step; the first error is
     /// returned.
     async fn read_rows(&mut self, out: &mut [Rows]) -> Result<(), WireError> {
-        let mut failed = None;
         let mut i = 0;
-        loop {
-            let (tag, len) = self.next_frame_after(&mut failed).await?;
-            match tag {
-                b'D' => match out.get_mut(i) {
+        self.read_until_ready(|got| {
+            match got {
+                Got::Row(body) => match out.get_mut(i) {
                     Some(r) => {
-                        if let Err(e) = r.push_data_row(&self.rbuf[5..len]) {
-                            failed.get_or_insert(WireError::protocol(e.to_string()));
-                        }
+                        return r
+                            .push_data_row(body)
+                            .err()
+                            .map(|e| WireError::protocol(e.to_string()))
                     }
-                    None => {
-                        failed.get_or_insert(WireError::protocol("more results than statements"));
-                    }
+                    None => return Some(WireError::protocol("more results than statements")),
                 },
-                b'C' => {
+                Got::Done(n) => {
                     if let Some(r) = out.get_mut(i) {
-                        r.set_affected(tag_rows(&self.rbuf[5..len]));
+                        r.set_affected(n);
                     }
                     i += 1;
                 }
-                b'I' => i += 1,
-                b'Z' => {
-                    self.tx_status = self.rbuf.get(5).copied().unwrap_or(b'I');
-                    self.rbuf.advance(len);
-                    self.busy = false;
-                    return match failed {
-                        Some(e) => Err(e),
-                        None => Ok(()),
-                    };
-                }
-                b'E' => {
-                    let e = self.take_error(len)?;
-                    failed.get_or_insert(e);
-                    continue;
-                }
-                b'2' | b'1' | b'3' | b'n' | b'T' | b'N' | b'S' | b'A' | b's' => {}
-                other => return Err(self.unexpected(other)),
+                Got::Empty => i += 1,
             }
-            self.rbuf.advance(len);
-        }
+            None
+        })
+        .await
     }
 
     /// Runs `sql` over the simple query protocol (text results; several statements, `;`
@@ -222,17 +204,35 @@ impl WireConn {
     /// Reads results up to ReadyForQuery, one [`Executed`] per statement (closed by
     /// CommandComplete or EmptyQueryResponse); the first error is returned.
     async fn read_results(&mut self, out: &mut Vec<Executed>) -> Result<(), WireError> {
-        let mut failed = None;
         let mut cur = Executed::default();
-        loop {
-            let (tag, len) = self.next_frame_after(&mut failed).await?;
-            match tag {
-                b'D' => cur.rows += 1,
-                b'C' => {
-                    cur.tag_rows = tag_rows(&self.rbuf[5..len]);
+        self.read_until_ready(|got| {
+            match got {
+                Got::Row(_) => cur.rows += 1,
+                Got::Done(n) => {
+                    cur.tag_rows = n;
                     out.push(std::mem::take(&mut cur));
                 }
-                b'I' => out.push(std::mem::take(&mut cur)),
+                Got::Empty => out.push(std::mem::take(&mut cur)),
+            }
+            None
+        })
+        .await
+    }
+
+    /// Reads messages up to ReadyForQuery, handing rows and statement ends to `on` (which
+    /// may report an error of its own); the first error, the server's or `on`'s, is
+    /// returned once the connection is back in step.
+    async fn read_until_ready(
+        &mut self,
+        mut on: impl FnMut(Got<'_>) -> Option<WireError>,
+    ) -> Result<(), WireError> {
+        let mut failed = None;
+        loop {
+            let (tag, len) = self.next_frame_after(&mut failed).await?;
+            let got = match tag {
+                b'D' => Some(Got::Row(&self.rbuf[5..len])),
+                b'C' => Some(Got::Done(tag_rows(&self.rbuf[5..len]))),
+                b'I' => Some(Got::Empty),
                 b'Z' => {
                     self.tx_status = self.rbuf.get(5).copied().unwrap_or(b'I');
                     self.rbuf.advance(len);
@@ -247,10 +247,23 @@ impl WireConn {
                     failed.get_or_insert(e);
                     continue;
                 }
-                b'2' | b'1' | b'3' | b'n' | b'T' | b'N' | b'S' | b'A' | b's' => {}
+                b'2' | b'1' | b'3' | b'n' | b'T' | b'N' | b'S' | b'A' | b's' => None,
                 other => return Err(self.unexpected(other)),
+            };
+            if let Some(e) = got.and_then(&mut on) {
+                failed.get_or_insert(e);
             }
             self.rbuf.advance(len);
         }
     }
+}
+
+/// What a result stream brings, message by message.
+enum Got<'a> {
+    /// A DataRow's body.
+    Row(&'a [u8]),
+    /// CommandComplete, with its count.
+    Done(u64),
+    /// EmptyQueryResponse.
+    Empty,
 }
