@@ -1,54 +1,66 @@
 #!/usr/bin/env bash
-# System calls and context switches per transaction: pgbench -S -M prepared against
-# stormbench simple_read (wire driver) at several connection counts, counted with
-# `strace -f -c` (calls) and /proc (voluntary context switches = wake-ups). strace slows
-# both clients alike; the counts per transaction, not the rates, are the figures to compare.
+# Where a client's cycles go, counted per transaction beside pgbench: system calls (all,
+# and the ones that move bytes or wait), context switches (each one a thread that slept
+# and was woken) and heap allocations (malloc calls, through a uprobe on libc), for
+# pgbench -S -M prepared and stormbench simple_read on one cluster, at several connection
+# counts. Counted by `perf stat` over the whole client process, so start-up and shutdown are
+# included; runs are long enough (DURATION) for them not to matter.
 #
-#   scripts/bench-syscalls.sh                       # 16, 64 and 256 connections
-#   COUNTS="64 256" SECONDS_=6 scripts/bench-syscalls.sh
+#   scripts/bench-syscalls.sh                    # 16, 64 and 256 connections, 10 s each
+#   CLIENTS="64" DURATION=20 scripts/bench-syscalls.sh
+#
+# Needs perf with the syscalls tracepoints (linux-perf); allocation counts need permission
+# to add a uprobe (root), and are left out otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCALE=${SCALE:-10}
-COUNTS=${COUNTS:-"16 64 256"}
+DURATION=${DURATION:-10}
+CLIENTS=${CLIENTS:-"16 64 256"}
 THREADS=${THREADS:-2}
-SECONDS_=${SECONDS_:-5}
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
-command -v strace >/dev/null 2>&1 || { echo "strace is not installed: apt-get install strace" >&2; exit 1; }
+if ! command -v perf >/dev/null 2>&1; then
+    echo "perf is not installed: apt-get install linux-perf" >&2
+    exit 1
+fi
 source scripts/bench-pgbench-setup.sh
 
-# traced CLIENT CONNECTIONS -> "syscalls transactions top-calls"
-traced() {
-    local out=$BENCH_TMP/$1-$2 tx
-    case $1 in
-        pgbench)
-            strace -f -c -o "$out.strace" "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -n -S -M prepared \
-                -c "$2" -j "$THREADS" -T "$SECONDS_" $DB >"$out" 2>&1
-            tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$out")
-            ;;
-        stormbench)
-            strace -f -c -o "$out.strace" "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB \
-                -w simple_read --scale "$SCALE" --workers "$2" --connections "$2" --threads "$THREADS" \
-                -d "${SECONDS_}s" --warmup 0s --no-summary -q --driver wire --json "$out.json" >"$out" 2>&1
-            tx=$(python3 -c "import json; print(json.load(open('$out.json'))['summary']['transactions'])")
-            ;;
-    esac
-    local total top
-    # strace -c columns: % time, seconds, usecs/call, calls, [errors,] syscall
-    total=$(awk '$NF == "total" {print $4}' "$out.strace")
-    top=$(awk 'NR > 2 && $1 ~ /^[0-9.]+$/ && $NF != "total" {print $NF ":" $4}' "$out.strace" |
-        sort -t: -k2 -nr | head -4 | tr '\n' ' ')
-    echo "$total $tx $top"
+LIBC=$(ldd "$SB" | awk '/libc\.so/{print $3}')
+EVENTS=raw_syscalls:sys_enter,context-switches
+for s in sendto recvfrom read write writev epoll_wait epoll_pwait poll ppoll futex; do
+    EVENTS+=",syscalls:sys_enter_$s"
+done
+perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true
+if perf probe -q -x "$LIBC" malloc >/dev/null 2>&1; then
+    EVENTS+=",probe_libc:malloc"
+    trap 'perf probe -q -d probe_libc:malloc >/dev/null 2>&1 || true; bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BENCH_TMP"' EXIT
+else
+    echo "(no uprobe on malloc here: allocation counts left out)"
+fi
+
+# count TX_COMMAND... -> one line "event count" per event, in $BENCH_TMP/perf.txt
+count() {
+    perf stat -x, -o "$BENCH_TMP/perf.txt" -e "$EVENTS" -- "$@" >"$BENCH_TMP/out.txt" 2>&1
+}
+per_tx() { # transactions -> prints "event per-tx" lines
+    awk -F, -v t="$1" '$3 ~ /:|context/ {n=$3; sub(/^(syscalls:sys_enter_|raw_syscalls:|probe_libc:)/, "", n); printf "%s %.2f\n", n, $1/t}' "$BENCH_TMP/perf.txt"
 }
 
-printf '\n== system calls per transaction (strace -f -c, %ss runs, %s client threads)\n' "$SECONDS_" "$THREADS"
-printf '%-12s %6s %10s   %s\n' client conns "calls/tx" "most frequent calls (count)"
-for n in $COUNTS; do
-    for client in pgbench stormbench; do
-        read -r calls tx top <<<"$(traced "$client" "$n")"
-        awk -v l="$client" -v n="$n" -v c="$calls" -v t="$tx" -v top="$top" \
-            'BEGIN { printf "%-12s %6d %10.2f   %s\n", l, n, (t > 0 ? c / t : 0), top }'
-    done
+for c in $CLIENTS; do
+    count "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -n -S -M prepared \
+        -c "$c" -j "$(( c < THREADS ? c : THREADS ))" -T "$DURATION" $DB
+    ptx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$BENCH_TMP/out.txt")
+    per_tx "$ptx" >"$BENCH_TMP/pg.txt"
+    count "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w simple_read --scale "$SCALE" \
+        --workers "$c" --connections "$c" --threads "$THREADS" -d "${DURATION}s" --no-summary -q \
+        --json "$BENCH_TMP/run.json"
+    stx=$(python3 -c "import json; print(json.load(open('$BENCH_TMP/run.json'))['summary']['transactions'])")
+    per_tx "$stx" >"$BENCH_TMP/sb.txt"
+    printf '\n== %s connections, %s client threads: per transaction (pgbench %s tx, stormbench %s tx in %ss)\n' \
+        "$c" "$THREADS" "$ptx" "$stx" "$DURATION"
+    printf '%-18s %10s %10s\n' event pgbench stormbench
+    awk 'NR==FNR {pg[$1]=$2; next} {printf "%-18s %10s %10s\n", $1, ($1 in pg ? pg[$1] : "-"), $2}' \
+        "$BENCH_TMP/pg.txt" "$BENCH_TMP/sb.txt"
 done
