@@ -14,7 +14,7 @@ use crate::core::Driver;
 pub struct Cli {
     /// A subcommand; without one, stormbench runs the configured workload.
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
     /// Run options.
     #[command(flatten)]
     pub run: RunArgs,
@@ -22,7 +22,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List the workloads in the registry, their modes and what scale means.
     List,
     /// Learn a workload model from PostgreSQL logs, generate traces, validate them.
@@ -36,46 +36,46 @@ pub enum Command {
 
 /// Options of `check-workload`.
 #[derive(Debug, Args)]
-pub struct CheckWorkloadArgs {
+pub(crate) struct CheckWorkloadArgs {
     /// The workload folder (the one holding workload.yaml).
     #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// Scale to compile at (row counts, foreign-key ranges).
     #[arg(long, default_value_t = 1)]
-    pub scale: u64,
+    pub(crate) scale: u64,
     /// Only the static checks: do not connect to a database.
     #[arg(long)]
-    pub offline: bool,
+    pub(crate) offline: bool,
     /// The database to prepare the statements on (falls back to the same flags given
     /// before the subcommand).
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub(crate) target: TargetArgs,
 }
 
 /// The config file and the connection flags that override its `database:` section; a run
 /// and `check-workload` share them.
 #[derive(Debug, Clone, Default, Args)]
-pub struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// Config file (YAML); `-` reads it from standard input.
     #[arg(short = 'c', long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Database host.
     #[arg(long)]
-    pub host: Option<String>,
+    pub(crate) host: Option<String>,
     /// Database port.
     #[arg(long)]
-    pub port: Option<u16>,
+    pub(crate) port: Option<u16>,
     /// Database name.
     #[arg(long)]
-    pub dbname: Option<String>,
+    pub(crate) dbname: Option<String>,
     /// Database role (the password comes from the config or STORMBENCH_DB_PASSWORD).
     #[arg(short = 'u', long)]
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
 }
 
 impl TargetArgs {
     /// Each flag as given here, else as given in `fallback`.
-    pub fn or(&self, fallback: &TargetArgs) -> TargetArgs {
+    pub(crate) fn or(&self, fallback: &TargetArgs) -> TargetArgs {
         TargetArgs {
             config: self.config.clone().or_else(|| fallback.config.clone()),
             host: self.host.clone().or_else(|| fallback.host.clone()),
@@ -88,7 +88,7 @@ impl TargetArgs {
 
 /// `stormbench trace ...`.
 #[derive(Debug, Subcommand)]
-pub enum TraceCommand {
+pub(crate) enum TraceCommand {
     /// Learn a model (templates, Markov chain, parameters, think times) from a log.
     Learn(TraceLearnArgs),
     /// Generate a synthetic trace (JSON Lines) from a model.
@@ -99,69 +99,69 @@ pub enum TraceCommand {
 
 /// Options of `trace learn`.
 #[derive(Debug, Args)]
-pub struct TraceLearnArgs {
+pub(crate) struct TraceLearnArgs {
     /// The log file.
     #[arg(short = 'i', long, value_name = "FILE")]
-    pub input: PathBuf,
+    pub(crate) input: PathBuf,
     /// stderr | csvlog | jsonlog | plain (default: detected from the name and content).
     #[arg(short = 'f', long)]
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
     /// Markov order of the template chain (1 or 2).
     #[arg(long, default_value_t = 1)]
-    pub order: u64,
+    pub(crate) order: u64,
     /// Write the model (JSON) here.
     #[arg(short = 'o', long, value_name = "FILE")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 /// Options of `trace generate`.
 #[derive(Debug, Args)]
-pub struct TraceGenerateArgs {
+pub(crate) struct TraceGenerateArgs {
     /// The model written by `trace learn`.
     #[arg(short = 'm', long, value_name = "FILE")]
-    pub model: PathBuf,
+    pub(crate) model: PathBuf,
     /// Statements to generate, at least (the sessions in progress then run to their end);
     /// 1 to 1,000,000,000.
     #[arg(short = 'n', long, default_value_t = 100_000)]
-    pub statements: u64,
+    pub(crate) statements: u64,
     /// Concurrent sessions, 1 to 1,000,000 (default: as many as the log had, at most 1000).
     #[arg(long)]
-    pub sessions: Option<u64>,
+    pub(crate) sessions: Option<u64>,
     /// RNG seed.
     #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Write the trace (JSON Lines) here.
     #[arg(short = 'o', long, value_name = "FILE")]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
     /// Also write the trace as CSV here.
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    pub(crate) csv: Option<PathBuf>,
 }
 
 /// Options of `trace validate`.
 #[derive(Debug, Args)]
-pub struct TraceValidateArgs {
+pub(crate) struct TraceValidateArgs {
     /// The original: a log (any `trace learn` format) or a trace (JSON Lines).
     #[arg(long, value_name = "FILE")]
-    pub original: PathBuf,
+    pub(crate) original: PathBuf,
     /// Format of the original (default: detected).
     #[arg(short = 'f', long)]
-    pub format: Option<String>,
+    pub(crate) format: Option<String>,
     /// The generated trace (JSON Lines).
     #[arg(long, value_name = "FILE")]
-    pub generated: PathBuf,
+    pub(crate) generated: PathBuf,
     /// Significance level of the tests.
     #[arg(long, default_value_t = 0.05)]
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Write the report as JSON here.
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Write the tests as CSV here (one row per test).
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    pub(crate) csv: Option<PathBuf>,
     /// Write the report as self-contained HTML here.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
 }
 
 /// Options of a run; each overrides the config file.
@@ -169,111 +169,111 @@ pub struct TraceValidateArgs {
 pub struct RunArgs {
     /// Config file and connection flags.
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub(crate) target: TargetArgs,
     /// Measured run time, e.g. 30s, 5m.
     #[arg(short = 'd', long, value_parser = Dur::parse)]
-    pub duration: Option<Dur>,
+    pub(crate) duration: Option<Dur>,
     /// Workload name, or name_mode (e.g. simple_read).
     #[arg(short = 'w', long)]
-    pub workload: Option<String>,
+    pub(crate) workload: Option<String>,
     /// Workload mode.
     #[arg(long)]
-    pub mode: Option<String>,
+    pub(crate) mode: Option<String>,
     /// Concurrent workers.
     #[arg(long)]
-    pub workers: Option<u64>,
+    pub(crate) workers: Option<u64>,
     /// Connections in the pool.
     #[arg(long)]
-    pub connections: Option<u64>,
+    pub(crate) connections: Option<u64>,
     /// Scale factor.
     #[arg(long)]
-    pub scale: Option<u64>,
+    pub(crate) scale: Option<u64>,
     /// Summary line interval, e.g. 10s.
     #[arg(short = 's', long, value_parser = Dur::parse)]
-    pub summary_interval: Option<Dur>,
+    pub(crate) summary_interval: Option<Dur>,
     /// No periodic summary lines.
     #[arg(long)]
-    pub no_summary: bool,
+    pub(crate) no_summary: bool,
     /// Open loop: global target rate in transactions per second.
     #[arg(long)]
-    pub rate: Option<f64>,
+    pub(crate) rate: Option<f64>,
     /// Run seed.
     #[arg(long)]
-    pub seed: Option<u64>,
+    pub(crate) seed: Option<u64>,
     /// Stop after this many measured transactions.
     #[arg(long)]
-    pub transactions: Option<u64>,
+    pub(crate) transactions: Option<u64>,
     /// Warm-up excluded from results, e.g. 10s.
     #[arg(long, value_parser = Dur::parse)]
-    pub warmup: Option<Dur>,
+    pub(crate) warmup: Option<Dur>,
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Write the time series as CSV here.
     #[arg(long, value_name = "FILE")]
-    pub csv: Option<PathBuf>,
+    pub(crate) csv: Option<PathBuf>,
     /// error | warn | info | debug | trace.
     #[arg(long)]
-    pub log_level: Option<String>,
+    pub(crate) log_level: Option<String>,
     /// Run against a throwaway local PostgreSQL cluster.
     #[arg(long)]
-    pub embedded: bool,
+    pub(crate) embedded: bool,
     /// Client runtime threads.
     #[arg(long)]
-    pub threads: Option<u64>,
+    pub(crate) threads: Option<u64>,
     /// Client library for the transactions: auto (the lean wire driver where the workload
     /// supports it), wire, or tokio-postgres.
     #[arg(long, value_parser = parse_driver)]
-    pub driver: Option<Driver>,
+    pub(crate) driver: Option<Driver>,
     /// Create the schema and load data if missing (idempotent), then run.
     #[arg(long)]
-    pub setup: bool,
+    pub(crate) setup: bool,
     /// Drop, recreate and load the schema, then run.
     #[arg(short = 'r', long, conflicts_with = "setup")]
-    pub rebuild: bool,
+    pub(crate) rebuild: bool,
     /// Drop the workload's schema and exit.
     #[arg(long, conflicts_with_all = ["setup", "rebuild"])]
-    pub cleanup: bool,
+    pub(crate) cleanup: bool,
     /// With --setup, --rebuild or --cleanup: also drop tables of the workload's names that
     /// stormbench did not create (and objects built on its own tables). Without it,
     /// stormbench drops only what its set-up recorded creating.
     #[arg(long)]
-    pub force_drop: bool,
+    pub(crate) force_drop: bool,
     /// Run the progressive connection-scaling sweep of the `progressive:` section.
     #[arg(long)]
-    pub progressive: bool,
+    pub(crate) progressive: bool,
     /// Sample pg_stat_* views during the run (database, checkpoints, WAL, connections,
     /// waits, locks, autovacuum).
     #[arg(long)]
-    pub collect_pg_stats: bool,
+    pub(crate) collect_pg_stats: bool,
     /// Report the top statements of the run from pg_stat_statements (implies
     /// --collect-pg-stats).
     #[arg(long)]
-    pub pg_stat_statements: bool,
+    pub(crate) pg_stat_statements: bool,
     /// Serve Prometheus metrics at http://ADDR/metrics during the run.
     #[arg(long, value_name = "ADDR")]
-    pub prometheus: Option<String>,
+    pub(crate) prometheus: Option<String>,
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
+    pub(crate) html: Option<PathBuf>,
     /// Run the workload's consistency checks (e.g. TPC-C conditions 1-4) and exit.
     #[arg(long, conflicts_with_all = ["cleanup", "no_run"])]
-    pub check: bool,
+    pub(crate) check: bool,
     /// With --setup or --rebuild: prepare the schema and exit without running.
     #[arg(long)]
-    pub no_run: bool,
+    pub(crate) no_run: bool,
     /// Print only the final report (no progress, no summary lines).
     #[arg(short = 'q', long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Folder of declarative workloads (repeatable); replaces the config's
     /// workloads_path (default ./workloads).
     #[arg(long, value_name = "DIR")]
-    pub workloads_path: Vec<PathBuf>,
+    pub(crate) workloads_path: Vec<PathBuf>,
 }
 
 impl RunArgs {
     /// The config overrides these flags make.
-    pub fn overrides(&self) -> Overrides {
+    pub(crate) fn overrides(&self) -> Overrides {
         Overrides {
             duration: self.duration,
             workload: self.workload.clone(),

@@ -2,21 +2,21 @@
 //! and runs it across many workers over a pool, with HDR latency tracking and reports.
 
 pub mod cli;
-pub mod collect;
+pub(crate) mod collect;
 pub mod commands;
 pub mod config;
 pub mod core;
 pub mod db;
 pub mod error;
-pub mod exec;
-pub mod export;
-pub mod pipeline;
-pub mod progress;
+pub(crate) mod exec;
+pub(crate) mod export;
+pub(crate) mod pipeline;
+pub(crate) mod progress;
 pub mod report;
-pub mod rows;
-pub mod scaling;
-pub mod schema;
-pub mod stats;
+pub(crate) mod rows;
+pub(crate) mod scaling;
+pub(crate) mod schema;
+pub(crate) mod stats;
 pub mod trace;
 pub mod types;
 pub mod workloads;

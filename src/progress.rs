@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 /// How progress is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// A live bar on stderr (stderr is a terminal).
     Bar,
     /// Plain lines on stderr (a log file, a pipe, cron).
@@ -21,7 +21,7 @@ pub enum Mode {
 
 impl Mode {
     /// A bar on a terminal, plain lines otherwise; `quiet` shows nothing.
-    pub fn detect(quiet: bool) -> Mode {
+    pub(crate) fn detect(quiet: bool) -> Mode {
         if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -34,7 +34,7 @@ impl Mode {
 
 /// What a bar counts, which picks its layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
+pub(crate) enum Unit {
     /// Seconds of a timed run.
     Seconds,
     /// Transactions of a run with a transaction budget.
@@ -59,7 +59,7 @@ impl Unit {
 }
 
 /// A bar of `len` units, or a hidden one when `mode` is not [`Mode::Bar`].
-pub fn bar(mode: Mode, len: u64, unit: Unit) -> ProgressBar {
+pub(crate) fn bar(mode: Mode, len: u64, unit: Unit) -> ProgressBar {
     if mode != Mode::Bar {
         return ProgressBar::hidden();
     }
@@ -73,14 +73,14 @@ pub fn bar(mode: Mode, len: u64, unit: Unit) -> ProgressBar {
 
 /// Status lines and at most one live bar, shared by the tasks of a command: lines are
 /// printed above the bar so the two never tear each other.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: Mutex<Option<ProgressBar>>,
     mode: Mode,
 }
 
 impl Progress {
     /// Shows progress as `mode` says.
-    pub fn new(mode: Mode) -> Self {
+    pub(crate) fn new(mode: Mode) -> Self {
         Progress {
             bar: Mutex::new(None),
             mode,
@@ -88,17 +88,17 @@ impl Progress {
     }
 
     /// A bar on a terminal, plain lines otherwise; `quiet` prints nothing.
-    pub fn auto(quiet: bool) -> Self {
+    pub(crate) fn auto(quiet: bool) -> Self {
         Progress::new(Mode::detect(quiet))
     }
 
     /// How progress is shown.
-    pub fn mode(&self) -> Mode {
+    pub(crate) fn mode(&self) -> Mode {
         self.mode
     }
 
     /// Prints one line above the bar (or to stderr).
-    pub fn line(&self, s: &str) {
+    pub(crate) fn line(&self, s: &str) {
         match self.mode {
             Mode::Quiet => {}
             Mode::Plain => eprintln!("{s}"),
@@ -110,7 +110,7 @@ impl Progress {
     }
 
     /// Starts the live bar (replacing any other); nothing unless the mode is a bar.
-    pub fn start(&self, len: u64, unit: Unit) {
+    pub(crate) fn start(&self, len: u64, unit: Unit) {
         if self.mode != Mode::Bar {
             return;
         }
@@ -124,7 +124,7 @@ impl Progress {
     }
 
     /// Moves the live bar, if there is one.
-    pub fn set(&self, pos: u64, msg: String) {
+    pub(crate) fn set(&self, pos: u64, msg: String) {
         if let Some(b) = self.current() {
             b.set_position(pos);
             b.set_message(msg);
@@ -132,7 +132,7 @@ impl Progress {
     }
 
     /// Removes the live bar.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Ok(mut slot) = self.bar.lock() {
             if let Some(b) = slot.take() {
                 b.finish_and_clear();

@@ -38,7 +38,7 @@ impl Rows {
     }
 
     /// Empties the rows for a result of columns of `types` (buffers are kept).
-    pub fn reset(&mut self, types: &[Type]) {
+    pub(crate) fn reset(&mut self, types: &[Type]) {
         self.types.clear();
         self.types.extend_from_slice(types);
         self.data.clear();
@@ -48,7 +48,7 @@ impl Rows {
 
     /// Adds a row from the body of a DataRow message: a 16-bit cell count, then per cell
     /// a 32-bit length (-1 for NULL) and that many bytes.
-    pub fn push_data_row(&mut self, body: &[u8]) -> Result<(), RowsError> {
+    pub(crate) fn push_data_row(&mut self, body: &[u8]) -> Result<(), RowsError> {
         let bad = || RowsError("malformed DataRow message".into());
         let n = u16::from_be_bytes(
             body.get(..2)
@@ -85,7 +85,7 @@ impl Rows {
 
     /// Adds a row of cells given one by one (`None` for NULL), as a driver that does not
     /// see DataRow bodies does.
-    pub fn push_row<'a>(
+    pub(crate) fn push_row<'a>(
         &mut self,
         cells: impl IntoIterator<Item = Option<&'a [u8]>>,
     ) -> Result<(), RowsError> {
@@ -111,7 +111,7 @@ impl Rows {
     }
 
     /// Records the command tag's count.
-    pub fn set_affected(&mut self, n: u64) {
+    pub(crate) fn set_affected(&mut self, n: u64) {
         self.affected = n;
     }
 
@@ -135,13 +135,8 @@ impl Rows {
         self.len() == 0
     }
 
-    /// Columns per row.
-    pub fn columns(&self) -> &[Type] {
-        &self.types
-    }
-
     /// The raw binary value of a cell; `None` for NULL.
-    pub fn raw(&self, row: usize, col: usize) -> Result<Option<&[u8]>, RowsError> {
+    pub(crate) fn raw(&self, row: usize, col: usize) -> Result<Option<&[u8]>, RowsError> {
         if row >= self.len() || col >= self.types.len() {
             return Err(RowsError(format!(
                 "no cell at row {row}, column {col}: the result has {} rows of {} columns",
@@ -170,7 +165,7 @@ impl Rows {
     }
 
     /// Decodes a cell of the first row; an error when there is none.
-    pub fn one<'a, T: FromSql<'a>>(&'a self, col: usize) -> Result<T, RowsError> {
+    pub(crate) fn one<'a, T: FromSql<'a>>(&'a self, col: usize) -> Result<T, RowsError> {
         if self.is_empty() {
             return Err(RowsError("the query returned no row".into()));
         }
@@ -181,7 +176,7 @@ impl Rows {
 /// A value of any column type as its raw binary bytes, for drivers that decode rows
 /// themselves and hand the cells over to [`Rows::push_row`].
 #[derive(Debug)]
-pub struct RawCell<'a>(pub &'a [u8]);
+pub(crate) struct RawCell<'a>(pub(crate) &'a [u8]);
 
 impl<'a> FromSql<'a> for RawCell<'a> {
     fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {

@@ -15,7 +15,7 @@ use crate::db::owned::{self, OwnedObject, SetupLock, Snapshot};
 
 /// What to do with the schema before (or instead of) running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SchemaAction {
+pub(crate) enum SchemaAction {
     /// Require an existing schema (an embedded cluster is always set up).
     Existing,
     /// Create and load if missing.
@@ -28,7 +28,7 @@ pub enum SchemaAction {
 
 /// What the schema step found, and what it has to do.
 #[derive(Debug)]
-pub enum Found {
+pub(crate) enum Found {
     /// The schema is loaded at the asked scale.
     Ready(Marker),
     /// It must be (re)loaded.
@@ -37,7 +37,7 @@ pub enum Found {
 
 /// Decides from the marker whether the schema is usable as it is or must be loaded.
 /// `fresh` is a throwaway cluster (always set up).
-pub async fn inspect(
+pub(crate) async fn inspect(
     admin: &Conn,
     workload: &dyn Workload,
     name: &str,
@@ -81,7 +81,7 @@ pub async fn inspect(
 
 /// Holds the set-up lock while `step` runs; another stormbench holding it is an error
 /// naming its session.
-pub async fn locked<T>(
+pub(crate) async fn locked<T>(
     admin: &Conn,
     step: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
@@ -103,7 +103,7 @@ pub async fn locked<T>(
 /// Drops what an earlier set-up of `name` created (nothing else, unless `force_drop`) and
 /// creates the schema afresh in one transaction, recording what it created. Returns a
 /// snapshot to tell what the load adds (indexes, views of `after_load`).
-pub async fn recreate(
+pub(crate) async fn recreate(
     admin: &Conn,
     workload: &dyn Workload,
     name: &str,
@@ -181,7 +181,7 @@ async fn create_recorded(
 }
 
 /// Records the load's end and the objects it added since `before`.
-pub async fn finish(admin: &Conn, name: &str, before: &Snapshot) -> anyhow::Result<()> {
+pub(crate) async fn finish(admin: &Conn, name: &str, before: &Snapshot) -> anyhow::Result<()> {
     let more = before
         .created_since(admin)
         .await
@@ -193,7 +193,7 @@ pub async fn finish(admin: &Conn, name: &str, before: &Snapshot) -> anyhow::Resu
 
 /// What a clean-up did, for its one-line message.
 #[derive(Debug)]
-pub enum Cleaned {
+pub(crate) enum Cleaned {
     /// Objects dropped (names).
     Dropped(Vec<String>),
     /// Nothing of this workload was set up here.
@@ -201,7 +201,7 @@ pub enum Cleaned {
 }
 
 /// Drops the workload's schema as far as stormbench created it, and its marker.
-pub async fn cleanup(
+pub(crate) async fn cleanup(
     admin: &Conn,
     workload: &dyn Workload,
     name: &str,

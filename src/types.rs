@@ -30,13 +30,12 @@ pub enum Isolation {
     ReadCommitted,
     /// REPEATABLE READ: concurrent updates of a row fail with 40001.
     RepeatableRead,
-    /// SERIALIZABLE.
     Serializable,
 }
 
 impl Isolation {
     /// The value of `default_transaction_isolation`.
-    pub fn setting(&self) -> &'static str {
+    pub(crate) fn setting(&self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "read committed",
             Isolation::RepeatableRead => "repeatable read",
@@ -45,7 +44,7 @@ impl Isolation {
     }
 
     /// The clause after `BEGIN`, e.g. `ISOLATION LEVEL SERIALIZABLE`.
-    pub fn clause(&self) -> &'static str {
+    pub(crate) fn clause(&self) -> &'static str {
         match self {
             Isolation::ReadCommitted => "ISOLATION LEVEL READ COMMITTED",
             Isolation::RepeatableRead => "ISOLATION LEVEL REPEATABLE READ",

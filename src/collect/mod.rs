@@ -7,7 +7,7 @@
 mod queries;
 mod report;
 
-pub use report::{DbStatsReport, IntervalStats, StatementDelta};
+pub(crate) use report::{DbStatsReport, IntervalStats, StatementDelta};
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -20,92 +20,89 @@ use crate::db::Target;
 
 /// Counters of `pg_stat_database` for the run's database.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct DbCounters {
+pub(crate) struct DbCounters {
     /// Commits.
-    pub xact_commit: i64,
+    pub(crate) xact_commit: i64,
     /// Rollbacks.
-    pub xact_rollback: i64,
+    pub(crate) xact_rollback: i64,
     /// Blocks read from disk (or the OS cache).
-    pub blks_read: i64,
+    pub(crate) blks_read: i64,
     /// Blocks found in shared buffers.
-    pub blks_hit: i64,
+    pub(crate) blks_hit: i64,
     /// Rows returned by scans.
-    pub tup_returned: i64,
+    pub(crate) tup_returned: i64,
     /// Rows fetched by index scans.
-    pub tup_fetched: i64,
+    pub(crate) tup_fetched: i64,
     /// Rows inserted.
-    pub tup_inserted: i64,
+    pub(crate) tup_inserted: i64,
     /// Rows updated.
-    pub tup_updated: i64,
+    pub(crate) tup_updated: i64,
     /// Rows deleted.
-    pub tup_deleted: i64,
+    pub(crate) tup_deleted: i64,
     /// Temporary files.
-    pub temp_files: i64,
+    pub(crate) temp_files: i64,
     /// Temporary bytes.
-    pub temp_bytes: i64,
+    pub(crate) temp_bytes: i64,
     /// Deadlocks detected.
-    pub deadlocks: i64,
+    pub(crate) deadlocks: i64,
     /// Queries canceled by recovery conflicts.
-    pub conflicts: i64,
+    pub(crate) conflicts: i64,
 }
 
 /// Checkpoints and background writes (`pg_stat_bgwriter` up to 16, plus
 /// `pg_stat_checkpointer` from 17).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct CheckpointCounters {
+pub(crate) struct CheckpointCounters {
     /// Scheduled checkpoints.
-    pub checkpoints_timed: i64,
+    pub(crate) checkpoints_timed: i64,
     /// Requested checkpoints.
-    pub checkpoints_requested: i64,
+    pub(crate) checkpoints_requested: i64,
     /// Buffers written by checkpoints.
-    pub buffers_checkpoint: i64,
+    pub(crate) buffers_checkpoint: i64,
     /// Buffers written by the background writer.
-    pub buffers_clean: i64,
+    pub(crate) buffers_clean: i64,
     /// Times the background writer stopped for writing too many buffers.
-    pub maxwritten_clean: i64,
+    pub(crate) maxwritten_clean: i64,
 }
 
 /// `pg_stat_io` summed over backends, objects and contexts (16 and later).
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct IoCounters {
+pub(crate) struct IoCounters {
     /// Read operations.
-    pub reads: i64,
+    pub(crate) reads: i64,
     /// Write operations.
-    pub writes: i64,
+    pub(crate) writes: i64,
     /// Relation extensions.
-    pub extends: i64,
+    pub(crate) extends: i64,
     /// Shared buffer hits.
-    pub hits: i64,
+    pub(crate) hits: i64,
     /// Buffer evictions.
-    pub evictions: i64,
+    pub(crate) evictions: i64,
     /// fsync calls.
-    pub fsyncs: i64,
+    pub(crate) fsyncs: i64,
 }
 
 /// `pg_stat_wal`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct WalCounters {
-    /// WAL records.
-    pub wal_records: i64,
+pub(crate) struct WalCounters {
+    pub(crate) wal_records: i64,
     /// Full-page images.
-    pub wal_fpi: i64,
-    /// WAL bytes.
-    pub wal_bytes: i64,
+    pub(crate) wal_fpi: i64,
+    pub(crate) wal_bytes: i64,
 }
 
 /// Client connections by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
-pub struct Connections {
+pub(crate) struct Connections {
     /// Running a statement.
-    pub active: i64,
-    /// Idle.
-    pub idle: i64,
+    pub(crate) active: i64,
+    pub(crate) idle: i64,
     /// Idle inside a transaction.
-    pub idle_in_transaction: i64,
+    pub(crate) idle_in_transaction: i64,
     /// All client backends.
-    pub total: i64,
+    pub(crate) total: i64,
     /// The server's `max_connections`.
-    pub max_connections: i64,
+    pub(crate) max_connections: i64,
 }
 
 /// Adds `to - from` to each named counter of `self`: a sample taken after a reconnect is
@@ -178,97 +175,94 @@ impl Sample {
 /// A stretch of the run the collector could not sample (the server was unreachable or
 /// did not answer); counters across it are joined, so no delta spans it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Gap {
+pub(crate) struct Gap {
     /// Seconds from the start of measurement to the last good sample before it.
-    pub from_s: f64,
+    pub(crate) from_s: f64,
     /// Seconds to the first good sample after it (the end of the run if none came).
-    pub to_s: f64,
+    pub(crate) to_s: f64,
     /// What went wrong.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// One table's vacuum state.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct TableVacuum {
-    /// Table.
-    pub table: String,
+pub(crate) struct TableVacuum {
+    pub(crate) table: String,
     /// Live rows (estimate).
-    pub live_tuples: i64,
+    pub(crate) live_tuples: i64,
     /// Dead rows (estimate).
-    pub dead_tuples: i64,
+    pub(crate) dead_tuples: i64,
     /// Autovacuum runs so far.
-    pub autovacuum_count: i64,
+    pub(crate) autovacuum_count: i64,
     /// Last autovacuum, RFC 3339, if any.
-    pub last_autovacuum: Option<String>,
+    pub(crate) last_autovacuum: Option<String>,
 }
 
 /// One sample of everything the collector reads.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct Sample {
+pub(crate) struct Sample {
     /// Seconds since the start of measurement.
-    pub t_s: f64,
+    pub(crate) t_s: f64,
     /// Database counters.
-    pub database: DbCounters,
+    pub(crate) database: DbCounters,
     /// Checkpoints / background writer (`None` when not readable).
-    pub checkpoints: Option<CheckpointCounters>,
+    pub(crate) checkpoints: Option<CheckpointCounters>,
     /// `pg_stat_io` (`None` before 16).
-    pub io: Option<IoCounters>,
+    pub(crate) io: Option<IoCounters>,
     /// `pg_stat_wal` (`None` before 14).
-    pub wal: Option<WalCounters>,
+    pub(crate) wal: Option<WalCounters>,
     /// Connections by state.
-    pub connections: Connections,
+    pub(crate) connections: Connections,
     /// Active client backends waiting, by `wait_event_type:wait_event`.
-    pub waits: BTreeMap<String, i64>,
+    pub(crate) waits: BTreeMap<String, i64>,
     /// Lock requests not granted.
-    pub locks_waiting: i64,
+    pub(crate) locks_waiting: i64,
     /// Autovacuum workers running.
-    pub autovacuum_running: i64,
+    pub(crate) autovacuum_running: i64,
 }
 
 /// A `pg_stat_statements` row at one moment.
 #[derive(Debug, Clone, PartialEq)]
-pub struct StatementRow {
+pub(crate) struct StatementRow {
     /// Query id.
-    pub queryid: i64,
+    pub(crate) queryid: i64,
     /// Normalized text.
-    pub query: String,
-    /// Calls.
-    pub calls: i64,
+    pub(crate) query: String,
+    pub(crate) calls: i64,
     /// Total execution time, ms.
-    pub total_exec_time_ms: f64,
-    /// Rows.
-    pub rows: i64,
+    pub(crate) total_exec_time_ms: f64,
+    pub(crate) rows: i64,
 }
 
 /// What the collector was asked to do.
 #[derive(Debug, Clone)]
-pub struct CollectOptions {
+pub(crate) struct CollectOptions {
     /// Sampling interval.
-    pub interval: Duration,
+    pub(crate) interval: Duration,
     /// Diff `pg_stat_statements` between start and end.
-    pub statements: bool,
+    pub(crate) statements: bool,
     /// How many statements to report.
-    pub top_statements: usize,
+    pub(crate) top_statements: usize,
     /// Tables of the workload (dead tuples, last autovacuum).
-    pub tables: Vec<String>,
+    pub(crate) tables: Vec<String>,
 }
 
 /// Which views the server has, decided once from its version.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Views {
+pub(crate) struct Views {
     /// `server_version_num`.
-    pub version_num: u32,
+    pub(crate) version_num: u32,
     /// `pg_stat_wal` (14+).
-    pub wal: bool,
+    pub(crate) wal: bool,
     /// `pg_stat_io` (16+).
-    pub io: bool,
+    pub(crate) io: bool,
     /// `pg_stat_checkpointer` (17+), else checkpoints are in `pg_stat_bgwriter`.
-    pub checkpointer: bool,
+    pub(crate) checkpointer: bool,
 }
 
 impl Views {
     /// The views of a server version.
-    pub fn of(version_num: u32) -> Self {
+    pub(crate) fn of(version_num: u32) -> Self {
         Views {
             version_num,
             wal: version_num >= 140_000,
@@ -279,21 +273,21 @@ impl Views {
 }
 
 /// Live pg_stat figures for other parts (the Prometheus exporter) to read.
-pub type Published = std::sync::Arc<std::sync::Mutex<Option<Sample>>>;
+pub(crate) type Published = std::sync::Arc<std::sync::Mutex<Option<Sample>>>;
 
 /// What a finished collection hands to the report.
 #[derive(Debug, Clone)]
-pub struct Collected {
+pub(crate) struct Collected {
     /// Views the server has.
-    pub views: Views,
+    pub(crate) views: Views,
     /// Samples in time order (the first at the start of measurement).
-    pub samples: Vec<Sample>,
+    pub(crate) samples: Vec<Sample>,
     /// Per-table vacuum state at the end.
-    pub tables: Vec<TableVacuum>,
+    pub(crate) tables: Vec<TableVacuum>,
     /// `pg_stat_statements` deltas, or why there are none.
-    pub statements: Result<Vec<StatementDelta>, String>,
+    pub(crate) statements: Result<Vec<StatementDelta>, String>,
     /// Stretches without samples.
-    pub gaps: Vec<Gap>,
+    pub(crate) gaps: Vec<Gap>,
 }
 
 /// How long one sample (or the end-of-run queries) may take before the collector gives up
@@ -302,7 +296,7 @@ const SAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The collector: one connection, sampling on its own task, reconnecting when the server
 /// goes away.
-pub struct Collector {
+pub(crate) struct Collector {
     conn: Option<Conn>,
     target: Target,
     views: Views,
@@ -313,7 +307,7 @@ pub struct Collector {
 
 impl Collector {
     /// A collector over its own connection; `target` is where it reconnects.
-    pub async fn new(
+    pub(crate) async fn new(
         conn: Conn,
         target: Target,
         opts: CollectOptions,
@@ -338,7 +332,7 @@ impl Collector {
     /// once more, and returns everything with the deltas. Every query is bounded; a lost
     /// or silent connection is replaced at the next interval, and the stretch without
     /// samples is recorded as a gap.
-    pub async fn run(mut self, start: Instant, stop: CancellationToken) -> Collected {
+    pub(crate) async fn run(mut self, start: Instant, stop: CancellationToken) -> Collected {
         let mut samples: Vec<Sample> = Vec::new();
         let mut gaps: Vec<Gap> = Vec::new();
         // while in a gap: why

@@ -59,7 +59,7 @@ fn i(r: &Row, idx: usize) -> i64 {
 }
 
 /// Reads one sample; `start` is the start of measurement.
-pub async fn sample(conn: &Conn, views: &Views, start: Instant) -> PgResult<Sample> {
+pub(crate) async fn sample(conn: &Conn, views: &Views, start: Instant) -> PgResult<Sample> {
     let t_s = Instant::now()
         .saturating_duration_since(start)
         .as_secs_f64();
@@ -149,7 +149,7 @@ pub async fn sample(conn: &Conn, views: &Views, start: Instant) -> PgResult<Samp
 }
 
 /// Vacuum state of the named tables.
-pub async fn tables(conn: &Conn, names: &[String]) -> PgResult<Vec<TableVacuum>> {
+pub(crate) async fn tables(conn: &Conn, names: &[String]) -> PgResult<Vec<TableVacuum>> {
     Ok(conn
         .query(TABLES, &[&names])
         .await?

@@ -8,159 +8,154 @@ use super::{Collected, Gap, Sample, StatementRow, TableVacuum};
 
 /// One statement's activity during the run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StatementDelta {
+pub(crate) struct StatementDelta {
     /// Query id.
-    pub queryid: i64,
+    pub(crate) queryid: i64,
     /// Normalized text (first 300 characters).
-    pub query: String,
+    pub(crate) query: String,
     /// Calls during the run.
-    pub calls: i64,
+    pub(crate) calls: i64,
     /// Execution time during the run, ms.
-    pub total_exec_time_ms: f64,
+    pub(crate) total_exec_time_ms: f64,
     /// Mean execution time, ms.
-    pub mean_exec_time_ms: f64,
+    pub(crate) mean_exec_time_ms: f64,
     /// Rows during the run.
-    pub rows: i64,
+    pub(crate) rows: i64,
 }
 
 /// Activity between two samples, per second.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct IntervalStats {
+pub(crate) struct IntervalStats {
     /// End of the interval, seconds since the start of measurement.
-    pub t_s: f64,
+    pub(crate) t_s: f64,
     /// Commits per second (server-side, all clients).
-    pub commits_per_s: f64,
+    pub(crate) commits_per_s: f64,
     /// Rollbacks per second.
-    pub rollbacks_per_s: f64,
+    pub(crate) rollbacks_per_s: f64,
     /// Shared-buffer hit ratio of the interval, percent (`null` without block accesses).
-    pub cache_hit_ratio: Option<f64>,
+    pub(crate) cache_hit_ratio: Option<f64>,
     /// WAL bytes per second (`null` without `pg_stat_wal`).
-    pub wal_bytes_per_s: Option<f64>,
+    pub(crate) wal_bytes_per_s: Option<f64>,
     /// Rows inserted + updated + deleted per second.
-    pub rows_written_per_s: f64,
+    pub(crate) rows_written_per_s: f64,
     /// Client connections running a statement at the end of the interval.
-    pub active_connections: i64,
+    pub(crate) active_connections: i64,
     /// Lock requests waiting at the end of the interval.
-    pub locks_waiting: i64,
+    pub(crate) locks_waiting: i64,
     /// Autovacuum workers running at the end of the interval.
-    pub autovacuum_running: i64,
+    pub(crate) autovacuum_running: i64,
 }
 
 /// Deltas over the whole measured phase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RunDeltas {
+pub(crate) struct RunDeltas {
     /// Seconds between the first and last sample.
-    pub span_s: f64,
-    /// Commits.
-    pub commits: i64,
-    /// Rollbacks.
-    pub rollbacks: i64,
+    pub(crate) span_s: f64,
+    pub(crate) commits: i64,
+    pub(crate) rollbacks: i64,
     /// Commits per second.
-    pub commits_per_s: f64,
+    pub(crate) commits_per_s: f64,
     /// Blocks read.
-    pub blks_read: i64,
+    pub(crate) blks_read: i64,
     /// Blocks hit.
-    pub blks_hit: i64,
+    pub(crate) blks_hit: i64,
     /// Hit ratio, percent (`null` without block accesses).
-    pub cache_hit_ratio: Option<f64>,
+    pub(crate) cache_hit_ratio: Option<f64>,
     /// Rows returned.
-    pub tup_returned: i64,
+    pub(crate) tup_returned: i64,
     /// Rows fetched.
-    pub tup_fetched: i64,
+    pub(crate) tup_fetched: i64,
     /// Rows inserted.
-    pub tup_inserted: i64,
+    pub(crate) tup_inserted: i64,
     /// Rows updated.
-    pub tup_updated: i64,
+    pub(crate) tup_updated: i64,
     /// Rows deleted.
-    pub tup_deleted: i64,
+    pub(crate) tup_deleted: i64,
     /// Temporary files.
-    pub temp_files: i64,
+    pub(crate) temp_files: i64,
     /// Temporary bytes.
-    pub temp_bytes: i64,
-    /// Deadlocks.
-    pub deadlocks: i64,
+    pub(crate) temp_bytes: i64,
+    pub(crate) deadlocks: i64,
     /// Recovery conflicts.
-    pub conflicts: i64,
+    pub(crate) conflicts: i64,
     /// Scheduled checkpoints (`null` when not readable).
-    pub checkpoints_timed: Option<i64>,
+    pub(crate) checkpoints_timed: Option<i64>,
     /// Requested checkpoints.
-    pub checkpoints_requested: Option<i64>,
+    pub(crate) checkpoints_requested: Option<i64>,
     /// Buffers written by checkpoints.
-    pub buffers_checkpoint: Option<i64>,
+    pub(crate) buffers_checkpoint: Option<i64>,
     /// Buffers written by the background writer.
-    pub buffers_clean: Option<i64>,
+    pub(crate) buffers_clean: Option<i64>,
     /// WAL records (`null` without `pg_stat_wal`).
-    pub wal_records: Option<i64>,
+    pub(crate) wal_records: Option<i64>,
     /// Full-page images.
-    pub wal_fpi: Option<i64>,
-    /// WAL bytes.
-    pub wal_bytes: Option<i64>,
+    pub(crate) wal_fpi: Option<i64>,
+    pub(crate) wal_bytes: Option<i64>,
     /// WAL bytes per second.
-    pub wal_bytes_per_s: Option<f64>,
+    pub(crate) wal_bytes_per_s: Option<f64>,
     /// `pg_stat_io` reads (`null` before 16).
-    pub io_reads: Option<i64>,
+    pub(crate) io_reads: Option<i64>,
     /// `pg_stat_io` writes.
-    pub io_writes: Option<i64>,
+    pub(crate) io_writes: Option<i64>,
     /// `pg_stat_io` extends.
-    pub io_extends: Option<i64>,
+    pub(crate) io_extends: Option<i64>,
     /// `pg_stat_io` fsyncs.
-    pub io_fsyncs: Option<i64>,
+    pub(crate) io_fsyncs: Option<i64>,
 }
 
 /// Connection peaks over the samples.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ConnectionPeaks {
+pub(crate) struct ConnectionPeaks {
     /// Most connections running a statement.
-    pub max_active: i64,
+    pub(crate) max_active: i64,
     /// Most idle connections.
-    pub max_idle: i64,
+    pub(crate) max_idle: i64,
     /// Most connections idle in a transaction.
-    pub max_idle_in_transaction: i64,
+    pub(crate) max_idle_in_transaction: i64,
     /// Most client connections.
-    pub max_total: i64,
+    pub(crate) max_total: i64,
     /// The server's `max_connections`.
-    pub max_connections: i64,
+    pub(crate) max_connections: i64,
 }
 
 /// Autovacuum during the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Autovacuum {
+pub(crate) struct Autovacuum {
     /// Most autovacuum workers running at once.
-    pub max_running: i64,
+    pub(crate) max_running: i64,
     /// The workload's tables at the end.
-    pub tables: Vec<TableVacuum>,
+    pub(crate) tables: Vec<TableVacuum>,
 }
 
 /// The report section of the server statistics.
 #[derive(Debug, Clone, Serialize)]
-pub struct DbStatsReport {
+pub(crate) struct DbStatsReport {
     /// `server_version_num`.
-    pub server_version_num: u32,
+    pub(crate) server_version_num: u32,
     /// Views by name: whether this server has them.
-    pub available: BTreeMap<String, bool>,
+    pub(crate) available: BTreeMap<String, bool>,
     /// Samples taken.
-    pub samples: usize,
+    pub(crate) samples: usize,
     /// Deltas over the measured phase.
-    pub run: RunDeltas,
+    pub(crate) run: RunDeltas,
     /// Connection peaks.
-    pub connections: ConnectionPeaks,
+    pub(crate) connections: ConnectionPeaks,
     /// Wait events seen on active client backends: sample counts by `type:event`.
-    pub waits: BTreeMap<String, i64>,
+    pub(crate) waits: BTreeMap<String, i64>,
     /// Most lock requests waiting at once.
-    pub locks_waiting_max: i64,
-    /// Autovacuum.
-    pub autovacuum: Autovacuum,
+    pub(crate) locks_waiting_max: i64,
+    pub(crate) autovacuum: Autovacuum,
     /// Per interval.
-    pub intervals: Vec<IntervalStats>,
+    pub(crate) intervals: Vec<IntervalStats>,
     /// Top statements by execution time during the run.
-    pub top_statements: Vec<StatementDelta>,
+    pub(crate) top_statements: Vec<StatementDelta>,
     /// Why there are no statements, when there are none.
-    pub statements_note: Option<String>,
+    pub(crate) statements_note: Option<String>,
     /// The first and last raw samples.
-    pub snapshots: Vec<Sample>,
+    pub(crate) snapshots: Vec<Sample>,
     /// Stretches the collector could not sample (server unreachable or silent); no
     /// interval spans one, and the run deltas count only what was sampled on either side.
-    pub gaps: Vec<Gap>,
+    pub(crate) gaps: Vec<Gap>,
 }
 
 fn ratio(hit: i64, read: i64) -> Option<f64> {
@@ -237,7 +232,7 @@ fn run_deltas(a: &Sample, b: &Sample) -> RunDeltas {
 }
 
 /// The top `n` statements by execution time between two snapshots.
-pub fn statement_deltas(
+pub(crate) fn statement_deltas(
     before: &[StatementRow],
     after: &[StatementRow],
     n: usize,
@@ -272,7 +267,7 @@ pub fn statement_deltas(
 impl DbStatsReport {
     /// Builds the section from a finished collection (`None` with fewer than two samples,
     /// unless a gap explains why there is only one).
-    pub fn build(c: Collected) -> Option<DbStatsReport> {
+    pub(crate) fn build(c: Collected) -> Option<DbStatsReport> {
         let first = c.samples.first()?;
         let last = c
             .samples

@@ -18,7 +18,7 @@ use crate::workloads::declarative::{self as decl, FILE_NAME};
 
 /// Runs the command; exit 2 when the workload is invalid, 1 when a database named
 /// explicitly cannot be reached.
-pub fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, AppError> {
+pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, AppError> {
     let dir = &args.dir;
     if !dir.join(FILE_NAME).is_file() {
         return Err(AppError::Usage(format!(

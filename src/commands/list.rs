@@ -3,7 +3,7 @@
 use crate::core::Registry;
 
 /// The registry as `stormbench list` prints it.
-pub fn list(registry: &Registry) -> String {
+pub(crate) fn list(registry: &Registry) -> String {
     let mut out = String::from("Workloads (workload: NAME, mode: MODE, or workload: NAME_MODE):\n");
     for e in registry.entries() {
         out.push_str(&format!(

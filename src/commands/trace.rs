@@ -14,7 +14,7 @@ use crate::trace::parse::LogFormat;
 use crate::trace::{generate, load_model, read_any, read_log_file, read_trace, validate};
 
 /// Runs a `trace` subcommand.
-pub fn run(cmd: &TraceCommand) -> Result<Exit, AppError> {
+pub(crate) fn run(cmd: &TraceCommand) -> Result<Exit, AppError> {
     match cmd {
         TraceCommand::Learn(a) => learn_cmd(a),
         TraceCommand::Generate(a) => generate_cmd(a),

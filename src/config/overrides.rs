@@ -54,7 +54,7 @@ pub struct Overrides {
     /// `--threads`.
     pub threads: Option<u64>,
     /// `--driver`.
-    pub driver: Option<Driver>,
+    pub(crate) driver: Option<Driver>,
     /// `--collect-pg-stats`.
     pub collect_pg_stats: bool,
     /// `--pg-stat-statements`.

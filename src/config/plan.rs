@@ -14,7 +14,6 @@ use crate::types::{Isolation, SslMode};
 /// A validated sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct ProgressivePlan {
-    /// Strategy.
     pub strategy: Strategy,
     /// (workers, connections) per band, in order.
     pub levels: Vec<(usize, usize)>,
@@ -35,9 +34,7 @@ pub struct DatabasePlan {
     pub embedded: bool,
     /// Server binaries for the embedded cluster.
     pub bindir: Option<PathBuf>,
-    /// Host.
     pub host: String,
-    /// Port.
     pub port: u16,
     /// Database.
     pub dbname: String,
@@ -49,7 +46,6 @@ pub struct DatabasePlan {
     pub sslmode: SslMode,
     /// Root certificates for verify-ca and verify-full (`None`: the system's).
     pub sslrootcert: Option<PathBuf>,
-    /// Connect timeout.
     pub connect_timeout: Dur,
     /// Default isolation of every connection; `None` keeps the server's setting.
     pub isolation: Option<Isolation>,
@@ -108,7 +104,6 @@ pub struct RunPlan {
     pub json: Option<PathBuf>,
     /// CSV file.
     pub csv: Option<PathBuf>,
-    /// Log level.
     pub log_level: String,
     /// Server statistics collection, when on.
     pub collect: Option<CollectPlan>,
@@ -130,7 +125,6 @@ pub struct ExecOptions {
     pub stop: Stop,
     /// Warm-up, excluded from results.
     pub warmup: Dur,
-    /// Workers.
     pub workers: usize,
     /// Pool size.
     pub connections: usize,
@@ -140,16 +134,14 @@ pub struct ExecOptions {
     pub think_time: Dur,
     /// Tries per transaction.
     pub max_tries: u32,
-    /// Seed.
     pub seed: u64,
     /// Summary line interval; `None` = no periodic summary.
     pub summary_interval: Option<Dur>,
     /// Time-series interval.
     pub sample_interval: Dur,
-    /// Connection mode.
-    pub connection_mode: ConnectionMode,
+    pub(crate) connection_mode: ConnectionMode,
     /// Client library for the workers' transactions.
-    pub driver: Driver,
+    pub(crate) driver: Driver,
     /// Client threads (each with its own runtime and share of workers and connections).
     pub threads: usize,
 }
@@ -169,9 +161,9 @@ pub struct CollectPlan {
 #[derive(Clone)]
 pub struct BuiltWorkload {
     /// Registry entry and mode.
-    pub resolved: Resolved,
+    pub(crate) resolved: Resolved,
     /// The workload, built from its section.
-    pub workload: Arc<dyn Workload>,
+    pub(crate) workload: Arc<dyn Workload>,
 }
 
 impl std::fmt::Debug for BuiltWorkload {

@@ -229,9 +229,9 @@ pub struct RawConfig {
     /// Interval of the time series kept for reports.
     pub sample_interval: Option<Dur>,
     /// persistent | transient | mixed.
-    pub connection_mode: Option<ConnectionMode>,
+    pub(crate) connection_mode: Option<ConnectionMode>,
     /// auto | wire | tokio-postgres.
-    pub driver: Option<Driver>,
+    pub(crate) driver: Option<Driver>,
     /// Client runtime threads (default: number of CPUs).
     pub threads: Option<u64>,
     /// Report files.

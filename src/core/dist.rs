@@ -9,7 +9,7 @@ use super::Rng;
 /// How keys are drawn from `1..=n`.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum KeyDistribution {
+pub(crate) enum KeyDistribution {
     /// Every key equally likely.
     Uniform,
     /// Key k has probability proportional to 1/k^theta (hot keys are the low ids).
@@ -18,9 +18,8 @@ pub enum KeyDistribution {
 
 /// A zipfian generator over `1..=n` with exponent `theta` in (0, 1).
 #[derive(Debug, Clone)]
-pub struct Zipfian {
+pub(crate) struct Zipfian {
     n: u64,
-    theta: f64,
     alpha: f64,
     zeta_n: f64,
     eta: f64,
@@ -32,7 +31,7 @@ const ZETA_EXACT_TERMS: u64 = 1_000_000;
 
 /// Generalized harmonic number sum_{i=1..n} i^-theta; exact up to a million terms, then an
 /// Euler-Maclaurin integral tail (relative error far below what sampling can see).
-pub fn zeta(n: u64, theta: f64) -> f64 {
+pub(crate) fn zeta(n: u64, theta: f64) -> f64 {
     let exact = n.min(ZETA_EXACT_TERMS);
     let mut sum: f64 = (1..=exact).map(|i| (i as f64).powf(-theta)).sum();
     if n > exact {
@@ -45,7 +44,7 @@ pub fn zeta(n: u64, theta: f64) -> f64 {
 
 impl Zipfian {
     /// A generator over `1..=n`; `theta` must be in (0, 1) (YCSB's default is 0.99).
-    pub fn new(n: u64, theta: f64) -> Self {
+    pub(crate) fn new(n: u64, theta: f64) -> Self {
         let n = n.max(1);
         let zeta_n = zeta(n, theta);
         let zeta_2 = zeta(2, theta);
@@ -53,7 +52,6 @@ impl Zipfian {
         let eta = (1.0 - (2.0 / n as f64).powf(1.0 - theta)) / (1.0 - zeta_2 / zeta_n);
         Zipfian {
             n,
-            theta,
             alpha,
             zeta_n,
             eta,
@@ -62,7 +60,7 @@ impl Zipfian {
     }
 
     /// Draws a key in `1..=n`.
-    pub fn sample(&self, rng: &mut Rng) -> u64 {
+    pub(crate) fn sample(&self, rng: &mut Rng) -> u64 {
         let u: f64 = rng.gen();
         let uz = u * self.zeta_n;
         if uz < 1.0 {
@@ -74,16 +72,11 @@ impl Zipfian {
         let k = 1 + (self.n as f64 * (self.eta * u - self.eta + 1.0).powf(self.alpha)) as u64;
         k.min(self.n)
     }
-
-    /// The exponent.
-    pub fn theta(&self) -> f64 {
-        self.theta
-    }
 }
 
 /// Chooses keys in `1..=n` by a distribution; cheap to clone (the zipfian table is shared).
 #[derive(Debug, Clone)]
-pub enum KeyChooser {
+pub(crate) enum KeyChooser {
     /// Uniform over `1..=n`.
     Uniform {
         /// Largest key.
@@ -95,7 +88,7 @@ pub enum KeyChooser {
 
 impl KeyChooser {
     /// Builds a chooser; `theta` is used by zipfian only.
-    pub fn new(dist: KeyDistribution, n: u64, theta: f64) -> Self {
+    pub(crate) fn new(dist: KeyDistribution, n: u64, theta: f64) -> Self {
         match dist {
             KeyDistribution::Uniform => KeyChooser::Uniform { n: n.max(1) },
             KeyDistribution::Zipfian => KeyChooser::Zipfian(Arc::new(Zipfian::new(n, theta))),
@@ -104,7 +97,7 @@ impl KeyChooser {
 
     /// Draws a key.
     #[inline]
-    pub fn sample(&self, rng: &mut Rng) -> u64 {
+    pub(crate) fn sample(&self, rng: &mut Rng) -> u64 {
         match self {
             KeyChooser::Uniform { n } => rng.gen_range(1..=*n),
             KeyChooser::Zipfian(z) => z.sample(rng),
@@ -113,7 +106,7 @@ impl KeyChooser {
 }
 
 /// TPC-C's non-uniform random NURand(A, x, y) with run-time constant `c`.
-pub fn nurand(rng: &mut Rng, a: u64, c: u64, x: u64, y: u64) -> u64 {
+pub(crate) fn nurand(rng: &mut Rng, a: u64, c: u64, x: u64, y: u64) -> u64 {
     (((rng.gen_range(0..=a) | rng.gen_range(x..=y)) + c) % (y - x + 1)) + x
 }
 

@@ -22,7 +22,7 @@ pub enum ErrorClass {
 
 impl ErrorClass {
     /// All classes, in report order.
-    pub const ALL: [ErrorClass; 6] = [
+    pub(crate) const ALL: [ErrorClass; 6] = [
         ErrorClass::Serialization,
         ErrorClass::Deadlock,
         ErrorClass::UniqueViolation,
@@ -32,7 +32,7 @@ impl ErrorClass {
     ];
 
     /// Stable snake_case name used in reports.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             ErrorClass::Serialization => "serialization",
             ErrorClass::Deadlock => "deadlock",
@@ -44,12 +44,12 @@ impl ErrorClass {
     }
 
     /// Position in [`ErrorClass::ALL`].
-    pub fn index(&self) -> usize {
+    pub(crate) fn index(&self) -> usize {
         *self as usize
     }
 
     /// Whether the engine retries a transaction that failed with this class.
-    pub fn retryable(&self) -> bool {
+    pub(crate) fn retryable(&self) -> bool {
         matches!(self, ErrorClass::Serialization | ErrorClass::Deadlock)
     }
 }
@@ -61,24 +61,24 @@ pub struct ErrorCounts([u64; ErrorClass::ALL.len()]);
 impl ErrorCounts {
     /// Counts one failure of `class`.
     #[inline]
-    pub fn count(&mut self, class: ErrorClass) {
+    pub(crate) fn count(&mut self, class: ErrorClass) {
         self.0[class.index()] += 1;
     }
 
     /// Adds `other`'s counts.
-    pub fn add(&mut self, other: &ErrorCounts) {
+    pub(crate) fn add(&mut self, other: &ErrorCounts) {
         for (a, b) in self.0.iter_mut().zip(other.0) {
             *a += b;
         }
     }
 
     /// Failures of all classes.
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.0.iter().sum()
     }
 
     /// `(class, count)` for the classes that occurred, in report order.
-    pub fn nonzero(&self) -> impl Iterator<Item = (ErrorClass, u64)> + '_ {
+    pub(crate) fn nonzero(&self) -> impl Iterator<Item = (ErrorClass, u64)> + '_ {
         ErrorClass::ALL
             .iter()
             .map(|c| (*c, self[*c]))
@@ -95,7 +95,7 @@ impl std::ops::Index<ErrorClass> for ErrorCounts {
 }
 
 /// Classifies by SQLSTATE code alone.
-pub fn classify_code(code: &SqlState) -> ErrorClass {
+pub(crate) fn classify_code(code: &SqlState) -> ErrorClass {
     let c = code.code();
     if *code == SqlState::T_R_SERIALIZATION_FAILURE {
         ErrorClass::Serialization

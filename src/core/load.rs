@@ -12,7 +12,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Loads rows `1..=rows` with `copy_sql` (`COPY t (...) FROM STDIN`), split into
 /// `parallelism` contiguous ranges loaded concurrently. `write_row(id, buf)` appends one
 /// text-format line (tab-separated, newline-terminated) for row `id`.
-pub async fn parallel_copy(
+pub(crate) async fn parallel_copy(
     pool: &Pool,
     copy_sql: &str,
     rows: u64,
@@ -80,34 +80,34 @@ async fn copy_range(
 
 /// A table filled by COPY: its COPY statement and how to write row `id` as COPY text.
 #[derive(Debug, Clone, Copy)]
-pub struct CopyTable {
+pub(crate) struct CopyTable {
     /// Table name (for load figures).
-    pub table: &'static str,
+    pub(crate) table: &'static str,
     /// `COPY table (...) FROM STDIN`.
-    pub copy_sql: &'static str,
+    pub(crate) copy_sql: &'static str,
     /// Appends the text line of row `id`.
-    pub write_row: fn(u64, &mut BytesMut),
+    pub(crate) write_row: fn(u64, &mut BytesMut),
 }
 
 /// A workload schema kept as SQL files: create, what to run after loading (keys, indexes,
 /// VACUUM ANALYZE), drop, and the tables COPY fills.
 #[derive(Debug, Clone, Copy)]
-pub struct SqlSchema {
+pub(crate) struct SqlSchema {
     /// Workload name, for messages.
-    pub name: &'static str,
+    pub(crate) name: &'static str,
     /// `CREATE TABLE IF NOT EXISTS ...`.
-    pub create: &'static str,
+    pub(crate) create: &'static str,
     /// Run statement by statement after loading (outside a transaction block).
-    pub after_load: &'static str,
+    pub(crate) after_load: &'static str,
     /// `DROP TABLE IF EXISTS ...`.
-    pub drop: &'static str,
+    pub(crate) drop: &'static str,
     /// Tables filled by COPY, in load order.
-    pub tables: &'static [CopyTable],
+    pub(crate) tables: &'static [CopyTable],
 }
 
 impl SqlSchema {
     /// Creates the tables.
-    pub async fn create(&self, conn: &super::Conn) -> Result<(), SchemaError> {
+    pub(crate) async fn create(&self, conn: &super::Conn) -> Result<(), SchemaError> {
         conn.batch_execute(self.create)
             .await
             .map_err(SchemaError::db(format!(
@@ -117,7 +117,7 @@ impl SqlSchema {
     }
 
     /// Drops the tables.
-    pub async fn drop(&self, conn: &super::Conn) -> Result<(), SchemaError> {
+    pub(crate) async fn drop(&self, conn: &super::Conn) -> Result<(), SchemaError> {
         conn.batch_execute(self.drop)
             .await
             .map_err(SchemaError::db(format!(
@@ -128,7 +128,7 @@ impl SqlSchema {
 
     /// Fills `tables[i]` with `rows[i]` rows over up to 8 pooled connections, then runs
     /// `after_load`.
-    pub async fn load(
+    pub(crate) async fn load(
         &self,
         pool: &Pool,
         rows: &[u64],

@@ -2,38 +2,38 @@
 //! kinds and outcomes, error classes, seeded random numbers, key distributions and the
 //! registry of built-in workloads.
 
-pub mod dist;
-pub mod error;
-pub mod load;
-pub mod registry;
-pub mod script;
-pub mod session;
+pub(crate) mod dist;
+pub(crate) mod error;
+pub(crate) mod load;
+pub(crate) mod registry;
+pub(crate) mod script;
+pub(crate) mod session;
 
 use std::future::Future;
 use std::pin::Pin;
 
 pub use crate::rows::{Numeric, Rows};
-pub use dist::{KeyChooser, KeyDistribution, Zipfian};
+pub(crate) use dist::{KeyChooser, KeyDistribution, Zipfian};
 pub use error::{classify, ErrorClass, ErrorCounts};
 pub use registry::{Registry, WorkloadInfo};
 pub use session::{Params, Session, Statements, Step, Stmt, TxError};
 
 /// A pinned, boxed, `Send` future, the return type of the workload trait's async methods.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A pooled or transient connection with a per-connection prepared-statement cache
 /// (`prepare_cached`). Statements are never shared between connections.
-pub type Conn = deadpool_postgres::ClientWrapper;
+pub(crate) type Conn = deadpool_postgres::ClientWrapper;
 
 /// A connection pool sized by the run's `connections`.
-pub type Pool = deadpool_postgres::Pool;
+pub(crate) type Pool = deadpool_postgres::Pool;
 
 /// Index of a transaction kind within [`Workload::kinds`].
-pub type TxKind = usize;
+pub(crate) type TxKind = usize;
 
 /// How a transaction ended when it did not fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TxOutcome {
+pub(crate) enum TxOutcome {
     /// Committed; `queries` statements were sent.
     Committed {
         /// Statements sent in this transaction.
@@ -48,12 +48,12 @@ pub enum TxOutcome {
 
 impl TxOutcome {
     /// A committed transaction of `queries` statements.
-    pub fn committed(queries: u32) -> Self {
+    pub(crate) fn committed(queries: u32) -> Self {
         TxOutcome::Committed { queries }
     }
 
     /// Statements sent in this transaction.
-    pub fn queries(&self) -> u32 {
+    pub(crate) fn queries(&self) -> u32 {
         match *self {
             TxOutcome::Committed { queries } | TxOutcome::RolledBack { queries } => queries,
         }
@@ -63,7 +63,7 @@ impl TxOutcome {
 /// How a transaction reaches the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum ConnectionMode {
+pub(crate) enum ConnectionMode {
     /// Pooled connections, reused across transactions.
     Persistent,
     /// A new connection for every transaction, closed afterwards.
@@ -74,7 +74,7 @@ pub enum ConnectionMode {
 
 impl ConnectionMode {
     /// The config spelling of the mode.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             ConnectionMode::Persistent => "persistent",
             ConnectionMode::Transient => "transient",
@@ -86,7 +86,7 @@ impl ConnectionMode {
 /// Which client library carries the workers' transactions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Driver {
+pub(crate) enum Driver {
     /// The wire driver (every workload runs on it).
     #[default]
     Auto,
@@ -99,7 +99,7 @@ pub enum Driver {
 
 impl Driver {
     /// The config spelling.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Driver::Auto => "auto",
             Driver::Wire => "wire",
@@ -110,26 +110,26 @@ impl Driver {
 
 /// What a workload is built from: the chosen mode, the scale and its own config section.
 #[derive(Debug, Clone)]
-pub struct WorkloadParams {
+pub(crate) struct WorkloadParams {
     /// Mode name, one of the workload's `modes`.
-    pub mode: String,
+    pub(crate) mode: String,
     /// Scale factor; its meaning is the workload's (`WorkloadInfo::scale_meaning`).
-    pub scale: u64,
+    pub(crate) scale: u64,
     /// The workload's own YAML section (`simple: {...}`), `Null` when absent.
-    pub section: serde_yaml::Value,
+    pub(crate) section: serde_yaml::Value,
     /// Run seed, for data generation that must be repeatable.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Workers of the run (a workload that splits fixed work, like a trace's sessions,
     /// over the workers needs it).
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// The registry the workload was found in (built-in and declarative workloads), for a
     /// workload that builds another one (trace replay's `schema_from`).
-    pub registry: Registry,
+    pub(crate) registry: Registry,
 }
 
 /// Errors of schema management and data loading.
 #[derive(Debug, thiserror::Error)]
-pub enum SchemaError {
+pub(crate) enum SchemaError {
     /// A statement failed.
     #[error("{what}: {}", db_message(.source))]
     Db {
@@ -147,7 +147,7 @@ pub enum SchemaError {
 }
 
 /// The server's message (with SQLSTATE) or the driver's error, on one line.
-pub fn db_message(e: &tokio_postgres::Error) -> String {
+pub(crate) fn db_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
         Some(d) => format!("{} (SQLSTATE {})", d.message(), d.code().code()),
         None => error_chain(e),
@@ -155,7 +155,7 @@ pub fn db_message(e: &tokio_postgres::Error) -> String {
 }
 
 /// An error and its sources on one line (a source already quoted is not repeated).
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut src = e.source();
     while let Some(x) = src {
@@ -172,7 +172,7 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 /// Runs a SQL file statement by statement (statements end at a `;` outside quotes and
 /// comments), outside any transaction block, so files may hold VACUUM or CREATE INDEX
 /// CONCURRENTLY. A failure names the statement and its line.
-pub async fn run_script(conn: &Conn, sql: &str, what: &str) -> Result<(), SchemaError> {
+pub(crate) async fn run_script(conn: &Conn, sql: &str, what: &str) -> Result<(), SchemaError> {
     for stmt in script::split(sql) {
         conn.batch_execute(stmt.text)
             .await
@@ -188,7 +188,7 @@ pub async fn run_script(conn: &Conn, sql: &str, what: &str) -> Result<(), Schema
 impl SchemaError {
     /// A failure to get a pooled connection while `what`, on one line with the server's
     /// SQLSTATE and what to do about it.
-    pub fn pool(what: &str, e: &deadpool_postgres::PoolError) -> SchemaError {
+    pub(crate) fn pool(what: &str, e: &deadpool_postgres::PoolError) -> SchemaError {
         use deadpool_postgres::PoolError;
         let msg = match e {
             PoolError::Backend(pg) => match pg.code().map(|c| c.code()) {
@@ -207,7 +207,7 @@ impl SchemaError {
     }
 
     /// Wraps a database error with what was being done.
-    pub fn db(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> SchemaError {
+    pub(crate) fn db(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> SchemaError {
         let what = what.into();
         move |source| SchemaError::Db { what, source }
     }
@@ -217,7 +217,7 @@ impl SchemaError {
 ///
 /// Implementations hold only immutable, shareable state; everything mutable lives in the
 /// [`WorkerTx`] each worker gets from [`Workload::worker`].
-pub trait Workload: Send + Sync {
+pub(crate) trait Workload: Send + Sync {
     /// Transaction kinds, in a fixed order; a [`TxKind`] indexes this slice.
     fn kinds(&self) -> &[&'static str];
 
@@ -346,26 +346,26 @@ pub trait Workload: Send + Sync {
 
 /// Rows loaded per table and how long it took.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct LoadStats {
+pub(crate) struct LoadStats {
     /// Per table, in load order.
-    pub tables: Vec<TableLoad>,
+    pub(crate) tables: Vec<TableLoad>,
     /// Wall time of the whole load (keys and indexes included), seconds.
-    pub elapsed_s: f64,
+    pub(crate) elapsed_s: f64,
 }
 
 /// One table's load.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct TableLoad {
+pub(crate) struct TableLoad {
     /// Table name.
-    pub table: String,
+    pub(crate) table: String,
     /// Rows loaded.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Seconds spent loading it (tables loaded concurrently overlap).
-    pub elapsed_s: f64,
+    pub(crate) elapsed_s: f64,
 }
 
 /// One worker's transaction generator.
-pub trait WorkerTx: Send {
+pub(crate) trait WorkerTx: Send {
     /// Picks the next transaction kind (weighted by the mode).
     fn next_kind(&mut self) -> TxKind;
 
@@ -394,7 +394,7 @@ pub trait WorkerTx: Send {
 
 /// When a worker's next transaction is due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NextStart {
+pub(crate) enum NextStart {
     /// As the run's schedule says (closed loop, or the `rate` arrivals).
     Schedule,
     /// At this offset from the start of the run (warm-up included).
@@ -405,71 +405,70 @@ pub enum NextStart {
 
 /// A workload's own timing, for the report.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Pacing {
+pub(crate) struct Pacing {
     /// Where the timing comes from, e.g. "trace".
-    pub source: String,
+    pub(crate) source: String,
     /// Speed factor against the source's timing (1.0 = real time, 0 = as fast as possible).
-    pub speed: f64,
+    pub(crate) speed: f64,
 }
 
 /// One consistency check's outcome.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct CheckResult {
+pub(crate) struct CheckResult {
     /// Short name, e.g. "condition 1: W_YTD = sum(D_YTD)".
-    pub name: String,
+    pub(crate) name: String,
     /// Whether it held.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// What was found (counts of violating rows, an example).
-    pub detail: String,
+    pub(crate) detail: String,
 }
 
 /// A workload-specific figure for the report.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Metric {
+pub(crate) struct Metric {
     /// Name, e.g. "tpmC".
-    pub name: String,
-    /// Value.
-    pub value: f64,
+    pub(crate) name: String,
+    pub(crate) value: f64,
     /// Unit, e.g. "transactions/min".
-    pub unit: String,
+    pub(crate) unit: String,
     /// One line on what it counts.
-    pub description: String,
+    pub(crate) description: String,
 }
 
 /// Counts of a finished run, for [`Workload::metrics`].
 #[derive(Debug, Clone, Default)]
-pub struct RunCounts {
+pub(crate) struct RunCounts {
     /// Measured seconds.
-    pub measured_s: f64,
+    pub(crate) measured_s: f64,
     /// Per kind (workload order): committed transactions.
-    pub committed: Vec<u64>,
+    pub(crate) committed: Vec<u64>,
     /// Per kind: transactions rolled back on purpose.
-    pub rolled_back: Vec<u64>,
+    pub(crate) rolled_back: Vec<u64>,
     /// Per kind: failed transactions.
-    pub failed: Vec<u64>,
+    pub(crate) failed: Vec<u64>,
     /// Commits + rollbacks of the database during measurement, from `pg_stat_database`
     /// (all clients, not only stormbench); `None` when it could not be read.
-    pub server_xacts: Option<u64>,
+    pub(crate) server_xacts: Option<u64>,
 }
 
 /// Progress of a data load: rows done against rows expected, drawn by the caller.
 #[derive(Debug, Default)]
-pub struct LoadProgress {
+pub(crate) struct LoadProgress {
     /// Rows expected in all.
-    pub total: std::sync::atomic::AtomicU64,
+    pub(crate) total: std::sync::atomic::AtomicU64,
     /// Rows loaded so far.
-    pub done: std::sync::atomic::AtomicU64,
+    pub(crate) done: std::sync::atomic::AtomicU64,
 }
 
 impl LoadProgress {
     /// Adds to the expected rows.
-    pub fn expect(&self, rows: u64) {
+    pub(crate) fn expect(&self, rows: u64) {
         self.total
             .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Counts loaded rows.
-    pub fn add(&self, rows: u64) {
+    pub(crate) fn add(&self, rows: u64) {
         self.done
             .fetch_add(rows, std::sync::atomic::Ordering::Relaxed);
     }
@@ -478,7 +477,7 @@ impl LoadProgress {
 /// A `'static` copy of `s`, shared by every caller asking for the same text. Workloads
 /// defined at run time use it for their kind and table names, which the engine keeps as
 /// `&'static str`; each distinct text is allocated once per process.
-pub fn intern(s: &str) -> &'static str {
+pub(crate) fn intern(s: &str) -> &'static str {
     use std::collections::HashSet;
     use std::sync::{Mutex, OnceLock};
     static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
@@ -495,7 +494,7 @@ pub fn intern(s: &str) -> &'static str {
 }
 
 /// Derives a well-mixed 64-bit seed from a run seed and a stream id (SplitMix64).
-pub fn derive_seed(run_seed: u64, stream: u64) -> u64 {
+pub(crate) fn derive_seed(run_seed: u64, stream: u64) -> u64 {
     let mut z = run_seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -504,10 +503,10 @@ pub fn derive_seed(run_seed: u64, stream: u64) -> u64 {
 }
 
 /// The seeded RNG every worker uses.
-pub type Rng = rand::rngs::SmallRng;
+pub(crate) type Rng = rand::rngs::SmallRng;
 
 /// A worker RNG seeded from a run seed and a stream id.
-pub fn rng(run_seed: u64, stream: u64) -> Rng {
+pub(crate) fn rng(run_seed: u64, stream: u64) -> Rng {
     use rand::SeedableRng;
     Rng::seed_from_u64(derive_seed(run_seed, stream))
 }

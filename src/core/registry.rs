@@ -9,31 +9,31 @@ use super::{Workload, WorkloadParams};
 
 /// Builds a workload from its parameters, or returns every problem found in its section
 /// (each message starts with its YAML path).
-pub type BuildFn = Arc<dyn Fn(&WorkloadParams) -> BuildResult + Send + Sync>;
+pub(crate) type BuildFn = Arc<dyn Fn(&WorkloadParams) -> BuildResult + Send + Sync>;
 
 /// A built workload, or every problem found building it.
-pub type BuildResult = Result<Arc<dyn Workload>, Vec<String>>;
+pub(crate) type BuildResult = Result<Arc<dyn Workload>, Vec<String>>;
 
 /// One registry entry: a built-in workload or one discovered in a workloads folder.
 #[derive(Clone)]
 pub struct WorkloadInfo {
     /// Name used in `workload:` and as the name of its YAML section.
-    pub name: String,
+    pub(crate) name: String,
     /// One line for `stormbench list`.
-    pub description: String,
+    pub(crate) description: String,
     /// Modes; the first is the default.
-    pub modes: Vec<String>,
+    pub(crate) modes: Vec<String>,
     /// What one unit of `scale` means for this workload.
-    pub scale_meaning: String,
+    pub(crate) scale_meaning: String,
     /// Where a declarative workload was found (its `workload.yaml`); `None` for built-ins.
-    pub source: Option<PathBuf>,
+    pub(crate) source: Option<PathBuf>,
     /// Constructor.
-    pub build: BuildFn,
+    pub(crate) build: BuildFn,
 }
 
 impl WorkloadInfo {
     /// A built-in workload's entry.
-    pub fn builtin(
+    pub(crate) fn builtin(
         name: &str,
         description: &str,
         modes: &[&str],
@@ -51,7 +51,7 @@ impl WorkloadInfo {
     }
 
     /// Where the entry comes from, for messages: "built-in" or the workload.yaml path.
-    pub fn origin(&self) -> String {
+    pub(crate) fn origin(&self) -> String {
         match &self.source {
             Some(p) => p.display().to_string(),
             None => "built-in".to_string(),
@@ -77,22 +77,22 @@ pub struct Registry {
 
 /// A workload name resolved against the registry.
 #[derive(Debug, Clone)]
-pub struct Resolved {
+pub(crate) struct Resolved {
     /// The entry.
-    pub info: WorkloadInfo,
+    pub(crate) info: WorkloadInfo,
     /// The chosen mode.
-    pub mode: String,
+    pub(crate) mode: String,
 }
 
 impl Registry {
     /// A registry of the given entries.
-    pub fn new(entries: Vec<WorkloadInfo>) -> Self {
+    pub(crate) fn new(entries: Vec<WorkloadInfo>) -> Self {
         Registry { entries }
     }
 
     /// Adds discovered entries after the built-ins. A name already taken is an error naming
     /// both origins; every clash is reported.
-    pub fn extend(&mut self, entries: Vec<WorkloadInfo>) -> Result<(), Vec<String>> {
+    pub(crate) fn extend(&mut self, entries: Vec<WorkloadInfo>) -> Result<(), Vec<String>> {
         let mut errors = Vec::new();
         for e in entries {
             match self.get(&e.name) {
@@ -149,24 +149,18 @@ impl Registry {
     }
 
     /// All entries, in registration order.
-    pub fn entries(&self) -> &[WorkloadInfo] {
+    pub(crate) fn entries(&self) -> &[WorkloadInfo] {
         &self.entries
     }
 
     /// Looks up an entry by exact name.
-    pub fn get(&self, name: &str) -> Option<&WorkloadInfo> {
+    pub(crate) fn get(&self, name: &str) -> Option<&WorkloadInfo> {
         self.entries.iter().find(|e| e.name == name)
-    }
-
-    /// Comma-separated names, for error messages.
-    pub fn names(&self) -> String {
-        let names: Vec<_> = self.entries.iter().map(|e| e.name.as_str()).collect();
-        names.join(", ")
     }
 
     /// Resolves `workload` (+ optional `mode`): either `simple` with `mode: read`, or the
     /// combined form `simple_read`. Errors name what is available.
-    pub fn resolve(&self, workload: &str, mode: Option<&str>) -> Result<Resolved, String> {
+    pub(crate) fn resolve(&self, workload: &str, mode: Option<&str>) -> Result<Resolved, String> {
         if let Some(info) = self.get(workload) {
             let mode = mode.unwrap_or(info.modes[0].as_str());
             if !info.modes.iter().any(|m| m == mode) {
@@ -219,7 +213,7 @@ impl Registry {
 
 /// Deserializes a YAML section strictly and reports every problem at once, each prefixed
 /// by its YAML path under `prefix` (e.g. `simple.read_ratio: invalid type ...`).
-pub fn parse_section<T: DeserializeOwned + Default>(
+pub(crate) fn parse_section<T: DeserializeOwned + Default>(
     value: &serde_yaml::Value,
     prefix: &str,
 ) -> Result<T, Vec<String>> {
@@ -236,7 +230,7 @@ pub fn parse_section<T: DeserializeOwned + Default>(
 ///
 /// serde stops at the first error, so after each one the offending key is removed and the
 /// section is read again.
-pub fn parse_section_lenient<T: DeserializeOwned + Default>(
+pub(crate) fn parse_section_lenient<T: DeserializeOwned + Default>(
     value: &serde_yaml::Value,
     prefix: &str,
 ) -> (T, Vec<String>) {

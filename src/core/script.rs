@@ -5,16 +5,16 @@
 
 /// One statement of a script, without its terminating `;`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ScriptStatement<'a> {
+pub(crate) struct ScriptStatement<'a> {
     /// The statement's text, trimmed (comments inside are kept).
-    pub text: &'a str,
+    pub(crate) text: &'a str,
     /// 1-based line of the script where the statement starts.
-    pub line: usize,
+    pub(crate) line: usize,
 }
 
 impl ScriptStatement<'_> {
     /// The statement's first line, shortened, for messages.
-    pub fn head(&self) -> String {
+    pub(crate) fn head(&self) -> String {
         let words: String = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
         if words.chars().count() > 60 {
             format!("{}...", words.chars().take(60).collect::<String>())
@@ -25,7 +25,7 @@ impl ScriptStatement<'_> {
 }
 
 /// Splits `sql` into statements; empty statements (only comments or blanks) are left out.
-pub fn split(sql: &str) -> Vec<ScriptStatement<'_>> {
+pub(crate) fn split(sql: &str) -> Vec<ScriptStatement<'_>> {
     let mut lexer = Lexer::new(sql);
     let mut out = Vec::new();
     let mut words: Vec<String> = Vec::new();
@@ -103,7 +103,7 @@ fn statement(sql: &str, from: usize, to: usize) -> ScriptStatement<'_> {
 
 /// The transaction-control command a statement is (`COMMIT`, `ROLLBACK`, `BEGIN`, ...), if
 /// it is one: such a statement would end or nest a transaction its caller holds open.
-pub fn transaction_control(stmt: &str) -> Option<&'static str> {
+pub(crate) fn transaction_control(stmt: &str) -> Option<&'static str> {
     let mut lexer = Lexer::new(stmt);
     let mut words = Vec::new();
     while let Some(tok) = lexer.next_token() {
@@ -136,7 +136,7 @@ pub fn transaction_control(stmt: &str) -> Option<&'static str> {
 }
 
 /// Every statement of `sql` that is transaction control, as (line, command).
-pub fn find_transaction_control(sql: &str) -> Vec<(usize, &'static str)> {
+pub(crate) fn find_transaction_control(sql: &str) -> Vec<(usize, &'static str)> {
     split(sql)
         .iter()
         .filter_map(|s| transaction_control(s.text).map(|c| (s.line, c)))

@@ -17,11 +17,11 @@ pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
 
 /// One column of a statement's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     /// Its name (as the select list or RETURNING gives it).
-    pub name: String,
+    pub(crate) name: String,
     /// Its type.
-    pub ty: Type,
+    pub(crate) ty: Type,
 }
 
 /// A statement prepared on one connection: what it takes and returns, and the driver's
@@ -47,7 +47,11 @@ impl fmt::Debug for Stmt {
 
 impl Stmt {
     /// Wraps a driver's prepared statement.
-    pub fn new(handle: impl Any + Send + Sync, params: Vec<Type>, columns: Vec<Column>) -> Self {
+    pub(crate) fn new(
+        handle: impl Any + Send + Sync,
+        params: Vec<Type>,
+        columns: Vec<Column>,
+    ) -> Self {
         let types = columns.iter().map(|c| c.ty.clone()).collect();
         Stmt(Arc::new(StmtInner {
             handle: Box::new(handle),
@@ -59,28 +63,18 @@ impl Stmt {
 
     /// The driver's handle, when it is of type `T` (a driver only ever sees its own).
     #[inline]
-    pub fn handle<T: Any>(&self) -> Option<&T> {
+    pub(crate) fn handle<T: Any>(&self) -> Option<&T> {
         self.0.handle.downcast_ref()
     }
 
-    /// Parameter types, as the server inferred them.
-    pub fn params(&self) -> &[Type] {
-        &self.0.params
-    }
-
-    /// Result columns (empty for a statement without rows).
-    pub fn columns(&self) -> &[Column] {
-        &self.0.columns
-    }
-
     /// The index of the result column named `name`.
-    pub fn column(&self, name: &str) -> Option<usize> {
+    pub(crate) fn column(&self, name: &str) -> Option<usize> {
         self.0.columns.iter().position(|c| c.name == name)
     }
 
     /// The result column types, for [`Rows::reset`].
     #[inline]
-    pub fn column_types(&self) -> &[Type] {
+    pub(crate) fn column_types(&self) -> &[Type] {
         &self.0.types
     }
 }
@@ -95,7 +89,7 @@ pub struct TxError {
 
 impl TxError {
     /// An error of `class` with the server's `code`, if any.
-    pub fn new(
+    pub(crate) fn new(
         class: ErrorClass,
         code: Option<SqlState>,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -109,25 +103,20 @@ impl TxError {
 
     /// A failure of the workload itself (a row it needed was not there, a value it could
     /// not read): class `Other`, no SQLSTATE.
-    pub fn workload(message: impl Into<String>) -> Self {
+    pub(crate) fn workload(message: impl Into<String>) -> Self {
         TxError::new(ErrorClass::Other, None, message.into())
     }
 
     /// What kind of failure it is (retried, counted).
     #[inline]
-    pub fn class(&self) -> ErrorClass {
+    pub(crate) fn class(&self) -> ErrorClass {
         self.class
     }
 
     /// The server's SQLSTATE, when the server reported the error.
     #[inline]
-    pub fn code(&self) -> Option<&SqlState> {
+    pub(crate) fn code(&self) -> Option<&SqlState> {
         self.code.as_ref()
-    }
-
-    /// The error, for the driver that made it.
-    pub fn source_ref(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
-        &*self.source
     }
 }
 
@@ -156,15 +145,15 @@ impl From<RowsError> for TxError {
 /// One statement of a pipeline.
 pub struct Step<'a> {
     /// The statement.
-    pub stmt: &'a Stmt,
+    pub(crate) stmt: &'a Stmt,
     /// Its parameters.
-    pub params: Params<'a>,
+    pub(crate) params: Params<'a>,
 }
 
 impl<'a> Step<'a> {
     /// `stmt` with `params`.
     #[inline]
-    pub fn new(stmt: &'a Stmt, params: Params<'a>) -> Self {
+    pub(crate) fn new(stmt: &'a Stmt, params: Params<'a>) -> Self {
         Step { stmt, params }
     }
 }
@@ -221,7 +210,7 @@ pub struct Statements {
 
 impl Statements {
     /// A set over `sql`; statement `i` is `sql[i]`.
-    pub fn new<S: AsRef<str>>(sql: &[S]) -> Self {
+    pub(crate) fn new<S: AsRef<str>>(sql: &[S]) -> Self {
         Statements {
             sql: sql.iter().map(|s| Arc::from(s.as_ref())).collect(),
             conn: None,
@@ -229,19 +218,9 @@ impl Statements {
         }
     }
 
-    /// How many statements the set holds.
-    pub fn len(&self) -> usize {
-        self.sql.len()
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(&self) -> bool {
-        self.sql.is_empty()
-    }
-
     /// Statement `i`, prepared on `s`.
     #[inline]
-    pub async fn get(&mut self, s: &mut dyn Session, i: usize) -> Result<&Stmt, TxError> {
+    pub(crate) async fn get(&mut self, s: &mut dyn Session, i: usize) -> Result<&Stmt, TxError> {
         if self.conn != Some(s.id()) {
             self.conn = Some(s.id());
             self.prepared.iter_mut().for_each(|p| *p = None);

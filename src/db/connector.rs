@@ -13,7 +13,7 @@ use super::{connect_raw, connect_timeout, tls_connector, wire, ConnectError, DbE
 use crate::types::SslMode;
 
 /// Makes and recycles [`PgSession`]s for deadpool, through deadpool-postgres's manager.
-pub struct PgManager(deadpool_postgres::Manager);
+pub(crate) struct PgManager(deadpool_postgres::Manager);
 
 impl managed::Manager for PgManager {
     type Type = PgSession;
@@ -29,7 +29,7 @@ impl managed::Manager for PgManager {
 }
 
 /// A pool of [`PgSession`]s.
-pub type PgPool = managed::Pool<PgManager>;
+pub(crate) type PgPool = managed::Pool<PgManager>;
 
 /// One transient-connection slot per pooled connection.
 async fn slot(slots: &Arc<Semaphore>) -> OwnedSemaphorePermit {
@@ -67,9 +67,9 @@ fn build<M: managed::Manager>(
 }
 
 /// tokio-postgres connections for a run.
-pub struct PgConnector {
+pub(crate) struct PgConnector {
     /// The `connections` persistent connections.
-    pub pool: PgPool,
+    pub(crate) pool: PgPool,
     pg: tokio_postgres::Config,
     tls: Option<postgres_native_tls::MakeTlsConnector>,
     slots: Arc<Semaphore>,
@@ -77,9 +77,9 @@ pub struct PgConnector {
 
 /// A tokio-postgres connection opened for one transaction; closed gracefully with
 /// [`PgTransient::close`].
-pub struct PgTransient {
+pub(crate) struct PgTransient {
     /// The connection.
-    pub session: PgSession,
+    pub(crate) session: PgSession,
     task: tokio::task::JoinHandle<()>,
     _permit: OwnedSemaphorePermit,
 }
@@ -87,7 +87,7 @@ pub struct PgTransient {
 impl PgTransient {
     /// Sends Terminate and waits (briefly) for the connection task to end, so the server
     /// sees a clean disconnect.
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         drop(self.session);
         let _ = tokio::time::timeout(Duration::from_secs(1), self.task).await;
     }
@@ -95,7 +95,7 @@ impl PgTransient {
 
 impl PgConnector {
     /// A pool of `size` connections (opened by [`PgConnector::fill`]).
-    pub fn new(target: &Target, size: usize) -> Result<Self, DbError> {
+    pub(crate) fn new(target: &Target, size: usize) -> Result<Self, DbError> {
         let tls = match target.sslmode {
             SslMode::Disable => None,
             mode => Some(tls_connector(mode, target.sslrootcert.as_deref())?),
@@ -113,7 +113,7 @@ impl PgConnector {
     }
 
     /// Opens every pooled connection up front so the run does not measure connection setup.
-    pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
+    pub(crate) async fn fill(&self, target: &Target) -> Result<(), DbError> {
         fill(&self.pool, |e| {
             super::pool_message(e, target, |e| super::pg_connect_error_message(e, target))
         })
@@ -121,7 +121,7 @@ impl PgConnector {
     }
 
     /// Opens a new connection for one transaction (at most `connections` at once).
-    pub async fn transient(&self) -> Result<PgTransient, ConnectError> {
+    pub(crate) async fn transient(&self) -> Result<PgTransient, ConnectError> {
         let permit = slot(&self.slots).await;
         let (client, task) = connect_raw(&self.pg, self.tls.as_ref()).await?;
         // The wrapper aborts the task it is given when dropped; give it a finished one and
@@ -138,30 +138,34 @@ impl PgConnector {
 }
 
 /// Wire-driver connections for a run.
-pub struct WireConnector {
+pub(crate) struct WireConnector {
     /// The `connections` persistent connections.
-    pub pool: wire::WirePool,
+    pub(crate) pool: wire::WirePool,
     cfg: wire::WireConfig,
     slots: Arc<Semaphore>,
 }
 
 /// A wire connection opened for one transaction.
-pub struct WireTransient {
+pub(crate) struct WireTransient {
     /// The connection.
-    pub conn: wire::WireConn,
+    pub(crate) conn: wire::WireConn,
     _permit: OwnedSemaphorePermit,
 }
 
 impl WireTransient {
     /// Sends Terminate and closes.
-    pub async fn close(self) {
+    pub(crate) async fn close(self) {
         self.conn.close().await;
     }
 }
 
 impl WireConnector {
     /// A pool of `size` connections (opened by [`WireConnector::fill`]).
-    pub fn new(target: &Target, size: usize, cfg: wire::WireConfig) -> Result<Self, DbError> {
+    pub(crate) fn new(
+        target: &Target,
+        size: usize,
+        cfg: wire::WireConfig,
+    ) -> Result<Self, DbError> {
         Ok(WireConnector {
             pool: build(
                 wire::WireManager::new(cfg.clone()),
@@ -174,12 +178,12 @@ impl WireConnector {
     }
 
     /// Opens every pooled connection up front.
-    pub async fn fill(&self, target: &Target) -> Result<(), DbError> {
+    pub(crate) async fn fill(&self, target: &Target) -> Result<(), DbError> {
         fill(&self.pool, |e| super::wire_pool_error_message(e, target)).await
     }
 
     /// Opens a new connection for one transaction (at most `connections` at once).
-    pub async fn transient(&self) -> Result<WireTransient, wire::WireError> {
+    pub(crate) async fn transient(&self) -> Result<WireTransient, wire::WireError> {
         let permit = slot(&self.slots).await;
         Ok(WireTransient {
             conn: wire::WireConn::connect(&self.cfg).await?,

@@ -20,7 +20,7 @@ mod binaries;
 mod runner;
 mod watchdog;
 
-pub use binaries::find_bindir;
+pub(crate) use binaries::find_bindir;
 use binaries::*;
 use runner::*;
 use watchdog::*;

@@ -8,7 +8,7 @@ use crate::core::Conn;
 /// Whether a workload's load finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum LoadState {
+pub(crate) enum LoadState {
     /// Created, and data loading started; not usable by a run.
     Loading,
     /// Loaded completely.
@@ -17,21 +17,21 @@ pub enum LoadState {
 
 /// What the marker says about a loaded workload.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Marker {
+pub(crate) struct Marker {
     /// Workload name.
-    pub workload: String,
+    pub(crate) workload: String,
     /// Scale it was loaded at.
-    pub scale: u64,
+    pub(crate) scale: u64,
     /// stormbench version that loaded it.
-    pub version: String,
+    pub(crate) version: String,
     /// When it was loaded (RFC 3339).
-    pub loaded_at: String,
+    pub(crate) loaded_at: String,
     /// Whether the load finished.
-    pub state: LoadState,
+    pub(crate) state: LoadState,
     /// Objects the set-up created; `None` for a marker written before stormbench recorded
     /// them (its workload's own tables are then taken as stormbench's).
     #[serde(skip)]
-    pub objects: Option<Vec<OwnedObject>>,
+    pub(crate) objects: Option<Vec<OwnedObject>>,
 }
 
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS stormbench_meta (
@@ -46,7 +46,10 @@ ALTER TABLE stormbench_meta ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT
 ALTER TABLE stormbench_meta ADD COLUMN IF NOT EXISTS objects jsonb";
 
 /// Reads the marker of `workload`; `None` when the workload was never set up here.
-pub async fn read(conn: &Conn, workload: &str) -> Result<Option<Marker>, tokio_postgres::Error> {
+pub(crate) async fn read(
+    conn: &Conn,
+    workload: &str,
+) -> Result<Option<Marker>, tokio_postgres::Error> {
     let exists: bool = conn
         .query_one("SELECT to_regclass('stormbench_meta') IS NOT NULL", &[])
         .await?
@@ -80,7 +83,7 @@ pub async fn read(conn: &Conn, workload: &str) -> Result<Option<Marker>, tokio_p
 }
 
 /// Records that `workload` is being loaded at `scale` and created `objects`.
-pub async fn begin_load(
+pub(crate) async fn begin_load(
     conn: &Conn,
     workload: &str,
     scale: u64,
@@ -106,7 +109,7 @@ pub async fn begin_load(
 }
 
 /// Records that the load of `workload` finished, adding `more` objects it created.
-pub async fn finish_load(
+pub(crate) async fn finish_load(
     conn: &Conn,
     workload: &str,
     more: &[OwnedObject],
@@ -123,7 +126,7 @@ pub async fn finish_load(
 }
 
 /// Forgets `workload` (after its schema was dropped); drops the table when it is empty.
-pub async fn remove(conn: &Conn, workload: &str) -> Result<(), tokio_postgres::Error> {
+pub(crate) async fn remove(conn: &Conn, workload: &str) -> Result<(), tokio_postgres::Error> {
     let exists: bool = conn
         .query_one("SELECT to_regclass('stormbench_meta') IS NOT NULL", &[])
         .await?

@@ -4,14 +4,14 @@
 
 mod connector;
 pub mod embedded;
-pub mod marker;
-pub mod owned;
-pub mod pg_session;
+pub(crate) mod marker;
+pub(crate) mod owned;
+pub(crate) mod pg_session;
 pub mod wire;
 mod wire_session;
 
-pub use connector::{PgConnector, PgManager, PgTransient, WireConnector, WireTransient};
-pub use wire_session::tx_error as wire_tx_error;
+pub(crate) use connector::{PgConnector, PgManager, PgTransient, WireConnector, WireTransient};
+pub(crate) use wire_session::tx_error as wire_tx_error;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -26,20 +26,20 @@ use crate::core::{Conn, ErrorClass};
 
 /// A resolved connection target (after the embedded cluster, if any, has started).
 #[derive(Debug, Clone)]
-pub struct Target {
+pub(crate) struct Target {
     /// Driver config (holds the password; never printed).
-    pub pg: tokio_postgres::Config,
+    pub(crate) pg: tokio_postgres::Config,
     /// `host:port/dbname as user`, for messages and reports (no password).
-    pub display: String,
+    pub(crate) display: String,
     /// TLS mode.
-    pub sslmode: SslMode,
+    pub(crate) sslmode: SslMode,
     /// Root certificates for verify-ca and verify-full (`None`: the system's).
-    pub sslrootcert: Option<PathBuf>,
+    pub(crate) sslrootcert: Option<PathBuf>,
 }
 
 /// Errors connecting to the server, each a one-line message telling the user what to do.
 #[derive(Debug, thiserror::Error)]
-pub enum DbError {
+pub(crate) enum DbError {
     /// Could not connect or authenticate.
     #[error("{0}")]
     Connect(String),
@@ -58,7 +58,10 @@ pub enum DbError {
 
 impl Target {
     /// Builds the driver config from a plan; host/port/user may be replaced by an embedded cluster's.
-    pub fn from_plan(db: &DatabasePlan, embedded: Option<&embedded::EmbeddedCluster>) -> Self {
+    pub(crate) fn from_plan(
+        db: &DatabasePlan,
+        embedded: Option<&embedded::EmbeddedCluster>,
+    ) -> Self {
         let mut pg = tokio_postgres::Config::new();
         let (host, port, user) = match embedded {
             Some(c) => (c.host().to_string(), c.port(), c.user().to_string()),
@@ -102,12 +105,12 @@ impl Target {
     }
 
     /// The wire driver's settings for this target.
-    pub fn wire_config(&self) -> wire::WireConfig {
+    pub(crate) fn wire_config(&self) -> wire::WireConfig {
         wire::WireConfig::new(&self.pg, self.sslmode).with_sslrootcert(self.sslrootcert.clone())
     }
 
     /// A connection manager with this target's TLS setting.
-    pub fn manager(&self) -> Result<Manager, DbError> {
+    pub(crate) fn manager(&self) -> Result<Manager, DbError> {
         let cfg = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
@@ -123,7 +126,7 @@ impl Target {
 
     /// A pool of up to `size` tokio-postgres connections (opened lazily), for set-up and
     /// loading.
-    pub fn pool(&self, size: usize) -> Result<Pool, DbError> {
+    pub(crate) fn pool(&self, size: usize) -> Result<Pool, DbError> {
         Pool::builder(self.manager()?)
             .max_size(size)
             .runtime(Runtime::Tokio1)
@@ -133,7 +136,7 @@ impl Target {
     }
 
     /// Opens one connection outside any pool, turning failures into actionable messages.
-    pub async fn connect_once(&self) -> Result<Conn, DbError> {
+    pub(crate) async fn connect_once(&self) -> Result<Conn, DbError> {
         let tls = match self.sslmode {
             SslMode::Disable => None,
             mode => Some(tls_connector(mode, self.sslrootcert.as_deref())?),
@@ -147,7 +150,7 @@ impl Target {
 
 /// A failed connection attempt.
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     /// The driver's error (refused, authentication, TLS, a server error).
     #[error(transparent)]
     Pg(#[from] tokio_postgres::Error),
@@ -156,18 +159,8 @@ pub enum ConnectError {
     TimedOut(Duration),
 }
 
-impl ConnectError {
-    /// The SQLSTATE the server sent, if any.
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            ConnectError::Pg(e) => e.code().map(|c| c.code()),
-            ConnectError::TimedOut(_) => None,
-        }
-    }
-}
-
 /// How long a whole connection start-up (TCP, TLS, authentication, parameters) may take.
-pub fn connect_timeout(pg: &tokio_postgres::Config) -> Duration {
+pub(crate) fn connect_timeout(pg: &tokio_postgres::Config) -> Duration {
     pg.get_connect_timeout()
         .copied()
         .unwrap_or(Duration::from_secs(10))
@@ -238,7 +231,7 @@ pub(crate) fn tls_connector(
 }
 
 /// A one-line message for a failed connection attempt that says what to check.
-pub fn connect_error_message(e: &ConnectError, t: &Target) -> String {
+pub(crate) fn connect_error_message(e: &ConnectError, t: &Target) -> String {
     match e {
         ConnectError::Pg(e) => pg_connect_error_message(e, t),
         ConnectError::TimedOut(_) => connect_message(None, e.to_string(), t),
@@ -275,7 +268,7 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
     format!("cannot connect to {}: {detail}; {hint}", t.display)
 }
 
-pub use crate::core::error_chain;
+pub(crate) use crate::core::error_chain;
 
 /// How the engine counts a wire driver error: the server's by its SQLSTATE, a lost
 /// connection as such, the driver's own as other.
@@ -288,7 +281,7 @@ pub fn classify_wire(e: &wire::WireError) -> ErrorClass {
 }
 
 /// A one-line message for a wire pool error.
-pub fn wire_pool_error_message(
+pub(crate) fn wire_pool_error_message(
     e: &deadpool::managed::PoolError<wire::WireError>,
     t: &Target,
 ) -> String {
@@ -296,17 +289,12 @@ pub fn wire_pool_error_message(
 }
 
 /// A one-line message for a failed wire connection attempt.
-pub fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> String {
+pub(crate) fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> String {
     let detail = e
         .db_message()
         .map(str::to_string)
         .unwrap_or_else(|| error_chain(e));
     connect_message(e.code().map(|c| c.code()), detail, t)
-}
-
-/// A one-line message for a pool error.
-pub fn pool_error_message(e: &deadpool_postgres::PoolError, t: &Target) -> String {
-    pool_message(e, t, |e| pg_connect_error_message(e, t))
 }
 
 /// Either driver's pool error; `backend` words a failed connection attempt.
@@ -327,11 +315,11 @@ fn pool_message<E: std::fmt::Display>(
 
 /// How long stormbench waits for one of its own short queries (server facts, the marker,
 /// statistics) before it gives up on a server that does not answer.
-pub const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long the end of a run waits for its final server figures (transaction counts, the
 /// last statistics sample): the grace period past the deadline.
-pub const FINAL_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+pub(crate) const FINAL_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Seconds between liveness probes during a long step.
 const PROBE_EVERY: Duration = Duration::from_secs(5);
@@ -344,7 +332,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 /// probe timeout ends the wait. Long steps (loading, index builds, consistency checks) race
 /// against it, so a frozen server or a network partition cannot hold them forever. When no
 /// probe connection can be made for another reason (no free slot), it never resolves.
-pub async fn unresponsive(target: &Target) -> String {
+pub(crate) async fn unresponsive(target: &Target) -> String {
     let conn = match target.connect_once().await {
         Ok(c) => c,
         Err(DbError::Connect(m)) if m.contains("timed out") => {
@@ -369,13 +357,13 @@ pub async fn unresponsive(target: &Target) -> String {
 
 /// Server facts for the report.
 #[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct ServerInfo {
+pub(crate) struct ServerInfo {
     /// `server_version`.
-    pub version: String,
+    pub(crate) version: String,
     /// `server_version_num`.
-    pub version_num: u32,
+    pub(crate) version_num: u32,
     /// Key settings (name -> value with unit).
-    pub settings: std::collections::BTreeMap<String, String>,
+    pub(crate) settings: std::collections::BTreeMap<String, String>,
 }
 
 /// Settings worth knowing when reading a benchmark result.
@@ -398,7 +386,7 @@ const KEY_SETTINGS: &[&str] = &[
 ];
 
 /// Reads the server version and key settings.
-pub async fn server_info(conn: &Conn) -> Result<ServerInfo, DbError> {
+pub(crate) async fn server_info(conn: &Conn) -> Result<ServerInfo, DbError> {
     let q = |e: tokio_postgres::Error| DbError::Query {
         what: "reading server settings".into(),
         msg: crate::core::db_message(&e),

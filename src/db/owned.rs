@@ -15,7 +15,7 @@ use crate::core::Conn;
 /// A kind of database object stormbench can record and drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ObjectKind {
+pub(crate) enum ObjectKind {
     /// `CREATE TABLE` (plain or partitioned).
     Table,
     /// `CREATE VIEW`.
@@ -92,18 +92,18 @@ impl ObjectKind {
 
 /// One object a set-up created.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct OwnedObject {
+pub(crate) struct OwnedObject {
     /// What it is.
-    pub kind: ObjectKind,
+    pub(crate) kind: ObjectKind,
     /// Its OID when it was created.
-    pub oid: u32,
+    pub(crate) oid: u32,
     /// Its schema-qualified name (with the argument types of a routine), quoted as SQL.
-    pub name: String,
+    pub(crate) name: String,
 }
 
 /// The top-level user objects of a database at one moment.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     seen: HashSet<(ObjectKind, u32)>,
 }
 
@@ -165,7 +165,7 @@ async fn objects(conn: &Conn) -> Result<Vec<Row>, tokio_postgres::Error> {
 
 impl Snapshot {
     /// The objects there are now.
-    pub async fn take(conn: &Conn) -> Result<Snapshot, tokio_postgres::Error> {
+    pub(crate) async fn take(conn: &Conn) -> Result<Snapshot, tokio_postgres::Error> {
         Ok(Snapshot {
             seen: objects(conn)
                 .await?
@@ -176,7 +176,7 @@ impl Snapshot {
     }
 
     /// Objects there now that were not there at the snapshot.
-    pub async fn created_since(
+    pub(crate) async fn created_since(
         &self,
         conn: &Conn,
     ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
@@ -190,7 +190,7 @@ impl Snapshot {
 
     /// Objects that existed at the snapshot and that the current transaction changed
     /// (a `CREATE OR REPLACE` over an object of the same name), by name.
-    pub async fn replaced_in_transaction(
+    pub(crate) async fn replaced_in_transaction(
         &self,
         conn: &Conn,
     ) -> Result<Vec<String>, tokio_postgres::Error> {
@@ -209,7 +209,7 @@ impl Snapshot {
 
 /// Which of `tables` exist in the schema new tables would be created in
 /// (`current_schema()`), as quoted names.
-pub async fn existing_tables(
+pub(crate) async fn existing_tables(
     conn: &Conn,
     tables: &[&str],
 ) -> Result<Vec<String>, tokio_postgres::Error> {
@@ -228,20 +228,20 @@ pub async fn existing_tables(
 
 /// What dropping recorded objects did.
 #[derive(Debug, Default)]
-pub struct Dropped {
+pub(crate) struct Dropped {
     /// Objects dropped.
-    pub dropped: Vec<String>,
+    pub(crate) dropped: Vec<String>,
     /// Recorded objects already gone.
-    pub gone: usize,
+    pub(crate) gone: usize,
     /// Recorded objects left in place because their OID now has another name (renamed,
     /// or the OID was reused), as "recorded name (now current name)".
-    pub left: Vec<String>,
+    pub(crate) left: Vec<String>,
 }
 
 /// Drops exactly `objects` that still exist under their recorded OID and name, in an order
 /// that drops dependents first, in one transaction. `cascade` also drops what the user
 /// built on them; without it, such a dependency is an error naming it.
-pub async fn drop_owned(
+pub(crate) async fn drop_owned(
     conn: &Conn,
     objects: &[OwnedObject],
     cascade: bool,
@@ -287,14 +287,14 @@ async fn objects_by_oid(conn: &Conn) -> Result<Vec<OwnedObject>, tokio_postgres:
 /// Holds the set-up lock of a database: one stormbench sets up (or cleans up) a database
 /// at a time. Released by [`SetupLock::release`] or when the connection closes.
 #[derive(Debug)]
-pub struct SetupLock(());
+pub(crate) struct SetupLock(());
 
 /// Advisory lock key of the set-up lock (the bytes of "stormbnc").
 const SETUP_LOCK_KEY: i64 = 0x73746f726d626e63;
 
 impl SetupLock {
     /// Takes the lock on `conn`'s session; `Ok(None)` when another session holds it.
-    pub async fn try_take(conn: &Conn) -> Result<Option<SetupLock>, tokio_postgres::Error> {
+    pub(crate) async fn try_take(conn: &Conn) -> Result<Option<SetupLock>, tokio_postgres::Error> {
         let got: bool = conn
             .query_one("SELECT pg_try_advisory_lock($1)", &[&SETUP_LOCK_KEY])
             .await?
@@ -303,14 +303,14 @@ impl SetupLock {
     }
 
     /// Releases the lock.
-    pub async fn release(self, conn: &Conn) {
+    pub(crate) async fn release(self, conn: &Conn) {
         let _ = conn
             .query_one("SELECT pg_advisory_unlock($1)", &[&SETUP_LOCK_KEY])
             .await;
     }
 
     /// Who holds the lock: `pid` and `application_name` of the session, if visible.
-    pub async fn holder(conn: &Conn) -> Option<String> {
+    pub(crate) async fn holder(conn: &Conn) -> Option<String> {
         let row = conn
             .query_opt(
                 "SELECT l.pid::text || coalesce(' (' || nullif(a.application_name, '') || coalesce(', from ' || a.client_addr::text, '') || ')', '')

@@ -12,9 +12,9 @@ use crate::core::{classify, BoxFuture};
 use crate::rows::{RawCell, Rows};
 
 /// A tokio-postgres connection with a number unique in the process.
-pub struct PgSession {
+pub(crate) struct PgSession {
     /// The connection (with deadpool's statement cache).
-    pub client: deadpool_postgres::ClientWrapper,
+    pub(crate) client: deadpool_postgres::ClientWrapper,
     id: u64,
 }
 
@@ -22,7 +22,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl PgSession {
     /// Wraps a connection.
-    pub fn new(client: deadpool_postgres::ClientWrapper) -> Self {
+    pub(crate) fn new(client: deadpool_postgres::ClientWrapper) -> Self {
         PgSession {
             client,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
@@ -30,13 +30,13 @@ impl PgSession {
     }
 
     /// Whether the connection has closed.
-    pub fn is_closed(&self) -> bool {
+    pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
     }
 }
 
 /// A tokio-postgres error as a transaction error.
-pub fn tx_error(e: tokio_postgres::Error) -> TxError {
+pub(crate) fn tx_error(e: tokio_postgres::Error) -> TxError {
     TxError::new(classify(&e), e.code().cloned(), e)
 }
 

@@ -8,7 +8,7 @@ use crate::core::BoxFuture;
 use crate::rows::Rows;
 
 /// A wire-driver error as a transaction error.
-pub fn tx_error(e: WireError) -> TxError {
+pub(crate) fn tx_error(e: WireError) -> TxError {
     TxError::new(super::classify_wire(&e), e.code().cloned(), e)
 }
 

@@ -7,8 +7,8 @@ mod progress;
 mod schedule;
 mod worker;
 
-pub use progress::format_summary;
-pub use schedule::Schedule;
+pub(crate) use progress::format_summary;
+pub(crate) use schedule::Schedule;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::{sleep_until, Instant};
 use tokio_util::sync::CancellationToken;
 
-pub use crate::config::ExecOptions;
+pub(crate) use crate::config::ExecOptions;
 
 use crate::config::Stop;
 use crate::core::{self, ConnectionMode, Driver, Workload};
@@ -35,7 +35,7 @@ const GRACE: Duration = Duration::from_millis(250);
 const END_GRACE: Duration = Duration::from_secs(5);
 
 /// Watches a run from the aggregator, once per sample interval (never from workers).
-pub trait Observer: Send + Sync {
+pub(crate) trait Observer: Send + Sync {
     /// Called after each interval is finalized with the run totals so far and the last
     /// finished interval.
     fn tick(&self, totals: &Totals, last: Option<&IntervalPoint>, shared: &RunShared);
@@ -43,64 +43,62 @@ pub trait Observer: Send + Sync {
 
 /// Optional hooks into a run.
 #[derive(Default)]
-pub struct Hooks {
+pub(crate) struct Hooks {
     /// Fired when the warm-up ends.
-    pub measuring: Option<oneshot::Sender<()>>,
+    pub(crate) measuring: Option<oneshot::Sender<()>>,
     /// Called on every interval tick.
-    pub observer: Option<Arc<dyn Observer>>,
+    pub(crate) observer: Option<Arc<dyn Observer>>,
 }
 
 /// Instants that bound the phases of a run.
 #[derive(Debug, Clone, Copy)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// Workers start.
-    pub run_start: Instant,
+    pub(crate) run_start: Instant,
     /// Warm-up ends, measurement starts.
-    pub measure_start: Instant,
+    pub(crate) measure_start: Instant,
     /// Measurement ends (none for a pure transaction budget).
-    pub deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
     /// Time-series interval.
-    pub sample_interval: Duration,
+    pub(crate) sample_interval: Duration,
 }
 
 /// Live counters, bumped by workers, read by the display.
 #[derive(Debug, Default)]
-pub struct Live {
+pub(crate) struct Live {
     /// Successful transactions (warm-up included).
-    pub ok: AtomicU64,
+    pub(crate) ok: AtomicU64,
     /// Failed transactions (warm-up included).
-    pub failed: AtomicU64,
+    pub(crate) failed: AtomicU64,
     /// Workers that have stopped.
-    pub finished: AtomicUsize,
+    pub(crate) finished: AtomicUsize,
 }
 
 /// State shared read-only (plus atomics) by all workers.
-pub struct RunShared {
+pub(crate) struct RunShared {
     /// Phase instants.
-    pub timing: Timing,
+    pub(crate) timing: Timing,
     /// Number of transaction kinds.
-    pub kinds: usize,
+    pub(crate) kinds: usize,
     /// Arrival schedule.
-    pub schedule: Schedule,
+    pub(crate) schedule: Schedule,
     /// Live counters.
-    pub live: Live,
+    pub(crate) live: Live,
     /// Transaction budget, if any.
-    pub budget: Option<u64>,
+    pub(crate) budget: Option<u64>,
     /// Transactions claimed from the budget.
-    pub claimed: AtomicU64,
+    pub(crate) claimed: AtomicU64,
     /// Whether the budget is spent.
-    pub budget_spent: AtomicBool,
-    /// Think time.
-    pub think_time: Duration,
+    pub(crate) budget_spent: AtomicBool,
+    pub(crate) think_time: Duration,
     /// Tries per transaction.
-    pub max_tries: u32,
-    /// Connection mode.
-    pub connection_mode: ConnectionMode,
+    pub(crate) max_tries: u32,
+    pub(crate) connection_mode: ConnectionMode,
     /// Whether the workload brings its own timing (start lag is recorded against it).
-    pub paced: bool,
+    pub(crate) paced: bool,
     /// Internal errors (panics) that stopped a worker or a client thread; touched only
     /// when one happens.
-    pub panics: std::sync::Mutex<Vec<String>>,
+    pub(crate) panics: std::sync::Mutex<Vec<String>>,
 }
 
 impl RunShared {
@@ -118,42 +116,42 @@ impl RunShared {
 
 /// The result of one run.
 #[derive(Debug)]
-pub struct RunResult {
+pub(crate) struct RunResult {
     /// Exact totals of the measured phase.
-    pub totals: Totals,
+    pub(crate) totals: Totals,
     /// Time series.
-    pub series: Vec<IntervalPoint>,
+    pub(crate) series: Vec<IntervalPoint>,
     /// Length of the measured phase.
-    pub measured: Duration,
+    pub(crate) measured: Duration,
     /// Whether an interrupt ended the run.
-    pub interrupted: bool,
+    pub(crate) interrupted: bool,
     /// Wall-clock start of measurement.
-    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub(crate) started_at: chrono::DateTime<chrono::Utc>,
     /// Open loop: arrival slots that were due before the end.
-    pub slots_due: Option<u64>,
+    pub(crate) slots_due: Option<u64>,
     /// The driver that carried the transactions: `wire` or `tokio-postgres`.
-    pub driver: &'static str,
+    pub(crate) driver: &'static str,
     /// Internal errors that stopped workers: a run with any is failed.
-    pub panics: Vec<String>,
+    pub(crate) panics: Vec<String>,
     /// Workers that had not stopped within the grace period after the end (stuck in
     /// something the stop could not interrupt); their last interval is missing.
-    pub workers_not_stopped: usize,
+    pub(crate) workers_not_stopped: usize,
 }
 
 /// How the workers and connections are split over client threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
+pub(crate) struct Shard {
     /// First worker id.
-    pub first_worker: usize,
+    pub(crate) first_worker: usize,
     /// Workers on this thread.
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// Pool size on this thread.
-    pub connections: usize,
+    pub(crate) connections: usize,
 }
 
 /// Splits workers and connections evenly over at most `threads` shards (each with at
 /// least one worker and one connection).
-pub fn shards(workers: usize, connections: usize, threads: usize) -> Vec<Shard> {
+pub(crate) fn shards(workers: usize, connections: usize, threads: usize) -> Vec<Shard> {
     let n = threads.min(workers).min(connections).max(1);
     let mut out = Vec::with_capacity(n);
     let mut first = 0;
@@ -177,7 +175,7 @@ pub fn shards(workers: usize, connections: usize, threads: usize) -> Vec<Shard> 
 /// single-threaded runtime and its own pool (as `pgbench -j` splits clients), so a
 /// transaction and its connection never wake each other across threads. An interrupt
 /// (the `interrupt` token) stops in-flight work at once; what completed is returned.
-pub async fn run(
+pub(crate) async fn run(
     workload: Arc<dyn Workload>,
     target: &Target,
     opts: &ExecOptions,
@@ -398,7 +396,7 @@ pub(crate) fn later(at: Instant, d: Duration) -> Instant {
 
 /// The driver a run uses: `wire` and `tokio-postgres` as given; `auto` is `wire`, which
 /// carries every workload (TLS included).
-pub fn resolve_driver(driver: Driver) -> Driver {
+pub(crate) fn resolve_driver(driver: Driver) -> Driver {
     match driver {
         Driver::Auto => Driver::Wire,
         resolved => resolved,

@@ -29,24 +29,27 @@ pub(crate) enum Fate {
 /// Shared by all connections of a null driver.
 pub(crate) struct Script {
     /// Time every statement takes.
-    pub latency: Duration,
+    pub(crate) latency: Duration,
     /// The fate of statement n (0-based, in the order statements start).
-    pub fate: Box<dyn Fn(u64) -> Fate + Send + Sync>,
+    pub(crate) fate: Box<dyn Fn(u64) -> Fate + Send + Sync>,
     /// Pool gets that fail before one succeeds (a server that is down at first).
-    pub refuse_first: u64,
+    pub(crate) refuse_first: u64,
     /// Statements started so far.
-    pub started: AtomicU64,
+    pub(crate) started: AtomicU64,
     /// Connections opened so far (pooled and transient).
-    pub opened: AtomicU64,
+    pub(crate) opened: AtomicU64,
     /// Pool gets refused so far.
-    pub refused: AtomicU64,
+    pub(crate) refused: AtomicU64,
     /// Connection ids seen to be lost.
-    pub lost: Mutex<Vec<u64>>,
+    pub(crate) lost: Mutex<Vec<u64>>,
 }
 
 impl Script {
     /// Statements take `latency`; `fate` decides each one.
-    pub fn new(latency: Duration, fate: impl Fn(u64) -> Fate + Send + Sync + 'static) -> Self {
+    pub(crate) fn new(
+        latency: Duration,
+        fate: impl Fn(u64) -> Fate + Send + Sync + 'static,
+    ) -> Self {
         Script {
             latency,
             fate: Box::new(fate),
@@ -153,7 +156,7 @@ impl Session for NullSession {
 
 /// Connections of the null driver.
 pub(crate) struct NullConnections {
-    pub script: Arc<Script>,
+    pub(crate) script: Arc<Script>,
 }
 
 impl NullConnections {

@@ -39,7 +39,7 @@ pub(crate) fn tick(p: &Progress, shared: &RunShared) {
 }
 
 /// `[  10s] tps 1234.5 qps 1234.5 | p50 0.41 p95 0.80 p99 1.20 max 12.30 ms | errors 0 retries 0`
-pub fn format_summary(p: &IntervalPoint, window: Duration) -> String {
+pub(crate) fn format_summary(p: &IntervalPoint, window: Duration) -> String {
     format!(
         "[{:>6.0}s] tps {:>9.1}  qps {:>9.1} | lat ms p50 {:>7.2} p95 {:>7.2} p99 {:>7.2} max {:>8.2} | errors {} retries {}  ({}s window)",
         p.t_s,

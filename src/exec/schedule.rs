@@ -14,7 +14,7 @@ use crate::core::Rng;
 
 /// The arrival process of one run, shared by all workers.
 #[derive(Debug)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     start: Instant,
     kind: Kind,
 }
@@ -34,7 +34,7 @@ enum Kind {
 
 impl Schedule {
     /// A schedule starting at `start`.
-    pub fn new(arrival: Arrival, start: Instant) -> Self {
+    pub(crate) fn new(arrival: Arrival, start: Instant) -> Self {
         let kind = match arrival {
             Arrival::Closed => Kind::Closed,
             Arrival::Open { rate_tps, process } => {
@@ -55,13 +55,13 @@ impl Schedule {
     }
 
     /// Whether this is an open-loop schedule.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         !matches!(self.kind, Kind::Closed)
     }
 
     /// Takes the next arrival slot: its intended start, or `None` in a closed loop (start now).
     #[inline]
-    pub fn next(&self, rng: &mut Rng) -> Option<Instant> {
+    pub(crate) fn next(&self, rng: &mut Rng) -> Option<Instant> {
         match &self.kind {
             Kind::Closed => None,
             Kind::Uniform { slot, gap_ns } => {
@@ -83,7 +83,7 @@ impl Schedule {
     }
 
     /// Slots due between the start and `end` (open loop only).
-    pub fn due_until(&self, end: Instant) -> Option<u64> {
+    pub(crate) fn due_until(&self, end: Instant) -> Option<u64> {
         let elapsed = end.saturating_duration_since(self.start).as_nanos() as f64;
         match &self.kind {
             Kind::Closed => None,

@@ -25,21 +25,21 @@ const UNANSWERED_AFTER: Duration = Duration::from_secs(1);
 /// Everything a worker needs, moved into its task.
 pub(crate) struct Worker<D: Connections> {
     /// Worker id (unique in the run).
-    pub id: usize,
+    pub(crate) id: usize,
     /// The workload's per-worker generator.
-    pub gen: Box<dyn WorkerTx>,
+    pub(crate) gen: Box<dyn WorkerTx>,
     /// Worker RNG for engine decisions (arrivals, connection type).
-    pub rng: Rng,
+    pub(crate) rng: Rng,
     /// Connections.
-    pub driver: Arc<D>,
+    pub(crate) driver: Arc<D>,
     /// Shared run state.
-    pub shared: Arc<RunShared>,
+    pub(crate) shared: Arc<RunShared>,
     /// Stop signal (deadline or interrupt).
-    pub stop: CancellationToken,
+    pub(crate) stop: CancellationToken,
     /// Where chunks go.
-    pub out: UnboundedSender<Chunk>,
+    pub(crate) out: UnboundedSender<Chunk>,
     /// Keep one pooled connection for the whole run (workers <= connections).
-    pub sticky: bool,
+    pub(crate) sticky: bool,
 }
 
 /// What one transaction attempt (with its retries) produced.
@@ -60,7 +60,7 @@ struct Recording {
 
 impl<D: Connections> Worker<D> {
     /// Runs until the stop signal, the deadline or the transaction budget.
-    pub async fn run(mut self) {
+    pub(crate) async fn run(mut self) {
         let t: Timing = self.shared.timing;
         let kinds = self.shared.kinds;
         let mut rec = Recording {

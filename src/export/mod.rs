@@ -38,7 +38,7 @@ struct State {
 }
 
 /// The running endpoint; stops serving when dropped.
-pub struct Exporter {
+pub(crate) struct Exporter {
     state: Arc<Mutex<State>>,
     addr: SocketAddr,
     published: Option<Published>,
@@ -66,7 +66,7 @@ impl Observer for Feed {
 
 impl Exporter {
     /// Binds `addr` and serves `/metrics` until dropped.
-    pub async fn start(
+    pub(crate) async fn start(
         addr: SocketAddr,
         plan: &RunPlan,
         kinds: &[&str],
@@ -96,17 +96,17 @@ impl Exporter {
     }
 
     /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
+    pub(crate) fn addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The slot the pg_stat collector publishes its latest sample into.
-    pub fn published(&self) -> Option<Published> {
+    pub(crate) fn published(&self) -> Option<Published> {
         self.published.clone()
     }
 
     /// Shows a band's workers and connections (progressive sweeps).
-    pub fn set_band(&self, workers: usize, connections: usize) {
+    pub(crate) fn set_band(&self, workers: usize, connections: usize) {
         if let Ok(mut s) = self.state.lock() {
             s.workers = workers;
             s.connections = connections;
@@ -114,7 +114,7 @@ impl Exporter {
     }
 
     /// The aggregator hook that feeds this endpoint.
-    pub fn observer(&self) -> Arc<dyn Observer> {
+    pub(crate) fn observer(&self) -> Arc<dyn Observer> {
         Arc::new(Feed(self.state.clone()))
     }
 }

@@ -19,11 +19,11 @@ use super::{within, Waits};
 /// One measured run with its server-side figures.
 pub(crate) struct MeasuredRun {
     /// What the workers measured.
-    pub result: exec::RunResult,
+    pub(crate) result: exec::RunResult,
     /// Server commits + rollbacks over the measured phase.
-    pub server_xacts: Option<u64>,
+    pub(crate) server_xacts: Option<u64>,
     /// pg_stat collection, when on.
-    pub database_stats: Option<DbStatsReport>,
+    pub(crate) database_stats: Option<DbStatsReport>,
 }
 
 /// Runs once with `opts`, sampling the server alongside when collection is on.

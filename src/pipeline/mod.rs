@@ -13,7 +13,7 @@ pub(crate) use waits::{interrupt_token, within, Waits};
 use crate::config::{RunPlan, Stop};
 
 /// What a sweep will run, in one line: its bands, their lengths and the whole time.
-pub fn describe_sweep(plan: &RunPlan, sweep: &crate::config::ProgressivePlan) -> String {
+pub(crate) fn describe_sweep(plan: &RunPlan, sweep: &crate::config::ProgressivePlan) -> String {
     let bands = sweep.levels.len();
     let per_band = sweep.band_duration.0.saturating_add(sweep.warmup.0);
     let total = per_band.saturating_mul(bands as u32).saturating_add(
@@ -36,7 +36,7 @@ pub fn describe_sweep(plan: &RunPlan, sweep: &crate::config::ProgressivePlan) ->
 }
 
 /// Stop rule description for messages.
-pub fn describe_stop(stop: &Stop) -> String {
+pub(crate) fn describe_stop(stop: &Stop) -> String {
     match stop {
         Stop::Duration(d) => format!("for {d}"),
         Stop::Transactions { count, limit: None } => format!("for {count} transactions"),

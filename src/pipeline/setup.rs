@@ -40,22 +40,22 @@ pub(crate) async fn start_embedded(
 /// What schema preparation found or did.
 pub(crate) struct SchemaReady {
     /// The marker found or written.
-    pub marker: Option<marker::Marker>,
+    pub(crate) marker: Option<marker::Marker>,
     /// The load done now, if any.
-    pub load: Option<LoadStats>,
+    pub(crate) load: Option<LoadStats>,
 }
 
 /// What the schema step is asked to do.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SchemaStep {
     /// Use, set up, rebuild (clean-up is its own command path).
-    pub action: SchemaAction,
+    pub(crate) action: SchemaAction,
     /// A throwaway cluster: always set up.
-    pub embedded: bool,
+    pub(crate) embedded: bool,
     /// `--force-drop`: tables of the workload's names may be dropped whoever made them.
-    pub force_drop: bool,
+    pub(crate) force_drop: bool,
     /// `-q`: no load progress on stderr.
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// Uses the workload's schema as it is, or sets it up (under the set-up lock) as `step`

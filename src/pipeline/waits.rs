@@ -84,14 +84,14 @@ impl Signals {
 #[derive(Clone, Copy)]
 pub(crate) struct Waits<'a> {
     /// Ctrl-C / SIGTERM.
-    pub interrupt: &'a CancellationToken,
+    pub(crate) interrupt: &'a CancellationToken,
     /// The server, for liveness probes during long steps.
-    pub target: &'a Target,
+    pub(crate) target: &'a Target,
 }
 
 impl Waits<'_> {
     /// A short step (server facts, the marker, statistics): at most `limit`.
-    pub async fn quick<T, E: Into<AppError>>(
+    pub(crate) async fn quick<T, E: Into<AppError>>(
         &self,
         what: &'static str,
         limit: std::time::Duration,
@@ -111,7 +111,7 @@ impl Waits<'_> {
     }
 
     /// A step bounded by its own timeout (a connection start-up): ended by an interrupt.
-    pub async fn interruptible<T, E: Into<AppError>>(
+    pub(crate) async fn interruptible<T, E: Into<AppError>>(
         &self,
         what: &'static str,
         step: impl std::future::Future<Output = Result<T, E>>,
@@ -124,7 +124,7 @@ impl Waits<'_> {
 
     /// A long step (loading, index builds, checks): as long as the server answers a
     /// liveness probe.
-    pub async fn long<T, E: Into<AppError>>(
+    pub(crate) async fn long<T, E: Into<AppError>>(
         &self,
         what: &'static str,
         step: impl std::future::Future<Output = Result<T, E>>,

@@ -107,7 +107,7 @@ fn kind_width(r: &Report) -> usize {
 }
 
 /// Renders the console report.
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let mut out = String::new();
     header(&mut out, r);
     summary(&mut out, r);
@@ -481,7 +481,7 @@ fn activity_section(out: &mut String, d: &crate::collect::DbStatsReport) {
 }
 
 /// The consistency checks as pass/fail lines.
-pub fn render_checks(checks: &[crate::core::CheckResult]) -> String {
+pub(crate) fn render_checks(checks: &[crate::core::CheckResult]) -> String {
     let mut out = String::from("Consistency Checks:\n");
     if checks.is_empty() {
         out.push_str("  (this workload defines none)\n");

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 /// A file format of a report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     /// The versioned JSON document (the contract).
     Json,
     /// A CSV table.
@@ -18,28 +18,17 @@ pub enum Format {
     Html,
 }
 
-impl Format {
-    /// The flag or config key that asks for it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::Html => "html",
-        }
-    }
-}
-
 /// A table for CSV: a header and rows of the same width.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Table {
+pub(crate) struct Table {
     /// Column names.
-    pub header: Vec<String>,
+    pub(crate) header: Vec<String>,
     /// One entry per row, as many cells as the header.
-    pub rows: Vec<Vec<String>>,
+    pub(crate) rows: Vec<Vec<String>>,
 }
 
 /// A report in every format: JSON through `Serialize`, the rest by the methods.
-pub trait Document: Serialize {
+pub(crate) trait Document: Serialize {
     /// The console text.
     fn console(&self) -> String;
     /// The rows of the CSV file.
@@ -49,7 +38,7 @@ pub trait Document: Serialize {
 }
 
 /// The bytes of `doc` in `format`.
-pub fn render(doc: &impl Document, format: Format) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn render(doc: &impl Document, format: Format) -> anyhow::Result<Vec<u8>> {
     Ok(match format {
         Format::Json => serde_json::to_vec_pretty(doc).context("serializing the report")?,
         Format::Html => doc.html().into_bytes(),
@@ -67,13 +56,13 @@ pub fn render(doc: &impl Document, format: Format) -> anyhow::Result<Vec<u8>> {
 
 /// Writes `doc` in `format` to where `path` leads, refusing to replace a file stormbench
 /// did not write.
-pub fn write(doc: &impl Document, format: Format, path: &Path) -> anyhow::Result<()> {
+pub(crate) fn write(doc: &impl Document, format: Format, path: &Path) -> anyhow::Result<()> {
     super::output::write_output(path, &render(doc, format)?)
 }
 
 /// Writes every requested file; one failing does not stop the others. Each failure is
 /// printed; the first is returned.
-pub fn write_each<'a>(
+pub(crate) fn write_each<'a>(
     doc: &impl Document,
     files: impl IntoIterator<Item = (Format, Option<&'a Path>)>,
 ) -> anyhow::Result<()> {

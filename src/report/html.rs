@@ -221,7 +221,7 @@ fn errors_table(out: &mut String, r: &Report) {
 }
 
 /// Renders the whole report as one HTML document.
-pub fn render(r: &Report) -> String {
+pub(crate) fn render(r: &Report) -> String {
     let s = &r.summary;
     let mut out = page_start(&format!("{} {}", r.workload.name, r.workload.mode));
     let _ = write!(

@@ -16,14 +16,14 @@ const COLORS: [RGBColor; 6] = [
 ];
 
 /// One line of a chart: a label for the legend and (x, y) points.
-pub struct Line {
-    pub label: String,
-    pub points: Vec<(f64, f64)>,
+pub(crate) struct Line {
+    pub(crate) label: String,
+    pub(crate) points: Vec<(f64, f64)>,
 }
 
 impl Line {
     /// A line labelled `label` (an empty label draws no legend) through `points`.
-    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+    pub(crate) fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
         Line {
             label: label.into(),
             points,
@@ -32,7 +32,7 @@ impl Line {
 }
 
 /// A line chart as an SVG string (an empty-data note when there is nothing to draw).
-pub fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
+pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
     let all: Vec<(f64, f64)> = lines
         .iter()
         .flat_map(|l| l.points.iter().copied())
@@ -93,7 +93,7 @@ pub fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String 
 }
 
 /// `s` escaped for HTML text and attribute values.
-pub fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -108,7 +108,7 @@ svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}";
 
 /// The start of a page titled `title` (escaped here), up to and including `<body>`; the
 /// title names stormbench, which is how a later run knows the file is one of its own.
-pub fn page_start(title: &str) -> String {
+pub(crate) fn page_start(title: &str) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -119,7 +119,7 @@ pub fn page_start(title: &str) -> String {
 }
 
 /// Closes a page begun with [`page_start`].
-pub fn page_end(out: &mut String) {
+pub(crate) fn page_end(out: &mut String) {
     out.push_str("</body></html>\n");
 }
 

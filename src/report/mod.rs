@@ -2,15 +2,15 @@
 //! contract, see `schema/report.schema.json`), a console report and a CSV time series.
 
 mod console;
-pub mod document;
+pub(crate) mod document;
 mod html;
-pub mod kit;
-pub mod output;
+pub(crate) mod kit;
+pub(crate) mod output;
 mod run_doc;
 
-pub use console::render_checks;
-pub use document::{write_each, Document, Format, Table};
-pub use output::{check_outputs, is_stream, write_output, OutputWriter};
+pub(crate) use console::render_checks;
+pub(crate) use document::{write_each, Document, Format, Table};
+pub(crate) use output::{check_outputs, is_stream, OutputWriter};
 
 use std::collections::BTreeMap;
 
@@ -27,36 +27,36 @@ use crate::exec::RunResult;
 use crate::stats::{IntervalPoint, KindTotals, Totals};
 
 /// Version of the JSON layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Latency statistics in milliseconds from one exact histogram of microseconds.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Latency {
+pub(crate) struct Latency {
     /// Values recorded.
-    pub count: u64,
+    pub(crate) count: u64,
     /// Mean, ms.
-    pub avg_ms: f64,
+    pub(crate) avg_ms: f64,
     /// Minimum, ms.
-    pub min_ms: f64,
+    pub(crate) min_ms: f64,
     /// Median, ms.
-    pub p50_ms: f64,
+    pub(crate) p50_ms: f64,
     /// 90th percentile, ms.
-    pub p90_ms: f64,
+    pub(crate) p90_ms: f64,
     /// 95th percentile, ms.
-    pub p95_ms: f64,
+    pub(crate) p95_ms: f64,
     /// 99th percentile, ms.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
     /// 99.9th percentile, ms.
-    pub p999_ms: f64,
+    pub(crate) p999_ms: f64,
     /// Maximum, ms.
-    pub max_ms: f64,
+    pub(crate) max_ms: f64,
     /// Standard deviation, ms.
-    pub stddev_ms: f64,
+    pub(crate) stddev_ms: f64,
 }
 
 impl Latency {
     /// Statistics of a histogram of µs (all zero when empty).
-    pub fn of(h: &Histogram<u64>) -> Self {
+    pub(crate) fn of(h: &Histogram<u64>) -> Self {
         if h.is_empty() {
             return Latency::default();
         }
@@ -79,164 +79,154 @@ impl Latency {
 
 /// The headline numbers of the run.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Successful transactions (committed + intentional rollbacks).
-    pub transactions: u64,
-    /// Committed.
-    pub committed: u64,
+    pub(crate) transactions: u64,
+    pub(crate) committed: u64,
     /// Rolled back on purpose by the workload.
-    pub rolled_back: u64,
+    pub(crate) rolled_back: u64,
     /// Failed transactions.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Retries of serialization failures and deadlocks.
-    pub retries: u64,
+    pub(crate) retries: u64,
     /// Statements of successful transactions.
-    pub queries: u64,
+    pub(crate) queries: u64,
     /// Successful transactions per second.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// Statements per second.
-    pub qps: f64,
+    pub(crate) qps: f64,
     /// Successful / (successful + failed + not attempted during outages), in percent.
-    pub success_rate: f64,
+    pub(crate) success_rate: f64,
     /// Latency from the intended start (includes pool wait and schedule lag).
     #[serde(flatten)]
-    pub latency: Latency,
+    pub(crate) latency: Latency,
     /// Execution time on the connection.
-    pub service: Latency,
+    pub(crate) service: Latency,
     /// Time waiting for a pooled connection.
-    pub pool_wait: Latency,
+    pub(crate) pool_wait: Latency,
     /// Commits + rollbacks the server counted for the database during measurement
     /// (`pg_stat_database`, all clients); `null` when unreadable.
-    pub server_transactions: Option<u64>,
+    pub(crate) server_transactions: Option<u64>,
 }
 
 /// Per transaction kind.
 #[derive(Debug, Clone, Serialize)]
-pub struct KindReport {
+pub(crate) struct KindReport {
     /// Kind name.
-    pub name: String,
+    pub(crate) name: String,
     /// Successful.
-    pub transactions: u64,
-    /// Committed.
-    pub committed: u64,
+    pub(crate) transactions: u64,
+    pub(crate) committed: u64,
     /// Rolled back on purpose.
-    pub rolled_back: u64,
-    /// Failed.
-    pub failed: u64,
-    /// Retries.
-    pub retries: u64,
+    pub(crate) rolled_back: u64,
+    pub(crate) failed: u64,
+    pub(crate) retries: u64,
     /// Statements.
-    pub queries: u64,
+    pub(crate) queries: u64,
     /// Per second.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// Share of all successful transactions, percent.
-    pub share: f64,
+    pub(crate) share: f64,
     /// Successful / attempted, percent.
-    pub success_rate: f64,
-    /// Latency.
+    pub(crate) success_rate: f64,
     #[serde(flatten)]
-    pub latency: Latency,
+    pub(crate) latency: Latency,
     /// Execution time.
-    pub service: Latency,
+    pub(crate) service: Latency,
     /// Failures by class.
-    pub errors: BTreeMap<String, u64>,
+    pub(crate) errors: BTreeMap<String, u64>,
 }
 
 /// Errors of the run.
 #[derive(Debug, Clone, Serialize)]
-pub struct ErrorsReport {
+pub(crate) struct ErrorsReport {
     /// Failed transactions.
-    pub total: u64,
+    pub(crate) total: u64,
     /// By class name.
-    pub by_class: BTreeMap<String, u64>,
+    pub(crate) by_class: BTreeMap<String, u64>,
     /// `other` errors by SQLSTATE.
-    pub by_sqlstate: BTreeMap<String, u64>,
+    pub(crate) by_sqlstate: BTreeMap<String, u64>,
     /// A few distinct messages per class.
-    pub samples: BTreeMap<String, Vec<String>>,
+    pub(crate) samples: BTreeMap<String, Vec<String>>,
 }
 
 /// Persistent vs transient connections.
 #[derive(Debug, Clone, Serialize)]
-pub struct ConnectionsReport {
+pub(crate) struct ConnectionsReport {
     /// persistent | transient | mixed.
-    pub mode: String,
+    pub(crate) mode: String,
     /// The client library that carried the transactions: wire | tokio-postgres.
-    pub driver: String,
-    /// Pool size.
-    pub pool_size: usize,
+    pub(crate) driver: String,
+    pub(crate) pool_size: usize,
     /// Connections opened during measurement by workers (transient).
-    pub opened: u64,
+    pub(crate) opened: u64,
     /// Transactions over pooled connections.
-    pub persistent: ConnTypeReport,
+    pub(crate) persistent: ConnTypeReport,
     /// Transactions over a fresh connection each.
-    pub transient: ConnTypeReport,
+    pub(crate) transient: ConnTypeReport,
     /// Connection setup time (transient).
-    pub connect: Latency,
+    pub(crate) connect: Latency,
 }
 
 /// One connection type's results.
 #[derive(Debug, Clone, Serialize)]
-pub struct ConnTypeReport {
+pub(crate) struct ConnTypeReport {
     /// Successful.
-    pub transactions: u64,
-    /// Failed.
-    pub failed: u64,
+    pub(crate) transactions: u64,
+    pub(crate) failed: u64,
     /// Per second.
-    pub tps: f64,
-    /// Latency.
+    pub(crate) tps: f64,
     #[serde(flatten)]
-    pub latency: Latency,
+    pub(crate) latency: Latency,
 }
 
 /// Open-loop schedule results.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScheduleReport {
+pub(crate) struct ScheduleReport {
     /// Target rate.
-    pub target_tps: f64,
+    pub(crate) target_tps: f64,
     /// Achieved rate (successful + failed per second).
-    pub achieved_tps: f64,
+    pub(crate) achieved_tps: f64,
     /// Arrival slots due during measurement.
-    pub slots_due: u64,
+    pub(crate) slots_due: u64,
     /// Slots that did not start before the end (the client fell behind).
-    pub slots_missed: u64,
+    pub(crate) slots_missed: u64,
     /// Lag between intended and actual start.
-    pub lag: Latency,
+    pub(crate) lag: Latency,
 }
 
 /// A workload's own timing and how well the run kept it.
 #[derive(Debug, Clone, Serialize)]
-pub struct PacingReport {
+pub(crate) struct PacingReport {
     /// Where the timing comes from, e.g. "trace".
-    pub source: String,
+    pub(crate) source: String,
     /// Speed factor against it.
-    pub speed: f64,
+    pub(crate) speed: f64,
     /// Lag between each transaction's intended and actual start (for a trace replay,
     /// the replay lag).
-    pub lag: Latency,
+    pub(crate) lag: Latency,
 }
 
 /// The workload and its data.
 #[derive(Debug, Clone, Serialize)]
-pub struct WorkloadReport {
-    /// Name.
-    pub name: String,
+pub(crate) struct WorkloadReport {
+    pub(crate) name: String,
     /// Mode.
-    pub mode: String,
-    /// Scale.
-    pub scale: u64,
+    pub(crate) mode: String,
+    pub(crate) scale: u64,
     /// Transaction kinds.
-    pub kinds: Vec<String>,
+    pub(crate) kinds: Vec<String>,
     /// Schema marker found (or written) before the run.
-    pub marker: Option<Marker>,
+    pub(crate) marker: Option<Marker>,
     /// Load done by this invocation, if any.
-    pub load: Option<LoadStats>,
+    pub(crate) load: Option<LoadStats>,
     /// Workload-specific figures (e.g. tpmC).
-    pub metrics: Vec<Metric>,
+    pub(crate) metrics: Vec<Metric>,
 }
 
 impl WorkloadReport {
     /// The workload section of a report, before workload metrics are known.
-    pub fn new(
+    pub(crate) fn new(
         plan: &crate::config::RunPlan,
         workload: &dyn crate::core::Workload,
         marker: Option<Marker>,
@@ -256,56 +246,54 @@ impl WorkloadReport {
 
 /// Serialized HDR histograms (V2 deflate, base64), so runs can be merged and compared.
 #[derive(Debug, Clone, Serialize)]
-pub struct HistogramsReport {
+pub(crate) struct HistogramsReport {
     /// Format of every value.
-    pub encoding: String,
+    pub(crate) encoding: String,
     /// Unit of recorded values.
-    pub unit: String,
+    pub(crate) unit: String,
     /// Latency per kind.
-    pub latency: BTreeMap<String, String>,
+    pub(crate) latency: BTreeMap<String, String>,
     /// Execution time per kind.
-    pub service: BTreeMap<String, String>,
-    /// Pool wait.
-    pub pool_wait: String,
-    /// Schedule lag.
-    pub schedule_lag: String,
+    pub(crate) service: BTreeMap<String, String>,
+    pub(crate) pool_wait: String,
+    pub(crate) schedule_lag: String,
     /// Connection setup.
-    pub connect: String,
+    pub(crate) connect: String,
 }
 
 /// Whether the server was there for the whole run, and whether stormbench was.
 #[derive(Debug, Clone, Serialize)]
-pub struct HealthReport {
+pub(crate) struct HealthReport {
     /// Share of the measured time outside outages, percent (100 when there was none).
-    pub availability: f64,
+    pub(crate) availability: f64,
     /// Seconds of measurement in outage: intervals in which no transaction succeeded while
     /// the server refused or lost connections or left a transaction waiting throughout.
-    pub outage_s: f64,
+    pub(crate) outage_s: f64,
     /// Outage periods as `[from_s, to_s]` from the start of measurement.
-    pub outages: Vec<[f64; 2]>,
+    pub(crate) outages: Vec<[f64; 2]>,
     /// Transactions the outage kept from being attempted: the target rate (open loop), or
     /// the throughput of the healthy intervals (closed loop), over the outage, less what was
     /// attempted in it. An estimate; counted as failures in `summary.success_rate`.
-    pub not_attempted: u64,
+    pub(crate) not_attempted: u64,
     /// Transactions still waiting for the server when the run ended (waiting 1 s or more).
-    pub unanswered: u64,
+    pub(crate) unanswered: u64,
     /// The longest of them.
-    pub unanswered_longest: Vec<UnansweredReport>,
+    pub(crate) unanswered_longest: Vec<UnansweredReport>,
     /// Workers that had not stopped within the grace period after the end.
-    pub workers_not_stopped: usize,
+    pub(crate) workers_not_stopped: usize,
     /// Internal errors that stopped workers (a bug in stormbench): the run failed.
-    pub internal_errors: Vec<String>,
+    pub(crate) internal_errors: Vec<String>,
 }
 
 /// A transaction left unanswered at the end.
 #[derive(Debug, Clone, Serialize)]
-pub struct UnansweredReport {
+pub(crate) struct UnansweredReport {
     /// Worker id.
-    pub worker: usize,
+    pub(crate) worker: usize,
     /// Transaction kind.
-    pub kind: String,
+    pub(crate) kind: String,
     /// How long it had waited, ms.
-    pub waited_ms: f64,
+    pub(crate) waited_ms: f64,
 }
 
 impl HealthReport {
@@ -368,82 +356,76 @@ impl HealthReport {
     }
 
     /// Whether the server was out (unreachable or not answering) at some point.
-    pub fn had_outage(&self) -> bool {
+    pub(crate) fn had_outage(&self) -> bool {
         self.outage_s > 0.0 || self.unanswered > 0
     }
 }
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// Layout version.
-    pub schema_version: u32,
+    pub(crate) schema_version: u32,
     /// `stormbench x.y.z`.
-    pub tool: String,
+    pub(crate) tool: String,
     /// completed | interrupted | failed (an internal error stopped workers).
-    pub status: String,
+    pub(crate) status: String,
     /// Start of measurement, RFC 3339.
-    pub started_at: String,
+    pub(crate) started_at: String,
     /// Measured seconds.
-    pub measured_s: f64,
+    pub(crate) measured_s: f64,
     /// Where it ran (no password).
-    pub database: String,
+    pub(crate) database: String,
     /// Server version and key settings.
-    pub server: ServerInfo,
+    pub(crate) server: ServerInfo,
     /// Resolved config, password redacted.
-    pub config: serde_json::Value,
-    /// Workload.
-    pub workload: WorkloadReport,
+    pub(crate) config: serde_json::Value,
+    pub(crate) workload: WorkloadReport,
     /// Headline numbers.
-    pub summary: Summary,
+    pub(crate) summary: Summary,
     /// Per kind.
-    pub transactions: Vec<KindReport>,
-    /// Errors.
-    pub errors: ErrorsReport,
-    /// Connections.
-    pub connections: ConnectionsReport,
+    pub(crate) transactions: Vec<KindReport>,
+    pub(crate) errors: ErrorsReport,
+    pub(crate) connections: ConnectionsReport,
     /// Open loop only.
-    pub schedule: Option<ScheduleReport>,
+    pub(crate) schedule: Option<ScheduleReport>,
     /// Workloads with their own timing (trace replay) only: start lag against it.
-    pub pacing: Option<PacingReport>,
+    pub(crate) pacing: Option<PacingReport>,
     /// Consistency checks run after the run, when the workload asks for them.
-    pub checks: Option<Vec<CheckResult>>,
+    pub(crate) checks: Option<Vec<CheckResult>>,
     /// Server statistics (`collect_pg_stats`), `null` when not collected.
-    pub database_stats: Option<DbStatsReport>,
+    pub(crate) database_stats: Option<DbStatsReport>,
     /// Outages, unanswered transactions, internal errors.
-    pub health: HealthReport,
-    /// Time series.
-    pub time_series: Vec<IntervalPoint>,
-    /// Histograms.
-    pub histograms: HistogramsReport,
+    pub(crate) health: HealthReport,
+    pub(crate) time_series: Vec<IntervalPoint>,
+    pub(crate) histograms: HistogramsReport,
 }
 
 /// What the report is built from besides the run result.
-pub struct ReportInput<'a> {
+pub(crate) struct ReportInput<'a> {
     /// Resolved, redacted config.
-    pub config: serde_json::Value,
+    pub(crate) config: serde_json::Value,
     /// Target display.
-    pub database: String,
+    pub(crate) database: String,
     /// Server facts.
-    pub server: ServerInfo,
+    pub(crate) server: ServerInfo,
     /// Workload section.
-    pub workload: WorkloadReport,
-    /// Pool size.
-    pub pool_size: usize,
+    pub(crate) workload: WorkloadReport,
+    pub(crate) pool_size: usize,
     /// Connection mode in effect.
-    pub connection_mode: &'a str,
+    pub(crate) connection_mode: &'a str,
     /// Open-loop target rate.
-    pub target_tps: Option<f64>,
+    pub(crate) target_tps: Option<f64>,
     /// The workload's own timing, if it has one.
-    pub pacing: Option<Pacing>,
+    pub(crate) pacing: Option<Pacing>,
     /// Server-side transaction count during measurement.
-    pub server_xacts: Option<u64>,
+    pub(crate) server_xacts: Option<u64>,
     /// Checks run after the run.
-    pub checks: Option<Vec<CheckResult>>,
+    pub(crate) checks: Option<Vec<CheckResult>>,
     /// Server statistics collected during the run.
-    pub database_stats: Option<DbStatsReport>,
+    pub(crate) database_stats: Option<DbStatsReport>,
     /// The workload's own figures from the run's counts.
-    pub metrics: &'a dyn Fn(&RunCounts) -> Vec<Metric>,
+    pub(crate) metrics: &'a dyn Fn(&RunCounts) -> Vec<Metric>,
 }
 
 fn rate(n: u64, secs: f64) -> f64 {
@@ -463,7 +445,7 @@ fn pct(part: u64, whole: u64) -> f64 {
 }
 
 /// Serializes a histogram as HdrHistogram V2 deflate, base64.
-pub fn encode_histogram(h: &Histogram<u64>) -> String {
+pub(crate) fn encode_histogram(h: &Histogram<u64>) -> String {
     let mut buf = Vec::new();
     match V2DeflateSerializer::new().serialize(h, &mut buf) {
         Ok(_) => base64::engine::general_purpose::STANDARD.encode(buf),
@@ -552,7 +534,7 @@ impl HistogramsReport {
 
 impl Report {
     /// Builds the report of a run.
-    pub fn build(r: &RunResult, input: ReportInput<'_>) -> Report {
+    pub(crate) fn build(r: &RunResult, input: ReportInput<'_>) -> Report {
         let t: &Totals = &r.totals;
         let secs = r.measured.as_secs_f64();
         let ok = t.ok();

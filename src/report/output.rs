@@ -15,7 +15,7 @@ use anyhow::{bail, Context as _};
 
 /// Where an output path leads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
+pub(crate) enum Destination {
     /// The process's standard output (`/dev/stdout`, `/dev/fd/1`, `/proc/self/fd/1`).
     Stdout,
     /// The process's standard error.
@@ -41,7 +41,7 @@ const KNOWN_STARTS: &[&str] = &[
 ];
 
 /// Follows `path` to what it names.
-pub fn resolve(path: &Path) -> anyhow::Result<Destination> {
+pub(crate) fn resolve(path: &Path) -> anyhow::Result<Destination> {
     match path.to_str() {
         Some("/dev/stdout" | "/dev/fd/1" | "/proc/self/fd/1") => return Ok(Destination::Stdout),
         Some("/dev/stderr" | "/dev/fd/2" | "/proc/self/fd/2") => return Ok(Destination::Stderr),
@@ -146,7 +146,10 @@ fn protected_identity(p: &Path) -> Option<Identity> {
 /// to one place, none over a `protected` file (the config, workload files), none over a
 /// file stormbench did not write, folders created, permissions there. `outputs` pairs each
 /// path with the option that gave it (`--json`), for messages.
-pub fn check_outputs(outputs: &[(&str, &Path)], protected: &[PathBuf]) -> anyhow::Result<()> {
+pub(crate) fn check_outputs(
+    outputs: &[(&str, &Path)],
+    protected: &[PathBuf],
+) -> anyhow::Result<()> {
     let protected: Vec<(Identity, &PathBuf)> = protected
         .iter()
         .filter_map(|p| protected_identity(p).map(|i| (i, p)))
@@ -240,7 +243,7 @@ fn written_by_stormbench(head: &[u8]) -> bool {
 
 /// Writes `bytes` to where `path` leads (see the module doc). Refuses to replace a file
 /// stormbench did not write, checked again here since the check before the run.
-pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut w = OutputWriter::create(path)?;
     w.write_all(bytes)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -248,14 +251,14 @@ pub fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Whether `path` leads to a stream (written once, at the end, rather than rewritten).
-pub fn is_stream(path: &Path) -> bool {
+pub(crate) fn is_stream(path: &Path) -> bool {
     !matches!(resolve(path), Ok(Destination::File(_)))
 }
 
 /// An output written as a stream (a generated trace, a model): into a temporary file beside
 /// a regular file's target, renamed into place by [`OutputWriter::finish`] (dropped without
 /// it, nothing replaces the target), or straight into a device, FIFO or standard stream.
-pub struct OutputWriter {
+pub(crate) struct OutputWriter {
     inner: std::io::BufWriter<Sink>,
     path: PathBuf,
 }
@@ -283,7 +286,7 @@ impl std::io::Write for Sink {
 
 impl OutputWriter {
     /// Opens the output at `path` (see [`resolve`]); refuses a file stormbench did not write.
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
+    pub(crate) fn create(path: &Path) -> anyhow::Result<Self> {
         let sink = match resolve(path)? {
             Destination::Stdout => Sink::Plain(Box::new(std::io::stdout())),
             Destination::Stderr => Sink::Plain(Box::new(std::io::stderr())),
@@ -310,7 +313,7 @@ impl OutputWriter {
     }
 
     /// Flushes and puts the file in place.
-    pub fn finish(self) -> anyhow::Result<()> {
+    pub(crate) fn finish(self) -> anyhow::Result<()> {
         let path = self.path;
         let sink = self
             .inner

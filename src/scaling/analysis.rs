@@ -10,68 +10,67 @@ use crate::config::StopWhen;
 
 /// Throughput change between neighbouring bands.
 #[derive(Debug, Clone, Serialize)]
-pub struct Step {
+pub(crate) struct Step {
     /// Concurrency (connections).
-    pub concurrency: f64,
+    pub(crate) concurrency: f64,
     /// Throughput.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// p95 latency, ms.
-    pub p95_ms: f64,
+    pub(crate) p95_ms: f64,
     /// p99 latency, ms.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
     /// Marginal TPS per added connection since the previous band (first difference).
-    pub marginal_tps: Option<f64>,
+    pub(crate) marginal_tps: Option<f64>,
     /// Change of the marginal TPS per connection (second difference).
-    pub second_difference: Option<f64>,
+    pub(crate) second_difference: Option<f64>,
 }
 
 /// The knee of the throughput curve.
 #[derive(Debug, Clone, Serialize)]
-pub struct Knee {
+pub(crate) struct Knee {
     /// Concurrency at the knee.
-    pub concurrency: f64,
+    pub(crate) concurrency: f64,
     /// Throughput there.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// Distance above the diagonal of the normalized curve, 0..1 (how pronounced).
-    pub strength: f64,
+    pub(crate) strength: f64,
 }
 
 /// What to run.
 #[derive(Debug, Clone, Serialize)]
-pub struct Recommendation {
-    /// Connections.
-    pub connections: usize,
+pub(crate) struct Recommendation {
+    pub(crate) connections: usize,
     /// Workers of that band.
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// Its throughput.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// Its p99, ms.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
     /// One sentence of reasoning.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// The whole analysis.
 #[derive(Debug, Clone, Serialize)]
-pub struct Analysis {
+pub(crate) struct Analysis {
     /// What the concurrency axis counts.
-    pub concurrency: String,
+    pub(crate) concurrency: String,
     /// Per band, with discrete differences.
-    pub steps: Vec<Step>,
+    pub(crate) steps: Vec<Step>,
     /// Universal Scalability Law fit (needs 3 bands).
-    pub usl: Option<UslFit>,
+    pub(crate) usl: Option<UslFit>,
     /// Knee by Kneedle.
-    pub knee: Option<Knee>,
+    pub(crate) knee: Option<Knee>,
     /// Linear, logarithmic, exponential, logistic fits, best first.
-    pub curves: Vec<CurveFit>,
+    pub(crate) curves: Vec<CurveFit>,
     /// Name of the best-fitting simple curve.
-    pub best_curve: Option<String>,
+    pub(crate) best_curve: Option<String>,
     /// M/M/c view per band.
-    pub queueing: Vec<QueueView>,
+    pub(crate) queueing: Vec<QueueView>,
     /// Smallest concurrency within 5% of peak throughput that meets the stop rule.
-    pub recommendation: Option<Recommendation>,
+    pub(crate) recommendation: Option<Recommendation>,
     /// How long the analysis took, ms.
-    pub analysis_ms: f64,
+    pub(crate) analysis_ms: f64,
 }
 
 fn steps(bands: &[Band]) -> Vec<Step> {
@@ -147,7 +146,7 @@ fn recommend(bands: &[Band], stop: &StopWhen) -> Option<Recommendation> {
 }
 
 /// Analyzes finished bands (in sweep order).
-pub fn analyze(bands: &[Band], stop: &StopWhen, closed_loop: bool) -> Analysis {
+pub(crate) fn analyze(bands: &[Band], stop: &StopWhen, closed_loop: bool) -> Analysis {
     let t0 = std::time::Instant::now();
     let pts: Vec<(f64, f64)> = bands
         .iter()

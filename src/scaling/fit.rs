@@ -10,13 +10,13 @@ pub type Model = fn(&[f64; 3], f64) -> f64;
 
 /// Result of a least-squares fit.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LsFit {
+pub(crate) struct LsFit {
     /// Parameters.
-    pub p: [f64; 3],
+    pub(crate) p: [f64; 3],
     /// Covariance of the parameters (`None` when it cannot be estimated).
-    pub cov: Option<[[f64; 3]; 3]>,
+    pub(crate) cov: Option<[[f64; 3]; 3]>,
     /// Residual sum of squares.
-    pub sse: f64,
+    pub(crate) sse: f64,
 }
 
 fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
@@ -25,7 +25,7 @@ fn solve3(a: [[f64; 3]; 3], b: [f64; 3]) -> Option<[f64; 3]> {
 }
 
 /// Inverse of a 3x3 matrix by cofactors (`None` when singular).
-pub fn invert3(m: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
+pub(crate) fn invert3(m: [[f64; 3]; 3]) -> Option<[[f64; 3]; 3]> {
     let c =
         |r0: usize, r1: usize, c0: usize, c1: usize| m[r0][c0] * m[r1][c1] - m[r0][c1] * m[r1][c0];
     let det = m[0][0] * c(1, 2, 1, 2) - m[0][1] * c(1, 2, 0, 2) + m[0][2] * c(1, 2, 0, 1);
@@ -59,7 +59,7 @@ fn gradient(f: Model, p: &[f64; 3], x: f64) -> [f64; 3] {
 
 /// Minimizes the squared residuals of `f` over `data` from `p0` (Levenberg-Marquardt);
 /// `clamp` keeps parameters in their valid domain after each step.
-pub fn least_squares(
+pub(crate) fn least_squares(
     f: Model,
     p0: [f64; 3],
     data: &[(f64, f64)],
@@ -134,7 +134,7 @@ fn covariance(f: Model, p: &[f64; 3], data: &[(f64, f64)], sse: f64) -> Option<[
 }
 
 /// R² of predictions against observations.
-pub fn r_squared(data: &[(f64, f64)], predict: impl Fn(f64) -> f64) -> f64 {
+pub(crate) fn r_squared(data: &[(f64, f64)], predict: impl Fn(f64) -> f64) -> f64 {
     let mean = data.iter().map(|d| d.1).sum::<f64>() / data.len().max(1) as f64;
     let tot: f64 = data.iter().map(|(_, y)| (y - mean).powi(2)).sum();
     let res: f64 = data.iter().map(|(x, y)| (y - predict(*x)).powi(2)).sum();
@@ -146,13 +146,13 @@ pub fn r_squared(data: &[(f64, f64)], predict: impl Fn(f64) -> f64) -> f64 {
 
 /// A value with its 95% confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     /// Point estimate.
-    pub value: f64,
+    pub(crate) value: f64,
     /// Lower bound of the 95% interval (`null` when it cannot be estimated).
-    pub ci_low: Option<f64>,
+    pub(crate) ci_low: Option<f64>,
     /// Upper bound.
-    pub ci_high: Option<f64>,
+    pub(crate) ci_high: Option<f64>,
 }
 
 fn estimate(fit: &LsFit, k: usize, n: usize) -> Estimate {
@@ -172,23 +172,23 @@ fn estimate(fit: &LsFit, k: usize, n: usize) -> Estimate {
 
 /// The Universal Scalability Law fitted to throughput against concurrency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UslFit {
+pub(crate) struct UslFit {
     /// Throughput of one unit of concurrency without contention (lambda).
-    pub lambda: Estimate,
+    pub(crate) lambda: Estimate,
     /// Contention coefficient (sigma).
-    pub sigma: Estimate,
+    pub(crate) sigma: Estimate,
     /// Coherency coefficient (kappa).
-    pub kappa: Estimate,
+    pub(crate) kappa: Estimate,
     /// sqrt((1 - sigma) / kappa): where throughput peaks (`null` when kappa is 0).
-    pub peak_concurrency: Option<f64>,
+    pub(crate) peak_concurrency: Option<f64>,
     /// Throughput the model predicts at the peak.
-    pub peak_throughput: Option<f64>,
+    pub(crate) peak_throughput: Option<f64>,
     /// Goodness of fit.
-    pub r2: f64,
+    pub(crate) r2: f64,
 }
 
 /// X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1)).
-pub fn usl(p: &[f64; 3], n: f64) -> f64 {
+pub(crate) fn usl(p: &[f64; 3], n: f64) -> f64 {
     p[0] * n / (1.0 + p[1] * (n - 1.0) + p[2] * n * (n - 1.0))
 }
 
@@ -199,7 +199,7 @@ fn usl_clamp(p: &mut [f64; 3]) {
 }
 
 /// Fits the USL (needs at least 3 points); the start comes from Gunther's linearization.
-pub fn fit_usl(points: &[(f64, f64)]) -> Option<UslFit> {
+pub(crate) fn fit_usl(points: &[(f64, f64)]) -> Option<UslFit> {
     if points.len() < 3 || points.iter().any(|(n, x)| *n <= 0.0 || *x < 0.0) {
         return None;
     }
@@ -245,15 +245,15 @@ pub fn fit_usl(points: &[(f64, f64)]) -> Option<UslFit> {
 
 /// One of the simple curve families fitted for comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CurveFit {
+pub(crate) struct CurveFit {
     /// linear | logarithmic | exponential | logistic.
-    pub model: String,
+    pub(crate) model: String,
     /// The formula with its fitted parameters.
-    pub formula: String,
+    pub(crate) formula: String,
     /// Parameters in formula order.
-    pub params: Vec<f64>,
+    pub(crate) params: Vec<f64>,
     /// Goodness of fit in the original units.
-    pub r2: f64,
+    pub(crate) r2: f64,
 }
 
 /// Ordinary least squares y = a + b x.
@@ -279,7 +279,7 @@ fn logistic_clamp(p: &mut [f64; 3]) {
 }
 
 /// Linear, logarithmic, exponential and logistic fits, best R² first.
-pub fn fit_curves(data: &[(f64, f64)]) -> Vec<CurveFit> {
+pub(crate) fn fit_curves(data: &[(f64, f64)]) -> Vec<CurveFit> {
     let mut out = Vec::new();
     if data.len() < 2 {
         return out;
@@ -339,7 +339,7 @@ pub fn fit_curves(data: &[(f64, f64)]) -> Vec<CurveFit> {
 /// The knee of an increasing curve by Kneedle (Satopää et al. 2011): on the curve
 /// normalized to the unit square, the point farthest above the diagonal. Returns its index
 /// and that distance (0..1; small means no pronounced knee).
-pub fn kneedle(data: &[(f64, f64)]) -> Option<(usize, f64)> {
+pub(crate) fn kneedle(data: &[(f64, f64)]) -> Option<(usize, f64)> {
     if data.len() < 3 {
         return None;
     }

@@ -2,12 +2,12 @@
 //! own (fresh pool, own warm-up, exact histograms), then an analysis of where the server
 //! stops scaling.
 
-pub mod analysis;
-pub mod fit;
-pub mod output;
-pub mod queue;
+pub(crate) mod analysis;
+pub(crate) mod fit;
+pub(crate) mod output;
+pub(crate) mod queue;
 
-pub use analysis::{analyze, Analysis};
+pub(crate) use analysis::{analyze, Analysis};
 
 use serde::Serialize;
 
@@ -16,35 +16,33 @@ use crate::report::Latency;
 
 /// One band's results.
 #[derive(Debug, Clone, Serialize)]
-pub struct Band {
+pub(crate) struct Band {
     /// Position in the sweep (0-based).
-    pub index: usize,
-    /// Workers.
-    pub workers: usize,
+    pub(crate) index: usize,
+    pub(crate) workers: usize,
     /// Connections (the concurrency the server sees).
-    pub connections: usize,
+    pub(crate) connections: usize,
     /// Measured seconds (warm-up excluded).
-    pub measured_s: f64,
+    pub(crate) measured_s: f64,
     /// Successful transactions.
-    pub transactions: u64,
+    pub(crate) transactions: u64,
     /// Failed transactions.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// failed / (successful + failed).
-    pub error_rate: f64,
+    pub(crate) error_rate: f64,
     /// Successful transactions per second.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// Statements per second.
-    pub qps: f64,
+    pub(crate) qps: f64,
     /// Latency from the intended start, from the band's merged histogram.
-    pub latency: Latency,
+    pub(crate) latency: Latency,
     /// Execution time on the connection.
-    pub service: Latency,
+    pub(crate) service: Latency,
     /// Time waiting for a pooled connection.
-    pub pool_wait: Latency,
-    /// Retries.
-    pub retries: u64,
+    pub(crate) pool_wait: Latency,
+    pub(crate) retries: u64,
     /// The band's latency histogram (HdrHistogram V2 deflate, base64, µs).
-    pub histogram: String,
+    pub(crate) histogram: String,
     /// Server statistics of the band, when collection is on.
-    pub database_stats: Option<DbStatsReport>,
+    pub(crate) database_stats: Option<DbStatsReport>,
 }

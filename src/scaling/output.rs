@@ -12,12 +12,12 @@ use crate::report::kit::{chart, esc, page_end, page_start, Line};
 use crate::report::{Document, Table, WorkloadReport};
 
 /// Version of the sweep report layout.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Where a sweep is; the report is rewritten after every band, so a reader can find any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum SweepStatus {
+pub(crate) enum SweepStatus {
     /// Bands remain.
     Running,
     /// Every planned band ran.
@@ -30,7 +30,7 @@ pub enum SweepStatus {
 
 impl SweepStatus {
     /// The spelling in reports.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SweepStatus::Running => "running",
             SweepStatus::Completed => "completed",
@@ -42,37 +42,36 @@ impl SweepStatus {
 
 /// Everything a sweep produced so far.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScalingReport {
+pub(crate) struct ScalingReport {
     /// Layout version.
-    pub schema_version: u32,
+    pub(crate) schema_version: u32,
     /// Always "progressive".
-    pub kind: String,
+    pub(crate) kind: String,
     /// `stormbench x.y.z`.
-    pub tool: String,
+    pub(crate) tool: String,
     /// Where the sweep is.
-    pub status: SweepStatus,
+    pub(crate) status: SweepStatus,
     /// Why the sweep ended before its last band, if it did.
-    pub stopped_by: Option<String>,
+    pub(crate) stopped_by: Option<String>,
     /// Start, RFC 3339.
-    pub started_at: String,
+    pub(crate) started_at: String,
     /// Target (no password).
-    pub database: String,
+    pub(crate) database: String,
     /// Server version and settings.
-    pub server: ServerInfo,
+    pub(crate) server: ServerInfo,
     /// Resolved config, password redacted.
-    pub config: serde_json::Value,
-    /// Workload.
-    pub workload: WorkloadReport,
+    pub(crate) config: serde_json::Value,
+    pub(crate) workload: WorkloadReport,
     /// The planned bands.
-    pub plan: ProgressivePlan,
+    pub(crate) plan: ProgressivePlan,
     /// Finished bands.
-    pub bands: Vec<Band>,
+    pub(crate) bands: Vec<Band>,
     /// Wall-clock seconds of the sweep so far.
-    pub wall_s: f64,
+    pub(crate) wall_s: f64,
     /// Seconds of the finished bands' planned time (warm-up + band + cool-down).
-    pub planned_s: f64,
+    pub(crate) planned_s: f64,
     /// The analysis, once the sweep is over.
-    pub analysis: Option<Analysis>,
+    pub(crate) analysis: Option<Analysis>,
 }
 
 /// One CSV row per band.

@@ -5,7 +5,7 @@ use serde::Serialize;
 /// Probability that an arrival has to wait in an M/M/c queue with `c` servers and offered
 /// load `a` = arrival rate x mean service time (Erlangs). `None` when the queue is unstable
 /// (a >= c) or the inputs make no sense.
-pub fn erlang_c(c: u32, a: f64) -> Option<f64> {
+pub(crate) fn erlang_c(c: u32, a: f64) -> Option<f64> {
     if c == 0 || !(a.is_finite() && a >= 0.0) || a >= c as f64 {
         return None;
     }
@@ -19,55 +19,55 @@ pub fn erlang_c(c: u32, a: f64) -> Option<f64> {
 }
 
 /// Mean wait in the queue: C(c, a) x S / (c - a), seconds.
-pub fn mean_wait_s(c: u32, a: f64, service_s: f64) -> Option<f64> {
+pub(crate) fn mean_wait_s(c: u32, a: f64, service_s: f64) -> Option<f64> {
     erlang_c(c, a).map(|p| p * service_s / (c as f64 - a))
 }
 
 /// The M/M/c view of one band.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QueueView {
+pub(crate) struct QueueView {
     /// Servers: the band's connections.
-    pub servers: u32,
+    pub(crate) servers: u32,
     /// Arrival rate: the achieved throughput, per second.
-    pub arrival_rate: f64,
+    pub(crate) arrival_rate: f64,
     /// Mean service time: server execution time of a transaction, ms.
-    pub service_ms: f64,
+    pub(crate) service_ms: f64,
     /// Utilization a / c.
-    pub utilization: f64,
+    pub(crate) utilization: f64,
     /// Probability of waiting (Erlang C); `null` when the queue would be unstable.
-    pub p_wait: Option<f64>,
+    pub(crate) p_wait: Option<f64>,
     /// Predicted mean wait for a connection, ms.
-    pub predicted_wait_ms: Option<f64>,
+    pub(crate) predicted_wait_ms: Option<f64>,
     /// Measured mean pool wait, ms.
-    pub measured_wait_ms: f64,
+    pub(crate) measured_wait_ms: f64,
     /// Predicted mean latency: queueing delay + service time, ms.
-    pub predicted_latency_ms: Option<f64>,
+    pub(crate) predicted_latency_ms: Option<f64>,
     /// Measured mean latency of the band, ms.
-    pub measured_latency_ms: f64,
+    pub(crate) measured_latency_ms: f64,
     /// Whether the prediction and the measurement agree (within a factor of 2, or both
     /// under 0.05 ms).
-    pub fits: bool,
+    pub(crate) fits: bool,
     /// Why the model does or does not describe the band.
-    pub note: String,
+    pub(crate) note: String,
 }
 
 /// Measured figures of one band.
 #[derive(Debug, Clone, Copy)]
-pub struct BandFigures {
+pub(crate) struct BandFigures {
     /// Connections.
-    pub servers: u32,
+    pub(crate) servers: u32,
     /// Achieved throughput, per second.
-    pub arrival_rate: f64,
+    pub(crate) arrival_rate: f64,
     /// Mean execution time, ms.
-    pub service_ms: f64,
+    pub(crate) service_ms: f64,
     /// Mean pool wait, ms.
-    pub wait_ms: f64,
+    pub(crate) wait_ms: f64,
     /// Mean latency, ms.
-    pub latency_ms: f64,
+    pub(crate) latency_ms: f64,
 }
 
 /// Builds the view from measured figures.
-pub fn view(m: BandFigures, closed_loop: bool) -> QueueView {
+pub(crate) fn view(m: BandFigures, closed_loop: bool) -> QueueView {
     let BandFigures {
         servers,
         arrival_rate,

@@ -4,8 +4,8 @@
 mod recorder;
 mod series;
 
-pub use recorder::{new_histogram, Recorder};
-pub use series::{IntervalPoint, Series};
+pub(crate) use recorder::{new_histogram, Recorder};
+pub(crate) use series::{IntervalPoint, Series};
 
 use std::collections::BTreeMap;
 
@@ -14,11 +14,11 @@ use hdrhistogram::Histogram;
 use crate::core::{ErrorClass, ErrorCounts};
 
 /// Distinct error messages kept per class.
-pub const ERROR_SAMPLES_PER_CLASS: usize = 5;
+pub(crate) const ERROR_SAMPLES_PER_CLASS: usize = 5;
 
 /// Connection types a transaction can run on, for the persistent/transient comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConnType {
+pub(crate) enum ConnType {
     /// A pooled connection.
     Persistent = 0,
     /// A connection opened for this transaction.
@@ -27,90 +27,89 @@ pub enum ConnType {
 
 /// What one worker saw of one transaction kind during one interval.
 #[derive(Debug, Default)]
-pub struct KindStats {
+pub(crate) struct KindStats {
     /// End-to-end latency from the intended start, µs.
-    pub latency: Recorder,
+    pub(crate) latency: Recorder,
     /// Execution time on the connection, µs.
-    pub service: Recorder,
+    pub(crate) service: Recorder,
     /// Committed transactions.
-    pub committed: u64,
+    pub(crate) committed: u64,
     /// Transactions the workload rolled back on purpose.
-    pub rolled_back: u64,
+    pub(crate) rolled_back: u64,
     /// Statements sent by successful transactions.
-    pub queries: u64,
+    pub(crate) queries: u64,
     /// Retries after serialization failures or deadlocks.
-    pub retries: u64,
+    pub(crate) retries: u64,
     /// Failed transactions by class.
-    pub errors: ErrorCounts,
+    pub(crate) errors: ErrorCounts,
     /// Failed transactions of class `Other`, by SQLSTATE (or "none" without one).
-    pub other_codes: Vec<(String, u64)>,
+    pub(crate) other_codes: Vec<(String, u64)>,
 }
 
 /// Per connection type: count and latency, for the persistent/transient comparison.
 #[derive(Debug, Default)]
-pub struct ConnStats {
+pub(crate) struct ConnStats {
     /// Successful transactions.
-    pub ok: u64,
+    pub(crate) ok: u64,
     /// Failed transactions.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Latency of successful transactions, µs.
-    pub latency: Recorder,
+    pub(crate) latency: Recorder,
 }
 
 /// One error, kept as a sample for the report.
 #[derive(Debug, Clone)]
-pub struct ErrorSample {
-    /// Class.
-    pub class: ErrorClass,
+pub(crate) struct ErrorSample {
+    pub(crate) class: ErrorClass,
     /// Transaction kind index.
-    pub kind: usize,
+    pub(crate) kind: usize,
     /// The error text as the server or driver gave it.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// A transaction still waiting for the server when the run ended (the run stopped waiting).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Unanswered {
+pub(crate) struct Unanswered {
     /// Worker id.
-    pub worker: usize,
+    pub(crate) worker: usize,
     /// Transaction kind index.
-    pub kind: usize,
+    pub(crate) kind: usize,
     /// How long it had waited, µs.
-    pub waited_us: u64,
+    pub(crate) waited_us: u64,
 }
 
 /// Unanswered transactions kept for the report (all are counted).
-pub const UNANSWERED_KEPT: usize = 64;
+pub(crate) const UNANSWERED_KEPT: usize = 64;
 
 /// One worker's measurements for one sample interval; sent to the aggregator whole.
 #[derive(Debug, Default)]
-pub struct Chunk {
+pub(crate) struct Chunk {
     /// Sample interval index since the start of measurement.
-    pub interval: u32,
+    pub(crate) interval: u32,
     /// Per transaction kind.
-    pub kinds: Vec<KindStats>,
+    pub(crate) kinds: Vec<KindStats>,
     /// Time waiting for a pooled connection, µs.
-    pub pool_wait: Recorder,
+    pub(crate) pool_wait: Recorder,
     /// Open loop: time between intended and actual start, µs.
-    pub lag: Recorder,
+    pub(crate) lag: Recorder,
     /// Transient connections: time to open a connection, µs.
-    pub connect: Recorder,
+    pub(crate) connect: Recorder,
     /// Connections this worker opened itself (transient).
-    pub connections_opened: u64,
+    pub(crate) connections_opened: u64,
     /// By [`ConnType`].
-    pub by_conn: [ConnStats; 2],
+    pub(crate) by_conn: [ConnStats; 2],
     /// A few error messages (capped per worker and interval).
-    pub samples: Vec<ErrorSample>,
+    pub(crate) samples: Vec<ErrorSample>,
     /// Intervals (first, last, inclusive) during the whole of which one of this worker's
     /// transactions waited for the server.
-    pub stalled: Vec<(u32, u32)>,
+    pub(crate) stalled: Vec<(u32, u32)>,
     /// Transactions abandoned unanswered at the end of the run.
-    pub unanswered: Vec<Unanswered>,
+    pub(crate) unanswered: Vec<Unanswered>,
 }
 
 impl Chunk {
     /// An empty chunk for `kinds` transaction kinds.
-    pub fn new(kinds: usize, interval: u32) -> Self {
+    pub(crate) fn new(kinds: usize, interval: u32) -> Self {
         Chunk {
             interval,
             kinds: (0..kinds).map(|_| KindStats::default()).collect(),
@@ -119,7 +118,7 @@ impl Chunk {
     }
 
     /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.kinds
             .iter()
             .all(|k| k.committed + k.rolled_back + k.errors.total() + k.retries == 0)
@@ -130,7 +129,7 @@ impl Chunk {
     }
 
     /// Counts an error and keeps its message if few of its class were kept yet.
-    pub fn record_error(
+    pub(crate) fn record_error(
         &mut self,
         kind: usize,
         class: ErrorClass,
@@ -158,25 +157,23 @@ impl Chunk {
 
 /// Run totals of one transaction kind (exact HDR merges).
 #[derive(Debug, Clone)]
-pub struct KindTotals {
+pub(crate) struct KindTotals {
     /// Kind name.
-    pub name: String,
+    pub(crate) name: String,
     /// Latency from intended start, µs.
-    pub latency: Histogram<u64>,
+    pub(crate) latency: Histogram<u64>,
     /// Execution time, µs.
-    pub service: Histogram<u64>,
-    /// Committed.
-    pub committed: u64,
+    pub(crate) service: Histogram<u64>,
+    pub(crate) committed: u64,
     /// Rolled back on purpose.
-    pub rolled_back: u64,
+    pub(crate) rolled_back: u64,
     /// Statements.
-    pub queries: u64,
-    /// Retries.
-    pub retries: u64,
+    pub(crate) queries: u64,
+    pub(crate) retries: u64,
     /// Errors by class.
-    pub errors: ErrorCounts,
+    pub(crate) errors: ErrorCounts,
     /// `Other` errors by SQLSTATE.
-    pub other_codes: BTreeMap<String, u64>,
+    pub(crate) other_codes: BTreeMap<String, u64>,
 }
 
 impl KindTotals {
@@ -195,12 +192,12 @@ impl KindTotals {
     }
 
     /// Successful transactions (committed + intentional rollbacks).
-    pub fn ok(&self) -> u64 {
+    pub(crate) fn ok(&self) -> u64 {
         self.committed + self.rolled_back
     }
 
     /// Failed transactions.
-    pub fn failed(&self) -> u64 {
+    pub(crate) fn failed(&self) -> u64 {
         self.errors.total()
     }
 
@@ -220,13 +217,13 @@ impl KindTotals {
 
 /// Run totals per connection type.
 #[derive(Debug, Clone)]
-pub struct ConnTotals {
+pub(crate) struct ConnTotals {
     /// Successful transactions.
-    pub ok: u64,
+    pub(crate) ok: u64,
     /// Failed transactions.
-    pub failed: u64,
+    pub(crate) failed: u64,
     /// Latency of successful ones, µs.
-    pub latency: Histogram<u64>,
+    pub(crate) latency: Histogram<u64>,
 }
 
 impl Default for ConnTotals {
@@ -241,31 +238,31 @@ impl Default for ConnTotals {
 
 /// Exact totals of a run (or of one interval): every chunk merged.
 #[derive(Debug, Clone)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Per kind, in the workload's order.
-    pub kinds: Vec<KindTotals>,
+    pub(crate) kinds: Vec<KindTotals>,
     /// Pool wait, µs.
-    pub pool_wait: Histogram<u64>,
+    pub(crate) pool_wait: Histogram<u64>,
     /// Schedule lag, µs.
-    pub lag: Histogram<u64>,
+    pub(crate) lag: Histogram<u64>,
     /// Connection setup time, µs.
-    pub connect: Histogram<u64>,
+    pub(crate) connect: Histogram<u64>,
     /// Connections opened by workers (transient).
-    pub connections_opened: u64,
+    pub(crate) connections_opened: u64,
     /// By connection type.
-    pub by_conn: [ConnTotals; 2],
+    pub(crate) by_conn: [ConnTotals; 2],
     /// Distinct error messages per class, capped at [`ERROR_SAMPLES_PER_CLASS`].
-    pub error_samples: BTreeMap<ErrorClass, Vec<String>>,
+    pub(crate) error_samples: BTreeMap<ErrorClass, Vec<String>>,
     /// Transactions abandoned unanswered at the end, longest waits first (at most
     /// [`UNANSWERED_KEPT`] kept).
-    pub unanswered: Vec<Unanswered>,
+    pub(crate) unanswered: Vec<Unanswered>,
     /// All transactions abandoned unanswered at the end.
-    pub unanswered_count: u64,
+    pub(crate) unanswered_count: u64,
 }
 
 impl Totals {
     /// Empty totals for the named kinds.
-    pub fn new(kinds: &[&str]) -> Self {
+    pub(crate) fn new(kinds: &[&str]) -> Self {
         Totals {
             kinds: kinds.iter().map(|k| KindTotals::new(k)).collect(),
             pool_wait: new_histogram(),
@@ -288,7 +285,7 @@ impl Totals {
     }
 
     /// Merges one chunk exactly.
-    pub fn absorb(&mut self, c: &Chunk) {
+    pub(crate) fn absorb(&mut self, c: &Chunk) {
         for (t, k) in self.kinds.iter_mut().zip(&c.kinds) {
             t.absorb(k);
         }
@@ -318,36 +315,8 @@ impl Totals {
         }
     }
 
-    /// Merges other totals (e.g. of another run or band) exactly.
-    pub fn merge(&mut self, o: &Totals) {
-        for (a, b) in self.kinds.iter_mut().zip(&o.kinds) {
-            let _ = a.latency.add(&b.latency);
-            let _ = a.service.add(&b.service);
-            a.committed += b.committed;
-            a.rolled_back += b.rolled_back;
-            a.queries += b.queries;
-            a.retries += b.retries;
-            a.errors.add(&b.errors);
-            for (code, n) in &b.other_codes {
-                *a.other_codes.entry(code.clone()).or_default() += n;
-            }
-        }
-        let _ = self.pool_wait.add(&o.pool_wait);
-        let _ = self.lag.add(&o.lag);
-        let _ = self.connect.add(&o.connect);
-        self.connections_opened += o.connections_opened;
-        for (a, b) in self.by_conn.iter_mut().zip(&o.by_conn) {
-            a.ok += b.ok;
-            a.failed += b.failed;
-            let _ = a.latency.add(&b.latency);
-        }
-        let kept = self.unanswered_count + o.unanswered_count;
-        self.keep_unanswered(&o.unanswered);
-        self.unanswered_count = kept;
-    }
-
     /// Latency of all kinds together, µs.
-    pub fn overall_latency(&self) -> Histogram<u64> {
+    pub(crate) fn overall_latency(&self) -> Histogram<u64> {
         let mut h = new_histogram();
         for k in &self.kinds {
             let _ = h.add(&k.latency);
@@ -356,7 +325,7 @@ impl Totals {
     }
 
     /// Execution time of all kinds together, µs.
-    pub fn overall_service(&self) -> Histogram<u64> {
+    pub(crate) fn overall_service(&self) -> Histogram<u64> {
         let mut h = new_histogram();
         for k in &self.kinds {
             let _ = h.add(&k.service);
@@ -365,27 +334,26 @@ impl Totals {
     }
 
     /// Successful transactions.
-    pub fn ok(&self) -> u64 {
+    pub(crate) fn ok(&self) -> u64 {
         self.kinds.iter().map(KindTotals::ok).sum()
     }
 
     /// Failed transactions.
-    pub fn failed(&self) -> u64 {
+    pub(crate) fn failed(&self) -> u64 {
         self.kinds.iter().map(KindTotals::failed).sum()
     }
 
     /// Statements of successful transactions.
-    pub fn queries(&self) -> u64 {
+    pub(crate) fn queries(&self) -> u64 {
         self.kinds.iter().map(|k| k.queries).sum()
     }
 
-    /// Retries.
-    pub fn retries(&self) -> u64 {
+    pub(crate) fn retries(&self) -> u64 {
         self.kinds.iter().map(|k| k.retries).sum()
     }
 
     /// Errors of one class over all kinds.
-    pub fn errors_of(&self, class: ErrorClass) -> u64 {
+    pub(crate) fn errors_of(&self, class: ErrorClass) -> u64 {
         self.kinds.iter().map(|k| k.errors[class]).sum()
     }
 }
@@ -433,16 +401,6 @@ mod tests {
         r.merge_into(&mut h);
         assert_eq!(h.len(), 10_000);
         assert_eq!(h.max(), h.highest_equivalent(9_999));
-    }
-
-    #[test]
-    fn totals_merge_adds_up() {
-        let mut t1 = Totals::new(&["a", "b"]);
-        t1.absorb(&chunk_with(&[10, 20, 30], 1));
-        let mut t2 = t1.clone();
-        t2.merge(&t1);
-        assert_eq!(t2.kinds[1].committed, 6);
-        assert_eq!(t2.kinds[1].latency.len(), 6);
     }
 
     #[test]

@@ -7,16 +7,16 @@ use hdrhistogram::Histogram;
 const RAW_LIMIT: usize = 512;
 
 /// Significant digits of every histogram (0.1% value resolution).
-pub const SIGFIG: u8 = 3;
+pub(crate) const SIGFIG: u8 = 3;
 
 /// An empty auto-resizing histogram of microseconds with 3 significant digits.
-pub fn new_histogram() -> Histogram<u64> {
+pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new(SIGFIG).expect("3 significant digits is a valid histogram")
 }
 
 /// Records microsecond values; owned by one worker.
 #[derive(Debug, Default)]
-pub struct Recorder {
+pub(crate) struct Recorder {
     raw: Vec<u32>,
     hist: Option<Box<Histogram<u64>>>,
 }
@@ -24,7 +24,7 @@ pub struct Recorder {
 impl Recorder {
     /// Records one value in µs.
     #[inline]
-    pub fn record(&mut self, us: u64) {
+    pub(crate) fn record(&mut self, us: u64) {
         if let Some(h) = self.hist.as_mut() {
             let _ = h.record(us);
         } else if self.raw.len() < RAW_LIMIT {
@@ -41,7 +41,7 @@ impl Recorder {
     }
 
     /// Values recorded.
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.hist
             .as_ref()
             .map(|h| h.len())
@@ -49,12 +49,12 @@ impl Recorder {
     }
 
     /// Whether nothing was recorded.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.count() == 0
     }
 
     /// Adds every recorded value to `h` (exact).
-    pub fn merge_into(&self, h: &mut Histogram<u64>) {
+    pub(crate) fn merge_into(&self, h: &mut Histogram<u64>) {
         if let Some(mine) = &self.hist {
             let _ = h.add(mine.as_ref());
         }

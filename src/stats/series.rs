@@ -8,38 +8,37 @@ use super::{Chunk, Totals};
 
 /// One point of the time series.
 #[derive(Debug, Clone, Serialize)]
-pub struct IntervalPoint {
+pub(crate) struct IntervalPoint {
     /// Interval index.
-    pub interval: u32,
+    pub(crate) interval: u32,
     /// Seconds from the start of measurement to the end of the interval.
-    pub t_s: f64,
+    pub(crate) t_s: f64,
     /// Successful transactions.
-    pub transactions: u64,
+    pub(crate) transactions: u64,
     /// Failed transactions.
-    pub errors: u64,
-    /// Retries.
-    pub retries: u64,
+    pub(crate) errors: u64,
+    pub(crate) retries: u64,
     /// Transactions per second.
-    pub tps: f64,
+    pub(crate) tps: f64,
     /// Statements per second.
-    pub qps: f64,
+    pub(crate) qps: f64,
     /// Latency percentiles of the interval, ms.
-    pub p50_ms: f64,
+    pub(crate) p50_ms: f64,
     /// 95th percentile, ms.
-    pub p95_ms: f64,
+    pub(crate) p95_ms: f64,
     /// 99th percentile, ms.
-    pub p99_ms: f64,
+    pub(crate) p99_ms: f64,
     /// Maximum, ms.
-    pub max_ms: f64,
+    pub(crate) max_ms: f64,
     /// Successful transactions per kind (workload order).
-    pub by_kind: Vec<u64>,
+    pub(crate) by_kind: Vec<u64>,
     /// Failures to reach the server (connection refused, lost or timed out).
-    pub connection_errors: u64,
+    pub(crate) connection_errors: u64,
     /// A transaction waited for the server during the whole interval.
-    pub stalled: bool,
+    pub(crate) stalled: bool,
     /// No transaction succeeded while the server could not be reached or did not answer
     /// (connection errors, or a transaction waiting the whole interval): an outage.
-    pub outage: bool,
+    pub(crate) outage: bool,
 }
 
 impl IntervalPoint {
@@ -50,7 +49,7 @@ impl IntervalPoint {
 
 /// Intervals still open for late chunks, then finalized into points.
 #[derive(Debug)]
-pub struct Series {
+pub(crate) struct Series {
     kinds: Vec<String>,
     interval_s: f64,
     open: BTreeMap<u32, Totals>,
@@ -61,7 +60,7 @@ pub struct Series {
 
 impl Series {
     /// A series of `interval_s`-second intervals over the named kinds.
-    pub fn new(kinds: &[&str], interval_s: f64) -> Self {
+    pub(crate) fn new(kinds: &[&str], interval_s: f64) -> Self {
         Series {
             kinds: kinds.iter().map(|s| s.to_string()).collect(),
             interval_s,
@@ -73,7 +72,7 @@ impl Series {
 
     /// Adds a chunk to its interval (a chunk for an already finalized interval is dropped
     /// from the series; run totals still count it).
-    pub fn absorb(&mut self, c: &Chunk) {
+    pub(crate) fn absorb(&mut self, c: &Chunk) {
         if self.points.last().is_some_and(|p| c.interval <= p.interval) {
             return;
         }
@@ -86,7 +85,7 @@ impl Series {
 
     /// Marks intervals `first..=last` as stalled (a transaction waited through each),
     /// finalized ones included.
-    pub fn mark_stalled(&mut self, first: u32, last: u32) {
+    pub(crate) fn mark_stalled(&mut self, first: u32, last: u32) {
         for p in self
             .points
             .iter_mut()
@@ -103,7 +102,7 @@ impl Series {
     }
 
     /// Finalizes every interval before `interval` (exclusive), filling empty ones.
-    pub fn finalize_before(&mut self, interval: u32) -> Vec<IntervalPoint> {
+    pub(crate) fn finalize_before(&mut self, interval: u32) -> Vec<IntervalPoint> {
         let mut out = Vec::new();
         let first = self.points.last().map(|p| p.interval + 1).unwrap_or(0);
         for i in first..interval {
@@ -158,12 +157,12 @@ impl Series {
     }
 
     /// All finalized points.
-    pub fn points(&self) -> &[IntervalPoint] {
+    pub(crate) fn points(&self) -> &[IntervalPoint] {
         &self.points
     }
 
     /// Finalizes everything still open, including intervals up to `last` inclusive.
-    pub fn finish(&mut self, last: u32) -> Vec<IntervalPoint> {
+    pub(crate) fn finish(&mut self, last: u32) -> Vec<IntervalPoint> {
         let end = self
             .open
             .keys()

@@ -14,9 +14,9 @@ use rand::{Rng, SeedableRng};
 use super::model::{placeholders, Empirical, Model, SlotModel, TemplateModel, BOUNDARY};
 
 /// Most statements one generation may ask for (about 140 GB of JSON Lines).
-pub const MAX_STATEMENTS: u64 = 1_000_000_000;
+pub(crate) const MAX_STATEMENTS: u64 = 1_000_000_000;
 /// Most concurrent session streams; each holds a few dozen bytes.
-pub const MAX_SESSIONS: u64 = 1_000_000;
+pub(crate) const MAX_SESSIONS: u64 = 1_000_000;
 
 /// Generation options.
 #[derive(Debug, Clone)]
@@ -31,7 +31,7 @@ pub struct GenOptions {
 
 impl GenOptions {
     /// Both counts are within 1 and their maximum.
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         if !(1..=MAX_STATEMENTS).contains(&self.statements) {
             return Err(format!(
                 "-n {} is out of range: generate 1 to {MAX_STATEMENTS} statements",
@@ -53,9 +53,9 @@ impl GenOptions {
 pub struct GenSummary {
     /// Statements written: at least the number asked for, more when the sessions in progress
     /// at that point had statements left.
-    pub statements: u64,
+    pub(crate) statements: u64,
     /// Sessions written (each whole, with at least one statement).
-    pub sessions: u64,
+    pub(crate) sessions: u64,
 }
 
 /// A cumulative distribution over targets.

@@ -6,8 +6,8 @@ pub mod generate;
 pub mod model;
 pub mod normalize;
 pub mod parse;
-pub mod report;
-pub mod validate;
+pub(crate) mod report;
+pub(crate) mod validate;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -24,7 +24,7 @@ pub(crate) fn open(path: &Path) -> anyhow::Result<File> {
 }
 
 /// The format of a log, detected from its name and first non-blank line.
-pub fn detect_format(path: &Path) -> anyhow::Result<LogFormat> {
+pub(crate) fn detect_format(path: &Path) -> anyhow::Result<LogFormat> {
     let mut first = String::new();
     let mut r = BufReader::new(open(path)?);
     while first.trim().is_empty() {
@@ -40,7 +40,7 @@ pub fn detect_format(path: &Path) -> anyhow::Result<LogFormat> {
 }
 
 /// Reads a log with a progress bar when stderr is a terminal.
-pub fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
+pub(crate) fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
     let file = open(path)?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress::bar(progress::Mode::detect(false), len, progress::Unit::Bytes);
@@ -52,7 +52,7 @@ pub fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
 }
 
 /// Loads and checks a model file.
-pub fn load_model(path: &Path) -> anyhow::Result<Model> {
+pub(crate) fn load_model(path: &Path) -> anyhow::Result<Model> {
     let r = BufReader::new(open(path)?);
     let m: Model = serde_json::from_reader(r)
         .map_err(|e| anyhow!("{} is not a stormbench trace model: {e}", path.display()))?;
@@ -63,7 +63,7 @@ pub fn load_model(path: &Path) -> anyhow::Result<Model> {
 /// Reads the statements of a server log (any format `learn` reads, detected when `format`
 /// is `None`) or of a generated trace, in file order, for replay. Also returns how many
 /// malformed lines were skipped.
-pub fn read_events(path: &Path, format: Option<&str>) -> anyhow::Result<(Vec<Event>, u64)> {
+pub(crate) fn read_events(path: &Path, format: Option<&str>) -> anyhow::Result<(Vec<Event>, u64)> {
     let format = match format {
         Some(f) => LogFormat::parse(f).map_err(|e| anyhow!(e))?,
         None => detect_format(path)?,
@@ -91,7 +91,7 @@ fn for_each_record(path: &Path, f: impl FnMut(parse::TraceEntry)) -> anyhow::Res
 }
 
 /// Reads a generated trace (JSON Lines) into normalized statements.
-pub fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
+pub(crate) fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
     let mut out = Vec::new();
     for_each_record(path, |e| {
         let mut s = interner.stmt(e.session, e.ts_ms, &e.sql);
@@ -102,7 +102,7 @@ pub fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<St
 }
 
 /// Reads a log of any format, or a generated trace, into normalized statements.
-pub fn read_any(
+pub(crate) fn read_any(
     path: &Path,
     format: LogFormat,
     interner: &mut Interner,

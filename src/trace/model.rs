@@ -13,35 +13,35 @@ use super::normalize::{normalize, quote_literal, Param, ParamKind, QueryType};
 use super::parse::{Event, Malformed, MAX_STATEMENT_BYTES};
 
 /// Model file format version.
-pub const MODEL_VERSION: u32 = 1;
+pub(crate) const MODEL_VERSION: u32 = 1;
 /// A parameter slot with at most this many distinct values is modelled as categorical.
-pub const CATEGORICAL_MAX: usize = 50;
+pub(crate) const CATEGORICAL_MAX: usize = 50;
 /// Distinct values kept per parameter slot: value pools keep at most this many strings.
-pub const POOL_MAX: usize = 1000;
+pub(crate) const POOL_MAX: usize = 1000;
 /// Numeric parameters and durations keep a uniform sample of at most this many values per
 /// slot or template; the quantiles are taken from it.
-pub const SAMPLE_MAX: usize = 1 << 20;
+pub(crate) const SAMPLE_MAX: usize = 1 << 20;
 /// Placeholders of one template with a slot model of their own. A template with more (a long
 /// multi-row `VALUES` list) reuses the slots cyclically; 2520 is a multiple of 1 to 10, so the
 /// columns of rows up to 10 wide stay aligned.
-pub const SLOTS_MAX: usize = 2520;
+pub(crate) const SLOTS_MAX: usize = 2520;
 /// Empirical distributions keep at most this many quantile points.
-pub const QUANTILES: usize = 1001;
+pub(crate) const QUANTILES: usize = 1001;
 /// START and END states in transition rows.
-pub const BOUNDARY: i64 = -1;
+pub(crate) const BOUNDARY: i64 = -1;
 
 /// An empirical continuous distribution as equal-mass quantile points (linear between them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Empirical {
+pub(crate) struct Empirical {
     /// Samples seen.
-    pub count: u64,
+    pub(crate) count: u64,
     /// Non-decreasing quantile points from the minimum to the maximum.
-    pub quantiles: Vec<f64>,
+    pub(crate) quantiles: Vec<f64>,
 }
 
 impl Empirical {
     /// Builds from samples (sorts them).
-    pub fn from_samples(mut v: Vec<f64>) -> Empirical {
+    pub(crate) fn from_samples(mut v: Vec<f64>) -> Empirical {
         v.retain(|x| x.is_finite());
         v.sort_by(f64::total_cmp);
         let quantiles = if v.len() <= QUANTILES {
@@ -58,7 +58,7 @@ impl Empirical {
     }
 
     /// The value at cumulative probability `u` in [0, 1).
-    pub fn sample(&self, u: f64) -> f64 {
+    pub(crate) fn sample(&self, u: f64) -> f64 {
         let q = &self.quantiles;
         match q.len() {
             0 => 0.0,
@@ -76,7 +76,7 @@ impl Empirical {
 /// How one placeholder's values are drawn.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SlotModel {
+pub(crate) enum SlotModel {
     /// Few distinct values: each SQL literal with its count.
     Categorical {
         /// SQL literals, ready to splice.
@@ -109,28 +109,28 @@ pub enum SlotModel {
 
 /// One statement template.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TemplateModel {
+pub(crate) struct TemplateModel {
     /// Index in the model's template list.
-    pub id: usize,
+    pub(crate) id: usize,
     /// Normalized SQL with `$n` placeholders.
-    pub sql: String,
+    pub(crate) sql: String,
     /// SQL class.
-    pub query_type: QueryType,
+    pub(crate) query_type: QueryType,
     /// Occurrences in the log.
-    pub count: u64,
+    pub(crate) count: u64,
     /// One model per placeholder: `$n` uses `slots[n - 1]`.
-    pub slots: Vec<SlotModel>,
+    pub(crate) slots: Vec<SlotModel>,
     /// The template has more than [`SLOTS_MAX`] placeholders: `$n` uses
     /// `slots[(n - 1) % slots.len()]`.
     #[serde(default)]
-    pub cyclic_slots: bool,
+    pub(crate) cyclic_slots: bool,
     /// Logged durations in ms, when any.
-    pub duration_ms: Option<Empirical>,
+    pub(crate) duration_ms: Option<Empirical>,
 }
 
 impl TemplateModel {
     /// The slot placeholder `$n` draws from, if it has one.
-    pub fn slot_of(&self, n: usize) -> Option<usize> {
+    pub(crate) fn slot_of(&self, n: usize) -> Option<usize> {
         let k = n.checked_sub(1)?;
         match self.slots.len() {
             len if k < len => Some(k),
@@ -142,7 +142,9 @@ impl TemplateModel {
 
 /// The `$n` placeholders of a template, as (byte range, n); n is 0 when it does not fit a
 /// `usize`. A quoted identifier (`"a$1"`) is part of the SQL, not a placeholder.
-pub fn placeholders(sql: &str) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
+pub(crate) fn placeholders(
+    sql: &str,
+) -> impl Iterator<Item = (std::ops::Range<usize>, usize)> + '_ {
     let b = sql.as_bytes();
     let mut i = 0;
     std::iter::from_fn(move || {
@@ -172,15 +174,15 @@ pub fn placeholders(sql: &str) -> impl Iterator<Item = (std::ops::Range<usize>, 
 
 /// The limits the learner applied, recorded in the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Longest statement learned, in bytes; longer ones were counted as malformed.
-    pub max_statement_bytes: usize,
+    pub(crate) max_statement_bytes: usize,
     /// Placeholders per template with a slot of their own.
-    pub slots_per_template: usize,
+    pub(crate) slots_per_template: usize,
     /// Distinct values kept per slot.
-    pub distinct_values_per_slot: usize,
+    pub(crate) distinct_values_per_slot: usize,
     /// Values kept per numeric slot or duration distribution (a uniform sample).
-    pub sample_per_distribution: usize,
+    pub(crate) sample_per_distribution: usize,
 }
 
 impl Default for Limits {
@@ -196,11 +198,11 @@ impl Default for Limits {
 
 /// One row of the transition matrix: a history of 1 or 2 states and the counts of the next.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransitionRow {
+pub(crate) struct TransitionRow {
     /// Previous template ids, oldest first (`-1` = START).
-    pub from: Vec<i64>,
+    pub(crate) from: Vec<i64>,
     /// (next template id or `-1` = END, count).
-    pub to: Vec<(i64, u64)>,
+    pub(crate) to: Vec<(i64, u64)>,
 }
 
 /// The learned model.
@@ -208,32 +210,32 @@ pub struct TransitionRow {
 pub struct Model {
     /// `stormbench x.y.z`, the tool that wrote it (empty in models written before it said).
     #[serde(default)]
-    pub tool: String,
+    pub(crate) tool: String,
     /// File format version.
-    pub version: u32,
+    pub(crate) version: u32,
     /// Markov order (1 or 2).
-    pub order: usize,
+    pub(crate) order: usize,
     /// Statements learned from.
     pub statements: u64,
     /// Distinct sessions seen.
-    pub sessions: u64,
+    pub(crate) sessions: u64,
     /// Templates by id.
-    pub templates: Vec<TemplateModel>,
+    pub(crate) templates: Vec<TemplateModel>,
     /// Transition rows.
-    pub transitions: Vec<TransitionRow>,
+    pub(crate) transitions: Vec<TransitionRow>,
     /// Time between consecutive statements of a session, in ms (absent without timestamps).
-    pub think_ms: Option<Empirical>,
+    pub(crate) think_ms: Option<Empirical>,
     /// Statements per session.
-    pub session_length: Empirical,
+    pub(crate) session_length: Empirical,
     /// Lines in the log.
-    pub log_lines: u64,
+    pub(crate) log_lines: u64,
     /// Malformed lines counted.
-    pub malformed_count: u64,
+    pub(crate) malformed_count: u64,
     /// The first malformed lines.
-    pub malformed: Vec<Malformed>,
+    pub(crate) malformed: Vec<Malformed>,
     /// The limits applied while learning.
     #[serde(default)]
-    pub limits: Limits,
+    pub(crate) limits: Limits,
 }
 
 /// A uniform sample of at most [`SAMPLE_MAX`] values (Vitter's algorithm R), so a
@@ -353,7 +355,7 @@ impl SlotAcc {
 
 /// The SQL literal a parameter is replayed as; NULL for a `$n` whose value the log did not
 /// hold, so generated SQL never has a placeholder left unbound.
-pub fn literal(p: &Param) -> String {
+pub(crate) fn literal(p: &Param) -> String {
     match p.kind {
         ParamKind::Num | ParamKind::List => p.text.clone(),
         ParamKind::Unbound => "NULL".to_string(),
@@ -396,31 +398,31 @@ impl TemplateAcc {
 #[derive(Debug, Clone)]
 pub struct Stmt {
     /// Session key.
-    pub session: String,
+    pub(crate) session: String,
     /// Arrival time in ms, when known.
-    pub ts_ms: Option<f64>,
+    pub(crate) ts_ms: Option<f64>,
     /// Template id (index into the learner's or validator's template table).
-    pub template: usize,
+    pub(crate) template: usize,
     /// Extracted literals.
-    pub params: Vec<Param>,
+    pub(crate) params: Vec<Param>,
     /// Logged duration in ms.
-    pub duration_ms: Option<f64>,
+    pub(crate) duration_ms: Option<f64>,
     /// Written by the generator while its sessions ran to their end (see
     /// [`super::parse::TraceEntry::drain`]).
-    pub drain: bool,
+    pub(crate) drain: bool,
 }
 
 /// Interns templates: normalizes events and numbers their templates in order of appearance.
 #[derive(Default)]
-pub struct Interner {
+pub(crate) struct Interner {
     /// Template text by id.
-    pub templates: Vec<String>,
+    pub(crate) templates: Vec<String>,
     ids: HashMap<String, usize>,
 }
 
 impl Interner {
     /// Normalizes one statement.
-    pub fn stmt(&mut self, session: String, ts_ms: Option<f64>, sql: &str) -> Stmt {
+    pub(crate) fn stmt(&mut self, session: String, ts_ms: Option<f64>, sql: &str) -> Stmt {
         let n = normalize(sql);
         let id = match self.ids.get(&n.template) {
             Some(&id) => id,
@@ -442,7 +444,7 @@ impl Interner {
     }
 
     /// Normalizes log events.
-    pub fn events(&mut self, events: Vec<Event>) -> Vec<Stmt> {
+    pub(crate) fn events(&mut self, events: Vec<Event>) -> Vec<Stmt> {
         events
             .into_iter()
             .map(|e| {
@@ -475,7 +477,7 @@ pub fn sessions(stmts: &[Stmt]) -> Vec<Vec<&Stmt>> {
 }
 
 /// Think times (ms) between consecutive statements of each session.
-pub fn think_times(sessions: &[Vec<&Stmt>]) -> Vec<f64> {
+pub(crate) fn think_times(sessions: &[Vec<&Stmt>]) -> Vec<f64> {
     let mut v = Vec::new();
     for s in sessions {
         for w in s.windows(2) {
@@ -488,7 +490,7 @@ pub fn think_times(sessions: &[Vec<&Stmt>]) -> Vec<f64> {
 }
 
 /// Transition counts of the given order, keyed by history (START padded).
-pub fn transition_counts(
+pub(crate) fn transition_counts(
     sessions: &[Vec<&Stmt>],
     order: usize,
 ) -> HashMap<Vec<i64>, HashMap<i64, u64>> {

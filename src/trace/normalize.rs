@@ -7,14 +7,11 @@ use serde::{Deserialize, Serialize};
 /// The SQL class of a statement, from its first keyword.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum QueryType {
+pub(crate) enum QueryType {
     /// SELECT (and WITH ... SELECT, VALUES, TABLE).
     Select,
-    /// INSERT.
     Insert,
-    /// UPDATE.
     Update,
-    /// DELETE.
     Delete,
     /// Anything else (BEGIN, COMMIT, SET, DDL...).
     Other,
@@ -22,7 +19,7 @@ pub enum QueryType {
 
 impl QueryType {
     /// All classes, in report order.
-    pub const ALL: [QueryType; 5] = [
+    pub(crate) const ALL: [QueryType; 5] = [
         QueryType::Select,
         QueryType::Insert,
         QueryType::Update,
@@ -31,7 +28,7 @@ impl QueryType {
     ];
 
     /// The upper-case name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             QueryType::Select => "SELECT",
             QueryType::Insert => "INSERT",
@@ -42,7 +39,7 @@ impl QueryType {
     }
 
     /// Classifies a normalized template by its first keyword (a WITH prefix looks further).
-    pub fn of(template: &str) -> QueryType {
+    pub(crate) fn of(template: &str) -> QueryType {
         let first = template
             .trim_start_matches('(')
             .split([' ', '('])
@@ -93,14 +90,14 @@ pub struct Param {
     /// The kind of literal.
     pub kind: ParamKind,
     /// The value: unquoted for strings, as written for numbers and lists.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// A normalized statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Normalized {
     /// The template, placeholders numbered from `$1`.
-    pub template: String,
+    pub(crate) template: String,
     /// The literals in placeholder order.
     pub params: Vec<Param>,
 }
@@ -536,7 +533,7 @@ fn scan_literal_list(s: &str, start: usize) -> Option<(usize, String)> {
 }
 
 /// Renders a string as a SQL literal: `'it''s'`, or `E'..'` when it holds a backslash.
-pub fn quote_literal(out: &mut String, s: &str) {
+pub(crate) fn quote_literal(out: &mut String, s: &str) {
     if s.contains('\\') {
         out.push_str("E'");
         for ch in s.chars() {

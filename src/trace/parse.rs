@@ -37,7 +37,7 @@ pub enum LogFormat {
 
 impl LogFormat {
     /// Parses a `--format` value.
-    pub fn parse(s: &str) -> Result<LogFormat, String> {
+    pub(crate) fn parse(s: &str) -> Result<LogFormat, String> {
         match s {
             "stderr" => Ok(LogFormat::Stderr),
             "csvlog" | "csv" => Ok(LogFormat::Csvlog),
@@ -51,7 +51,7 @@ impl LogFormat {
     }
 
     /// Guesses the format from the file name, then from the first non-empty line.
-    pub fn detect(path: &std::path::Path, first_line: &str) -> LogFormat {
+    pub(crate) fn detect(path: &std::path::Path, first_line: &str) -> LogFormat {
         let name = path.to_string_lossy();
         let line = first_line.trim_start();
         if name.ends_with(".jsonl") && line.contains("\"template_id\"") {
@@ -78,29 +78,29 @@ impl LogFormat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// Session key: the session id (`%c`) when logged, else the pid, else "0".
-    pub session: String,
+    pub(crate) session: String,
     /// Arrival time in ms since the epoch (log time minus duration when both are known).
-    pub ts_ms: Option<f64>,
+    pub(crate) ts_ms: Option<f64>,
     /// Logged duration in ms.
-    pub duration_ms: Option<f64>,
+    pub(crate) duration_ms: Option<f64>,
     /// The statement text, with logged bind parameters substituted.
-    pub sql: String,
+    pub(crate) sql: String,
 }
 
 /// A line that could not be understood.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Malformed {
     /// 1-based line number.
-    pub line: u64,
+    pub(crate) line: u64,
     /// Why.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// How far back a DETAIL or bare duration line looks for its session's statement.
 const LOOKBACK: usize = 256;
 
 /// At most this many malformed lines are listed; all are counted.
-pub const MALFORMED_CAP: usize = 20;
+pub(crate) const MALFORMED_CAP: usize = 20;
 
 /// Longest statement kept, in bytes, after its continuation lines and bind parameters are
 /// joined in: a longer one is counted as malformed and skipped, so memory stays proportional
@@ -110,11 +110,11 @@ pub const MAX_STATEMENT_BYTES: usize = 1 << 20;
 /// Longest physical line, csvlog record or trace record kept, in bytes: room for a statement
 /// of [`MAX_STATEMENT_BYTES`] with its prefix and other fields. The rest of a longer one is
 /// read past without being kept.
-pub const MAX_LINE_BYTES: usize = 2 * MAX_STATEMENT_BYTES;
+pub(crate) const MAX_LINE_BYTES: usize = 2 * MAX_STATEMENT_BYTES;
 
 /// The field counts of a csvlog record: 23 up to PostgreSQL 12, 24 in 13 (`backend_type`),
 /// 26 from 14 on (`leader_pid`, `query_id`).
-pub const CSVLOG_FIELDS: [usize; 3] = [23, 24, 26];
+pub(crate) const CSVLOG_FIELDS: [usize; 3] = [23, 24, 26];
 
 /// The result of reading a log.
 #[derive(Debug, Default)]
@@ -122,7 +122,7 @@ pub struct Parsed {
     /// Statements in log order.
     pub events: Vec<Event>,
     /// Lines read.
-    pub lines: u64,
+    pub(crate) lines: u64,
     /// Malformed lines counted.
     pub malformed_count: u64,
     /// The first malformed lines.
@@ -163,7 +163,7 @@ fn starts_with_timestamp(line: &str) -> bool {
 }
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.fff]` at the start of `s` into ms since the epoch.
-pub fn parse_ts_ms(s: &str) -> Option<f64> {
+pub(crate) fn parse_ts_ms(s: &str) -> Option<f64> {
     let end = s
         .bytes()
         .enumerate()

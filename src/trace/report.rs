@@ -22,7 +22,7 @@ fn stat_text(t: &TestResult) -> String {
 }
 
 /// The verdict in words: how many tests failed, passed and were not testable.
-pub fn verdict_text(v: &Validation) -> String {
+pub(crate) fn verdict_text(v: &Validation) -> String {
     let count = |s: Status| v.tests.iter().filter(|t| t.status == s).count();
     let (pass, fail, nt) = (
         count(Status::Pass),
@@ -43,7 +43,7 @@ fn score_text(v: &Validation) -> String {
 }
 
 /// The console summary: one line per test, then the score and the verdict.
-pub fn console(v: &Validation) -> String {
+pub(crate) fn console(v: &Validation) -> String {
     let mut s = String::new();
     for t in &v.tests {
         let _ = writeln!(
@@ -137,7 +137,7 @@ fn top_templates(v: &Validation) -> String {
 }
 
 /// The HTML report.
-pub fn render(v: &Validation) -> String {
+pub(crate) fn render(v: &Validation) -> String {
     let mut s = page_start("trace validation");
     let _ = write!(
         s,

@@ -22,7 +22,7 @@ use super::normalize::{ParamKind, QueryType};
 /// A test's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Status {
+pub(crate) enum Status {
     /// Passed at alpha (or under the threshold).
     Pass,
     /// Failed.
@@ -33,7 +33,7 @@ pub enum Status {
 
 impl Status {
     /// The upper-case name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Status::Pass => "PASS",
             Status::Fail => "FAIL",
@@ -45,7 +45,7 @@ impl Status {
 /// The overall outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// At least one test was testable and none failed.
     Pass,
     /// A testable test failed.
@@ -56,7 +56,7 @@ pub enum Verdict {
 
 impl Verdict {
     /// The upper-case name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Verdict::Pass => "PASS",
             Verdict::Fail => "FAIL",
@@ -66,37 +66,37 @@ impl Verdict {
 }
 
 /// Fewest values on each side for a KS test.
-pub const MIN_KS_SAMPLES: usize = 5;
+pub(crate) const MIN_KS_SAMPLES: usize = 5;
 /// Fewest numeric values on each side for a parameter's KS test.
-pub const MIN_PARAM_SAMPLES: usize = 20;
+pub(crate) const MIN_PARAM_SAMPLES: usize = 20;
 /// Fewest transitions (statements plus session ends) on each side for the transition test.
-pub const MIN_TRANSITIONS: u64 = 20;
+pub(crate) const MIN_TRANSITIONS: u64 = 20;
 /// Fewest arrival-count bins on each side for the autocorrelation test.
-pub const MIN_ACF_BINS: usize = 11;
+pub(crate) const MIN_ACF_BINS: usize = 11;
 
 /// One test's outcome.
 #[derive(Debug, Clone, Serialize)]
-pub struct TestResult {
+pub(crate) struct TestResult {
     /// What is compared.
-    pub name: String,
+    pub(crate) name: String,
     /// chi-square | ks | acf | tv.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     /// The test statistic (chi-square, D, max |ΔACF|, TV distance); none when not testable.
-    pub statistic: Option<f64>,
+    pub(crate) statistic: Option<f64>,
     /// p-value, for hypothesis tests that could be run.
-    pub p_value: Option<f64>,
+    pub(crate) p_value: Option<f64>,
     /// Pass threshold on the statistic, for tests without a p-value.
-    pub threshold: Option<f64>,
+    pub(crate) threshold: Option<f64>,
     /// Effect size in [0, 1] used by the score; none when not testable.
-    pub effect: Option<f64>,
+    pub(crate) effect: Option<f64>,
     /// Sample sizes (original, generated).
-    pub n: (u64, u64),
+    pub(crate) n: (u64, u64),
     /// Pass, fail or not testable.
-    pub status: Status,
+    pub(crate) status: Status,
     /// `status` is pass.
-    pub pass: bool,
+    pub(crate) pass: bool,
     /// Why the test is not testable.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 impl TestResult {
@@ -139,51 +139,51 @@ impl TestResult {
 
 /// Distributions kept for the charts.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Series {
+pub(crate) struct Series {
     /// Query-type shares in `QueryType::ALL` order.
-    pub query_types: Vec<f64>,
+    pub(crate) query_types: Vec<f64>,
     /// Template shares by original rank (top 30).
-    pub templates: Vec<f64>,
+    pub(crate) templates: Vec<f64>,
     /// Think-time quantiles (ms) at 1%..99%.
-    pub think_quantiles_ms: Vec<f64>,
+    pub(crate) think_quantiles_ms: Vec<f64>,
     /// Session-length quantiles at 1%..99%.
-    pub session_quantiles: Vec<f64>,
+    pub(crate) session_quantiles: Vec<f64>,
     /// ACF of arrival counts, lags 1..5.
-    pub acf: Vec<f64>,
+    pub(crate) acf: Vec<f64>,
 }
 
 /// The validation report.
 #[derive(Debug, Clone, Serialize)]
-pub struct Validation {
+pub(crate) struct Validation {
     /// `stormbench x.y.z`.
-    pub tool: String,
+    pub(crate) tool: String,
     /// Significance level.
-    pub alpha: f64,
+    pub(crate) alpha: f64,
     /// Statements in the original and the generated trace.
-    pub statements: (u64, u64),
+    pub(crate) statements: (u64, u64),
     /// Sessions in each.
-    pub sessions: (u64, u64),
+    pub(crate) sessions: (u64, u64),
     /// Arrival-count bin width used for the ACF, in ms.
-    pub acf_bin_ms: f64,
+    pub(crate) acf_bin_ms: f64,
     /// All tests.
-    pub tests: Vec<TestResult>,
+    pub(crate) tests: Vec<TestResult>,
     /// Composite similarity in [0, 1] over the testable tests (see the module doc); none
     /// when no test was testable.
-    pub score: Option<f64>,
+    pub(crate) score: Option<f64>,
     /// Tests that were not testable.
-    pub not_testable: usize,
+    pub(crate) not_testable: usize,
     /// Pass, fail or inconclusive (see the module doc).
-    pub verdict: Verdict,
+    pub(crate) verdict: Verdict,
     /// `verdict` is pass.
-    pub passed: bool,
+    pub(crate) passed: bool,
     /// Original distributions for the charts.
-    pub original: Series,
+    pub(crate) original: Series,
     /// Generated distributions for the charts.
-    pub generated: Series,
+    pub(crate) generated: Series,
 }
 
 /// Two-sample Kolmogorov-Smirnov statistic D.
-pub fn ks_statistic(a: &mut [f64], b: &mut [f64]) -> f64 {
+pub(crate) fn ks_statistic(a: &mut [f64], b: &mut [f64]) -> f64 {
     a.sort_by(f64::total_cmp);
     b.sort_by(f64::total_cmp);
     let (n, m) = (a.len() as f64, b.len() as f64);
@@ -203,7 +203,7 @@ pub fn ks_statistic(a: &mut [f64], b: &mut [f64]) -> f64 {
 
 /// Asymptotic p-value of D for sample sizes n and m (Kolmogorov distribution with the
 /// Stephens small-sample correction).
-pub fn ks_p_value(d: f64, n: usize, m: usize) -> f64 {
+pub(crate) fn ks_p_value(d: f64, n: usize, m: usize) -> f64 {
     if n == 0 || m == 0 {
         return 1.0;
     }
@@ -227,7 +227,7 @@ pub fn ks_p_value(d: f64, n: usize, m: usize) -> f64 {
 /// Chi-square test of homogeneity on two count vectors over the same categories; categories
 /// with an expected count under 5 are pooled. Returns (chi2, df, p, Cramér's V); with df = 0
 /// (an empty side, or one category left) there is no test and p is 1.
-pub fn chi_square(a: &[u64], b: &[u64]) -> (f64, usize, f64, f64) {
+pub(crate) fn chi_square(a: &[u64], b: &[u64]) -> (f64, usize, f64, f64) {
     let (na, nb) = (a.iter().sum::<u64>() as f64, b.iter().sum::<u64>() as f64);
     let n = na + nb;
     if na == 0.0 || nb == 0.0 {
@@ -266,7 +266,7 @@ pub fn chi_square(a: &[u64], b: &[u64]) -> (f64, usize, f64, f64) {
 }
 
 /// Autocorrelation of a series at lags 1..=max_lag.
-pub fn acf(x: &[f64], max_lag: usize) -> Vec<f64> {
+pub(crate) fn acf(x: &[f64], max_lag: usize) -> Vec<f64> {
     let n = x.len();
     let mean = x.iter().sum::<f64>() / n.max(1) as f64;
     let var: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
@@ -472,7 +472,7 @@ fn series(stmts: &[Stmt], types: &[QueryType], rank: &[usize], bin_ms: f64) -> S
 }
 
 /// Compares two normalized statement lists that share one template table.
-pub fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64) -> Validation {
+pub(crate) fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64) -> Validation {
     let types: Vec<QueryType> = templates.iter().map(|t| QueryType::of(t)).collect();
     let (so, sg) = (sessions(o), sessions(g));
     let mut tests = vec![
@@ -541,7 +541,7 @@ pub fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64) -> Val
 }
 
 /// Largest accepted weighted TV distance between transition matrices.
-pub const TV_THRESHOLD: f64 = 0.1;
+pub(crate) const TV_THRESHOLD: f64 = 0.1;
 
 /// The transition test; not testable with fewer than [`MIN_TRANSITIONS`] on a side.
 fn tv_test(so: &[Vec<&Stmt>], sg: &[Vec<&Stmt>]) -> TestResult {

@@ -29,10 +29,10 @@ static SCHEMA: SqlSchema = SqlSchema {
 const QUERY: &str = include_str!("../../workloads/connection/query.sql");
 
 /// Probe rows per unit of scale.
-pub const ROWS_PER_SCALE: u64 = 1_000;
+pub(crate) const ROWS_PER_SCALE: u64 = 1_000;
 
 /// The registry entry.
-pub fn info() -> WorkloadInfo {
+pub(crate) fn info() -> WorkloadInfo {
     WorkloadInfo::builtin(
         "connection",
         "connection overhead: persistent (pooled) vs transient (new connection per transaction)",
@@ -48,7 +48,7 @@ pub fn info() -> WorkloadInfo {
 struct Section {}
 
 /// The built workload.
-pub struct Connection {
+pub(crate) struct Connection {
     rows: u64,
     mode: ConnectionMode,
     seed: u64,

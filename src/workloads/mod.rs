@@ -1,11 +1,11 @@
 //! Built-in workloads, one module each; their SQL lives in the top-level `workloads/<name>/`.
 
-pub mod connection;
-pub mod declarative;
-pub mod noop;
-pub mod replay;
-pub mod simple;
-pub mod tpcc;
+pub(crate) mod connection;
+pub(crate) mod declarative;
+pub(crate) mod noop;
+pub(crate) mod replay;
+pub(crate) mod simple;
+pub(crate) mod tpcc;
 
 use crate::core::Registry;
 

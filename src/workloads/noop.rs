@@ -9,7 +9,7 @@ use crate::core::{
 };
 
 /// The registry entry.
-pub fn info() -> WorkloadInfo {
+pub(crate) fn info() -> WorkloadInfo {
     WorkloadInfo::builtin(
         "noop",
         "does nothing per transaction: measures the client's own overhead",

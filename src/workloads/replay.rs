@@ -31,7 +31,7 @@ const DEFAULT_TEMPLATES: usize = 50;
 const NAME_CHARS: usize = 60;
 
 /// The registry entry.
-pub fn info() -> WorkloadInfo {
+pub(crate) fn info() -> WorkloadInfo {
     WorkloadInfo::builtin(
         "trace",
         "replays a SQL trace (trace generate output or a server log): one worker per session at a time, the trace's own timing",
@@ -121,7 +121,7 @@ struct Trace {
 }
 
 /// The replay workload.
-pub struct Replay {
+pub(crate) struct Replay {
     trace: Arc<Trace>,
     /// The workload whose schema the trace runs on (`trace.schema_from`).
     schema: Option<(String, Arc<dyn Workload>)>,

@@ -31,7 +31,7 @@ const UPDATE: &str = include_str!("../../workloads/simple/update.sql");
 const INSERT: &str = include_str!("../../workloads/simple/insert.sql");
 
 /// Accounts per unit of scale.
-pub const ROWS_PER_SCALE: u64 = 100_000;
+pub(crate) const ROWS_PER_SCALE: u64 = 100_000;
 
 const KINDS: &[&str] = &["read", "update", "insert"];
 const READ_KIND: TxKind = 0;
@@ -39,7 +39,7 @@ const UPDATE_KIND: TxKind = 1;
 const INSERT_KIND: TxKind = 2;
 
 /// The registry entry.
-pub fn info() -> WorkloadInfo {
+pub(crate) fn info() -> WorkloadInfo {
     WorkloadInfo::builtin(
         "simple",
         "point reads, updates and inserts on one accounts table (pgbench-like)",
@@ -64,7 +64,7 @@ struct Section {
 }
 
 /// The built workload.
-pub struct Simple {
+pub(crate) struct Simple {
     rows: u64,
     /// Cumulative weights of read, update, insert.
     cumulative: [f64; 3],

@@ -6,7 +6,7 @@ use super::*;
 ///
 /// With `opts.version` set, the first discovered bin dir of that major
 /// version is used instead (an explicit bindir is always used as given).
-pub fn find_bindir(opts: &EmbeddedOptions) -> Result<PathBuf, EmbeddedError> {
+pub(crate) fn find_bindir(opts: &EmbeddedOptions) -> Result<PathBuf, EmbeddedError> {
     if let Some(dir) = &opts.bindir {
         return if has_server_binaries(dir) {
             Ok(dir.clone())

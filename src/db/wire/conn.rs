@@ -40,7 +40,7 @@ impl WireStmt {
     }
 
     /// The result's column names.
-    pub fn column_names(&self) -> &[String] {
+    pub(crate) fn column_names(&self) -> &[String] {
         &self.names
     }
 }
@@ -82,7 +82,7 @@ pub struct Executed {
 impl WireConn {
     /// A number unique to this connection in the process (for per-connection caches).
     #[inline]
-    pub fn id(&self) -> u64 {
+    pub(crate) fn id(&self) -> u64 {
         self.id
     }
 

@@ -44,20 +44,13 @@ impl WireError {
         WireError(Box::new(kind))
     }
 
-    /// The workload has no wire-driver transactions.
-    pub fn unsupported() -> Self {
-        Self::new(ErrorKind::Encode(
-            "this workload does not run on the wire driver; set driver: tokio-postgres".into(),
-        ))
-    }
-
     pub(super) fn protocol(what: impl Into<String>) -> Self {
         Self::new(ErrorKind::Protocol(what.into()))
     }
 
     /// The connection is gone (socket error, closed by the server, or no answer in time
     /// while connecting): the server's errors and the driver's own are not.
-    pub fn is_connection_lost(&self) -> bool {
+    pub(crate) fn is_connection_lost(&self) -> bool {
         matches!(
             &*self.0,
             ErrorKind::Io(_) | ErrorKind::Closed | ErrorKind::Timeout
@@ -73,7 +66,7 @@ impl WireError {
     }
 
     /// The server's message alone (no severity or code), for connection messages.
-    pub fn db_message(&self) -> Option<&str> {
+    pub(crate) fn db_message(&self) -> Option<&str> {
         match &*self.0 {
             ErrorKind::Db { message, .. } => Some(message),
             _ => None,

@@ -26,6 +26,6 @@ pub use crate::rows::{Numeric, Rows};
 pub use config::WireConfig;
 pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;
-pub use pool::{WireManager, WirePool, WireStatements};
-pub use tls::tls_connector;
+pub(crate) use pool::{WireManager, WirePool};
+pub(crate) use tls::tls_connector;
 pub use tx::{Step, TxStatus};

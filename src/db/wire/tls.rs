@@ -15,7 +15,7 @@ use crate::types::SslMode;
 /// A TLS connector as libpq's modes: prefer and require encrypt without verifying (and
 /// load no trust store), verify-ca verifies the chain, verify-full the chain and the host
 /// name. `rootcert`, a PEM file of one or more certificates, replaces the system's roots.
-pub fn tls_connector(
+pub(crate) fn tls_connector(
     mode: SslMode,
     rootcert: Option<&Path>,
 ) -> Result<native_tls::TlsConnector, String> {

@@ -59,7 +59,7 @@ impl WireConn {
     /// Sends every step before one Sync, as [`WireConn::execute_many`], and keeps the rows
     /// of step `i` in `out[i]` (as long as `steps`; buffers reused). After an error the
     /// server skips the rest: their rows stay empty.
-    pub async fn query_many(
+    pub(crate) async fn query_many(
         &mut self,
         steps: &[Step<'_>],
         out: &mut [Rows],

@@ -46,14 +46,14 @@ struct TraceRecord {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceEntry {
     /// Session key.
-    pub session: String,
+    pub(crate) session: String,
     /// Arrival time in ms from the trace's start.
-    pub ts_ms: Option<f64>,
+    pub(crate) ts_ms: Option<f64>,
     /// The statement.
     pub sql: String,
     /// Written after the statements asked for, while the sessions in progress ran to their
     /// end (the arrival rate falls off there).
-    pub drain: bool,
+    pub(crate) drain: bool,
 }
 
 /// Why a generated trace could not be read.

@@ -15,10 +15,10 @@ use super::value::OutKind;
 use crate::core::{db_message, Conn};
 
 /// Sample rows loaded per data table.
-pub const SAMPLE_ROWS: u64 = 100;
+pub(crate) const SAMPLE_ROWS: u64 = 100;
 
 /// Every database-side problem: requirements, schema, sample rows, statements.
-pub async fn against_database(spec: &Spec, conn: &Conn) -> Vec<String> {
+pub(crate) async fn against_database(spec: &Spec, conn: &Conn) -> Vec<String> {
     let version = match crate::db::server_info(conn).await {
         Ok(s) => s.version_num,
         Err(e) => return vec![format!("reading the server version: {e}")],

@@ -9,13 +9,13 @@ use serde::Deserialize;
 
 mod parse;
 
-pub use parse::{parse, scalar};
+pub(crate) use parse::parse;
 
 use super::value::{OutKind, Value};
 use crate::core::{Rng, Zipfian};
 
 /// Every generator name, for messages.
-pub const NAMES: &[&str] = &[
+pub(crate) const NAMES: &[&str] = &[
     "sequence",
     "uniform",
     "zipfian",
@@ -37,61 +37,61 @@ pub const NAMES: &[&str] = &[
 ];
 
 /// What a generator may refer to while it is compiled.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// Tables of `data:` known so far: name, rows at this scale, sequence columns
     /// (name, start, step).
-    pub tables: &'a [TableRange],
+    pub(crate) tables: &'a [TableRange],
     /// Counts sequence generators, each gets its own per-worker counter.
-    pub sequences: usize,
+    pub(crate) sequences: usize,
     /// When compiling a data column: the earlier columns of the row (for `same_as`).
-    pub columns: Option<&'a [String]>,
+    pub(crate) columns: Option<&'a [String]>,
 }
 
 /// A table's key range, for `foreign_key`.
 #[derive(Debug, Clone)]
-pub struct TableRange {
+pub(crate) struct TableRange {
     /// Table name.
-    pub name: String,
+    pub(crate) name: String,
     /// Rows loaded at this scale.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Sequence columns: name, start, step.
-    pub sequences: Vec<(String, i64, i64)>,
+    pub(crate) sequences: Vec<(String, i64, i64)>,
 }
 
 /// Per-worker (or per-load-row) mutable state of generators.
-pub struct State {
+pub(crate) struct State {
     /// The random source.
-    pub rng: Rng,
+    pub(crate) rng: Rng,
     /// Per-worker sequence counters, by sequence slot.
-    pub seqs: Vec<i64>,
+    pub(crate) seqs: Vec<i64>,
     /// Worker id (sequences at run time interleave by worker).
-    pub worker: i64,
+    pub(crate) worker: i64,
     /// Row number when loading (sequences then follow the row).
-    pub row: Option<u64>,
+    pub(crate) row: Option<u64>,
     /// When loading: the values of the row's columns so far (for `same_as`).
-    pub cols: Vec<Value>,
+    pub(crate) cols: Vec<Value>,
 }
 
 /// Longest `string`, in characters (`max_length`): 1,000,000.
-pub const MAX_STRING_LENGTH: usize = 1_000_000;
+pub(crate) const MAX_STRING_LENGTH: usize = 1_000_000;
 /// Most elements of an `array` (`max_length`): 10,000.
-pub const MAX_ARRAY_LENGTH: usize = 10_000;
+pub(crate) const MAX_ARRAY_LENGTH: usize = 10_000;
 /// Most words (`words`, `sentence`) or sentences (`paragraph`) of a `fake` text: 1,000.
-pub const MAX_FAKE_COUNT: usize = 1_000;
+pub(crate) const MAX_FAKE_COUNT: usize = 1_000;
 /// Largest value one generator may produce, in bytes of its text form, as
 /// [`Gen::max_bytes`] bounds it (16 MiB): the lengths above multiply when arrays and JSON
 /// nest, and every value is held in memory while a row or a statement is sent.
-pub const MAX_VALUE_BYTES: u64 = 16 << 20;
+pub(crate) const MAX_VALUE_BYTES: u64 = 16 << 20;
 /// Largest data row, or set of values drawn for one transaction, in bytes (64 MiB).
-pub const MAX_ROW_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_ROW_BYTES: u64 = 64 << 20;
 
 /// Workers a run-time sequence keeps apart: worker `w`'s `k`-th value is
 /// `start + step * (k * SEQ_STRIDE + w)`.
-pub const SEQ_STRIDE: i64 = 65_536;
+pub(crate) const SEQ_STRIDE: i64 = 65_536;
 
 /// A distribution of numbers.
 #[derive(Debug, Clone)]
-pub enum NumDist {
+pub(crate) enum NumDist {
     /// Uniform over `[lo, hi]`.
     Uniform { lo: f64, hi: f64 },
     /// Zipfian over the integers `lo..=lo+n-1`, low values hot.
@@ -112,7 +112,7 @@ pub enum NumDist {
 
 /// A compiled generator.
 #[derive(Debug, Clone)]
-pub enum Gen {
+pub(crate) enum Gen {
     /// `start, start+step, ...`: the row number when loading, a per-worker counter when
     /// running. A value past the `bigint` range is `Value::Missing(overflow)`: binding it
     /// fails the transaction with that message instead of wrapping around.
@@ -167,12 +167,10 @@ pub enum Gen {
 /// Kinds of fake text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum FakeKind {
+pub(crate) enum FakeKind {
     /// Full name.
     Name,
-    /// First name.
     FirstName,
-    /// Last name.
     LastName,
     /// A safe e-mail address (example.com/org/net).
     Email,
@@ -186,13 +184,9 @@ pub enum FakeKind {
     Street,
     /// Building number and street.
     StreetAddress,
-    /// City.
     City,
-    /// State.
     State,
-    /// Country.
     Country,
-    /// Country code.
     CountryCode,
     /// Zip code.
     Zip,
@@ -200,13 +194,9 @@ pub enum FakeKind {
     Address,
     /// Company name.
     Company,
-    /// Industry.
     Industry,
-    /// Profession.
     Profession,
-    /// Job title.
     JobTitle,
-    /// Catch phrase.
     CatchPhrase,
     /// One lorem word.
     Word,
@@ -226,9 +216,7 @@ pub enum FakeKind {
     CreditCard,
     /// ISO currency code.
     CurrencyCode,
-    /// File name.
     FileName,
-    /// MIME type.
     MimeType,
 }
 
@@ -356,7 +344,7 @@ fn within(rng: &mut Rng, mut draw: impl FnMut(&mut Rng) -> f64, lo: f64, hi: f64
 
 impl Gen {
     /// The kind of value produced, for checks against parameter types.
-    pub fn out_kind(&self) -> OutKind {
+    pub(crate) fn out_kind(&self) -> OutKind {
         match self {
             Gen::Sequence { .. } | Gen::Int(_) | Gen::ForeignKey { .. } => OutKind::Int,
             Gen::Float(..) => OutKind::Float,
@@ -388,7 +376,7 @@ impl Gen {
 
     /// Draws one value.
     #[inline]
-    pub fn sample(&self, st: &mut State) -> Value {
+    pub(crate) fn sample(&self, st: &mut State) -> Value {
         match self {
             Gen::Sequence {
                 start,
@@ -469,7 +457,7 @@ impl Gen {
 
     /// An upper bound of the bytes of one value in its text form (COPY or JSON escaping
     /// included, about). `same_as` counts 0: the column it copies is counted.
-    pub fn max_bytes(&self) -> u64 {
+    pub(crate) fn max_bytes(&self) -> u64 {
         let text = |s: &Value| match s {
             Value::Text(t) => t.len() as u64,
             _ => FLOAT_BYTES,
@@ -506,7 +494,7 @@ impl Gen {
     }
 
     /// Draws one value as JSON (objects and arrays nest as JSON).
-    pub fn sample_json(&self, st: &mut State) -> serde_json::Value {
+    pub(crate) fn sample_json(&self, st: &mut State) -> serde_json::Value {
         use serde_json::Value as J;
         match self {
             Gen::Json(fields) => J::Object(

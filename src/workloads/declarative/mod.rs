@@ -7,11 +7,11 @@
 //! RNG and reusable value buffers, so a transaction costs the draws, the binds and the
 //! round trips, nothing else.
 
-pub mod check;
-pub mod gen;
-pub mod spec;
-pub mod sql;
-pub mod value;
+pub(crate) mod check;
+pub(crate) mod gen;
+pub(crate) mod spec;
+pub(crate) mod sql;
+pub(crate) mod value;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,13 +27,13 @@ use crate::core::{
     Conn, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, Stmt,
     TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
-pub use spec::{Spec, FILE_NAME};
+pub(crate) use spec::{Spec, FILE_NAME};
 use value::Value;
 
 /// Finds the workload folders (sub-folders holding a `workload.yaml`) under each path,
 /// in path order, folders sorted by name. Folders without the file are ignored. A
 /// workload that does not compile is still listed; building it returns its problems.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<WorkloadInfo>, Vec<String>> {
+pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<WorkloadInfo>, Vec<String>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for root in paths {
@@ -62,7 +62,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<WorkloadInfo>, Vec<String>> {
 }
 
 /// The registry entry of the workload in `dir` (compiled at scale 1 to learn its modes).
-pub fn info(dir: &Path) -> WorkloadInfo {
+pub(crate) fn info(dir: &Path) -> WorkloadInfo {
     let name = spec::workload_name(dir);
     let dir = dir.to_path_buf();
     let (description, modes, scale_meaning) = match spec::load(&dir, 1) {
@@ -118,7 +118,7 @@ fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String
 }
 
 /// A compiled declarative workload, in one mode.
-pub struct Declarative {
+pub(crate) struct Declarative {
     shared: Arc<Shared>,
     kinds: Vec<&'static str>,
     tables: Vec<&'static str>,
@@ -143,7 +143,7 @@ struct Shared {
 
 impl Declarative {
     /// The workload in `mode`; the mode must exist.
-    pub fn new(spec: Spec, mode: &str, seed: u64) -> Result<Self, String> {
+    pub(crate) fn new(spec: Spec, mode: &str, seed: u64) -> Result<Self, String> {
         let weights = spec.weights(mode).ok_or_else(|| {
             format!(
                 "mode: unknown mode '{mode}' for workload '{}'; available: {}",
@@ -199,13 +199,17 @@ impl Declarative {
     }
 
     /// The compiled spec.
-    pub fn spec(&self) -> &Spec {
+    pub(crate) fn spec(&self) -> &Spec {
         &self.shared.spec
     }
 }
 
 /// Checks the server against `requires`; one message per problem.
-pub async fn check_requires(spec: &Spec, conn: &Conn, server_version_num: u32) -> Vec<String> {
+pub(crate) async fn check_requires(
+    spec: &Spec,
+    conn: &Conn,
+    server_version_num: u32,
+) -> Vec<String> {
     let mut problems = Vec::new();
     if let Some((min, text)) = &spec.min_server {
         if server_version_num < *min {
@@ -249,7 +253,7 @@ pub async fn check_requires(spec: &Spec, conn: &Conn, server_version_num: u32) -
 }
 
 /// Runs the schema files (extensions first) on `conn`.
-pub async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), SchemaError> {
+pub(crate) async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), SchemaError> {
     for e in &spec.extensions {
         conn.batch_execute(&format!("CREATE EXTENSION IF NOT EXISTS \"{e}\""))
             .await
@@ -294,7 +298,7 @@ fn write_row(table: &spec::DataTable, table_seed: u64, id: u64, buf: &mut BytesM
 }
 
 /// Appends row `id` of `table` as loading with seed 1 would (for sample loads).
-pub fn write_sample_row(table: &spec::DataTable, id: u64, buf: &mut BytesMut) {
+pub(crate) fn write_sample_row(table: &spec::DataTable, id: u64, buf: &mut BytesMut) {
     write_row(table, derive_seed(1, 1000), id, buf);
 }
 

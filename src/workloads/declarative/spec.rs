@@ -11,34 +11,34 @@ use crate::core::registry::parse_section_lenient;
 mod raw;
 mod transaction;
 
-pub use raw::*;
+pub(crate) use raw::*;
 
 /// The file a workload folder must hold.
-pub const FILE_NAME: &str = "workload.yaml";
+pub(crate) const FILE_NAME: &str = "workload.yaml";
 
 /// Most rows of one data table at the compiled scale: 10^12. Loading that many takes
 /// weeks; the bound keeps row numbers, sequence values and row totals far from the
 /// limits of 64-bit integers.
-pub const MAX_ROWS: u64 = 1_000_000_000_000;
+pub(crate) const MAX_ROWS: u64 = 1_000_000_000_000;
 
 /// A data table, compiled.
 #[derive(Debug, Clone)]
-pub struct DataTable {
+pub(crate) struct DataTable {
     /// Table name.
-    pub name: String,
+    pub(crate) name: String,
     /// Rows at this scale.
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Column generators in COPY order.
-    pub columns: Vec<Gen>,
+    pub(crate) columns: Vec<Gen>,
     /// `COPY name (c1, ...) FROM STDIN`.
-    pub copy_sql: String,
+    pub(crate) copy_sql: String,
     /// Whether a column copies another (`same_as`), so rows keep their values.
-    pub same_as: bool,
+    pub(crate) same_as: bool,
 }
 
 /// Where a parameter's value comes from.
 #[derive(Debug, Clone)]
-pub enum Param {
+pub(crate) enum Param {
     /// Drawn from a generator.
     Gen(Gen),
     /// A transaction variable (index into the transaction's vars).
@@ -49,74 +49,71 @@ pub enum Param {
 
 /// A statement, compiled.
 #[derive(Debug, Clone)]
-pub struct Statement {
+pub(crate) struct Statement {
     /// `transaction.name` or `transaction[i]`, for messages.
-    pub label: String,
+    pub(crate) label: String,
     /// Its YAML path.
-    pub path: String,
-    /// The SQL.
-    pub sql: String,
+    pub(crate) path: String,
+    pub(crate) sql: String,
     /// Parameters, `$1` first.
-    pub params: Vec<Param>,
+    pub(crate) params: Vec<Param>,
     /// Returned columns later statements use: column name, slot.
-    pub captures: Vec<(String, usize)>,
+    pub(crate) captures: Vec<(String, usize)>,
 }
 
 /// A transaction, compiled.
 #[derive(Debug, Clone)]
-pub struct Transaction {
-    /// Name.
-    pub name: String,
+pub(crate) struct Transaction {
+    pub(crate) name: String,
     /// `BEGIN ...` when the statements run in an explicit transaction block.
-    pub begin: Option<String>,
+    pub(crate) begin: Option<String>,
     /// Per-transaction variables.
-    pub vars: Vec<Gen>,
-    /// Statements.
-    pub statements: Vec<Statement>,
+    pub(crate) vars: Vec<Gen>,
+    pub(crate) statements: Vec<Statement>,
     /// Returned-value slots.
-    pub slots: usize,
+    pub(crate) slots: usize,
 }
 
 /// A workload, compiled at a scale.
 #[derive(Debug, Clone)]
-pub struct Spec {
+pub(crate) struct Spec {
     /// Name (the folder's name).
-    pub name: String,
+    pub(crate) name: String,
     /// The `workload.yaml` path.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// One line.
-    pub description: String,
+    pub(crate) description: String,
     /// What scale means.
-    pub scale_meaning: String,
+    pub(crate) scale_meaning: String,
     /// Minimum `server_version_num`, and its spelling.
-    pub min_server: Option<(u32, String)>,
+    pub(crate) min_server: Option<(u32, String)>,
     /// Required extensions.
-    pub extensions: Vec<String>,
+    pub(crate) extensions: Vec<String>,
     /// Schema files (label, SQL with variables substituted).
-    pub create: Vec<(String, String)>,
+    pub(crate) create: Vec<(String, String)>,
     /// After-load files.
-    pub after_load: Vec<(String, String)>,
+    pub(crate) after_load: Vec<(String, String)>,
     /// Cleanup files (empty: drop every table).
-    pub cleanup: Vec<(String, String)>,
+    pub(crate) cleanup: Vec<(String, String)>,
     /// Tables created or loaded.
-    pub tables: Vec<String>,
+    pub(crate) tables: Vec<String>,
     /// Tables to load, in order.
-    pub data: Vec<DataTable>,
+    pub(crate) data: Vec<DataTable>,
     /// Transactions, in order (kind = index).
-    pub transactions: Vec<Transaction>,
+    pub(crate) transactions: Vec<Transaction>,
     /// Modes: name, weight per transaction.
-    pub modes: Vec<(String, Vec<f64>)>,
+    pub(crate) modes: Vec<(String, Vec<f64>)>,
     /// Checks: name, SQL.
-    pub checks: Vec<(String, String)>,
+    pub(crate) checks: Vec<(String, String)>,
     /// Run checks after each run.
-    pub check_after_run: bool,
+    pub(crate) check_after_run: bool,
     /// Sequence generators (per-worker counters).
-    pub sequences: usize,
+    pub(crate) sequences: usize,
 }
 
 /// Reads `dir/workload.yaml` and compiles it at `scale`; every problem is one line
 /// `FILE: PATH: message`.
-pub fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
+pub(crate) fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
     let file = dir.join(FILE_NAME);
     let text = yaml::read_text(&file).map_err(|e| {
         vec![match e {
@@ -140,7 +137,7 @@ pub fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
 }
 
 /// The workload's name: its folder's name.
-pub fn workload_name(dir: &Path) -> String {
+pub(crate) fn workload_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string())
@@ -149,12 +146,12 @@ pub fn workload_name(dir: &Path) -> String {
 /// The text of a workload's file, at most [`yaml::MAX_FILE_BYTES`]; empty when it cannot
 /// be read (for listing a workload that does not compile: its problems come from
 /// [`load`]).
-pub fn read_or_empty(file: &Path) -> String {
+pub(crate) fn read_or_empty(file: &Path) -> String {
     yaml::read_text(file).unwrap_or_default()
 }
 
 /// Mode names as written (for listing a workload that does not compile).
-pub fn mode_names(text: &str) -> Vec<String> {
+pub(crate) fn mode_names(text: &str) -> Vec<String> {
     let v = yaml::parse(text).unwrap_or_default();
     let names: Vec<String> = v
         .get("modes")
@@ -180,7 +177,7 @@ fn ident_ok(s: &str) -> bool {
 }
 
 /// Compiles the text of a `workload.yaml` (errors are `PATH: message`).
-pub fn compile(name: &str, dir: &Path, text: &str, scale: u64) -> Result<Spec, Vec<String>> {
+pub(crate) fn compile(name: &str, dir: &Path, text: &str, scale: u64) -> Result<Spec, Vec<String>> {
     let value = yaml::parse(text).map_err(|e| vec![e])?;
     if !value.is_mapping() {
         return Err(vec![
@@ -781,7 +778,7 @@ fn uses_vector(g: &Gen) -> bool {
 
 impl Spec {
     /// The weights of `mode`, or `None` when there is no such mode.
-    pub fn weights(&self, mode: &str) -> Option<&[f64]> {
+    pub(crate) fn weights(&self, mode: &str) -> Option<&[f64]> {
         self.modes
             .iter()
             .find(|(m, _)| m == mode)
@@ -789,7 +786,7 @@ impl Spec {
     }
 
     /// Mode names, default first.
-    pub fn mode_names(&self) -> Vec<String> {
+    pub(crate) fn mode_names(&self) -> Vec<String> {
         self.modes.iter().map(|(m, _)| m.clone()).collect()
     }
 }

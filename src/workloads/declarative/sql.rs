@@ -2,7 +2,7 @@
 //! comments), `{{variable}}` substitution in schema files, and table names created.
 
 /// The `$n` numbers a statement uses, in order of appearance (repeats included).
-pub fn placeholders(sql: &str) -> Vec<usize> {
+pub(crate) fn placeholders(sql: &str) -> Vec<usize> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -74,7 +74,7 @@ fn dollar_tag_end(b: &[u8], i: usize) -> Option<usize> {
 
 /// Checks placeholders against `params` declared parameters: every `$1..$n` used, none
 /// beyond. Returns a message saying what to fix.
-pub fn check_placeholders(sql: &str, params: usize) -> Option<String> {
+pub(crate) fn check_placeholders(sql: &str, params: usize) -> Option<String> {
     let used = placeholders(sql);
     let max = used.iter().copied().max().unwrap_or(0);
     if used.contains(&0) {
@@ -102,7 +102,7 @@ pub fn check_placeholders(sql: &str, params: usize) -> Option<String> {
 }
 
 /// Replaces `{{name}}` by the variable's value; unknown names are returned as errors.
-pub fn substitute(text: &str, vars: &[(&str, String)]) -> Result<String, Vec<String>> {
+pub(crate) fn substitute(text: &str, vars: &[(&str, String)]) -> Result<String, Vec<String>> {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     let mut errors = Vec::new();
@@ -138,7 +138,7 @@ pub fn substitute(text: &str, vars: &[(&str, String)]) -> Result<String, Vec<Str
 
 /// Names of the tables a schema file creates (`CREATE [UNLOGGED] TABLE [IF NOT EXISTS] x`),
 /// lower-cased unless quoted.
-pub fn created_tables(sql: &str) -> Vec<String> {
+pub(crate) fn created_tables(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let words: Vec<&str> = sql
         .lines()
@@ -185,7 +185,7 @@ pub fn created_tables(sql: &str) -> Vec<String> {
 
 /// Whether `s` is a plain (optionally schema-qualified) SQL identifier that needs no
 /// quoting: lower-case letters, digits, underscores.
-pub fn plain_identifier(s: &str) -> bool {
+pub(crate) fn plain_identifier(s: &str) -> bool {
     let part = |p: &str| {
         !p.is_empty()
             && p.len() <= 63

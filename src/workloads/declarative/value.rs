@@ -15,7 +15,7 @@ use tokio_postgres::types::{Format, FromSql, IsNull, ToSql, Type};
 
 /// A generated or returned value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     /// SQL NULL.
     Null,
     /// A 64-bit integer.
@@ -62,7 +62,7 @@ fn is_float(ty: &Type) -> bool {
 
 impl Value {
     /// A short name of the value's kind, for messages.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Int(_) => "integer",
@@ -75,7 +75,7 @@ impl Value {
     }
 
     /// Appends the value in COPY text format (NULL as `\N`, text escaped).
-    pub fn write_copy(&self, buf: &mut BytesMut) {
+    pub(crate) fn write_copy(&self, buf: &mut BytesMut) {
         match self {
             Value::Null | Value::Missing(_) | Value::Raw(..) => buf.put_slice(b"\\N"),
             Value::Int(v) => buf.put_slice(itoa::Buffer::new().format(*v).as_bytes()),
@@ -115,7 +115,7 @@ fn write_float(v: f64, buf: &mut BytesMut) {
 }
 
 /// Appends `s` escaped for COPY text format.
-pub fn escape_copy(s: &str, buf: &mut BytesMut) {
+pub(crate) fn escape_copy(s: &str, buf: &mut BytesMut) {
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, b) in bytes.iter().enumerate() {
@@ -239,7 +239,7 @@ impl<'a> FromSql<'a> for Value {
 /// What kind of value a generator produces, known before any draw: used to check a
 /// generator against the parameter type the server inferred.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutKind {
+pub(crate) enum OutKind {
     /// Integers.
     Int,
     /// Floats.
@@ -256,7 +256,7 @@ pub enum OutKind {
 
 impl OutKind {
     /// Why a value of this kind cannot be bound to `ty`, or `None` when it can.
-    pub fn incompatible(&self, ty: &Type) -> Option<String> {
+    pub(crate) fn incompatible(&self, ty: &Type) -> Option<String> {
         let bad = match self {
             OutKind::Int => *ty == Type::BOOL,
             OutKind::Float => is_int(ty) || *ty == Type::BOOL,
@@ -274,7 +274,7 @@ impl OutKind {
     }
 
     /// A short name, for messages.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             OutKind::Int => "integer",
             OutKind::Float => "float",

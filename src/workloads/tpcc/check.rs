@@ -29,7 +29,7 @@ const CONDITIONS: [(&str, &str, &str); 4] = [
 
 /// Runs the four conditions; a condition that does not hold is a failed [`CheckResult`],
 /// not an error.
-pub async fn run(conn: &Conn) -> Result<Vec<CheckResult>, SchemaError> {
+pub(crate) async fn run(conn: &Conn) -> Result<Vec<CheckResult>, SchemaError> {
     let mut out = Vec::with_capacity(CONDITIONS.len());
     for (i, (block, title, unit)) in CONDITIONS.iter().enumerate() {
         let name = format!("condition {}: {title}", i + 1);

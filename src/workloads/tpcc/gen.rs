@@ -7,16 +7,16 @@ use rand::Rng as _;
 use crate::core::Rng;
 
 /// The syllables of customer last names (clause 4.3.2.3).
-pub const SYLLABLES: [&str; 10] = [
+pub(crate) const SYLLABLES: [&str; 10] = [
     "BAR", "OUGHT", "ABLE", "PRI", "PRES", "ESE", "ANTI", "CALLY", "ATION", "EING",
 ];
 
 /// C_LOAD for C_LAST: the NURand(255, 0, 999) constant of the loader. Fixed, so that a run
 /// can choose its C_RUN by the spec's delta rule without reading the database.
-pub const C_LOAD_LAST: u64 = 157;
+pub(crate) const C_LOAD_LAST: u64 = 157;
 
 /// The last name of number `n` in `0..=999`: the syllables of its three digits.
-pub fn last_name(n: u64) -> String {
+pub(crate) fn last_name(n: u64) -> String {
     let mut s = String::with_capacity(15);
     for digit in [n / 100 % 10, n / 10 % 10, n % 10] {
         s.push_str(SYLLABLES[digit as usize]);
@@ -25,19 +25,19 @@ pub fn last_name(n: u64) -> String {
 }
 
 /// All 1,000 last names, indexed by number.
-pub fn last_names() -> Vec<String> {
+pub(crate) fn last_names() -> Vec<String> {
     (0..1000).map(last_name).collect()
 }
 
 /// Whether `c_run` may be used for C_LAST in a run after a load with `c_load`
 /// (clause 2.1.6.1: the difference is in 65..=119 and neither 96 nor 112).
-pub fn valid_c_run(c_load: u64, c_run: u64) -> bool {
+pub(crate) fn valid_c_run(c_load: u64, c_run: u64) -> bool {
     let delta = c_load.abs_diff(c_run);
     (65..=119).contains(&delta) && delta != 96 && delta != 112
 }
 
 /// A C_RUN for C_LAST valid against [`C_LOAD_LAST`].
-pub fn c_run_last(rng: &mut Rng) -> u64 {
+pub(crate) fn c_run_last(rng: &mut Rng) -> u64 {
     loop {
         let c = rng.gen_range(0..=255);
         if valid_c_run(C_LOAD_LAST, c) {
@@ -49,7 +49,7 @@ pub fn c_run_last(rng: &mut Rng) -> u64 {
 const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 
 /// Appends a random alphanumeric string of a random length in `min..=max`.
-pub fn a_string(rng: &mut Rng, min: usize, max: usize, buf: &mut BytesMut) {
+pub(crate) fn a_string(rng: &mut Rng, min: usize, max: usize, buf: &mut BytesMut) {
     let len = rng.gen_range(min..=max);
     for _ in 0..len {
         buf.put_u8(ALNUM[rng.gen_range(0..ALNUM.len())]);
@@ -57,21 +57,21 @@ pub fn a_string(rng: &mut Rng, min: usize, max: usize, buf: &mut BytesMut) {
 }
 
 /// Appends `len` random digits.
-pub fn n_string(rng: &mut Rng, len: usize, buf: &mut BytesMut) {
+pub(crate) fn n_string(rng: &mut Rng, len: usize, buf: &mut BytesMut) {
     for _ in 0..len {
         buf.put_u8(b'0' + rng.gen_range(0..10u8));
     }
 }
 
 /// Appends a zip code: four random digits and "11111" (clause 4.3.2.7).
-pub fn zip(rng: &mut Rng, buf: &mut BytesMut) {
+pub(crate) fn zip(rng: &mut Rng, buf: &mut BytesMut) {
     n_string(rng, 4, buf);
     buf.put_slice(b"11111");
 }
 
 /// Appends I_DATA or S_DATA: 26..=50 random characters, and in 10% of rows "ORIGINAL"
 /// at a random position (clause 4.3.3.1).
-pub fn data_with_original(rng: &mut Rng, buf: &mut BytesMut) {
+pub(crate) fn data_with_original(rng: &mut Rng, buf: &mut BytesMut) {
     let len = rng.gen_range(26..=50usize);
     if rng.gen_ratio(1, 10) {
         let at = rng.gen_range(0..=len - 8);
@@ -88,7 +88,7 @@ fn a_fixed(rng: &mut Rng, len: usize, buf: &mut BytesMut) {
 }
 
 /// Appends a street, a second street, a city, a state and a zip, tab-separated.
-pub fn address(rng: &mut Rng, buf: &mut BytesMut) {
+pub(crate) fn address(rng: &mut Rng, buf: &mut BytesMut) {
     a_string(rng, 10, 20, buf);
     buf.put_u8(b'\t');
     a_string(rng, 10, 20, buf);
@@ -103,7 +103,7 @@ pub fn address(rng: &mut Rng, buf: &mut BytesMut) {
 }
 
 /// Appends an unsigned integer in decimal.
-pub fn int(buf: &mut BytesMut, v: u64) {
+pub(crate) fn int(buf: &mut BytesMut, v: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     let mut v = v;
@@ -119,7 +119,7 @@ pub fn int(buf: &mut BytesMut, v: u64) {
 }
 
 /// Appends `units / 10^scale` with `scale` decimals, e.g. `(1234, 2)` -> "12.34".
-pub fn decimal(buf: &mut BytesMut, units: u64, scale: u32) {
+pub(crate) fn decimal(buf: &mut BytesMut, units: u64, scale: u32) {
     let div = 10u64.pow(scale);
     int(buf, units / div);
     buf.put_u8(b'.');
@@ -133,12 +133,12 @@ pub fn decimal(buf: &mut BytesMut, units: u64, scale: u32) {
 
 /// Keying time (before) and mean think time (after) of each transaction kind, seconds,
 /// in kind order: New-Order, Payment, Order-Status, Delivery, Stock-Level (clause 5.2.5).
-pub const KEYING_S: [f64; 5] = [18.0, 3.0, 2.0, 2.0, 2.0];
+pub(crate) const KEYING_S: [f64; 5] = [18.0, 3.0, 2.0, 2.0, 2.0];
 /// Mean think times, seconds, in kind order.
-pub const THINK_MEAN_S: [f64; 5] = [12.0, 12.0, 10.0, 5.0, 5.0];
+pub(crate) const THINK_MEAN_S: [f64; 5] = [12.0, 12.0, 10.0, 5.0, 5.0];
 
 /// Keying time plus a negative-exponential think time (capped at 10 means), seconds.
-pub fn keying_and_think_s(rng: &mut Rng, kind: usize) -> f64 {
+pub(crate) fn keying_and_think_s(rng: &mut Rng, kind: usize) -> f64 {
     let mean = THINK_MEAN_S[kind];
     let u: f64 = rng.gen_range(f64::MIN_POSITIVE..1.0);
     KEYING_S[kind] + (-u.ln() * mean).min(10.0 * mean)

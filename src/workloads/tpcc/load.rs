@@ -22,22 +22,22 @@ const KEYS_SQL: &str = include_str!("../../../workloads/tpcc/keys.sql");
 const ANALYZE_SQL: &str = include_str!("../../../workloads/tpcc/analyze.sql");
 
 /// Items in the catalog (and stock rows per warehouse).
-pub const ITEMS: u64 = 100_000;
+pub(crate) const ITEMS: u64 = 100_000;
 /// Districts per warehouse.
-pub const DISTRICTS: u64 = 10;
+pub(crate) const DISTRICTS: u64 = 10;
 /// Customers (and initial orders) per district.
-pub const CUSTOMERS: u64 = 3_000;
+pub(crate) const CUSTOMERS: u64 = 3_000;
 /// Initial orders per district that are still undelivered (the last 900).
-pub const NEW_ORDERS: u64 = 900;
+pub(crate) const NEW_ORDERS: u64 = 900;
 /// The first undelivered order id of the initial data.
-pub const FIRST_NEW_ORDER: u64 = CUSTOMERS - NEW_ORDERS + 1;
+pub(crate) const FIRST_NEW_ORDER: u64 = CUSTOMERS - NEW_ORDERS + 1;
 
 /// Bytes buffered before a chunk is sent.
 const CHUNK_BYTES: usize = 256 * 1024;
 
 /// The tables, in load order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Table {
+pub(crate) enum Table {
     /// ITEM, 100,000 rows.
     Item,
     /// WAREHOUSE, one row per warehouse.
@@ -59,7 +59,7 @@ pub enum Table {
 }
 
 /// All tables in load order.
-pub const TABLES: [Table; 9] = [
+pub(crate) const TABLES: [Table; 9] = [
     Table::Item,
     Table::Warehouse,
     Table::District,
@@ -73,7 +73,7 @@ pub const TABLES: [Table; 9] = [
 
 impl Table {
     /// The table's name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Table::Item => "item",
             Table::Warehouse => "warehouse",
@@ -88,7 +88,7 @@ impl Table {
     }
 
     /// Generation units at `warehouses`: rows, except ORDER_LINE whose unit is an order.
-    pub fn units(self, warehouses: u64) -> u64 {
+    pub(crate) fn units(self, warehouses: u64) -> u64 {
         match self {
             Table::Item => ITEMS,
             Table::Warehouse => warehouses,
@@ -114,18 +114,18 @@ impl Table {
 
 /// What every row generator needs: the data seed, the scale and the load's timestamp.
 #[derive(Debug, Clone)]
-pub struct LoadCtx {
+pub(crate) struct LoadCtx {
     /// Seed of all generated data.
-    pub seed: u64,
+    pub(crate) seed: u64,
     /// Warehouses to load.
-    pub warehouses: u64,
+    pub(crate) warehouses: u64,
     /// The load's date and time as COPY text (C_SINCE, H_DATE, O_ENTRY_D).
-    pub now: String,
+    pub(crate) now: String,
 }
 
 impl LoadCtx {
     /// A context stamped with the current local time.
-    pub fn new(seed: u64, warehouses: u64) -> Self {
+    pub(crate) fn new(seed: u64, warehouses: u64) -> Self {
         LoadCtx {
             seed,
             warehouses,
@@ -139,12 +139,12 @@ impl LoadCtx {
     }
 
     /// O_OL_CNT of the initial order at order unit `unit`.
-    pub fn ol_cnt(&self, unit: u64) -> u64 {
+    pub(crate) fn ol_cnt(&self, unit: u64) -> u64 {
         self.unit_rng(Table::Orders, unit).gen_range(5..=15)
     }
 
     /// Rows `table` will hold after the load.
-    pub fn rows(&self, table: Table) -> u64 {
+    pub(crate) fn rows(&self, table: Table) -> u64 {
         match table {
             Table::OrderLine => (0..table.units(self.warehouses))
                 .map(|u| self.ol_cnt(u))
@@ -165,7 +165,7 @@ fn split_district_unit(unit: u64, per_district: u64) -> (u64, u64, u64) {
 }
 
 /// Writes the rows of one table; keeps the customer permutation of the last district.
-pub struct RowWriter<'a> {
+pub(crate) struct RowWriter<'a> {
     ctx: &'a LoadCtx,
     table: Table,
     /// (district index, O_C_ID of orders 1..=3000).
@@ -174,7 +174,7 @@ pub struct RowWriter<'a> {
 
 impl<'a> RowWriter<'a> {
     /// A writer of `table`'s rows.
-    pub fn new(ctx: &'a LoadCtx, table: Table) -> Self {
+    pub(crate) fn new(ctx: &'a LoadCtx, table: Table) -> Self {
         RowWriter {
             ctx,
             table,
@@ -183,7 +183,7 @@ impl<'a> RowWriter<'a> {
     }
 
     /// Appends the COPY text of unit `unit`; returns the rows written.
-    pub fn write(&mut self, unit: u64, buf: &mut BytesMut) -> u64 {
+    pub(crate) fn write(&mut self, unit: u64, buf: &mut BytesMut) -> u64 {
         let mut r = self.ctx.unit_rng(self.table, unit);
         match self.table {
             Table::Item => item_row(&mut r, unit + 1, buf),
@@ -376,7 +376,7 @@ fn new_order_row(unit: u64, buf: &mut BytesMut) {
 
 /// Loads every table at `ctx.warehouses` over up to `parallelism` connections, then
 /// builds keys and indexes and analyzes.
-pub async fn load_all(
+pub(crate) async fn load_all(
     pool: &Pool,
     ctx: &LoadCtx,
     progress: &LoadProgress,

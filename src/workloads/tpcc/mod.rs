@@ -5,10 +5,10 @@
 //! transactions), `check` (the consistency conditions), `sql` (the SQL files' blocks).
 
 mod check;
-pub mod gen;
-pub mod load;
+pub(crate) mod gen;
+pub(crate) mod load;
 mod sql;
-pub mod tx;
+pub(crate) mod tx;
 
 use std::sync::Arc;
 
@@ -44,7 +44,7 @@ const TABLES: &[&str] = &[
 const STANDARD_MIX: [f64; 5] = [45.0, 43.0, 4.0, 4.0, 4.0];
 
 /// The registry entry.
-pub fn info() -> WorkloadInfo {
+pub(crate) fn info() -> WorkloadInfo {
     WorkloadInfo::builtin(
         "tpcc",
         "TPC-C: New-Order, Payment, Order-Status, Delivery, Stock-Level on 9 tables; tpmC, NOPM, consistency checks",
@@ -95,7 +95,7 @@ impl Weights {
 }
 
 /// The built workload.
-pub struct Tpcc {
+pub(crate) struct Tpcc {
     shared: Arc<Shared>,
     warehouses: u64,
     seed: u64,

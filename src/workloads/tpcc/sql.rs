@@ -1,7 +1,7 @@
 //! The workload's SQL files: blocks headed by `-- name: NAME`, each one statement.
 
 /// The statement named `name` in `text`, without its trailing `;`; `None` if absent.
-pub fn named(text: &'static str, name: &str) -> Option<&'static str> {
+pub(crate) fn named(text: &'static str, name: &str) -> Option<&'static str> {
     let mut rest = text;
     while let Some(at) = rest.find("-- name: ") {
         let after = &rest[at + "-- name: ".len()..];
@@ -16,7 +16,7 @@ pub fn named(text: &'static str, name: &str) -> Option<&'static str> {
 }
 
 /// The statements named `names`, in that order; the first missing name is the error.
-pub fn all_named(
+pub(crate) fn all_named(
     text: &'static str,
     names: &[&'static str],
 ) -> Result<Vec<&'static str>, &'static str> {
@@ -27,7 +27,7 @@ pub fn all_named(
 }
 
 /// `sql` split into statements at `;` line ends, comment lines dropped.
-pub fn statements(sql: &'static str) -> Vec<String> {
+pub(crate) fn statements(sql: &'static str) -> Vec<String> {
     sql.split(";\n")
         .map(|s| {
             s.lines()

@@ -18,23 +18,17 @@ use crate::core::{
 use crate::types::Isolation;
 
 /// Transaction kinds, in report order.
-pub const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "new_order",
     "payment",
     "order_status",
     "delivery",
     "stock_level",
 ];
-/// New-Order.
-pub const NEW_ORDER: TxKind = 0;
-/// Payment.
-pub const PAYMENT: TxKind = 1;
-/// Order-Status.
-pub const ORDER_STATUS: TxKind = 2;
-/// Delivery.
-pub const DELIVERY: TxKind = 3;
-/// Stock-Level.
-pub const STOCK_LEVEL: TxKind = 4;
+pub(crate) const NEW_ORDER: TxKind = 0;
+pub(crate) const PAYMENT: TxKind = 1;
+pub(crate) const ORDER_STATUS: TxKind = 2;
+pub(crate) const DELIVERY: TxKind = 3;
 
 const TRANSACTIONS_SQL: &str = include_str!("../../../workloads/tpcc/transactions.sql");
 
@@ -74,38 +68,38 @@ const STATEMENT_NAMES: &[&str] = &[
 
 /// Indexes into [`STATEMENT_NAMES`].
 mod s {
-    pub const NO_CUSTOMER: usize = 0;
-    pub const NO_DISTRICT: usize = 1;
-    pub const NO_ORDER: usize = 2;
-    pub const NO_NEW_ORDER: usize = 3;
-    pub const NO_ITEMS: usize = 4;
-    pub const NO_STOCK: usize = 5;
-    pub const NO_LINE: usize = 6;
-    pub const PAY_WAREHOUSE: usize = 7;
-    pub const PAY_DISTRICT: usize = 8;
-    pub const CUSTOMER_BY_NAME: usize = 9;
-    pub const PAY_CUSTOMER: usize = 10;
-    pub const PAY_HISTORY: usize = 11;
-    pub const OS_CUSTOMER: usize = 12;
-    pub const OS_ORDER: usize = 13;
-    pub const OS_LINES: usize = 14;
-    pub const DL_NEW_ORDER: usize = 15;
-    pub const DL_ORDER: usize = 16;
-    pub const DL_LINES: usize = 17;
-    pub const DL_CUSTOMER: usize = 18;
-    pub const SL_DISTRICT: usize = 19;
-    pub const SL_COUNT: usize = 20;
-    pub const BEGIN: usize = 21;
-    pub const COMMIT: usize = 24;
-    pub const PROC_NEW_ORDER: usize = 25;
-    pub const PROC_PAYMENT: usize = 26;
-    pub const PROC_ORDER_STATUS: usize = 27;
-    pub const PROC_DELIVERY: usize = 28;
-    pub const PROC_STOCK_LEVEL: usize = 29;
+    pub(crate) const NO_CUSTOMER: usize = 0;
+    pub(crate) const NO_DISTRICT: usize = 1;
+    pub(crate) const NO_ORDER: usize = 2;
+    pub(crate) const NO_NEW_ORDER: usize = 3;
+    pub(crate) const NO_ITEMS: usize = 4;
+    pub(crate) const NO_STOCK: usize = 5;
+    pub(crate) const NO_LINE: usize = 6;
+    pub(crate) const PAY_WAREHOUSE: usize = 7;
+    pub(crate) const PAY_DISTRICT: usize = 8;
+    pub(crate) const CUSTOMER_BY_NAME: usize = 9;
+    pub(crate) const PAY_CUSTOMER: usize = 10;
+    pub(crate) const PAY_HISTORY: usize = 11;
+    pub(crate) const OS_CUSTOMER: usize = 12;
+    pub(crate) const OS_ORDER: usize = 13;
+    pub(crate) const OS_LINES: usize = 14;
+    pub(crate) const DL_NEW_ORDER: usize = 15;
+    pub(crate) const DL_ORDER: usize = 16;
+    pub(crate) const DL_LINES: usize = 17;
+    pub(crate) const DL_CUSTOMER: usize = 18;
+    pub(crate) const SL_DISTRICT: usize = 19;
+    pub(crate) const SL_COUNT: usize = 20;
+    pub(crate) const BEGIN: usize = 21;
+    pub(crate) const COMMIT: usize = 24;
+    pub(crate) const PROC_NEW_ORDER: usize = 25;
+    pub(crate) const PROC_PAYMENT: usize = 26;
+    pub(crate) const PROC_ORDER_STATUS: usize = 27;
+    pub(crate) const PROC_DELIVERY: usize = 28;
+    pub(crate) const PROC_STOCK_LEVEL: usize = 29;
 }
 
 /// The statement texts in [`STATEMENT_NAMES`] order; the error names a missing block.
-pub fn statement_sql() -> Result<&'static [&'static str], String> {
+pub(crate) fn statement_sql() -> Result<&'static [&'static str], String> {
     static SQL: OnceLock<Result<Vec<&'static str>, &'static str>> = OnceLock::new();
     match SQL.get_or_init(|| sql::all_named(TRANSACTIONS_SQL, STATEMENT_NAMES)) {
         Ok(v) => Ok(v.as_slice()),
@@ -126,7 +120,7 @@ fn begin_statement(iso: Isolation) -> usize {
 /// Where the transactions' logic runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Execution {
+pub(crate) enum Execution {
     /// Prepared statements sent by the client (the default).
     #[default]
     Client,
@@ -136,31 +130,31 @@ pub enum Execution {
 
 /// What every terminal shares: immutable after build.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// Warehouses loaded (the scale).
-    pub warehouses: i32,
+    pub(crate) warehouses: i32,
     /// Cumulative shares of the kinds, the last one 1.0.
-    pub cumulative: [f64; 5],
+    pub(crate) cumulative: [f64; 5],
     /// Isolation of every transaction.
-    pub isolation: Isolation,
+    pub(crate) isolation: Isolation,
     /// Client-side statements or server-side functions.
-    pub execution: Execution,
+    pub(crate) execution: Execution,
     /// Keying and think times after each transaction.
-    pub think_times: bool,
+    pub(crate) think_times: bool,
     /// NURand C_RUN constants for C_LAST, C_ID and OL_I_ID.
-    pub c_last: u64,
+    pub(crate) c_last: u64,
     /// C for C_ID.
-    pub c_id: u64,
+    pub(crate) c_id: u64,
     /// C for OL_I_ID.
-    pub c_item: u64,
+    pub(crate) c_item: u64,
     /// The 1,000 last names by number.
-    pub last_names: Vec<String>,
+    pub(crate) last_names: Vec<String>,
     /// Statement texts (see [`statement_sql`]).
-    pub sql: &'static [&'static str],
+    pub(crate) sql: &'static [&'static str],
 }
 
 /// One terminal: its home warehouse and district, its RNG and its prepared statements.
-pub struct Terminal {
+pub(crate) struct Terminal {
     shared: Arc<Shared>,
     rng: Rng,
     stmts: Statements,
@@ -200,7 +194,7 @@ struct CustomerKey {
 impl Terminal {
     /// Terminal `worker_id`: warehouse `worker_id % W + 1`, district
     /// `(worker_id / W) % 10 + 1`.
-    pub fn new(shared: Arc<Shared>, worker_id: usize, rng: Rng) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, worker_id: usize, rng: Rng) -> Self {
         let w = shared.warehouses.max(1) as usize;
         Terminal {
             stmts: Statements::new(shared.sql),
@@ -212,11 +206,6 @@ impl Terminal {
             rows: vec![Rows::new(); 4],
             stock: vec![Rows::new(); 4],
         }
-    }
-
-    /// The home warehouse and district.
-    pub fn home(&self) -> (i32, i32) {
-        (self.w_id, self.d_id)
     }
 
     fn district(&mut self) -> i32 {
@@ -700,7 +689,7 @@ impl WorkerTx for Terminal {
                     PAYMENT => self.payment(session).await,
                     ORDER_STATUS => self.order_status(session).await,
                     DELIVERY => self.delivery(session).await,
-                    _ => self.stock_level(session).await,
+                    _ => self.stock_level(session).await, // Stock-Level
                 }
             };
             if done.is_err() {

@@ -95,7 +95,7 @@ struct VectorArgs {
 
 /// Parses the generator at `path`; pushes every problem (prefixed by its YAML path) and
 /// returns `None` when it cannot be compiled.
-pub fn parse(
+pub(crate) fn parse(
     v: &serde_yaml::Value,
     path: &str,
     ctx: &mut Ctx<'_>,
@@ -398,7 +398,7 @@ fn finite(p: &str, values: &[(&str, Option<f64>)], errors: &mut Vec<String>) -> 
 }
 
 /// A YAML scalar as a value.
-pub fn scalar(v: &serde_yaml::Value) -> Option<Value> {
+pub(crate) fn scalar(v: &serde_yaml::Value) -> Option<Value> {
     use serde_yaml::Value as Y;
     Some(match v {
         Y::Null => Value::Null,

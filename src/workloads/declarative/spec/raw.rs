@@ -7,7 +7,7 @@ use crate::types::Isolation;
 /// One file name or a list of them.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum Files {
+pub(crate) enum Files {
     /// One file.
     One(String),
     /// Several, run in order.
@@ -32,101 +32,100 @@ impl Files {
 /// `workload.yaml` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawWorkload {
+pub(crate) struct RawWorkload {
     /// One line for `stormbench list`.
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// What one unit of scale means.
-    pub scale_meaning: Option<String>,
+    pub(crate) scale_meaning: Option<String>,
     /// What the server must have.
-    pub requires: RawRequires,
+    pub(crate) requires: RawRequires,
     /// Schema SQL files.
-    pub schema: RawSchema,
+    pub(crate) schema: RawSchema,
     /// Tables to fill.
-    pub data: Vec<RawTable>,
-    /// Transactions.
-    pub transactions: Vec<RawTransaction>,
+    pub(crate) data: Vec<RawTable>,
+    pub(crate) transactions: Vec<RawTransaction>,
     /// Named weight sets over the transactions, in order (the first is the default).
-    pub modes: serde_yaml::Mapping,
+    pub(crate) modes: serde_yaml::Mapping,
     /// Consistency checks (`--check`, and after every run with `check_after_run`).
-    pub checks: Vec<RawCheck>,
+    pub(crate) checks: Vec<RawCheck>,
     /// Run the checks after every run.
-    pub check_after_run: Option<bool>,
+    pub(crate) check_after_run: Option<bool>,
 }
 
 /// `requires:`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawRequires {
+pub(crate) struct RawRequires {
     /// Minimum server version, e.g. 14 or "15.2".
-    pub server_version: Option<serde_yaml::Value>,
+    pub(crate) server_version: Option<serde_yaml::Value>,
     /// Extensions that must be installed or available; setup creates them.
-    pub extensions: Vec<String>,
+    pub(crate) extensions: Vec<String>,
 }
 
 /// `schema:`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawSchema {
+pub(crate) struct RawSchema {
     /// Run by setup before loading.
-    pub create: Files,
+    pub(crate) create: Files,
     /// Run after loading (keys, indexes, ANALYZE), statement by statement.
-    pub after_load: Files,
+    pub(crate) after_load: Files,
     /// Run by `--cleanup` and before a rebuild.
-    pub cleanup: Files,
+    pub(crate) cleanup: Files,
 }
 
 /// One entry of `data:`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTable {
+pub(crate) struct RawTable {
     /// Table name.
-    pub table: String,
+    pub(crate) table: String,
     /// Rows per unit of scale.
-    pub rows_per_scale: Option<u64>,
+    pub(crate) rows_per_scale: Option<u64>,
     /// A fixed number of rows, whatever the scale.
-    pub rows: Option<u64>,
+    pub(crate) rows: Option<u64>,
     /// Column name -> generator, in COPY order.
-    pub columns: serde_yaml::Mapping,
+    pub(crate) columns: serde_yaml::Mapping,
 }
 
 /// One entry of `transactions:`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawTransaction {
+pub(crate) struct RawTransaction {
     /// Name, reported as the transaction kind.
-    pub name: String,
+    pub(crate) name: String,
     /// Weight when the workload has no `modes` (default 1).
-    pub weight: Option<f64>,
+    pub(crate) weight: Option<f64>,
     /// BEGIN ISOLATION LEVEL ...
-    pub isolation: Option<Isolation>,
+    pub(crate) isolation: Option<Isolation>,
     /// BEGIN ... READ ONLY.
-    pub read_only: Option<bool>,
+    pub(crate) read_only: Option<bool>,
     /// Values drawn once per transaction, used by several statements (`var: name`).
-    pub vars: serde_yaml::Mapping,
+    pub(crate) vars: serde_yaml::Mapping,
     /// The statements, in order.
-    pub statements: Vec<RawStatement>,
+    pub(crate) statements: Vec<RawStatement>,
 }
 
 /// One statement.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawStatement {
+pub(crate) struct RawStatement {
     /// Name, so later statements can use its returned values (`returned: name.column`).
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     /// The SQL, with `$1..$n`.
-    pub sql: Option<String>,
+    pub(crate) sql: Option<String>,
     /// Or a file holding the SQL.
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     /// One generator, `var` or `returned` per parameter.
-    pub params: Vec<serde_yaml::Value>,
+    pub(crate) params: Vec<serde_yaml::Value>,
 }
 
 /// One consistency check.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct RawCheck {
+pub(crate) struct RawCheck {
     /// Short name.
-    pub name: String,
+    pub(crate) name: String,
     /// A query returning one row: a boolean (passed) and optionally a detail.
-    pub sql: String,
+    pub(crate) sql: String,
 }
