@@ -75,6 +75,54 @@ fn a_silent_server_fails_the_connect_within_connect_timeout() {
     assert!(took < Duration::from_secs(8), "took {took:?}");
 }
 
+/// A TCP port that agrees to TLS (answers the SSLRequest with `S`) and then never says
+/// another word: the client waits in its TLS handshake.
+fn silent_tls_listener() -> u16 {
+    use std::io::Read as _;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut s in l.incoming().flatten() {
+            let mut request = [0u8; 8];
+            if s.read_exact(&mut request).is_ok() {
+                let _ = s.write_all(b"S");
+            }
+            held.push(s);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_silent_tls_handshake_fails_the_connect_within_connect_timeout() {
+    let port = silent_tls_listener();
+    let dir = tempdir();
+    for (sslmode, driver) in [
+        ("require", "wire"),
+        ("prefer", "wire"),
+        ("require", "tokio-postgres"),
+    ] {
+        let cfg = dir.path().join(format!("{sslmode}-{driver}.yaml"));
+        std::fs::write(
+            &cfg,
+            format!("database:\n  host: 127.0.0.1\n  port: {port}\n  connect_timeout: 2s\n  sslmode: {sslmode}\nworkload: simple_read\ndriver: {driver}\nduration: 1s\n"),
+        )
+        .unwrap();
+        let child = spawn(stormbench().arg("-c").arg(&cfg));
+        let (o, took) = wait_at_most(child, Duration::from_secs(15));
+        let err = assert_clean_failure(&o, 1);
+        assert!(
+            err.contains("did not complete the start-up within 2s"),
+            "{sslmode} {driver}: {err}"
+        );
+        assert!(
+            took < Duration::from_secs(8),
+            "{sslmode} {driver}: took {took:?}"
+        );
+    }
+}
+
 #[test]
 fn ctrl_c_ends_a_connect_to_a_silent_server() {
     let port = silent_listener();

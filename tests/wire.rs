@@ -36,6 +36,13 @@ fn config(user: &str, password: Option<&str>, dbname: &str) -> WireConfig {
     WireConfig::new(&pg_config(user, password, dbname), SslMode::Prefer)
 }
 
+/// A trust connection to the test database as the test user.
+async fn test_conn(pg: &Pg) -> WireConn {
+    WireConn::connect(&config(&pg.user, None, "stormbench_test"))
+        .await
+        .expect("trust connection")
+}
+
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -346,9 +353,7 @@ fn unix_socket_connections_work() {
 fn an_abandoned_exchange_retires_the_connection() {
     let pg = pg();
     rt().block_on(async {
-        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
-            .await
-            .unwrap();
+        let mut c = test_conn(&pg).await;
         let slow = c.prepare("SELECT pg_sleep($1)").await.unwrap();
         let r = tokio::time::timeout(Duration::from_millis(50), c.execute(&slow, &[&0.5f64])).await;
         assert!(r.is_err(), "the sleep should not finish in 50 ms");
@@ -524,9 +529,7 @@ fn rows_decode_every_type_the_workloads_read() {
     use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     let pg = pg();
     rt().block_on(async {
-        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
-            .await
-            .unwrap();
+        let mut c = test_conn(&pg).await;
         c.batch_execute("SET TIME ZONE 'UTC'").await.unwrap();
         let mut rows = Rows::new();
         for (n, text, approx) in [
@@ -615,9 +618,7 @@ fn rows_decode_every_type_the_workloads_read() {
 fn pipelines_simple_queries_and_savepoints() {
     let pg = pg();
     rt().block_on(async {
-        let mut c = WireConn::connect(&config(&pg.user, None, "stormbench_test"))
-            .await
-            .unwrap();
+        let mut c = test_conn(&pg).await;
         // the simple protocol: several statements, one count each
         let counts = c
             .simple_query(
