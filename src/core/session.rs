@@ -231,4 +231,31 @@ impl Statements {
         }
         Ok(self.prepared[i].as_ref().expect("prepared above"))
     }
+
+    /// Prepares statements `ids` on `s` (those not yet prepared there), so that [`at`]
+    /// can lend them without waiting.
+    ///
+    /// [`at`]: Statements::at
+    #[inline]
+    pub(crate) async fn ready(
+        &mut self,
+        s: &mut dyn Session,
+        ids: &[usize],
+    ) -> Result<(), TxError> {
+        if self.conn == Some(s.id()) && ids.iter().all(|&i| self.prepared[i].is_some()) {
+            return Ok(());
+        }
+        for &i in ids {
+            self.get(s, i).await?;
+        }
+        Ok(())
+    }
+
+    /// Statement `i`, made ready by [`ready`](Statements::ready) on the current connection.
+    #[inline]
+    pub(crate) fn at(&self, i: usize) -> &Stmt {
+        self.prepared[i]
+            .as_ref()
+            .expect("Statements::ready prepares a statement before it is lent")
+    }
 }

@@ -444,7 +444,6 @@ impl Workload for Declarative {
             vars: Vec::new(),
             slots: Vec::new(),
             params: Vec::new(),
-            prepared: Vec::new(),
             rows: Default::default(),
         })
     }
@@ -491,8 +490,6 @@ struct Worker {
     slots: Vec<Value>,
     /// The parameters of the statement being sent.
     params: Vec<Value>,
-    /// The transaction's prepared statements.
-    prepared: Vec<Stmt>,
     /// Rows of the statements of one round trip.
     rows: [Rows; 3],
 }
@@ -607,14 +604,16 @@ impl Worker {
             vars,
             slots,
             params,
-            prepared,
             rows,
         } = self;
         let tx = &shared.spec.transactions[kind];
-        prepared.clear();
-        for id in &shared.stmt_ids[kind] {
-            prepared.push(stmts.get(session, *id).await?.clone());
+        let ids = &shared.stmt_ids[kind];
+        stmts.ready(session, ids).await?;
+        if let Some(b) = shared.begin_ids[kind] {
+            stmts.ready(session, &[b, shared.commit_id]).await?;
         }
+        let stmts: &Statements = stmts;
+        let prepared = |i: usize| stmts.at(ids[i]);
         vars.clear();
         for g in &tx.vars {
             vars.push(g.sample(st));
@@ -627,7 +626,7 @@ impl Worker {
             fill(params, &tx.statements[0], st, vars, slots);
             send(
                 session,
-                &prepared[0],
+                prepared(0),
                 &tx.statements[0],
                 params,
                 &mut rows[0],
@@ -636,22 +635,20 @@ impl Worker {
             .await?;
             return Ok(TxOutcome::committed(1));
         };
-        let begin = stmts.get(session, begin_id).await?.clone();
-        let commit = stmts.get(session, shared.commit_id).await?.clone();
+        let (begin, commit) = (stmts.at(begin_id), stmts.at(shared.commit_id));
         // BEGIN travels with the first statement and COMMIT with the last, in one round
         // trip each; after a failure the block is rolled back.
         fill(params, &tx.statements[0], st, vars, slots);
         let first = refs(params);
         let steps: &[Step] = &[
-            Step::new(&begin, &[]),
-            Step::new(&prepared[0], &first),
-            Step::new(&commit, &[]),
+            Step::new(begin, &[]),
+            Step::new(prepared(0), &first),
+            Step::new(commit, &[]),
         ];
         let steps = if n == 1 { steps } else { &steps[..2] };
         let sent = session.pipeline(steps, &mut rows[..steps.len()]).await;
         drop(first);
-        if let Err(e) =
-            sent.and_then(|()| capture(&rows[1], &prepared[0], &tx.statements[0], slots))
+        if let Err(e) = sent.and_then(|()| capture(&rows[1], prepared(0), &tx.statements[0], slots))
         {
             let _ = session.simple_query("ROLLBACK").await;
             return Err(e);
@@ -659,7 +656,8 @@ impl Worker {
         if n == 1 {
             return Ok(TxOutcome::committed(1));
         }
-        for (stmt, ps) in tx.statements[1..n - 1].iter().zip(&prepared[1..n - 1]) {
+        for (i, stmt) in tx.statements.iter().enumerate().take(n - 1).skip(1) {
+            let ps = prepared(i);
             fill(params, stmt, st, vars, slots);
             if let Err(e) = send(session, ps, stmt, params, &mut rows[0], slots).await {
                 let _ = session.simple_query("ROLLBACK").await;
@@ -669,9 +667,9 @@ impl Worker {
         let last = &tx.statements[n - 1];
         fill(params, last, st, vars, slots);
         let p = refs(params);
-        let steps = [Step::new(&prepared[n - 1], &p), Step::new(&commit, &[])];
+        let steps = [Step::new(prepared(n - 1), &p), Step::new(commit, &[])];
         let sent = session.pipeline(&steps, &mut rows[..2]).await;
-        if let Err(e) = sent.and_then(|()| capture(&rows[0], &prepared[n - 1], last, slots)) {
+        if let Err(e) = sent.and_then(|()| capture(&rows[0], prepared(n - 1), last, slots)) {
             let _ = session.simple_query("ROLLBACK").await;
             return Err(e);
         }
