@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Dur, Overrides};
+use crate::config::{Dur, Overrides, Secret};
 use crate::core::Driver;
 
 /// PostgreSQL load tester: one YAML file picks a workload and runs it across many workers.
@@ -59,6 +59,10 @@ pub(crate) struct TargetArgs {
     /// Config file (YAML); `-` reads it from standard input.
     #[arg(short = 'c', long, value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
+    /// Connection URI (postgresql://user@host:port/dbname?sslmode=...) or libpq key=value
+    /// string; the other connection flags override its parts. Keep passwords out of it.
+    #[arg(long, value_name = "URI")]
+    pub(crate) url: Option<String>,
     /// Database host.
     #[arg(long)]
     pub(crate) host: Option<String>,
@@ -78,6 +82,7 @@ impl TargetArgs {
     pub(crate) fn or(&self, fallback: &TargetArgs) -> TargetArgs {
         TargetArgs {
             config: self.config.clone().or_else(|| fallback.config.clone()),
+            url: self.url.clone().or_else(|| fallback.url.clone()),
             host: self.host.clone().or_else(|| fallback.host.clone()),
             port: self.port.or(fallback.port),
             dbname: self.dbname.clone().or_else(|| fallback.dbname.clone()),
@@ -280,6 +285,7 @@ impl RunArgs {
             mode: self.mode.clone(),
             workers: self.workers,
             connections: self.connections,
+            url: self.target.url.clone().map(Secret::new),
             host: self.target.host.clone(),
             port: self.target.port,
             dbname: self.target.dbname.clone(),

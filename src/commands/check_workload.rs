@@ -153,6 +153,7 @@ fn target(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<(Target, bool), 
     };
     let mut problems = config::apply_env(&mut raw, |k| std::env::var(k).ok());
     let o = config::Overrides {
+        url: t.url.clone().map(config::Secret::new),
         host: t.host.clone(),
         port: t.port,
         dbname: t.dbname.clone(),
@@ -163,9 +164,17 @@ fn target(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<(Target, bool), 
         || o.host.is_some()
         || o.port.is_some()
         || o.dbname.is_some()
-        || std::env::var_os("STORMBENCH_DB_HOST").is_some();
-    config::apply_overrides(&mut raw, &o);
-    let db = config::database_plan(&raw.database, &mut problems);
+        || o.url.is_some()
+        || ["STORMBENCH_DB_HOST", "PGHOST", "PGSERVICE"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+    problems.extend(config::apply_overrides(&mut raw, &o));
+    let env = |k: &str| std::env::var(k).ok();
+    let mut warnings = Vec::new();
+    let db = config::database_plan(&raw.database, &env, &mut problems, &mut warnings);
+    for w in warnings {
+        log::warn!("{w}");
+    }
     if !problems.is_empty() {
         return Err(ConfigError {
             source_name: config_path.map(|p| p.display().to_string()),

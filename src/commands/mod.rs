@@ -108,11 +108,24 @@ pub fn plan(
         None => config::LoadedConfig::default(),
     };
     let source_name = file.map(ConfigFile::name);
-    let env_errors = config::apply_env(&mut loaded.raw, |k| std::env::var(k).ok());
-    config::apply_overrides(&mut loaded.raw, &args.overrides());
-    let mut problems = env_errors;
+    let mut problems = config::apply_env(&mut loaded.raw, |k| std::env::var(k).ok());
+    problems.extend(config::apply_overrides(&mut loaded.raw, &args.overrides()));
     match config::validate(&loaded, registry) {
-        Ok(plan) if problems.is_empty() => Ok(plan),
+        Ok(mut plan) if problems.is_empty() => {
+            if args
+                .target
+                .url
+                .as_deref()
+                .is_some_and(config::url_has_password)
+            {
+                plan.warnings.push(
+                    "--url carries a password, which other users of this machine can see in \
+                     the process list; put it in ~/.pgpass, PGPASSWORD or STORMBENCH_DB_PASSWORD"
+                        .into(),
+                );
+            }
+            Ok(plan)
+        }
         Ok(_) => Err(ConfigError {
             source_name,
             problems,

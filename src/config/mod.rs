@@ -1,6 +1,8 @@
 //! Configuration: YAML -> raw structs -> overrides (environment, then command line) ->
 //! [`validate`] -> a typed [`RunPlan`]. Every problem is reported at once, with its YAML path.
 //!
+//! - `conninfo`: libpq's connection URIs, key/value strings, PG* environment, service and
+//!   password files.
 //! - `raw`: the sections as written (`RawConfig` and its parts, `Secret`).
 //! - `load`: reading and parsing a file (`ConfigFile`, `LoadedConfig`), the workloads path.
 //! - `overrides`: environment variables and command-line flags over the file.
@@ -8,6 +10,7 @@
 //! - `progressive`: the bands of a progressive sweep.
 //! - `plan`: the validated plan the run follows.
 
+mod conninfo;
 mod duration;
 mod env;
 mod load;
@@ -19,6 +22,7 @@ mod validate;
 pub(crate) mod yaml;
 
 pub use crate::types::{Isolation, SslMode};
+pub(crate) use conninfo::url_has_password;
 pub use duration::Dur;
 pub use env::expand as expand_env;
 pub(crate) use load::workloads_paths;

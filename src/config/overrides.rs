@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::conninfo::ConnParams;
 use super::raw::{RawConfig, Secret};
 use super::Dur;
 use crate::core::Driver;
@@ -21,6 +22,8 @@ pub struct Overrides {
     pub workers: Option<u64>,
     /// `--connections`.
     pub connections: Option<u64>,
+    /// `--url`: a connection URI or key/value string (may carry a password).
+    pub url: Option<Secret>,
     /// `--host`.
     pub host: Option<String>,
     /// `--port`.
@@ -106,8 +109,20 @@ pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> V
     errors
 }
 
-/// Applies command-line overrides (the last word).
-pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
+/// Applies command-line overrides (the last word); `--url` replaces the file's URI and
+/// its parts override the file's keys, the other flags override both. Returns the
+/// problems (a `--url` that does not parse).
+pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) -> Vec<String> {
+    let mut errors = Vec::new();
+    if let Some(url) = &o.url {
+        match ConnParams::parse(url.expose()) {
+            Ok(p) => {
+                raw.database.url = None;
+                p.override_raw(&mut raw.database);
+            }
+            Err(e) => errors.push(format!("--url: {e}")),
+        }
+    }
     fn set<T: Clone>(dst: &mut Option<T>, src: &Option<T>) {
         if src.is_some() {
             dst.clone_from(src);
@@ -153,4 +168,5 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) {
     if o.embedded {
         raw.database.embedded = Some(true);
     }
+    errors
 }

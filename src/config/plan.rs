@@ -42,10 +42,18 @@ pub struct DatabasePlan {
     pub username: String,
     /// Password, redacted when serialized.
     pub password: Option<Secret>,
+    /// The password file the password came from, when it came from one.
+    pub passfile: Option<PathBuf>,
     /// TLS mode.
     pub sslmode: SslMode,
     /// Root certificates for verify-ca and verify-full (`None`: the system's).
     pub sslrootcert: Option<PathBuf>,
+    /// Client certificate for certificate authentication.
+    pub sslcert: Option<PathBuf>,
+    /// The client certificate's private key.
+    pub sslkey: Option<PathBuf>,
+    /// What the server shows as `application_name` (`None`: `stormbench`).
+    pub application_name: Option<String>,
     pub connect_timeout: Dur,
     /// Default isolation of every connection; `None` keeps the server's setting.
     pub isolation: Option<Isolation>,

@@ -85,7 +85,12 @@ pub enum ArrivalKind {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawDatabase {
-    /// Server host name or IP.
+    /// A libpq connection URI or key/value string; the keys below override its parts.
+    /// Held as a secret: it may carry a password.
+    pub url: Option<Secret>,
+    /// A service of the libpq service file (`pg_service.conf`).
+    pub service: Option<String>,
+    /// Server host name or IP, or a Unix-socket directory.
     pub host: Option<String>,
     /// Server port.
     pub port: Option<u16>,
@@ -100,6 +105,14 @@ pub struct RawDatabase {
     /// PEM file of the certificate authorities that verify-ca and verify-full trust
     /// (instead of the system's).
     pub sslrootcert: Option<PathBuf>,
+    /// Client certificate (PEM) for certificate authentication.
+    pub sslcert: Option<PathBuf>,
+    /// The client certificate's private key (PEM; readable by its owner only).
+    pub sslkey: Option<PathBuf>,
+    /// The password file (default `~/.pgpass`).
+    pub passfile: Option<PathBuf>,
+    /// `application_name` the server shows in pg_stat_activity (default `stormbench`).
+    pub application_name: Option<String>,
     /// Start a throwaway local cluster instead of connecting to a server.
     pub embedded: Option<bool>,
     /// Directory of the server binaries for `embedded` (otherwise discovered).

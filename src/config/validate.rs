@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::conninfo::{self, ConnParams};
 use super::load::LoadedConfig;
 use super::plan::{Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, RunPlan, Stop};
 use super::progressive::progressive_plan;
@@ -97,7 +98,8 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         u32::MAX as u64,
     );
     let exec = exec_options(raw, &mut errors);
-    let database = database_plan(&raw.database, &mut errors);
+    let env = |k: &str| std::env::var(k).ok();
+    let database = database_plan(&raw.database, &env, &mut errors, &mut warnings);
     let log_level = log_level(raw, &mut errors);
     let collect = collect_plan(raw, &mut errors);
     let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
@@ -406,8 +408,19 @@ fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
     }
 }
 
-/// The connection settings of a `database:` section (with defaults), adding any problem to `errors`.
-pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan {
+/// The connection settings of a `database:` section, adding any problem to `errors`.
+///
+/// Precedence, highest first: flags (`--url`'s parts below the other flags),
+/// `STORMBENCH_DB_*`, the file's keys, the file's `database.url`, the service
+/// (`service` or `PGSERVICE`), the PG* environment, the defaults; the password, when none
+/// of these gives one, from the password file. An embedded cluster reads none of the
+/// user's libpq settings.
+pub fn database_plan(
+    db: &RawDatabase,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> DatabasePlan {
     let embedded = db.embedded.unwrap_or(false);
     if embedded && db.host.is_some() {
         // the shipped configs keep a host next to `embedded` so that removing one line
@@ -422,31 +435,87 @@ pub fn database_plan(db: &RawDatabase, errors: &mut Vec<String>) -> DatabasePlan
     if db.port == Some(0) {
         errors.push("database.port: must be between 1 and 65535 (got 0)".into());
     }
+    let p = if embedded {
+        ConnParams::from_raw(db)
+    } else {
+        libpq_layers(db, env, errors)
+    };
+    let host = p.host.clone().unwrap_or_else(|| "localhost".into());
+    let port = p.port.unwrap_or(5432);
+    let dbname = p.dbname.clone().unwrap_or_else(|| "postgres".into());
+    let username = p
+        .user
+        .clone()
+        .or_else(|| env("USER"))
+        .unwrap_or_else(|| "postgres".into());
+    let mut password = p.password.clone();
+    let mut passfile = None;
+    if password.is_none() && !embedded {
+        if let Some(file) = conninfo::pgpass_path(p.passfile.as_deref(), env) {
+            match conninfo::pgpass_lookup(&file, &host, port, &dbname, &username) {
+                Ok(Some(pw)) => {
+                    password = Some(pw);
+                    passfile = Some(file);
+                }
+                Ok(None) => {}
+                Err(w) => warnings.push(w),
+            }
+        }
+    }
     DatabasePlan {
         embedded,
         bindir: db.bindir.clone(),
-        host: db.host.clone().unwrap_or_else(|| "localhost".into()),
-        port: db.port.unwrap_or(5432),
-        dbname: db.dbname.clone().unwrap_or_else(|| "postgres".into()),
-        username: db
-            .username
-            .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "postgres".into()),
-        password: db.password.clone(),
-        sslmode: db.sslmode.unwrap_or(if embedded {
+        host,
+        port,
+        dbname,
+        username,
+        password,
+        passfile,
+        sslmode: p.sslmode.unwrap_or(if embedded {
             SslMode::Disable
         } else {
             SslMode::Prefer
         }),
-        sslrootcert: db.sslrootcert.clone(),
+        sslrootcert: p.sslrootcert,
+        sslcert: p.sslcert,
+        sslkey: p.sslkey,
+        application_name: p.application_name,
         connect_timeout: dur_in(
             errors,
             "database.connect_timeout",
-            db.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+            p.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
             Duration::ZERO,
             MAX_CONNECT_TIMEOUT,
         ),
         isolation: db.isolation,
     }
+}
+
+/// The explicit settings filled from `database.url`, the service and the PG* environment.
+fn libpq_layers(
+    db: &RawDatabase,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> ConnParams {
+    let mut p = ConnParams::from_raw(db);
+    if let Some(url) = &db.url {
+        match ConnParams::parse(url.expose()) {
+            Ok(u) => p.fill_from(&u),
+            Err(e) => errors.push(format!("database.url: {e}")),
+        }
+    }
+    let pg_env = ConnParams::from_env(env, errors);
+    let service = match (&p.service, &pg_env.service) {
+        (Some(s), _) => Some(("database.service", s.clone())),
+        (None, Some(s)) => Some(("PGSERVICE", s.clone())),
+        (None, None) => None,
+    };
+    if let Some((key, name)) = service {
+        match conninfo::service(&name, env) {
+            Ok(svc) => p.fill_from(&svc),
+            Err(e) => errors.push(format!("{key}: {e}")),
+        }
+    }
+    p.fill_from(&pg_env);
+    p
 }

@@ -75,7 +75,7 @@ impl Target {
             .port(port)
             .user(&user)
             .dbname(&dbname)
-            .application_name("stormbench")
+            .application_name(db.application_name.as_deref().unwrap_or("stormbench"))
             .connect_timeout(db.connect_timeout.0)
             .keepalives(true);
         if let Some(level) = db.isolation {

@@ -86,6 +86,21 @@ pub fn stormbench() -> Command {
         "STORMBENCH_DB_USER",
         "STORMBENCH_DB_PASSWORD",
         "STORMBENCH_DB_SSLMODE",
+        // the developer's own libpq settings stay out of the tests
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGSSLMODE",
+        "PGSSLROOTCERT",
+        "PGSSLCERT",
+        "PGSSLKEY",
+        "PGAPPNAME",
+        "PGCONNECT_TIMEOUT",
+        "PGSERVICE",
+        "PGSERVICEFILE",
+        "PGPASSFILE",
     ] {
         c.env_remove(var);
     }
