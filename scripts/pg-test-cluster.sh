@@ -20,13 +20,17 @@
 #
 # Roles: superuser `stormbench` (trust), `stormbench_pw` (scram-sha-256,
 # password `stormbench-secret-pw`), `stormbench_tls` (scram-sha-256 over TLS
-# only, password `stormbench-tls-pw`); database `stormbench_test` with
+# only, password `stormbench-tls-pw`), `stormbench_cert` (a client certificate over TLS
+# only: `cert` authentication); database `stormbench_test` with
 # pg_stat_statements. When run as root, the server runs as the postgres
 # OS user.
 #
 # TLS: with STORMBENCH_TEST_PGSSL=on the cluster gets a certificate authority of
 # its own (ca.crt in the data dir, printed by `env` as STORMBENCH_TEST_PGSSLROOTCERT)
-# and a server certificate it signed for 127.0.0.1 and localhost; ssl = on.
+# and a server certificate it signed for 127.0.0.1 and localhost; ssl = on. It also signs
+# a client certificate for `stormbench_cert` (client.crt, client.key; printed by `env` as
+# STORMBENCH_TEST_PGSSLCERT and STORMBENCH_TEST_PGSSLKEY), which the server verifies
+# against the same authority.
 set -euo pipefail
 
 PORT="${STORMBENCH_TEST_PGPORT:-55432}"
@@ -37,6 +41,7 @@ PW_ROLE=stormbench_pw
 PW_ROLE_PASSWORD=stormbench-secret-pw
 TLS_ROLE=stormbench_tls
 TLS_ROLE_PASSWORD=stormbench-tls-pw
+CERT_ROLE=stormbench_cert
 SSL="${STORMBENCH_TEST_PGSSL:-on}"
 OS_USER=postgres
 MARKER=.stormbench-test-cluster
@@ -177,6 +182,9 @@ write_hba() {
 # stormbench test cluster: $PW_ROLE needs its password, $TLS_ROLE its password and
 # TLS, everyone else is trusted.
 # TYPE     DATABASE  USER           ADDRESS        METHOD
+hostssl    all       $CERT_ROLE     127.0.0.1/32   cert
+hostnossl  all       $CERT_ROLE     127.0.0.1/32   reject
+local      all       $CERT_ROLE                    reject
 hostssl    all       $TLS_ROLE      127.0.0.1/32   scram-sha-256
 hostnossl  all       $TLS_ROLE      127.0.0.1/32   reject
 local      all       $TLS_ROLE                     reject
@@ -206,9 +214,16 @@ setup_tls() {
     openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
         -CAcreateserial -days 3650 -sha256 -extfile "$tmp/ext" \
         -out "$tmp/server.crt" 2>/dev/null
-    cp "$tmp/ca.crt" "$tmp/server.crt" "$tmp/server.key" "$DATA_DIR/"
+    # the client certificate of $CERT_ROLE (its CN is the role), a PKCS#8 key
+    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=$CERT_ROLE" \
+        -keyout "$tmp/client.key" -out "$tmp/client.csr" 2>/dev/null
+    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$tmp/client.ext"
+    openssl x509 -req -in "$tmp/client.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" \
+        -CAcreateserial -days 3650 -sha256 -extfile "$tmp/client.ext" \
+        -out "$tmp/client.crt" 2>/dev/null
+    cp "$tmp/ca.crt" "$tmp/server.crt" "$tmp/server.key" "$tmp/client.crt" "$tmp/client.key" "$DATA_DIR/"
     rm -rf -- "$tmp"
-    chmod 600 "$DATA_DIR/server.key"
+    chmod 600 "$DATA_DIR/server.key" "$DATA_DIR/client.key"
     chmod 644 "$DATA_DIR/ca.crt" "$DATA_DIR/server.crt"
     if is_root; then
         chown "$OS_USER:" "$DATA_DIR/ca.crt" "$DATA_DIR/server.crt" "$DATA_DIR/server.key"
@@ -217,6 +232,7 @@ setup_tls() {
 ssl = on
 ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
+ssl_ca_file = 'ca.crt'
 EOF
     write_hba
 }
@@ -260,10 +276,13 @@ ALTER ROLE $PW_ROLE LOGIN PASSWORD '$PW_ROLE_PASSWORD';
 SELECT format('CREATE ROLE %I LOGIN', '$TLS_ROLE')
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$TLS_ROLE') \gexec
 ALTER ROLE $TLS_ROLE LOGIN PASSWORD '$TLS_ROLE_PASSWORD';
+SELECT format('CREATE ROLE %I LOGIN', '$CERT_ROLE')
+WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$CERT_ROLE') \gexec
 SELECT format('CREATE DATABASE %I OWNER %I', '$DATABASE', '$SUPERUSER')
 WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$DATABASE') \gexec
 GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $PW_ROLE;
 GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $TLS_ROLE;
+GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $CERT_ROLE;
 SQL
     psql_super -d "$DATABASE" <<SQL
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
@@ -332,9 +351,10 @@ cmd_env() {
     printf 'export STORMBENCH_TEST_PGHOST=127.0.0.1 STORMBENCH_TEST_PGPORT=%q STORMBENCH_TEST_PGUSER=%q STORMBENCH_TEST_PGDATABASE=%q STORMBENCH_TEST_PGBINDIR=%q\n' \
         "$PORT" "$SUPERUSER" "$DATABASE" "$BINDIR"
     if [[ -f "$DATA_DIR/ca.crt" ]] && grep -q '^ssl = on' "$DATA_DIR/postgresql.conf" 2>/dev/null; then
-        printf 'export STORMBENCH_TEST_PGSSLROOTCERT=%q\n' "$DATA_DIR/ca.crt"
+        printf 'export STORMBENCH_TEST_PGSSLROOTCERT=%q STORMBENCH_TEST_PGSSLCERT=%q STORMBENCH_TEST_PGSSLKEY=%q\n' \
+            "$DATA_DIR/ca.crt" "$DATA_DIR/client.crt" "$DATA_DIR/client.key"
     else
-        printf 'unset STORMBENCH_TEST_PGSSLROOTCERT\n'
+        printf 'unset STORMBENCH_TEST_PGSSLROOTCERT STORMBENCH_TEST_PGSSLCERT STORMBENCH_TEST_PGSSLKEY\n'
     fi
 }
 

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub enum SslMode {
     /// Never use TLS.
     Disable,
+    /// Connect without TLS; when the server refuses that, connect again with TLS.
+    Allow,
     /// Use TLS when the server offers it, without verifying the certificate.
     #[default]
     Prefer,
@@ -18,6 +20,20 @@ pub enum SslMode {
     VerifyCa,
     /// Require TLS and verify the certificate chain and host name.
     VerifyFull,
+}
+
+impl SslMode {
+    /// The name libpq and the config use.
+    pub fn name(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
 }
 
 /// A transaction isolation level (PostgreSQL runs READ UNCOMMITTED as READ COMMITTED, so

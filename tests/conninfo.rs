@@ -263,3 +263,156 @@ fn a_service_from_the_service_file() {
     let err = assert_clean_failure(&o, 2);
     assert!(err.contains("service 'nosuch' is not defined"), "{err}");
 }
+
+/// A test-cluster setting `scripts/pg-test-cluster.sh env` prints; missing means the
+/// cluster was not made by that script, which is an error, not a reason to skip.
+fn cluster_file(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: start the test cluster with scripts/pg-test-cluster.sh (scripts/test.sh does)")
+    })
+}
+
+/// A config for `user` over TLS with `sslmode` and extra `database:` lines.
+fn tls_config(
+    dir: &Path,
+    name: &str,
+    user: &str,
+    sslmode: &str,
+    extra: &str,
+) -> std::path::PathBuf {
+    let pg = pg();
+    write(
+        dir,
+        name,
+        &format!(
+            "database:\n  host: {}\n  port: {}\n  dbname: {DB}\n  username: {user}\n  sslmode: {sslmode}\n{extra}",
+            pg.host, pg.port
+        ),
+    )
+}
+
+#[test]
+fn client_certificate_authentication_on_both_drivers() {
+    let dir = tempdir();
+    let (ca, cert, key) = (
+        cluster_file("STORMBENCH_TEST_PGSSLROOTCERT"),
+        cluster_file("STORMBENCH_TEST_PGSSLCERT"),
+        cluster_file("STORMBENCH_TEST_PGSSLKEY"),
+    );
+    let files = format!("  sslrootcert: {ca}\n  sslcert: {cert}\n  sslkey: {key}\n");
+    let cfg = tls_config(
+        dir.path(),
+        "cert.yaml",
+        "stormbench_cert",
+        "verify-full",
+        &files,
+    );
+    for driver in DRIVERS {
+        let (o, r) = run(
+            stormbench().arg("-c").arg(&cfg).args(["--driver", driver]),
+            dir.path(),
+        );
+        let (out, err) = text(&o);
+        assert!(o.status.success(), "{driver}: {out}\n{err}");
+        let r = r.unwrap();
+        assert_eq!(r["config"]["database"]["sslcert"], cert.as_str());
+        assert_eq!(r["connections"]["driver"], driver);
+    }
+    // the same from PGSSLCERT / PGSSLKEY
+    let cfg = tls_config(
+        dir.path(),
+        "cert-env.yaml",
+        "stormbench_cert",
+        "verify-full",
+        &format!("  sslrootcert: {ca}\n"),
+    );
+    let (o, _) = run(
+        stormbench()
+            .arg("-c")
+            .arg(&cfg)
+            .env("PGSSLCERT", &cert)
+            .env("PGSSLKEY", &key),
+        dir.path(),
+    );
+    assert!(o.status.success(), "{:?}", text(&o));
+
+    // a key others can read: refused before connecting, with libpq's rule and the fix
+    let open_key = dir.path().join("open.key");
+    std::fs::copy(&key, &open_key).unwrap();
+    std::fs::set_permissions(&open_key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cfg = tls_config(
+        dir.path(),
+        "open.yaml",
+        "stormbench_cert",
+        "require",
+        &format!("  sslcert: {cert}\n  sslkey: {}\n", open_key.display()),
+    );
+    for driver in DRIVERS {
+        let (o, _) = run(
+            stormbench().arg("-c").arg(&cfg).args(["--driver", driver]),
+            dir.path(),
+        );
+        let err = assert_clean_failure(&o, 1);
+        assert!(
+            err.contains("has group or world access") && err.contains("chmod 600"),
+            "{driver}: {err}"
+        );
+    }
+    // a certificate without its key: named
+    let cfg = tls_config(
+        dir.path(),
+        "nokey.yaml",
+        "stormbench_cert",
+        "require",
+        &format!("  sslcert: {cert}\n"),
+    );
+    let (o, _) = run(stormbench().arg("-c").arg(&cfg), dir.path());
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("sslcert is set without database.sslkey"),
+        "{err}"
+    );
+    // no certificate: the server refuses the role
+    let cfg = tls_config(dir.path(), "none.yaml", "stormbench_cert", "require", "");
+    let (o, _) = run(stormbench().arg("-c").arg(&cfg), dir.path());
+    assert!(!o.status.success());
+}
+
+#[test]
+fn allow_goes_to_tls_only_when_the_server_refuses_the_clear() {
+    let dir = tempdir();
+    // stormbench_tls may only log in over TLS; stormbench_pw over either
+    for (user, pw) in [("stormbench_tls", "stormbench-tls-pw"), (PW_ROLE, PW)] {
+        let cfg = tls_config(dir.path(), "allow.yaml", user, "allow", "");
+        for driver in DRIVERS {
+            let o = stormbench()
+                .arg("-c")
+                .arg(&cfg)
+                .args(["--driver", driver, "-w", "noop", "-d", "1s"])
+                .env("PGPASSWORD", pw)
+                .output()
+                .unwrap();
+            let (out, err) = text(&o);
+            assert!(o.status.success(), "{user} {driver}: {out}\n{err}");
+            assert!(!out.contains(pw) && !err.contains(pw));
+        }
+    }
+}
+
+#[test]
+fn sslrootcert_system_asks_for_verify_full() {
+    let dir = tempdir();
+    let cfg = tls_config(
+        dir.path(),
+        "sys.yaml",
+        PW_ROLE,
+        "require",
+        "  sslrootcert: system\n",
+    );
+    let (o, _) = run(stormbench().arg("-c").arg(&cfg), dir.path());
+    let err = assert_clean_failure(&o, 2);
+    assert!(
+        err.contains("database.sslrootcert: system") && err.contains("verify-full"),
+        "{err}"
+    );
+}

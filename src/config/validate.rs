@@ -1,5 +1,6 @@
 //! Checks a loaded config, section by section, and builds the [`RunPlan`].
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::conninfo::{self, ConnParams};
@@ -462,6 +463,22 @@ pub fn database_plan(
             }
         }
     }
+    let files = tls_files(&p, embedded, env);
+    let sslmode = match (p.sslmode, files.system_roots) {
+        (None, true) => SslMode::VerifyFull,
+        (Some(m), true) if m != SslMode::VerifyFull => {
+            errors.push(format!(
+                "database.sslrootcert: system verifies the server with the system's \
+                 certificate authorities, which only sslmode verify-full does (got {}); set \
+                 database.sslmode: verify-full",
+                m.name()
+            ));
+            m
+        }
+        (Some(m), _) => m,
+        (None, _) if embedded => SslMode::Disable,
+        (None, _) => SslMode::Prefer,
+    };
     DatabasePlan {
         embedded,
         bindir: db.bindir.clone(),
@@ -471,14 +488,10 @@ pub fn database_plan(
         username,
         password,
         passfile,
-        sslmode: p.sslmode.unwrap_or(if embedded {
-            SslMode::Disable
-        } else {
-            SslMode::Prefer
-        }),
-        sslrootcert: p.sslrootcert,
-        sslcert: p.sslcert,
-        sslkey: p.sslkey,
+        sslmode,
+        sslrootcert: files.rootcert,
+        sslcert: files.cert,
+        sslkey: files.key,
         application_name: p.application_name,
         connect_timeout: dur_in(
             errors,
@@ -488,6 +501,35 @@ pub fn database_plan(
             MAX_CONNECT_TIMEOUT,
         ),
         isolation: db.isolation,
+    }
+}
+
+/// The certificate files, with libpq's defaults in `~/.postgresql/` (`root.crt`,
+/// `postgresql.crt`, `postgresql.key`) where those files exist.
+struct Files {
+    rootcert: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    /// `sslrootcert: system`.
+    system_roots: bool,
+}
+
+fn tls_files(p: &ConnParams, embedded: bool, env: &dyn Fn(&str) -> Option<String>) -> Files {
+    let dir = env("HOME")
+        .filter(|h| !h.is_empty() && !embedded)
+        .map(|h| PathBuf::from(h).join(".postgresql"));
+    let default = |name: &str| dir.as_ref().map(|d| d.join(name)).filter(|f| f.is_file());
+    let cert = p.sslcert.clone().or_else(|| default("postgresql.crt"));
+    let key = match (&p.sslkey, &cert) {
+        (Some(k), _) => Some(k.clone()),
+        (None, Some(_)) => default("postgresql.key"),
+        (None, None) => None,
+    };
+    Files {
+        system_roots: p.sslrootcert.as_deref() == Some(Path::new("system")),
+        rootcert: p.sslrootcert.clone().or_else(|| default("root.crt")),
+        cert,
+        key,
     }
 }
 

@@ -9,8 +9,7 @@ use deadpool::managed::{self, Metrics, RecycleResult};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::pg_session::PgSession;
-use super::{connect_raw, connect_timeout, tls_connector, wire, ConnectError, DbError, Target};
-use crate::types::SslMode;
+use super::{connect_raw, connect_timeout, wire, ConnectError, DbError, Target};
 
 /// Makes and recycles [`PgSession`]s for deadpool, through deadpool-postgres's manager.
 pub(crate) struct PgManager(deadpool_postgres::Manager);
@@ -96,17 +95,14 @@ impl PgTransient {
 impl PgConnector {
     /// A pool of `size` connections (opened by [`PgConnector::fill`]).
     pub(crate) fn new(target: &Target, size: usize) -> Result<Self, DbError> {
-        let tls = match target.sslmode {
-            SslMode::Disable => None,
-            mode => Some(tls_connector(mode, target.sslrootcert.as_deref())?),
-        };
+        let (pg, tls) = target.pg_for_run()?;
         Ok(PgConnector {
             pool: build(
                 PgManager(target.manager()?),
                 size,
                 connect_timeout(&target.pg),
             )?,
-            pg: target.pg.clone(),
+            pg,
             tls,
             slots: Arc::new(Semaphore::new(size)),
         })

@@ -13,8 +13,7 @@ mod wire_session;
 pub(crate) use connector::{PgConnector, PgManager, PgTransient, WireConnector, WireTransient};
 pub(crate) use wire_session::tx_error as wire_tx_error;
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
@@ -33,8 +32,11 @@ pub(crate) struct Target {
     pub(crate) display: String,
     /// TLS mode.
     pub(crate) sslmode: SslMode,
-    /// Root certificates for verify-ca and verify-full (`None`: the system's).
-    pub(crate) sslrootcert: Option<PathBuf>,
+    /// Root certificates, client certificate and key.
+    pub(crate) tls_files: wire::TlsFiles,
+    /// With sslmode allow: whether the server refused a connection in the clear, so
+    /// tokio-postgres connections use TLS (found by the first [`Target::connect_once`]).
+    allow_needs_tls: Arc<OnceLock<bool>>,
 }
 
 /// Errors connecting to the server, each a one-line message telling the user what to do.
@@ -44,7 +46,7 @@ pub(crate) enum DbError {
     #[error("{0}")]
     Connect(String),
     /// TLS setup failed.
-    #[error("cannot set up TLS: {0}; set database.sslmode: disable to connect without TLS")]
+    #[error("{0}")]
     Tls(String),
     /// A query failed.
     #[error("{what}: {msg}")]
@@ -91,22 +93,53 @@ impl Target {
         } else {
             db.sslmode
         };
-        pg.ssl_mode(match sslmode {
-            SslMode::Disable => PgSslMode::Disable,
-            SslMode::Prefer => PgSslMode::Prefer,
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
-        });
+        pg.ssl_mode(pg_ssl_mode(sslmode));
         Target {
             display: format!("{host}:{port}/{dbname} as {user}"),
             pg,
             sslmode,
-            sslrootcert: db.sslrootcert.clone(),
+            tls_files: wire::TlsFiles {
+                rootcert: db.sslrootcert.clone(),
+                cert: db.sslcert.clone(),
+                key: db.sslkey.clone(),
+            },
+            allow_needs_tls: Arc::default(),
         }
+    }
+
+    /// The sslmode of tokio-postgres connections: allow is settled by the first
+    /// connection (in the clear until then).
+    fn pg_sslmode(&self) -> SslMode {
+        match self.sslmode {
+            SslMode::Allow if self.allow_needs_tls.get() == Some(&true) => SslMode::Require,
+            SslMode::Allow => SslMode::Disable,
+            m => m,
+        }
+    }
+
+    /// The tokio-postgres config and TLS connector of the next connection.
+    fn pg_connect_args(
+        &self,
+    ) -> Result<
+        (
+            tokio_postgres::Config,
+            Option<postgres_native_tls::MakeTlsConnector>,
+        ),
+        DbError,
+    > {
+        let mode = self.pg_sslmode();
+        let mut pg = self.pg.clone();
+        pg.ssl_mode(pg_ssl_mode(mode));
+        let tls = match mode {
+            SslMode::Disable => None,
+            m => Some(tls_connector(m, &self.tls_files)?),
+        };
+        Ok((pg, tls))
     }
 
     /// The wire driver's settings for this target.
     pub(crate) fn wire_config(&self) -> wire::WireConfig {
-        wire::WireConfig::new(&self.pg, self.sslmode).with_sslrootcert(self.sslrootcert.clone())
+        wire::WireConfig::new(&self.pg, self.sslmode).with_tls_files(self.tls_files.clone())
     }
 
     /// A connection manager with this target's TLS setting.
@@ -114,13 +147,9 @@ impl Target {
         let cfg = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        Ok(match self.sslmode {
-            SslMode::Disable => Manager::from_config(self.pg.clone(), tokio_postgres::NoTls, cfg),
-            mode => Manager::from_config(
-                self.pg.clone(),
-                tls_connector(mode, self.sslrootcert.as_deref())?,
-                cfg,
-            ),
+        Ok(match self.pg_connect_args()? {
+            (pg, None) => Manager::from_config(pg, tokio_postgres::NoTls, cfg),
+            (pg, Some(tls)) => Manager::from_config(pg, tls, cfg),
         })
     }
 
@@ -137,14 +166,34 @@ impl Target {
 
     /// Opens one connection outside any pool, turning failures into actionable messages.
     pub(crate) async fn connect_once(&self) -> Result<Conn, DbError> {
-        let tls = match self.sslmode {
-            SslMode::Disable => None,
-            mode => Some(tls_connector(mode, self.sslrootcert.as_deref())?),
-        };
-        let (client, task) = connect_raw(&self.pg, tls.as_ref())
-            .await
-            .map_err(|e| DbError::Connect(connect_error_message(&e, self)))?;
+        let (pg, tls) = self.pg_connect_args()?;
+        let mut first = connect_raw(&pg, tls.as_ref()).await;
+        if self.sslmode == SslMode::Allow && self.allow_needs_tls.get().is_none() {
+            // allow: a server that refuses the connection in the clear gets one with TLS,
+            // and every later tokio-postgres connection follows what worked
+            let refused = matches!(&first, Err(ConnectError::Pg(e)) if e.code().is_some());
+            let _ = self.allow_needs_tls.set(refused);
+            if refused {
+                let (pg, tls) = self.pg_connect_args()?;
+                first = connect_raw(&pg, tls.as_ref()).await;
+            }
+        }
+        let (client, task) =
+            first.map_err(|e| DbError::Connect(connect_error_message(&e, self)))?;
         Ok(deadpool_postgres::ClientWrapper::new(client, task))
+    }
+
+    /// The tokio-postgres config and TLS of a run's own connections (pool and transient).
+    pub(crate) fn pg_for_run(
+        &self,
+    ) -> Result<
+        (
+            tokio_postgres::Config,
+            Option<postgres_native_tls::MakeTlsConnector>,
+        ),
+        DbError,
+    > {
+        self.pg_connect_args()
     }
 }
 
@@ -205,29 +254,42 @@ async fn connect_unbounded(
     })
 }
 
-/// The TLS connector for a mode and root certificate file, built once per process:
-/// building one loads the system certificate store, which costs far more than a
-/// connection.
+/// The TLS connector for a mode and certificate files, built once per process: building
+/// one loads the system certificate store, which costs far more than a connection.
 pub(crate) fn tls_connector(
     mode: SslMode,
-    rootcert: Option<&Path>,
+    files: &wire::TlsFiles,
 ) -> Result<postgres_native_tls::MakeTlsConnector, DbError> {
-    type Key = (SslMode, Option<PathBuf>);
+    type Key = (SslMode, wire::TlsFiles);
     type Built = Result<postgres_native_tls::MakeTlsConnector, String>;
     static BUILT: Mutex<Vec<(Key, Built)>> = Mutex::new(Vec::new());
-    // prefer and require do not verify, so they share one connector without roots
+    // the modes that do not verify share one connector without roots
     let key = match mode {
-        SslMode::Disable | SslMode::Prefer | SslMode::Require => (SslMode::Require, None),
-        m => (m, rootcert.map(Path::to_path_buf)),
+        SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => (
+            SslMode::Require,
+            wire::TlsFiles {
+                rootcert: None,
+                ..files.clone()
+            },
+        ),
+        m => (m, files.clone()),
     };
     let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, b)) = built.iter().find(|(k, _)| *k == key) {
         return b.clone().map_err(DbError::Tls);
     }
-    let b = wire::tls_connector(key.0, key.1.as_deref())
-        .map(postgres_native_tls::MakeTlsConnector::new);
+    let b = wire::tls_connector(key.0, &key.1).map(postgres_native_tls::MakeTlsConnector::new);
     built.push((key, b.clone()));
     b.map_err(DbError::Tls)
+}
+
+/// tokio-postgres's sslmode for ours (it verifies nothing itself: the connector does).
+fn pg_ssl_mode(mode: SslMode) -> PgSslMode {
+    match mode {
+        SslMode::Disable | SslMode::Allow => PgSslMode::Disable,
+        SslMode::Prefer => PgSslMode::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => PgSslMode::Require,
+    }
 }
 
 /// A one-line message for a failed connection attempt that says what to check.
@@ -249,8 +311,11 @@ fn pg_connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
 
 fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
     let hint = match code {
+        Some("28000") if detail.contains("certificate") => {
+            "give the role's client certificate: database.sslcert and database.sslkey (or PGSSLCERT and PGSSLKEY)"
+        }
         Some("28P01") | Some("28000") => {
-            "check database.username and database.password (or STORMBENCH_DB_PASSWORD)"
+            "check database.username and the password (database.password, STORMBENCH_DB_PASSWORD, PGPASSWORD or ~/.pgpass)"
         }
         Some("3D000") => "create the database (createdb) or set database.dbname",
         Some("53300") => {

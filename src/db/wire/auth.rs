@@ -19,21 +19,32 @@ use crate::types::SslMode;
 impl WireConn {
     /// Connects, authenticates and waits until the server is ready for queries.
     pub async fn connect(cfg: &WireConfig) -> Result<WireConn, WireError> {
-        match tokio::time::timeout(cfg.connect_timeout, Self::connect_inner(cfg)).await {
+        let attempts = async {
+            if cfg.sslmode != SslMode::Allow {
+                return Self::connect_inner(cfg, cfg.sslmode).await;
+            }
+            // allow: in the clear first; a server that refuses that (pg_hba `hostssl`)
+            // gets a second connection with TLS
+            match Self::connect_inner(cfg, SslMode::Disable).await {
+                Err(e) if e.code().is_some() => Self::connect_inner(cfg, SslMode::Require).await,
+                r => r,
+            }
+        };
+        match tokio::time::timeout(cfg.connect_timeout, attempts).await {
             Ok(r) => r,
             Err(_) => Err(WireError::new(ErrorKind::Timeout)),
         }
     }
 
-    async fn connect_inner(cfg: &WireConfig) -> Result<WireConn, WireError> {
+    async fn connect_inner(cfg: &WireConfig, mode: SslMode) -> Result<WireConn, WireError> {
         let stream = match &cfg.endpoint {
             Endpoint::Tcp(host, port) => {
                 let s = TcpStream::connect((host.as_str(), *port)).await?;
                 s.set_nodelay(true)?;
-                if cfg.sslmode == SslMode::Disable {
+                if mode == SslMode::Disable {
                     Stream::Tcp(s)
                 } else {
-                    tls::negotiate(s, host, cfg).await?
+                    tls::negotiate(s, host, cfg, mode).await?
                 }
             }
             Endpoint::Unix(path) => Stream::Unix(UnixStream::connect(path).await?),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_postgres::config::Host;
 
 use super::error::{ErrorKind, WireError};
+use super::tls::TlsFiles;
 use crate::types::SslMode;
 
 #[derive(Clone)]
@@ -20,8 +21,8 @@ pub struct WireConfig {
     pub(super) application_name: Option<String>,
     pub(super) connect_timeout: Duration,
     pub(super) sslmode: SslMode,
-    /// PEM root certificates for verify-ca and verify-full (`None`: the system's).
-    pub(super) sslrootcert: Option<PathBuf>,
+    /// Root certificates, client certificate and key.
+    pub(super) files: TlsFiles,
     /// The TLS connector, built on first use and shared by the clones (building one
     /// loads the trust store, which costs more than a connection).
     tls: Arc<OnceLock<Result<tokio_native_tls::TlsConnector, String>>>,
@@ -69,14 +70,22 @@ impl WireConfig {
                 .copied()
                 .unwrap_or(Duration::from_secs(10)),
             sslmode,
-            sslrootcert: None,
+            files: TlsFiles::default(),
             tls: Arc::default(),
         }
     }
 
     /// The same with root certificates for verify-ca and verify-full.
-    pub fn with_sslrootcert(mut self, path: Option<PathBuf>) -> Self {
-        self.sslrootcert = path;
+    pub fn with_sslrootcert(self, path: Option<PathBuf>) -> Self {
+        self.with_tls_files(TlsFiles {
+            rootcert: path,
+            ..TlsFiles::default()
+        })
+    }
+
+    /// The same with these certificate files.
+    pub fn with_tls_files(mut self, files: TlsFiles) -> Self {
+        self.files = files;
         self.tls = Arc::default();
         self
     }
@@ -85,7 +94,7 @@ impl WireConfig {
     pub(super) fn tls(&self) -> Result<&tokio_native_tls::TlsConnector, WireError> {
         self.tls
             .get_or_init(|| {
-                super::tls::tls_connector(self.sslmode, self.sslrootcert.as_deref())
+                super::tls::tls_connector(self.sslmode, &self.files)
                     .map(tokio_native_tls::TlsConnector::from)
             })
             .as_ref()

@@ -101,11 +101,7 @@ impl fmt::Display for WireError {
                 f,
                 "the server does not accept TLS connections and database.sslmode is {}; \
                  turn ssl on in the server or set database.sslmode: prefer",
-                match mode {
-                    SslMode::Require => "require",
-                    SslMode::VerifyCa => "verify-ca",
-                    _ => "verify-full",
-                }
+                mode.name()
             ),
             ErrorKind::Auth(m) | ErrorKind::Tls(m) | ErrorKind::Encode(m) => f.write_str(m),
             ErrorKind::Protocol(m) => write!(f, "protocol error: {m}"),

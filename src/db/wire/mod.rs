@@ -28,4 +28,5 @@ pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;
 pub(crate) use pool::{WireManager, WirePool};
 pub(crate) use tls::tls_connector;
+pub use tls::TlsFiles;
 pub use tx::{Step, TxStatus};

@@ -1,6 +1,6 @@
 //! TLS: the connector for an sslmode, and the SSLRequest exchange that starts it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
 use postgres_protocol::message::frontend;
@@ -12,16 +12,40 @@ use super::error::{ErrorKind, WireError};
 use super::frame::Stream;
 use crate::types::SslMode;
 
-/// A TLS connector as libpq's modes: prefer and require encrypt without verifying (and
-/// load no trust store), verify-ca verifies the chain, verify-full the chain and the host
-/// name. `rootcert`, a PEM file of one or more certificates, replaces the system's roots.
+/// The certificate files of a TLS connection, as libpq's `sslrootcert`, `sslcert` and
+/// `sslkey`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct TlsFiles {
+    /// PEM root certificates verify-ca and verify-full trust; `system` (or `None`) is the
+    /// system's store.
+    pub rootcert: Option<PathBuf>,
+    /// PEM client certificate (chain) for certificate authentication.
+    pub cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM, PKCS#8); readable by its owner only.
+    pub key: Option<PathBuf>,
+}
+
+impl TlsFiles {
+    /// Whether `sslrootcert` names the system's store.
+    pub fn system_roots(&self) -> bool {
+        self.rootcert
+            .as_deref()
+            .is_none_or(|p| p == Path::new("system"))
+    }
+}
+
+/// A TLS connector as libpq's modes: allow, prefer and require encrypt without verifying
+/// (and load no trust store), verify-ca verifies the chain, verify-full the chain and the
+/// host name. `files.rootcert`, a PEM file of one or more certificates, replaces the
+/// system's roots; `files.cert` and `files.key` present a client certificate.
 pub(crate) fn tls_connector(
     mode: SslMode,
-    rootcert: Option<&Path>,
+    files: &TlsFiles,
 ) -> Result<native_tls::TlsConnector, String> {
     let mut b = native_tls::TlsConnector::builder();
+    let verify = matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull);
     match mode {
-        SslMode::Disable | SslMode::Prefer | SslMode::Require => {
+        SslMode::Disable | SslMode::Allow | SslMode::Prefer | SslMode::Require => {
             b.danger_accept_invalid_certs(true)
                 .danger_accept_invalid_hostnames(true)
                 .disable_built_in_roots(true);
@@ -31,8 +55,8 @@ pub(crate) fn tls_connector(
         }
         SslMode::VerifyFull => {}
     }
-    if let (Some(path), SslMode::VerifyCa | SslMode::VerifyFull) = (rootcert, mode) {
-        let pem = read_pem(path)?;
+    if let (Some(path), true) = (&files.rootcert, verify && !files.system_roots()) {
+        let pem = read_pem(path, "sslrootcert")?;
         let certs = native_tls::Certificate::stack_from_pem(&pem).map_err(|e| {
             format!(
                 "database.sslrootcert {} holds no PEM certificate ({e}); give a CA certificate file",
@@ -50,7 +74,81 @@ pub(crate) fn tls_connector(
             b.add_root_certificate(c);
         }
     }
-    b.build().map_err(|e| format!("cannot set up TLS: {e}"))
+    match (&files.cert, &files.key) {
+        (Some(cert), Some(key)) => {
+            b.identity(identity(cert, key)?);
+        }
+        (Some(_), None) => {
+            return Err(
+                "database.sslcert is set without database.sslkey; give the client \
+                        certificate's private key too"
+                    .into(),
+            )
+        }
+        (None, Some(_)) => {
+            return Err(
+                "database.sslkey is set without database.sslcert; give the client \
+                        certificate too"
+                    .into(),
+            )
+        }
+        (None, None) => {}
+    }
+    b.build().map_err(|e| {
+        format!("cannot set up TLS: {e}; set database.sslmode: disable to connect without TLS")
+    })
+}
+
+/// The client identity of `sslcert` and `sslkey`, the key checked as libpq checks it.
+fn identity(cert: &Path, key: &Path) -> Result<native_tls::Identity, String> {
+    let cert_pem = read_pem(cert, "sslcert")?;
+    check_key_permissions(key)?;
+    let key_pem = read_pem(key, "sslkey")?;
+    if !key_pem.starts_with(b"-----BEGIN PRIVATE KEY-----") {
+        return Err(format!(
+            "database.sslkey {} is not an unencrypted PKCS#8 PEM key (BEGIN PRIVATE KEY); \
+             convert it with: openssl pkcs8 -topk8 -nocrypt -in {} -out {}.pk8",
+            key.display(),
+            key.display(),
+            key.display()
+        ));
+    }
+    native_tls::Identity::from_pkcs8(&cert_pem, &key_pem).map_err(|e| {
+        format!(
+            "database.sslcert {} and database.sslkey {} do not make a client identity ({e}); \
+             give the PEM certificate and its private key",
+            cert.display(),
+            key.display()
+        )
+    })
+}
+
+/// As libpq: a private key owned by the current user may be read by that user only
+/// (0600 or less); one owned by root may also be read by its group (0640 or less).
+fn check_key_permissions(key: &Path) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(key).map_err(|e| {
+        format!(
+            "cannot read database.sslkey {}: {e}; give the path of the private key",
+            key.display()
+        )
+    })?;
+    let mode = meta.mode() & 0o777;
+    let too_open = if meta.uid() == 0 {
+        mode & 0o037 != 0
+    } else {
+        mode & 0o077 != 0
+    };
+    if too_open {
+        return Err(format!(
+            "private key file {} has group or world access (mode {mode:o}); it must be u=rw \
+             (0600) or less if owned by the current user, or u=rw,g=r (0640) or less if owned \
+             by root: chmod 600 {}",
+            key.display(),
+            key.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Asks the server for TLS (SSLRequest) on a fresh TCP connection and, when it agrees,
@@ -59,6 +157,7 @@ pub(super) async fn negotiate(
     mut tcp: TcpStream,
     host: &str,
     cfg: &WireConfig,
+    mode: SslMode,
 ) -> Result<Stream, WireError> {
     let mut req = BytesMut::with_capacity(8);
     frontend::ssl_request(&mut req);
@@ -71,7 +170,7 @@ pub(super) async fn negotiate(
             let tls = connector.connect(host, tcp).await.map_err(|e| {
                 WireError::new(ErrorKind::Tls(format!(
                     "TLS handshake with {host} failed: {e}; {}",
-                    match cfg.sslmode {
+                    match mode {
                         SslMode::VerifyFull =>
                             "check database.sslrootcert and that the certificate names the host, \
                              or set database.sslmode: verify-ca or require",
@@ -83,8 +182,8 @@ pub(super) async fn negotiate(
             })?;
             Ok(Stream::Tls(Box::new(tls)))
         }
-        b'N' if cfg.sslmode == SslMode::Prefer => Ok(Stream::Tcp(tcp)),
-        b'N' => Err(WireError::new(ErrorKind::TlsRefused(cfg.sslmode))),
+        b'N' if mode == SslMode::Prefer => Ok(Stream::Tcp(tcp)),
+        b'N' => Err(WireError::new(ErrorKind::TlsRefused(mode))),
         other => Err(WireError::protocol(format!(
             "unexpected answer '{}' to the TLS request",
             other as char
@@ -98,11 +197,11 @@ const MAX_PEM_BYTES: u64 = 4 << 20;
 /// Reads a root certificate file: a regular file (or a link to one) of at most
 /// [`MAX_PEM_BYTES`]; a FIFO, a device or a directory is refused before it is opened, so
 /// it can neither block nor feed bytes without end.
-fn read_pem(path: &std::path::Path) -> Result<Vec<u8>, String> {
+fn read_pem(path: &Path, key: &str) -> Result<Vec<u8>, String> {
     use std::io::Read as _;
     let fail = |why: String| {
         format!(
-            "cannot read database.sslrootcert {}: {why}; give the path of a PEM file",
+            "cannot read database.{key} {}: {why}; give the path of a PEM file",
             path.display()
         )
     };
@@ -127,16 +226,18 @@ mod tests {
     #[test]
     fn a_device_a_directory_or_a_huge_file_is_not_a_root_certificate() {
         for p in ["/dev/zero", "/tmp", "/nonexistent/ca.pem"] {
-            let e = read_pem(std::path::Path::new(p)).unwrap_err();
+            let e = read_pem(std::path::Path::new(p), "sslrootcert").unwrap_err();
             assert!(e.contains(p) && e.contains("PEM file"), "{e}");
         }
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big.pem");
         std::fs::write(&big, vec![b'A'; (MAX_PEM_BYTES + 1) as usize]).unwrap();
-        assert!(read_pem(&big).unwrap_err().contains("larger than"));
+        assert!(read_pem(&big, "sslrootcert")
+            .unwrap_err()
+            .contains("larger than"));
         let link = dir.path().join("link.pem");
         std::fs::write(dir.path().join("ca.pem"), "x").unwrap();
         std::os::unix::fs::symlink(dir.path().join("ca.pem"), &link).unwrap();
-        assert_eq!(read_pem(&link).unwrap(), b"x");
+        assert_eq!(read_pem(&link, "sslrootcert").unwrap(), b"x");
     }
 }
