@@ -447,3 +447,169 @@ fn outputs_never_clobber_inputs_each_other_or_foreign_files() {
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"mine\": true}");
     assert!(!same.exists());
 }
+
+/// A config file holding only a `safety:` section.
+fn guards(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, format!("safety:\n{body}")).unwrap();
+    p
+}
+
+#[test]
+fn read_only_refuses_what_writes_and_runs_what_reads() {
+    let pg = pg();
+    let db = pg.loaded("guard_ro", "simple");
+    let dir = tempdir();
+    let cfg = guards(dir.path(), "ro.yaml", "  read_only: true\n");
+    for args in [
+        &["-w", "simple_mixed"][..],
+        &["-w", "simple_write"],
+        &["-w", "tpcc"],
+        &["-w", "simple_read", "--setup"],
+        &["-w", "simple_read", "--rebuild"],
+        &["-w", "simple_read", "--cleanup"],
+    ] {
+        let err = fails(
+            pg.stormbench(&db)
+                .arg("-c")
+                .arg(&cfg)
+                .args(args)
+                .args(["-d", "1s"]),
+            2,
+        );
+        assert!(err.contains("safety.read_only is on"), "{args:?}: {err}");
+    }
+    // a read runs, on connections the server keeps read-only, and the report keeps the guards
+    let json = dir.path().join("r.json");
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .args(["-w", "simple_read", "-d", "1s", "--json"])
+        .arg(&json));
+    let r = read_json(&json);
+    assert_eq!(r["config"]["safety"]["read_only"], true);
+    assert_eq!(r["config"]["database"]["read_only"], true);
+    assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
+    let rows = pg.psql(&db, "SELECT count(*) > 0 FROM simple_accounts");
+    assert_eq!(rows.trim(), "t", "the schema is untouched");
+}
+
+#[test]
+fn allowed_hosts_and_database_pattern_guard_writes_and_schema_steps() {
+    let pg = pg();
+    let db = pg.loaded("guard_where", "simple");
+    let dir = tempdir();
+    let elsewhere = guards(dir.path(), "h.yaml", "  allowed_hosts: [db.example.com]\n");
+    for args in [
+        &["-w", "simple_write"][..],
+        &["-w", "simple_read", "--rebuild"],
+    ] {
+        let err = fails(
+            pg.stormbench(&db)
+                .arg("-c")
+                .arg(&elsewhere)
+                .args(args)
+                .args(["-d", "1s"]),
+            2,
+        );
+        assert!(
+            err.contains("safety.allowed_hosts does not list host '127.0.0.1'"),
+            "{args:?}: {err}"
+        );
+    }
+    // reading is allowed anywhere
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&elsewhere)
+        .args(["-w", "simple_read", "-d", "1s"]));
+    let here = guards(
+        dir.path(),
+        "here.yaml",
+        "  allowed_hosts: [db.example.com, '127.0.0.*']\n",
+    );
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&here)
+        .args(["-w", "simple_write", "-d", "1s"]));
+
+    let tests_only = guards(dir.path(), "p.yaml", "  database_pattern: '*_test'\n");
+    let err = fails(
+        pg.stormbench(&db).arg("-c").arg(&tests_only).args([
+            "-w",
+            "simple_read",
+            "--rebuild",
+            "--no-run",
+        ]),
+        2,
+    );
+    assert!(
+        err.contains("does not match safety.database_pattern '*_test'"),
+        "{err}"
+    );
+    let ours = guards(dir.path(), "o.yaml", "  database_pattern: 'sbt_guard_*'\n");
+    ok(pg.stormbench(&db).arg("-c").arg(&ours).args([
+        "-w",
+        "simple_read",
+        "--rebuild",
+        "--no-run",
+        "-q",
+    ]));
+}
+
+/// A write the statement text cannot show (a function that inserts) still fails under
+/// `safety.read_only`: the server refuses it on every driver's connections.
+#[test]
+fn read_only_connections_refuse_a_hidden_write_on_both_drivers() {
+    let pg = pg();
+    let dir = tempdir();
+    let wl = dir.path().join("wl").join("hidden_write");
+    std::fs::create_dir_all(&wl).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        "description: a read that writes\nschema: {create: schema.sql}\ntransactions:\n  - name: bump\n    statements:\n      - sql: SELECT sbt_bump()\n",
+    )
+    .unwrap();
+    std::fs::write(
+        wl.join("schema.sql"),
+        "CREATE TABLE hidden_log (at timestamptz);\n\
+         CREATE FUNCTION sbt_bump() RETURNS int LANGUAGE sql AS \
+         'INSERT INTO hidden_log VALUES (now()); SELECT 1';\n",
+    )
+    .unwrap();
+    let db = pg.fresh_db("guard_hidden");
+    let wpath = dir.path().join("wl");
+    ok(pg
+        .stormbench(&db)
+        .arg("--workloads-path")
+        .arg(&wpath)
+        .args(["-w", "hidden_write", "--setup", "--no-run", "-q"]));
+    let cfg = guards(dir.path(), "ro.yaml", "  read_only: true\n");
+    for driver in DRIVERS {
+        let json = dir.path().join(format!("{driver}.json"));
+        let o = run(pg
+            .stormbench(&db)
+            .arg("-c")
+            .arg(&cfg)
+            .arg("--workloads-path")
+            .arg(&wpath)
+            .args([
+                "-w",
+                "hidden_write",
+                "-d",
+                "1s",
+                "--driver",
+                driver,
+                "--json",
+            ])
+            .arg(&json));
+        let r = read_json(&json);
+        assert!(!o.status.success(), "{driver}: the run had only failures");
+        assert_eq!(r["summary"]["transactions"], 0, "{driver}: {}", r["errors"]);
+        let errors = r["errors"].to_string();
+        assert!(errors.contains("25006"), "{driver}: {errors}");
+    }
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM hidden_log").trim(), "0");
+}

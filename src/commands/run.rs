@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::collect::Published;
-use crate::config::{Arrival, RunPlan};
+use crate::config::{Arrival, Intent, RunPlan};
 use crate::core::{Conn, Workload};
 use crate::db::{ServerInfo, Target, QUERY_TIMEOUT};
 use crate::error::{AppError, Exit};
@@ -34,6 +34,25 @@ pub(crate) fn schema_action(args: &RunArgs) -> SchemaAction {
     }
 }
 
+/// The `safety:` guards, before anything connects: a step that changes the schema, or a
+/// workload that writes, only where the guards allow it.
+fn check_safety(plan: &RunPlan, args: &RunArgs) -> Result<(), AppError> {
+    let schema_step = match schema_action(args) {
+        SchemaAction::Cleanup => Some("--cleanup"),
+        SchemaAction::Rebuild => Some("--rebuild"),
+        SchemaAction::Setup => Some("--setup"),
+        SchemaAction::Existing => None,
+    };
+    let runs = !(args.check || args.no_run || args.cleanup);
+    let intent = Intent {
+        schema_step,
+        writes: runs && plan.built.workload.writes(),
+    };
+    plan.safety
+        .check(&plan.database, intent)
+        .map_err(AppError::Usage)
+}
+
 /// Runs the plan; the embedded cluster (if any) lives exactly as long as this function.
 pub(crate) async fn execute(
     plan: RunPlan,
@@ -42,6 +61,7 @@ pub(crate) async fn execute(
 ) -> Result<Exit, AppError> {
     let interrupt = interrupt_token();
     check_outputs(&plan, inputs)?;
+    check_safety(&plan, args)?;
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref());
     let s = connect(&plan, args, &interrupt, &target, cluster.is_some()).await?;

@@ -3,6 +3,7 @@
 //!
 //! - `conninfo`: libpq's connection URIs, key/value strings, PG* environment, service and
 //!   password files.
+//! - `safety`: the guards on destructive steps.
 //! - `raw`: the sections as written (`RawConfig` and its parts, `Secret`).
 //! - `load`: reading and parsing a file (`ConfigFile`, `LoadedConfig`), the workloads path.
 //! - `overrides`: environment variables and command-line flags over the file.
@@ -18,6 +19,7 @@ mod overrides;
 mod plan;
 mod progressive;
 mod raw;
+mod safety;
 mod validate;
 pub(crate) mod yaml;
 
@@ -30,12 +32,14 @@ pub use load::{parse_str, ConfigError, ConfigFile, LoadedConfig, STDIN_PATH};
 pub use overrides::Overrides;
 pub(crate) use overrides::{apply_env, apply_overrides};
 pub use plan::{
-    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, ProgressivePlan, RunPlan, Stop,
+    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, ProgressivePlan, RunPlan,
+    SafetyPlan, Stop,
 };
 pub use raw::{
     ArrivalKind, PathList, RawConfig, RawDatabase, RawMetrics, RawOutput, RawProgressive,
     RawPrometheus, Secret, StopWhen, Strategy,
 };
+pub use safety::Intent;
 pub(crate) use validate::{database_plan, validate};
 
 #[cfg(test)]

@@ -57,6 +57,19 @@ pub struct DatabasePlan {
     pub connect_timeout: Dur,
     /// Default isolation of every connection; `None` keeps the server's setting.
     pub isolation: Option<Isolation>,
+    /// Every connection runs with `default_transaction_read_only = on` (`safety.read_only`).
+    pub read_only: bool,
+}
+
+/// Guards against pointing destructive steps at the wrong database (`safety:`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SafetyPlan {
+    /// Host patterns destructive steps may touch (`None`: any).
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Database-name pattern destructive steps may touch (`None`: any).
+    pub database_pattern: Option<String>,
+    /// No set-up, clean-up or writing workload; connections read only.
+    pub read_only: bool,
 }
 
 /// When the measured phase ends.
@@ -121,6 +134,8 @@ pub struct RunPlan {
     pub html: Option<PathBuf>,
     /// Progressive sweep, when on.
     pub progressive: Option<ProgressivePlan>,
+    /// The safety guards in force.
+    pub safety: SafetyPlan,
     /// The registry entry and the workload built from it.
     #[serde(skip)]
     pub built: BuiltWorkload,

@@ -123,6 +123,19 @@ pub struct RawDatabase {
     pub isolation: Option<Isolation>,
 }
 
+/// Guards checked before set-up, rebuild, clean-up and any workload that writes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSafety {
+    /// Host patterns (`*` and `?` wildcards) that destructive steps may touch.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Database-name pattern (`*` and `?` wildcards) that destructive steps may touch.
+    pub database_pattern: Option<String>,
+    /// Refuse set-up, rebuild, clean-up and every workload mode that writes; every
+    /// connection runs with `default_transaction_read_only = on`.
+    pub read_only: Option<bool>,
+}
+
 /// Output files.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -262,6 +275,8 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     /// Progressive connection-scaling sweep.
     pub progressive: RawProgressive,
+    /// Guards against pointing destructive steps at the wrong database.
+    pub safety: RawSafety,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
     /// Folders holding declarative workloads (one sub-folder with a `workload.yaml` each).

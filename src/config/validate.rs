@@ -105,6 +105,9 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     let collect = collect_plan(raw, &mut errors);
     let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
     let progressive = progressive_plan(&raw.progressive, &mut errors);
+    let safety = super::safety::safety_plan(&raw.safety, &mut errors);
+    let mut database = database;
+    database.read_only = safety.read_only;
     let section_yaml = resolved
         .as_ref()
         .and_then(|r| cfg.sections.get(&r.info.name).cloned())
@@ -145,6 +148,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         prometheus,
         html: raw.output.html.clone(),
         progressive,
+        safety,
         built,
     })
 }
@@ -501,6 +505,7 @@ pub fn database_plan(
             MAX_CONNECT_TIMEOUT,
         ),
         isolation: db.isolation,
+        read_only: false,
     }
 }
 

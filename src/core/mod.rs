@@ -236,6 +236,12 @@ pub(crate) trait Workload: Send + Sync {
         true
     }
 
+    /// Whether the measured transactions may change data (`safety.read_only` refuses such
+    /// a run, the other guards check where it runs). Conservative by default.
+    fn writes(&self) -> bool {
+        true
+    }
+
     /// Overrides the run's `connection_mode` (the `connection` workload's modes do).
     fn connection_mode(&self) -> Option<ConnectionMode> {
         None

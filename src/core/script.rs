@@ -399,3 +399,63 @@ mod tests {
         }
     }
 }
+
+/// Whether a statement may change data: anything but a plain read (`SELECT`, `VALUES`,
+/// `TABLE`, `SHOW`, `EXPLAIN` without `ANALYZE`) counts as a write, and so does a read
+/// that locks rows (`FOR UPDATE`/`FOR SHARE`) or carries a data-changing statement (`WITH
+/// ... INSERT`). Conservative: the server's `default_transaction_read_only` catches what
+/// text cannot show (a function that writes).
+pub(crate) fn may_write(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let reads = ["select", "values", "table", "show", "with", "explain"];
+    if !reads.contains(&first.as_str()) {
+        return true;
+    }
+    let writes = [
+        "insert", "update", "delete", "merge", "truncate", "analyze", "copy", "into", "create",
+        "drop", "alter", "lock", "share", "nextval", "setval", "vacuum",
+    ];
+    // `SELECT ... FOR UPDATE` / `FOR SHARE` lock rows, which a read-only transaction refuses
+    words.iter().any(|w| writes.contains(&w.as_str()))
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::may_write;
+
+    #[test]
+    fn reads_and_writes() {
+        for r in [
+            "SELECT abalance FROM accounts WHERE aid = $1",
+            "  select 1",
+            "VALUES (1)",
+            "WITH t AS (SELECT 1) SELECT * FROM t",
+            "EXPLAIN SELECT 1",
+            "SHOW server_version",
+            "",
+        ] {
+            assert!(!may_write(r), "{r}");
+        }
+        for w in [
+            "INSERT INTO t VALUES (1)",
+            "update t set a = 1",
+            "WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x",
+            "SELECT * FROM t FOR UPDATE",
+            "SELECT * FROM t FOR SHARE",
+            "SELECT * INTO new_t FROM t",
+            "SELECT nextval('s')",
+            "EXPLAIN ANALYZE DELETE FROM t",
+            "CALL proc()",
+            "BEGIN",
+        ] {
+            assert!(may_write(w), "{w}");
+        }
+    }
+}

@@ -80,10 +80,17 @@ impl Target {
             .application_name(db.application_name.as_deref().unwrap_or("stormbench"))
             .connect_timeout(db.connect_timeout.0)
             .keepalives(true);
+        let mut options = Vec::new();
         if let Some(level) = db.isolation {
             // a startup option: spaces in the value are escaped with a backslash
             let value = level.setting().replace(' ', "\\ ");
-            pg.options(format!("-c default_transaction_isolation={value}"));
+            options.push(format!("-c default_transaction_isolation={value}"));
+        }
+        if db.read_only && embedded.is_none() {
+            options.push("-c default_transaction_read_only=on".to_string());
+        }
+        if !options.is_empty() {
+            pg.options(options.join(" "));
         }
         if let Some(p) = &db.password {
             pg.password(p.expose());

@@ -82,6 +82,10 @@ impl Workload for Connection {
         &["connection_probe"]
     }
 
+    fn writes(&self) -> bool {
+        false
+    }
+
     fn connection_mode(&self) -> Option<ConnectionMode> {
         Some(self.mode)
     }

@@ -56,6 +56,10 @@ impl Workload for Noop {
         &[]
     }
 
+    fn writes(&self) -> bool {
+        false
+    }
+
     fn needs_schema(&self) -> bool {
         false
     }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::check_range;
 use crate::core::registry::parse_section_lenient;
+use crate::core::script::may_write;
 use crate::core::{
     BoxFuture, Conn, LoadProgress, LoadStats, Metric, NextStart, Pacing, Pool, RunCounts,
     SchemaError, Session, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
@@ -429,6 +430,26 @@ impl Workload for Replay {
             Some((_, w)) => w.tables(),
             None => &[],
         }
+    }
+
+    fn writes(&self) -> bool {
+        const CONTROL: [&str; 7] = [
+            "begin",
+            "start",
+            "commit",
+            "end",
+            "rollback",
+            "savepoint",
+            "release",
+        ];
+        self.trace.templates.iter().any(|t| {
+            let first = t
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            !CONTROL.contains(&first.trim_end_matches(';')) && may_write(t)
+        })
     }
 
     fn needs_schema(&self) -> bool {

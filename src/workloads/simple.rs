@@ -122,6 +122,10 @@ impl Workload for Simple {
         &["simple_accounts", "simple_history"]
     }
 
+    fn writes(&self) -> bool {
+        self.cumulative[0] < 1.0
+    }
+
     fn sql_schema(&self) -> Option<(&'static SqlSchema, Vec<u64>)> {
         Some((&SCHEMA, vec![self.rows]))
     }

@@ -22,6 +22,7 @@ use serde::Deserialize;
 
 use crate::core::load::parallel_copy;
 use crate::core::registry::parse_section_lenient;
+use crate::core::script::may_write;
 use crate::core::{
     derive_seed, intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult,
     Conn, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, Stmt,
@@ -124,6 +125,8 @@ pub(crate) struct Declarative {
     tables: Vec<&'static str>,
     seed: u64,
     check_after_run: bool,
+    /// Whether a transaction the mode runs may change data.
+    writes: bool,
 }
 
 /// What workers share: the spec and where each statement sits in the prepared set.
@@ -182,7 +185,14 @@ impl Declarative {
         }
         sql.push("COMMIT");
         let commit_id = sql.len() - 1;
+        let writes = spec
+            .transactions
+            .iter()
+            .zip(weights.iter())
+            .filter(|(_, w)| **w > 0.0)
+            .any(|(t, _)| t.statements.iter().any(|s| may_write(&s.sql)));
         Ok(Declarative {
+            writes,
             kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
             tables: spec.tables.iter().map(|t| intern(t)).collect(),
             check_after_run: spec.check_after_run,
@@ -314,6 +324,10 @@ impl Workload for Declarative {
     fn needs_schema(&self) -> bool {
         let s = self.spec();
         !(s.create.is_empty() && s.data.is_empty())
+    }
+
+    fn writes(&self) -> bool {
+        self.writes
     }
 
     fn preflight<'a>(
