@@ -531,8 +531,16 @@ pub(crate) fn pgpass_path(
     get: &dyn Fn(&str) -> Option<String>,
 ) -> Option<PathBuf> {
     passfile
-        .map(Path::to_path_buf)
+        .map(|p| expand_home(p, get))
         .or_else(|| home(get).map(|h| h.join(".pgpass")))
+}
+
+/// `~/x` as `$HOME/x` (a config file's paths are written so).
+pub(crate) fn expand_home(p: &Path, get: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    match (p.strip_prefix("~"), home(get)) {
+        (Ok(rest), Some(h)) => h.join(rest),
+        _ => p.to_path_buf(),
+    }
 }
 
 #[cfg(test)]

@@ -213,3 +213,43 @@ fn service_files_user_first_then_system() {
         "{e}"
     );
 }
+
+#[test]
+fn the_plan_takes_libpq_file_defaults_and_expands_home() {
+    use crate::config::{database_plan, RawDatabase};
+    let home = tempfile::tempdir().unwrap();
+    let pgdir = home.path().join(".postgresql");
+    std::fs::create_dir(&pgdir).unwrap();
+    for f in ["postgresql.crt", "postgresql.key", "root.crt"] {
+        std::fs::write(pgdir.join(f), "x").unwrap();
+    }
+    let h = home.path().display().to_string();
+    let env = move |k: &str| (k == "HOME").then(|| h.clone());
+    let (mut errors, mut warnings) = (Vec::new(), Vec::new());
+    let plan = database_plan(&RawDatabase::default(), &env, &mut errors, &mut warnings);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(plan.sslcert, Some(pgdir.join("postgresql.crt")));
+    assert_eq!(plan.sslkey, Some(pgdir.join("postgresql.key")));
+    assert_eq!(plan.sslrootcert, Some(pgdir.join("root.crt")));
+
+    let raw = RawDatabase {
+        sslkey: Some(PathBuf::from("~/keys/k.pem")),
+        sslrootcert: Some(PathBuf::from("system")),
+        ..Default::default()
+    };
+    let plan = database_plan(&raw, &env, &mut errors, &mut warnings);
+    assert_eq!(plan.sslkey, Some(home.path().join("keys/k.pem")));
+    assert_eq!(
+        plan.sslmode,
+        SslMode::VerifyFull,
+        "system asks for verify-full"
+    );
+
+    let embedded = RawDatabase {
+        embedded: Some(true),
+        ..Default::default()
+    };
+    let plan = database_plan(&embedded, &env, &mut errors, &mut warnings);
+    assert_eq!((plan.sslcert, plan.sslrootcert), (None, None));
+    assert!(errors.is_empty() && warnings.is_empty());
+}

@@ -524,15 +524,16 @@ fn tls_files(p: &ConnParams, embedded: bool, env: &dyn Fn(&str) -> Option<String
         .filter(|h| !h.is_empty() && !embedded)
         .map(|h| PathBuf::from(h).join(".postgresql"));
     let default = |name: &str| dir.as_ref().map(|d| d.join(name)).filter(|f| f.is_file());
-    let cert = p.sslcert.clone().or_else(|| default("postgresql.crt"));
-    let key = match (&p.sslkey, &cert) {
-        (Some(k), _) => Some(k.clone()),
+    let home = |f: &Option<PathBuf>| f.as_deref().map(|f| conninfo::expand_home(f, env));
+    let cert = home(&p.sslcert).or_else(|| default("postgresql.crt"));
+    let key = match (home(&p.sslkey), &cert) {
+        (Some(k), _) => Some(k),
         (None, Some(_)) => default("postgresql.key"),
         (None, None) => None,
     };
     Files {
         system_roots: p.sslrootcert.as_deref() == Some(Path::new("system")),
-        rootcert: p.sslrootcert.clone().or_else(|| default("root.crt")),
+        rootcert: home(&p.sslrootcert).or_else(|| default("root.crt")),
         cert,
         key,
     }
