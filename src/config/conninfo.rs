@@ -269,7 +269,13 @@ fn parse_uri(rest: &str) -> Result<ConnParams, String> {
         p.host = Some(decode(host, "host")?);
     }
     if let Some(port) = port.filter(|s| !s.is_empty()) {
-        p.port = Some(parse_port(port)?);
+        // not echoed: in `user:secret/db`, a URI without its `@host`, the password
+        // stands where the port would
+        p.port = Some(parse_port(port).map_err(|_| {
+            "the URI's port is not a port number from 1 to 65535; write \
+             postgresql://user@host:port/dbname"
+                .to_string()
+        })?);
     }
     if let Some(db) = path.filter(|d| !d.is_empty()) {
         p.dbname = Some(decode(db, "database name")?);

@@ -74,6 +74,7 @@ fn errors_name_the_key_and_never_the_password() {
         format!("password='{secret}"),
         format!("password={secret} sslmode=sometimes"),
         format!("mysql://u:{secret}@h/db"),
+        format!("postgresql://u:{secret}/db"),
     ] {
         let e = ConnParams::parse(&s).unwrap_err();
         assert!(!e.contains(secret), "{e}");

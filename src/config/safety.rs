@@ -132,4 +132,19 @@ mod tests {
             "database names are case-sensitive"
         );
     }
+
+    #[test]
+    fn empty_guards_are_errors_naming_the_key() {
+        let mut errors = Vec::new();
+        let raw = RawSafety {
+            allowed_hosts: Some(vec![]),
+            database_pattern: Some(" ".into()),
+            read_only: None,
+        };
+        let plan = safety_plan(&raw, &mut errors);
+        assert!(!plan.read_only);
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[0].starts_with("safety.allowed_hosts: an empty list"));
+        assert!(errors[1].starts_with("safety.database_pattern: must not be empty"));
+    }
 }

@@ -224,6 +224,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn client_keys_are_checked_as_libpq_checks_them() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("c.crt"), dir.path().join("c.key"));
+        std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\n").unwrap();
+        std::fs::write(&key, "-----BEGIN RSA PRIVATE KEY-----\n").unwrap();
+        let mode = |m| std::fs::set_permissions(&key, std::fs::Permissions::from_mode(m)).unwrap();
+        mode(0o600);
+        let e = identity(&cert, &key).err().expect("refused");
+        assert!(
+            e.contains("not an unencrypted PKCS#8 PEM key") && e.contains("openssl pkcs8"),
+            "{e}"
+        );
+        mode(0o604);
+        let e = identity(&cert, &key).err().expect("refused");
+        assert!(
+            e.contains("group or world access") && e.contains("chmod 600"),
+            "{e}"
+        );
+        let e = identity(&cert, &dir.path().join("none.key"))
+            .err()
+            .expect("refused");
+        assert!(e.contains("cannot read database.sslkey"), "{e}");
+    }
+
+    #[test]
     fn a_device_a_directory_or_a_huge_file_is_not_a_root_certificate() {
         for p in ["/dev/zero", "/tmp", "/nonexistent/ca.pem"] {
             let e = read_pem(std::path::Path::new(p), "sslrootcert").unwrap_err();
