@@ -247,6 +247,10 @@ pub struct RunArgs {
     /// Run the progressive connection-scaling sweep of the `progressive:` section.
     #[arg(long)]
     pub(crate) progressive: bool,
+    /// A service-level objective over the config's `slo:` (repeatable): p99_ms=50,
+    /// max_error_pct=1, min_tps=1000, KIND.p99_ms=80, breach_budget_pct=1, max_lag_ms=20.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub(crate) slo: Vec<String>,
     /// Sample pg_stat_* views during the run (database, checkpoints, WAL, connections,
     /// waits, locks, autovacuum).
     #[arg(long)]
@@ -308,6 +312,7 @@ impl RunArgs {
             prometheus: self.prometheus.clone(),
             html: self.html.clone(),
             progressive: self.progressive,
+            slo: self.slo.clone(),
         }
     }
 }

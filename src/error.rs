@@ -20,6 +20,8 @@ pub enum Exit {
     /// The run completed, but the server was unreachable or not answering for part of it
     /// (an outage), or transactions were left unanswered at the end.
     Outage = 5,
+    /// The run completed but broke a service-level objective (`slo:`).
+    SloBroken = 6,
     /// Interrupted by SIGINT/SIGTERM; results so far were reported.
     Interrupted = 130,
 }

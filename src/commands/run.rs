@@ -343,7 +343,7 @@ fn build_report(
     checks: Option<Vec<crate::core::CheckResult>>,
 ) -> Report {
     let (plan, workload) = (s.plan, &s.workload);
-    Report::build(
+    let mut report = Report::build(
         &m.result,
         ReportInput {
             config: plan.to_report_json(),
@@ -365,7 +365,12 @@ fn build_report(
             database_stats: m.database_stats,
             metrics: &|counts| workload.metrics(counts),
         },
-    )
+    );
+    report.slo = plan
+        .slo
+        .as_ref()
+        .map(|slo| report::slo::evaluate(slo, &report));
+    report
 }
 
 /// The documented exit code of a finished run (an internal error is a failure).
@@ -385,8 +390,12 @@ fn exit_code(report: &Report, interrupted: bool) -> Result<Exit, AppError> {
     } else {
         Exit::Ok
     };
-    Ok(match &report.checks {
+    let exit = match &report.checks {
         Some(c) => checks_exit(c, exit),
         None => exit,
+    };
+    Ok(match &report.slo {
+        Some(slo) if exit == Exit::Ok && !slo.passed => Exit::SloBroken,
+        _ => exit,
     })
 }

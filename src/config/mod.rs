@@ -4,6 +4,7 @@
 //! - `conninfo`: libpq's connection URIs, key/value strings, PG* environment, service and
 //!   password files.
 //! - `safety`: the guards on destructive steps.
+//! - `slo`: the service-level objectives a run is judged by.
 //! - `raw`: the sections as written (`RawConfig` and its parts, `Secret`).
 //! - `load`: reading and parsing a file (`ConfigFile`, `LoadedConfig`), the workloads path.
 //! - `overrides`: environment variables and command-line flags over the file.
@@ -20,6 +21,7 @@ mod plan;
 mod progressive;
 mod raw;
 mod safety;
+mod slo;
 mod validate;
 pub(crate) mod yaml;
 
@@ -40,6 +42,7 @@ pub use raw::{
     RawPrometheus, Secret, StopWhen, Strategy,
 };
 pub use safety::Intent;
+pub use slo::{Objectives, RawSlo};
 pub(crate) use validate::{database_plan, validate};
 
 #[cfg(test)]

@@ -68,6 +68,8 @@ pub struct Overrides {
     pub html: Option<PathBuf>,
     /// `--progressive`.
     pub progressive: bool,
+    /// `--slo KEY=VALUE`, each over the file's `slo:`.
+    pub slo: Vec<String>,
 }
 
 /// Applies `STORMBENCH_DB_*` (and `STORMBENCH_PG_BINDIR`) environment variables, between
@@ -167,6 +169,11 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) -> Vec<String> {
     }
     if o.embedded {
         raw.database.embedded = Some(true);
+    }
+    for flag in &o.slo {
+        if let Err(e) = super::slo::apply_flag(&mut raw.slo, flag) {
+            errors.push(e);
+        }
     }
     errors
 }

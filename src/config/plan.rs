@@ -136,6 +136,8 @@ pub struct RunPlan {
     pub progressive: Option<ProgressivePlan>,
     /// The safety guards in force.
     pub safety: SafetyPlan,
+    /// Service-level objectives, when any is set.
+    pub slo: Option<super::slo::RawSlo>,
     /// The registry entry and the workload built from it.
     #[serde(skip)]
     pub built: BuiltWorkload,

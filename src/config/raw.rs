@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::slo::RawSlo;
 use super::Dur;
 use crate::core::{ConnectionMode, Driver};
 use crate::types::{Isolation, SslMode};
@@ -277,6 +278,8 @@ pub struct RawConfig {
     pub progressive: RawProgressive,
     /// Guards against pointing destructive steps at the wrong database.
     pub safety: RawSafety,
+    /// Service-level objectives the run must keep.
+    pub slo: RawSlo,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
     /// Folders holding declarative workloads (one sub-folder with a `workload.yaml` each).

@@ -127,6 +127,16 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         };
         build_workload(resolved, &params, &shape, &mut errors, &mut warnings)
     });
+    if let Some(b) = &built {
+        let open_loop = matches!(exec.arrival, Arrival::Open { .. });
+        super::slo::validate(&raw.slo, b.workload.kinds(), open_loop, &mut errors);
+        if !raw.slo.is_empty() && progressive.is_some() {
+            warnings.push(
+                "slo: objectives judge a measured run; a progressive sweep does not apply them"
+                    .into(),
+            );
+        }
+    }
     if !errors.is_empty() {
         return Err(redact(errors, raw.database.password.as_ref()));
     }
@@ -149,6 +159,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         html: raw.output.html.clone(),
         progressive,
         safety,
+        slo: (!raw.slo.is_empty()).then(|| raw.slo.clone()),
         built,
     })
 }

@@ -114,7 +114,33 @@ pub(crate) fn render(r: &Report) -> String {
     breakdown_and_errors(&mut out, r);
     connection_modes(&mut out, r);
     extras(&mut out, r);
+    if let Some(slo) = &r.slo {
+        out.push('\n');
+        out.push_str(&render_slo(slo));
+    }
     let _ = writeln!(out, "{RULE}");
+    out
+}
+
+/// The service-level objectives: a verdict line, then one line per objective.
+pub(crate) fn render_slo(slo: &super::slo::SloReport) -> String {
+    let broken = slo.gates.iter().filter(|g| !g.passed).count();
+    let mut out = if slo.passed {
+        format!("SLO: MET ({} objectives kept)\n", slo.gates.len())
+    } else {
+        format!(
+            "SLO: BROKEN ({broken} of {} objectives broken)\n",
+            slo.gates.len()
+        )
+    };
+    for g in &slo.gates {
+        let _ = writeln!(
+            out,
+            "  [{}] {}",
+            if g.passed { "PASS" } else { "FAIL" },
+            g.line()
+        );
+    }
     out
 }
 

@@ -220,6 +220,34 @@ fn errors_table(out: &mut String, r: &Report) {
     }
 }
 
+/// The verdict on the service-level objectives, one row per objective.
+fn slo_table(out: &mut String, r: &Report) {
+    let Some(slo) = &r.slo else { return };
+    let _ = write!(
+        out,
+        "<h2>Service-level objectives: <span class=\"{}\">{}</span></h2>\
+         <table><tr><th>objective</th><th>limit</th><th>measured</th><th>verdict</th><th>past the limit</th><th>intervals broken</th></tr>",
+        if slo.passed { "pass" } else { "fail" },
+        if slo.passed { "met" } else { "broken" }
+    );
+    for g in &slo.gates {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{:.2}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&g.gate),
+            g.limit,
+            g.measured,
+            if g.passed { "pass" } else { "fail" },
+            if g.passed { "PASS" } else { "FAIL" },
+            if g.passed { String::new() } else { format!("{:.1}%", g.over_pct) },
+            g.breaching_intervals
+                .map(|(b, a)| format!("{b} of {a}"))
+                .unwrap_or_default()
+        );
+    }
+    out.push_str("</table>");
+}
+
 /// Renders the whole report as one HTML document.
 pub(crate) fn render(r: &Report) -> String {
     let s = &r.summary;
@@ -246,6 +274,7 @@ pub(crate) fn render(r: &Report) -> String {
          <tr><th>success rate</th><td>{:.2}%</td></tr></table>",
         s.transactions, s.failed, s.retries, s.tps, s.qps, s.success_rate
     );
+    slo_table(&mut out, r);
     out.push_str("<h2>Latency (ms, from intended start)</h2><table><tr><th>kind</th><th>count</th><th>avg</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
     latency_row(&mut out, "all", &s.latency);
     for k in &r.transactions {

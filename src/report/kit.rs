@@ -104,7 +104,7 @@ pub(crate) fn esc(s: &str) -> String {
 const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}code{font-size:12px}\
-svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}";
+svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}.pass{color:#070}";
 
 /// The start of a page titled `title` (escaped here), up to and including `<body>`; the
 /// title names stormbench, which is how a later run knows the file is one of its own.

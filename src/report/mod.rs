@@ -7,6 +7,7 @@ mod html;
 pub(crate) mod kit;
 pub(crate) mod output;
 mod run_doc;
+pub(crate) mod slo;
 
 pub(crate) use console::render_checks;
 pub(crate) use document::{write_each, Document, Format, Table};
@@ -399,6 +400,8 @@ pub(crate) struct Report {
     pub(crate) health: HealthReport,
     pub(crate) time_series: Vec<IntervalPoint>,
     pub(crate) histograms: HistogramsReport,
+    /// The verdict on the run's service-level objectives, when it has any.
+    pub(crate) slo: Option<slo::SloReport>,
 }
 
 /// What the report is built from besides the run result.
@@ -631,6 +634,7 @@ impl Report {
             health,
             time_series: r.series.clone(),
             histograms: HistogramsReport::build(t),
+            slo: None,
         }
     }
 }
