@@ -32,6 +32,27 @@ pub(crate) enum Command {
     /// reachable, also create its schema, load sample rows and prepare every statement
     /// there, inside a transaction that is rolled back.
     CheckWorkload(CheckWorkloadArgs),
+    /// Compare two runs' JSON reports: throughput and latency per transaction kind, with a
+    /// significance verdict.
+    Compare(CompareArgs),
+}
+
+/// Options of `compare`.
+#[derive(Debug, Args)]
+pub(crate) struct CompareArgs {
+    /// The base run's JSON report.
+    #[arg(value_name = "BASE.json")]
+    pub(crate) base: PathBuf,
+    /// The new run's JSON report.
+    #[arg(value_name = "NEW.json")]
+    pub(crate) new: PathBuf,
+    /// Exit with code 7 when the new run regressed by more than this (e.g. 5%); also the
+    /// threshold of the verdict (default 5%).
+    #[arg(long, value_name = "PERCENT")]
+    pub(crate) fail_on_regression: Option<String>,
+    /// Write the comparison as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
 }
 
 /// Options of `check-workload`.

@@ -22,6 +22,8 @@ pub enum Exit {
     Outage = 5,
     /// The run completed but broke a service-level objective (`slo:`).
     SloBroken = 6,
+    /// `compare --fail-on-regression`: the new run regressed beyond the threshold.
+    Regression = 7,
     /// Interrupted by SIGINT/SIGTERM; results so far were reported.
     Interrupted = 130,
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod check_workload;
+mod compare;
 mod list;
 mod run;
 mod sweep;
@@ -22,6 +23,9 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     if let Some(Command::CheckWorkload(args)) = &cli.command {
         return check_workload::run(args, &cli.run);
+    }
+    if let Some(Command::Compare(args)) = &cli.command {
+        return compare::run(args);
     }
     let file = config_file(&cli.run)?;
     let registry = registry(&cli.run, file.as_ref())?;

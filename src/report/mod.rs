@@ -1,6 +1,7 @@
 //! The versioned run report: built once from the run's totals, then rendered as JSON (the
 //! contract, see `schema/report.schema.json`), a console report and a CSV time series.
 
+pub(crate) mod compare;
 mod console;
 pub(crate) mod document;
 mod html;

@@ -1,0 +1,149 @@
+//! `stormbench compare` on reports of real runs: a run against itself, a run slowed on
+//! purpose (a server-side sleep made longer), runs of different workloads, files that are
+//! not reports.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// A declarative workload `sleepy` under `root` whose one kind sleeps `secs` on the server.
+fn sleepy(root: &Path, secs: f64) -> PathBuf {
+    let dir = root.join("sleepy");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("workload.yaml"),
+        format!(
+            "description: a server-side sleep\ntransactions:\n  - name: nap\n    statements:\n      - sql: SELECT pg_sleep({secs})\n"
+        ),
+    )
+    .unwrap();
+    root.to_path_buf()
+}
+
+/// Runs `sleepy` (from `workloads`) for 3 s and returns the report's path.
+fn report(dir: &Path, name: &str, workloads: &Path) -> PathBuf {
+    let pg = pg();
+    let json = dir.join(format!("{name}.json"));
+    ok(pg
+        .stormbench("stormbench_test")
+        .arg("--workloads-path")
+        .arg(workloads)
+        .args([
+            "-w",
+            "sleepy",
+            "-d",
+            "3s",
+            "--workers",
+            "2",
+            "-s",
+            "0",
+            "--json",
+        ])
+        .arg(&json));
+    json
+}
+
+#[test]
+fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
+    let dir = tempdir();
+    let fast = report(dir.path(), "fast", &sleepy(&dir.path().join("a"), 0.002));
+    let slow = report(dir.path(), "slow", &sleepy(&dir.path().join("b"), 0.008));
+
+    let o = stormbench()
+        .arg("compare")
+        .arg(&fast)
+        .arg(&fast)
+        .args(["--fail-on-regression", "5%"])
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("Verdict: no significant change"), "{out}");
+
+    let json = dir.path().join("c.json");
+    let o = stormbench()
+        .arg("compare")
+        .arg(&fast)
+        .arg(&slow)
+        .args(["--fail-on-regression", "5%", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(7), "{out}\n{err}");
+    assert!(out.contains("Verdict: REGRESSION in nap"), "{out}");
+    let c = read_json(&json);
+    let nap = &c["kinds"][0];
+    assert_eq!(nap["throughput_verdict"], "slower");
+    assert!(nap["tps_change_pct"].as_f64().unwrap() < -30.0, "{nap}");
+    assert!(nap["tps_p_value"].as_f64().unwrap() < 0.01, "{nap}");
+    let p99 = &nap["latency"][2];
+    assert_eq!(p99["percentile"], "p99");
+    assert!(p99["change_pct"].as_f64().unwrap() > 50.0, "{p99}");
+
+    // without --fail-on-regression the verdict is printed and the exit code is 0
+    let o = stormbench()
+        .arg("compare")
+        .arg(&fast)
+        .arg(&slow)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(text(&o).0.contains("REGRESSION"));
+    // the reversed pair is faster, not a regression
+    let o = stormbench()
+        .arg("compare")
+        .arg(&slow)
+        .arg(&fast)
+        .args(["--fail-on-regression", "5%"])
+        .output()
+        .unwrap();
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("faster"), "{out}");
+}
+
+#[test]
+fn different_workloads_and_non_reports_are_refused() {
+    let pg = pg();
+    let dir = tempdir();
+    let noop = dir.path().join("noop.json");
+    ok(pg
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "-d", "1s", "--json"])
+        .arg(&noop));
+    let nap = report(dir.path(), "nap", &sleepy(&dir.path().join("a"), 0.001));
+    let err = fails(stormbench().arg("compare").arg(&noop).arg(&nap), 2);
+    assert!(
+        err.contains("different workloads (noop and sleepy)"),
+        "{err}"
+    );
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "not json").unwrap();
+    let err = fails(stormbench().arg("compare").arg(&junk).arg(&nap), 2);
+    assert!(err.contains("not JSON"), "{err}");
+    let err = fails(stormbench().arg("compare").arg(dir.path()).arg(&nap), 2);
+    assert!(err.contains("not a regular file"), "{err}");
+    let err = fails(
+        stormbench()
+            .arg("compare")
+            .arg(&nap)
+            .arg(&nap)
+            .args(["--fail-on-regression", "lots"]),
+        2,
+    );
+    assert!(err.contains("give a percentage"), "{err}");
+    // the output may not replace an input
+    let err = fails(
+        stormbench()
+            .arg("compare")
+            .arg(&nap)
+            .arg(&noop)
+            .arg("--json")
+            .arg(&nap),
+        2,
+    );
+    assert!(!err.is_empty());
+}
