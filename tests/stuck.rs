@@ -44,11 +44,26 @@ fn spawn(c: &mut Command) -> Child {
 
 /// A TCP port that accepts connections and never says a word.
 fn silent_listener() -> u16 {
+    listener(false)
+}
+
+/// A TCP port that agrees to TLS (answers the SSLRequest with `S`) and then never says
+/// another word: the client waits in its TLS handshake.
+fn silent_tls_listener() -> u16 {
+    listener(true)
+}
+
+fn listener(agree_to_tls: bool) -> u16 {
+    use std::io::Read as _;
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     std::thread::spawn(move || {
         let mut held = Vec::new();
-        for s in l.incoming().flatten() {
+        for mut s in l.incoming().flatten() {
+            let mut request = [0u8; 8];
+            if agree_to_tls && s.read_exact(&mut request).is_ok() {
+                let _ = s.write_all(b"S");
+            }
             held.push(s);
         }
     });
@@ -73,25 +88,6 @@ fn a_silent_server_fails_the_connect_within_connect_timeout() {
         "{err}"
     );
     assert!(took < Duration::from_secs(8), "took {took:?}");
-}
-
-/// A TCP port that agrees to TLS (answers the SSLRequest with `S`) and then never says
-/// another word: the client waits in its TLS handshake.
-fn silent_tls_listener() -> u16 {
-    use std::io::Read as _;
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for mut s in l.incoming().flatten() {
-            let mut request = [0u8; 8];
-            if s.read_exact(&mut request).is_ok() {
-                let _ = s.write_all(b"S");
-            }
-            held.push(s);
-        }
-    });
-    port
 }
 
 #[test]

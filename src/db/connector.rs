@@ -95,7 +95,7 @@ impl PgTransient {
 impl PgConnector {
     /// A pool of `size` connections (opened by [`PgConnector::fill`]).
     pub(crate) fn new(target: &Target, size: usize) -> Result<Self, DbError> {
-        let (pg, tls) = target.pg_for_run()?;
+        let (pg, tls) = target.pg_connect_args()?;
         Ok(PgConnector {
             pool: build(
                 PgManager(target.manager()?),

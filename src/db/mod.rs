@@ -124,8 +124,9 @@ impl Target {
         }
     }
 
-    /// The tokio-postgres config and TLS connector of the next connection.
-    fn pg_connect_args(
+    /// The tokio-postgres config and TLS connector of the next connection (set-up and a
+    /// run's own pool and transient connections alike).
+    pub(crate) fn pg_connect_args(
         &self,
     ) -> Result<
         (
@@ -188,19 +189,6 @@ impl Target {
         let (client, task) =
             first.map_err(|e| DbError::Connect(connect_error_message(&e, self)))?;
         Ok(deadpool_postgres::ClientWrapper::new(client, task))
-    }
-
-    /// The tokio-postgres config and TLS of a run's own connections (pool and transient).
-    pub(crate) fn pg_for_run(
-        &self,
-    ) -> Result<
-        (
-            tokio_postgres::Config,
-            Option<postgres_native_tls::MakeTlsConnector>,
-        ),
-        DbError,
-    > {
-        self.pg_connect_args()
     }
 }
 
