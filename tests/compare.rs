@@ -63,12 +63,17 @@ fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
     assert!(out.contains("Verdict: no significant change"), "{out}");
 
     let json = dir.path().join("c.json");
+    let (csv, html) = (dir.path().join("c.csv"), dir.path().join("c.html"));
     let o = stormbench()
         .arg("compare")
         .arg(&fast)
         .arg(&slow)
         .args(["--fail-on-regression", "5%", "--json"])
         .arg(&json)
+        .arg("--csv")
+        .arg(&csv)
+        .arg("--html")
+        .arg(&html)
         .output()
         .unwrap();
     let (out, err) = text(&o);
@@ -82,6 +87,18 @@ fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
     let p99 = &nap["latency"][2];
     assert_eq!(p99["percentile"], "p99");
     assert!(p99["change_pct"].as_f64().unwrap() > 50.0, "{p99}");
+    let table = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        table.starts_with("kind,base_tps,new_tps,tps_change_pct"),
+        "{table}"
+    );
+    assert!(table.lines().nth(1).unwrap().starts_with("nap,"), "{table}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Verdict: <span class=\"fail\">REGRESSION in nap"));
+    assert!(
+        page.contains("<svg"),
+        "the page charts the throughput per interval"
+    );
 
     // without --fail-on-regression the verdict is printed and the exit code is 0
     let o = stormbench()

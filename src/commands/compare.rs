@@ -5,7 +5,9 @@ use std::path::Path;
 use crate::cli::CompareArgs;
 use crate::error::{AppError, Exit};
 use crate::report::compare::{compare, RunFacts};
-use crate::report::output::{check_outputs, write_output};
+use crate::report::document::{write_each, Format};
+use crate::report::output::check_outputs;
+use crate::report::Document as _;
 
 /// Reports larger than this are refused (a day-long run's report is a few MiB).
 const MAX_REPORT_BYTES: u64 = 256 << 20;
@@ -47,20 +49,30 @@ pub(crate) fn run(args: &CompareArgs) -> Result<Exit, AppError> {
         Some(s) => percent(s)?,
         None => 5.0,
     };
-    if let Some(path) = &args.json {
-        // before reading anything: an output that would land on an input is refused
-        check_outputs(&[("--json", path)], &[args.base.clone(), args.new.clone()])
-            .map_err(|e| AppError::Usage(format!("{e:#}")))?;
-    }
+    let outputs: Vec<(&str, &Path)> = [
+        ("--json", &args.json),
+        ("--csv", &args.csv),
+        ("--html", &args.html),
+    ]
+    .into_iter()
+    .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
+    .collect();
+    // before reading anything: an output that would land on an input is refused
+    check_outputs(&outputs, &[args.base.clone(), args.new.clone()])
+        .map_err(|e| AppError::Usage(format!("{e:#}")))?;
     let base = read(&args.base)?;
     let new = read(&args.new)?;
     let c = compare(&base, &new, 0.05, threshold)
         .map_err(|e| AppError::Usage(format!("cannot compare: {e}")))?;
-    print!("{}", c.render());
-    if let Some(path) = &args.json {
-        let body = serde_json::to_string_pretty(&c).map_err(anyhow::Error::from)?;
-        write_output(path, body.as_bytes())?;
-    }
+    print!("{}", c.console());
+    write_each(
+        &c,
+        [
+            (Format::Json, args.json.as_deref()),
+            (Format::Csv, args.csv.as_deref()),
+            (Format::Html, args.html.as_deref()),
+        ],
+    )?;
     Ok(if c.regressed && args.fail_on_regression.is_some() {
         Exit::Regression
     } else {

@@ -135,6 +135,9 @@ pub(crate) struct KindComparison {
     pub(crate) throughput_verdict: String,
     /// Whether this kind regressed beyond the threshold.
     pub(crate) regressed: bool,
+    /// Per-interval rates of base and new (for the HTML chart).
+    #[serde(skip)]
+    pub(crate) rates: [Vec<f64>; 2],
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -260,6 +263,7 @@ pub(crate) fn compare(
             latency,
             throughput_verdict,
             regressed,
+            rates: [a.clone(), b.clone()],
         });
     }
     let regressed = kinds.iter().any(|k| k.regressed);
@@ -293,6 +297,128 @@ pub(crate) fn compare(
         verdict,
         regressed,
     })
+}
+
+impl super::Document for Comparison {
+    fn console(&self) -> String {
+        self.render()
+    }
+
+    fn table(&self) -> super::document::Table {
+        let mut header: Vec<String> = [
+            "kind",
+            "base_tps",
+            "new_tps",
+            "tps_change_pct",
+            "tps_p_value",
+            "throughput",
+            "regressed",
+        ]
+        .map(String::from)
+        .to_vec();
+        for p in ["p50", "p95", "p99", "p99.9"] {
+            header.extend([
+                format!("base_{p}_ms"),
+                format!("new_{p}_ms"),
+                format!("{p}_change_pct"),
+            ]);
+        }
+        let rows = self
+            .kinds
+            .iter()
+            .map(|k| {
+                let mut row = vec![
+                    k.kind.clone(),
+                    format!("{:.3}", k.base_tps),
+                    format!("{:.3}", k.new_tps),
+                    format!("{:.3}", k.tps_change_pct),
+                    format!("{:.6}", k.tps_p_value),
+                    k.throughput_verdict.clone(),
+                    k.regressed.to_string(),
+                ];
+                for l in &k.latency {
+                    row.extend([
+                        format!("{:.3}", l.base_ms),
+                        format!("{:.3}", l.new_ms),
+                        format!("{:.3}", l.change_pct),
+                    ]);
+                }
+                row.resize(header.len(), String::new());
+                row
+            })
+            .collect();
+        super::document::Table { header, rows }
+    }
+
+    fn html(&self) -> String {
+        use super::kit::{chart, esc, page_end, page_start, Line};
+        use std::fmt::Write as _;
+        let mut out = page_start(&format!("compare {}", self.workload));
+        let _ = write!(
+            out,
+            "<h1>stormbench compare</h1><p>{} (mode {}, scale {}), base against new; threshold {}%, significance level {}</p><h2>Verdict: <span class=\"{}\">{}</span></h2>",
+            esc(&self.workload),
+            esc(&self.mode),
+            self.scale,
+            self.threshold_pct,
+            self.alpha,
+            if self.regressed { "fail" } else { "pass" },
+            esc(&self.verdict)
+        );
+        for w in &self.warnings {
+            let _ = write!(out, "<p class=\"fail\">{}</p>", esc(w));
+        }
+        out.push_str("<table><tr><th>kind</th><th>base TPS</th><th>new TPS</th><th>change</th><th>p</th><th>throughput</th><th>p50 base / new</th><th>p99 base / new</th><th>p99.9 base / new</th></tr>");
+        for k in &self.kinds {
+            let pct = |name: &str| {
+                k.latency
+                    .iter()
+                    .find(|l| l.percentile == name)
+                    .map(|l| {
+                        format!(
+                            "{:.3} / {:.3} ms ({:+.1}%)",
+                            l.base_ms, l.new_ms, l.change_pct
+                        )
+                    })
+                    .unwrap_or_default()
+            };
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{:+.1}%</td><td>{:.4}</td><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&k.kind),
+                k.base_tps,
+                k.new_tps,
+                k.tps_change_pct,
+                k.tps_p_value,
+                if k.regressed { "fail" } else { "pass" },
+                esc(&k.throughput_verdict),
+                pct("p50"),
+                pct("p99"),
+                pct("p99.9")
+            );
+        }
+        out.push_str("</table>");
+        for k in &self.kinds {
+            let line = |label: &str, r: &[f64]| {
+                Line::new(
+                    label,
+                    r.iter()
+                        .enumerate()
+                        .map(|(i, v)| ((i + 1) as f64, *v))
+                        .collect(),
+                )
+            };
+            out.push_str(&chart(
+                &format!("{}: throughput per interval", k.kind),
+                "interval",
+                "transactions/s",
+                &[line("base", &k.rates[0]), line("new", &k.rates[1])],
+            ));
+        }
+        let _ = write!(out, "<p class=\"empty\">{}</p>", esc(&self.tool));
+        page_end(&mut out);
+        out
+    }
 }
 
 impl Comparison {
