@@ -189,3 +189,36 @@ fn failing_statements_break_the_error_rate() {
         "the HTML report shows the verdict"
     );
 }
+
+#[test]
+fn the_report_samples_stormbench_s_own_footprint() {
+    let pg = pg();
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let o = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "-d", "3s", "--workers", "8", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (text, r) = verdict(&o, &json);
+    assert!(o.status.success(), "{text}");
+    let c = &r["health"]["client"];
+    let (first, max) = (
+        c["rss_mb_first"].as_f64().unwrap(),
+        c["rss_mb_max"].as_f64().unwrap(),
+    );
+    assert!(first > 1.0 && max >= first && max < 1024.0, "{c}");
+    assert!(
+        c["fds_max"].as_u64().unwrap() >= 8,
+        "8 connections are 8 sockets: {c}"
+    );
+    let sampled = r["time_series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["client_rss_mb"].is_number())
+        .count();
+    assert!(sampled >= 2, "{}", r["time_series"]);
+    assert!(text.contains("Client:        stormbench used"), "{text}");
+}

@@ -580,6 +580,10 @@ async fn aggregate(
             },
             _ = sleep_until(next_tick) => {
                 let finished = series.finalize_before(tick);
+                if !finished.is_empty() {
+                    let (rss, fds) = crate::stats::client_footprint();
+                    series.annotate_last(rss, fds);
+                }
                 if let Some(o) = observer {
                     o.tick(&totals, finished.last(), &shared);
                 }

@@ -318,6 +318,13 @@ fn extras(out: &mut String, r: &Report) {
             );
         }
     }
+    if let Some(c) = &r.health.client {
+        let _ = writeln!(
+            out,
+            "\nClient:        stormbench used {:.1} MiB resident after the first interval, {:.1} MiB at most, {:.1} MiB at the end; at most {} open files",
+            c.rss_mb_first, c.rss_mb_max, c.rss_mb_last, c.fds_max
+        );
+    }
     if let Some(x) = r.summary.server_transactions {
         let _ = writeln!(
             out,

@@ -285,6 +285,38 @@ pub(crate) struct HealthReport {
     pub(crate) workers_not_stopped: usize,
     /// Internal errors that stopped workers (a bug in stormbench): the run failed.
     pub(crate) internal_errors: Vec<String>,
+    /// stormbench's own footprint over the run (`null` where it could not be sampled).
+    pub(crate) client: Option<ClientReport>,
+}
+
+/// stormbench's own resident memory and open files, sampled every interval: a soak's
+/// memory must stay flat.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ClientReport {
+    /// Resident memory after the first sampled interval, MiB.
+    pub(crate) rss_mb_first: f64,
+    /// The largest sample, MiB.
+    pub(crate) rss_mb_max: f64,
+    /// After the last sampled interval, MiB.
+    pub(crate) rss_mb_last: f64,
+    /// Most open file descriptors seen (sockets included).
+    pub(crate) fds_max: u64,
+}
+
+impl ClientReport {
+    fn of(series: &[IntervalPoint]) -> Option<Self> {
+        let rss: Vec<f64> = series.iter().filter_map(|p| p.client_rss_mb).collect();
+        Some(ClientReport {
+            rss_mb_first: *rss.first()?,
+            rss_mb_max: rss.iter().copied().fold(0.0, f64::max),
+            rss_mb_last: *rss.last()?,
+            fds_max: series
+                .iter()
+                .filter_map(|p| p.client_fds)
+                .max()
+                .unwrap_or(0),
+        })
+    }
 }
 
 /// A transaction left unanswered at the end.
@@ -354,6 +386,7 @@ impl HealthReport {
                 .collect(),
             workers_not_stopped: r.workers_not_stopped,
             internal_errors: r.panics.clone(),
+            client: ClientReport::of(&r.series),
         }
     }
 

@@ -39,6 +39,28 @@ pub(crate) struct IntervalPoint {
     /// No transaction succeeded while the server could not be reached or did not answer
     /// (connection errors, or a transaction waiting the whole interval): an outage.
     pub(crate) outage: bool,
+    /// stormbench's own resident memory at the end of the interval, MiB (`None`: not
+    /// sampled).
+    pub(crate) client_rss_mb: Option<f64>,
+    /// stormbench's open file descriptors (sockets included) at the end of the interval.
+    pub(crate) client_fds: Option<u64>,
+}
+
+/// stormbench's own footprint: resident memory (MiB) and open file descriptors, from
+/// `/proc/self` (`None` where there is no such file system).
+pub(crate) fn client_footprint() -> (Option<f64>, Option<u64>) {
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| {
+            let pages: f64 = s.split_whitespace().nth(1)?.parse().ok()?;
+            // SAFETY: sysconf with a valid name has no preconditions.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            (page > 0).then(|| pages * page as f64 / (1024.0 * 1024.0))
+        });
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .ok()
+        .map(|d| d.count() as u64);
+    (rss, fds)
 }
 
 impl IntervalPoint {
@@ -153,6 +175,16 @@ impl Series {
             connection_errors,
             stalled: false,
             outage: false,
+            client_rss_mb: None,
+            client_fds: None,
+        }
+    }
+
+    /// Records stormbench's footprint on the last finalized interval.
+    pub(crate) fn annotate_last(&mut self, rss_mb: Option<f64>, fds: Option<u64>) {
+        if let Some(p) = self.points.last_mut() {
+            p.client_rss_mb = rss_mb;
+            p.client_fds = fds;
         }
     }
 
