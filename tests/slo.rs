@@ -45,16 +45,28 @@ fn objectives_kept_exit_0_with_the_verdict_in_the_report() {
         "slo:\n  p99_ms: 10000\n  max_error_pct: 1\n  min_tps: 1\n  kinds:\n    noop: {p50_ms: 10000}\n",
     );
     let json = dir.path().join("r.json");
+    let html = dir.path().join("r.html");
     let o = pg
         .stormbench("stormbench_test")
         .arg("-c")
         .arg(&cfg)
-        .args(["-w", "noop", "-d", "1s", "--json"])
+        .args(["-w", "noop", "-d", "2s", "--html"])
+        .arg(&html)
+        .arg("--json")
         .arg(&json)
         .output()
         .unwrap();
     let (text, r) = verdict(&o, &json);
     assert_eq!(o.status.code(), Some(0), "{text}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<div class=\"head\">") && page.contains(">met</b>objectives"),
+        "headline figures with the verdict"
+    );
+    assert!(
+        page.contains("p99 objective"),
+        "the objective drawn on the latency chart"
+    );
     assert!(text.contains("SLO: MET (4 objectives kept)"), "{text}");
     assert_eq!(r["slo"]["passed"], true);
     assert_eq!(gate(&r, "noop.p50_ms")["passed"], true);

@@ -177,15 +177,30 @@ fn time_charts(out: &mut String, r: &Report) {
         "transactions/s",
         &[Line::new("TPS", series(r, |p| p.tps))],
     ));
+    let mut lines = vec![
+        Line::new("p50", series(r, |p| p.p50_ms)),
+        Line::new("p95", series(r, |p| p.p95_ms)),
+        Line::new("p99", series(r, |p| p.p99_ms)),
+    ];
+    // the run's p99 objective, as a level line across the run
+    let objective = r
+        .slo
+        .as_ref()
+        .and_then(|s| s.gates.iter().find(|g| g.gate == "p99_ms"));
+    if let (Some(g), Some(first), Some(last)) =
+        (objective, r.time_series.first(), r.time_series.last())
+    {
+        let x0 = first.t_s - interval_s(first);
+        lines.push(Line::new(
+            "p99 objective",
+            vec![(x0, g.limit), (last.t_s, g.limit)],
+        ));
+    }
     out.push_str(&chart(
         "Latency percentiles over time",
         "seconds",
         "ms",
-        &[
-            Line::new("p50", series(r, |p| p.p50_ms)),
-            Line::new("p95", series(r, |p| p.p95_ms)),
-            Line::new("p99", series(r, |p| p.p99_ms)),
-        ],
+        &lines,
     ));
     out.push_str(&chart(
         "Errors over time",
@@ -218,6 +233,42 @@ fn errors_table(out: &mut String, r: &Report) {
             }
         }
     }
+}
+
+/// The figures a reader looks for first: throughput, p99, failures, the objectives.
+fn headline_figures(r: &Report) -> String {
+    let s = &r.summary;
+    let attempted = s.transactions + s.failed;
+    let failed_pct = if attempted == 0 {
+        0.0
+    } else {
+        s.failed as f64 / attempted as f64 * 100.0
+    };
+    let mut figs = vec![
+        ("transactions/s", super::kit::human(s.tps), ""),
+        ("p99 latency, ms", super::kit::human(s.latency.p99_ms), ""),
+        ("p50 latency, ms", super::kit::human(s.latency.p50_ms), ""),
+        (
+            "failed",
+            format!("{} ({failed_pct:.2}%)", super::kit::human(s.failed as f64)),
+            if s.failed > 0 { "fail" } else { "pass" },
+        ),
+    ];
+    if r.health.outage_s > 0.0 {
+        figs.push((
+            "availability",
+            format!("{:.1}%", r.health.availability),
+            "fail",
+        ));
+    }
+    if let Some(slo) = &r.slo {
+        figs.push((
+            "objectives",
+            if slo.passed { "met" } else { "broken" }.to_string(),
+            if slo.passed { "pass" } else { "fail" },
+        ));
+    }
+    super::kit::headline(&figs)
 }
 
 /// The verdict on the service-level objectives, one row per objective.
@@ -267,6 +318,7 @@ pub(crate) fn render(r: &Report) -> String {
         esc(&r.status),
         esc(&r.started_at)
     );
+    out.push_str(&headline_figures(r));
     let _ = write!(
         out,
         "<h2>Summary</h2><table><tr><th>transactions</th><td>{}</td></tr><tr><th>failed</th><td>{}</td></tr>\

@@ -60,6 +60,8 @@ pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> 
         c.configure_mesh()
             .x_desc(x_desc)
             .y_desc(y_desc)
+            .x_label_formatter(&|v| human(*v))
+            .y_label_formatter(&|v| human(*v))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
         for (i, l) in lines.iter().enumerate() {
@@ -92,6 +94,47 @@ pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> 
     }
 }
 
+/// A number as people read it on an axis or in a headline: 35000 as `35k`, 1250000 as
+/// `1.25M`, 1.234 as `1.23`, 0.0042 as `0.0042`.
+pub(crate) fn human(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a >= 1e9 {
+        format!("{}G", trim(format!("{:.2}", v / 1e9)))
+    } else if a >= 1e6 {
+        format!("{}M", trim(format!("{:.2}", v / 1e6)))
+    } else if a >= 1e4 {
+        format!("{}k", trim(format!("{:.1}", v / 1e3)))
+    } else if a >= 100.0 || a == 0.0 {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        trim(format!("{v:.4}"))
+    }
+}
+
+/// Headline figures as a row of boxes: (label, value, css class: "", "pass" or "fail").
+pub(crate) fn headline(figures: &[(&str, String, &str)]) -> String {
+    let mut out = String::from("<div class=\"head\">");
+    for (label, value, class) in figures {
+        let _ = write!(
+            out,
+            "<div class=\"fig\"><b class=\"{class}\">{}</b>{}</div>",
+            esc(value),
+            esc(label)
+        );
+    }
+    out.push_str("</div>");
+    out
+}
+
 /// `s` escaped for HTML text and attribute values.
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -101,10 +144,13 @@ pub(crate) fn esc(s: &str) -> String {
 }
 
 /// The style sheet of every page.
-const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:920px}\
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
+const STYLE: &str = "body{font-family:sans-serif;margin:24px;color:#222;max-width:1200px}\
+.head{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0 20px}.fig{border:1px solid #ddd;\
+border-radius:6px;padding:8px 16px;min-width:110px;color:#555}.fig b{display:block;font-size:24px;color:#222}\
+.fig b.fail{color:#b00}.fig b.pass{color:#070}\
+table{border-collapse:collapse;margin:8px 0 16px;display:block;overflow-x:auto}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}\
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}code{font-size:12px}\
-svg{display:block;margin:8px 0 20px}.empty{color:#888}.fail{color:#b00}.pass{color:#070}";
+svg{display:block;margin:8px 0 20px;width:100%;height:auto}.empty{color:#888}.fail{color:#b00}.pass{color:#070}";
 
 /// The start of a page titled `title` (escaped here), up to and including `<body>`; the
 /// title names stormbench, which is how a later run knows the file is one of its own.
@@ -126,6 +172,21 @@ pub(crate) fn page_end(out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_read_as_people_read_them() {
+        for (v, s) in [
+            (35000.0, "35k"),
+            (1_250_000.0, "1.25M"),
+            (1.234, "1.23"),
+            (0.0042, "0.0042"),
+            (0.0, "0"),
+            (250.0, "250"),
+            (12_345.0, "12.3k"),
+        ] {
+            assert_eq!(human(v), s);
+        }
+    }
 
     #[test]
     fn text_is_escaped() {
