@@ -129,8 +129,14 @@ fn db_charts(out: &mut String, r: &Report) {
         let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(&v));
     }
     out.push_str("</table>");
+    // samples taken after the measured run ended (while workers stopped) describe the
+    // shutdown, not the load: drawn, they would show every rate falling to zero at the end
+    let end = r.measured_s + 1e-6;
     let pts = |f: fn(&crate::collect::IntervalStats) -> Option<f64>| -> Vec<(f64, f64)> {
-        iv.iter().filter_map(|i| f(i).map(|v| (i.t_s, v))).collect()
+        iv.iter()
+            .filter(|i| i.t_s <= end)
+            .filter_map(|i| f(i).map(|v| (i.t_s, v)))
+            .collect()
     };
     out.push_str(&chart(
         "Server commits per second",
