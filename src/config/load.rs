@@ -75,10 +75,7 @@ pub fn workloads_paths(
 }
 
 fn expand_home(p: &std::path::Path) -> PathBuf {
-    match (p.strip_prefix("~"), std::env::var_os("HOME")) {
-        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
-        _ => p.to_path_buf(),
-    }
+    super::conninfo::expand_home(p, &|k| std::env::var(k).ok())
 }
 
 /// A loaded config file: the strict top level plus the workload sections.

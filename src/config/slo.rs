@@ -33,7 +33,9 @@ pub struct Objectives {
 }
 
 /// The `slo:` section: the objectives of the whole run, two run-wide limits, and
-/// objectives per transaction kind.
+/// objectives per transaction kind. The run's objectives are spelled out again rather than
+/// a flattened [`Objectives`]: serde cannot combine `flatten` with `deny_unknown_fields`,
+/// and an unknown key under `slo:` must stay an error naming it.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawSlo {

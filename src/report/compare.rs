@@ -101,11 +101,15 @@ pub(crate) fn effective_stats(x: &[f64]) -> (f64, f64, f64) {
     (mean, var, n_eff)
 }
 
-/// Two-sided p-value of Welch's test on two autocorrelated series (means of per-interval
-/// rates), with each variance over its effective sample size.
-pub(crate) fn welch_p(a: &[f64], b: &[f64]) -> f64 {
+/// Welch's test on two autocorrelated series (means of per-interval rates), with each
+/// variance over its effective sample size: (mean of a, mean of b, two-sided p-value).
+pub(crate) fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
     let (ma, va, na) = effective_stats(a);
     let (mb, vb, nb) = effective_stats(b);
+    (ma, mb, welch_p(ma, va, na, mb, vb, nb))
+}
+
+fn welch_p(ma: f64, va: f64, na: f64, mb: f64, vb: f64, nb: f64) -> f64 {
     let (sa, sb) = (va / na, vb / nb);
     let se = (sa + sb).sqrt();
     if se == 0.0 || !se.is_finite() {
@@ -223,9 +227,7 @@ pub(crate) fn compare(
             continue;
         };
         let b = &new.kinds[j].1;
-        let (ma, _, _) = effective_stats(a);
-        let (mb, _, _) = effective_stats(b);
-        let p = welch_p(a, b);
+        let (ma, mb, p) = welch(a, b);
         let tps_change = change(ma, mb);
         let significant = p < alpha;
         let throughput_verdict = match (significant, tps_change < 0.0) {
@@ -486,8 +488,8 @@ mod tests {
         let a: Vec<f64> = (0..60).map(|i| 1000.0 + ((i * 37) % 11) as f64).collect();
         let same: Vec<f64> = (0..60).map(|i| 1000.0 + ((i * 53) % 11) as f64).collect();
         let slower: Vec<f64> = a.iter().map(|v| v * 0.9).collect();
-        assert!(welch_p(&a, &same) > 0.05);
-        assert!(welch_p(&a, &slower) < 0.001);
-        assert_eq!(welch_p(&a, &a), 1.0);
+        assert!(welch(&a, &same).2 > 0.05);
+        assert!(welch(&a, &slower).2 < 0.001);
+        assert_eq!(welch(&a, &a).2, 1.0);
     }
 }
