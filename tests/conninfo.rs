@@ -158,21 +158,43 @@ fn precedence_of_every_layer() {
         dir.path(),
     );
 
-    // STORMBENCH_* over the file
-    let cfg = file("d.yaml", "  dbname: sbt_nosuch_file\n");
-    let mut c = stormbench();
-    base(&mut c);
-    connects(
-        c.env("STORMBENCH_DB_NAME", DB).arg("-c").arg(&cfg),
-        dir.path(),
-    );
-
-    // --url over STORMBENCH_* and the file
+    // the file over STORMBENCH_*
+    let cfg = file("d.yaml", &format!("  dbname: {DB}\n"));
     let mut c = stormbench();
     base(&mut c);
     connects(
         c.env("STORMBENCH_DB_NAME", "sbt_nosuch_env")
             .arg("-c")
+            .arg(&cfg),
+        dir.path(),
+    );
+
+    // the file's url over STORMBENCH_*
+    let cfg = file("e.yaml", &format!("  url: postgresql:///{DB}\n"));
+    let mut c = stormbench();
+    base(&mut c);
+    connects(
+        c.env("STORMBENCH_DB_NAME", "sbt_nosuch_env")
+            .arg("-c")
+            .arg(&cfg),
+        dir.path(),
+    );
+
+    // STORMBENCH_* over PG*
+    let mut c = stormbench();
+    base(&mut c);
+    connects(
+        c.env("PGDATABASE", "sbt_nosuch_pg")
+            .env("STORMBENCH_DB_NAME", DB),
+        dir.path(),
+    );
+
+    // --url over the file
+    let cfg = file("f.yaml", "  dbname: sbt_nosuch_file\n");
+    let mut c = stormbench();
+    base(&mut c);
+    connects(
+        c.arg("-c")
             .arg(&cfg)
             .args(["--url", &format!("postgresql:///{DB}")]),
         dir.path(),

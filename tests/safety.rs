@@ -490,6 +490,9 @@ fn read_only_refuses_what_writes_and_runs_what_reads() {
     let r = read_json(&json);
     assert_eq!(r["config"]["safety"]["read_only"], true);
     assert_eq!(r["config"]["database"]["read_only"], true);
+    let verdict = &r["config"]["safety"]["verdict"];
+    assert_eq!(verdict["step"], serde_json::Value::Null, "{verdict}");
+    assert_eq!(verdict["applied"][0]["guard"], "read_only", "{verdict}");
     assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
     let rows = pg.psql(&db, "SELECT count(*) > 0 FROM simple_accounts");
     assert_eq!(rows.trim(), "t", "the schema is untouched");
@@ -529,11 +532,21 @@ fn allowed_hosts_and_database_pattern_guard_writes_and_schema_steps() {
         "here.yaml",
         "  allowed_hosts: [db.example.com, '127.0.0.*']\n",
     );
+    let json = dir.path().join("here.json");
     ok(pg
         .stormbench(&db)
         .arg("-c")
         .arg(&here)
-        .args(["-w", "simple_write", "-d", "1s"]));
+        .args(["-w", "simple_write", "-d", "1s", "--json"])
+        .arg(&json));
+    // the report records which guard let the writes through, and why
+    let verdict = read_json(&json)["config"]["safety"]["verdict"].clone();
+    assert_eq!(verdict["step"], "a workload that writes", "{verdict}");
+    assert_eq!(verdict["applied"][0]["guard"], "allowed_hosts", "{verdict}");
+    assert_eq!(
+        verdict["applied"][0]["detail"], "host '127.0.0.1' matches '127.0.0.*'",
+        "{verdict}"
+    );
 
     let tests_only = guards(dir.path(), "p.yaml", "  database_pattern: '*_test'\n");
     let err = fails(

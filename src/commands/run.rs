@@ -36,7 +36,7 @@ pub(crate) fn schema_action(args: &RunArgs) -> SchemaAction {
 
 /// The `safety:` guards, before anything connects: a step that changes the schema, or a
 /// workload that writes, only where the guards allow it.
-fn check_safety(plan: &RunPlan, args: &RunArgs) -> Result<(), AppError> {
+fn check_safety(plan: &mut RunPlan, args: &RunArgs) -> Result<(), AppError> {
     let schema_step = match schema_action(args) {
         SchemaAction::Cleanup => Some("--cleanup"),
         SchemaAction::Rebuild => Some("--rebuild"),
@@ -48,9 +48,15 @@ fn check_safety(plan: &RunPlan, args: &RunArgs) -> Result<(), AppError> {
         schema_step,
         writes: runs && plan.built.workload.writes(),
     };
-    plan.safety
+    let verdict = plan
+        .safety
         .check(&plan.database, intent)
-        .map_err(AppError::Usage)
+        .map_err(AppError::Usage)?;
+    for g in &verdict.applied {
+        log::info!("safety.{} applies: {}", g.guard, g.detail);
+    }
+    plan.safety.verdict = Some(verdict);
+    Ok(())
 }
 
 /// Runs the plan; the embedded cluster (if any) lives exactly as long as this function.
@@ -61,7 +67,8 @@ pub(crate) async fn execute(
 ) -> Result<Exit, AppError> {
     let interrupt = interrupt_token();
     check_outputs(&plan, inputs)?;
-    check_safety(&plan, args)?;
+    let mut plan = plan;
+    check_safety(&mut plan, args)?;
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref());
     let s = connect(&plan, args, &interrupt, &target, cluster.is_some()).await?;

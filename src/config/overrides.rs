@@ -1,4 +1,5 @@
-//! What overrides the file: `STORMBENCH_DB_*` environment variables, then command-line flags.
+//! What stacks on the file: the `STORMBENCH_DB_*` environment variables below its keys,
+//! the command-line flags above them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -72,41 +73,36 @@ pub struct Overrides {
     pub slo: Vec<String>,
 }
 
-/// Applies `STORMBENCH_DB_*` (and `STORMBENCH_PG_BINDIR`) environment variables, between
-/// the file and the command line.
+/// Reads the `STORMBENCH_DB_*` variables (and `STORMBENCH_PG_BINDIR`) into the layer
+/// below the file's `database:` keys and `url` and above the service and the PG*
+/// environment.
 pub fn apply_env(raw: &mut RawConfig, get: impl Fn(&str) -> Option<String>) -> Vec<String> {
     let mut errors = Vec::new();
     let db = &mut raw.database;
-    if let Some(v) = get("STORMBENCH_DB_HOST") {
-        db.host = Some(v);
-    }
+    let layer = &mut db.env;
+    layer.host = get("STORMBENCH_DB_HOST");
     if let Some(v) = get("STORMBENCH_DB_PORT") {
         match v.parse() {
-            Ok(p) => db.port = Some(p),
+            Ok(p) => layer.port = Some(p),
             Err(_) => errors.push(format!(
                 "STORMBENCH_DB_PORT: '{v}' is not a port number; set it to e.g. 5432"
             )),
         }
     }
-    if let Some(v) = get("STORMBENCH_DB_NAME") {
-        db.dbname = Some(v);
-    }
-    if let Some(v) = get("STORMBENCH_DB_USER") {
-        db.username = Some(v);
-    }
-    if let Some(v) = get("STORMBENCH_DB_PASSWORD") {
-        db.password = Some(Secret::new(v));
-    }
-    if let Some(v) = get("STORMBENCH_PG_BINDIR") {
-        db.bindir = Some(PathBuf::from(v));
-    }
+    layer.dbname = get("STORMBENCH_DB_NAME");
+    layer.user = get("STORMBENCH_DB_USER");
+    layer.password = get("STORMBENCH_DB_PASSWORD").map(Secret::new);
     if let Some(v) = get("STORMBENCH_DB_SSLMODE") {
         match serde_yaml::from_str::<SslMode>(&v) {
-            Ok(m) => db.sslmode = Some(m),
+            Ok(m) => layer.sslmode = Some(m),
             Err(_) => errors.push(format!(
-                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, prefer, require, verify-ca, verify-full"
+                "STORMBENCH_DB_SSLMODE: '{v}' is not one of disable, allow, prefer, require, \
+                 verify-ca, verify-full"
             )),
         }
+    }
+    if db.bindir.is_none() {
+        db.bindir = get("STORMBENCH_PG_BINDIR").map(PathBuf::from);
     }
     errors
 }

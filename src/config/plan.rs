@@ -70,6 +70,31 @@ pub struct SafetyPlan {
     pub database_pattern: Option<String>,
     /// No set-up, clean-up or writing workload; connections read only.
     pub read_only: bool,
+    /// What the guards decided for this run, once checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<SafetyVerdict>,
+}
+
+/// What the guards decided for one run, as the report records it.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SafetyVerdict {
+    /// The destructive step the guards looked at (`--setup`, `--rebuild`, `--cleanup`,
+    /// `a workload that writes`); `None` when the run does neither.
+    pub step: Option<String>,
+    /// Each guard that applied, with what satisfied it.
+    pub applied: Vec<AppliedGuard>,
+    /// Why the guards did not look at the step (an embedded cluster is stormbench's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exempt: Option<String>,
+}
+
+/// One guard that applied to a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AppliedGuard {
+    /// `read_only`, `allowed_hosts` or `database_pattern`.
+    pub guard: &'static str,
+    /// What satisfied it (`host '10.0.0.5' matches '10.0.0.*'`).
+    pub detail: String,
 }
 
 /// When the measured phase ends.

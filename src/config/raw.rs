@@ -122,6 +122,10 @@ pub struct RawDatabase {
     pub connect_timeout: Option<Dur>,
     /// Default isolation of every connection (read_committed | repeatable_read | serializable).
     pub isolation: Option<Isolation>,
+    /// What the `STORMBENCH_DB_*` variables give: below these keys and `url`, above the
+    /// service and the PG* environment.
+    #[serde(skip)]
+    pub(crate) env: super::conninfo::ConnParams,
 }
 
 /// Guards checked before set-up, rebuild, clean-up and any workload that writes.

@@ -1,7 +1,7 @@
 //! The `safety:` guards: which servers and databases destructive steps (set-up, rebuild,
 //! clean-up, a workload that writes) may touch, and a read-only switch.
 
-use super::plan::{DatabasePlan, SafetyPlan};
+use super::plan::{AppliedGuard, DatabasePlan, SafetyPlan, SafetyVerdict};
 use super::raw::RawSafety;
 
 /// Validates the `safety:` section.
@@ -31,6 +31,7 @@ pub(crate) fn safety_plan(raw: &RawSafety, errors: &mut Vec<String>) -> SafetyPl
         allowed_hosts: raw.allowed_hosts.clone(),
         database_pattern: raw.database_pattern.clone(),
         read_only: raw.read_only.unwrap_or(false),
+        verdict: None,
     }
 }
 
@@ -45,17 +46,31 @@ pub struct Intent {
 }
 
 impl SafetyPlan {
-    /// Checks `intent` against the guards for the server and database of `db`; the error
-    /// names the guard and what would satisfy it. An embedded cluster is stormbench's own
-    /// and is never refused.
-    pub fn check(&self, db: &DatabasePlan, intent: Intent) -> Result<(), String> {
+    /// Checks `intent` against the guards for the server and database of `db`: what
+    /// applied when they allow it, else an error naming the guard and what would satisfy
+    /// it. An embedded cluster is stormbench's own and is never refused.
+    pub fn check(&self, db: &DatabasePlan, intent: Intent) -> Result<SafetyVerdict, String> {
+        let step = match (intent.schema_step, intent.writes) {
+            (Some(step), _) => Some(step.to_string()),
+            (None, true) => Some("a workload that writes".to_string()),
+            (None, false) => None,
+        };
+        let mut verdict = SafetyVerdict {
+            step: step.clone(),
+            ..SafetyVerdict::default()
+        };
         if db.embedded {
-            return Ok(());
+            verdict.exempt = Some("the embedded cluster is stormbench's own".into());
+            return Ok(verdict);
         }
-        let what = match (intent.schema_step, intent.writes) {
-            (Some(step), _) => step.to_string(),
-            (None, true) => "a workload that writes".to_string(),
-            (None, false) => return Ok(()),
+        let Some(what) = step else {
+            if self.read_only {
+                verdict.applied.push(AppliedGuard {
+                    guard: "read_only",
+                    detail: "every connection runs with default_transaction_read_only = on".into(),
+                });
+            }
+            return Ok(verdict);
         };
         if self.read_only {
             return Err(format!(
@@ -64,15 +79,20 @@ impl SafetyPlan {
             ));
         }
         if let Some(hosts) = &self.allowed_hosts {
-            if !hosts
-                .iter()
-                .any(|p| glob_match(&p.to_lowercase(), &db.host.to_lowercase()))
-            {
-                return Err(format!(
-                    "safety.allowed_hosts does not list host '{}', so {what} is refused there; \
-                     add it to safety.allowed_hosts or point database.host at an allowed server",
-                    db.host
-                ));
+            let host = db.host.to_lowercase();
+            match hosts.iter().find(|p| glob_match(&p.to_lowercase(), &host)) {
+                Some(p) => verdict.applied.push(AppliedGuard {
+                    guard: "allowed_hosts",
+                    detail: format!("host '{}' matches '{p}'", db.host),
+                }),
+                None => {
+                    return Err(format!(
+                        "safety.allowed_hosts does not list host '{}', so {what} is refused \
+                         there; add it to safety.allowed_hosts or point database.host at an \
+                         allowed server",
+                        db.host
+                    ))
+                }
             }
         }
         if let Some(pattern) = &self.database_pattern {
@@ -83,8 +103,12 @@ impl SafetyPlan {
                     db.dbname
                 ));
             }
+            verdict.applied.push(AppliedGuard {
+                guard: "database_pattern",
+                detail: format!("database '{}' matches '{pattern}'", db.dbname),
+            });
         }
-        Ok(())
+        Ok(verdict)
     }
 }
 

@@ -136,6 +136,7 @@ fn env_expansion_and_overrides_in_order() {
     );
     let env = |k: &str| match k {
         "STORMBENCH_DB_HOST" => Some("env-host".to_string()),
+        "STORMBENCH_DB_USER" => Some("env-user".to_string()),
         "STORMBENCH_DB_PASSWORD" => Some("s3cret-pw".to_string()),
         _ => None,
     };
@@ -149,7 +150,9 @@ fn env_expansion_and_overrides_in_order() {
         },
     );
     let p = validate(&loaded, &reg).unwrap();
-    assert_eq!(p.database.host, "env-host");
+    // the file's keys over STORMBENCH_DB_*, which fill what the file leaves open
+    assert_eq!(p.database.host, "yaml-host");
+    assert_eq!(p.database.username, "env-user");
     assert_eq!(p.database.port, 6543);
     assert_eq!(p.exec.workers, 9);
     let json = p.to_report_json().to_string();

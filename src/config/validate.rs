@@ -426,9 +426,9 @@ fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
 
 /// The connection settings of a `database:` section, adding any problem to `errors`.
 ///
-/// Precedence, highest first: flags (`--url`'s parts below the other flags),
-/// `STORMBENCH_DB_*`, the file's keys, the file's `database.url`, the service
-/// (`service` or `PGSERVICE`), the PG* environment, the defaults; the password, when none
+/// Precedence, highest first: flags (`--url`'s parts below the other flags), the file's
+/// keys, the file's `database.url`, `STORMBENCH_DB_*`, the service (`service` or
+/// `PGSERVICE`), the PG* environment, the defaults; the password, when none
 /// of these gives one, from the password file. An embedded cluster reads none of the
 /// user's libpq settings.
 pub fn database_plan(
@@ -452,7 +452,9 @@ pub fn database_plan(
         errors.push("database.port: must be between 1 and 65535 (got 0)".into());
     }
     let p = if embedded {
-        ConnParams::from_raw(db)
+        let mut p = ConnParams::from_raw(db);
+        p.fill_from(&db.env);
+        p
     } else {
         libpq_layers(db, env, errors)
     };
@@ -563,6 +565,7 @@ fn libpq_layers(
             Err(e) => errors.push(format!("database.url: {e}")),
         }
     }
+    p.fill_from(&db.env);
     let pg_env = ConnParams::from_env(env, errors);
     let service = match (&p.service, &pg_env.service) {
         (Some(s), _) => Some(("database.service", s.clone())),
