@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One soak run, for cron or a systemd timer: never two at once (a lock file in the results
-# folder), the reports in dated files kept for a number of days, the run compared with the
-# previous one, and stormbench's exit code passed through, so the scheduler sees whether
+# folder), the reports in dated files kept for a number of days, every run recorded in a
+# results history, the run compared with a baseline from it, and stormbench's exit code
+# passed through, so the scheduler sees whether
 # the database met its objectives.
 #
 #   scripts/soak.sh CONFIG [stormbench arguments...]
@@ -10,13 +11,18 @@
 # Environment:
 #   SOAK_RESULTS            results folder (default ./results/soak)
 #   SOAK_RETENTION_DAYS     dated files older than this are removed (default 30; 0 keeps all)
-#   SOAK_FAIL_ON_REGRESSION compare with the previous run and exit 7 when this run regressed
-#                           beyond this percentage (e.g. 5%); unset: compare, never fail on it
+#   SOAK_HISTORY            the results history (default RESULTS/history.sqlite; or a
+#                           postgres:// URI, its password in ~/.pgpass or PGPASSWORD)
+#   SOAK_BASELINE           which run of the history to compare with: last (default: the
+#                           newest complete run of the same workload, mode and scale),
+#                           last-pass (the newest that met its objectives) or a run number
+#   SOAK_FAIL_ON_REGRESSION exit 7 when this run regressed against the baseline beyond this
+#                           percentage (e.g. 5%); unset: compare, never fail on it
 #   STORMBENCH              the binary (default: stormbench on PATH, else target/release/stormbench)
 #
 # Exit codes: stormbench's own (0 met, 1 fatal, 2 bad config, 3 nothing succeeded, 4 check
 # failed, 5 outage, 6 objective broken, 130 interrupted); 7 a regression against the
-# previous run (with SOAK_FAIL_ON_REGRESSION, when the run itself exited 0); 75 another
+# baseline (with SOAK_FAIL_ON_REGRESSION, when the run itself exited 0); 75 another
 # soak run still holds the lock (nothing was started); 64 bad usage.
 set -euo pipefail
 
@@ -51,28 +57,33 @@ if ! flock -n 9; then
     die "another soak run holds $LOCK; not starting a second one (the next scheduled run will try again)" 75
 fi
 
+HISTORY=${SOAK_HISTORY:-$RESULTS/history.sqlite}
+BASELINE=${SOAK_BASELINE:-last}
+
 # dated names only: the retention below removes files of this shape and nothing else
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-PREVIOUS=$(find "$RESULTS" -maxdepth 1 -type f -name '????????T??????Z.json' | sort | tail -n 1)
 JSON="$RESULTS/$STAMP.json"
 HTML="$RESULTS/$STAMP.html"
 LOG="$RESULTS/$STAMP.log"
 
 set +e
-"$SB" --config "$CONFIG" --json "$JSON" --html "$HTML" -q "$@" >"$LOG" 2>&1
+"$SB" --config "$CONFIG" --json "$JSON" --html "$HTML" --history "$HISTORY" -q "$@" >"$LOG" 2>&1
 CODE=$?
 set -e
 cat "$LOG"
 printf 'soak.sh: stormbench exited %d; report %s\n' "$CODE" "$JSON"
 
-if [[ -n $PREVIOUS && -f $JSON ]]; then
-    args=(compare "$PREVIOUS" "$JSON")
+if [[ -f $JSON ]]; then
+    args=(compare --store "$HISTORY" --baseline "$BASELINE" "$JSON")
     [[ -z ${SOAK_FAIL_ON_REGRESSION:-} ]] || args+=(--fail-on-regression "$SOAK_FAIL_ON_REGRESSION")
     set +e
-    "$SB" "${args[@]}" | tee -a "$LOG"
+    "$SB" "${args[@]}" 2>&1 | tee -a "$LOG"
     COMPARED=${PIPESTATUS[0]}
     set -e
-    if [[ $CODE -eq 0 && $COMPARED -eq 7 ]]; then
+    if [[ $COMPARED -eq 2 ]]; then
+        # the first run of a workload has nothing to compare with: said above, not a failure
+        printf 'soak.sh: no comparison (see above)\n' | tee -a "$LOG"
+    elif [[ $CODE -eq 0 && $COMPARED -eq 7 ]]; then
         CODE=7
     fi
 fi

@@ -35,17 +35,60 @@ pub(crate) enum Command {
     /// Compare two runs' JSON reports: throughput and latency per transaction kind, with a
     /// significance verdict.
     Compare(CompareArgs),
+    /// List the runs the results history holds and their trends; record reports in it.
+    History(HistoryArgs),
+}
+
+/// Options of `history`.
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The history to read: a SQLite file, a postgres:// URI (default: --history,
+    /// STORMBENCH_HISTORY, else ~/.local/share/stormbench/history.sqlite).
+    #[arg(long, value_name = "STORE")]
+    pub(crate) store: Option<String>,
+    /// Only runs of this workload.
+    #[arg(short = 'w', long)]
+    pub(crate) workload: Option<String>,
+    /// Only runs of this mode.
+    #[arg(long)]
+    pub(crate) mode: Option<String>,
+    /// Only runs at this scale.
+    #[arg(long)]
+    pub(crate) scale: Option<i64>,
+    /// At most this many runs, the newest.
+    #[arg(long, default_value_t = 50)]
+    pub(crate) limit: usize,
+    /// Record these JSON reports in the history first (runs made with history off, or
+    /// on another machine).
+    #[arg(long, value_name = "REPORT.json")]
+    pub(crate) import: Vec<PathBuf>,
+    /// Write the runs and trends as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+    /// Write the runs as CSV (one row per run and kind).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) csv: Option<PathBuf>,
+    /// Write a self-contained HTML page: throughput and p99 over time per workload and
+    /// kind, with the p99 objective.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) html: Option<PathBuf>,
 }
 
 /// Options of `compare`.
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
-    /// The base run's JSON report.
-    #[arg(value_name = "BASE.json")]
-    pub(crate) base: PathBuf,
-    /// The new run's JSON report.
-    #[arg(value_name = "NEW.json")]
-    pub(crate) new: PathBuf,
+    /// The base run's JSON report and the new run's (only the new one with --baseline).
+    #[arg(value_name = "BASE.json NEW.json", num_args = 1..=2, required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// Take the base from the results history: last (the newest complete run of the same
+    /// workload, mode and scale), last-pass (the newest that met its objectives) or a run
+    /// number from `stormbench history`.
+    #[arg(long, value_name = "WHICH")]
+    pub(crate) baseline: Option<String>,
+    /// The history --baseline reads (default: STORMBENCH_HISTORY, else
+    /// ~/.local/share/stormbench/history.sqlite).
+    #[arg(long, value_name = "STORE")]
+    pub(crate) store: Option<String>,
     /// Exit with code 7 when the new run regressed by more than this (e.g. 5%); also the
     /// threshold of the verdict (default 5%).
     #[arg(long, value_name = "PERCENT")]
@@ -292,6 +335,11 @@ pub struct RunArgs {
     /// Write a self-contained HTML report here.
     #[arg(long, value_name = "FILE")]
     pub(crate) html: Option<PathBuf>,
+    /// Record the run in this results history: a SQLite file, a postgres:// URI, or off
+    /// (default: the config's history, STORMBENCH_HISTORY, else
+    /// ~/.local/share/stormbench/history.sqlite).
+    #[arg(long, value_name = "STORE")]
+    pub(crate) history: Option<String>,
     /// Run the workload's consistency checks (e.g. TPC-C conditions 1-4) and exit.
     #[arg(long, conflicts_with_all = ["cleanup", "no_run"])]
     pub(crate) check: bool,
@@ -340,6 +388,7 @@ impl RunArgs {
             html: self.html.clone(),
             progressive: self.progressive,
             slo: self.slo.clone(),
+            history: self.history.clone().map(Secret::new),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub(crate) mod exec;
 pub(crate) mod export;
+pub(crate) mod history;
 pub(crate) mod pipeline;
 pub(crate) mod progress;
 pub mod report;

@@ -40,6 +40,10 @@ fn dated_reports_exit_codes_passed_through_and_no_overlap() {
     let o = soak(&results, &ok_cfg).output().unwrap();
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        out.contains("has no other completed run") && out.contains("soak.sh: no comparison"),
+        "the first run has no baseline: {out}"
+    );
     assert_eq!(dated(&results, ".json").len(), 1);
     assert_eq!(dated(&results, ".html").len(), 1);
     // a file of the user's in the results folder is never touched
@@ -57,6 +61,19 @@ fn dated_reports_exit_codes_passed_through_and_no_overlap() {
         out.contains("SLO: BROKEN") && out.contains("Compare: noop"),
         "{out}"
     );
+    assert!(out.contains("base: run 1 of the history"), "{out}");
+    // both runs are in the results folder's history, with their objectives' outcome
+    let history = results.join("history.sqlite");
+    let o = stormbench()
+        .args(["history", "--store"])
+        .arg(&history)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.contains("2 runs shown"), "{out}");
+    assert!(out.contains("pass") && out.contains("FAIL"), "{out}");
+    assert!(out.contains("objectives met 1/2"), "{out}");
     assert_eq!(dated(&results, ".json").len(), 2);
     assert_eq!(
         std::fs::read_to_string(results.join("notes.json")).unwrap(),

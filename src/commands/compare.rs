@@ -2,29 +2,51 @@
 
 use std::path::Path;
 
-use crate::cli::CompareArgs;
+use super::history::{read_report, store_spec, with_store};
+use crate::cli::{CompareArgs, RunArgs};
 use crate::error::{AppError, Exit};
+use crate::history::{Baseline, Filter, Record};
 use crate::report::compare::{compare, RunFacts};
 use crate::report::document::{write_each, Format};
 use crate::report::output::check_outputs;
 use crate::report::Document as _;
 
-/// Reports larger than this are refused (a day-long run's report is a few MiB).
-const MAX_REPORT_BYTES: u64 = 256 << 20;
-
 fn read(path: &Path) -> Result<RunFacts, AppError> {
-    let fail = |why: String| AppError::Usage(format!("cannot compare {}: {why}", path.display()));
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("not a regular file; give a run's JSON report".into()));
-    }
-    if meta.len() > MAX_REPORT_BYTES {
-        return Err(fail("larger than 256 MiB; give a run's JSON report".into()));
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| fail(format!("not JSON ({e}); give a run's JSON report (--json)")))?;
-    RunFacts::from_json(&v).map_err(fail)
+    let v = read_report(path, "compare")?;
+    RunFacts::from_json(&v)
+        .map_err(|why| AppError::Usage(format!("cannot compare {}: {why}", path.display())))
+}
+
+/// The base run from the history that `--baseline` names, for the run reported at `new`.
+fn baseline(
+    args: &CompareArgs,
+    parent: &RunArgs,
+    which: &str,
+    new: &Path,
+) -> Result<RunFacts, AppError> {
+    let which = Baseline::parse(which).map_err(AppError::Usage)?;
+    let spec = store_spec(args.store.as_deref(), parent)?;
+    let new_row = Record::from_report(&read_report(new, "compare")?, false)
+        .map_err(|e| AppError::Usage(format!("cannot compare {}: {e}", new.display())))?
+        .row;
+    let (id, v) = with_store(&spec, async |store| {
+        let filter = Filter {
+            workload: Some(new_row.workload.clone()),
+            mode: Some(new_row.mode.clone()),
+            scale: Some(new_row.scale),
+            limit: None,
+        };
+        let runs = match which {
+            // a run number may be of any workload: compare() says why it refuses
+            Baseline::Id(_) => store.runs(&Filter::default()).await?,
+            _ => store.runs(&filter).await?,
+        };
+        let id = which.pick(&runs, &new_row)?.id;
+        Ok((id, store.report(id).await?))
+    })?;
+    println!("base: run {id} of the history {}", spec.display());
+    RunFacts::from_json(&v)
+        .map_err(|why| AppError::Usage(format!("cannot compare history run {id}: {why}")))
 }
 
 /// Parses `5%` or `5` as 5.
@@ -44,7 +66,7 @@ fn percent(s: &str) -> Result<f64, AppError> {
 
 /// Runs the comparison; with `--fail-on-regression`, a regression beyond it is exit
 /// code 7.
-pub(crate) fn run(args: &CompareArgs) -> Result<Exit, AppError> {
+pub(crate) fn run(args: &CompareArgs, parent: &RunArgs) -> Result<Exit, AppError> {
     let threshold = match &args.fail_on_regression {
         Some(s) => percent(s)?,
         None => 5.0,
@@ -58,10 +80,25 @@ pub(crate) fn run(args: &CompareArgs) -> Result<Exit, AppError> {
     .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
     .collect();
     // before reading anything: an output that would land on an input is refused
-    check_outputs(&outputs, &[args.base.clone(), args.new.clone()])
-        .map_err(|e| AppError::Usage(format!("{e:#}")))?;
-    let base = read(&args.base)?;
-    let new = read(&args.new)?;
+    check_outputs(&outputs, &args.reports).map_err(|e| AppError::Usage(format!("{e:#}")))?;
+    let (base, new) = match (&args.baseline, args.reports.as_slice()) {
+        (None, [base, new]) => (read(base)?, read(new)?),
+        (Some(which), [new]) => (baseline(args, parent, which, new)?, read(new)?),
+        (None, _) => {
+            return Err(AppError::Usage(
+                "compare takes two reports, BASE.json NEW.json, or one with --baseline \
+                 last-pass"
+                    .into(),
+            ))
+        }
+        (Some(_), _) => {
+            return Err(AppError::Usage(
+                "with --baseline, give only the new run's report (the base comes from the \
+                 history)"
+                    .into(),
+            ))
+        }
+    };
     let c = compare(&base, &new, 0.05, threshold)
         .map_err(|e| AppError::Usage(format!("cannot compare: {e}")))?;
     print!("{}", c.console());

@@ -2,6 +2,7 @@
 
 mod check_workload;
 mod compare;
+mod history;
 mod list;
 mod run;
 mod sweep;
@@ -25,7 +26,10 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
         return check_workload::run(args, &cli.run);
     }
     if let Some(Command::Compare(args)) = &cli.command {
-        return compare::run(args);
+        return compare::run(args, &cli.run);
+    }
+    if let Some(Command::History(args)) = &cli.command {
+        return history::run(args, &cli.run);
     }
     let file = config_file(&cli.run)?;
     let registry = registry(&cli.run, file.as_ref())?;
@@ -101,6 +105,20 @@ pub fn registry(args: &RunArgs, file: Option<&ConfigFile>) -> Result<Registry, C
     Ok(registry)
 }
 
+/// Said when a history connection string on the command line holds a password.
+const HISTORY_PASSWORD_WARNING: &str = "--history carries a password, which other users of \
+     this machine can see in the process list; put it in ~/.pgpass or PGPASSWORD";
+
+/// Whether a `--history` / `--store` value is a connection string with a password.
+fn history_has_password(s: &str) -> bool {
+    let s = s.trim();
+    let s = s
+        .strip_prefix("postgres:")
+        .filter(|r| !r.starts_with("//"))
+        .unwrap_or(s);
+    (s.contains('=') || s.starts_with("postgres")) && config::url_has_password(s)
+}
+
 /// Loads, overrides and validates the config.
 pub fn plan(
     args: &RunArgs,
@@ -127,6 +145,9 @@ pub fn plan(
                      the process list; put it in ~/.pgpass, PGPASSWORD or STORMBENCH_DB_PASSWORD"
                         .into(),
                 );
+            }
+            if args.history.as_deref().is_some_and(history_has_password) {
+                plan.warnings.push(HISTORY_PASSWORD_WARNING.into());
             }
             Ok(plan)
         }

@@ -8,12 +8,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::collect::Published;
-use crate::config::{Arrival, Intent, RunPlan};
+use crate::config::{Arrival, Intent, RunPlan, StoreSpec};
 use crate::core::{Conn, Workload};
 use crate::db::{ServerInfo, Target, QUERY_TIMEOUT};
 use crate::error::{AppError, Exit};
 use crate::exec::{self, ExecOptions};
 use crate::export::Exporter;
+use crate::history::{Record, Store};
 use crate::pipeline::{
     checks_exit, describe_stop, describe_sweep, interrupt_token, measure, prepare_schema,
     run_checks, start_embedded, write_outputs, MeasuredRun, SchemaReady, SchemaStep, Waits,
@@ -337,10 +338,41 @@ async fn single(
         tokio::task::spawn_blocking(move || write_outputs(&report, &plan)).await
     };
     written.map_err(|e| anyhow!("writing the reports: {e}"))??;
+    record_history(&report, plan, s.args.quiet).await;
     if let Some(e) = check_error {
         return Err(e);
     }
     exit_code(&report, interrupted)
+}
+
+/// Records the finished run in the results history; a history that cannot take it is a
+/// warning (the run's figures are already in its report files and on the console).
+async fn record_history(report: &Report, plan: &RunPlan, quiet: bool) {
+    if matches!(plan.history, StoreSpec::Off) {
+        return;
+    }
+    let result = async {
+        let v = serde_json::to_value(report).map_err(|e| e.to_string())?;
+        let record = Record::from_report(&v, false)?;
+        match Store::open(&plan.history).await? {
+            Some(mut store) => store.record(&record).await.map(Some),
+            None => Ok(None),
+        }
+    }
+    .await;
+    match result {
+        Ok(Some(id)) if !quiet => {
+            println!(
+                "recorded as run {id} in the history {}",
+                plan.history.display()
+            )
+        }
+        Ok(_) => {}
+        Err(e) => log::warn!(
+            "the run is not recorded in the history: {e} (its reports are written; \
+             `stormbench history --import` records one later)"
+        ),
+    }
 }
 
 fn build_report(

@@ -22,6 +22,7 @@ mod progressive;
 mod raw;
 mod safety;
 mod slo;
+mod store;
 mod validate;
 pub(crate) mod yaml;
 
@@ -43,6 +44,8 @@ pub use raw::{
 };
 pub use safety::Intent;
 pub use slo::{Objectives, RawSlo};
+pub use store::RawHistory;
+pub(crate) use store::StoreSpec;
 pub(crate) use validate::{database_plan, validate};
 
 #[cfg(test)]

@@ -71,6 +71,8 @@ pub struct Overrides {
     pub progressive: bool,
     /// `--slo KEY=VALUE`, each over the file's `slo:`.
     pub slo: Vec<String>,
+    /// `--history STORE` (may carry a password).
+    pub history: Option<Secret>,
 }
 
 /// Reads the `STORMBENCH_DB_*` variables (and `STORMBENCH_PG_BINDIR`) into the layer
@@ -142,6 +144,9 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) -> Vec<String> {
     set(&mut raw.transactions, &o.transactions);
     set(&mut raw.warmup, &o.warmup);
     set(&mut raw.output.json, &o.json);
+    if let Some(h) = &o.history {
+        raw.history = Some(super::store::RawHistory::At(h.clone()));
+    }
     set(&mut raw.output.csv, &o.csv);
     set(&mut raw.log_level, &o.log_level);
     set(&mut raw.threads, &o.threads);

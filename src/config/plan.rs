@@ -163,6 +163,8 @@ pub struct RunPlan {
     pub safety: SafetyPlan,
     /// Service-level objectives, when any is set.
     pub slo: Option<super::slo::RawSlo>,
+    /// Where the run is recorded.
+    pub(crate) history: super::store::StoreSpec,
     /// The registry entry and the workload built from it.
     #[serde(skip)]
     pub built: BuiltWorkload,

@@ -284,6 +284,8 @@ pub struct RawConfig {
     pub safety: RawSafety,
     /// Service-level objectives the run must keep.
     pub slo: RawSlo,
+    /// Where the run is recorded: a SQLite file, a `postgres://` URI, or `off`.
+    pub history: Option<super::store::RawHistory>,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
     /// Folders holding declarative workloads (one sub-folder with a `workload.yaml` each).

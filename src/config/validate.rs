@@ -106,6 +106,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     let prometheus = prometheus_addr(&raw.metrics.prometheus, &mut errors);
     let progressive = progressive_plan(&raw.progressive, &mut errors);
     let safety = super::safety::safety_plan(&raw.safety, &mut errors);
+    let history = super::store::history_store(raw.history.as_ref(), &env, &mut errors);
     let mut database = database;
     database.read_only = safety.read_only;
     let section_yaml = resolved
@@ -160,6 +161,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         progressive,
         safety,
         slo: (!raw.slo.is_empty()).then(|| raw.slo.clone()),
+        history,
         built,
     })
 }

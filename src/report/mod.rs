@@ -4,6 +4,7 @@
 pub(crate) mod compare;
 mod console;
 pub(crate) mod document;
+pub(crate) mod history;
 mod html;
 pub(crate) mod kit;
 pub(crate) mod output;

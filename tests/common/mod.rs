@@ -105,6 +105,8 @@ pub fn stormbench() -> Command {
         c.env_remove(var);
     }
     c.env_remove("RUST_BACKTRACE");
+    // the developer's results history stays out of the tests
+    c.env("STORMBENCH_HISTORY", "off");
     c
 }
 
