@@ -276,3 +276,50 @@ fn a_password_in_the_history_uri_is_never_printed() {
         "{out}\n{err}"
     );
 }
+
+#[test]
+fn compare_learns_run_to_run_noise_from_earlier_runs_of_the_configuration() {
+    let dir = tempdir();
+    let store = dir.path().join("h.sqlite");
+    let store = store.to_str().unwrap();
+    let json = |n: u32| dir.path().join(format!("r{n}.json"));
+    for n in 1..=5 {
+        recorded_run(store, &json(n), "10000", 0);
+    }
+    // a run of another configuration teaches nothing about this one
+    ok(pg().stormbench("stormbench_test").args([
+        "-w",
+        "noop",
+        "-d",
+        "1s",
+        "--workers",
+        "3",
+        "--history",
+        store,
+    ]));
+    let out_json = dir.path().join("cmp.json");
+    let o = ok(stormbench()
+        .args(["compare", "--store", store])
+        .arg(json(4))
+        .arg(json(5))
+        .arg("--json")
+        .arg(&out_json));
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("Run-to-run noise (standard deviation over 3 earlier runs"),
+        "{out}"
+    );
+    let c = read_json(&out_json);
+    assert_eq!(c["noise"]["runs"], 3);
+    assert_eq!(c["noise"]["kinds"][0]["kind"], "noop");
+    let k = &c["kinds"][0];
+    for p in ["tps_p_value", "tps_p_value_within", "tps_p_value_plain"] {
+        assert!(k[p].as_f64().is_some(), "{p}: {k}");
+    }
+    // without a history the comparison says the noise is unknown
+    let o = ok(stormbench()
+        .args(["compare", "--store", "off"])
+        .arg(json(4))
+        .arg(json(5)));
+    assert!(text(&o).0.contains("Run-to-run noise unknown"));
+}

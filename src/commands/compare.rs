@@ -4,49 +4,108 @@ use std::path::Path;
 
 use super::history::{read_report, store_spec, with_store};
 use crate::cli::{CompareArgs, RunArgs};
+use crate::config::StoreSpec;
 use crate::error::{AppError, Exit};
-use crate::history::{Baseline, Filter, Record};
-use crate::report::compare::{compare, RunFacts};
+use crate::history::{Baseline, Filter, Record, RunRow};
+use crate::report::compare::{compare, Noise, RunFacts};
 use crate::report::document::{write_each, Format};
 use crate::report::output::check_outputs;
 use crate::report::Document as _;
 
-fn read(path: &Path) -> Result<RunFacts, AppError> {
-    let v = read_report(path, "compare")?;
-    RunFacts::from_json(&v)
-        .map_err(|why| AppError::Usage(format!("cannot compare {}: {why}", path.display())))
+/// A report read for comparing: its facts and its history row.
+struct Input {
+    facts: RunFacts,
+    row: RunRow,
 }
 
-/// The base run from the history that `--baseline` names, for the run reported at `new`.
-fn baseline(
+fn read(path: &Path) -> Result<Input, AppError> {
+    let fail = |why: String| AppError::Usage(format!("cannot compare {}: {why}", path.display()));
+    let v = read_report(path, "compare")?;
+    Ok(Input {
+        facts: RunFacts::from_json(&v).map_err(fail)?,
+        row: Record::from_report(&v, false).map_err(fail)?.row,
+    })
+}
+
+/// The earlier runs of `row`'s configuration that are neither `row` nor `other`.
+fn others<'a>(runs: &'a [RunRow], row: &RunRow, other: &str) -> Vec<&'a RunRow> {
+    runs.iter()
+        .filter(|r| {
+            r.config_hash == row.config_hash
+                && r.run_key != row.run_key
+                && r.run_key != other
+                && !r.partial
+                && r.status == "completed"
+        })
+        .collect()
+}
+
+/// What the history gives a comparison: the base run (with `--baseline`) and the
+/// run-to-run noise of the new run's configuration.
+fn from_history(
     args: &CompareArgs,
     parent: &RunArgs,
-    which: &str,
-    new: &Path,
-) -> Result<RunFacts, AppError> {
-    let which = Baseline::parse(which).map_err(AppError::Usage)?;
+    new: &Input,
+    base: Option<&Input>,
+) -> Result<(Option<RunFacts>, Option<Noise>), AppError> {
     let spec = store_spec(args.store.as_deref(), parent)?;
-    let new_row = Record::from_report(&read_report(new, "compare")?, false)
-        .map_err(|e| AppError::Usage(format!("cannot compare {}: {e}", new.display())))?
-        .row;
-    let (id, v) = with_store(&spec, async |store| {
-        let filter = Filter {
-            workload: Some(new_row.workload.clone()),
-            mode: Some(new_row.mode.clone()),
-            scale: Some(new_row.scale),
-            limit: None,
+    let which = args
+        .baseline
+        .as_deref()
+        .map(Baseline::parse)
+        .transpose()
+        .map_err(AppError::Usage)?;
+    if which.is_none() {
+        // only learning the noise: a history that does not exist is not created
+        if matches!(&spec, StoreSpec::File(p) if !p.exists()) || matches!(spec, StoreSpec::Off) {
+            return Ok((None, None));
+        }
+    }
+    let got = with_store(&spec, async |store| {
+        let runs = store.runs(&Filter::default()).await?;
+        let picked = match &which {
+            Some(w) => {
+                let same: Vec<RunRow> = runs
+                    .iter()
+                    .filter(|r| {
+                        matches!(w, Baseline::Id(_))
+                            || (r.workload == new.row.workload
+                                && r.mode == new.row.mode
+                                && r.scale == new.row.scale)
+                    })
+                    .cloned()
+                    .collect();
+                let id = w.pick(&same, &new.row)?.id;
+                Some((id, store.report(id).await?))
+            }
+            None => None,
         };
-        let runs = match which {
-            // a run number may be of any workload: compare() says why it refuses
-            Baseline::Id(_) => store.runs(&Filter::default()).await?,
-            _ => store.runs(&filter).await?,
-        };
-        let id = which.pick(&runs, &new_row)?.id;
-        Ok((id, store.report(id).await?))
-    })?;
-    println!("base: run {id} of the history {}", spec.display());
-    RunFacts::from_json(&v)
-        .map_err(|why| AppError::Usage(format!("cannot compare history run {id}: {why}")))
+        Ok((runs, picked))
+    });
+    let (runs, picked) = match (got, &which) {
+        (Ok(v), _) => v,
+        (Err(e), Some(_)) => return Err(e),
+        (Err(e), None) => {
+            eprintln!("Warning: run-to-run noise not learned: {e}");
+            return Ok((None, None));
+        }
+    };
+    let base_facts = match picked {
+        Some((id, v)) => {
+            println!("base: run {id} of the history {}", spec.display());
+            let fail =
+                |why: String| AppError::Usage(format!("cannot compare history run {id}: {why}"));
+            let key = Record::from_report(&v, false).map_err(fail)?.row.run_key;
+            Some((RunFacts::from_json(&v).map_err(fail)?, key))
+        }
+        None => None,
+    };
+    let base_key = base
+        .map(|b| b.row.run_key.clone())
+        .or_else(|| base_facts.as_ref().map(|(_, k)| k.clone()))
+        .unwrap_or_default();
+    let noise = Noise::learn(&others(&runs, &new.row, &base_key));
+    Ok((base_facts.map(|(f, _)| f), noise))
 }
 
 /// Parses `5%` or `5` as 5.
@@ -81,9 +140,20 @@ pub(crate) fn run(args: &CompareArgs, parent: &RunArgs) -> Result<Exit, AppError
     .collect();
     // before reading anything: an output that would land on an input is refused
     check_outputs(&outputs, &args.reports).map_err(|e| AppError::Usage(format!("{e:#}")))?;
-    let (base, new) = match (&args.baseline, args.reports.as_slice()) {
-        (None, [base, new]) => (read(base)?, read(new)?),
-        (Some(which), [new]) => (baseline(args, parent, which, new)?, read(new)?),
+    let (base, new, noise) = match (&args.baseline, args.reports.as_slice()) {
+        (None, [base, new]) => {
+            let (base, new) = (read(base)?, read(new)?);
+            let (_, noise) = from_history(args, parent, &new, Some(&base))?;
+            (base.facts, new.facts, noise)
+        }
+        (Some(_), [new]) => {
+            let new = read(new)?;
+            let (base, noise) = from_history(args, parent, &new, None)?;
+            let base = base.ok_or_else(|| {
+                AppError::Usage("--baseline: the history gave no base run".into())
+            })?;
+            (base, new.facts, noise)
+        }
         (None, _) => {
             return Err(AppError::Usage(
                 "compare takes two reports, BASE.json NEW.json, or one with --baseline \
@@ -99,7 +169,7 @@ pub(crate) fn run(args: &CompareArgs, parent: &RunArgs) -> Result<Exit, AppError
             ))
         }
     };
-    let c = compare(&base, &new, 0.05, threshold)
+    let c = compare(&base, &new, 0.05, threshold, noise)
         .map_err(|e| AppError::Usage(format!("cannot compare: {e}")))?;
     print!("{}", c.console());
     write_each(

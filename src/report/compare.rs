@@ -103,23 +103,117 @@ pub(crate) fn effective_stats(x: &[f64]) -> (f64, f64, f64) {
 
 /// Welch's test on two autocorrelated series (means of per-interval rates), with each
 /// variance over its effective sample size: (mean of a, mean of b, two-sided p-value).
+#[cfg(test)]
 pub(crate) fn welch(a: &[f64], b: &[f64]) -> (f64, f64, f64) {
     let (ma, va, na) = effective_stats(a);
     let (mb, vb, nb) = effective_stats(b);
-    (ma, mb, welch_p(ma, va, na, mb, vb, nb))
+    (ma, mb, welch_p(ma, mb, &[(va / na, na), (vb / nb, nb)]))
 }
 
-fn welch_p(ma: f64, va: f64, na: f64, mb: f64, vb: f64, nb: f64) -> f64 {
-    let (sa, sb) = (va / na, vb / nb);
-    let se = (sa + sb).sqrt();
+/// Two-sided p-value of `mb - ma` whose variance is the sum of `parts`, each a variance
+/// with its sample size (Welch-Satterthwaite degrees of freedom).
+fn welch_p(ma: f64, mb: f64, parts: &[(f64, f64)]) -> f64 {
+    let var: f64 = parts.iter().map(|(v, _)| v).sum();
+    let se = var.sqrt();
     if se == 0.0 || !se.is_finite() {
         return if ma == mb { 1.0 } else { 0.0 };
     }
     let t = (mb - ma) / se;
-    let df = (sa + sb).powi(2) / (sa * sa / (na - 1.0).max(1.0) + sb * sb / (nb - 1.0).max(1.0));
+    let df = var.powi(2)
+        / parts
+            .iter()
+            .map(|(v, n)| v * v / (n - 1.0).max(1.0))
+            .sum::<f64>();
+    t_p(t, df)
+}
+
+fn t_p(t: f64, df: f64) -> f64 {
     match StudentsT::new(0.0, 1.0, df.max(1.0)) {
         Ok(d) => 2.0 * (1.0 - d.cdf(t.abs())),
         Err(_) => 1.0,
+    }
+}
+
+/// Mean and sample variance.
+fn mean_var(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    if x.len() < 2 {
+        return (x.first().copied().unwrap_or(0.0), 0.0);
+    }
+    let m = x.iter().sum::<f64>() / n;
+    (
+        m,
+        x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0),
+    )
+}
+
+/// How much one run's figures vary from the next under the same configuration, learned
+/// from earlier runs in the results history: per kind, the relative standard deviation
+/// of whole-run throughput and of p99.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct Noise {
+    /// How many earlier runs it was learned from.
+    pub(crate) runs: usize,
+    pub(crate) kinds: Vec<KindNoise>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct KindNoise {
+    pub(crate) kind: String,
+    /// Standard deviation of whole-run throughput over its mean, percent.
+    pub(crate) tps_sd_pct: f64,
+    /// Standard deviation of p99 over its mean, percent.
+    pub(crate) p99_sd_pct: f64,
+}
+
+/// Fewer earlier runs than this teach nothing about run-to-run noise.
+pub(crate) const MIN_NOISE_RUNS: usize = 3;
+
+impl Noise {
+    /// The noise in `runs` (whole-run throughput and p99 per kind); `None` with fewer
+    /// than [`MIN_NOISE_RUNS`].
+    pub(crate) fn learn(runs: &[&crate::history::RunRow]) -> Option<Noise> {
+        if runs.len() < MIN_NOISE_RUNS {
+            return None;
+        }
+        let mut names: Vec<&str> = Vec::new();
+        for r in runs {
+            for k in &r.kinds {
+                if !names.contains(&k.kind.as_str()) {
+                    names.push(&k.kind);
+                }
+            }
+        }
+        let rel_sd = |x: &[f64]| {
+            let (m, v) = mean_var(x);
+            if m > 0.0 {
+                100.0 * v.sqrt() / m
+            } else {
+                0.0
+            }
+        };
+        let kinds = names
+            .into_iter()
+            .filter_map(|name| {
+                let ks: Vec<_> = runs
+                    .iter()
+                    .filter_map(|r| r.kinds.iter().find(|k| k.kind == name))
+                    .collect();
+                (ks.len() >= MIN_NOISE_RUNS).then(|| KindNoise {
+                    kind: name.to_string(),
+                    tps_sd_pct: rel_sd(&ks.iter().map(|k| k.tps).collect::<Vec<_>>()),
+                    p99_sd_pct: rel_sd(&ks.iter().map(|k| k.p99_ms).collect::<Vec<_>>()),
+                })
+            })
+            .collect();
+        Some(Noise {
+            runs: runs.len(),
+            kinds,
+        })
+    }
+
+    fn of(&self, kind: &str) -> Option<&KindNoise> {
+        self.kinds.iter().find(|k| k.kind == kind)
     }
 }
 
@@ -131,8 +225,16 @@ pub(crate) struct KindComparison {
     pub(crate) new_tps: f64,
     /// Relative change of throughput, percent.
     pub(crate) tps_change_pct: f64,
-    /// Two-sided p-value of the throughput difference (autocorrelation-corrected).
+    /// Two-sided p-value of the throughput difference: the variation within each run
+    /// (autocorrelation-corrected) plus, when the history taught it, between runs.
     pub(crate) tps_p_value: f64,
+    /// The p-value from the variation within each run only.
+    pub(crate) tps_p_value_within: f64,
+    /// For reference, the p-value a plain t-test gives (intervals taken as independent,
+    /// no run-to-run noise): what a naive comparison would claim.
+    pub(crate) tps_p_value_plain: f64,
+    /// Whether p99 moved beyond what run-to-run noise explains (`None` without noise).
+    pub(crate) p99_significant: Option<bool>,
     /// p50, p95, p99, p99.9 of base and new, ms, and their relative changes, percent.
     pub(crate) latency: Vec<PercentileComparison>,
     /// faster | slower | no significant change.
@@ -167,6 +269,9 @@ pub(crate) struct Comparison {
     pub(crate) kinds: Vec<KindComparison>,
     /// Version differences worth knowing.
     pub(crate) warnings: Vec<String>,
+    /// Run-to-run noise learned from the history (`None`: unknown, and the p-values see
+    /// only the variation within each run).
+    pub(crate) noise: Option<Noise>,
     /// One line: what changed.
     pub(crate) verdict: String,
     pub(crate) regressed: bool,
@@ -190,6 +295,7 @@ pub(crate) fn compare(
     new: &RunFacts,
     alpha: f64,
     threshold_pct: f64,
+    noise: Option<Noise>,
 ) -> Result<Comparison, String> {
     for (what, a, b) in [
         ("workload", &base.workload, &new.workload),
@@ -227,7 +333,28 @@ pub(crate) fn compare(
             continue;
         };
         let b = &new.kinds[j].1;
-        let (ma, mb, p) = welch(a, b);
+        let (ma, va, na) = effective_stats(a);
+        let (mb, vb, nb) = effective_stats(b);
+        let within = [(va / na, na), (vb / nb, nb)];
+        let p_within = welch_p(ma, mb, &within);
+        let plain = welch_p(
+            ma,
+            mb,
+            &[
+                (va / a.len() as f64, a.len() as f64),
+                (vb / b.len() as f64, b.len() as f64),
+            ],
+        );
+        let kind_noise = noise.as_ref().and_then(|n| n.of(name).map(|k| (n.runs, k)));
+        let p = match kind_noise {
+            Some((runs, k)) => {
+                // each run's mean also carries the between-run variance
+                let sd = k.tps_sd_pct / 100.0 * (ma + mb) / 2.0;
+                let between = (sd * sd, runs as f64);
+                welch_p(ma, mb, &[within[0], within[1], between, between])
+            }
+            None => p_within,
+        };
         let tps_change = change(ma, mb);
         let significant = p < alpha;
         let throughput_verdict = match (significant, tps_change < 0.0) {
@@ -251,10 +378,24 @@ pub(crate) fn compare(
                 });
             }
         }
-        let p99_worse = latency
+        let p99_change = latency
             .iter()
             .find(|l| l.percentile == "p99")
-            .is_some_and(|l| l.change_pct > threshold_pct);
+            .map(|l| l.change_pct);
+        // p99 beyond noise: its change against the spread of the difference of two runs
+        let p99_significant = match (kind_noise, p99_change) {
+            (Some((runs, k)), Some(c)) => {
+                let se = k.p99_sd_pct * std::f64::consts::SQRT_2;
+                Some(if se > 0.0 {
+                    t_p(c / se, (runs - 1) as f64) < alpha
+                } else {
+                    c != 0.0
+                })
+            }
+            _ => None,
+        };
+        let p99_worse =
+            p99_change.is_some_and(|c| c > threshold_pct) && p99_significant != Some(false);
         let regressed = (significant && tps_change < -threshold_pct) || p99_worse;
         kinds.push(KindComparison {
             kind: name.clone(),
@@ -262,6 +403,9 @@ pub(crate) fn compare(
             new_tps: mb,
             tps_change_pct: tps_change,
             tps_p_value: p,
+            tps_p_value_within: p_within,
+            tps_p_value_plain: plain,
+            p99_significant,
             latency,
             throughput_verdict,
             regressed,
@@ -296,6 +440,7 @@ pub(crate) fn compare(
         threshold_pct,
         kinds,
         warnings,
+        noise,
         verdict,
         regressed,
     })
@@ -370,6 +515,7 @@ impl super::Document for Comparison {
         for w in &self.warnings {
             let _ = write!(out, "<p class=\"fail\">{}</p>", esc(w));
         }
+        let _ = write!(out, "<p>{}</p>", esc(&self.noise_note()));
         out.push_str("<table><tr><th>kind</th><th>base TPS</th><th>new TPS</th><th>change</th><th>p</th><th>throughput</th><th>p50 base / new</th><th>p99 base / new</th><th>p99.9 base / new</th></tr>");
         for k in &self.kinds {
             let pct = |name: &str| {
@@ -424,6 +570,37 @@ impl super::Document for Comparison {
 }
 
 impl Comparison {
+    /// What the p-values account for: the run-to-run noise and where it was learned, or
+    /// that it is unknown.
+    pub(crate) fn noise_note(&self) -> String {
+        match &self.noise {
+            Some(n) => {
+                let each: Vec<String> = n
+                    .kinds
+                    .iter()
+                    .map(|k| {
+                        format!(
+                            "{} TPS ±{:.1}%, p99 ±{:.1}%",
+                            k.kind, k.tps_sd_pct, k.p99_sd_pct
+                        )
+                    })
+                    .collect();
+                format!(
+                    "Run-to-run noise (standard deviation over {} earlier runs of this \
+                     configuration in the history): {}",
+                    n.runs,
+                    each.join("; ")
+                )
+            }
+            None => format!(
+                "Run-to-run noise unknown (the history holds fewer than {MIN_NOISE_RUNS} \
+                 other runs of this configuration): p covers the variation within each run \
+                 only, so a small change can be called significant that another pair of \
+                 runs would not show"
+            ),
+        }
+    }
+
     /// The console table.
     pub(crate) fn render(&self) -> String {
         use std::fmt::Write as _;
@@ -464,6 +641,7 @@ impl Comparison {
                     .unwrap_or_default(),
             );
         }
+        let _ = writeln!(out, "{}", self.noise_note());
         let _ = writeln!(out, "Verdict: {}", self.verdict);
         out
     }
@@ -491,5 +669,57 @@ mod tests {
         assert!(welch(&a, &same).2 > 0.05);
         assert!(welch(&a, &slower).2 < 0.001);
         assert_eq!(welch(&a, &a).2, 1.0);
+    }
+
+    fn facts(rates: Vec<f64>) -> RunFacts {
+        RunFacts {
+            workload: "w".into(),
+            mode: "m".into(),
+            scale: 1,
+            tool: "t".into(),
+            server: "s".into(),
+            kinds: vec![("k".into(), rates)],
+            latency: vec![None],
+        }
+    }
+
+    fn row(tps: f64, p99: f64) -> crate::history::RunRow {
+        let v = serde_json::json!({
+            "tool": "t", "status": "completed", "started_at": "x",
+            "config": {"workload": "w", "mode": "m", "scale": 1},
+            "transactions": [{"name": "k", "tps": tps, "latency": {"p99_ms": p99}}],
+        });
+        crate::history::Record::from_report(&v, false).unwrap().row
+    }
+
+    #[test]
+    fn run_to_run_noise_from_the_history_widens_the_test() {
+        // two steady runs 2% apart: within-run variation alone calls that significant
+        let a: Vec<f64> = (0..30).map(|i| 1000.0 + ((i * 37) % 5) as f64).collect();
+        let b: Vec<f64> = a.iter().map(|v| v * 1.02).collect();
+        let alone = compare(&facts(a.clone()), &facts(b.clone()), 0.05, 5.0, None).unwrap();
+        assert!(alone.kinds[0].tps_p_value < 0.001);
+        assert!(alone.noise_note().contains("unknown"));
+        // earlier runs of the configuration that differ by about 2% from each other
+        let rows: Vec<_> = [990.0, 1010.0, 1000.0, 1025.0, 985.0]
+            .iter()
+            .map(|t| row(*t, 2.0))
+            .collect();
+        let refs: Vec<&crate::history::RunRow> = rows.iter().collect();
+        let noise = Noise::learn(&refs).unwrap();
+        assert_eq!(noise.runs, 5);
+        assert!((noise.kinds[0].tps_sd_pct - 1.58).abs() < 0.05, "{noise:?}");
+        let c = compare(&facts(a.clone()), &facts(b), 0.05, 5.0, Some(noise.clone())).unwrap();
+        assert!(c.kinds[0].tps_p_value > 0.05, "{:?}", c.kinds[0]);
+        assert!(c.kinds[0].tps_p_value_within < 0.001);
+        assert_eq!(c.kinds[0].throughput_verdict, "no significant change");
+        assert!(c.noise_note().contains("over 5 earlier runs"));
+        // a 20% drop stands out of that noise
+        let slow: Vec<f64> = a.iter().map(|v| v * 0.8).collect();
+        let c = compare(&facts(a), &facts(slow), 0.05, 5.0, Some(noise)).unwrap();
+        assert!(c.kinds[0].tps_p_value < 0.01, "{:?}", c.kinds[0]);
+        assert!(c.regressed);
+        // too few runs teach nothing
+        assert_eq!(Noise::learn(&refs[..2]), None);
     }
 }
