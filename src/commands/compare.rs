@@ -27,13 +27,14 @@ fn read(path: &Path) -> Result<Input, AppError> {
     })
 }
 
-/// The earlier runs of `row`'s configuration that are neither `row` nor `other`.
-fn others<'a>(runs: &'a [RunRow], row: &RunRow, other: &str) -> Vec<&'a RunRow> {
+/// The recorded runs of the base's or the new run's configuration, other than those two.
+fn others<'a>(runs: &'a [RunRow], new: &RunRow, base: Option<&RunRow>) -> Vec<&'a RunRow> {
     runs.iter()
         .filter(|r| {
-            r.config_hash == row.config_hash
-                && r.run_key != row.run_key
-                && r.run_key != other
+            (r.config_hash == new.config_hash
+                || base.is_some_and(|b| r.config_hash == b.config_hash))
+                && r.run_key != new.run_key
+                && base.is_none_or(|b| r.run_key != b.run_key)
                 && !r.partial
                 && r.status == "completed"
         })
@@ -95,16 +96,13 @@ fn from_history(
             println!("base: run {id} of the history {}", spec.display());
             let fail =
                 |why: String| AppError::Usage(format!("cannot compare history run {id}: {why}"));
-            let key = Record::from_report(&v, false).map_err(fail)?.row.run_key;
-            Some((RunFacts::from_json(&v).map_err(fail)?, key))
+            let row = Record::from_report(&v, false).map_err(fail)?.row;
+            Some((RunFacts::from_json(&v).map_err(fail)?, row))
         }
         None => None,
     };
-    let base_key = base
-        .map(|b| b.row.run_key.clone())
-        .or_else(|| base_facts.as_ref().map(|(_, k)| k.clone()))
-        .unwrap_or_default();
-    let noise = Noise::learn(&others(&runs, &new.row, &base_key));
+    let base_row = base.map(|b| &b.row).or(base_facts.as_ref().map(|(_, r)| r));
+    let noise = Noise::learn(&others(&runs, &new.row, base_row));
     Ok((base_facts.map(|(f, _)| f), noise))
 }
 

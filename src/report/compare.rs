@@ -458,6 +458,8 @@ impl super::Document for Comparison {
             "new_tps",
             "tps_change_pct",
             "tps_p_value",
+            "tps_p_value_within",
+            "tps_p_value_plain",
             "throughput",
             "regressed",
         ]
@@ -480,6 +482,8 @@ impl super::Document for Comparison {
                     format!("{:.3}", k.new_tps),
                     format!("{:.3}", k.tps_change_pct),
                     format!("{:.6}", k.tps_p_value),
+                    format!("{:.6}", k.tps_p_value_within),
+                    format!("{:.6}", k.tps_p_value_plain),
                     k.throughput_verdict.clone(),
                     k.regressed.to_string(),
                 ];
