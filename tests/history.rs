@@ -323,3 +323,86 @@ fn compare_learns_run_to_run_noise_from_earlier_runs_of_the_configuration() {
         .arg(json(5)));
     assert!(text(&o).0.contains("Run-to-run noise unknown"));
 }
+
+/// A checkpointed run: the report and the history row of the run so far, marked partial,
+/// survive a SIGKILL; a run that ends replaces both with its final figures.
+#[test]
+fn checkpoints_survive_a_sigkill_and_the_end_replaces_them() {
+    let pg = pg();
+    let dir = tempdir();
+    let store = dir.path().join("h.sqlite");
+    let store = store.to_str().unwrap();
+    let cfg = dir.path().join("c.yaml");
+    std::fs::write(&cfg, "checkpoint_interval: 1s\n").unwrap();
+    let json = dir.path().join("killed.json");
+    let mut child = pg
+        .stormbench("stormbench_test")
+        .arg("-c")
+        .arg(&cfg)
+        .args([
+            "-w",
+            "noop",
+            "-d",
+            "60s",
+            "--history",
+            store,
+            "-q",
+            "--json",
+        ])
+        .arg(&json)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait for a checkpoint that holds at least two seconds of measurement
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let seen = std::fs::read_to_string(&json)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["measured_s"].as_f64());
+        if seen.is_some_and(|s| s >= 2.0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint within 30 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    child.kill().unwrap(); // SIGKILL: nothing of stormbench runs after this
+    child.wait().unwrap();
+    let r = read_json(&json);
+    assert_eq!(r["status"], "partial");
+    assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
+    assert!(!r["time_series"].as_array().unwrap().is_empty());
+    let listing = dir.path().join("h.json");
+    ok(history(store).arg("--json").arg(&listing));
+    let runs = read_json(&listing)["runs"].clone();
+    assert_eq!(runs.as_array().unwrap().len(), 1);
+    assert_eq!(runs[0]["partial"], true);
+    assert_eq!(runs[0]["status"], "partial");
+    // a partial run is never a baseline
+    let err = fails(
+        stormbench()
+            .args(["compare", "--baseline", "last", "--store", store])
+            .arg(&json),
+        2,
+    );
+    assert!(err.contains("has no other completed run"), "{err}");
+
+    // a run that ends: one row, final
+    let done = dir.path().join("done.json");
+    ok(pg
+        .stormbench("stormbench_test")
+        .arg("-c")
+        .arg(&cfg)
+        .args(["-w", "noop", "-d", "4s", "--history", store, "-q", "--json"])
+        .arg(&done));
+    assert_eq!(read_json(&done)["status"], "completed");
+    ok(history(store).arg("--json").arg(&listing));
+    let runs = read_json(&listing)["runs"].clone();
+    assert_eq!(runs.as_array().unwrap().len(), 2, "{runs}");
+    assert_eq!(runs[1]["partial"], false);
+    assert_eq!(runs[1]["status"], "completed");
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches.
 
 mod check_workload;
+mod checkpoint;
 mod compare;
 mod history;
 mod list;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use tokio_util::sync::CancellationToken;
 
+use super::checkpoint::Checkpoints;
 use crate::cli::RunArgs;
 use crate::collect::Published;
 use crate::config::{Arrival, Intent, RunPlan, StoreSpec};
@@ -17,7 +18,7 @@ use crate::export::Exporter;
 use crate::history::{Record, Store};
 use crate::pipeline::{
     checks_exit, describe_stop, describe_sweep, interrupt_token, measure, prepare_schema,
-    run_checks, start_embedded, write_outputs, MeasuredRun, SchemaReady, SchemaStep, Waits,
+    run_checks, start_embedded, write_outputs, SchemaReady, SchemaStep, Waits,
 };
 use crate::progress::Progress;
 use crate::report::{self, Document as _, Report, ReportInput, WorkloadReport};
@@ -306,7 +307,8 @@ async fn single(
     exporter: Option<&Exporter>,
 ) -> Result<Exit, AppError> {
     let plan = s.plan;
-    let measured = measure(
+    let (hook, mut checkpoints) = Checkpoints::new(plan, opts);
+    let measuring = measure(
         plan,
         s.target,
         &s.admin,
@@ -316,8 +318,16 @@ async fn single(
         view,
         exporter,
         true,
-    )
-    .await?;
+        hook,
+    );
+    let writing = async {
+        while let Some(partial) = checkpoints.next().await {
+            let report = build_report(s, &prepared, &partial, None, None, None);
+            checkpoints.write(report).await;
+        }
+    };
+    let (measured, ()) = tokio::join!(measuring, writing);
+    let measured = measured?;
     // a failure of the checks keeps the run's figures: the report is written first
     let (checks, check_error) = if s.workload.check_after_run() && !measured.result.interrupted {
         match run_checks(s.waits(), &s.admin, s.workload.as_ref()).await {
@@ -328,7 +338,14 @@ async fn single(
         (None, None)
     };
     let interrupted = measured.result.interrupted;
-    let report = build_report(s, prepared, measured, checks);
+    let report = build_report(
+        s,
+        &prepared,
+        &measured.result,
+        measured.server_xacts,
+        measured.database_stats,
+        checks,
+    );
     print!("{}", report.console());
     // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
     // Ctrl-C from ending the process
@@ -377,18 +394,25 @@ async fn record_history(report: &Report, plan: &RunPlan, quiet: bool) {
 
 fn build_report(
     s: &Session<'_>,
-    prepared: SchemaReady,
-    m: MeasuredRun,
+    prepared: &SchemaReady,
+    result: &exec::RunResult,
+    server_xacts: Option<u64>,
+    database_stats: Option<crate::collect::DbStatsReport>,
     checks: Option<Vec<crate::core::CheckResult>>,
 ) -> Report {
     let (plan, workload) = (s.plan, &s.workload);
     let mut report = Report::build(
-        &m.result,
+        result,
         ReportInput {
             config: plan.to_report_json(),
             database: s.target.display.clone(),
             server: s.server.clone(),
-            workload: WorkloadReport::new(plan, workload.as_ref(), prepared.marker, prepared.load),
+            workload: WorkloadReport::new(
+                plan,
+                workload.as_ref(),
+                prepared.marker.clone(),
+                prepared.load.clone(),
+            ),
             pool_size: plan.exec.connections,
             connection_mode: workload
                 .connection_mode()
@@ -399,9 +423,9 @@ fn build_report(
                 Arrival::Closed => None,
             },
             pacing: workload.pacing(),
-            server_xacts: m.server_xacts,
+            server_xacts,
             checks,
-            database_stats: m.database_stats,
+            database_stats,
             metrics: &|counts| workload.metrics(counts),
         },
     );

@@ -126,6 +126,7 @@ pub(crate) async fn sweep(
             view,
             exporter,
             i == 0,
+            None,
         )
         .await;
         let m = match m {

@@ -165,6 +165,8 @@ pub struct RunPlan {
     pub slo: Option<super::slo::RawSlo>,
     /// Where the run is recorded.
     pub(crate) history: super::store::StoreSpec,
+    /// How often the run so far is written and recorded (`None`: never).
+    pub checkpoint_interval: Option<Dur>,
     /// The registry entry and the workload built from it.
     #[serde(skip)]
     pub built: BuiltWorkload,

@@ -107,6 +107,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     let progressive = progressive_plan(&raw.progressive, &mut errors);
     let safety = super::safety::safety_plan(&raw.safety, &mut errors);
     let history = super::store::history_store(raw.history.as_ref(), &env, &mut errors);
+    let checkpoint_interval = checkpoint_interval(raw, &exec, &mut errors);
     let mut database = database;
     database.read_only = safety.read_only;
     let section_yaml = resolved
@@ -162,6 +163,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         safety,
         slo: (!raw.slo.is_empty()).then(|| raw.slo.clone()),
         history,
+        checkpoint_interval,
         built,
     })
 }
@@ -272,6 +274,33 @@ fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
         connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
         driver: raw.driver.unwrap_or_default(),
         threads,
+    }
+}
+
+/// How often the run so far is checkpointed: 5 minutes unless set; `0s` turns it off.
+fn checkpoint_interval(
+    raw: &RawConfig,
+    exec: &ExecOptions,
+    errors: &mut Vec<String>,
+) -> Option<Dur> {
+    match raw.checkpoint_interval {
+        Some(d) if d.0.is_zero() => None,
+        Some(d) if d.0 < exec.sample_interval.0 => {
+            errors.push(format!(
+                "checkpoint_interval: must be at least sample_interval ({}), or 0s for no \
+                 checkpoints (got {d})",
+                exec.sample_interval
+            ));
+            None
+        }
+        Some(d) => Some(dur_in(
+            errors,
+            "checkpoint_interval",
+            d,
+            Duration::ZERO,
+            MAX_INTERVAL,
+        )),
+        None => Some(Dur(Duration::from_secs(300))),
     }
 }
 

@@ -48,6 +48,16 @@ pub(crate) struct Hooks {
     pub(crate) measuring: Option<oneshot::Sender<()>>,
     /// Called on every interval tick.
     pub(crate) observer: Option<Arc<dyn Observer>>,
+    /// Receives the run so far every few intervals.
+    pub(crate) checkpoint: Option<Checkpoint>,
+}
+
+/// Where and how often a run hands over what it has measured so far (a partial
+/// [`RunResult`]), so a crash loses at most one checkpoint interval.
+pub(crate) struct Checkpoint {
+    /// Every this many sample intervals.
+    pub(crate) every: u32,
+    pub(crate) tx: mpsc::UnboundedSender<RunResult>,
 }
 
 /// Instants that bound the phases of a run.
@@ -99,6 +109,9 @@ pub(crate) struct RunShared {
     /// Internal errors (panics) that stopped a worker or a client thread; touched only
     /// when one happens.
     pub(crate) panics: std::sync::Mutex<Vec<String>>,
+    /// Wall-clock start of measurement (fixed once, so every checkpoint of the run and
+    /// its end name the same start).
+    pub(crate) started_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl RunShared {
@@ -186,6 +199,7 @@ pub(crate) async fn run(
     let Hooks {
         measuring,
         observer,
+        checkpoint,
     } = hooks;
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
     // resolved once per invocation by the caller; an `auto` left here is resolved now
@@ -249,7 +263,11 @@ pub(crate) async fn run(
         shared.clone(),
         opts,
         view,
-        observer.as_deref(),
+        Taps {
+            observer: observer.as_deref(),
+            checkpoint: checkpoint.as_ref(),
+            driver: driver.as_str(),
+        },
         &stop,
     )
     .await;
@@ -297,15 +315,12 @@ impl RunResult {
             Some(d) if !interrupted => d.min(end),
             _ => end,
         };
-        let started_at = chrono::Utc::now()
-            - chrono::Duration::from_std(end.saturating_duration_since(measure_start))
-                .unwrap_or_default();
         RunResult {
             totals: agg.0,
             series: agg.1,
             measured: measure_end.saturating_duration_since(measure_start),
             interrupted,
-            started_at,
+            started_at: shared.started_at,
             slots_due: shared.schedule.due_until(measure_end).map(|due| {
                 let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
                 due.saturating_sub(warm)
@@ -382,6 +397,13 @@ impl RunShared {
             connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
             paced: workload.pacing().is_some(),
             panics: Default::default(),
+            started_at: {
+                let now = chrono::Utc::now();
+                chrono::Duration::from_std(opts.warmup.0)
+                    .ok()
+                    .and_then(|w| now.checked_add_signed(w))
+                    .unwrap_or(now)
+            },
         }
     }
 }
@@ -533,16 +555,51 @@ impl Fill for WireConnector {
     }
 }
 
-/// Receives chunks until every worker is done; on each interval tick finalizes the series
-/// and prints summary lines.
-#[allow(clippy::too_many_arguments)]
+/// Who else sees the aggregate as it grows.
+struct Taps<'a> {
+    observer: Option<&'a dyn Observer>,
+    checkpoint: Option<&'a Checkpoint>,
+    /// The driver's name, for checkpoints.
+    driver: &'static str,
+}
+
+/// The run so far, as a result marked neither interrupted nor ended: the totals and the
+/// finished intervals up to `tick`.
+fn so_far(
+    shared: &RunShared,
+    totals: &Totals,
+    series: &Series,
+    tick: u32,
+    driver: &'static str,
+) -> RunResult {
+    let t = shared.timing;
+    RunResult {
+        totals: totals.clone(),
+        series: series
+            .points()
+            .iter()
+            .filter(|p| p.interval < tick)
+            .cloned()
+            .collect(),
+        measured: Instant::now().saturating_duration_since(t.measure_start),
+        interrupted: false,
+        started_at: shared.started_at,
+        slots_due: None,
+        driver,
+        panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
+        workers_not_stopped: 0,
+    }
+}
+
+/// Receives chunks until every worker is done; on each interval tick finalizes the series,
+/// prints summary lines, and every few ticks hands a checkpoint over.
 async fn aggregate(
     mut rx: mpsc::UnboundedReceiver<Chunk>,
     kinds: &[&str],
     shared: Arc<RunShared>,
     opts: &ExecOptions,
     view: &Progress,
-    observer: Option<&dyn Observer>,
+    taps: Taps<'_>,
     stop: &CancellationToken,
 ) -> (Totals, Vec<IntervalPoint>) {
     let t = shared.timing;
@@ -584,8 +641,13 @@ async fn aggregate(
                     let (rss, fds) = crate::stats::client_footprint();
                     series.annotate_last(rss, fds);
                 }
-                if let Some(o) = observer {
+                if let Some(o) = taps.observer {
                     o.tick(&totals, finished.last(), &shared);
+                }
+                if let Some(c) = taps.checkpoint {
+                    if tick % c.every.max(1) == 0 && give_up.is_none() {
+                        let _ = c.tx.send(so_far(&shared, &totals, &series, tick, taps.driver));
+                    }
                 }
                 if let Some(m) = per_summary {
                     if tick % m == 0 {

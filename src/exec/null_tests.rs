@@ -44,6 +44,8 @@ struct Shape {
     max_tries: u32,
     /// Cancels the run (as Ctrl-C does) this long after the start.
     interrupt_after: Option<Duration>,
+    /// Hands over the run so far every this many sample intervals.
+    checkpoint_every: Option<u32>,
 }
 
 impl Shape {
@@ -53,6 +55,7 @@ impl Shape {
             stop: Stop::Duration(Dur(Duration::from_secs(secs))),
             max_tries: 1,
             interrupt_after: None,
+            checkpoint_every: None,
         }
     }
 
@@ -89,6 +92,8 @@ struct Outcome {
     series: Vec<IntervalPoint>,
     /// Virtual time from the start to the aggregator's end.
     took: Duration,
+    /// What the checkpoints handed over.
+    checkpoints: Vec<RunResult>,
 }
 
 /// Runs `shape` on the null driver following `script`, as `exec::run` runs one shard.
@@ -120,6 +125,7 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         connection_mode: ConnectionMode::Persistent,
         paced: false,
         panics: Default::default(),
+        started_at: chrono::Utc::now(),
     });
     let stop = CancellationToken::new();
     if let Some(d) = deadline {
@@ -155,11 +161,26 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     }
     drop(tx);
     let view = Progress::new(Mode::Quiet);
-    let (totals, series) = aggregate(rx, &["probe"], shared, &opts, &view, None, &stop).await;
+    let (ctx, mut crx) = mpsc::unbounded_channel();
+    let checkpoint = shape
+        .checkpoint_every
+        .map(|every| Checkpoint { every, tx: ctx });
+    let taps = Taps {
+        observer: None,
+        checkpoint: checkpoint.as_ref(),
+        driver: "null",
+    };
+    let (totals, series) = aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop).await;
+    drop(checkpoint);
+    let mut checkpoints = Vec::new();
+    while let Some(c) = crx.recv().await {
+        checkpoints.push(c);
+    }
     Outcome {
         totals,
         series,
         took: run_start.elapsed(),
+        checkpoints,
     }
 }
 
@@ -180,6 +201,34 @@ async fn a_timed_run_counts_every_transaction_of_its_window() {
         assert!((198..=200).contains(&p.transactions), "{p:?}");
     }
     assert!(out.took < Duration::from_secs(2), "{:?}", out.took);
+}
+
+#[tokio::test(start_paused = true)]
+async fn checkpoints_hand_over_the_run_so_far_at_their_interval() {
+    let script = Arc::new(Script::new(Duration::from_millis(1), always(Fate::Ok)));
+    let shape = Shape {
+        checkpoint_every: Some(3),
+        ..Shape::timed(2, 1)
+    };
+    let out = run_null(shape, script).await;
+    // ticks 3 and 6 of a 10-interval run (tick 9 comes a grace after its interval, when
+    // the run has already ended and its final result follows instead)
+    assert_eq!(out.checkpoints.len(), 2);
+    for (i, c) in out.checkpoints.iter().enumerate() {
+        let intervals = 3 * (i + 1);
+        assert_eq!(c.series.len(), intervals, "finished intervals only");
+        assert!(!c.interrupted);
+        let ok = c.totals.ok();
+        let upto: u64 = out.series[..intervals].iter().map(|p| p.transactions).sum();
+        // the totals run up to the hand-over (a grace after the interval), as does the
+        // measured time they are divided by
+        let most = (2000.0 * c.measured.as_secs_f64()) as u64 + 2;
+        assert!(ok >= upto && ok <= most, "{ok} against {upto}..{most}");
+        assert_eq!(
+            c.started_at, out.checkpoints[0].started_at,
+            "one start for all"
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -38,6 +38,7 @@ pub(crate) async fn measure(
     view: &Progress,
     exporter: Option<&Exporter>,
     first: bool,
+    checkpoint: Option<exec::Checkpoint>,
 ) -> Result<MeasuredRun, AppError> {
     // server-side counts need the backends' statistics flushed; a band of a sweep does not
     // report them unless it collects
@@ -68,6 +69,7 @@ pub(crate) async fn measure(
             exec::Hooks {
                 measuring: Some(measuring_tx),
                 observer: exporter.map(|e| e.observer()),
+                checkpoint,
             },
         )
         .await;

@@ -1,0 +1,91 @@
+//! Checkpoints of a long run: every `checkpoint_interval` the run so far is written as its
+//! JSON report (status `partial`) and recorded in the history (marked partial), so a crash,
+//! a SIGKILL or a reboot loses at most one interval; the run's end replaces both.
+
+use tokio::sync::mpsc;
+
+use crate::config::{RunPlan, StoreSpec};
+use crate::exec::{self, ExecOptions, RunResult};
+use crate::history::{Record, Store};
+use crate::report::{self, Format, Report};
+
+/// The checkpoints of one run.
+pub(super) struct Checkpoints<'a> {
+    plan: &'a RunPlan,
+    rx: Option<mpsc::UnboundedReceiver<RunResult>>,
+    /// The history, opened at the first checkpoint and kept for the next.
+    store: Option<Store>,
+    /// The history would not open: said once, not tried again.
+    store_failed: bool,
+}
+
+impl<'a> Checkpoints<'a> {
+    /// The hook for the run and the checkpoints it feeds; no hook when checkpoints are off
+    /// or there is nothing to write them to (no JSON file, no history).
+    pub(super) fn new(plan: &'a RunPlan, opts: &ExecOptions) -> (Option<exec::Checkpoint>, Self) {
+        let json_file = plan.json.as_deref().is_some_and(|p| !report::is_stream(p));
+        let history = !matches!(plan.history, StoreSpec::Off);
+        let mut me = Checkpoints {
+            plan,
+            rx: None,
+            store: None,
+            store_failed: false,
+        };
+        let Some(every) = plan.checkpoint_interval.filter(|_| json_file || history) else {
+            return (None, me);
+        };
+        let ticks = (every.0.as_secs_f64() / opts.sample_interval.0.as_secs_f64())
+            .round()
+            .max(1.0) as u32;
+        let (tx, rx) = mpsc::unbounded_channel();
+        me.rx = Some(rx);
+        (Some(exec::Checkpoint { every: ticks, tx }), me)
+    }
+
+    /// The next checkpoint of the run; `None` once the run has ended.
+    pub(super) async fn next(&mut self) -> Option<RunResult> {
+        match &mut self.rx {
+            Some(rx) => rx.recv().await,
+            None => None,
+        }
+    }
+
+    /// Writes `report` (the run so far) as a partial report and history row; a failure is
+    /// a warning, the run goes on.
+    pub(super) async fn write(&mut self, mut report: Report) {
+        report.status = "partial".into();
+        let report = std::sync::Arc::new(report);
+        if let Some(path) = self.plan.json.clone().filter(|p| !report::is_stream(p)) {
+            let r = report.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                report::document::write(&*r, Format::Json, &path)
+            })
+            .await;
+            match written {
+                Ok(Ok(())) => log::info!("checkpoint written at {} s", report.measured_s.round()),
+                Ok(Err(e)) => log::warn!("checkpoint not written: {e:#}"),
+                Err(e) => log::warn!("checkpoint not written: {e}"),
+            }
+        }
+        if self.store_failed || matches!(self.plan.history, StoreSpec::Off) {
+            return;
+        }
+        let recorded = async {
+            if self.store.is_none() {
+                self.store = Store::open(&self.plan.history).await?;
+            }
+            let v = serde_json::to_value(&*report).map_err(|e| e.to_string())?;
+            let record = Record::from_report(&v, true)?;
+            match &mut self.store {
+                Some(s) => s.record(&record).await.map(|_| ()),
+                None => Ok(()),
+            }
+        }
+        .await;
+        if let Err(e) = recorded {
+            log::warn!("checkpoints are not recorded in the history: {e}");
+            self.store_failed = true;
+            self.store = None;
+        }
+    }
+}
