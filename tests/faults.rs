@@ -273,6 +273,21 @@ fn server_restart_mid_run_is_survived(driver: &str) {
     let outage = h["outage_s"].as_f64().unwrap();
     assert!((0.9..5.0).contains(&outage), "outage {outage}s: {h}");
     assert!(h["not_attempted"].as_u64().unwrap() > 0, "{h}");
+    // the restart is one outage window: where it started, how long, what it cost
+    let windows = h["outage_windows"].as_array().unwrap();
+    assert_eq!(windows.len(), h["outages"].as_array().unwrap().len(), "{h}");
+    let lost: u64 = windows
+        .iter()
+        .map(|w| w["transactions_lost"].as_u64().unwrap())
+        .sum();
+    // each window rounds its own estimate
+    let total = h["not_attempted"].as_u64().unwrap();
+    assert!(lost.abs_diff(total) <= windows.len() as u64, "{h}");
+    let start = windows[0]["start_s"].as_f64().unwrap();
+    assert!(
+        (0.5..5.0).contains(&start),
+        "outage starting at {start}s: {h}"
+    );
     let success = r["summary"]["success_rate"].as_f64().unwrap();
     assert!(
         success < h["availability"].as_f64().unwrap() + 5.0,

@@ -193,6 +193,9 @@ pub struct ExecOptions {
     pub summary_interval: Option<Dur>,
     /// Time-series interval.
     pub sample_interval: Dur,
+    /// The newest stretch of the time series kept at `sample_interval`; older intervals
+    /// are merged, so a day-long run's memory stays flat.
+    pub full_resolution: Dur,
     pub(crate) connection_mode: ConnectionMode,
     /// Client library for the workers' transactions.
     pub(crate) driver: Driver,

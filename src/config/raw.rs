@@ -259,6 +259,8 @@ pub struct RawConfig {
     pub summary_interval: Option<Dur>,
     /// Interval of the time series kept for reports.
     pub sample_interval: Option<Dur>,
+    /// The newest stretch of the time series kept at full resolution (default 1h).
+    pub time_series_full_resolution: Option<Dur>,
     /// How often a run writes its report and history row so far (`0s`: never).
     pub checkpoint_interval: Option<Dur>,
     /// persistent | transient | mixed.

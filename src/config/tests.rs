@@ -339,6 +339,16 @@ fn every_duration_key_is_bounded_and_the_error_names_key_value_and_limit() {
             "progressive.cooldown",
             "1 day",
         ),
+        (
+            format!("checkpoint_interval: {huge}"),
+            "checkpoint_interval",
+            "1 day",
+        ),
+        (
+            format!("time_series_full_resolution: {huge}"),
+            "time_series_full_resolution",
+            "30 days",
+        ),
         // a number of seconds near the limit of the type
         (
             "duration: 18446744073709551615".to_string(),

@@ -271,6 +271,17 @@ fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
         seed: raw.seed.unwrap_or(1),
         summary_interval,
         sample_interval,
+        // 3600 points unless set: an hour at the default 1 s
+        full_resolution: match raw.time_series_full_resolution {
+            Some(d) => dur_in(
+                errors,
+                "time_series_full_resolution",
+                d,
+                sample_interval.0 * 2,
+                Duration::from_secs(30 * 86_400),
+            ),
+            None => Dur(sample_interval.0.saturating_mul(3600)),
+        },
         connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
         driver: raw.driver.unwrap_or_default(),
         threads,

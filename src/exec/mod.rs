@@ -608,7 +608,8 @@ async fn aggregate(
         .summary_interval
         .map(|s| ((s.0.as_secs_f64() / si.as_secs_f64()).round() as u32).max(1));
     let mut totals = Totals::new(kinds);
-    let mut series = Series::new(kinds, si.as_secs_f64());
+    let full = (opts.full_resolution.0.as_secs_f64() / si.as_secs_f64()).ceil() as usize;
+    let mut series = Series::new(kinds, si.as_secs_f64()).with_full_resolution(full);
     let mut window = Series::new(kinds, si.as_secs_f64() * per_summary.unwrap_or(1) as f64);
     let mut tick = 1u32;
     // once stopped, workers have END_GRACE to hand over their last chunks

@@ -80,6 +80,7 @@ fn options(shape: &Shape) -> ExecOptions {
         max_tries: shape.max_tries,
         seed: 1,
         sample_interval: Dur(SAMPLE),
+        full_resolution: Dur(Duration::from_secs(3600)),
         summary_interval: None,
         connection_mode: ConnectionMode::Persistent,
         driver: Driver::Auto,

@@ -37,7 +37,7 @@ fn series(r: &Report, f: impl Fn(&crate::stats::IntervalPoint) -> f64) -> Vec<(f
 
 /// Length of a time-series interval, seconds.
 fn interval_s(p: &crate::stats::IntervalPoint) -> f64 {
-    p.t_s / (p.interval as f64 + 1.0)
+    p.len_s
 }
 
 fn latency_row(out: &mut String, name: &str, l: &Latency) {

@@ -274,6 +274,9 @@ pub(crate) struct HealthReport {
     pub(crate) outage_s: f64,
     /// Outage periods as `[from_s, to_s]` from the start of measurement.
     pub(crate) outages: Vec<[f64; 2]>,
+    /// The same periods with what each cost: start, length and the transactions it kept
+    /// from being attempted (estimated as `not_attempted` is).
+    pub(crate) outage_windows: Vec<OutageWindow>,
     /// Transactions the outage kept from being attempted: the target rate (open loop), or
     /// the throughput of the healthy intervals (closed loop), over the outage, less what was
     /// attempted in it. An estimate; counted as failures in `summary.success_rate`.
@@ -288,6 +291,20 @@ pub(crate) struct HealthReport {
     pub(crate) internal_errors: Vec<String>,
     /// stormbench's own footprint over the run (`null` where it could not be sampled).
     pub(crate) client: Option<ClientReport>,
+}
+
+/// One outage: when it started, how long it lasted, what it cost.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct OutageWindow {
+    /// Seconds from the start of measurement.
+    pub(crate) start_s: f64,
+    pub(crate) length_s: f64,
+    /// Transactions it kept from being attempted (the expected rate over its length, less
+    /// what was attempted in it).
+    pub(crate) transactions_lost: u64,
+    /// Transactions attempted during it (all failed).
+    #[serde(skip)]
+    attempted: u64,
 }
 
 /// stormbench's own resident memory and open files, sampled every interval: a soak's
@@ -334,27 +351,44 @@ pub(crate) struct UnansweredReport {
 impl HealthReport {
     fn build(r: &RunResult, secs: f64, target_tps: Option<f64>) -> Self {
         let t = &r.totals;
-        let interval_s = r
-            .series
-            .first()
-            .map_or(1.0, |p| p.t_s / (p.interval + 1) as f64);
-        let len =
-            |p: &IntervalPoint| (secs - p.interval as f64 * interval_s).clamp(0.0, interval_s);
-        let mut outages: Vec<[f64; 2]> = Vec::new();
+        // the measured part of each point (the last may run past the end)
+        let span = |p: &IntervalPoint| {
+            let from = p.t_s - p.len_s;
+            (from, (secs - from).clamp(0.0, p.len_s))
+        };
+        let mut windows: Vec<OutageWindow> = Vec::new();
         let (mut outage_s, mut in_outage, mut healthy_s, mut healthy_attempts) =
             (0.0, 0u64, 0.0, 0u64);
         for p in &r.series {
-            let (from, l) = (p.interval as f64 * interval_s, len(p));
-            if p.outage {
-                outage_s += l;
-                in_outage += p.transactions + p.errors;
-                match outages.last_mut() {
-                    Some(last) if (last[1] - from).abs() < 1e-9 => last[1] = from + l,
-                    _ => outages.push([from, from + l]),
-                }
+            let (from, l) = span(p);
+            // a merged point holds its outage seconds, not where in it they were
+            let out = if p.len_s > 0.0 {
+                p.outage_s * l / p.len_s
             } else {
-                healthy_s += l;
-                healthy_attempts += p.transactions + p.errors;
+                0.0
+            };
+            if out > 0.0 {
+                outage_s += out;
+                let attempted = p.transactions + p.errors;
+                match windows.last_mut() {
+                    Some(w) if (w.start_s + w.length_s - from).abs() < 1e-9 => {
+                        w.length_s += out;
+                        w.attempted += attempted;
+                    }
+                    _ => windows.push(OutageWindow {
+                        start_s: from,
+                        length_s: out,
+                        attempted,
+                        transactions_lost: 0,
+                    }),
+                }
+                in_outage += attempted;
+            }
+            if l - out > 0.0 {
+                healthy_s += l - out;
+                if out == 0.0 {
+                    healthy_attempts += p.transactions + p.errors;
+                }
             }
         }
         let expected_rate = target_tps.unwrap_or(if healthy_s > 0.0 {
@@ -365,6 +399,11 @@ impl HealthReport {
         let not_attempted = (expected_rate * outage_s - in_outage as f64)
             .max(0.0)
             .round() as u64;
+        for w in &mut windows {
+            w.transactions_lost = (expected_rate * w.length_s - w.attempted as f64)
+                .max(0.0)
+                .round() as u64;
+        }
         HealthReport {
             availability: if secs > 0.0 {
                 100.0 * (1.0 - outage_s / secs).clamp(0.0, 1.0)
@@ -372,7 +411,11 @@ impl HealthReport {
                 100.0
             },
             outage_s,
-            outages,
+            outages: windows
+                .iter()
+                .map(|w| [w.start_s, w.start_s + w.length_s])
+                .collect(),
+            outage_windows: windows,
             not_attempted,
             unanswered: t.unanswered_count,
             unanswered_longest: t

@@ -203,10 +203,17 @@ fn by_interval(o: &Objectives, budget: f64, report: &Report, gates: &mut Vec<Gat
         let Some(limit) = limit else { continue };
         let broken = points.iter().filter(|p| pick(p) > limit).count() as u64;
         let worst = points.iter().map(|p| pick(p)).fold(0.0, f64::max);
-        let share = if all == 0 {
-            0.0
+        // by time: a point that merges older intervals weighs what it spans
+        let secs: f64 = points.iter().map(|p| p.len_s).sum();
+        let broken_s: f64 = points
+            .iter()
+            .filter(|p| pick(p) > limit)
+            .map(|p| p.len_s)
+            .sum();
+        let share = if secs > 0.0 {
+            broken_s / secs * 100.0
         } else {
-            broken as f64 / all as f64 * 100.0
+            0.0
         };
         let passed = share <= budget;
         gates.push(Gate {

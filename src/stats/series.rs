@@ -13,6 +13,9 @@ pub(crate) struct IntervalPoint {
     pub(crate) interval: u32,
     /// Seconds from the start of measurement to the end of the interval.
     pub(crate) t_s: f64,
+    /// Length of the interval, s: the sample interval, or more for a point that merges
+    /// several (the part of a long run older than `time_series_full_resolution`).
+    pub(crate) len_s: f64,
     /// Successful transactions.
     pub(crate) transactions: u64,
     /// Failed transactions.
@@ -39,6 +42,8 @@ pub(crate) struct IntervalPoint {
     /// No transaction succeeded while the server could not be reached or did not answer
     /// (connection errors, or a transaction waiting the whole interval): an outage.
     pub(crate) outage: bool,
+    /// Seconds of the interval in outage (all of it or none, but for a merged point).
+    pub(crate) outage_s: f64,
     /// stormbench's own resident memory at the end of the interval, MiB (`None`: not
     /// sampled).
     pub(crate) client_rss_mb: Option<f64>,
@@ -66,8 +71,64 @@ pub(crate) fn client_footprint() -> (Option<f64>, Option<u64>) {
 impl IntervalPoint {
     fn update_outage(&mut self) {
         self.outage = self.transactions == 0 && (self.connection_errors > 0 || self.stalled);
+        if self.outage {
+            self.outage_s = self.len_s;
+        }
+    }
+
+    /// `self` and the point right after it as one: counts and seconds added; p50 and p95
+    /// averaged weighted by transactions; p99 and max the larger of the two (so an
+    /// objective judged on merged points is never judged too kindly).
+    fn merge(self, b: IntervalPoint) -> IntervalPoint {
+        let len_s = self.len_s + b.len_s;
+        let transactions = self.transactions + b.transactions;
+        let weighted = |x: f64, y: f64| {
+            if transactions == 0 {
+                x.max(y)
+            } else {
+                (x * self.transactions as f64 + y * b.transactions as f64) / transactions as f64
+            }
+        };
+        IntervalPoint {
+            interval: self.interval,
+            t_s: b.t_s,
+            len_s,
+            transactions,
+            errors: self.errors + b.errors,
+            retries: self.retries + b.retries,
+            tps: transactions as f64 / len_s,
+            qps: (self.qps * self.len_s + b.qps * b.len_s) / len_s,
+            p50_ms: weighted(self.p50_ms, b.p50_ms),
+            p95_ms: weighted(self.p95_ms, b.p95_ms),
+            p99_ms: self.p99_ms.max(b.p99_ms),
+            max_ms: self.max_ms.max(b.max_ms),
+            by_kind: self
+                .by_kind
+                .iter()
+                .zip(&b.by_kind)
+                .map(|(x, y)| x + y)
+                .collect(),
+            connection_errors: self.connection_errors + b.connection_errors,
+            stalled: self.stalled || b.stalled,
+            outage: self.outage && b.outage,
+            outage_s: self.outage_s + b.outage_s,
+            // the peak of the merged intervals: a leak still shows
+            client_rss_mb: max_of(self.client_rss_mb, b.client_rss_mb),
+            client_fds: max_of(self.client_fds, b.client_fds),
+        }
     }
 }
+
+fn max_of<T: PartialOrd>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(if y > x { y } else { x }),
+        (x, y) => x.or(y),
+    }
+}
+
+/// Points kept at full resolution unless the config says otherwise: an hour of 1 s
+/// intervals.
+pub(crate) const FULL_RESOLUTION_POINTS: usize = 3600;
 
 /// Intervals still open for late chunks, then finalized into points.
 #[derive(Debug)]
@@ -78,6 +139,9 @@ pub(crate) struct Series {
     points: Vec<IntervalPoint>,
     /// Intervals marked stalled before they were finalized.
     stalled: std::collections::BTreeSet<u32>,
+    /// The newest points kept as they are; older ones are merged pairwise whenever they
+    /// outnumber these, so the series never holds more than about twice as many.
+    full_resolution: usize,
 }
 
 impl Series {
@@ -89,7 +153,34 @@ impl Series {
             open: BTreeMap::new(),
             points: Vec::new(),
             stalled: Default::default(),
+            full_resolution: FULL_RESOLUTION_POINTS,
         }
+    }
+
+    /// Keeps the newest `points` (at least 2) at full resolution.
+    pub(crate) fn with_full_resolution(mut self, points: usize) -> Self {
+        self.full_resolution = points.max(2);
+        self
+    }
+
+    /// Merges the points older than the full-resolution window pairwise once they
+    /// outnumber it.
+    fn compact(&mut self) {
+        let old = self.points.len().saturating_sub(self.full_resolution);
+        if old <= self.full_resolution {
+            return;
+        }
+        let mut merged = Vec::with_capacity(old / 2 + 1 + self.full_resolution);
+        let mut aged = self.points.drain(..old);
+        while let Some(a) = aged.next() {
+            merged.push(match aged.next() {
+                Some(b) => a.merge(b),
+                None => a,
+            });
+        }
+        drop(aged);
+        merged.append(&mut self.points);
+        self.points = merged;
     }
 
     /// Adds a chunk to its interval (a chunk for an already finalized interval is dropped
@@ -135,6 +226,7 @@ impl Series {
             out.push(p.clone());
             self.points.push(p);
         }
+        self.compact();
         out
     }
 
@@ -162,6 +254,7 @@ impl Series {
         IntervalPoint {
             interval: i,
             t_s: (i + 1) as f64 * secs,
+            len_s: secs,
             transactions: ok,
             errors: err,
             retries,
@@ -175,6 +268,7 @@ impl Series {
             connection_errors,
             stalled: false,
             outage: false,
+            outage_s: 0.0,
             client_rss_mb: None,
             client_fds: None,
         }
@@ -230,5 +324,58 @@ mod tests {
         s.absorb(&c0);
         assert!(s.finish(2).is_empty());
         assert_eq!(s.points().len(), 3);
+    }
+
+    #[test]
+    fn points_older_than_the_window_are_merged_and_nothing_is_lost() {
+        let mut s = Series::new(&["a", "b"], 1.0).with_full_resolution(8);
+        for i in 0..100u32 {
+            let mut c = Chunk::new(2, i);
+            c.kinds[0].committed = 10;
+            c.kinds[1].committed = 1;
+            c.kinds[0].latency.record(1000 + u64::from(i) * 10);
+            s.absorb(&c);
+            s.finalize_before(i + 1);
+            assert!(s.points().len() <= 2 * 8 + 1, "{} points", s.points().len());
+        }
+        let pts = s.points();
+        // the newest are as they came
+        let last = &pts[pts.len() - 1];
+        assert_eq!((last.interval, last.len_s, last.t_s), (99, 1.0, 100.0));
+        assert!(pts[pts.len() - 8..].iter().all(|p| p.len_s == 1.0));
+        // older ones are wider, oldest widest, and together cover every second
+        assert!(pts[0].len_s > 1.0);
+        assert_eq!(pts.iter().map(|p| p.len_s).sum::<f64>(), 100.0);
+        for w in pts.windows(2) {
+            assert!(
+                (w[1].t_s - w[1].len_s - w[0].t_s).abs() < 1e-9,
+                "contiguous"
+            );
+        }
+        assert_eq!(pts.iter().map(|p| p.transactions).sum::<u64>(), 1100);
+        assert_eq!(pts.iter().map(|p| p.by_kind[1]).sum::<u64>(), 100);
+        let p0 = &pts[0];
+        assert!((p0.tps - 11.0).abs() < 1e-9, "rates stay per second");
+        // p99 of a merged point is the worst of its parts
+        let later = &pts[1];
+        assert!(later.p99_ms >= p0.p99_ms);
+    }
+
+    #[test]
+    fn merged_outage_seconds_add_up() {
+        let mut s = Series::new(&["a"], 1.0).with_full_resolution(2);
+        for i in 0..12u32 {
+            let mut c = Chunk::new(1, i);
+            if (3..7).contains(&i) {
+                c.kinds[0]
+                    .errors
+                    .count(crate::core::ErrorClass::ConnectionLost);
+            } else {
+                c.kinds[0].committed = 1;
+            }
+            s.absorb(&c);
+            s.finalize_before(i + 1);
+        }
+        assert_eq!(s.points().iter().map(|p| p.outage_s).sum::<f64>(), 4.0);
     }
 }
