@@ -32,10 +32,141 @@ fn headless(browser: &str, profile: &Path) -> Command {
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
-        "--window-size=960,3000",
     ])
     .arg(format!("--user-data-dir={}", profile.display()));
+    if !c
+        .get_args()
+        .any(|a| a.to_string_lossy().starts_with("--window-size"))
+    {
+        c.arg("--window-size=960,3000");
+    }
     c
+}
+
+/// Lays `page` out in headless Chromium `width` pixels wide and returns what a script
+/// added to a copy of it measured: elements reaching outside the viewport (outside a
+/// table, which scrolls in its own box), the page's scroll width, the charts drawn.
+fn layout(browser: &str, page: &Path, width: u32, dir: &Path) -> serde_json::Value {
+    let html = std::fs::read_to_string(page).unwrap();
+    let probe = r#"<script>(function () {
+  var w = document.documentElement.clientWidth, bad = [];
+  document.querySelectorAll('body *').forEach(function (e) {
+    if (e.closest('table') && e.tagName !== 'TABLE') return;
+    if (e.closest('svg') && e.tagName !== 'svg') return;
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && (r.right > w + 1 || r.left < -1)) bad.push(e.tagName + ' ' + Math.round(r.right));
+  });
+  var legends = 0;
+  document.querySelectorAll('svg text').forEach(function (t) { if (/objective/.test(t.textContent)) legends++; });
+  document.body.setAttribute('data-layout', JSON.stringify({
+    width: w, scroll: document.documentElement.scrollWidth, outside: bad.slice(0, 5),
+    svgs: document.querySelectorAll('svg').length, objective_legends: legends }));
+})();</script></body>"#;
+    let probed = dir.join(format!(
+        "probe-{width}-{}",
+        page.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&probed, html.replace("</body>", probe)).unwrap();
+    let o = headless(browser, &dir.join(format!("profile-{width}")))
+        .arg(format!("--window-size={width},2000"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", probed.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&o.stdout);
+    let start = dom.find("data-layout=\"").expect("the probe ran") + "data-layout=\"".len();
+    let end = start + dom[start..].find('"').unwrap();
+    let json = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap()
+}
+
+/// Every page (a run with two kinds that broke its objective, a comparison, the history)
+/// fits a wide and a narrow window: nothing reaches outside the viewport, the page does
+/// not scroll sideways, its charts are drawn and the objective is on them.
+#[test]
+fn every_page_fits_wide_and_narrow_windows_with_its_charts_and_objectives() {
+    let pg = pg();
+    let db = pg.loaded("html_pages", "simple");
+    let dir = tempdir();
+    let store = dir.path().join("h.sqlite");
+    let run = |n: u32, p99: &str, code: i32| {
+        let html = dir.path().join(format!("run{n}.html"));
+        let json = dir.path().join(format!("run{n}.json"));
+        let o = pg
+            .stormbench(&db)
+            .args(["-w", "simple_mixed", "-d", "3s", "-q", "--slo"])
+            .arg(format!("p99_ms={p99}"))
+            .arg("--history")
+            .arg(&store)
+            .arg("--html")
+            .arg(&html)
+            .arg("--json")
+            .arg(&json)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{:?}", text(&o));
+        (html, json)
+    };
+    let (run1, json1) = run(1, "10000", 0);
+    let (_, json2) = run(2, "0.001", 6);
+    let compare = dir.path().join("compare.html");
+    ok(stormbench()
+        .arg("compare")
+        .arg(&json1)
+        .arg(&json2)
+        .arg("--store")
+        .arg(&store)
+        .arg("--html")
+        .arg(&compare));
+    let history = dir.path().join("history.html");
+    ok(stormbench()
+        .args(["history", "--store"])
+        .arg(&store)
+        .arg("--html")
+        .arg(&history));
+    let broken = dir.path().join("run2.html");
+    let page = std::fs::read_to_string(&broken).unwrap();
+    assert!(
+        page.contains("objective broken"),
+        "breaching intervals are shaded"
+    );
+    assert!(
+        page.matches("latency percentiles over time").count() >= 2,
+        "a chart per kind"
+    );
+    assert!(
+        page.contains("99.9%"),
+        "the distribution's axis reads as percentiles"
+    );
+
+    let browser = chromium();
+    for (page, charts, objectives) in [
+        (&run1, 6, 1),
+        (&broken, 6, 1),
+        (&compare, 2, 0),
+        (&history, 2, 1),
+    ] {
+        // 500 px is the narrowest window headless Chromium lays out
+        for width in [1280, 500] {
+            let l = layout(&browser, page, width, dir.path());
+            let name = page.file_name().unwrap().to_string_lossy();
+            assert!(
+                l["outside"].as_array().unwrap().is_empty(),
+                "{name} at {width}px: {l}"
+            );
+            assert!(
+                l["scroll"].as_u64() <= l["width"].as_u64(),
+                "{name} at {width}px scrolls sideways: {l}"
+            );
+            assert!(l["svgs"].as_u64().unwrap() >= charts, "{name}: {l}");
+            assert!(
+                l["objective_legends"].as_u64().unwrap() >= objectives,
+                "{name}: {l}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::kit::{chart, esc, page_end, page_start, Line};
+use super::kit::{
+    chart, chart_with, esc, page_end, page_start, Extras, Line, Shade, BREACH, OUTAGE,
+};
 use super::{decode_histogram, Latency, Report};
 
 /// Latency by percentile on a "nines" axis: x = -log10(1 - q), so 1 = 90%, 2 = 99%, 3 = 99.9%.
@@ -175,40 +177,131 @@ fn db_charts(out: &mut String, r: &Report) {
     top_statements(out, d);
 }
 
-/// Throughput, latency percentiles and errors over time, and the latency distribution.
+/// The stretches of the run (from, to) whose points `broke` says broke something,
+/// contiguous ones joined.
+fn stretches(r: &Report, broke: impl Fn(&crate::stats::IntervalPoint) -> bool) -> Vec<(f64, f64)> {
+    let mut out: Vec<(f64, f64)> = Vec::new();
+    for p in r.time_series.iter().filter(|p| broke(p)) {
+        let from = p.t_s - interval_s(p);
+        match out.last_mut() {
+            Some(last) if (last.1 - from).abs() < 1e-9 => last.1 = p.t_s,
+            _ => out.push((from, p.t_s)),
+        }
+    }
+    out
+}
+
+/// The limit of objective `gate` (`p99_ms`, `new_order.p99_ms`), when the run had it.
+fn objective(r: &Report, gate: &str) -> Option<f64> {
+    r.slo
+        .as_ref()
+        .and_then(|s| s.gates.iter().find(|g| g.gate == gate))
+        .map(|g| g.limit)
+}
+
+/// A level line across the run at `limit`.
+fn level(r: &Report, label: &str, limit: f64) -> Option<Line> {
+    let (first, last) = (r.time_series.first()?, r.time_series.last()?);
+    Some(Line::new(
+        label,
+        vec![(first.t_s - interval_s(first), limit), (last.t_s, limit)],
+    ))
+}
+
+/// One figure of a time-series point.
+type Pick = fn(&crate::stats::IntervalPoint) -> f64;
+
+/// Intervals in which the run's latency objectives judged per interval were broken.
+fn breaches(r: &Report) -> Shade {
+    let limits: Vec<(f64, Pick)> = [
+        ("p50_ms", (|p| p.p50_ms) as Pick),
+        ("p95_ms", |p| p.p95_ms),
+        ("p99_ms", |p| p.p99_ms),
+        ("max_ms", |p| p.max_ms),
+    ]
+    .into_iter()
+    .filter_map(|(g, f)| objective(r, g).map(|l| (l, f)))
+    .collect();
+    Shade {
+        label: "objective broken".into(),
+        ranges: stretches(r, |p| {
+            p.transactions > 0 && limits.iter().any(|(l, f)| f(p) > *l)
+        }),
+        color: BREACH,
+    }
+}
+
+fn outages(r: &Report) -> Shade {
+    Shade {
+        label: "server out".into(),
+        ranges: r
+            .health
+            .outage_windows
+            .iter()
+            .map(|w| (w.start_s, w.start_s + w.length_s))
+            .collect(),
+        color: OUTAGE,
+    }
+}
+
+/// Throughput, latency percentiles (overall and per kind) and errors over time, with the
+/// objectives drawn and the intervals that broke them and the outages shaded, and the
+/// latency distribution on a percentile axis.
 fn time_charts(out: &mut String, r: &Report) {
-    out.push_str(&chart(
+    let outage_only = Extras {
+        shades: vec![outages(r)],
+        nines: false,
+    };
+    out.push_str(&chart_with(
         "Throughput",
         "seconds",
         "transactions/s",
         &[Line::new("TPS", series(r, |p| p.tps))],
+        &outage_only,
     ));
     let mut lines = vec![
         Line::new("p50", series(r, |p| p.p50_ms)),
         Line::new("p95", series(r, |p| p.p95_ms)),
         Line::new("p99", series(r, |p| p.p99_ms)),
     ];
-    // the run's p99 objective, as a level line across the run
-    let objective = r
-        .slo
-        .as_ref()
-        .and_then(|s| s.gates.iter().find(|g| g.gate == "p99_ms"));
-    if let (Some(g), Some(first), Some(last)) =
-        (objective, r.time_series.first(), r.time_series.last())
-    {
-        let x0 = first.t_s - interval_s(first);
-        lines.push(Line::new(
-            "p99 objective",
-            vec![(x0, g.limit), (last.t_s, g.limit)],
-        ));
-    }
-    out.push_str(&chart(
+    lines.extend(objective(r, "p99_ms").and_then(|l| level(r, "p99 objective", l)));
+    out.push_str(&chart_with(
         "Latency percentiles over time",
         "seconds",
         "ms",
         &lines,
+        &Extras {
+            shades: vec![breaches(r), outages(r)],
+            nines: false,
+        },
     ));
-    out.push_str(&chart(
+    // each kind's own percentiles, with its own p99 objective
+    if r.transactions.len() > 1 {
+        for (i, k) in r.transactions.iter().enumerate() {
+            let pick = |j: usize| {
+                move |p: &crate::stats::IntervalPoint| p.kind_ms.get(i).map_or(0.0, |m| m[j])
+            };
+            let mut lines = vec![
+                Line::new("p50", series(r, pick(0))),
+                Line::new("p95", series(r, pick(1))),
+                Line::new("p99", series(r, pick(2))),
+            ];
+            let gate = format!("{}.p99_ms", k.name);
+            lines.extend(
+                objective(r, &gate)
+                    .or_else(|| objective(r, "p99_ms"))
+                    .and_then(|l| level(r, "p99 objective", l)),
+            );
+            out.push_str(&chart_with(
+                &format!("{}: latency percentiles over time", k.name),
+                "seconds",
+                "ms",
+                &lines,
+                &outage_only,
+            ));
+        }
+    }
+    out.push_str(&chart_with(
         "Errors over time",
         "seconds",
         "failed transactions/s",
@@ -216,12 +309,17 @@ fn time_charts(out: &mut String, r: &Report) {
             Line::new("errors/s", series(r, |p| p.errors as f64 / interval_s(p))),
             Line::new("retries/s", series(r, |p| p.retries as f64 / interval_s(p))),
         ],
+        &outage_only,
     ));
-    out.push_str(&chart(
-        "Latency distribution (x: nines, 1 = p90, 2 = p99, 3 = p99.9)",
-        "percentile (nines)",
+    out.push_str(&chart_with(
+        "Latency distribution by percentile",
+        "percentile (log scale)",
         "ms",
         &percentile_lines(r),
+        &Extras {
+            shades: Vec::new(),
+            nines: true,
+        },
     ));
 }
 

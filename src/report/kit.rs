@@ -33,6 +33,46 @@ impl Line {
 
 /// A line chart as an SVG string (an empty-data note when there is nothing to draw).
 pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> String {
+    chart_with(title, x_desc, y_desc, lines, &Extras::default())
+}
+
+/// A stretch of the x axis shaded behind the lines (an outage, intervals breaking an
+/// objective), named in the legend.
+pub(crate) struct Shade {
+    pub(crate) label: String,
+    pub(crate) ranges: Vec<(f64, f64)>,
+    /// Light red for a broken objective, grey for an outage.
+    pub(crate) color: RGBColor,
+}
+
+/// Light red: intervals that broke an objective.
+pub(crate) const BREACH: RGBColor = RGBColor(250, 200, 200);
+/// Grey: the server was out.
+pub(crate) const OUTAGE: RGBColor = RGBColor(200, 200, 200);
+
+/// What a chart may draw besides its lines.
+#[derive(Default)]
+pub(crate) struct Extras {
+    pub(crate) shades: Vec<Shade>,
+    /// The x axis counts nines (x = -log10(1 - q)) and is labelled as percentiles.
+    pub(crate) nines: bool,
+}
+
+/// `x` nines as a percentile label: 0 -> 0%, 1 -> 90%, 2 -> 99%, 3 -> 99.9%.
+pub(crate) fn nines_label(x: f64) -> String {
+    let q = 100.0 * (1.0 - 10f64.powf(-x));
+    let digits = (x - 2.0).ceil().clamp(0.0, 6.0) as usize;
+    format!("{q:.digits$}%")
+}
+
+/// A line chart with [`Extras`].
+pub(crate) fn chart_with(
+    title: &str,
+    x_desc: &str,
+    y_desc: &str,
+    lines: &[Line],
+    extras: &Extras,
+) -> String {
     let all: Vec<(f64, f64)> = lines
         .iter()
         .flat_map(|l| l.points.iter().copied())
@@ -57,13 +97,28 @@ pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> 
             .x_label_area_size(36)
             .y_label_area_size(64)
             .build_cartesian_2d(x_min..x_max, 0f64..y_max)?;
+        let x_label = |v: &f64| {
+            if extras.nines {
+                nines_label(*v)
+            } else {
+                human(*v)
+            }
+        };
         c.configure_mesh()
             .x_desc(x_desc)
             .y_desc(y_desc)
-            .x_label_formatter(&|v| human(*v))
+            .x_label_formatter(&x_label)
             .y_label_formatter(&|v| human(*v))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()?;
+        for shade in extras.shades.iter().filter(|s| !s.ranges.is_empty()) {
+            let fill = shade.color.filled();
+            c.draw_series(shade.ranges.iter().map(|&(a, b)| {
+                Rectangle::new([(a.max(x_min), 0.0), (b.min(x_max), y_max)], fill)
+            }))?
+            .label(shade.label.clone())
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], fill));
+        }
         for (i, l) in lines.iter().enumerate() {
             let color = COLORS[i % COLORS.len()];
             c.draw_series(LineSeries::new(
@@ -75,7 +130,7 @@ pub(crate) fn chart(title: &str, x_desc: &str, y_desc: &str, lines: &[Line]) -> 
                 PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
             });
         }
-        if lines.len() > 1 || !lines[0].label.is_empty() {
+        if lines.len() > 1 || !lines[0].label.is_empty() || !extras.shades.is_empty() {
             c.configure_series_labels()
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(200, 200, 200))
@@ -186,6 +241,42 @@ mod tests {
         ] {
             assert_eq!(human(v), s);
         }
+    }
+
+    #[test]
+    fn nines_read_as_percentiles() {
+        for (x, s) in [
+            (0.0, "0%"),
+            (1.0, "90%"),
+            (2.0, "99%"),
+            (3.0, "99.9%"),
+            (4.0, "99.99%"),
+        ] {
+            assert_eq!(nines_label(x), s);
+        }
+    }
+
+    #[test]
+    fn shaded_ranges_are_drawn_and_named() {
+        let svg = chart_with(
+            "t",
+            "x",
+            "y",
+            &[Line::new("a", vec![(0.0, 1.0), (10.0, 2.0)])],
+            &Extras {
+                shades: vec![Shade {
+                    label: "outage".into(),
+                    ranges: vec![(2.0, 4.0)],
+                    color: OUTAGE,
+                }],
+                nines: false,
+            },
+        );
+        assert!(svg.contains("outage"), "the legend names it");
+        assert!(
+            svg.contains("rgb(200,200,200)") || svg.contains("#C8C8C8"),
+            "{svg}"
+        );
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub(crate) struct IntervalPoint {
     pub(crate) max_ms: f64,
     /// Successful transactions per kind (workload order).
     pub(crate) by_kind: Vec<u64>,
+    /// Latency per kind (workload order): p50, p95 and p99 of the interval, ms (zeros for
+    /// a kind without transactions in it).
+    pub(crate) kind_ms: Vec<[f64; 3]>,
     /// Failures to reach the server (connection refused, lost or timed out).
     pub(crate) connection_errors: u64,
     /// A transaction waited for the server during the whole interval.
@@ -102,6 +105,22 @@ impl IntervalPoint {
             p95_ms: weighted(self.p95_ms, b.p95_ms),
             p99_ms: self.p99_ms.max(b.p99_ms),
             max_ms: self.max_ms.max(b.max_ms),
+            kind_ms: self
+                .kind_ms
+                .iter()
+                .zip(&b.kind_ms)
+                .zip(self.by_kind.iter().zip(&b.by_kind))
+                .map(|((x, y), (&nx, &ny))| {
+                    let w = |a: f64, c: f64| {
+                        if nx + ny == 0 {
+                            a.max(c)
+                        } else {
+                            (a * nx as f64 + c * ny as f64) / (nx + ny) as f64
+                        }
+                    };
+                    [w(x[0], y[0]), w(x[1], y[1]), x[2].max(y[2])]
+                })
+                .collect(),
             by_kind: self
                 .by_kind
                 .iter()
@@ -243,6 +262,23 @@ impl Series {
             ),
             None => (0, 0, 0, 0, vec![0; self.kinds.len()], None),
         };
+        let kind_ms = match t {
+            Some(t) => t
+                .kinds
+                .iter()
+                .map(|k| {
+                    let q = |p: f64| {
+                        if k.latency.is_empty() {
+                            0.0
+                        } else {
+                            k.latency.value_at_quantile(p) as f64 / 1000.0
+                        }
+                    };
+                    [q(0.5), q(0.95), q(0.99)]
+                })
+                .collect(),
+            None => vec![[0.0; 3]; self.kinds.len()],
+        };
         let connection_errors =
             t.map_or(0, |t| t.errors_of(crate::core::ErrorClass::ConnectionLost));
         let q = |p: f64| {
@@ -265,6 +301,7 @@ impl Series {
             p99_ms: q(0.99),
             max_ms: h.as_ref().map(|h| h.max() as f64 / 1000.0).unwrap_or(0.0),
             by_kind,
+            kind_ms,
             connection_errors,
             stalled: false,
             outage: false,
