@@ -62,14 +62,22 @@ pub(crate) struct HistoryArgs {
     /// on another machine).
     #[arg(long, value_name = "REPORT.json")]
     pub(crate) import: Vec<PathBuf>,
-    /// Write the runs and trends as JSON.
+    /// The files to write: the runs and trends as JSON, the runs as CSV (one row per run
+    /// and kind), an HTML page of throughput and p99 over time per workload and kind.
+    #[command(flatten)]
+    pub(crate) files: DocFiles,
+}
+
+/// Where a subcommand writes its document besides the console.
+#[derive(Debug, Args)]
+pub(crate) struct DocFiles {
+    /// Write it as JSON.
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
-    /// Write the runs as CSV (one row per run and kind).
+    /// Write it as CSV.
     #[arg(long, value_name = "FILE")]
     pub(crate) csv: Option<PathBuf>,
-    /// Write a self-contained HTML page: throughput and p99 over time per workload and
-    /// kind, with the p99 objective.
+    /// Write it as a self-contained HTML page.
     #[arg(long, value_name = "FILE")]
     pub(crate) html: Option<PathBuf>,
 }
@@ -93,15 +101,10 @@ pub(crate) struct CompareArgs {
     /// threshold of the verdict (default 5%).
     #[arg(long, value_name = "PERCENT")]
     pub(crate) fail_on_regression: Option<String>,
-    /// Write the comparison as JSON.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) json: Option<PathBuf>,
-    /// Write the comparison as CSV (one row per transaction kind).
-    #[arg(long, value_name = "FILE")]
-    pub(crate) csv: Option<PathBuf>,
-    /// Write the comparison as a self-contained HTML page.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) html: Option<PathBuf>,
+    /// The files to write: the comparison as JSON, as CSV (one row per transaction kind)
+    /// and as an HTML page.
+    #[command(flatten)]
+    pub(crate) files: DocFiles,
 }
 
 /// Options of `check-workload`.

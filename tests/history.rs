@@ -24,6 +24,26 @@ fn recorded_run(store: &str, json: &Path, p99_ms: &str, code: i32) {
     assert!(out.contains("recorded as run"), "{out}");
 }
 
+/// A short `noop` run whose history cannot take it: it succeeds, says why, and keeps its
+/// report; returns stdout, stderr and the report's text.
+fn unrecorded_run(store: &str, dir: &Path) -> (String, String, String) {
+    let json = dir.join("unrecorded.json");
+    let o = pg()
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "-d", "1s", "--history", store, "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("the run is not recorded in the history"),
+        "{err}"
+    );
+    let report = std::fs::read_to_string(&json).expect("the report is written");
+    (out, err, report)
+}
+
 fn history(store: &str) -> Command {
     let mut c = stormbench();
     c.args(["history", "--store", store]);
@@ -129,21 +149,7 @@ fn a_table_of_the_same_name_that_stormbench_did_not_create_is_refused() {
     let err = fails(&mut history(&store), 2);
     assert!(err.contains("that stormbench did not create"), "{err}");
     // a run still runs, says why it is not recorded, and keeps its report
-    let dir = tempdir();
-    let json = dir.path().join("r.json");
-    let o = pg
-        .stormbench("stormbench_test")
-        .args(["-w", "noop", "-d", "1s", "--history", &store, "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
-    assert!(
-        err.contains("the run is not recorded in the history"),
-        "{err}"
-    );
-    assert!(json.exists());
+    unrecorded_run(&store, tempdir().path());
     assert_eq!(pg.psql(&db, "SELECT note FROM stormbench_history"), "mine");
 }
 
@@ -253,18 +259,8 @@ fn a_password_in_the_history_uri_is_never_printed() {
         "postgresql://nobody_here:{secret}@{}:{}/nosuch?sslmode=disable&connect_timeout=3",
         pg.host, pg.port
     );
-    let json = dir.path().join("r.json");
-    let o = pg
-        .stormbench("stormbench_test")
-        .args(["-w", "noop", "-d", "1s", "--history", &store, "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let (out, err, report) = unrecorded_run(&store, dir.path());
     assert!(err.contains("--history carries a password"), "{err}");
-    assert!(err.contains("not recorded in the history"), "{err}");
-    let report = std::fs::read_to_string(&json).unwrap();
     for t in [&out, &err, &report] {
         assert!(!t.contains(secret), "{t}");
     }

@@ -100,8 +100,12 @@ fn mixed_run_writes_valid_reports() {
 
     let r = read_json(&json);
     validate_report_schema(&r);
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], 2);
     assert_eq!(r["status"], "completed");
+    // stormbench's own sockets: at least its 3 pooled connections (and the set-up and
+    // server-statistics connections, and the runtime's own), not one per worker or more
+    let sockets = u(&r["health"]["client"]["sockets_max"]);
+    assert!((3..16).contains(&sockets), "{}", r["health"]);
     let s = &r["summary"];
     assert!(u(&s["transactions"]) > 100, "{s}");
     assert_eq!(u(&s["failed"]), 0, "{}", r["errors"]);

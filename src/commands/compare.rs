@@ -8,8 +8,6 @@ use crate::config::StoreSpec;
 use crate::error::{AppError, Exit};
 use crate::history::{Baseline, Filter, Record, RunRow};
 use crate::report::compare::{compare, Noise, RunFacts};
-use crate::report::document::{write_each, Format};
-use crate::report::output::check_outputs;
 use crate::report::Document as _;
 
 /// A report read for comparing: its facts and its history row.
@@ -128,16 +126,8 @@ pub(crate) fn run(args: &CompareArgs, parent: &RunArgs) -> Result<Exit, AppError
         Some(s) => percent(s)?,
         None => 5.0,
     };
-    let outputs: Vec<(&str, &Path)> = [
-        ("--json", &args.json),
-        ("--csv", &args.csv),
-        ("--html", &args.html),
-    ]
-    .into_iter()
-    .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
-    .collect();
     // before reading anything: an output that would land on an input is refused
-    check_outputs(&outputs, &args.reports).map_err(|e| AppError::Usage(format!("{e:#}")))?;
+    args.files.check(&args.reports)?;
     let (base, new, noise) = match (&args.baseline, args.reports.as_slice()) {
         (None, [base, new]) => {
             let (base, new) = (read(base)?, read(new)?);
@@ -170,14 +160,7 @@ pub(crate) fn run(args: &CompareArgs, parent: &RunArgs) -> Result<Exit, AppError
     let c = compare(&base, &new, 0.05, threshold, noise)
         .map_err(|e| AppError::Usage(format!("cannot compare: {e}")))?;
     print!("{}", c.console());
-    write_each(
-        &c,
-        [
-            (Format::Json, args.json.as_deref()),
-            (Format::Csv, args.csv.as_deref()),
-            (Format::Html, args.html.as_deref()),
-        ],
-    )?;
+    args.files.write(&c)?;
     Ok(if c.regressed && args.fail_on_regression.is_some() {
         Exit::Regression
     } else {

@@ -7,9 +7,7 @@ use crate::cli::{HistoryArgs, RunArgs};
 use crate::config::StoreSpec;
 use crate::error::{AppError, Exit};
 use crate::history::{Filter, Record, Store};
-use crate::report::document::{write_each, Format};
 use crate::report::history::HistoryReport;
-use crate::report::output::check_outputs;
 use crate::report::Document as _;
 
 /// Reports larger than this are refused (a day-long run's report is a few MiB).
@@ -74,15 +72,7 @@ pub(super) fn with_store<T>(
 }
 
 pub(crate) fn run(args: &HistoryArgs, parent: &RunArgs) -> Result<Exit, AppError> {
-    let outputs: Vec<(&str, &Path)> = [
-        ("--json", &args.json),
-        ("--csv", &args.csv),
-        ("--html", &args.html),
-    ]
-    .into_iter()
-    .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
-    .collect();
-    check_outputs(&outputs, &args.import).map_err(|e| AppError::Usage(format!("{e:#}")))?;
+    args.files.check(&args.import)?;
     let spec = store_spec(args.store.as_deref(), parent)?;
     let imports = args
         .import
@@ -108,13 +98,6 @@ pub(crate) fn run(args: &HistoryArgs, parent: &RunArgs) -> Result<Exit, AppError
     })?;
     let report = HistoryReport::new(spec.display(), runs);
     print!("{}", report.console());
-    write_each(
-        &report,
-        [
-            (Format::Json, args.json.as_deref()),
-            (Format::Csv, args.csv.as_deref()),
-            (Format::Html, args.html.as_deref()),
-        ],
-    )?;
+    args.files.write(&report)?;
     Ok(Exit::Ok)
 }

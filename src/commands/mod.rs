@@ -106,6 +106,36 @@ pub fn registry(args: &RunArgs, file: Option<&ConfigFile>) -> Result<Registry, C
     Ok(registry)
 }
 
+impl crate::cli::DocFiles {
+    /// Refuses, before anything is read, an output that would land on an input or on
+    /// another output.
+    fn check(&self, inputs: &[PathBuf]) -> Result<(), AppError> {
+        let outputs: Vec<(&str, &std::path::Path)> = [
+            ("--json", &self.json),
+            ("--csv", &self.csv),
+            ("--html", &self.html),
+        ]
+        .into_iter()
+        .filter_map(|(o, p)| p.as_deref().map(|p| (o, p)))
+        .collect();
+        crate::report::check_outputs(&outputs, inputs)
+            .map_err(|e| AppError::Usage(format!("{e:#}")))
+    }
+
+    /// Writes `doc` to each file given.
+    fn write(&self, doc: &impl crate::report::Document) -> Result<(), AppError> {
+        use crate::report::Format;
+        Ok(crate::report::write_each(
+            doc,
+            [
+                (Format::Json, self.json.as_deref()),
+                (Format::Csv, self.csv.as_deref()),
+                (Format::Html, self.html.as_deref()),
+            ],
+        )?)
+    }
+}
+
 /// Said when a history connection string on the command line holds a password.
 const HISTORY_PASSWORD_WARNING: &str = "--history carries a password, which other users of \
      this machine can see in the process list; put it in ~/.pgpass or PGPASSWORD";

@@ -639,8 +639,7 @@ async fn aggregate(
             _ = sleep_until(next_tick) => {
                 let finished = series.finalize_before(tick);
                 if !finished.is_empty() {
-                    let (rss, fds) = crate::stats::client_footprint();
-                    series.annotate_last(rss, fds);
+                    series.annotate_last(crate::stats::client_footprint());
                 }
                 if let Some(o) = taps.observer {
                     o.tick(&totals, finished.last(), &shared);

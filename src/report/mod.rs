@@ -30,7 +30,7 @@ use crate::exec::RunResult;
 use crate::stats::{IntervalPoint, KindTotals, Totals};
 
 /// Version of the JSON layout; bumped on any incompatible change.
-pub(crate) const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// Latency statistics in milliseconds from one exact histogram of microseconds.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -319,6 +319,8 @@ pub(crate) struct ClientReport {
     pub(crate) rss_mb_last: f64,
     /// Most open file descriptors seen (sockets included).
     pub(crate) fds_max: u64,
+    /// Most sockets seen: stormbench's connections (a leak of connections shows here).
+    pub(crate) sockets_max: u64,
 }
 
 impl ClientReport {
@@ -331,6 +333,11 @@ impl ClientReport {
             fds_max: series
                 .iter()
                 .filter_map(|p| p.client_fds)
+                .max()
+                .unwrap_or(0),
+            sockets_max: series
+                .iter()
+                .filter_map(|p| p.client_sockets)
                 .max()
                 .unwrap_or(0),
         })

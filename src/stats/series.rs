@@ -52,11 +52,14 @@ pub(crate) struct IntervalPoint {
     pub(crate) client_rss_mb: Option<f64>,
     /// stormbench's open file descriptors (sockets included) at the end of the interval.
     pub(crate) client_fds: Option<u64>,
+    /// Of those, sockets: stormbench's connections to the server (and its Prometheus
+    /// endpoint).
+    pub(crate) client_sockets: Option<u64>,
 }
 
-/// stormbench's own footprint: resident memory (MiB) and open file descriptors, from
-/// `/proc/self` (`None` where there is no such file system).
-pub(crate) fn client_footprint() -> (Option<f64>, Option<u64>) {
+/// stormbench's own footprint: resident memory (MiB), open file descriptors and sockets
+/// among them, from `/proc/self` (`None` where there is no such file system).
+pub(crate) fn client_footprint() -> (Option<f64>, Option<u64>, Option<u64>) {
     let rss = std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|s| {
@@ -65,10 +68,22 @@ pub(crate) fn client_footprint() -> (Option<f64>, Option<u64>) {
             let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
             (page > 0).then(|| pages * page as f64 / (1024.0 * 1024.0))
         });
-    let fds = std::fs::read_dir("/proc/self/fd")
-        .ok()
-        .map(|d| d.count() as u64);
-    (rss, fds)
+    let (fds, sockets) = match std::fs::read_dir("/proc/self/fd") {
+        Ok(dir) => {
+            let (mut fds, mut sockets) = (0, 0);
+            for e in dir.flatten() {
+                fds += 1;
+                if std::fs::read_link(e.path())
+                    .is_ok_and(|t| t.as_os_str().as_encoded_bytes().starts_with(b"socket:"))
+                {
+                    sockets += 1;
+                }
+            }
+            (Some(fds), Some(sockets))
+        }
+        Err(_) => (None, None),
+    };
+    (rss, fds, sockets)
 }
 
 impl IntervalPoint {
@@ -134,6 +149,7 @@ impl IntervalPoint {
             // the peak of the merged intervals: a leak still shows
             client_rss_mb: max_of(self.client_rss_mb, b.client_rss_mb),
             client_fds: max_of(self.client_fds, b.client_fds),
+            client_sockets: max_of(self.client_sockets, b.client_sockets),
         }
     }
 }
@@ -308,14 +324,14 @@ impl Series {
             outage_s: 0.0,
             client_rss_mb: None,
             client_fds: None,
+            client_sockets: None,
         }
     }
 
     /// Records stormbench's footprint on the last finalized interval.
-    pub(crate) fn annotate_last(&mut self, rss_mb: Option<f64>, fds: Option<u64>) {
+    pub(crate) fn annotate_last(&mut self, footprint: (Option<f64>, Option<u64>, Option<u64>)) {
         if let Some(p) = self.points.last_mut() {
-            p.client_rss_mb = rss_mb;
-            p.client_fds = fds;
+            (p.client_rss_mb, p.client_fds, p.client_sockets) = footprint;
         }
     }
 

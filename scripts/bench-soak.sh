@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A soak in one run: stormbench at a fixed rate for LONG (default 60 minutes) against a
+# throwaway cluster, beside a SHORT (1 minute) run of the same configuration, and the
+# figures a soak must keep: resident memory at 5 minutes and at the end (target: within
+# 5%), the report's size, and client CPU per transaction against the short run (target:
+# within 5%).
+#
+#   scripts/bench-soak.sh
+#   LONG=10m RATE=2000 scripts/bench-soak.sh
+#
+# Uses its own cluster (BENCH_PGPORT, default 55440). Prints the figures only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LONG=${LONG:-60m}
+SHORT=${SHORT:-1m}
+RATE=${RATE:-2000}
+WORKERS=${WORKERS:-8}
+PORT=${BENCH_PGPORT:-55440}
+DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-soak}
+export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA STORMBENCH_TEST_PGSSL=off
+export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
+WORK=$(mktemp -d)
+bash scripts/pg-test-cluster.sh start >/dev/null
+trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
+eval "$(bash scripts/pg-test-cluster.sh env)"
+cargo build --release --quiet
+SB=${CARGO_TARGET_DIR:-target}/release/stormbench
+command -v /usr/bin/time >/dev/null || { echo "GNU time (package time) is needed" >&2; exit 1; }
+
+target=(--host 127.0.0.1 --port "$PORT" -u stormbench --dbname postgres)
+"$SB" "${target[@]}" -w simple_read --scale 1 --rebuild --no-run -q >/dev/null
+
+run() { # duration name -> prints "user_s sys_s"
+    /usr/bin/time -f '%U %S' -o "$WORK/$2.time" "$SB" "${target[@]}" -w simple_read --scale 1 \
+        --workers "$WORKERS" --connections "$WORKERS" --rate "$RATE" -d "$1" --warmup 5s \
+        --collect-pg-stats --history "$WORK/history.sqlite" --json "$WORK/$2.json" \
+        --html "$WORK/$2.html" -q >/dev/null
+}
+
+field() { # json path (jq-less): the first number after "key":
+    grep -o "\"$2\": *[0-9.e+-]*" "$1" | head -1 | grep -o '[0-9.e+-]*$'
+}
+
+echo "== $LONG at $RATE transactions/s ($WORKERS workers), then $SHORT"
+run "$LONG" long
+run "$SHORT" short
+
+cpu_per_tx() { # name -> microseconds of client CPU per transaction
+    local tx
+    tx=$(field "$WORK/$1.json" transactions)
+    awk -v t="$(cat "$WORK/$1.time")" -v n="$tx" 'BEGIN { split(t, a, " "); printf "%.2f", (a[1] + a[2]) * 1e6 / n }'
+}
+# resident memory of the last point at or before SECONDS (or of the last point)
+rss_at() { # name seconds|last
+    python3 - "$WORK/$1.json" "$2" <<'PY'
+import json, sys
+points = [p for p in json.load(open(sys.argv[1]))["time_series"] if p.get("client_rss_mb") is not None]
+want = sys.argv[2]
+if want != "last":
+    points = [p for p in points if p["t_s"] <= float(want)]
+print(points[-1]["client_rss_mb"])
+PY
+}
+R5=$(rss_at long 300)
+RE=$(rss_at long last)
+printf 'client RSS: %s MiB at 5 min, %s MiB at the end of %s (%+.1f%%)\n' "$R5" "$RE" "$LONG" \
+    "$(awk -v a="$R5" -v b="$RE" 'BEGIN { print (b / a - 1) * 100 }')"
+printf 'report size after %s: JSON %s KiB, HTML %s KiB (%s time-series points)\n' "$LONG" \
+    "$(( $(stat -c %s "$WORK/long.json") / 1024 ))" "$(( $(stat -c %s "$WORK/long.html") / 1024 ))" \
+    "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["time_series"]))' "$WORK/long.json")"
+CS=$(cpu_per_tx short)
+CL=$(cpu_per_tx long)
+printf 'client CPU per transaction: %s us over %s, %s us over %s (%+.1f%%)\n' "$CS" "$SHORT" "$CL" "$LONG" \
+    "$(awk -v a="$CS" -v b="$CL" 'BEGIN { print (b / a - 1) * 100 }')"
+printf 'throughput: %s tps over %s, %s tps over %s (target %s)\n' "$(field "$WORK/short.json" tps)" "$SHORT" \
+    "$(field "$WORK/long.json" tps)" "$LONG" "$RATE"
