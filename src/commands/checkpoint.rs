@@ -74,8 +74,8 @@ impl<'a> Checkpoints<'a> {
             if self.store.is_none() {
                 self.store = Store::open(&self.plan.history).await?;
             }
-            let v = serde_json::to_value(&*report).map_err(|e| e.to_string())?;
-            let record = Record::from_report(&v, true)?;
+            let text = serde_json::to_string(&*report).map_err(|e| e.to_string())?;
+            let record = Record::from_text(text, true)?;
             match &mut self.store {
                 Some(s) => s.record(&record).await.map(|_| ()),
                 None => Ok(()),
@@ -87,5 +87,6 @@ impl<'a> Checkpoints<'a> {
             self.store_failed = true;
             self.store = None;
         }
+        crate::stats::release_free_memory();
     }
 }

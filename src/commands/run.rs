@@ -369,8 +369,8 @@ async fn record_history(report: &Report, plan: &RunPlan, quiet: bool) {
         return;
     }
     let result = async {
-        let v = serde_json::to_value(report).map_err(|e| e.to_string())?;
-        let record = Record::from_report(&v, false)?;
+        let text = serde_json::to_string(report).map_err(|e| e.to_string())?;
+        let record = Record::from_text(text, false)?;
         match Store::open(&plan.history).await? {
             Some(mut store) => store.record(&record).await.map(Some),
             None => Ok(None),

@@ -71,9 +71,54 @@ pub(crate) struct Record {
     pub(crate) report: String,
 }
 
+/// The parts of a report a record reads; the rest (the time series, the histograms, the
+/// server statistics) is skipped while parsing, never held.
+#[derive(serde::Deserialize)]
+struct Head {
+    #[serde(default)]
+    started_at: Value,
+    #[serde(default)]
+    status: Value,
+    #[serde(default)]
+    tool: Value,
+    #[serde(default)]
+    database: Value,
+    #[serde(default)]
+    measured_s: Value,
+    #[serde(default)]
+    server: Value,
+    #[serde(default)]
+    config: Value,
+    #[serde(default)]
+    summary: Value,
+    #[serde(default)]
+    transactions: Value,
+    #[serde(default)]
+    slo: Value,
+}
+
 impl Record {
     /// The record of a run's JSON report; the error names what the report lacks.
     pub(crate) fn from_report(v: &Value, partial: bool) -> Result<Record, String> {
+        let text = serde_json::to_string(v).map_err(|e| e.to_string())?;
+        Record::read(v, text, partial)
+    }
+
+    /// The record of a report's JSON text, reading only its head (a day-long run's
+    /// time series is not turned into a tree of values to find its figures).
+    pub(crate) fn from_text(text: String, partial: bool) -> Result<Record, String> {
+        let h: Head = serde_json::from_str(&text)
+            .map_err(|e| format!("not a run report ({e}); is it a stormbench run report?"))?;
+        let head = serde_json::json!({
+            "started_at": h.started_at, "status": h.status, "tool": h.tool,
+            "database": h.database, "measured_s": h.measured_s, "server": h.server,
+            "config": h.config, "summary": h.summary, "transactions": h.transactions,
+            "slo": h.slo,
+        });
+        Record::read(&head, text, partial)
+    }
+
+    fn read(v: &Value, report: String, partial: bool) -> Result<Record, String> {
         let str_at = |p: &str| {
             v.pointer(p)
                 .and_then(Value::as_str)
@@ -98,7 +143,6 @@ impl Record {
                 p99_ms: k["latency"]["p99_ms"].as_f64().unwrap_or(0.0),
             })
             .collect();
-        let report = serde_json::to_string(v).map_err(|e| e.to_string())?;
         let digest = Sha256::digest(
             format!(
                 "{started_at}\n{}\n{}",

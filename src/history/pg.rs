@@ -5,8 +5,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use super::{KindRow, Record, RunRow, COLUMNS};
 use crate::config::{RawDatabase, Secret};
 use crate::core::Conn;
@@ -132,14 +130,13 @@ impl PgStore {
 
     pub(crate) async fn record(&mut self, r: &Record) -> Result<i64, String> {
         let w = &r.row;
-        let kinds = serde_json::to_value(&w.kinds).map_err(|e| e.to_string())?;
-        let report: Value = serde_json::from_str(&r.report).map_err(|e| e.to_string())?;
+        let kinds = serde_json::to_string(&w.kinds).map_err(|e| e.to_string())?;
         let sql = format!(
             "INSERT INTO {TABLE} (run_key, started_at, status, partial, workload, mode, scale, \
              config_hash, tool, server_version, database, measured_s, transactions, failed, \
              tps, p50_ms, p95_ms, p99_ms, max_ms, slo_passed, slo_p99_ms, kinds, report) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23) ON CONFLICT (run_key) DO UPDATE SET \
+             $17, $18, $19, $20, $21, $22::text::jsonb, $23::text::jsonb) ON CONFLICT (run_key) DO UPDATE SET \
              recorded_at = now(), status = excluded.status, partial = excluded.partial, \
              measured_s = excluded.measured_s, transactions = excluded.transactions, \
              failed = excluded.failed, tps = excluded.tps, p50_ms = excluded.p50_ms, \
@@ -175,7 +172,7 @@ impl PgStore {
                         &w.slo_passed,
                         &w.slo_p99_ms,
                         &kinds,
-                        &report,
+                        &r.report,
                     ],
                 ),
             )

@@ -103,6 +103,9 @@ impl SqliteStore {
             conn.execute_batch(&format!("PRAGMA application_id = {APPLICATION_ID};"))
                 .map_err(|e| fail(e.to_string()))?;
         }
+        // a small page cache: a soak's process keeps the file open for a day
+        conn.execute_batch("PRAGMA cache_size = -512;")
+            .map_err(|e| fail(e.to_string()))?;
         conn.execute_batch(SCHEMA)
             .map_err(|e| fail(format!("cannot create its table: {e}")))?;
         Ok(SqliteStore {

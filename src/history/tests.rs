@@ -42,6 +42,18 @@ fn a_record_holds_the_reports_figures() {
 }
 
 #[test]
+fn a_record_from_the_reports_text_reads_the_same_figures() {
+    let mut v = report("2026-12-01T00:00:00Z", 100.0, Some(false));
+    v["time_series"] = json!([{"interval": 0, "t_s": 1.0}, {"interval": 1, "t_s": 2.0}]);
+    let a = Record::from_report(&v, true).unwrap();
+    let b = Record::from_text(serde_json::to_string(&v).unwrap(), true).unwrap();
+    assert_eq!(a.row, b.row);
+    assert_eq!(a.report, b.report, "the whole report is kept");
+    let e = Record::from_text("[1, 2]".into(), false).unwrap_err();
+    assert!(e.contains("is it a stormbench run report"), "{e}");
+}
+
+#[test]
 fn the_config_hash_ignores_what_does_not_change_the_measurement() {
     let a = report("2026-12-01T00:00:00Z", 100.0, None);
     let mut b = a.clone();

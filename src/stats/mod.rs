@@ -5,7 +5,7 @@ mod recorder;
 mod series;
 
 pub(crate) use recorder::{new_histogram, Recorder};
-pub(crate) use series::{client_footprint, IntervalPoint, Series};
+pub(crate) use series::{client_footprint, release_free_memory, IntervalPoint, Series};
 
 use std::collections::BTreeMap;
 
