@@ -54,7 +54,7 @@ impl<'a> Checkpoints<'a> {
     /// a warning, the run goes on.
     pub(super) async fn write(&mut self, mut report: Report) {
         report.status = "partial".into();
-        let report = std::sync::Arc::new(report);
+        let mut report = std::sync::Arc::new(report);
         if let Some(path) = self.plan.json.clone().filter(|p| !report::is_stream(p)) {
             let r = report.clone();
             let written = tokio::task::spawn_blocking(move || {
@@ -67,14 +67,26 @@ impl<'a> Checkpoints<'a> {
                 Err(e) => log::warn!("checkpoint not written: {e}"),
             }
         }
-        if self.store_failed || matches!(self.plan.history, StoreSpec::Off) {
-            return;
+        if !self.store_failed && !matches!(self.plan.history, StoreSpec::Off) {
+            if let Some(head) = std::sync::Arc::get_mut(&mut report) {
+                // the history row of a checkpoint keeps the report's head only: the whole
+                // report is in the JSON file and in the final record, and a partial run
+                // is never a baseline
+                head.time_series = Vec::new();
+                head.database_stats = None;
+                self.record(head).await;
+            }
         }
+        drop(report);
+        crate::stats::release_free_memory();
+    }
+
+    async fn record(&mut self, head: &Report) {
         let recorded = async {
             if self.store.is_none() {
                 self.store = Store::open(&self.plan.history).await?;
             }
-            let text = serde_json::to_string(&*report).map_err(|e| e.to_string())?;
+            let text = serde_json::to_string(head).map_err(|e| e.to_string())?;
             let record = Record::from_text(text, true)?;
             match &mut self.store {
                 Some(s) => s.record(&record).await.map(|_| ()),
@@ -87,6 +99,5 @@ impl<'a> Checkpoints<'a> {
             self.store_failed = true;
             self.store = None;
         }
-        crate::stats::release_free_memory();
     }
 }

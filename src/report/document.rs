@@ -57,6 +57,13 @@ pub(crate) fn render(doc: &impl Document, format: Format) -> anyhow::Result<Vec<
 /// Writes `doc` in `format` to where `path` leads, refusing to replace a file stormbench
 /// did not write.
 pub(crate) fn write(doc: &impl Document, format: Format, path: &Path) -> anyhow::Result<()> {
+    if format == Format::Json {
+        // streamed: a day-long run's report is never held as one string
+        let mut w = super::output::OutputWriter::create(path)?;
+        serde_json::to_writer_pretty(&mut w, doc)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        return w.finish();
+    }
     super::output::write_output(path, &render(doc, format)?)
 }
 
