@@ -212,6 +212,51 @@ fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
     );
 }
 
+/// A results history on a server that never answers: the run's report is written, the
+/// recording gives up within its connect timeout, and Ctrl-C while it waits ends it at
+/// once; `stormbench history` against it is bounded the same way.
+#[test]
+fn a_silent_history_server_neither_holds_a_run_nor_survives_ctrl_c() {
+    let pg = pg();
+    let port = silent_listener();
+    let store = format!("postgresql://u@127.0.0.1:{port}/db?connect_timeout=2");
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let run = |store: &str| {
+        spawn(
+            pg.stormbench("stormbench_test")
+                .args(["-w", "noop", "-d", "1s", "-q", "--history", store, "--json"])
+                .arg(&json),
+        )
+    };
+    let (o, took) = wait_at_most(run(&store), Duration::from_secs(20));
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("not recorded in the history") && err.contains("within 2s"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(json.exists());
+    // with a long connect timeout, Ctrl-C while the recording waits ends it
+    let patient = format!("postgresql://u@127.0.0.1:{port}/db?connect_timeout=60");
+    let child = run(&patient);
+    std::thread::sleep(Duration::from_secs(4));
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(10));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("interrupted while writing to the history"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    let (o, _) = wait_at_most(
+        spawn(stormbench().args(["history", "--store", &store])),
+        Duration::from_secs(10),
+    );
+    assert_clean_failure(&o, 2);
+}
+
 #[test]
 fn a_worker_bug_fails_the_run_and_keeps_the_report() {
     let pg = pg();

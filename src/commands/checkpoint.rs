@@ -6,12 +6,14 @@ use tokio::sync::mpsc;
 
 use crate::config::{RunPlan, StoreSpec};
 use crate::exec::{self, ExecOptions, RunResult};
-use crate::history::{Record, Store};
+use crate::history::{unless_interrupted, Record, Store};
 use crate::report::{self, Format, Report};
+use tokio_util::sync::CancellationToken;
 
 /// The checkpoints of one run.
 pub(super) struct Checkpoints<'a> {
     plan: &'a RunPlan,
+    interrupt: &'a CancellationToken,
     rx: Option<mpsc::UnboundedReceiver<RunResult>>,
     /// The history, opened at the first checkpoint and kept for the next.
     store: Option<Store>,
@@ -22,11 +24,16 @@ pub(super) struct Checkpoints<'a> {
 impl<'a> Checkpoints<'a> {
     /// The hook for the run and the checkpoints it feeds; no hook when checkpoints are off
     /// or there is nothing to write them to (no JSON file, no history).
-    pub(super) fn new(plan: &'a RunPlan, opts: &ExecOptions) -> (Option<exec::Checkpoint>, Self) {
+    pub(super) fn new(
+        plan: &'a RunPlan,
+        opts: &ExecOptions,
+        interrupt: &'a CancellationToken,
+    ) -> (Option<exec::Checkpoint>, Self) {
         let json_file = plan.json.as_deref().is_some_and(|p| !report::is_stream(p));
         let history = !matches!(plan.history, StoreSpec::Off);
         let mut me = Checkpoints {
             plan,
+            interrupt,
             rx: None,
             store: None,
             store_failed: false,
@@ -82,17 +89,18 @@ impl<'a> Checkpoints<'a> {
     }
 
     async fn record(&mut self, head: &Report) {
-        let recorded = async {
-            if self.store.is_none() {
-                self.store = Store::open(&self.plan.history).await?;
+        let (plan, store) = (self.plan, &mut self.store);
+        let recorded = unless_interrupted(self.interrupt, async {
+            if store.is_none() {
+                *store = Store::open(&plan.history).await?;
             }
             let text = serde_json::to_string(head).map_err(|e| e.to_string())?;
             let record = Record::from_text(text, true)?;
-            match &mut self.store {
+            match store {
                 Some(s) => s.record(&record).await.map(|_| ()),
                 None => Ok(()),
             }
-        }
+        })
         .await;
         if let Err(e) = recorded {
             log::warn!("checkpoints are not recorded in the history: {e}");

@@ -307,7 +307,7 @@ async fn single(
     exporter: Option<&Exporter>,
 ) -> Result<Exit, AppError> {
     let plan = s.plan;
-    let (hook, mut checkpoints) = Checkpoints::new(plan, opts);
+    let (hook, mut checkpoints) = Checkpoints::new(plan, opts, s.interrupt);
     let measuring = measure(
         plan,
         s.target,
@@ -355,7 +355,7 @@ async fn single(
         tokio::task::spawn_blocking(move || write_outputs(&report, &plan)).await
     };
     written.map_err(|e| anyhow!("writing the reports: {e}"))??;
-    record_history(&report, plan, s.args.quiet).await;
+    record_history(&report, plan, s.args.quiet, s.interrupt).await;
     if let Some(e) = check_error {
         return Err(e);
     }
@@ -364,18 +364,23 @@ async fn single(
 
 /// Records the finished run in the results history; a history that cannot take it is a
 /// warning (the run's figures are already in its report files and on the console).
-async fn record_history(report: &Report, plan: &RunPlan, quiet: bool) {
+async fn record_history(
+    report: &Report,
+    plan: &RunPlan,
+    quiet: bool,
+    interrupt: &CancellationToken,
+) {
     if matches!(plan.history, StoreSpec::Off) {
         return;
     }
-    let result = async {
+    let result = crate::history::unless_interrupted(interrupt, async {
         let text = serde_json::to_string(report).map_err(|e| e.to_string())?;
         let record = Record::from_text(text, false)?;
         match Store::open(&plan.history).await? {
             Some(mut store) => store.record(&record).await.map(Some),
             None => Ok(None),
         }
-    }
+    })
     .await;
     match result {
         Ok(Some(id)) if !quiet => {

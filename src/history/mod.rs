@@ -241,10 +241,28 @@ impl Filter {
     }
 }
 
-/// An open history.
+/// An open history. SQLite's calls block (a write may wait for another process holding
+/// the file), so they run on tokio's blocking threads, never on the runtime that
+/// aggregates a run.
 pub(crate) enum Store {
-    Sqlite(sqlite::SqliteStore),
+    Sqlite(std::sync::Arc<std::sync::Mutex<sqlite::SqliteStore>>),
     Postgres(pg::PgStore),
+}
+
+/// Runs `f` on the SQLite store on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    s: &std::sync::Arc<std::sync::Mutex<sqlite::SqliteStore>>,
+    f: impl FnOnce(&mut sqlite::SqliteStore) -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    let s = s.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut g = s
+            .lock()
+            .map_err(|_| "the history is unusable after an earlier failure".to_string())?;
+        f(&mut g)
+    })
+    .await
+    .map_err(|e| format!("history: {e}"))?
 }
 
 impl Store {
@@ -252,7 +270,13 @@ impl Store {
     pub(crate) async fn open(spec: &StoreSpec) -> Result<Option<Store>, String> {
         Ok(match spec {
             StoreSpec::Off => None,
-            StoreSpec::File(p) => Some(Store::Sqlite(sqlite::SqliteStore::open(p)?)),
+            StoreSpec::File(p) => {
+                let p = p.clone();
+                let s = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&p))
+                    .await
+                    .map_err(|e| format!("history: {e}"))??;
+                Some(Store::Sqlite(std::sync::Arc::new(std::sync::Mutex::new(s))))
+            }
             StoreSpec::Postgres(url) => Some(Store::Postgres(pg::PgStore::open(url).await?)),
         })
     }
@@ -261,7 +285,10 @@ impl Store {
     /// returns its id.
     pub(crate) async fn record(&mut self, r: &Record) -> Result<i64, String> {
         match self {
-            Store::Sqlite(s) => s.record(r),
+            Store::Sqlite(s) => {
+                let r = r.clone();
+                blocking(s, move |s| s.record(&r)).await
+            }
             Store::Postgres(s) => s.record(r).await,
         }
     }
@@ -269,7 +296,7 @@ impl Store {
     /// The runs `filter` keeps, oldest first.
     pub(crate) async fn runs(&mut self, filter: &Filter) -> Result<Vec<RunRow>, String> {
         let mut all = match self {
-            Store::Sqlite(s) => s.runs()?,
+            Store::Sqlite(s) => blocking(s, |s| s.runs()).await?,
             Store::Postgres(s) => s.runs().await?,
         };
         all.retain(|r| filter.keeps(r));
@@ -283,11 +310,27 @@ impl Store {
     /// The JSON report of run `id`.
     pub(crate) async fn report(&mut self, id: i64) -> Result<Value, String> {
         let text = match self {
-            Store::Sqlite(s) => s.report(id)?,
+            Store::Sqlite(s) => blocking(s, move |s| s.report(id)).await?,
             Store::Postgres(s) => s.report(id).await?,
         };
         let text = text.ok_or_else(|| format!("the history has no run {id}"))?;
         serde_json::from_str(&text).map_err(|e| format!("run {id}'s stored report: {e}"))
+    }
+}
+
+/// Runs `work` unless an interrupt comes while it waits (`Err` saying so then). After an
+/// interrupt that already came (the run it records was interrupted) the work runs: its
+/// waits are bounded, and a second interrupt exits at once.
+pub(crate) async fn unless_interrupted<T>(
+    interrupt: &tokio_util::sync::CancellationToken,
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    if interrupt.is_cancelled() {
+        return work.await;
+    }
+    tokio::select! {
+        r = work => r,
+        _ = interrupt.cancelled() => Err("interrupted while writing to the history".into()),
     }
 }
 
