@@ -22,14 +22,8 @@ DETECT=${DETECT:-5}
 CLIENTS=${CLIENTS:-4}
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-honesty}
-export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA STORMBENCH_TEST_PGSSL=off
-export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable STORMBENCH_HISTORY=off
-WORK=$(mktemp -d)
-bash scripts/pg-test-cluster.sh start >/dev/null
-trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-eval "$(bash scripts/pg-test-cluster.sh env)"
-cargo build --release --quiet
-SB=${CARGO_TARGET_DIR:-target}/release/stormbench
+export STORMBENCH_HISTORY=off
+source scripts/bench-cluster.sh
 HISTORY=$WORK/history.sqlite
 
 # one workload, "costly", whose single transaction does N units of work on the server;

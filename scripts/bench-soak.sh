@@ -18,14 +18,7 @@ RATE=${RATE:-2000}
 WORKERS=${WORKERS:-8}
 PORT=${BENCH_PGPORT:-55440}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-soak}
-export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA STORMBENCH_TEST_PGSSL=off
-export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
-WORK=$(mktemp -d)
-bash scripts/pg-test-cluster.sh start >/dev/null
-trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-eval "$(bash scripts/pg-test-cluster.sh env)"
-cargo build --release --quiet
-SB=${CARGO_TARGET_DIR:-target}/release/stormbench
+source scripts/bench-cluster.sh
 command -v /usr/bin/time >/dev/null || { echo "GNU time (package time) is needed" >&2; exit 1; }
 
 target=(--host 127.0.0.1 --port "$PORT" -u stormbench --dbname postgres)

@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 pub(super) struct Checkpoints<'a> {
     plan: &'a RunPlan,
     interrupt: &'a CancellationToken,
+    /// The JSON report's path, when it is a file (a stream is written at the end only).
+    json_file: Option<std::path::PathBuf>,
     rx: Option<mpsc::UnboundedReceiver<RunResult>>,
     /// The history, opened at the first checkpoint and kept for the next.
     store: Option<Store>,
@@ -29,16 +31,18 @@ impl<'a> Checkpoints<'a> {
         opts: &ExecOptions,
         interrupt: &'a CancellationToken,
     ) -> (Option<exec::Checkpoint>, Self) {
-        let json_file = plan.json.as_deref().is_some_and(|p| !report::is_stream(p));
+        let json_file = plan.json.clone().filter(|p| !report::is_stream(p));
         let history = !matches!(plan.history, StoreSpec::Off);
+        let writes = json_file.is_some() || history;
         let mut me = Checkpoints {
             plan,
             interrupt,
+            json_file,
             rx: None,
             store: None,
             store_failed: false,
         };
-        let Some(every) = plan.checkpoint_interval.filter(|_| json_file || history) else {
+        let Some(every) = plan.checkpoint_interval.filter(|_| writes) else {
             return (None, me);
         };
         let ticks = (every.0.as_secs_f64() / opts.sample_interval.0.as_secs_f64())
@@ -62,7 +66,7 @@ impl<'a> Checkpoints<'a> {
     pub(super) async fn write(&mut self, mut report: Report) {
         report.status = "partial".into();
         let mut report = std::sync::Arc::new(report);
-        if let Some(path) = self.plan.json.clone().filter(|p| !report::is_stream(p)) {
+        if let Some(path) = self.json_file.clone() {
             let r = report.clone();
             let written = tokio::task::spawn_blocking(move || {
                 report::document::write(&*r, Format::Json, &path)

@@ -6,7 +6,7 @@ use super::history::{read_report, store_spec, with_store};
 use crate::cli::{CompareArgs, RunArgs};
 use crate::config::StoreSpec;
 use crate::error::{AppError, Exit};
-use crate::history::{Baseline, Filter, Record, RunRow};
+use crate::history::{Baseline, Filter, RunRow};
 use crate::report::compare::{compare, Noise, RunFacts};
 use crate::report::Document as _;
 
@@ -21,7 +21,7 @@ fn read(path: &Path) -> Result<Input, AppError> {
     let v = read_report(path, "compare")?;
     Ok(Input {
         facts: RunFacts::from_json(&v).map_err(fail)?,
-        row: Record::from_report(&v, false).map_err(fail)?.row,
+        row: RunRow::of_report(&v, false).map_err(fail)?,
     })
 }
 
@@ -62,19 +62,10 @@ fn from_history(
     }
     let got = with_store(&spec, async |store| {
         let runs = store.runs(&Filter::default()).await?;
+        // `pick` keeps to the new run's workload, mode and scale
         let picked = match &which {
             Some(w) => {
-                let same: Vec<RunRow> = runs
-                    .iter()
-                    .filter(|r| {
-                        matches!(w, Baseline::Id(_))
-                            || (r.workload == new.row.workload
-                                && r.mode == new.row.mode
-                                && r.scale == new.row.scale)
-                    })
-                    .cloned()
-                    .collect();
-                let id = w.pick(&same, &new.row)?.id;
+                let id = w.pick(&runs, &new.row)?.id;
                 Some((id, store.report(id).await?))
             }
             None => None,
@@ -94,7 +85,7 @@ fn from_history(
             println!("base: run {id} of the history {}", spec.display());
             let fail =
                 |why: String| AppError::Usage(format!("cannot compare history run {id}: {why}"));
-            let row = Record::from_report(&v, false).map_err(fail)?.row;
+            let row = RunRow::of_report(&v, false).map_err(fail)?;
             Some((RunFacts::from_json(&v).map_err(fail)?, row))
         }
         None => None,

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::cli::{HistoryArgs, RunArgs};
-use crate::config::StoreSpec;
+use crate::config::{resolve_store, StoreSpec};
 use crate::error::{AppError, Exit};
 use crate::history::{Filter, Record, Store};
 use crate::report::history::HistoryReport;
@@ -13,9 +13,13 @@ use crate::report::Document as _;
 /// Reports larger than this are refused (a day-long run's report is a few MiB).
 pub(super) const MAX_REPORT_BYTES: u64 = 256 << 20;
 
-/// Reads a run's JSON report; the error names the file and what to give instead.
-pub(super) fn read_report(path: &Path, what: &str) -> Result<serde_json::Value, AppError> {
-    let fail = |why: String| AppError::Usage(format!("cannot {what} {}: {why}", path.display()));
+fn failure(path: &Path, what: &str, why: String) -> AppError {
+    AppError::Usage(format!("cannot {what} {}: {why}", path.display()))
+}
+
+/// Reads a run's JSON report as text; the error names the file and what to give instead.
+fn read_report_text(path: &Path, what: &str) -> Result<String, AppError> {
+    let fail = |why: String| failure(path, what, why);
     let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
     if !meta.is_file() {
         return Err(fail("not a regular file; give a run's JSON report".into()));
@@ -23,30 +27,32 @@ pub(super) fn read_report(path: &Path, what: &str) -> Result<serde_json::Value, 
     if meta.len() > MAX_REPORT_BYTES {
         return Err(fail("larger than 256 MiB; give a run's JSON report".into()));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
-    serde_json::from_str(&text)
-        .map_err(|e| fail(format!("not JSON ({e}); give a run's JSON report (--json)")))
+    std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))
+}
+
+/// Reads a run's JSON report; the error names the file and what to give instead.
+pub(super) fn read_report(path: &Path, what: &str) -> Result<serde_json::Value, AppError> {
+    serde_json::from_str(&read_report_text(path, what)?).map_err(|e| {
+        failure(
+            path,
+            what,
+            format!("not JSON ({e}); give a run's JSON report (--json)"),
+        )
+    })
 }
 
 /// The history a subcommand reads: `--store`, else the top-level `--history`, else
 /// `STORMBENCH_HISTORY`, else the default file.
 pub(super) fn store_spec(store: Option<&str>, parent: &RunArgs) -> Result<StoreSpec, AppError> {
     let env = |k: &str| std::env::var(k).ok();
-    let (key, text) = match (store, parent.history.as_deref()) {
-        (Some(s), _) => ("--store", s.to_string()),
-        (None, Some(s)) => ("--history", s.to_string()),
-        (None, None) => match env("STORMBENCH_HISTORY").filter(|v| !v.is_empty()) {
-            Some(v) => ("STORMBENCH_HISTORY", v),
-            None => return Ok(StoreSpec::default_store(&env)),
-        },
-    };
-    if key != "STORMBENCH_HISTORY" && super::history_has_password(&text) {
-        eprintln!(
-            "Warning: {}",
-            super::HISTORY_PASSWORD_WARNING.replace("--history", key)
-        );
+    let given = store
+        .map(|s| ("--store", s))
+        .or(parent.history.as_deref().map(|s| ("--history", s)));
+    let spec = resolve_store(given, &env).map_err(AppError::Usage)?;
+    if let Some((flag, _)) = given.filter(|_| spec.has_password()) {
+        eprintln!("Warning: {}", super::history_password_warning(flag));
     }
-    StoreSpec::parse(&text, &env).map_err(|e| AppError::Usage(format!("{key}: {e}")))
+    Ok(spec)
 }
 
 /// Opens the history on a runtime of its own (a PostgreSQL history is a connection).
@@ -78,9 +84,8 @@ pub(crate) fn run(args: &HistoryArgs, parent: &RunArgs) -> Result<Exit, AppError
         .import
         .iter()
         .map(|p| {
-            let v = read_report(p, "import")?;
-            Record::from_report(&v, false)
-                .map_err(|e| AppError::Usage(format!("cannot import {}: {e}", p.display())))
+            Record::from_text(read_report_text(p, "import")?, false)
+                .map_err(|e| failure(p, "import", e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let filter = Filter {

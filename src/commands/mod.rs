@@ -136,18 +136,12 @@ impl crate::cli::DocFiles {
     }
 }
 
-/// Said when a history connection string on the command line holds a password.
-const HISTORY_PASSWORD_WARNING: &str = "--history carries a password, which other users of \
-     this machine can see in the process list; put it in ~/.pgpass or PGPASSWORD";
-
-/// Whether a `--history` / `--store` value is a connection string with a password.
-fn history_has_password(s: &str) -> bool {
-    let s = s.trim();
-    let s = s
-        .strip_prefix("postgres:")
-        .filter(|r| !r.starts_with("//"))
-        .unwrap_or(s);
-    (s.contains('=') || s.starts_with("postgres")) && config::url_has_password(s)
+/// Said when a history connection string given as `flag` holds a password.
+fn history_password_warning(flag: &str) -> String {
+    format!(
+        "{flag} carries a password, which other users of this machine can see in the \
+         process list; put it in ~/.pgpass or PGPASSWORD"
+    )
 }
 
 /// Loads, overrides and validates the config.
@@ -177,8 +171,9 @@ pub fn plan(
                         .into(),
                 );
             }
-            if args.history.as_deref().is_some_and(history_has_password) {
-                plan.warnings.push(HISTORY_PASSWORD_WARNING.into());
+            // the flag, when given, is what plan.history holds
+            if args.history.is_some() && plan.history.has_password() {
+                plan.warnings.push(history_password_warning("--history"));
             }
             Ok(plan)
         }

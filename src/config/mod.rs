@@ -45,7 +45,7 @@ pub use raw::{
 pub use safety::Intent;
 pub use slo::{Objectives, RawSlo};
 pub use store::RawHistory;
-pub(crate) use store::StoreSpec;
+pub(crate) use store::{resolve_store, StoreSpec};
 pub(crate) use validate::{database_plan, validate};
 
 #[cfg(test)]

@@ -57,6 +57,12 @@ impl StoreSpec {
         }
     }
 
+    /// Whether it is a connection string that carries a password.
+    pub(crate) fn has_password(&self) -> bool {
+        matches!(self, StoreSpec::Postgres(url)
+            if ConnParams::parse(url.expose()).is_ok_and(|p| p.password.is_some()))
+    }
+
     /// For messages and reports: the path, or the server without its password.
     pub(crate) fn display(&self) -> String {
         match self {
@@ -92,6 +98,21 @@ pub enum RawHistory {
     At(Secret),
 }
 
+/// The history named by `given` (the key that named it, for messages, and its text),
+/// else by `STORMBENCH_HISTORY`, else the default store.
+pub(crate) fn resolve_store(
+    given: Option<(&str, &str)>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<StoreSpec, String> {
+    let from_env = env("STORMBENCH_HISTORY").filter(|v| !v.is_empty());
+    let (key, text) = match (given, &from_env) {
+        (Some(g), _) => g,
+        (None, Some(v)) => ("STORMBENCH_HISTORY", v.as_str()),
+        (None, None) => return Ok(StoreSpec::default_store(env)),
+    };
+    StoreSpec::parse(text, env).map_err(|e| format!("{key}: {e}"))
+}
+
 /// Where this run is recorded: the config's `history:` (or `--history`), else
 /// `STORMBENCH_HISTORY`, else the default store.
 pub(crate) fn history_store(
@@ -99,17 +120,14 @@ pub(crate) fn history_store(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> StoreSpec {
-    let (key, text) = match raw {
+    let given = match raw {
         Some(RawHistory::On(false)) => return StoreSpec::Off,
         Some(RawHistory::On(true)) => return StoreSpec::default_store(env),
-        Some(RawHistory::At(s)) => ("history", s.expose().to_string()),
-        None => match env("STORMBENCH_HISTORY").filter(|v| !v.is_empty()) {
-            Some(v) => ("STORMBENCH_HISTORY", v),
-            None => return StoreSpec::default_store(env),
-        },
+        Some(RawHistory::At(s)) => Some(("history", s.expose())),
+        None => None,
     };
-    StoreSpec::parse(&text, env).unwrap_or_else(|e| {
-        errors.push(format!("{key}: {e}"));
+    resolve_store(given, env).unwrap_or_else(|e| {
+        errors.push(e);
         StoreSpec::Off
     })
 }

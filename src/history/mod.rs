@@ -98,12 +98,6 @@ struct Head {
 }
 
 impl Record {
-    /// The record of a run's JSON report; the error names what the report lacks.
-    pub(crate) fn from_report(v: &Value, partial: bool) -> Result<Record, String> {
-        let text = serde_json::to_string(v).map_err(|e| e.to_string())?;
-        Record::read(v, text, partial)
-    }
-
     /// The record of a report's JSON text, reading only its head (a day-long run's
     /// time series is not turned into a tree of values to find its figures).
     pub(crate) fn from_text(text: String, partial: bool) -> Result<Record, String> {
@@ -119,6 +113,16 @@ impl Record {
     }
 
     fn read(v: &Value, report: String, partial: bool) -> Result<Record, String> {
+        Ok(Record {
+            row: RunRow::of_report(v, partial)?,
+            report,
+        })
+    }
+}
+
+impl RunRow {
+    /// The row of a run's JSON report (its id still 0); the error names what it lacks.
+    pub(crate) fn of_report(v: &Value, partial: bool) -> Result<RunRow, String> {
         let str_at = |p: &str| {
             v.pointer(p)
                 .and_then(Value::as_str)
@@ -151,33 +155,30 @@ impl Record {
             )
             .as_bytes(),
         );
-        Ok(Record {
-            row: RunRow {
-                id: 0,
-                run_key: format!("{started_at}/{}", hex(&digest[..6])),
-                started_at,
-                status: str_at("/status")?,
-                partial,
-                workload,
-                mode: str_at("/config/mode")?,
-                scale: i("/config/scale"),
-                config_hash: config_hash(v.pointer("/config").unwrap_or(&Value::Null)),
-                tool: str_at("/tool")?,
-                server_version: str_at("/server/version").unwrap_or_default(),
-                database: str_at("/database").unwrap_or_default(),
-                measured_s: f("/measured_s"),
-                transactions: i("/summary/transactions"),
-                failed: i("/summary/failed"),
-                tps: f("/summary/tps"),
-                p50_ms: f("/summary/latency/p50_ms"),
-                p95_ms: f("/summary/latency/p95_ms"),
-                p99_ms: f("/summary/latency/p99_ms"),
-                max_ms: f("/summary/latency/max_ms"),
-                slo_passed: v.pointer("/slo/passed").and_then(Value::as_bool),
-                slo_p99_ms: v.pointer("/config/slo/p99_ms").and_then(Value::as_f64),
-                kinds,
-            },
-            report,
+        Ok(RunRow {
+            id: 0,
+            run_key: format!("{started_at}/{}", hex(&digest[..6])),
+            started_at,
+            status: str_at("/status")?,
+            partial,
+            workload,
+            mode: str_at("/config/mode")?,
+            scale: i("/config/scale"),
+            config_hash: config_hash(v.pointer("/config").unwrap_or(&Value::Null)),
+            tool: str_at("/tool")?,
+            server_version: str_at("/server/version").unwrap_or_default(),
+            database: str_at("/database").unwrap_or_default(),
+            measured_s: f("/measured_s"),
+            transactions: i("/summary/transactions"),
+            failed: i("/summary/failed"),
+            tps: f("/summary/tps"),
+            p50_ms: f("/summary/latency/p50_ms"),
+            p95_ms: f("/summary/latency/p95_ms"),
+            p99_ms: f("/summary/latency/p99_ms"),
+            max_ms: f("/summary/latency/max_ms"),
+            slo_passed: v.pointer("/slo/passed").and_then(Value::as_bool),
+            slo_p99_ms: v.pointer("/config/slo/p99_ms").and_then(Value::as_f64),
+            kinds,
         })
     }
 }

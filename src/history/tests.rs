@@ -4,6 +4,11 @@ use serde_json::json;
 
 use super::*;
 
+/// The record of a report given as a value.
+fn record_of(v: &Value, partial: bool) -> Result<Record, String> {
+    Record::from_text(serde_json::to_string(v).unwrap(), partial)
+}
+
 fn report(started: &str, tps: f64, slo: Option<bool>) -> Value {
     let mut v = json!({
         "schema_version": 1,
@@ -29,7 +34,7 @@ fn report(started: &str, tps: f64, slo: Option<bool>) -> Value {
 
 #[test]
 fn a_record_holds_the_reports_figures() {
-    let r = Record::from_report(&report("2026-12-01T00:00:00Z", 100.0, Some(true)), false).unwrap();
+    let r = record_of(&report("2026-12-01T00:00:00Z", 100.0, Some(true)), false).unwrap();
     assert_eq!(r.row.workload, "simple");
     assert_eq!(r.row.scale, 2);
     assert_eq!(r.row.tps, 100.0);
@@ -37,7 +42,7 @@ fn a_record_holds_the_reports_figures() {
     assert_eq!(r.row.slo_passed, Some(true));
     assert_eq!(r.row.slo_p99_ms, Some(5.0));
     assert_eq!(r.row.kinds[0].kind, "read");
-    let e = Record::from_report(&json!({"hello": 1}), false).unwrap_err();
+    let e = record_of(&json!({"hello": 1}), false).unwrap_err();
     assert!(e.contains("is it a stormbench run report"), "{e}");
 }
 
@@ -45,10 +50,14 @@ fn a_record_holds_the_reports_figures() {
 fn a_record_from_the_reports_text_reads_the_same_figures() {
     let mut v = report("2026-12-01T00:00:00Z", 100.0, Some(false));
     v["time_series"] = json!([{"interval": 0, "t_s": 1.0}, {"interval": 1, "t_s": 2.0}]);
-    let a = Record::from_report(&v, true).unwrap();
+    let a = RunRow::of_report(&v, true).unwrap();
     let b = Record::from_text(serde_json::to_string(&v).unwrap(), true).unwrap();
-    assert_eq!(a.row, b.row);
-    assert_eq!(a.report, b.report, "the whole report is kept");
+    assert_eq!(a, b.row);
+    assert_eq!(
+        b.report,
+        serde_json::to_string(&v).unwrap(),
+        "the whole report is kept"
+    );
     let e = Record::from_text("[1, 2]".into(), false).unwrap_err();
     assert!(e.contains("is it a stormbench run report"), "{e}");
 }
@@ -95,7 +104,7 @@ fn store_specs() {
 }
 
 fn row(id: i64, key: &str, slo: Option<bool>) -> RunRow {
-    let mut r = Record::from_report(&report("2026-12-01T00:00:00Z", 1.0, slo), false)
+    let mut r = record_of(&report("2026-12-01T00:00:00Z", 1.0, slo), false)
         .unwrap()
         .row;
     r.id = id;
@@ -133,13 +142,13 @@ fn a_sqlite_history_records_updates_and_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sub").join("h.sqlite");
     let mut s = sqlite::SqliteStore::open(&path).unwrap();
-    let mut r = Record::from_report(&report("2026-12-01T00:00:00Z", 100.0, None), true).unwrap();
+    let mut r = record_of(&report("2026-12-01T00:00:00Z", 100.0, None), true).unwrap();
     let id = s.record(&r).unwrap();
     // the same run again (its final record after a checkpoint) replaces the row
     r.row.partial = false;
     r.row.tps = 120.0;
     assert_eq!(s.record(&r).unwrap(), id);
-    let other = Record::from_report(&report("2026-12-02T00:00:00Z", 90.0, None), false).unwrap();
+    let other = record_of(&report("2026-12-02T00:00:00Z", 90.0, None), false).unwrap();
     let id2 = s.record(&other).unwrap();
     assert_ne!(id, id2);
     let runs = s.runs().unwrap();

@@ -693,7 +693,7 @@ mod tests {
             "config": {"workload": "w", "mode": "m", "scale": 1},
             "transactions": [{"name": "k", "tps": tps, "latency": {"p99_ms": p99}}],
         });
-        crate::history::Record::from_report(&v, false).unwrap().row
+        crate::history::RunRow::of_report(&v, false).unwrap()
     }
 
     #[test]

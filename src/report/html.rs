@@ -37,11 +37,6 @@ fn series(r: &Report, f: impl Fn(&crate::stats::IntervalPoint) -> f64) -> Vec<(f
     r.time_series.iter().map(|p| (p.t_s, f(p))).collect()
 }
 
-/// Length of a time-series interval, seconds.
-fn interval_s(p: &crate::stats::IntervalPoint) -> f64 {
-    p.len_s
-}
-
 fn latency_row(out: &mut String, name: &str, l: &Latency) {
     let _ = write!(
         out,
@@ -182,7 +177,7 @@ fn db_charts(out: &mut String, r: &Report) {
 fn stretches(r: &Report, broke: impl Fn(&crate::stats::IntervalPoint) -> bool) -> Vec<(f64, f64)> {
     let mut out: Vec<(f64, f64)> = Vec::new();
     for p in r.time_series.iter().filter(|p| broke(p)) {
-        let from = p.t_s - interval_s(p);
+        let from = p.t_s - p.len_s;
         match out.last_mut() {
             Some(last) if (last.1 - from).abs() < 1e-9 => last.1 = p.t_s,
             _ => out.push((from, p.t_s)),
@@ -204,7 +199,7 @@ fn level(r: &Report, label: &str, limit: f64) -> Option<Line> {
     let (first, last) = (r.time_series.first()?, r.time_series.last()?);
     Some(Line::new(
         label,
-        vec![(first.t_s - interval_s(first), limit), (last.t_s, limit)],
+        vec![(first.t_s - first.len_s, limit), (last.t_s, limit)],
     ))
 }
 
@@ -306,8 +301,8 @@ fn time_charts(out: &mut String, r: &Report) {
         "seconds",
         "failed transactions/s",
         &[
-            Line::new("errors/s", series(r, |p| p.errors as f64 / interval_s(p))),
-            Line::new("retries/s", series(r, |p| p.retries as f64 / interval_s(p))),
+            Line::new("errors/s", series(r, |p| p.errors as f64 / p.len_s)),
+            Line::new("retries/s", series(r, |p| p.retries as f64 / p.len_s)),
         ],
         &outage_only,
     ));
