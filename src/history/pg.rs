@@ -40,10 +40,12 @@ impl PgStore {
         }
         let target = Target::from_plan(&plan, None);
         let display = format!("history {}", target.display);
-        let conn = target
-            .connect_once()
-            .await
-            .map_err(|e| format!("{display}: {e}"))?;
+        let conn = target.connect_once().await.map_err(|e| {
+            format!(
+                "{display}: {e} (this is the history's server, named by --history, \
+                     history: or STORMBENCH_HISTORY)"
+            )
+        })?;
         let s = PgStore { conn, display };
         s.create().await?;
         Ok(s)
