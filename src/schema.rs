@@ -55,7 +55,14 @@ pub(crate) async fn inspect(
         Some(m) if m.state == LoadState::Loading => bail!(
             "the {name} schema is not completely loaded (its load was interrupted, or another stormbench is loading it now); run with --setup to load it again"
         ),
-        Some(m) if m.scale == scale => Ok(Found::Ready(m)),
+        Some(m) if m.scale == scale && m.params == workload.schema_params() => {
+            Ok(Found::Ready(m))
+        }
+        Some(m) if m.scale == scale => bail!(
+            "the {name} schema was loaded with {} but this run asks for {}; run with --rebuild to reload it, or set the parameters as loaded",
+            if m.params.is_empty() { "no parameters recorded".to_string() } else { m.params.clone() },
+            workload.schema_params()
+        ),
         Some(m) => bail!(
             "the {name} schema was loaded at scale {} but this run asks for scale {scale}; run with --rebuild to reload at scale {scale}, or set scale: {}",
             m.scale,
@@ -175,7 +182,7 @@ async fn create_recorded(
         .created_since(admin)
         .await
         .context("listing what the schema created")?;
-    marker::begin_load(admin, name, scale, &created)
+    marker::begin_load(admin, name, scale, &workload.schema_params(), &created)
         .await
         .context("writing the stormbench_meta marker")
 }

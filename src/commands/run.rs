@@ -72,7 +72,8 @@ pub(crate) async fn execute(
     let mut plan = plan;
     check_safety(&mut plan, args)?;
     let cluster = start_embedded(&plan, &interrupt).await?;
-    let target = Target::from_plan(&plan.database, cluster.as_ref());
+    let target = Target::from_plan(&plan.database, cluster.as_ref())
+        .with_settings(&plan.built.workload.settings());
     let s = connect(&plan, args, &interrupt, &target, cluster.is_some()).await?;
     let action = schema_action(args);
     if action == SchemaAction::Cleanup {
@@ -338,7 +339,7 @@ async fn single(
         (None, None)
     };
     let interrupted = measured.result.interrupted;
-    let report = build_report(
+    let mut report = build_report(
         s,
         &prepared,
         &measured.result,
@@ -346,6 +347,9 @@ async fn single(
         measured.database_stats,
         checks,
     );
+    report
+        .workload
+        .add_measures(measured.figures, measured.measure_series);
     print!("{}", report.console());
     // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
     // Ctrl-C from ending the process

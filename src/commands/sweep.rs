@@ -47,6 +47,7 @@ fn band_of(index: usize, workers: usize, connections: usize, m: MeasuredRun) -> 
         retries: t.retries(),
         histogram: crate::report::encode_histogram(&overall),
         database_stats: m.database_stats,
+        figures: m.figures,
     }
 }
 

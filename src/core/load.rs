@@ -161,6 +161,7 @@ impl SqlSchema {
         Ok(LoadStats {
             tables: loaded,
             elapsed_s: t0.elapsed().as_secs_f64(),
+            ..Default::default()
         })
     }
 }

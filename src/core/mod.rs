@@ -5,6 +5,7 @@
 pub(crate) mod dist;
 pub(crate) mod error;
 pub(crate) mod load;
+pub(crate) mod measure;
 pub(crate) mod registry;
 pub(crate) mod script;
 pub(crate) mod session;
@@ -231,6 +232,18 @@ pub(crate) trait Workload: Send + Sync {
         None
     }
 
+    /// The workload's parameters its loaded schema depends on, as `name=value, ...`
+    /// (empty: none). Kept in the schema marker; a run asking for others must rebuild.
+    fn schema_params(&self) -> String {
+        String::new()
+    }
+
+    /// Server settings every session of the run starts with (`name`, `value`), e.g. an
+    /// index's search parameter.
+    fn settings(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// Whether the workload has a schema to set up (and a marker to check).
     fn needs_schema(&self) -> bool {
         true
@@ -316,6 +329,11 @@ pub(crate) trait Workload: Send + Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// Measures: SQL whose numeric results become figures of the report.
+    fn measures(&self) -> &[measure::Measure] {
+        &[]
+    }
+
     /// Whether [`Workload::check`] also runs after every run (a workload setting).
     fn check_after_run(&self) -> bool {
         false
@@ -355,7 +373,22 @@ pub(crate) trait Workload: Send + Sync {
 pub(crate) struct LoadStats {
     /// Per table, in load order.
     pub(crate) tables: Vec<TableLoad>,
+    /// Named steps after loading (e.g. building an index), each timed on its own.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) steps: Vec<StepTime>,
+    /// Figures measured once the load was done (e.g. an index's size).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) figures: Vec<Metric>,
     /// Wall time of the whole load (keys and indexes included), seconds.
+    pub(crate) elapsed_s: f64,
+}
+
+/// One timed step of a load.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub(crate) struct StepTime {
+    /// The step's name.
+    pub(crate) name: String,
+    /// Its wall time, seconds.
     pub(crate) elapsed_s: f64,
 }
 

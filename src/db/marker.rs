@@ -32,6 +32,10 @@ pub(crate) struct Marker {
     /// them (its workload's own tables are then taken as stormbench's).
     #[serde(skip)]
     pub(crate) objects: Option<Vec<OwnedObject>>,
+    /// The workload's parameters the schema depends on (`name=value, ...`), empty when
+    /// it has none (or the marker predates them).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub(crate) params: String,
 }
 
 const CREATE: &str = "CREATE TABLE IF NOT EXISTS stormbench_meta (
@@ -43,7 +47,8 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS stormbench_meta (
     objects jsonb
 );
 ALTER TABLE stormbench_meta ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'ready';
-ALTER TABLE stormbench_meta ADD COLUMN IF NOT EXISTS objects jsonb";
+ALTER TABLE stormbench_meta ADD COLUMN IF NOT EXISTS objects jsonb;
+ALTER TABLE stormbench_meta ADD COLUMN IF NOT EXISTS params text";
 
 /// Reads the marker of `workload`; `None` when the workload was never set up here.
 pub(crate) async fn read(
@@ -62,7 +67,8 @@ pub(crate) async fn read(
         .query_opt(
             "SELECT m.workload, m.scale, m.stormbench_version,
                     to_char(m.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    to_jsonb(m) ->> 'state', (to_jsonb(m) -> 'objects')::text
+                    to_jsonb(m) ->> 'state', (to_jsonb(m) -> 'objects')::text,
+                    to_jsonb(m) ->> 'params'
              FROM stormbench_meta m WHERE m.workload = $1",
             &[&workload],
         )
@@ -79,29 +85,33 @@ pub(crate) async fn read(
         objects: r
             .get::<_, Option<&str>>(5)
             .and_then(|j| serde_json::from_str(j).ok()),
+        params: r.get::<_, Option<String>>(6).unwrap_or_default(),
     }))
 }
 
-/// Records that `workload` is being loaded at `scale` and created `objects`.
+/// Records that `workload` is being loaded at `scale` with the schema parameters
+/// `params` and created `objects`.
 pub(crate) async fn begin_load(
     conn: &Conn,
     workload: &str,
     scale: u64,
+    params: &str,
     objects: &[OwnedObject],
 ) -> Result<(), tokio_postgres::Error> {
     let objects = serde_json::to_string(objects).unwrap_or_else(|_| "[]".into());
     conn.batch_execute(CREATE).await?;
     conn.execute(
-        "INSERT INTO stormbench_meta (workload, scale, stormbench_version, state, objects)
-         VALUES ($1, $2, $3, 'loading', $4::text::jsonb)
+        "INSERT INTO stormbench_meta (workload, scale, stormbench_version, state, objects, params)
+         VALUES ($1, $2, $3, 'loading', $4::text::jsonb, $5)
          ON CONFLICT (workload) DO UPDATE SET scale = EXCLUDED.scale,
              stormbench_version = EXCLUDED.stormbench_version, loaded_at = now(),
-             state = 'loading', objects = EXCLUDED.objects",
+             state = 'loading', objects = EXCLUDED.objects, params = EXCLUDED.params",
         &[
             &workload,
             &(scale as i64),
             &env!("CARGO_PKG_VERSION"),
             &objects,
+            &params,
         ],
     )
     .await?;

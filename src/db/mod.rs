@@ -114,6 +114,26 @@ impl Target {
         }
     }
 
+    /// This target with server settings for every session it opens (startup options
+    /// `-c name=value`, so they hold from the first statement, on every driver).
+    pub(crate) fn with_settings(&self, settings: &[(String, String)]) -> Target {
+        let mut t = self.clone();
+        if settings.is_empty() {
+            return t;
+        }
+        let mut options: Vec<String> =
+            t.pg.get_options()
+                .map(|o| vec![o.to_string()])
+                .unwrap_or_default();
+        for (k, v) in settings {
+            // a startup option: backslashes and spaces in the value are escaped
+            let v = v.replace('\\', "\\\\").replace(' ', "\\ ");
+            options.push(format!("-c {k}={v}"));
+        }
+        t.pg.options(options.join(" "));
+        t
+    }
+
     /// The sslmode of tokio-postgres connections: allow is settled by the first
     /// connection (in the clear until then).
     fn pg_sslmode(&self) -> SslMode {

@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::collect::{CollectOptions, Collector, DbStatsReport, Published};
 use crate::config::RunPlan;
+use crate::core::measure::{self, MeasureSeries, When};
 use crate::core::{CheckResult, Conn, Workload};
 use crate::db::{Target, FINAL_QUERY_TIMEOUT, QUERY_TIMEOUT};
 use crate::error::{AppError, Exit};
@@ -24,6 +25,10 @@ pub(crate) struct MeasuredRun {
     pub(crate) server_xacts: Option<u64>,
     /// pg_stat collection, when on.
     pub(crate) database_stats: Option<DbStatsReport>,
+    /// The workload's measures taken after the run.
+    pub(crate) figures: Vec<crate::core::Metric>,
+    /// The workload's interval measures over the run.
+    pub(crate) measure_series: Vec<MeasureSeries>,
 }
 
 /// Runs once with `opts`, sampling the server alongside when collection is on.
@@ -81,12 +86,14 @@ pub(crate) async fn measure(
         r
     };
     // server-side figures start when the warm-up ends and end after the run
+    let (measuring_tx2, measuring_rx2) = tokio::sync::watch::channel(false);
     let observe = async {
         // an interrupt during the warm-up ends the run before measurement starts
         tokio::select! {
             r = measuring_rx => if r.is_err() { return (None, None) },
             _ = stop_collecting.cancelled() => return (None, None),
         }
+        let _ = measuring_tx2.send(true);
         let before = tokio::select! {
             x = within(QUERY_TIMEOUT, server_xacts(admin)) => x.flatten(),
             _ = stop_collecting.cancelled() => None,
@@ -100,7 +107,8 @@ pub(crate) async fn measure(
         };
         (before, collected)
     };
-    let (result, (xacts_before, collected)) = tokio::join!(run, observe);
+    let intervals = interval_measures(target, workload.measures(), measuring_rx2, &stop_collecting);
+    let (result, (xacts_before, collected), measure_series) = tokio::join!(run, observe, intervals);
     let result = match result {
         Ok(r) => r,
         Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
@@ -119,11 +127,87 @@ pub(crate) async fn measure(
             log::warn!("{note}; the run went on without statement statistics");
         }
     }
+    // the workload's own figures, when it has measures: bounded, and an interrupt skips them
+    let figures = if interrupt.is_cancelled() {
+        Vec::new()
+    } else {
+        tokio::select! {
+            f = measure::take_all(admin, workload.measures(), When::AfterRun, QUERY_TIMEOUT) => f,
+            _ = interrupt.cancelled() => Vec::new(),
+        }
+    };
     Ok(MeasuredRun {
         result,
         server_xacts,
         database_stats,
+        figures,
+        measure_series,
     })
+}
+
+/// Takes the interval measures on a connection of their own from the end of the warm-up
+/// until `stop`, each every its period; a failing one is logged once and dropped.
+async fn interval_measures(
+    target: &Target,
+    measures: &[measure::Measure],
+    mut measuring: tokio::sync::watch::Receiver<bool>,
+    stop: &CancellationToken,
+) -> Vec<MeasureSeries> {
+    let mut due: Vec<&measure::Measure> = measures
+        .iter()
+        .filter(|m| m.when == When::Interval)
+        .collect();
+    let mut series = Vec::new();
+    if due.is_empty() {
+        return series;
+    }
+    tokio::select! {
+        r = measuring.wait_for(|m| *m) => if r.is_err() { return series },
+        _ = stop.cancelled() => return series,
+    }
+    let conn = tokio::select! {
+        c = target.connect_once() => match c {
+            Ok(c) => c,
+            Err(e) => {
+                log::warn!("the workload's interval measures were not taken: {e}");
+                return series;
+            }
+        },
+        _ = stop.cancelled() => return series,
+    };
+    let start = tokio::time::Instant::now();
+    let mut next: Vec<tokio::time::Instant> = due.iter().map(|m| start + m.every).collect();
+    loop {
+        let Some((i, at)) = next.iter().copied().enumerate().min_by_key(|(_, t)| *t) else {
+            return series;
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(at) => {}
+            _ = stop.cancelled() => return series,
+        }
+        let m = due[i];
+        // bounded by the query timeout, and by the run
+        let taken = tokio::select! {
+            r = measure::take(&conn, m, QUERY_TIMEOUT) => Some(r),
+            _ = stop.cancelled() => None,
+        };
+        match taken {
+            Some(Ok(figures)) => {
+                let t_s = at.saturating_duration_since(start).as_secs_f64();
+                measure::record(&mut series, t_s, figures);
+                next[i] = at + m.every;
+                while next[i] <= tokio::time::Instant::now() {
+                    next[i] += m.every;
+                }
+            }
+            Some(Err(e)) => {
+                log::warn!("{e}; the measure is not taken again in this run");
+                due.remove(i);
+                next.remove(i);
+            }
+            None => return series,
+        }
+    }
 }
 
 /// Exit 4 when a check failed, otherwise `otherwise`.

@@ -138,6 +138,17 @@ pub(crate) async fn load(
             t.rows as f64 / t.elapsed_s.max(1e-9)
         ));
     }
+    for s in &stats.steps {
+        say(format!("  {}: {:.2}s", s.name, s.elapsed_s));
+    }
+    for f in &stats.figures {
+        say(format!(
+            "  {}: {} {}",
+            f.name,
+            crate::report::figure(f.value),
+            f.unit
+        ));
+    }
     say(format!(
         "  total: {:.1}s including keys and indexes",
         stats.elapsed_s

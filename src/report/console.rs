@@ -313,8 +313,30 @@ fn extras(out: &mut String, r: &Report) {
         for m in &r.workload.metrics {
             let _ = writeln!(
                 out,
-                "  {:<mw$} {:>14.1} {:<18} {}",
-                m.name, m.value, m.unit, m.description
+                "  {:<mw$} {:>14} {:<18} {}",
+                m.name,
+                crate::report::figure(m.value),
+                m.unit,
+                m.description
+            );
+        }
+    }
+    if !r.workload.measure_series.is_empty() {
+        let _ = writeln!(out, "\nMeasured During the Run (min / mean / last):");
+        for m in &r.workload.measure_series {
+            let values: Vec<f64> = m.points.iter().map(|p| p.1).collect();
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+            let last = values.last().copied().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                out,
+                "  {:<24} {} / {} / {} {} over {} samples",
+                m.name,
+                crate::report::figure(min),
+                crate::report::figure(mean),
+                crate::report::figure(last),
+                m.unit,
+                values.len()
             );
         }
     }

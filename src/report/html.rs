@@ -448,12 +448,40 @@ pub(crate) fn render(r: &Report) -> String {
     for m in &r.workload.metrics {
         let _ = write!(
             out,
-            "<p><b>{}</b>: {:.1} {} — {}</p>",
+            "<p><b>{}</b>: {} {} — {}</p>",
             esc(&m.name),
-            m.value,
+            crate::report::figure(m.value),
             esc(&m.unit),
             esc(&m.description)
         );
+    }
+    if let Some(load) = &r.workload.load {
+        for s in &load.steps {
+            let _ = write!(
+                out,
+                "<p><b>load step {}</b>: {:.2} s</p>",
+                esc(&s.name),
+                s.elapsed_s
+            );
+        }
+        for m in &load.figures {
+            let _ = write!(
+                out,
+                "<p><b>after load: {}</b>: {} {} — {}</p>",
+                esc(&m.name),
+                crate::report::figure(m.value),
+                esc(&m.unit),
+                esc(&m.description)
+            );
+        }
+    }
+    for m in &r.workload.measure_series {
+        out.push_str(&chart(
+            &format!("{} during the run", m.name),
+            "seconds",
+            &m.unit,
+            &[Line::new(m.name.clone(), m.points.clone())],
+        ));
     }
     time_charts(&mut out, r);
     errors_table(&mut out, r);

@@ -223,11 +223,24 @@ pub(crate) struct WorkloadReport {
     pub(crate) marker: Option<Marker>,
     /// Load done by this invocation, if any.
     pub(crate) load: Option<LoadStats>,
-    /// Workload-specific figures (e.g. tpmC).
+    /// Workload-specific figures (e.g. tpmC), and the workload's measures after the run.
     pub(crate) metrics: Vec<Metric>,
+    /// The workload's interval measures over the run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) measure_series: Vec<crate::core::measure::MeasureSeries>,
 }
 
 impl WorkloadReport {
+    /// Adds the workload's measures: figures after the run, series during it.
+    pub(crate) fn add_measures(
+        &mut self,
+        figures: Vec<Metric>,
+        series: Vec<crate::core::measure::MeasureSeries>,
+    ) {
+        self.metrics.extend(figures);
+        self.measure_series = series;
+    }
+
     /// The workload section of a report, before workload metrics are known.
     pub(crate) fn new(
         plan: &crate::config::RunPlan,
@@ -243,6 +256,7 @@ impl WorkloadReport {
             marker,
             load,
             metrics: Vec::new(),
+            measure_series: Vec::new(),
         }
     }
 }
@@ -514,6 +528,22 @@ pub(crate) struct ReportInput<'a> {
     pub(crate) database_stats: Option<DbStatsReport>,
     /// The workload's own figures from the run's counts.
     pub(crate) metrics: &'a dyn Fn(&RunCounts) -> Vec<Metric>,
+}
+
+/// A workload figure for people: whole numbers as they are, small fractions (a recall
+/// of 0.953) with four significant digits, the rest with one decimal.
+pub(crate) fn figure(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else if v.abs() < 10.0 {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.1}")
+    }
 }
 
 fn rate(n: u64, secs: f64) -> f64 {

@@ -215,6 +215,7 @@ mod tests {
             retries: 0,
             histogram: String::new(),
             database_stats: None,
+            figures: Vec::new(),
         }
     }
 

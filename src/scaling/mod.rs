@@ -45,4 +45,7 @@ pub(crate) struct Band {
     pub(crate) histogram: String,
     /// Server statistics of the band, when collection is on.
     pub(crate) database_stats: Option<DbStatsReport>,
+    /// The workload's measures after the band (e.g. recall).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) figures: Vec<crate::core::Metric>,
 }

@@ -442,7 +442,7 @@ impl Gen {
             }
             Gen::Json(_) => Value::Text(self.sample_json(st).to_string()),
             Gen::Array(of, min, max) => Value::Text(array_text(of, *min, *max, st)),
-            Gen::Vector { dims, lo, hi } => Value::Text(vector_text(*dims, *lo, *hi, st)),
+            Gen::Vector { dims, lo, hi } => Value::Vector(uniform_vector(*dims, *lo, *hi, st)),
             Gen::Constant(v) => v.clone(),
             Gen::Nullable(ratio, g) => {
                 if st.rng.gen::<f64>() < *ratio {
@@ -519,6 +519,7 @@ impl Gen {
                 Value::Float(v) => J::from(v),
                 Value::Bool(b) => J::Bool(b),
                 Value::Text(s) => J::String(s),
+                Value::Vector(v) => J::Array(v.iter().map(|x| J::from(*x as f64)).collect()),
                 _ => J::Null,
             },
         }
@@ -553,20 +554,11 @@ fn array_text(of: &Gen, min: usize, max: usize, st: &mut State) -> String {
     s
 }
 
-/// A pgvector literal of `dims` values uniform in `lo..hi`.
-fn vector_text(dims: usize, lo: f64, hi: f64, st: &mut State) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::with_capacity(dims * 10 + 2);
-    s.push('[');
-    for i in 0..dims {
-        if i > 0 {
-            s.push(',');
-        }
-        let x = lo + st.rng.gen::<f64>() * (hi - lo);
-        let _ = write!(s, "{}", x as f32);
-    }
-    s.push(']');
-    s
+/// A vector of `dims` values uniform in `lo..hi`.
+fn uniform_vector(dims: usize, lo: f64, hi: f64, st: &mut State) -> std::sync::Arc<[f32]> {
+    (0..dims)
+        .map(|_| (lo + st.rng.gen::<f64>() * (hi - lo)) as f32)
+        .collect()
 }
 
 fn push_array_element(s: &mut String, v: &Value) {
@@ -583,6 +575,13 @@ fn push_array_element(s: &mut String, v: &Value) {
                 }
                 s.push(c);
             }
+            s.push('"');
+        }
+        Value::Vector(v) => {
+            let mut b = bytes::BytesMut::new();
+            Value::Vector(v.clone()).write_copy(&mut b);
+            s.push('"');
+            s.push_str(&String::from_utf8_lossy(&b));
             s.push('"');
         }
         Value::Raw(..) | Value::Missing(_) => s.push_str("NULL"),

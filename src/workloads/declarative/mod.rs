@@ -25,8 +25,8 @@ use crate::core::registry::parse_section_lenient;
 use crate::core::script::may_write;
 use crate::core::{
     derive_seed, intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult,
-    Conn, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, Stmt,
-    TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    Conn, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, StepTime,
+    Stmt, TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 pub(crate) use spec::{Spec, FILE_NAME};
 use value::Value;
@@ -106,8 +106,46 @@ struct Section {
 }
 
 fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
-    let spec = spec::load(dir, p.scale)?;
-    let (section, errors): (Section, _) = parse_section_lenient(&p.section, &spec.name);
+    let name = spec::workload_name(dir);
+    let mut params = match &p.section {
+        serde_yaml::Value::Null => serde_yaml::Mapping::new(),
+        serde_yaml::Value::Mapping(m) => m.clone(),
+        _ => {
+            return Err(vec![format!(
+                "{name}: expected a mapping of settings and parameters of the workload"
+            )])
+        }
+    };
+    // the section's own keys; the rest are the workload's parameters
+    let mut own = serde_yaml::Mapping::new();
+    for key in SECTION_KEYS {
+        if let Some(v) = params.remove(*key) {
+            own.insert((*key).into(), v);
+        }
+    }
+    let spec = spec::load_with(dir, p.scale, &params)?;
+    let declared: Vec<&str> = spec.params.defs.iter().map(|d| d.name.as_str()).collect();
+    let unknown: Vec<String> = params
+        .keys()
+        .filter_map(|k| k.as_str())
+        .filter(|k| !declared.contains(k))
+        .map(|k| {
+            format!(
+                "{name}.{k}: unknown key; keys: {}",
+                SECTION_KEYS
+                    .iter()
+                    .copied()
+                    .chain(declared.iter().copied())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    let (section, errors): (Section, _) =
+        parse_section_lenient(&serde_yaml::Value::Mapping(own), &spec.name);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -117,6 +155,9 @@ fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String
     }
     Ok(Arc::new(w))
 }
+
+/// Keys of a workload's section that are not its parameters.
+const SECTION_KEYS: &[&str] = &["check_after_run"];
 
 /// A compiled declarative workload, in one mode.
 pub(crate) struct Declarative {
@@ -321,6 +362,24 @@ impl Workload for Declarative {
         &self.tables
     }
 
+    fn measures(&self) -> &[crate::core::measure::Measure] {
+        &self.spec().measures
+    }
+
+    fn settings(&self) -> Vec<(String, String)> {
+        self.spec().settings.clone()
+    }
+
+    fn schema_params(&self) -> String {
+        self.spec()
+            .params
+            .schema
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn needs_schema(&self) -> bool {
         let s = self.spec();
         !(s.create.is_empty() && s.data.is_empty())
@@ -376,16 +435,33 @@ impl Workload for Declarative {
                 .get()
                 .await
                 .map_err(|e| SchemaError::pool("running after_load", &e))?;
-            for (file, text) in &spec.after_load {
+            let mut steps = Vec::new();
+            for step in &spec.after_load {
+                let started = std::time::Instant::now();
                 run_script(
                     &conn,
-                    text,
-                    &format!("{} after_load file {file}", spec.name),
+                    &step.sql,
+                    &format!("{} after_load {}", spec.name, step.label),
                 )
                 .await?;
+                if let Some(name) = &step.timed {
+                    steps.push(StepTime {
+                        name: name.clone(),
+                        elapsed_s: started.elapsed().as_secs_f64(),
+                    });
+                }
             }
+            let figures = crate::core::measure::take_all(
+                &conn,
+                &spec.measures,
+                crate::core::measure::When::AfterLoad,
+                crate::db::QUERY_TIMEOUT,
+            )
+            .await;
             Ok(LoadStats {
                 tables,
+                steps,
+                figures,
                 elapsed_s: t0.elapsed().as_secs_f64(),
             })
         })

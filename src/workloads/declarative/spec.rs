@@ -8,6 +8,7 @@ use super::sql;
 use crate::config::yaml;
 use crate::core::registry::parse_section_lenient;
 
+pub(crate) mod params;
 mod raw;
 mod transaction;
 
@@ -91,8 +92,8 @@ pub(crate) struct Spec {
     pub(crate) extensions: Vec<String>,
     /// Schema files (label, SQL with variables substituted).
     pub(crate) create: Vec<(String, String)>,
-    /// After-load files.
-    pub(crate) after_load: Vec<(String, String)>,
+    /// After-load steps.
+    pub(crate) after_load: Vec<LoadStep>,
     /// Cleanup files (empty: drop every table).
     pub(crate) cleanup: Vec<(String, String)>,
     /// Tables created or loaded.
@@ -109,11 +110,38 @@ pub(crate) struct Spec {
     pub(crate) check_after_run: bool,
     /// Sequence generators (per-worker counters).
     pub(crate) sequences: usize,
+    /// The workload's parameters, resolved.
+    pub(crate) params: params::Params,
+    /// Server settings of every session of a run.
+    pub(crate) settings: Vec<(String, String)>,
+    /// Measures.
+    pub(crate) measures: Vec<crate::core::measure::Measure>,
+}
+
+/// A step of `after_load`.
+#[derive(Debug, Clone)]
+pub(crate) struct LoadStep {
+    /// The file's name, or `after_load[i]` for inline SQL, for messages.
+    pub(crate) label: String,
+    /// SQL, variables substituted.
+    pub(crate) sql: String,
+    /// The name a timed step reports under.
+    pub(crate) timed: Option<String>,
 }
 
 /// Reads `dir/workload.yaml` and compiles it at `scale`; every problem is one line
 /// `FILE: PATH: message`.
 pub(crate) fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
+    load_with(dir, scale, &serde_yaml::Mapping::new())
+}
+
+/// [`load`] with parameter values from the run config's section of the workload
+/// (undeclared keys are the caller's to judge).
+pub(crate) fn load_with(
+    dir: &Path,
+    scale: u64,
+    overrides: &serde_yaml::Mapping,
+) -> Result<Spec, Vec<String>> {
     let file = dir.join(FILE_NAME);
     let text = yaml::read_text(&file).map_err(|e| {
         vec![match e {
@@ -129,9 +157,15 @@ pub(crate) fn load(dir: &Path, scale: u64) -> Result<Spec, Vec<String>> {
         }]
     })?;
     let name = workload_name(dir);
-    compile(&name, dir, &text, scale).map_err(|es| {
+    compile_with(&name, dir, &text, scale, overrides).map_err(|es| {
         es.into_iter()
-            .map(|e| format!("{}: {e}", file.display()))
+            .map(|e| {
+                if let Some(rest) = e.strip_prefix(params::CONFIG) {
+                    rest.to_string()
+                } else {
+                    format!("{}: {e}", file.display())
+                }
+            })
             .collect()
     })
 }
@@ -176,9 +210,32 @@ fn ident_ok(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// Compiles the text of a `workload.yaml` (errors are `PATH: message`).
-pub(crate) fn compile(name: &str, dir: &Path, text: &str, scale: u64) -> Result<Spec, Vec<String>> {
-    let value = yaml::parse(text).map_err(|e| vec![e])?;
+/// Compiles the text of a `workload.yaml` with parameter values set by the run config
+/// (`overrides`); errors are `PATH: message`.
+pub(crate) fn compile_with(
+    name: &str,
+    dir: &Path,
+    text: &str,
+    scale: u64,
+    overrides: &serde_yaml::Mapping,
+) -> Result<Spec, Vec<String>> {
+    // parameters first: their values are substituted in the file before it is read
+    let first = yaml::parse(text).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let declared = match first.get("params") {
+        None | Some(serde_yaml::Value::Null) => Vec::new(),
+        Some(serde_yaml::Value::Mapping(m)) => params::declare(m, &mut errors),
+        Some(_) => {
+            errors.push("params: expected a mapping of parameter name to its declaration".into());
+            Vec::new()
+        }
+    };
+    let params = params::resolve(declared, overrides, name, scale, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let text = params::substitute_file(text, &params.vars)?;
+    let value = yaml::parse(&text).map_err(|e| vec![e])?;
     if !value.is_mapping() {
         return Err(vec![
             "the file must be a YAML mapping (description:, schema:, data:, transactions:, modes:)"
@@ -196,8 +253,10 @@ pub(crate) fn compile(name: &str, dir: &Path, text: &str, scale: u64) -> Result<
         scale,
         errors,
         sequences: 0,
+        vars: params.vars.clone(),
     };
-    let spec = c.spec(name, dir, &raw);
+    let mut spec = c.spec(name, dir, &raw);
+    spec.params = params;
     if c.errors.is_empty() {
         Ok(spec)
     } else {
@@ -210,6 +269,8 @@ struct Compiler<'a> {
     scale: u64,
     errors: Vec<String>,
     sequences: usize,
+    /// `scale` and the parameters (with derived values), for `{{name}}` in SQL files.
+    vars: Vec<(String, String)>,
 }
 
 impl Compiler<'_> {
@@ -244,7 +305,8 @@ impl Compiler<'_> {
     fn spec(&mut self, name: &str, dir: &Path, raw: &RawWorkload) -> Spec {
         let ranges = self.table_ranges(raw);
         let data = self.data(raw, &ranges);
-        let mut vars: Vec<(&str, String)> = vec![("scale", self.scale.to_string())];
+        let own = self.vars.clone();
+        let mut vars: Vec<(&str, String)> = params::refs(&own);
         let row_vars: Vec<(String, String)> = data
             .iter()
             .map(|t| (format!("rows.{}", t.name), t.rows.to_string()))
@@ -260,7 +322,8 @@ impl Compiler<'_> {
             }
         }
         self.sequences_fit(&ranges, &create);
-        let after_load = self.files("schema.after_load", &raw.schema.after_load, &vars);
+        let after_load = self.steps(&raw.schema.after_load, &vars);
+        let measures = self.measures(&raw.measures, &vars);
         let cleanup = self.files("schema.cleanup", &raw.schema.cleanup, &vars);
         let mut tables: Vec<String> = data.iter().map(|t| t.name.clone()).collect();
         for (_, sql) in &create {
@@ -325,7 +388,201 @@ impl Compiler<'_> {
             checks,
             check_after_run: raw.check_after_run.unwrap_or(false),
             sequences: self.sequences,
+            params: Default::default(),
+            settings: self.settings(&raw.settings),
+            measures,
         }
+    }
+
+    /// `schema.after_load`: files, or named steps of a file or SQL.
+    fn steps(&mut self, raw: &Steps, vars: &[(&str, String)]) -> Vec<LoadStep> {
+        let entries = match raw {
+            Steps::One(f) => vec![(
+                String::from("schema.after_load"),
+                StepEntry::File(f.clone()),
+            )],
+            Steps::Many(v) => v
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (format!("schema.after_load[{i}]"), e.clone()))
+                .collect(),
+        };
+        let mut out = Vec::new();
+        for (path, e) in entries {
+            let (label, text, timed) = match e {
+                StepEntry::File(f) => match self.read(&path, &f) {
+                    Some(t) => (f, t, None),
+                    None => continue,
+                },
+                StepEntry::Named(n) => {
+                    if n.name.trim().is_empty() {
+                        self.err(&path, "a named step needs a name");
+                        continue;
+                    }
+                    match (n.file, n.sql) {
+                        (Some(f), None) => match self.read(&path, &f) {
+                            Some(t) => (f, t, Some(n.name)),
+                            None => continue,
+                        },
+                        (None, Some(sql)) => (path.clone(), sql, Some(n.name)),
+                        _ => {
+                            self.err(&path, "give file or sql (one of them)");
+                            continue;
+                        }
+                    }
+                }
+            };
+            match sql::substitute(&text, vars) {
+                Ok(sql) => out.push(LoadStep { label, sql, timed }),
+                Err(es) => {
+                    for e in es {
+                        self.err(&format!("{path} ({label})"), e);
+                    }
+                }
+            }
+        }
+        let mut seen = Vec::new();
+        for s in &out {
+            if let Some(n) = &s.timed {
+                if seen.contains(n) {
+                    self.err(
+                        "schema.after_load",
+                        format!("two steps are named '{n}'; name each once"),
+                    );
+                }
+                seen.push(n.clone());
+            }
+        }
+        out
+    }
+
+    /// `measures:`.
+    fn measures(
+        &mut self,
+        raw: &[RawMeasure],
+        vars: &[(&str, String)],
+    ) -> Vec<crate::core::measure::Measure> {
+        use crate::core::measure::{Measure, When};
+        let mut out: Vec<Measure> = Vec::new();
+        for (i, m) in raw.iter().enumerate() {
+            let path = format!("measures[{i}]");
+            if !ident_ok(&m.name) {
+                self.err(
+                    &format!("{path}.name"),
+                    "lower-case letters, digits and _, starting with a letter",
+                );
+                continue;
+            }
+            if out.iter().any(|o| o.name == m.name) {
+                self.err(
+                    &format!("{path}.name"),
+                    format!("'{}' is defined twice", m.name),
+                );
+            }
+            let text = match (&m.sql, &m.file) {
+                (Some(q), None) => q.clone(),
+                (None, Some(f)) => match self.read(&format!("{path}.file"), f) {
+                    Some(t) => t,
+                    None => continue,
+                },
+                _ => {
+                    self.err(&path, "give sql or file (one of them)");
+                    continue;
+                }
+            };
+            let sql = match sql::substitute(&text, vars) {
+                Ok(s) => s.trim().trim_end_matches(';').trim().to_string(),
+                Err(es) => {
+                    for e in es {
+                        self.err(&path, e);
+                    }
+                    continue;
+                }
+            };
+            let when = match m.when.as_deref().unwrap_or("after_run") {
+                "after_run" => When::AfterRun,
+                "after_load" => When::AfterLoad,
+                "interval" => When::Interval,
+                other => {
+                    self.err(
+                        &format!("{path}.when"),
+                        format!("'{other}' is not after_run, after_load or interval"),
+                    );
+                    continue;
+                }
+            };
+            let every = match &m.every {
+                None => std::time::Duration::from_secs(10),
+                Some(t) => match crate::config::Dur::parse(t) {
+                    Ok(d) if d.0 >= std::time::Duration::from_millis(100) => d.0,
+                    _ => {
+                        self.err(
+                            &format!("{path}.every"),
+                            format!("'{t}' is not a duration of at least 100ms, e.g. 10s"),
+                        );
+                        continue;
+                    }
+                },
+            };
+            if m.every.is_some() && when != When::Interval {
+                self.err(
+                    &format!("{path}.every"),
+                    "only an interval measure has a period; add when: interval",
+                );
+            }
+            out.push(Measure {
+                name: m.name.clone(),
+                sql,
+                when,
+                every,
+                unit: m.unit.clone().unwrap_or_default(),
+                description: m.description.clone().unwrap_or_default(),
+            });
+        }
+        out
+    }
+
+    /// `settings:`: names as PostgreSQL spells them (`work_mem`, `hnsw.ef_search`),
+    /// scalar values.
+    fn settings(&mut self, raw: &serde_yaml::Mapping) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (k, v) in raw {
+            let name = k.as_str().unwrap_or_default();
+            let path = format!("settings.{name}");
+            let ok = !name.is_empty()
+                && name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+            if !ok {
+                self.err(
+                    &path,
+                    "a setting's name is lower-case letters, digits, _ and . (e.g. hnsw.ef_search)",
+                );
+                continue;
+            }
+            let value = match v {
+                serde_yaml::Value::Number(n) => n.to_string(),
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Bool(b) => {
+                    if *b {
+                        "on".into()
+                    } else {
+                        "off".into()
+                    }
+                }
+                _ => {
+                    self.err(&path, "give a number, a word or a quoted string");
+                    continue;
+                }
+            };
+            if value.chars().any(|c| c.is_control()) {
+                self.err(&path, "the value must be on one line");
+                continue;
+            }
+            out.push((name.to_string(), value));
+        }
+        out
     }
 
     /// Every value a data table's sequence loads must fit its column: the integer type

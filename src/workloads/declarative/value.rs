@@ -24,8 +24,11 @@ pub(crate) enum Value {
     Float(f64),
     /// A boolean.
     Bool(bool),
-    /// Text; also the text form of timestamps, dates, JSON, vectors and arrays.
+    /// Text; also the text form of timestamps, dates, JSON and arrays.
     Text(String),
+    /// A pgvector `vector`: bound in binary to a `vector` parameter, as its text form
+    /// (`[1,2,3]`) to any other type and in COPY.
+    Vector(std::sync::Arc<[f32]>),
     /// A returned value of a type bound only to a parameter of the same type, as received.
     Raw(Type, Vec<u8>),
     /// A value that could not be made at run time (a RETURNING column that does not
@@ -69,6 +72,7 @@ impl Value {
             Value::Float(_) => "float",
             Value::Bool(_) => "boolean",
             Value::Text(_) => "text",
+            Value::Vector(_) => "vector",
             Value::Raw(..) => "returned value",
             Value::Missing(_) => "missing value",
         }
@@ -82,6 +86,7 @@ impl Value {
             Value::Float(v) => write_float(*v, buf),
             Value::Bool(b) => buf.put_u8(if *b { b't' } else { b'f' }),
             Value::Text(s) => escape_copy(s, buf),
+            Value::Vector(v) => write_vector_text(v, buf),
         }
     }
 
@@ -91,12 +96,31 @@ impl Value {
             Value::Float(v) => write_float(*v, out),
             Value::Bool(b) => out.put_slice(if *b { b"true" } else { b"false" }),
             Value::Text(s) => out.put_slice(s.as_bytes()),
+            Value::Vector(v) => write_vector_text(v, out),
             Value::Null | Value::Raw(..) | Value::Missing(_) => {
                 return Err("internal: no text form".into())
             }
         }
         Ok(())
     }
+}
+
+/// `[x1,x2,...]`, each float in its shortest exact form.
+fn write_vector_text(v: &[f32], buf: &mut BytesMut) {
+    let mut f = ryu::Buffer::new();
+    buf.put_u8(b'[');
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            buf.put_u8(b',');
+        }
+        buf.put_slice(f.format(*x).as_bytes());
+    }
+    buf.put_u8(b']');
+}
+
+/// Whether `ty` is pgvector's `vector` (an extension type: known by name).
+fn is_vector(ty: &Type) -> bool {
+    ty.name() == "vector"
 }
 
 fn write_float(v: f64, buf: &mut BytesMut) {
@@ -184,6 +208,27 @@ impl ToSql for Value {
                 }
                 self.write_text(out)?
             }
+            Value::Vector(v) if is_vector(ty) => {
+                // pgvector's binary form: dimensions, an unused int16, the floats
+                let dims = i16::try_from(v.len()).map_err(|_| {
+                    format!(
+                        "a vector of {} dimensions is beyond pgvector's limit",
+                        v.len()
+                    )
+                })?;
+                out.reserve(4 + 4 * v.len());
+                out.put_i16(dims);
+                out.put_i16(0);
+                for x in v.iter() {
+                    out.put_f32(*x);
+                }
+            }
+            Value::Vector(_) => {
+                if is_int(ty) || is_float(ty) || *ty == Type::BOOL {
+                    return Err(mismatch(self, ty));
+                }
+                self.write_text(out)?
+            }
         }
         Ok(IsNull::No)
     }
@@ -193,7 +238,10 @@ impl ToSql for Value {
     }
 
     fn encode_format(&self, ty: &Type) -> Format {
-        if matches!(self, Value::Raw(..)) || binary_type(ty) {
+        if matches!(self, Value::Raw(..))
+            || binary_type(ty)
+            || (matches!(self, Value::Vector(_)) && is_vector(ty))
+        {
             Format::Binary
         } else {
             Format::Text
@@ -335,6 +383,31 @@ mod tests {
         b.clear();
         Value::Null.write_copy(&mut b);
         assert_eq!(&b[..], b"\\N");
+    }
+
+    #[test]
+    fn vectors_bind_in_binary_to_vector_and_as_text_elsewhere() {
+        let v = Value::Vector(vec![1.0f32, -0.5, 0.25].into());
+        let vector = Type::new(
+            "vector".into(),
+            16_385,
+            tokio_postgres::types::Kind::Simple,
+            "public".into(),
+        );
+        assert!(matches!(v.encode_format(&vector), Format::Binary));
+        let b = bind(&v, &vector).unwrap();
+        let mut want = vec![0u8, 3, 0, 0];
+        for x in [1.0f32, -0.5, 0.25] {
+            want.extend_from_slice(&x.to_be_bytes());
+        }
+        assert_eq!(b, want);
+        assert!(matches!(v.encode_format(&Type::TEXT), Format::Binary));
+        assert!(matches!(v.encode_format(&Type::UNKNOWN), Format::Text));
+        assert_eq!(bind(&v, &Type::UNKNOWN).unwrap(), b"[1.0,-0.5,0.25]");
+        let mut c = BytesMut::new();
+        v.write_copy(&mut c);
+        assert_eq!(&c[..], b"[1.0,-0.5,0.25]");
+        assert!(bind(&v, &Type::INT4).is_err());
     }
 
     #[test]

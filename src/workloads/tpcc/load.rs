@@ -394,6 +394,7 @@ pub(crate) async fn load_all(
     Ok(LoadStats {
         tables,
         elapsed_s: t0.elapsed().as_secs_f64(),
+        ..Default::default()
     })
 }
 

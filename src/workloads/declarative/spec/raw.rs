@@ -29,6 +29,62 @@ impl Files {
     }
 }
 
+/// One step of `after_load`: a file, or a named (and timed) file or SQL text.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StepEntry {
+    /// A file, untimed.
+    File(String),
+    /// A named step.
+    Named(RawNamedStep),
+}
+
+/// A named step of `after_load`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawNamedStep {
+    /// Its name in the load's figures (e.g. "build the hnsw index").
+    pub(crate) name: String,
+    /// A file of SQL.
+    pub(crate) file: Option<String>,
+    /// Or SQL text.
+    pub(crate) sql: Option<String>,
+}
+
+/// `after_load:` one file or a list of steps.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Steps {
+    /// One file.
+    One(String),
+    /// Steps, run in order.
+    Many(Vec<StepEntry>),
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps::Many(Vec::new())
+    }
+}
+
+/// One entry of `measures:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawMeasure {
+    /// Name of its figure (`name.column` for a query of several columns).
+    pub(crate) name: String,
+    /// A query returning one row of numbers.
+    pub(crate) sql: Option<String>,
+    /// Or a file holding it.
+    pub(crate) file: Option<String>,
+    /// `after_run` (default), `after_load` or `interval`.
+    pub(crate) when: Option<String>,
+    /// The period of an interval measure (default 10s).
+    pub(crate) every: Option<String>,
+    pub(crate) unit: Option<String>,
+    pub(crate) description: Option<String>,
+}
+
 /// `workload.yaml` as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -50,6 +106,12 @@ pub(crate) struct RawWorkload {
     pub(crate) checks: Vec<RawCheck>,
     /// Run the checks after every run.
     pub(crate) check_after_run: Option<bool>,
+    /// Parameters (read before the rest, see `params.rs`).
+    pub(crate) params: serde_yaml::Mapping,
+    /// Server settings of every session of a run (`hnsw.ef_search: 40`).
+    pub(crate) settings: serde_yaml::Mapping,
+    /// SQL whose numeric results are figures of the report.
+    pub(crate) measures: Vec<RawMeasure>,
 }
 
 /// `requires:`.
@@ -68,8 +130,9 @@ pub(crate) struct RawRequires {
 pub(crate) struct RawSchema {
     /// Run by setup before loading.
     pub(crate) create: Files,
-    /// Run after loading (keys, indexes, ANALYZE), statement by statement.
-    pub(crate) after_load: Files,
+    /// Run after loading (keys, indexes, ANALYZE), statement by statement; named steps
+    /// are timed on their own.
+    pub(crate) after_load: Steps,
     /// Run by `--cleanup` and before a rebuild.
     pub(crate) cleanup: Files,
 }

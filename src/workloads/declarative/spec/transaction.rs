@@ -129,7 +129,18 @@ impl Compiler<'_> {
     fn statement_sql(&mut self, p: &str, s: &RawStatement, earlier: &[Statement]) -> String {
         let sql = match (&s.sql, &s.file) {
             (Some(q), None) => q.clone(),
-            (None, Some(f)) => self.read(&format!("{p}.file"), f).unwrap_or_default(),
+            (None, Some(f)) => {
+                let text = self.read(&format!("{p}.file"), f).unwrap_or_default();
+                match sql::substitute(&text, &params::refs(&self.vars)) {
+                    Ok(t) => t,
+                    Err(es) => {
+                        for e in es {
+                            self.err(&format!("{p}.file ({f})"), e);
+                        }
+                        String::new()
+                    }
+                }
+            }
             (Some(_), Some(_)) => {
                 self.err(p, "give sql or file, not both");
                 String::new()
