@@ -12,6 +12,7 @@ pub(crate) mod gen;
 pub(crate) mod spec;
 pub(crate) mod sql;
 pub(crate) mod value;
+pub(crate) mod vecdata;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
