@@ -32,6 +32,7 @@ pub(crate) const NAMES: &[&str] = &[
     "json",
     "array",
     "vector",
+    "cluster_of",
     "constant",
     "same_as",
 ];
@@ -45,6 +46,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) sequences: usize,
     /// When compiling a data column: the earlier columns of the row (for `same_as`).
     pub(crate) columns: Option<&'a [String]>,
+    /// The workload's folder (vector files are named relative to it).
+    pub(crate) dir: &'a std::path::Path,
 }
 
 /// A table's key range, for `foreign_key`.
@@ -70,6 +73,8 @@ pub(crate) struct State {
     pub(crate) row: Option<u64>,
     /// When loading: the values of the row's columns so far (for `same_as`).
     pub(crate) cols: Vec<Value>,
+    /// The cluster of the row's last clustered vector (for `cluster_of`).
+    pub(crate) cluster: u32,
 }
 
 /// Longest `string`, in characters (`max_length`): 1,000,000.
@@ -156,6 +161,19 @@ pub(crate) enum Gen {
     Array(Box<Gen>, usize, usize),
     /// A pgvector vector of `dims` floats uniform in `[lo, hi]`.
     Vector { dims: usize, lo: f64, hi: f64 },
+    /// A vector near one of a set of cluster centres; the cluster is kept for
+    /// `cluster_of`.
+    Clustered(Arc<super::vecdata::Clustered>),
+    /// Rows of a vector file (`.fvecs`, `.npy`): row `first + (n - 1) % count` for loaded
+    /// row n, a random one of the range at run time.
+    FileVector {
+        file: Arc<super::vecdata::VectorFile>,
+        first: usize,
+        count: usize,
+    },
+    /// The cluster of the row's clustered vector as a label: `cluster % buckets + 1`,
+    /// replaced by a random label with probability `mislabel`.
+    ClusterOf { buckets: u32, mislabel: f64 },
     /// Always the same value.
     Constant(Value),
     /// NULL with probability `ratio`, otherwise the inner generator.
@@ -368,7 +386,10 @@ impl Gen {
             Gen::Uuid => OutKind::Typed("uuid"),
             Gen::Json(_) => OutKind::Typed("json"),
             Gen::Array(..) => OutKind::Typed("array"),
-            Gen::Vector { .. } => OutKind::Typed("vector"),
+            Gen::Vector { .. } | Gen::Clustered(_) | Gen::FileVector { .. } => {
+                OutKind::Typed("vector")
+            }
+            Gen::ClusterOf { .. } => OutKind::Int,
             Gen::Nullable(_, g) => g.out_kind(),
             Gen::SameAs(_) => OutKind::Any,
         }
@@ -443,6 +464,26 @@ impl Gen {
             Gen::Json(_) => Value::Text(self.sample_json(st).to_string()),
             Gen::Array(of, min, max) => Value::Text(array_text(of, *min, *max, st)),
             Gen::Vector { dims, lo, hi } => Value::Vector(uniform_vector(*dims, *lo, *hi, st)),
+            Gen::Clustered(c) => {
+                let mut v = Vec::with_capacity(c.dims());
+                st.cluster = c.sample(&mut st.rng, &mut v);
+                Value::Vector(v.into())
+            }
+            Gen::FileVector { file, first, count } => {
+                let i = match st.row {
+                    Some(n) => first + (n.saturating_sub(1) % *count as u64) as usize,
+                    None => first + st.rng.gen_range(0..*count),
+                };
+                Value::Vector(file.row(i).into())
+            }
+            Gen::ClusterOf { buckets, mislabel } => {
+                let label = if *mislabel > 0.0 && st.rng.gen::<f64>() < *mislabel {
+                    st.rng.gen_range(0..*buckets)
+                } else {
+                    st.cluster % buckets
+                };
+                Value::Int(i64::from(label) + 1)
+            }
             Gen::Constant(v) => v.clone(),
             Gen::Nullable(ratio, g) => {
                 if st.rng.gen::<f64>() < *ratio {
@@ -487,6 +528,9 @@ impl Gen {
                 .saturating_mul(of.max_bytes().saturating_mul(2).saturating_add(3))
                 .saturating_add(2),
             Gen::Vector { dims, .. } => *dims as u64 * 16 + 2,
+            Gen::Clustered(c) => c.dims() as u64 * 16 + 2,
+            Gen::FileVector { file, .. } => file.dims() as u64 * 16 + 2,
+            Gen::ClusterOf { .. } => 11,
             Gen::Constant(v) => text(v) * 2,
             Gen::Nullable(_, g) => g.max_bytes(),
             Gen::SameAs(_) => 0,

@@ -335,6 +335,7 @@ fn write_row(table: &spec::DataTable, table_seed: u64, id: u64, buf: &mut BytesM
         } else {
             0
         }),
+        cluster: 0,
     };
     for (i, g) in table.columns.iter().enumerate() {
         if i > 0 {
@@ -530,6 +531,7 @@ impl Workload for Declarative {
                 worker: worker_id as i64 % gen::SEQ_STRIDE,
                 row: None,
                 cols: Vec::new(),
+                cluster: 0,
             },
             shared: s.clone(),
             vars: Vec::new(),

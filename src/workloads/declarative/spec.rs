@@ -764,6 +764,7 @@ impl Compiler<'_> {
                     continue;
                 }
                 let mut ctx = Ctx {
+                    dir: self.dir,
                     tables: ranges,
                     sequences: self.sequences,
                     columns: Some(&names),
@@ -1026,7 +1027,7 @@ fn split_top_level(s: &str) -> Vec<&str> {
 
 fn uses_vector(g: &Gen) -> bool {
     match g {
-        Gen::Vector { .. } => true,
+        Gen::Vector { .. } | Gen::Clustered(_) | Gen::FileVector { .. } => true,
         Gen::Json(f) => f.iter().any(|(_, g)| uses_vector(g)),
         Gen::Array(g, ..) | Gen::Nullable(_, g) => uses_vector(g),
         _ => false,

@@ -6,12 +6,6 @@
 //! nearly equal. Clustered vectors have the structure IVFFlat lists and HNSW graphs are
 //! built for; real embeddings have the structure of the data they came from.
 
-// Nothing outside the tests uses this module until the generators take it up.
-#![cfg_attr(
-    not(test),
-    expect(dead_code, reason = "not yet wired into the generators")
-)]
-
 use std::fmt;
 use std::fs::File;
 use std::io::{BufReader, Read};

@@ -91,6 +91,31 @@ struct VectorArgs {
     dimensions: usize,
     min: Option<f64>,
     max: Option<f64>,
+    /// Clustered: how many centres.
+    clusters: Option<usize>,
+    /// Clustered: root-mean-square distance of a point from its centre.
+    spread: Option<f64>,
+    /// Clustered: scale every vector to unit length.
+    normalize: Option<bool>,
+    /// Clustered: cluster c has weight 1/(c+1)^skew.
+    skew: Option<f64>,
+    /// Clustered: fixes the centres (data and queries drawn from the same centres).
+    seed: Option<u64>,
+    /// A `.fvecs` or `.npy` file, relative to the workload folder.
+    file: Option<String>,
+    /// File: the first row used (0-based).
+    first_row: Option<usize>,
+    /// File: how many rows from `first_row` (default: to the end).
+    rows: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ClusterOfArgs {
+    /// Labels 1..=buckets (default: one per cluster, 1_000_000 at most).
+    buckets: Option<u32>,
+    /// Share of rows given a random label instead (default 0).
+    mislabel: Option<f64>,
 }
 
 /// Parses the generator at `path`; pushes every problem (prefixed by its YAML path) and
@@ -222,7 +247,24 @@ fn parse_one(
             let of = parse(&a.of, &format!("{p}.of"), ctx, errors)?;
             Some(Gen::Array(Box::new(of), min, max))
         }
-        "vector" => vector(v, p, errors),
+        "vector" => vector(v, p, ctx, errors),
+        "cluster_of" => {
+            let a: ClusterOfArgs = args(v, p, errors);
+            let buckets = a.buckets.unwrap_or(1_000_000);
+            let mislabel = a.mislabel.unwrap_or(0.0);
+            if buckets == 0 {
+                errors.push(format!("{p}.buckets: must be at least 1"));
+            }
+            if !(0.0..=1.0).contains(&mislabel) {
+                errors.push(format!(
+                    "{p}.mislabel: must be between 0 and 1 (got {mislabel})"
+                ));
+            }
+            Some(Gen::ClusterOf {
+                buckets: buckets.max(1),
+                mislabel,
+            })
+        }
         "same_as" => same_as(v, p, ctx, errors),
         "constant" => match scalar(v) {
             Some(v) => Some(Gen::Constant(v)),
@@ -320,13 +362,46 @@ fn json(
     Some(Gen::Json(out))
 }
 
-fn vector(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
+fn vector(v: &serde_yaml::Value, p: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) -> Option<Gen> {
     let a: VectorArgs = args(v, p, errors);
+    if let Some(f) = &a.file {
+        return file_vector(&a, f, p, ctx, errors);
+    }
+    if a.first_row.is_some() || a.rows.is_some() {
+        errors.push(format!("{p}: first_row and rows go with file"));
+    }
     if a.dimensions == 0 || a.dimensions > 16_000 {
         errors.push(format!(
             "{p}.dimensions: must be between 1 and 16000 (got {})",
             a.dimensions
         ));
+    }
+    let clustered = a.clusters.is_some()
+        || a.spread.is_some()
+        || a.normalize.is_some()
+        || a.skew.is_some()
+        || a.seed.is_some();
+    if clustered {
+        if a.min.is_some() || a.max.is_some() {
+            errors.push(format!(
+                "{p}: min and max are for uniform vectors; a clustered one has clusters, spread, normalize, skew and seed"
+            ));
+        }
+        let spec = super::super::vecdata::ClusterSpec {
+            dims: a.dimensions,
+            clusters: a.clusters.unwrap_or(100),
+            spread: a.spread.unwrap_or(0.5),
+            normalize: a.normalize.unwrap_or(false),
+            skew: a.skew.unwrap_or(0.0),
+            seed: a.seed.unwrap_or(1),
+        };
+        return match super::super::vecdata::Clustered::new(&spec) {
+            Ok(c) => Some(Gen::Clustered(Arc::new(c))),
+            Err(e) => {
+                errors.push(format!("{p}: {e}"));
+                None
+            }
+        };
     }
     let (lo, hi) = (a.min.unwrap_or(-1.0), a.max.unwrap_or(1.0));
     finite(p, &[("min", a.min), ("max", a.max)], errors)?;
@@ -338,6 +413,69 @@ fn vector(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Ge
         lo,
         hi,
     })
+}
+
+/// `vector: {file: ...}`: rows of a vector file, read once per process.
+fn file_vector(
+    a: &VectorArgs,
+    f: &str,
+    p: &str,
+    ctx: &Ctx<'_>,
+    errors: &mut Vec<String>,
+) -> Option<Gen> {
+    let path = ctx.dir.join(f);
+    let file = match open_shared(&path) {
+        Ok(file) => file,
+        Err(e) => {
+            errors.push(format!("{p}.file: {e}"));
+            return None;
+        }
+    };
+    if a.dimensions != 0 && a.dimensions != file.dims() {
+        errors.push(format!(
+            "{p}.dimensions: {} but {f} holds vectors of {} dimensions; drop dimensions or make it {}",
+            a.dimensions,
+            file.dims(),
+            file.dims()
+        ));
+    }
+    let first = a.first_row.unwrap_or(0);
+    if first >= file.rows() {
+        errors.push(format!(
+            "{p}.first_row: {first} but {f} has {} rows",
+            file.rows()
+        ));
+        return None;
+    }
+    let count = a.rows.unwrap_or(file.rows() - first);
+    if count == 0 || first + count > file.rows() {
+        errors.push(format!(
+            "{p}.rows: rows {first}..{} are not all in {f}, which has {} rows",
+            first + count,
+            file.rows()
+        ));
+        return None;
+    }
+    Some(Gen::FileVector { file, first, count })
+}
+
+/// Vector files read so far, by path: a file named by several generators (the items and
+/// the held-out queries) is read once.
+fn open_shared(path: &std::path::Path) -> Result<Arc<super::super::vecdata::VectorFile>, String> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Files = Mutex<HashMap<std::path::PathBuf, Arc<super::super::vecdata::VectorFile>>>;
+    static OPEN: OnceLock<Files> = OnceLock::new();
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let open = OPEN.get_or_init(Default::default);
+    if let Some(f) = open.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(f.clone());
+    }
+    let f = Arc::new(super::super::vecdata::VectorFile::open(path)?);
+    open.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, f.clone());
+    Ok(f)
 }
 
 fn same_as(v: &serde_yaml::Value, p: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) -> Option<Gen> {

@@ -115,6 +115,7 @@ impl Compiler<'_> {
     /// A generator at `p`, its sequences numbered after the ones before it.
     fn generator(&mut self, v: &serde_yaml::Value, p: &str, ranges: &[TableRange]) -> Option<Gen> {
         let mut ctx = Ctx {
+            dir: self.dir,
             tables: ranges,
             sequences: self.sequences,
             columns: None,

@@ -10,6 +10,7 @@ fn gen(yaml: &str, tables: &[TableRange]) -> Gen {
     let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
     let mut errors = Vec::new();
     let mut ctx = Ctx {
+        dir: std::path::Path::new("."),
         tables,
         sequences: 0,
         columns: None,
@@ -26,6 +27,7 @@ fn state(seed: u64) -> State {
         worker: 0,
         row: None,
         cols: Vec::new(),
+        cluster: 0,
     }
 }
 
@@ -268,12 +270,12 @@ fn text_generators_produce_what_they_say() {
     };
     assert!(x.len() == 5 && x.chars().all(|c| c.is_ascii_alphanumeric()));
     let v = gen("{vector: {dimensions: 4, min: 0, max: 1}}", &[]);
-    let Value::Text(x) = v.sample(&mut st) else {
+    let Value::Vector(x) = v.sample(&mut st) else {
         panic!()
     };
     assert!(
-        x.starts_with('[') && x.ends_with(']') && x.split(',').count() == 4,
-        "{x}"
+        x.len() == 4 && x.iter().all(|v| (0.0..=1.0).contains(v)),
+        "{x:?}"
     );
     let a = gen(
         "{array: {of: {choice: [\"a b\", 'c\"d']}, min_length: 2, max_length: 2}}",
@@ -337,6 +339,7 @@ fn gen_errors(yaml: &str) -> String {
     let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
     let mut errors = Vec::new();
     let mut ctx = Ctx {
+        dir: std::path::Path::new("."),
         tables: &[],
         sequences: 0,
         columns: None,
@@ -562,4 +565,90 @@ fn oversized_and_deep_workload_files_are_refused() {
         e.contains("schema.create: zero.sql is larger than 1 MiB"),
         "{e}"
     );
+}
+
+#[test]
+fn clustered_vectors_carry_their_cluster_to_labels() {
+    let v = gen(
+        "{vector: {dimensions: 16, clusters: 40, spread: 0.2, skew: 1.0, seed: 7}}",
+        &[],
+    );
+    let label = gen("{cluster_of: {buckets: 10, mislabel: 0.1}}", &[]);
+    let mut st = state(5);
+    let mut agree = 0usize;
+    let mut per_cluster = [0usize; 40];
+    for _ in 0..N {
+        let Value::Vector(x) = v.sample(&mut st) else {
+            panic!("not a vector")
+        };
+        assert_eq!(x.len(), 16);
+        let c = st.cluster;
+        per_cluster[c as usize] += 1;
+        let Value::Int(l) = label.sample(&mut st) else {
+            panic!("not an integer")
+        };
+        assert!((1..=10).contains(&l));
+        agree += usize::from(l == i64::from(c % 10) + 1);
+    }
+    // 90% keep their cluster's label, and a tenth of the mislabelled land on it anyway
+    let share = agree as f64 / N as f64;
+    assert!((share - 0.91).abs() < 0.005, "{share}");
+    // skew 1: cluster 0 is drawn about twice as often as cluster 1
+    let ratio = per_cluster[0] as f64 / per_cluster[1] as f64;
+    assert!((ratio - 2.0).abs() < 0.1, "{ratio}");
+}
+
+#[test]
+fn file_vectors_follow_the_row_when_loading_and_stay_in_range_at_run_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bytes = Vec::new();
+    for r in 0..10u32 {
+        bytes.extend_from_slice(&2i32.to_le_bytes());
+        bytes.extend_from_slice(&(r as f32).to_le_bytes());
+        bytes.extend_from_slice(&(-(r as f32)).to_le_bytes());
+    }
+    std::fs::write(dir.path().join("v.fvecs"), bytes).unwrap();
+    let v: serde_yaml::Value =
+        serde_yaml::from_str("{vector: {file: v.fvecs, first_row: 2, rows: 5}}").unwrap();
+    let mut errors = Vec::new();
+    let mut ctx = Ctx {
+        dir: dir.path(),
+        tables: &[],
+        sequences: 0,
+        columns: None,
+    };
+    let g = gen::parse(&v, "g", &mut ctx, &mut errors).unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut st = state(1);
+    let first = |v: Value| match v {
+        Value::Vector(x) => x[0],
+        _ => panic!("not a vector"),
+    };
+    // loading: row n is file row 2 + (n - 1) % 5
+    for (n, want) in [(1u64, 2.0f32), (5, 6.0), (6, 2.0)] {
+        st.row = Some(n);
+        assert_eq!(first(g.sample(&mut st)), want);
+    }
+    st.row = None;
+    for _ in 0..1000 {
+        let x = first(g.sample(&mut st));
+        assert!((2.0..=6.0).contains(&x), "{x}");
+    }
+    // beyond the file, and a dimension that disagrees, are refused
+    for (yaml, msg) in [
+        (
+            "{vector: {file: v.fvecs, first_row: 8, rows: 5}}",
+            "rows 8..13 are not all in v.fvecs",
+        ),
+        (
+            "{vector: {file: v.fvecs, dimensions: 3}}",
+            "holds vectors of 2 dimensions",
+        ),
+        ("{vector: {file: nope.npy}}", "g.vector.file: vector file"),
+    ] {
+        let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+        let mut errors = Vec::new();
+        gen::parse(&v, "g", &mut ctx, &mut errors);
+        assert!(errors.join(" ").contains(msg), "{yaml}: {errors:?}");
+    }
 }
