@@ -438,6 +438,8 @@ fn build_report(
             metrics: &|counts| workload.metrics(counts),
         },
     );
+    report.workload.groups =
+        crate::report::GroupReport::of(&plan.exec.groups, &report.transactions, report.measured_s);
     report.slo = plan
         .slo
         .as_ref()

@@ -201,6 +201,20 @@ pub struct ExecOptions {
     pub(crate) driver: Driver,
     /// Client threads (each with its own runtime and share of workers and connections).
     pub threads: usize,
+    /// Worker groups of the workload's mode, each with its own workers and arrival (their
+    /// workers add up to `workers`); empty: one group of every worker.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) groups: Vec<GroupPlan>,
+}
+
+/// One worker group of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct GroupPlan {
+    pub(crate) name: String,
+    pub(crate) workers: usize,
+    pub(crate) arrival: Arrival,
+    /// The kinds it runs.
+    pub(crate) kinds: Vec<usize>,
 }
 
 /// What the pg_stat collector does.

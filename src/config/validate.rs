@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use super::conninfo::{self, ConnParams};
 use super::load::LoadedConfig;
-use super::plan::{Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, RunPlan, Stop};
+use super::plan::{
+    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, GroupPlan, RunPlan, Stop,
+};
 use super::progressive::progressive_plan;
 use super::raw::{ArrivalKind, RawConfig, RawDatabase, RawPrometheus, Secret};
 use super::Dur;
@@ -98,7 +100,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         1,
         u32::MAX as u64,
     );
-    let exec = exec_options(raw, &mut errors);
+    let mut exec = exec_options(raw, &mut errors);
     let env = |k: &str| std::env::var(k).ok();
     let database = database_plan(&raw.database, &env, &mut errors, &mut warnings);
     let log_level = log_level(raw, &mut errors);
@@ -130,7 +132,18 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         build_workload(resolved, &params, &shape, &mut errors, &mut warnings)
     });
     if let Some(b) = &built {
-        let open_loop = matches!(exec.arrival, Arrival::Open { .. });
+        worker_groups(
+            raw,
+            b.workload.as_ref(),
+            &mut exec,
+            progressive.is_some(),
+            &mut errors,
+        );
+        let open_loop = matches!(exec.arrival, Arrival::Open { .. })
+            || exec
+                .groups
+                .iter()
+                .any(|g| matches!(g.arrival, Arrival::Open { .. }));
         super::slo::validate(&raw.slo, b.workload.kinds(), open_loop, &mut errors);
         if !raw.slo.is_empty() && progressive.is_some() {
             warnings.push(
@@ -285,6 +298,53 @@ fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
         connection_mode: raw.connection_mode.unwrap_or(ConnectionMode::Persistent),
         driver: raw.driver.unwrap_or_default(),
         threads,
+        groups: Vec::new(),
+    }
+}
+
+/// The workload's worker groups as the run's: a group without workers takes the run's
+/// `workers`, one without a rate the run's arrival; the run's workers (and connections,
+/// unless set) become their sum.
+fn worker_groups(
+    raw: &RawConfig,
+    w: &dyn Workload,
+    exec: &mut ExecOptions,
+    progressive: bool,
+    errors: &mut Vec<String>,
+) {
+    let groups = w.groups();
+    if groups.is_empty() {
+        return;
+    }
+    if progressive {
+        errors.push("progressive: this mode runs worker groups with their own worker counts; a sweep of workers does not apply (sweep a parameter instead, or pick a mode without groups)".into());
+        return;
+    }
+    let process = match exec.arrival {
+        Arrival::Open { process, .. } => process,
+        Arrival::Closed => ArrivalKind::Uniform,
+    };
+    exec.groups = groups
+        .into_iter()
+        .map(|g| GroupPlan {
+            name: g.name,
+            workers: g.workers.unwrap_or(exec.workers),
+            arrival: match g.rate {
+                Some(rate_tps) => Arrival::Open { rate_tps, process },
+                None => exec.arrival,
+            },
+            kinds: g.kinds,
+        })
+        .collect();
+    let total: usize = exec.groups.iter().map(|g| g.workers).sum();
+    if total as u64 > MAX_WORKERS {
+        errors.push(format!(
+            "workers: the groups add up to {total} workers, above the limit of {MAX_WORKERS}; lower their workers"
+        ));
+    }
+    exec.workers = total;
+    if raw.connections.is_none() {
+        exec.connections = total.min(MAX_CONNECTIONS as usize);
     }
 }
 

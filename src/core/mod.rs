@@ -366,6 +366,31 @@ pub(crate) trait Workload: Send + Sync {
     /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
     /// and the worker id, so a run can be repeated.
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;
+
+    /// Worker groups of the mode: each runs its own mix with its own workers and arrival
+    /// (e.g. inserts at a fixed rate beside searches in a closed loop). Empty: one group,
+    /// the run's workers and arrival.
+    fn groups(&self) -> Vec<Group> {
+        Vec::new()
+    }
+
+    /// The generator of a worker of group `group` (an index into [`Workload::groups`]).
+    fn group_worker(&self, group: usize, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
+        let _ = group;
+        self.worker(worker_id, seed)
+    }
+}
+
+/// A worker group as the workload declares it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Group {
+    pub(crate) name: String,
+    /// Workers; `None`: the run's `workers`.
+    pub(crate) workers: Option<usize>,
+    /// Open-loop rate; `None`: the run's arrival.
+    pub(crate) rate: Option<f64>,
+    /// The kinds the group runs (index into [`Workload::kinds`]).
+    pub(crate) kinds: Vec<TxKind>,
 }
 
 /// Rows loaded per table and how long it took.

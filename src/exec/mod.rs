@@ -90,8 +90,10 @@ pub(crate) struct RunShared {
     pub(crate) timing: Timing,
     /// Number of transaction kinds.
     pub(crate) kinds: usize,
-    /// Arrival schedule.
-    pub(crate) schedule: Schedule,
+    /// Arrival schedule of each worker group (one without groups).
+    pub(crate) schedules: Vec<Schedule>,
+    /// The first worker id of each group after the first (ids are contiguous per group).
+    pub(crate) group_starts: Vec<usize>,
     /// Live counters.
     pub(crate) live: Live,
     /// Transaction budget, if any.
@@ -115,6 +117,14 @@ pub(crate) struct RunShared {
 }
 
 impl RunShared {
+    /// The group of worker `id`.
+    pub(crate) fn group_of(&self, id: usize) -> usize {
+        self.group_starts
+            .iter()
+            .take_while(|first| id >= **first)
+            .count()
+    }
+
     fn record_panic(&self, what: &str, payload: &(dyn std::any::Any + Send)) {
         let msg = payload
             .downcast_ref::<&str>()
@@ -321,10 +331,16 @@ impl RunResult {
             measured: measure_end.saturating_duration_since(measure_start),
             interrupted,
             started_at: shared.started_at,
-            slots_due: shared.schedule.due_until(measure_end).map(|due| {
-                let warm = shared.schedule.due_until(measure_start).unwrap_or(0);
-                due.saturating_sub(warm)
-            }),
+            slots_due: shared
+                .schedules
+                .iter()
+                .filter_map(|s| {
+                    s.due_until(measure_end).map(|due| {
+                        let warm = s.due_until(measure_start).unwrap_or(0);
+                        due.saturating_sub(warm)
+                    })
+                })
+                .reduce(|a, b| a + b),
             driver: "",
             panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
             workers_not_stopped: 0,
@@ -384,7 +400,24 @@ impl RunShared {
                 sample_interval: opts.sample_interval.0,
             },
             kinds,
-            schedule: Schedule::new(opts.arrival, run_start),
+            schedules: if opts.groups.is_empty() {
+                vec![Schedule::new(opts.arrival, run_start)]
+            } else {
+                opts.groups
+                    .iter()
+                    .map(|g| Schedule::new(g.arrival, run_start))
+                    .collect()
+            },
+            group_starts: opts
+                .groups
+                .iter()
+                .scan(0, |first, g| {
+                    let at = *first;
+                    *first += g.workers;
+                    Some(at)
+                })
+                .skip(1)
+                .collect(),
             live: Live::default(),
             budget: match opts.stop {
                 Stop::Transactions { count, .. } => Some(count),
@@ -510,9 +543,11 @@ async fn shard_workers<D: Connections + Fill>(
     let sticky = shard.workers <= shard.connections;
     let mut handles = Vec::with_capacity(shard.workers);
     for id in shard.first_worker..shard.first_worker + shard.workers {
+        let group = shared.group_of(id);
         let w = worker::Worker {
             id,
-            gen: workload.worker(id, core::derive_seed(seed, id as u64)),
+            group,
+            gen: workload.group_worker(group, id, core::derive_seed(seed, id as u64)),
             rng: core::rng(seed, 1 << 32 | id as u64),
             driver: driver.clone(),
             shared: shared.clone(),

@@ -85,6 +85,7 @@ fn options(shape: &Shape) -> ExecOptions {
         connection_mode: ConnectionMode::Persistent,
         driver: Driver::Auto,
         threads: 1,
+        groups: Vec::new(),
     }
 }
 
@@ -113,7 +114,8 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
             sample_interval: SAMPLE,
         },
         kinds: 1,
-        schedule: Schedule::new(Arrival::Closed, run_start),
+        schedules: vec![Schedule::new(Arrival::Closed, run_start)],
+        group_starts: Vec::new(),
         live: Live::default(),
         budget: match opts.stop {
             Stop::Transactions { count, .. } => Some(count),
@@ -148,6 +150,7 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     for id in 0..shape.workers {
         let w = worker::Worker {
             id,
+            group: 0,
             gen: Box::new(Probe {
                 stmts: Statements::new(&["SELECT 1"]),
             }),

@@ -26,6 +26,8 @@ const UNANSWERED_AFTER: Duration = Duration::from_secs(1);
 pub(crate) struct Worker<D: Connections> {
     /// Worker id (unique in the run).
     pub(crate) id: usize,
+    /// Its worker group (which arrival schedule it takes slots from).
+    pub(crate) group: usize,
     /// The workload's per-worker generator.
     pub(crate) gen: Box<dyn WorkerTx>,
     /// Worker RNG for engine decisions (arrivals, connection type).
@@ -76,7 +78,7 @@ impl<D: Connections> Worker<D> {
             let due = match self.gen.next_start() {
                 NextStart::Finished => break,
                 NextStart::At(offset) => Some(super::later(t.run_start, offset)),
-                NextStart::Schedule => self.shared.schedule.next(&mut self.rng),
+                NextStart::Schedule => self.shared.schedules[self.group].next(&mut self.rng),
             };
             let intended = match due {
                 None => Instant::now(),
@@ -308,7 +310,7 @@ impl<D: Connections> Worker<D> {
             c.connect.record(us(d));
             c.connections_opened += 1;
         }
-        if self.shared.paced || self.shared.schedule.is_open() {
+        if self.shared.paced || self.shared.schedules[self.group].is_open() {
             c.lag
                 .record(us(started.saturating_duration_since(intended)));
         }

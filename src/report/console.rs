@@ -321,6 +321,23 @@ fn extras(out: &mut String, r: &Report) {
             );
         }
     }
+    if !r.workload.groups.is_empty() {
+        let _ = writeln!(out, "\nWorker Groups:");
+        for g in &r.workload.groups {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>5} workers  {:<22} {:>10.1} TPS  ({})",
+                g.name,
+                g.workers,
+                match g.target_tps {
+                    Some(t) => format!("open loop at {t}/s"),
+                    None => "closed loop".into(),
+                },
+                g.tps,
+                g.kinds.join(", ")
+            );
+        }
+    }
     if !r.workload.measure_series.is_empty() {
         let _ = writeln!(out, "\nMeasured During the Run (min / mean / last):");
         for m in &r.workload.measure_series {

@@ -228,6 +228,52 @@ pub(crate) struct WorkloadReport {
     /// The workload's interval measures over the run.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) measure_series: Vec<crate::core::measure::MeasureSeries>,
+    /// Worker groups of the mode, with what each achieved.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) groups: Vec<GroupReport>,
+}
+
+/// One worker group of the run.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct GroupReport {
+    pub(crate) name: String,
+    pub(crate) workers: usize,
+    /// Its open-loop rate; `None`: a closed loop.
+    pub(crate) target_tps: Option<f64>,
+    /// The kinds it runs.
+    pub(crate) kinds: Vec<String>,
+    /// Successful transactions of its kinds (a kind two groups run counts in both).
+    pub(crate) transactions: u64,
+    /// Per second.
+    pub(crate) tps: f64,
+}
+
+impl GroupReport {
+    /// The run's groups with their figures, from the per-kind results.
+    pub(crate) fn of(
+        groups: &[crate::config::GroupPlan],
+        kinds: &[KindReport],
+        measured_s: f64,
+    ) -> Vec<GroupReport> {
+        groups
+            .iter()
+            .map(|g| {
+                let mine: Vec<&KindReport> = g.kinds.iter().filter_map(|k| kinds.get(*k)).collect();
+                let transactions = mine.iter().map(|k| k.transactions).sum();
+                GroupReport {
+                    name: g.name.clone(),
+                    workers: g.workers,
+                    target_tps: match g.arrival {
+                        crate::config::Arrival::Open { rate_tps, .. } => Some(rate_tps),
+                        crate::config::Arrival::Closed => None,
+                    },
+                    kinds: mine.iter().map(|k| k.name.clone()).collect(),
+                    transactions,
+                    tps: rate(transactions, measured_s),
+                }
+            })
+            .collect()
+    }
 }
 
 impl WorkloadReport {
@@ -257,6 +303,7 @@ impl WorkloadReport {
             load,
             metrics: Vec::new(),
             measure_series: Vec::new(),
+            groups: Vec::new(),
         }
     }
 }

@@ -26,8 +26,9 @@ use crate::core::registry::parse_section_lenient;
 use crate::core::script::may_write;
 use crate::core::{
     derive_seed, intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult,
-    Conn, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, StepTime,
-    Stmt, TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    Conn, Group, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step,
+    StepTime, Stmt, TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
+    WorkloadParams,
 };
 pub(crate) use spec::{Spec, FILE_NAME};
 use value::Value;
@@ -104,6 +105,17 @@ pub(crate) fn info(dir: &Path) -> WorkloadInfo {
 struct Section {
     /// Overrides `check_after_run` of the workload.yaml.
     check_after_run: Option<bool>,
+    /// Overrides the workers and rate of the mode's worker groups.
+    groups: std::collections::BTreeMap<String, GroupOverride>,
+}
+
+/// `groups: {NAME: {workers: N, rate: N}}` in the workload's section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct GroupOverride {
+    workers: Option<usize>,
+    /// Transactions per second; 0 makes the group a closed loop.
+    rate: Option<f64>,
 }
 
 fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
@@ -154,11 +166,46 @@ fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String
     if let Some(c) = section.check_after_run {
         w.check_after_run = c;
     }
+    let mut errors = Vec::new();
+    let wl = w.spec().name.clone();
+    let known: Vec<String> = w.groups.iter().map(|g| g.name.clone()).collect();
+    for (name, o) in &section.groups {
+        let Some(g) = w.groups.iter_mut().find(|g| g.name == *name) else {
+            errors.push(if known.is_empty() {
+                format!("{wl}.groups.{name}: mode {} has no worker groups", p.mode)
+            } else {
+                format!(
+                    "{wl}.groups.{name}: mode {} has no group {name}; groups: {}",
+                    p.mode,
+                    known.join(", ")
+                )
+            });
+            continue;
+        };
+        match o.workers {
+            Some(n) if (1..=100_000).contains(&n) => g.workers = Some(n),
+            Some(n) => errors.push(format!(
+                "{wl}.groups.{name}.workers: {n} is not between 1 and 100000"
+            )),
+            None => {}
+        }
+        match o.rate {
+            Some(r) if r == 0.0 => g.rate = None,
+            Some(r) if r.is_finite() && r > 0.0 && r <= 10_000_000.0 => g.rate = Some(r),
+            Some(r) => errors.push(format!(
+                "{wl}.groups.{name}.rate: {r} is not a rate in transactions per second (0 for a closed loop)"
+            )),
+            None => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     Ok(Arc::new(w))
 }
 
 /// Keys of a workload's section that are not its parameters.
-const SECTION_KEYS: &[&str] = &["check_after_run"];
+const SECTION_KEYS: &[&str] = &["check_after_run", "groups"];
 
 /// A compiled declarative workload, in one mode.
 pub(crate) struct Declarative {
@@ -169,13 +216,15 @@ pub(crate) struct Declarative {
     check_after_run: bool,
     /// Whether a transaction the mode runs may change data.
     writes: bool,
+    /// The mode's worker groups (empty: none).
+    groups: Vec<Group>,
 }
 
 /// What workers share: the spec and where each statement sits in the prepared set.
 struct Shared {
     spec: Spec,
-    /// Cumulative transaction weights of the mode.
-    cumulative: Vec<f64>,
+    /// Cumulative transaction weights of the mode, per worker group (one without groups).
+    cumulative: Vec<Vec<f64>>,
     /// Every SQL text a worker prepares: statements, then BEGIN variants, then COMMIT.
     sql: &'static [&'static str],
     /// Per transaction, the prepared-set index of each statement.
@@ -196,15 +245,28 @@ impl Declarative {
                 spec.mode_names().join(", ")
             )
         })?;
-        let total: f64 = weights.iter().sum();
-        let mut acc = 0.0;
-        let cumulative = weights
+        let cumulate = |weights: &[f64]| -> Vec<f64> {
+            let total: f64 = weights.iter().sum();
+            let mut acc = 0.0;
+            weights
+                .iter()
+                .map(|w| {
+                    acc += w / total;
+                    acc
+                })
+                .collect()
+        };
+        let groups: Vec<spec::GroupDef> = spec
+            .groups
             .iter()
-            .map(|w| {
-                acc += w / total;
-                acc
-            })
-            .collect();
+            .find(|(m, _)| m == mode)
+            .map(|(_, g)| g.clone())
+            .unwrap_or_default();
+        let cumulative = if groups.is_empty() {
+            vec![cumulate(weights)]
+        } else {
+            groups.iter().map(|g| cumulate(&g.weights)).collect()
+        };
         let mut sql: Vec<&'static str> = Vec::new();
         let mut stmt_ids = Vec::new();
         let mut begin_ids = Vec::new();
@@ -234,6 +296,17 @@ impl Declarative {
             .filter(|(_, w)| **w > 0.0)
             .any(|(t, _)| t.statements.iter().any(|s| may_write(&s.sql)));
         Ok(Declarative {
+            groups: groups
+                .iter()
+                .map(|g| Group {
+                    name: g.name.clone(),
+                    workers: g.workers,
+                    rate: g.rate,
+                    kinds: (0..g.weights.len())
+                        .filter(|k| g.weights[*k] > 0.0)
+                        .collect(),
+                })
+                .collect(),
             writes,
             kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
             tables: spec.tables.iter().map(|t| intern(t)).collect(),
@@ -522,8 +595,17 @@ impl Workload for Declarative {
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
+        self.group_worker(0, worker_id, seed)
+    }
+
+    fn groups(&self) -> Vec<Group> {
+        self.groups.clone()
+    }
+
+    fn group_worker(&self, group: usize, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         let s = &self.shared;
         Box::new(Worker {
+            group: group.min(s.cumulative.len() - 1),
             stmts: Statements::new(s.sql),
             st: gen::State {
                 rng: rng(seed ^ self.seed, worker_id as u64),
@@ -574,6 +656,8 @@ async fn run_check(conn: &Conn, name: &str, sql: &str) -> Result<CheckResult, Sc
 }
 
 struct Worker {
+    /// The worker group (index into the shared cumulative weights).
+    group: usize,
     shared: Arc<Shared>,
     stmts: Statements,
     st: gen::State,
@@ -691,6 +775,7 @@ impl Worker {
         session: &mut dyn Session,
     ) -> Result<TxOutcome, TxError> {
         let Worker {
+            group: _,
             shared,
             stmts,
             st,
@@ -773,7 +858,7 @@ impl Worker {
 impl WorkerTx for Worker {
     #[inline]
     fn next_kind(&mut self) -> TxKind {
-        let c = &self.shared.cumulative;
+        let c = &self.shared.cumulative[self.group];
         if c.len() == 1 {
             return 0;
         }

@@ -102,8 +102,10 @@ pub(crate) struct Spec {
     pub(crate) data: Vec<DataTable>,
     /// Transactions, in order (kind = index).
     pub(crate) transactions: Vec<Transaction>,
-    /// Modes: name, weight per transaction.
+    /// Modes: name, weight per transaction (of every group, in a mode with groups).
     pub(crate) modes: Vec<(String, Vec<f64>)>,
+    /// Modes with worker groups: mode name, its groups.
+    pub(crate) groups: Vec<(String, Vec<GroupDef>)>,
     /// Checks: name, SQL.
     pub(crate) checks: Vec<(String, String)>,
     /// Run checks after each run.
@@ -116,6 +118,18 @@ pub(crate) struct Spec {
     pub(crate) settings: Vec<(String, String)>,
     /// Measures.
     pub(crate) measures: Vec<crate::core::measure::Measure>,
+}
+
+/// A worker group of a mode: its own transaction mix, workers and rate.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupDef {
+    pub(crate) name: String,
+    /// Weight per transaction.
+    pub(crate) weights: Vec<f64>,
+    /// Workers (default: the run's).
+    pub(crate) workers: Option<usize>,
+    /// Open-loop rate (default: the run's arrival).
+    pub(crate) rate: Option<f64>,
 }
 
 /// A step of `after_load`.
@@ -254,6 +268,7 @@ pub(crate) fn compile_with(
         errors,
         sequences: 0,
         vars: params.vars.clone(),
+        groups: Vec::new(),
     };
     let mut spec = c.spec(name, dir, &raw);
     spec.params = params;
@@ -271,6 +286,8 @@ struct Compiler<'a> {
     sequences: usize,
     /// `scale` and the parameters (with derived values), for `{{name}}` in SQL files.
     vars: Vec<(String, String)>,
+    /// Modes with worker groups, as compiled.
+    groups: Vec<(String, Vec<GroupDef>)>,
 }
 
 impl Compiler<'_> {
@@ -391,6 +408,7 @@ impl Compiler<'_> {
             params: Default::default(),
             settings: self.settings(&raw.settings),
             measures,
+            groups: std::mem::take(&mut self.groups),
         }
     }
 
@@ -808,7 +826,7 @@ impl Compiler<'_> {
     }
 
     fn modes(&mut self, raw: &RawWorkload, txs: &[Transaction]) -> Vec<(String, Vec<f64>)> {
-        let names = || {
+        let names = || -> String {
             txs.iter()
                 .map(|t| t.name.as_str())
                 .collect::<Vec<_>>()
@@ -838,43 +856,181 @@ impl Compiler<'_> {
             }
             return vec![("default".into(), w)];
         }
-        let mut out = Vec::new();
+        let mut out: Vec<(String, Vec<f64>)> = Vec::new();
+        let mut grouped = Vec::new();
         for (k, v) in &raw.modes {
             let mode = k.as_str().unwrap_or_default().to_string();
             let path = format!("modes.{mode}");
             if !ident_ok(&mode) {
                 self.err(&path, "mode names must be lower-case letters, digits and _");
             }
+            if v.get("groups").is_some() {
+                // after the plain modes, which its groups may name
+                grouped.push((mode, path, v));
+                out.push((String::new(), Vec::new()));
+                continue;
+            }
+            let weights = self.weights(&path, v, txs, &names);
+            out.push((mode, weights));
+        }
+        let plain: Vec<(String, Vec<f64>)> =
+            out.iter().filter(|(m, _)| !m.is_empty()).cloned().collect();
+        let mut slots = out
+            .iter()
+            .enumerate()
+            .filter(|(_, (m, _))| m.is_empty())
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+            .into_iter();
+        for (mode, path, v) in grouped {
+            let groups = self.groups(&path, v, txs, &plain, &names);
+            // the mode's weights: every kind a group runs (for what the mode may write)
             let mut weights = vec![0.0; txs.len()];
-            let Some(map) = v.as_mapping() else {
+            for g in &groups {
+                for (w, x) in weights.iter_mut().zip(&g.weights) {
+                    *w += x;
+                }
+            }
+            if let Some(i) = slots.next() {
+                out[i] = (mode.clone(), weights);
+            }
+            self.groups.push((mode, groups));
+        }
+        out
+    }
+
+    /// A mapping of transaction name to weight.
+    fn weights(
+        &mut self,
+        path: &str,
+        v: &serde_yaml::Value,
+        txs: &[Transaction],
+        names: &dyn Fn() -> String,
+    ) -> Vec<f64> {
+        let mut weights = vec![0.0; txs.len()];
+        let Some(map) = v.as_mapping() else {
+            self.err(
+                path,
+                format!(
+                    "expected a mapping of transaction name to weight; transactions: {}",
+                    names()
+                ),
+            );
+            return weights;
+        };
+        for (tk, tv) in map {
+            let tx = tk.as_str().unwrap_or_default();
+            let p = format!("{path}.{tx}");
+            let Some(idx) = txs.iter().position(|t| t.name == tx) else {
                 self.err(
-                    &path,
-                    format!(
-                        "expected a mapping of transaction name to weight; transactions: {}",
-                        names()
-                    ),
+                    &p,
+                    format!("unknown transaction '{tx}'; transactions: {}", names()),
                 );
                 continue;
             };
-            for (tk, tv) in map {
-                let tx = tk.as_str().unwrap_or_default();
-                let p = format!("{path}.{tx}");
-                let Some(idx) = txs.iter().position(|t| t.name == tx) else {
-                    self.err(
+            match tv.as_f64() {
+                Some(w) if w.is_finite() && w >= 0.0 => weights[idx] = w,
+                _ => self.err(&p, "the weight must be a non-negative number"),
+            }
+        }
+        if weights.iter().sum::<f64>() <= 0.0 {
+            self.err(path, "no transaction has a positive weight in this mode");
+        }
+        weights
+    }
+
+    /// `modes.NAME.groups`: worker groups, each with its weights (or another mode's),
+    /// its workers and its rate.
+    fn groups(
+        &mut self,
+        path: &str,
+        v: &serde_yaml::Value,
+        txs: &[Transaction],
+        plain: &[(String, Vec<f64>)],
+        names: &dyn Fn() -> String,
+    ) -> Vec<GroupDef> {
+        let mut out = Vec::new();
+        if v.as_mapping().map(|m| m.len()) != Some(1) {
+            self.err(path, "a mode with groups has only the key groups");
+        }
+        let Some(groups) = v.get("groups").and_then(|g| g.as_mapping()) else {
+            self.err(
+                &format!("{path}.groups"),
+                "expected a mapping of group name to {weights: ..., workers: N, rate: N}",
+            );
+            return out;
+        };
+        for (k, g) in groups {
+            let name = k.as_str().unwrap_or_default().to_string();
+            let p = format!("{path}.groups.{name}");
+            if !ident_ok(&name) {
+                self.err(&p, "group names are lower-case letters, digits and _");
+            }
+            let Some(m) = g.as_mapping() else {
+                self.err(
+                    &p,
+                    "expected {weights: {...} or mode: NAME, workers: N, rate: N}",
+                );
+                continue;
+            };
+            let mut def = GroupDef {
+                name,
+                weights: Vec::new(),
+                workers: None,
+                rate: None,
+            };
+            for (key, val) in m {
+                match key.as_str().unwrap_or_default() {
+                    "weights" => {
+                        def.weights = self.weights(&format!("{p}.weights"), val, txs, names)
+                    }
+                    "mode" => {
+                        let want = val.as_str().unwrap_or_default();
+                        match plain.iter().find(|(m, _)| m == want) {
+                            Some((_, w)) => def.weights = w.clone(),
+                            None => self.err(
+                                &format!("{p}.mode"),
+                                format!(
+                                    "'{want}' is not a mode without groups; modes: {}",
+                                    plain
+                                        .iter()
+                                        .map(|(m, _)| m.as_str())
+                                        .collect::<Vec<_>>()
+                                        .join(", ")
+                                ),
+                            ),
+                        }
+                    }
+                    "workers" => match val.as_u64() {
+                        Some(n) if (1..=100_000).contains(&n) => def.workers = Some(n as usize),
+                        _ => self.err(&format!("{p}.workers"), "a whole number from 1 to 100000"),
+                    },
+                    "rate" => match val.as_f64() {
+                        Some(r) if r > 0.0 && r.is_finite() && r <= 10_000_000.0 => {
+                            def.rate = Some(r)
+                        }
+                        _ => self.err(
+                            &format!("{p}.rate"),
+                            "transactions per second, above 0 (leave it out for a closed loop)",
+                        ),
+                    },
+                    other => self.err(
                         &p,
-                        format!("unknown transaction '{tx}'; transactions: {}", names()),
-                    );
-                    continue;
-                };
-                match tv.as_f64() {
-                    Some(w) if w.is_finite() && w >= 0.0 => weights[idx] = w,
-                    _ => self.err(&p, "the weight must be a non-negative number"),
+                        format!("unknown key '{other}'; keys: weights, mode, workers, rate"),
+                    ),
                 }
             }
-            if weights.iter().sum::<f64>() <= 0.0 {
-                self.err(&path, "no transaction has a positive weight in this mode");
+            if def.weights.is_empty() {
+                self.err(
+                    &p,
+                    "give weights (transaction: weight) or mode (a mode's weights)",
+                );
+                continue;
             }
-            out.push((mode, weights));
+            out.push(def);
+        }
+        if out.is_empty() {
+            self.err(&format!("{path}.groups"), "give at least one group");
         }
         out
     }
