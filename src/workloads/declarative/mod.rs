@@ -190,7 +190,7 @@ fn build(dir: &Path, p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String
             None => {}
         }
         match o.rate {
-            Some(r) if r == 0.0 => g.rate = None,
+            Some(0.0) => g.rate = None,
             Some(r) if r.is_finite() && r > 0.0 && r <= 10_000_000.0 => g.rate = Some(r),
             Some(r) => errors.push(format!(
                 "{wl}.groups.{name}.rate: {r} is not a rate in transactions per second (0 for a closed loop)"
