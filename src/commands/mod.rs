@@ -5,6 +5,7 @@ mod checkpoint;
 mod compare;
 mod history;
 mod list;
+mod param_sweep;
 mod run;
 mod sweep;
 mod trace;

@@ -112,9 +112,19 @@ pub(crate) async fn execute(
     }
     let view = Progress::auto(args.quiet);
     let exporter = start_exporter(&s, &view).await?;
-    view.line(&match &plan.progressive {
-        Some(sweep) => describe_sweep(&plan, sweep),
-        None => format!(
+    view.line(&match (&plan.progressive, &plan.param_sweep) {
+        (_, Some(p)) => format!(
+            "running {} (mode {}) as a sweep of {} over {} ({} bands of {} after {} warm-up each)",
+            plan.workload,
+            plan.mode,
+            p.param,
+            p.values.join(", "),
+            p.values.len(),
+            p.band_duration,
+            p.warmup
+        ),
+        (Some(sweep), None) => describe_sweep(&plan, sweep),
+        (None, None) => format!(
             "running {} (mode {}) {} with {} workers over {} connections",
             plan.workload,
             plan.mode,
@@ -125,6 +135,19 @@ pub(crate) async fn execute(
     });
     let mut opts = plan.exec.clone();
     opts.driver = exec::resolve_driver(plan.exec.driver);
+    if let Some(sweep) = &plan.param_sweep {
+        let ctx = super::param_sweep::SweepCtx {
+            plan: &plan,
+            base: &opts,
+            target: &target,
+            admin: &s.admin,
+            workload: s.workload.clone(),
+            server: s.server.clone(),
+            interrupt: &interrupt,
+            view: &view,
+        };
+        return super::param_sweep::run(ctx, sweep, prepared).await;
+    }
     match &plan.progressive {
         Some(sweep) => {
             super::sweep::sweep(

@@ -16,7 +16,7 @@ use crate::report::{Document as _, Format, Latency, WorkloadReport};
 use crate::scaling::output::{ScalingReport, SweepStatus, SCHEMA_VERSION};
 use crate::scaling::{analyze, Band};
 
-fn band_of(index: usize, workers: usize, connections: usize, m: MeasuredRun) -> Band {
+pub(super) fn band_of(index: usize, workers: usize, connections: usize, m: MeasuredRun) -> Band {
     let r: RunResult = m.result;
     let t = &r.totals;
     let secs = r.measured.as_secs_f64();

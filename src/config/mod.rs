@@ -34,11 +34,11 @@ pub(crate) use load::workloads_paths;
 pub use load::{parse_str, ConfigError, ConfigFile, LoadedConfig, STDIN_PATH};
 pub use overrides::Overrides;
 pub(crate) use overrides::{apply_env, apply_overrides};
-pub(crate) use plan::GroupPlan;
 pub use plan::{
     Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, ProgressivePlan, RunPlan,
     SafetyPlan, Stop,
 };
+pub(crate) use plan::{GroupPlan, ParamSweepPlan};
 pub use raw::{
     ArrivalKind, PathList, RawConfig, RawDatabase, RawMetrics, RawOutput, RawProgressive,
     RawPrometheus, Secret, StopWhen, Strategy,

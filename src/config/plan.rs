@@ -159,6 +159,9 @@ pub struct RunPlan {
     pub html: Option<PathBuf>,
     /// Progressive sweep, when on.
     pub progressive: Option<ProgressivePlan>,
+    /// Parameter sweep, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) param_sweep: Option<ParamSweepPlan>,
     /// The safety guards in force.
     pub safety: SafetyPlan,
     /// Service-level objectives, when any is set.
@@ -205,6 +208,32 @@ pub struct ExecOptions {
     /// workers add up to `workers`); empty: one group of every worker.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) groups: Vec<GroupPlan>,
+}
+
+/// A sweep over a workload parameter: one band per value, each with the workload built
+/// with that value.
+#[derive(Clone, Serialize)]
+pub(crate) struct ParamSweepPlan {
+    pub(crate) param: String,
+    pub(crate) values: Vec<String>,
+    pub(crate) band_duration: Dur,
+    pub(crate) warmup: Dur,
+    /// The figure the curve is read by.
+    pub(crate) figure: String,
+    /// Levels of the figure to read throughput and p99 at.
+    pub(crate) at: Vec<f64>,
+    /// The workload of each band.
+    #[serde(skip)]
+    pub(crate) workloads: Vec<std::sync::Arc<dyn crate::core::Workload>>,
+}
+
+impl std::fmt::Debug for ParamSweepPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParamSweepPlan")
+            .field("param", &self.param)
+            .field("values", &self.values)
+            .finish_non_exhaustive()
+    }
 }
 
 /// One worker group of a run.

@@ -284,6 +284,8 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     /// Progressive connection-scaling sweep.
     pub progressive: RawProgressive,
+    /// A sweep over a parameter of the workload (bands of one value each).
+    pub sweep: RawSweep,
     /// Guards against pointing destructive steps at the wrong database.
     pub safety: RawSafety,
     /// Service-level objectives the run must keep.
@@ -294,6 +296,24 @@ pub struct RawConfig {
     pub log_level: Option<String>,
     /// Folders holding declarative workloads (one sub-folder with a `workload.yaml` each).
     pub workloads_path: Option<PathList>,
+}
+
+/// `sweep:` a parameter of the workload over values, one band each.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSweep {
+    /// The workload parameter (e.g. ef_search).
+    pub param: Option<String>,
+    /// Its values, one band each, in order.
+    pub values: Vec<serde_yaml::Value>,
+    /// Measured time of each band (default: the run's duration).
+    pub band_duration: Option<Dur>,
+    /// Warm-up of each band (default: the run's warm-up).
+    pub warmup: Option<Dur>,
+    /// The workload figure the curve is read by (default: `recall`, when measured).
+    pub figure: Option<String>,
+    /// Levels of that figure to read throughput and p99 at (default 0.9, 0.95, 0.99).
+    pub at: Vec<f64>,
 }
 
 /// One path or a list of paths.

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::conninfo::{self, ConnParams};
 use super::load::LoadedConfig;
 use super::plan::{
-    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, GroupPlan, RunPlan, Stop,
+    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, GroupPlan, ParamSweepPlan,
+    RunPlan, Stop,
 };
 use super::progressive::progressive_plan;
 use super::raw::{ArrivalKind, RawConfig, RawDatabase, RawPrometheus, Secret};
@@ -116,6 +117,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         .as_ref()
         .and_then(|r| cfg.sections.get(&r.info.name).cloned())
         .unwrap_or(serde_yaml::Value::Null);
+    let resolved_for_sweep = resolved.clone();
     let built = resolved.and_then(|resolved| {
         let params = WorkloadParams {
             mode: resolved.mode.clone(),
@@ -152,6 +154,20 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
             );
         }
     }
+    let param_sweep = match (&built, &resolved_for_sweep) {
+        (Some(b), Some(r)) => param_sweep(
+            raw,
+            r,
+            b,
+            &section_yaml,
+            scale,
+            registry,
+            &exec,
+            progressive.is_some(),
+            &mut errors,
+        ),
+        _ => None,
+    };
     if !errors.is_empty() {
         return Err(redact(errors, raw.database.password.as_ref()));
     }
@@ -173,6 +189,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         prometheus,
         html: raw.output.html.clone(),
         progressive,
+        param_sweep,
         safety,
         slo: (!raw.slo.is_empty()).then(|| raw.slo.clone()),
         history,
@@ -300,6 +317,116 @@ fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
         threads,
         groups: Vec::new(),
     }
+}
+
+/// `sweep:`: the workload built once per value of the parameter, each checked now.
+#[allow(clippy::too_many_arguments)]
+fn param_sweep(
+    raw: &RawConfig,
+    resolved: &Resolved,
+    built: &BuiltWorkload,
+    section: &serde_yaml::Value,
+    scale: u64,
+    registry: &Registry,
+    exec: &ExecOptions,
+    progressive: bool,
+    errors: &mut Vec<String>,
+) -> Option<ParamSweepPlan> {
+    let s = &raw.sweep;
+    let Some(param) = &s.param else {
+        if !s.values.is_empty() {
+            errors.push(
+                "sweep.param: missing; name the workload parameter the values are for".into(),
+            );
+        }
+        return None;
+    };
+    if progressive {
+        errors.push(
+            "sweep: a parameter sweep and a progressive sweep cannot run together; run one of them"
+                .into(),
+        );
+        return None;
+    }
+    if s.values.is_empty() {
+        errors.push(format!(
+            "sweep.values: give the values of {param} to run, one band each"
+        ));
+        return None;
+    }
+    if s.values.len() > 1000 {
+        errors.push("sweep.values: more than 1000 bands; sweep fewer values".into());
+        return None;
+    }
+    let Stop::Duration(run_duration) = exec.stop else {
+        errors.push("sweep: each band runs for a time; set duration (or sweep.band_duration) instead of a transaction count".into());
+        return None;
+    };
+    let band_duration = s.band_duration.unwrap_or(run_duration);
+    let warmup = s.warmup.unwrap_or(exec.warmup);
+    let mut values = Vec::new();
+    let mut workloads = Vec::new();
+    let base = built.workload.schema_params();
+    for (i, v) in s.values.iter().enumerate() {
+        let value = match v {
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::String(t) => t.clone(),
+            _ => {
+                errors.push(format!("sweep.values[{i}]: give a number or a word"));
+                continue;
+            }
+        };
+        let mut section = match section {
+            serde_yaml::Value::Mapping(m) => m.clone(),
+            _ => serde_yaml::Mapping::new(),
+        };
+        section.insert(param.as_str().into(), v.clone());
+        let params = WorkloadParams {
+            mode: resolved.mode.clone(),
+            scale,
+            section: serde_yaml::Value::Mapping(section),
+            seed: exec.seed,
+            workers: exec.workers,
+            registry: registry.clone(),
+        };
+        match (resolved.info.build)(&params) {
+            Ok(w) => {
+                if w.schema_params() != base {
+                    errors.push(format!(
+                        "sweep.param: {param} changes the loaded schema ({} against {base}), so each band would need a rebuild; sweep a parameter of the search instead",
+                        w.schema_params()
+                    ));
+                    return None;
+                }
+                values.push(value);
+                workloads.push(w);
+            }
+            Err(es) => {
+                for e in es {
+                    errors.push(format!("sweep.values[{i}]: {e}"));
+                }
+            }
+        }
+    }
+    // a parameter the workload does not declare is an unknown key of its section
+    let figure = s.figure.clone().unwrap_or_else(|| "recall".into());
+    let at = if s.at.is_empty() {
+        vec![0.9, 0.95, 0.99]
+    } else {
+        s.at.clone()
+    };
+    if at.iter().any(|a| !a.is_finite()) {
+        errors.push("sweep.at: levels must be numbers".into());
+    }
+    Some(ParamSweepPlan {
+        param: param.clone(),
+        values,
+        band_duration,
+        warmup,
+        figure,
+        at,
+        workloads,
+    })
 }
 
 /// The workload's worker groups as the run's: a group without workers takes the run's

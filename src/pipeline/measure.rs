@@ -128,11 +128,13 @@ pub(crate) async fn measure(
         }
     }
     // the workload's own figures, when it has measures: bounded, and an interrupt skips them
-    let figures = if interrupt.is_cancelled() {
+    // on a session of the run's target, so the measure sees the run's settings
+    let after_run = workload.measures().iter().any(|m| m.when == When::AfterRun);
+    let figures = if interrupt.is_cancelled() || !after_run {
         Vec::new()
     } else {
         tokio::select! {
-            f = measure::take_all(admin, workload.measures(), When::AfterRun, QUERY_TIMEOUT) => f,
+            f = after_run_measures(target, workload.measures()) => f,
             _ = interrupt.cancelled() => Vec::new(),
         }
     };
@@ -143,6 +145,20 @@ pub(crate) async fn measure(
         figures,
         measure_series,
     })
+}
+
+/// The after-run measures on a new session of `target`.
+async fn after_run_measures(
+    target: &Target,
+    measures: &[measure::Measure],
+) -> Vec<crate::core::Metric> {
+    match target.connect_once().await {
+        Ok(conn) => measure::take_all(&conn, measures, When::AfterRun, QUERY_TIMEOUT).await,
+        Err(e) => {
+            log::warn!("the workload's measures were not taken: {e}");
+            Vec::new()
+        }
+    }
 }
 
 /// Takes the interval measures on a connection of their own from the end of the warm-up

@@ -35,6 +35,7 @@ const SNIFF_BYTES: usize = 8192;
 const KNOWN_STARTS: &[&str] = &[
     "interval,t_s,",
     "band,workers,",
+    "band,param,value,",
     "test,kind,status,",
     "session,",
     "{\"session\":",

@@ -186,7 +186,7 @@ pub(crate) fn analyze(bands: &[Band], stop: &StopWhen, closed_loop: bool) -> Ana
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::report::Latency;
     use crate::scaling::fit::usl;

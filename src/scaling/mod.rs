@@ -5,6 +5,7 @@
 pub(crate) mod analysis;
 pub(crate) mod fit;
 pub(crate) mod output;
+pub(crate) mod params;
 pub(crate) mod queue;
 
 pub(crate) use analysis::{analyze, Analysis};

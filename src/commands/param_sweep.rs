@@ -1,0 +1,158 @@
+//! Runs a parameter sweep: one band per value of a workload parameter, each with the
+//! workload built for that value and sessions started with its settings; the files are
+//! rewritten after every band, and the curve is read once the sweep is over.
+
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{ParamSweepPlan, RunPlan, Stop};
+use crate::core::{Conn, Workload};
+use crate::db::{ServerInfo, Target};
+use crate::error::{AppError, Exit};
+use crate::exec::ExecOptions;
+use crate::pipeline::{measure, SchemaReady};
+use crate::progress::Progress;
+use crate::report::{Document as _, Format, WorkloadReport};
+use crate::scaling::output::SweepStatus;
+use crate::scaling::params::{read_curve, ParamBand, ParamSweepReport, SCHEMA_VERSION};
+
+/// What the sweep runs against.
+pub(crate) struct SweepCtx<'a> {
+    pub(crate) plan: &'a RunPlan,
+    pub(crate) base: &'a ExecOptions,
+    pub(crate) target: &'a Target,
+    pub(crate) admin: &'a Conn,
+    pub(crate) workload: Arc<dyn Workload>,
+    pub(crate) server: ServerInfo,
+    pub(crate) interrupt: &'a CancellationToken,
+    pub(crate) view: &'a Progress,
+}
+
+fn write_files(r: &ParamSweepReport, plan: &RunPlan, last: bool) -> Result<(), AppError> {
+    let now = |p: &&std::path::Path| last || !crate::report::is_stream(p);
+    for (format, path) in [
+        (Format::Json, plan.json.as_deref().filter(now)),
+        (Format::Csv, plan.csv.as_deref().filter(now)),
+        (Format::Html, plan.html.as_deref().filter(|_| last)),
+    ] {
+        if let Some(path) = path {
+            crate::report::document::write(r, format, path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs every band of `sweep`; an interrupt keeps the finished bands.
+pub(crate) async fn run(
+    c: SweepCtx<'_>,
+    sweep: &ParamSweepPlan,
+    prepared: SchemaReady,
+) -> Result<Exit, AppError> {
+    let plan = c.plan;
+    let mut report = ParamSweepReport {
+        schema_version: SCHEMA_VERSION,
+        kind: "parameter".into(),
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        status: SweepStatus::Running,
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        database: c.target.display.clone(),
+        server: c.server.clone(),
+        config: plan.to_report_json(),
+        workload: WorkloadReport::new(plan, c.workload.as_ref(), prepared.marker, prepared.load),
+        param: sweep.param.clone(),
+        figure: sweep.figure.clone(),
+        bands: Vec::new(),
+        curve: Vec::new(),
+        wall_s: 0.0,
+    };
+    let started = std::time::Instant::now();
+    let n = sweep.values.len();
+    let opts = ExecOptions {
+        stop: Stop::Duration(sweep.band_duration),
+        warmup: sweep.warmup,
+        summary_interval: None,
+        ..c.base.clone()
+    };
+    for (i, (value, workload)) in sweep.values.iter().zip(&sweep.workloads).enumerate() {
+        c.view.line(&format!(
+            "band {}/{n}: {} = {value}, {} after {} warm-up",
+            i + 1,
+            sweep.param,
+            sweep.band_duration,
+            sweep.warmup
+        ));
+        // the band's sessions start with its own settings (a later -c wins)
+        let target = c.target.with_settings(&workload.settings());
+        let m = measure(
+            plan,
+            &target,
+            c.admin,
+            workload,
+            &opts,
+            c.interrupt,
+            c.view,
+            None,
+            i == 0,
+            None,
+        )
+        .await;
+        let m = match m {
+            Ok(m) if !m.result.interrupted => m,
+            Ok(_) | Err(AppError::Interrupted(_)) => {
+                report.status = SweepStatus::Interrupted;
+                break;
+            }
+            Err(e) => return Err(e),
+        };
+        let band = super::sweep::band_of(i, opts.workers, opts.connections, m);
+        let shown = band
+            .figures
+            .iter()
+            .map(|f| format!(", {} {}", f.name, crate::report::figure(f.value)))
+            .collect::<String>();
+        c.view.line(&format!(
+            "  band {}: {:.1} tps, p99 {:.3} ms, {} failed{shown}",
+            i + 1,
+            band.tps,
+            band.latency.p99_ms,
+            band.failed
+        ));
+        report.bands.push(ParamBand {
+            value: value.clone(),
+            band,
+        });
+        report.wall_s = started.elapsed().as_secs_f64();
+        write_files(&report, plan, false)?;
+    }
+    if report.status == SweepStatus::Running {
+        report.status = SweepStatus::Completed;
+    }
+    report.wall_s = started.elapsed().as_secs_f64();
+    report.curve = read_curve(&report.bands, &sweep.figure, &sweep.at);
+    if !report.bands.is_empty()
+        && report
+            .bands
+            .iter()
+            .all(|b| b.figure(&sweep.figure).is_none())
+    {
+        log::warn!(
+            "sweep.figure: no band measured '{}'; figures measured: {}; the curve is empty",
+            sweep.figure,
+            report.bands[0]
+                .band
+                .figures
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    print!("{}", report.console());
+    write_files(&report, plan, true)?;
+    Ok(if report.status == SweepStatus::Interrupted {
+        Exit::Interrupted
+    } else {
+        Exit::Ok
+    })
+}
