@@ -21,7 +21,8 @@ pub(crate) enum When {
 /// One measure.
 #[derive(Debug, Clone)]
 pub(crate) struct Measure {
-    /// Name; a query of several columns gives figures `name.column`.
+    /// Name: the figure's name when the query returns one column; a query of several
+    /// columns gives one figure per column, named by the column.
     pub(crate) name: String,
     /// A query returning one row of numbers.
     pub(crate) sql: String,
@@ -89,7 +90,7 @@ pub(crate) async fn take(conn: &Conn, m: &Measure, limit: Duration) -> Result<Ve
             name: if cols.len() == 1 {
                 m.name.clone()
             } else {
-                format!("{}.{}", m.name, c.name())
+                c.name().to_string()
             },
             value,
             unit: m.unit.clone(),

@@ -218,6 +218,8 @@ pub(crate) struct Declarative {
     writes: bool,
     /// The mode's worker groups (empty: none).
     groups: Vec<Group>,
+    /// The measures taken in this mode.
+    measures: Vec<crate::core::measure::Measure>,
 }
 
 /// What workers share: the spec and where each statement sits in the prepared set.
@@ -296,6 +298,12 @@ impl Declarative {
             .filter(|(_, w)| **w > 0.0)
             .any(|(t, _)| t.statements.iter().any(|s| may_write(&s.sql)));
         Ok(Declarative {
+            measures: spec
+                .measures
+                .iter()
+                .filter(|(_, only)| only.is_empty() || only.iter().any(|m| m == mode))
+                .map(|(m, _)| m.clone())
+                .collect(),
             groups: groups
                 .iter()
                 .map(|g| Group {
@@ -438,7 +446,7 @@ impl Workload for Declarative {
     }
 
     fn measures(&self) -> &[crate::core::measure::Measure] {
-        &self.spec().measures
+        &self.measures
     }
 
     fn settings(&self) -> Vec<(String, String)> {
@@ -528,7 +536,7 @@ impl Workload for Declarative {
             }
             let figures = crate::core::measure::take_all(
                 &conn,
-                &spec.measures,
+                &self.measures,
                 crate::core::measure::When::AfterLoad,
                 crate::db::QUERY_TIMEOUT,
             )

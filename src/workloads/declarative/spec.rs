@@ -116,8 +116,8 @@ pub(crate) struct Spec {
     pub(crate) params: params::Params,
     /// Server settings of every session of a run.
     pub(crate) settings: Vec<(String, String)>,
-    /// Measures.
-    pub(crate) measures: Vec<crate::core::measure::Measure>,
+    /// Measures, each with the modes it is taken in (empty: every mode).
+    pub(crate) measures: Vec<(crate::core::measure::Measure, Vec<String>)>,
 }
 
 /// A worker group of a mode: its own transaction mix, workers and rate.
@@ -358,6 +358,23 @@ impl Compiler<'_> {
         }
         let transactions = self.transactions(raw, &ranges);
         let modes = self.modes(raw, &transactions);
+        for (i, (_, only)) in measures.iter().enumerate() {
+            for m in only {
+                if !modes.iter().any(|(n, _)| n == m) {
+                    self.err(
+                        &format!("measures[{i}].modes"),
+                        format!(
+                            "unknown mode '{m}'; modes: {}",
+                            modes
+                                .iter()
+                                .map(|(n, _)| n.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
+            }
+        }
         let (min_server, extensions) = self.requires(&raw.requires);
         self.vectors_need_extension(&extensions, &data, &transactions);
         let checks = raw
@@ -479,9 +496,9 @@ impl Compiler<'_> {
         &mut self,
         raw: &[RawMeasure],
         vars: &[(&str, String)],
-    ) -> Vec<crate::core::measure::Measure> {
+    ) -> Vec<(crate::core::measure::Measure, Vec<String>)> {
         use crate::core::measure::{Measure, When};
-        let mut out: Vec<Measure> = Vec::new();
+        let mut out: Vec<(Measure, Vec<String>)> = Vec::new();
         for (i, m) in raw.iter().enumerate() {
             let path = format!("measures[{i}]");
             if !ident_ok(&m.name) {
@@ -491,7 +508,7 @@ impl Compiler<'_> {
                 );
                 continue;
             }
-            if out.iter().any(|o| o.name == m.name) {
+            if out.iter().any(|(o, _)| o.name == m.name) {
                 self.err(
                     &format!("{path}.name"),
                     format!("'{}' is defined twice", m.name),
@@ -548,14 +565,17 @@ impl Compiler<'_> {
                     "only an interval measure has a period; add when: interval",
                 );
             }
-            out.push(Measure {
-                name: m.name.clone(),
-                sql,
-                when,
-                every,
-                unit: m.unit.clone().unwrap_or_default(),
-                description: m.description.clone().unwrap_or_default(),
-            });
+            out.push((
+                Measure {
+                    name: m.name.clone(),
+                    sql,
+                    when,
+                    every,
+                    unit: m.unit.clone().unwrap_or_default(),
+                    description: m.description.clone().unwrap_or_default(),
+                },
+                m.modes.clone(),
+            ));
         }
         out
     }

@@ -61,7 +61,7 @@ fn word_ok(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 200
         && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '/'))
 }
 
 /// Reads the `params:` mapping; problems are `params.NAME: message`.
@@ -151,7 +151,7 @@ pub(crate) fn declare(raw: &Mapping, errors: &mut Vec<String>) -> Vec<ParamDef> 
                 Err(_) if word_ok(&def.default) => Kind::Word,
                 Err(_) => {
                     errors.push(format!(
-                        "{path}.default: '{}' is neither a number nor a word (letters, digits, _ . -); use choices for other text",
+                        "{path}.default: '{}' is neither a number nor a word (letters, digits, _ . - /); use choices for other text",
                         def.default
                     ));
                     bad_default = true;
@@ -278,7 +278,9 @@ impl ParamDef {
                 if word_ok(value) {
                     Ok(())
                 } else {
-                    Err(format!("'{value}' must be a word (letters, digits, _ . -)"))
+                    Err(format!(
+                        "'{value}' must be a word (letters, digits, _ . - /)"
+                    ))
                 }
             }
         }

@@ -83,6 +83,8 @@ pub(crate) struct RawMeasure {
     pub(crate) every: Option<String>,
     pub(crate) unit: Option<String>,
     pub(crate) description: Option<String>,
+    /// The modes it is taken in (default: every mode).
+    pub(crate) modes: Vec<String>,
 }
 
 /// `workload.yaml` as written.

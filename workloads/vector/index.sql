@@ -1,0 +1,2 @@
+SET maintenance_work_mem = '{{maintenance_work_mem}}';
+{{index.create}};
