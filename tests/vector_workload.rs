@@ -283,6 +283,79 @@ fn vector_workload_on_postgres_18() {
     let rows: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
     assert!(rows >= 4000 + 550, "{rows} rows");
     assert_eq!(s.psql("SELECT changed FROM vec_state"), "t");
+
+    // COPY ingest: 100 rows per transaction, on each driver
+    for driver in ["wire", "tokio-postgres"] {
+        let before: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
+        let json = d.join(format!("copy-{driver}.json"));
+        let cfg = config(
+            d,
+            "copy",
+            &format!("mode: ingest_copy\nduration: 1s\ndriver: {driver}\nvector: {{{SMALL}, metric: inner}}"),
+        );
+        let (o, out, err) = s.run(&cfg, &["--json", json.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+        let copies = read_json(&json)["summary"]["transactions"]
+            .as_u64()
+            .unwrap();
+        let after: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
+        assert!(copies > 0);
+        // (a COPY in flight at the end commits uncounted: at most one per worker)
+        assert!(
+            (before + 100 * copies..=before + 100 * (copies + 2)).contains(&after),
+            "{driver}: {copies} copies, {before} -> {after} rows"
+        );
+    }
+
+    // vectors from a file: the items first, then the held-out queries
+    let npy = d.join("v.npy");
+    write_npy(&npy, 1050, 16);
+    let json = d.join("file.json");
+    let cfg = config(
+        d,
+        "file",
+        &format!(
+            "mode: search\nduration: 1s\nvector: {{source: file, file: {}, dimensions: 16, items: 1000, queries: 50}}",
+            npy.display()
+        ),
+    );
+    let (o, out, err) = s.run(&cfg, &["--rebuild", "--json", json.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(figure(&read_json(&json), "recall").is_some());
+    assert_eq!(s.psql("SELECT count(*) FROM vec_items"), "1000");
+    // query 1 is file row 1000, item 1 file row 0
+    assert_eq!(
+        s.psql("SELECT (embedding::real[])[1] FROM vec_queries WHERE id = 1"),
+        "1000"
+    );
+    assert_eq!(
+        s.psql("SELECT (embedding::real[])[1] FROM vec_items WHERE id = 1"),
+        "0"
+    );
+}
+
+/// A float32 `.npy` of `rows` x `dims`: row r is (r, r/2, sin r, ...).
+fn write_npy(path: &Path, rows: usize, dims: usize) {
+    let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {dims}), }}");
+    let mut h = header.into_bytes();
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(b' ');
+    }
+    h.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    out.extend_from_slice(&h);
+    for r in 0..rows {
+        for c in 0..dims {
+            let v = match c {
+                0 => r as f32,
+                1 => r as f32 / 2.0,
+                _ => ((r * c) as f32).sin(),
+            };
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    std::fs::write(path, out).unwrap();
 }
 
 #[test]

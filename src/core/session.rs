@@ -196,6 +196,14 @@ pub trait Session: Send {
     /// Runs SQL text with the simple query protocol (several statements allowed, no
     /// parameters); returns the last command tag's count.
     fn simple_query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<u64, TxError>>;
+
+    /// Runs `COPY ... FROM STDIN` (`sql`) with `data` (COPY text) as its input, in one
+    /// round trip; returns the rows copied.
+    fn copy_in<'a>(
+        &'a mut self,
+        sql: &'a str,
+        data: &'a [u8],
+    ) -> BoxFuture<'a, Result<u64, TxError>>;
 }
 
 /// A worker's prepared statements on the connection it last used: a plain indexed lookup

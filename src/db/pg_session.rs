@@ -143,4 +143,24 @@ impl Session for PgSession {
                 .unwrap_or(0))
         })
     }
+
+    fn copy_in<'a>(
+        &'a mut self,
+        sql: &'a str,
+        data: &'a [u8],
+    ) -> BoxFuture<'a, Result<u64, TxError>> {
+        Box::pin(async move {
+            use futures_util::SinkExt as _;
+            let sink = self
+                .client
+                .copy_in::<_, bytes::Bytes>(sql)
+                .await
+                .map_err(tx_error)?;
+            let mut sink = std::pin::pin!(sink);
+            sink.send(bytes::Bytes::copy_from_slice(data))
+                .await
+                .map_err(tx_error)?;
+            sink.as_mut().finish().await.map_err(tx_error)
+        })
+    }
 }

@@ -89,4 +89,12 @@ impl Session for WireConn {
                 .map_err(tx_error)
         })
     }
+
+    fn copy_in<'a>(
+        &'a mut self,
+        sql: &'a str,
+        data: &'a [u8],
+    ) -> BoxFuture<'a, Result<u64, TxError>> {
+        Box::pin(async move { WireConn::copy_in(self, sql, data).await.map_err(tx_error) })
+    }
 }

@@ -152,6 +152,14 @@ impl Session for NullSession {
     fn simple_query<'a>(&'a mut self, _sql: &'a str) -> BoxFuture<'a, Result<u64, TxError>> {
         Box::pin(self.statement())
     }
+
+    fn copy_in<'a>(
+        &'a mut self,
+        _sql: &'a str,
+        _data: &'a [u8],
+    ) -> BoxFuture<'a, Result<u64, TxError>> {
+        Box::pin(self.statement())
+    }
 }
 
 /// Connections of the null driver.

@@ -122,6 +122,25 @@ impl WireConn {
         Ok(out)
     }
 
+    /// `COPY ... FROM STDIN` with `data` as its whole input: the query, the data and
+    /// CopyDone go in one write (a server that refuses the COPY ignores the data that
+    /// follows, as the protocol says); returns the rows copied.
+    pub async fn copy_in(&mut self, sql: &str, data: &[u8]) -> Result<u64, WireError> {
+        self.start()?;
+        frontend::query(sql, &mut self.wbuf)?;
+        // CopyData messages of at most 1 MiB each
+        for chunk in data.chunks(1 << 20) {
+            frontend::CopyData::new(chunk)
+                .map_err(|e| WireError::new(ErrorKind::Encode(e.to_string())))?
+                .write(&mut self.wbuf);
+        }
+        frontend::copy_done(&mut self.wbuf);
+        self.flush().await?;
+        let mut out = Vec::new();
+        self.read_results(&mut out).await?;
+        Ok(out.last().map(|e| e.tag_rows).unwrap_or(0))
+    }
+
     /// `BEGIN` with an isolation level (`None`: the session's default) and READ ONLY.
     pub async fn begin(
         &mut self,
@@ -247,7 +266,8 @@ impl WireConn {
                     failed.get_or_insert(e);
                     continue;
                 }
-                b'2' | b'1' | b'3' | b'n' | b'T' | b'N' | b'S' | b'A' | b's' => None,
+                // CopyInResponse: the data already follows
+                b'2' | b'1' | b'3' | b'n' | b'T' | b'N' | b'S' | b'A' | b's' | b'G' => None,
                 other => return Err(self.unexpected(other)),
             };
             if let Some(e) = got.and_then(&mut on) {

@@ -296,7 +296,7 @@ impl Declarative {
             .iter()
             .zip(weights.iter())
             .filter(|(_, w)| **w > 0.0)
-            .any(|(t, _)| t.statements.iter().any(|s| may_write(&s.sql)));
+            .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
         Ok(Declarative {
             measures: spec
                 .measures
@@ -628,6 +628,7 @@ impl Workload for Declarative {
             slots: Vec::new(),
             params: Vec::new(),
             rows: Default::default(),
+            copy_buf: BytesMut::new(),
         })
     }
 }
@@ -677,6 +678,8 @@ struct Worker {
     params: Vec<Value>,
     /// Rows of the statements of one round trip.
     rows: [Rows; 3],
+    /// The text of a COPY transaction's rows.
+    copy_buf: BytesMut,
 }
 
 /// Draws the parameters of `stmt` into `out`.
@@ -791,8 +794,23 @@ impl Worker {
             slots,
             params,
             rows,
+            copy_buf,
         } = self;
         let tx = &shared.spec.transactions[kind];
+        if let Some(c) = &tx.copy {
+            copy_buf.clear();
+            for _ in 0..c.rows {
+                for (i, g) in c.columns.iter().enumerate() {
+                    if i > 0 {
+                        copy_buf.put_u8(b'\t');
+                    }
+                    g.sample(st).write_copy(copy_buf);
+                }
+                copy_buf.put_u8(b'\n');
+            }
+            session.copy_in(&c.sql, copy_buf).await?;
+            return Ok(TxOutcome::committed(1));
+        }
         let ids = &shared.stmt_ids[kind];
         stmts.ready(session, ids).await?;
         if let Some(b) = shared.begin_ids[kind] {

@@ -73,6 +73,19 @@ pub(crate) struct Transaction {
     pub(crate) statements: Vec<Statement>,
     /// Returned-value slots.
     pub(crate) slots: usize,
+    /// A COPY transaction (then there are no statements).
+    pub(crate) copy: Option<CopyTx>,
+}
+
+/// Rows streamed with COPY, one COPY per transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct CopyTx {
+    /// `COPY table (c1, ...) FROM STDIN`.
+    pub(crate) sql: String,
+    /// Rows per COPY.
+    pub(crate) rows: u64,
+    /// Column generators in COPY order.
+    pub(crate) columns: Vec<Gen>,
 }
 
 /// A workload, compiled at a scale.

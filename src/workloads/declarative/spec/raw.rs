@@ -169,6 +169,20 @@ pub(crate) struct RawTransaction {
     pub(crate) vars: serde_yaml::Mapping,
     /// The statements, in order.
     pub(crate) statements: Vec<RawStatement>,
+    /// Or: rows streamed into a table with COPY, one COPY per transaction.
+    pub(crate) copy: Option<RawCopy>,
+}
+
+/// A transaction that is one `COPY ... FROM STDIN` of generated rows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawCopy {
+    /// The table.
+    pub(crate) table: String,
+    /// Rows per transaction.
+    pub(crate) rows: u64,
+    /// Column name -> generator, in COPY order.
+    pub(crate) columns: serde_yaml::Mapping,
 }
 
 /// One statement.

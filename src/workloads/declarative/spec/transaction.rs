@@ -48,8 +48,27 @@ impl Compiler<'_> {
         ranges: &[TableRange],
     ) -> Transaction {
         let (var_names, vars) = self.vars(path, t, ranges);
+        if let Some(c) = &t.copy {
+            if !t.statements.is_empty() || !t.vars.is_empty() || t.isolation.is_some() {
+                self.err(
+                    path,
+                    "a copy transaction has no statements, vars or isolation; make them two transactions",
+                );
+            }
+            return Transaction {
+                name: t.name.clone(),
+                begin: None,
+                vars,
+                statements: Vec::new(),
+                slots: 0,
+                copy: self.copy(&format!("{path}.copy"), c, ranges),
+            };
+        }
         if t.statements.is_empty() {
-            self.err(&format!("{path}.statements"), "give at least one statement");
+            self.err(
+                &format!("{path}.statements"),
+                "give at least one statement (or copy)",
+            );
         }
         let mut tx = TxBuild {
             name: &t.name,
@@ -89,7 +108,66 @@ impl Compiler<'_> {
             vars,
             statements,
             slots,
+            copy: None,
         }
+    }
+
+    /// A `copy:` transaction: its table, rows per COPY and column generators.
+    fn copy(&mut self, path: &str, c: &RawCopy, ranges: &[TableRange]) -> Option<CopyTx> {
+        if !sql::plain_identifier(&c.table) {
+            self.err(
+                &format!("{path}.table"),
+                format!("'{}' must be a lower-case table name", c.table),
+            );
+        }
+        if !(1..=1_000_000).contains(&c.rows) {
+            self.err(
+                &format!("{path}.rows"),
+                "rows per COPY: a whole number from 1 to 1000000",
+            );
+        }
+        if c.columns.is_empty() {
+            self.err(
+                &format!("{path}.columns"),
+                "give at least one column: name: generator",
+            );
+        }
+        let mut names = Vec::new();
+        let mut columns = Vec::new();
+        for (k, v) in &c.columns {
+            let col = k.as_str().unwrap_or_default();
+            let p = format!("{path}.columns.{col}");
+            if !sql::plain_identifier(col) || col.contains('.') {
+                self.err(&p, "column names must be lower-case letters, digits and _");
+                continue;
+            }
+            if let Some(g) = self.generator(v, &p, ranges) {
+                if matches!(g, Gen::SameAs(_)) {
+                    self.err(&p, "same_as is for data tables only");
+                    continue;
+                }
+                names.push(col.to_string());
+                columns.push(g);
+            }
+        }
+        let row = columns
+            .iter()
+            .fold(0u64, |a, g| a.saturating_add(g.max_bytes()));
+        if row.saturating_mul(c.rows) > gen::MAX_ROW_BYTES {
+            self.err(
+                path,
+                format!(
+                    "one COPY can reach {} bytes, above the limit of {} MiB; copy fewer rows",
+                    row.saturating_mul(c.rows),
+                    gen::MAX_ROW_BYTES >> 20
+                ),
+            );
+        }
+        Some(CopyTx {
+            sql: format!("COPY {} ({}) FROM STDIN", c.table, names.join(", ")),
+            rows: c.rows,
+            columns,
+        })
     }
 
     /// The transaction's `vars`: names and generators, in order.
