@@ -17,6 +17,8 @@
 #   STORMBENCH_TEST_PGCONF    extra postgresql.conf lines, applied when the cluster is
 #                             created (e.g. "shared_buffers = 512MB" for benchmarks)
 #   STORMBENCH_TEST_PGSSL     on (default) or off: off makes a cluster without TLS
+#   STORMBENCH_TEST_PGSS      on (default) or off: off makes a cluster without
+#                             pg_stat_statements (server builds that lack it)
 #
 # Roles: superuser `stormbench` (trust), `stormbench_pw` (scram-sha-256,
 # password `stormbench-secret-pw`), `stormbench_tls` (scram-sha-256 over TLS
@@ -167,10 +169,12 @@ port = $PORT
 unix_socket_directories = '$DATA_DIR'
 max_connections = 300
 fsync = on
-shared_preload_libraries = 'pg_stat_statements'
-pg_stat_statements.track = all
 password_encryption = 'scram-sha-256'
 EOF
+    if [[ ${STORMBENCH_TEST_PGSS:-on} != off ]]; then
+        printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" \
+            "pg_stat_statements.track = all" >>"$DATA_DIR/postgresql.conf"
+    fi
     if [[ -n ${STORMBENCH_TEST_PGCONF:-} ]]; then
         printf '%s\n' "$STORMBENCH_TEST_PGCONF" >>"$DATA_DIR/postgresql.conf"
     fi
@@ -178,16 +182,26 @@ EOF
 }
 
 write_hba() {
-    cat >"$DATA_DIR/pg_hba.conf" <<EOF
-# stormbench test cluster: $PW_ROLE needs its password, $TLS_ROLE its password and
-# TLS, everyone else is trusted.
-# TYPE     DATABASE  USER           ADDRESS        METHOD
-hostssl    all       $CERT_ROLE     127.0.0.1/32   cert
+    # a cluster without TLS (some server builds have none) cannot name hostssl lines
+    local tls_lines
+    if [[ $SSL == on ]]; then
+        tls_lines="hostssl    all       $CERT_ROLE     127.0.0.1/32   cert
 hostnossl  all       $CERT_ROLE     127.0.0.1/32   reject
 local      all       $CERT_ROLE                    reject
 hostssl    all       $TLS_ROLE      127.0.0.1/32   scram-sha-256
 hostnossl  all       $TLS_ROLE      127.0.0.1/32   reject
-local      all       $TLS_ROLE                     reject
+local      all       $TLS_ROLE                     reject"
+    else
+        tls_lines="host       all       $CERT_ROLE     127.0.0.1/32   reject
+local      all       $CERT_ROLE                    reject
+host       all       $TLS_ROLE      127.0.0.1/32   reject
+local      all       $TLS_ROLE                     reject"
+    fi
+    cat >"$DATA_DIR/pg_hba.conf" <<EOF
+# stormbench test cluster: $PW_ROLE needs its password, $TLS_ROLE its password and
+# TLS, everyone else is trusted.
+# TYPE     DATABASE  USER           ADDRESS        METHOD
+$tls_lines
 local      all       $PW_ROLE                      scram-sha-256
 host       all       $PW_ROLE       127.0.0.1/32   scram-sha-256
 local      all       all                           trust
@@ -284,8 +298,10 @@ GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $PW_ROLE;
 GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $TLS_ROLE;
 GRANT ALL PRIVILEGES ON DATABASE $DATABASE TO $CERT_ROLE;
 SQL
+    if [[ ${STORMBENCH_TEST_PGSS:-on} != off ]]; then
+        psql_super -d "$DATABASE" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"
+    fi
     psql_super -d "$DATABASE" <<SQL
-CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 GRANT ALL ON SCHEMA public TO $PW_ROLE;
 GRANT ALL ON SCHEMA public TO $TLS_ROLE;
 SQL
@@ -305,7 +321,7 @@ check_port() {
 
 cmd_start() {
     require_bindir
-    require_pg_stat_statements
+    [[ ${STORMBENCH_TEST_PGSS:-on} == off ]] || require_pg_stat_statements
     require_os_user
     if is_running; then
         log "already running on 127.0.0.1:$PORT (data dir $DATA_DIR)"
