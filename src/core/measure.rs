@@ -48,9 +48,13 @@ pub(crate) struct MeasureSeries {
 /// Takes `m` on `conn` within `limit`: one figure per numeric column of its first row
 /// (NULLs skipped). A failure is one line naming the measure.
 pub(crate) async fn take(conn: &Conn, m: &Measure, limit: Duration) -> Result<Vec<Metric>, String> {
-    // the server gives up when the client does
+    // the server gives up when the client does: at the limit, or (PostgreSQL 14 and
+    // later) within a second of the session being dropped
     let bound = format!("SET statement_timeout = {}", limit.as_millis().max(1));
     let _ = conn.batch_execute(&bound).await;
+    let _ = conn
+        .batch_execute("SET client_connection_check_interval = 1000")
+        .await;
     let msgs = tokio::time::timeout(limit, conn.simple_query(&m.sql)).await;
     let _ = conn.batch_execute("RESET statement_timeout").await;
     let msgs = match msgs {

@@ -371,13 +371,13 @@ impl Compiler<'_> {
         }
         let transactions = self.transactions(raw, &ranges);
         let modes = self.modes(raw, &transactions);
-        for (i, (_, only)) in measures.iter().enumerate() {
-            for m in only {
-                if !modes.iter().any(|(n, _)| n == m) {
+        for (i, m) in raw.measures.iter().enumerate() {
+            for name in &m.modes {
+                if !modes.iter().any(|(n, _)| n == name) {
                     self.err(
                         &format!("measures[{i}].modes"),
                         format!(
-                            "unknown mode '{m}'; modes: {}",
+                            "unknown mode '{name}'; modes: {}",
                             modes
                                 .iter()
                                 .map(|(n, _)| n.as_str())

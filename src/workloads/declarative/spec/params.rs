@@ -427,7 +427,43 @@ pub(crate) fn substitute_file(
     for r in &rows {
         all.push((r.as_str(), format!("{{{{{r}}}}}")));
     }
-    super::sql::substitute(text, &all)
+    super::sql::substitute(&unquote_numbers(text, vars), &all)
+}
+
+/// `"{{name}}"` (or single-quoted) whose value is a number or a boolean loses its quotes,
+/// so `max: "{{width}}"` reads as the number, as it would unquoted.
+fn unquote_numbers(text: &str, vars: &[(String, String)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("{{") {
+        let quote = rest[..i].chars().last().filter(|c| *c == '"' || *c == '\'');
+        let close = rest[i..].find("}}").map(|j| i + j);
+        let bare = match (quote, close) {
+            (Some(q), Some(j)) if rest[j + 2..].starts_with(q) => {
+                let name = rest[i + 2..j].trim();
+                vars.iter()
+                    .find(|(k, _)| k == name)
+                    .filter(|(_, v)| {
+                        v.parse::<f64>().is_ok_and(f64::is_finite) || v == "true" || v == "false"
+                    })
+                    .map(|(_, v)| (v.clone(), j))
+            }
+            _ => None,
+        };
+        match bare {
+            Some((v, j)) => {
+                out.push_str(&rest[..i - 1]);
+                out.push_str(&v);
+                rest = &rest[j + 3..];
+            }
+            None => {
+                out.push_str(&rest[..i + 2]);
+                rest = &rest[i + 2..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -487,6 +523,13 @@ index:
         );
         let text = substitute_file("d: {{dimensions}} n: {{rows.items}}", &p.vars).unwrap();
         assert_eq!(text, "d: 768 n: {{rows.items}}");
+        // a quoted whole-value reference to a number reads as the number; text stays quoted
+        let text = substitute_file(
+            "a: \"{{dimensions}}\", b: '{{m}}', c: \"{{metric.op}}\", d: \"x{{m}}\"",
+            &p.vars,
+        )
+        .unwrap();
+        assert_eq!(text, "a: 768, b: 16, c: \"<#>\", d: \"x16\"");
         assert!(substitute_file("{{nope}}", &p.vars).unwrap_err()[0].contains("unknown variable"));
     }
 

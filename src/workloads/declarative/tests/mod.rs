@@ -314,5 +314,130 @@ fn modes_drive_the_transaction_mix() {
     assert!(Declarative::new(s, "nope", 1).is_err());
 }
 
+#[test]
+fn parameters_are_substituted_everywhere_and_rebuild_ones_mark_the_schema() {
+    let yaml = GOOD
+        .replace("description: test", "description: test\nparams:\n  width: {default: 10, min: 1, max: 100, rebuild: true}\n  lim:\n    default: small\n    choices: {small: {n: 5}, big: {n: 50}}\nsettings:\n  work_mem: \"{{width}}MB\"")
+        .replace("max: 100}}\ntransactions", "max: {{width}}}}\ntransactions")
+        .replace("WHERE id = $1\n", "WHERE id = $1 LIMIT {{lim.n}}\n");
+    let d = folder("wl", &yaml);
+    let dir = d.path().join("wl");
+    let s = spec::load(&dir, 1).unwrap();
+    assert!(
+        s.transactions[0].statements[0].sql.ends_with("LIMIT 5"),
+        "{}",
+        s.transactions[0].statements[0].sql
+    );
+    assert_eq!(
+        s.settings,
+        vec![("work_mem".to_string(), "10MB".to_string())]
+    );
+    let over: serde_yaml::Mapping = serde_yaml::from_str("{width: 20, lim: big}").unwrap();
+    let s = spec::load_with(&dir, 1, &over).unwrap();
+    assert!(s.transactions[0].statements[0].sql.ends_with("LIMIT 50"));
+    let w = Declarative::new(s, "read", 1).unwrap();
+    assert_eq!(w.schema_params(), "width=20");
+    assert_eq!(
+        w.settings(),
+        vec![("work_mem".to_string(), "20MB".to_string())]
+    );
+    // values out of range or not a choice are the config's errors, named by the section
+    let over: serde_yaml::Mapping = serde_yaml::from_str("{width: 0, lim: huge}").unwrap();
+    let e = spec::load_with(&dir, 1, &over).unwrap_err().join("\n");
+    assert!(e.contains("wl.width: 0 is outside 1..100"), "{e}");
+    assert!(e.contains("wl.lim: 'huge' is not one of small, big"), "{e}");
+    assert!(!e.contains("workload.yaml"), "{e}");
+    // an unknown variable in the file names itself
+    let e = errors(&GOOD.replace("WHERE id = $1\n", "WHERE id = {{nope}}\n"));
+    assert!(e.contains("unknown variable {{nope}}"), "{e}");
+}
+
+#[test]
+fn worker_groups_compile_and_bad_ones_say_what_to_fix() {
+    let yaml = GOOD.replace(
+        "  mixed: {read: 3, move: 1}",
+        "  mixed: {read: 3, move: 1}\n  both:\n    groups:\n      readers: {mode: read, workers: 3}\n      movers: {weights: {move: 1}, rate: 50}",
+    );
+    let s = compile(&yaml).unwrap();
+    let w = Declarative::new(s, "both", 1).unwrap();
+    let g = w.groups();
+    assert_eq!(g.len(), 2);
+    assert_eq!(
+        (g[0].name.as_str(), g[0].workers, g[0].rate),
+        ("readers", Some(3), None)
+    );
+    assert_eq!(
+        (g[1].name.as_str(), g[1].workers, g[1].rate),
+        ("movers", None, Some(50.0))
+    );
+    assert_eq!(g[1].kinds, vec![1]);
+    // a worker of each group draws only its group's kinds
+    let mut movers = w.group_worker(1, 5, 1);
+    assert!((0..1000).all(|_| movers.next_kind() == 1));
+    let mut readers = w.group_worker(0, 0, 1);
+    assert!((0..1000).all(|_| readers.next_kind() == 0));
+    for (bad, msg) in [
+        (
+            "readers: {mode: nope}",
+            "'nope' is not a mode without groups",
+        ),
+        (
+            "readers: {weights: {read: 1}, workers: 0}",
+            "workers: a whole number from 1 to 100000",
+        ),
+        (
+            "readers: {weights: {read: 1}, rate: -5}",
+            "rate: transactions per second",
+        ),
+        (
+            "readers: {weights: {read: 1}, color: red}",
+            "unknown key 'color'",
+        ),
+        (
+            "readers: {workers: 2}",
+            "give weights (transaction: weight) or mode",
+        ),
+    ] {
+        let yaml = GOOD.replace(
+            "  mixed: {read: 3, move: 1}",
+            &format!("  mixed: {{read: 3, move: 1}}\n  both:\n    groups:\n      {bad}"),
+        );
+        let e = errors(&yaml);
+        assert!(e.contains(msg), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn steps_measures_settings_and_copy_are_checked() {
+    let yaml = GOOD.replace(
+        "schema: {create: schema.sql}",
+        "schema:\n  create: schema.sql\n  after_load:\n    - {name: build, sql: CREATE INDEX i ON t_accounts (balance)}\n    - {name: build, sql: ANALYZE}\nmeasures:\n  - {name: n, sql: SELECT 1, when: later}\n  - {name: m, sql: SELECT 1, every: 5s}\n  - {name: o, sql: SELECT 1, modes: [nope]}\nsettings:\n  Bad Name: 1",
+    );
+    let e = errors(&yaml);
+    for msg in [
+        "two steps are named 'build'",
+        "measures[0].when: 'later' is not after_run, after_load or interval",
+        "measures[1].every: only an interval measure has a period",
+        "measures[2].modes: unknown mode 'nope'",
+        "settings.Bad Name: a setting's name",
+    ] {
+        assert!(e.contains(msg), "{msg}: {e}");
+    }
+    let yaml = GOOD.replace(
+        "  - name: read\n",
+        "  - name: bulk\n    copy: {table: t_log, rows: 0, columns: {x: {same_as: x}}}\n  - name: read\n",
+    );
+    let e = errors(&yaml);
+    assert!(e.contains("rows per COPY"), "{e}");
+    let yaml = GOOD.replace(
+        "  - name: read\n",
+        "  - name: bulk\n    copy: {table: t_log, rows: 10, columns: {x: {uniform: {min: 1, max: 9}}}}\n  - name: read\n",
+    );
+    let s = compile(&yaml).unwrap();
+    let c = s.transactions[0].copy.as_ref().unwrap();
+    assert_eq!(c.sql, "COPY t_log (x) FROM STDIN");
+    assert_eq!(c.rows, 10);
+}
+
 // ---------------------------------------------------------------------------------------
 // Generators, statistically (100,000 draws each)

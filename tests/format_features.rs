@@ -1,0 +1,350 @@
+//! The declarative format's additions against the real test cluster (no pgvector needed):
+//! parameters from the run config, session settings, timed after_load steps, measures
+//! (after load, after the run, every interval), worker groups with their own workers and
+//! rate, COPY transactions, parameter sweeps; and the bad input and interrupts around them.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const YAML: &str = r#"
+description: the format's additions
+params:
+  width: {default: 8, min: 1, max: 100, rebuild: true}
+  lim:
+    default: small
+    choices: {small: {n: 5}, big: {n: 50}}
+  insert_rate: 100
+settings:
+  work_mem: "{{width}}MB"
+schema:
+  create: schema.sql
+  after_load:
+    - {name: build the index, sql: "CREATE INDEX ff_items_v ON ff_items (v)"}
+    - {name: analyze, sql: "ANALYZE ff_items"}
+data:
+  - table: ff_items
+    rows_per_scale: 2000
+    columns:
+      id: {sequence: {}}
+      v: {uniform: {min: 1, max: "{{width}}"}}
+transactions:
+  - name: q
+    statements:
+      - sql: SELECT id FROM ff_items WHERE v = $1 LIMIT {{lim.n}}
+        params: [{uniform: {min: 1, max: "{{width}}"}}]
+  - name: add
+    statements:
+      - sql: INSERT INTO ff_items (id, v) VALUES ($1, $2)
+        params: [{sequence: {start: 1000000000}}, {uniform: {min: 1, max: 8}}]
+  - name: bulk
+    copy:
+      table: ff_items
+      rows: 50
+      columns:
+        id: {sequence: {start: 2000000000}}
+        v: {uniform: {min: 1, max: 8}}
+modes:
+  read: {q: 1}
+  bulk: {bulk: 1}
+  both:
+    groups:
+      readers: {mode: read, workers: 3}
+      writers: {weights: {add: 1}, workers: 1, rate: "{{insert_rate}}"}
+measures:
+  - {name: index_size, sql: "SELECT pg_relation_size('ff_items_v') AS index_bytes, 1 AS one", when: after_load, unit: bytes}
+  - {name: work_mem_kb, sql: "SELECT setting::float8 FROM pg_settings WHERE name = 'work_mem'"}
+  - {name: rows_now, sql: "SELECT count(*) FROM ff_items", when: interval, every: 500ms, modes: [both]}
+"#;
+
+/// A folder `root/ff` holding the workload, with `yaml`.
+fn folder(root: &Path, yaml: &str) -> PathBuf {
+    let dir = root.join("ff");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("workload.yaml"), yaml).unwrap();
+    std::fs::write(
+        dir.join("schema.sql"),
+        "CREATE TABLE ff_items (id bigint PRIMARY KEY, v int NOT NULL);\n",
+    )
+    .unwrap();
+    root.to_path_buf()
+}
+
+fn config(root: &Path, name: &str, body: &str) -> PathBuf {
+    let p = root.join(format!("{name}.yaml"));
+    std::fs::write(
+        &p,
+        format!(
+            "workloads_path: [{}]\nworkload: ff\n{body}\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn figure(r: &serde_json::Value, name: &str) -> Option<f64> {
+    r["workload"]["metrics"]
+        .as_array()?
+        .iter()
+        .find(|m| m["name"] == name)
+        .and_then(|m| m["value"].as_f64())
+}
+
+#[test]
+fn parameters_settings_steps_measures_groups_and_copy() {
+    let pg = pg();
+    let db = pg.fresh_db("ff_all");
+    let dir = tempdir();
+    let root = folder(dir.path(), YAML);
+    let json = root.join("read.json");
+    let cfg = config(
+        &root,
+        "read",
+        "mode: read\nduration: 1s\nff: {width: 12, lim: big}",
+    );
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .args(["--setup", "-q", "--json"])
+        .arg(&json));
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    // the parameter reached the data, the setting every session, the marker the schema's
+    assert_eq!(pg.psql(&db, "SELECT max(v) FROM ff_items"), "12");
+    assert_eq!(figure(&r, "work_mem_kb"), Some(12.0 * 1024.0));
+    assert_eq!(r["workload"]["marker"]["params"], "width=12");
+    let steps: Vec<&str> = r["workload"]["load"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["build the index", "analyze"]);
+    let load_figures = r["workload"]["load"]["figures"].as_array().unwrap();
+    let names: Vec<&str> = load_figures
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["index_bytes", "one"]);
+    assert!(load_figures[0]["value"].as_f64().unwrap() >= 8192.0);
+    // the interval measure belongs to mode both only
+    assert!(r["workload"].get("measure_series").is_none());
+
+    // a rebuild parameter changed: refused, naming --rebuild
+    let cfg = config(&root, "w20", "mode: read\nduration: 1s\nff: {width: 20}");
+    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 1);
+    assert!(
+        err.contains("width=12") && err.contains("width=20") && err.contains("--rebuild"),
+        "{err}"
+    );
+
+    // worker groups keep their own workers; the writers hold their rate
+    let json = root.join("both.json");
+    let cfg = config(
+        &root,
+        "both",
+        "mode: both\nduration: 4s\nff: {width: 12, insert_rate: 150}",
+    );
+    let o = ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("--json")
+        .arg(&json));
+    let (out, _) = text(&o);
+    assert!(out.contains("Worker Groups:"), "{out}");
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let groups = r["workload"]["groups"].as_array().unwrap();
+    assert_eq!(groups[0]["name"], "readers");
+    assert_eq!(groups[0]["workers"], 3);
+    assert_eq!(groups[0]["target_tps"], serde_json::Value::Null);
+    assert_eq!(groups[1]["workers"], 1);
+    assert_eq!(groups[1]["target_tps"], 150.0);
+    let tps = groups[1]["tps"].as_f64().unwrap();
+    assert!((142.5..=157.5).contains(&tps), "writers at {tps}/s");
+    assert_eq!(r["config"]["workers"], 4, "{}", r["config"]);
+    assert_eq!(r["config"]["groups"][1]["arrival"]["rate_tps"], 150.0);
+    let series = r["workload"]["measure_series"].as_array().unwrap();
+    let rows = &series[0]["points"];
+    let pts = rows.as_array().unwrap();
+    assert!(pts.len() >= 5, "{rows}");
+    // the table grows under the writers
+    let first = pts[0][1].as_f64().unwrap();
+    let last = pts[pts.len() - 1][1].as_f64().unwrap();
+    assert!(last > first + 300.0, "{rows}");
+
+    // COPY transactions: 50 rows each, on both drivers
+    for driver in ["wire", "tokio-postgres"] {
+        let before: u64 = pg
+            .psql(&db, "SELECT count(*) FROM ff_items")
+            .parse()
+            .unwrap();
+        let json = root.join(format!("bulk-{driver}.json"));
+        let cfg = config(
+            &root,
+            "bulk",
+            &format!("mode: bulk\nduration: 1s\nworkers: 2\ndriver: {driver}\nff: {{width: 12}}"),
+        );
+        ok(pg
+            .stormbench(&db)
+            .arg("-c")
+            .arg(&cfg)
+            .args(["-q", "--json"])
+            .arg(&json));
+        let copies = read_json(&json)["summary"]["transactions"]
+            .as_u64()
+            .unwrap();
+        let after: u64 = pg
+            .psql(&db, "SELECT count(*) FROM ff_items")
+            .parse()
+            .unwrap();
+        assert!(copies > 0);
+        assert!(
+            (before + 50 * copies..=before + 50 * (copies + 2)).contains(&after),
+            "{driver}: {copies} copies, {before} -> {after}"
+        );
+    }
+
+    // a sweep over a search parameter: one band per value, the curve read by a figure
+    let json = root.join("sweep.json");
+    let csv = root.join("sweep.csv");
+    let cfg = config(
+        &root,
+        "sweep",
+        "mode: read\nduration: 1s\nff: {width: 12}\nsweep: {param: lim, values: [small, big], figure: work_mem_kb, at: [1, 1000000]}",
+    );
+    let o = ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("--json")
+        .arg(&json)
+        .arg("--csv")
+        .arg(&csv));
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("at work_mem_kb >= 1000000: no band reached it"),
+        "{out}"
+    );
+    let r = read_json(&json);
+    assert_eq!(r["kind"], "parameter");
+    assert_eq!(r["status"], "completed");
+    let values: Vec<&str> = r["bands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["small", "big"]);
+    assert_eq!(r["curve"][0]["figure"], 12288.0);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(csv.starts_with("band,param,value,"), "{csv}");
+    assert_eq!(csv.lines().count(), 3);
+}
+
+#[test]
+fn bad_parameters_groups_and_sweeps_are_one_line_errors() {
+    let pg = pg();
+    let db = pg.fresh_db("ff_bad");
+    let dir = tempdir();
+    let root = folder(dir.path(), YAML);
+    for (body, msg) in [
+        ("ff: {width: 500}", "ff.width: 500 is outside 1..100"),
+        (
+            "ff: {widht: 5}",
+            "ff.widht: unknown key; keys: check_after_run, groups, width, lim, insert_rate",
+        ),
+        ("ff: {lim: huge}", "ff.lim: 'huge' is not one of small, big"),
+        (
+            "mode: both\nff: {groups: {nobody: {workers: 2}}}",
+            "ff.groups.nobody: mode both has no group nobody; groups: readers, writers",
+        ),
+        (
+            "mode: read\nff: {groups: {readers: {workers: 2}}}",
+            "ff.groups.readers: mode read has no worker groups",
+        ),
+        (
+            "mode: both\nff: {groups: {writers: {rate: -1}}}",
+            "ff.groups.writers.rate: -1 is not a rate",
+        ),
+        (
+            "mode: both\nprogressive: {enabled: true}",
+            "progressive: this mode runs worker groups",
+        ),
+        (
+            "sweep: {param: width, values: [4, 8]}",
+            "sweep.param: width changes the loaded schema",
+        ),
+        (
+            "sweep: {param: lim}",
+            "sweep.values: give the values of lim",
+        ),
+        ("sweep: {param: nope, values: [1]}", "ff.nope: unknown key"),
+        ("sweep: {values: [1]}", "sweep.param: missing"),
+        (
+            "sweep: {param: lim, values: [small]}\ntransactions: 10",
+            "sweep: each band runs for a time",
+        ),
+    ] {
+        let cfg = config(&root, "bad", &format!("duration: 1s\n{body}"));
+        let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
+        assert!(err.contains(msg), "{body}:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn a_measure_that_fails_or_hangs_neither_fails_nor_holds_the_run() {
+    let pg = pg();
+    let db = pg.fresh_db("ff_hang");
+    let dir = tempdir();
+    let yaml = YAML.replace(
+        "measures:\n",
+        "measures:\n  - {name: broken, sql: \"SELECT * FROM no_such_table\"}\n  - {name: slow, sql: \"SELECT pg_sleep(600)\", when: interval, every: 500ms, modes: [read]}\n",
+    );
+    let root = folder(dir.path(), &yaml);
+    let json = root.join("r.json");
+    let cfg = config(&root, "r", "mode: read\nduration: 2s");
+    let t0 = Instant::now();
+    let o = ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("--setup")
+        .arg("--json")
+        .arg(&json));
+    // the interval measure in flight is dropped when the run ends
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("measure 'broken'") && err.contains("no_such_table"),
+        "{err}"
+    );
+    let r = read_json(&json);
+    assert!(
+        figure(&r, "work_mem_kb").is_some(),
+        "the other measures stand"
+    );
+    assert!(figure(&r, "broken").is_none());
+    // nothing of the slow measure is left running on the server for long
+    let t0 = Instant::now();
+    let left = || {
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(600)%' AND state = 'active'",
+        )
+    };
+    while left() != "0" {
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "the slow measure still runs"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
