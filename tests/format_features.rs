@@ -348,3 +348,49 @@ fn a_measure_that_fails_or_hangs_neither_fails_nor_holds_the_run() {
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+#[test]
+fn ctrl_c_in_a_sweep_keeps_the_finished_bands() {
+    let pg = pg();
+    let db = pg.fresh_db("ff_sweep_int");
+    let dir = tempdir();
+    let root = folder(dir.path(), YAML);
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(config(&root, "setup", "mode: read"))
+        .args(["--setup", "--no-run", "-q"]));
+    let json = root.join("sweep.json");
+    let cfg = config(
+        &root,
+        "sweep",
+        "mode: read\nduration: 1s\nsweep: {param: lim, values: [small, big, small, big, small, big]}",
+    );
+    let mut child = pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .arg("--json")
+        .arg(&json)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the first band's file appears after it ends
+    let t0 = Instant::now();
+    while !json.exists() {
+        assert!(t0.elapsed() < Duration::from_secs(30), "no band finished");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let t1 = Instant::now();
+    let o = child.wait_with_output().unwrap();
+    assert!(t1.elapsed() < Duration::from_secs(10), "{:?}", t1.elapsed());
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
+    let r = read_json(&json);
+    assert_eq!(r["status"], "interrupted");
+    let bands = r["bands"].as_array().unwrap().len();
+    assert!((1..6).contains(&bands), "{bands} bands");
+}

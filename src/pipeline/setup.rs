@@ -91,8 +91,20 @@ pub(crate) async fn prepare_schema(
         Found::MustLoad => {}
     }
     let load = schema::locked(admin, async {
-        // a pool just for loading, sized for parallel COPY
+        // a pool just for loading, sized for parallel COPY; on PostgreSQL 14 and later its
+        // sessions end their statement within a second of stormbench going away (an
+        // interrupted index build does not run on for minutes)
+        let watch = server_version_num(admin).await >= 140_000;
+        let settings: &[(String, String)] = if watch {
+            &[(
+                "client_connection_check_interval".to_string(),
+                "1000".to_string(),
+            )]
+        } else {
+            &[]
+        };
         let loader = target
+            .with_settings(settings)
             .pool(plan.exec.connections.clamp(1, 8))
             .map_err(|e| anyhow!(e))?;
         load(plan, admin, &loader, workload, force_drop, quiet).await
@@ -105,6 +117,15 @@ pub(crate) async fn prepare_schema(
         marker,
         load: Some(load),
     })
+}
+
+/// The server's `server_version_num` (0 when unreadable).
+async fn server_version_num(admin: &Conn) -> u32 {
+    admin
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+        .map(|r| r.get::<_, i32>(0) as u32)
+        .unwrap_or(0)
 }
 
 pub(crate) async fn load(
