@@ -366,7 +366,7 @@ fn ctrl_c_in_a_sweep_keeps_the_finished_bands() {
         "sweep",
         "mode: read\nduration: 1s\nsweep: {param: lim, values: [small, big, small, big, small, big]}",
     );
-    let mut child = pg
+    let child = pg
         .stormbench(&db)
         .arg("-c")
         .arg(&cfg)
