@@ -204,9 +204,14 @@ fn no_summary_and_connection_mode() {
 
 #[test]
 fn shipped_configs_are_valid() {
-    let reg = registry();
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/config")).unwrap() {
         let path = entry.unwrap().path();
+        // the declarative workloads the file's workloads_path names, as the command line finds them
+        let file = ConfigFile::read(&path).unwrap_or_else(|e| panic!("{e}"));
+        let (paths, _) = workloads_paths(Some(&file), &[]).unwrap();
+        let mut reg = registry();
+        reg.extend(crate::workloads::declarative::discover(&paths).unwrap())
+            .unwrap();
         let loaded = load_file(&path, &reg).unwrap_or_else(|e| panic!("{e}"));
         validate(&loaded, &reg).unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
     }
