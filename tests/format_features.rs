@@ -47,9 +47,23 @@ transactions:
       columns:
         id: {sequence: {start: 2000000000}}
         v: {uniform: {min: 1, max: 8}}
+  - name: take
+    rollback_if: {not: pick.ok}
+    statements:
+      - name: pick
+        sql: SELECT v > 4 AS ok FROM ff_items WHERE id = $1
+        params: [{foreign_key: ff_items}]
+      - sql: UPDATE ff_items SET v = v WHERE id = $1
+        params: [{foreign_key: ff_items}]
+  - name: divide
+    rollback_if: {sqlstate: ["22012"]}
+    statements:
+      - sql: SELECT 10 / ($1 - 1)
+        params: [{uniform: {min: 1, max: 2}}]
 modes:
   read: {q: 1}
   bulk: {bulk: 1}
+  deliberate: {take: 1, divide: 1}
   both:
     groups:
       readers: {mode: read, workers: 3}
@@ -393,4 +407,157 @@ fn ctrl_c_in_a_sweep_keeps_the_finished_bands() {
     assert_eq!(r["status"], "interrupted");
     let bands = r["bands"].as_array().unwrap().len();
     assert!((1..6).contains(&bands), "{bands} bands");
+}
+
+#[test]
+fn deliberate_rollbacks_are_counted_as_rolled_back_not_failed() {
+    let pg = pg();
+    let db = pg.fresh_db("ff_rollback");
+    let dir = tempdir();
+    let root = folder(dir.path(), YAML);
+    let json = root.join("r.json");
+    let cfg = config(
+        &root,
+        "r",
+        "mode: deliberate\nduration: 2s\nff: {width: 12}",
+    );
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .args(["--setup", "-q", "--json"])
+        .arg(&json));
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
+    let kind = |name: &str| {
+        r["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    // v is uniform in 1..12: a third of the picks find v <= 4 and roll back
+    let take = kind("take");
+    let share = take["rolled_back"].as_f64().unwrap() / take["transactions"].as_f64().unwrap();
+    assert!(
+        (0.28..0.39).contains(&share),
+        "take rolled back {share}: {take}"
+    );
+    // half the divisions divide by zero (SQLSTATE 22012): rolled back, not failed
+    let divide = kind("divide");
+    let share = divide["rolled_back"].as_f64().unwrap() / divide["transactions"].as_f64().unwrap();
+    assert!(
+        (0.45..0.55).contains(&share),
+        "divide rolled back {share}: {divide}"
+    );
+    assert_eq!(divide["failed"], 0);
+}
+
+#[test]
+fn a_suite_of_queries_from_a_folder_runs_each_once_per_pass_with_plan_quality() {
+    let pg = pg();
+    let db = pg.fresh_db("ff_suite");
+    let dir = tempdir();
+    let yaml = YAML.replace(
+        "modes:\n",
+        "transactions_from: {folder: queries, explain: true}\nmodes:\n  job: {suite: {passes: 2, transactions: folder}}\n",
+    );
+    let root = folder(dir.path(), &yaml);
+    let q = root.join("ff").join("queries");
+    std::fs::create_dir_all(&q).unwrap();
+    for (f, sql) in [
+        (
+            "10a.sql",
+            "SELECT count(*) FROM ff_items a JOIN ff_items b ON a.id = b.v WHERE a.v < 5;\n",
+        ),
+        ("2a.sql", "SELECT max(v) FROM ff_items WHERE id < 100"),
+        (
+            "1a.sql",
+            "-- the first\nSELECT v, count(*) FROM ff_items GROUP BY v;",
+        ),
+        ("notes.txt", "not a query"),
+    ] {
+        std::fs::write(q.join(f), sql).unwrap();
+    }
+    let json = root.join("job.json");
+    let cfg = config(
+        &root,
+        "job",
+        "mode: job\nworkers: 1\nwarmup: 0s\nduration: 60s\nsweep: {}\n",
+    );
+    let t0 = Instant::now();
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .args(["--setup", "-q", "--json"])
+        .arg(&json));
+    // the suite ends the run, long before its duration
+    assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let kinds: Vec<(String, u64)> = r["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["name"].as_str().unwrap().to_string(),
+                k["transactions"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // the folder's queries after the file's transactions, in natural order, twice each
+    let suite: Vec<&(String, u64)> = kinds
+        .iter()
+        .filter(|(n, _)| n.starts_with('q') && n != "q")
+        .collect();
+    assert_eq!(
+        suite
+            .iter()
+            .map(|(n, c)| (n.as_str(), *c))
+            .collect::<Vec<_>>(),
+        [("q1a", 2), ("q2a", 2), ("q10a", 2)],
+        "{kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .filter(|(n, _)| !n.starts_with('q') || n == "q")
+            .all(|(_, c)| *c == 0),
+        "{kinds:?}"
+    );
+    assert_eq!(figure(&r, "suite passes"), Some(2.0));
+    assert!(figure(&r, "suite time per pass").unwrap() > 0.0);
+    for name in [
+        "q_error.q1a",
+        "q_error.q2a",
+        "q_error.q10a",
+        "q_error median",
+    ] {
+        let q =
+            figure(&r, name).unwrap_or_else(|| panic!("no {name}: {}", r["workload"]["metrics"]));
+        assert!(q >= 1.0, "{name} {q}");
+    }
+    assert_eq!(figure(&r, "plans changed"), Some(0.0));
+    assert_eq!(figure(&r, "plan_changed.q10a"), Some(0.0));
+
+    // a query with a parameter, and a folder that does not exist, are refused
+    std::fs::write(q.join("3a.sql"), "SELECT $1").unwrap();
+    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
+    assert!(
+        err.contains("3a.sql") && err.contains("takes no parameters"),
+        "{err}"
+    );
+    std::fs::remove_file(q.join("3a.sql")).unwrap();
+    let yaml = yaml.replace("folder: queries", "folder: nowhere");
+    folder(dir.path(), &yaml);
+    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
+    assert!(
+        err.contains("cannot read folder") && err.contains("nowhere"),
+        "{err}"
+    );
 }

@@ -329,6 +329,19 @@ pub(crate) trait Workload: Send + Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// Figures the workload takes itself on a session of the run's target, just before the
+    /// run (`before`: remember what to compare with; its figures are dropped) and after it
+    /// (e.g. the planner's estimates against the rows a query really produced).
+    fn inspect<'a>(&'a self, _conn: &'a Conn, _before: bool) -> BoxFuture<'a, Vec<Metric>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    /// Whether [`Workload::inspect`] has anything to do (so no session is opened for it
+    /// otherwise).
+    fn inspects(&self) -> bool {
+        false
+    }
+
     /// Measures: SQL whose numeric results become figures of the report.
     fn measures(&self) -> &[measure::Measure] {
         &[]
@@ -510,6 +523,8 @@ pub(crate) struct RunCounts {
     pub(crate) rolled_back: Vec<u64>,
     /// Per kind: failed transactions.
     pub(crate) failed: Vec<u64>,
+    /// Per kind: the summed execution time of its transactions, seconds.
+    pub(crate) service_s: Vec<f64>,
     /// Commits + rollbacks of the database during measurement, from `pg_stat_database`
     /// (all clients, not only stormbench); `None` when it could not be read.
     pub(crate) server_xacts: Option<u64>,

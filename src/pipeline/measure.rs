@@ -62,6 +62,13 @@ pub(crate) async fn measure(
         ),
         None => None,
     };
+    // the plans the workload compares with after the run
+    if workload.inspects() && !interrupt.is_cancelled() {
+        tokio::select! {
+            _ = inspect(target, workload.as_ref(), true) => {}
+            _ = interrupt.cancelled() => {}
+        }
+    }
     let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
     let stop_collecting = CancellationToken::new();
     let run = async {
@@ -130,7 +137,7 @@ pub(crate) async fn measure(
     // the workload's own figures, when it has measures: bounded, and an interrupt skips them
     // on a session of the run's target, so the measure sees the run's settings
     let after_run = workload.measures().iter().any(|m| m.when == When::AfterRun);
-    let figures = if interrupt.is_cancelled() || !after_run {
+    let mut figures = if interrupt.is_cancelled() || !after_run {
         Vec::new()
     } else {
         tokio::select! {
@@ -138,6 +145,12 @@ pub(crate) async fn measure(
             _ = interrupt.cancelled() => Vec::new(),
         }
     };
+    if workload.inspects() && !interrupt.is_cancelled() && !result.interrupted {
+        tokio::select! {
+            f = inspect(target, workload.as_ref(), false) => figures.extend(f),
+            _ = interrupt.cancelled() => log::warn!("interrupted: the workload's plan figures were not taken"),
+        }
+    }
     Ok(MeasuredRun {
         result,
         server_xacts,
@@ -145,6 +158,21 @@ pub(crate) async fn measure(
         figures,
         measure_series,
     })
+}
+
+/// The workload's own inspection on a new session of `target`.
+async fn inspect(
+    target: &Target,
+    workload: &dyn Workload,
+    before: bool,
+) -> Vec<crate::core::Metric> {
+    match target.connect_once().await {
+        Ok(conn) => workload.inspect(&conn, before).await,
+        Err(e) => {
+            log::warn!("the workload's plan figures were not taken: {e}");
+            Vec::new()
+        }
+    }
 }
 
 /// The after-run measures on a new session of `target`.

@@ -725,6 +725,11 @@ impl Report {
             committed: t.kinds.iter().map(|k| k.committed).collect(),
             rolled_back: t.kinds.iter().map(|k| k.rolled_back).collect(),
             failed: t.kinds.iter().map(|k| k.failed()).collect(),
+            service_s: t
+                .kinds
+                .iter()
+                .map(|k| k.service.mean() * k.service.len() as f64 / 1e6)
+                .collect(),
             server_xacts: input.server_xacts,
         };
         let mut workload = input.workload;

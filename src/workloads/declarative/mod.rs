@@ -9,6 +9,7 @@
 
 pub(crate) mod check;
 pub(crate) mod gen;
+pub(crate) mod plans;
 pub(crate) mod spec;
 pub(crate) mod sql;
 pub(crate) mod value;
@@ -220,6 +221,18 @@ pub(crate) struct Declarative {
     groups: Vec<Group>,
     /// The measures taken in this mode.
     measures: Vec<crate::core::measure::Measure>,
+    /// A suite mode's claim counter, order and passes.
+    suite: Option<Arc<Suite>>,
+    /// The kinds whose plan quality is reported, and their plan shapes before the run.
+    explain: Vec<TxKind>,
+    shapes: std::sync::Mutex<Vec<(TxKind, String)>>,
+}
+
+/// A suite: every transaction of `order` once per pass, claimed in order by the workers.
+struct Suite {
+    order: Vec<TxKind>,
+    passes: u64,
+    next: std::sync::atomic::AtomicU64,
 }
 
 /// What workers share: the spec and where each statement sits in the prepared set.
@@ -297,7 +310,27 @@ impl Declarative {
             .zip(weights.iter())
             .filter(|(_, w)| **w > 0.0)
             .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
+        let suite = spec
+            .suites
+            .iter()
+            .find(|(m, _, _)| m == mode)
+            .map(|(_, order, passes)| {
+                Arc::new(Suite {
+                    order: order.clone(),
+                    passes: *passes,
+                    next: Default::default(),
+                })
+            });
+        let explain = spec
+            .explain
+            .iter()
+            .copied()
+            .filter(|k| weights.get(*k).is_some_and(|w| *w > 0.0))
+            .collect();
         Ok(Declarative {
+            explain,
+            shapes: Default::default(),
+            suite,
             measures: spec
                 .measures
                 .iter()
@@ -447,6 +480,66 @@ impl Workload for Declarative {
 
     fn measures(&self) -> &[crate::core::measure::Measure] {
         &self.measures
+    }
+
+    fn metrics(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
+        let Some(s) = &self.suite else {
+            return Vec::new();
+        };
+        let ran = |k: usize| {
+            run.committed.get(k).copied().unwrap_or(0)
+                + run.rolled_back.get(k).copied().unwrap_or(0)
+                + run.failed.get(k).copied().unwrap_or(0)
+        };
+        let passes = s.order.iter().map(|k| ran(*k)).min().unwrap_or(0);
+        let total: f64 = s
+            .order
+            .iter()
+            .map(|k| run.service_s.get(*k).copied().unwrap_or(0.0))
+            .sum();
+        vec![
+            crate::core::Metric {
+                name: "suite passes".into(),
+                value: passes as f64,
+                unit: "passes".into(),
+                description: format!(
+                    "complete passes of the {} transactions of the suite (of {} asked)",
+                    s.order.len(),
+                    s.passes
+                ),
+            },
+            crate::core::Metric {
+                name: "suite time per pass".into(),
+                value: if passes > 0 {
+                    total / passes as f64
+                } else {
+                    total
+                },
+                unit: "s".into(),
+                description: "the suite's transactions' execution time summed, per pass".into(),
+            },
+        ]
+    }
+
+    fn inspects(&self) -> bool {
+        !self.explain.is_empty()
+    }
+
+    fn inspect<'a>(
+        &'a self,
+        conn: &'a Conn,
+        before: bool,
+    ) -> BoxFuture<'a, Vec<crate::core::Metric>> {
+        Box::pin(self.plan_quality(conn, before))
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        match &self.suite {
+            Some(_) => vec![
+                "suite mode: the run ends when the suite is done (or at its duration); suite transactions run during a warm-up are not measured".into(),
+            ],
+            None => Vec::new(),
+        }
     }
 
     fn settings(&self) -> Vec<(String, String)> {
@@ -613,6 +706,8 @@ impl Workload for Declarative {
     fn group_worker(&self, group: usize, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         let s = &self.shared;
         Box::new(Worker {
+            suite: self.suite.clone(),
+            pending: 0,
             group: group.min(s.cumulative.len() - 1),
             stmts: Statements::new(s.sql),
             st: gen::State {
@@ -630,6 +725,112 @@ impl Workload for Declarative {
             rows: Default::default(),
             copy_buf: BytesMut::new(),
         })
+    }
+}
+
+impl Declarative {
+    /// Before the run: each explained query's plan shape. After it: its q-error (from
+    /// EXPLAIN ANALYZE, which runs it once more) and whether its plan changed; a query
+    /// that cannot be explained is a warning.
+    async fn plan_quality(&self, conn: &Conn, before: bool) -> Vec<crate::core::Metric> {
+        use crate::core::Metric;
+        let figure = |name: String, value: f64, unit: &str, description: String| Metric {
+            name,
+            value,
+            unit: unit.into(),
+            description,
+        };
+        let _ = conn.batch_execute("SET statement_timeout = '5min'").await;
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        let mut changed = 0;
+        for &k in &self.explain {
+            let tx = &self.spec().transactions[k];
+            let Some(stmt) = tx.statements.first() else {
+                continue;
+            };
+            let options = if before {
+                "FORMAT JSON"
+            } else {
+                "ANALYZE, FORMAT JSON"
+            };
+            let plan = match conn
+                .query_one(&format!("EXPLAIN ({options}) {}", stmt.sql), &[])
+                .await
+                .and_then(|r| r.try_get::<_, serde_json::Value>(0))
+            {
+                Ok(p) => p,
+                Err(e) => {
+                    log::warn!(
+                        "plan of {}: {}; its plan quality is not reported",
+                        tx.name,
+                        crate::core::db_message(&e)
+                    );
+                    continue;
+                }
+            };
+            let shape = plans::shape(&plan).unwrap_or_default();
+            let mut shapes = self.shapes.lock().unwrap_or_else(|e| e.into_inner());
+            if before {
+                shapes.retain(|(x, _)| *x != k);
+                shapes.push((k, shape));
+                continue;
+            }
+            if let Some(q) = plans::q_error(&plan) {
+                errors.push(q);
+                out.push(figure(
+                    format!("q_error.{}", tx.name),
+                    q,
+                    "",
+                    "the planner's worst row estimate against the rows produced (1 = exact)".into(),
+                ));
+            }
+            if let Some((_, was)) = shapes.iter().find(|(x, _)| *x == k) {
+                let c = *was != shape;
+                changed += usize::from(c);
+                out.push(figure(
+                    format!("plan_changed.{}", tx.name),
+                    f64::from(u8::from(c)),
+                    "",
+                    "1 when the plan's shape differs from the one before the run".into(),
+                ));
+            }
+        }
+        if !before && !errors.is_empty() {
+            let n = errors.len();
+            let worst = errors.iter().copied().fold(1.0, f64::max);
+            if let Some(m) = plans::median(errors) {
+                out.insert(
+                    0,
+                    figure(
+                        "q_error median".into(),
+                        m,
+                        "",
+                        format!("median q-error over {n} queries"),
+                    ),
+                );
+            }
+            out.insert(
+                1.min(out.len()),
+                figure(
+                    "q_error max".into(),
+                    worst,
+                    "",
+                    format!("worst q-error over {n} queries"),
+                ),
+            );
+            out.insert(
+                2.min(out.len()),
+                figure(
+                    "plans changed".into(),
+                    changed as f64,
+                    "queries",
+                    "queries whose plan shape changed during the run".into(),
+                ),
+            );
+        }
+        let _ = conn.batch_execute("RESET statement_timeout").await;
+        out
     }
 }
 
@@ -665,6 +866,10 @@ async fn run_check(conn: &Conn, name: &str, sql: &str) -> Result<CheckResult, Sc
 }
 
 struct Worker {
+    /// The suite this worker claims its transactions from, in a suite mode.
+    suite: Option<Arc<Suite>>,
+    /// The suite transaction claimed by `next_start`.
+    pending: TxKind,
     /// The worker group (index into the shared cumulative weights).
     group: usize,
     shared: Arc<Shared>,
@@ -762,6 +967,19 @@ fn capture(
     Ok(())
 }
 
+/// Whether the value `rollback_if` checks after statement `i` makes the transaction a
+/// deliberate rollback.
+fn deliberate(tx: &spec::Transaction, i: usize, slots: &[Value]) -> bool {
+    match tx.rollback.check {
+        Some((at, slot, on_false)) if at == i => match slots.get(slot) {
+            None | Some(Value::Null) => true,
+            Some(Value::Bool(false)) => on_false,
+            Some(_) => false,
+        },
+        _ => false,
+    }
+}
+
 /// Sends one statement; keeps the returned columns later statements use.
 async fn send(
     session: &mut dyn Session,
@@ -786,6 +1004,8 @@ impl Worker {
         session: &mut dyn Session,
     ) -> Result<TxOutcome, TxError> {
         let Worker {
+            suite: _,
+            pending: _,
             group: _,
             shared,
             stmts,
@@ -860,12 +1080,22 @@ impl Worker {
         if n == 1 {
             return Ok(TxOutcome::committed(1));
         }
+        if deliberate(tx, 0, slots) {
+            session.simple_query("ROLLBACK").await?;
+            return Ok(TxOutcome::RolledBack { queries: 2 });
+        }
         for (i, stmt) in tx.statements.iter().enumerate().take(n - 1).skip(1) {
             let ps = prepared(i);
             fill(params, stmt, st, vars, slots);
             if let Err(e) = send(session, ps, stmt, params, &mut rows[0], slots).await {
                 let _ = session.simple_query("ROLLBACK").await;
                 return Err(e);
+            }
+            if deliberate(tx, i, slots) {
+                session.simple_query("ROLLBACK").await?;
+                return Ok(TxOutcome::RolledBack {
+                    queries: i as u32 + 2,
+                });
             }
         }
         let last = &tx.statements[n - 1];
@@ -884,6 +1114,9 @@ impl Worker {
 impl WorkerTx for Worker {
     #[inline]
     fn next_kind(&mut self) -> TxKind {
+        if self.suite.is_some() {
+            return self.pending;
+        }
         let c = &self.shared.cumulative[self.group];
         if c.len() == 1 {
             return 0;
@@ -892,12 +1125,41 @@ impl WorkerTx for Worker {
         c.iter().position(|x| u < *x).unwrap_or(c.len() - 1)
     }
 
+    fn next_start(&mut self) -> crate::core::NextStart {
+        let Some(s) = &self.suite else {
+            return crate::core::NextStart::Schedule;
+        };
+        let i = s.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = s.order.len() as u64;
+        if n == 0 || i >= n.saturating_mul(s.passes) {
+            return crate::core::NextStart::Finished;
+        }
+        self.pending = s.order[(i % n) as usize];
+        crate::core::NextStart::Schedule
+    }
+
     fn run<'a>(
         &'a mut self,
         kind: TxKind,
         session: &'a mut dyn Session,
     ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
-        Box::pin(async move { self.run_tx(kind, session).await })
+        Box::pin(async move {
+            let r = self.run_tx(kind, session).await;
+            let tx = &self.shared.spec.transactions[kind];
+            match r {
+                // an error the workload expects: a deliberate rollback (the block, if any,
+                // was rolled back already)
+                Err(e)
+                    if e.code()
+                        .is_some_and(|c| tx.rollback.sqlstates.iter().any(|s| s == c.code())) =>
+                {
+                    Ok(TxOutcome::RolledBack {
+                        queries: tx.statements.len().max(1) as u32,
+                    })
+                }
+                other => other,
+            }
+        })
     }
 }
 

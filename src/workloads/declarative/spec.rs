@@ -75,6 +75,18 @@ pub(crate) struct Transaction {
     pub(crate) slots: usize,
     /// A COPY transaction (then there are no statements).
     pub(crate) copy: Option<CopyTx>,
+    /// What makes it a deliberate rollback.
+    pub(crate) rollback: RollbackIf,
+}
+
+/// What makes a transaction a deliberate rollback.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RollbackIf {
+    /// Errors with these SQLSTATEs.
+    pub(crate) sqlstates: Vec<String>,
+    /// After statement `.0`, the returned value in slot `.1`: NULL (no row) always rolls
+    /// back; false too when `.2`.
+    pub(crate) check: Option<(usize, usize, bool)>,
 }
 
 /// Rows streamed with COPY, one COPY per transaction.
@@ -119,6 +131,10 @@ pub(crate) struct Spec {
     pub(crate) modes: Vec<(String, Vec<f64>)>,
     /// Modes with worker groups: mode name, its groups.
     pub(crate) groups: Vec<(String, Vec<GroupDef>)>,
+    /// Suite modes: mode name, the transactions in order and the passes.
+    pub(crate) suites: Vec<(String, Vec<usize>, u64)>,
+    /// Transactions whose plan quality is reported (`transactions_from.explain`).
+    pub(crate) explain: Vec<usize>,
     /// Checks: name, SQL.
     pub(crate) checks: Vec<(String, String)>,
     /// Run checks after each run.
@@ -282,6 +298,7 @@ pub(crate) fn compile_with(
         sequences: 0,
         vars: params.vars.clone(),
         groups: Vec::new(),
+        suites: Vec::new(),
     };
     let mut spec = c.spec(name, dir, &raw);
     spec.params = params;
@@ -301,6 +318,8 @@ struct Compiler<'a> {
     vars: Vec<(String, String)>,
     /// Modes with worker groups, as compiled.
     groups: Vec<(String, Vec<GroupDef>)>,
+    /// Suite modes, as compiled.
+    suites: Vec<(String, Vec<usize>, u64)>,
 }
 
 impl Compiler<'_> {
@@ -370,6 +389,10 @@ impl Compiler<'_> {
             );
         }
         let transactions = self.transactions(raw, &ranges);
+        let explain: Vec<usize> = match &raw.transactions_from {
+            Some(f) if f.explain => (raw.transactions.len()..transactions.len()).collect(),
+            _ => Vec::new(),
+        };
         let modes = self.modes(raw, &transactions);
         for (i, m) in raw.measures.iter().enumerate() {
             for name in &m.modes {
@@ -439,6 +462,8 @@ impl Compiler<'_> {
             settings: self.settings(&raw.settings),
             measures,
             groups: std::mem::take(&mut self.groups),
+            suites: std::mem::take(&mut self.suites),
+            explain,
         }
     }
 
@@ -897,6 +922,16 @@ impl Compiler<'_> {
             if !ident_ok(&mode) {
                 self.err(&path, "mode names must be lower-case letters, digits and _");
             }
+            if let Some(suite) = v.get("suite") {
+                let (order, passes) = self.suite(&path, v, suite, txs, raw.transactions.len());
+                let mut weights = vec![0.0; txs.len()];
+                for k in &order {
+                    weights[*k] = 1.0;
+                }
+                self.suites.push((mode.clone(), order, passes));
+                out.push((mode, weights));
+                continue;
+            }
             if v.get("groups").is_some() {
                 // after the plain modes, which its groups may name
                 grouped.push((mode, path, v));
@@ -930,6 +965,62 @@ impl Compiler<'_> {
             self.groups.push((mode, groups));
         }
         out
+    }
+
+    /// `modes.NAME.suite`: transactions run in order, each once per pass.
+    fn suite(
+        &mut self,
+        path: &str,
+        mode: &serde_yaml::Value,
+        v: &serde_yaml::Value,
+        txs: &[Transaction],
+        from_folder: usize,
+    ) -> (Vec<usize>, u64) {
+        if mode.as_mapping().map(|m| m.len()) != Some(1) {
+            self.err(path, "a suite mode has only the key suite");
+        }
+        let p = format!("{path}.suite");
+        let Some(m) = v.as_mapping() else {
+            self.err(
+                &p,
+                "expected {passes: N, transactions: [names]} (both optional)",
+            );
+            return (Vec::new(), 1);
+        };
+        let mut passes = 1;
+        let mut order: Vec<usize> = (0..txs.len()).collect();
+        for (key, val) in m {
+            match key.as_str().unwrap_or_default() {
+                "passes" => match val.as_u64() {
+                    Some(n) if (1..=1_000_000).contains(&n) => passes = n,
+                    _ => self.err(&format!("{p}.passes"), "a whole number from 1 to 1000000"),
+                },
+                "transactions" if val.as_str() == Some("folder") => {
+                    order = (from_folder..txs.len()).collect();
+                }
+                "transactions" => {
+                    order.clear();
+                    for (i, t) in val.as_sequence().into_iter().flatten().enumerate() {
+                        let name = t.as_str().unwrap_or_default();
+                        match txs.iter().position(|x| x.name == name) {
+                            Some(k) => order.push(k),
+                            None => self.err(
+                                &format!("{p}.transactions[{i}]"),
+                                format!("unknown transaction '{name}'"),
+                            ),
+                        }
+                    }
+                }
+                other => self.err(
+                    &p,
+                    format!("unknown key '{other}'; keys: passes, transactions"),
+                ),
+            }
+        }
+        if order.is_empty() {
+            self.err(&p, "the suite has no transactions");
+        }
+        (order, passes)
     }
 
     /// A mapping of transaction name to weight.

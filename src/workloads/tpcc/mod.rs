@@ -337,6 +337,7 @@ mod tests {
             committed: vec![990, 900, 40, 40, 40],
             rolled_back: vec![10, 0, 0, 0, 0],
             failed: vec![0; 5],
+            service_s: vec![0.0; 5],
             server_xacts: Some(3000),
         };
         let m = metrics(&run);

@@ -114,6 +114,20 @@ pub(crate) struct RawWorkload {
     pub(crate) settings: serde_yaml::Mapping,
     /// SQL whose numeric results are figures of the report.
     pub(crate) measures: Vec<RawMeasure>,
+    /// More transactions: one per `.sql` file of a folder (e.g. a benchmark's queries).
+    pub(crate) transactions_from: Option<RawFrom>,
+}
+
+/// `transactions_from:` a folder of `.sql` files, one transaction each.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawFrom {
+    /// The folder (relative to the workload's); empty: none.
+    pub(crate) folder: String,
+    /// Put before each file's name to make the transaction's name (default `q`).
+    pub(crate) prefix: Option<String>,
+    /// Report each query's plan quality (q-error, plan changes) after every run.
+    pub(crate) explain: bool,
 }
 
 /// `requires:`.
@@ -171,6 +185,21 @@ pub(crate) struct RawTransaction {
     pub(crate) statements: Vec<RawStatement>,
     /// Or: rows streamed into a table with COPY, one COPY per transaction.
     pub(crate) copy: Option<RawCopy>,
+    /// When the transaction is rolled back on purpose (counted as rolled back, not failed).
+    pub(crate) rollback_if: Option<RawRollbackIf>,
+}
+
+/// `rollback_if:` what makes a transaction a deliberate rollback.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RawRollbackIf {
+    /// SQLSTATEs of errors that mean a deliberate rollback (e.g. 23514, a check violation).
+    pub(crate) sqlstate: Vec<serde_yaml::Value>,
+    /// `STATEMENT.COLUMN`: rolled back when the statement returned no row or NULL there.
+    pub(crate) missing: Option<String>,
+    /// `STATEMENT.COLUMN`: rolled back unless that column is true (false, NULL, no row).
+    #[serde(rename = "not")]
+    pub(crate) is_false: Option<String>,
 }
 
 /// A transaction that is one `COPY ... FROM STDIN` of generated rows.

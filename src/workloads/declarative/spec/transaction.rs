@@ -9,7 +9,11 @@ impl Compiler<'_> {
         raw: &RawWorkload,
         ranges: &[TableRange],
     ) -> Vec<Transaction> {
-        if raw.transactions.is_empty() {
+        let from = raw
+            .transactions_from
+            .as_ref()
+            .filter(|f| !f.folder.trim().is_empty());
+        if raw.transactions.is_empty() && from.is_none() {
             self.err("transactions", "give at least one transaction");
         }
         let mut out: Vec<Transaction> = Vec::new();
@@ -38,7 +42,102 @@ impl Compiler<'_> {
             }
             out.push(self.transaction(&path, t, ranges));
         }
+        if let Some(f) = from {
+            self.transactions_from(f, &mut out);
+        }
         out
+    }
+
+    /// `transactions_from`: one single-statement transaction per `.sql` file of the
+    /// folder, in natural order of the names (2a before 10a), named prefix + file stem.
+    fn transactions_from(&mut self, f: &RawFrom, out: &mut Vec<Transaction>) {
+        let path = "transactions_from.folder";
+        let folder = self.dir.join(&f.folder);
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(e) => e,
+            Err(e) => {
+                self.err(
+                    path,
+                    format!(
+                        "cannot read folder {} ({e}); give a folder of .sql files (relative to the workload folder, or absolute)",
+                        folder.display()
+                    ),
+                );
+                return;
+            }
+        };
+        let mut files: Vec<std::path::PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "sql") && p.is_file())
+            .collect();
+        if files.is_empty() {
+            self.err(path, format!("{} holds no .sql file", folder.display()));
+            return;
+        }
+        if files.len() > 10_000 {
+            self.err(
+                path,
+                format!("{} holds more than 10,000 .sql files", folder.display()),
+            );
+            return;
+        }
+        files.sort_by_key(|p| natural_key(&p.file_stem().unwrap_or_default().to_string_lossy()));
+        let prefix = f.prefix.clone().unwrap_or_else(|| "q".into());
+        for file in files {
+            let stem = file
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_lowercase();
+            let name: String = format!("{prefix}{stem}")
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            let p = format!("{path} ({})", file.display());
+            if !ident_ok(&name) {
+                self.err(
+                    &p,
+                    format!(
+                        "'{name}' is not a transaction name; give a prefix starting with a letter"
+                    ),
+                );
+                continue;
+            }
+            if out.iter().any(|o| o.name == name) {
+                self.err(&p, format!("transaction '{name}' is defined twice"));
+                continue;
+            }
+            let sql = match yaml::read_text(&file) {
+                Ok(t) => t.trim().trim_end_matches(';').trim().to_string(),
+                Err(_) => {
+                    self.err(&p, "cannot read it, or it is larger than 1 MiB");
+                    continue;
+                }
+            };
+            if sql.is_empty() {
+                self.err(&p, "the file is empty");
+                continue;
+            }
+            if let Some(m) = sql::check_placeholders(&sql, 0) {
+                self.err(&p, format!("{m}; a query of a folder takes no parameters"));
+                continue;
+            }
+            out.push(Transaction {
+                name: name.clone(),
+                begin: None,
+                vars: Vec::new(),
+                statements: vec![Statement {
+                    label: format!("{name}[0]"),
+                    path: p,
+                    sql,
+                    params: Vec::new(),
+                    captures: Vec::new(),
+                }],
+                slots: 0,
+                copy: None,
+                rollback: RollbackIf::default(),
+            });
+        }
     }
 
     fn transaction(
@@ -62,6 +161,7 @@ impl Compiler<'_> {
                 statements: Vec::new(),
                 slots: 0,
                 copy: self.copy(&format!("{path}.copy"), c, ranges),
+                rollback: RollbackIf::default(),
             };
         }
         if t.statements.is_empty() {
@@ -98,6 +198,10 @@ impl Compiler<'_> {
                 captures: Vec::new(),
             });
         }
+        let rollback = match &t.rollback_if {
+            Some(r) => self.rollback_if(&format!("{path}.rollback_if"), r, &mut tx),
+            None => RollbackIf::default(),
+        };
         let TxBuild {
             statements, slots, ..
         } = tx;
@@ -109,7 +213,65 @@ impl Compiler<'_> {
             statements,
             slots,
             copy: None,
+            rollback,
         }
+    }
+
+    /// `rollback_if`: SQLSTATEs, and a returned value checked after its statement.
+    fn rollback_if(&mut self, path: &str, r: &RawRollbackIf, tx: &mut TxBuild<'_>) -> RollbackIf {
+        let mut out = RollbackIf::default();
+        for (i, v) in r.sqlstate.iter().enumerate() {
+            let code = match v {
+                serde_yaml::Value::String(s) => s.clone(),
+                serde_yaml::Value::Number(n) => format!("{n:0>5}"),
+                _ => String::new(),
+            };
+            if code.len() == 5
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+            {
+                out.sqlstates.push(code);
+            } else {
+                self.err(
+                    &format!("{path}.sqlstate[{i}]"),
+                    "a SQLSTATE is five digits or capital letters, e.g. \"23514\" (quote it)",
+                );
+            }
+        }
+        let check = match (&r.missing, &r.is_false) {
+            (Some(m), None) => Some((m, false, "missing")),
+            (None, Some(f)) => Some((f, true, "not")),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                self.err(path, "give missing or not, not both");
+                None
+            }
+        };
+        if let Some((spec, on_false, key)) = check {
+            let p = format!("{path}.{key}");
+            let stmt = spec.split_once('.').map(|(s, _)| s.to_string());
+            if let Some(Param::Returned(slot)) = self.returned_param(&p, spec, tx) {
+                let label = format!("{}.{}", tx.name, stmt.unwrap_or_default());
+                let idx = tx
+                    .statements
+                    .iter()
+                    .position(|s| s.label == label)
+                    .unwrap_or(0);
+                if idx + 1 >= tx.statements.len() {
+                    self.err(
+                        &p,
+                        "the statement it checks must not be the last (the last one commits); check an earlier statement",
+                    );
+                } else {
+                    out.check = Some((idx, slot, on_false));
+                }
+            }
+        }
+        if out.sqlstates.is_empty() && out.check.is_none() {
+            self.err(path, "give sqlstate, missing or not");
+        }
+        out
     }
 
     /// A `copy:` transaction: its table, rows per COPY and column generators.
@@ -352,6 +514,15 @@ impl Compiler<'_> {
             );
         }
     }
+}
+
+/// Sorts `10a` after `2a`: the leading number, then the rest.
+fn natural_key(stem: &str) -> (u64, String) {
+    let digits: String = stem.chars().take_while(|c| c.is_ascii_digit()).collect();
+    (
+        digits.parse().unwrap_or(u64::MAX),
+        stem[digits.len()..].to_string(),
+    )
 }
 
 /// A transaction being compiled.
