@@ -44,7 +44,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 for m in r["workload"]["metrics"]:
     if m["name"] == sys.argv[2]:
-        print(m["value"]); break
+        print(f"{m['value']:.4g}"); break
 else:
     print("nan")
 PY
