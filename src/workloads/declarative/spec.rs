@@ -329,6 +329,14 @@ impl Compiler<'_> {
 
     fn read(&mut self, path: &str, f: &str) -> Option<String> {
         let p = self.dir.join(f);
+        // a pipe nobody writes would block the open: regular files only
+        if std::fs::metadata(&p).is_ok_and(|m| !m.is_file()) {
+            self.err(
+                path,
+                format!("{f} is not a regular file (a folder, device or pipe); name a file of SQL"),
+            );
+            return None;
+        }
         match yaml::read_text(&p) {
             Ok(t) => Some(t),
             Err(yaml::ReadError::TooLarge) => {

@@ -257,6 +257,14 @@ impl VectorFile {
                 ))
             }
         };
+        // a FIFO would block the open, a device never end: regular files only
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("vector file {shown}: cannot open it ({e}); check the path"))?;
+        if !meta.is_file() {
+            return Err(format!(
+                "vector file {shown}: not a regular file (a folder, device or pipe); give a .fvecs or .npy file"
+            ));
+        }
         let file = File::open(path)
             .map_err(|e| format!("vector file {shown}: cannot open it ({e}); check the path"))?;
         let len = file
@@ -1196,5 +1204,20 @@ mod tests {
             e.contains("8589934593 bytes is above the limit of 8 GiB"),
             "{e}"
         );
+        // a pipe (which would block the open), a device through a symlink, a folder
+        let fifo = dir.path().join("p.fvecs");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let zero = dir.path().join("z.npy");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let folder = dir.path().join("d.npy");
+        std::fs::create_dir(&folder).unwrap();
+        for p in [fifo, zero, folder] {
+            let e = VectorFile::open(&p).unwrap_err();
+            assert!(e.contains("not a regular file"), "{e}");
+        }
     }
 }

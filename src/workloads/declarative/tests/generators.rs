@@ -562,7 +562,32 @@ fn oversized_and_deep_workload_files_are_refused() {
     std::os::unix::fs::symlink("/dev/zero", dir.join("zero.sql")).unwrap();
     let e = spec::load(&dir, 1).unwrap_err().join("\n");
     assert!(
-        e.contains("schema.create: zero.sql is larger than 1 MiB"),
+        e.contains("schema.create: zero.sql is not a regular file"),
+        "{e}"
+    );
+    // a pipe nobody writes is refused, not waited on
+    std::fs::write(
+        dir.join(FILE_NAME),
+        GOOD.replace("create: schema.sql", "create: pipe.sql"),
+    )
+    .unwrap();
+    assert!(std::process::Command::new("mkfifo")
+        .arg(dir.join("pipe.sql"))
+        .status()
+        .unwrap()
+        .success());
+    let e = spec::load(&dir, 1).unwrap_err().join("\n");
+    assert!(e.contains("pipe.sql is not a regular file"), "{e}");
+    // a file larger than the limit
+    std::fs::write(
+        dir.join(FILE_NAME),
+        GOOD.replace("create: schema.sql", "create: big.sql"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("big.sql"), "-- x\n".repeat(300_000)).unwrap();
+    let e = spec::load(&dir, 1).unwrap_err().join("\n");
+    assert!(
+        e.contains("schema.create: big.sql is larger than 1 MiB"),
         "{e}"
     );
 }
