@@ -13,7 +13,7 @@ use crate::error::{AppError, Exit};
 use crate::exec::ExecOptions;
 use crate::pipeline::{measure, SchemaReady};
 use crate::progress::Progress;
-use crate::report::{Document as _, Format, WorkloadReport};
+use crate::report::{Document as _, WorkloadReport};
 use crate::scaling::output::SweepStatus;
 use crate::scaling::params::{read_curve, ParamBand, ParamSweepReport, SCHEMA_VERSION};
 
@@ -27,20 +27,6 @@ pub(crate) struct SweepCtx<'a> {
     pub(crate) server: ServerInfo,
     pub(crate) interrupt: &'a CancellationToken,
     pub(crate) view: &'a Progress,
-}
-
-fn write_files(r: &ParamSweepReport, plan: &RunPlan, last: bool) -> Result<(), AppError> {
-    let now = |p: &&std::path::Path| last || !crate::report::is_stream(p);
-    for (format, path) in [
-        (Format::Json, plan.json.as_deref().filter(now)),
-        (Format::Csv, plan.csv.as_deref().filter(now)),
-        (Format::Html, plan.html.as_deref().filter(|_| last)),
-    ] {
-        if let Some(path) = path {
-            crate::report::document::write(r, format, path)?;
-        }
-    }
-    Ok(())
 }
 
 /// Runs every band of `sweep`; an interrupt keeps the finished bands.
@@ -123,7 +109,7 @@ pub(crate) async fn run(
             band,
         });
         report.wall_s = started.elapsed().as_secs_f64();
-        write_files(&report, plan, false)?;
+        super::sweep::write_files(&report, plan, false)?;
     }
     if report.status == SweepStatus::Running {
         report.status = SweepStatus::Completed;
@@ -149,7 +135,7 @@ pub(crate) async fn run(
         );
     }
     print!("{}", report.console());
-    write_files(&report, plan, true)?;
+    super::sweep::write_files(&report, plan, true)?;
     Ok(if report.status == SweepStatus::Interrupted {
         Exit::Interrupted
     } else {

@@ -51,9 +51,14 @@ pub(super) fn band_of(index: usize, workers: usize, connections: usize, m: Measu
     }
 }
 
-/// Writes the sweep's files; `last` is the final write (the HTML, and streams such as
-/// `/dev/stdout`, which get the report once rather than after every band).
-fn write_files(r: &ScalingReport, plan: &RunPlan, last: bool) -> Result<(), AppError> {
+/// Writes a sweep's files (progressive or of a parameter); `last` is the final write (the
+/// HTML, and streams such as `/dev/stdout`, which get the report once rather than after
+/// every band).
+pub(super) fn write_files(
+    r: &impl crate::report::Document,
+    plan: &RunPlan,
+    last: bool,
+) -> Result<(), AppError> {
     let now = |p: &&std::path::Path| last || !crate::report::is_stream(p);
     for (format, path) in [
         (Format::Json, plan.json.as_deref().filter(now)),

@@ -445,15 +445,18 @@ pub(crate) fn render(r: &Report) -> String {
         latency_row(&mut out, "start lag", lag);
         out.push_str("</table>");
     }
-    for m in &r.workload.metrics {
+    let metric = |out: &mut String, prefix: &str, m: &crate::core::Metric| {
         let _ = write!(
             out,
-            "<p><b>{}</b>: {} {} — {}</p>",
+            "<p><b>{prefix}{}</b>: {} {} — {}</p>",
             esc(&m.name),
             crate::report::figure(m.value),
             esc(&m.unit),
             esc(&m.description)
         );
+    };
+    for m in &r.workload.metrics {
+        metric(&mut out, "", m);
     }
     if let Some(load) = &r.workload.load {
         for s in &load.steps {
@@ -465,14 +468,7 @@ pub(crate) fn render(r: &Report) -> String {
             );
         }
         for m in &load.figures {
-            let _ = write!(
-                out,
-                "<p><b>after load: {}</b>: {} {} — {}</p>",
-                esc(&m.name),
-                crate::report::figure(m.value),
-                esc(&m.unit),
-                esc(&m.description)
-            );
+            metric(&mut out, "after load: ", m);
         }
     }
     for m in &r.workload.measure_series {
