@@ -1089,6 +1089,27 @@ fn loaded_rows_keep_their_values_for_templates_and_nested_copies() {
     let cols: Vec<&str> = line.trim_end().split('\t').collect();
     assert_eq!(cols[2], format!("acct 5: {}", cols[1]));
     assert_eq!(cols[3], "{\"of\":5}");
+    // a copy inside json or behind null_ratio alone also keeps the row's values
+    let yaml = GOOD.replace(
+        "      balance: {uniform: {min: 0, max: 100}}\n",
+        "      balance: {uniform: {min: 0, max: 100}}\n      doc: {json: {of: {same_as: id}}}\n      copy: {same_as: balance, null_ratio: 0.5}\n",
+    );
+    let s = compile(&yaml).unwrap();
+    let t = &s.data[0];
+    assert!(t.same_as);
+    let mut copied = 0;
+    for row in 1..=200 {
+        let mut b = BytesMut::new();
+        write_row(t, 9, row, &mut b);
+        let line = std::str::from_utf8(&b).unwrap();
+        let cols: Vec<&str> = line.trim_end().split('\t').collect();
+        assert_eq!(cols[2], format!("{{\"of\":{row}}}"));
+        if cols[3] != "\\N" {
+            assert_eq!(cols[3], cols[1]);
+            copied += 1;
+        }
+    }
+    assert!((60..=140).contains(&copied), "{copied}");
 }
 
 #[test]
