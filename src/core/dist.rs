@@ -74,6 +74,68 @@ impl Zipfian {
     }
 }
 
+/// Rounds of the [`Permutation`]'s Feistel network.
+const FEISTEL_ROUNDS: usize = 6;
+
+/// A fixed bijection of `0..n` chosen by a key: a keyed Feistel network over the smallest
+/// power of four at least `n`, with values that land at `n` or beyond walked on through
+/// the network until they fall back into range (cycle walking; under four steps on
+/// average). Used to spread a zipfian's hot ranks over the whole key range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Permutation {
+    n: u64,
+    half: u32,
+    mask: u64,
+    keys: [u64; FEISTEL_ROUNDS],
+}
+
+impl Permutation {
+    /// The permutation of `0..n` (n at least 1) for `key`.
+    pub(crate) fn new(n: u64, key: u64) -> Self {
+        let n = n.max(1);
+        let bits = 64 - (n - 1).leading_zeros();
+        let half = bits.div_ceil(2).max(1);
+        let mut keys = [0; FEISTEL_ROUNDS];
+        for (i, k) in keys.iter_mut().enumerate() {
+            *k = super::derive_seed(key, i as u64 + 1);
+        }
+        Permutation {
+            n,
+            half,
+            mask: (1u64 << half) - 1,
+            keys,
+        }
+    }
+
+    /// The image of `x` (`x < n`).
+    #[inline]
+    pub(crate) fn apply(&self, x: u64) -> u64 {
+        debug_assert!(x < self.n);
+        let mut y = self.feistel(x);
+        while y >= self.n {
+            y = self.feistel(y);
+        }
+        y
+    }
+
+    #[inline]
+    fn feistel(&self, x: u64) -> u64 {
+        let (mut l, mut r) = (x >> self.half, x & self.mask);
+        for k in &self.keys {
+            let f = super::derive_seed(*k, r) & self.mask;
+            (l, r) = (r, l ^ f);
+        }
+        (l << self.half) | r
+    }
+}
+
+/// A stable 64-bit hash of a name (FNV-1a), for keys that must not change between builds.
+pub(crate) fn name_key(name: &str) -> u64 {
+    name.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Chooses keys in `1..=n` by a distribution; cheap to clone (the zipfian table is shared).
 #[derive(Debug, Clone)]
 pub(crate) enum KeyChooser {
@@ -160,6 +222,38 @@ mod tests {
             seen[k as usize] = true;
         }
         assert!(seen[1..].iter().all(|s| *s));
+    }
+
+    #[test]
+    fn permutations_are_bijections() {
+        for n in 1..=300u64 {
+            for key in [0u64, 1, 0xdead_beef] {
+                let p = Permutation::new(n, key);
+                let mut seen = vec![false; n as usize];
+                for x in 0..n {
+                    let y = p.apply(x);
+                    assert!(y < n, "n {n} key {key}: {x} -> {y}");
+                    assert!(!seen[y as usize], "n {n} key {key}: {y} twice");
+                    seen[y as usize] = true;
+                }
+            }
+        }
+        for n in [1000u64, 1024, 1025, 4097, 65_536, 100_003] {
+            let p = Permutation::new(n, 42);
+            let mut seen = vec![false; n as usize];
+            for x in 0..n {
+                let y = p.apply(x) as usize;
+                assert!(!seen[y], "n {n}: {y} twice");
+                seen[y] = true;
+            }
+        }
+        // huge ranges stay in range; different keys give different permutations
+        let p = Permutation::new(1_000_000_000_000, 7);
+        assert!((0..1000).all(|x| p.apply(x) < 1_000_000_000_000));
+        let q = Permutation::new(1_000_000_000_000, 8);
+        assert!((0..1000).any(|x| p.apply(x) != q.apply(x)));
+        let full = Permutation::new(u64::MAX, 1);
+        assert!(full.apply(u64::MAX - 1) < u64::MAX);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub use crate::rows::{Numeric, Rows};
-pub(crate) use dist::{KeyChooser, KeyDistribution, Zipfian};
+pub(crate) use dist::{name_key, KeyChooser, KeyDistribution, Permutation, Zipfian};
 pub use error::{classify, ErrorClass, ErrorCounts};
 pub use registry::{Registry, WorkloadInfo};
 pub use session::{Params, Session, Statements, Step, Stmt, TxError};

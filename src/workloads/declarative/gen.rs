@@ -8,11 +8,13 @@ use rand_distr::Distribution as _;
 use serde::Deserialize;
 
 mod parse;
+mod words;
 
 pub(crate) use parse::parse;
+pub(crate) use words::{Vocabulary, MAX_TEXT_WORDS, MAX_VOCABULARY};
 
 use super::value::{OutKind, Value};
-use crate::core::{Rng, Zipfian};
+use crate::core::{Permutation, Rng, Zipfian};
 
 /// Every generator name, for messages.
 pub(crate) const NAMES: &[&str] = &[
@@ -21,6 +23,7 @@ pub(crate) const NAMES: &[&str] = &[
     "zipfian",
     "gaussian",
     "exponential",
+    "lognormal",
     "boolean",
     "choice",
     "foreign_key",
@@ -29,12 +32,16 @@ pub(crate) const NAMES: &[&str] = &[
     "fake",
     "uuid",
     "string",
+    "text",
     "json",
     "array",
     "vector",
     "cluster_of",
     "constant",
     "same_as",
+    "template",
+    "pick",
+    "derived",
 ];
 
 /// What a generator may refer to while it is compiled.
@@ -44,8 +51,11 @@ pub(crate) struct Ctx<'a> {
     pub(crate) tables: &'a [TableRange],
     /// Counts sequence generators, each gets its own per-worker counter.
     pub(crate) sequences: usize,
-    /// When compiling a data column: the earlier columns of the row (for `same_as`).
+    /// When compiling a data column: the earlier columns of the row (for `same_as`,
+    /// `template`, `pick` and `derived`).
     pub(crate) columns: Option<&'a [String]>,
+    /// The generators of those earlier columns, in the same order (empty outside data).
+    pub(crate) column_gens: &'a [Gen],
     /// The workload's folder (vector files are named relative to it).
     pub(crate) dir: &'a std::path::Path,
 }
@@ -71,7 +81,8 @@ pub(crate) struct State {
     pub(crate) worker: i64,
     /// Row number when loading (sequences then follow the row).
     pub(crate) row: Option<u64>,
-    /// When loading: the values of the row's columns so far (for `same_as`).
+    /// When loading: the values of the row's columns so far (for `same_as`, `template`,
+    /// `pick` and `derived`).
     pub(crate) cols: Vec<Value>,
     /// The cluster of the row's last clustered vector (for `cluster_of`).
     pub(crate) cluster: u32,
@@ -99,8 +110,13 @@ pub(crate) const SEQ_STRIDE: i64 = 65_536;
 pub(crate) enum NumDist {
     /// Uniform over `[lo, hi]`.
     Uniform { lo: f64, hi: f64 },
-    /// Zipfian over the integers `lo..=lo+n-1`, low values hot.
-    Zipf { lo: i64, z: Arc<Zipfian> },
+    /// Zipfian over the integers `lo..=lo+n-1`: low values hot, or, scrambled, rank `k`
+    /// at `lo + perm(k - 1)` so the hot values spread over the range.
+    Zipf {
+        lo: i64,
+        z: Arc<Zipfian>,
+        scramble: Option<Permutation>,
+    },
     /// Normal, kept within `[lo, hi]` by redrawing.
     Gauss {
         normal: rand_distr::Normal<f64>,
@@ -113,6 +129,67 @@ pub(crate) enum NumDist {
         lo: f64,
         hi: f64,
     },
+    /// Log-normal (`ln x` normal), kept within `[lo, hi]` by redrawing.
+    LogNormal {
+        dist: rand_distr::LogNormal<f64>,
+        lo: f64,
+        hi: f64,
+    },
+}
+
+/// Ages skewed to the recent end of a time range: exponential with the half-life's rate,
+/// truncated to `[0, span + 1)` by inverting its CDF (the same law as redrawing until the
+/// age falls in range, in one draw), then floored to whole seconds or days.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recent {
+    /// ln 2 / half-life, per second (timestamps) or per day (dates).
+    rate: f64,
+    /// The probability mass of the untruncated law inside the range: `1 - e^(-rate (span + 1))`.
+    mass: f64,
+}
+
+impl Recent {
+    /// Recent skew with `half_life` over a range of `span + 1` whole units.
+    pub(crate) fn new(half_life: f64, span: i64) -> Self {
+        let rate = std::f64::consts::LN_2 / half_life;
+        Recent {
+            rate,
+            mass: -(-rate * (span as f64 + 1.0)).exp_m1(),
+        }
+    }
+
+    /// An age in `0..=span`.
+    #[inline]
+    fn age(&self, rng: &mut Rng, span: i64) -> i64 {
+        let u: f64 = rng.gen();
+        let a = -(-u * self.mass).ln_1p() / self.rate;
+        (a.floor() as i64).clamp(0, span)
+    }
+}
+
+/// A piece of a `template`.
+#[derive(Debug, Clone)]
+pub(crate) enum Piece {
+    /// Text kept as written.
+    Text(String),
+    /// The value of an earlier column of the row.
+    Column(usize),
+}
+
+/// A number `derived` applies: an integer when written as one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Num {
+    Int(i64),
+    Float(f64),
+}
+
+impl Num {
+    fn f(self) -> f64 {
+        match self {
+            Num::Int(i) => i as f64,
+            Num::Float(x) => x,
+        }
+    }
 }
 
 /// A compiled generator.
@@ -138,23 +215,41 @@ pub(crate) enum Gen {
         values: Vec<Value>,
         cumulative: Vec<f64>,
     },
-    /// A key of another table's sequence column, uniform or zipfian over its rows.
+    /// A key of another table's sequence column, uniform or zipfian over its rows; a
+    /// scrambled zipfian maps rank `k` to row `perm(k - 1) + 1`, the permutation keyed by
+    /// the table's name so every foreign key into it shares the hot rows.
     ForeignKey {
         start: i64,
         step: i64,
         rows: u64,
         zipf: Option<Arc<Zipfian>>,
+        scramble: Option<Permutation>,
     },
-    /// A UTC timestamp in `[from_s, from_s + span_s]`.
-    Timestamp { from_s: i64, span_s: i64 },
-    /// A date in `[from_day, from_day + span_days]` (days since 1970-01-01).
-    Date { from_day: i64, span_days: i64 },
+    /// A UTC timestamp in `[from_s, from_s + span_s]`, uniform or skewed to recent times.
+    Timestamp {
+        from_s: i64,
+        span_s: i64,
+        recent: Option<Recent>,
+    },
+    /// A date in `[from_day, from_day + span_days]` (days since 1970-01-01), uniform or
+    /// skewed to recent days.
+    Date {
+        from_day: i64,
+        span_days: i64,
+        recent: Option<Recent>,
+    },
     /// Fake text.
     Fake(FakeKind, usize, usize),
     /// A random (version 4) UUID.
     Uuid,
     /// Random letters and digits, length in `[min, max]`.
     Str(usize, usize),
+    /// `min..=max` words of a generated vocabulary, drawn zipfian, joined by spaces.
+    Text {
+        vocabulary: Arc<Vocabulary>,
+        min: usize,
+        max: usize,
+    },
     /// A JSON object of generated fields.
     Json(Vec<(String, Gen)>),
     /// An array (JSON inside `json`, a PostgreSQL array literal elsewhere).
@@ -180,6 +275,25 @@ pub(crate) enum Gen {
     Nullable(f64, Box<Gen>),
     /// The value of an earlier column of the same row (loading only).
     SameAs(usize),
+    /// Text with earlier columns of the same row put in (loading only); `bytes` bounds
+    /// the result (the text plus the columns it names).
+    Template { pieces: Vec<Piece>, bytes: u64 },
+    /// A generator chosen by the text of an earlier column of the same row (loading
+    /// only): `values` sorted by key; `default` (else NULL) when no key matches.
+    Pick {
+        column: usize,
+        values: Vec<(String, Gen)>,
+        default: Option<Box<Gen>>,
+    },
+    /// `(column * multiply + add) mod modulo` of an earlier numeric column of the same
+    /// row (loading only); integers stay integers when every number given is one.
+    Derived {
+        column: usize,
+        multiply: Num,
+        add: Num,
+        modulo: Option<Num>,
+        kind: OutKind,
+    },
 }
 
 /// Kinds of fake text.
@@ -327,9 +441,10 @@ impl NumDist {
                     *lo
                 }
             }
-            NumDist::Zipf { lo, z } => (*lo + z.sample(rng) as i64 - 1) as f64,
+            NumDist::Zipf { .. } => self.draw_int(rng) as f64,
             NumDist::Gauss { normal, lo, hi } => within(rng, |r| normal.sample(r), *lo, *hi),
             NumDist::Exp { exp, lo, hi } => within(rng, |r| lo + exp.sample(r), *lo, *hi),
+            NumDist::LogNormal { dist, lo, hi } => within(rng, |r| dist.sample(r), *lo, *hi),
         }
     }
 
@@ -337,12 +452,21 @@ impl NumDist {
     fn draw_int(&self, rng: &mut Rng) -> i64 {
         match self {
             NumDist::Uniform { lo, hi } => rng.gen_range(*lo as i64..=*hi as i64),
-            NumDist::Zipf { lo, z } => *lo + z.sample(rng) as i64 - 1,
+            NumDist::Zipf { lo, z, scramble } => {
+                let rank = z.sample(rng) - 1;
+                *lo + match scramble {
+                    Some(p) => p.apply(rank),
+                    None => rank,
+                } as i64
+            }
             NumDist::Gauss { normal, lo, hi } => {
                 within(rng, |r| normal.sample(r).round(), *lo, *hi) as i64
             }
             NumDist::Exp { exp, lo, hi } => {
                 within(rng, |r| (lo + exp.sample(r)).floor(), *lo, *hi) as i64
+            }
+            NumDist::LogNormal { dist, lo, hi } => {
+                within(rng, |r| dist.sample(r).round(), *lo, *hi) as i64
             }
         }
     }
@@ -382,7 +506,7 @@ impl Gen {
             },
             Gen::Timestamp { .. } => OutKind::Typed("timestamp"),
             Gen::Date { .. } => OutKind::Typed("date"),
-            Gen::Fake(..) | Gen::Str(..) => OutKind::Text,
+            Gen::Fake(..) | Gen::Str(..) | Gen::Text { .. } | Gen::Template { .. } => OutKind::Text,
             Gen::Uuid => OutKind::Typed("uuid"),
             Gen::Json(_) => OutKind::Typed("json"),
             Gen::Array(..) => OutKind::Typed("array"),
@@ -392,6 +516,32 @@ impl Gen {
             Gen::ClusterOf { .. } => OutKind::Int,
             Gen::Nullable(_, g) => g.out_kind(),
             Gen::SameAs(_) => OutKind::Any,
+            Gen::Pick {
+                values, default, ..
+            } => {
+                let mut kinds = values
+                    .iter()
+                    .map(|(_, g)| g)
+                    .chain(default.as_deref())
+                    .map(Gen::out_kind);
+                match kinds.next() {
+                    Some(k) if kinds.all(|o| o == k) => k,
+                    _ => OutKind::Any,
+                }
+            }
+            Gen::Derived { kind, .. } => *kind,
+        }
+    }
+
+    /// Whether the generator reads earlier columns of its row (`same_as`, `template`,
+    /// `pick`, `derived`, at any depth): the loader then keeps the row's values.
+    pub(crate) fn reads_row(&self) -> bool {
+        match self {
+            Gen::SameAs(_) | Gen::Template { .. } | Gen::Pick { .. } | Gen::Derived { .. } => true,
+            Gen::Json(fields) => fields.iter().any(|(_, g)| g.reads_row()),
+            Gen::Array(of, ..) => of.reads_row(),
+            Gen::Nullable(_, g) => g.reads_row(),
+            _ => false,
         }
     }
 
@@ -432,23 +582,36 @@ impl Gen {
                 step,
                 rows,
                 zipf,
+                scramble,
             } => {
-                let k = match zipf {
-                    Some(z) => z.sample(&mut st.rng),
-                    None => st.rng.gen_range(1..=*rows),
+                let k = match (zipf, scramble) {
+                    (Some(z), Some(p)) => p.apply(z.sample(&mut st.rng) - 1) + 1,
+                    (Some(z), None) => z.sample(&mut st.rng),
+                    (None, _) => st.rng.gen_range(1..=*rows),
                 };
                 Value::Int(start + step * (k as i64 - 1))
             }
-            Gen::Timestamp { from_s, span_s } => {
-                let s = from_s + st.rng.gen_range(0..=*span_s);
+            Gen::Timestamp {
+                from_s,
+                span_s,
+                recent,
+            } => {
+                let s = match recent {
+                    Some(r) => from_s + span_s - r.age(&mut st.rng, *span_s),
+                    None => from_s + st.rng.gen_range(0..=*span_s),
+                };
                 let t = chrono::DateTime::from_timestamp(s, 0).unwrap_or_default();
                 Value::Text(t.format("%Y-%m-%d %H:%M:%S+00").to_string())
             }
             Gen::Date {
                 from_day,
                 span_days,
+                recent,
             } => {
-                let d = from_day + st.rng.gen_range(0..=*span_days);
+                let d = match recent {
+                    Some(r) => from_day + span_days - r.age(&mut st.rng, *span_days),
+                    None => from_day + st.rng.gen_range(0..=*span_days),
+                };
                 let t = chrono::DateTime::from_timestamp(d * 86_400, 0).unwrap_or_default();
                 Value::Text(t.format("%Y-%m-%d").to_string())
             }
@@ -461,6 +624,11 @@ impl Gen {
                     .collect();
                 Value::Text(s)
             }
+            Gen::Text {
+                vocabulary,
+                min,
+                max,
+            } => Value::Text(vocabulary.text(&mut st.rng, *min, *max)),
             Gen::Json(_) => Value::Text(self.sample_json(st).to_string()),
             Gen::Array(of, min, max) => Value::Text(array_text(of, *min, *max, st)),
             Gen::Vector { dims, lo, hi } => Value::Vector(uniform_vector(*dims, *lo, *hi, st)),
@@ -493,6 +661,31 @@ impl Gen {
                 }
             }
             Gen::SameAs(i) => st.cols.get(*i).cloned().unwrap_or(Value::Null),
+            Gen::Template { pieces, .. } => {
+                let mut s = String::new();
+                for p in pieces {
+                    match p {
+                        Piece::Text(t) => s.push_str(t),
+                        Piece::Column(i) => {
+                            if let Some(v) = st.cols.get(*i) {
+                                v.push_text(&mut s);
+                            }
+                        }
+                    }
+                }
+                Value::Text(s)
+            }
+            Gen::Pick { .. } => match self.picked(&st.cols) {
+                Some(g) => g.sample(st),
+                None => Value::Null,
+            },
+            Gen::Derived {
+                column,
+                multiply,
+                add,
+                modulo,
+                ..
+            } => derived_value(st.cols.get(*column), *multiply, *add, *modulo),
         }
     }
 
@@ -509,6 +702,9 @@ impl Gen {
             Gen::Bool(_) => 5,
             Gen::Choice { values, .. } => values.iter().map(text).max().unwrap_or(0) * 2,
             Gen::Timestamp { .. } => 32,
+            Gen::Text {
+                vocabulary, max, ..
+            } => (*max as u64).saturating_mul(vocabulary.longest() as u64 + 1),
             Gen::Date { .. } => 16,
             Gen::Fake(kind, _, max) => {
                 let n = *max as u64;
@@ -534,7 +730,45 @@ impl Gen {
             Gen::Constant(v) => text(v) * 2,
             Gen::Nullable(_, g) => g.max_bytes(),
             Gen::SameAs(_) => 0,
+            Gen::Template { bytes, .. } => *bytes,
+            Gen::Pick {
+                values, default, ..
+            } => values
+                .iter()
+                .map(|(_, g)| g)
+                .chain(default.as_deref())
+                .map(Gen::max_bytes)
+                .max()
+                .unwrap_or(0),
+            Gen::Derived { .. } => FLOAT_BYTES,
         }
+    }
+
+    /// The generator a `pick` takes for the row's values `cols`: the one its column's
+    /// value names, else the default; `None` for NULL.
+    fn picked(&self, cols: &[Value]) -> Option<&Gen> {
+        let Gen::Pick {
+            column,
+            values,
+            default,
+        } = self
+        else {
+            return None;
+        };
+        let mut buf = itoa::Buffer::new();
+        let mut owned = String::new();
+        let key: Option<&str> = match cols.get(*column) {
+            None | Some(Value::Null | Value::Missing(_) | Value::Raw(..)) => None,
+            Some(Value::Int(i)) => Some(buf.format(*i)),
+            Some(Value::Text(t)) => Some(t.as_str()),
+            Some(v) => {
+                v.push_text(&mut owned);
+                Some(owned.as_str())
+            }
+        };
+        key.and_then(|k| values.binary_search_by(|(x, _)| x.as_str().cmp(k)).ok())
+            .map(|i| &values[i].1)
+            .or(default.as_deref())
     }
 
     /// Draws one value as JSON (objects and arrays nest as JSON).
@@ -558,6 +792,10 @@ impl Gen {
                     g.sample_json(st)
                 }
             }
+            Gen::Pick { .. } => match self.picked(&st.cols) {
+                Some(g) => g.sample_json(st),
+                None => J::Null,
+            },
             _ => match self.sample(st) {
                 Value::Int(v) => J::from(v),
                 Value::Float(v) => J::from(v),
@@ -568,6 +806,38 @@ impl Gen {
             },
         }
     }
+}
+
+/// `(x * multiply + add) mod modulo` of a row's value `x`: integers when `x` and the
+/// numbers are (NULL past the 64-bit range), floats otherwise; NULL when `x` is not a
+/// number. The modulo is the non-negative remainder.
+fn derived_value(x: Option<&Value>, multiply: Num, add: Num, modulo: Option<Num>) -> Value {
+    let all_int = matches!(multiply, Num::Int(_))
+        && matches!(add, Num::Int(_))
+        && !matches!(modulo, Some(Num::Float(_)));
+    match x {
+        Some(Value::Int(x)) if all_int => {
+            let (Num::Int(m), Num::Int(a)) = (multiply, add) else {
+                return Value::Null;
+            };
+            let mut v = i128::from(*x) * i128::from(m) + i128::from(a);
+            if let Some(Num::Int(d)) = modulo {
+                v = v.rem_euclid(i128::from(d));
+            }
+            i64::try_from(v).map_or(Value::Null, Value::Int)
+        }
+        Some(Value::Int(x)) => derive_float(*x as f64, multiply, add, modulo),
+        Some(Value::Float(x)) => derive_float(*x, multiply, add, modulo),
+        _ => Value::Null,
+    }
+}
+
+fn derive_float(x: f64, multiply: Num, add: Num, modulo: Option<Num>) -> Value {
+    let mut v = x * multiply.f() + add.f();
+    if let Some(d) = modulo {
+        v = v.rem_euclid(d.f());
+    }
+    Value::Float(v)
 }
 
 /// The position of a sequence's next value: the row number when loading, else this

@@ -33,7 +33,8 @@ pub(crate) struct DataTable {
     pub(crate) columns: Vec<Gen>,
     /// `COPY name (c1, ...) FROM STDIN`.
     pub(crate) copy_sql: String,
-    /// Whether a column copies another (`same_as`), so rows keep their values.
+    /// Whether a column reads earlier ones (`same_as`, `template`, `pick`, `derived`), so
+    /// rows keep their values.
     pub(crate) same_as: bool,
 }
 
@@ -852,6 +853,7 @@ impl Compiler<'_> {
                     tables: ranges,
                     sequences: self.sequences,
                     columns: Some(&names),
+                    column_gens: &columns,
                 };
                 let g = gen::parse(v, &p, &mut ctx, &mut self.errors);
                 self.sequences = ctx.sequences;
@@ -884,7 +886,7 @@ impl Compiler<'_> {
                 name: t.table.clone(),
                 rows: ranges[i].rows,
                 copy_sql: format!("COPY {} ({}) FROM STDIN", t.table, names.join(", ")),
-                same_as: columns.iter().any(|g| matches!(g, Gen::SameAs(_))),
+                same_as: columns.iter().any(Gen::reads_row),
                 columns,
             });
         }
@@ -1318,6 +1320,12 @@ fn uses_vector(g: &Gen) -> bool {
         Gen::Vector { .. } | Gen::Clustered(_) | Gen::FileVector { .. } => true,
         Gen::Json(f) => f.iter().any(|(_, g)| uses_vector(g)),
         Gen::Array(g, ..) | Gen::Nullable(_, g) => uses_vector(g),
+        Gen::Pick {
+            values, default, ..
+        } => {
+            values.iter().any(|(_, g)| uses_vector(g))
+                || default.as_deref().is_some_and(uses_vector)
+        }
         _ => false,
     }
 }

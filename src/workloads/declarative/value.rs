@@ -105,6 +105,36 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Appends the value's text as a `template` or a `pick` key sees it: numbers as
+    /// written in COPY, booleans as `true`/`false`, a vector as `[1,2,3]`, NULL as
+    /// nothing.
+    pub(crate) fn push_text(&self, s: &mut String) {
+        match self {
+            Value::Null | Value::Raw(..) | Value::Missing(_) => {}
+            Value::Int(v) => s.push_str(itoa::Buffer::new().format(*v)),
+            Value::Float(v) => {
+                let mut b = BytesMut::new();
+                write_float(*v, &mut b);
+                s.push_str(std::str::from_utf8(&b).unwrap_or_default());
+            }
+            Value::Bool(b) => s.push_str(if *b { "true" } else { "false" }),
+            Value::Text(t) => s.push_str(t),
+            Value::Vector(v) => {
+                s.push('[');
+                let mut f = ryu::Buffer::new();
+                for (i, x) in v.iter().enumerate() {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    s.push_str(f.format(*x));
+                }
+                s.push(']');
+            }
+        }
+    }
+}
+
 /// `[x1,x2,...]`, each float in its shortest exact form.
 fn write_vector_text(v: &[f32], buf: &mut BytesMut) {
     let mut f = ryu::Buffer::new();

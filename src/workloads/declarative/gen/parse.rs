@@ -28,6 +28,16 @@ struct NumArgs {
     mean: Option<f64>,
     stddev: Option<f64>,
     theta: Option<f64>,
+    /// Lognormal: the mean of `ln x`.
+    mu: Option<f64>,
+    /// Lognormal: the standard deviation of `ln x`.
+    sigma: Option<f64>,
+    /// Lognormal: `e^mu`, instead of mu.
+    median: Option<f64>,
+    /// Zipfian: spread the hot values over the range.
+    scramble: Option<bool>,
+    /// Zipfian: keys the scrambling permutation.
+    seed: Option<u64>,
     #[serde(rename = "type")]
     ty: Option<NumType>,
     decimals: Option<u32>,
@@ -53,6 +63,8 @@ struct FkArgs {
     column: Option<String>,
     distribution: Option<crate::core::KeyDistribution>,
     theta: Option<f64>,
+    scramble: Option<bool>,
+    seed: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,6 +72,49 @@ struct FkArgs {
 struct RangeArgs {
     from: String,
     to: String,
+    skew: Option<Skew>,
+    half_life: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Skew {
+    /// Times denser toward `to`, halving every `half_life` back.
+    Recent,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TextArgs {
+    /// A count (`8`), a range (`5..20`) or `{min, max}`.
+    words: Option<serde_yaml::Value>,
+    vocabulary: Option<usize>,
+    theta: Option<f64>,
+    seed: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct MinMaxArgs {
+    min: Option<usize>,
+    max: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct PickArgs {
+    by: String,
+    values: serde_yaml::Mapping,
+    default: Option<serde_yaml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct DerivedArgs {
+    column: String,
+    multiply: Option<serde_yaml::Number>,
+    add: Option<serde_yaml::Number>,
+    modulo: Option<serde_yaml::Number>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -218,7 +273,7 @@ fn parse_one(
                 )),
             })
         }
-        "uniform" | "zipfian" | "gaussian" | "exponential" => {
+        "uniform" | "zipfian" | "gaussian" | "exponential" | "lognormal" => {
             let a: NumArgs = args(v, p, errors);
             numeric(name, &a, p, errors)
         }
@@ -240,6 +295,7 @@ fn parse_one(
             let (min, max) = lengths(a.min_length, a.max_length, 10, MAX_STRING_LENGTH, p, errors);
             Some(Gen::Str(min, max))
         }
+        "text" => text(v, p, errors),
         "json" => json(v, p, ctx, errors),
         "array" => {
             let a: ArrayArgs = args(v, p, errors);
@@ -266,6 +322,9 @@ fn parse_one(
             })
         }
         "same_as" => same_as(v, p, ctx, errors),
+        "template" => template(v, p, ctx, errors),
+        "pick" => pick(v, p, ctx, errors),
+        "derived" => derived(v, p, ctx, errors),
         "constant" => match scalar(v) {
             Some(v) => Some(Gen::Constant(v)),
             None => {
@@ -300,17 +359,119 @@ fn time_range(name: &str, v: &serde_yaml::Value, p: &str, errors: &mut Vec<Strin
         ));
         return None;
     }
+    let half_life = match (a.skew, &a.half_life) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            errors.push(format!(
+                "{p}.half_life: only applies with skew: recent; add skew: recent or remove half_life"
+            ));
+            return None;
+        }
+        (Some(Skew::Recent), None) => {
+            errors.push(format!(
+                "{p}.half_life: missing; skew: recent needs the age at which times are half as dense as at 'to', e.g. half_life: 30d"
+            ));
+            return None;
+        }
+        (Some(Skew::Recent), Some(h)) => match humantime::parse_duration(h.trim()) {
+            Ok(d) if d.as_secs_f64() > 0.0 => Some(d.as_secs_f64()),
+            _ => {
+                errors.push(format!(
+                    "{p}.half_life: '{h}' is not a positive duration (e.g. 30d, 12h, 90min)"
+                ));
+                return None;
+            }
+        },
+    };
     Some(if name == "date" {
+        let span_days = to.div_euclid(86_400) - from.div_euclid(86_400);
         Gen::Date {
             from_day: from.div_euclid(86_400),
-            span_days: to.div_euclid(86_400) - from.div_euclid(86_400),
+            span_days,
+            recent: half_life.map(|h| Recent::new(h / 86_400.0, span_days)),
         }
     } else {
         Gen::Timestamp {
             from_s: from,
             span_s: to - from,
+            recent: half_life.map(|h| Recent::new(h, to - from)),
         }
     })
+}
+
+/// `text`: words of a generated vocabulary, drawn zipfian.
+fn text(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
+    let a: TextArgs = args(v, p, errors);
+    let (min, max) = word_counts(a.words.as_ref(), &format!("{p}.words"), errors)?;
+    let size = a.vocabulary.unwrap_or(5000);
+    if !(1..=MAX_VOCABULARY).contains(&size) {
+        errors.push(format!(
+            "{p}.vocabulary: must be between 1 and {MAX_VOCABULARY} words (got {size})"
+        ));
+        return None;
+    }
+    let theta = a.theta.unwrap_or(1.0);
+    if !(0.0..=5.0).contains(&theta) {
+        errors.push(format!(
+            "{p}.theta: must be between 0 (every word equally likely) and 5 (got {theta})"
+        ));
+        return None;
+    }
+    Some(Gen::Text {
+        vocabulary: Arc::new(Vocabulary::new(size, theta, a.seed.unwrap_or(0))),
+        min,
+        max,
+    })
+}
+
+/// `words` of a `text`: `8`, `5..20` (or `5..=20`) or `{min: 5, max: 20}` (5..20 when
+/// not given).
+fn word_counts(
+    v: Option<&serde_yaml::Value>,
+    p: &str,
+    errors: &mut Vec<String>,
+) -> Option<(usize, usize)> {
+    use serde_yaml::Value as Y;
+    let range = |s: &str| -> Option<(usize, usize)> {
+        let (a, b) = s.split_once("..")?;
+        let b = b.strip_prefix('=').unwrap_or(b);
+        Some((a.trim().parse().ok()?, b.trim().parse().ok()?))
+    };
+    let (min, max) = match v {
+        None => (5, 20),
+        Some(Y::Number(n)) if n.as_u64().is_some() => {
+            let k = n.as_u64().unwrap_or_default() as usize;
+            (k, k)
+        }
+        Some(Y::String(s)) if range(s).is_some() => range(s).unwrap_or_default(),
+        Some(m @ Y::Mapping(_)) => {
+            let a: MinMaxArgs = args(m, p, errors);
+            match (a.min, a.max) {
+                (Some(min), Some(max)) => (min, max),
+                _ => {
+                    errors.push(format!(
+                        "{p}: give both min and max, e.g. {{min: 5, max: 20}}"
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(_) => {
+            errors.push(format!(
+                "{p}: expected a count (8), a range (5..20) or {{min: 5, max: 20}}"
+            ));
+            return None;
+        }
+    };
+    if min > max {
+        errors.push(format!("{p}: min ({min}) is greater than max ({max})"));
+        return None;
+    }
+    if max > MAX_TEXT_WORDS {
+        errors.push(format!("{p}: at most {MAX_TEXT_WORDS} words (got {max})"));
+        return None;
+    }
+    Some((min, max))
 }
 
 fn fake(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
@@ -480,26 +641,238 @@ fn open_shared(path: &std::path::Path) -> Result<Arc<super::super::vecdata::Vect
 
 fn same_as(v: &serde_yaml::Value, p: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) -> Option<Gen> {
     let col = v.as_str().unwrap_or_default();
-    let Some(cols) = ctx.columns else {
+    let cols = row_columns("same_as", p, ctx, errors)?;
+    let i = earlier_column(col, cols, p, errors)?;
+    Some(Gen::SameAs(i))
+}
+
+/// The earlier columns of the row, for a generator that reads them; outside data tables,
+/// an error.
+fn row_columns<'a>(
+    name: &str,
+    p: &str,
+    ctx: &Ctx<'a>,
+    errors: &mut Vec<String>,
+) -> Option<&'a [String]> {
+    if ctx.columns.is_none() {
         errors.push(format!(
-            "{p}: same_as only applies to data columns; in a transaction use vars to share a value"
+            "{p}: {name} only applies to data columns (it reads earlier columns of the same row); in a transaction use vars to share a value"
+        ));
+    }
+    ctx.columns
+}
+
+/// The position of the earlier column `col`, or an error listing the earlier columns.
+fn earlier_column(col: &str, cols: &[String], p: &str, errors: &mut Vec<String>) -> Option<usize> {
+    let i = cols.iter().position(|c| c == col);
+    if i.is_none() {
+        errors.push(format!(
+            "{p}: no earlier column '{col}' in this table; columns before this one: {}",
+            if cols.is_empty() {
+                "none".to_string()
+            } else {
+                cols.join(", ")
+            }
+        ));
+    }
+    i
+}
+
+/// An upper bound of the bytes of column `i`'s values, through `same_as` copies.
+fn column_bytes(gens: &[Gen], mut i: usize) -> u64 {
+    for _ in 0..=gens.len() {
+        let g = match gens.get(i) {
+            Some(Gen::Nullable(_, g)) => g.as_ref(),
+            Some(g) => g,
+            None => return 0,
+        };
+        match g {
+            Gen::SameAs(j) if *j < i => i = *j,
+            g => return g.max_bytes(),
+        }
+    }
+    0
+}
+
+/// `template: "{last_name}, {first_name}"`: `{column}` (letters, digits and _ in single
+/// braces) is an earlier column's value; every other character, other braces included, is
+/// kept as written.
+fn template(
+    v: &serde_yaml::Value,
+    p: &str,
+    ctx: &Ctx<'_>,
+    errors: &mut Vec<String>,
+) -> Option<Gen> {
+    let cols = row_columns("template", p, ctx, errors)?;
+    let Some(text) = v.as_str() else {
+        errors.push(format!(
+            "{p}: expected text naming earlier columns in single braces, e.g. template: \"{{last_name}}, {{first_name}}\""
         ));
         return None;
     };
-    match cols.iter().position(|c| c == col) {
-        Some(i) => Some(Gen::SameAs(i)),
-        None => {
-            errors.push(format!(
-                "{p}: no earlier column '{col}' in this table; columns before this one: {}",
-                if cols.is_empty() {
-                    "none".to_string()
-                } else {
-                    cols.join(", ")
-                }
-            ));
-            None
+    let before = errors.len();
+    let mut pieces = Vec::new();
+    let mut literal = String::new();
+    let mut bytes = 0u64;
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        if len == 0 || !after[len..].starts_with('}') {
+            literal.push_str(&rest[..=open]);
+            rest = after;
+            continue;
         }
+        literal.push_str(&rest[..open]);
+        if let Some(i) = earlier_column(&after[..len], cols, p, errors) {
+            if !literal.is_empty() {
+                bytes += 2 * literal.len() as u64;
+                pieces.push(Piece::Text(std::mem::take(&mut literal)));
+            }
+            pieces.push(Piece::Column(i));
+            bytes = bytes.saturating_add(column_bytes(ctx.column_gens, i));
+        }
+        rest = &after[len + 1..];
     }
+    literal.push_str(rest);
+    if !literal.is_empty() {
+        bytes += 2 * literal.len() as u64;
+        pieces.push(Piece::Text(literal));
+    }
+    (errors.len() == before).then_some(Gen::Template { pieces, bytes })
+}
+
+/// `pick: {by: COLUMN, values: {VALUE: generator, ...}, default: generator}`.
+fn pick(
+    v: &serde_yaml::Value,
+    p: &str,
+    ctx: &mut Ctx<'_>,
+    errors: &mut Vec<String>,
+) -> Option<Gen> {
+    let cols = row_columns("pick", p, ctx, errors)?;
+    let a: PickArgs = args(v, p, errors);
+    let column = if a.by.is_empty() {
+        errors.push(format!(
+            "{p}.by: missing; name the earlier column whose value picks the generator"
+        ));
+        None
+    } else {
+        earlier_column(&a.by, cols, &format!("{p}.by"), errors)
+    };
+    if a.values.is_empty() {
+        errors.push(format!(
+            "{p}.values: give at least one VALUE: generator, e.g. values: {{3: {{choice: [Drama, Comedy]}}}}"
+        ));
+    }
+    let mut values: Vec<(String, Gen)> = Vec::with_capacity(a.values.len());
+    for (k, g) in &a.values {
+        let key = match scalar(k) {
+            Some(Value::Null) | None => {
+                errors.push(format!(
+                    "{p}.values: keys must be numbers, text or booleans; NULL values take the default"
+                ));
+                continue;
+            }
+            Some(v) => {
+                let mut s = String::new();
+                v.push_text(&mut s);
+                s
+            }
+        };
+        let Some(g) = parse(g, &format!("{p}.values.{key}"), ctx, errors) else {
+            continue;
+        };
+        if values.iter().any(|(x, _)| *x == key) {
+            errors.push(format!(
+                "{p}.values.{key}: given twice (keys are compared as text: 3 and '3' are the same); keep one"
+            ));
+            continue;
+        }
+        values.push((key, g));
+    }
+    let default = match &a.default {
+        Some(d) => Some(Box::new(parse(d, &format!("{p}.default"), ctx, errors)?)),
+        None => None,
+    };
+    values.sort_by(|x, y| x.0.cmp(&y.0));
+    Some(Gen::Pick {
+        column: column?,
+        values,
+        default,
+    })
+}
+
+/// `derived: {column: C, multiply: Y, add: X, modulo: M}`: `(C * Y + X) mod M`.
+fn derived(v: &serde_yaml::Value, p: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) -> Option<Gen> {
+    let cols = row_columns("derived", p, ctx, errors)?;
+    let a: DerivedArgs = args(v, p, errors);
+    let before = errors.len();
+    let num =
+        |n: &Option<serde_yaml::Number>, key: &str, default: i64, errors: &mut Vec<String>| {
+            let Some(n) = n else {
+                return Num::Int(default);
+            };
+            match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) => Num::Int(i),
+                (None, Some(x)) if x.is_finite() => Num::Float(x),
+                _ => {
+                    errors.push(format!("{p}.{key}: must be a finite number (got {n})"));
+                    Num::Int(default)
+                }
+            }
+        };
+    let multiply = num(&a.multiply, "multiply", 1, errors);
+    let add = num(&a.add, "add", 0, errors);
+    let modulo = a
+        .modulo
+        .as_ref()
+        .map(|_| num(&a.modulo, "modulo", 1, errors));
+    if let Some(m) = modulo.filter(|m| m.f() <= 0.0) {
+        let m = match m {
+            Num::Int(i) => i.to_string(),
+            Num::Float(x) => x.to_string(),
+        };
+        errors.push(format!(
+            "{p}.modulo: must be positive (got {m}); the result is the remainder in 0..modulo"
+        ));
+    }
+    let column = if a.column.is_empty() {
+        errors.push(format!(
+            "{p}.column: missing; name the earlier numeric column to derive from"
+        ));
+        None
+    } else {
+        earlier_column(&a.column, cols, &format!("{p}.column"), errors)
+    };
+    let column = column?;
+    let source = ctx
+        .column_gens
+        .get(column)
+        .map_or(OutKind::Any, Gen::out_kind);
+    if !matches!(source, OutKind::Int | OutKind::Float | OutKind::Any) {
+        errors.push(format!(
+            "{p}.column: '{}' holds {} values; derived needs a numeric column",
+            a.column,
+            source.name()
+        ));
+    }
+    let float = [Some(multiply), Some(add), modulo]
+        .iter()
+        .any(|n| matches!(n, Some(Num::Float(_))));
+    let kind = if float || source == OutKind::Float {
+        OutKind::Float
+    } else {
+        source
+    };
+    (errors.len() == before).then_some(Gen::Derived {
+        column,
+        multiply,
+        add,
+        modulo,
+        kind,
+    })
 }
 
 fn lengths(
@@ -559,19 +932,33 @@ fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>) -> Option
         }
         v.unwrap_or(0.0)
     };
-    let unused = |v: Option<f64>, key: &str, errors: &mut Vec<String>| {
-        if v.is_some() {
+    // what each distribution takes besides min, max, type and decimals
+    let takes: &[&str] = match name {
+        "uniform" => &[],
+        "zipfian" => &["theta", "scramble", "seed"],
+        "gaussian" => &["mean", "stddev"],
+        "exponential" => &["mean"],
+        _ => &["mu", "median", "sigma"],
+    };
+    for (key, given) in [
+        ("mean", a.mean.is_some()),
+        ("stddev", a.stddev.is_some()),
+        ("theta", a.theta.is_some()),
+        ("mu", a.mu.is_some()),
+        ("median", a.median.is_some()),
+        ("sigma", a.sigma.is_some()),
+        ("scramble", a.scramble.is_some()),
+        ("seed", a.seed.is_some()),
+    ] {
+        if given && !takes.contains(&key) {
             errors.push(format!("{p}.{key}: not used by {name}; remove it"));
         }
-    };
+    }
     let lo = a.min.unwrap_or(f64::MIN);
     let hi = a.max.unwrap_or(f64::MAX);
     let dist = match name {
         "uniform" => {
             let (lo, hi) = (need(a.min, "min", errors), need(a.max, "max", errors));
-            unused(a.mean, "mean", errors);
-            unused(a.stddev, "stddev", errors);
-            unused(a.theta, "theta", errors);
             NumDist::Uniform { lo, hi }
         }
         "zipfian" => {
@@ -581,8 +968,6 @@ fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>) -> Option
                 ));
             }
             let (lo, hi) = (need(a.min, "min", errors), need(a.max, "max", errors));
-            unused(a.mean, "mean", errors);
-            unused(a.stddev, "stddev", errors);
             let theta = a.theta.unwrap_or(0.99);
             if !(0.01..=0.999).contains(&theta) {
                 errors.push(format!(
@@ -596,15 +981,22 @@ fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>) -> Option
                 ));
                 return None;
             }
+            let scramble = a.scramble.unwrap_or(false);
+            if a.seed.is_some() && !scramble {
+                errors.push(format!(
+                    "{p}.seed: only applies with scramble: true; add scramble: true or remove seed"
+                ));
+            }
+            let n = (hi - lo) as u64 + 1;
             NumDist::Zipf {
                 lo: lo as i64,
-                z: Arc::new(Zipfian::new((hi - lo) as u64 + 1, theta)),
+                z: Arc::new(Zipfian::new(n, theta)),
+                scramble: scramble.then(|| Permutation::new(n, a.seed.unwrap_or(0))),
             }
         }
         "gaussian" => {
             let mean = need(a.mean, "mean", errors);
             let sd = need(a.stddev, "stddev", errors);
-            unused(a.theta, "theta", errors);
             match rand_distr::Normal::new(mean, sd) {
                 Ok(normal) if sd > 0.0 => NumDist::Gauss { normal, lo, hi },
                 _ => {
@@ -613,10 +1005,43 @@ fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>) -> Option
                 }
             }
         }
+        "lognormal" => {
+            let mu = match (a.mu, a.median) {
+                (Some(_), Some(_)) => {
+                    errors.push(format!("{p}: give mu or median (median = e^mu), not both"));
+                    return None;
+                }
+                (Some(mu), None) => mu,
+                (None, Some(m)) if m > 0.0 => m.ln(),
+                (None, Some(m)) => {
+                    errors.push(format!("{p}.median: must be a positive number (got {m})"));
+                    return None;
+                }
+                (None, None) => {
+                    errors.push(format!(
+                        "{p}.mu: missing; lognormal needs mu (the mean of ln x) or median"
+                    ));
+                    return None;
+                }
+            };
+            let Some(sigma) = a.sigma else {
+                errors.push(format!(
+                    "{p}.sigma: missing; lognormal needs sigma (the standard deviation of ln x)"
+                ));
+                return None;
+            };
+            match rand_distr::LogNormal::new(mu, sigma) {
+                Ok(dist) if sigma > 0.0 => NumDist::LogNormal { dist, lo, hi },
+                _ => {
+                    errors.push(format!(
+                        "{p}.sigma: must be a positive number (got {sigma})"
+                    ));
+                    return None;
+                }
+            }
+        }
         _ => {
             let mean = need(a.mean, "mean", errors);
-            unused(a.stddev, "stddev", errors);
-            unused(a.theta, "theta", errors);
             let lo = a.min.unwrap_or(0.0);
             match rand_distr::Exp::new(1.0 / mean) {
                 Ok(exp) if mean > 0.0 => NumDist::Exp { exp, lo, hi },
@@ -655,6 +1080,9 @@ fn numeric_bounds(a: &NumArgs, p: &str, float: bool, errors: &mut Vec<String>) -
             ("mean", a.mean),
             ("stddev", a.stddev),
             ("theta", a.theta),
+            ("mu", a.mu),
+            ("sigma", a.sigma),
+            ("median", a.median),
         ],
         errors,
     )?;
@@ -787,6 +1215,12 @@ fn foreign_key(
         ));
         return None;
     };
+    let scramble = a.scramble.unwrap_or(false);
+    if a.seed.is_some() && !scramble {
+        errors.push(format!(
+            "{p}.seed: only applies with scramble: true; add scramble: true or remove seed"
+        ));
+    }
     let zipf = match a.distribution {
         Some(crate::core::KeyDistribution::Zipfian) => {
             let theta = a.theta.unwrap_or(0.99);
@@ -802,13 +1236,22 @@ fn foreign_key(
             if a.theta.is_some() {
                 errors.push(format!("{p}.theta: only applies to distribution: zipfian"));
             }
+            if scramble {
+                errors.push(format!(
+                    "{p}.scramble: only applies to distribution: zipfian (a uniform draw has no hot keys to spread)"
+                ));
+            }
             None
         }
     };
+    let rows = t.rows.max(1);
+    // keyed by the table's name: every foreign key into the table has the same hot rows
+    let key = crate::core::derive_seed(crate::core::name_key(&t.name), a.seed.unwrap_or(0));
     Some(Gen::ForeignKey {
         start: *start,
         step: *step,
-        rows: t.rows.max(1),
+        rows,
+        scramble: (scramble && zipf.is_some()).then(|| Permutation::new(rows, key)),
         zipf,
     })
 }

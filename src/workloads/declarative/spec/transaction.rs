@@ -359,6 +359,7 @@ impl Compiler<'_> {
             tables: ranges,
             sequences: self.sequences,
             columns: None,
+            column_gens: &[],
         };
         let g = gen::parse(v, p, &mut ctx, &mut self.errors);
         self.sequences = ctx.sequences;

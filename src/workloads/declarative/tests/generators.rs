@@ -1,8 +1,9 @@
 //! Generators: their distributions (chi-square and Kolmogorov-Smirnov), ranges and
 //! bounds.
 
+use super::super::value::OutKind;
 use super::*;
-use statrs::distribution::{ChiSquared, ContinuousCDF, Exp, Normal};
+use statrs::distribution::{ChiSquared, ContinuousCDF, Exp, LogNormal, Normal};
 
 const N: usize = 100_000;
 
@@ -14,6 +15,7 @@ fn gen(yaml: &str, tables: &[TableRange]) -> Gen {
         tables,
         sequences: 0,
         columns: None,
+        column_gens: &[],
     };
     let g = gen::parse(&v, "g", &mut ctx, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
@@ -343,6 +345,7 @@ fn gen_errors(yaml: &str) -> String {
         tables: &[],
         sequences: 0,
         columns: None,
+        column_gens: &[],
     };
     let g = gen::parse(&v, "g", &mut ctx, &mut errors);
     assert!(g.is_none(), "{yaml} should be refused");
@@ -641,6 +644,7 @@ fn file_vectors_follow_the_row_when_loading_and_stay_in_range_at_run_time() {
         tables: &[],
         sequences: 0,
         columns: None,
+        column_gens: &[],
     };
     let g = gen::parse(&v, "g", &mut ctx, &mut errors).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
@@ -675,5 +679,655 @@ fn file_vectors_follow_the_row_when_loading_and_stay_in_range_at_run_time() {
         let mut errors = Vec::new();
         gen::parse(&v, "g", &mut ctx, &mut errors);
         assert!(errors.join(" ").contains(msg), "{yaml}: {errors:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// lognormal, recent-skewed times, scrambled zipfians, text, and the row generators
+// (template, pick, derived)
+
+#[test]
+fn lognormal_floats_pass_ks() {
+    for (yaml, mu) in [
+        ("{lognormal: {mu: 1.5, sigma: 0.6, type: float}}", 1.5),
+        (
+            "{lognormal: {median: 20, sigma: 0.6, type: float}}",
+            20f64.ln(),
+        ),
+    ] {
+        let g = gen(yaml, &[]);
+        let mut xs = floats(&g);
+        let law = LogNormal::new(mu, 0.6).unwrap();
+        let (d, crit) = ks(&mut xs, |x| law.cdf(x));
+        assert!(d < crit, "{yaml}: D = {d}, critical {crit}");
+    }
+}
+
+#[test]
+fn lognormal_integers_pass_chi_square_within_their_range() {
+    let g = gen(
+        "{lognormal: {median: 20, sigma: 0.5, min: 5, max: 60}}",
+        &[],
+    );
+    let law = LogNormal::new(20f64.ln(), 0.5).unwrap();
+    // integers are rounded draws, redrawn outside [min, max]: k has the mass of
+    // [k - 0.5, k + 0.5) within [4.5, 60.5)
+    let inside = law.cdf(60.5) - law.cdf(4.5);
+    let expected: Vec<f64> = (5..=60)
+        .map(|k| (law.cdf(k as f64 + 0.5) - law.cdf(k as f64 - 0.5)) / inside)
+        .collect();
+    let mut counts = vec![0u64; 56];
+    for v in ints(&g) {
+        assert!((5..=60).contains(&v), "{v}");
+        counts[(v - 5) as usize] += 1;
+    }
+    let p = chi_square_p(&counts, &expected);
+    assert!(p > 0.001, "p = {p}, {counts:?}");
+}
+
+/// Seconds since the epoch of a generated timestamp.
+fn epoch_seconds(v: Value) -> i64 {
+    let Value::Text(t) = v else { panic!("{v:?}") };
+    chrono::NaiveDateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S+00")
+        .unwrap()
+        .and_utc()
+        .timestamp()
+}
+
+#[test]
+fn recent_timestamps_follow_the_truncated_exponential() {
+    let g = gen(
+        "{timestamp: {from: \"2024-01-01\", to: \"2025-01-01\", skew: recent, half_life: 30d}}",
+        &[],
+    );
+    let (from, to) = (1_704_067_200i64, 1_735_689_600i64);
+    let rate = std::f64::consts::LN_2 / (30.0 * 86_400.0);
+    let mass = 1.0 - (-rate * (to - from + 1) as f64).exp();
+    let mut st = state(21);
+    let mut ages: Vec<f64> = (0..N)
+        .map(|_| {
+            let s = epoch_seconds(g.sample(&mut st));
+            assert!((from..=to).contains(&s), "{s}");
+            (to - s) as f64
+        })
+        .collect();
+    // about half the times are within one half-life of 'to'
+    let recent = ages.iter().filter(|a| **a < 30.0 * 86_400.0).count() as f64 / N as f64;
+    assert!((recent - 0.5).abs() < 0.01, "{recent}");
+    let (d, crit) = ks(&mut ages, |a| (1.0 - (-rate * a).exp()) / mass);
+    assert!(d < crit, "D = {d}, critical {crit}");
+}
+
+#[test]
+fn recent_dates_pass_chi_square() {
+    let g = gen(
+        "{date: {from: \"2024-01-01\", to: \"2024-01-31\", skew: recent, half_life: 5d}}",
+        &[],
+    );
+    let rate = std::f64::consts::LN_2 / 5.0;
+    let mass = 1.0 - (-rate * 31.0).exp();
+    let expected: Vec<f64> = (0..31)
+        .map(|k| ((-rate * k as f64).exp() - (-rate * (k + 1) as f64).exp()) / mass)
+        .collect();
+    let mut counts = vec![0u64; 31];
+    let mut st = state(22);
+    for _ in 0..N {
+        let Value::Text(d) = g.sample(&mut st) else {
+            panic!()
+        };
+        let day: u32 = d.strip_prefix("2024-01-").unwrap().parse().unwrap();
+        counts[(31 - day) as usize] += 1;
+    }
+    let p = chi_square_p(&counts, &expected);
+    assert!(p > 0.001, "p = {p}, {counts:?}");
+    // the newest day is the densest, the oldest still drawn
+    assert!(counts[0] > counts[1] && counts[30] > 0, "{counts:?}");
+}
+
+#[test]
+fn scrambled_zipfian_keeps_the_frequencies_and_spreads_the_hot_keys() {
+    let (n, theta) = (1000usize, 0.99f64);
+    let plain = gen("{zipfian: {min: 1, max: 1000, theta: 0.99}}", &[]);
+    let scrambled = gen(
+        "{zipfian: {min: 1, max: 1000, theta: 0.99, scramble: true}}",
+        &[],
+    );
+    let Gen::Int(gen::NumDist::Zipf {
+        scramble: Some(perm),
+        ..
+    }) = &scrambled
+    else {
+        panic!("not a scrambled zipfian")
+    };
+    // the same draws, mapped through the permutation
+    let (a, b) = (ints(&plain), ints(&scrambled));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(*y, perm.apply(*x as u64 - 1) as i64 + 1);
+    }
+    let mut counts = vec![0u64; n];
+    for v in &b {
+        assert!((1..=n as i64).contains(v));
+        counts[(*v - 1) as usize] += 1;
+    }
+    let (hot, top) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, c)| **c)
+        .map(|(i, c)| (i as u64 + 1, *c))
+        .unwrap();
+    let z: f64 = (1..=n).map(|k| (k as f64).powf(-theta)).sum();
+    let p1 = top as f64 / N as f64;
+    assert!(
+        (p1 - 1.0 / z).abs() < 0.005,
+        "p(hottest) = {p1}, rank 1: {}",
+        1.0 / z
+    );
+    assert_eq!(hot, perm.apply(0) + 1);
+    // the ten hottest keys are not the ten lowest
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(counts[*i]));
+    assert!(
+        order[..10].iter().filter(|i| **i < 10).count() <= 2,
+        "{:?}",
+        &order[..10]
+    );
+    // another seed, another permutation
+    let other = gen(
+        "{zipfian: {min: 1, max: 1000, theta: 0.99, scramble: true, seed: 5}}",
+        &[],
+    );
+    assert_ne!(ints(&other)[..100], b[..100]);
+}
+
+#[test]
+fn scrambled_foreign_keys_into_one_table_share_their_hot_key() {
+    let tables = [
+        TableRange {
+            name: "title".into(),
+            rows: 10_000,
+            sequences: vec![("id".into(), 1000, 10)],
+        },
+        TableRange {
+            name: "person".into(),
+            rows: 10_000,
+            sequences: vec![("id".into(), 1000, 10)],
+        },
+    ];
+    let hottest = |yaml: &str| {
+        let g = gen(yaml, &tables);
+        let mut counts = std::collections::HashMap::new();
+        for v in ints(&g) {
+            assert!((v - 1000) % 10 == 0 && (1000..101_000).contains(&v), "{v}");
+            *counts.entry(v).or_insert(0u64) += 1;
+        }
+        counts.into_iter().max_by_key(|(_, c)| *c).unwrap()
+    };
+    let (a, ca) = hottest(
+        "{foreign_key: {table: title, distribution: zipfian, theta: 0.99, scramble: true}}",
+    );
+    let (b, _) =
+        hottest("{foreign_key: {table: title, distribution: zipfian, theta: 0.8, scramble: true}}");
+    let (c, _) = hottest(
+        "{foreign_key: {table: person, distribution: zipfian, theta: 0.99, scramble: true}}",
+    );
+    let (plain, cp) = hottest("{foreign_key: {table: title, distribution: zipfian, theta: 0.99}}");
+    assert_eq!(
+        a, b,
+        "two foreign keys into title disagree on the hottest row"
+    );
+    assert_eq!(plain, 1000, "unscrambled, the first row is the hottest");
+    assert_ne!(a, 1000, "scrambled, the hottest row is not the first");
+    assert_ne!(a, c, "another table has other hot rows");
+    // the hottest row is as hot as rank 1 unscrambled
+    let (pa, pp) = (ca as f64 / N as f64, cp as f64 / N as f64);
+    assert!((pa - pp).abs() < 0.006, "{pa} vs {pp}");
+}
+
+/// Least-squares slope of ln(count) over ln(rank), ranks `1..=k`.
+fn rank_slope(counts: &[u64], k: usize) -> f64 {
+    let pts: Vec<(f64, f64)> = (0..k)
+        .map(|i| (((i + 1) as f64).ln(), (counts[i] as f64).ln()))
+        .collect();
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / k as f64;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / k as f64;
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    sxy / sxx
+}
+
+#[test]
+fn text_words_follow_zipf_over_a_fixed_vocabulary() {
+    for theta in [1.0f64, 0.5] {
+        let g = gen(
+            &format!("{{text: {{words: 10, vocabulary: 1000, theta: {theta}, seed: 3}}}}"),
+            &[],
+        );
+        let Gen::Text { vocabulary, .. } = &g else {
+            panic!("not text")
+        };
+        let rank: std::collections::HashMap<&str, usize> = (0..vocabulary.len())
+            .map(|i| (vocabulary.word(i), i))
+            .collect();
+        assert_eq!(rank.len(), 1000, "words are distinct");
+        let mut counts = vec![0u64; 1000];
+        let (mut with_first, mut with_500th) = (0usize, 0usize);
+        let mut st = state(23);
+        // 10,000 texts of 10 words: 100,000 words
+        for _ in 0..N / 10 {
+            let Value::Text(t) = g.sample(&mut st) else {
+                panic!()
+            };
+            let words: Vec<&str> = t.split(' ').collect();
+            assert_eq!(words.len(), 10, "{t}");
+            for w in &words {
+                counts[rank[w]] += 1;
+            }
+            with_first += usize::from(words.contains(&vocabulary.word(0)));
+            with_500th += usize::from(words.contains(&vocabulary.word(499)));
+        }
+        let weights: Vec<f64> = (1..=1000).map(|k| (k as f64).powf(-theta)).collect();
+        let total: f64 = weights.iter().sum();
+        // ranks 1..=50 one by one, the rest together
+        let mut observed = counts[..50].to_vec();
+        observed.push(counts[50..].iter().sum());
+        let mut expected: Vec<f64> = weights[..50].iter().map(|w| w / total).collect();
+        expected.push(weights[50..].iter().sum::<f64>() / total);
+        let p = chi_square_p(&observed, &expected);
+        assert!(p > 0.001, "theta {theta}: p = {p}");
+        let slope = rank_slope(&counts, 100);
+        assert!((slope + theta).abs() < 0.05, "theta {theta}: slope {slope}");
+        // common words are in most rows, rare ones in few
+        let share = with_first as f64 / (N / 10) as f64;
+        let want = 1.0 - (1.0 - weights[0] / total).powi(10);
+        assert!(
+            (share - want).abs() < 0.015,
+            "theta {theta}: {share} vs {want}"
+        );
+        assert!(with_500th < with_first / 10, "{with_500th} vs {with_first}");
+    }
+}
+
+#[test]
+fn text_vocabularies_are_pronounceable_and_fixed_by_their_seed() {
+    let words = |yaml: &str| {
+        let Gen::Text { vocabulary, .. } = gen(yaml, &[]) else {
+            panic!("not text")
+        };
+        (0..vocabulary.len())
+            .map(|i| vocabulary.word(i).to_string())
+            .collect::<Vec<_>>()
+    };
+    let a = words("{text: {vocabulary: 20000}}");
+    assert_eq!(a, words("{text: {vocabulary: 20000, seed: 0}}"));
+    assert_eq!(
+        a[..5000],
+        words("{text: {}}"),
+        "a vocabulary's first words do not depend on its size"
+    );
+    let b = words("{text: {vocabulary: 20000, seed: 1}}");
+    assert!(a.iter().zip(&b).filter(|(x, y)| x == y).count() < 100);
+    let distinct: std::collections::HashSet<&String> = a.iter().collect();
+    assert_eq!(distinct.len(), a.len());
+    for w in &a {
+        assert!(
+            !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase()),
+            "{w}"
+        );
+        assert!(w.bytes().any(|c| b"aeiou".contains(&c)), "{w}");
+        assert!(
+            !["the", "and", "were", "here", "some"].contains(&w.as_str()),
+            "{w}"
+        );
+    }
+    // frequent words are short
+    assert!(a[..50].iter().all(|w| w.len() <= 6), "{:?}", &a[..50]);
+    let mean = |ws: &[String]| ws.iter().map(|w| w.len()).sum::<usize>() as f64 / ws.len() as f64;
+    assert!(mean(&a[..50]) < mean(&a[10_000..]), "rare words are longer");
+    // counts: a range, a mapping, one number
+    let mut st = state(24);
+    for (yaml, lo, hi) in [
+        ("{text: {words: 2..4}}", 2, 4),
+        ("{text: {words: \"0..=3\"}}", 0, 3),
+        ("{text: {words: {min: 5, max: 6}}}", 5, 6),
+        ("{text: {}}", 5, 20),
+    ] {
+        let g = gen(yaml, &[]);
+        for _ in 0..200 {
+            let Value::Text(t) = g.sample(&mut st) else {
+                panic!()
+            };
+            let k = t.split_whitespace().count();
+            assert!((lo..=hi).contains(&k), "{yaml}: {t}");
+            assert!(t.len() as u64 <= g.max_bytes());
+        }
+    }
+}
+
+/// The generators of a data table's columns, compiled in order as a data table's are (each
+/// sees the earlier ones).
+fn row_gens(columns: &[(&str, &str)]) -> Vec<Gen> {
+    let mut names: Vec<String> = Vec::new();
+    let mut gens: Vec<Gen> = Vec::new();
+    for (name, yaml) in columns {
+        let v: serde_yaml::Value = serde_yaml::from_str(yaml).unwrap();
+        let mut errors = Vec::new();
+        let mut ctx = Ctx {
+            dir: std::path::Path::new("."),
+            tables: &[],
+            sequences: 0,
+            columns: Some(&names),
+            column_gens: &gens,
+        };
+        let g = gen::parse(&v, &format!("c.{name}"), &mut ctx, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        names.push(name.to_string());
+        gens.push(g.unwrap());
+    }
+    gens
+}
+
+/// The problems of the last of `columns`, the others compiled before it.
+fn row_errors(columns: &[(&str, &str)]) -> String {
+    let (last, earlier) = columns.split_last().unwrap();
+    let gens = row_gens(earlier);
+    let names: Vec<String> = earlier.iter().map(|(n, _)| n.to_string()).collect();
+    let v: serde_yaml::Value = serde_yaml::from_str(last.1).unwrap();
+    let mut errors = Vec::new();
+    let mut ctx = Ctx {
+        dir: std::path::Path::new("."),
+        tables: &[],
+        sequences: 0,
+        columns: Some(&names),
+        column_gens: &gens,
+    };
+    let g = gen::parse(&v, &format!("c.{}", last.0), &mut ctx, &mut errors);
+    assert!(g.is_none(), "{} should be refused", last.1);
+    errors.join("\n")
+}
+
+/// `n` rows of `gens`, each column seeing the earlier values of its row, as loading does.
+fn rows(gens: &[Gen], n: usize, seed: u64) -> Vec<Vec<Value>> {
+    let mut st = state(seed);
+    (0..n)
+        .map(|r| {
+            st.row = Some(r as u64 + 1);
+            st.cols.clear();
+            for g in gens {
+                let v = g.sample(&mut st);
+                st.cols.push(v);
+            }
+            std::mem::take(&mut st.cols)
+        })
+        .collect()
+}
+
+#[test]
+fn templates_put_earlier_columns_in_their_text() {
+    let gens = row_gens(&[
+        ("first", "{fake: first_name}"),
+        ("last", "{fake: last_name}"),
+        ("n", "{uniform: {min: 1, max: 9}}"),
+        ("m", "{uniform: {min: 1, max: 3}, null_ratio: 0.5}"),
+        (
+            "label",
+            "{template: \"{last}, {first} (#{n}) [{m}] {not a column} {} {\"}",
+        ),
+    ]);
+    assert_eq!(gens[4].out_kind(), OutKind::Text);
+    assert!(gens[4].reads_row());
+    let mut nulls = 0u64;
+    for row in rows(&gens, N, 25) {
+        let text = |v: &Value| match v {
+            Value::Text(t) => t.clone(),
+            Value::Int(i) => i.to_string(),
+            Value::Null => String::new(),
+            other => panic!("{other:?}"),
+        };
+        let want = format!(
+            "{}, {} (#{}) [{}] {{not a column}} {{}} {{",
+            text(&row[1]),
+            text(&row[0]),
+            text(&row[2]),
+            text(&row[3])
+        );
+        assert_eq!(row[4], Value::Text(want));
+        nulls += u64::from(row[3] == Value::Null);
+    }
+    let p = chi_square_p(&[nulls, N as u64 - nulls], &[0.5, 0.5]);
+    assert!(p > 0.001, "p = {p}, {nulls} NULLs");
+    // the bound counts the text and the columns it names
+    assert!(gens[4].max_bytes() >= gens[0].max_bytes() + gens[1].max_bytes() + 20);
+}
+
+#[test]
+fn loaded_rows_keep_their_values_for_templates_and_nested_copies() {
+    let yaml = GOOD.replace(
+        "      balance: {uniform: {min: 0, max: 100}}\n",
+        "      balance: {uniform: {min: 0, max: 100}}\n      label: {template: \"acct {id}: {balance}\"}\n      doc: {json: {of: {same_as: id}}}\n",
+    );
+    let s = compile(&yaml).unwrap();
+    let t = &s.data[0];
+    assert!(t.same_as, "the loader must keep the row's values");
+    let mut b = BytesMut::new();
+    write_row(t, 9, 5, &mut b);
+    let line = std::str::from_utf8(&b).unwrap();
+    let cols: Vec<&str> = line.trim_end().split('\t').collect();
+    assert_eq!(cols[2], format!("acct 5: {}", cols[1]));
+    assert_eq!(cols[3], "{\"of\":5}");
+    // a copy inside json or behind null_ratio alone also keeps the row's values
+    let yaml = GOOD.replace(
+        "      balance: {uniform: {min: 0, max: 100}}\n",
+        "      balance: {uniform: {min: 0, max: 100}}\n      doc: {json: {of: {same_as: id}}}\n      copy: {same_as: balance, null_ratio: 0.5}\n",
+    );
+    let s = compile(&yaml).unwrap();
+    let t = &s.data[0];
+    assert!(t.same_as);
+    let mut copied = 0;
+    for row in 1..=200 {
+        let mut b = BytesMut::new();
+        write_row(t, 9, row, &mut b);
+        let line = std::str::from_utf8(&b).unwrap();
+        let cols: Vec<&str> = line.trim_end().split('\t').collect();
+        assert_eq!(cols[2], format!("{{\"of\":{row}}}"));
+        if cols[3] != "\\N" {
+            assert_eq!(cols[3], cols[1]);
+            copied += 1;
+        }
+    }
+    assert!((60..=140).contains(&copied), "{copied}");
+}
+
+#[test]
+fn pick_draws_from_the_generator_the_earlier_value_names() {
+    let gens = row_gens(&[
+        ("kind", "{choice: [1, 2, 3, 4]}"),
+        (
+            "info",
+            "{pick: {by: kind, values: {1: {constant: one}, 2: {uniform: {min: 1, max: 10}}, '3': {choice: {values: [a, b], weights: [3, 1]}}}, default: {constant: other}}}",
+        ),
+        ("genre", "{choice: [drama, comedy], null_ratio: 0.1}"),
+        (
+            "mood",
+            "{pick: {by: genre, values: {drama: {choice: [sad]}, comedy: {choice: [glad]}}}}",
+        ),
+    ]);
+    assert_eq!(gens[1].out_kind(), OutKind::Any, "mixed kinds");
+    assert_eq!(gens[3].out_kind(), OutKind::Text);
+    let mut kinds = [0u64; 4];
+    let mut uniform = [0u64; 10];
+    let mut ab = [0u64; 2];
+    for row in rows(&gens, N, 26) {
+        let Value::Int(k) = row[0] else { panic!() };
+        kinds[(k - 1) as usize] += 1;
+        match (k, &row[1]) {
+            (1, Value::Text(t)) => assert_eq!(t, "one"),
+            (2, Value::Int(v)) => uniform[(*v - 1) as usize] += 1,
+            (3, Value::Text(t)) => ab[usize::from(t == "b")] += 1,
+            (4, Value::Text(t)) => assert_eq!(t, "other"),
+            other => panic!("{other:?}"),
+        }
+        let want = match &row[2] {
+            Value::Text(g) if g == "drama" => Value::Text("sad".into()),
+            Value::Text(_) => Value::Text("glad".into()),
+            _ => Value::Null,
+        };
+        assert_eq!(row[3], want, "no default: NULL when nothing matches");
+    }
+    for (obs, exp, what) in [
+        (&kinds[..], vec![0.25; 4], "kinds"),
+        (&uniform[..], vec![0.1; 10], "the uniform branch"),
+        (&ab[..], vec![0.75, 0.25], "the choice branch"),
+    ] {
+        let p = chi_square_p(obs, &exp);
+        assert!(p > 0.001, "{what}: p = {p}, {obs:?}");
+    }
+}
+
+#[test]
+fn derived_columns_apply_multiply_add_and_modulo() {
+    let gens = row_gens(&[
+        ("x", "{uniform: {min: -500, max: 1000}}"),
+        (
+            "y",
+            "{derived: {column: x, multiply: 3, add: 7, modulo: 10}}",
+        ),
+        (
+            "f",
+            "{uniform: {min: 0, max: 1, type: float}, null_ratio: 0.3}",
+        ),
+        ("g", "{derived: {column: f, multiply: 100, add: 0.5}}"),
+        ("h", "{derived: {column: x, multiply: 0.5}}"),
+    ]);
+    assert_eq!(gens[1].out_kind(), OutKind::Int);
+    assert_eq!(gens[3].out_kind(), OutKind::Float);
+    assert_eq!(gens[4].out_kind(), OutKind::Float);
+    // (3x + 7) mod 10 over x uniform in -500..=1000
+    let mut expected = vec![0f64; 10];
+    for x in -500i64..=1000 {
+        expected[(3 * x + 7).rem_euclid(10) as usize] += 1.0 / 1501.0;
+    }
+    let mut counts = vec![0u64; 10];
+    let mut nulls = 0u64;
+    for row in rows(&gens, N, 27) {
+        let Value::Int(x) = row[0] else { panic!() };
+        assert_eq!(row[1], Value::Int((3 * x + 7).rem_euclid(10)));
+        counts[(3 * x + 7).rem_euclid(10) as usize] += 1;
+        match (&row[2], &row[3]) {
+            (Value::Float(f), Value::Float(g)) => assert_eq!(*g, f * 100.0 + 0.5),
+            (Value::Null, Value::Null) => nulls += 1,
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(row[4], Value::Float(x as f64 * 0.5));
+    }
+    let p = chi_square_p(&counts, &expected);
+    assert!(p > 0.001, "p = {p}, {counts:?}");
+    let p = chi_square_p(&[nulls, N as u64 - nulls], &[0.3, 0.7]);
+    assert!(p > 0.001, "p = {p}, {nulls} NULLs");
+    // past the 64-bit range: NULL, not a wrapped number
+    let gens = row_gens(&[
+        ("x", "{constant: 9223372036854775807}"),
+        ("y", "{derived: {column: x, add: 1}}"),
+        ("z", "{derived: {column: x, add: 1, modulo: 1000}}"),
+    ]);
+    let row = &rows(&gens, 1, 1)[0];
+    assert_eq!(row[1], Value::Null);
+    assert_eq!(row[2], Value::Int(808));
+}
+
+#[test]
+fn bad_new_generators_say_what_to_fix() {
+    for (yaml, want) in [
+        ("{lognormal: {sigma: 1}}", "g.lognormal.mu: missing; lognormal needs mu"),
+        (
+            "{lognormal: {mu: 1, median: 3, sigma: 1}}",
+            "g.lognormal: give mu or median (median = e^mu), not both",
+        ),
+        ("{lognormal: {median: -2, sigma: 1}}", "g.lognormal.median: must be a positive number (got -2)"),
+        ("{lognormal: {mu: 1}}", "g.lognormal.sigma: missing"),
+        ("{lognormal: {mu: 1, sigma: -1}}", "g.lognormal.sigma: must be a positive number (got -1)"),
+        ("{lognormal: {mu: .nan, sigma: 1}}", "g.lognormal.mu: must be a finite number"),
+        ("{lognormal: {mu: 1, sigma: 1, mean: 3}}", "g.lognormal.mean: not used by lognormal; remove it"),
+        ("{gaussian: {mean: 1, stddev: 1, sigma: 3}}", "g.gaussian.sigma: not used by gaussian; remove it"),
+        (
+            "{timestamp: {from: 2024-01-01, to: now, skew: recent}}",
+            "g.timestamp.half_life: missing; skew: recent needs",
+        ),
+        (
+            "{date: {from: 2024-01-01, to: now, half_life: 30d}}",
+            "g.date.half_life: only applies with skew: recent; add skew: recent or remove half_life",
+        ),
+        (
+            "{timestamp: {from: 2024-01-01, to: now, skew: recent, half_life: soon}}",
+            "g.timestamp.half_life: 'soon' is not a positive duration",
+        ),
+        ("{timestamp: {from: 2024-01-01, to: now, skew: old}}", "g.timestamp.skew: unknown variant `old`"),
+        (
+            "{zipfian: {min: 1, max: 10, seed: 3}}",
+            "g.zipfian.seed: only applies with scramble: true",
+        ),
+        (
+            "{uniform: {min: 1, max: 10, scramble: true}}",
+            "g.uniform.scramble: not used by uniform; remove it",
+        ),
+        ("{text: {words: \"3..x\"}}", "g.text.words: expected a count (8), a range (5..20) or {min: 5, max: 20}"),
+        ("{text: {words: 9..3}}", "g.text.words: min (9) is greater than max (3)"),
+        ("{text: {words: {min: 3}}}", "g.text.words: give both min and max"),
+        ("{text: {words: 200000}}", "g.text.words: at most 100000 words (got 200000)"),
+        ("{text: {vocabulary: 0}}", "g.text.vocabulary: must be between 1 and 1000000 words (got 0)"),
+        ("{text: {theta: -1}}", "g.text.theta: must be between 0"),
+        ("{text: {size: 3}}", "g.text.size: unknown key 'size'"),
+        // outside data tables, nothing reads a row
+        ("{template: \"{a} {b}\"}", "g.template: template only applies to data columns"),
+        ("{pick: {by: a, values: {1: {constant: x}}}}", "g.pick: pick only applies to data columns"),
+        ("{derived: {column: a, add: 1}}", "g.derived: derived only applies to data columns"),
+    ] {
+        let e = gen_errors(yaml);
+        assert!(e.contains(want), "{yaml}: want {want:?} in {e}");
+        assert_eq!(e.lines().count(), 1, "{yaml}: one problem, one line: {e}");
+    }
+    let fk = [TableRange {
+        name: "t".into(),
+        rows: 10,
+        sequences: vec![("id".into(), 1, 1)],
+    }];
+    let v: serde_yaml::Value =
+        serde_yaml::from_str("{foreign_key: {table: t, scramble: true}}").unwrap();
+    let mut errors = Vec::new();
+    let mut ctx = Ctx {
+        dir: std::path::Path::new("."),
+        tables: &fk,
+        sequences: 0,
+        columns: None,
+        column_gens: &[],
+    };
+    assert!(gen::parse(&v, "g", &mut ctx, &mut errors).is_none());
+    assert_eq!(
+        errors,
+        ["g.foreign_key.scramble: only applies to distribution: zipfian (a uniform draw has no hot keys to spread)"]
+    );
+    // in a data table
+    let earlier = [("id", "{sequence: {}}"), ("name", "{fake: name}")];
+    for (yaml, want) in [
+        ("{template: \"{nope}, {name}\"}", "c.x.template: no earlier column 'nope' in this table; columns before this one: id, name"),
+        ("{template: 3}", "c.x.template: expected text naming earlier columns in single braces"),
+        ("{pick: {by: nope, values: {1: {constant: a}}}}", "c.x.pick.by: no earlier column 'nope'"),
+        ("{pick: {values: {1: {constant: a}}}}", "c.x.pick.by: missing; name the earlier column"),
+        ("{pick: {by: id, values: {}}}", "c.x.pick.values: give at least one VALUE: generator"),
+        (
+            "{pick: {by: id, values: {1: {constant: a}, '1': {constant: b}}}}",
+            "c.x.pick.values.1: given twice (keys are compared as text: 3 and '3' are the same); keep one",
+        ),
+        ("{pick: {by: id, values: {1: {unifrom: {}}}}}", "c.x.pick.values.1.unifrom: unknown generator 'unifrom'"),
+        ("{pick: {by: id, values: {~: {constant: a}}}}", "c.x.pick.values: keys must be numbers, text or booleans"),
+        ("{derived: {column: id, modulo: 0}}", "c.x.derived.modulo: must be positive (got 0)"),
+        ("{derived: {column: id, add: .nan}}", "c.x.derived.add: must be a finite number"),
+        ("{derived: {column: nope}}", "c.x.derived.column: no earlier column 'nope'"),
+        ("{derived: {add: 1}}", "c.x.derived.column: missing; name the earlier numeric column"),
+        ("{derived: {column: name, add: 1}}", "c.x.derived.column: 'name' holds text values; derived needs a numeric column"),
+    ] {
+        let mut cols = earlier.to_vec();
+        cols.push(("x", yaml));
+        let e = row_errors(&cols);
+        assert!(e.contains(want), "{yaml}: want {want:?} in {e}");
     }
 }

@@ -176,6 +176,47 @@ fn bad_generators_say_what_to_fix() {
             .contains("more than one generator")
     );
     assert!(bad("42").contains("expected a generator"));
+    for (g, want) in [
+        (
+            "{lognormal: {sigma: 1}}",
+            "data[0].columns.balance.lognormal.mu: missing; lognormal needs mu (the mean of ln x) or median",
+        ),
+        (
+            "{timestamp: {from: 2024-01-01, to: now, skew: recent}}",
+            "data[0].columns.balance.timestamp.half_life: missing; skew: recent needs",
+        ),
+        (
+            "{foreign_key: {table: t_accounts, scramble: true}}",
+            "data[0].columns.balance.foreign_key.scramble: only applies to distribution: zipfian",
+        ),
+        (
+            "{text: {words: 3..x}}",
+            "data[0].columns.balance.text.words: expected a count (8), a range (5..20) or {min: 5, max: 20}",
+        ),
+        (
+            "{template: \"{nope}, {id}\"}",
+            "data[0].columns.balance.template: no earlier column 'nope' in this table; columns before this one: id",
+        ),
+        (
+            "{pick: {by: id, values: {}}}",
+            "data[0].columns.balance.pick.values: give at least one VALUE: generator",
+        ),
+        (
+            "{derived: {column: id, modulo: 0}}",
+            "data[0].columns.balance.derived.modulo: must be positive (got 0)",
+        ),
+    ] {
+        let e = bad(g);
+        assert!(e.contains(want), "{g}: want {want:?} in {e}");
+    }
+    let e = errors(&GOOD.replace(
+        "params: [{foreign_key: t_accounts}]",
+        "params: [{template: \"{id}\"}]",
+    ));
+    assert!(
+        e.contains("transactions[0].statements[0].params[0].template: template only applies to data columns"),
+        "{e}"
+    );
 }
 
 #[test]
