@@ -32,11 +32,23 @@ target=(--host 127.0.0.1 --port "$PORT" -u stormbench --dbname postgres)
 "$SB" "${target[@]}" -w simple_read --scale 1 --rebuild --no-run -q >/dev/null
 
 printf 'time_series_full_resolution: %s\n' "$WINDOW" >"$WORK/window.yaml"
-run() { # duration name -> prints "user_s sys_s"
+run() { # duration name: $WORK/name.time (user_s sys_s), name.rss (seconds kib, every 10 s)
     /usr/bin/time -f '%U %S' -o "$WORK/$2.time" "$SB" -c "$WORK/window.yaml" "${target[@]}" -w simple_read --scale 1 \
         --workers "$WORKERS" --connections "$WORKERS" --rate "$RATE" -d "$1" --warmup 5s \
         --collect-pg-stats --history "$WORK/history.sqlite" --json "$WORK/$2.json" \
-        --html "$WORK/$2.html" -q >/dev/null
+        --html "$WORK/$2.html" -q >/dev/null &
+    local timer=$! pid="" t=0
+    while [[ -z $pid ]] && kill -0 "$timer" 2>/dev/null; do
+        sleep 0.2
+        pid=$(pgrep -P "$timer" || true)
+    done
+    # resident memory from outside, so merged time-series points cannot hide it
+    while [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; do
+        echo "$t $(ps -o rss= -p "$pid" 2>/dev/null || true)" >>"$WORK/$2.rss"
+        sleep 10
+        t=$((t + 10))
+    done
+    wait "$timer"
 }
 
 field() { # json path (jq-less): the first number after "key":
@@ -52,16 +64,10 @@ cpu_per_tx() { # name -> microseconds of client CPU per transaction
     tx=$(field "$WORK/$1.json" transactions)
     awk -v t="$(cat "$WORK/$1.time")" -v n="$tx" 'BEGIN { split(t, a, " "); printf "%.2f", (a[1] + a[2]) * 1e6 / n }'
 }
-# resident memory of the last point at or before SECONDS (or of the last point)
+# resident memory (MiB) sampled at or after SECONDS, or the last sample
 rss_at() { # name seconds|last
-    python3 - "$WORK/$1.json" "$2" <<'PY'
-import json, sys
-points = [p for p in json.load(open(sys.argv[1]))["time_series"] if p.get("client_rss_mb") is not None]
-want = sys.argv[2]
-if want != "last":
-    points = [p for p in points if p["t_s"] <= float(want)]
-print(points[-1]["client_rss_mb"])
-PY
+    awk -v want="$2" 'NF == 2 { t = $1; r = $2; if (want != "last" && t >= want && !done) { printf "%.1f\n", r / 1024; done = 1 } }
+        END { if (want == "last") printf "%.1f\n", r / 1024 }' "$WORK/$1.rss"
 }
 R5=$(rss_at long "$FROM")
 RE=$(rss_at long last)

@@ -159,6 +159,9 @@ pub(crate) struct RunResult {
     /// Workers that had not stopped within the grace period after the end (stuck in
     /// something the stop could not interrupt); their last interval is missing.
     pub(crate) workers_not_stopped: usize,
+    /// stormbench's resident memory after the first interval, MiB (the series merges its
+    /// old points, keeping their peak).
+    pub(crate) first_rss_mb: Option<f64>,
 }
 
 /// How the workers and connections are split over client threads.
@@ -314,7 +317,7 @@ fn spawn_shard(i: usize, ctx: ShardCtx) -> Result<std::thread::JoinHandle<()>, D
 
 impl RunResult {
     /// The result of a run that ended now with the aggregator's totals and series.
-    fn ended(shared: &RunShared, agg: (Totals, Vec<IntervalPoint>), interrupted: bool) -> Self {
+    fn ended(shared: &RunShared, agg: Aggregate, interrupted: bool) -> Self {
         let Timing {
             measure_start,
             deadline,
@@ -326,8 +329,9 @@ impl RunResult {
             _ => end,
         };
         RunResult {
-            totals: agg.0,
-            series: agg.1,
+            totals: agg.totals,
+            series: agg.series,
+            first_rss_mb: agg.first_rss_mb,
             measured: measure_end.saturating_duration_since(measure_start),
             interrupted,
             started_at: shared.started_at,
@@ -346,6 +350,13 @@ impl RunResult {
             workers_not_stopped: 0,
         }
     }
+}
+
+/// What the aggregator hands back: exact totals, the time series, the first memory sample.
+struct Aggregate {
+    totals: Totals,
+    series: Vec<IntervalPoint>,
+    first_rss_mb: Option<f64>,
 }
 
 /// Waits until every shard has its connections (or one failed, or the run was
@@ -606,6 +617,7 @@ fn so_far(
     series: &Series,
     tick: u32,
     driver: &'static str,
+    first_rss_mb: Option<f64>,
 ) -> RunResult {
     let t = shared.timing;
     RunResult {
@@ -623,6 +635,7 @@ fn so_far(
         driver,
         panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
         workers_not_stopped: 0,
+        first_rss_mb,
     }
 }
 
@@ -636,8 +649,9 @@ async fn aggregate(
     view: &Progress,
     taps: Taps<'_>,
     stop: &CancellationToken,
-) -> (Totals, Vec<IntervalPoint>) {
+) -> Aggregate {
     let t = shared.timing;
+    let mut first_rss_mb = None;
     let si = t.sample_interval;
     let per_summary = opts
         .summary_interval
@@ -674,14 +688,16 @@ async fn aggregate(
             _ = sleep_until(next_tick) => {
                 let finished = series.finalize_before(tick);
                 if !finished.is_empty() {
-                    series.annotate_last(crate::stats::client_footprint());
+                    let footprint = crate::stats::client_footprint();
+                    first_rss_mb = first_rss_mb.or(footprint.0);
+                    series.annotate_last(footprint);
                 }
                 if let Some(o) = taps.observer {
                     o.tick(&totals, finished.last(), &shared);
                 }
                 if let Some(c) = taps.checkpoint {
                     if tick % c.every.max(1) == 0 && give_up.is_none() {
-                        let _ = c.tx.send(so_far(&shared, &totals, &series, tick, taps.driver));
+                        let _ = c.tx.send(so_far(&shared, &totals, &series, tick, taps.driver, first_rss_mb));
                     }
                 }
                 if let Some(m) = per_summary {
@@ -708,7 +724,11 @@ async fn aggregate(
         }
     }
     series.finish(last.max(measured_intervals).saturating_sub(1));
-    (totals, trim_series(series.points(), measured_intervals))
+    Aggregate {
+        series: trim_series(series.points(), measured_intervals),
+        totals,
+        first_rss_mb,
+    }
 }
 
 fn window_len(si: Duration, m: u32) -> Duration {

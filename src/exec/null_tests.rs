@@ -174,7 +174,8 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         checkpoint: checkpoint.as_ref(),
         driver: "null",
     };
-    let (totals, series) = aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop).await;
+    let Aggregate { totals, series, .. } =
+        aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop).await;
     drop(checkpoint);
     let mut checkpoints = Vec::new();
     while let Some(c) = crx.recv().await {

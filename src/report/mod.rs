@@ -385,10 +385,11 @@ pub(crate) struct ClientReport {
 }
 
 impl ClientReport {
-    fn of(series: &[IntervalPoint]) -> Option<Self> {
+    fn of(series: &[IntervalPoint], first: Option<f64>) -> Option<Self> {
         let rss: Vec<f64> = series.iter().filter_map(|p| p.client_rss_mb).collect();
         Some(ClientReport {
-            rss_mb_first: *rss.first()?,
+            // the series' first point may merge many intervals (keeping their peak)
+            rss_mb_first: first.or_else(|| rss.first().copied())?,
             rss_mb_max: rss.iter().copied().fold(0.0, f64::max),
             rss_mb_last: *rss.last()?,
             fds_max: series
@@ -498,7 +499,7 @@ impl HealthReport {
                 .collect(),
             workers_not_stopped: r.workers_not_stopped,
             internal_errors: r.panics.clone(),
-            client: ClientReport::of(&r.series),
+            client: ClientReport::of(&r.series, r.first_rss_mb),
         }
     }
 
