@@ -245,6 +245,26 @@ pub(crate) struct CollectOptions {
     pub(crate) top_statements: usize,
     /// Tables of the workload (dead tuples, last autovacuum).
     pub(crate) tables: Vec<String>,
+    /// The newest samples kept as taken; older ones are thinned (every other one dropped
+    /// once they outnumber these), so a day-long run's memory stays flat. The samples are
+    /// cumulative counters, so the rates between those kept stay exact.
+    pub(crate) keep: usize,
+}
+
+/// Once the samples outnumber twice `keep`, drops every other one of those older than
+/// the newest `keep` (the first sample, the base of the run's deltas, stays).
+fn thin(samples: &mut Vec<Sample>, keep: usize) {
+    let keep = keep.max(2);
+    if samples.len() <= 2 * keep {
+        return;
+    }
+    let old = samples.len() - keep;
+    let mut i = 0;
+    samples.retain(|_| {
+        let k = i;
+        i += 1;
+        k == 0 || k >= old || k % 2 == 0
+    });
 }
 
 /// Which views the server has, decided once from its version.
@@ -381,6 +401,7 @@ impl Collector {
                         }
                     }
                     samples.push(s);
+                    thin(&mut samples, self.opts.keep);
                 }
                 Err(why) => {
                     if down.is_none() {
@@ -480,5 +501,27 @@ impl Collector {
             }
         };
         (tables, statements)
+    }
+}
+
+#[cfg(test)]
+mod thin_tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_the_first_and_the_newest_and_stays_bounded() {
+        let mut v: Vec<Sample> = Vec::new();
+        for i in 0..10_000 {
+            v.push(Sample {
+                t_s: i as f64,
+                ..Default::default()
+            });
+            thin(&mut v, 100);
+            assert!(v.len() <= 200, "{} samples", v.len());
+        }
+        assert_eq!(v[0].t_s, 0.0);
+        let newest: Vec<f64> = v[v.len() - 100..].iter().map(|s| s.t_s).collect();
+        assert_eq!(newest, (9900..10_000).map(f64::from).collect::<Vec<_>>());
+        assert!(v.windows(2).all(|w| w[0].t_s < w[1].t_s));
     }
 }

@@ -56,7 +56,13 @@ pub(crate) async fn measure(
                 .quick(
                     "starting the statistics collector",
                     QUERY_TIMEOUT,
-                    start_collector(target, c, workload.as_ref(), published),
+                    start_collector(
+                        target,
+                        c,
+                        workload.as_ref(),
+                        published,
+                        opts.full_resolution.0,
+                    ),
                 )
                 .await?,
         ),
@@ -268,6 +274,7 @@ pub(crate) async fn start_collector(
     c: &crate::config::CollectPlan,
     workload: &dyn Workload,
     published: Option<Published>,
+    full_resolution: std::time::Duration,
 ) -> Result<Collector, AppError> {
     let conn = target.connect_once().await.map_err(|e| anyhow!(e))?;
     let opts = CollectOptions {
@@ -275,6 +282,9 @@ pub(crate) async fn start_collector(
         statements: c.statements,
         top_statements: c.top_statements,
         tables: workload.tables().iter().map(|t| t.to_string()).collect(),
+        // the run's full-resolution window, in samples
+        keep: (full_resolution.as_secs_f64() / c.interval.0.as_secs_f64().max(1e-3)).ceil()
+            as usize,
     };
     Ok(Collector::new(conn, target.clone(), opts, published).await)
 }
