@@ -2,7 +2,7 @@
 //! with SQL: the same hot parents in every child table (scrambled zipfian foreign keys),
 //! values chosen by another column (`pick`), names written from other columns
 //! (`template`), arithmetic on a column (`derived`), zipfian words (`text`), lognormal
-//! prices and recent-heavy times.
+//! prices, recent-heavy times, and helper columns that are generated but not loaded.
 
 mod common;
 
@@ -32,11 +32,15 @@ data:
       first_name: {fake: first_name}
       last_name: {fake: last_name}
       name: {template: "{last_name}, {first_name}"}
+      _parity: {derived: {column: id, modulo: 2}}
+      gender: {pick: {by: _parity, values: {0: {constant: f}, 1: {constant: m}}}}
   - table: g_cast
     rows_per_scale: 40000
     columns:
       movie_id: {foreign_key: {table: g_title, distribution: zipfian, theta: 0.9, scramble: true}}
       person_id: {foreign_key: {table: g_person, distribution: zipfian, theta: 0.9, scramble: true}}
+      _person_parity: {derived: {column: person_id, modulo: 2}}
+      role: {pick: {by: _person_parity, values: {0: {constant: actress}, 1: {constant: actor}}}}
   - table: g_info
     rows_per_scale: 30000
     columns:
@@ -50,8 +54,8 @@ transactions:
 
 const SCHEMA: &str = "
 CREATE TABLE g_title (id bigint PRIMARY KEY, kind_id int, info text, year int, decade int, title text, price numeric(10,2), created_at timestamptz);
-CREATE TABLE g_person (id bigint PRIMARY KEY, first_name text, last_name text, name text);
-CREATE TABLE g_cast (movie_id bigint, person_id bigint);
+CREATE TABLE g_person (id bigint PRIMARY KEY, first_name text, last_name text, name text, gender text);
+CREATE TABLE g_cast (movie_id bigint, person_id bigint, role text);
 CREATE TABLE g_info (movie_id bigint);
 ";
 

@@ -110,7 +110,7 @@ fn summary(spec: &Spec) -> String {
             "  table {}: {} rows at this scale, {} columns\n",
             t.name,
             t.rows,
-            t.columns.len()
+            t.hidden.iter().filter(|h| !**h).count()
         ));
     }
     for t in &spec.transactions {

@@ -451,12 +451,16 @@ fn write_row(table: &spec::DataTable, table_seed: u64, id: u64, buf: &mut BytesM
         }),
         cluster: 0,
     };
-    for (i, g) in table.columns.iter().enumerate() {
-        if i > 0 {
-            buf.put_u8(b'\t');
-        }
+    let mut first = true;
+    for (g, hidden) in table.columns.iter().zip(&table.hidden) {
         let v = g.sample(&mut st);
-        v.write_copy(buf);
+        if !hidden {
+            if !first {
+                buf.put_u8(b'\t');
+            }
+            first = false;
+            v.write_copy(buf);
+        }
         if table.same_as {
             st.cols.push(v);
         }

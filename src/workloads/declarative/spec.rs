@@ -36,6 +36,9 @@ pub(crate) struct DataTable {
     /// Whether a column reads earlier ones (`same_as`, `template`, `pick`, `derived`), so
     /// rows keep their values.
     pub(crate) same_as: bool,
+    /// Per column: a helper column (its name starts with `_`): generated for the columns
+    /// after it to read, not loaded.
+    pub(crate) hidden: Vec<bool>,
 }
 
 /// Where a parameter's value comes from.
@@ -882,12 +885,25 @@ impl Compiler<'_> {
                     ),
                 );
             }
+            let hidden: Vec<bool> = names.iter().map(|n| n.starts_with('_')).collect();
+            let loaded: Vec<&str> = names
+                .iter()
+                .filter(|n| !n.starts_with('_'))
+                .map(String::as_str)
+                .collect();
+            if loaded.is_empty() {
+                self.err(
+                    &format!("{path}.columns"),
+                    "every column is a helper (named _...); give at least one column to load",
+                );
+            }
             out.push(DataTable {
                 name: t.table.clone(),
                 rows: ranges[i].rows,
-                copy_sql: format!("COPY {} ({}) FROM STDIN", t.table, names.join(", ")),
+                copy_sql: format!("COPY {} ({}) FROM STDIN", t.table, loaded.join(", ")),
                 same_as: columns.iter().any(Gen::reads_row),
                 columns,
+                hidden,
             });
         }
         out
