@@ -58,6 +58,26 @@ struct Attempt {
 struct Recording {
     chunk: Chunk,
     chunk_end: Instant,
+    /// Per kind, the longest transaction this worker saw succeed: a transaction that is
+    /// long for a stall but usual for its kind (an analytical query) is not one.
+    longest: Vec<Duration>,
+}
+
+/// A transaction of a kind that never succeeded yet counts as stalled only past this.
+const FIRST_OF_KIND_STALL: Duration = Duration::from_secs(10);
+
+impl Recording {
+    /// Whether a transaction of `kind` that has taken `took` looks like a server that
+    /// stopped answering rather than a query that takes this long: longer than `floor`
+    /// and than twice the longest of its kind so far (or than [`FIRST_OF_KIND_STALL`]
+    /// when none succeeded yet).
+    fn stalled(&self, kind: TxKind, took: Duration, floor: Duration) -> bool {
+        let usual = match self.longest.get(kind) {
+            Some(d) if !d.is_zero() => d.saturating_mul(2),
+            _ => FIRST_OF_KIND_STALL,
+        };
+        took >= floor && took >= usual
+    }
 }
 
 impl<D: Connections> Worker<D> {
@@ -68,6 +88,7 @@ impl<D: Connections> Worker<D> {
         let mut rec = Recording {
             chunk: Chunk::new(kinds, 0),
             chunk_end: t.measure_start + t.sample_interval,
+            longest: vec![Duration::ZERO; kinds],
         };
         let mut held: Option<D::Pooled> = None;
         // One cancellation future for the whole run: registering a fresh one per
@@ -146,10 +167,13 @@ impl<D: Connections> Worker<D> {
         let t = &self.shared.timing;
         let now = Instant::now();
         let end = t.deadline.map_or(now, |d| d.min(now));
+        let waited = now.saturating_duration_since(started);
+        if !rec.stalled(kind, waited, Duration::ZERO) {
+            return; // still within what this kind takes
+        }
         if let Some(range) = covered(t, started, end) {
             rec.chunk.stalled.push(range);
         }
-        let waited = now.saturating_duration_since(started);
         if waited >= UNANSWERED_AFTER {
             rec.chunk.unanswered.push(Unanswered {
                 worker: self.id,
@@ -285,10 +309,16 @@ impl<D: Connections> Worker<D> {
             live.failed.fetch_add(1, Ordering::Relaxed);
         }
         let t = &self.shared.timing;
-        if ended.saturating_duration_since(started) >= t.sample_interval {
+        let took = ended.saturating_duration_since(started);
+        if rec.stalled(kind, took, t.sample_interval) {
             let end = t.deadline.map_or(ended, |d| d.min(ended));
             if let Some(range) = covered(t, started, end) {
                 rec.chunk.stalled.push(range);
+            }
+        }
+        if ok {
+            if let Some(l) = rec.longest.get_mut(kind) {
+                *l = (*l).max(took);
             }
         }
         if ended < t.measure_start || t.deadline.is_some_and(|d| ended > d) {
@@ -408,4 +438,31 @@ fn interval_of(t: &Timing, at: Instant) -> u32 {
 #[inline]
 fn us(d: Duration) -> u64 {
     d.as_micros() as u64
+}
+
+#[cfg(test)]
+mod stall_tests {
+    use super::*;
+
+    #[test]
+    fn a_transaction_usual_for_its_kind_is_not_a_stall() {
+        let rec = Recording {
+            chunk: Chunk::new(2, 0),
+            chunk_end: Instant::now(),
+            longest: vec![Duration::from_millis(2), Duration::from_millis(1500)],
+        };
+        let s = Duration::from_secs;
+        // a point read that takes 3 s: the server stopped answering
+        assert!(rec.stalled(0, s(3), s(1)));
+        // an analytical query that takes 2 s when it has taken 1.5 s before: usual
+        assert!(!rec.stalled(1, s(2), s(1)));
+        assert!(rec.stalled(1, s(4), s(1)));
+        // nothing of the kind succeeded yet: only past ten seconds
+        let fresh = Recording {
+            longest: vec![Duration::ZERO; 2],
+            ..rec
+        };
+        assert!(!fresh.stalled(0, s(5), s(1)));
+        assert!(fresh.stalled(0, s(11), s(1)));
+    }
 }

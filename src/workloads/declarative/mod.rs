@@ -310,6 +310,16 @@ impl Declarative {
             .zip(weights.iter())
             .filter(|(_, w)| **w > 0.0)
             .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
+        if spec
+            .suites
+            .iter()
+            .any(|(m, order, _)| m == mode && order.is_empty())
+        {
+            return Err(format!(
+                "mode {mode} of {} runs the queries of a folder and none is set; give the folder (transactions_from.folder, e.g. through a parameter of the workload's section)",
+                spec.name
+            ));
+        }
         let suite = spec
             .suites
             .iter()

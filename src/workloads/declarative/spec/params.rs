@@ -123,7 +123,10 @@ pub(crate) fn declare(raw: &Mapping, errors: &mut Vec<String>) -> Vec<ParamDef> 
                 )),
             }
         }
-        if def.default.is_empty() {
+        // an empty text default (`default: ""`) is an optional word, e.g. a folder
+        let optional =
+            def.default.is_empty() && map.get("default").is_some_and(|v| v.as_str() == Some(""));
+        if def.default.is_empty() && !optional {
             errors.push(format!("{path}: missing default"));
             continue;
         }
@@ -142,6 +145,7 @@ pub(crate) fn declare(raw: &Mapping, errors: &mut Vec<String>) -> Vec<ParamDef> 
                 }
                 Kind::Choice(c)
             }
+            None if optional => Kind::Word,
             None => match def.default.parse::<f64>() {
                 Ok(_) => Kind::Number {
                     integer: def.default.parse::<i64>().is_ok(),
@@ -275,7 +279,7 @@ impl ParamDef {
                 }
             }
             Kind::Word => {
-                if word_ok(value) {
+                if value.is_empty() || word_ok(value) {
                     Ok(())
                 } else {
                     Err(format!(
