@@ -85,6 +85,14 @@ fn every_mode_runs_and_keeps_the_shop_consistent() {
         assert_eq!(r["summary"]["failed"], 0, "{mode}: {}", r["errors"]);
         assert!(r["summary"]["transactions"].as_u64().unwrap() > 0, "{mode}");
     }
+    // customers who registered during the run shop (foreign keys with new_rows)
+    assert_ne!(
+        q(
+            "SELECT (SELECT count(*) FROM ec_cart_items WHERE customer_id >= 1000000000000)
+                + (SELECT count(*) FROM ec_orders WHERE customer_id >= 1000000000000)"
+        ),
+        "0"
+    );
     // after the writes of every mode, the checks still hold
     let checks = fails_or_ok_checks(&pg, &db, &setup);
     assert!(

@@ -97,6 +97,36 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
         q("SELECT count(*) > 10 FROM movie_companies mc JOIN company_name cn ON cn.id = mc.company_id WHERE cn.name = 'Warner Bros.'"),
         "t"
     );
+    // correlations across tables: titles led by a German company are German, sequels carry
+    // the keyword and follow an earlier title
+    let share = |sql: &str| q(sql).parse::<f64>().unwrap();
+    let german = share(
+        "SELECT avg((mi.info = 'Germany')::int) FROM movie_info mi
+         JOIN (SELECT DISTINCT ON (mc.movie_id) mc.movie_id, cn.country_code
+               FROM movie_companies mc JOIN company_name cn ON cn.id = mc.company_id
+               ORDER BY mc.movie_id, mc.id) lead ON lead.movie_id = mi.movie_id
+         WHERE mi.info_type_id = 8 AND lead.country_code = '[de]'",
+    );
+    let overall =
+        share("SELECT avg((info = 'Germany')::int) FROM movie_info WHERE info_type_id = 8");
+    assert!(
+        german >= 0.85 && overall < 0.3,
+        "German titles {german} vs all {overall}"
+    );
+    assert_eq!(
+        q(
+            "SELECT count(DISTINCT l.movie_id) FROM movie_link l WHERE l.link_type_id = 1
+           AND NOT EXISTS (SELECT 1 FROM movie_keyword mk JOIN keyword k ON k.id = mk.keyword_id
+                           WHERE mk.movie_id = l.movie_id AND k.keyword = 'sequel')"
+        ),
+        "0"
+    );
+    let earlier = share(
+        "SELECT avg((p.production_year < s.production_year)::int) FROM movie_link l
+         JOIN title s ON s.id = l.movie_id JOIN title p ON p.id = l.linked_movie_id
+         WHERE l.link_type_id = 1 AND s.id <> p.id AND s.production_year > 1885",
+    );
+    assert!(earlier >= 0.9, "sequels after what they follow: {earlier}");
     for mode in ["mixed", "read", "write_heavy"] {
         let json = dir.path().join(format!("{mode}.json"));
         ok(pg
@@ -114,6 +144,14 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
         assert_eq!(r["summary"]["failed"], 0, "{mode}: {}", r["errors"]);
         assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
     }
+    // titles the run added are rated and watchlisted (foreign keys with new_rows)
+    assert_ne!(
+        q(
+            "SELECT (SELECT count(*) FROM user_ratings WHERE movie_id >= 100000000)
+                + (SELECT count(*) FROM watchlists WHERE movie_id >= 100000000)"
+        ),
+        "0"
+    );
     // the title statistics follow the ratings
     assert_eq!(
         q("SELECT count(*) FROM title_stats s LEFT JOIN (SELECT movie_id, count(*) n, sum(rating) r FROM user_ratings GROUP BY movie_id) u USING (movie_id)

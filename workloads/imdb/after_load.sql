@@ -74,8 +74,3 @@ JOIN (VALUES (1, 'Downey Jr., Robert'), (2, 'Tiger, Tommy'), (3, 'Angel, Anna'),
              (4, 'Bert, Bill'), (5, 'Yo, Yuri')) p(rn, name)
   ON p.rn = h.rn
 WHERE n.id = h.person_id;
--- application tables
-INSERT INTO title_search SELECT id, to_tsvector('simple', title) FROM title;
-CREATE INDEX title_search_doc ON title_search USING gin (doc);
-INSERT INTO title_stats (movie_id) SELECT id FROM title;
-VACUUM ANALYZE;

@@ -1,6 +1,7 @@
 //! Generators: parsed once from YAML into a [`Gen`], then sampled per row (loading) or
 //! per parameter (running) without parsing anything again.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use rand::Rng as _;
@@ -61,7 +62,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// A table's key range, for `foreign_key`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct TableRange {
     /// Table name.
     pub(crate) name: String,
@@ -69,6 +70,64 @@ pub(crate) struct TableRange {
     pub(crate) rows: u64,
     /// Sequence columns: name, start, step.
     pub(crate) sequences: Vec<(String, i64, i64)>,
+    /// Keys of the rows transactions insert during the run (`inserts:`), for foreign
+    /// keys that reach them (`new_rows:`).
+    pub(crate) new_keys: Arc<NewKeys>,
+}
+
+/// Keys a table gained during the run: the latest [`NEW_KEYS_KEPT`], recorded by the
+/// transactions that inserted them once they committed, drawn by foreign keys with
+/// `new_rows:`. Written and read by every worker without a lock.
+#[derive(Default)]
+pub(crate) struct NewKeys {
+    slots: std::sync::OnceLock<Box<[AtomicI64]>>,
+    added: AtomicU64,
+    /// While compiling: the path of the first foreign key that draws from them, and
+    /// whether a statement records them (one without the other is an error).
+    pub(crate) drawn_by: std::sync::OnceLock<String>,
+    pub(crate) recorded: std::sync::atomic::AtomicBool,
+}
+
+/// Keys of run-inserted rows a table keeps for `new_rows:` draws.
+pub(crate) const NEW_KEYS_KEPT: u64 = 4096;
+
+/// An empty slot (its key not stored yet).
+const NO_KEY: i64 = i64::MIN;
+
+impl NewKeys {
+    fn slots(&self) -> &[AtomicI64] {
+        self.slots
+            .get_or_init(|| (0..NEW_KEYS_KEPT).map(|_| AtomicI64::new(NO_KEY)).collect())
+    }
+
+    /// Records the key of a committed new row.
+    pub(crate) fn add(&self, key: i64) {
+        let i = self.added.fetch_add(1, Ordering::Relaxed);
+        self.slots()[(i % NEW_KEYS_KEPT) as usize].store(key, Ordering::Release);
+    }
+
+    /// Rows recorded so far.
+    pub(crate) fn added(&self) -> u64 {
+        self.added.load(Ordering::Relaxed)
+    }
+
+    /// One of the kept keys, uniformly; `None` before any was recorded.
+    fn draw(&self, rng: &mut Rng) -> Option<i64> {
+        let n = self.added.load(Ordering::Acquire).min(NEW_KEYS_KEPT);
+        if n == 0 {
+            return None;
+        }
+        let k = self.slots()[rng.gen_range(0..n) as usize].load(Ordering::Acquire);
+        (k != NO_KEY).then_some(k)
+    }
+}
+
+impl std::fmt::Debug for NewKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewKeys")
+            .field("added", &self.added())
+            .finish()
+    }
 }
 
 /// Per-worker (or per-load-row) mutable state of generators.
@@ -224,6 +283,8 @@ pub(crate) enum Gen {
         rows: u64,
         zipf: Option<Arc<Zipfian>>,
         scramble: Option<Permutation>,
+        /// The share of draws taken from the rows inserted during the run, and their keys.
+        new_rows: Option<(f64, Arc<NewKeys>)>,
     },
     /// A UTC timestamp in `[from_s, from_s + span_s]`, uniform or skewed to recent times.
     Timestamp {
@@ -583,7 +644,15 @@ impl Gen {
                 rows,
                 zipf,
                 scramble,
+                new_rows,
             } => {
+                if let Some((share, keys)) = new_rows {
+                    if st.rng.gen::<f64>() < *share {
+                        if let Some(k) = keys.draw(&mut st.rng) {
+                            return Value::Int(k);
+                        }
+                    }
+                }
                 let k = match (zipf, scramble) {
                     (Some(z), Some(p)) => p.apply(z.sample(&mut st.rng) - 1) + 1,
                     (Some(z), None) => z.sample(&mut st.rng),

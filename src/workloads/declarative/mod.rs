@@ -1160,6 +1160,15 @@ impl WorkerTx for Worker {
         Box::pin(async move {
             let r = self.run_tx(kind, session).await;
             let tx = &self.shared.spec.transactions[kind];
+            if let Ok(TxOutcome::Committed { .. }) = r {
+                for s in &tx.statements {
+                    if let Some((slot, keys)) = &s.inserts {
+                        if let Some(Value::Int(k)) = self.slots.get(*slot) {
+                            keys.add(*k);
+                        }
+                    }
+                }
+            }
             match r {
                 // an error the workload expects: a deliberate rollback (the block, if any,
                 // was rolled back already)

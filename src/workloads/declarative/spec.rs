@@ -64,6 +64,9 @@ pub(crate) struct Statement {
     pub(crate) params: Vec<Param>,
     /// Returned columns later statements use: column name, slot.
     pub(crate) captures: Vec<(String, usize)>,
+    /// `inserts:`: the slot of the new row's key, recorded once the transaction commits,
+    /// and the table's keys it joins.
+    pub(crate) inserts: Option<(usize, std::sync::Arc<super::gen::NewKeys>)>,
 }
 
 /// A transaction, compiled.
@@ -401,6 +404,23 @@ impl Compiler<'_> {
             );
         }
         let transactions = self.transactions(raw, &ranges);
+        for t in &ranges {
+            if let Some(p) = t.new_keys.drawn_by.get() {
+                if !t
+                    .new_keys
+                    .recorded
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                {
+                    self.err(
+                        p,
+                        format!(
+                            "no statement records the rows it inserts into '{}'; add inserts: {} to the statement that inserts them (with the key in RETURNING)",
+                            t.name, t.name
+                        ),
+                    );
+                }
+            }
+        }
         let explain: Vec<usize> = match &raw.transactions_from {
             Some(f) if f.explain => (raw.transactions.len()..transactions.len()).collect(),
             _ => Vec::new(),
@@ -826,6 +846,7 @@ impl Compiler<'_> {
                 name: t.table.clone(),
                 rows,
                 sequences,
+                new_keys: Default::default(),
             });
         }
         out

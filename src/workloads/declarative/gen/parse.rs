@@ -65,6 +65,7 @@ struct FkArgs {
     theta: Option<f64>,
     scramble: Option<bool>,
     seed: Option<u64>,
+    new_rows: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1244,6 +1245,25 @@ fn foreign_key(
             None
         }
     };
+    let new_rows = match a.new_rows {
+        None => None,
+        Some(_) if ctx.columns.is_some() => {
+            errors.push(format!(
+                "{p}.new_rows: only in transactions (data is loaded before any row is inserted by the run); remove it here"
+            ));
+            None
+        }
+        Some(share) if !(0.0..=1.0).contains(&share) => {
+            errors.push(format!(
+                "{p}.new_rows: a share between 0 and 1 of the draws (got {share})"
+            ));
+            None
+        }
+        Some(share) => {
+            let _ = t.new_keys.drawn_by.set(format!("{p}.new_rows"));
+            Some((share, t.new_keys.clone()))
+        }
+    };
     let rows = t.rows.max(1);
     // keyed by the table's name: every foreign key into the table has the same hot rows
     let key = crate::core::derive_seed(crate::core::name_key(&t.name), a.seed.unwrap_or(0));
@@ -1253,6 +1273,7 @@ fn foreign_key(
         rows,
         scramble: (scramble && zipf.is_some()).then(|| Permutation::new(rows, key)),
         zipf,
+        new_rows,
     })
 }
 

@@ -226,6 +226,9 @@ pub(crate) struct RawStatement {
     pub(crate) file: Option<String>,
     /// One generator, `var` or `returned` per parameter.
     pub(crate) params: Vec<serde_yaml::Value>,
+    /// The data table the statement adds a row to, its key returned (`inserts: table`
+    /// or `{table: t, key: column}`), so foreign keys with `new_rows:` can draw it.
+    pub(crate) inserts: Option<serde_yaml::Value>,
 }
 
 /// One consistency check.

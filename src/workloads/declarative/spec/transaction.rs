@@ -132,6 +132,7 @@ impl Compiler<'_> {
                     sql,
                     params: Vec::new(),
                     captures: Vec::new(),
+                    inserts: None,
                 }],
                 slots: 0,
                 copy: None,
@@ -192,11 +193,16 @@ impl Compiler<'_> {
                     Some(n) => format!("{}.{n}", t.name),
                     None => format!("{}[{j}]", t.name),
                 },
-                path: p,
+                path: p.clone(),
                 sql,
                 params,
                 captures: Vec::new(),
+                inserts: None,
             });
+            if let Some(v) = &s.inserts {
+                let i = tx.statements.len() - 1;
+                self.inserts(&format!("{p}.inserts"), v, i, &mut tx, ranges);
+            }
         }
         let rollback = match &t.rollback_if {
             Some(r) => self.rollback_if(&format!("{path}.rollback_if"), r, &mut tx),
@@ -462,6 +468,73 @@ impl Compiler<'_> {
                 None
             }
         }
+    }
+
+    /// `inserts: TABLE` (or `{table, key}`): statement `i` returns the key of a row it adds
+    /// to a data table; captured, and recorded for `new_rows:` once the transaction commits.
+    fn inserts(
+        &mut self,
+        p: &str,
+        v: &serde_yaml::Value,
+        i: usize,
+        tx: &mut TxBuild<'_>,
+        ranges: &[TableRange],
+    ) {
+        let (table, key) = match v {
+            serde_yaml::Value::String(t) => (t.as_str(), None),
+            serde_yaml::Value::Mapping(m) => {
+                let get = |k: &str| m.get(k).and_then(|x| x.as_str());
+                let unknown = m
+                    .keys()
+                    .filter_map(|k| k.as_str())
+                    .find(|k| *k != "table" && *k != "key");
+                match (get("table"), unknown) {
+                    (Some(t), None) => (t, get("key")),
+                    (_, Some(k)) => {
+                        self.err(
+                            p,
+                            format!("unknown field '{k}'; the fields are table and key"),
+                        );
+                        return;
+                    }
+                    (None, None) => {
+                        self.err(p, "give the table: inserts: {table: orders, key: id}");
+                        return;
+                    }
+                }
+            }
+            _ => {
+                self.err(p, "give a data table's name, or {table: orders, key: id}");
+                return;
+            }
+        };
+        let Some(t) = ranges.iter().find(|t| t.name == table) else {
+            self.err(
+                p,
+                format!("no table '{table}' in data (new rows are drawn by foreign keys into a data table)"),
+            );
+            return;
+        };
+        let Some(key) = key.or(t.sequences.first().map(|s| s.0.as_str())) else {
+            self.err(
+                p,
+                format!("table '{table}' has no sequence column; name the returned key: {{table: {table}, key: id}}"),
+            );
+            return;
+        };
+        let o = &mut tx.statements[i];
+        let slot = match o.captures.iter().find(|c| c.0 == key) {
+            Some(c) => c.1,
+            None => {
+                o.captures.push((key.to_string(), tx.slots));
+                tx.slots += 1;
+                tx.slots - 1
+            }
+        };
+        t.new_keys
+            .recorded
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        o.inserts = Some((slot, t.new_keys.clone()));
     }
 
     /// `returned: STATEMENT.COLUMN`: the earlier statement captures the column into a slot.

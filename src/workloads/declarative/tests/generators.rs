@@ -192,6 +192,7 @@ fn foreign_keys_cover_the_referenced_range_uniformly() {
         name: "t".into(),
         rows: 50,
         sequences: vec![("id".into(), 1000, 10)],
+        ..Default::default()
     }];
     let g = gen("{foreign_key: t}", &tables);
     let mut counts = vec![0u64; 50];
@@ -846,11 +847,13 @@ fn scrambled_foreign_keys_into_one_table_share_their_hot_key() {
             name: "title".into(),
             rows: 10_000,
             sequences: vec![("id".into(), 1000, 10)],
+            ..Default::default()
         },
         TableRange {
             name: "person".into(),
             rows: 10_000,
             sequences: vec![("id".into(), 1000, 10)],
+            ..Default::default()
         },
     ];
     let hottest = |yaml: &str| {
@@ -1289,6 +1292,7 @@ fn bad_new_generators_say_what_to_fix() {
         name: "t".into(),
         rows: 10,
         sequences: vec![("id".into(), 1, 1)],
+        ..Default::default()
     }];
     let v: serde_yaml::Value =
         serde_yaml::from_str("{foreign_key: {table: t, scramble: true}}").unwrap();

@@ -482,3 +482,108 @@ fn steps_measures_settings_and_copy_are_checked() {
 
 // ---------------------------------------------------------------------------------------
 // Generators, statistically (100,000 draws each)
+
+#[test]
+fn foreign_keys_reach_rows_the_run_inserted_once_recorded() {
+    let yaml = GOOD
+        .replace(
+            "params: [{foreign_key: t_accounts}]\n  - name: move",
+            "params: [{foreign_key: {table: t_accounts, new_rows: 0.5}}]\n  - name: move",
+        )
+        .replace(
+            "RETURNING id\n",
+            "RETURNING id\n        inserts: t_accounts\n",
+        );
+    let s = compile(&yaml).unwrap();
+    let debit = &s.transactions[1].statements[0];
+    // the key is captured once, shared with the later statement's `returned`
+    assert_eq!(debit.captures, vec![("id".to_string(), 0)]);
+    let (slot, keys) = debit.inserts.clone().expect("inserts compiled");
+    assert_eq!(slot, 0);
+    let spec::Param::Gen(g) = &s.transactions[0].statements[0].params[0] else {
+        panic!("a generator")
+    };
+    let mut st = State {
+        rng: crate::core::rng(3, 0),
+        seqs: vec![0; 4],
+        worker: 0,
+        row: None,
+        cols: Vec::new(),
+        cluster: 0,
+    };
+    let draw = |st: &mut State| match g.sample(st) {
+        value::Value::Int(v) => v,
+        other => panic!("{other:?}"),
+    };
+    // before any row is recorded, every draw is a loaded key
+    assert!((0..1000)
+        .map(|_| draw(&mut st))
+        .all(|k| (1..=20).contains(&k)));
+    for k in 1_000_000..1_000_010 {
+        keys.add(k);
+    }
+    let n = 100_000;
+    let new = (0..n).filter(|_| draw(&mut st) >= 1_000_000).count();
+    let share = new as f64 / n as f64;
+    assert!((share - 0.5).abs() < 0.01, "share of new keys {share}");
+    // only the latest keys are kept
+    for k in 0..super::gen::NEW_KEYS_KEPT as i64 * 2 {
+        keys.add(2_000_000 + k);
+    }
+    let kept = (0..n)
+        .map(|_| draw(&mut st))
+        .filter(|k| *k >= 1_000_000)
+        .min()
+        .unwrap();
+    assert!(
+        kept >= 2_000_000 + super::gen::NEW_KEYS_KEPT as i64,
+        "{kept}"
+    );
+}
+
+#[test]
+fn new_rows_need_a_statement_that_records_them() {
+    let drawn = GOOD.replace(
+        "params: [{foreign_key: t_accounts}]\n  - name: move",
+        "params: [{foreign_key: {table: t_accounts, new_rows: 0.2}}]\n  - name: move",
+    );
+    let e = errors(&drawn);
+    assert!(
+        e.contains("transactions[0].statements[0].params[0].foreign_key.new_rows: no statement records the rows it inserts into 't_accounts'; add inserts: t_accounts"),
+        "{e}"
+    );
+    for (inserts, want) in [
+        ("inserts: t_nope", ".inserts: no table 't_nope' in data"),
+        (
+            "inserts: {table: t_accounts, colum: id}",
+            ".inserts: unknown field 'colum'",
+        ),
+        ("inserts: {key: id}", ".inserts: give the table"),
+        (
+            "inserts: [t_accounts]",
+            ".inserts: give a data table's name",
+        ),
+    ] {
+        let e = errors(&GOOD.replace(
+            "RETURNING id\n",
+            &format!("RETURNING id\n        {inserts}\n"),
+        ));
+        assert!(e.contains(want), "{inserts}: want {want:?} in {e}");
+    }
+    let e = errors(&GOOD.replace(
+        "params: [{foreign_key: t_accounts}]\n  - name: move",
+        "params: [{foreign_key: {table: t_accounts, new_rows: 1.5}}]\n  - name: move",
+    ));
+    assert!(
+        e.contains("new_rows: a share between 0 and 1 of the draws (got 1.5)"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace(
+        "balance: {uniform: {min: 0, max: 100}}",
+        "balance: {foreign_key: {table: t_accounts, new_rows: 0.1}}",
+    ));
+    assert!(
+        e.contains("data[0].columns.balance.foreign_key.new_rows: only in transactions"),
+        "{e}"
+    );
+}
