@@ -211,6 +211,9 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
     };
     assert_eq!(metric("suite passes"), 2.0);
     assert!(metric("q_error median") >= 1.0);
+    // 1a, 2a and 10a find rows on the generated data (planted keywords and companies,
+    // actresses who are women)
+    assert_eq!(metric("queries with rows"), 3.0);
     // without the folder, the suite mode says what to set
     let err = fails(
         pg.stormbench(&db)

@@ -758,6 +758,7 @@ impl Declarative {
         let mut out = Vec::new();
         let mut errors = Vec::new();
         let mut changed = 0;
+        let mut with_rows = 0;
         for &k in &self.explain {
             let tx = &self.spec().transactions[k];
             let Some(stmt) = tx.statements.first() else {
@@ -790,6 +791,7 @@ impl Declarative {
                 shapes.push((k, shape));
                 continue;
             }
+            with_rows += usize::from(plans::produced(&plan).is_some_and(|r| r > 0.0));
             if let Some(q) = plans::q_error(&plan) {
                 errors.push(q);
                 out.push(figure(
@@ -835,6 +837,15 @@ impl Declarative {
             );
             out.insert(
                 2.min(out.len()),
+                figure(
+                    "queries with rows".into(),
+                    with_rows as f64,
+                    "queries",
+                    format!("queries of the {n} that produced rows (for min()/count() without GROUP BY: rows to aggregate)"),
+                ),
+            );
+            out.insert(
+                3.min(out.len()),
                 figure(
                     "plans changed".into(),
                     changed as f64,

@@ -28,6 +28,23 @@ pub(crate) fn q_error(explain: &J) -> Option<f64> {
     worst
 }
 
+/// The rows an analysed query produced: the root's, or for a plain aggregate at the root
+/// (`SELECT min(..) ...` without GROUP BY, always one row) the rows it aggregated, so a
+/// query that found nothing counts as empty.
+pub(crate) fn produced(explain: &J) -> Option<f64> {
+    let root = explain.get(0)?.get("Plan")?;
+    let plain_aggregate = root.get("Node Type").and_then(J::as_str) == Some("Aggregate")
+        && root.get("Strategy").and_then(J::as_str) == Some("Plain");
+    let n = if plain_aggregate {
+        root.get("Plans")?.get(0)?
+    } else {
+        root
+    };
+    let rows = n.get("Actual Rows").and_then(J::as_f64)?;
+    let loops = n.get("Actual Loops").and_then(J::as_f64).unwrap_or(1.0);
+    Some(rows * loops)
+}
+
 /// The plan's shape: node type, relation and index of every node, in tree order.
 pub(crate) fn shape(explain: &J) -> Option<String> {
     let root = explain.get(0)?.get("Plan")?;
@@ -102,6 +119,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(q_error(&zero), Some(1.0));
+        assert_eq!(produced(&plan), Some(1000.0));
+        assert_eq!(produced(&zero), Some(0.0));
+        let agg: J = serde_json::from_str(
+            r#"[{"Plan": {"Node Type": "Aggregate", "Strategy": "Plain", "Plan Rows": 1, "Actual Rows": 1, "Actual Loops": 1,
+                 "Plans": [{"Node Type": "Nested Loop", "Plan Rows": 5, "Actual Rows": 0, "Actual Loops": 1}]}}]"#,
+        )
+        .unwrap();
+        // min() over nothing is one row of NULLs: empty
+        assert_eq!(produced(&agg), Some(0.0));
         assert_eq!(q_error(&J::Null), None);
         assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
