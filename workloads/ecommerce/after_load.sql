@@ -1,5 +1,5 @@
--- line prices from their products, order totals from their lines, payments of the totals
-UPDATE ec_order_lines l SET price = p.price FROM ec_products p WHERE p.id = l.product_id;
+-- order totals from their lines (priced from their products as generated), payments of
+-- the totals
 ALTER TABLE ec_products ADD PRIMARY KEY (id);
 ALTER TABLE ec_customers ADD PRIMARY KEY (id);
 ALTER TABLE ec_orders ADD PRIMARY KEY (id);

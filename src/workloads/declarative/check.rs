@@ -116,7 +116,7 @@ async fn sample_copy(spec: &Spec, i: usize, conn: &Conn) -> Result<u64, tokio_po
     futures_util::pin_mut!(sink);
     let mut buf = BytesMut::new();
     for id in 1..=t.rows.min(SAMPLE_ROWS) {
-        decl::write_sample_row(t, id, &mut buf);
+        decl::write_sample_row(t, i, id, &mut buf);
     }
     sink.send(buf.freeze()).await?;
     sink.finish().await

@@ -43,6 +43,7 @@ pub(crate) const NAMES: &[&str] = &[
     "template",
     "pick",
     "derived",
+    "parent",
 ];
 
 /// What a generator may refer to while it is compiled.
@@ -59,6 +60,9 @@ pub(crate) struct Ctx<'a> {
     pub(crate) column_gens: &'a [Gen],
     /// The workload's folder (vector files are named relative to it).
     pub(crate) dir: &'a std::path::Path,
+    /// When compiling a data column: the data tables before this one, compiled (for
+    /// `parent`).
+    pub(crate) parents: &'a [super::spec::DataTable],
 }
 
 /// A table's key range, for `foreign_key`.
@@ -145,6 +149,33 @@ pub(crate) struct State {
     pub(crate) cols: Vec<Value>,
     /// The cluster of the row's last clustered vector (for `cluster_of`).
     pub(crate) cluster: u32,
+    /// When loading: the load's seed (a data table's rows come from it, its position in
+    /// data and the row number, so `parent` can regenerate a parent row).
+    pub(crate) seed: u64,
+}
+
+/// The seed of data table `table`'s rows in a load with `seed`.
+pub(crate) fn table_seed(seed: u64, table: usize) -> u64 {
+    crate::core::derive_seed(seed, 1000 + table as u64)
+}
+
+/// The state that generates row `row` of data table `table` in a load with `seed`.
+pub(crate) fn row_state(
+    seed: u64,
+    table: usize,
+    row: u64,
+    keeps_row: bool,
+    columns: usize,
+) -> State {
+    State {
+        rng: crate::core::rng(table_seed(seed, table), row),
+        seqs: Vec::new(),
+        worker: 0,
+        row: Some(row),
+        cols: Vec::with_capacity(if keeps_row { columns } else { 0 }),
+        cluster: 0,
+        seed,
+    }
 }
 
 /// Longest `string`, in characters (`max_length`): 1,000,000.
@@ -285,6 +316,8 @@ pub(crate) enum Gen {
         scramble: Option<Permutation>,
         /// The share of draws taken from the rows inserted during the run, and their keys.
         new_rows: Option<(f64, Arc<NewKeys>)>,
+        /// The referenced table's position in data.
+        table: usize,
     },
     /// A UTC timestamp in `[from_s, from_s + span_s]`, uniform or skewed to recent times.
     Timestamp {
@@ -353,6 +386,22 @@ pub(crate) enum Gen {
         multiply: Num,
         add: Num,
         modulo: Option<Num>,
+        kind: OutKind,
+    },
+    /// A column of the row an earlier foreign-key column of this row refers to, made
+    /// again from the parent table's generators (loading only; nothing is read back).
+    Parent {
+        /// The earlier column holding the parent's key.
+        key: usize,
+        /// The parent key's sequence (start, step): a key's row number.
+        start: i64,
+        step: i64,
+        /// The parent's position in data.
+        table: usize,
+        /// The parent's generators up to the column taken (the last).
+        columns: Arc<[Gen]>,
+        /// Whether those read earlier columns of the parent row.
+        reads_row: bool,
         kind: OutKind,
     },
 }
@@ -590,7 +639,7 @@ impl Gen {
                     _ => OutKind::Any,
                 }
             }
-            Gen::Derived { kind, .. } => *kind,
+            Gen::Derived { kind, .. } | Gen::Parent { kind, .. } => *kind,
         }
     }
 
@@ -598,7 +647,11 @@ impl Gen {
     /// `pick`, `derived`, at any depth): the loader then keeps the row's values.
     pub(crate) fn reads_row(&self) -> bool {
         match self {
-            Gen::SameAs(_) | Gen::Template { .. } | Gen::Pick { .. } | Gen::Derived { .. } => true,
+            Gen::SameAs(_)
+            | Gen::Template { .. }
+            | Gen::Pick { .. }
+            | Gen::Derived { .. }
+            | Gen::Parent { .. } => true,
             Gen::Json(fields) => fields.iter().any(|(_, g)| g.reads_row()),
             Gen::Array(of, ..) => of.reads_row(),
             Gen::Nullable(_, g) => g.reads_row(),
@@ -645,6 +698,7 @@ impl Gen {
                 zipf,
                 scramble,
                 new_rows,
+                ..
             } => {
                 if let Some((share, keys)) = new_rows {
                     if st.rng.gen::<f64>() < *share {
@@ -755,6 +809,32 @@ impl Gen {
                 modulo,
                 ..
             } => derived_value(st.cols.get(*column), *multiply, *add, *modulo),
+            Gen::Parent {
+                key,
+                start,
+                step,
+                table,
+                columns,
+                reads_row,
+                ..
+            } => {
+                let Some(Value::Int(k)) = st.cols.get(*key) else {
+                    return Value::Null;
+                };
+                let row = (k - start) / step + 1;
+                if row < 1 || (k - start) % step != 0 {
+                    return Value::Null;
+                }
+                let mut p = row_state(st.seed, *table, row as u64, *reads_row, columns.len());
+                let mut v = Value::Null;
+                for g in columns.iter() {
+                    v = g.sample(&mut p);
+                    if *reads_row {
+                        p.cols.push(v.clone());
+                    }
+                }
+                v
+            }
         }
     }
 
@@ -810,6 +890,7 @@ impl Gen {
                 .max()
                 .unwrap_or(0),
             Gen::Derived { .. } => FLOAT_BYTES,
+            Gen::Parent { columns, .. } => columns.last().map_or(0, Gen::max_bytes),
         }
     }
 

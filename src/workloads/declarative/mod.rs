@@ -26,10 +26,9 @@ use crate::core::load::parallel_copy;
 use crate::core::registry::parse_section_lenient;
 use crate::core::script::may_write;
 use crate::core::{
-    derive_seed, intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult,
-    Conn, Group, LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step,
-    StepTime, Stmt, TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo,
-    WorkloadParams,
+    intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult, Conn, Group,
+    LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, StepTime, Stmt,
+    TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
 };
 pub(crate) use spec::{Spec, FILE_NAME};
 use value::Value;
@@ -447,20 +446,9 @@ pub(crate) async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), Schema
     Ok(())
 }
 
-/// Appends the COPY text line of row `id` of `table`.
-fn write_row(table: &spec::DataTable, table_seed: u64, id: u64, buf: &mut BytesMut) {
-    let mut st = gen::State {
-        rng: rng(table_seed, id),
-        seqs: Vec::new(),
-        worker: 0,
-        row: Some(id),
-        cols: Vec::with_capacity(if table.same_as {
-            table.columns.len()
-        } else {
-            0
-        }),
-        cluster: 0,
-    };
+/// Appends the COPY text line of row `id` of data table `index` in a load with `seed`.
+fn write_row(table: &spec::DataTable, seed: u64, index: usize, id: u64, buf: &mut BytesMut) {
+    let mut st = gen::row_state(seed, index, id, table.same_as, table.columns.len());
     let mut first = true;
     for (g, hidden) in table.columns.iter().zip(&table.hidden) {
         let v = g.sample(&mut st);
@@ -478,9 +466,9 @@ fn write_row(table: &spec::DataTable, table_seed: u64, id: u64, buf: &mut BytesM
     buf.put_u8(b'\n');
 }
 
-/// Appends row `id` of `table` as loading with seed 1 would (for sample loads).
-pub(crate) fn write_sample_row(table: &spec::DataTable, id: u64, buf: &mut BytesMut) {
-    write_row(table, derive_seed(1, 1000), id, buf);
+/// Appends row `id` of data table `index` as loading with seed 1 would (for sample loads).
+pub(crate) fn write_sample_row(table: &spec::DataTable, index: usize, id: u64, buf: &mut BytesMut) {
+    write_row(table, 1, index, id, buf);
 }
 
 impl Workload for Declarative {
@@ -611,8 +599,7 @@ impl Workload for Declarative {
             let mut tables = Vec::new();
             for (i, t) in spec.data.iter().enumerate() {
                 let started = std::time::Instant::now();
-                let table_seed = derive_seed(self.seed, 1000 + i as u64);
-                let write = |id: u64, buf: &mut BytesMut| write_row(t, table_seed, id, buf);
+                let write = |id: u64, buf: &mut BytesMut| write_row(t, self.seed, i, id, buf);
                 let rows =
                     parallel_copy(pool, &t.copy_sql, t.rows, parallelism, &write, progress).await?;
                 tables.push(TableLoad {
@@ -731,6 +718,7 @@ impl Workload for Declarative {
                 row: None,
                 cols: Vec::new(),
                 cluster: 0,
+                seed: self.seed,
             },
             shared: s.clone(),
             vars: Vec::new(),

@@ -39,6 +39,8 @@ pub(crate) struct DataTable {
     /// Per column: a helper column (its name starts with `_`): generated for the columns
     /// after it to read, not loaded.
     pub(crate) hidden: Vec<bool>,
+    /// Column names, helper columns included, in generation order.
+    pub(crate) names: Vec<String>,
 }
 
 /// Where a parameter's value comes from.
@@ -878,6 +880,7 @@ impl Compiler<'_> {
                     sequences: self.sequences,
                     columns: Some(&names),
                     column_gens: &columns,
+                    parents: &out,
                 };
                 let g = gen::parse(v, &p, &mut ctx, &mut self.errors);
                 self.sequences = ctx.sequences;
@@ -925,6 +928,7 @@ impl Compiler<'_> {
                 same_as: columns.iter().any(Gen::reads_row),
                 columns,
                 hidden,
+                names,
             });
         }
         out

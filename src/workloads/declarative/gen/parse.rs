@@ -70,6 +70,13 @@ struct FkArgs {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+struct ParentArgs {
+    key: String,
+    column: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct RangeArgs {
     from: String,
     to: String,
@@ -326,6 +333,7 @@ fn parse_one(
         "template" => template(v, p, ctx, errors),
         "pick" => pick(v, p, ctx, errors),
         "derived" => derived(v, p, ctx, errors),
+        "parent" => parent(v, p, ctx, errors),
         "constant" => match scalar(v) {
             Some(v) => Some(Gen::Constant(v)),
             None => {
@@ -805,6 +813,69 @@ fn pick(
     })
 }
 
+/// `parent: {key: C, column: P}`: column P of the row that the earlier foreign-key
+/// column C refers to, made again from the parent table's generators.
+fn parent(v: &serde_yaml::Value, p: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) -> Option<Gen> {
+    let cols = row_columns("parent", p, ctx, errors)?;
+    let a: ParentArgs = args(v, p, errors);
+    if a.key.is_empty() || a.column.is_empty() {
+        errors.push(format!(
+            "{p}: give key (an earlier foreign-key column of this row) and column (the parent's column), e.g. parent: {{key: product_id, column: price}}"
+        ));
+        return None;
+    }
+    let key = earlier_column(&a.key, cols, &format!("{p}.key"), errors)?;
+    let fk = match ctx.column_gens.get(key) {
+        Some(Gen::Nullable(_, g)) => g.as_ref(),
+        g => g?,
+    };
+    let Gen::ForeignKey {
+        start, step, table, ..
+    } = fk
+    else {
+        errors.push(format!(
+            "{p}.key: '{}' is not a foreign_key column; parent follows a foreign key to its row",
+            a.key
+        ));
+        return None;
+    };
+    let (start, step) = (*start, *step);
+    // the parent's rows are made again from its generators: it is an earlier data table
+    let name = &ctx.tables[*table].name;
+    let Some((table, t)) = ctx
+        .parents
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.name == *name)
+    else {
+        errors.push(format!(
+            "{p}.key: its foreign key's table '{name}' must come before this table in data (its rows are made again from its generators)"
+        ));
+        return None;
+    };
+    let names: Vec<&str> = t.names.iter().map(String::as_str).collect();
+    let Some(c) = names.iter().position(|n| *n == a.column) else {
+        errors.push(format!(
+            "{p}.column: table '{}' has no column '{}'; its columns: {}",
+            t.name,
+            a.column,
+            names.join(", ")
+        ));
+        return None;
+    };
+    let columns: Arc<[Gen]> = t.columns[..=c].iter().cloned().collect();
+    let kind = columns[c].out_kind();
+    Some(Gen::Parent {
+        key,
+        start,
+        step,
+        table,
+        reads_row: columns.iter().any(Gen::reads_row),
+        columns,
+        kind,
+    })
+}
+
 /// `derived: {column: C, multiply: Y, add: X, modulo: M}`: `(C * Y + X) mod M`.
 fn derived(v: &serde_yaml::Value, p: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) -> Option<Gen> {
     let cols = row_columns("derived", p, ctx, errors)?;
@@ -1196,7 +1267,12 @@ fn foreign_key(
             format!("tables in data: {}", names.join(", "))
         }
     };
-    let Some(t) = ctx.tables.iter().find(|t| t.name == a.table) else {
+    let Some((table, t)) = ctx
+        .tables
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.name == a.table)
+    else {
         errors.push(format!(
             "{p}.table: no table '{}' in data (a foreign key draws from a loaded table's key range); {}",
             a.table,
@@ -1274,6 +1350,7 @@ fn foreign_key(
         scramble: (scramble && zipf.is_some()).then(|| Permutation::new(rows, key)),
         zipf,
         new_rows,
+        table,
     })
 }
 

@@ -366,6 +366,7 @@ impl Compiler<'_> {
             sequences: self.sequences,
             columns: None,
             column_gens: &[],
+            parents: &[],
         };
         let g = gen::parse(v, p, &mut ctx, &mut self.errors);
         self.sequences = ctx.sequences;

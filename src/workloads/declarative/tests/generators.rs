@@ -16,6 +16,7 @@ fn gen(yaml: &str, tables: &[TableRange]) -> Gen {
         sequences: 0,
         columns: None,
         column_gens: &[],
+        parents: &[],
     };
     let g = gen::parse(&v, "g", &mut ctx, &mut errors);
     assert!(errors.is_empty(), "{errors:?}");
@@ -30,6 +31,7 @@ fn state(seed: u64) -> State {
         row: None,
         cols: Vec::new(),
         cluster: 0,
+        seed: 1,
     }
 }
 
@@ -328,8 +330,8 @@ fn loaded_rows_are_repeatable_copy_text() {
     let t = &s.data[0];
     let mut a = BytesMut::new();
     let mut b = BytesMut::new();
-    write_row(t, 9, 5, &mut a);
-    write_row(t, 9, 5, &mut b);
+    write_row(t, 9, 0, 5, &mut a);
+    write_row(t, 9, 0, 5, &mut b);
     assert_eq!(a, b);
     let line = std::str::from_utf8(&a).unwrap();
     let cols: Vec<&str> = line.trim_end().split('\t').collect();
@@ -347,6 +349,7 @@ fn gen_errors(yaml: &str) -> String {
         sequences: 0,
         columns: None,
         column_gens: &[],
+        parents: &[],
     };
     let g = gen::parse(&v, "g", &mut ctx, &mut errors);
     assert!(g.is_none(), "{yaml} should be refused");
@@ -646,6 +649,7 @@ fn file_vectors_follow_the_row_when_loading_and_stay_in_range_at_run_time() {
         sequences: 0,
         columns: None,
         column_gens: &[],
+        parents: &[],
     };
     let g = gen::parse(&v, "g", &mut ctx, &mut errors).unwrap();
     assert!(errors.is_empty(), "{errors:?}");
@@ -1020,6 +1024,7 @@ fn row_gens(columns: &[(&str, &str)]) -> Vec<Gen> {
             sequences: 0,
             columns: Some(&names),
             column_gens: &gens,
+            parents: &[],
         };
         let g = gen::parse(&v, &format!("c.{name}"), &mut ctx, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
@@ -1042,6 +1047,7 @@ fn row_errors(columns: &[(&str, &str)]) -> String {
         sequences: 0,
         columns: Some(&names),
         column_gens: &gens,
+        parents: &[],
     };
     let g = gen::parse(&v, &format!("c.{}", last.0), &mut ctx, &mut errors);
     assert!(g.is_none(), "{} should be refused", last.1);
@@ -1112,7 +1118,7 @@ fn loaded_rows_keep_their_values_for_templates_and_nested_copies() {
     let t = &s.data[0];
     assert!(t.same_as, "the loader must keep the row's values");
     let mut b = BytesMut::new();
-    write_row(t, 9, 5, &mut b);
+    write_row(t, 9, 0, 5, &mut b);
     let line = std::str::from_utf8(&b).unwrap();
     let cols: Vec<&str> = line.trim_end().split('\t').collect();
     assert_eq!(cols[2], format!("acct 5: {}", cols[1]));
@@ -1128,7 +1134,7 @@ fn loaded_rows_keep_their_values_for_templates_and_nested_copies() {
     let mut copied = 0;
     for row in 1..=200 {
         let mut b = BytesMut::new();
-        write_row(t, 9, row, &mut b);
+        write_row(t, 9, 0, row, &mut b);
         let line = std::str::from_utf8(&b).unwrap();
         let cols: Vec<&str> = line.trim_end().split('\t').collect();
         assert_eq!(cols[2], format!("{{\"of\":{row}}}"));
@@ -1303,6 +1309,7 @@ fn bad_new_generators_say_what_to_fix() {
         sequences: 0,
         columns: None,
         column_gens: &[],
+        parents: &[],
     };
     assert!(gen::parse(&v, "g", &mut ctx, &mut errors).is_none());
     assert_eq!(
@@ -1334,4 +1341,76 @@ fn bad_new_generators_say_what_to_fix() {
         let e = row_errors(&cols);
         assert!(e.contains(want), "{yaml}: want {want:?} in {e}");
     }
+}
+
+#[test]
+fn a_parent_column_is_the_referenced_row_s_own_value() {
+    // products with a price that reads an earlier column, lines that take it from them
+    let yaml = GOOD.replace(
+        "      balance: {uniform: {min: 0, max: 100}}\n",
+        "      balance: {uniform: {min: 0, max: 100}}\n  - table: t_log\n    rows: 300\n    columns:\n      _acct: {foreign_key: {table: t_accounts, distribution: zipfian, theta: 0.9, scramble: true}}\n      x: {parent: {key: _acct, column: balance}}\n",
+    );
+    let s = compile(&yaml).unwrap();
+    let (accounts, lines) = (&s.data[0], &s.data[1]);
+    let row = |t: &spec::DataTable, index: usize, id: u64| {
+        let mut b = BytesMut::new();
+        write_row(t, 42, index, id, &mut b);
+        String::from_utf8(b.to_vec()).unwrap()
+    };
+    let balances: Vec<String> = (1..=accounts.rows)
+        .map(|id| {
+            row(accounts, 0, id)
+                .trim_end()
+                .split('\t')
+                .nth(1)
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    // each line's x is the balance of the account its hidden key drew: regenerate the
+    // line with the key kept to check
+    let mut matched = 0;
+    for id in 1..=lines.rows {
+        let mut st = super::super::gen::row_state(42, 1, id, true, 2);
+        let key = lines.columns[0].sample(&mut st);
+        st.cols.push(key.clone());
+        let x = lines.columns[1].sample(&mut st);
+        let value::Value::Int(k) = key else {
+            panic!("{key:?}")
+        };
+        let loaded = row(lines, 1, id);
+        assert_eq!(loaded.trim_end(), format!("{}", balances[k as usize - 1]));
+        assert_eq!(format!("{}", balances[k as usize - 1]), {
+            let mut b = BytesMut::new();
+            x.write_copy(&mut b);
+            String::from_utf8(b.to_vec()).unwrap()
+        });
+        matched += 1;
+    }
+    assert_eq!(matched, 300);
+    for (col, want) in [
+        (
+            "{parent: {key: _acct}}",
+            "give key (an earlier foreign-key column of this row) and column",
+        ),
+        (
+            "{parent: {key: nope, column: balance}}",
+            "parent.key: no earlier column 'nope'",
+        ),
+        (
+            "{parent: {key: _acct, column: nope}}",
+            "parent.column: table 't_accounts' has no column 'nope'; its columns: id, balance",
+        ),
+    ] {
+        let e = errors(&yaml.replace("{parent: {key: _acct, column: balance}}", col));
+        assert!(e.contains(want), "{col}: want {want:?} in {e}");
+    }
+    let e = errors(&yaml.replace(
+        "_acct: {foreign_key: {table: t_accounts, distribution: zipfian, theta: 0.9, scramble: true}}",
+        "_acct: {uniform: {min: 1, max: 20}}",
+    ));
+    assert!(
+        e.contains("parent.key: '_acct' is not a foreign_key column"),
+        "{e}"
+    );
 }

@@ -510,6 +510,7 @@ fn foreign_keys_reach_rows_the_run_inserted_once_recorded() {
         row: None,
         cols: Vec::new(),
         cluster: 0,
+        seed: 1,
     };
     let draw = |st: &mut State| match g.sample(st) {
         value::Value::Int(v) => v,
