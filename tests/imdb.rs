@@ -97,6 +97,11 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
         q("SELECT count(*) > 10 FROM movie_companies mc JOIN company_name cn ON cn.id = mc.company_id WHERE cn.name = 'Warner Bros.'"),
         "t"
     );
+    // substring search has its trigram index (pg_trgm ships with the server)
+    assert_eq!(
+        q("SELECT count(*) FROM pg_indexes WHERE tablename = 'title' AND indexname = 'title_trgm'"),
+        "1"
+    );
     // correlations across tables: titles led by a German company are German, sequels carry
     // the keyword and follow an earlier title
     let share = |sql: &str| q(sql).parse::<f64>().unwrap();
