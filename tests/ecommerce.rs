@@ -120,6 +120,7 @@ fn every_mode_runs_and_keeps_the_shop_consistent() {
         .args(["-q", "--json"])
         .arg(&json));
     let r = read_json(&json);
+    validate_report_schema(&r);
     let groups = r["workload"]["groups"].as_array().unwrap();
     assert_eq!(groups[0]["name"], "shop");
     assert_eq!(groups[0]["workers"], 3);
@@ -127,6 +128,13 @@ fn every_mode_runs_and_keeps_the_shop_consistent() {
     assert_eq!(groups[1]["workers"], 2);
     assert!(groups[0]["tps"].as_f64().unwrap() > groups[1]["tps"].as_f64().unwrap());
     assert!(groups[1]["transactions"].as_u64().unwrap() > 0);
+    let per_hour = groups[1]["per_hour"].as_f64().unwrap();
+    let tps = groups[1]["tps"].as_f64().unwrap();
+    assert!(
+        (per_hour - tps * 3600.0).abs() < 1e-6 * per_hour.max(1.0),
+        "{}",
+        groups[1]
+    );
 
     // out of stock (and no restocking in browsing): every checkout is a deliberate
     // rollback, none a failure
@@ -148,6 +156,16 @@ fn every_mode_runs_and_keeps_the_shop_consistent() {
     assert!(c["transactions"].as_u64().unwrap() > 0, "{c}");
     assert_eq!(c["rolled_back"], c["transactions"], "{c}");
     assert_eq!(c["failed"], 0);
+    // the rollback rate is a named figure of the report
+    let rate = r["workload"]["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "rollback rate")
+        .unwrap_or_else(|| panic!("{}", r["workload"]["metrics"]))
+        .clone();
+    assert_eq!(rate["value"], 100.0, "{rate}");
+    assert_eq!(rate["unit"], "%");
 }
 
 /// The output of `--check` (exit 0 when every check passes, 4 otherwise).

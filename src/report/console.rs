@@ -326,7 +326,7 @@ fn extras(out: &mut String, r: &Report) {
         for g in &r.workload.groups {
             let _ = writeln!(
                 out,
-                "  {:<16} {:>5} workers  {:<22} {:>10.1} TPS  ({})",
+                "  {:<16} {:>5} workers  {:<22} {:>10.1} TPS {:>12.0}/h  {:>5.1}% rolled back  ({})",
                 g.name,
                 g.workers,
                 match g.target_tps {
@@ -334,6 +334,8 @@ fn extras(out: &mut String, r: &Report) {
                     None => "closed loop".into(),
                 },
                 g.tps,
+                g.per_hour,
+                g.rollback_pct,
                 g.kinds.join(", ")
             );
         }

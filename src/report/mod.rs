@@ -246,6 +246,12 @@ pub(crate) struct GroupReport {
     pub(crate) transactions: u64,
     /// Per second.
     pub(crate) tps: f64,
+    /// Per hour (for a group of analytical queries, CH-benCHmark's queries per hour).
+    pub(crate) per_hour: f64,
+    /// Of its successful transactions, those rolled back on purpose (`rollback_if`).
+    pub(crate) rolled_back: u64,
+    /// Their share of its successful transactions, percent.
+    pub(crate) rollback_pct: f64,
 }
 
 impl GroupReport {
@@ -259,7 +265,9 @@ impl GroupReport {
             .iter()
             .map(|g| {
                 let mine: Vec<&KindReport> = g.kinds.iter().filter_map(|k| kinds.get(*k)).collect();
-                let transactions = mine.iter().map(|k| k.transactions).sum();
+                let transactions: u64 = mine.iter().map(|k| k.transactions).sum();
+                let rolled_back: u64 = mine.iter().map(|k| k.rolled_back).sum();
+                let tps = rate(transactions, measured_s);
                 GroupReport {
                     name: g.name.clone(),
                     workers: g.workers,
@@ -269,7 +277,14 @@ impl GroupReport {
                     },
                     kinds: mine.iter().map(|k| k.name.clone()).collect(),
                     transactions,
-                    tps: rate(transactions, measured_s),
+                    tps,
+                    per_hour: tps * 3600.0,
+                    rolled_back,
+                    rollback_pct: if transactions > 0 {
+                        rolled_back as f64 * 100.0 / transactions as f64
+                    } else {
+                        0.0
+                    },
                 }
             })
             .collect()

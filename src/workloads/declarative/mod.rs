@@ -471,20 +471,44 @@ pub(crate) fn write_sample_row(table: &spec::DataTable, index: usize, id: u64, b
     write_row(table, 1, index, id, buf);
 }
 
-impl Workload for Declarative {
-    fn kinds(&self) -> &[&'static str] {
-        &self.kinds
+impl Declarative {
+    /// The rollback rate of the transactions that may roll back on purpose (`rollback_if`):
+    /// rolled back against committed + rolled back.
+    fn rollback_rate(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
+        let txs = &self.spec().transactions;
+        let kinds: Vec<usize> = (0..txs.len())
+            .filter(|&k| {
+                let r = &txs[k].rollback;
+                !r.sqlstates.is_empty() || r.check.is_some()
+            })
+            .collect();
+        if kinds.is_empty() {
+            return Vec::new();
+        }
+        let get = |v: &[u64], k: usize| v.get(k).copied().unwrap_or(0);
+        let rolled: u64 = kinds.iter().map(|&k| get(&run.rolled_back, k)).sum();
+        let done: u64 = kinds
+            .iter()
+            .map(|&k| get(&run.committed, k) + get(&run.rolled_back, k))
+            .sum();
+        let names: Vec<&str> = kinds.iter().map(|&k| txs[k].name.as_str()).collect();
+        vec![crate::core::Metric {
+            name: "rollback rate".into(),
+            value: if done > 0 {
+                rolled as f64 * 100.0 / done as f64
+            } else {
+                0.0
+            },
+            unit: "%".into(),
+            description: format!(
+                "of {} ({rolled} of {done}), rolled back on purpose (rollback_if)",
+                names.join(", ")
+            ),
+        }]
     }
 
-    fn tables(&self) -> &[&'static str] {
-        &self.tables
-    }
-
-    fn measures(&self) -> &[crate::core::measure::Measure] {
-        &self.measures
-    }
-
-    fn metrics(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
+    /// The suite's passes and time per pass.
+    fn suite_metrics(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
         let Some(s) = &self.suite else {
             return Vec::new();
         };
@@ -521,6 +545,26 @@ impl Workload for Declarative {
                 description: "the suite's transactions' execution time summed, per pass".into(),
             },
         ]
+    }
+}
+
+impl Workload for Declarative {
+    fn kinds(&self) -> &[&'static str] {
+        &self.kinds
+    }
+
+    fn tables(&self) -> &[&'static str] {
+        &self.tables
+    }
+
+    fn measures(&self) -> &[crate::core::measure::Measure] {
+        &self.measures
+    }
+
+    fn metrics(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
+        let mut out = self.rollback_rate(run);
+        out.extend(self.suite_metrics(run));
+        out
     }
 
     fn inspects(&self) -> bool {
