@@ -5,6 +5,8 @@
 #   - the client's CPU per transaction of `imdb mixed` and `ecommerce shopping` against
 #     `simple_read`, at the same fixed rate and workers, interleaved REPEAT times
 #     (target: at most 1.5x);
+#   - htap: the shop group's throughput against `shopping` alone (the OLTP loss) and the
+#     analysts' queries per hour, closed loop;
 #   - with JOB_DIR (a folder holding the Join Order Benchmark's 113 queries; stormbench
 #     does not ship them): at each scale, the suite's runtime per pass, the median and
 #     worst q-error, and how many queries found rows.
@@ -91,6 +93,26 @@ for w in simple_read imdb_mixed ecommerce_shopping; do
     m=$(tr ' ' '\n' <<<"${cpu[$w]}" | grep . | median)
     printf '%-20s %8s us/tx  %5.2fx simple_read\n' "$w" "$m" "$(awk -v a="$m" -v b="$base" 'BEGIN { print a / b }')"
 done
+
+# htap: the shop's loss against shopping alone, closed loop, the same shop workers
+closed() { # workload extra-yaml -> json path
+    printf 'workloads_path: [%s]\nworkload: ecommerce\nhistory: off\nwarmup: 3s\n%s\n' "$WL" "$2" >"$WORK/$1.yaml"
+    "$SB" -c "$WORK/$1.yaml" "${target[@]}" --scale "$SCALE" --workers "$WORKERS" --connections "$((WORKERS + 2))" \
+        -d "${SECS}s" -q --json "$WORK/$1.json" >/dev/null
+}
+"$SB" "${target[@]}" -w ecommerce_shopping --scale "$SCALE" --rebuild --no-run -q >/dev/null
+closed alone "mode: shopping"
+closed htap "mode: htap"
+echo
+echo "== htap at scale $SCALE: $WORKERS shop workers and 1 analyst, closed loop, ${SECS}s, against shopping alone"
+python3 - "$WORK/alone.json" "$WORK/htap.json" <<'PY'
+import json, sys
+alone = json.load(open(sys.argv[1]))["summary"]["tps"]
+groups = {g["name"]: g for g in json.load(open(sys.argv[2]))["workload"]["groups"]}
+shop, analysts = groups["shop"], groups["analysts"]
+print(f"shopping alone {alone:.0f} tps; in htap the shop {shop['tps']:.0f} tps "
+      f"({(shop['tps'] / alone - 1) * 100:+.1f}%), the analysts {analysts['per_hour']:.0f} queries/h")
+PY
 
 if [[ -z $JOB_DIR ]]; then
     echo
