@@ -32,6 +32,7 @@ CREATE INDEX ec_products_search ON ec_products USING gin (search);
 CREATE INDEX ec_orders_customer ON ec_orders (customer_id, created_at DESC);
 CREATE INDEX ec_orders_paid ON ec_orders (id) WHERE status = 'paid';
 CREATE INDEX ec_order_lines_product ON ec_order_lines (product_id);
+ALTER TABLE ec_reviews ADD PRIMARY KEY (id);
 CREATE INDEX ec_reviews_product ON ec_reviews (product_id, created_at DESC);
 CREATE INDEX ec_events_at ON ec_events (at);
 CREATE INDEX ec_cart_items_customer ON ec_cart_items (customer_id);

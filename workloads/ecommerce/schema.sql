@@ -45,6 +45,7 @@ CREATE TABLE ec_orders (
 );
 CREATE SEQUENCE ec_orders_run_id START 1000000000000;
 CREATE SEQUENCE ec_customers_run_id START 1000000000000;
+CREATE SEQUENCE ec_reviews_run_id START 1000000000000;
 
 CREATE TABLE ec_order_lines (
     order_id   bigint NOT NULL,
@@ -60,6 +61,7 @@ CREATE TABLE ec_payments (
 );
 
 CREATE TABLE ec_reviews (
+    id          bigint NOT NULL DEFAULT nextval('ec_reviews_run_id'),
     product_id  bigint NOT NULL,
     customer_id bigint NOT NULL,
     rating      int NOT NULL,
