@@ -102,6 +102,20 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
         q("SELECT count(*) FROM pg_indexes WHERE tablename = 'title' AND indexname = 'title_trgm'"),
         "1"
     );
+    // release dates written as IMDb writes them, with their notes
+    assert_eq!(
+        q("SELECT bool_and(info ~ '^[A-Za-z]+:[0-9]{1,2} [A-Z][a-z]+ [0-9]{4}$') AND bool_or(note = '(internet)')
+           FROM movie_info WHERE info_type_id = 16"),
+        "t"
+    );
+    // the characters and titles the named-entity templates look for
+    assert_eq!(
+        q(
+            "SELECT (SELECT count(*) FROM char_name WHERE name IN ('Tony Stark', 'Queen'))
+                + (SELECT count(*) FROM title WHERE title = 'Shrek 2' AND kind_id = 1)"
+        ),
+        "3"
+    );
     // correlations across tables: titles led by a German company are German, sequels carry
     // the keyword and follow an earlier title
     let share = |sql: &str| q(sql).parse::<f64>().unwrap();

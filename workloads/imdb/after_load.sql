@@ -52,7 +52,11 @@ JOIN (VALUES (1, 'character-name-in-title'), (2, 'sequel'), (3, 'based-on-novel'
              (4, 'murder'), (5, 'superhero'), (6, 'violence'), (7, 'female-name-in-title'),
              (8, 'blood'), (9, 'marvel-comics'), (10, 'based-on-comic'), (11, 'revenge'),
              (12, 'second-part'), (13, 'hospital'), (14, 'computer-animation'), (15, 'fight'),
-             (16, 'hero'), (17, 'love'), (18, 'death'), (19, 'friendship'), (20, '10,000-mile-club')) p(rn, kw)
+             (16, 'hero'), (17, 'love'), (18, 'death'), (19, 'friendship'), (20, '10,000-mile-club'),
+             (21, 'murder-in-title'), (22, 'gore'), (23, 'female-nudity'), (24, 'tv-special'),
+             (25, 'marvel-cinematic-universe'), (26, 'martial-arts'), (27, 'hand-to-hand-combat'),
+             (28, 'computer-animated-movie'), (29, 'magnet'), (30, 'web'), (31, 'claw'),
+             (32, 'laser'), (33, 'nerd'), (34, 'loner'), (35, 'alienation'), (36, 'dignity')) p(rn, kw)
   ON p.rn = h.rn
 WHERE k.id = h.keyword_id;
 -- planted entities: the busiest companies and the most cast people under names the
@@ -64,13 +68,38 @@ JOIN (VALUES (1, 'Warner Bros.', '[us]'), (2, 'Metro-Goldwyn-Mayer (MGM)', '[us]
              (3, 'Universal Pictures', '[us]'), (4, 'Paramount Pictures', '[us]'),
              (5, 'Twentieth Century Fox Film Corporation', '[us]'), (6, 'Columbia Pictures', '[us]'),
              (7, 'Constantin Film', '[de]'), (8, 'Bavaria Film', '[de]'), (9, 'Toho Company', '[jp]'),
-             (10, 'DreamWorks Animation', '[us]')) p(rn, name, cc)
+             (10, 'DreamWorks Animation', '[us]'), (11, 'Lionsgate', '[us]'), (12, 'YouTube', '[us]'),
+             (13, 'Twentieth Century Fox Home Entertainment', '[us]'),
+             (14, '20th Century Fox Television', '[us]'), (15, 'Warner Home Video', '[us]'),
+             (16, 'Mosfilm', '[ru]'), (17, 'Film i Väst', '[se]'), (18, 'Filmfabriek', '[nl]')) p(rn, name, cc)
   ON p.rn = h.rn
 WHERE c.id = h.company_id;
 UPDATE name n SET name = p.name
 FROM (SELECT person_id, row_number() OVER (ORDER BY count(*) DESC, person_id) AS rn
       FROM cast_info GROUP BY person_id) h
 JOIN (VALUES (1, 'Downey Jr., Robert'), (2, 'Tiger, Tommy'), (3, 'Angel, Anna'),
-             (4, 'Bert, Bill'), (5, 'Yo, Yuri')) p(rn, name)
+             (4, 'Bert, Bill'), (5, 'Yo, Yuri'), (6, 'Burton, Tim'), (7, 'Zane, Billy'),
+             (8, 'Xu, Ang')) p(rn, name)
   ON p.rn = h.rn
 WHERE n.id = h.person_id;
+-- characters the templates look for, on the most played roles
+UPDATE char_name c SET name = p.name
+FROM (SELECT person_role_id, row_number() OVER (ORDER BY count(*) DESC, person_role_id) AS rn
+      FROM cast_info WHERE person_role_id IS NOT NULL GROUP BY person_role_id) h
+JOIN (VALUES (1, 'Tony Stark'), (2, 'Iron Man'), (3, 'Queen'), (4, 'Sherlock Holmes'),
+             (5, 'Spider-Man'), (6, 'Batman'), (7, 'Himself'), (8, 'Superman')) p(rn, name)
+  ON p.rn = h.rn
+WHERE c.id = h.person_role_id;
+-- titles the templates look for, on the titles with the largest casts: movies of the
+-- 2000s
+UPDATE title t SET title = p.title, kind_id = 1, production_year = 2003 + p.rn % 10
+FROM (SELECT movie_id, row_number() OVER (ORDER BY count(*) DESC, movie_id) AS rn
+      FROM cast_info GROUP BY movie_id) h
+JOIN (VALUES (1, 'Shrek 2'), (2, 'Kung Fu Panda'), (3, 'Saw II'), (4, 'Freddy vs. Jason'),
+             (5, 'Kung Fu Panda 2'), (6, 'One Piece: Episode of Alabasta'),
+             (7, 'Dragon Ball Z: Battle of Gods'), (8, 'Vampire Academy'), (9, 'Champion'),
+             (10, 'Loser'), (11, 'Birdemic: Shock and Terror'), (12, 'Money Train'),
+             (13, 'Murder on the Orient Express'), (14, 'Mord im Pfarrhaus'),
+             (15, 'The Movie Murder'), (16, 'Iron Man'), (17, 'Saw III'), (18, 'Jason X')) p(rn, title)
+  ON p.rn = h.rn
+WHERE t.id = h.movie_id;
