@@ -24,6 +24,8 @@ SECS=${SECS:-30}
 REPEAT=${REPEAT:-3}
 WORKERS=${WORKERS:-8}
 JOB_DIR=${JOB_DIR:-}
+JOB_PASSES=${JOB_PASSES:-1}
+JOB_LIMIT=${JOB_LIMIT:-30m}
 PORT=${BENCH_PGPORT:-55442}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-domain}
 command -v /usr/bin/time >/dev/null || { echo "GNU time (package time) is needed" >&2; exit 1; }
@@ -120,11 +122,11 @@ if [[ -z $JOB_DIR ]]; then
     exit 0
 fi
 echo
-echo "== JOB suite ($(ls "$JOB_DIR"/*.sql | wc -l) queries from JOB_DIR), two passes (the time per pass is their mean)"
+echo "== JOB suite ($(ls "$JOB_DIR"/*.sql | wc -l) queries from JOB_DIR), $JOB_PASSES pass(es), at most $JOB_LIMIT per scale"
 for scale in $SCALES; do
     "$SB" "${target[@]}" -w imdb_mixed --scale "$scale" --rebuild --no-run -q >/dev/null
-    printf 'workloads_path: [%s]\nworkload: imdb\nmode: job\nworkers: 1\nwarmup: 0s\nduration: 2h\nhistory: off\nimdb: {job_dir: %s, passes: 2}\n' \
-        "$WL" "$JOB_DIR" >"$WORK/job.yaml"
+    printf 'workloads_path: [%s]\nworkload: imdb\nmode: job\nworkers: 1\nwarmup: 0s\nduration: %s\nhistory: off\nimdb: {job_dir: %s, passes: %s}\n' \
+        "$WL" "$JOB_LIMIT" "$JOB_DIR" "$JOB_PASSES" >"$WORK/job.yaml"
     "$SB" -c "$WORK/job.yaml" "${target[@]}" --scale "$scale" -q --json "$WORK/job.json" >/dev/null || true
     python3 - "$WORK/job.json" "$scale" <<'PY'
 import json, statistics, sys

@@ -17,8 +17,6 @@ pub(super) struct Checkpoints<'a> {
     /// The JSON report's path, when it is a file (a stream is written at the end only).
     json_file: Option<std::path::PathBuf>,
     rx: Option<mpsc::UnboundedReceiver<RunResult>>,
-    /// The history, opened at the first checkpoint and kept for the next.
-    store: Option<Store>,
     /// The history would not open: said once, not tried again.
     store_failed: bool,
 }
@@ -39,7 +37,6 @@ impl<'a> Checkpoints<'a> {
             interrupt,
             json_file,
             rx: None,
-            store: None,
             store_failed: false,
         };
         let Some(every) = plan.checkpoint_interval.filter(|_| writes) else {
@@ -92,16 +89,16 @@ impl<'a> Checkpoints<'a> {
         crate::stats::release_free_memory();
     }
 
+    /// Records the head in the history, through a store opened for this checkpoint and
+    /// closed after it: a store kept open between checkpoints would hold its page cache
+    /// (megabytes for SQLite) for the rest of a day-long run.
     async fn record(&mut self, head: &Report) {
-        let (plan, store) = (self.plan, &mut self.store);
+        let plan = self.plan;
         let recorded = unless_interrupted(self.interrupt, async {
-            if store.is_none() {
-                *store = Store::open(&plan.history).await?;
-            }
             let text = serde_json::to_string(head).map_err(|e| e.to_string())?;
             let record = Record::from_text(text, true)?;
-            match store {
-                Some(s) => s.record(&record).await.map(|_| ()),
+            match Store::open(&plan.history).await? {
+                Some(mut s) => s.record(&record).await.map(|_| ()),
                 None => Ok(()),
             }
         })
@@ -109,7 +106,6 @@ impl<'a> Checkpoints<'a> {
         if let Err(e) = recorded {
             log::warn!("checkpoints are not recorded in the history: {e}");
             self.store_failed = true;
-            self.store = None;
         }
     }
 }
