@@ -64,13 +64,13 @@ for scale in $SCALES; do
     done
 done
 
-# client CPU per transaction at a fixed rate, on the last scale loaded
-SCALE=${SCALES##* }
+# client CPU per transaction at a fixed rate, at RUN_SCALE (default the first of SCALES)
+SCALE=${RUN_SCALE:-${SCALES%% *}}
 "$SB" "${target[@]}" -w simple_read --scale "$SCALE" --rebuild --no-run -q >/dev/null
 run() { # workload -> "cpu_us_per_tx tps"
     local json=$WORK/run.json t
     t=$( { /usr/bin/time -f '%U %S' "$SB" "${target[@]}" -w "$1" --scale "$SCALE" --workers "$WORKERS" \
-        --connections "$WORKERS" --rate "$RATE" -d "${SECS}s" --warmup 3s --history off -q --json "$json" >/dev/null; } 2>&1 | tail -1)
+        --connections "$WORKERS" --rate "$RATE" -d "${SECS}s" --warmup 3s --history off -q --json "$json" >/dev/null || true; } 2>&1 | tail -1)
     python3 - "$json" "$t" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))["summary"]
@@ -100,7 +100,7 @@ done
 closed() { # workload extra-yaml -> json path
     printf 'workloads_path: [%s]\nworkload: ecommerce\nhistory: off\nwarmup: 3s\n%s\n' "$WL" "$2" >"$WORK/$1.yaml"
     "$SB" -c "$WORK/$1.yaml" "${target[@]}" --scale "$SCALE" --workers "$WORKERS" --connections "$((WORKERS + 2))" \
-        -d "${SECS}s" -q --json "$WORK/$1.json" >/dev/null
+        -d "${SECS}s" -q --json "$WORK/$1.json" >/dev/null || true
 }
 "$SB" "${target[@]}" -w ecommerce_shopping --scale "$SCALE" --rebuild --no-run -q >/dev/null
 closed alone "mode: shopping"
@@ -123,7 +123,7 @@ if [[ -z $JOB_DIR ]]; then
 fi
 echo
 echo "== JOB suite ($(ls "$JOB_DIR"/*.sql | wc -l) queries from JOB_DIR), $JOB_PASSES pass(es), at most $JOB_LIMIT per scale"
-for scale in $SCALES; do
+for scale in ${JOB_SCALES:-$SCALES}; do
     "$SB" "${target[@]}" -w imdb_mixed --scale "$scale" --rebuild --no-run -q >/dev/null
     printf 'workloads_path: [%s]\nworkload: imdb\nmode: job\nworkers: 1\nwarmup: 0s\nduration: %s\nhistory: off\nimdb: {job_dir: %s, passes: %s}\n' \
         "$WL" "$JOB_LIMIT" "$JOB_DIR" "$JOB_PASSES" >"$WORK/job.yaml"
