@@ -523,15 +523,8 @@ impl Compiler<'_> {
             );
             return;
         };
+        let slot = capture_slot(&mut tx.statements[i], key, &mut tx.slots);
         let o = &mut tx.statements[i];
-        let slot = match o.captures.iter().find(|c| c.0 == key) {
-            Some(c) => c.1,
-            None => {
-                o.captures.push((key.to_string(), tx.slots));
-                tx.slots += 1;
-                tx.slots - 1
-            }
-        };
         t.new_keys
             .recorded
             .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -557,14 +550,7 @@ impl Compiler<'_> {
             );
             return None;
         };
-        let slot = match o.captures.iter().find(|c| c.0 == col) {
-            Some(c) => c.1,
-            None => {
-                o.captures.push((col.to_string(), tx.slots));
-                tx.slots += 1;
-                tx.slots - 1
-            }
-        };
+        let slot = capture_slot(o, col, &mut tx.slots);
         Some(Param::Returned(slot))
     }
 
@@ -608,6 +594,16 @@ struct TxBuild<'a> {
     statements: Vec<Statement>,
     /// Returned values captured so far.
     slots: usize,
+}
+
+/// The slot statement `o` captures column `col` into: its existing one, or the next free.
+fn capture_slot(o: &mut Statement, col: &str, slots: &mut usize) -> usize {
+    if let Some(c) = o.captures.iter().find(|c| c.0 == col) {
+        return c.1;
+    }
+    o.captures.push((col.to_string(), *slots));
+    *slots += 1;
+    *slots - 1
 }
 
 /// The BEGIN a transaction needs: with options, or to hold several statements.

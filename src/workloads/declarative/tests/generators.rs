@@ -23,7 +23,7 @@ fn gen(yaml: &str, tables: &[TableRange]) -> Gen {
     g.unwrap()
 }
 
-fn state(seed: u64) -> State {
+pub(super) fn state(seed: u64) -> State {
     State {
         rng: crate::core::rng(seed, 0),
         seqs: vec![0; 4],

@@ -503,15 +503,7 @@ fn foreign_keys_reach_rows_the_run_inserted_once_recorded() {
     let spec::Param::Gen(g) = &s.transactions[0].statements[0].params[0] else {
         panic!("a generator")
     };
-    let mut st = State {
-        rng: crate::core::rng(3, 0),
-        seqs: vec![0; 4],
-        worker: 0,
-        row: None,
-        cols: Vec::new(),
-        cluster: 0,
-        seed: 1,
-    };
+    let mut st = generators::state(3);
     let draw = |st: &mut State| match g.sample(st) {
         value::Value::Int(v) => v,
         other => panic!("{other:?}"),
