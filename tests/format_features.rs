@@ -24,7 +24,7 @@ schema:
   create: schema.sql
   after_load:
     - {name: build the index, sql: "CREATE INDEX ff_items_v ON ff_items (v)"}
-    - {name: analyze, sql: "ANALYZE ff_items"}
+    - {name: analyze, sql: "VACUUM ANALYZE ff_items"}
 data:
   - table: ff_items
     rows_per_scale: 2000
