@@ -32,7 +32,7 @@ target=(--host 127.0.0.1 --port "$PORT" -u stormbench --dbname postgres)
 "$SB" "${target[@]}" -w simple_read --scale 1 --rebuild --no-run -q >/dev/null
 
 printf 'time_series_full_resolution: %s\n' "$WINDOW" >"$WORK/window.yaml"
-run() { # duration name: $WORK/name.time (user_s sys_s), name.rss (seconds kib, every 10 s)
+run() { # duration name: $WORK/name.time (user_s sys_s), name.rss (seconds rss_kib anon_kib file_kib, every 10 s)
     /usr/bin/time -f '%U %S' -o "$WORK/$2.time" "$SB" -c "$WORK/window.yaml" "${target[@]}" -w simple_read --scale 1 \
         --workers "$WORKERS" --connections "$WORKERS" --rate "$RATE" -d "$1" --warmup 5s \
         --collect-pg-stats --history "$WORK/history.sqlite" --json "$WORK/$2.json" \
@@ -44,7 +44,8 @@ run() { # duration name: $WORK/name.time (user_s sys_s), name.rss (seconds kib, 
     done
     # resident memory from outside, so merged time-series points cannot hide it
     while [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; do
-        echo "$t $(ps -o rss= -p "$pid" 2>/dev/null || true)" >>"$WORK/$2.rss"
+        # RSS, and its heap (RssAnon) and program-file (RssFile: code paged in) parts
+        echo "$t $(awk '/^(VmRSS|RssAnon|RssFile):/ { printf "%s ", $2 }' "/proc/$pid/status" 2>/dev/null || true)" >>"$WORK/$2.rss"
         sleep 10
         t=$((t + 10))
     done
@@ -64,15 +65,19 @@ cpu_per_tx() { # name -> microseconds of client CPU per transaction
     tx=$(field "$WORK/$1.json" transactions)
     awk -v t="$(cat "$WORK/$1.time")" -v n="$tx" 'BEGIN { split(t, a, " "); printf "%.2f", (a[1] + a[2]) * 1e6 / n }'
 }
-# resident memory (MiB) sampled at or after SECONDS, or the last sample
-rss_at() { # name seconds|last
-    awk -v want="$2" 'NF == 2 { t = $1; r = $2; if (want != "last" && t >= want && !done) { printf "%.1f\n", r / 1024; done = 1 } }
+# resident memory (MiB; column 2 RSS, 3 heap, 4 program file) sampled at or after
+# SECONDS, or the last sample
+rss_at() { # name seconds|last column
+    awk -v want="$2" -v c="$3" 'NF == 4 { t = $1; r = $c; if (want != "last" && t >= want && !done) { printf "%.1f\n", r / 1024; done = 1 } }
         END { if (want == "last") printf "%.1f\n", r / 1024 }' "$WORK/$1.rss"
 }
-R5=$(rss_at long "$FROM")
-RE=$(rss_at long last)
-printf 'client RSS (full-resolution window %s): %s MiB at %s s, %s MiB at the end of %s (%+.1f%%)\n' "$WINDOW" "$R5" "$FROM" "$RE" "$LONG" \
-    "$(awk -v a="$R5" -v b="$RE" 'BEGIN { print (b / a - 1) * 100 }')"
+for part in "2 RSS" "3 heap (RssAnon)" "4 program file (RssFile)"; do
+    col=${part%% *}
+    R5=$(rss_at long "$FROM" "$col")
+    RE=$(rss_at long last "$col")
+    printf 'client %s (full-resolution window %s): %s MiB at %s s, %s MiB at the end of %s (%+.1f%%)\n' "${part#* }" "$WINDOW" "$R5" "$FROM" "$RE" "$LONG" \
+        "$(awk -v a="$R5" -v b="$RE" 'BEGIN { print (b / a - 1) * 100 }')"
+done
 printf 'report size after %s: JSON %s KiB, HTML %s KiB (%s time-series points)\n' "$LONG" \
     "$(( $(stat -c %s "$WORK/long.json") / 1024 ))" "$(( $(stat -c %s "$WORK/long.html") / 1024 ))" \
     "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["time_series"]))' "$WORK/long.json")"

@@ -696,7 +696,11 @@ async fn aggregate(
                     o.tick(&totals, finished.last(), &shared);
                 }
                 if let Some(c) = taps.checkpoint {
-                    if tick % c.every.max(1) == 0 && give_up.is_none() {
+                    // the first interval is checkpointed at once, so a run that dies early
+                    // still leaves its partial report and history row (and the code that
+                    // writes them is paged in before memory is judged flat); then every
+                    // `every` intervals
+                    if (tick == 1 || tick % c.every.max(1) == 0) && give_up.is_none() {
                         let _ = c.tx.send(so_far(&shared, &totals, &series, tick, taps.driver, first_rss_mb));
                     }
                 }

@@ -216,11 +216,11 @@ async fn checkpoints_hand_over_the_run_so_far_at_their_interval() {
         ..Shape::timed(2, 1)
     };
     let out = run_null(shape, script).await;
-    // ticks 3 and 6 of a 10-interval run (tick 9 comes a grace after its interval, when
-    // the run has already ended and its final result follows instead)
-    assert_eq!(out.checkpoints.len(), 2);
-    for (i, c) in out.checkpoints.iter().enumerate() {
-        let intervals = 3 * (i + 1);
+    // ticks 1 (the first interval, at once), 3 and 6 of a 10-interval run (tick 9 comes a
+    // grace after its interval, when the run has already ended and its final result
+    // follows instead)
+    assert_eq!(out.checkpoints.len(), 3);
+    for (c, intervals) in out.checkpoints.iter().zip([1, 3, 6]) {
         assert_eq!(c.series.len(), intervals, "finished intervals only");
         assert!(!c.interrupted);
         let ok = c.totals.ok();
