@@ -356,6 +356,26 @@ pub struct RunArgs {
     /// workloads_path (default ./workloads).
     #[arg(long, value_name = "DIR")]
     pub(crate) workloads_path: Vec<PathBuf>,
+    /// Run shard INDEX of COUNT (from 0) of a run split over several processes
+    /// (default: STORMBENCH_SHARD).
+    #[arg(long, value_name = "INDEX/COUNT")]
+    pub(crate) shard: Option<String>,
+    /// Run one of COUNT shards, the index from JOB_COMPLETION_INDEX (a Kubernetes Indexed
+    /// Job).
+    #[arg(long, value_name = "COUNT")]
+    pub(crate) shards: Option<u64>,
+    /// Start measuring at this instant (RFC 3339), so shards measure the same interval.
+    #[arg(long, value_name = "TIME", conflicts_with = "barrier")]
+    pub(crate) start_at: Option<String>,
+    /// Start when every shard has joined the barrier NAME in the database.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) barrier: Option<String>,
+    /// Longest wait at the barrier (default 10m).
+    #[arg(long, value_name = "DURATION", value_parser = Dur::parse)]
+    pub(crate) barrier_timeout: Option<Dur>,
+    /// Longest wait of shards other than 0 for shard 0's set-up (default 30m).
+    #[arg(long, value_name = "DURATION", value_parser = Dur::parse)]
+    pub(crate) setup_wait: Option<Dur>,
 }
 
 impl RunArgs {
@@ -392,6 +412,12 @@ impl RunArgs {
             progressive: self.progressive,
             slo: self.slo.clone(),
             history: self.history.clone().map(Secret::new),
+            shard: self.shard.clone(),
+            shards: self.shards,
+            start_at: self.start_at.clone(),
+            barrier: self.barrier.clone(),
+            barrier_timeout: self.barrier_timeout,
+            setup_wait: self.setup_wait,
         }
     }
 }

@@ -86,6 +86,19 @@ pub(crate) async fn inspect(
     }
 }
 
+/// Whether another stormbench has yet to finish setting up `name` here: no marker, a load
+/// not finished, or the set-up lock held (a shard waiting for shard 0's set-up asks).
+pub(crate) async fn being_set_up(admin: &Conn, name: &str) -> anyhow::Result<bool> {
+    let found = marker::read(admin, name)
+        .await
+        .context("reading the stormbench_meta marker table")?;
+    Ok(match found {
+        None => true,
+        Some(m) if m.state == LoadState::Loading => true,
+        Some(_) => SetupLock::holder(admin).await.is_some(),
+    })
+}
+
 /// Holds the set-up lock while `step` runs; another stormbench holding it is an error
 /// naming its session.
 pub(crate) async fn locked<T>(

@@ -70,16 +70,31 @@ pub(crate) async fn execute(
     let interrupt = interrupt_token();
     check_outputs(&plan, inputs)?;
     let mut plan = plan;
+    if let (Some(shard), SchemaAction::Rebuild) = (plan.exec.shard, schema_action(args)) {
+        return Err(AppError::Usage(format!(
+            "shard {}: --rebuild drops the schema every shard runs on; rebuild once with \
+             --rebuild --no-run (without --shard), then start the shards with --setup",
+            shard.label()
+        )));
+    }
     check_safety(&mut plan, args)?;
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref())
         .with_settings(&plan.built.workload.settings());
     let s = connect(&plan, args, &interrupt, &target, cluster.is_some()).await?;
-    let action = schema_action(args);
+    let mut action = schema_action(args);
     if action == SchemaAction::Cleanup {
         return cleanup(&s).await;
     }
     s.preflight().await?;
+    if let Some(shard) = plan.exec.shard {
+        // shard 0 sets up; the others wait for it and use what it made
+        if action == SchemaAction::Setup && shard.index > 0 {
+            crate::pipeline::wait_for_setup(&plan, s.waits(), &s.admin, s.workload.as_ref(), shard)
+                .await?;
+            action = SchemaAction::Existing;
+        }
+    }
     if args.check {
         let checks = run_checks(s.waits(), &s.admin, s.workload.as_ref()).await?;
         print!("{}", report::render_checks(&checks));
@@ -463,6 +478,17 @@ fn build_report(
     );
     report.workload.groups =
         crate::report::GroupReport::of(&plan.exec.groups, &report.transactions, report.measured_s);
+    report.shard = plan.exec.shard.map(|sh| crate::report::ShardReport {
+        index: sh.index,
+        count: sh.count,
+        workers: plan.exec.workers,
+        run_workers: plan.distributed.run_workers,
+        start: match &plan.distributed.start {
+            Some(crate::config::StartRule::At(_)) => "start_at".into(),
+            Some(crate::config::StartRule::Barrier { name, .. }) => format!("barrier {name}"),
+            None => "none".into(),
+        },
+    });
     report.slo = plan
         .slo
         .as_ref()

@@ -13,6 +13,7 @@
 //! - `plan`: the validated plan the run follows.
 
 mod conninfo;
+mod distributed;
 mod duration;
 mod env;
 mod load;
@@ -28,6 +29,7 @@ pub(crate) mod yaml;
 
 pub use crate::types::{Isolation, SslMode};
 pub(crate) use conninfo::url_has_password;
+pub use distributed::{DistributedPlan, RawDistributed, Shard, StartRule};
 pub use duration::Dur;
 pub use env::expand as expand_env;
 pub(crate) use load::workloads_paths;

@@ -73,6 +73,18 @@ pub struct Overrides {
     pub slo: Vec<String>,
     /// `--history STORE` (may carry a password).
     pub history: Option<Secret>,
+    /// `--shard INDEX/COUNT`.
+    pub shard: Option<String>,
+    /// `--shards COUNT` (the index from `JOB_COMPLETION_INDEX`).
+    pub shards: Option<u64>,
+    /// `--start-at TIME`.
+    pub start_at: Option<String>,
+    /// `--barrier NAME`.
+    pub barrier: Option<String>,
+    /// `--barrier-timeout`.
+    pub barrier_timeout: Option<Dur>,
+    /// `--setup-wait`.
+    pub setup_wait: Option<Dur>,
 }
 
 /// Reads the `STORMBENCH_DB_*` variables (and `STORMBENCH_PG_BINDIR`) into the layer
@@ -152,6 +164,18 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) -> Vec<String> {
     set(&mut raw.threads, &o.threads);
     set(&mut raw.driver, &o.driver);
     set(&mut raw.output.html, &o.html);
+    let d = &mut raw.distributed;
+    if o.shard.is_some() || o.shards.is_some() {
+        // a flag replaces the file's choice of shard whole
+        d.shard.clone_from(&o.shard);
+        d.shards = o.shards;
+    }
+    if o.start_at.is_some() || o.barrier.is_some() {
+        d.start_at.clone_from(&o.start_at);
+        d.barrier.clone_from(&o.barrier);
+    }
+    set(&mut d.barrier_timeout, &o.barrier_timeout);
+    set(&mut d.setup_wait, &o.setup_wait);
     if o.collect_pg_stats {
         raw.collect_pg_stats = Some(true);
     }

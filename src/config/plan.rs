@@ -170,6 +170,8 @@ pub struct RunPlan {
     pub(crate) history: super::store::StoreSpec,
     /// How often the run so far is written and recorded (`None`: never).
     pub checkpoint_interval: Option<Dur>,
+    /// The shard this process runs and how the shards start together.
+    pub distributed: super::DistributedPlan,
     /// The registry entry and the workload built from it.
     #[serde(skip)]
     pub built: BuiltWorkload,
@@ -208,6 +210,10 @@ pub struct ExecOptions {
     /// workers add up to `workers`); empty: one group of every worker.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) groups: Vec<GroupPlan>,
+    /// This process's shard of a run split over several: `workers`, `connections`, the
+    /// rates and the budget above are already its part; worker ids are the whole run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) shard: Option<super::Shard>,
 }
 
 /// A sweep over a workload parameter: one band per value, each with the workload built

@@ -292,6 +292,8 @@ pub struct RawConfig {
     pub slo: RawSlo,
     /// Where the run is recorded: a SQLite file, a `postgres://` URI, or `off`.
     pub history: Option<super::store::RawHistory>,
+    /// A run split over several processes: this one's shard, a coordinated start.
+    pub distributed: super::distributed::RawDistributed,
     /// error | warn | info | debug | trace.
     pub log_level: Option<String>,
     /// Folders holding declarative workloads (one sub-folder with a `workload.yaml` each).

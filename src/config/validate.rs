@@ -111,6 +111,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
     let safety = super::safety::safety_plan(&raw.safety, &mut errors);
     let history = super::store::history_store(raw.history.as_ref(), &env, &mut errors);
     let checkpoint_interval = checkpoint_interval(raw, &exec, &mut errors);
+    let mut distributed = super::distributed::distributed_plan(&raw.distributed, &env, &mut errors);
     let mut database = database;
     database.read_only = safety.read_only;
     let section_yaml = resolved
@@ -147,6 +148,17 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
                 .iter()
                 .any(|g| matches!(g.arrival, Arrival::Open { .. }));
         super::slo::validate(&raw.slo, b.workload.kinds(), open_loop, &mut errors);
+        if let Some(shard) = distributed.shard {
+            if progressive.is_some() || raw.sweep.param.is_some() {
+                errors.push(format!(
+                    "shard {}: a progressive or parameter sweep runs on one machine; run it \
+                     without --shard",
+                    shard.label()
+                ));
+            }
+            distributed.run_workers = exec.workers;
+            super::distributed::apply_shard(&mut exec, shard, &mut errors);
+        }
         if !raw.slo.is_empty() && progressive.is_some() {
             warnings.push(
                 "slo: objectives judge a measured run; a progressive sweep does not apply them"
@@ -194,6 +206,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         slo: (!raw.slo.is_empty()).then(|| raw.slo.clone()),
         history,
         checkpoint_interval,
+        distributed,
         built,
     })
 }
@@ -316,6 +329,7 @@ fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
         driver: raw.driver.unwrap_or_default(),
         threads,
         groups: Vec::new(),
+        shard: None,
     }
 }
 

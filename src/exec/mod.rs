@@ -50,7 +50,14 @@ pub(crate) struct Hooks {
     pub(crate) observer: Option<Arc<dyn Observer>>,
     /// Receives the run so far every few intervals.
     pub(crate) checkpoint: Option<Checkpoint>,
+    /// Awaited once every connection is open and before the clock starts (the shards of
+    /// a run start together through it); an error ends the run before it starts.
+    pub(crate) gate: Option<Gate>,
 }
+
+/// What a run waits for before it starts: a coordinated start.
+pub(crate) type Gate =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
 
 /// Where and how often a run hands over what it has measured so far (a partial
 /// [`RunResult`]), so a crash loses at most one checkpoint interval.
@@ -166,26 +173,36 @@ pub(crate) struct RunResult {
 
 /// How the workers and connections are split over client threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Shard {
+pub(crate) struct Lane {
     /// First worker id.
     pub(crate) first_worker: usize,
+    /// Gap between its worker ids (a shard of `n` runs every `n`th worker of the run).
+    pub(crate) stride: usize,
     /// Workers on this thread.
     pub(crate) workers: usize,
     /// Pool size on this thread.
     pub(crate) connections: usize,
 }
 
-/// Splits workers and connections evenly over at most `threads` shards (each with at
-/// least one worker and one connection).
-pub(crate) fn shards(workers: usize, connections: usize, threads: usize) -> Vec<Shard> {
+/// Splits workers and connections evenly over at most `threads` lanes (each with at
+/// least one worker and one connection). The workers are the run's, or shard `i` of
+/// `n`'s: ids `i`, `i + n`, ... of the whole run.
+pub(crate) fn lanes(
+    workers: usize,
+    connections: usize,
+    threads: usize,
+    shard: Option<crate::config::Shard>,
+) -> Vec<Lane> {
+    let (base, stride) = shard.map_or((0, 1), |s| (s.index, s.count));
     let n = threads.min(workers).min(connections).max(1);
     let mut out = Vec::with_capacity(n);
     let mut first = 0;
     for i in 0..n {
         let w = workers / n + usize::from(i < workers % n);
         let c = connections / n + usize::from(i < connections % n);
-        out.push(Shard {
-            first_worker: first,
+        out.push(Lane {
+            first_worker: base + first * stride,
+            stride,
             workers: w,
             connections: c,
         });
@@ -213,6 +230,7 @@ pub(crate) async fn run(
         measuring,
         observer,
         checkpoint,
+        gate,
     } = hooks;
     let kinds: Vec<&'static str> = workload.kinds().to_vec();
     // resolved once per invocation by the caller; an `auto` left here is resolved now
@@ -220,15 +238,15 @@ pub(crate) async fn run(
     let wire = (driver == Driver::Wire).then(|| target.wire_config());
     let stop = interrupt.child_token();
     let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
-    let plan = shards(opts.workers, opts.connections, opts.threads);
+    let plan = lanes(opts.workers, opts.connections, opts.threads, opts.shard);
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), DbError>>();
     let mut starts = Vec::new();
     let mut threads = Vec::new();
-    for (i, shard) in plan.iter().copied().enumerate() {
+    for (i, lane) in plan.iter().copied().enumerate() {
         let (start_tx, start) = oneshot::channel::<Arc<RunShared>>();
         starts.push(start_tx);
-        let ctx = ShardCtx {
-            shard,
+        let ctx = LaneCtx {
+            lane,
             workload: workload.clone(),
             target: target.clone(),
             seed: opts.seed,
@@ -238,13 +256,23 @@ pub(crate) async fn run(
             ready: ready_tx.clone(),
             start,
         };
-        threads.push(spawn_shard(i, ctx)?);
+        threads.push(spawn_lane(i, ctx)?);
     }
     drop((tx, ready_tx));
-    // every shard has its pool filled before the clock starts
+    // every lane has its pool filled before the clock starts
     if let Err(e) = all_ready(&mut ready_rx, plan.len(), &interrupt).await {
         stop.cancel();
         return Err(e);
+    }
+    if let Some(gate) = gate {
+        let passed = tokio::select! {
+            r = gate => r.map_err(DbError::Connect),
+            _ = interrupt.cancelled() => Err(DbError::Connect("interrupted while waiting to start".into())),
+        };
+        if let Err(e) = passed {
+            stop.cancel();
+            return Err(e);
+        }
     }
     let shared = Arc::new(RunShared::start_now(opts, workload.as_ref(), kinds.len()));
     let Timing {
@@ -307,11 +335,11 @@ pub(crate) async fn run(
     Ok(result)
 }
 
-/// Starts client thread `i` on its shard.
-fn spawn_shard(i: usize, ctx: ShardCtx) -> Result<std::thread::JoinHandle<()>, DbError> {
+/// Starts client thread `i` on its lane.
+fn spawn_lane(i: usize, ctx: LaneCtx) -> Result<std::thread::JoinHandle<()>, DbError> {
     std::thread::Builder::new()
         .name(format!("stormbench-client-{i}"))
-        .spawn(move || run_shard(ctx))
+        .spawn(move || run_lane(ctx))
         .map_err(|e| DbError::Connect(format!("cannot start a client thread: {e}")))
 }
 
@@ -359,14 +387,14 @@ struct Aggregate {
     first_rss_mb: Option<f64>,
 }
 
-/// Waits until every shard has its connections (or one failed, or the run was
+/// Waits until every lane has its connections (or one failed, or the run was
 /// interrupted).
 async fn all_ready(
     ready: &mut mpsc::UnboundedReceiver<Result<(), DbError>>,
-    shards: usize,
+    lanes: usize,
     interrupt: &CancellationToken,
 ) -> Result<(), DbError> {
-    for _ in 0..shards {
+    for _ in 0..lanes {
         let r = tokio::select! {
             r = ready.recv() => r,
             _ = interrupt.cancelled() => None,
@@ -470,8 +498,8 @@ pub(crate) fn resolve_driver(driver: Driver) -> Driver {
 }
 
 /// What one client thread needs.
-struct ShardCtx {
-    shard: Shard,
+struct LaneCtx {
+    lane: Lane,
     workload: Arc<dyn Workload>,
     target: Target,
     seed: u64,
@@ -483,7 +511,7 @@ struct ShardCtx {
 }
 
 /// One client thread: its own runtime, pool and workers.
-fn run_shard(ctx: ShardCtx) {
+fn run_lane(ctx: LaneCtx) {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -497,8 +525,8 @@ fn run_shard(ctx: ShardCtx) {
         }
     };
     rt.block_on(async move {
-        let ShardCtx {
-            shard,
+        let LaneCtx {
+            lane,
             workload,
             target,
             seed,
@@ -510,23 +538,23 @@ fn run_shard(ctx: ShardCtx) {
         } = ctx;
         match wire {
             Some(cfg) => {
-                let c = WireConnector::new(&target, shard.connections, cfg);
-                shard_workers(c, &target, shard, &workload, seed, stop, out, ready, start).await
+                let c = WireConnector::new(&target, lane.connections, cfg);
+                lane_workers(c, &target, lane, &workload, seed, stop, out, ready, start).await
             }
             None => {
-                let c = PgConnector::new(&target, shard.connections);
-                shard_workers(c, &target, shard, &workload, seed, stop, out, ready, start).await
+                let c = PgConnector::new(&target, lane.connections);
+                lane_workers(c, &target, lane, &workload, seed, stop, out, ready, start).await
             }
         }
     });
 }
 
-/// Opens a shard's connections on driver `D`, then runs its workers until they stop.
+/// Opens a lane's connections on driver `D`, then runs its workers until they stop.
 #[allow(clippy::too_many_arguments)]
-async fn shard_workers<D: Connections + Fill>(
+async fn lane_workers<D: Connections + Fill>(
     connector: Result<D, DbError>,
     target: &Target,
-    shard: Shard,
+    lane: Lane,
     workload: &Arc<dyn Workload>,
     seed: u64,
     stop: CancellationToken,
@@ -551,9 +579,9 @@ async fn shard_workers<D: Connections + Fill>(
         return;
     }
     let Ok(shared) = start.await else { return };
-    let sticky = shard.workers <= shard.connections;
-    let mut handles = Vec::with_capacity(shard.workers);
-    for id in shard.first_worker..shard.first_worker + shard.workers {
+    let sticky = lane.workers <= lane.connections;
+    let mut handles = Vec::with_capacity(lane.workers);
+    for id in (0..lane.workers).map(|k| lane.first_worker + k * lane.stride) {
         let group = shared.group_of(id);
         let w = worker::Worker {
             id,
@@ -771,32 +799,41 @@ mod tests {
     }
 
     #[test]
-    fn shards_split_evenly_and_cover_everything() {
-        let s = shards(10, 4, 3);
+    fn lanes_split_evenly_and_cover_everything() {
+        let s = lanes(10, 4, 3, None);
         assert_eq!(s.len(), 3);
         assert_eq!(s.iter().map(|x| x.workers).sum::<usize>(), 10);
         assert_eq!(s.iter().map(|x| x.connections).sum::<usize>(), 4);
         assert_eq!(s[0].first_worker, 0);
         assert_eq!(s[1].first_worker, s[0].workers);
         assert!(s.iter().all(|x| x.workers >= 1 && x.connections >= 1));
-        // never more shards than workers or connections
-        assert_eq!(shards(1, 50, 8).len(), 1);
-        assert_eq!(shards(64, 1, 8).len(), 1);
+        // never more lanes than workers or connections
+        assert_eq!(lanes(1, 50, 8, None).len(), 1);
+        assert_eq!(lanes(64, 1, 8, None).len(), 1);
         assert_eq!(
-            shards(1000, 50, 2),
+            lanes(1000, 50, 2, None),
             vec![
-                Shard {
+                Lane {
                     first_worker: 0,
+                    stride: 1,
                     workers: 500,
                     connections: 25
                 },
-                Shard {
+                Lane {
                     first_worker: 500,
+                    stride: 1,
                     workers: 500,
                     connections: 25
                 },
             ]
         );
+        // shard 1 of 3 of a 10-worker run: its 3 workers 1, 4, 7 over 2 threads
+        let s = lanes(3, 3, 2, Some(crate::config::Shard { index: 1, count: 3 }));
+        let ids: Vec<usize> = s
+            .iter()
+            .flat_map(|l| (0..l.workers).map(move |k| l.first_worker + k * l.stride))
+            .collect();
+        assert_eq!(ids, [1, 4, 7]);
     }
 }
 

@@ -86,6 +86,7 @@ fn options(shape: &Shape) -> ExecOptions {
         driver: Driver::Auto,
         threads: 1,
         groups: Vec::new(),
+        shard: None,
     }
 }
 
@@ -98,7 +99,7 @@ struct Outcome {
     checkpoints: Vec<RunResult>,
 }
 
-/// Runs `shape` on the null driver following `script`, as `exec::run` runs one shard.
+/// Runs `shape` on the null driver following `script`, as `exec::run` runs one lane.
 async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     let opts = options(&shape);
     let run_start = Instant::now();

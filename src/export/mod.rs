@@ -35,6 +35,8 @@ struct State {
     target_tps: Option<f64>,
     achieved_tps: f64,
     totals: Option<Totals>,
+    /// The shard index of a run split over several processes.
+    shard: Option<String>,
 }
 
 /// The running endpoint; stops serving when dropped.
@@ -84,6 +86,7 @@ impl Exporter {
                 Arrival::Open { rate_tps, .. } => Some(rate_tps),
                 Arrival::Closed => None,
             },
+            shard: plan.exec.shard.map(|s| s.index.to_string()),
             ..Default::default()
         }));
         let task = tokio::spawn(serve(listener, state.clone(), pg.clone()));
@@ -319,6 +322,16 @@ fn families(s: &State, pg: Option<&Sample>) -> Vec<MetricFamily> {
     if let Some(p) = pg {
         out.extend(pg_families(p));
     }
+    if let Some(shard) = &s.shard {
+        // every series of a shard says which, so a dashboard sums the shards of a run
+        for f in &mut out {
+            for m in f.mut_metric().iter_mut() {
+                let mut l = m.get_label().to_vec();
+                l.extend(labels(&[("shard", shard)]));
+                m.set_label(l);
+            }
+        }
+    }
     out
 }
 
@@ -431,6 +444,7 @@ mod tests {
             target_tps: Some(100.0),
             achieved_tps: 99.0,
             totals: Some(totals),
+            shard: None,
         };
         let mut buf = Vec::new();
         prometheus::TextEncoder::new()
@@ -457,6 +471,26 @@ mod tests {
         assert!(text.contains("stormbench_target_tps 100"), "{text}");
         assert!(
             text.contains("# TYPE stormbench_latency_seconds histogram"),
+            "{text}"
+        );
+        // a shard's series carry its index
+        let s = State {
+            shard: Some("2".into()),
+            ..s
+        };
+        let mut buf = Vec::new();
+        prometheus::TextEncoder::new()
+            .encode(&families(&s, None), &mut buf)
+            .unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(
+            text.contains(
+                "stormbench_transactions_total{kind=\"read\",outcome=\"committed\",shard=\"2\"} 3"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("stormbench_target_tps{shard=\"2\"} 100"),
             "{text}"
         );
     }

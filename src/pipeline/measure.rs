@@ -88,6 +88,11 @@ pub(crate) async fn measure(
                 measuring: Some(measuring_tx),
                 observer: exporter.map(|e| e.observer()),
                 checkpoint,
+                gate: if first {
+                    super::start::gate(plan, target)
+                } else {
+                    None
+                },
             },
         )
         .await;

@@ -564,6 +564,24 @@ pub(crate) struct Report {
     pub(crate) histograms: HistogramsReport,
     /// The verdict on the run's service-level objectives, when it has any.
     pub(crate) slo: Option<slo::SloReport>,
+    /// The shard of a run split over several processes (`stormbench merge` joins them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) shard: Option<ShardReport>,
+}
+
+/// Which part of a run split over several processes a report holds.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShardReport {
+    /// From 0.
+    pub(crate) index: usize,
+    /// Shards of the run.
+    pub(crate) count: usize,
+    /// This shard's workers (ids `index`, `index + count`, ... of the whole run).
+    pub(crate) workers: usize,
+    /// The whole run's workers.
+    pub(crate) run_workers: usize,
+    /// How the shards started together: `start_at`, `barrier NAME`, or `none`.
+    pub(crate) start: String,
 }
 
 /// What the report is built from besides the run result.
@@ -818,6 +836,7 @@ impl Report {
             time_series: r.series.clone(),
             histograms: HistogramsReport::build(t),
             slo: None,
+            shard: None,
         }
     }
 }
