@@ -37,6 +37,21 @@ pub(crate) enum Command {
     Compare(CompareArgs),
     /// List the runs the results history holds and their trends; record reports in it.
     History(HistoryArgs),
+    /// Join the JSON reports of a run's shards (--shard) into one report: exact, from
+    /// their stored histograms and counts.
+    Merge(MergeArgs),
+}
+
+/// Options of `merge`.
+#[derive(Debug, Args)]
+pub(crate) struct MergeArgs {
+    /// The shards' JSON reports.
+    #[arg(value_name = "SHARD.json", num_args = 1.., required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// The files to write: the merged report as JSON, its time series as CSV, and an HTML
+    /// page.
+    #[command(flatten)]
+    pub(crate) files: DocFiles,
 }
 
 /// Options of `history`.

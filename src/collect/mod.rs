@@ -19,7 +19,7 @@ use crate::core::Conn;
 use crate::db::Target;
 
 /// Counters of `pg_stat_database` for the run's database.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct DbCounters {
     /// Commits.
     pub(crate) xact_commit: i64,
@@ -51,7 +51,7 @@ pub(crate) struct DbCounters {
 
 /// Checkpoints and background writes (`pg_stat_bgwriter` up to 16, plus
 /// `pg_stat_checkpointer` from 17).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CheckpointCounters {
     /// Scheduled checkpoints.
     pub(crate) checkpoints_timed: i64,
@@ -66,7 +66,7 @@ pub(crate) struct CheckpointCounters {
 }
 
 /// `pg_stat_io` summed over backends, objects and contexts (16 and later).
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct IoCounters {
     /// Read operations.
     pub(crate) reads: i64,
@@ -83,7 +83,7 @@ pub(crate) struct IoCounters {
 }
 
 /// `pg_stat_wal`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct WalCounters {
     pub(crate) wal_records: i64,
     /// Full-page images.
@@ -92,7 +92,7 @@ pub(crate) struct WalCounters {
 }
 
 /// Client connections by state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Connections {
     /// Running a statement.
     pub(crate) active: i64,
@@ -174,7 +174,7 @@ impl Sample {
 
 /// A stretch of the run the collector could not sample (the server was unreachable or
 /// did not answer); counters across it are joined, so no delta spans it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Gap {
     /// Seconds from the start of measurement to the last good sample before it.
     pub(crate) from_s: f64,
@@ -185,7 +185,7 @@ pub(crate) struct Gap {
 }
 
 /// One table's vacuum state.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TableVacuum {
     pub(crate) table: String,
     /// Live rows (estimate).
@@ -199,7 +199,7 @@ pub(crate) struct TableVacuum {
 }
 
 /// One sample of everything the collector reads.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Sample {
     /// Seconds since the start of measurement.
     pub(crate) t_s: f64,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Collected, Gap, Sample, StatementRow, TableVacuum};
 
 /// One statement's activity during the run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub(crate) struct StatementDelta {
     /// Query id.
     pub(crate) queryid: i64,
@@ -24,7 +24,7 @@ pub(crate) struct StatementDelta {
 }
 
 /// Activity between two samples, per second.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub(crate) struct IntervalStats {
     /// End of the interval, seconds since the start of measurement.
     pub(crate) t_s: f64,
@@ -47,7 +47,7 @@ pub(crate) struct IntervalStats {
 }
 
 /// Deltas over the whole measured phase.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub(crate) struct RunDeltas {
     /// Seconds between the first and last sample.
     pub(crate) span_s: f64,
@@ -104,7 +104,7 @@ pub(crate) struct RunDeltas {
 }
 
 /// Connection peaks over the samples.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub(crate) struct ConnectionPeaks {
     /// Most connections running a statement.
     pub(crate) max_active: i64,
@@ -119,7 +119,7 @@ pub(crate) struct ConnectionPeaks {
 }
 
 /// Autovacuum during the run.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub(crate) struct Autovacuum {
     /// Most autovacuum workers running at once.
     pub(crate) max_running: i64,
@@ -128,7 +128,7 @@ pub(crate) struct Autovacuum {
 }
 
 /// The report section of the server statistics.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct DbStatsReport {
     /// `server_version_num`.
     pub(crate) server_version_num: u32,

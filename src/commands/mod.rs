@@ -5,6 +5,7 @@ mod checkpoint;
 mod compare;
 mod history;
 mod list;
+mod merge;
 mod param_sweep;
 mod run;
 mod sweep;
@@ -32,6 +33,9 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     }
     if let Some(Command::History(args)) = &cli.command {
         return history::run(args, &cli.run);
+    }
+    if let Some(Command::Merge(args)) = &cli.command {
+        return merge::run(args, &cli.run);
     }
     let file = config_file(&cli.run)?;
     let registry = registry(&cli.run, file.as_ref())?;

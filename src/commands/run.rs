@@ -497,7 +497,7 @@ fn build_report(
 }
 
 /// The documented exit code of a finished run (an internal error is a failure).
-fn exit_code(report: &Report, interrupted: bool) -> Result<Exit, AppError> {
+pub(super) fn exit_code(report: &Report, interrupted: bool) -> Result<Exit, AppError> {
     if let Some(first) = report.health.internal_errors.first() {
         return Err(anyhow!(
             "the run failed: an internal error stopped it ({first}); this is a bug in stormbench, please report it; the report covers what ran before"

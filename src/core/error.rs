@@ -43,6 +43,11 @@ impl ErrorClass {
         }
     }
 
+    /// The class of a report's name for it.
+    pub(crate) fn from_name(name: &str) -> Option<ErrorClass> {
+        ErrorClass::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// Position in [`ErrorClass::ALL`].
     pub(crate) fn index(&self) -> usize {
         *self as usize
@@ -63,6 +68,11 @@ impl ErrorCounts {
     #[inline]
     pub(crate) fn count(&mut self, class: ErrorClass) {
         self.0[class.index()] += 1;
+    }
+
+    /// Counts `n` failures of `class` (a report's counts read back).
+    pub(crate) fn count_n(&mut self, class: ErrorClass, n: u64) {
+        self.0[class.index()] += n;
     }
 
     /// Adds `other`'s counts.

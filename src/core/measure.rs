@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::{db_message, Conn, Metric};
 
 /// When a measure is taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum When {
     /// Once the data is loaded (after `after_load`), when the run loads it.

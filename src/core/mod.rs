@@ -407,22 +407,22 @@ pub(crate) struct Group {
 }
 
 /// Rows loaded per table and how long it took.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LoadStats {
     /// Per table, in load order.
     pub(crate) tables: Vec<TableLoad>,
     /// Named steps after loading (e.g. building an index), each timed on its own.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) steps: Vec<StepTime>,
     /// Figures measured once the load was done (e.g. an index's size).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) figures: Vec<Metric>,
     /// Wall time of the whole load (keys and indexes included), seconds.
     pub(crate) elapsed_s: f64,
 }
 
 /// One timed step of a load.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct StepTime {
     /// The step's name.
     pub(crate) name: String,
@@ -431,7 +431,7 @@ pub(crate) struct StepTime {
 }
 
 /// One table's load.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct TableLoad {
     /// Table name.
     pub(crate) table: String,
@@ -481,7 +481,7 @@ pub(crate) enum NextStart {
 }
 
 /// A workload's own timing, for the report.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Pacing {
     /// Where the timing comes from, e.g. "trace".
     pub(crate) source: String,
@@ -490,7 +490,7 @@ pub(crate) struct Pacing {
 }
 
 /// One consistency check's outcome.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct CheckResult {
     /// Short name, e.g. "condition 1: W_YTD = sum(D_YTD)".
     pub(crate) name: String,
@@ -501,7 +501,7 @@ pub(crate) struct CheckResult {
 }
 
 /// A workload-specific figure for the report.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Metric {
     /// Name, e.g. "tpmC".
     pub(crate) name: String,

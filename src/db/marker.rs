@@ -6,7 +6,7 @@ use super::owned::OwnedObject;
 use crate::core::Conn;
 
 /// Whether a workload's load finished.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum LoadState {
     /// Created, and data loading started; not usable by a run.
@@ -16,7 +16,7 @@ pub(crate) enum LoadState {
 }
 
 /// What the marker says about a loaded workload.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Marker {
     /// Workload name.
     pub(crate) workload: String,
@@ -34,7 +34,7 @@ pub(crate) struct Marker {
     pub(crate) objects: Option<Vec<OwnedObject>>,
     /// The workload's parameters the schema depends on (`name=value, ...`), empty when
     /// it has none (or the marker predates them).
-    #[serde(skip_serializing_if = "String::is_empty")]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) params: String,
 }
 

@@ -436,7 +436,7 @@ pub(crate) async fn unresponsive(target: &Target) -> String {
 }
 
 /// Server facts for the report.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ServerInfo {
     /// `server_version`.
     pub(crate) version: String,

@@ -7,6 +7,7 @@ pub(crate) mod document;
 pub(crate) mod history;
 mod html;
 pub(crate) mod kit;
+pub(crate) mod merge;
 pub(crate) mod output;
 mod run_doc;
 pub(crate) mod slo;
@@ -33,7 +34,7 @@ use crate::stats::{IntervalPoint, KindTotals, Totals};
 pub(crate) const SCHEMA_VERSION: u32 = 2;
 
 /// Latency statistics in milliseconds from one exact histogram of microseconds.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub(crate) struct Latency {
     /// Values recorded.
     pub(crate) count: u64,
@@ -81,7 +82,7 @@ impl Latency {
 }
 
 /// The headline numbers of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Summary {
     /// Successful transactions (committed + intentional rollbacks).
     pub(crate) transactions: u64,
@@ -113,7 +114,7 @@ pub(crate) struct Summary {
 }
 
 /// Per transaction kind.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct KindReport {
     /// Kind name.
     pub(crate) name: String,
@@ -141,7 +142,7 @@ pub(crate) struct KindReport {
 }
 
 /// Errors of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct ErrorsReport {
     /// Failed transactions.
     pub(crate) total: u64,
@@ -154,7 +155,7 @@ pub(crate) struct ErrorsReport {
 }
 
 /// Persistent vs transient connections.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct ConnectionsReport {
     /// persistent | transient | mixed.
     pub(crate) mode: String,
@@ -172,7 +173,7 @@ pub(crate) struct ConnectionsReport {
 }
 
 /// One connection type's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct ConnTypeReport {
     /// Successful.
     pub(crate) transactions: u64,
@@ -184,7 +185,7 @@ pub(crate) struct ConnTypeReport {
 }
 
 /// Open-loop schedule results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct ScheduleReport {
     /// Target rate.
     pub(crate) target_tps: f64,
@@ -199,7 +200,7 @@ pub(crate) struct ScheduleReport {
 }
 
 /// A workload's own timing and how well the run kept it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct PacingReport {
     /// Where the timing comes from, e.g. "trace".
     pub(crate) source: String,
@@ -211,7 +212,7 @@ pub(crate) struct PacingReport {
 }
 
 /// The workload and its data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct WorkloadReport {
     pub(crate) name: String,
     /// Mode.
@@ -226,15 +227,15 @@ pub(crate) struct WorkloadReport {
     /// Workload-specific figures (e.g. tpmC), and the workload's measures after the run.
     pub(crate) metrics: Vec<Metric>,
     /// The workload's interval measures over the run.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) measure_series: Vec<crate::core::measure::MeasureSeries>,
     /// Worker groups of the mode, with what each achieved.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) groups: Vec<GroupReport>,
 }
 
 /// One worker group of the run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct GroupReport {
     pub(crate) name: String,
     pub(crate) workers: usize,
@@ -324,7 +325,7 @@ impl WorkloadReport {
 }
 
 /// Serialized HDR histograms (V2 deflate, base64), so runs can be merged and compared.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct HistogramsReport {
     /// Format of every value.
     pub(crate) encoding: String,
@@ -341,7 +342,7 @@ pub(crate) struct HistogramsReport {
 }
 
 /// Whether the server was there for the whole run, and whether stormbench was.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct HealthReport {
     /// Share of the measured time outside outages, percent (100 when there was none).
     pub(crate) availability: f64,
@@ -370,7 +371,7 @@ pub(crate) struct HealthReport {
 }
 
 /// One outage: when it started, how long it lasted, what it cost.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct OutageWindow {
     /// Seconds from the start of measurement.
     pub(crate) start_s: f64,
@@ -385,7 +386,7 @@ pub(crate) struct OutageWindow {
 
 /// stormbench's own resident memory and open files, sampled every interval: a soak's
 /// memory must stay flat.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct ClientReport {
     /// Resident memory after the first sampled interval, MiB.
     pub(crate) rss_mb_first: f64,
@@ -422,7 +423,7 @@ impl ClientReport {
 }
 
 /// A transaction left unanswered at the end.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct UnansweredReport {
     /// Worker id.
     pub(crate) worker: usize,
@@ -525,7 +526,7 @@ impl HealthReport {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Report {
     /// Layout version.
     pub(crate) schema_version: u32,
@@ -565,12 +566,16 @@ pub(crate) struct Report {
     /// The verdict on the run's service-level objectives, when it has any.
     pub(crate) slo: Option<slo::SloReport>,
     /// The shard of a run split over several processes (`stormbench merge` joins them).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) shard: Option<ShardReport>,
+    /// A report `stormbench merge` made from the reports of a run's shards: which, and
+    /// each one's figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) merged: Option<merge::MergedReport>,
 }
 
 /// Which part of a run split over several processes a report holds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct ShardReport {
     /// From 0.
     pub(crate) index: usize,
@@ -837,6 +842,7 @@ impl Report {
             histograms: HistogramsReport::build(t),
             slo: None,
             shard: None,
+            merged: None,
         }
     }
 }

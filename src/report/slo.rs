@@ -6,7 +6,7 @@ use super::{KindReport, Latency, Report};
 use crate::config::{Objectives, RawSlo};
 
 /// The verdict on every objective.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct SloReport {
     /// Every objective kept.
     pub(crate) passed: bool,
@@ -15,7 +15,7 @@ pub(crate) struct SloReport {
 }
 
 /// One objective and what the run measured against it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Gate {
     /// `p99_ms`, `new_order.p99_ms`, `max_lag_ms`, ...
     pub(crate) gate: String,
@@ -27,7 +27,7 @@ pub(crate) struct Gate {
     /// How far past the limit, percent of it (0 when kept).
     pub(crate) over_pct: f64,
     /// Judged interval by interval (`breach_budget_pct`): intervals that broke it, of all.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) breaching_intervals: Option<(u64, u64)>,
 }
 

@@ -68,7 +68,7 @@ pub(crate) struct ErrorSample {
 }
 
 /// A transaction still waiting for the server when the run ended (the run stopped waiting).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Unanswered {
     /// Worker id.
     pub(crate) worker: usize,

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Chunk, Totals};
 
 /// One point of the time series.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct IntervalPoint {
     /// Interval index.
     pub(crate) interval: u32,
