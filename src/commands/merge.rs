@@ -28,9 +28,11 @@ fn rebuild(first: &Report, run_workers: usize, parent: &RunArgs) -> Option<Arc<d
     };
     let resolved = match registry.resolve(&w.name, Some(&w.mode)) {
         Ok(r) => r,
-        Err(e) => {
+        Err(_) => {
             why(format!(
-                "{e} (give --workloads-path for a declarative workload's folder)"
+                "the workload '{}' is not known here (for a declarative workload, give \
+                 --workloads-path with its folder)",
+                w.name
             ));
             return None;
         }

@@ -237,7 +237,7 @@ pub(super) fn distributed_plan(
 pub(super) fn apply_shard(exec: &mut ExecOptions, shard: Shard, errors: &mut Vec<String>) {
     let total = exec.workers;
     let mine = shard.share_of(0, total);
-    if mine == 0 {
+    if total < shard.count {
         errors.push(format!(
             "shard {}: {} shards need at least {} workers (workers: {total}); give more \
              workers or fewer shards",

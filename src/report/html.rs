@@ -399,6 +399,44 @@ fn slo_table(out: &mut String, r: &Report) {
 }
 
 /// Renders the whole report as one HTML document.
+/// A merged report's shards, each with its own figures.
+fn shards_table(out: &mut String, r: &Report) {
+    let Some(m) = &r.merged else { return };
+    let _ = write!(
+        out,
+        "<h2>Shards</h2><p>{} of {} shards merged ({} of the run's {} workers); the totals, \
+         kinds and percentiles above are exact (added histograms), the time series' \
+         per-interval percentiles are the largest of the shards'.</p><table><tr><th>shard</th>\
+         <th>workers</th><th>start +ms</th><th>measured s</th><th>transactions</th><th>TPS</th>\
+         <th>p99 ms</th><th>failed</th><th>status</th><th>report</th></tr>",
+        m.shards.len(),
+        m.count,
+        m.shards.iter().map(|s| s.workers).sum::<usize>(),
+        m.run_workers
+    );
+    for s in &m.shards {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{:.1}</td>\
+             <td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            s.index,
+            s.workers,
+            s.start_offset_ms,
+            s.measured_s,
+            s.transactions,
+            s.tps,
+            s.p99_ms,
+            s.failed,
+            esc(&s.status),
+            esc(&s.file)
+        );
+    }
+    out.push_str("</table>");
+    for w in &m.warnings {
+        let _ = write!(out, "<p class=\"warn\">{}</p>", esc(w));
+    }
+}
+
 pub(crate) fn render(r: &Report) -> String {
     let s = &r.summary;
     let mut out = page_start(&format!("{} {}", r.workload.name, r.workload.mode));
@@ -426,6 +464,7 @@ pub(crate) fn render(r: &Report) -> String {
         s.transactions, s.failed, s.retries, s.tps, s.qps, s.success_rate
     );
     slo_table(&mut out, r);
+    shards_table(&mut out, r);
     out.push_str("<h2>Latency (ms, from intended start)</h2><table><tr><th>kind</th><th>count</th><th>avg</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>p99.9</th><th>max</th></tr>");
     latency_row(&mut out, "all", &s.latency);
     for k in &r.transactions {

@@ -83,6 +83,8 @@ fn histogram(s: Option<&String>, what: &str) -> Result<Histogram<u64>, String> {
 }
 
 fn add(into: &mut Histogram<u64>, h: &Histogram<u64>) -> Result<(), String> {
+    // a decoded histogram has the range of its values; the sum may need more
+    into.auto(true);
     into.add(h)
         .map_err(|e| format!("histograms do not add up: {e:?}"))
 }

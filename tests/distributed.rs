@@ -1,0 +1,521 @@
+//! A run split over several processes (`--shard`), against the real test cluster: the
+//! shards' workers, seeds and keys are the single run's, split without overlap; TPC-C
+//! terminals keep to their shard's warehouses; a barrier starts shards together; `merge`
+//! joins their reports exactly; bad input and interrupts end cleanly.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::*;
+
+/// A workload whose every transaction inserts one row keyed by a run-time sequence
+/// (worker `w`'s `k`-th key is `k * 65536 + w`) and a random value from the worker's seed.
+const WORKLOAD: &str = r#"
+description: one insert per transaction
+schema:
+  create: schema.sql
+transactions:
+  - name: put
+    statements:
+      - sql: INSERT INTO sh_keys (k, v) VALUES ($1, $2)
+        params: [{sequence: {}}, {uniform: {min: 1, max: 1000000000}}]
+  - name: get
+    statements:
+      - sql: SELECT v FROM sh_keys WHERE k = $1
+        params: [{uniform: {min: 0, max: 1000}}]
+modes:
+  put: {put: 1}
+  mixed: {put: 1, get: 3}
+"#;
+
+fn workload(root: &Path) -> PathBuf {
+    let dir = root.join("sh");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("workload.yaml"), WORKLOAD).unwrap();
+    std::fs::write(
+        dir.join("schema.sql"),
+        "CREATE TABLE sh_keys (k bigint PRIMARY KEY, v bigint NOT NULL);\n",
+    )
+    .unwrap();
+    root.to_path_buf()
+}
+
+fn sh(pg: &Pg, db: &str, root: &Path) -> Command {
+    let mut c = pg.stormbench(db);
+    c.arg("--workloads-path").arg(root).args(["-w", "sh"]);
+    c
+}
+
+/// `(worker, first value)` of every worker that inserted, from the keys in the table.
+fn workers_in(pg: &Pg, db: &str) -> BTreeSet<(i64, i64)> {
+    pg.psql(
+        db,
+        "SELECT k % 65536, v FROM sh_keys WHERE k < 65536 ORDER BY 1",
+    )
+    .lines()
+    .map(|l| {
+        let (w, v) = l.split_once('|').unwrap();
+        (w.parse().unwrap(), v.parse().unwrap())
+    })
+    .collect()
+}
+
+#[test]
+fn shards_run_the_single_runs_workers_and_seeds_without_overlap() {
+    let pg = pg();
+    let db = pg.fresh_db("shard_keys");
+    let dir = tempdir();
+    let root = workload(dir.path());
+    ok(sh(&pg, &db, &root).args(["--mode", "put", "--setup", "--no-run", "-q"]));
+    let run = |extra: &[&str]| {
+        ok(sh(&pg, &db, &root)
+            .args([
+                "--mode",
+                "put",
+                "--workers",
+                "7",
+                "--transactions",
+                "700",
+                "-q",
+            ])
+            .args(extra));
+    };
+    run(&[]);
+    let single = workers_in(&pg, &db);
+    assert_eq!(single.len(), 7, "{single:?}");
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM sh_keys"), "700");
+    // three shards, one after the other: each runs its own workers with the single run's
+    // seeds, and their budgets add up to the single run's
+    let mut union = BTreeSet::new();
+    let mut rows = 0;
+    for i in 0..3 {
+        pg.psql(&db, "DELETE FROM sh_keys");
+        let json = dir.path().join(format!("k{i}.json"));
+        run(&[
+            "--shard",
+            &format!("{i}/3"),
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        let mine = workers_in(&pg, &db);
+        let ids: BTreeSet<i64> = mine.iter().map(|(w, _)| *w).collect();
+        // the sequence starts at 1: worker w's first key is w + 1
+        let expected: BTreeSet<i64> = (0..7).filter(|w| w % 3 == i).map(|w| w + 1).collect();
+        assert_eq!(ids, expected, "shard {i}");
+        assert!(union.is_disjoint(&mine), "shard {i} overlaps: {mine:?}");
+        union.extend(mine);
+        rows += pg
+            .psql(&db, "SELECT count(*) FROM sh_keys")
+            .parse::<u64>()
+            .unwrap();
+        let r = read_json(&json);
+        validate_report_schema(&r);
+        assert_eq!(r["shard"]["index"], i);
+        assert_eq!(r["shard"]["count"], 3);
+        assert_eq!(r["shard"]["run_workers"], 7);
+        assert_eq!(r["shard"]["workers"], expected.len());
+    }
+    assert_eq!(
+        union, single,
+        "the shards' workers and first values are the single run's"
+    );
+    assert_eq!(rows, 700);
+}
+
+/// Starts a shard in the background.
+fn spawn(c: &mut Command) -> Child {
+    c.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child, limit: Duration) -> std::process::Output {
+    let t0 = Instant::now();
+    let mut child = child;
+    while child.try_wait().unwrap().is_none() {
+        if t0.elapsed() > limit {
+            let _ = child.kill();
+            panic!("a shard did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn decode(s: &serde_json::Value) -> hdrhistogram::Histogram<u64> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s.as_str().unwrap())
+        .unwrap();
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .unwrap()
+}
+
+fn kind<'a>(r: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    r["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == name)
+        .unwrap()
+}
+
+#[test]
+fn a_barrier_starts_shards_together_and_merge_is_exact() {
+    let pg = pg();
+    let db = pg.fresh_db("shard_merge");
+    let dir = tempdir();
+    let root = workload(dir.path());
+    let files: Vec<PathBuf> = (0..3)
+        .map(|i| dir.path().join(format!("s{i}.json")))
+        .collect();
+    // every shard gets --setup: shard 0 sets up, the others wait for it
+    let children: Vec<Child> = (0..3)
+        .map(|i| {
+            spawn(
+                sh(&pg, &db, &root)
+                    .args([
+                        "--mode",
+                        "mixed",
+                        "--workers",
+                        "6",
+                        "--rate",
+                        "600",
+                        "-d",
+                        "3s",
+                    ])
+                    .args(["--setup", "--barrier", "merge-test", "-q", "--json"])
+                    .arg(&files[i])
+                    .env("STORMBENCH_SHARD", format!("{i}/3")),
+            )
+        })
+        .collect();
+    for c in children {
+        let o = finish(c, Duration::from_secs(120));
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+    let shards: Vec<serde_json::Value> = files.iter().map(|f| read_json(f)).collect();
+    let starts: Vec<chrono::DateTime<chrono::FixedOffset>> = shards
+        .iter()
+        .map(|r| chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap()).unwrap())
+        .collect();
+    let spread = *starts.iter().max().unwrap() - *starts.iter().min().unwrap();
+    assert!(
+        spread.num_milliseconds() <= 50,
+        "shards started {} ms apart",
+        spread.num_milliseconds()
+    );
+    for r in &shards {
+        assert_eq!(r["shard"]["start"], "barrier merge-test");
+        assert!((r["schedule"]["target_tps"].as_f64().unwrap() - 200.0).abs() < 1e-9);
+    }
+
+    let merged = dir.path().join("merged.json");
+    let html = dir.path().join("merged.html");
+    let o = ok(stormbench()
+        .arg("--workloads-path")
+        .arg(&root)
+        .arg("merge")
+        .args(&files)
+        .arg("--json")
+        .arg(&merged)
+        .arg("--html")
+        .arg(&html));
+    let (out, err) = text(&o);
+    assert!(
+        out.contains("Shards: 3 of 3 merged (6 workers of 6)"),
+        "{out}"
+    );
+    assert!(!err.contains("Warning"), "{err}");
+    let m = read_json(&merged);
+    validate_report_schema(&m);
+    assert!(m.get("shard").is_none());
+    assert_eq!(m["config"]["workers"], 6);
+    assert_eq!(m["merged"]["shards"].as_array().unwrap().len(), 3);
+    assert!((m["schedule"]["target_tps"].as_f64().unwrap() - 600.0).abs() < 1e-9);
+    // counts: the shards' sums, kind by kind
+    for name in ["put", "get"] {
+        for field in ["transactions", "committed", "failed", "queries"] {
+            let sum: u64 = shards
+                .iter()
+                .map(|r| kind(r, name)[field].as_u64().unwrap())
+                .sum();
+            assert_eq!(
+                kind(&m, name)[field].as_u64().unwrap(),
+                sum,
+                "{name} {field}"
+            );
+        }
+        // percentiles: those of the shards' raw histograms added together
+        let mut h = decode(&shards[0]["histograms"]["latency"][name]);
+        h.auto(true);
+        for r in &shards[1..] {
+            h.add(decode(&r["histograms"]["latency"][name])).unwrap();
+        }
+        let k = kind(&m, name);
+        assert_eq!(k["count"].as_u64().unwrap(), h.len(), "{name}");
+        for (q, field) in [(0.5, "p50_ms"), (0.99, "p99_ms")] {
+            let want = h.value_at_quantile(q) as f64 / 1000.0;
+            let got = k[field].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-3,
+                "{name} {field}: {got} against {want}"
+            );
+        }
+        assert_eq!(
+            decode(&m["histograms"]["latency"][name]).len(),
+            h.len(),
+            "{name}: the merged report stores the merged histogram"
+        );
+    }
+    let total: u64 = shards
+        .iter()
+        .map(|r| r["summary"]["transactions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(m["summary"]["transactions"].as_u64().unwrap(), total);
+    let series_total: u64 = m["time_series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["transactions"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        series_total, total,
+        "the series joins every shard's intervals"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Shards"), "the HTML lists the shards");
+
+    // a missing shard is a warning; reports of another run, or a shard twice, are refused
+    let o = ok(stormbench()
+        .arg("--workloads-path")
+        .arg(&root)
+        .arg("merge")
+        .args(&files[..2]));
+    let (out, err) = text(&o);
+    assert!(err.contains("shard 2 of 3 missing"), "{err}");
+    assert!(
+        out.contains("Shards: 2 of 3 merged (4 workers of 6)"),
+        "{out}"
+    );
+    let err = fails(stormbench().arg("merge").arg(&files[0]).arg(&files[0]), 2);
+    assert!(err.contains("both shard 0"), "{err}");
+    let single = dir.path().join("single.json");
+    ok(sh(&pg, &db, &root)
+        .args(["--mode", "put", "-d", "1s", "-q", "--json"])
+        .arg(&single));
+    let err = fails(stormbench().arg("merge").arg(&files[0]).arg(&single), 2);
+    assert!(err.contains("not a shard's report"), "{err}");
+    let mut other = shards[1].clone();
+    other["workload"]["mode"] = "put".into();
+    let other_file = dir.path().join("other.json");
+    std::fs::write(&other_file, other.to_string()).unwrap();
+    let err = fails(stormbench().arg("merge").arg(&files[0]).arg(&other_file), 2);
+    assert!(
+        err.contains("not shards of one run") && err.contains("mode"),
+        "{err}"
+    );
+    let err = fails(
+        stormbench()
+            .arg("merge")
+            .arg(dir.path().join("nothing.json")),
+        2,
+    );
+    assert!(err.contains("nothing.json"), "{err}");
+}
+
+fn orders_by_warehouse(pg: &Pg, db: &str) -> Vec<u64> {
+    pg.psql(
+        db,
+        "SELECT count(*) FROM orders GROUP BY o_w_id ORDER BY o_w_id",
+    )
+    .lines()
+    .map(|l| l.parse().unwrap())
+    .collect()
+}
+
+#[test]
+fn tpcc_shards_keep_their_terminals_on_their_own_warehouses() {
+    let pg = pg();
+    let db = pg.fresh_db("shard_tpcc");
+    let tpcc = |extra: &[&str]| {
+        let mut c = pg.stormbench(&db);
+        c.args(["-w", "tpcc", "--scale", "6", "-q"]).args(extra);
+        c
+    };
+    ok(&mut tpcc(&["--setup", "--no-run"]));
+    // 3 shards of 6 terminals over 6 warehouses, one after the other: shard i's terminals
+    // i and i + 3 have home warehouses i + 1 and i + 4, and New-Order writes only there
+    for i in 0..3usize {
+        let before = orders_by_warehouse(&pg, &db);
+        ok(&mut tpcc(&[
+            "--workers",
+            "6",
+            "-d",
+            "2s",
+            "--shard",
+            &format!("{i}/3"),
+        ]));
+        let after = orders_by_warehouse(&pg, &db);
+        let grew: Vec<usize> = (0..6)
+            .filter(|w| after[*w] > before[*w])
+            .map(|w| w + 1)
+            .collect();
+        assert_eq!(grew, [i + 1, i + 4], "shard {i}: {before:?} -> {after:?}");
+    }
+    // what the shards did together keeps TPC-C's consistency conditions
+    let out = ok(&mut tpcc(&["--check"]));
+    let (out, _) = text(&out);
+    assert!(!out.contains("[FAIL]"), "{out}");
+    assert!(out.contains("[PASS]"), "{out}");
+}
+
+#[test]
+fn shards_wait_for_the_set_up_within_their_limit() {
+    let pg = pg();
+    let db = pg.fresh_db("shard_wait");
+    let dir = tempdir();
+    let root = workload(dir.path());
+    // shard 1 waits for shard 0's set-up, which starts a moment later
+    let waiting = spawn(sh(&pg, &db, &root).args([
+        "--mode", "put", "-d", "1s", "--shard", "1/2", "--setup", "-q",
+    ]));
+    std::thread::sleep(Duration::from_millis(1500));
+    ok(sh(&pg, &db, &root).args([
+        "--mode", "put", "-d", "1s", "--shard", "0/2", "--setup", "-q",
+    ]));
+    let o = finish(waiting, Duration::from_secs(60));
+    assert!(o.status.success(), "{:?}", text(&o));
+    // nobody sets up: the wait ends at its limit with what to do
+    let db = pg.fresh_db("shard_wait_none");
+    let t0 = Instant::now();
+    let err = fails(
+        sh(&pg, &db, &root).args([
+            "--mode",
+            "put",
+            "--shard",
+            "1/2",
+            "--setup",
+            "--setup-wait",
+            "2s",
+        ]),
+        1,
+    );
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    assert!(
+        err.contains("shard 1/2")
+            && err.contains("not set up within 2s")
+            && err.contains("shard 0"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_barrier_times_out_and_stops_on_ctrl_c() {
+    let pg = pg();
+    let db = pg.loaded("shard_barrier", "simple_read");
+    // one shard of three: the others never come
+    let t0 = Instant::now();
+    let err = fails(
+        pg.stormbench(&db).args([
+            "-w",
+            "simple_read",
+            "-d",
+            "1s",
+            "--shard",
+            "0/3",
+            "--barrier",
+            "lonely",
+            "--barrier-timeout",
+            "2s",
+        ]),
+        1,
+    );
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    assert!(
+        err.contains("barrier lonely: 1 of 3 shards joined within 2s"),
+        "{err}"
+    );
+    // Ctrl-C while waiting at the barrier ends the process at once
+    let child = spawn(pg.stormbench(&db).args([
+        "-w",
+        "simple_read",
+        "-d",
+        "1s",
+        "--shard",
+        "0/3",
+        "--barrier",
+        "waiting",
+    ]));
+    std::thread::sleep(Duration::from_secs(2));
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let t0 = Instant::now();
+    let o = finish(child, Duration::from_secs(10));
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_shard_input_is_one_line_each() {
+    let pg = pg();
+    let db = pg.loaded("shard_bad", "simple_read");
+    let run = |args: &[&str]| {
+        let mut c = pg.stormbench(&db);
+        c.args(["-w", "simple_read", "-d", "1s"]).args(args);
+        c
+    };
+    for (args, code, says) in [
+        (&["--shard", "3/3"][..], 2, "must be below 3"),
+        (&["--shard", "two"][..], 2, "write INDEX/COUNT"),
+        (&["--shards", "3"][..], 2, "JOB_COMPLETION_INDEX"),
+        (
+            &["--shard", "0/2", "--shards", "3"][..],
+            2,
+            "does not match",
+        ),
+        (&["--barrier", "b"][..], 2, "give --shard"),
+        (
+            &["--shard", "0/2", "--barrier", "no spaces"][..],
+            2,
+            "barrier: 'no spaces'",
+        ),
+        (&["--start-at", "tomorrow"][..], 2, "not an RFC 3339 time"),
+        (
+            &["--shard", "0/8", "--workers", "4"][..],
+            2,
+            "8 shards need at least 8 workers",
+        ),
+        (&["--shard", "1/2", "--rebuild"][..], 2, "rebuild once"),
+        (
+            &["--shard", "0/2", "--progressive"][..],
+            2,
+            "runs on one machine",
+        ),
+    ] {
+        let err = fails(&mut run(args), code);
+        assert!(err.contains(says), "{args:?}: {err}");
+        // the problem on its own line (under "invalid configuration:" for the config's)
+        assert!(err.trim().lines().count() <= 2, "{args:?}: {err}");
+    }
+    // a start in the past starts now, with a warning
+    let o = ok(&mut run(&["--start-at", "2020-01-01T00:00:00Z"]));
+    let (_, err) = text(&o);
+    assert!(err.contains("starting now"), "{err}");
+    // and the Kubernetes index works
+    let dir = tempdir();
+    let json = dir.path().join("k.json");
+    ok(
+        run(&["--shards", "2", "-q", "--json", json.to_str().unwrap()])
+            .env("JOB_COMPLETION_INDEX", "1"),
+    );
+    assert_eq!(read_json(&json)["shard"]["index"], 1);
+}
