@@ -7,9 +7,13 @@
 #     and where kubectl (or kustomize) is installed its build is validated as well;
 #   - deploy/compose.yaml against the compose-spec schema that check-jsonschema bundles,
 #     and the files it mounts exist;
-#   - the Prometheus and Grafana provisioning files' shape, and the Grafana dashboard:
-#     it parses as JSON, panel ids are unique, and every metric it queries is one that
-#     src/export/mod.rs exports.
+#   - the Prometheus configs with promtool, and the Grafana provisioning files' shape;
+#   - the Grafana dashboard: it parses as JSON, panel ids are unique, every metric it
+#     queries is one that src/export/mod.rs exports, and its queries parse as PromQL
+#     (promtool).
+# promtool is the one from PATH, else taken once from Debian's `prometheus` package
+# (apt-get download, unpacked into the cache; nothing is installed); without either, the
+# lines say that promtool's checks were skipped.
 #
 # Usage: scripts/validate-deploy.sh
 # The validators are installed once, with pinned versions, into a venv under
@@ -74,6 +78,39 @@ ensure_validators() {
     printf '%s\n' "$want" >"$stamp"
 }
 
+# promtool: on PATH, in the cache, or unpacked there from Debian's prometheus package.
+find_promtool() {
+    local dir="$CACHE/promtool" tmp debs
+    if command -v promtool >/dev/null 2>&1; then
+        command -v promtool
+        return
+    fi
+    if [[ ! -x "$dir/promtool" ]] && command -v apt-get >/dev/null 2>&1 &&
+        command -v dpkg >/dev/null 2>&1; then
+        tmp=$(mktemp -d)
+        if ! (cd "$tmp" && apt-get download -qq prometheus) >/dev/null 2>&1; then
+            # a fresh machine has no package lists yet
+            if is_root; then
+                apt-get update -qq >/dev/null 2>&1 || true
+            elif command -v sudo >/dev/null 2>&1; then
+                sudo apt-get update -qq >/dev/null 2>&1 || true
+            fi
+            (cd "$tmp" && apt-get download -qq prometheus) >/dev/null 2>&1 || true
+        fi
+        debs=("$tmp"/prometheus_*.deb)
+        if [[ -f "${debs[0]}" ]] && dpkg -x "${debs[0]}" "$tmp/x" &&
+            [[ -x "$tmp/x/usr/bin/promtool" ]]; then
+            echo "unpacked promtool from ${debs[0]##*/} into $dir" >&2
+            mkdir -p "$dir"
+            cp "$tmp/x/usr/bin/promtool" "$dir/promtool"
+        fi
+        rm -rf "$tmp"
+    fi
+    if [[ -x "$dir/promtool" ]]; then
+        echo "$dir/promtool"
+    fi
+}
+
 # A kustomize to build the kustomizations with, when the machine has one.
 find_kustomize() {
     if command -v kustomize >/dev/null 2>&1; then
@@ -86,13 +123,17 @@ find_kustomize() {
 main() {
     ensure_python
     ensure_validators
-    "$VENV/bin/python" - "$K8S_VERSION" "$(find_kustomize)" <<'PY'
+    local promtool kustomize
+    promtool="$(find_promtool)"
+    kustomize="$(find_kustomize)"
+    "$VENV/bin/python" - "$K8S_VERSION" "$kustomize" "$promtool" <<'PY'
 """Validates the files under deploy/; prints one line per file, exits 1 on any failure."""
 import json
 import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 from importlib.metadata import version
 
 import kubernetes_validate
@@ -102,7 +143,7 @@ from jsonschema.validators import validator_for
 from yamllint import config as yl_config
 from yamllint import linter as yl_linter
 
-K8S_VERSION, KUSTOMIZE = sys.argv[1], sys.argv[2].split()
+K8S_VERSION, KUSTOMIZE, PROMTOOL = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 DEPLOY = pathlib.Path("deploy")
 YAMLLINT = yl_config.YamlLintConfig("""
 extends: default
@@ -228,12 +269,33 @@ def compose_file(path):
     return f"compose-spec schema, {len(doc.get('services', {}))} services, mounted paths exist"
 
 
+def promtool(*args):
+    """Runs promtool; raises with its complaint when it fails."""
+    run = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=120)
+    if run.returncode != 0:
+        lines = [l.strip() for l in (run.stdout + run.stderr).splitlines() if l.strip()]
+        bad = [l for l in lines if "FAILED" in l or "error" in l.lower()] or lines
+        raise ValueError(f"promtool: {' '.join(bad)[:300]}")
+
+
+def promtool_version():
+    if not PROMTOOL:
+        return "no promtool"
+    out = subprocess.run([PROMTOOL, "--version"], capture_output=True, text=True).stdout
+    m = re.search(r"version (\S+)", out)
+    return f"promtool {m.group(1) if m else '?'}"
+
+
 def prometheus_file(path):
     doc = yaml.safe_load(path.read_text())
     jobs = doc.get("scrape_configs") if isinstance(doc, dict) else None
     if not jobs or not all(isinstance(j, dict) and j.get("job_name") for j in jobs):
         raise ValueError("scrape_configs: expected a list of jobs, each with a job_name")
-    return f"Prometheus config, scrape jobs: {', '.join(j['job_name'] for j in jobs)}"
+    detail = f"Prometheus config, scrape jobs: {', '.join(j['job_name'] for j in jobs)}"
+    if not PROMTOOL:
+        return detail + " (promtool check skipped: no promtool)"
+    promtool("check", "config", "--syntax-only", str(path))
+    return detail + ", promtool check config"
 
 
 def grafana_provisioning(path):
@@ -278,7 +340,20 @@ def dashboard(path):
                 if not exported:
                     raise ValueError(f"panel {p.get('id')}: {word} is not exported")
                 names += 1
-    return f"JSON, {len(panels)} panels, {names} metric references exported by src/export/mod.rs"
+    detail = f"JSON, {len(panels)} panels, {names} metric references exported by src/export/mod.rs"
+    if not PROMTOOL:
+        return detail + " (PromQL not parsed: no promtool)"
+    # each query as a recording rule, so that promtool parses it
+    rules = [
+        {"record": f"panel_{p.get('id')}_{t.get('refId')}", "expr": t["expr"]}
+        for p in panels
+        for t in p.get("targets", [])
+    ]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as f:
+        json.dump({"groups": [{"name": "dashboard", "rules": rules}]}, f)
+        f.flush()
+        promtool("check", "rules", f.name)
+    return detail + f", its {len(rules)} queries parse as PromQL"
 
 
 def main():
@@ -286,7 +361,7 @@ def main():
         f"validators: kubernetes-validate {version('kubernetes-validate')} "
         f"(Kubernetes {K8S_VERSION} schemas, strict), "
         f"check-jsonschema {version('check-jsonschema')} (compose-spec), "
-        f"yamllint {version('yamllint')}"
+        f"yamllint {version('yamllint')}, {promtool_version()}"
     )
     k8s_dirs = sorted(p for p in DEPLOY.glob("k8s*") if p.is_dir())
     patches = set()
