@@ -111,12 +111,18 @@ find_promtool() {
     fi
 }
 
-# A kustomize to build the kustomizations with, when the machine has one.
+# A kustomize to build the kustomizations with, when the machine has one: kustomize, or
+# kubectl 1.21 or later (older ones embed a kustomize without `patches:`).
 find_kustomize() {
+    local minor
     if command -v kustomize >/dev/null 2>&1; then
         echo "kustomize build"
-    elif command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
-        echo "kubectl kustomize"
+    elif command -v kubectl >/dev/null 2>&1; then
+        minor=$(kubectl version --client -o json 2>/dev/null |
+            sed -n '/"minor"/{s/.*"minor": *"\([0-9]*\).*/\1/p;q;}' || true)
+        if [[ -n "$minor" ]] && ((minor >= 21)); then
+            echo "kubectl kustomize"
+        fi
     fi
 }
 
