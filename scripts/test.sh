@@ -104,8 +104,10 @@ main() {
     scripts/pg-extra-versions.sh install
     eval "$(scripts/pg-extra-versions.sh env)"
     scripts/pg-extra-versions.sh env
-    section "cargo test"
     local status=0
+    section "deployment files (Kubernetes manifests, compose file, dashboard)"
+    bash scripts/validate-deploy.sh || status=$?
+    section "cargo test"
     cargo test --all-targets || status=$?
     section "result"
     if ((status == 0)); then

@@ -519,3 +519,41 @@ fn bad_shard_input_is_one_line_each() {
     );
     assert_eq!(read_json(&json)["shard"]["index"], 1);
 }
+
+#[test]
+fn the_kubernetes_config_is_a_valid_shard_config() {
+    let map: serde_yaml::Value = serde_yaml::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/k8s/configmap.yaml"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let dir = tempdir();
+    let cfg = dir.path().join("stormbench.yaml");
+    std::fs::write(&cfg, map["data"]["stormbench.yaml"].as_str().unwrap()).unwrap();
+    // as the Indexed Job runs it, against a port nobody listens on: the config passes
+    // validation, and the run stops at connecting
+    let o = stormbench()
+        .arg("--config")
+        .arg(&cfg)
+        .args([
+            "--shards",
+            "4",
+            "--setup",
+            "--barrier",
+            "stormbench-k8s",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "9",
+        ])
+        .arg("--json")
+        .arg(dir.path().join("shard-3.json"))
+        .env("JOB_COMPLETION_INDEX", "3")
+        .output()
+        .unwrap();
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("cannot connect"), "{err}");
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# What splitting a run over shard processes costs, on one throwaway cluster in one run:
+#   - one process against 2 and 4 shard processes (started together through a barrier)
+#     at the same total workers and rate: total throughput, and client CPU per
+#     transaction (user+sys of every process over the transactions of the merged report;
+#     target: sharding costs under 3%), each configuration REPEAT times interleaved;
+#   - the time `stormbench merge` takes for MERGE_SHARDS (16) shard reports of a run of
+#     MERGE_LONG (1h; a light open-loop run, so the reports have an hour of series).
+#
+#   scripts/bench-shards.sh
+#   WORKERS=16 RATE=4000 SECS=30 REPEAT=3 MERGE_LONG=10m scripts/bench-shards.sh
+#   MERGE_LONG=0 scripts/bench-shards.sh      # skip the merge timing
+#
+# Uses its own cluster (BENCH_PGPORT, default 55444). Prints the figures only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WORKERS=${WORKERS:-16}
+RATE=${RATE:-4000}
+SECS=${SECS:-30}
+REPEAT=${REPEAT:-3}
+SHARDS=${SHARDS:-"1 2 4"}
+MERGE_SHARDS=${MERGE_SHARDS:-16}
+MERGE_LONG=${MERGE_LONG:-1h}
+MERGE_RATE=${MERGE_RATE:-320}
+PORT=${BENCH_PGPORT:-55444}
+DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-shards}
+command -v /usr/bin/time >/dev/null || { echo "GNU time (package time) is needed" >&2; exit 1; }
+source scripts/bench-cluster.sh
+
+target=(--host 127.0.0.1 --port "$PORT" -u stormbench --dbname postgres)
+"$SB" "${target[@]}" -w simple_read --scale 10 --rebuild --no-run -q >/dev/null
+
+# one configuration: n processes (a barrier when n > 1); prints "tps cpu_us_per_tx"
+run() { # n run-name duration rate workers
+    local n=$1 name=$2 dur=$3 rate=$4 workers=$5 i
+    local dir="$WORK/$name"
+    mkdir -p "$dir"
+    local pids=()
+    for ((i = 0; i < n; i++)); do
+        local shard=()
+        ((n > 1)) && shard=(--shard "$i/$n" --barrier "$name")
+        /usr/bin/time -f '%U %S' -o "$dir/$i.time" "$SB" "${target[@]}" -w simple_read --scale 10 \
+            --workers "$workers" --rate "$rate" -d "$dur" --warmup 2s --history off --no-summary -q \
+            "${shard[@]}" --json "$dir/$i.json" >/dev/null &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p"; done
+}
+
+# CPU per transaction of a finished configuration: all processes' CPU over the merged count
+figures() { # n run-name
+    local n=$1 dir="$WORK/$2" merged
+    if ((n > 1)); then
+        "$SB" merge "$dir"/[0-9]*.json --json "$dir/merged.json" >/dev/null
+        merged="$dir/merged.json"
+    else
+        merged="$dir/0.json"
+    fi
+    python3 - "$merged" "$dir" <<'PY'
+import glob, json, sys
+r = json.load(open(sys.argv[1]))
+cpu = 0.0
+for f in glob.glob(sys.argv[2] + "/*.time"):
+    u, s = open(f).read().split()[-2:]
+    cpu += float(u) + float(s)
+tx = r["summary"]["transactions"] + r["summary"]["failed"]
+print(f"{r['summary']['tps']:.1f} {cpu * 1e6 / tx:.2f}")
+PY
+}
+
+echo "== $WORKERS workers at $RATE tx/s over $SECS s (simple_read, scale 10), as 1 process and as shards; $REPEAT rounds"
+declare -A results
+for ((k = 1; k <= REPEAT; k++)); do
+    for n in $SHARDS; do
+        run "$n" "r${k}n$n" "${SECS}s" "$RATE" "$WORKERS"
+        f=$(figures "$n" "r${k}n$n")
+        results[$n]+="$f;"
+        printf '  round %d, %d process(es): %s tps, %s us of client CPU per transaction\n' "$k" "$n" ${f}
+    done
+done
+base=""
+for n in $SHARDS; do
+    read -r tps cpu < <(printf '%s' "${results[$n]}" | tr ';' '\n' | sort -k2 -n | awk 'NF { a[NR] = $0 } END { print a[int((NR + 1) / 2)] }')
+    [[ -z $base ]] && base=$cpu
+    printf '%d process(es): %8.1f tps  %7.2f us/tx  %+6.1f%% CPU per transaction against one process (median of %d)\n' \
+        "$n" "$tps" "$cpu" "$(awk -v a="$base" -v b="$cpu" 'BEGIN { print (b / a - 1) * 100 }')" "$REPEAT"
+done
+
+if [[ $MERGE_LONG == 0 ]]; then
+    exit 0
+fi
+echo
+echo "== merge: $MERGE_SHARDS shard reports of a $MERGE_LONG run ($MERGE_RATE tx/s in all)"
+run "$MERGE_SHARDS" merge "$MERGE_LONG" "$MERGE_RATE" "$MERGE_SHARDS"
+bytes=$(cat "$WORK"/merge/[0-9]*.json | wc -c)
+/usr/bin/time -f '%e %M' -o "$WORK/merge.time" "$SB" merge "$WORK"/merge/[0-9]*.json \
+    --json "$WORK/merge/merged.json" --html "$WORK/merge/merged.html" >/dev/null
+read -r secs kib <"$WORK/merge.time"
+printf 'merged %d reports (%.1f MiB of JSON, %s time-series points each) in %s s, %.0f MiB resident at most\n' \
+    "$MERGE_SHARDS" "$(awk -v b="$bytes" 'BEGIN { print b / 1048576 }')" \
+    "$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["time_series"]))' "$WORK/merge/0.json")" \
+    "$secs" "$(awk -v k="$kib" 'BEGIN { print k / 1024 }')"
