@@ -39,7 +39,7 @@ RUN set -eux; \
     rm -rf /var/lib/apt/lists/*
 
 # PostgreSQL refuses to run as root: run as an ordinary user.
-RUN useradd --system --create-home --home-dir /home/stormbench \
+RUN useradd --system --uid 999 --create-home --home-dir /home/stormbench \
         --shell /usr/sbin/nologin stormbench
 
 COPY --from=builder /usr/local/bin/stormbench /usr/local/bin/stormbench

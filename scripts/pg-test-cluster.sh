@@ -54,8 +54,8 @@ die() {
     log "error: $*"
     exit 1
 }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
-is_root() { [[ $(id -u) -eq 0 ]]; }
 
 has_server_binaries() {
     [[ -x "$1/initdb" && -x "$1/pg_ctl" && -x "$1/postgres" ]]
@@ -91,18 +91,6 @@ find_bindir() {
     return 1
 }
 
-apt_install() {
-    local sudo=()
-    command -v apt-get >/dev/null 2>&1 ||
-        die "apt-get not found; install $* with your package manager"
-    if ! is_root; then
-        command -v sudo >/dev/null 2>&1 || die "installing $* needs root or sudo"
-        sudo=(sudo)
-    fi
-    log "installing $* (apt-get)"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
 
 # Sets BINDIR, installing Debian's PostgreSQL packages when none is found.
 require_bindir() {

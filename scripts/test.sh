@@ -18,21 +18,9 @@ die() {
     printf 'test.sh: error: %s\n' "$*" >&2
     exit 1
 }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
 
-is_root() { [[ $(id -u) -eq 0 ]]; }
 
-apt_install() {
-    local sudo=()
-    command -v apt-get >/dev/null 2>&1 ||
-        die "missing packages ($*) and no apt-get; install them with your package manager"
-    if ! is_root; then
-        command -v sudo >/dev/null 2>&1 || die "installing $* needs root or sudo"
-        sudo=(sudo)
-    fi
-    echo "installing: $*"
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
 
 install_system_packages() {
     local missing=()
