@@ -328,6 +328,26 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
         2,
     );
     assert!(err.contains("nothing.json"), "{err}");
+    // a checkpoint (a shard still running, or killed) makes the merged report partial
+    let mut partial = shards[2].clone();
+    partial["status"] = "partial".into();
+    let partial_file = dir.path().join("partial.json");
+    std::fs::write(&partial_file, partial.to_string()).unwrap();
+    let out_file = dir.path().join("merged-partial.json");
+    let o = ok(stormbench()
+        .arg("--workloads-path")
+        .arg(&root)
+        .arg("merge")
+        .args(&files[..2])
+        .arg(&partial_file)
+        .arg("--json")
+        .arg(&out_file));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("shard 2 reported only part of its run"),
+        "{err}"
+    );
+    assert_eq!(read_json(&out_file)["status"], "partial");
 }
 
 fn orders_by_warehouse(pg: &Pg, db: &str) -> Vec<u64> {

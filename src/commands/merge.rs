@@ -206,6 +206,9 @@ pub(crate) fn run(args: &MergeArgs, parent: &RunArgs) -> Result<Exit, AppError> 
         .and_then(|v| serde_json::from_value::<crate::config::RawSlo>(v.clone()).ok())
         .map(|slo| report::slo::evaluate(&slo, &report));
     report.merged = Some(m.merged.clone());
+    if m.partial {
+        report.status = "partial".into();
+    }
     print!("{}", report.console());
     print!("{}", shard_lines(&m.merged));
     args.files.write(&report)?;

@@ -140,12 +140,20 @@ pub(crate) async fn execute(
         ),
         (Some(sweep), None) => describe_sweep(&plan, sweep),
         (None, None) => format!(
-            "running {} (mode {}) {} with {} workers over {} connections",
+            "running {} (mode {}) {} with {} workers over {} connections{}",
             plan.workload,
             plan.mode,
             describe_stop(&plan.exec.stop),
             plan.exec.workers,
-            plan.exec.connections
+            plan.exec.connections,
+            match plan.exec.shard {
+                Some(s) => format!(
+                    " as shard {} (of the run's {} workers)",
+                    s.label(),
+                    plan.distributed.run_workers
+                ),
+                None => String::new(),
+            }
         ),
     });
     let mut opts = plan.exec.clone();

@@ -65,6 +65,8 @@ pub(crate) struct Merged {
     pub(crate) server_xacts: Option<u64>,
     /// Each worker group's open-loop rate, all shards together (`None`: closed loop).
     pub(crate) group_rates: BTreeMap<String, Option<f64>>,
+    /// A shard's report is a checkpoint (its run still going, or killed).
+    pub(crate) partial: bool,
 }
 
 fn chrono_of(s: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
@@ -398,6 +400,18 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             spread_ms
         ));
     }
+    let partial: Vec<String> = runs
+        .iter()
+        .filter(|(_, r)| r.status == "partial")
+        .map(|(_, r)| r.shard.as_ref().map_or(0, |s| s.index).to_string())
+        .collect();
+    if !partial.is_empty() {
+        warnings.push(format!(
+            "shard {} reported only part of its run (a checkpoint of a run still going, or \
+             killed): the merged report is partial",
+            partial.join(", ")
+        ));
+    }
     if runs.iter().any(|(_, r)| r.connections.mode == "mixed") {
         warnings.push(
             "connection_mode mixed: the persistent and transient latencies are each shard's \
@@ -501,6 +515,7 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
     }
     let first = runs.swap_remove(0).1;
     Ok(Merged {
+        partial: !partial.is_empty(),
         group_rates,
         result,
         first,
