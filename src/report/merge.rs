@@ -550,3 +550,74 @@ pub(crate) fn whole_config(
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(interval: u32, tx: u64, p99: f64, outage: bool) -> IntervalPoint {
+        IntervalPoint {
+            interval,
+            t_s: f64::from(interval + 1),
+            len_s: 1.0,
+            transactions: tx,
+            errors: 1,
+            retries: 0,
+            tps: tx as f64,
+            qps: tx as f64,
+            p50_ms: p99 / 2.0,
+            p95_ms: p99 * 0.9,
+            p99_ms: p99,
+            max_ms: p99 * 2.0,
+            by_kind: vec![tx],
+            kind_ms: vec![[p99 / 2.0, p99 * 0.9, p99]],
+            connection_errors: 0,
+            stalled: false,
+            outage,
+            outage_s: if outage { 1.0 } else { 0.0 },
+            client_rss_mb: Some(10.0),
+            client_fds: Some(20),
+            client_sockets: Some(5),
+        }
+    }
+
+    #[test]
+    fn points_add_counts_and_keep_the_largest_percentiles() {
+        let mut m = point(3, 100, 5.0, true);
+        join_point(&mut m, &point(3, 50, 8.0, false), false);
+        assert_eq!(m.transactions, 150);
+        assert_eq!(m.errors, 2);
+        assert_eq!(m.by_kind, [150]);
+        assert_eq!(m.tps, 150.0);
+        assert_eq!(m.p99_ms, 8.0);
+        assert_eq!(m.kind_ms[0][2], 8.0);
+        // the run was out only where every shard was
+        assert!(!m.outage);
+        assert_eq!(m.outage_s, 0.0);
+        assert_eq!(m.client_rss_mb, Some(20.0));
+        assert_eq!(m.client_sockets, Some(10));
+    }
+
+    #[test]
+    fn the_whole_runs_config_sums_the_shards() {
+        let first = serde_json::json!({
+            "workers": 2, "connections": 2, "shard": {"index": 0, "count": 3},
+            "arrival": {"kind": "open", "rate_tps": 200.0},
+            "distributed": {"shard": {"index": 0, "count": 3}, "run_workers": 6}
+        });
+        let all = MergedReport {
+            count: 3,
+            run_workers: 6,
+            missing: Vec::new(),
+            start_spread_ms: 0.0,
+            shards: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let c = whole_config(&first, &all, 6, Some(600.0));
+        assert_eq!(c["workers"], 6);
+        assert_eq!(c["connections"], 6);
+        assert_eq!(c["arrival"]["rate_tps"], 600.0);
+        assert!(c.get("shard").is_none());
+        assert!(c["distributed"].get("shard").is_none());
+    }
+}
