@@ -14,8 +14,14 @@ use super::error::{db_error, ErrorKind, WireError};
 pub(super) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
-    Tls(Box<tokio_native_tls::TlsStream<TcpStream>>),
+    Tls(Box<tokio_native_tls::TlsStream<TlsSocket>>),
 }
+
+/// The socket under TLS, read through a buffer: OpenSSL reads a record's 5-byte header
+/// and then its body, which on a bare socket is a system call each (and a third that
+/// finds nothing when the answer has not come yet); through the buffer one read takes
+/// the whole answer.
+pub(super) type TlsSocket = tokio::io::BufReader<TcpStream>;
 
 impl Stream {
     #[inline]

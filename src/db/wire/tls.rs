@@ -167,6 +167,7 @@ pub(super) async fn negotiate(
     match answer {
         b'S' => {
             let connector = cfg.tls()?;
+            let tcp = tokio::io::BufReader::with_capacity(super::frame::READ_CHUNK, tcp);
             let tls = connector.connect(host, tcp).await.map_err(|e| {
                 WireError::new(ErrorKind::Tls(format!(
                     "TLS handshake with {host} failed: {e}; {}",
