@@ -10,6 +10,7 @@
 #   scripts/bench-shards.sh
 #   WORKERS=16 RATE=4000 SECS=30 REPEAT=3 MERGE_LONG=10m scripts/bench-shards.sh
 #   MERGE_LONG=0 scripts/bench-shards.sh      # skip the merge timing
+#   REPEAT=0 scripts/bench-shards.sh          # only the merge timing
 #
 # Uses its own cluster (BENCH_PGPORT, default 55444). Prints the figures only.
 set -euo pipefail
@@ -69,8 +70,9 @@ print(f"{r['summary']['tps']:.1f} {cpu * 1e6 / tx:.2f}")
 PY
 }
 
-echo "== $WORKERS workers at $RATE tx/s over $SECS s (simple_read, scale 10), as 1 process and as shards; $REPEAT rounds"
 declare -A results
+((REPEAT > 0)) &&
+    echo "== $WORKERS workers at $RATE tx/s over $SECS s (simple_read, scale 10), as 1 process and as shards; $REPEAT rounds"
 for ((k = 1; k <= REPEAT; k++)); do
     for n in $SHARDS; do
         run "$n" "r${k}n$n" "${SECS}s" "$RATE" "$WORKERS"
@@ -80,7 +82,7 @@ for ((k = 1; k <= REPEAT; k++)); do
     done
 done
 base=""
-for n in $SHARDS; do
+((REPEAT > 0)) && for n in $SHARDS; do
     read -r tps cpu < <(printf '%s' "${results[$n]}" | tr ';' '\n' | sort -k2 -n | awk 'NF { a[NR] = $0 } END { print a[int((NR + 1) / 2)] }')
     [[ -z $base ]] && base=$cpu
     printf '%d process(es): %8.1f tps  %7.2f us/tx  %+6.1f%% CPU per transaction against one process (median of %d)\n' \
