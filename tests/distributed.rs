@@ -389,6 +389,13 @@ fn tpcc_shards_keep_their_terminals_on_their_own_warehouses() {
             .collect();
         assert_eq!(grew, [i + 1, i + 4], "shard {i}: {before:?} -> {after:?}");
     }
+    // a shard count that does not divide the warehouses is said
+    let o = ok(&mut tpcc(&["--workers", "8", "-d", "1s", "--shard", "0/4"]));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("4 shards over 6 partitions") && err.contains("share some"),
+        "{err}"
+    );
     // what the shards did together keeps TPC-C's consistency conditions
     let out = ok(&mut tpcc(&["--check"]));
     let (out, _) = text(&out);

@@ -158,6 +158,18 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
             }
             distributed.run_workers = exec.workers;
             super::distributed::apply_shard(&mut exec, shard, &mut errors);
+            if let Some(n) = b.workload.worker_partitions() {
+                if n % shard.count as u64 != 0 {
+                    warnings.push(format!(
+                        "shard {}: {} shards over {n} partitions of the data (for tpcc, \
+                         warehouses) share some: shard i runs workers i, i+{}, ..., whose home \
+                         partitions are their own only when the shard count divides {n}",
+                        shard.label(),
+                        shard.count,
+                        shard.count
+                    ));
+                }
+            }
         }
         if !raw.slo.is_empty() && progressive.is_some() {
             warnings.push(

@@ -370,6 +370,14 @@ pub(crate) trait Workload: Send + Sync {
         false
     }
 
+    /// How many partitions of the data worker ids map onto, worker `w` working on
+    /// partition `w % n` (TPC-C: its home warehouse); `None` when workers share all data.
+    /// Shard `i` of `k` runs workers `i, i + k, ...`, so its partitions are its own only
+    /// when `k` divides `n`.
+    fn worker_partitions(&self) -> Option<u64> {
+        None
+    }
+
     /// Things the user should know about the run as configured (e.g. too few workers for
     /// a trace's sessions); logged as warnings before it starts.
     fn warnings(&self) -> Vec<String> {

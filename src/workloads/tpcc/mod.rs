@@ -207,6 +207,10 @@ impl Workload for Tpcc {
         metrics(run)
     }
 
+    fn worker_partitions(&self) -> Option<u64> {
+        Some(self.warehouses)
+    }
+
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {
         Box::new(Terminal::new(
             self.shared.clone(),
