@@ -13,6 +13,7 @@
 #
 #   scripts/bench-domain.sh
 #   JOB_DIR=~/job SCALES="1 10" RATE=400 SECS=30 REPEAT=3 scripts/bench-domain.sh
+#   ONLY_JOB=1 JOB_DIR=~/job JOB_SCALES=10 JOB_LIMIT=60m scripts/bench-domain.sh   # the suite only
 #
 # Uses its own cluster (BENCH_PGPORT, default 55442). Prints the figures only.
 set -euo pipefail
@@ -53,6 +54,9 @@ load() { # workload scale
         END { printf "%d %.2f %.2f %.2f %.2f\n", rows, total - steps, steps, total, cpu }' <<<"$out"
 }
 
+if [[ -n ${ONLY_JOB:-} ]]; then
+    [[ -n $JOB_DIR ]] || { echo "ONLY_JOB needs JOB_DIR" >&2; exit 2; }
+else
 echo "== load (client CPU is stormbench's user+sys for the whole setup)"
 printf '%-10s %5s %10s %8s %12s %10s %9s %12s\n' workload scale rows copy_s rows/s steps_s cpu_s "cpu_us/row"
 for scale in $SCALES; do
@@ -115,6 +119,8 @@ shop, analysts = groups["shop"], groups["analysts"]
 print(f"shopping alone {alone:.0f} tps; in htap the shop {shop['tps']:.0f} tps "
       f"({(shop['tps'] / alone - 1) * 100:+.1f}%), the analysts {analysts['per_hour']:.0f} queries/h")
 PY
+
+fi # ONLY_JOB
 
 if [[ -z $JOB_DIR ]]; then
     echo
