@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What splitting a run over shard processes costs, on one throwaway cluster in one run:
 #   - one process against 2 and 4 shard processes (started together through a barrier)
-#     at the same total workers and rate: total throughput, and client CPU per
+#     at the same total workers, rate and client threads (THREADS, default the CPU count,
+#     split over the processes, at least one each): total throughput, and client CPU per
 #     transaction (user+sys of every process over the transactions of the merged report;
 #     target: sharding costs under 3%), each configuration REPEAT times interleaved;
 #   - the time `stormbench merge` takes for MERGE_SHARDS (16) shard reports of a run of
@@ -24,6 +25,7 @@ SHARDS=${SHARDS:-"1 2 4"}
 MERGE_SHARDS=${MERGE_SHARDS:-16}
 MERGE_LONG=${MERGE_LONG:-1h}
 MERGE_RATE=${MERGE_RATE:-320}
+THREADS=${THREADS:-$(nproc)}
 PORT=${BENCH_PGPORT:-55444}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-shards}
 command -v /usr/bin/time >/dev/null || { echo "GNU time (package time) is needed" >&2; exit 1; }
@@ -41,8 +43,11 @@ run() { # n run-name duration rate workers
     for ((i = 0; i < n; i++)); do
         local shard=()
         ((n > 1)) && shard=(--shard "$i/$n" --barrier "$name")
+        local threads=$((THREADS / n))
+        ((threads < 1)) && threads=1
         /usr/bin/time -f '%U %S' -o "$dir/$i.time" "$SB" "${target[@]}" -w simple_read --scale 10 \
             --workers "$workers" --rate "$rate" -d "$dur" --warmup 2s --history off --no-summary -q \
+            --threads "$threads" \
             "${shard[@]}" --json "$dir/$i.json" >/dev/null &
         pids+=($!)
     done
@@ -72,7 +77,7 @@ PY
 
 declare -A results
 ((REPEAT > 0)) &&
-    echo "== $WORKERS workers at $RATE tx/s over $SECS s (simple_read, scale 10), as 1 process and as shards; $REPEAT rounds"
+    echo "== $WORKERS workers at $RATE tx/s over $SECS s (simple_read, scale 10), $THREADS client threads in all, as 1 process and as shards; $REPEAT rounds"
 for ((k = 1; k <= REPEAT; k++)); do
     for n in $SHARDS; do
         run "$n" "r${k}n$n" "${SECS}s" "$RATE" "$WORKERS"
