@@ -21,6 +21,9 @@ use super::Waits;
 /// How often a waiting shard looks again.
 const POLL: Duration = Duration::from_millis(100);
 
+/// Longest wait for the server's answer to one barrier query.
+const ANSWER: Duration = Duration::from_secs(15);
+
 /// The gate a run waits at before its clock starts: the plan's coordinated start.
 pub(crate) fn gate(plan: &RunPlan, target: &Target) -> Option<Gate> {
     let rule = plan.distributed.start.clone()?;
@@ -69,10 +72,15 @@ async fn barrier(
         .map_err(|e| format!("{what}: {e}"))?;
     let prefix = prefix(name);
     let me = format!("{prefix}{}", shard.label());
-    let q = |e: tokio_postgres::Error| format!("{what}: {}", db_message(&e));
-    conn.execute("SELECT set_config('application_name', $1, false)", &[&me])
-        .await
-        .map_err(q)?;
+    // a server that stops answering ends the wait instead of holding it
+    answered(
+        &what,
+        tokio::time::timeout(
+            ANSWER,
+            conn.execute("SELECT set_config('application_name', $1, false)", &[&me]),
+        )
+        .await,
+    )?;
     let _ = conn.batch_execute("SET statement_timeout = '10s'").await;
     log::info!(
         "shard {}: waiting up to {} for {} shards at the {what}",
@@ -83,7 +91,10 @@ async fn barrier(
     let deadline = Instant::now() + timeout;
     let mut seen = 0;
     loop {
-        let (joined, sessions, wait_s) = look(&conn, &prefix).await.map_err(q)?;
+        let (joined, sessions, wait_s) = answered(
+            &what,
+            tokio::time::timeout(ANSWER, look(&conn, &prefix)).await,
+        )?;
         if sessions > joined {
             return Err(format!(
                 "{what}: two shards joined with the same index ({sessions} sessions for {joined} \
@@ -115,6 +126,21 @@ async fn barrier(
             ));
         }
         tokio::time::sleep(POLL).await;
+    }
+}
+
+/// A barrier query's answer, or what went wrong (a server error, or none within
+/// [`ANSWER`]).
+fn answered<T>(
+    what: &str,
+    r: Result<Result<T, tokio_postgres::Error>, tokio::time::error::Elapsed>,
+) -> Result<T, String> {
+    match r {
+        Ok(r) => r.map_err(|e| format!("{what}: {}", db_message(&e))),
+        Err(_) => Err(format!(
+            "{what}: the server did not answer within {}s; is it overloaded, frozen or unreachable?",
+            ANSWER.as_secs()
+        )),
     }
 }
 
