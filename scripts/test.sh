@@ -86,6 +86,7 @@ main() {
     cargo fmt --all -- --check
     section "cargo clippy"
     cargo clippy --all-targets -- -D warnings
+    cargo clippy --test soak_ten_minutes -- -D warnings
     section "PostgreSQL test cluster"
     start_cluster
     section "PostgreSQL 16 and 18 binaries"
@@ -96,7 +97,19 @@ main() {
     section "deployment files (Kubernetes manifests, compose file, dashboard)"
     bash scripts/validate-deploy.sh || status=$?
     section "cargo test"
+    cargo test --all-targets --no-run
+    cargo test --test soak_ten_minutes --no-run
+    # the ten-minute soak runs beside the other targets, so it adds little to the wall time
+    local soak_log soak_pid soak_status=0
+    soak_log=$(mktemp)
+    cargo test --test soak_ten_minutes >"$soak_log" 2>&1 &
+    soak_pid=$!
     cargo test --all-targets || status=$?
+    section "cargo test --test soak_ten_minutes (ten minutes at a high rate)"
+    wait "$soak_pid" || soak_status=$?
+    cat "$soak_log"
+    rm -f "$soak_log"
+    ((soak_status == 0)) || status=$soak_status
     section "result"
     if ((status == 0)); then
         echo "all tests passed"
