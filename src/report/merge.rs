@@ -190,6 +190,14 @@ fn absorb(into: &mut Totals, t: Totals) -> Result<(), String> {
     Ok(())
 }
 
+/// The sum of the values present (a shard that did not sample adds nothing).
+fn sum_present<T: std::ops::Add<Output = T>>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, b) => a.or(b),
+    }
+}
+
 /// Adds point `p` of a shard into the merged point `m` of the same wall-clock interval:
 /// counts summed; interval percentiles the largest of the shards' (an upper bound: a
 /// point keeps no histogram; the run's percentiles are exact); an outage only where every
@@ -218,21 +226,9 @@ fn join_point(m: &mut IntervalPoint, p: &IntervalPoint, first: bool) {
         m.outage &= p.outage;
         m.outage_s = m.outage_s.min(p.outage_s);
     }
-    let sum = |a: Option<f64>, b: Option<f64>| match (a, b) {
-        (Some(a), Some(b)) => Some(a + b),
-        (a, b) => a.or(b),
-    };
-    m.client_rss_mb = sum(m.client_rss_mb, p.client_rss_mb);
-    m.client_fds = sum(
-        m.client_fds.map(|v| v as f64),
-        p.client_fds.map(|v| v as f64),
-    )
-    .map(|v| v as u64);
-    m.client_sockets = sum(
-        m.client_sockets.map(|v| v as f64),
-        p.client_sockets.map(|v| v as f64),
-    )
-    .map(|v| v as u64);
+    m.client_rss_mb = sum_present(m.client_rss_mb, p.client_rss_mb);
+    m.client_fds = sum_present(m.client_fds, p.client_fds);
+    m.client_sockets = sum_present(m.client_sockets, p.client_sockets);
     m.tps = if m.len_s > 0.0 {
         m.transactions as f64 / m.len_s
     } else {
@@ -444,11 +440,10 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
         }
     }
     let measured_s = runs.iter().map(|(_, r)| r.measured_s).fold(0.0, f64::max);
-    let health = |r: &Report| r.health.clone();
-    let mut panics = Vec::new();
-    for (_, r) in &runs {
-        panics.extend(health(r).internal_errors);
-    }
+    let panics: Vec<_> = runs
+        .iter()
+        .flat_map(|(_, r)| r.health.internal_errors.iter().cloned())
+        .collect();
     let slots_due = runs
         .iter()
         .map(|(_, r)| r.schedule.as_ref().map(|s| s.slots_due))
