@@ -350,6 +350,76 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
     assert_eq!(read_json(&out_file)["status"], "partial");
 }
 
+#[test]
+fn merge_is_exact_per_connection_type_in_mixed_connection_mode() {
+    let pg = pg();
+    let db = pg.fresh_db("shard_mixed_conn");
+    let dir = tempdir();
+    let root = workload(dir.path());
+    ok(sh(&pg, &db, &root).args(["--setup", "--no-run", "-q"]));
+    let cfg = dir.path().join("mixed.yaml");
+    std::fs::write(&cfg, "connection_mode: mixed\n").unwrap();
+    let files: Vec<PathBuf> = (0..2)
+        .map(|i| dir.path().join(format!("m{i}.json")))
+        .collect();
+    let children: Vec<Child> = (0..2)
+        .map(|i| {
+            spawn(
+                sh(&pg, &db, &root)
+                    .arg("-c")
+                    .arg(&cfg)
+                    .args(["--mode", "mixed", "--workers", "4", "--rate", "100"])
+                    .args(["-d", "3s", "--barrier", "mixed-conn", "-q", "--json"])
+                    .arg(&files[i])
+                    .args(["--shard", &format!("{i}/2")]),
+            )
+        })
+        .collect();
+    for c in children {
+        let o = finish(c, Duration::from_secs(120));
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+    let shards: Vec<serde_json::Value> = files.iter().map(|f| read_json(f)).collect();
+    let merged = dir.path().join("merged.json");
+    let o = ok(stormbench()
+        .arg("--workloads-path")
+        .arg(&root)
+        .arg("merge")
+        .args(&files)
+        .arg("--json")
+        .arg(&merged));
+    let (_, err) = text(&o);
+    assert!(!err.contains("Warning"), "{err}");
+    let m = read_json(&merged);
+    validate_report_schema(&m);
+    for conn in ["persistent", "transient"] {
+        let mut h = decode(&shards[0]["histograms"]["by_connection"][conn]);
+        h.auto(true);
+        h.add(decode(&shards[1]["histograms"]["by_connection"][conn]))
+            .unwrap();
+        let c = &m["connections"][conn];
+        let sum: u64 = shards
+            .iter()
+            .map(|r| r["connections"][conn]["transactions"].as_u64().unwrap())
+            .sum();
+        assert!(sum > 0, "{conn}: no transaction");
+        assert_eq!(c["transactions"].as_u64().unwrap(), sum, "{conn}");
+        assert_eq!(
+            h.len(),
+            sum,
+            "{conn}: one latency per successful transaction"
+        );
+        for (q, field) in [(0.5, "p50_ms"), (0.99, "p99_ms")] {
+            let want = h.value_at_quantile(q) as f64 / 1000.0;
+            let got = c[field].as_f64().unwrap();
+            assert!(
+                (got - want).abs() < 1e-3,
+                "{conn} {field}: {got} against {want}"
+            );
+        }
+    }
+}
+
 fn orders_by_warehouse(pg: &Pg, db: &str) -> Vec<u64> {
     pg.psql(
         db,

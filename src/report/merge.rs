@@ -128,6 +128,12 @@ fn totals_of(r: &Report) -> Result<Totals, String> {
         c.ok = rep.transactions;
         c.failed = rep.failed;
     }
+    for (c, name) in t.by_conn.iter_mut().zip(super::CONN_TYPES) {
+        if let Some(h) = h.by_connection.get(name) {
+            c.latency = decode_histogram(h)
+                .ok_or_else(|| format!("its {name} connection histogram does not decode"))?;
+        }
+    }
     for (class, v) in &r.errors.samples {
         if let Some(c) = ErrorClass::from_name(class) {
             t.error_samples.insert(c, v.clone());
@@ -173,6 +179,7 @@ fn absorb(into: &mut Totals, t: Totals) -> Result<(), String> {
     for (a, b) in into.by_conn.iter_mut().zip(t.by_conn) {
         a.ok += b.ok;
         a.failed += b.failed;
+        add(&mut a.latency, &b.latency)?;
     }
     for (c, v) in t.error_samples {
         let kept = into.error_samples.entry(c).or_default();
@@ -408,10 +415,14 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             partial.join(", ")
         ));
     }
-    if runs.iter().any(|(_, r)| r.connections.mode == "mixed") {
+    if runs
+        .iter()
+        .any(|(_, r)| r.connections.mode == "mixed" && r.histograms.by_connection.is_empty())
+    {
         warnings.push(
-            "connection_mode mixed: the persistent and transient latencies are each shard's \
-             own (their histograms are not stored); the totals and every kind are exact"
+            "connection_mode mixed: a shard's report keeps no histogram per connection type \
+             (written by an older stormbench), so the persistent and transient lines show the \
+             run's overall latency; the totals and every kind are exact"
                 .into(),
         );
     }

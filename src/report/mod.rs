@@ -339,6 +339,10 @@ pub(crate) struct HistogramsReport {
     pub(crate) schedule_lag: String,
     /// Connection setup.
     pub(crate) connect: String,
+    /// Latency of successful transactions per connection type, when both ran
+    /// (`connection_mode: mixed`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) by_connection: BTreeMap<String, String>,
 }
 
 /// Whether the server was there for the whole run, and whether stormbench was.
@@ -732,9 +736,18 @@ impl HistogramsReport {
             pool_wait: encode_histogram(&t.pool_wait),
             schedule_lag: encode_histogram(&t.lag),
             connect: encode_histogram(&t.connect),
+            by_connection: CONN_TYPES
+                .iter()
+                .zip(&t.by_conn)
+                .filter(|(_, c)| !c.latency.is_empty())
+                .map(|(name, c)| (name.to_string(), encode_histogram(&c.latency)))
+                .collect(),
         }
     }
 }
+
+/// The names of the connection types, in `Totals::by_conn`'s order.
+pub(crate) const CONN_TYPES: [&str; 2] = ["persistent", "transient"];
 
 impl Report {
     /// Builds the report of a run.
