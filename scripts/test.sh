@@ -86,7 +86,7 @@ main() {
     cargo fmt --all -- --check
     section "cargo clippy"
     cargo clippy --all-targets -- -D warnings
-    cargo clippy --test soak_ten_minutes -- -D warnings
+    cargo clippy --test soak_ten_minutes --test job_suite -- -D warnings
     section "PostgreSQL test cluster"
     start_cluster
     section "PostgreSQL 16 and 18 binaries"
