@@ -102,7 +102,7 @@ main() {
     # the ten-minute soak runs beside the other targets, so it adds little to the wall time
     local soak_log soak_pid soak_status=0
     soak_log=$(mktemp)
-    cargo test --test soak_ten_minutes >"$soak_log" 2>&1 &
+    cargo test --test soak_ten_minutes -- --nocapture >"$soak_log" 2>&1 &
     soak_pid=$!
     cargo test --all-targets || status=$?
     section "cargo test --test soak_ten_minutes (ten minutes at a high rate)"
