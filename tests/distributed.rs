@@ -148,6 +148,23 @@ fn finish(child: Child, limit: Duration) -> std::process::Output {
     child.wait_with_output().unwrap()
 }
 
+/// Starts every command at once and waits for all of them (2 minutes at most each); each
+/// must succeed.
+fn run_together(commands: Vec<Command>) {
+    let children: Vec<Child> = commands.into_iter().map(|mut c| spawn(&mut c)).collect();
+    for c in children {
+        let o = finish(c, Duration::from_secs(120));
+        assert!(o.status.success(), "{:?}", text(&o));
+    }
+}
+
+/// `stormbench merge` with the test workload's folder, so its figures are computed again.
+fn merge(root: &Path) -> Command {
+    let mut c = stormbench();
+    c.arg("--workloads-path").arg(root).arg("merge");
+    c
+}
+
 fn decode(s: &serde_json::Value) -> hdrhistogram::Histogram<u64> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(s.as_str().unwrap())
@@ -176,30 +193,27 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
         .map(|i| dir.path().join(format!("s{i}.json")))
         .collect();
     // every shard gets --setup: shard 0 sets up, the others wait for it
-    let children: Vec<Child> = (0..3)
-        .map(|i| {
-            spawn(
-                sh(&pg, &db, &root)
-                    .args([
-                        "--mode",
-                        "mixed",
-                        "--workers",
-                        "6",
-                        "--rate",
-                        "600",
-                        "-d",
-                        "3s",
-                    ])
-                    .args(["--setup", "--barrier", "merge-test", "-q", "--json"])
-                    .arg(&files[i])
-                    .env("STORMBENCH_SHARD", format!("{i}/3")),
-            )
-        })
-        .collect();
-    for c in children {
-        let o = finish(c, Duration::from_secs(120));
-        assert!(o.status.success(), "{:?}", text(&o));
-    }
+    run_together(
+        (0..3)
+            .map(|i| {
+                let mut c = sh(&pg, &db, &root);
+                c.args([
+                    "--mode",
+                    "mixed",
+                    "--workers",
+                    "6",
+                    "--rate",
+                    "600",
+                    "-d",
+                    "3s",
+                ])
+                .args(["--setup", "--barrier", "merge-test", "-q", "--json"])
+                .arg(&files[i])
+                .env("STORMBENCH_SHARD", format!("{i}/3"));
+                c
+            })
+            .collect(),
+    );
     let shards: Vec<serde_json::Value> = files.iter().map(|f| read_json(f)).collect();
     let starts: Vec<chrono::DateTime<chrono::FixedOffset>> = shards
         .iter()
@@ -218,10 +232,7 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
 
     let merged = dir.path().join("merged.json");
     let html = dir.path().join("merged.html");
-    let o = ok(stormbench()
-        .arg("--workloads-path")
-        .arg(&root)
-        .arg("merge")
+    let o = ok(merge(&root)
         .args(&files)
         .arg("--json")
         .arg(&merged)
@@ -293,11 +304,7 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
     assert!(page.contains("Shards"), "the HTML lists the shards");
 
     // a missing shard is a warning; reports of another run, or a shard twice, are refused
-    let o = ok(stormbench()
-        .arg("--workloads-path")
-        .arg(&root)
-        .arg("merge")
-        .args(&files[..2]));
+    let o = ok(merge(&root).args(&files[..2]));
     let (out, err) = text(&o);
     assert!(err.contains("shard 2 of 3 missing"), "{err}");
     assert!(
@@ -334,10 +341,7 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
     let partial_file = dir.path().join("partial.json");
     std::fs::write(&partial_file, partial.to_string()).unwrap();
     let out_file = dir.path().join("merged-partial.json");
-    let o = ok(stormbench()
-        .arg("--workloads-path")
-        .arg(&root)
-        .arg("merge")
+    let o = ok(merge(&root)
         .args(&files[..2])
         .arg(&partial_file)
         .arg("--json")
@@ -362,32 +366,23 @@ fn merge_is_exact_per_connection_type_in_mixed_connection_mode() {
     let files: Vec<PathBuf> = (0..2)
         .map(|i| dir.path().join(format!("m{i}.json")))
         .collect();
-    let children: Vec<Child> = (0..2)
-        .map(|i| {
-            spawn(
-                sh(&pg, &db, &root)
-                    .arg("-c")
+    run_together(
+        (0..2)
+            .map(|i| {
+                let mut c = sh(&pg, &db, &root);
+                c.arg("-c")
                     .arg(&cfg)
                     .args(["--mode", "mixed", "--workers", "4", "--rate", "100"])
                     .args(["-d", "3s", "--barrier", "mixed-conn", "-q", "--json"])
                     .arg(&files[i])
-                    .args(["--shard", &format!("{i}/2")]),
-            )
-        })
-        .collect();
-    for c in children {
-        let o = finish(c, Duration::from_secs(120));
-        assert!(o.status.success(), "{:?}", text(&o));
-    }
+                    .args(["--shard", &format!("{i}/2")]);
+                c
+            })
+            .collect(),
+    );
     let shards: Vec<serde_json::Value> = files.iter().map(|f| read_json(f)).collect();
     let merged = dir.path().join("merged.json");
-    let o = ok(stormbench()
-        .arg("--workloads-path")
-        .arg(&root)
-        .arg("merge")
-        .args(&files)
-        .arg("--json")
-        .arg(&merged));
+    let o = ok(merge(&root).args(&files).arg("--json").arg(&merged));
     let (_, err) = text(&o);
     assert!(!err.contains("Warning"), "{err}");
     let m = read_json(&merged);

@@ -100,14 +100,6 @@ fn config(root: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
-fn figure(r: &serde_json::Value, name: &str) -> Option<f64> {
-    r["workload"]["metrics"]
-        .as_array()?
-        .iter()
-        .find(|m| m["name"] == name)
-        .and_then(|m| m["value"].as_f64())
-}
-
 #[test]
 fn parameters_settings_steps_measures_groups_and_copy() {
     let pg = pg();

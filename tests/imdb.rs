@@ -219,15 +219,7 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
             ("q10a".to_string(), 2)
         ]
     );
-    let metric = |name: &str| {
-        r["workload"]["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .and_then(|m| m["value"].as_f64())
-            .unwrap_or_else(|| panic!("no {name}: {}", r["workload"]["metrics"]))
-    };
+    let metric = |name: &str| figure_of(&r, name);
     assert_eq!(metric("suite passes"), 2.0);
     assert!(metric("q_error median") >= 1.0);
     // 1a, 2a and 10a find rows on the generated data (planted keywords and companies,

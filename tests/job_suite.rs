@@ -55,15 +55,7 @@ fn all_join_order_benchmark_queries_run_on_the_generated_data_and_most_find_rows
         .count();
     assert_eq!(ran, 113, "every query once");
     assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
-    let metric = |name: &str| {
-        r["workload"]["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .and_then(|m| m["value"].as_f64())
-            .unwrap_or_else(|| panic!("no {name}: {}", r["workload"]["metrics"]))
-    };
+    let metric = |name: &str| figure_of(&r, name);
     assert_eq!(metric("suite passes"), 1.0);
     // the generated data keeps JOB's named entities and correlations: at scale 1, 86 of
     // the 113 found rows when this was written; at least 80 must

@@ -81,14 +81,6 @@ impl Server {
     }
 }
 
-fn figure(report: &serde_json::Value, name: &str) -> Option<f64> {
-    report["workload"]["metrics"]
-        .as_array()?
-        .iter()
-        .find(|m| m["name"] == name)
-        .and_then(|m| m["value"].as_f64())
-}
-
 /// Set-up, a search run with recall, the index build and size, exact search, a mismatch
 /// refused; returns the server for more.
 fn search_and_recall(major: u32) -> (Server, tempfile::TempDir) {

@@ -75,7 +75,7 @@ pub(crate) enum ConnectionMode {
 
 impl ConnectionMode {
     /// The config spelling of the mode.
-    pub(crate) fn as_str(&self) -> &'static str {
+    pub(crate) const fn as_str(&self) -> &'static str {
         match self {
             ConnectionMode::Persistent => "persistent",
             ConnectionMode::Transient => "transient",

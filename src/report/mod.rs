@@ -747,7 +747,10 @@ impl HistogramsReport {
 }
 
 /// The names of the connection types, in `Totals::by_conn`'s order.
-pub(crate) const CONN_TYPES: [&str; 2] = ["persistent", "transient"];
+pub(crate) const CONN_TYPES: [&str; 2] = [
+    crate::core::ConnectionMode::Persistent.as_str(),
+    crate::core::ConnectionMode::Transient.as_str(),
+];
 
 impl Report {
     /// Builds the report of a run.

@@ -237,3 +237,17 @@ pub fn on_each_driver(db: &str, workload: &str, extra: &[&str]) -> Vec<serde_jso
         })
         .collect()
 }
+
+/// A workload figure of a report (`workload.metrics`) by name.
+pub fn figure(report: &serde_json::Value, name: &str) -> Option<f64> {
+    report["workload"]["metrics"]
+        .as_array()?
+        .iter()
+        .find(|m| m["name"] == name)
+        .and_then(|m| m["value"].as_f64())
+}
+
+/// The same, failing the test with the report's figures when it has none of that name.
+pub fn figure_of(report: &serde_json::Value, name: &str) -> f64 {
+    figure(report, name).unwrap_or_else(|| panic!("no {name}: {}", report["workload"]["metrics"]))
+}
