@@ -17,6 +17,7 @@ pub(crate) mod vecdata;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
 use rand::Rng as _;
@@ -774,6 +775,9 @@ impl Workload for Declarative {
     }
 }
 
+/// How long the plan-quality pass lets one query run (as `statement_timeout`).
+const PLAN_LIMIT: Duration = Duration::from_secs(5 * 60);
+
 impl Declarative {
     /// Before the run: each explained query's plan shape. After it: its q-error (from
     /// EXPLAIN ANALYZE, which runs it once more) and whether its plan changed; a query
@@ -786,7 +790,17 @@ impl Declarative {
             unit: unit.into(),
             description,
         };
-        let _ = conn.batch_execute("SET statement_timeout = '5min'").await;
+        // the server stops each query at the limit; the client waits a little longer, so
+        // a server that stops answering altogether ends the pass too
+        let bound = PLAN_LIMIT + Duration::from_secs(15);
+        let set = format!("SET statement_timeout = '{}s'", PLAN_LIMIT.as_secs());
+        if tokio::time::timeout(bound, conn.batch_execute(&set))
+            .await
+            .is_err()
+        {
+            log::warn!("the server did not answer within {bound:?}; plan quality is not reported");
+            return Vec::new();
+        }
         let mut out = Vec::new();
         let mut errors = Vec::new();
         let mut changed = 0;
@@ -802,11 +816,19 @@ impl Declarative {
                 // rows are all a q-error needs: no per-node clock reads slowing it down
                 "ANALYZE, TIMING OFF, FORMAT JSON"
             };
-            let plan = match conn
-                .query_one(&format!("EXPLAIN ({options}) {}", stmt.sql), &[])
-                .await
-                .and_then(|r| r.try_get::<_, serde_json::Value>(0))
-            {
+            let explained = tokio::time::timeout(
+                bound,
+                conn.query_one(&format!("EXPLAIN ({options}) {}", stmt.sql), &[]),
+            )
+            .await;
+            let Ok(explained) = explained else {
+                log::warn!(
+                    "plan of {}: the server did not answer within {bound:?}; the plan quality of it and the queries after it is not reported",
+                    tx.name
+                );
+                break;
+            };
+            let plan = match explained.and_then(|r| r.try_get::<_, serde_json::Value>(0)) {
                 Ok(p) => p,
                 Err(e) => {
                     log::warn!(
@@ -887,7 +909,7 @@ impl Declarative {
                 ),
             );
         }
-        let _ = conn.batch_execute("RESET statement_timeout").await;
+        let _ = tokio::time::timeout(bound, conn.batch_execute("RESET statement_timeout")).await;
         out
     }
 }
