@@ -186,7 +186,7 @@ pub fn validate_report_schema(report: &serde_json::Value) {
 /// Runs `c` and asserts it succeeded (stdout and stderr in the failure message).
 pub fn ok(c: &mut Command) -> Output {
     let o = c.output().expect("stormbench runs");
-    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(o.status.success(), "{}: {:?}", o.status, text(&o));
     o
 }
 

@@ -794,17 +794,22 @@ impl Declarative {
         // a server that stops answering altogether ends the pass too
         let bound = PLAN_LIMIT + Duration::from_secs(15);
         let set = format!("SET statement_timeout = '{}s'", PLAN_LIMIT.as_secs());
-        if tokio::time::timeout(bound, conn.batch_execute(&set))
+        if tokio::time::timeout(crate::db::QUERY_TIMEOUT, conn.batch_execute(&set))
             .await
             .is_err()
         {
-            log::warn!("the server did not answer within {bound:?}; plan quality is not reported");
+            log::warn!(
+                "the server did not answer within {:?}; plan quality is not reported",
+                crate::db::QUERY_TIMEOUT
+            );
             return Vec::new();
         }
         let mut out = Vec::new();
         let mut errors = Vec::new();
         let mut changed = 0;
         let mut with_rows = 0;
+        // the server stopped answering: the session is left as it is
+        let mut silent = false;
         for &k in &self.explain {
             let tx = &self.spec().transactions[k];
             let Some(stmt) = tx.statements.first() else {
@@ -826,6 +831,7 @@ impl Declarative {
                     "plan of {}: the server did not answer within {bound:?}; the plan quality of it and the queries after it is not reported",
                     tx.name
                 );
+                silent = true;
                 break;
             };
             let plan = match explained.and_then(|r| r.try_get::<_, serde_json::Value>(0)) {
@@ -909,7 +915,11 @@ impl Declarative {
                 ),
             );
         }
-        let _ = tokio::time::timeout(bound, conn.batch_execute("RESET statement_timeout")).await;
+        if !silent {
+            let quick = crate::db::QUERY_TIMEOUT;
+            let _ =
+                tokio::time::timeout(quick, conn.batch_execute("RESET statement_timeout")).await;
+        }
         out
     }
 }
