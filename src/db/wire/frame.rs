@@ -61,6 +61,17 @@ impl Stream {
     }
 }
 
+/// When everything read was consumed, moves `buf` back to the start of its allocation,
+/// so the next answer lands in the first bytes (as libpq does), which the cache still
+/// holds, instead of walking on through the cold remainder: with hundreds of connections
+/// per thread that walk costs a cache miss or two per answer. Never allocates.
+#[inline]
+fn rewind(buf: &mut BytesMut) {
+    if buf.is_empty() {
+        let _ = buf.try_reclaim(buf.capacity() + 1);
+    }
+}
+
 /// Space kept free in the read buffer before each read.
 pub(super) const READ_CHUNK: usize = 8 * 1024;
 
@@ -86,6 +97,7 @@ impl WireConn {
     /// Reads more from the socket.
     #[inline]
     pub(super) async fn fill(&mut self) -> Result<(), WireError> {
+        rewind(&mut self.rbuf);
         if self.rbuf.capacity() - self.rbuf.len() < READ_CHUNK / 2 {
             self.rbuf.reserve(READ_CHUNK);
         }
@@ -151,5 +163,35 @@ impl WireConn {
     pub(super) fn lost(&mut self, e: io::Error) -> WireError {
         self.broken = true;
         WireError::new(ErrorKind::Io(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emptied_read_buffer_starts_over_without_allocating() {
+        let mut buf = BytesMut::with_capacity(READ_CHUNK);
+        let start = buf.as_ptr();
+        buf.extend_from_slice(&[7; 100]);
+        bytes::Buf::advance(&mut buf, 60);
+        // data left: nothing moves
+        rewind(&mut buf);
+        assert_eq!(buf.len(), 40);
+        assert_eq!(buf.as_ptr(), start.wrapping_add(60));
+        bytes::Buf::advance(&mut buf, 40);
+        assert_eq!(buf.capacity(), READ_CHUNK - 100);
+        rewind(&mut buf);
+        assert_eq!(
+            buf.as_ptr(),
+            start,
+            "back at the start of the same allocation"
+        );
+        assert_eq!(buf.capacity(), READ_CHUNK);
+        // already at the start: stays, and grows nothing
+        rewind(&mut buf);
+        assert_eq!(buf.as_ptr(), start);
+        assert_eq!(buf.capacity(), READ_CHUNK);
     }
 }
