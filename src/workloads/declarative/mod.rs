@@ -260,17 +260,6 @@ impl Declarative {
                 spec.mode_names().join(", ")
             )
         })?;
-        let cumulate = |weights: &[f64]| -> Vec<f64> {
-            let total: f64 = weights.iter().sum();
-            let mut acc = 0.0;
-            weights
-                .iter()
-                .map(|w| {
-                    acc += w / total;
-                    acc
-                })
-                .collect()
-        };
         let groups: Vec<spec::GroupDef> = spec
             .groups
             .iter()
@@ -282,6 +271,99 @@ impl Declarative {
         } else {
             groups.iter().map(|g| cumulate(&g.weights)).collect()
         };
+        let writes = spec
+            .transactions
+            .iter()
+            .zip(weights.iter())
+            .filter(|(_, w)| **w > 0.0)
+            .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
+        let suite = suite(&spec, mode)?;
+        let explain = spec
+            .explain
+            .iter()
+            .copied()
+            .filter(|k| weights.get(*k).is_some_and(|w| *w > 0.0))
+            .collect();
+        Ok(Declarative {
+            explain,
+            shapes: Default::default(),
+            suite,
+            measures: spec
+                .measures
+                .iter()
+                .filter(|(_, only)| only.is_empty() || only.iter().any(|m| m == mode))
+                .map(|(m, _)| m.clone())
+                .collect(),
+            groups: groups.iter().map(group).collect(),
+            writes,
+            kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
+            tables: spec.tables.iter().map(|t| intern(t)).collect(),
+            check_after_run: spec.check_after_run,
+            shared: Arc::new(Shared::new(spec, cumulative)),
+            seed,
+        })
+    }
+
+    /// The compiled spec.
+    pub(crate) fn spec(&self) -> &Spec {
+        &self.shared.spec
+    }
+}
+
+/// The running sums of `weights`, normalized to end at 1.
+fn cumulate(weights: &[f64]) -> Vec<f64> {
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    weights
+        .iter()
+        .map(|w| {
+            acc += w / total;
+            acc
+        })
+        .collect()
+}
+
+/// The suite `mode` runs, if it is a suite mode; an error when its folder gave no queries.
+fn suite(spec: &Spec, mode: &str) -> Result<Option<Arc<Suite>>, String> {
+    if spec
+        .suites
+        .iter()
+        .any(|(m, order, _)| m == mode && order.is_empty())
+    {
+        return Err(format!(
+            "mode {mode} of {} runs the queries of a folder and none is set; give the folder (transactions_from.folder, e.g. through a parameter of the workload's section)",
+            spec.name
+        ));
+    }
+    Ok(spec
+        .suites
+        .iter()
+        .find(|(m, _, _)| m == mode)
+        .map(|(_, order, passes)| {
+            Arc::new(Suite {
+                order: order.clone(),
+                passes: *passes,
+                next: Default::default(),
+            })
+        }))
+}
+
+/// The worker group of `g`: the transactions it runs are those it gives a weight.
+fn group(g: &spec::GroupDef) -> Group {
+    Group {
+        name: g.name.clone(),
+        workers: g.workers,
+        rate: g.rate,
+        kinds: (0..g.weights.len())
+            .filter(|k| g.weights[*k] > 0.0)
+            .collect(),
+    }
+}
+
+impl Shared {
+    /// The spec with its prepared set: every transaction's statements, then the BEGIN
+    /// variants, then COMMIT.
+    fn new(spec: Spec, cumulative: Vec<Vec<f64>>) -> Self {
         let mut sql: Vec<&'static str> = Vec::new();
         let mut stmt_ids = Vec::new();
         let mut begin_ids = Vec::new();
@@ -304,79 +386,14 @@ impl Declarative {
         }
         sql.push("COMMIT");
         let commit_id = sql.len() - 1;
-        let writes = spec
-            .transactions
-            .iter()
-            .zip(weights.iter())
-            .filter(|(_, w)| **w > 0.0)
-            .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
-        if spec
-            .suites
-            .iter()
-            .any(|(m, order, _)| m == mode && order.is_empty())
-        {
-            return Err(format!(
-                "mode {mode} of {} runs the queries of a folder and none is set; give the folder (transactions_from.folder, e.g. through a parameter of the workload's section)",
-                spec.name
-            ));
+        Shared {
+            spec,
+            cumulative,
+            sql: Box::leak(sql.into_boxed_slice()),
+            stmt_ids,
+            begin_ids,
+            commit_id,
         }
-        let suite = spec
-            .suites
-            .iter()
-            .find(|(m, _, _)| m == mode)
-            .map(|(_, order, passes)| {
-                Arc::new(Suite {
-                    order: order.clone(),
-                    passes: *passes,
-                    next: Default::default(),
-                })
-            });
-        let explain = spec
-            .explain
-            .iter()
-            .copied()
-            .filter(|k| weights.get(*k).is_some_and(|w| *w > 0.0))
-            .collect();
-        Ok(Declarative {
-            explain,
-            shapes: Default::default(),
-            suite,
-            measures: spec
-                .measures
-                .iter()
-                .filter(|(_, only)| only.is_empty() || only.iter().any(|m| m == mode))
-                .map(|(m, _)| m.clone())
-                .collect(),
-            groups: groups
-                .iter()
-                .map(|g| Group {
-                    name: g.name.clone(),
-                    workers: g.workers,
-                    rate: g.rate,
-                    kinds: (0..g.weights.len())
-                        .filter(|k| g.weights[*k] > 0.0)
-                        .collect(),
-                })
-                .collect(),
-            writes,
-            kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
-            tables: spec.tables.iter().map(|t| intern(t)).collect(),
-            check_after_run: spec.check_after_run,
-            shared: Arc::new(Shared {
-                spec,
-                cumulative,
-                sql: Box::leak(sql.into_boxed_slice()),
-                stmt_ids,
-                begin_ids,
-                commit_id,
-            }),
-            seed,
-        })
-    }
-
-    /// The compiled spec.
-    pub(crate) fn spec(&self) -> &Spec {
-        &self.shared.spec
     }
 }
 
