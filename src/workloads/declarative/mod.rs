@@ -9,18 +9,18 @@
 
 pub(crate) mod check;
 pub(crate) mod gen;
+mod metrics;
 pub(crate) mod plans;
 pub(crate) mod spec;
 pub(crate) mod sql;
 pub(crate) mod value;
 pub(crate) mod vecdata;
+mod worker;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::{BufMut, BytesMut};
-use rand::Rng as _;
 use serde::Deserialize;
 
 use crate::core::load::parallel_copy;
@@ -28,11 +28,11 @@ use crate::core::registry::parse_section_lenient;
 use crate::core::script::may_write;
 use crate::core::{
     intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult, Conn, Group,
-    LoadProgress, LoadStats, Pool, Rows, SchemaError, Session, Statements, Step, StepTime, Stmt,
-    TableLoad, TxError, TxKind, TxOutcome, WorkerTx, Workload, WorkloadInfo, WorkloadParams,
+    LoadProgress, LoadStats, Pool, SchemaError, Statements, StepTime, TableLoad, TxKind, WorkerTx,
+    Workload, WorkloadInfo, WorkloadParams,
 };
 pub(crate) use spec::{Spec, FILE_NAME};
-use value::Value;
+use worker::Worker;
 
 /// Finds the workload folders (sub-folders holding a `workload.yaml`) under each path,
 /// in path order, folders sorted by name. Folders without the file are ignored. A
@@ -260,17 +260,6 @@ impl Declarative {
                 spec.mode_names().join(", ")
             )
         })?;
-        let cumulate = |weights: &[f64]| -> Vec<f64> {
-            let total: f64 = weights.iter().sum();
-            let mut acc = 0.0;
-            weights
-                .iter()
-                .map(|w| {
-                    acc += w / total;
-                    acc
-                })
-                .collect()
-        };
         let groups: Vec<spec::GroupDef> = spec
             .groups
             .iter()
@@ -282,6 +271,99 @@ impl Declarative {
         } else {
             groups.iter().map(|g| cumulate(&g.weights)).collect()
         };
+        let writes = spec
+            .transactions
+            .iter()
+            .zip(weights.iter())
+            .filter(|(_, w)| **w > 0.0)
+            .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
+        let suite = suite(&spec, mode)?;
+        let explain = spec
+            .explain
+            .iter()
+            .copied()
+            .filter(|k| weights.get(*k).is_some_and(|w| *w > 0.0))
+            .collect();
+        Ok(Declarative {
+            explain,
+            shapes: Default::default(),
+            suite,
+            measures: spec
+                .measures
+                .iter()
+                .filter(|(_, only)| only.is_empty() || only.iter().any(|m| m == mode))
+                .map(|(m, _)| m.clone())
+                .collect(),
+            groups: groups.iter().map(group).collect(),
+            writes,
+            kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
+            tables: spec.tables.iter().map(|t| intern(t)).collect(),
+            check_after_run: spec.check_after_run,
+            shared: Arc::new(Shared::new(spec, cumulative)),
+            seed,
+        })
+    }
+
+    /// The compiled spec.
+    pub(crate) fn spec(&self) -> &Spec {
+        &self.shared.spec
+    }
+}
+
+/// The running sums of `weights`, normalized to end at 1.
+fn cumulate(weights: &[f64]) -> Vec<f64> {
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    weights
+        .iter()
+        .map(|w| {
+            acc += w / total;
+            acc
+        })
+        .collect()
+}
+
+/// The suite `mode` runs, if it is a suite mode; an error when its folder gave no queries.
+fn suite(spec: &Spec, mode: &str) -> Result<Option<Arc<Suite>>, String> {
+    if spec
+        .suites
+        .iter()
+        .any(|(m, order, _)| m == mode && order.is_empty())
+    {
+        return Err(format!(
+            "mode {mode} of {} runs the queries of a folder and none is set; give the folder (transactions_from.folder, e.g. through a parameter of the workload's section)",
+            spec.name
+        ));
+    }
+    Ok(spec
+        .suites
+        .iter()
+        .find(|(m, _, _)| m == mode)
+        .map(|(_, order, passes)| {
+            Arc::new(Suite {
+                order: order.clone(),
+                passes: *passes,
+                next: Default::default(),
+            })
+        }))
+}
+
+/// The worker group of `g`: the transactions it runs are those it gives a weight.
+fn group(g: &spec::GroupDef) -> Group {
+    Group {
+        name: g.name.clone(),
+        workers: g.workers,
+        rate: g.rate,
+        kinds: (0..g.weights.len())
+            .filter(|k| g.weights[*k] > 0.0)
+            .collect(),
+    }
+}
+
+impl Shared {
+    /// The spec with its prepared set: every transaction's statements, then the BEGIN
+    /// variants, then COMMIT.
+    fn new(spec: Spec, cumulative: Vec<Vec<f64>>) -> Self {
         let mut sql: Vec<&'static str> = Vec::new();
         let mut stmt_ids = Vec::new();
         let mut begin_ids = Vec::new();
@@ -304,79 +386,14 @@ impl Declarative {
         }
         sql.push("COMMIT");
         let commit_id = sql.len() - 1;
-        let writes = spec
-            .transactions
-            .iter()
-            .zip(weights.iter())
-            .filter(|(_, w)| **w > 0.0)
-            .any(|(t, _)| t.copy.is_some() || t.statements.iter().any(|s| may_write(&s.sql)));
-        if spec
-            .suites
-            .iter()
-            .any(|(m, order, _)| m == mode && order.is_empty())
-        {
-            return Err(format!(
-                "mode {mode} of {} runs the queries of a folder and none is set; give the folder (transactions_from.folder, e.g. through a parameter of the workload's section)",
-                spec.name
-            ));
+        Shared {
+            spec,
+            cumulative,
+            sql: Box::leak(sql.into_boxed_slice()),
+            stmt_ids,
+            begin_ids,
+            commit_id,
         }
-        let suite = spec
-            .suites
-            .iter()
-            .find(|(m, _, _)| m == mode)
-            .map(|(_, order, passes)| {
-                Arc::new(Suite {
-                    order: order.clone(),
-                    passes: *passes,
-                    next: Default::default(),
-                })
-            });
-        let explain = spec
-            .explain
-            .iter()
-            .copied()
-            .filter(|k| weights.get(*k).is_some_and(|w| *w > 0.0))
-            .collect();
-        Ok(Declarative {
-            explain,
-            shapes: Default::default(),
-            suite,
-            measures: spec
-                .measures
-                .iter()
-                .filter(|(_, only)| only.is_empty() || only.iter().any(|m| m == mode))
-                .map(|(m, _)| m.clone())
-                .collect(),
-            groups: groups
-                .iter()
-                .map(|g| Group {
-                    name: g.name.clone(),
-                    workers: g.workers,
-                    rate: g.rate,
-                    kinds: (0..g.weights.len())
-                        .filter(|k| g.weights[*k] > 0.0)
-                        .collect(),
-                })
-                .collect(),
-            writes,
-            kinds: spec.transactions.iter().map(|t| intern(&t.name)).collect(),
-            tables: spec.tables.iter().map(|t| intern(t)).collect(),
-            check_after_run: spec.check_after_run,
-            shared: Arc::new(Shared {
-                spec,
-                cumulative,
-                sql: Box::leak(sql.into_boxed_slice()),
-                stmt_ids,
-                begin_ids,
-                commit_id,
-            }),
-            seed,
-        })
-    }
-
-    /// The compiled spec.
-    pub(crate) fn spec(&self) -> &Spec {
-        &self.shared.spec
     }
 }
 
@@ -470,83 +487,6 @@ fn write_row(table: &spec::DataTable, seed: u64, index: usize, id: u64, buf: &mu
 /// Appends row `id` of data table `index` as loading with seed 1 would (for sample loads).
 pub(crate) fn write_sample_row(table: &spec::DataTable, index: usize, id: u64, buf: &mut BytesMut) {
     write_row(table, 1, index, id, buf);
-}
-
-impl Declarative {
-    /// The rollback rate of the transactions that may roll back on purpose (`rollback_if`):
-    /// rolled back against committed + rolled back.
-    fn rollback_rate(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
-        let txs = &self.spec().transactions;
-        let kinds: Vec<usize> = (0..txs.len())
-            .filter(|&k| {
-                let r = &txs[k].rollback;
-                !r.sqlstates.is_empty() || r.check.is_some()
-            })
-            .collect();
-        if kinds.is_empty() {
-            return Vec::new();
-        }
-        let get = |v: &[u64], k: usize| v.get(k).copied().unwrap_or(0);
-        let rolled: u64 = kinds.iter().map(|&k| get(&run.rolled_back, k)).sum();
-        let done: u64 = kinds
-            .iter()
-            .map(|&k| get(&run.committed, k) + get(&run.rolled_back, k))
-            .sum();
-        let names: Vec<&str> = kinds.iter().map(|&k| txs[k].name.as_str()).collect();
-        vec![crate::core::Metric {
-            name: "rollback rate".into(),
-            value: if done > 0 {
-                rolled as f64 * 100.0 / done as f64
-            } else {
-                0.0
-            },
-            unit: "%".into(),
-            description: format!(
-                "of {} ({rolled} of {done}), rolled back on purpose (rollback_if)",
-                names.join(", ")
-            ),
-        }]
-    }
-
-    /// The suite's passes and time per pass.
-    fn suite_metrics(&self, run: &crate::core::RunCounts) -> Vec<crate::core::Metric> {
-        let Some(s) = &self.suite else {
-            return Vec::new();
-        };
-        let ran = |k: usize| {
-            run.committed.get(k).copied().unwrap_or(0)
-                + run.rolled_back.get(k).copied().unwrap_or(0)
-                + run.failed.get(k).copied().unwrap_or(0)
-        };
-        let passes = s.order.iter().map(|k| ran(*k)).min().unwrap_or(0);
-        let total: f64 = s
-            .order
-            .iter()
-            .map(|k| run.service_s.get(*k).copied().unwrap_or(0.0))
-            .sum();
-        vec![
-            crate::core::Metric {
-                name: "suite passes".into(),
-                value: passes as f64,
-                unit: "passes".into(),
-                description: format!(
-                    "complete passes of the {} transactions of the suite (of {} asked)",
-                    s.order.len(),
-                    s.passes
-                ),
-            },
-            crate::core::Metric {
-                name: "suite time per pass".into(),
-                value: if passes > 0 {
-                    total / passes as f64
-                } else {
-                    total
-                },
-                unit: "s".into(),
-                description: "the suite's transactions' execution time summed, per pass".into(),
-            },
-        ]
-    }
 }
 
 impl Workload for Declarative {
@@ -775,155 +715,6 @@ impl Workload for Declarative {
     }
 }
 
-/// How long the plan-quality pass lets one query run (as `statement_timeout`).
-const PLAN_LIMIT: Duration = Duration::from_secs(5 * 60);
-
-impl Declarative {
-    /// Before the run: each explained query's plan shape. After it: its q-error (from
-    /// EXPLAIN ANALYZE, which runs it once more) and whether its plan changed; a query
-    /// that cannot be explained is a warning.
-    async fn plan_quality(&self, conn: &Conn, before: bool) -> Vec<crate::core::Metric> {
-        use crate::core::Metric;
-        let figure = |name: String, value: f64, unit: &str, description: String| Metric {
-            name,
-            value,
-            unit: unit.into(),
-            description,
-        };
-        // the server stops each query at the limit; the client waits a little longer, so
-        // a server that stops answering altogether ends the pass too
-        let bound = PLAN_LIMIT + Duration::from_secs(15);
-        let set = format!("SET statement_timeout = '{}s'", PLAN_LIMIT.as_secs());
-        if tokio::time::timeout(crate::db::QUERY_TIMEOUT, conn.batch_execute(&set))
-            .await
-            .is_err()
-        {
-            log::warn!(
-                "the server did not answer within {:?}; plan quality is not reported",
-                crate::db::QUERY_TIMEOUT
-            );
-            return Vec::new();
-        }
-        let mut out = Vec::new();
-        let mut errors = Vec::new();
-        let mut changed = 0;
-        let mut with_rows = 0;
-        // the server stopped answering: the session is left as it is
-        let mut silent = false;
-        for &k in &self.explain {
-            let tx = &self.spec().transactions[k];
-            let Some(stmt) = tx.statements.first() else {
-                continue;
-            };
-            let options = if before {
-                "FORMAT JSON"
-            } else {
-                // rows are all a q-error needs: no per-node clock reads slowing it down
-                "ANALYZE, TIMING OFF, FORMAT JSON"
-            };
-            let explained = tokio::time::timeout(
-                bound,
-                conn.query_one(&format!("EXPLAIN ({options}) {}", stmt.sql), &[]),
-            )
-            .await;
-            let Ok(explained) = explained else {
-                log::warn!(
-                    "plan of {}: the server did not answer within {bound:?}; the plan quality of it and the queries after it is not reported",
-                    tx.name
-                );
-                silent = true;
-                break;
-            };
-            let plan = match explained.and_then(|r| r.try_get::<_, serde_json::Value>(0)) {
-                Ok(p) => p,
-                Err(e) => {
-                    log::warn!(
-                        "plan of {}: {}; its plan quality is not reported",
-                        tx.name,
-                        crate::core::db_message(&e)
-                    );
-                    continue;
-                }
-            };
-            let shape = plans::shape(&plan).unwrap_or_default();
-            let mut shapes = self.shapes.lock().unwrap_or_else(|e| e.into_inner());
-            if before {
-                shapes.retain(|(x, _)| *x != k);
-                shapes.push((k, shape));
-                continue;
-            }
-            with_rows += usize::from(plans::produced(&plan).is_some_and(|r| r > 0.0));
-            if let Some(q) = plans::q_error(&plan) {
-                errors.push(q);
-                out.push(figure(
-                    format!("q_error.{}", tx.name),
-                    q,
-                    "",
-                    "the planner's worst row estimate against the rows produced (1 = exact)".into(),
-                ));
-            }
-            if let Some((_, was)) = shapes.iter().find(|(x, _)| *x == k) {
-                let c = *was != shape;
-                changed += usize::from(c);
-                out.push(figure(
-                    format!("plan_changed.{}", tx.name),
-                    f64::from(u8::from(c)),
-                    "",
-                    "1 when the plan's shape differs from the one before the run".into(),
-                ));
-            }
-        }
-        if !before && !errors.is_empty() {
-            let n = errors.len();
-            let worst = errors.iter().copied().fold(1.0, f64::max);
-            if let Some(m) = plans::median(errors) {
-                out.insert(
-                    0,
-                    figure(
-                        "q_error median".into(),
-                        m,
-                        "",
-                        format!("median q-error over {n} queries"),
-                    ),
-                );
-            }
-            out.insert(
-                1.min(out.len()),
-                figure(
-                    "q_error max".into(),
-                    worst,
-                    "",
-                    format!("worst q-error over {n} queries"),
-                ),
-            );
-            out.insert(
-                2.min(out.len()),
-                figure(
-                    "queries with rows".into(),
-                    with_rows as f64,
-                    "queries",
-                    format!("queries of the {n} that produced rows (for min()/count() without GROUP BY: rows to aggregate)"),
-                ),
-            );
-            out.insert(
-                3.min(out.len()),
-                figure(
-                    "plans changed".into(),
-                    changed as f64,
-                    "queries",
-                    "queries whose plan shape changed during the run".into(),
-                ),
-            );
-        }
-        if !silent {
-            let quick = crate::db::QUERY_TIMEOUT;
-            let _ =
-                tokio::time::timeout(quick, conn.batch_execute("RESET statement_timeout")).await;
-        }
-        out
-    }
-}
-
 /// Runs one check query: its first column says whether it passed, the second (if any)
 /// is the detail.
 async fn run_check(conn: &Conn, name: &str, sql: &str) -> Result<CheckResult, SchemaError> {
@@ -953,313 +744,6 @@ async fn run_check(conn: &Conn, name: &str, sql: &str) -> Result<CheckResult, Sc
             detail: "the query returned no row (it must return one row, a boolean first)".into(),
         },
     })
-}
-
-struct Worker {
-    /// The suite this worker claims its transactions from, in a suite mode.
-    suite: Option<Arc<Suite>>,
-    /// The suite transaction claimed by `next_start`.
-    pending: TxKind,
-    /// The worker group (index into the shared cumulative weights).
-    group: usize,
-    shared: Arc<Shared>,
-    stmts: Statements,
-    st: gen::State,
-    /// This transaction's variables.
-    vars: Vec<Value>,
-    /// This transaction's returned values.
-    slots: Vec<Value>,
-    /// The parameters of the statement being sent.
-    params: Vec<Value>,
-    /// Rows of the statements of one round trip.
-    rows: [Rows; 3],
-    /// The text of a COPY transaction's rows.
-    copy_buf: BytesMut,
-}
-
-/// Draws the parameters of `stmt` into `out`.
-#[inline]
-fn fill(
-    out: &mut Vec<Value>,
-    stmt: &spec::Statement,
-    st: &mut gen::State,
-    vars: &[Value],
-    slots: &[Value],
-) {
-    out.clear();
-    for p in &stmt.params {
-        out.push(match p {
-            spec::Param::Gen(g) => g.sample(st),
-            spec::Param::Var(i) => vars[*i].clone(),
-            spec::Param::Returned(i) => slots[*i].clone(),
-        });
-    }
-}
-
-type Param<'a> = &'a (dyn postgres_types::ToSql + Sync);
-
-/// Statements with up to this many parameters bind them without allocating.
-const INLINE_PARAMS: usize = 16;
-
-/// The parameters as the statement API takes them: on the stack for the usual few, in
-/// a vector beyond [`INLINE_PARAMS`]. The inline array is the point: it lives on the
-/// stack for the span of one statement.
-#[allow(clippy::large_enum_variant)]
-enum Refs<'a> {
-    Inline([Param<'a>; INLINE_PARAMS], usize),
-    Heap(Vec<Param<'a>>),
-}
-
-/// Fills the unused inline slots (never bound).
-static UNUSED: Value = Value::Null;
-
-#[inline]
-fn refs(params: &[Value]) -> Refs<'_> {
-    if params.len() > INLINE_PARAMS {
-        return Refs::Heap(params.iter().map(|v| v as Param).collect());
-    }
-    let mut buf: [Param; INLINE_PARAMS] = [&UNUSED; INLINE_PARAMS];
-    for (slot, v) in buf.iter_mut().zip(params) {
-        *slot = v;
-    }
-    Refs::Inline(buf, params.len())
-}
-
-impl<'a> std::ops::Deref for Refs<'a> {
-    type Target = [Param<'a>];
-    #[inline]
-    fn deref(&self) -> &[Param<'a>] {
-        match self {
-            Refs::Inline(buf, n) => &buf[..*n],
-            Refs::Heap(v) => v,
-        }
-    }
-}
-
-/// Keeps the columns of `rows`' first row that later statements use (NULL when it
-/// returned no row).
-fn capture(
-    rows: &Rows,
-    prepared: &Stmt,
-    stmt: &spec::Statement,
-    slots: &mut [Value],
-) -> Result<(), TxError> {
-    for (col, slot) in &stmt.captures {
-        slots[*slot] = match prepared.column(col) {
-            _ if rows.is_empty() => Value::Null,
-            Some(i) => rows.get::<Value>(0, i)?,
-            None => Value::Missing(intern(&format!(
-                "statement {} returns no column '{col}'; add it to RETURNING (or the select list)",
-                stmt.label
-            ))),
-        };
-    }
-    Ok(())
-}
-
-/// Whether the value `rollback_if` checks after statement `i` makes the transaction a
-/// deliberate rollback.
-fn deliberate(tx: &spec::Transaction, i: usize, slots: &[Value]) -> bool {
-    match tx.rollback.check {
-        Some((at, slot, on_false)) if at == i => match slots.get(slot) {
-            None | Some(Value::Null) => true,
-            Some(Value::Bool(false)) => on_false,
-            Some(_) => false,
-        },
-        _ => false,
-    }
-}
-
-/// Sends one statement; keeps the returned columns later statements use.
-async fn send(
-    session: &mut dyn Session,
-    prepared: &Stmt,
-    stmt: &spec::Statement,
-    params: &[Value],
-    rows: &mut Rows,
-    slots: &mut [Value],
-) -> Result<(), TxError> {
-    if stmt.captures.is_empty() {
-        session.execute(prepared, &refs(params)).await?;
-        return Ok(());
-    }
-    session.query(prepared, &refs(params), rows).await?;
-    capture(rows, prepared, stmt, slots)
-}
-
-impl Worker {
-    async fn run_tx(
-        &mut self,
-        kind: TxKind,
-        session: &mut dyn Session,
-    ) -> Result<TxOutcome, TxError> {
-        let Worker {
-            suite: _,
-            pending: _,
-            group: _,
-            shared,
-            stmts,
-            st,
-            vars,
-            slots,
-            params,
-            rows,
-            copy_buf,
-        } = self;
-        let tx = &shared.spec.transactions[kind];
-        if let Some(c) = &tx.copy {
-            copy_buf.clear();
-            for _ in 0..c.rows {
-                for (i, g) in c.columns.iter().enumerate() {
-                    if i > 0 {
-                        copy_buf.put_u8(b'\t');
-                    }
-                    g.sample(st).write_copy(copy_buf);
-                }
-                copy_buf.put_u8(b'\n');
-            }
-            session.copy_in(&c.sql, copy_buf).await?;
-            return Ok(TxOutcome::committed(1));
-        }
-        let ids = &shared.stmt_ids[kind];
-        stmts.ready(session, ids).await?;
-        if let Some(b) = shared.begin_ids[kind] {
-            stmts.ready(session, &[b, shared.commit_id]).await?;
-        }
-        let stmts: &Statements = stmts;
-        let prepared = |i: usize| stmts.at(ids[i]);
-        vars.clear();
-        for g in &tx.vars {
-            vars.push(g.sample(st));
-        }
-        slots.clear();
-        slots.resize(tx.slots, Value::Null);
-        let n = tx.statements.len();
-        let Some(begin_id) = shared.begin_ids[kind] else {
-            // one statement, no options: the server's implicit transaction
-            fill(params, &tx.statements[0], st, vars, slots);
-            send(
-                session,
-                prepared(0),
-                &tx.statements[0],
-                params,
-                &mut rows[0],
-                slots,
-            )
-            .await?;
-            return Ok(TxOutcome::committed(1));
-        };
-        let (begin, commit) = (stmts.at(begin_id), stmts.at(shared.commit_id));
-        // BEGIN travels with the first statement and COMMIT with the last, in one round
-        // trip each; after a failure the block is rolled back.
-        fill(params, &tx.statements[0], st, vars, slots);
-        let first = refs(params);
-        let steps: &[Step] = &[
-            Step::new(begin, &[]),
-            Step::new(prepared(0), &first),
-            Step::new(commit, &[]),
-        ];
-        let steps = if n == 1 { steps } else { &steps[..2] };
-        let sent = session.pipeline(steps, &mut rows[..steps.len()]).await;
-        drop(first);
-        if let Err(e) = sent.and_then(|()| capture(&rows[1], prepared(0), &tx.statements[0], slots))
-        {
-            let _ = session.simple_query("ROLLBACK").await;
-            return Err(e);
-        }
-        if n == 1 {
-            return Ok(TxOutcome::committed(1));
-        }
-        if deliberate(tx, 0, slots) {
-            session.simple_query("ROLLBACK").await?;
-            return Ok(TxOutcome::RolledBack { queries: 2 });
-        }
-        for (i, stmt) in tx.statements.iter().enumerate().take(n - 1).skip(1) {
-            let ps = prepared(i);
-            fill(params, stmt, st, vars, slots);
-            if let Err(e) = send(session, ps, stmt, params, &mut rows[0], slots).await {
-                let _ = session.simple_query("ROLLBACK").await;
-                return Err(e);
-            }
-            if deliberate(tx, i, slots) {
-                session.simple_query("ROLLBACK").await?;
-                return Ok(TxOutcome::RolledBack {
-                    queries: i as u32 + 2,
-                });
-            }
-        }
-        let last = &tx.statements[n - 1];
-        fill(params, last, st, vars, slots);
-        let p = refs(params);
-        let steps = [Step::new(prepared(n - 1), &p), Step::new(commit, &[])];
-        let sent = session.pipeline(&steps, &mut rows[..2]).await;
-        if let Err(e) = sent.and_then(|()| capture(&rows[0], prepared(n - 1), last, slots)) {
-            let _ = session.simple_query("ROLLBACK").await;
-            return Err(e);
-        }
-        Ok(TxOutcome::committed(n as u32))
-    }
-}
-
-impl WorkerTx for Worker {
-    #[inline]
-    fn next_kind(&mut self) -> TxKind {
-        if self.suite.is_some() {
-            return self.pending;
-        }
-        let c = &self.shared.cumulative[self.group];
-        if c.len() == 1 {
-            return 0;
-        }
-        let u: f64 = self.st.rng.gen();
-        c.iter().position(|x| u < *x).unwrap_or(c.len() - 1)
-    }
-
-    fn next_start(&mut self) -> crate::core::NextStart {
-        let Some(s) = &self.suite else {
-            return crate::core::NextStart::Schedule;
-        };
-        let i = s.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let n = s.order.len() as u64;
-        if n == 0 || i >= n.saturating_mul(s.passes) {
-            return crate::core::NextStart::Finished;
-        }
-        self.pending = s.order[(i % n) as usize];
-        crate::core::NextStart::Schedule
-    }
-
-    fn run<'a>(
-        &'a mut self,
-        kind: TxKind,
-        session: &'a mut dyn Session,
-    ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
-        Box::pin(async move {
-            let r = self.run_tx(kind, session).await;
-            let tx = &self.shared.spec.transactions[kind];
-            if let Ok(TxOutcome::Committed { .. }) = r {
-                for s in &tx.statements {
-                    if let Some((slot, keys)) = &s.inserts {
-                        if let Some(Value::Int(k)) = self.slots.get(*slot) {
-                            keys.add(*k);
-                        }
-                    }
-                }
-            }
-            match r {
-                // an error the workload expects: a deliberate rollback (the block, if any,
-                // was rolled back already)
-                Err(e)
-                    if e.code()
-                        .is_some_and(|c| tx.rollback.sqlstates.iter().any(|s| s == c.code())) =>
-                {
-                    Ok(TxOutcome::RolledBack {
-                        queries: tx.statements.len().max(1) as u32,
-                    })
-                }
-                other => other,
-            }
-        })
-    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,11 @@ use super::sql;
 use crate::config::yaml;
 use crate::core::registry::parse_section_lenient;
 
+mod data;
+mod modes;
 pub(crate) mod params;
 mod raw;
+mod schema;
 mod transaction;
 
 pub(crate) use raw::*;
@@ -378,27 +381,12 @@ impl Compiler<'_> {
             .map(|t| (format!("rows.{}", t.name), t.rows.to_string()))
             .collect();
         vars.extend(row_vars.iter().map(|(k, v)| (k.as_str(), v.clone())));
-        let create = self.files("schema.create", &raw.schema.create, &vars);
-        for (file, sql) in &create {
-            for (line, cmd) in crate::core::script::find_transaction_control(sql) {
-                self.err(
-                    "schema.create",
-                    format!("{file}, line {line}: {cmd} would end or nest the transaction the schema is created in; remove it"),
-                );
-            }
-        }
+        let create = self.schema_create(raw, &vars);
         self.sequences_fit(&ranges, &create);
         let after_load = self.steps(&raw.schema.after_load, &vars);
         let measures = self.measures(&raw.measures, &vars);
         let cleanup = self.files("schema.cleanup", &raw.schema.cleanup, &vars);
-        let mut tables: Vec<String> = data.iter().map(|t| t.name.clone()).collect();
-        for (_, sql) in &create {
-            for t in sql::created_tables(sql) {
-                if !tables.contains(&t) {
-                    tables.push(t);
-                }
-            }
-        }
+        let tables = tables(&data, &create);
         if create.is_empty() && !raw.data.is_empty() {
             self.err(
                 "schema.create",
@@ -406,80 +394,25 @@ impl Compiler<'_> {
             );
         }
         let transactions = self.transactions(raw, &ranges);
-        for t in &ranges {
-            if let Some(p) = t.new_keys.drawn_by.get() {
-                if !t
-                    .new_keys
-                    .recorded
-                    .load(std::sync::atomic::Ordering::Relaxed)
-                {
-                    self.err(
-                        p,
-                        format!(
-                            "no statement records the rows it inserts into '{}'; add inserts: {} to the statement that inserts them (with the key in RETURNING)",
-                            t.name, t.name
-                        ),
-                    );
-                }
-            }
-        }
+        self.new_keys_recorded(&ranges);
         let explain: Vec<usize> = match &raw.transactions_from {
             Some(f) if f.explain => (raw.transactions.len()..transactions.len()).collect(),
             _ => Vec::new(),
         };
         let modes = self.modes(raw, &transactions);
-        for (i, m) in raw.measures.iter().enumerate() {
-            for name in &m.modes {
-                if !modes.iter().any(|(n, _)| n == name) {
-                    self.err(
-                        &format!("measures[{i}].modes"),
-                        format!(
-                            "unknown mode '{name}'; modes: {}",
-                            modes
-                                .iter()
-                                .map(|(n, _)| n.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    );
-                }
-            }
-        }
+        self.measure_modes(&raw.measures, &modes);
         let (min_server, extensions) = self.requires(&raw.requires);
         self.vectors_need_extension(&extensions, &data, &transactions);
-        let checks = raw
-            .checks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| {
-                if c.name.trim().is_empty() || c.sql.trim().is_empty() {
-                    self.err(&format!("checks[{i}]"), "needs a name and a sql query");
-                    return None;
-                }
-                Some((c.name.clone(), c.sql.clone()))
-            })
-            .collect();
+        let checks = self.checks(&raw.checks);
         let description = raw
             .description
             .clone()
             .unwrap_or_else(|| format!("declarative workload from {}", dir.display()));
-        let scale_meaning = raw.scale_meaning.clone().unwrap_or_else(|| {
-            let per: Vec<String> = raw
-                .data
-                .iter()
-                .filter_map(|t| t.rows_per_scale.map(|n| format!("{n} {} rows", t.table)))
-                .collect();
-            if per.is_empty() {
-                "unused".into()
-            } else {
-                format!("{} per unit", per.join(", "))
-            }
-        });
         Spec {
             name: name.to_string(),
             file: dir.join(FILE_NAME),
             description,
-            scale_meaning,
+            scale_meaning: scale_meaning(raw),
             min_server,
             extensions,
             create,
@@ -501,715 +434,80 @@ impl Compiler<'_> {
         }
     }
 
-    /// `schema.after_load`: files, or named steps of a file or SQL.
-    fn steps(&mut self, raw: &Steps, vars: &[(&str, String)]) -> Vec<LoadStep> {
-        let entries = match raw {
-            Steps::One(f) => vec![(
-                String::from("schema.after_load"),
-                StepEntry::File(f.clone()),
-            )],
-            Steps::Many(v) => v
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (format!("schema.after_load[{i}]"), e.clone()))
-                .collect(),
-        };
-        let mut out = Vec::new();
-        for (path, e) in entries {
-            let (label, text, timed) = match e {
-                StepEntry::File(f) => match self.read(&path, &f) {
-                    Some(t) => (f, t, None),
-                    None => continue,
-                },
-                StepEntry::Named(n) => {
-                    if n.name.trim().is_empty() {
-                        self.err(&path, "a named step needs a name");
-                        continue;
-                    }
-                    match (n.file, n.sql) {
-                        (Some(f), None) => match self.read(&path, &f) {
-                            Some(t) => (f, t, Some(n.name)),
-                            None => continue,
-                        },
-                        (None, Some(sql)) => (path.clone(), sql, Some(n.name)),
-                        _ => {
-                            self.err(&path, "give file or sql (one of them)");
-                            continue;
-                        }
-                    }
-                }
-            };
-            match sql::substitute(&text, vars) {
-                Ok(sql) => out.push(LoadStep { label, sql, timed }),
-                Err(es) => {
-                    for e in es {
-                        self.err(&format!("{path} ({label})"), e);
-                    }
-                }
-            }
-        }
-        let mut seen = Vec::new();
-        for s in &out {
-            if let Some(n) = &s.timed {
-                if seen.contains(n) {
-                    self.err(
-                        "schema.after_load",
-                        format!("two steps are named '{n}'; name each once"),
-                    );
-                }
-                seen.push(n.clone());
-            }
-        }
-        out
-    }
-
-    /// `measures:`.
-    fn measures(
+    /// `schema.create`: the files, none of which may end or nest the transaction the
+    /// schema is created in.
+    fn schema_create(
         &mut self,
-        raw: &[RawMeasure],
-        vars: &[(&str, String)],
-    ) -> Vec<(crate::core::measure::Measure, Vec<String>)> {
-        use crate::core::measure::{Measure, When};
-        let mut out: Vec<(Measure, Vec<String>)> = Vec::new();
-        for (i, m) in raw.iter().enumerate() {
-            let path = format!("measures[{i}]");
-            if !ident_ok(&m.name) {
-                self.err(
-                    &format!("{path}.name"),
-                    "lower-case letters, digits and _, starting with a letter",
-                );
-                continue;
-            }
-            if out.iter().any(|(o, _)| o.name == m.name) {
-                self.err(
-                    &format!("{path}.name"),
-                    format!("'{}' is defined twice", m.name),
-                );
-            }
-            let text = match (&m.sql, &m.file) {
-                (Some(q), None) => q.clone(),
-                (None, Some(f)) => match self.read(&format!("{path}.file"), f) {
-                    Some(t) => t,
-                    None => continue,
-                },
-                _ => {
-                    self.err(&path, "give sql or file (one of them)");
-                    continue;
-                }
-            };
-            let sql = match sql::substitute(&text, vars) {
-                Ok(s) => s.trim().trim_end_matches(';').trim().to_string(),
-                Err(es) => {
-                    for e in es {
-                        self.err(&path, e);
-                    }
-                    continue;
-                }
-            };
-            let when = match m.when.as_deref().unwrap_or("after_run") {
-                "after_run" => When::AfterRun,
-                "after_load" => When::AfterLoad,
-                "interval" => When::Interval,
-                other => {
-                    self.err(
-                        &format!("{path}.when"),
-                        format!("'{other}' is not after_run, after_load or interval"),
-                    );
-                    continue;
-                }
-            };
-            let every = match &m.every {
-                None => std::time::Duration::from_secs(10),
-                Some(t) => match crate::config::Dur::parse(t) {
-                    Ok(d) if d.0 >= std::time::Duration::from_millis(100) => d.0,
-                    _ => {
-                        self.err(
-                            &format!("{path}.every"),
-                            format!("'{t}' is not a duration of at least 100ms, e.g. 10s"),
-                        );
-                        continue;
-                    }
-                },
-            };
-            if m.every.is_some() && when != When::Interval {
-                self.err(
-                    &format!("{path}.every"),
-                    "only an interval measure has a period; add when: interval",
-                );
-            }
-            out.push((
-                Measure {
-                    name: m.name.clone(),
-                    sql,
-                    when,
-                    every,
-                    unit: m.unit.clone().unwrap_or_default(),
-                    description: m.description.clone().unwrap_or_default(),
-                },
-                m.modes.clone(),
-            ));
-        }
-        out
-    }
-
-    /// `settings:`: names as PostgreSQL spells them (`work_mem`, `hnsw.ef_search`),
-    /// scalar values.
-    fn settings(&mut self, raw: &serde_yaml::Mapping) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        for (k, v) in raw {
-            let name = k.as_str().unwrap_or_default();
-            let path = format!("settings.{name}");
-            let ok = !name.is_empty()
-                && name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
-            if !ok {
-                self.err(
-                    &path,
-                    "a setting's name is lower-case letters, digits, _ and . (e.g. hnsw.ef_search)",
-                );
-                continue;
-            }
-            let value = match v {
-                serde_yaml::Value::Number(n) => n.to_string(),
-                serde_yaml::Value::String(s) => s.clone(),
-                serde_yaml::Value::Bool(b) => {
-                    if *b {
-                        "on".into()
-                    } else {
-                        "off".into()
-                    }
-                }
-                _ => {
-                    self.err(&path, "give a number, a word or a quoted string");
-                    continue;
-                }
-            };
-            if value.chars().any(|c| c.is_control()) {
-                self.err(&path, "the value must be on one line");
-                continue;
-            }
-            out.push((name.to_string(), value));
-        }
-        out
-    }
-
-    /// Every value a data table's sequence loads must fit its column: the integer type
-    /// the schema files declare for it, else `bigint` (the generator's own type).
-    fn sequences_fit(&mut self, ranges: &[TableRange], create: &[(String, String)]) {
-        for (i, t) in ranges.iter().enumerate() {
-            if t.rows == 0 || t.rows > MAX_ROWS {
-                continue;
-            }
-            for (col, start, step) in &t.sequences {
-                let (ty, min, max) = int_column(create, &t.name, col).unwrap_or(BIGINT);
-                let last = *start as i128 + *step as i128 * (t.rows as i128 - 1);
-                let bad = [*start as i128, last]
-                    .into_iter()
-                    .find(|v| *v < min as i128 || *v > max as i128);
-                if let Some(v) = bad {
-                    let (row, limit) = if v == *start as i128 {
-                        (1, if v < 0 { min } else { max })
-                    } else {
-                        (t.rows, if v < 0 { min } else { max })
-                    };
-                    self.err(
-                        &format!("data[{i}].columns.{col}.sequence"),
-                        format!(
-                            "reaches {v} at row {row} of {} (start {start}, step {step}), beyond the {ty} limit {limit}; lower start, step or the row count, or widen the column",
-                            t.rows
-                        ),
-                    );
-                }
-            }
-        }
-    }
-
-    fn files(
-        &mut self,
-        path: &str,
-        files: &Files,
+        raw: &RawWorkload,
         vars: &[(&str, String)],
     ) -> Vec<(String, String)> {
-        let list = files.list();
-        let mut out = Vec::new();
-        for (i, f) in list.iter().enumerate() {
-            let p = match files {
-                Files::One(_) => path.to_string(),
-                Files::Many(_) => format!("{path}[{i}]"),
-            };
-            let Some(text) = self.read(&p, f) else {
-                continue;
-            };
-            match sql::substitute(&text, vars) {
-                Ok(t) => out.push((f.clone(), t)),
-                Err(es) => {
-                    for e in es {
-                        self.err(&format!("{p} ({f})"), e);
-                    }
-                }
+        let create = self.files("schema.create", &raw.schema.create, vars);
+        for (file, sql) in &create {
+            for (line, cmd) in crate::core::script::find_transaction_control(sql) {
+                self.err(
+                    "schema.create",
+                    format!("{file}, line {line}: {cmd} would end or nest the transaction the schema is created in; remove it"),
+                );
             }
         }
-        out
+        create
     }
 
-    fn requires(&mut self, r: &RawRequires) -> (Option<(u32, String)>, Vec<String>) {
-        let min = r.server_version.as_ref().and_then(|v| {
-            let s = match v {
-                serde_yaml::Value::Number(n) => n.to_string(),
-                serde_yaml::Value::String(s) => s.clone(),
-                _ => String::new(),
-            };
-            let mut parts = s.split('.');
-            let major = parts.next().and_then(|p| p.trim().parse::<u32>().ok());
-            let minor = parts.next().map(|p| p.trim().parse::<u32>().ok());
-            match (major, minor) {
-                (Some(m), None) if m >= 10 => Some((m * 10_000, s)),
-                (Some(m), Some(Some(n))) if m >= 10 => Some((m * 10_000 + n, s)),
-                _ => {
+    /// A table some foreign key draws run-inserted keys of (`new_rows:`) needs a
+    /// statement that records them (`inserts:`).
+    fn new_keys_recorded(&mut self, ranges: &[TableRange]) {
+        for t in ranges {
+            if let Some(p) = t.new_keys.drawn_by.get() {
+                if !t
+                    .new_keys
+                    .recorded
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                {
                     self.err(
-                        "requires.server_version",
-                        format!("'{s}' is not a PostgreSQL version such as 14 or \"15.2\""),
-                    );
-                    None
-                }
-            }
-        });
-        for (i, e) in r.extensions.iter().enumerate() {
-            if !ident_ok(e)
-                && !e
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                self.err(
-                    &format!("requires.extensions[{i}]"),
-                    format!("'{e}' is not an extension name"),
-                );
-            }
-        }
-        (min, r.extensions.clone())
-    }
-
-    /// First pass over `data`: every table's rows and sequence columns, so foreign keys
-    /// may point at any table, in any order.
-    fn table_ranges(&mut self, raw: &RawWorkload) -> Vec<TableRange> {
-        let mut out: Vec<TableRange> = Vec::new();
-        for (i, t) in raw.data.iter().enumerate() {
-            let path = format!("data[{i}]");
-            if !sql::plain_identifier(&t.table) {
-                self.err(
-                    &format!("{path}.table"),
-                    format!(
-                        "'{}' must be a lower-case table name (letters, digits, _; optionally schema.table)",
-                        t.table
-                    ),
-                );
-            }
-            if out.iter().any(|o| o.name == t.table) {
-                self.err(
-                    &format!("{path}.table"),
-                    format!("table '{}' is listed twice in data", t.table),
-                );
-            }
-            let rows = match (t.rows, t.rows_per_scale) {
-                (Some(n), None) => n,
-                (None, Some(n)) => n.saturating_mul(self.scale),
-                (Some(_), Some(_)) => {
-                    self.err(&path, "give rows (fixed) or rows_per_scale, not both");
-                    0
-                }
-                (None, None) => {
-                    self.err(
-                        &path,
-                        "missing rows_per_scale (rows per unit of scale) or rows (a fixed count)",
-                    );
-                    0
-                }
-            };
-            if rows > MAX_ROWS {
-                self.err(
-                    &path,
-                    format!(
-                        "{rows} rows at scale {} is above the limit of {MAX_ROWS} rows per table; lower rows, rows_per_scale or the scale",
-                        self.scale
-                    ),
-                );
-            }
-            let mut sequences = Vec::new();
-            for (k, v) in &t.columns {
-                let (Some(col), Some(seq)) = (k.as_str(), v.get("sequence")) else {
-                    continue;
-                };
-                let get = |key: &str, d: i64| seq.get(key).and_then(|x| x.as_i64()).unwrap_or(d);
-                sequences.push((col.to_string(), get("start", 1), get("step", 1)));
-            }
-            out.push(TableRange {
-                name: t.table.clone(),
-                rows,
-                sequences,
-                new_keys: Default::default(),
-            });
-        }
-        out
-    }
-
-    fn data(&mut self, raw: &RawWorkload, ranges: &[TableRange]) -> Vec<DataTable> {
-        let mut out = Vec::new();
-        for (i, t) in raw.data.iter().enumerate() {
-            let path = format!("data[{i}]");
-            if t.columns.is_empty() {
-                self.err(
-                    &format!("{path}.columns"),
-                    "give at least one column: name: generator",
-                );
-                continue;
-            }
-            let mut names = Vec::new();
-            let mut columns = Vec::new();
-            for (k, v) in &t.columns {
-                let col = k.as_str().unwrap_or_default();
-                let p = format!("{path}.columns.{col}");
-                if !sql::plain_identifier(col) || col.contains('.') {
-                    self.err(&p, "column names must be lower-case letters, digits and _");
-                    continue;
-                }
-                let mut ctx = Ctx {
-                    dir: self.dir,
-                    tables: ranges,
-                    sequences: self.sequences,
-                    columns: Some(&names),
-                    column_gens: &columns,
-                    parents: &out,
-                };
-                let g = gen::parse(v, &p, &mut ctx, &mut self.errors);
-                self.sequences = ctx.sequences;
-                if let Some(g) = g {
-                    names.push(col.to_string());
-                    columns.push(g);
-                }
-            }
-            let row_bytes = columns.iter().fold(0u64, |acc, mut g| {
-                // a copied column weighs what the column it copies does (indexes only
-                // point at earlier columns, so this ends)
-                while let Gen::SameAs(i) = g {
-                    match columns.get(*i) {
-                        Some(c) if !std::ptr::eq(c, g) => g = c,
-                        _ => break,
-                    }
-                }
-                acc.saturating_add(g.max_bytes())
-            });
-            if row_bytes > gen::MAX_ROW_BYTES {
-                self.err(
-                    &path,
-                    format!(
-                        "one row can reach {row_bytes} bytes, above the limit of {} MiB; lower the lengths of its generators",
-                        gen::MAX_ROW_BYTES >> 20
-                    ),
-                );
-            }
-            let hidden: Vec<bool> = names.iter().map(|n| n.starts_with('_')).collect();
-            let loaded: Vec<&str> = names
-                .iter()
-                .filter(|n| !n.starts_with('_'))
-                .map(String::as_str)
-                .collect();
-            if loaded.is_empty() {
-                self.err(
-                    &format!("{path}.columns"),
-                    "every column is a helper (named _...); give at least one column to load",
-                );
-            }
-            out.push(DataTable {
-                name: t.table.clone(),
-                rows: ranges[i].rows,
-                copy_sql: format!("COPY {} ({}) FROM STDIN", t.table, loaded.join(", ")),
-                same_as: columns.iter().any(Gen::reads_row),
-                columns,
-                hidden,
-                names,
-            });
-        }
-        out
-    }
-
-    fn modes(&mut self, raw: &RawWorkload, txs: &[Transaction]) -> Vec<(String, Vec<f64>)> {
-        let names = || -> String {
-            txs.iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if raw.modes.is_empty() {
-            let w: Vec<f64> = raw
-                .transactions
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    let w = t.weight.unwrap_or(1.0);
-                    if !w.is_finite() || w < 0.0 {
-                        self.err(
-                            &format!("transactions[{i}].weight"),
-                            "must be a non-negative number",
-                        );
-                    }
-                    w
-                })
-                .collect();
-            if !w.is_empty() && w.iter().sum::<f64>() <= 0.0 {
-                self.err(
-                    "transactions",
-                    "every weight is 0; give at least one a positive weight",
-                );
-            }
-            return vec![("default".into(), w)];
-        }
-        let mut out: Vec<(String, Vec<f64>)> = Vec::new();
-        let mut grouped = Vec::new();
-        for (k, v) in &raw.modes {
-            let mode = k.as_str().unwrap_or_default().to_string();
-            let path = format!("modes.{mode}");
-            if !ident_ok(&mode) {
-                self.err(&path, "mode names must be lower-case letters, digits and _");
-            }
-            if let Some(suite) = v.get("suite") {
-                let (order, passes) = self.suite(&path, v, suite, txs, raw.transactions.len());
-                let mut weights = vec![0.0; txs.len()];
-                for k in &order {
-                    weights[*k] = 1.0;
-                }
-                self.suites.push((mode.clone(), order, passes));
-                out.push((mode, weights));
-                continue;
-            }
-            if v.get("groups").is_some() {
-                // after the plain modes, which its groups may name
-                grouped.push((mode, path, v));
-                out.push((String::new(), Vec::new()));
-                continue;
-            }
-            let weights = self.weights(&path, v, txs, &names);
-            out.push((mode, weights));
-        }
-        let plain: Vec<(String, Vec<f64>)> =
-            out.iter().filter(|(m, _)| !m.is_empty()).cloned().collect();
-        let mut slots = out
-            .iter()
-            .enumerate()
-            .filter(|(_, (m, _))| m.is_empty())
-            .map(|(i, _)| i)
-            .collect::<Vec<_>>()
-            .into_iter();
-        for (mode, path, v) in grouped {
-            let groups = self.groups(&path, v, txs, &plain, &names);
-            // the mode's weights: every kind a group runs (for what the mode may write)
-            let mut weights = vec![0.0; txs.len()];
-            for g in &groups {
-                for (w, x) in weights.iter_mut().zip(&g.weights) {
-                    *w += x;
-                }
-            }
-            if let Some(i) = slots.next() {
-                out[i] = (mode.clone(), weights);
-            }
-            self.groups.push((mode, groups));
-        }
-        out
-    }
-
-    /// `modes.NAME.suite`: transactions run in order, each once per pass.
-    fn suite(
-        &mut self,
-        path: &str,
-        mode: &serde_yaml::Value,
-        v: &serde_yaml::Value,
-        txs: &[Transaction],
-        from_folder: usize,
-    ) -> (Vec<usize>, u64) {
-        if mode.as_mapping().map(|m| m.len()) != Some(1) {
-            self.err(path, "a suite mode has only the key suite");
-        }
-        let p = format!("{path}.suite");
-        let Some(m) = v.as_mapping() else {
-            self.err(
-                &p,
-                "expected {passes: N, transactions: [names]} (both optional)",
-            );
-            return (Vec::new(), 1);
-        };
-        let mut passes = 1;
-        let mut order: Vec<usize> = (0..txs.len()).collect();
-        for (key, val) in m {
-            match key.as_str().unwrap_or_default() {
-                "passes" => match val.as_u64() {
-                    Some(n) if (1..=1_000_000).contains(&n) => passes = n,
-                    _ => self.err(&format!("{p}.passes"), "a whole number from 1 to 1000000"),
-                },
-                "transactions" if val.as_str() == Some("folder") => {
-                    order = (from_folder..txs.len()).collect();
-                }
-                "transactions" => {
-                    order.clear();
-                    for (i, t) in val.as_sequence().into_iter().flatten().enumerate() {
-                        let name = t.as_str().unwrap_or_default();
-                        match txs.iter().position(|x| x.name == name) {
-                            Some(k) => order.push(k),
-                            None => self.err(
-                                &format!("{p}.transactions[{i}]"),
-                                format!("unknown transaction '{name}'"),
-                            ),
-                        }
-                    }
-                }
-                other => self.err(
-                    &p,
-                    format!("unknown key '{other}'; keys: passes, transactions"),
-                ),
-            }
-        }
-        // a suite of a folder left unset is refused when its mode is chosen, not here
-        let of_folder = m.get("transactions").and_then(|v| v.as_str()) == Some("folder");
-        if order.is_empty() && !of_folder {
-            self.err(&p, "the suite has no transactions");
-        }
-        (order, passes)
-    }
-
-    /// A mapping of transaction name to weight.
-    fn weights(
-        &mut self,
-        path: &str,
-        v: &serde_yaml::Value,
-        txs: &[Transaction],
-        names: &dyn Fn() -> String,
-    ) -> Vec<f64> {
-        let mut weights = vec![0.0; txs.len()];
-        let Some(map) = v.as_mapping() else {
-            self.err(
-                path,
-                format!(
-                    "expected a mapping of transaction name to weight; transactions: {}",
-                    names()
-                ),
-            );
-            return weights;
-        };
-        for (tk, tv) in map {
-            let tx = tk.as_str().unwrap_or_default();
-            let p = format!("{path}.{tx}");
-            let Some(idx) = txs.iter().position(|t| t.name == tx) else {
-                self.err(
-                    &p,
-                    format!("unknown transaction '{tx}'; transactions: {}", names()),
-                );
-                continue;
-            };
-            match tv.as_f64() {
-                Some(w) if w.is_finite() && w >= 0.0 => weights[idx] = w,
-                _ => self.err(&p, "the weight must be a non-negative number"),
-            }
-        }
-        if weights.iter().sum::<f64>() <= 0.0 {
-            self.err(path, "no transaction has a positive weight in this mode");
-        }
-        weights
-    }
-
-    /// `modes.NAME.groups`: worker groups, each with its weights (or another mode's),
-    /// its workers and its rate.
-    fn groups(
-        &mut self,
-        path: &str,
-        v: &serde_yaml::Value,
-        txs: &[Transaction],
-        plain: &[(String, Vec<f64>)],
-        names: &dyn Fn() -> String,
-    ) -> Vec<GroupDef> {
-        let mut out = Vec::new();
-        if v.as_mapping().map(|m| m.len()) != Some(1) {
-            self.err(path, "a mode with groups has only the key groups");
-        }
-        let Some(groups) = v.get("groups").and_then(|g| g.as_mapping()) else {
-            self.err(
-                &format!("{path}.groups"),
-                "expected a mapping of group name to {weights: ..., workers: N, rate: N}",
-            );
-            return out;
-        };
-        for (k, g) in groups {
-            let name = k.as_str().unwrap_or_default().to_string();
-            let p = format!("{path}.groups.{name}");
-            if !ident_ok(&name) {
-                self.err(&p, "group names are lower-case letters, digits and _");
-            }
-            let Some(m) = g.as_mapping() else {
-                self.err(
-                    &p,
-                    "expected {weights: {...} or mode: NAME, workers: N, rate: N}",
-                );
-                continue;
-            };
-            let mut def = GroupDef {
-                name,
-                weights: Vec::new(),
-                workers: None,
-                rate: None,
-            };
-            for (key, val) in m {
-                match key.as_str().unwrap_or_default() {
-                    "weights" => {
-                        def.weights = self.weights(&format!("{p}.weights"), val, txs, names)
-                    }
-                    "mode" => {
-                        let want = val.as_str().unwrap_or_default();
-                        match plain.iter().find(|(m, _)| m == want) {
-                            Some((_, w)) => def.weights = w.clone(),
-                            None => self.err(
-                                &format!("{p}.mode"),
-                                format!(
-                                    "'{want}' is not a mode without groups; modes: {}",
-                                    plain
-                                        .iter()
-                                        .map(|(m, _)| m.as_str())
-                                        .collect::<Vec<_>>()
-                                        .join(", ")
-                                ),
-                            ),
-                        }
-                    }
-                    "workers" => match val.as_u64() {
-                        Some(n) if (1..=100_000).contains(&n) => def.workers = Some(n as usize),
-                        _ => self.err(&format!("{p}.workers"), "a whole number from 1 to 100000"),
-                    },
-                    "rate" => match val.as_f64() {
-                        Some(r) if r > 0.0 && r.is_finite() && r <= 10_000_000.0 => {
-                            def.rate = Some(r)
-                        }
-                        _ => self.err(
-                            &format!("{p}.rate"),
-                            "transactions per second, above 0 (leave it out for a closed loop)",
+                        p,
+                        format!(
+                            "no statement records the rows it inserts into '{}'; add inserts: {} to the statement that inserts them (with the key in RETURNING)",
+                            t.name, t.name
                         ),
-                    },
-                    other => self.err(
-                        &p,
-                        format!("unknown key '{other}'; keys: weights, mode, workers, rate"),
-                    ),
+                    );
                 }
             }
-            if def.weights.is_empty() {
-                self.err(
-                    &p,
-                    "give weights (transaction: weight) or mode (a mode's weights)",
-                );
-                continue;
+        }
+    }
+
+    /// The modes a measure is limited to must exist.
+    fn measure_modes(&mut self, raw: &[RawMeasure], modes: &[(String, Vec<f64>)]) {
+        for (i, m) in raw.iter().enumerate() {
+            for name in &m.modes {
+                if !modes.iter().any(|(n, _)| n == name) {
+                    self.err(
+                        &format!("measures[{i}].modes"),
+                        format!(
+                            "unknown mode '{name}'; modes: {}",
+                            modes
+                                .iter()
+                                .map(|(n, _)| n.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                }
             }
-            out.push(def);
         }
-        if out.is_empty() {
-            self.err(&format!("{path}.groups"), "give at least one group");
-        }
-        out
+    }
+
+    /// `checks:`: name and query of each.
+    fn checks(&mut self, raw: &[RawCheck]) -> Vec<(String, String)> {
+        raw.iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                if c.name.trim().is_empty() || c.sql.trim().is_empty() {
+                    self.err(&format!("checks[{i}]"), "needs a name and a sql query");
+                    return None;
+                }
+                Some((c.name.clone(), c.sql.clone()))
+            })
+            .collect()
     }
 
     fn vectors_need_extension(
@@ -1239,123 +537,33 @@ impl Compiler<'_> {
     }
 }
 
-/// `bigint`: the type of a sequence's values when the schema does not say otherwise.
-const BIGINT: (&str, i64, i64) = ("bigint", i64::MIN, i64::MAX);
-
-/// The integer type (name, least and greatest value) that a `CREATE TABLE` of `table` in
-/// the schema files gives `col`; `None` when no such column is found or it is not a
-/// 2-, 4- or 8-byte integer.
-fn int_column(
-    files: &[(String, String)],
-    table: &str,
-    col: &str,
-) -> Option<(&'static str, i64, i64)> {
-    for (_, sql) in files {
-        let text: String = sql
-            .lines()
-            .map(|l| l.split("--").next().unwrap_or(""))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .to_ascii_lowercase();
-        let words = words(&text);
-        let word = |k: usize| words.get(k).map(|w| w.1);
-        for i in 0..words.len() {
-            if word(i) != Some("table")
-                || !(i.saturating_sub(3)..i).any(|k| word(k) == Some("create"))
-            {
-                continue;
-            }
-            let mut j = i + 1;
-            if (word(j), word(j + 1), word(j + 2)) == (Some("if"), Some("not"), Some("exists")) {
-                j += 3;
-            }
-            let Some(&(at, name)) = words.get(j) else {
-                continue;
-            };
-            if name.split('(').next().unwrap_or_default().trim_matches('"') != table {
-                continue;
-            }
-            // the column list: from the first `(` after the name to its matching `)`
-            let Some(body) = column_list(&text[at..]) else {
-                continue;
-            };
-            for item in split_top_level(body) {
-                let mut parts = item.split_whitespace();
-                if parts.next().map(|c| c.trim_matches('"')) != Some(col) {
-                    continue;
-                }
-                let ty = parts.next().unwrap_or_default();
-                return match ty.split(|c: char| !c.is_ascii_alphanumeric()).next() {
-                    Some("smallint" | "int2" | "smallserial" | "serial2") => {
-                        Some(("smallint", i16::MIN.into(), i16::MAX.into()))
-                    }
-                    Some("integer" | "int" | "int4" | "serial" | "serial4") => {
-                        Some(("integer", i32::MIN.into(), i32::MAX.into()))
-                    }
-                    Some("bigint" | "int8" | "bigserial" | "serial8") => Some(BIGINT),
-                    _ => None,
-                };
+/// The workload's tables: the data tables, then the others the schema files create.
+fn tables(data: &[DataTable], create: &[(String, String)]) -> Vec<String> {
+    let mut tables: Vec<String> = data.iter().map(|t| t.name.clone()).collect();
+    for (_, sql) in create {
+        for t in sql::created_tables(sql) {
+            if !tables.contains(&t) {
+                tables.push(t);
             }
         }
     }
-    None
+    tables
 }
 
-/// The words of `text` (split at whitespace) with their byte offsets.
-fn words(text: &str) -> Vec<(usize, &str)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (c.is_whitespace(), start) {
-            (true, Some(s)) => {
-                out.push((s, &text[s..i]));
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
+/// `scale_meaning`, or what the data tables' `rows_per_scale` make of a unit of scale.
+fn scale_meaning(raw: &RawWorkload) -> String {
+    raw.scale_meaning.clone().unwrap_or_else(|| {
+        let per: Vec<String> = raw
+            .data
+            .iter()
+            .filter_map(|t| t.rows_per_scale.map(|n| format!("{n} {} rows", t.table)))
+            .collect();
+        if per.is_empty() {
+            "unused".into()
+        } else {
+            format!("{} per unit", per.join(", "))
         }
-    }
-    if let Some(s) = start {
-        out.push((s, &text[s..]));
-    }
-    out
-}
-
-/// The text inside the first parenthesis of `s` and its matching close.
-fn column_list(s: &str) -> Option<&str> {
-    let open = s.find('(')?;
-    let mut depth = 0usize;
-    for (i, c) in s[open..].char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(&s[open + 1..open + i]);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-/// `s` split at the commas outside parentheses.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let (mut out, mut depth, mut from) = (Vec::new(), 0usize, 0);
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                out.push(&s[from..i]);
-                from = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[from..]);
-    out
+    })
 }
 
 fn uses_vector(g: &Gen) -> bool {

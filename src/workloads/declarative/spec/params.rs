@@ -79,106 +79,133 @@ pub(crate) fn declare(raw: &Mapping, errors: &mut Vec<String>) -> Vec<ParamDef> 
             ));
             continue;
         }
-        let mut def = ParamDef {
-            name: name.to_string(),
-            description: String::new(),
-            default: String::new(),
-            rebuild: false,
-            kind: Kind::Word,
-        };
-        let map = match v {
-            Value::Mapping(m) => m.clone(),
-            other => {
-                // the short form: `name: default`
-                let mut m = Mapping::new();
-                m.insert("default".into(), other.clone());
-                m
-            }
-        };
-        let mut min = None;
-        let mut max = None;
-        let mut choices = None;
-        for (key, val) in &map {
-            match key.as_str().unwrap_or_default() {
-                "default" => match scalar(val) {
-                    Some(s) => def.default = s,
-                    None => errors.push(format!("{path}.default: give a number or a word")),
-                },
-                "description" => def.description = scalar(val).unwrap_or_default(),
-                "rebuild" => match val.as_bool() {
-                    Some(b) => def.rebuild = b,
-                    None => errors.push(format!("{path}.rebuild: true or false")),
-                },
-                "min" => min = val.as_f64().or_else(|| {
-                    errors.push(format!("{path}.min: a number"));
-                    None
-                }),
-                "max" => max = val.as_f64().or_else(|| {
-                    errors.push(format!("{path}.max: a number"));
-                    None
-                }),
-                "choices" => choices = Some(parse_choices(val, &path, errors)),
-                other => errors.push(format!(
-                    "{path}: unknown key '{other}'; keys: default, description, rebuild, min, max, choices"
-                )),
-            }
+        if let Some(def) = declare_one(name, v, &path, errors) {
+            out.push(def);
         }
-        // an empty text default (`default: ""`) is an optional word, e.g. a folder
-        let optional =
-            def.default.is_empty() && map.get("default").is_some_and(|v| v.as_str() == Some(""));
-        if def.default.is_empty() && !optional {
-            errors.push(format!("{path}: missing default"));
-            continue;
-        }
-        let mut bad_default = false;
-        def.kind = match choices {
-            Some(c) => {
-                if !c.iter().any(|(n, _)| *n == def.default) {
-                    errors.push(format!(
-                        "{path}.default: '{}' is not one of the choices ({})",
-                        def.default,
-                        c.iter()
-                            .map(|(n, _)| n.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
-                Kind::Choice(c)
-            }
-            None if optional => Kind::Word,
-            None => match def.default.parse::<f64>() {
-                Ok(_) => Kind::Number {
-                    integer: def.default.parse::<i64>().is_ok(),
-                    min,
-                    max,
-                },
-                Err(_) if word_ok(&def.default) => Kind::Word,
-                Err(_) => {
-                    errors.push(format!(
-                        "{path}.default: '{}' is neither a number nor a word (letters, digits, _ . - /); use choices for other text",
-                        def.default
-                    ));
-                    bad_default = true;
-                    Kind::Word
-                }
-            },
-        };
-        if bad_default {
-            continue;
-        }
-        if let Err(e) = def.check(&def.default) {
-            errors.push(format!("{path}.default: {e}"));
-        }
-        out.push(def);
     }
     out
 }
 
-fn parse_choices(
-    v: &Value,
+/// The choices of a parameter: each name with its derived values.
+type Choices = Vec<(String, Vec<(String, String)>)>;
+
+/// One parameter's declaration (`v`, a mapping or the short form `name: default`);
+/// `None` when it is unusable.
+fn declare_one(name: &str, v: &Value, path: &str, errors: &mut Vec<String>) -> Option<ParamDef> {
+    let map = match v {
+        Value::Mapping(m) => m.clone(),
+        other => {
+            // the short form: `name: default`
+            let mut m = Mapping::new();
+            m.insert("default".into(), other.clone());
+            m
+        }
+    };
+    let (mut def, bounds, choices) = read_keys(name, &map, path, errors);
+    // an empty text default (`default: ""`) is an optional word, e.g. a folder
+    let optional =
+        def.default.is_empty() && map.get("default").is_some_and(|v| v.as_str() == Some(""));
+    if def.default.is_empty() && !optional {
+        errors.push(format!("{path}: missing default"));
+        return None;
+    }
+    def.kind = kind(&def.default, choices, optional, bounds, path, errors)?;
+    if let Err(e) = def.check(&def.default) {
+        errors.push(format!("{path}.default: {e}"));
+    }
+    Some(def)
+}
+
+/// The keys of a declaration: the parameter (its kind still to settle), its bounds
+/// (min, max) and its choices.
+fn read_keys(
+    name: &str,
+    map: &Mapping,
     path: &str,
     errors: &mut Vec<String>,
-) -> Vec<(String, Vec<(String, String)>)> {
+) -> (ParamDef, (Option<f64>, Option<f64>), Option<Choices>) {
+    let mut def = ParamDef {
+        name: name.to_string(),
+        description: String::new(),
+        default: String::new(),
+        rebuild: false,
+        kind: Kind::Word,
+    };
+    let mut min = None;
+    let mut max = None;
+    let mut choices = None;
+    for (key, val) in map {
+        match key.as_str().unwrap_or_default() {
+            "default" => match scalar(val) {
+                Some(s) => def.default = s,
+                None => errors.push(format!("{path}.default: give a number or a word")),
+            },
+            "description" => def.description = scalar(val).unwrap_or_default(),
+            "rebuild" => match val.as_bool() {
+                Some(b) => def.rebuild = b,
+                None => errors.push(format!("{path}.rebuild: true or false")),
+            },
+            "min" => min = val.as_f64().or_else(|| {
+                errors.push(format!("{path}.min: a number"));
+                None
+            }),
+            "max" => max = val.as_f64().or_else(|| {
+                errors.push(format!("{path}.max: a number"));
+                None
+            }),
+            "choices" => choices = Some(parse_choices(val, path, errors)),
+            other => errors.push(format!(
+                "{path}: unknown key '{other}'; keys: default, description, rebuild, min, max, choices"
+            )),
+        }
+    }
+    (def, (min, max), choices)
+}
+
+/// The kind `default` makes of a parameter: one of its choices, a number (integral
+/// when the default is) or a word; `None` when the default is none of these.
+fn kind(
+    default: &str,
+    choices: Option<Choices>,
+    optional: bool,
+    (min, max): (Option<f64>, Option<f64>),
+    path: &str,
+    errors: &mut Vec<String>,
+) -> Option<Kind> {
+    Some(match choices {
+        Some(c) => {
+            if !c.iter().any(|(n, _)| *n == default) {
+                errors.push(format!(
+                    "{path}.default: '{}' is not one of the choices ({})",
+                    default,
+                    c.iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            Kind::Choice(c)
+        }
+        None if optional => Kind::Word,
+        None => match default.parse::<f64>() {
+            Ok(_) => Kind::Number {
+                integer: default.parse::<i64>().is_ok(),
+                min,
+                max,
+            },
+            Err(_) if word_ok(default) => Kind::Word,
+            Err(_) => {
+                errors.push(format!(
+                    "{path}.default: '{}' is neither a number nor a word (letters, digits, _ . - /); use choices for other text",
+                    default
+                ));
+                return None;
+            }
+        },
+    })
+}
+
+fn parse_choices(v: &Value, path: &str, errors: &mut Vec<String>) -> Choices {
     let mut out = Vec::new();
     match v {
         Value::Sequence(s) => {

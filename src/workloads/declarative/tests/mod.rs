@@ -2,6 +2,7 @@
 //! generators' distributions checked statistically.
 
 use super::gen::{Ctx, Gen, State, TableRange, MAX_ROW_BYTES, MAX_STRING_LENGTH};
+use super::value::Value;
 use super::*;
 
 mod generators;
