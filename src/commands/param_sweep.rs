@@ -16,6 +16,7 @@ use crate::progress::Progress;
 use crate::report::{Document as _, WorkloadReport};
 use crate::scaling::output::SweepStatus;
 use crate::scaling::params::{read_curve, ParamBand, ParamSweepReport, SCHEMA_VERSION};
+use crate::scaling::Band;
 
 /// What the sweep runs against.
 pub(crate) struct SweepCtx<'a> {
@@ -36,22 +37,7 @@ pub(crate) async fn run(
     prepared: SchemaReady,
 ) -> Result<Exit, AppError> {
     let plan = c.plan;
-    let mut report = ParamSweepReport {
-        schema_version: SCHEMA_VERSION,
-        kind: "parameter".into(),
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
-        status: SweepStatus::Running,
-        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        database: c.target.display.clone(),
-        server: c.server.clone(),
-        config: plan.to_report_json(),
-        workload: WorkloadReport::new(plan, c.workload.as_ref(), prepared.marker, prepared.load),
-        param: sweep.param.clone(),
-        figure: sweep.figure.clone(),
-        bands: Vec::new(),
-        curve: Vec::new(),
-        wall_s: 0.0,
-    };
+    let mut report = new_report(&c, sweep, prepared);
     let started = std::time::Instant::now();
     let n = sweep.values.len();
     let opts = ExecOptions {
@@ -92,18 +78,7 @@ pub(crate) async fn run(
             Err(e) => return Err(e),
         };
         let band = super::sweep::band_of(i, opts.workers, opts.connections, m);
-        let shown = band
-            .figures
-            .iter()
-            .map(|f| format!(", {} {}", f.name, crate::report::figure(f.value)))
-            .collect::<String>();
-        c.view.line(&format!(
-            "  band {}: {:.1} tps, p99 {:.3} ms, {} failed{shown}",
-            i + 1,
-            band.tps,
-            band.latency.p99_ms,
-            band.failed
-        ));
+        show_band(c.view, i, &band);
         report.bands.push(ParamBand {
             value: value.clone(),
             band,
@@ -116,6 +91,54 @@ pub(crate) async fn run(
     }
     report.wall_s = started.elapsed().as_secs_f64();
     report.curve = read_curve(&report.bands, &sweep.figure, &sweep.at);
+    warn_if_unmeasured(&report, sweep);
+    print!("{}", report.console());
+    super::sweep::write_files(&report, plan, true)?;
+    Ok(if report.status == SweepStatus::Interrupted {
+        Exit::Interrupted
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The sweep's report before its first band.
+fn new_report(c: &SweepCtx<'_>, sweep: &ParamSweepPlan, prepared: SchemaReady) -> ParamSweepReport {
+    ParamSweepReport {
+        schema_version: SCHEMA_VERSION,
+        kind: "parameter".into(),
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        status: SweepStatus::Running,
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        database: c.target.display.clone(),
+        server: c.server.clone(),
+        config: c.plan.to_report_json(),
+        workload: WorkloadReport::new(c.plan, c.workload.as_ref(), prepared.marker, prepared.load),
+        param: sweep.param.clone(),
+        figure: sweep.figure.clone(),
+        bands: Vec::new(),
+        curve: Vec::new(),
+        wall_s: 0.0,
+    }
+}
+
+/// The band's line: its throughput, p99, failures and figures.
+fn show_band(view: &Progress, i: usize, band: &Band) {
+    let shown = band
+        .figures
+        .iter()
+        .map(|f| format!(", {} {}", f.name, crate::report::figure(f.value)))
+        .collect::<String>();
+    view.line(&format!(
+        "  band {}: {:.1} tps, p99 {:.3} ms, {} failed{shown}",
+        i + 1,
+        band.tps,
+        band.latency.p99_ms,
+        band.failed
+    ));
+}
+
+/// Warns when no band measured the figure the curve is read from.
+fn warn_if_unmeasured(report: &ParamSweepReport, sweep: &ParamSweepPlan) {
     if !report.bands.is_empty()
         && report
             .bands
@@ -134,11 +157,4 @@ pub(crate) async fn run(
                 .join(", ")
         );
     }
-    print!("{}", report.console());
-    super::sweep::write_files(&report, plan, true)?;
-    Ok(if report.status == SweepStatus::Interrupted {
-        Exit::Interrupted
-    } else {
-        Exit::Ok
-    })
 }

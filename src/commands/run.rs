@@ -70,13 +70,7 @@ pub(crate) async fn execute(
     let interrupt = interrupt_token();
     check_outputs(&plan, inputs)?;
     let mut plan = plan;
-    if let (Some(shard), SchemaAction::Rebuild) = (plan.exec.shard, schema_action(args)) {
-        return Err(AppError::Usage(format!(
-            "shard {}: --rebuild drops the schema every shard runs on; rebuild once with \
-             --rebuild --no-run (without --shard), then start the shards with --setup",
-            shard.label()
-        )));
-    }
+    check_shard_rebuild(&plan, args)?;
     check_safety(&mut plan, args)?;
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref())
@@ -100,24 +94,7 @@ pub(crate) async fn execute(
         print!("{}", report::render_checks(&checks));
         return Ok(checks_exit(&checks, Exit::Ok));
     }
-    let prepared = s
-        .waits()
-        .long(
-            "schema set-up",
-            prepare_schema(
-                &plan,
-                SchemaStep {
-                    action,
-                    embedded: s.embedded,
-                    force_drop: args.force_drop,
-                    quiet: args.quiet,
-                },
-                &s.admin,
-                &target,
-                s.workload.as_ref(),
-            ),
-        )
-        .await?;
+    let prepared = set_up_schema(&s, action).await?;
     if args.no_run {
         println!(
             "schema for {} is ready at scale {} on {}",
@@ -127,35 +104,7 @@ pub(crate) async fn execute(
     }
     let view = Progress::auto(args.quiet);
     let exporter = start_exporter(&s, &view).await?;
-    view.line(&match (&plan.progressive, &plan.param_sweep) {
-        (_, Some(p)) => format!(
-            "running {} (mode {}) as a sweep of {} over {} ({} bands of {} after {} warm-up each)",
-            plan.workload,
-            plan.mode,
-            p.param,
-            p.values.join(", "),
-            p.values.len(),
-            p.band_duration,
-            p.warmup
-        ),
-        (Some(sweep), None) => describe_sweep(&plan, sweep),
-        (None, None) => format!(
-            "running {} (mode {}) {} with {} workers over {} connections{}",
-            plan.workload,
-            plan.mode,
-            describe_stop(&plan.exec.stop),
-            plan.exec.workers,
-            plan.exec.connections,
-            match plan.exec.shard {
-                Some(s) => format!(
-                    " as shard {} (of the run's {} workers)",
-                    s.label(),
-                    plan.distributed.run_workers
-                ),
-                None => String::new(),
-            }
-        ),
-    });
+    view.line(&run_banner(&plan));
     let mut opts = plan.exec.clone();
     opts.driver = exec::resolve_driver(plan.exec.driver);
     if let Some(sweep) = &plan.param_sweep {
@@ -189,6 +138,72 @@ pub(crate) async fn execute(
             .await
         }
         None => single(&s, prepared, &opts, &view, exporter.as_ref()).await,
+    }
+}
+
+/// Refuses `--rebuild` on a shard: the schema is shared by every shard of the run.
+fn check_shard_rebuild(plan: &RunPlan, args: &RunArgs) -> Result<(), AppError> {
+    if let (Some(shard), SchemaAction::Rebuild) = (plan.exec.shard, schema_action(args)) {
+        return Err(AppError::Usage(format!(
+            "shard {}: --rebuild drops the schema every shard runs on; rebuild once with \
+             --rebuild --no-run (without --shard), then start the shards with --setup",
+            shard.label()
+        )));
+    }
+    Ok(())
+}
+
+/// Uses, sets up or rebuilds the schema (`action`) before the run.
+async fn set_up_schema(s: &Session<'_>, action: SchemaAction) -> Result<SchemaReady, AppError> {
+    s.waits()
+        .long(
+            "schema set-up",
+            prepare_schema(
+                s.plan,
+                SchemaStep {
+                    action,
+                    embedded: s.embedded,
+                    force_drop: s.args.force_drop,
+                    quiet: s.args.quiet,
+                },
+                &s.admin,
+                s.target,
+                s.workload.as_ref(),
+            ),
+        )
+        .await
+}
+
+/// The line that says what is about to run.
+fn run_banner(plan: &RunPlan) -> String {
+    match (&plan.progressive, &plan.param_sweep) {
+        (_, Some(p)) => format!(
+            "running {} (mode {}) as a sweep of {} over {} ({} bands of {} after {} warm-up each)",
+            plan.workload,
+            plan.mode,
+            p.param,
+            p.values.join(", "),
+            p.values.len(),
+            p.band_duration,
+            p.warmup
+        ),
+        (Some(sweep), None) => describe_sweep(plan, sweep),
+        (None, None) => format!(
+            "running {} (mode {}) {} with {} workers over {} connections{}",
+            plan.workload,
+            plan.mode,
+            describe_stop(&plan.exec.stop),
+            plan.exec.workers,
+            plan.exec.connections,
+            match plan.exec.shard {
+                Some(s) => format!(
+                    " as shard {} (of the run's {} workers)",
+                    s.label(),
+                    plan.distributed.run_workers
+                ),
+                None => String::new(),
+            }
+        ),
     }
 }
 

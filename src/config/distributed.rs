@@ -134,6 +134,45 @@ pub(super) fn distributed_plan(
     env: &dyn Fn(&str) -> Option<String>,
     errors: &mut Vec<String>,
 ) -> DistributedPlan {
+    let given = given_shard(raw, env, errors);
+    let timeout = dur_in(
+        errors,
+        "barrier_timeout",
+        raw.barrier_timeout.unwrap_or(Dur(Duration::from_secs(600))),
+        Duration::from_secs(1),
+        Duration::from_secs(7 * 86_400),
+    );
+    let setup_wait = dur_in(
+        errors,
+        "setup_wait",
+        raw.setup_wait.unwrap_or(Dur(Duration::from_secs(1800))),
+        Duration::ZERO,
+        Duration::from_secs(7 * 86_400),
+    );
+    let start = start_rule(raw, timeout, errors);
+    let shard = given.filter(|s| s.count > 1);
+    if matches!(start, Some(StartRule::Barrier { .. })) && shard.is_none() {
+        errors.push(
+            "barrier: a barrier starts the shards of a run together; give --shard INDEX/COUNT \
+             (or --shards COUNT), or leave the barrier out"
+                .into(),
+        );
+    }
+    DistributedPlan {
+        shard,
+        start,
+        setup_wait,
+        run_workers: 0,
+    }
+}
+
+/// The shard this machine runs, as given (`--shard`, `--shards` with
+/// `JOB_COMPLETION_INDEX`, or `STORMBENCH_SHARD`), a count of 1 included.
+fn given_shard(
+    raw: &RawDistributed,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> Option<Shard> {
     let mut push = |e: String| errors.push(e);
     let given = match (&raw.shard, raw.shards) {
         (Some(s), _) => parse_shard(s).map_err(|e| push(format!("shard: {e}"))).ok(),
@@ -164,21 +203,12 @@ pub(super) fn distributed_plan(
             ));
         }
     }
-    let timeout = dur_in(
-        errors,
-        "barrier_timeout",
-        raw.barrier_timeout.unwrap_or(Dur(Duration::from_secs(600))),
-        Duration::from_secs(1),
-        Duration::from_secs(7 * 86_400),
-    );
-    let setup_wait = dur_in(
-        errors,
-        "setup_wait",
-        raw.setup_wait.unwrap_or(Dur(Duration::from_secs(1800))),
-        Duration::ZERO,
-        Duration::from_secs(7 * 86_400),
-    );
-    let start = match (&raw.start_at, &raw.barrier) {
+    given
+}
+
+/// How the shards start together: at a time, or at a barrier that waits at most `timeout`.
+fn start_rule(raw: &RawDistributed, timeout: Dur, errors: &mut Vec<String>) -> Option<StartRule> {
+    match (&raw.start_at, &raw.barrier) {
         (Some(_), Some(_)) => {
             errors.push(
                 "start_at and barrier: each starts the shards together; give one of them".into(),
@@ -214,20 +244,6 @@ pub(super) fn distributed_plan(
             }
         }
         (None, None) => None,
-    };
-    let shard = given.filter(|s| s.count > 1);
-    if matches!(start, Some(StartRule::Barrier { .. })) && shard.is_none() {
-        errors.push(
-            "barrier: a barrier starts the shards of a run together; give --shard INDEX/COUNT \
-             (or --shards COUNT), or leave the barrier out"
-                .into(),
-        );
-    }
-    DistributedPlan {
-        shard,
-        start,
-        setup_wait,
-        run_workers: 0,
     }
 }
 

@@ -9,10 +9,12 @@
 //! - `load`: reading and parsing a file (`ConfigFile`, `LoadedConfig`), the workloads path.
 //! - `overrides`: environment variables and command-line flags over the file.
 //! - `validate`: checks every section and builds the plan.
+//! - `database`: the connection settings of the `database:` section.
 //! - `progressive`: the bands of a progressive sweep.
 //! - `plan`: the validated plan the run follows.
 
 mod conninfo;
+mod database;
 mod distributed;
 mod duration;
 mod env;
@@ -29,6 +31,7 @@ pub(crate) mod yaml;
 
 pub use crate::types::{Isolation, SslMode};
 pub(crate) use conninfo::url_has_password;
+pub(crate) use database::database_plan;
 pub use distributed::{DistributedPlan, RawDistributed, Shard, StartRule};
 pub use duration::Dur;
 pub use env::expand as expand_env;
@@ -49,7 +52,7 @@ pub use safety::Intent;
 pub use slo::{Objectives, RawSlo};
 pub use store::RawHistory;
 pub(crate) use store::{resolve_store, StoreSpec};
-pub(crate) use validate::{database_plan, validate};
+pub(crate) use validate::validate;
 
 #[cfg(test)]
 mod tests;

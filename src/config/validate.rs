@@ -1,20 +1,18 @@
 //! Checks a loaded config, section by section, and builds the [`RunPlan`].
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::conninfo::{self, ConnParams};
+use super::database::database_plan;
+use super::distributed::DistributedPlan;
 use super::load::LoadedConfig;
 use super::plan::{
-    Arrival, BuiltWorkload, CollectPlan, DatabasePlan, ExecOptions, GroupPlan, ParamSweepPlan,
-    RunPlan, Stop,
+    Arrival, BuiltWorkload, CollectPlan, ExecOptions, GroupPlan, ParamSweepPlan, RunPlan, Stop,
 };
 use super::progressive::progressive_plan;
-use super::raw::{ArrivalKind, RawConfig, RawDatabase, RawPrometheus, Secret};
+use super::raw::{ArrivalKind, RawConfig, RawPrometheus, RawSweep, Secret};
 use super::Dur;
 use crate::core::registry::Resolved;
 use crate::core::{ConnectionMode, Registry, Workload, WorkloadParams};
-use crate::types::SslMode;
 
 /// Longest `duration` and `warmup`, also of a progressive band: 365 days. Far enough for
 /// any soak test, near enough that every deadline computed from it stays representable.
@@ -120,14 +118,7 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         .unwrap_or(serde_yaml::Value::Null);
     let resolved_for_sweep = resolved.clone();
     let built = resolved.and_then(|resolved| {
-        let params = WorkloadParams {
-            mode: resolved.mode.clone(),
-            scale,
-            section: section_yaml.clone(),
-            seed: exec.seed,
-            workers: exec.workers,
-            registry: registry.clone(),
-        };
+        let params = workload_params(&resolved, section_yaml.clone(), scale, &exec, registry);
         let shape = RunShape {
             exec: &exec,
             progressive: progressive.is_some(),
@@ -135,48 +126,15 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         build_workload(resolved, &params, &shape, &mut errors, &mut warnings)
     });
     if let Some(b) = &built {
-        worker_groups(
+        run_rules(
             raw,
-            b.workload.as_ref(),
+            b,
             &mut exec,
+            &mut distributed,
             progressive.is_some(),
             &mut errors,
+            &mut warnings,
         );
-        let open_loop = matches!(exec.arrival, Arrival::Open { .. })
-            || exec
-                .groups
-                .iter()
-                .any(|g| matches!(g.arrival, Arrival::Open { .. }));
-        super::slo::validate(&raw.slo, b.workload.kinds(), open_loop, &mut errors);
-        if let Some(shard) = distributed.shard {
-            if progressive.is_some() || raw.sweep.param.is_some() {
-                errors.push(format!(
-                    "shard {}: a progressive or parameter sweep runs on one machine; run it \
-                     without --shard",
-                    shard.label()
-                ));
-            }
-            distributed.run_workers = exec.workers;
-            super::distributed::apply_shard(&mut exec, shard, &mut errors);
-            if let Some(n) = b.workload.worker_partitions() {
-                if n % shard.count as u64 != 0 {
-                    warnings.push(format!(
-                        "shard {}: {} shards over {n} partitions of the data (for tpcc, \
-                         warehouses) share some: shard i runs workers i, i+{}, ..., whose home \
-                         partitions are their own only when the shard count divides {n}",
-                        shard.label(),
-                        shard.count,
-                        shard.count
-                    ));
-                }
-            }
-        }
-        if !raw.slo.is_empty() && progressive.is_some() {
-            warnings.push(
-                "slo: objectives judge a measured run; a progressive sweep does not apply them"
-                    .into(),
-            );
-        }
     }
     let param_sweep = match (&built, &resolved_for_sweep) {
         (Some(b), Some(r)) => param_sweep(
@@ -221,6 +179,72 @@ pub fn validate(cfg: &LoadedConfig, registry: &Registry) -> Result<RunPlan, Vec<
         distributed,
         built,
     })
+}
+
+/// The parameters a workload is built from, with its section `section`.
+fn workload_params(
+    resolved: &Resolved,
+    section: serde_yaml::Value,
+    scale: u64,
+    exec: &ExecOptions,
+    registry: &Registry,
+) -> WorkloadParams {
+    WorkloadParams {
+        mode: resolved.mode.clone(),
+        scale,
+        section,
+        seed: exec.seed,
+        workers: exec.workers,
+        registry: registry.clone(),
+    }
+}
+
+/// The run's settings that depend on the built workload: its worker groups, the SLOs
+/// against its kinds, and the shard of it this machine runs.
+fn run_rules(
+    raw: &RawConfig,
+    b: &BuiltWorkload,
+    exec: &mut ExecOptions,
+    distributed: &mut DistributedPlan,
+    progressive: bool,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    worker_groups(raw, b.workload.as_ref(), exec, progressive, errors);
+    let open_loop = matches!(exec.arrival, Arrival::Open { .. })
+        || exec
+            .groups
+            .iter()
+            .any(|g| matches!(g.arrival, Arrival::Open { .. }));
+    super::slo::validate(&raw.slo, b.workload.kinds(), open_loop, errors);
+    if let Some(shard) = distributed.shard {
+        if progressive || raw.sweep.param.is_some() {
+            errors.push(format!(
+                "shard {}: a progressive or parameter sweep runs on one machine; run it \
+                 without --shard",
+                shard.label()
+            ));
+        }
+        distributed.run_workers = exec.workers;
+        super::distributed::apply_shard(exec, shard, errors);
+        if let Some(n) = b.workload.worker_partitions() {
+            if n % shard.count as u64 != 0 {
+                warnings.push(format!(
+                    "shard {}: {} shards over {n} partitions of the data (for tpcc, \
+                     warehouses) share some: shard i runs workers i, i+{}, ..., whose home \
+                     partitions are their own only when the shard count divides {n}",
+                    shard.label(),
+                    shard.count,
+                    shard.count
+                ));
+            }
+        }
+    }
+    if !raw.slo.is_empty() && progressive {
+        warnings.push(
+            "slo: objectives judge a measured run; a progressive sweep does not apply them".into(),
+        );
+    }
 }
 
 /// The registry entry of `workload` and `mode`; a warning for each workload section the
@@ -359,35 +383,7 @@ fn param_sweep(
     errors: &mut Vec<String>,
 ) -> Option<ParamSweepPlan> {
     let s = &raw.sweep;
-    let Some(param) = &s.param else {
-        if !s.values.is_empty() {
-            errors.push(
-                "sweep.param: missing; name the workload parameter the values are for".into(),
-            );
-        }
-        return None;
-    };
-    if progressive {
-        errors.push(
-            "sweep: a parameter sweep and a progressive sweep cannot run together; run one of them"
-                .into(),
-        );
-        return None;
-    }
-    if s.values.is_empty() {
-        errors.push(format!(
-            "sweep.values: give the values of {param} to run, one band each"
-        ));
-        return None;
-    }
-    if s.values.len() > 1000 {
-        errors.push("sweep.values: more than 1000 bands; sweep fewer values".into());
-        return None;
-    }
-    let Stop::Duration(run_duration) = exec.stop else {
-        errors.push("sweep: each band runs for a time; set duration (or sweep.band_duration) instead of a transaction count".into());
-        return None;
-    };
+    let (param, run_duration) = sweep_shape(s, exec, progressive, errors)?;
     let band_duration = s.band_duration.unwrap_or(run_duration);
     let warmup = s.warmup.unwrap_or(exec.warmup);
     let mut values = Vec::new();
@@ -407,14 +403,13 @@ fn param_sweep(
             _ => serde_yaml::Mapping::new(),
         };
         section.insert(param.as_str().into(), v.clone());
-        let params = WorkloadParams {
-            mode: resolved.mode.clone(),
+        let params = workload_params(
+            resolved,
+            serde_yaml::Value::Mapping(section),
             scale,
-            section: serde_yaml::Value::Mapping(section),
-            seed: exec.seed,
-            workers: exec.workers,
-            registry: registry.clone(),
-        };
+            exec,
+            registry,
+        );
         match (resolved.info.build)(&params) {
             Ok(w) => {
                 if w.schema_params() != base {
@@ -453,6 +448,46 @@ fn param_sweep(
         at,
         workloads,
     })
+}
+
+/// The parameter a sweep varies and the run's duration (each band's unless set); `None`,
+/// with the problem in `errors`, when the sweep cannot run.
+fn sweep_shape<'a>(
+    s: &'a RawSweep,
+    exec: &ExecOptions,
+    progressive: bool,
+    errors: &mut Vec<String>,
+) -> Option<(&'a String, Dur)> {
+    let Some(param) = &s.param else {
+        if !s.values.is_empty() {
+            errors.push(
+                "sweep.param: missing; name the workload parameter the values are for".into(),
+            );
+        }
+        return None;
+    };
+    if progressive {
+        errors.push(
+            "sweep: a parameter sweep and a progressive sweep cannot run together; run one of them"
+                .into(),
+        );
+        return None;
+    }
+    if s.values.is_empty() {
+        errors.push(format!(
+            "sweep.values: give the values of {param} to run, one band each"
+        ));
+        return None;
+    }
+    if s.values.len() > 1000 {
+        errors.push("sweep.values: more than 1000 bands; sweep fewer values".into());
+        return None;
+    }
+    let Stop::Duration(run_duration) = exec.stop else {
+        errors.push("sweep: each band runs for a time; set duration (or sweep.band_duration) instead of a transaction count".into());
+        return None;
+    };
+    Some((param, run_duration))
 }
 
 /// The workload's worker groups as the run's: a group without workers takes the run's
@@ -677,162 +712,4 @@ fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
             }
         }
     }
-}
-
-/// The connection settings of a `database:` section, adding any problem to `errors`.
-///
-/// Precedence, highest first: flags (`--url`'s parts below the other flags), the file's
-/// keys, the file's `database.url`, `STORMBENCH_DB_*`, the service (`service` or
-/// `PGSERVICE`), the PG* environment, the defaults; the password, when none
-/// of these gives one, from the password file. An embedded cluster reads none of the
-/// user's libpq settings.
-pub fn database_plan(
-    db: &RawDatabase,
-    env: &dyn Fn(&str) -> Option<String>,
-    errors: &mut Vec<String>,
-    warnings: &mut Vec<String>,
-) -> DatabasePlan {
-    let embedded = db.embedded.unwrap_or(false);
-    if embedded && db.host.is_some() {
-        // the shipped configs keep a host next to `embedded` so that removing one line
-        // points them at a server; saying so on every run would be noise
-        log::debug!("database.host is ignored: database.embedded is true");
-    }
-    if let Some(h) = &db.host {
-        if h.trim().is_empty() {
-            errors.push("database.host: must not be empty".into());
-        }
-    }
-    if db.port == Some(0) {
-        errors.push("database.port: must be between 1 and 65535 (got 0)".into());
-    }
-    let p = if embedded {
-        let mut p = ConnParams::from_raw(db);
-        p.fill_from(&db.env);
-        p
-    } else {
-        libpq_layers(db, env, errors)
-    };
-    let host = p.host.clone().unwrap_or_else(|| "localhost".into());
-    let port = p.port.unwrap_or(5432);
-    let dbname = p.dbname.clone().unwrap_or_else(|| "postgres".into());
-    let username = p
-        .user
-        .clone()
-        .or_else(|| env("USER"))
-        .unwrap_or_else(|| "postgres".into());
-    let mut password = p.password.clone();
-    let mut passfile = None;
-    if password.is_none() && !embedded {
-        if let Some(file) = conninfo::pgpass_path(p.passfile.as_deref(), env) {
-            match conninfo::pgpass_lookup(&file, &host, port, &dbname, &username) {
-                Ok(Some(pw)) => {
-                    password = Some(pw);
-                    passfile = Some(file);
-                }
-                Ok(None) => {}
-                Err(w) => warnings.push(w),
-            }
-        }
-    }
-    let files = tls_files(&p, embedded, env);
-    let sslmode = match (p.sslmode, files.system_roots) {
-        (None, true) => SslMode::VerifyFull,
-        (Some(m), true) if m != SslMode::VerifyFull => {
-            errors.push(format!(
-                "database.sslrootcert: system verifies the server with the system's \
-                 certificate authorities, which only sslmode verify-full does (got {}); set \
-                 database.sslmode: verify-full",
-                m.name()
-            ));
-            m
-        }
-        (Some(m), _) => m,
-        (None, _) if embedded => SslMode::Disable,
-        (None, _) => SslMode::Prefer,
-    };
-    DatabasePlan {
-        embedded,
-        bindir: db.bindir.clone(),
-        host,
-        port,
-        dbname,
-        username,
-        password,
-        passfile,
-        sslmode,
-        sslrootcert: files.rootcert,
-        sslcert: files.cert,
-        sslkey: files.key,
-        application_name: p.application_name,
-        connect_timeout: dur_in(
-            errors,
-            "database.connect_timeout",
-            p.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
-            Duration::ZERO,
-            MAX_CONNECT_TIMEOUT,
-        ),
-        isolation: db.isolation,
-        read_only: false,
-    }
-}
-
-/// The certificate files, with libpq's defaults in `~/.postgresql/` (`root.crt`,
-/// `postgresql.crt`, `postgresql.key`) where those files exist.
-struct Files {
-    rootcert: Option<PathBuf>,
-    cert: Option<PathBuf>,
-    key: Option<PathBuf>,
-    /// `sslrootcert: system`.
-    system_roots: bool,
-}
-
-fn tls_files(p: &ConnParams, embedded: bool, env: &dyn Fn(&str) -> Option<String>) -> Files {
-    let dir = env("HOME")
-        .filter(|h| !h.is_empty() && !embedded)
-        .map(|h| PathBuf::from(h).join(".postgresql"));
-    let default = |name: &str| dir.as_ref().map(|d| d.join(name)).filter(|f| f.is_file());
-    let home = |f: &Option<PathBuf>| f.as_deref().map(|f| conninfo::expand_home(f, env));
-    let cert = home(&p.sslcert).or_else(|| default("postgresql.crt"));
-    let key = match (home(&p.sslkey), &cert) {
-        (Some(k), _) => Some(k),
-        (None, Some(_)) => default("postgresql.key"),
-        (None, None) => None,
-    };
-    Files {
-        system_roots: p.sslrootcert.as_deref() == Some(Path::new("system")),
-        rootcert: home(&p.sslrootcert).or_else(|| default("root.crt")),
-        cert,
-        key,
-    }
-}
-
-/// The explicit settings filled from `database.url`, the service and the PG* environment.
-fn libpq_layers(
-    db: &RawDatabase,
-    env: &dyn Fn(&str) -> Option<String>,
-    errors: &mut Vec<String>,
-) -> ConnParams {
-    let mut p = ConnParams::from_raw(db);
-    if let Some(url) = &db.url {
-        match ConnParams::parse(url.expose()) {
-            Ok(u) => p.fill_from(&u),
-            Err(e) => errors.push(format!("database.url: {e}")),
-        }
-    }
-    p.fill_from(&db.env);
-    let pg_env = ConnParams::from_env(env, errors);
-    let service = match (&p.service, &pg_env.service) {
-        (Some(s), _) => Some(("database.service", s.clone())),
-        (None, Some(s)) => Some(("PGSERVICE", s.clone())),
-        (None, None) => None,
-    };
-    if let Some((key, name)) = service {
-        match conninfo::service(&name, env) {
-            Ok(svc) => p.fill_from(&svc),
-            Err(e) => errors.push(format!("{key}: {e}")),
-        }
-    }
-    p.fill_from(&pg_env);
-    p
 }

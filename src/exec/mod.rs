@@ -3,6 +3,7 @@
 //! exact totals and a time series while a ticker prints summary lines.
 
 mod driver;
+mod lane;
 mod progress;
 mod schedule;
 mod worker;
@@ -21,12 +22,11 @@ use tokio_util::sync::CancellationToken;
 pub(crate) use crate::config::ExecOptions;
 
 use crate::config::Stop;
-use crate::core::{self, ConnectionMode, Driver, Workload};
-use crate::db::wire::WireConfig;
-use crate::db::{DbError, PgConnector, Target, WireConnector};
+use crate::core::{ConnectionMode, Driver, Workload};
+use crate::db::{DbError, Target};
 use crate::progress::Progress;
 use crate::stats::{Chunk, IntervalPoint, Series, Totals};
-use driver::Connections;
+use lane::{all_ready, join_threads, lanes, spawn_lanes, Started};
 
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
 const GRACE: Duration = Duration::from_millis(250);
@@ -171,46 +171,6 @@ pub(crate) struct RunResult {
     pub(crate) first_rss_mb: Option<f64>,
 }
 
-/// How the workers and connections are split over client threads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Lane {
-    /// First worker id.
-    pub(crate) first_worker: usize,
-    /// Gap between its worker ids (a shard of `n` runs every `n`th worker of the run).
-    pub(crate) stride: usize,
-    /// Workers on this thread.
-    pub(crate) workers: usize,
-    /// Pool size on this thread.
-    pub(crate) connections: usize,
-}
-
-/// Splits workers and connections evenly over at most `threads` lanes (each with at
-/// least one worker and one connection). The workers are the run's, or shard `i` of
-/// `n`'s: ids `i`, `i + n`, ... of the whole run.
-pub(crate) fn lanes(
-    workers: usize,
-    connections: usize,
-    threads: usize,
-    shard: Option<crate::config::Shard>,
-) -> Vec<Lane> {
-    let (base, stride) = shard.map_or((0, 1), |s| (s.index, s.count));
-    let n = threads.min(workers).min(connections).max(1);
-    let mut out = Vec::with_capacity(n);
-    let mut first = 0;
-    for i in 0..n {
-        let w = workers / n + usize::from(i < workers % n);
-        let c = connections / n + usize::from(i < connections % n);
-        out.push(Lane {
-            first_worker: base + first * stride,
-            stride,
-            workers: w,
-            connections: c,
-        });
-        first += w;
-    }
-    out
-}
-
 /// Runs the workload and returns what was measured; `measuring` fires when the warm-up
 /// ends.
 ///
@@ -237,66 +197,23 @@ pub(crate) async fn run(
     let driver = resolve_driver(opts.driver);
     let wire = (driver == Driver::Wire).then(|| target.wire_config());
     let stop = interrupt.child_token();
-    let (tx, rx) = mpsc::unbounded_channel::<Chunk>();
     let plan = lanes(opts.workers, opts.connections, opts.threads, opts.shard);
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), DbError>>();
-    let mut starts = Vec::new();
-    let mut threads = Vec::new();
-    for (i, lane) in plan.iter().copied().enumerate() {
-        let (start_tx, start) = oneshot::channel::<Arc<RunShared>>();
-        starts.push(start_tx);
-        let ctx = LaneCtx {
-            lane,
-            workload: workload.clone(),
-            target: target.clone(),
-            seed: opts.seed,
-            wire: wire.clone(),
-            stop: stop.clone(),
-            out: tx.clone(),
-            ready: ready_tx.clone(),
-            start,
-        };
-        threads.push(spawn_lane(i, ctx)?);
-    }
-    drop((tx, ready_tx));
+    let Started {
+        starts,
+        threads,
+        chunks: rx,
+        mut ready,
+    } = spawn_lanes(&plan, &workload, target, opts.seed, wire, &stop)?;
     // every lane has its pool filled before the clock starts
-    if let Err(e) = all_ready(&mut ready_rx, plan.len(), &interrupt).await {
+    if let Err(e) = ready_to_start(&mut ready, plan.len(), &interrupt, gate).await {
         stop.cancel();
         return Err(e);
     }
-    if let Some(gate) = gate {
-        let passed = tokio::select! {
-            r = gate => r.map_err(DbError::Connect),
-            _ = interrupt.cancelled() => Err(DbError::Connect("interrupted while waiting to start".into())),
-        };
-        if let Err(e) = passed {
-            stop.cancel();
-            return Err(e);
-        }
-    }
     let shared = Arc::new(RunShared::start_now(opts, workload.as_ref(), kinds.len()));
-    let Timing {
-        measure_start,
-        deadline,
-        ..
-    } = shared.timing;
     for s in starts {
         let _ = s.send(shared.clone());
     }
-    let deadline_task = deadline.map(|d| {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            sleep_until(d).await;
-            stop.cancel();
-        })
-    });
-    if let Some(tx) = measuring {
-        // tells the caller when warm-up is over (e.g. to snapshot server counters)
-        tokio::spawn(async move {
-            sleep_until(measure_start).await;
-            let _ = tx.send(());
-        });
-    }
+    let deadline_task = start_clock(&shared.timing, &stop, measuring);
     progress::start(view, opts);
     let agg = aggregate(
         rx,
@@ -313,18 +230,7 @@ pub(crate) async fn run(
     )
     .await;
     let threads_left = join_threads(threads, &shared).await;
-    let workers_not_stopped = opts.workers
-        - shared
-            .live
-            .finished
-            .load(Ordering::Relaxed)
-            .min(opts.workers);
-    if workers_not_stopped > 0 || threads_left > 0 {
-        log::warn!(
-            "{workers_not_stopped} workers did not stop within {}s of the end; their last interval is not in the report",
-            END_GRACE.as_secs()
-        );
-    }
+    let workers_not_stopped = workers_not_stopped(opts.workers, &shared, threads_left);
     if let Some(t) = deadline_task {
         t.abort();
     }
@@ -335,12 +241,62 @@ pub(crate) async fn run(
     Ok(result)
 }
 
-/// Starts client thread `i` on its lane.
-fn spawn_lane(i: usize, ctx: LaneCtx) -> Result<std::thread::JoinHandle<()>, DbError> {
-    std::thread::Builder::new()
-        .name(format!("stormbench-client-{i}"))
-        .spawn(move || run_lane(ctx))
-        .map_err(|e| DbError::Connect(format!("cannot start a client thread: {e}")))
+/// Waits until every lane has its connections, then for the gate, if any (or until one
+/// failed, or the run was interrupted).
+async fn ready_to_start(
+    ready: &mut mpsc::UnboundedReceiver<Result<(), DbError>>,
+    lanes: usize,
+    interrupt: &CancellationToken,
+    gate: Option<Gate>,
+) -> Result<(), DbError> {
+    all_ready(ready, lanes, interrupt).await?;
+    let Some(gate) = gate else { return Ok(()) };
+    tokio::select! {
+        r = gate => r.map_err(DbError::Connect),
+        _ = interrupt.cancelled() => Err(DbError::Connect("interrupted while waiting to start".into())),
+    }
+}
+
+/// Starts the clock: stops the run at its deadline (the task returned, if there is one)
+/// and tells `measuring` when the warm-up ends.
+fn start_clock(
+    timing: &Timing,
+    stop: &CancellationToken,
+    measuring: Option<oneshot::Sender<()>>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let Timing {
+        measure_start,
+        deadline,
+        ..
+    } = *timing;
+    let deadline_task = deadline.map(|d| {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            sleep_until(d).await;
+            stop.cancel();
+        })
+    });
+    if let Some(tx) = measuring {
+        // tells the caller when warm-up is over (e.g. to snapshot server counters)
+        tokio::spawn(async move {
+            sleep_until(measure_start).await;
+            let _ = tx.send(());
+        });
+    }
+    deadline_task
+}
+
+/// Workers of the run (`workers` in all) that had not stopped when their threads were
+/// joined (`threads_left` of which did not end in time); warns when there are any.
+fn workers_not_stopped(workers: usize, shared: &RunShared, threads_left: usize) -> usize {
+    let not_stopped = workers - shared.live.finished.load(Ordering::Relaxed).min(workers);
+    if not_stopped > 0 || threads_left > 0 {
+        log::warn!(
+            "{not_stopped} workers did not stop within {}s of the end; their last interval is not in the report",
+            END_GRACE.as_secs()
+        );
+    }
+    not_stopped
 }
 
 impl RunResult {
@@ -385,41 +341,6 @@ struct Aggregate {
     totals: Totals,
     series: Vec<IntervalPoint>,
     first_rss_mb: Option<f64>,
-}
-
-/// Waits until every lane has its connections (or one failed, or the run was
-/// interrupted).
-async fn all_ready(
-    ready: &mut mpsc::UnboundedReceiver<Result<(), DbError>>,
-    lanes: usize,
-    interrupt: &CancellationToken,
-) -> Result<(), DbError> {
-    for _ in 0..lanes {
-        let r = tokio::select! {
-            r = ready.recv() => r,
-            _ = interrupt.cancelled() => None,
-        };
-        match r {
-            Some(Ok(())) => {}
-            Some(Err(e)) => return Err(e),
-            None => return Err(DbError::Connect("interrupted while connecting".into())),
-        }
-    }
-    Ok(())
-}
-
-/// Joins the client threads, each within [`END_GRACE`]; a panic is recorded. Returns how
-/// many did not end in time.
-async fn join_threads(threads: Vec<std::thread::JoinHandle<()>>, shared: &RunShared) -> usize {
-    let mut left = 0;
-    for (i, t) in threads.into_iter().enumerate() {
-        match tokio::time::timeout(END_GRACE, tokio::task::spawn_blocking(move || t.join())).await {
-            Ok(Ok(Err(payload))) => shared.record_panic(&format!("client thread {i}"), &*payload),
-            Ok(_) => {}
-            Err(_) => left += 1,
-        }
-    }
-    left
 }
 
 impl RunShared {
@@ -494,138 +415,6 @@ pub(crate) fn resolve_driver(driver: Driver) -> Driver {
     match driver {
         Driver::Auto => Driver::Wire,
         resolved => resolved,
-    }
-}
-
-/// What one client thread needs.
-struct LaneCtx {
-    lane: Lane,
-    workload: Arc<dyn Workload>,
-    target: Target,
-    seed: u64,
-    wire: Option<WireConfig>,
-    stop: CancellationToken,
-    out: mpsc::UnboundedSender<Chunk>,
-    ready: mpsc::UnboundedSender<Result<(), DbError>>,
-    start: oneshot::Receiver<Arc<RunShared>>,
-}
-
-/// One client thread: its own runtime, pool and workers.
-fn run_lane(ctx: LaneCtx) {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            let _ = ctx.ready.send(Err(DbError::Connect(format!(
-                "cannot start a client runtime: {e}"
-            ))));
-            return;
-        }
-    };
-    rt.block_on(async move {
-        let LaneCtx {
-            lane,
-            workload,
-            target,
-            seed,
-            wire,
-            stop,
-            out,
-            ready,
-            start,
-        } = ctx;
-        match wire {
-            Some(cfg) => {
-                let c = WireConnector::new(&target, lane.connections, cfg);
-                lane_workers(c, &target, lane, &workload, seed, stop, out, ready, start).await
-            }
-            None => {
-                let c = PgConnector::new(&target, lane.connections);
-                lane_workers(c, &target, lane, &workload, seed, stop, out, ready, start).await
-            }
-        }
-    });
-}
-
-/// Opens a lane's connections on driver `D`, then runs its workers until they stop.
-#[allow(clippy::too_many_arguments)]
-async fn lane_workers<D: Connections + Fill>(
-    connector: Result<D, DbError>,
-    target: &Target,
-    lane: Lane,
-    workload: &Arc<dyn Workload>,
-    seed: u64,
-    stop: CancellationToken,
-    out: mpsc::UnboundedSender<Chunk>,
-    ready: mpsc::UnboundedSender<Result<(), DbError>>,
-    start: oneshot::Receiver<Arc<RunShared>>,
-) {
-    let driver = match connector {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    let filled = tokio::select! {
-        r = driver.fill(target) => r,
-        _ = stop.cancelled() => return,
-    };
-    let ok = filled.is_ok();
-    let _ = ready.send(filled);
-    if !ok {
-        return;
-    }
-    let Ok(shared) = start.await else { return };
-    let sticky = lane.workers <= lane.connections;
-    let mut handles = Vec::with_capacity(lane.workers);
-    for id in (0..lane.workers).map(|k| lane.first_worker + k * lane.stride) {
-        let group = shared.group_of(id);
-        let w = worker::Worker {
-            id,
-            group,
-            gen: workload.group_worker(group, id, core::derive_seed(seed, id as u64)),
-            rng: core::rng(seed, 1 << 32 | id as u64),
-            driver: driver.clone(),
-            shared: shared.clone(),
-            stop: stop.clone(),
-            out: out.clone(),
-            sticky,
-        };
-        let (shared, stop) = (shared.clone(), stop.clone());
-        handles.push(tokio::spawn(async move {
-            use futures_util::FutureExt as _;
-            let run = std::panic::AssertUnwindSafe(w.run()).catch_unwind();
-            if let Err(payload) = run.await {
-                // an internal error: the run stops and is reported as failed
-                shared.record_panic(&format!("worker {id}"), &*payload);
-                shared.live.finished.fetch_add(1, Ordering::Relaxed);
-                stop.cancel();
-            }
-        }));
-    }
-    drop(out);
-    for h in handles {
-        let _ = h.await;
-    }
-}
-
-/// Opening a connector's pooled connections before the run starts.
-trait Fill {
-    async fn fill(&self, target: &Target) -> Result<(), DbError>;
-}
-
-impl Fill for PgConnector {
-    async fn fill(&self, target: &Target) -> Result<(), DbError> {
-        PgConnector::fill(self, target).await
-    }
-}
-
-impl Fill for WireConnector {
-    async fn fill(&self, target: &Target) -> Result<(), DbError> {
-        WireConnector::fill(self, target).await
     }
 }
 
@@ -786,6 +575,7 @@ fn trim_series(points: &[IntervalPoint], intervals: u32) -> Vec<IntervalPoint> {
 
 #[cfg(test)]
 mod tests {
+    use super::lane::Lane;
     use super::*;
 
     #[test]

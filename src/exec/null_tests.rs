@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::null::{Fate, NullConnections, Script};
 use super::*;
 use crate::config::{Arrival, Dur};
-use crate::core::{ErrorClass, Session, Statements, TxError, TxKind, TxOutcome, WorkerTx};
+use crate::core::{self, ErrorClass, Session, Statements, TxError, TxKind, TxOutcome, WorkerTx};
 use crate::progress::{Mode, Progress};
 
 /// One statement per transaction.

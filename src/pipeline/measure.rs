@@ -4,7 +4,7 @@
 use anyhow::{anyhow, Context as _};
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::{CollectOptions, Collector, DbStatsReport, Published};
+use crate::collect::{CollectOptions, Collected, Collector, DbStatsReport, Published};
 use crate::config::RunPlan;
 use crate::core::measure::{self, MeasureSeries, When};
 use crate::core::{CheckResult, Conn, Workload};
@@ -48,26 +48,8 @@ pub(crate) async fn measure(
     // server-side counts need the backends' statistics flushed; a band of a sweep does not
     // report them unless it collects
     let settle = plan.collect.is_some() || plan.progressive.is_none();
-    let published = exporter.and_then(|e| e.published());
-    let waits = Waits { interrupt, target };
-    let collector = match &plan.collect {
-        Some(c) => Some(
-            waits
-                .quick(
-                    "starting the statistics collector",
-                    QUERY_TIMEOUT,
-                    start_collector(
-                        target,
-                        c,
-                        workload.as_ref(),
-                        published,
-                        opts.full_resolution.0,
-                    ),
-                )
-                .await?,
-        ),
-        None => None,
-    };
+    let collector =
+        collector_for(plan, target, workload.as_ref(), opts, exporter, interrupt).await?;
     // the plans the workload compares with after the run
     if workload.inspects() && !interrupt.is_cancelled() {
         tokio::select! {
@@ -105,26 +87,13 @@ pub(crate) async fn measure(
     };
     // server-side figures start when the warm-up ends and end after the run
     let (measuring_tx2, measuring_rx2) = tokio::sync::watch::channel(false);
-    let observe = async {
-        // an interrupt during the warm-up ends the run before measurement starts
-        tokio::select! {
-            r = measuring_rx => if r.is_err() { return (None, None) },
-            _ = stop_collecting.cancelled() => return (None, None),
-        }
-        let _ = measuring_tx2.send(true);
-        let before = tokio::select! {
-            x = within(QUERY_TIMEOUT, server_xacts(admin)) => x.flatten(),
-            _ = stop_collecting.cancelled() => None,
-        };
-        let collected = match collector {
-            Some(c) => Some(
-                c.run(tokio::time::Instant::now(), stop_collecting.clone())
-                    .await,
-            ),
-            None => None,
-        };
-        (before, collected)
-    };
+    let observe = observe_server(
+        measuring_rx,
+        measuring_tx2,
+        &stop_collecting,
+        admin,
+        collector,
+    );
     let intervals = interval_measures(target, workload.measures(), measuring_rx2, &stop_collecting);
     let (result, (xacts_before, collected), measure_series) = tokio::join!(run, observe, intervals);
     let result = match result {
@@ -145,6 +114,80 @@ pub(crate) async fn measure(
             log::warn!("{note}; the run went on without statement statistics");
         }
     }
+    let figures = workload_figures(target, workload.as_ref(), interrupt, result.interrupted).await;
+    Ok(MeasuredRun {
+        result,
+        server_xacts,
+        database_stats,
+        figures,
+        measure_series,
+    })
+}
+
+/// The statistics collector, started when collection is on.
+async fn collector_for(
+    plan: &RunPlan,
+    target: &Target,
+    workload: &dyn Workload,
+    opts: &ExecOptions,
+    exporter: Option<&Exporter>,
+    interrupt: &CancellationToken,
+) -> Result<Option<Collector>, AppError> {
+    let published = exporter.and_then(|e| e.published());
+    let waits = Waits { interrupt, target };
+    let collector = match &plan.collect {
+        Some(c) => Some(
+            waits
+                .quick(
+                    "starting the statistics collector",
+                    QUERY_TIMEOUT,
+                    start_collector(target, c, workload, published, opts.full_resolution.0),
+                )
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(collector)
+}
+
+/// The server's side of the measured phase, from `measuring` (the end of the warm-up,
+/// passed on to `measured`) until `stop_collecting`: its transaction count at the start,
+/// and the collector's samples.
+async fn observe_server(
+    measuring: tokio::sync::oneshot::Receiver<()>,
+    measured: tokio::sync::watch::Sender<bool>,
+    stop_collecting: &CancellationToken,
+    admin: &Conn,
+    collector: Option<Collector>,
+) -> (Option<u64>, Option<Collected>) {
+    // an interrupt during the warm-up ends the run before measurement starts
+    tokio::select! {
+        r = measuring => if r.is_err() { return (None, None) },
+        _ = stop_collecting.cancelled() => return (None, None),
+    }
+    let _ = measured.send(true);
+    let before = tokio::select! {
+        x = within(QUERY_TIMEOUT, server_xacts(admin)) => x.flatten(),
+        _ = stop_collecting.cancelled() => None,
+    };
+    let collected = match collector {
+        Some(c) => Some(
+            c.run(tokio::time::Instant::now(), stop_collecting.clone())
+                .await,
+        ),
+        None => None,
+    };
+    (before, collected)
+}
+
+/// The workload's own figures after the run: its after-run measures and its plan
+/// inspection (skipped when the run was interrupted).
+async fn workload_figures(
+    target: &Target,
+    workload: &dyn Workload,
+    interrupt: &CancellationToken,
+    run_interrupted: bool,
+) -> Vec<crate::core::Metric> {
     // the workload's own figures, when it has measures: bounded, and an interrupt skips them
     // on a session of the run's target, so the measure sees the run's settings
     let after_run = workload.measures().iter().any(|m| m.when == When::AfterRun);
@@ -156,19 +199,13 @@ pub(crate) async fn measure(
             _ = interrupt.cancelled() => Vec::new(),
         }
     };
-    if workload.inspects() && !interrupt.is_cancelled() && !result.interrupted {
+    if workload.inspects() && !interrupt.is_cancelled() && !run_interrupted {
         tokio::select! {
-            f = inspect(target, workload.as_ref(), false) => figures.extend(f),
+            f = inspect(target, workload, false) => figures.extend(f),
             _ = interrupt.cancelled() => log::warn!("interrupted: the workload's plan figures were not taken"),
         }
     }
-    Ok(MeasuredRun {
-        result,
-        server_xacts,
-        database_stats,
-        figures,
-        measure_series,
-    })
+    figures
 }
 
 /// The workload's own inspection on a new session of `target`.

@@ -297,6 +297,46 @@ pub(crate) fn compare(
     threshold_pct: f64,
     noise: Option<Noise>,
 ) -> Result<Comparison, String> {
+    check_comparable(base, new)?;
+    let mut warnings = version_warnings(base, new);
+    let mut kinds = Vec::new();
+    for (i, (name, a)) in base.kinds.iter().enumerate() {
+        let Some(j) = new.kinds.iter().position(|(n, _)| n == name) else {
+            warnings.push(format!("kind {name} is only in the base run"));
+            continue;
+        };
+        let histograms = match (base.latency.get(i), new.latency.get(j)) {
+            (Some(Some(ha)), Some(Some(hb))) => Some((ha, hb)),
+            _ => None,
+        };
+        kinds.push(compare_kind(
+            name,
+            [a, &new.kinds[j].1],
+            histograms,
+            alpha,
+            threshold_pct,
+            noise.as_ref(),
+        ));
+    }
+    let regressed = kinds.iter().any(|k| k.regressed);
+    let verdict = verdict(&kinds, regressed, threshold_pct);
+    Ok(Comparison {
+        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        workload: base.workload.clone(),
+        mode: base.mode.clone(),
+        scale: base.scale,
+        alpha,
+        threshold_pct,
+        kinds,
+        warnings,
+        noise,
+        verdict,
+        regressed,
+    })
+}
+
+/// Refuses runs of different workloads, modes or scales.
+fn check_comparable(base: &RunFacts, new: &RunFacts) -> Result<(), String> {
     for (what, a, b) in [
         ("workload", &base.workload, &new.workload),
         ("mode", &base.mode, &new.mode),
@@ -313,6 +353,10 @@ pub(crate) fn compare(
             base.scale, new.scale
         ));
     }
+    Ok(())
+}
+
+fn version_warnings(base: &RunFacts, new: &RunFacts) -> Vec<String> {
     let mut warnings = Vec::new();
     if base.tool != new.tool {
         warnings.push(format!(
@@ -326,94 +370,118 @@ pub(crate) fn compare(
             base.server, new.server
         ));
     }
-    let mut kinds = Vec::new();
-    for (i, (name, a)) in base.kinds.iter().enumerate() {
-        let Some(j) = new.kinds.iter().position(|(n, _)| n == name) else {
-            warnings.push(format!("kind {name} is only in the base run"));
-            continue;
-        };
-        let b = &new.kinds[j].1;
-        let (ma, va, na) = effective_stats(a);
-        let (mb, vb, nb) = effective_stats(b);
-        let within = [(va / na, na), (vb / nb, nb)];
-        let p_within = welch_p(ma, mb, &within);
-        let plain = welch_p(
-            ma,
-            mb,
-            &[
-                (va / a.len() as f64, a.len() as f64),
-                (vb / b.len() as f64, b.len() as f64),
-            ],
+    warnings
+}
+
+/// One kind, from its per-interval rates in base and new (`[a, b]`) and, when both
+/// reports store them, its latency histograms (µs).
+fn compare_kind(
+    name: &str,
+    [a, b]: [&Vec<f64>; 2],
+    histograms: Option<(&hdrhistogram::Histogram<u64>, &hdrhistogram::Histogram<u64>)>,
+    alpha: f64,
+    threshold_pct: f64,
+    noise: Option<&Noise>,
+) -> KindComparison {
+    let (ma, va, na) = effective_stats(a);
+    let (mb, vb, nb) = effective_stats(b);
+    let within = [(va / na, na), (vb / nb, nb)];
+    let p_within = welch_p(ma, mb, &within);
+    let plain = welch_p(
+        ma,
+        mb,
+        &[
+            (va / a.len() as f64, a.len() as f64),
+            (vb / b.len() as f64, b.len() as f64),
+        ],
+    );
+    let kind_noise = noise.and_then(|n| n.of(name).map(|k| (n.runs, k)));
+    let p = match kind_noise {
+        Some((runs, k)) => {
+            // each run's mean also carries the between-run variance
+            let sd = k.tps_sd_pct / 100.0 * (ma + mb) / 2.0;
+            let between = (sd * sd, runs as f64);
+            welch_p(ma, mb, &[within[0], within[1], between, between])
+        }
+        None => p_within,
+    };
+    let tps_change = change(ma, mb);
+    let significant = p < alpha;
+    let throughput_verdict = match (significant, tps_change < 0.0) {
+        (false, _) => "no significant change",
+        (true, true) => "slower",
+        (true, false) => "faster",
+    }
+    .to_string();
+    let latency = histograms.map_or_else(Vec::new, |(ha, hb)| latency_percentiles(ha, hb));
+    let p99_change = latency
+        .iter()
+        .find(|l| l.percentile == "p99")
+        .map(|l| l.change_pct);
+    let p99_significant = p99_beyond_noise(kind_noise, p99_change, alpha);
+    let p99_worse = p99_change.is_some_and(|c| c > threshold_pct) && p99_significant != Some(false);
+    let regressed = (significant && tps_change < -threshold_pct) || p99_worse;
+    KindComparison {
+        kind: name.to_string(),
+        base_tps: ma,
+        new_tps: mb,
+        tps_change_pct: tps_change,
+        tps_p_value: p,
+        tps_p_value_within: p_within,
+        tps_p_value_plain: plain,
+        p99_significant,
+        latency,
+        throughput_verdict,
+        regressed,
+        rates: [a.clone(), b.clone()],
+    }
+}
+
+/// p50, p95, p99 and p99.9 of both histograms (µs), in ms.
+fn latency_percentiles(
+    ha: &hdrhistogram::Histogram<u64>,
+    hb: &hdrhistogram::Histogram<u64>,
+) -> Vec<PercentileComparison> {
+    let mut latency = Vec::new();
+    for (label, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("p99.9", 0.999)] {
+        let (x, y) = (
+            ha.value_at_quantile(q) as f64 / 1000.0,
+            hb.value_at_quantile(q) as f64 / 1000.0,
         );
-        let kind_noise = noise.as_ref().and_then(|n| n.of(name).map(|k| (n.runs, k)));
-        let p = match kind_noise {
-            Some((runs, k)) => {
-                // each run's mean also carries the between-run variance
-                let sd = k.tps_sd_pct / 100.0 * (ma + mb) / 2.0;
-                let between = (sd * sd, runs as f64);
-                welch_p(ma, mb, &[within[0], within[1], between, between])
-            }
-            None => p_within,
-        };
-        let tps_change = change(ma, mb);
-        let significant = p < alpha;
-        let throughput_verdict = match (significant, tps_change < 0.0) {
-            (false, _) => "no significant change",
-            (true, true) => "slower",
-            (true, false) => "faster",
-        }
-        .to_string();
-        let mut latency = Vec::new();
-        if let (Some(Some(ha)), Some(Some(hb))) = (base.latency.get(i), new.latency.get(j)) {
-            for (label, q) in [("p50", 0.5), ("p95", 0.95), ("p99", 0.99), ("p99.9", 0.999)] {
-                let (x, y) = (
-                    ha.value_at_quantile(q) as f64 / 1000.0,
-                    hb.value_at_quantile(q) as f64 / 1000.0,
-                );
-                latency.push(PercentileComparison {
-                    percentile: label.into(),
-                    base_ms: x,
-                    new_ms: y,
-                    change_pct: change(x, y),
-                });
-            }
-        }
-        let p99_change = latency
-            .iter()
-            .find(|l| l.percentile == "p99")
-            .map(|l| l.change_pct);
-        // p99 beyond noise: its change against the spread of the difference of two runs
-        let p99_significant = match (kind_noise, p99_change) {
-            (Some((runs, k)), Some(c)) => {
-                let se = k.p99_sd_pct * std::f64::consts::SQRT_2;
-                Some(if se > 0.0 {
-                    t_p(c / se, (runs - 1) as f64) < alpha
-                } else {
-                    c != 0.0
-                })
-            }
-            _ => None,
-        };
-        let p99_worse =
-            p99_change.is_some_and(|c| c > threshold_pct) && p99_significant != Some(false);
-        let regressed = (significant && tps_change < -threshold_pct) || p99_worse;
-        kinds.push(KindComparison {
-            kind: name.clone(),
-            base_tps: ma,
-            new_tps: mb,
-            tps_change_pct: tps_change,
-            tps_p_value: p,
-            tps_p_value_within: p_within,
-            tps_p_value_plain: plain,
-            p99_significant,
-            latency,
-            throughput_verdict,
-            regressed,
-            rates: [a.clone(), b.clone()],
+        latency.push(PercentileComparison {
+            percentile: label.into(),
+            base_ms: x,
+            new_ms: y,
+            change_pct: change(x, y),
         });
     }
-    let regressed = kinds.iter().any(|k| k.regressed);
-    let verdict = if regressed {
+    latency
+}
+
+/// Whether p99 moved beyond noise: its change (percent) against the spread of the
+/// difference of two runs; `None` without the kind's noise (runs learned from, noise)
+/// or without p99.
+fn p99_beyond_noise(
+    kind_noise: Option<(usize, &KindNoise)>,
+    p99_change: Option<f64>,
+    alpha: f64,
+) -> Option<bool> {
+    match (kind_noise, p99_change) {
+        (Some((runs, k)), Some(c)) => {
+            let se = k.p99_sd_pct * std::f64::consts::SQRT_2;
+            Some(if se > 0.0 {
+                t_p(c / se, (runs - 1) as f64) < alpha
+            } else {
+                c != 0.0
+            })
+        }
+        _ => None,
+    }
+}
+
+/// One line: what changed.
+fn verdict(kinds: &[KindComparison], regressed: bool, threshold_pct: f64) -> String {
+    if regressed {
         let which: Vec<&str> = kinds
             .iter()
             .filter(|k| k.regressed)
@@ -430,20 +498,7 @@ pub(crate) fn compare(
         "changed, within the threshold".to_string()
     } else {
         "no significant change".to_string()
-    };
-    Ok(Comparison {
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
-        workload: base.workload.clone(),
-        mode: base.mode.clone(),
-        scale: base.scale,
-        alpha,
-        threshold_pct,
-        kinds,
-        warnings,
-        noise,
-        verdict,
-        regressed,
-    })
+    }
 }
 
 impl super::Document for Comparison {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Latency, Report};
+use super::{Latency, Report, WorkloadReport};
 
 const RULE: &str = "============================================================";
 
@@ -300,65 +300,7 @@ fn extras(out: &mut String, r: &Report) {
         database_section(out, d);
     }
 
-    if !r.workload.metrics.is_empty() {
-        let _ = writeln!(out, "\nWorkload Metrics:");
-        let mw = r
-            .workload
-            .metrics
-            .iter()
-            .map(|m| m.name.chars().count())
-            .max()
-            .unwrap_or(0)
-            .max(14);
-        for m in &r.workload.metrics {
-            let _ = writeln!(
-                out,
-                "  {:<mw$} {:>14} {:<18} {}",
-                m.name,
-                crate::report::figure(m.value),
-                m.unit,
-                m.description
-            );
-        }
-    }
-    if !r.workload.groups.is_empty() {
-        let _ = writeln!(out, "\nWorker Groups:");
-        for g in &r.workload.groups {
-            let _ = writeln!(
-                out,
-                "  {:<16} {:>5} workers  {:<22} {:>10.1} TPS {:>12.0}/h  {:>5.1}% rolled back  ({})",
-                g.name,
-                g.workers,
-                match g.target_tps {
-                    Some(t) => format!("open loop at {t}/s"),
-                    None => "closed loop".into(),
-                },
-                g.tps,
-                g.per_hour,
-                g.rollback_pct,
-                g.kinds.join(", ")
-            );
-        }
-    }
-    if !r.workload.measure_series.is_empty() {
-        let _ = writeln!(out, "\nMeasured During the Run (min / mean / last):");
-        for m in &r.workload.measure_series {
-            let values: Vec<f64> = m.points.iter().map(|p| p.1).collect();
-            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-            let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
-            let last = values.last().copied().unwrap_or(f64::NAN);
-            let _ = writeln!(
-                out,
-                "  {:<24} {} / {} / {} {} over {} samples",
-                m.name,
-                crate::report::figure(min),
-                crate::report::figure(mean),
-                crate::report::figure(last),
-                m.unit,
-                values.len()
-            );
-        }
-    }
+    workload_sections(out, &r.workload);
     if let Some(c) = &r.health.client {
         let _ = writeln!(
             out,
@@ -379,6 +321,73 @@ fn extras(out: &mut String, r: &Report) {
         out.push_str(&render_checks(checks));
     }
 
+    schedule_sections(out, r);
+}
+
+/// The workload's metrics, worker groups and series measured during the run.
+fn workload_sections(out: &mut String, w: &WorkloadReport) {
+    if !w.metrics.is_empty() {
+        let _ = writeln!(out, "\nWorkload Metrics:");
+        let mw = w
+            .metrics
+            .iter()
+            .map(|m| m.name.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(14);
+        for m in &w.metrics {
+            let _ = writeln!(
+                out,
+                "  {:<mw$} {:>14} {:<18} {}",
+                m.name,
+                crate::report::figure(m.value),
+                m.unit,
+                m.description
+            );
+        }
+    }
+    if !w.groups.is_empty() {
+        let _ = writeln!(out, "\nWorker Groups:");
+        for g in &w.groups {
+            let _ = writeln!(
+                out,
+                "  {:<16} {:>5} workers  {:<22} {:>10.1} TPS {:>12.0}/h  {:>5.1}% rolled back  ({})",
+                g.name,
+                g.workers,
+                match g.target_tps {
+                    Some(t) => format!("open loop at {t}/s"),
+                    None => "closed loop".into(),
+                },
+                g.tps,
+                g.per_hour,
+                g.rollback_pct,
+                g.kinds.join(", ")
+            );
+        }
+    }
+    if !w.measure_series.is_empty() {
+        let _ = writeln!(out, "\nMeasured During the Run (min / mean / last):");
+        for m in &w.measure_series {
+            let values: Vec<f64> = m.points.iter().map(|p| p.1).collect();
+            let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+            let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+            let last = values.last().copied().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                out,
+                "  {:<24} {} / {} / {} {} over {} samples",
+                m.name,
+                crate::report::figure(min),
+                crate::report::figure(mean),
+                crate::report::figure(last),
+                m.unit,
+                values.len()
+            );
+        }
+    }
+}
+
+/// The open-loop schedule and the workload's pacing.
+fn schedule_sections(out: &mut String, r: &Report) {
     if let Some(sc) = &r.schedule {
         let _ = writeln!(out, "\nSchedule (open loop):");
         let _ = writeln!(

@@ -9,7 +9,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::{decode_histogram, Report};
+use super::{decode_histogram, Report, ShardReport};
 use crate::core::ErrorClass;
 use crate::exec::RunResult;
 use crate::stats::{IntervalPoint, Totals, Unanswered, ERROR_SAMPLES_PER_CLASS};
@@ -266,10 +266,74 @@ fn driver_name(s: &str) -> &'static str {
 /// Joins the shard reports `runs` (file name, report) into one run; refuses reports that
 /// are not shards of one run.
 pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
+    check_shards(&runs)?;
+    runs.sort_by_key(|(_, r)| r.shard.as_ref().map_or(0, |s| s.index));
+    let (f0, r0) = &runs[0];
+    let s0 = r0
+        .shard
+        .clone()
+        .ok_or_else(|| format!("{f0} has no shard"))?;
+    let mut warnings = Vec::new();
+    check_distinct(&runs)?;
+    check_one_run(&runs, &s0)?;
+    let missing = missing_shards(&runs, &s0, &mut warnings);
+    let si = sample_interval(r0);
+    let starts: Vec<chrono::DateTime<chrono::Utc>> = runs
+        .iter()
+        .map(|(f, r)| chrono_of(&r.started_at).map_err(|e| format!("{f}: {e}")))
+        .collect::<Result<_, _>>()?;
+    let earliest = *starts.iter().min().unwrap_or(&starts[0]);
+    let spread_ms = starts
+        .iter()
+        .map(|t| offset_ms(t, earliest))
+        .fold(0.0, f64::max);
+    if spread_ms > si * 1000.0 {
+        warnings.push(format!(
+            "the shards started {:.0} ms apart, more than one interval ({si} s): they did not \
+             measure the same time (start them with --barrier or --start-at)",
+            spread_ms
+        ));
+    }
+    let partial = warn_partial(&runs, &mut warnings);
+    warn_mixed_connections(&runs, &mut warnings);
+    let result = merged_result(&runs, &starts, earliest, si)?;
+    let merged = MergedReport {
+        count: s0.count,
+        run_workers: s0.run_workers,
+        missing,
+        start_spread_ms: spread_ms,
+        shards: shard_lines(&runs, &starts, earliest),
+        warnings,
+    };
+    let target_tps = runs
+        .iter()
+        .map(|(_, r)| r.schedule.as_ref().map(|s| s.target_tps))
+        .sum::<Option<f64>>();
+    let pool_size = runs.iter().map(|(_, r)| r.connections.pool_size).sum();
+    let server_xacts = runs
+        .iter()
+        .filter_map(|(_, r)| r.summary.server_transactions)
+        .max();
+    let group_rates = group_rates(&runs);
+    let first = runs.swap_remove(0).1;
+    Ok(Merged {
+        partial,
+        group_rates,
+        result,
+        first,
+        merged,
+        target_tps,
+        pool_size,
+        server_xacts,
+    })
+}
+
+/// Refuses an empty list, a report that is no shard's and one of another report schema.
+fn check_shards(runs: &[(String, Report)]) -> Result<(), String> {
     if runs.is_empty() {
         return Err("no reports to merge".into());
     }
-    for (f, r) in &runs {
+    for (f, r) in runs {
         if r.shard.is_none() {
             return Err(format!(
                 "{f} is not a shard's report (it has no shard); merge joins the reports of runs \
@@ -285,13 +349,11 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             ));
         }
     }
-    runs.sort_by_key(|(_, r)| r.shard.as_ref().map_or(0, |s| s.index));
-    let (f0, r0) = &runs[0];
-    let s0 = r0
-        .shard
-        .clone()
-        .ok_or_else(|| format!("{f0} has no shard"))?;
-    let mut warnings = Vec::new();
+    Ok(())
+}
+
+/// Refuses a shard given twice (`runs` sorted by shard).
+fn check_distinct(runs: &[(String, Report)]) -> Result<(), String> {
     for w in runs.windows(2) {
         let (fa, a) = &w[0];
         let (fb, b) = &w[1];
@@ -302,6 +364,13 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Refuses shards that differ from the first (`runs[0]`, shard `s0`) in what makes them
+/// parts of one run.
+fn check_one_run(runs: &[(String, Report)], s0: &ShardReport) -> Result<(), String> {
+    let (f0, r0) = &runs[0];
     for (f, r) in &runs[1..] {
         let s = r.shard.as_ref().map_or(0, |s| s.count);
         let differs = |what: &str, x: String, y: String| {
@@ -365,6 +434,15 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             }
         }
     }
+    Ok(())
+}
+
+/// The shards of the run not in `runs`, with a warning when there are any.
+fn missing_shards(
+    runs: &[(String, Report)],
+    s0: &ShardReport,
+    warnings: &mut Vec<String>,
+) -> Vec<usize> {
     let present: Vec<usize> = runs
         .iter()
         .filter_map(|(_, r)| r.shard.as_ref().map(|s| s.index))
@@ -386,23 +464,16 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             s0.run_workers
         ));
     }
-    let si = sample_interval(r0);
-    let starts: Vec<chrono::DateTime<chrono::Utc>> = runs
-        .iter()
-        .map(|(f, r)| chrono_of(&r.started_at).map_err(|e| format!("{f}: {e}")))
-        .collect::<Result<_, _>>()?;
-    let earliest = *starts.iter().min().unwrap_or(&starts[0]);
-    let offset_ms = |t: &chrono::DateTime<chrono::Utc>| {
-        (*t - earliest).num_microseconds().unwrap_or(0) as f64 / 1000.0
-    };
-    let spread_ms = starts.iter().map(offset_ms).fold(0.0, f64::max);
-    if spread_ms > si * 1000.0 {
-        warnings.push(format!(
-            "the shards started {:.0} ms apart, more than one interval ({si} s): they did not \
-             measure the same time (start them with --barrier or --start-at)",
-            spread_ms
-        ));
-    }
+    missing
+}
+
+/// Start `t` after the earliest shard's, ms.
+fn offset_ms(t: &chrono::DateTime<chrono::Utc>, earliest: chrono::DateTime<chrono::Utc>) -> f64 {
+    (*t - earliest).num_microseconds().unwrap_or(0) as f64 / 1000.0
+}
+
+/// Whether a shard's report is a checkpoint, with a warning naming those that are.
+fn warn_partial(runs: &[(String, Report)], warnings: &mut Vec<String>) -> bool {
     let partial: Vec<String> = runs
         .iter()
         .filter(|(_, r)| r.status == "partial")
@@ -415,6 +486,10 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             partial.join(", ")
         ));
     }
+    !partial.is_empty()
+}
+
+fn warn_mixed_connections(runs: &[(String, Report)], warnings: &mut Vec<String>) {
     if runs
         .iter()
         .any(|(_, r)| r.connections.mode == "mixed" && r.histograms.by_connection.is_empty())
@@ -426,17 +501,61 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
                 .into(),
         );
     }
+}
+
+/// The run of all shards together: exact totals, the series joined by wall-clock interval
+/// (`si`: the sample interval, s).
+fn merged_result(
+    runs: &[(String, Report)],
+    starts: &[chrono::DateTime<chrono::Utc>],
+    earliest: chrono::DateTime<chrono::Utc>,
+    si: f64,
+) -> Result<RunResult, String> {
+    let r0 = &runs[0].1;
     // totals: exact
     let names: Vec<&str> = r0.workload.kinds.iter().map(String::as_str).collect();
     let mut totals = Totals::new(&names);
-    for (f, r) in &runs {
+    for (f, r) in runs {
         absorb(&mut totals, totals_of(r).map_err(|e| format!("{f}: {e}"))?)
             .map_err(|e| format!("{f}: {e}"))?;
     }
-    // the series by wall-clock interval
+    let measured_s = runs.iter().map(|(_, r)| r.measured_s).fold(0.0, f64::max);
+    let panics: Vec<_> = runs
+        .iter()
+        .flat_map(|(_, r)| r.health.internal_errors.iter().cloned())
+        .collect();
+    let slots_due = runs
+        .iter()
+        .map(|(_, r)| r.schedule.as_ref().map(|s| s.slots_due))
+        .sum::<Option<u64>>();
+    let first_rss = runs
+        .iter()
+        .map(|(_, r)| r.health.client.as_ref().map(|c| c.rss_mb_first))
+        .sum::<Option<f64>>();
+    Ok(RunResult {
+        totals,
+        series: merged_series(runs, starts, earliest, si),
+        measured: Duration::from_secs_f64(measured_s.max(0.0)),
+        interrupted: runs.iter().any(|(_, r)| r.status == "interrupted"),
+        started_at: earliest,
+        slots_due,
+        driver: driver_name(&r0.connections.driver),
+        panics,
+        workers_not_stopped: runs.iter().map(|(_, r)| r.health.workers_not_stopped).sum(),
+        first_rss_mb: first_rss,
+    })
+}
+
+/// The shards' series joined by wall-clock interval (`si`: the sample interval, s).
+fn merged_series(
+    runs: &[(String, Report)],
+    starts: &[chrono::DateTime<chrono::Utc>],
+    earliest: chrono::DateTime<chrono::Utc>,
+    si: f64,
+) -> Vec<IntervalPoint> {
     let mut points: BTreeMap<i64, IntervalPoint> = BTreeMap::new();
-    for ((_, r), start) in runs.iter().zip(&starts) {
-        let shift = (offset_ms(start) / 1000.0 / si).round() as i64;
+    for ((_, r), start) in runs.iter().zip(starts) {
+        let shift = (offset_ms(start, earliest) / 1000.0 / si).round() as i64;
         for p in &r.time_series {
             let key = i64::from(p.interval) + shift;
             match points.get_mut(&key) {
@@ -450,32 +569,22 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             }
         }
     }
-    let measured_s = runs.iter().map(|(_, r)| r.measured_s).fold(0.0, f64::max);
-    let panics: Vec<_> = runs
-        .iter()
-        .flat_map(|(_, r)| r.health.internal_errors.iter().cloned())
-        .collect();
-    let slots_due = runs
-        .iter()
-        .map(|(_, r)| r.schedule.as_ref().map(|s| s.slots_due))
-        .sum::<Option<u64>>();
-    let target_tps = runs
-        .iter()
-        .map(|(_, r)| r.schedule.as_ref().map(|s| s.target_tps))
-        .sum::<Option<f64>>();
-    let first_rss = runs
-        .iter()
-        .map(|(_, r)| r.health.client.as_ref().map(|c| c.rss_mb_first))
-        .sum::<Option<f64>>();
-    let shards: Vec<ShardLine> = runs
-        .iter()
-        .zip(&starts)
+    points.into_values().collect()
+}
+
+fn shard_lines(
+    runs: &[(String, Report)],
+    starts: &[chrono::DateTime<chrono::Utc>],
+    earliest: chrono::DateTime<chrono::Utc>,
+) -> Vec<ShardLine> {
+    runs.iter()
+        .zip(starts)
         .map(|((f, r), start)| ShardLine {
             index: r.shard.as_ref().map_or(0, |s| s.index),
             file: f.clone(),
             workers: r.shard.as_ref().map_or(0, |s| s.workers),
             started_at: r.started_at.clone(),
-            start_offset_ms: offset_ms(start),
+            start_offset_ms: offset_ms(start, earliest),
             measured_s: r.measured_s,
             transactions: r.summary.transactions,
             failed: r.summary.failed,
@@ -483,34 +592,13 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             p99_ms: r.summary.latency.p99_ms,
             status: r.status.clone(),
         })
-        .collect();
-    let result = RunResult {
-        totals,
-        series: points.into_values().collect(),
-        measured: Duration::from_secs_f64(measured_s.max(0.0)),
-        interrupted: runs.iter().any(|(_, r)| r.status == "interrupted"),
-        started_at: earliest,
-        slots_due,
-        driver: driver_name(&r0.connections.driver),
-        panics,
-        workers_not_stopped: runs.iter().map(|(_, r)| r.health.workers_not_stopped).sum(),
-        first_rss_mb: first_rss,
-    };
-    let merged = MergedReport {
-        count: s0.count,
-        run_workers: s0.run_workers,
-        missing,
-        start_spread_ms: spread_ms,
-        shards,
-        warnings,
-    };
-    let pool_size = runs.iter().map(|(_, r)| r.connections.pool_size).sum();
-    let server_xacts = runs
-        .iter()
-        .filter_map(|(_, r)| r.summary.server_transactions)
-        .max();
+        .collect()
+}
+
+/// Each worker group's open-loop rate, all shards together (`None`: closed loop).
+fn group_rates(runs: &[(String, Report)]) -> BTreeMap<String, Option<f64>> {
     let mut group_rates: BTreeMap<String, Option<f64>> = BTreeMap::new();
-    for (_, r) in &runs {
+    for (_, r) in runs {
         for g in &r.workload.groups {
             let e = group_rates.entry(g.name.clone()).or_insert(Some(0.0));
             *e = match (*e, g.target_tps) {
@@ -519,17 +607,7 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
             };
         }
     }
-    let first = runs.swap_remove(0).1;
-    Ok(Merged {
-        partial: !partial.is_empty(),
-        group_rates,
-        result,
-        first,
-        merged,
-        target_tps,
-        pool_size,
-        server_xacts,
-    })
+    group_rates
 }
 
 /// The config of the whole run from a shard's: its workers, connections, rates and budget

@@ -4,6 +4,7 @@
 pub(crate) mod compare;
 mod console;
 pub(crate) mod document;
+mod health;
 pub(crate) mod history;
 mod html;
 pub(crate) mod kit;
@@ -14,6 +15,7 @@ pub(crate) mod slo;
 
 pub(crate) use console::render_checks;
 pub(crate) use document::{write_each, Document, Format, Table};
+pub(crate) use health::HealthReport;
 pub(crate) use output::{check_outputs, is_stream, OutputWriter};
 
 use std::collections::BTreeMap;
@@ -345,190 +347,6 @@ pub(crate) struct HistogramsReport {
     pub(crate) by_connection: BTreeMap<String, String>,
 }
 
-/// Whether the server was there for the whole run, and whether stormbench was.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub(crate) struct HealthReport {
-    /// Share of the measured time outside outages, percent (100 when there was none).
-    pub(crate) availability: f64,
-    /// Seconds of measurement in outage: intervals in which no transaction succeeded while
-    /// the server refused or lost connections or left a transaction waiting throughout.
-    pub(crate) outage_s: f64,
-    /// Outage periods as `[from_s, to_s]` from the start of measurement.
-    pub(crate) outages: Vec<[f64; 2]>,
-    /// The same periods with what each cost: start, length and the transactions it kept
-    /// from being attempted (estimated as `not_attempted` is).
-    pub(crate) outage_windows: Vec<OutageWindow>,
-    /// Transactions the outage kept from being attempted: the target rate (open loop), or
-    /// the throughput of the healthy intervals (closed loop), over the outage, less what was
-    /// attempted in it. An estimate; counted as failures in `summary.success_rate`.
-    pub(crate) not_attempted: u64,
-    /// Transactions still waiting for the server when the run ended (waiting 1 s or more).
-    pub(crate) unanswered: u64,
-    /// The longest of them.
-    pub(crate) unanswered_longest: Vec<UnansweredReport>,
-    /// Workers that had not stopped within the grace period after the end.
-    pub(crate) workers_not_stopped: usize,
-    /// Internal errors that stopped workers (a bug in stormbench): the run failed.
-    pub(crate) internal_errors: Vec<String>,
-    /// stormbench's own footprint over the run (`null` where it could not be sampled).
-    pub(crate) client: Option<ClientReport>,
-}
-
-/// One outage: when it started, how long it lasted, what it cost.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub(crate) struct OutageWindow {
-    /// Seconds from the start of measurement.
-    pub(crate) start_s: f64,
-    pub(crate) length_s: f64,
-    /// Transactions it kept from being attempted (the expected rate over its length, less
-    /// what was attempted in it).
-    pub(crate) transactions_lost: u64,
-    /// Transactions attempted during it (all failed).
-    #[serde(skip)]
-    attempted: u64,
-}
-
-/// stormbench's own resident memory and open files, sampled every interval: a soak's
-/// memory must stay flat.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub(crate) struct ClientReport {
-    /// Resident memory after the first sampled interval, MiB.
-    pub(crate) rss_mb_first: f64,
-    /// The largest sample, MiB.
-    pub(crate) rss_mb_max: f64,
-    /// After the last sampled interval, MiB.
-    pub(crate) rss_mb_last: f64,
-    /// Most open file descriptors seen (sockets included).
-    pub(crate) fds_max: u64,
-    /// Most sockets seen: stormbench's connections (a leak of connections shows here).
-    pub(crate) sockets_max: u64,
-}
-
-impl ClientReport {
-    fn of(series: &[IntervalPoint], first: Option<f64>) -> Option<Self> {
-        let rss: Vec<f64> = series.iter().filter_map(|p| p.client_rss_mb).collect();
-        Some(ClientReport {
-            // the series' first point may merge many intervals (keeping their peak)
-            rss_mb_first: first.or_else(|| rss.first().copied())?,
-            rss_mb_max: rss.iter().copied().fold(0.0, f64::max),
-            rss_mb_last: *rss.last()?,
-            fds_max: series
-                .iter()
-                .filter_map(|p| p.client_fds)
-                .max()
-                .unwrap_or(0),
-            sockets_max: series
-                .iter()
-                .filter_map(|p| p.client_sockets)
-                .max()
-                .unwrap_or(0),
-        })
-    }
-}
-
-/// A transaction left unanswered at the end.
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
-pub(crate) struct UnansweredReport {
-    /// Worker id.
-    pub(crate) worker: usize,
-    /// Transaction kind.
-    pub(crate) kind: String,
-    /// How long it had waited, ms.
-    pub(crate) waited_ms: f64,
-}
-
-impl HealthReport {
-    fn build(r: &RunResult, secs: f64, target_tps: Option<f64>) -> Self {
-        let t = &r.totals;
-        // the measured part of each point (the last may run past the end)
-        let span = |p: &IntervalPoint| {
-            let from = p.t_s - p.len_s;
-            (from, (secs - from).clamp(0.0, p.len_s))
-        };
-        let mut windows: Vec<OutageWindow> = Vec::new();
-        let (mut outage_s, mut in_outage, mut healthy_s, mut healthy_attempts) =
-            (0.0, 0u64, 0.0, 0u64);
-        for p in &r.series {
-            let (from, l) = span(p);
-            // a merged point holds its outage seconds, not where in it they were
-            let out = if p.len_s > 0.0 {
-                p.outage_s * l / p.len_s
-            } else {
-                0.0
-            };
-            if out > 0.0 {
-                outage_s += out;
-                let attempted = p.transactions + p.errors;
-                match windows.last_mut() {
-                    Some(w) if (w.start_s + w.length_s - from).abs() < 1e-9 => {
-                        w.length_s += out;
-                        w.attempted += attempted;
-                    }
-                    _ => windows.push(OutageWindow {
-                        start_s: from,
-                        length_s: out,
-                        attempted,
-                        transactions_lost: 0,
-                    }),
-                }
-                in_outage += attempted;
-            }
-            if l - out > 0.0 {
-                healthy_s += l - out;
-                if out == 0.0 {
-                    healthy_attempts += p.transactions + p.errors;
-                }
-            }
-        }
-        let expected_rate = target_tps.unwrap_or(if healthy_s > 0.0 {
-            healthy_attempts as f64 / healthy_s
-        } else {
-            0.0
-        });
-        let not_attempted = (expected_rate * outage_s - in_outage as f64)
-            .max(0.0)
-            .round() as u64;
-        for w in &mut windows {
-            w.transactions_lost = (expected_rate * w.length_s - w.attempted as f64)
-                .max(0.0)
-                .round() as u64;
-        }
-        HealthReport {
-            availability: if secs > 0.0 {
-                100.0 * (1.0 - outage_s / secs).clamp(0.0, 1.0)
-            } else {
-                100.0
-            },
-            outage_s,
-            outages: windows
-                .iter()
-                .map(|w| [w.start_s, w.start_s + w.length_s])
-                .collect(),
-            outage_windows: windows,
-            not_attempted,
-            unanswered: t.unanswered_count,
-            unanswered_longest: t
-                .unanswered
-                .iter()
-                .take(10)
-                .map(|u| UnansweredReport {
-                    worker: u.worker,
-                    kind: t.kinds.get(u.kind).map_or("?".into(), |k| k.name.clone()),
-                    waited_ms: u.waited_us as f64 / 1000.0,
-                })
-                .collect(),
-            workers_not_stopped: r.workers_not_stopped,
-            internal_errors: r.panics.clone(),
-            client: ClientReport::of(&r.series, r.first_rss_mb),
-        }
-    }
-
-    /// Whether the server was out (unreachable or not answering) at some point.
-    pub(crate) fn had_outage(&self) -> bool {
-        self.outage_s > 0.0 || self.unanswered > 0
-    }
-}
-
 /// The whole report.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Report {
@@ -760,47 +578,14 @@ impl Report {
         let ok = t.ok();
         let failed = t.failed();
         let overall = t.overall_latency();
-        let conn = |i: usize| {
-            let c = &t.by_conn[i];
-            // outside mixed runs only one type ran, and its latency is the overall one
-            let h = if c.latency.is_empty() && c.ok > 0 {
-                &overall
-            } else {
-                &c.latency
-            };
-            ConnTypeReport {
-                transactions: c.ok,
-                failed: c.failed,
-                tps: rate(c.ok, secs),
-                latency: Latency::of(h),
-            }
-        };
-        let counts = RunCounts {
-            measured_s: secs,
-            committed: t.kinds.iter().map(|k| k.committed).collect(),
-            rolled_back: t.kinds.iter().map(|k| k.rolled_back).collect(),
-            failed: t.kinds.iter().map(|k| k.failed()).collect(),
-            service_s: t
-                .kinds
-                .iter()
-                .map(|k| k.service.mean() * k.service.len() as f64 / 1e6)
-                .collect(),
-            server_xacts: input.server_xacts,
-        };
+        let counts = run_counts(t, secs, input.server_xacts);
         let mut workload = input.workload;
         workload.metrics = (input.metrics)(&counts);
         let health = HealthReport::build(r, secs, input.target_tps);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
-            status: if !r.panics.is_empty() {
-                "failed"
-            } else if r.interrupted {
-                "interrupted"
-            } else {
-                "completed"
-            }
-            .into(),
+            status: run_status(r).into(),
             started_at: r
                 .started_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -809,43 +594,19 @@ impl Report {
             server: input.server,
             config: input.config,
             workload,
-            summary: Summary {
-                transactions: ok,
-                committed: t.kinds.iter().map(|k| k.committed).sum(),
-                rolled_back: t.kinds.iter().map(|k| k.rolled_back).sum(),
-                failed,
-                retries: t.retries(),
-                queries: t.queries(),
-                tps: rate(ok, secs),
-                qps: rate(t.queries(), secs),
-                success_rate: pct(ok, ok + failed + health.not_attempted),
-                latency: Latency::of(&overall),
-                service: Latency::of(&t.overall_service()),
-                pool_wait: Latency::of(&t.pool_wait),
-                server_transactions: input.server_xacts,
-            },
+            summary: Summary::build(t, secs, &overall, health.not_attempted, input.server_xacts),
             transactions: t.kinds.iter().map(|k| kind_report(k, secs, ok)).collect(),
             errors: ErrorsReport::build(t),
-            connections: ConnectionsReport {
-                mode: input.connection_mode.to_string(),
-                driver: r.driver.to_string(),
-                pool_size: input.pool_size,
-                opened: t.connections_opened,
-                persistent: conn(0),
-                transient: conn(1),
-                connect: Latency::of(&t.connect),
-            },
-            schedule: input.target_tps.map(|target| {
-                let started = ok + failed;
-                let due = r.slots_due.unwrap_or(started);
-                ScheduleReport {
-                    target_tps: target,
-                    achieved_tps: rate(started, secs),
-                    slots_due: due,
-                    slots_missed: due.saturating_sub(started),
-                    lag: Latency::of(&t.lag),
-                }
-            }),
+            connections: ConnectionsReport::build(
+                r,
+                secs,
+                &overall,
+                input.connection_mode,
+                input.pool_size,
+            ),
+            schedule: input
+                .target_tps
+                .map(|target| ScheduleReport::build(r, secs, target, ok + failed)),
             pacing: input.pacing.map(|p| PacingReport {
                 source: p.source,
                 speed: p.speed,
@@ -859,6 +620,112 @@ impl Report {
             slo: None,
             shard: None,
             merged: None,
+        }
+    }
+}
+
+/// completed | interrupted | failed (an internal error stopped workers).
+fn run_status(r: &RunResult) -> &'static str {
+    if !r.panics.is_empty() {
+        "failed"
+    } else if r.interrupted {
+        "interrupted"
+    } else {
+        "completed"
+    }
+}
+
+/// The run's counts per transaction kind, as the workload's own figures take them.
+fn run_counts(t: &Totals, secs: f64, server_xacts: Option<u64>) -> RunCounts {
+    RunCounts {
+        measured_s: secs,
+        committed: t.kinds.iter().map(|k| k.committed).collect(),
+        rolled_back: t.kinds.iter().map(|k| k.rolled_back).collect(),
+        failed: t.kinds.iter().map(|k| k.failed()).collect(),
+        service_s: t
+            .kinds
+            .iter()
+            .map(|k| k.service.mean() * k.service.len() as f64 / 1e6)
+            .collect(),
+        server_xacts,
+    }
+}
+
+impl Summary {
+    /// `not_attempted` (the outages' estimate) counts against the success rate.
+    fn build(
+        t: &Totals,
+        secs: f64,
+        overall: &Histogram<u64>,
+        not_attempted: u64,
+        server_xacts: Option<u64>,
+    ) -> Self {
+        let ok = t.ok();
+        let failed = t.failed();
+        Summary {
+            transactions: ok,
+            committed: t.kinds.iter().map(|k| k.committed).sum(),
+            rolled_back: t.kinds.iter().map(|k| k.rolled_back).sum(),
+            failed,
+            retries: t.retries(),
+            queries: t.queries(),
+            tps: rate(ok, secs),
+            qps: rate(t.queries(), secs),
+            success_rate: pct(ok, ok + failed + not_attempted),
+            latency: Latency::of(overall),
+            service: Latency::of(&t.overall_service()),
+            pool_wait: Latency::of(&t.pool_wait),
+            server_transactions: server_xacts,
+        }
+    }
+}
+
+impl ConnectionsReport {
+    fn build(
+        r: &RunResult,
+        secs: f64,
+        overall: &Histogram<u64>,
+        mode: &str,
+        pool_size: usize,
+    ) -> Self {
+        let t = &r.totals;
+        let conn = |i: usize| {
+            let c = &t.by_conn[i];
+            // outside mixed runs only one type ran, and its latency is the overall one
+            let h = if c.latency.is_empty() && c.ok > 0 {
+                overall
+            } else {
+                &c.latency
+            };
+            ConnTypeReport {
+                transactions: c.ok,
+                failed: c.failed,
+                tps: rate(c.ok, secs),
+                latency: Latency::of(h),
+            }
+        };
+        ConnectionsReport {
+            mode: mode.to_string(),
+            driver: r.driver.to_string(),
+            pool_size,
+            opened: t.connections_opened,
+            persistent: conn(0),
+            transient: conn(1),
+            connect: Latency::of(&t.connect),
+        }
+    }
+}
+
+impl ScheduleReport {
+    /// `started`: transactions started (succeeded or failed).
+    fn build(r: &RunResult, secs: f64, target: f64, started: u64) -> Self {
+        let due = r.slots_due.unwrap_or(started);
+        ScheduleReport {
+            target_tps: target,
+            achieved_tps: rate(started, secs),
+            slots_due: due,
+            slots_missed: due.saturating_sub(started),
+            lag: Latency::of(&r.totals.lag),
         }
     }
 }

@@ -1,4 +1,5 @@
 use super::*;
+use crate::trace::parse::Event;
 
 fn ev(session: &str, ts_ms: Option<f64>, sql: &str) -> Event {
     Event {

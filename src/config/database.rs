@@ -1,0 +1,170 @@
+//! The connection settings of the `database:` section: libpq's layers (URL, service, PG*
+//! environment, password file) and the TLS files.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::conninfo::{self, ConnParams};
+use super::plan::DatabasePlan;
+use super::raw::RawDatabase;
+use super::validate::{dur_in, MAX_CONNECT_TIMEOUT};
+use super::Dur;
+use crate::types::SslMode;
+
+/// The connection settings of a `database:` section, adding any problem to `errors`.
+///
+/// Precedence, highest first: flags (`--url`'s parts below the other flags), the file's
+/// keys, the file's `database.url`, `STORMBENCH_DB_*`, the service (`service` or
+/// `PGSERVICE`), the PG* environment, the defaults; the password, when none
+/// of these gives one, from the password file. An embedded cluster reads none of the
+/// user's libpq settings.
+pub fn database_plan(
+    db: &RawDatabase,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) -> DatabasePlan {
+    let embedded = db.embedded.unwrap_or(false);
+    if embedded && db.host.is_some() {
+        // the shipped configs keep a host next to `embedded` so that removing one line
+        // points them at a server; saying so on every run would be noise
+        log::debug!("database.host is ignored: database.embedded is true");
+    }
+    if let Some(h) = &db.host {
+        if h.trim().is_empty() {
+            errors.push("database.host: must not be empty".into());
+        }
+    }
+    if db.port == Some(0) {
+        errors.push("database.port: must be between 1 and 65535 (got 0)".into());
+    }
+    let p = if embedded {
+        let mut p = ConnParams::from_raw(db);
+        p.fill_from(&db.env);
+        p
+    } else {
+        libpq_layers(db, env, errors)
+    };
+    let host = p.host.clone().unwrap_or_else(|| "localhost".into());
+    let port = p.port.unwrap_or(5432);
+    let dbname = p.dbname.clone().unwrap_or_else(|| "postgres".into());
+    let username = p
+        .user
+        .clone()
+        .or_else(|| env("USER"))
+        .unwrap_or_else(|| "postgres".into());
+    let mut password = p.password.clone();
+    let mut passfile = None;
+    if password.is_none() && !embedded {
+        if let Some(file) = conninfo::pgpass_path(p.passfile.as_deref(), env) {
+            match conninfo::pgpass_lookup(&file, &host, port, &dbname, &username) {
+                Ok(Some(pw)) => {
+                    password = Some(pw);
+                    passfile = Some(file);
+                }
+                Ok(None) => {}
+                Err(w) => warnings.push(w),
+            }
+        }
+    }
+    let files = tls_files(&p, embedded, env);
+    let sslmode = match (p.sslmode, files.system_roots) {
+        (None, true) => SslMode::VerifyFull,
+        (Some(m), true) if m != SslMode::VerifyFull => {
+            errors.push(format!(
+                "database.sslrootcert: system verifies the server with the system's \
+                 certificate authorities, which only sslmode verify-full does (got {}); set \
+                 database.sslmode: verify-full",
+                m.name()
+            ));
+            m
+        }
+        (Some(m), _) => m,
+        (None, _) if embedded => SslMode::Disable,
+        (None, _) => SslMode::Prefer,
+    };
+    DatabasePlan {
+        embedded,
+        bindir: db.bindir.clone(),
+        host,
+        port,
+        dbname,
+        username,
+        password,
+        passfile,
+        sslmode,
+        sslrootcert: files.rootcert,
+        sslcert: files.cert,
+        sslkey: files.key,
+        application_name: p.application_name,
+        connect_timeout: dur_in(
+            errors,
+            "database.connect_timeout",
+            p.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
+            Duration::ZERO,
+            MAX_CONNECT_TIMEOUT,
+        ),
+        isolation: db.isolation,
+        read_only: false,
+    }
+}
+
+/// The certificate files, with libpq's defaults in `~/.postgresql/` (`root.crt`,
+/// `postgresql.crt`, `postgresql.key`) where those files exist.
+struct Files {
+    rootcert: Option<PathBuf>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    /// `sslrootcert: system`.
+    system_roots: bool,
+}
+
+fn tls_files(p: &ConnParams, embedded: bool, env: &dyn Fn(&str) -> Option<String>) -> Files {
+    let dir = env("HOME")
+        .filter(|h| !h.is_empty() && !embedded)
+        .map(|h| PathBuf::from(h).join(".postgresql"));
+    let default = |name: &str| dir.as_ref().map(|d| d.join(name)).filter(|f| f.is_file());
+    let home = |f: &Option<PathBuf>| f.as_deref().map(|f| conninfo::expand_home(f, env));
+    let cert = home(&p.sslcert).or_else(|| default("postgresql.crt"));
+    let key = match (home(&p.sslkey), &cert) {
+        (Some(k), _) => Some(k),
+        (None, Some(_)) => default("postgresql.key"),
+        (None, None) => None,
+    };
+    Files {
+        system_roots: p.sslrootcert.as_deref() == Some(Path::new("system")),
+        rootcert: home(&p.sslrootcert).or_else(|| default("root.crt")),
+        cert,
+        key,
+    }
+}
+
+/// The explicit settings filled from `database.url`, the service and the PG* environment.
+fn libpq_layers(
+    db: &RawDatabase,
+    env: &dyn Fn(&str) -> Option<String>,
+    errors: &mut Vec<String>,
+) -> ConnParams {
+    let mut p = ConnParams::from_raw(db);
+    if let Some(url) = &db.url {
+        match ConnParams::parse(url.expose()) {
+            Ok(u) => p.fill_from(&u),
+            Err(e) => errors.push(format!("database.url: {e}")),
+        }
+    }
+    p.fill_from(&db.env);
+    let pg_env = ConnParams::from_env(env, errors);
+    let service = match (&p.service, &pg_env.service) {
+        (Some(s), _) => Some(("database.service", s.clone())),
+        (None, Some(s)) => Some(("PGSERVICE", s.clone())),
+        (None, None) => None,
+    };
+    if let Some((key, name)) = service {
+        match conninfo::service(&name, env) {
+            Ok(svc) => p.fill_from(&svc),
+            Err(e) => errors.push(format!("{key}: {e}")),
+        }
+    }
+    p.fill_from(&pg_env);
+    p
+}
