@@ -303,11 +303,8 @@ impl Run<'_> {
         };
         let sent = session.pipeline(steps, &mut self.rows[..steps.len()]).await;
         drop(first);
-        if let Err(e) = sent.and_then(|()| capture(&self.rows[1], prepared, stmt, self.slots)) {
-            let _ = session.simple_query("ROLLBACK").await;
-            return Err(e);
-        }
-        Ok(())
+        let r = sent.and_then(|()| capture(&self.rows[1], prepared, stmt, self.slots));
+        rolled_back_on_err(session, r).await
     }
 
     /// Statement `i`, neither the first nor the last, in its own round trip; a deliberate
@@ -321,7 +318,7 @@ impl Run<'_> {
         let stmt = &self.tx.statements[i];
         let ps = self.stmts.at(self.ids[i]);
         fill(self.params, stmt, self.st, self.vars, self.slots);
-        if let Err(e) = send(
+        let r = send(
             session,
             ps,
             stmt,
@@ -329,11 +326,8 @@ impl Run<'_> {
             &mut self.rows[0],
             self.slots,
         )
-        .await
-        {
-            let _ = session.simple_query("ROLLBACK").await;
-            return Err(e);
-        }
+        .await;
+        rolled_back_on_err(session, r).await?;
         if deliberate(self.tx, i, self.slots) {
             session.simple_query("ROLLBACK").await?;
             return Ok(Some(TxOutcome::RolledBack {
@@ -353,12 +347,22 @@ impl Run<'_> {
         let p = refs(self.params);
         let steps = [Step::new(prepared, &p), Step::new(commit, &[])];
         let sent = session.pipeline(&steps, &mut self.rows[..2]).await;
-        if let Err(e) = sent.and_then(|()| capture(&self.rows[0], prepared, last, self.slots)) {
-            let _ = session.simple_query("ROLLBACK").await;
-            return Err(e);
-        }
-        Ok(())
+        let r = sent.and_then(|()| capture(&self.rows[0], prepared, last, self.slots));
+        rolled_back_on_err(session, r).await
     }
+}
+
+/// `r`, after rolling the open block back when it failed (best effort: the error of the
+/// statement is the one reported).
+#[inline]
+async fn rolled_back_on_err(
+    session: &mut dyn Session,
+    r: Result<(), TxError>,
+) -> Result<(), TxError> {
+    if r.is_err() {
+        let _ = session.simple_query("ROLLBACK").await;
+    }
+    r
 }
 
 impl WorkerTx for Worker {
