@@ -39,7 +39,7 @@ transactions:
   - name: add
     statements:
       - sql: INSERT INTO ff_items (id, v) VALUES ($1, $2)
-        params: [{sequence: {start: 1000000000}}, {uniform: {min: 1, max: 8}}]
+        params: [{sequence: {start: 1000000000, after: ff_items.id}}, {uniform: {min: 1, max: 8}}]
   - name: bulk
     copy:
       table: ff_items
@@ -63,6 +63,7 @@ transactions:
 modes:
   read: {q: 1}
   bulk: {bulk: 1}
+  insert: {add: 1}
   deliberate: {take: 1, divide: 1}
   both:
     groups:
@@ -185,7 +186,8 @@ fn parameters_settings_steps_measures_groups_and_copy() {
     let last = pts[pts.len() - 1][1].as_f64().unwrap();
     assert!(last > first + 300.0, "{rows}");
 
-    // COPY transactions: 50 rows each, on both drivers
+    // COPY transactions: 50 rows each, on both drivers, one run after the other into the
+    // same table
     for driver in ["wire", "tokio-postgres"] {
         let before: u64 = pg
             .psql(&db, "SELECT count(*) FROM ff_items")
@@ -203,9 +205,10 @@ fn parameters_settings_steps_measures_groups_and_copy() {
             .arg(&cfg)
             .args(["-q", "--json"])
             .arg(&json));
-        let copies = read_json(&json)["summary"]["transactions"]
-            .as_u64()
-            .unwrap();
+        let r = read_json(&json);
+        let copies = r["summary"]["transactions"].as_u64().unwrap();
+        // the second run's keys start past the first's (COPY's sequence columns resume)
+        assert_eq!(r["summary"]["failed"], 0, "{driver}: {}", r["errors"]);
         let after: u64 = pg
             .psql(&db, "SELECT count(*) FROM ff_items")
             .parse()
@@ -216,6 +219,37 @@ fn parameters_settings_steps_measures_groups_and_copy() {
             "{driver}: {copies} copies, {before} -> {after}"
         );
     }
+
+    // a run of inserts after the groups' and the copies' runs: its keys start past every
+    // key already there (`after: ff_items.id`), not at the sequence's start
+    let json = root.join("insert.json");
+    let cfg = config(
+        &root,
+        "insert",
+        "mode: insert\nduration: 1s\nworkers: 2\nff: {width: 12}",
+    );
+    let before = pg.psql(&db, "SELECT max(id) FROM ff_items");
+    ok(pg
+        .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
+        .args(["-q", "--json"])
+        .arg(&json));
+    let r = read_json(&json);
+    assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
+    assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
+    // every insert added a key past the earlier ones: none met a key already there
+    let added = pg.psql(
+        &db,
+        &format!("SELECT count(*) FROM ff_items WHERE id > {before}"),
+    );
+    // (as for the copies: a transaction per worker may end after the measured window)
+    let done = r["summary"]["transactions"].as_u64().unwrap();
+    let added: u64 = added.parse().unwrap();
+    assert!(
+        (done..=done + 2).contains(&added),
+        "{done} inserts, {added} new keys"
+    );
 
     // a sweep over a search parameter: one band per value, the curve read by a figure
     let json = root.join("sweep.json");

@@ -329,6 +329,19 @@ pub(crate) trait Workload: Send + Sync {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// Whether [`Workload::prepare_run`] has work to do (else no session is opened for it).
+    fn prepares_run(&self) -> bool {
+        false
+    }
+
+    /// Reads what the next run's workers start from, on a session of the run's target just
+    /// before each run (and each band of a sweep), before any worker is made: e.g. where
+    /// run-time key sequences resume. Every wait is bounded; problems come back as
+    /// warnings and the run goes on.
+    fn prepare_run<'a>(&'a self, _conn: &'a Conn) -> BoxFuture<'a, Vec<String>> {
+        Box::pin(async { Vec::new() })
+    }
+
     /// Figures the workload takes itself on a session of the run's target, just before the
     /// run (`before`: remember what to compare with; its figures are dropped) and after it
     /// (e.g. the planner's estimates against the rows a query really produced).

@@ -57,6 +57,13 @@ pub(crate) async fn measure(
             _ = interrupt.cancelled() => {}
         }
     }
+    // where the workers start (e.g. key sequences past the rows earlier runs inserted)
+    if workload.prepares_run() && !interrupt.is_cancelled() {
+        tokio::select! {
+            _ = prepare_run(target, workload.as_ref()) => {}
+            _ = interrupt.cancelled() => {}
+        }
+    }
     let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
     let stop_collecting = CancellationToken::new();
     let run = async {
@@ -220,6 +227,19 @@ async fn inspect(
             log::warn!("the workload's plan figures were not taken: {e}");
             Vec::new()
         }
+    }
+}
+
+/// The workload's preparation of the next run on a new session of `target`; its problems
+/// are logged as warnings.
+async fn prepare_run(target: &Target, workload: &dyn Workload) {
+    match target.connect_once().await {
+        Ok(conn) => {
+            for w in workload.prepare_run(&conn).await {
+                log::warn!("{w}");
+            }
+        }
+        Err(e) => log::warn!("the run's start positions were not read: {e}"),
     }
 }
 

@@ -54,6 +54,8 @@ pub(crate) struct Ctx<'a> {
     pub(crate) tables: &'a [TableRange],
     /// Counts sequence generators, each gets its own per-worker counter.
     pub(crate) sequences: usize,
+    /// Run-time sequences bound to a column (`after:`), in the order met.
+    pub(crate) resumes: Vec<super::resume::Resume>,
     /// When compiling a data column: the earlier columns of the row (for `same_as`,
     /// `template`, `pick` and `derived`).
     pub(crate) columns: Option<&'a [String]>,

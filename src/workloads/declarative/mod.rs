@@ -11,6 +11,7 @@ pub(crate) mod check;
 pub(crate) mod gen;
 mod metrics;
 pub(crate) mod plans;
+pub(crate) mod resume;
 pub(crate) mod spec;
 pub(crate) mod sql;
 pub(crate) mod value;
@@ -248,6 +249,9 @@ struct Shared {
     begin_ids: Vec<Option<usize>>,
     /// Index of COMMIT.
     commit_id: usize,
+    /// Per sequence slot, the counter position this run's workers start at (past the
+    /// keys earlier runs inserted, for the sequences bound to a column).
+    seq_positions: Box<[std::sync::atomic::AtomicI64]>,
 }
 
 impl Declarative {
@@ -387,6 +391,7 @@ impl Shared {
         sql.push("COMMIT");
         let commit_id = sql.len() - 1;
         Shared {
+            seq_positions: (0..spec.sequences).map(|_| Default::default()).collect(),
             spec,
             cumulative,
             sql: Box::leak(sql.into_boxed_slice()),
@@ -518,6 +523,19 @@ impl Workload for Declarative {
         before: bool,
     ) -> BoxFuture<'a, Vec<crate::core::Metric>> {
         Box::pin(self.plan_quality(conn, before))
+    }
+
+    fn prepares_run(&self) -> bool {
+        !self.spec().resumes.is_empty()
+    }
+
+    fn prepare_run<'a>(&'a self, conn: &'a Conn) -> BoxFuture<'a, Vec<String>> {
+        let s = &self.shared;
+        Box::pin(resume::read_positions(
+            conn,
+            &s.spec.resumes,
+            &s.seq_positions,
+        ))
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -698,7 +716,11 @@ impl Workload for Declarative {
             stmts: Statements::new(s.sql),
             st: gen::State {
                 rng: rng(seed ^ self.seed, worker_id as u64),
-                seqs: vec![0; s.spec.sequences],
+                seqs: s
+                    .seq_positions
+                    .iter()
+                    .map(|p| p.load(std::sync::atomic::Ordering::Relaxed))
+                    .collect(),
                 worker: worker_id as i64 % gen::SEQ_STRIDE,
                 row: None,
                 cols: Vec::new(),

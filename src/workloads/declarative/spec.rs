@@ -153,6 +153,8 @@ pub(crate) struct Spec {
     pub(crate) check_after_run: bool,
     /// Sequence generators (per-worker counters).
     pub(crate) sequences: usize,
+    /// The run-time sequences bound to a column, resumed past its keys at each run.
+    pub(crate) resumes: Vec<super::resume::Resume>,
     /// The workload's parameters, resolved.
     pub(crate) params: params::Params,
     /// Server settings of every session of a run.
@@ -308,6 +310,7 @@ pub(crate) fn compile_with(
         scale,
         errors,
         sequences: 0,
+        resumes: Vec::new(),
         vars: params.vars.clone(),
         groups: Vec::new(),
         suites: Vec::new(),
@@ -326,6 +329,8 @@ struct Compiler<'a> {
     scale: u64,
     errors: Vec<String>,
     sequences: usize,
+    /// Run-time sequences bound to a column, as compiled.
+    resumes: Vec<super::resume::Resume>,
     /// `scale` and the parameters (with derived values), for `{{name}}` in SQL files.
     vars: Vec<(String, String)>,
     /// Modes with worker groups, as compiled.
@@ -425,6 +430,7 @@ impl Compiler<'_> {
             checks,
             check_after_run: raw.check_after_run.unwrap_or(false),
             sequences: self.sequences,
+            resumes: std::mem::take(&mut self.resumes),
             params: Default::default(),
             settings: self.settings(&raw.settings),
             measures,

@@ -18,6 +18,7 @@ use time::time_range;
 struct SeqArgs {
     start: Option<i64>,
     step: Option<i64>,
+    after: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -266,6 +267,39 @@ fn args<T: serde::de::DeserializeOwned + Default>(
     t
 }
 
+/// `after: TABLE.COLUMN` of a run-time sequence: bind it to that column.
+fn sequence_after(
+    after: &str,
+    (slot, start, step): (usize, i64, i64),
+    p: &str,
+    ctx: &mut Ctx<'_>,
+    errors: &mut Vec<String>,
+) {
+    if ctx.columns.is_some() {
+        errors.push(format!(
+            "{p}.after: only in transactions (loading numbers the rows itself); remove it here"
+        ));
+        return;
+    }
+    match after.rsplit_once('.') {
+        Some((table, column))
+            if crate::workloads::declarative::sql::plain_identifier(table)
+                && crate::workloads::declarative::sql::plain_identifier(column) =>
+        {
+            ctx.resumes.push(crate::workloads::declarative::resume::Resume {
+                slot,
+                start,
+                step,
+                table: table.to_string(),
+                column: column.to_string(),
+            });
+        }
+        _ => errors.push(format!(
+            "{p}.after: '{after}' must be TABLE.COLUMN in lower case (the column whose largest value the run's keys start past)"
+        )),
+    }
+}
+
 fn parse_one(
     name: &str,
     v: &serde_yaml::Value,
@@ -278,9 +312,13 @@ fn parse_one(
             let a: SeqArgs = args(v, p, errors);
             let slot = ctx.sequences;
             ctx.sequences += 1;
+            let (start, step) = (a.start.unwrap_or(1), a.step.unwrap_or(1));
+            if let Some(after) = &a.after {
+                sequence_after(after, (slot, start, step), p, ctx, errors);
+            }
             Some(Gen::Sequence {
-                start: a.start.unwrap_or(1),
-                step: a.step.unwrap_or(1),
+                start,
+                step,
                 slot,
                 overflow: crate::core::intern(&format!(
                     "{p}: the sequence passed the bigint range ({}..{}); lower start or step",

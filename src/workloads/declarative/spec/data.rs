@@ -90,6 +90,7 @@ impl Compiler<'_> {
                     dir: self.dir,
                     tables: ranges,
                     sequences: self.sequences,
+                    resumes: Vec::new(),
                     columns: Some(&names),
                     column_gens: &columns,
                     parents: &out,

@@ -314,6 +314,7 @@ impl Compiler<'_> {
                     self.err(&p, "same_as is for data tables only");
                     continue;
                 }
+                self.bind_copied_sequence(&g, &c.table, col);
                 names.push(col.to_string());
                 columns.push(g);
             }
@@ -336,6 +337,25 @@ impl Compiler<'_> {
             rows: c.rows,
             columns,
         })
+    }
+
+    /// A sequence filling a column of a `copy:` resumes past that column's keys at each
+    /// run (unless `after:` already binds it).
+    fn bind_copied_sequence(&mut self, g: &Gen, table: &str, column: &str) {
+        if let Gen::Sequence {
+            slot, start, step, ..
+        } = *g
+        {
+            if !self.resumes.iter().any(|r| r.slot == slot) {
+                self.resumes.push(super::super::resume::Resume {
+                    slot,
+                    start,
+                    step,
+                    table: table.to_string(),
+                    column: column.to_string(),
+                });
+            }
+        }
     }
 
     /// The transaction's `vars`: names and generators, in order.
@@ -364,12 +384,14 @@ impl Compiler<'_> {
             dir: self.dir,
             tables: ranges,
             sequences: self.sequences,
+            resumes: std::mem::take(&mut self.resumes),
             columns: None,
             column_gens: &[],
             parents: &[],
         };
         let g = gen::parse(v, p, &mut ctx, &mut self.errors);
         self.sequences = ctx.sequences;
+        self.resumes = ctx.resumes;
         g
     }
 

@@ -581,3 +581,73 @@ fn new_rows_need_a_statement_that_records_them() {
         "{e}"
     );
 }
+
+#[test]
+fn sequences_bound_to_a_column_resume_past_its_keys_and_copy_columns_are_bound_by_themselves() {
+    let yaml = format!(
+        "{GOOD}\n{}",
+        r#"
+  - name: add
+    statements:
+      - sql: INSERT INTO t_log (x) VALUES ($1)
+        params: [{sequence: {start: 100, step: 2, after: public.t_log.x}}]
+  - name: bulk
+    copy:
+      table: t_accounts
+      rows: 5
+      columns:
+        id: {sequence: {start: 1000}}
+        balance: {sequence: {after: t_log.x}}
+"#
+    )
+    .replace(
+        "modes:\n  read: {read: 1}\n  mixed: {read: 3, move: 1}\n",
+        "",
+    );
+    let s = compile(&format!(
+        "{}\nmodes:\n  m: {{add: 1, bulk: 1}}\n",
+        yaml.trim_end()
+    ))
+    .unwrap();
+    let bound: Vec<(i64, i64, &str, &str)> = s
+        .resumes
+        .iter()
+        .map(|r| (r.start, r.step, r.table.as_str(), r.column.as_str()))
+        .collect();
+    assert_eq!(
+        bound,
+        [
+            (100, 2, "public.t_log", "x"),
+            (1000, 1, "t_accounts", "id"),
+            (1, 1, "t_log", "x"),
+        ]
+    );
+    // each its own counter; the data table's sequence came first
+    let slots: Vec<usize> = s.resumes.iter().map(|r| r.slot).collect();
+    assert_eq!(slots, [1, 2, 3]);
+
+    for (after, want) in [
+        ("t_log", "'t_log' must be TABLE.COLUMN"),
+        ("T_log.x", "'T_log.x' must be TABLE.COLUMN"),
+        ("t_log.x;drop", "must be TABLE.COLUMN"),
+    ] {
+        let e = errors(&GOOD.replace(
+            "params: [{foreign_key: t_accounts}]\n  - name: move",
+            &format!("params: [{{sequence: {{after: '{after}'}}}}]\n  - name: move"),
+        ));
+        assert!(
+            e.contains(&format!(
+                "transactions[0].statements[0].params[0].sequence.after: {want}"
+            )) || e.contains(want),
+            "{after}: want {want:?} in {e}"
+        );
+    }
+    let e = errors(&GOOD.replace(
+        "id: {sequence: {}}",
+        "id: {sequence: {after: t_accounts.id}}",
+    ));
+    assert!(
+        e.contains("data[0].columns.id.sequence.after: only in transactions"),
+        "{e}"
+    );
+}
