@@ -101,6 +101,19 @@ fn config(root: &Path, name: &str, body: &str) -> PathBuf {
     p
 }
 
+/// Runs the workload with config `name` (`body` after the common lines) quietly; its report.
+fn quiet_run(pg: &Pg, db: &str, root: &Path, name: &str, body: &str) -> serde_json::Value {
+    let json = root.join(format!("{name}.json"));
+    let cfg = config(root, name, body);
+    ok(pg
+        .stormbench(db)
+        .arg("-c")
+        .arg(&cfg)
+        .args(["-q", "--json"])
+        .arg(&json));
+    read_json(&json)
+}
+
 #[test]
 fn parameters_settings_steps_measures_groups_and_copy() {
     let pg = pg();
@@ -193,19 +206,13 @@ fn parameters_settings_steps_measures_groups_and_copy() {
             .psql(&db, "SELECT count(*) FROM ff_items")
             .parse()
             .unwrap();
-        let json = root.join(format!("bulk-{driver}.json"));
-        let cfg = config(
+        let r = quiet_run(
+            &pg,
+            &db,
             &root,
-            "bulk",
+            &format!("bulk-{driver}"),
             &format!("mode: bulk\nduration: 1s\nworkers: 2\ndriver: {driver}\nff: {{width: 12}}"),
         );
-        ok(pg
-            .stormbench(&db)
-            .arg("-c")
-            .arg(&cfg)
-            .args(["-q", "--json"])
-            .arg(&json));
-        let r = read_json(&json);
         let copies = r["summary"]["transactions"].as_u64().unwrap();
         // the second run's keys start past the first's (COPY's sequence columns resume)
         assert_eq!(r["summary"]["failed"], 0, "{driver}: {}", r["errors"]);
@@ -222,20 +229,14 @@ fn parameters_settings_steps_measures_groups_and_copy() {
 
     // a run of inserts after the groups' and the copies' runs: its keys start past every
     // key already there (`after: ff_items.id`), not at the sequence's start
-    let json = root.join("insert.json");
-    let cfg = config(
+    let before = pg.psql(&db, "SELECT max(id) FROM ff_items");
+    let r = quiet_run(
+        &pg,
+        &db,
         &root,
         "insert",
         "mode: insert\nduration: 1s\nworkers: 2\nff: {width: 12}",
     );
-    let before = pg.psql(&db, "SELECT max(id) FROM ff_items");
-    ok(pg
-        .stormbench(&db)
-        .arg("-c")
-        .arg(&cfg)
-        .args(["-q", "--json"])
-        .arg(&json));
-    let r = read_json(&json);
     assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
     assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
     // every insert added a key past the earlier ones: none met a key already there

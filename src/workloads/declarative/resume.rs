@@ -46,23 +46,27 @@ impl Resume {
 }
 
 /// Moves every bound sequence past its column's current edge, writing the first counter
-/// position of each slot into `positions`. Each query is bounded by the quick-query
-/// limit; a problem leaves that sequence at its start and is returned as a warning.
+/// position of each slot into `positions` (read afresh each run: a rebuilt table starts
+/// its sequences over). Each edge is read once however many sequences share it, each
+/// query bounded by the quick-query limit; a problem leaves that sequence at its start and
+/// is returned as a warning.
 pub(crate) async fn read_positions(
     conn: &Conn,
     resumes: &[Resume],
     positions: &[AtomicI64],
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    let mut edges: Vec<(String, Result<Option<i64>, String>)> = Vec::new();
     for r in resumes {
         let sql = r.sql();
-        let edge = tokio::time::timeout(crate::db::QUERY_TIMEOUT, conn.query_one(&sql, &[]))
-            .await
-            .map_err(|_| format!("no answer in {:?}", crate::db::QUERY_TIMEOUT))
-            .and_then(|row| {
-                row.and_then(|row| row.try_get::<_, Option<i64>>(0))
-                    .map_err(|e| crate::core::db_message(&e))
-            });
+        let edge = match edges.iter().find(|(q, _)| *q == sql) {
+            Some((_, e)) => e.clone(),
+            None => {
+                let e = edge(conn, &sql).await;
+                edges.push((sql, e.clone()));
+                e
+            }
+        };
         let position = match edge {
             Ok(edge) => r.first_position(edge),
             Err(e) => {
@@ -74,11 +78,21 @@ pub(crate) async fn read_positions(
             }
         };
         if let Some(p) = positions.get(r.slot) {
-            // several sequences may share a slot's column: keep the furthest
-            p.fetch_max(position, Ordering::Relaxed);
+            p.store(position, Ordering::Relaxed);
         }
     }
     warnings
+}
+
+/// The one value `sql` reads, within the quick-query limit.
+async fn edge(conn: &Conn, sql: &str) -> Result<Option<i64>, String> {
+    let limit = crate::db::QUERY_TIMEOUT;
+    match tokio::time::timeout(limit, conn.query_one(sql, &[])).await {
+        Err(_) => Err(format!("no answer in {limit:?}")),
+        Ok(row) => row
+            .and_then(|row| row.try_get(0))
+            .map_err(|e| crate::core::db_message(&e)),
+    }
 }
 
 #[cfg(test)]

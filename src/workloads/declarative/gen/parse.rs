@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::*;
 use crate::core::registry::parse_section_lenient;
+use crate::workloads::declarative::{resume::Resume, sql::plain_identifier};
 
 mod dist;
 mod row;
@@ -283,10 +284,10 @@ fn sequence_after(
     }
     match after.rsplit_once('.') {
         Some((table, column))
-            if crate::workloads::declarative::sql::plain_identifier(table)
-                && crate::workloads::declarative::sql::plain_identifier(column) =>
+            if plain_identifier(table)
+                && plain_identifier(column) =>
         {
-            ctx.resumes.push(crate::workloads::declarative::resume::Resume {
+            ctx.resumes.push(Resume {
                 slot,
                 start,
                 step,
