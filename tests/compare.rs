@@ -49,7 +49,9 @@ fn report(dir: &Path, name: &str, workloads: &Path) -> PathBuf {
 fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
     let dir = tempdir();
     let fast = report(dir.path(), "fast", &sleepy(&dir.path().join("a"), 0.002));
-    let slow = report(dir.path(), "slow", &sleepy(&dir.path().join("b"), 0.008));
+    // ten times the sleep: the slowed run's every percentile lies far above the fast run's
+    // even when a busy machine stretches the fast run's tail (another test runs beside it)
+    let slow = report(dir.path(), "slow", &sleepy(&dir.path().join("b"), 0.020));
 
     let o = stormbench()
         .arg("compare")
@@ -84,6 +86,9 @@ fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
     assert_eq!(nap["throughput_verdict"], "slower");
     assert!(nap["tps_change_pct"].as_f64().unwrap() < -30.0, "{nap}");
     assert!(nap["tps_p_value"].as_f64().unwrap() < 0.01, "{nap}");
+    let p50 = &nap["latency"][0];
+    assert_eq!(p50["percentile"], "p50");
+    assert!(p50["change_pct"].as_f64().unwrap() > 200.0, "{p50}");
     let p99 = &nap["latency"][2];
     assert_eq!(p99["percentile"], "p99");
     assert!(p99["change_pct"].as_f64().unwrap() > 50.0, "{p99}");
