@@ -68,7 +68,7 @@ modes:
   both:
     groups:
       readers: {mode: read, workers: 3}
-      writers: {weights: {add: 1}, workers: 1, rate: "{{insert_rate}}"}
+      writers: {weights: {add: 1}, workers: 2, rate: "{{insert_rate}}"}
 measures:
   - {name: index_size, sql: "SELECT pg_relation_size('ff_items_v') AS index_bytes, 1 AS one", when: after_load, unit: bytes}
   - {name: work_mem_kb, sql: "SELECT setting::float8 FROM pg_settings WHERE name = 'work_mem'"}
@@ -184,11 +184,12 @@ fn parameters_settings_steps_measures_groups_and_copy() {
     assert_eq!(groups[0]["name"], "readers");
     assert_eq!(groups[0]["workers"], 3);
     assert_eq!(groups[0]["target_tps"], serde_json::Value::Null);
-    assert_eq!(groups[1]["workers"], 1);
+    // two writers share the rate, so one slow insert on a busy machine does not drop it
+    assert_eq!(groups[1]["workers"], 2);
     assert_eq!(groups[1]["target_tps"], 150.0);
     let tps = groups[1]["tps"].as_f64().unwrap();
     assert!((142.5..=157.5).contains(&tps), "writers at {tps}/s");
-    assert_eq!(r["config"]["workers"], 4, "{}", r["config"]);
+    assert_eq!(r["config"]["workers"], 5, "{}", r["config"]);
     assert_eq!(r["config"]["groups"][1]["arrival"]["rate_tps"], 150.0);
     let series = r["workload"]["measure_series"].as_array().unwrap();
     let rows = &series[0]["points"];
