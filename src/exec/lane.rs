@@ -17,6 +17,8 @@ use crate::stats::Chunk;
 /// How the workers and connections are split over client threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Lane {
+    /// Its place in the plan (which of the run's live counters its workers bump).
+    pub(crate) index: usize,
     /// First worker id.
     pub(crate) first_worker: usize,
     /// Gap between its worker ids (a shard of `n` runs every `n`th worker of the run).
@@ -44,6 +46,7 @@ pub(crate) fn lanes(
         let w = workers / n + usize::from(i < workers % n);
         let c = connections / n + usize::from(i < connections % n);
         out.push(Lane {
+            index: i,
             first_worker: base + first * stride,
             stride,
             workers: w,
@@ -233,6 +236,10 @@ async fn lane_workers<D: Connections + Fill>(
     }
     let Ok(shared) = start.await else { return };
     let sticky = lane.workers <= lane.connections;
+    // The workers check the stop signal at every transaction, and a token's state sits
+    // behind a lock: the lane's own child keeps that lock on this thread's cache lines
+    // instead of one every thread takes. Cancelling the run's token cancels it too.
+    let lane_stop = stop.child_token();
     let mut handles = Vec::with_capacity(lane.workers);
     for id in (0..lane.workers).map(|k| lane.first_worker + k * lane.stride) {
         let group = shared.group_of(id);
@@ -243,18 +250,22 @@ async fn lane_workers<D: Connections + Fill>(
             rng: core::rng(seed, 1 << 32 | id as u64),
             driver: driver.clone(),
             shared: shared.clone(),
-            stop: stop.clone(),
+            stop: lane_stop.clone(),
             out: out.clone(),
             sticky,
+            lane: lane.index,
         };
         let (shared, stop) = (shared.clone(), stop.clone());
         handles.push(tokio::spawn(async move {
             use futures_util::FutureExt as _;
             let run = std::panic::AssertUnwindSafe(w.run()).catch_unwind();
             if let Err(payload) = run.await {
-                // an internal error: the run stops and is reported as failed
+                // an internal error: the run (not only this lane) stops and is reported
+                // as failed
                 shared.record_panic(&format!("worker {id}"), &*payload);
-                shared.live.finished.fetch_add(1, Ordering::Relaxed);
+                shared.live[lane.index]
+                    .finished
+                    .fetch_add(1, Ordering::Relaxed);
                 stop.cancel();
             }
         }));

@@ -80,8 +80,12 @@ pub(crate) struct Timing {
     pub(crate) sample_interval: Duration,
 }
 
-/// Live counters, bumped by workers, read by the display.
+/// Live counters of one client thread, bumped by its workers, summed by the display.
+/// Each thread has its own, on cache lines of their own: one counter bumped by every
+/// thread at each transaction would move its line (and its neighbours, read by every
+/// worker at each transaction) from core to core each time.
 #[derive(Debug, Default)]
+#[repr(align(128))]
 pub(crate) struct Live {
     /// Successful transactions (warm-up included).
     pub(crate) ok: AtomicU64,
@@ -101,8 +105,8 @@ pub(crate) struct RunShared {
     pub(crate) schedules: Vec<Schedule>,
     /// The first worker id of each group after the first (ids are contiguous per group).
     pub(crate) group_starts: Vec<usize>,
-    /// Live counters.
-    pub(crate) live: Live,
+    /// Live counters, one per client thread.
+    pub(crate) live: Box<[Live]>,
     /// Transaction budget, if any.
     pub(crate) budget: Option<u64>,
     /// Transactions claimed from the budget.
@@ -209,7 +213,12 @@ pub(crate) async fn run(
         stop.cancel();
         return Err(e);
     }
-    let shared = Arc::new(RunShared::start_now(opts, workload.as_ref(), kinds.len()));
+    let shared = Arc::new(RunShared::start_now(
+        opts,
+        workload.as_ref(),
+        kinds.len(),
+        plan.len(),
+    ));
     for s in starts {
         let _ = s.send(shared.clone());
     }
@@ -289,7 +298,12 @@ fn start_clock(
 /// Workers of the run (`workers` in all) that had not stopped when their threads were
 /// joined (`threads_left` of which did not end in time); warns when there are any.
 fn workers_not_stopped(workers: usize, shared: &RunShared, threads_left: usize) -> usize {
-    let not_stopped = workers - shared.live.finished.load(Ordering::Relaxed).min(workers);
+    let finished: usize = shared
+        .live
+        .iter()
+        .map(|l| l.finished.load(Ordering::Relaxed))
+        .sum();
+    let not_stopped = workers - finished.min(workers);
     if not_stopped > 0 || threads_left > 0 {
         log::warn!(
             "{not_stopped} workers did not stop within {}s of the end; their last interval is not in the report",
@@ -345,7 +359,7 @@ struct Aggregate {
 
 impl RunShared {
     /// The shared state of a run whose workers start now.
-    fn start_now(opts: &ExecOptions, workload: &dyn Workload, kinds: usize) -> Self {
+    fn start_now(opts: &ExecOptions, workload: &dyn Workload, kinds: usize, lanes: usize) -> Self {
         let run_start = Instant::now();
         let measure_start = later(run_start, opts.warmup.0);
         let deadline = match opts.stop {
@@ -378,7 +392,7 @@ impl RunShared {
                 })
                 .skip(1)
                 .collect(),
-            live: Live::default(),
+            live: (0..lanes).map(|_| Live::default()).collect(),
             budget: match opts.stop {
                 Stop::Transactions { count, .. } => Some(count),
                 Stop::Duration(_) => None,
@@ -604,12 +618,14 @@ mod tests {
             lanes(1000, 50, 2, None),
             vec![
                 Lane {
+                    index: 0,
                     first_worker: 0,
                     stride: 1,
                     workers: 500,
                     connections: 25
                 },
                 Lane {
+                    index: 1,
                     first_worker: 500,
                     stride: 1,
                     workers: 500,

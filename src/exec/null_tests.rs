@@ -117,7 +117,7 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         kinds: 1,
         schedules: vec![Schedule::new(Arrival::Closed, run_start)],
         group_starts: Vec::new(),
-        live: Live::default(),
+        live: Box::new([Live::default()]),
         budget: match opts.stop {
             Stop::Transactions { count, .. } => Some(count),
             Stop::Duration(_) => None,
@@ -161,6 +161,7 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
             stop: stop.clone(),
             out: tx.clone(),
             sticky: true,
+            lane: 0,
         };
         tokio::spawn(w.run());
     }

@@ -42,6 +42,8 @@ pub(crate) struct Worker<D: Connections> {
     pub(crate) out: UnboundedSender<Chunk>,
     /// Keep one pooled connection for the whole run (workers <= connections).
     pub(crate) sticky: bool,
+    /// Its client thread's place in the plan: the live counters it bumps.
+    pub(crate) lane: usize,
 }
 
 /// What one transaction attempt (with its retries) produced.
@@ -157,7 +159,9 @@ impl<D: Connections> Worker<D> {
         if !chunk.is_empty() {
             let _ = self.out.send(chunk);
         }
-        self.shared.live.finished.fetch_add(1, Ordering::Relaxed);
+        self.shared.live[self.lane]
+            .finished
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// The run ended while a transaction of `kind`, started at `started`, waited for the
@@ -252,7 +256,10 @@ impl<D: Connections> Worker<D> {
         let asked = Instant::now();
         let (mut conn, waited) = match held.take() {
             Some(c) => (c, false),
-            None => match self.driver.get().await {
+            // boxed: the pool's future is several kilobytes, and held inline it would make
+            // every transaction's future that large (moved and touched per transaction)
+            // though a sticky worker never waits on the pool
+            None => match Box::pin(self.driver.get()).await {
                 Ok(c) => (c, true),
                 Err(e) => return Attempt::failed(e, asked),
             },
@@ -269,13 +276,14 @@ impl<D: Connections> Worker<D> {
     /// On a connection opened for this transaction and closed after it.
     async fn on_transient(&mut self, kind: TxKind) -> Attempt {
         let asked = Instant::now();
-        let mut conn = match self.driver.open().await {
+        // boxed too: both paths live in one attempt future, as wide as its widest path
+        let mut conn = match Box::pin(self.driver.open()).await {
             Ok(c) => c,
             Err(e) => return Attempt::failed(e, asked),
         };
         let conn_at = Instant::now();
         let result = self.gen.run(kind, &mut *conn).await;
-        D::close(conn).await;
+        Box::pin(D::close(conn)).await;
         Attempt::transient(result, asked, conn_at)
     }
 
@@ -301,7 +309,7 @@ impl<D: Connections> Worker<D> {
         ended: Instant,
         a: Attempt,
     ) {
-        let live = &self.shared.live;
+        let live = &self.shared.live[self.lane];
         let ok = a.result.is_ok();
         if ok {
             live.ok.fetch_add(1, Ordering::Relaxed);
