@@ -298,11 +298,7 @@ fn start_clock(
 /// Workers of the run (`workers` in all) that had not stopped when their threads were
 /// joined (`threads_left` of which did not end in time); warns when there are any.
 fn workers_not_stopped(workers: usize, shared: &RunShared, threads_left: usize) -> usize {
-    let finished: usize = shared
-        .live
-        .iter()
-        .map(|l| l.finished.load(Ordering::Relaxed))
-        .sum();
+    let finished = shared.live_sum(|l| l.finished.load(Ordering::Relaxed));
     let not_stopped = workers - finished.min(workers);
     if not_stopped > 0 || threads_left > 0 {
         log::warn!(
@@ -358,6 +354,11 @@ struct Aggregate {
 }
 
 impl RunShared {
+    /// A live counter summed over the client threads.
+    pub(crate) fn live_sum<T: std::iter::Sum>(&self, count: impl Fn(&Live) -> T) -> T {
+        self.live.iter().map(count).sum()
+    }
+
     /// The shared state of a run whose workers start now.
     fn start_now(opts: &ExecOptions, workload: &dyn Workload, kinds: usize, lanes: usize) -> Self {
         let run_start = Instant::now();

@@ -29,9 +29,8 @@ pub(crate) fn tick(p: &Progress, shared: &RunShared) {
     if p.mode() != Mode::Bar {
         return;
     }
-    let sum = |f: fn(&super::Live) -> u64| shared.live.iter().map(f).sum::<u64>();
-    let ok = sum(|l| l.ok.load(Ordering::Relaxed));
-    let failed = sum(|l| l.failed.load(Ordering::Relaxed));
+    let ok = shared.live_sum(|l| l.ok.load(Ordering::Relaxed));
+    let failed = shared.live_sum(|l| l.failed.load(Ordering::Relaxed));
     let pos = match shared.budget {
         Some(_) => shared.claimed.load(Ordering::Relaxed),
         None => shared.timing.run_start.elapsed().as_secs(),

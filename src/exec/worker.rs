@@ -256,10 +256,7 @@ impl<D: Connections> Worker<D> {
         let asked = Instant::now();
         let (mut conn, waited) = match held.take() {
             Some(c) => (c, false),
-            // boxed: the pool's future is several kilobytes, and held inline it would make
-            // every transaction's future that large (moved and touched per transaction)
-            // though a sticky worker never waits on the pool
-            None => match Box::pin(self.driver.get()).await {
+            None => match self.driver.get().await {
                 Ok(c) => (c, true),
                 Err(e) => return Attempt::failed(e, asked),
             },
@@ -276,14 +273,13 @@ impl<D: Connections> Worker<D> {
     /// On a connection opened for this transaction and closed after it.
     async fn on_transient(&mut self, kind: TxKind) -> Attempt {
         let asked = Instant::now();
-        // boxed too: both paths live in one attempt future, as wide as its widest path
-        let mut conn = match Box::pin(self.driver.open()).await {
+        let mut conn = match self.driver.open().await {
             Ok(c) => c,
             Err(e) => return Attempt::failed(e, asked),
         };
         let conn_at = Instant::now();
         let result = self.gen.run(kind, &mut *conn).await;
-        Box::pin(D::close(conn)).await;
+        D::close(conn).await;
         Attempt::transient(result, asked, conn_at)
     }
 
