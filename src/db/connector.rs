@@ -2,7 +2,7 @@
 //! persistent connections, opened up front, and transient connections opened for one
 //! transaction each (at most `connections` at once).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool::managed::{self, Metrics, RecycleResult};
@@ -137,21 +137,51 @@ impl PgConnector {
 pub(crate) struct WireConnector {
     /// The `connections` persistent connections.
     pub(crate) pool: wire::WirePool,
-    cfg: wire::WireConfig,
+    /// The connection settings (also for cancel requests).
+    pub(crate) cfg: wire::WireConfig,
     slots: Arc<Semaphore>,
+    /// Transient connections dropped mid-exchange (see [`WireConnector::take_abandoned`]).
+    abandoned: Abandoned,
 }
+
+type Abandoned = Arc<Mutex<Vec<wire::WireConn>>>;
 
 /// A wire connection opened for one transaction.
 pub(crate) struct WireTransient {
-    /// The connection.
-    pub(crate) conn: wire::WireConn,
+    /// The connection; taken only by `close` and `drop`.
+    conn: Option<wire::WireConn>,
     _permit: OwnedSemaphorePermit,
+    abandoned: Abandoned,
 }
 
 impl WireTransient {
     /// Sends Terminate and closes.
-    pub(crate) async fn close(self) {
-        self.conn.close().await;
+    pub(crate) async fn close(mut self) {
+        if let Some(c) = self.conn.take() {
+            c.close().await;
+        }
+    }
+
+    /// The connection.
+    pub(crate) fn conn(&self) -> &wire::WireConn {
+        self.conn.as_ref().expect("present until closed or dropped")
+    }
+
+    /// The connection.
+    pub(crate) fn conn_mut(&mut self) -> &mut wire::WireConn {
+        self.conn.as_mut().expect("present until closed or dropped")
+    }
+}
+
+impl Drop for WireTransient {
+    /// A transaction dropped mid-exchange (the run stopped) leaves its connection to
+    /// the connector, so what it left running on the server can be seen to.
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take().filter(|c| c.abandoned()) {
+            if let Ok(mut list) = self.abandoned.lock() {
+                list.push(c);
+            }
+        }
     }
 }
 
@@ -170,6 +200,7 @@ impl WireConnector {
             )?,
             cfg,
             slots: Arc::new(Semaphore::new(size)),
+            abandoned: Abandoned::default(),
         })
     }
 
@@ -182,8 +213,21 @@ impl WireConnector {
     pub(crate) async fn transient(&self) -> Result<WireTransient, wire::WireError> {
         let permit = slot(&self.slots).await;
         Ok(WireTransient {
-            conn: wire::WireConn::connect(&self.cfg).await?,
+            conn: Some(wire::WireConn::connect(&self.cfg).await?),
             _permit: permit,
+            abandoned: self.abandoned.clone(),
         })
+    }
+
+    /// The connections, pooled or transient, whose transaction was dropped mid-exchange
+    /// (when the run stopped), taken out of the pool; called once the workers are done.
+    pub(crate) fn take_abandoned(&self) -> Vec<wire::WireConn> {
+        let mut conns = self
+            .abandoned
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default();
+        conns.extend(self.pool.retain(|c, _| !c.abandoned()).removed);
+        conns
     }
 }

@@ -4,10 +4,12 @@
 
 use std::future::Future;
 use std::ops::DerefMut;
+use std::time::Duration;
 
 use crate::core::session::{Session, TxError};
 use crate::core::ErrorClass;
 use crate::db::{self, PgConnector, PgTransient, WireConnector, WireTransient};
+use crate::stats::AtStop;
 
 /// Where a worker's connections come from.
 pub(crate) trait Connections: Send + Sync + 'static {
@@ -30,7 +32,17 @@ pub(crate) trait Connections: Send + Sync + 'static {
     /// Whether a pooled connection may serve the worker's next transaction (it is neither
     /// lost nor left mid-exchange by an interrupted transaction).
     fn reusable(c: &Self::Pooled) -> bool;
+
+    /// Once the workers are done: sees to the statements that transactions dropped when
+    /// the run stopped left running on the server (a short grace, then a cancel request).
+    fn settle_abandoned(&self) -> impl Future<Output = AtStop> + Send;
 }
+
+/// How long a statement left running at the stop may take to end by itself.
+const SETTLE_GRACE: Duration = Duration::from_millis(500);
+
+/// How long a cancel request may take to be sent, and then its statement to end.
+const CANCEL_WAIT: Duration = Duration::from_secs(2);
 
 /// A failure to get a pooled connection (never retried: the server is unreachable or full).
 fn pool_error<E: std::fmt::Display>(
@@ -73,6 +85,25 @@ impl Connections for WireConnector {
     fn reusable(c: &Self::Pooled) -> bool {
         !c.is_broken()
     }
+
+    async fn settle_abandoned(&self) -> AtStop {
+        let conns = self.take_abandoned();
+        let ends = futures_util::future::join_all(
+            conns
+                .into_iter()
+                .map(|c| c.settle(&self.cfg, SETTLE_GRACE, CANCEL_WAIT)),
+        )
+        .await;
+        let mut at = AtStop::default();
+        for e in ends {
+            match e {
+                db::wire::Settled::Finished => at.finished += 1,
+                db::wire::Settled::Cancelled => at.cancelled += 1,
+                db::wire::Settled::Unconfirmed => at.unconfirmed += 1,
+            }
+        }
+        at
+    }
 }
 
 /// [`WireTransient`] as a connection.
@@ -81,13 +112,13 @@ pub(crate) struct WireTransientConn(WireTransient);
 impl std::ops::Deref for WireTransientConn {
     type Target = db::wire::WireConn;
     fn deref(&self) -> &Self::Target {
-        &self.0.conn
+        self.0.conn()
     }
 }
 
 impl DerefMut for WireTransientConn {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0.conn
+        self.0.conn_mut()
     }
 }
 
@@ -121,6 +152,12 @@ impl Connections for PgConnector {
 
     fn reusable(c: &Self::Pooled) -> bool {
         !c.is_closed()
+    }
+
+    /// The fallback driver cannot tell which of its sessions were mid-statement (their
+    /// answers are read by tokio-postgres's connection task): nothing is done.
+    async fn settle_abandoned(&self) -> AtStop {
+        AtStop::default()
     }
 }
 

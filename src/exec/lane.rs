@@ -12,7 +12,7 @@ use super::{worker, RunShared, END_GRACE};
 use crate::core::{self, Workload};
 use crate::db::wire::WireConfig;
 use crate::db::{DbError, PgConnector, Target, WireConnector};
-use crate::stats::Chunk;
+use crate::stats::{AtStop, Chunk};
 
 /// How the workers and connections are split over client threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,6 +273,12 @@ async fn lane_workers<D: Connections + Fill>(
     drop(out);
     for h in handles {
         let _ = h.await;
+    }
+    let at = driver.settle_abandoned().await;
+    if at != AtStop::default() {
+        if let Ok(mut a) = shared.at_stop.lock() {
+            a.add(at);
+        }
     }
 }
 

@@ -25,7 +25,7 @@ use crate::config::Stop;
 use crate::core::{ConnectionMode, Driver, Workload};
 use crate::db::{DbError, Target};
 use crate::progress::Progress;
-use crate::stats::{Chunk, IntervalPoint, Series, Totals};
+use crate::stats::{AtStop, Chunk, IntervalPoint, Series, Totals};
 use lane::{all_ready, join_threads, lanes, spawn_lanes, Started};
 
 /// How long after an interval ends the aggregator waits for late chunks before printing it.
@@ -122,6 +122,9 @@ pub(crate) struct RunShared {
     /// Internal errors (panics) that stopped a worker or a client thread; touched only
     /// when one happens.
     pub(crate) panics: std::sync::Mutex<Vec<String>>,
+    /// Statements left running on the server at the stop, added by each client thread
+    /// once its workers are done.
+    pub(crate) at_stop: std::sync::Mutex<AtStop>,
     /// Wall-clock start of measurement (fixed once, so every checkpoint of the run and
     /// its end name the same start).
     pub(crate) started_at: chrono::DateTime<chrono::Utc>,
@@ -170,6 +173,8 @@ pub(crate) struct RunResult {
     /// Workers that had not stopped within the grace period after the end (stuck in
     /// something the stop could not interrupt); their last interval is missing.
     pub(crate) workers_not_stopped: usize,
+    /// Statements the server was still running when the run stopped.
+    pub(crate) at_stop: AtStop,
     /// stormbench's resident memory after the first interval, MiB (the series merges its
     /// old points, keeping their peak).
     pub(crate) first_rss_mb: Option<f64>,
@@ -342,6 +347,7 @@ impl RunResult {
             driver: "",
             panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
             workers_not_stopped: 0,
+            at_stop: shared.at_stop.lock().map(|a| *a).unwrap_or_default(),
         }
     }
 }
@@ -405,6 +411,7 @@ impl RunShared {
             connection_mode: workload.connection_mode().unwrap_or(opts.connection_mode),
             paced: workload.pacing().is_some(),
             panics: Default::default(),
+            at_stop: Default::default(),
             started_at: {
                 let now = chrono::Utc::now();
                 chrono::Duration::from_std(opts.warmup.0)
@@ -467,6 +474,7 @@ fn so_far(
         driver,
         panics: shared.panics.lock().map(|p| p.clone()).unwrap_or_default(),
         workers_not_stopped: 0,
+        at_stop: AtStop::default(),
         first_rss_mb,
     }
 }

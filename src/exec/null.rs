@@ -12,6 +12,7 @@ use super::driver::Connections;
 use crate::core::session::{Params, Session, Step, Stmt, TxError};
 use crate::core::{BoxFuture, ErrorClass};
 use crate::rows::Rows;
+use crate::stats::AtStop;
 
 /// What the n-th statement of the run (counted over all connections) does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,5 +219,9 @@ impl Connections for NullConnections {
 
     fn reusable(c: &Held) -> bool {
         !c.0.lost
+    }
+
+    async fn settle_abandoned(&self) -> AtStop {
+        AtStop::default()
     }
 }

@@ -129,6 +129,7 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         connection_mode: ConnectionMode::Persistent,
         paced: false,
         panics: Default::default(),
+        at_stop: Default::default(),
         started_at: chrono::Utc::now(),
     });
     let stop = CancellationToken::new();

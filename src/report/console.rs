@@ -90,6 +90,24 @@ fn health(out: &mut String, r: &Report) {
             h.workers_not_stopped
         );
     }
+    let at = &h.in_flight_at_stop;
+    if at.cancelled + at.unconfirmed > 0 {
+        let _ = writeln!(
+            out,
+            "  NOTE:          {} statements were still running on the server after the stop: \
+             {} cancelled{}",
+            n(at.cancelled + at.unconfirmed),
+            n(at.cancelled),
+            if at.unconfirmed > 0 {
+                format!(
+                    ", {} not seen to end after a cancel request (the server may still run them)",
+                    n(at.unconfirmed)
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
     for e in &h.internal_errors {
         let _ = writeln!(out, "  FAILED:        internal error in {e}");
     }

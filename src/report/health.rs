@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::exec::RunResult;
-use crate::stats::IntervalPoint;
+use crate::stats::{AtStop, IntervalPoint};
 
 /// Whether the server was there for the whole run, and whether stormbench was.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
@@ -29,6 +29,11 @@ pub(crate) struct HealthReport {
     pub(crate) unanswered_longest: Vec<UnansweredReport>,
     /// Workers that had not stopped within the grace period after the end.
     pub(crate) workers_not_stopped: usize,
+    /// Statements the server was still running when the run stopped (wire driver): those
+    /// that ended within a short grace, those cancelled after it, and those whose end was
+    /// not seen after the cancel request. Absent from reports written before it was added.
+    #[serde(default)]
+    pub(crate) in_flight_at_stop: AtStop,
     /// Internal errors that stopped workers (a bug in stormbench): the run failed.
     pub(crate) internal_errors: Vec<String>,
     /// stormbench's own footprint over the run (`null` where it could not be sampled).
@@ -179,6 +184,7 @@ impl HealthReport {
                 })
                 .collect(),
             workers_not_stopped: r.workers_not_stopped,
+            in_flight_at_stop: r.at_stop,
             internal_errors: r.panics.clone(),
             client: ClientReport::of(&r.series, r.first_rss_mb),
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{decode_histogram, Report, ShardReport};
 use crate::core::ErrorClass;
 use crate::exec::RunResult;
-use crate::stats::{IntervalPoint, Totals, Unanswered, ERROR_SAMPLES_PER_CLASS};
+use crate::stats::{AtStop, IntervalPoint, Totals, Unanswered, ERROR_SAMPLES_PER_CLASS};
 
 /// One shard's figures, listed beside the merged total.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -542,6 +542,10 @@ fn merged_result(
         driver: driver_name(&r0.connections.driver),
         panics,
         workers_not_stopped: runs.iter().map(|(_, r)| r.health.workers_not_stopped).sum(),
+        at_stop: runs.iter().fold(AtStop::default(), |mut a, (_, r)| {
+            a.add(r.health.in_flight_at_stop);
+            a
+        }),
         first_rss_mb: first_rss,
     })
 }

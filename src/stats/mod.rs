@@ -78,6 +78,28 @@ pub(crate) struct Unanswered {
     pub(crate) waited_us: u64,
 }
 
+/// Statements the server was still running when the run stopped (its deadline, Ctrl-C)
+/// and stormbench stopped waiting for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct AtStop {
+    /// Ended within the short grace given after the stop.
+    pub(crate) finished: u64,
+    /// Still running after it: cancelled, and seen to end.
+    pub(crate) cancelled: u64,
+    /// Still running after it, and no end seen after the cancel request (or the request
+    /// could not be sent): the server may still be running them.
+    pub(crate) unconfirmed: u64,
+}
+
+impl AtStop {
+    /// Adds `other`'s counts.
+    pub(crate) fn add(&mut self, other: AtStop) {
+        self.finished += other.finished;
+        self.cancelled += other.cancelled;
+        self.unconfirmed += other.unconfirmed;
+    }
+}
+
 /// Unanswered transactions kept for the report (all are counted).
 pub(crate) const UNANSWERED_KEPT: usize = 64;
 

@@ -16,6 +16,23 @@ use super::frame::{Stream, READ_CHUNK};
 use super::tls;
 use crate::types::SslMode;
 
+/// A socket to the server, with TLS as `mode` asks (the server's answer to the
+/// SSLRequest decides for prefer).
+pub(super) async fn open_stream(cfg: &WireConfig, mode: SslMode) -> Result<Stream, WireError> {
+    Ok(match &cfg.endpoint {
+        Endpoint::Tcp(host, port) => {
+            let s = TcpStream::connect((host.as_str(), *port)).await?;
+            s.set_nodelay(true)?;
+            if mode == SslMode::Disable {
+                Stream::Tcp(s)
+            } else {
+                tls::negotiate(s, host, cfg, mode).await?
+            }
+        }
+        Endpoint::Unix(path) => Stream::Unix(UnixStream::connect(path).await?),
+    })
+}
+
 impl WireConn {
     /// Connects, authenticates and waits until the server is ready for queries.
     pub async fn connect(cfg: &WireConfig) -> Result<WireConn, WireError> {
@@ -37,18 +54,7 @@ impl WireConn {
     }
 
     async fn connect_inner(cfg: &WireConfig, mode: SslMode) -> Result<WireConn, WireError> {
-        let stream = match &cfg.endpoint {
-            Endpoint::Tcp(host, port) => {
-                let s = TcpStream::connect((host.as_str(), *port)).await?;
-                s.set_nodelay(true)?;
-                if mode == SslMode::Disable {
-                    Stream::Tcp(s)
-                } else {
-                    tls::negotiate(s, host, cfg, mode).await?
-                }
-            }
-            Endpoint::Unix(path) => Stream::Unix(UnixStream::connect(path).await?),
-        };
+        let stream = open_stream(cfg, mode).await?;
         let mut c = WireConn {
             stream,
             rbuf: BytesMut::with_capacity(READ_CHUNK),
@@ -59,6 +65,7 @@ impl WireConn {
             cache: HashMap::new(),
             prepared: 0,
             tx_status: b'I',
+            key: None,
         };
         let mut params: Vec<(&str, &str)> = vec![
             ("user", &cfg.user),

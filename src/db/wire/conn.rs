@@ -62,6 +62,15 @@ pub struct WireConn {
     pub(super) prepared: u32,
     /// The transaction status of the last ReadyForQuery: `I`, `T` or `E`.
     pub(super) tx_status: u8,
+    /// The server's key for cancelling this connection's statements (BackendKeyData).
+    pub(super) key: Option<CancelKey>,
+}
+
+/// What a CancelRequest names: the server process and its secret.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct CancelKey {
+    pub(super) pid: i32,
+    pub(super) secret: i32,
 }
 
 impl fmt::Debug for WireConn {
@@ -325,8 +334,9 @@ impl WireConn {
                 }
                 // BindComplete, ParseComplete, CloseComplete, NoData, EmptyQuery,
                 // RowDescription (simple protocol), notices, parameter status,
-                // notifications, BackendKeyData, PortalSuspended
-                b'2' | b'1' | b'3' | b'n' | b'I' | b'T' | b'N' | b'S' | b'A' | b'K' | b's' => {}
+                // notifications, PortalSuspended
+                b'2' | b'1' | b'3' | b'n' | b'I' | b'T' | b'N' | b'S' | b'A' | b's' => {}
+                b'K' => self.key = cancel_key(&self.rbuf[5..len]),
                 other => return Err(self.unexpected(other)),
             }
             self.rbuf.advance(len);
@@ -343,6 +353,17 @@ impl Drop for WireConn {
             let _ = self.stream.try_write(&b);
         }
     }
+}
+
+/// The body of BackendKeyData: the process id and a 4-byte secret (protocol 3.0, which
+/// the start-up asks for); anything else is not a key a CancelRequest of 3.0 can carry.
+fn cancel_key(body: &[u8]) -> Option<CancelKey> {
+    if body.len() != 8 {
+        return None;
+    }
+    let pid = i32::from_be_bytes(body.get(0..4)?.try_into().ok()?);
+    let secret = i32::from_be_bytes(body.get(4..8)?.try_into().ok()?);
+    Some(CancelKey { pid, secret })
 }
 
 /// A type the driver does not know by its oid (an extension's, an enum, a domain).
@@ -372,6 +393,15 @@ pub(super) fn tag_rows(body: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn backend_key_data_gives_the_cancel_key() {
+        let k = cancel_key(&[0, 0, 0x30, 0x39, 0xff, 0xff, 0xff, 0xfe]).unwrap();
+        assert_eq!((k.pid, k.secret), (12345, -2));
+        // short, or a longer key (protocol 3.2) that a 3.0 CancelRequest cannot carry
+        assert!(cancel_key(&[0, 0, 0, 1, 0, 0]).is_none());
+        assert!(cancel_key(&[7; 36]).is_none());
+    }
 
     #[test]
     fn command_tags_give_row_counts() {

@@ -25,7 +25,7 @@ pub(super) type TlsSocket = tokio::io::BufReader<TcpStream>;
 
 impl Stream {
     #[inline]
-    async fn read_buf(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+    pub(super) async fn read_buf(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.read_buf(buf).await,
             Stream::Unix(s) => s.read_buf(buf).await,
@@ -34,7 +34,7 @@ impl Stream {
     }
 
     #[inline]
-    async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+    pub(super) async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.write_all(buf).await,
             Stream::Unix(s) => s.write_all(buf).await,

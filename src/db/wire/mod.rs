@@ -14,6 +14,7 @@
 //! `crate::rows`.
 
 mod auth;
+mod cancel;
 mod config;
 mod conn;
 mod error;
@@ -23,6 +24,7 @@ mod tls;
 mod tx;
 
 pub use crate::rows::{Numeric, Rows};
+pub(crate) use cancel::Settled;
 pub use config::WireConfig;
 pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;

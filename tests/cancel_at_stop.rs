@@ -1,0 +1,200 @@
+//! Statements left running on the server when a run stops (its deadline, Ctrl-C) are
+//! cancelled: after stormbench has gone, nothing of it waits on the server to run later.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{pg, read_json, tempdir, validate_report_schema, Pg};
+
+/// A psql session holding the simple workload's tables locked for `secs` seconds.
+fn hold_lock(pg: &Pg, db: &str, secs: u32) -> Child {
+    let sql = format!(
+        "BEGIN; LOCK TABLE simple_accounts, simple_history IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({secs}); COMMIT;"
+    );
+    let mut child = Command::new(pg.bindir.join("psql"))
+        .args(["-h", &pg.host, "-p", &pg.port, "-U", &pg.user, "-d", db])
+        .args(["-v", "ON_ERROR_STOP=1", "-qAtc", &sql])
+        .env("PGAPPNAME", "lock_holder")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("psql runs");
+    // the lock is taken once the session shows it
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        let held = pg.psql(
+            db,
+            "SELECT count(*) FROM pg_locks WHERE relation = 'simple_accounts'::regclass \
+             AND mode = 'AccessExclusiveLock' AND granted",
+        );
+        if held == "1" {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the lock was not taken within 10 s");
+}
+
+/// stormbench's sessions in `db` (other than the lock holder's psql).
+fn stormbench_sessions(pg: &Pg, db: &str) -> String {
+    pg.psql(
+        db,
+        "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock') || ' waiting, ' || count(*) || ' in all' \
+         FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'stormbench'",
+    )
+}
+
+/// The sessions of a stopped run are gone within a few seconds (the server ends a
+/// backend whose client closed once its statement is cancelled).
+fn assert_no_sessions_left(pg: &Pg, db: &str) {
+    let until = Instant::now() + Duration::from_secs(5);
+    let mut last = String::new();
+    while Instant::now() < until {
+        last = stormbench_sessions(pg, db);
+        if last == "0 waiting, 0 in all" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("stormbench's sessions still on the server after it exited: {last}");
+}
+
+fn in_flight(json: &std::path::Path) -> [u64; 3] {
+    let r = read_json(json);
+    validate_report_schema(&r);
+    let a = &r["health"]["in_flight_at_stop"];
+    ["finished", "cancelled", "unconfirmed"].map(|k| a[k].as_u64().unwrap_or_else(|| panic!("{a}")))
+}
+
+#[test]
+fn statements_waiting_at_the_deadline_are_cancelled_not_left_to_run() {
+    let pg = pg();
+    let db = pg.loaded("cancel_at_stop", "simple");
+    let dir = tempdir();
+
+    // a run whose statements all end: nothing is cancelled at its end
+    let json = dir.path().join("quiet.json");
+    let o = pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "simple_mixed",
+            "-d",
+            "1s",
+            "--workers",
+            "4",
+            "-q",
+            "--json",
+        ])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let [_, cancelled, unconfirmed] = in_flight(&json);
+    assert_eq!((cancelled, unconfirmed), (0, 0));
+
+    // every writer waits for a lock held past the run's end
+    let before = writes(&pg, &db);
+    let holder = hold_lock(&pg, &db, 30);
+    let json = dir.path().join("stalled.json");
+    let started = Instant::now();
+    let o = pg
+        .stormbench(&db)
+        .args(["-w", "simple_write", "-d", "2s", "--workers", "4", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "no transaction succeeded: {out}");
+    assert!(took < Duration::from_secs(10), "ended in {took:?}");
+    assert_no_sessions_left(&pg, &db);
+    let [_, cancelled, unconfirmed] = in_flight(&json);
+    assert_eq!((cancelled, unconfirmed), (4, 0), "{out}");
+    assert!(
+        out.contains("4 statements were still running on the server after the stop: 4 cancelled"),
+        "{out}"
+    );
+    // the lock goes: none of the run's writes runs after it
+    release(&pg, &db, holder);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        writes(&pg, &db),
+        before,
+        "a write of the stopped run ran after it"
+    );
+}
+
+#[test]
+fn statements_waiting_at_ctrl_c_are_cancelled() {
+    let pg = pg();
+    let db = pg.loaded("cancel_at_ctrl_c", "simple");
+    let dir = tempdir();
+    let holder = hold_lock(&pg, &db, 30);
+    let json = dir.path().join("r.json");
+    let child = pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "simple_write",
+            "-d",
+            "60s",
+            "--workers",
+            "3",
+            "--json",
+        ])
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // wait until the workers wait on the lock
+    let until = Instant::now() + Duration::from_secs(20);
+    // (beside them, stormbench's statistics session)
+    while !stormbench_sessions(&pg, &db).starts_with("3 waiting") {
+        assert!(Instant::now() < until, "{}", stormbench_sessions(&pg, &db));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let sent = Instant::now();
+    // SAFETY: kill(2) on our own child's pid with a valid signal number.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let o = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_no_sessions_left(&pg, &db);
+    let [_, cancelled, unconfirmed] = in_flight(&json);
+    assert_eq!((cancelled, unconfirmed), (3, 0));
+    release(&pg, &db, holder);
+}
+
+/// Ends the lock holder's session (its transaction rolls back, the lock goes).
+fn release(pg: &Pg, db: &str, mut holder: Child) {
+    pg.psql(
+        db,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'lock_holder'",
+    );
+    let _ = holder.wait();
+}
+
+/// What simple_write changes: the rows it appends, the balances it moves.
+fn writes(pg: &Pg, db: &str) -> String {
+    pg.psql(
+        db,
+        "SELECT (SELECT count(*) FROM simple_history) || ' ' || \
+         (SELECT sum(balance) FROM simple_accounts)",
+    )
+}
