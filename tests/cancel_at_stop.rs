@@ -129,15 +129,21 @@ fn statements_waiting_at_the_deadline_are_cancelled_not_left_to_run() {
     );
 }
 
+/// On connections opened per transaction too: the transaction's own connection is the
+/// one left mid-statement.
 #[test]
 fn statements_waiting_at_ctrl_c_are_cancelled() {
     let pg = pg();
     let db = pg.loaded("cancel_at_ctrl_c", "simple");
     let dir = tempdir();
+    let cfg = dir.path().join("transient.yaml");
+    std::fs::write(&cfg, "connection_mode: transient\n").unwrap();
     let holder = hold_lock(&pg, &db, 30);
     let json = dir.path().join("r.json");
     let child = pg
         .stormbench(&db)
+        .arg("-c")
+        .arg(&cfg)
         .args([
             "-w",
             "simple_write",
@@ -175,6 +181,12 @@ fn statements_waiting_at_ctrl_c_are_cancelled() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert_no_sessions_left(&pg, &db);
+    let r = read_json(&json);
+    assert_eq!(
+        r["config"]["connection_mode"], "transient",
+        "{}",
+        r["config"]
+    );
     let [_, cancelled, unconfirmed] = in_flight(&json);
     assert_eq!((cancelled, unconfirmed), (3, 0));
     release(&pg, &db, holder);
