@@ -351,6 +351,13 @@ fn a_frozen_server_ends_the_run_by_its_deadline_with_the_report_written() {
     assert!(h["unanswered"].as_u64().unwrap() >= 1, "{h}");
     assert!(h["outage_s"].as_f64().unwrap() >= 1.0, "{h}");
     assert!(h["availability"].as_f64().unwrap() < 100.0, "{h}");
+    // the four statements in flight were still running after the grace; the frozen server
+    // could not take the cancel requests, which gave up within their bound
+    assert_eq!(h["in_flight_at_stop"]["unconfirmed"], 4, "{h}");
+    assert!(
+        out.contains("4 not seen to end after a cancel request"),
+        "{out}"
+    );
     let gaps = r["database_stats"]["gaps"]
         .as_array()
         .expect("collector gaps");
