@@ -50,9 +50,11 @@ impl WireConn {
         if !self.abandoned() {
             return Settled::Finished;
         }
-        if let Ok(r) = timeout(grace, self.finish_exchange(None, None)).await {
-            // ended by itself (an error of its own, or a lost connection, is an end too)
-            let _ = r;
+        // ended by itself: an error of its own, or a lost connection, is an end too
+        if timeout(grace, self.finish_exchange(None, None))
+            .await
+            .is_ok()
+        {
             return Settled::Finished;
         }
         let Some(key) = self.key else {
