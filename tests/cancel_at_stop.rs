@@ -6,7 +6,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{pg, read_json, tempdir, validate_report_schema, Pg};
+use common::{pg, read_json, tempdir, validate_report_schema, Pg, DRIVERS};
 
 /// A psql session holding the simple workload's tables locked for `secs` seconds.
 fn hold_lock(pg: &Pg, db: &str, secs: u32) -> Child {
@@ -97,35 +97,50 @@ fn statements_waiting_at_the_deadline_are_cancelled_not_left_to_run() {
     let [_, cancelled, unconfirmed] = in_flight(&json);
     assert_eq!((cancelled, unconfirmed), (0, 0));
 
-    // every writer waits for a lock held past the run's end
-    let before = writes(&pg, &db);
-    let holder = hold_lock(&pg, &db, 30);
-    let json = dir.path().join("stalled.json");
+    for driver in DRIVERS {
+        stalled_at_the_deadline(&pg, &db, &dir, driver);
+    }
+}
+
+/// Every writer waits for a lock held past the run's end.
+fn stalled_at_the_deadline(pg: &Pg, db: &str, dir: &tempfile::TempDir, driver: &str) {
+    let before = writes(pg, db);
+    let holder = hold_lock(pg, db, 30);
+    let json = dir.path().join(format!("stalled-{driver}.json"));
     let started = Instant::now();
     let o = pg
-        .stormbench(&db)
+        .stormbench(db)
         .args(["-w", "simple_write", "-d", "2s", "--workers", "4", "--json"])
         .arg(&json)
+        .args(["--driver", driver])
         .output()
         .unwrap();
     let took = started.elapsed();
     let out = String::from_utf8_lossy(&o.stdout);
-    assert_eq!(o.status.code(), Some(3), "no transaction succeeded: {out}");
-    assert!(took < Duration::from_secs(10), "ended in {took:?}");
-    assert_no_sessions_left(&pg, &db);
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{driver}: no transaction succeeded: {out}"
+    );
+    assert!(
+        took < Duration::from_secs(10),
+        "{driver}: ended in {took:?}"
+    );
+    assert_no_sessions_left(pg, db);
+    assert_eq!(read_json(&json)["connections"]["driver"], driver);
     let [_, cancelled, unconfirmed] = in_flight(&json);
-    assert_eq!((cancelled, unconfirmed), (4, 0), "{out}");
+    assert_eq!((cancelled, unconfirmed), (4, 0), "{driver}: {out}");
     assert!(
         out.contains("4 statements were still running on the server after the stop: 4 cancelled"),
         "{out}"
     );
     // the lock goes: none of the run's writes runs after it
-    release(&pg, &db, holder);
+    release(pg, db, holder);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
-        writes(&pg, &db),
+        writes(pg, db),
         before,
-        "a write of the stopped run ran after it"
+        "{driver}: a write of the stopped run ran after it"
     );
 }
 
@@ -138,12 +153,25 @@ fn statements_waiting_at_ctrl_c_are_cancelled() {
     let dir = tempdir();
     let cfg = dir.path().join("transient.yaml");
     std::fs::write(&cfg, "connection_mode: transient\n").unwrap();
-    let holder = hold_lock(&pg, &db, 30);
-    let json = dir.path().join("r.json");
+    for driver in DRIVERS {
+        stalled_at_ctrl_c(&pg, &db, &dir, &cfg, driver);
+    }
+}
+
+fn stalled_at_ctrl_c(
+    pg: &Pg,
+    db: &str,
+    dir: &tempfile::TempDir,
+    cfg: &std::path::Path,
+    driver: &str,
+) {
+    let holder = hold_lock(pg, db, 30);
+    let json = dir.path().join(format!("r-{driver}.json"));
     let child = pg
-        .stormbench(&db)
+        .stormbench(db)
+        .args(["--driver", driver])
         .arg("-c")
-        .arg(&cfg)
+        .arg(cfg)
         .args([
             "-w",
             "simple_write",
@@ -161,8 +189,8 @@ fn statements_waiting_at_ctrl_c_are_cancelled() {
     // wait until the workers wait on the lock
     let until = Instant::now() + Duration::from_secs(20);
     // (beside them, stormbench's statistics session)
-    while !stormbench_sessions(&pg, &db).starts_with("3 waiting") {
-        assert!(Instant::now() < until, "{}", stormbench_sessions(&pg, &db));
+    while !stormbench_sessions(pg, db).starts_with("3 waiting") {
+        assert!(Instant::now() < until, "{}", stormbench_sessions(pg, db));
         std::thread::sleep(Duration::from_millis(100));
     }
     let sent = Instant::now();
@@ -171,16 +199,16 @@ fn statements_waiting_at_ctrl_c_are_cancelled() {
     let o = child.wait_with_output().unwrap();
     assert!(
         sent.elapsed() < Duration::from_secs(5),
-        "{:?}",
+        "{driver}: {:?}",
         sent.elapsed()
     );
     assert_eq!(
         o.status.code(),
         Some(130),
-        "{}",
+        "{driver}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_no_sessions_left(&pg, &db);
+    assert_no_sessions_left(pg, db);
     let r = read_json(&json);
     assert_eq!(
         r["config"]["connection_mode"], "transient",
@@ -188,8 +216,9 @@ fn statements_waiting_at_ctrl_c_are_cancelled() {
         r["config"]
     );
     let [_, cancelled, unconfirmed] = in_flight(&json);
-    assert_eq!((cancelled, unconfirmed), (3, 0));
-    release(&pg, &db, holder);
+    assert_eq!((cancelled, unconfirmed), (3, 0), "{driver}");
+    assert_eq!(r["connections"]["driver"], driver);
+    release(pg, db, holder);
 }
 
 /// Ends the lock holder's session (its transaction rolls back, the lock goes).

@@ -70,25 +70,58 @@ pub(crate) struct PgConnector {
     /// The `connections` persistent connections.
     pub(crate) pool: PgPool,
     pg: tokio_postgres::Config,
-    tls: Option<postgres_native_tls::MakeTlsConnector>,
+    /// TLS for the run's connections (also for cancel requests).
+    pub(crate) tls: Option<postgres_native_tls::MakeTlsConnector>,
     slots: Arc<Semaphore>,
+    /// Transient sessions dropped mid-statement (see [`PgConnector::take_abandoned`]).
+    abandoned: Arc<Mutex<Vec<PgSession>>>,
 }
 
 /// A tokio-postgres connection opened for one transaction; closed gracefully with
 /// [`PgTransient::close`].
 pub(crate) struct PgTransient {
-    /// The connection.
-    pub(crate) session: PgSession,
-    task: tokio::task::JoinHandle<()>,
+    /// The connection; taken only by `close` and `drop`.
+    session: Option<PgSession>,
+    task: Option<tokio::task::JoinHandle<()>>,
     _permit: OwnedSemaphorePermit,
+    abandoned: Arc<Mutex<Vec<PgSession>>>,
 }
 
 impl PgTransient {
     /// Sends Terminate and waits (briefly) for the connection task to end, so the server
     /// sees a clean disconnect.
-    pub(crate) async fn close(self) {
-        drop(self.session);
-        let _ = tokio::time::timeout(Duration::from_secs(1), self.task).await;
+    pub(crate) async fn close(mut self) {
+        drop(self.session.take());
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+        }
+    }
+
+    /// The connection.
+    pub(crate) fn session(&self) -> &PgSession {
+        self.session
+            .as_ref()
+            .expect("present until closed or dropped")
+    }
+
+    /// The connection.
+    pub(crate) fn session_mut(&mut self) -> &mut PgSession {
+        self.session
+            .as_mut()
+            .expect("present until closed or dropped")
+    }
+}
+
+impl Drop for PgTransient {
+    /// A transaction dropped mid-statement (the run stopped) leaves its session to the
+    /// connector (its connection task runs on, detached), so what it left running on the
+    /// server can be seen to.
+    fn drop(&mut self) {
+        if let Some(s) = self.session.take().filter(|s| s.abandoned()) {
+            if let Ok(mut list) = self.abandoned.lock() {
+                list.push(s);
+            }
+        }
     }
 }
 
@@ -105,6 +138,7 @@ impl PgConnector {
             pg,
             tls,
             slots: Arc::new(Semaphore::new(size)),
+            abandoned: Arc::default(),
         })
     }
 
@@ -123,13 +157,26 @@ impl PgConnector {
         // The wrapper aborts the task it is given when dropped; give it a finished one and
         // keep the real connection task, so close() can let the Terminate message through.
         Ok(PgTransient {
-            session: PgSession::new(deadpool_postgres::ClientWrapper::new(
+            session: Some(PgSession::new(deadpool_postgres::ClientWrapper::new(
                 client,
                 tokio::spawn(async {}),
-            )),
-            task,
+            ))),
+            task: Some(task),
             _permit: permit,
+            abandoned: self.abandoned.clone(),
         })
+    }
+
+    /// The sessions, pooled or transient, whose transaction was dropped mid-statement
+    /// (when the run stopped), taken out of the pool; called once the workers are done.
+    pub(crate) fn take_abandoned(&self) -> Vec<PgSession> {
+        let mut sessions = self
+            .abandoned
+            .lock()
+            .map(|mut l| std::mem::take(&mut *l))
+            .unwrap_or_default();
+        sessions.extend(self.pool.retain(|s, _| !s.abandoned()).removed);
+        sessions
     }
 }
 

@@ -4,11 +4,15 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use std::time::Duration;
+
 use futures_util::future::join_all;
+use tokio::time::timeout;
 use tokio_postgres::Statement;
 
 use crate::core::session::{Column, Params, Session, Step, Stmt, TxError};
 use crate::core::{classify, BoxFuture};
+use crate::db::wire::Settled;
 use crate::rows::{RawCell, Rows};
 
 /// A tokio-postgres connection with a number unique in the process.
@@ -16,6 +20,17 @@ pub(crate) struct PgSession {
     /// The connection (with deadpool's statement cache).
     pub(crate) client: deadpool_postgres::ClientWrapper,
     id: u64,
+    /// A statement was sent and its answer not yet taken: still set when the session is
+    /// offered back, the transaction's future was dropped mid-statement (the run stopped).
+    busy: bool,
+}
+
+/// Runs `f` with `busy` set, cleared when it ends (not when it is dropped midway).
+async fn marked<T>(busy: &mut bool, f: impl std::future::Future<Output = T>) -> T {
+    *busy = true;
+    let r = f.await;
+    *busy = false;
+    r
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -26,12 +41,50 @@ impl PgSession {
         PgSession {
             client,
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            busy: false,
         }
+    }
+
+    /// Whether a transaction's future was dropped mid-statement: the server may still be
+    /// running it.
+    pub(crate) fn abandoned(&self) -> bool {
+        self.busy && !self.client.is_closed()
     }
 
     /// Whether the connection has closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.client.is_closed()
+    }
+}
+
+impl PgSession {
+    /// Lets an abandoned statement finish within `grace`; cancels it if it does not, and
+    /// waits up to `wait` for it to end. Its end is seen through an empty query sent
+    /// behind it: tokio-postgres answers requests in order.
+    pub(crate) async fn settle(
+        self,
+        tls: Option<&postgres_native_tls::MakeTlsConnector>,
+        grace: Duration,
+        wait: Duration,
+    ) -> Settled {
+        if !self.abandoned() {
+            return Settled::Finished;
+        }
+        if timeout(grace, self.client.simple_query("")).await.is_ok() {
+            return Settled::Finished;
+        }
+        let token = self.client.cancel_token();
+        let sent = match tls {
+            Some(tls) => timeout(wait, token.cancel_query(tls.clone())).await,
+            None => timeout(wait, token.cancel_query(tokio_postgres::NoTls)).await,
+        };
+        if !matches!(sent, Ok(Ok(()))) {
+            return Settled::Unconfirmed;
+        }
+        match timeout(wait, self.client.simple_query("")).await {
+            Ok(_) => Settled::Cancelled,
+            Err(_) => Settled::Unconfirmed,
+        }
     }
 }
 
@@ -74,8 +127,9 @@ impl Session for PgSession {
     }
 
     fn prepare<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<Stmt, TxError>> {
-        Box::pin(async move {
-            let st = self.client.prepare_cached(sql).await.map_err(tx_error)?;
+        let client = &self.client;
+        Box::pin(marked(&mut self.busy, async move {
+            let st = client.prepare_cached(sql).await.map_err(tx_error)?;
             let params = st.params().to_vec();
             let columns = st
                 .columns()
@@ -86,7 +140,7 @@ impl Session for PgSession {
                 })
                 .collect();
             Ok(Stmt::new(st, params, columns))
-        })
+        }))
     }
 
     fn execute<'a>(
@@ -94,12 +148,13 @@ impl Session for PgSession {
         stmt: &'a Stmt,
         params: Params<'a>,
     ) -> BoxFuture<'a, Result<u64, TxError>> {
-        Box::pin(async move {
-            self.client
+        let client = &self.client;
+        Box::pin(marked(&mut self.busy, async move {
+            client
                 .execute(statement(stmt), params)
                 .await
                 .map_err(tx_error)
-        })
+        }))
     }
 
     fn query<'a>(
@@ -108,7 +163,10 @@ impl Session for PgSession {
         params: Params<'a>,
         rows: &'a mut Rows,
     ) -> BoxFuture<'a, Result<(), TxError>> {
-        Box::pin(async move { query_into(&self.client, stmt, params, rows).await })
+        Box::pin(marked(
+            &mut self.busy,
+            query_into(&self.client, stmt, params, rows),
+        ))
     }
 
     fn pipeline<'a>(
@@ -116,9 +174,9 @@ impl Session for PgSession {
         steps: &'a [Step<'a>],
         out: &'a mut [Rows],
     ) -> BoxFuture<'a, Result<(), TxError>> {
-        Box::pin(async move {
+        let client: &tokio_postgres::Client = &self.client;
+        Box::pin(marked(&mut self.busy, async move {
             assert_eq!(steps.len(), out.len(), "one Rows per pipeline step");
-            let client: &tokio_postgres::Client = &self.client;
             let results = join_all(
                 steps
                     .iter()
@@ -127,12 +185,13 @@ impl Session for PgSession {
             )
             .await;
             results.into_iter().collect()
-        })
+        }))
     }
 
     fn simple_query<'a>(&'a mut self, sql: &'a str) -> BoxFuture<'a, Result<u64, TxError>> {
-        Box::pin(async move {
-            let msgs = self.client.simple_query(sql).await.map_err(tx_error)?;
+        let client = &self.client;
+        Box::pin(marked(&mut self.busy, async move {
+            let msgs = client.simple_query(sql).await.map_err(tx_error)?;
             Ok(msgs
                 .iter()
                 .rev()
@@ -141,7 +200,7 @@ impl Session for PgSession {
                     _ => None,
                 })
                 .unwrap_or(0))
-        })
+        }))
     }
 
     fn copy_in<'a>(
@@ -149,10 +208,10 @@ impl Session for PgSession {
         sql: &'a str,
         data: &'a [u8],
     ) -> BoxFuture<'a, Result<u64, TxError>> {
-        Box::pin(async move {
+        let client = &self.client;
+        Box::pin(marked(&mut self.busy, async move {
             use futures_util::SinkExt as _;
-            let sink = self
-                .client
+            let sink = client
                 .copy_in::<_, bytes::Bytes>(sql)
                 .await
                 .map_err(tx_error)?;
@@ -161,6 +220,6 @@ impl Session for PgSession {
                 .await
                 .map_err(tx_error)?;
             sink.as_mut().finish().await.map_err(tx_error)
-        })
+        }))
     }
 }

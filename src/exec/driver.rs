@@ -44,6 +44,19 @@ const SETTLE_GRACE: Duration = Duration::from_millis(500);
 /// How long a cancel request may take to be sent, and then its statement to end.
 const CANCEL_WAIT: Duration = Duration::from_secs(2);
 
+/// How the statements left running at the stop ended, counted.
+fn count(ends: Vec<db::wire::Settled>) -> AtStop {
+    let mut at = AtStop::default();
+    for e in ends {
+        match e {
+            db::wire::Settled::Finished => at.finished += 1,
+            db::wire::Settled::Cancelled => at.cancelled += 1,
+            db::wire::Settled::Unconfirmed => at.unconfirmed += 1,
+        }
+    }
+    at
+}
+
 /// A failure to get a pooled connection (never retried: the server is unreachable or full).
 fn pool_error<E: std::fmt::Display>(
     e: deadpool::managed::PoolError<E>,
@@ -88,21 +101,14 @@ impl Connections for WireConnector {
 
     async fn settle_abandoned(&self) -> AtStop {
         let conns = self.take_abandoned();
-        let ends = futures_util::future::join_all(
-            conns
-                .into_iter()
-                .map(|c| c.settle(&self.cfg, SETTLE_GRACE, CANCEL_WAIT)),
+        count(
+            futures_util::future::join_all(
+                conns
+                    .into_iter()
+                    .map(|c| c.settle(&self.cfg, SETTLE_GRACE, CANCEL_WAIT)),
+            )
+            .await,
         )
-        .await;
-        let mut at = AtStop::default();
-        for e in ends {
-            match e {
-                db::wire::Settled::Finished => at.finished += 1,
-                db::wire::Settled::Cancelled => at.cancelled += 1,
-                db::wire::Settled::Unconfirmed => at.unconfirmed += 1,
-            }
-        }
-        at
     }
 }
 
@@ -154,10 +160,17 @@ impl Connections for PgConnector {
         !c.is_closed()
     }
 
-    /// The fallback driver cannot tell which of its sessions were mid-statement (their
-    /// answers are read by tokio-postgres's connection task): nothing is done.
     async fn settle_abandoned(&self) -> AtStop {
-        AtStop::default()
+        let sessions = self.take_abandoned();
+        let tls = self.tls.as_ref();
+        count(
+            futures_util::future::join_all(
+                sessions
+                    .into_iter()
+                    .map(|s| s.settle(tls, SETTLE_GRACE, CANCEL_WAIT)),
+            )
+            .await,
+        )
     }
 }
 
@@ -167,12 +180,12 @@ pub(crate) struct PgTransientConn(PgTransient);
 impl std::ops::Deref for PgTransientConn {
     type Target = db::pg_session::PgSession;
     fn deref(&self) -> &Self::Target {
-        &self.0.session
+        self.0.session()
     }
 }
 
 impl DerefMut for PgTransientConn {
     fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0.session
+        self.0.session_mut()
     }
 }

@@ -29,7 +29,7 @@ pub(crate) struct HealthReport {
     pub(crate) unanswered_longest: Vec<UnansweredReport>,
     /// Workers that had not stopped within the grace period after the end.
     pub(crate) workers_not_stopped: usize,
-    /// Statements the server was still running when the run stopped (wire driver): those
+    /// Statements the server was still running when the run stopped: those
     /// that ended within a short grace, those cancelled after it, and those whose end was
     /// not seen after the cancel request. Absent from reports written before it was added.
     #[serde(default)]
