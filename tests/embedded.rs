@@ -254,8 +254,15 @@ fn ctrl_c_during_the_embedded_start_up_does_not_wait_for_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // initdb is running
-    std::thread::sleep(Duration::from_millis(700));
+    // the start-up has begun once its directory shows (stormbench listens for Ctrl-C
+    // before it starts the cluster); a moment later initdb is running. A fixed pause
+    // instead raced a slow process start on a busy machine.
+    wait_until(
+        "the embedded start-up begins",
+        Duration::from_secs(20),
+        || std::fs::read_dir(base.path()).unwrap().next().is_some(),
+    );
+    std::thread::sleep(Duration::from_millis(200));
     let sent = std::time::Instant::now();
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
