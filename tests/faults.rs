@@ -224,6 +224,30 @@ fn server_restart_mid_run_is_survived_on_tokio_postgres() {
     server_restart_mid_run_is_survived("tokio-postgres");
 }
 
+/// stormbench's sessions on the embedded cluster at `port` (0 when it cannot tell).
+fn client_sessions(port: &str) -> usize {
+    let psql =
+        std::path::Path::new(&std::env::var_os("STORMBENCH_TEST_PGBINDIR").unwrap_or_default())
+            .join("psql");
+    std::process::Command::new(psql)
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            port,
+            "-U",
+            "stormbench",
+            "-d",
+            "postgres",
+            "-qAtc",
+        ])
+        .arg("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'stormbench'")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn server_restart_mid_run_is_survived(driver: &str) {
     let opts = EmbeddedOptions {
         bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),
@@ -257,6 +281,16 @@ fn server_restart_mid_run_is_survived(driver: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // the run is under way once its four workers are connected (a fixed pause from the
+    // spawn raced a slow start on a busy machine: the server went before stormbench came)
+    let until = Instant::now() + Duration::from_secs(30);
+    while client_sessions(&port) < 4 {
+        assert!(
+            Instant::now() < until,
+            "the workers did not connect within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     std::thread::sleep(Duration::from_secs(2));
     cluster.stop_server().expect("server stops");
     std::thread::sleep(Duration::from_secs(2));
