@@ -52,6 +52,21 @@ async fn fill<M: managed::Manager>(
     }
 }
 
+/// The transient connections handed over to `list` and the pooled ones taken out of
+/// `pool` whose transaction was dropped mid-statement (`abandoned`).
+fn take_abandoned<M: managed::Manager>(
+    list: &Mutex<Vec<M::Type>>,
+    pool: &managed::Pool<M>,
+    abandoned: fn(&M::Type) -> bool,
+) -> Vec<M::Type> {
+    let mut conns = list
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
+    conns.extend(pool.retain(|c, _| !abandoned(c)).removed);
+    conns
+}
+
 fn build<M: managed::Manager>(
     m: M,
     size: usize,
@@ -170,13 +185,7 @@ impl PgConnector {
     /// The sessions, pooled or transient, whose transaction was dropped mid-statement
     /// (when the run stopped), taken out of the pool; called once the workers are done.
     pub(crate) fn take_abandoned(&self) -> Vec<PgSession> {
-        let mut sessions = self
-            .abandoned
-            .lock()
-            .map(|mut l| std::mem::take(&mut *l))
-            .unwrap_or_default();
-        sessions.extend(self.pool.retain(|s, _| !s.abandoned()).removed);
-        sessions
+        take_abandoned(&self.abandoned, &self.pool, PgSession::abandoned)
     }
 }
 
@@ -269,12 +278,6 @@ impl WireConnector {
     /// The connections, pooled or transient, whose transaction was dropped mid-exchange
     /// (when the run stopped), taken out of the pool; called once the workers are done.
     pub(crate) fn take_abandoned(&self) -> Vec<wire::WireConn> {
-        let mut conns = self
-            .abandoned
-            .lock()
-            .map(|mut l| std::mem::take(&mut *l))
-            .unwrap_or_default();
-        conns.extend(self.pool.retain(|c, _| !c.abandoned()).removed);
-        conns
+        take_abandoned(&self.abandoned, &self.pool, wire::WireConn::abandoned)
     }
 }
