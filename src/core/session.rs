@@ -30,7 +30,9 @@ pub(crate) struct Column {
 pub struct Stmt(Arc<StmtInner>);
 
 struct StmtInner {
-    handle: Box<dyn Any + Send + Sync>,
+    /// Shared with the driver's own cache, so a statement's use reaches the driver's
+    /// handle in one step.
+    handle: Arc<dyn Any + Send + Sync>,
     params: Vec<Type>,
     columns: Vec<Column>,
     types: Vec<Type>,
@@ -47,14 +49,14 @@ impl fmt::Debug for Stmt {
 
 impl Stmt {
     /// Wraps a driver's prepared statement.
-    pub(crate) fn new(
-        handle: impl Any + Send + Sync,
+    pub(crate) fn new<T: Any + Send + Sync>(
+        handle: Arc<T>,
         params: Vec<Type>,
         columns: Vec<Column>,
     ) -> Self {
         let types = columns.iter().map(|c| c.ty.clone()).collect();
         Stmt(Arc::new(StmtInner {
-            handle: Box::new(handle),
+            handle,
             params,
             columns,
             types,

@@ -139,7 +139,7 @@ impl Session for PgSession {
                     ty: c.type_().clone(),
                 })
                 .collect();
-            Ok(Stmt::new(st, params, columns))
+            Ok(Stmt::new(std::sync::Arc::new(st), params, columns))
         }))
     }
 

@@ -1,7 +1,5 @@
 //! The wire driver as a [`Session`].
 
-use std::sync::Arc;
-
 use super::wire::{WireConn, WireError, WireStmt};
 use crate::core::session::{Column, Params, Session, Step, Stmt, TxError};
 use crate::core::BoxFuture;
@@ -14,7 +12,7 @@ pub(crate) fn tx_error(e: WireError) -> TxError {
 
 #[inline]
 fn statement(s: &Stmt) -> &WireStmt {
-    s.handle::<Arc<WireStmt>>()
+    s.handle::<WireStmt>()
         .expect("a statement prepared by the wire driver")
 }
 

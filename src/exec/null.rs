@@ -114,7 +114,7 @@ impl Session for NullSession {
     }
 
     fn prepare<'a>(&'a mut self, _sql: &'a str) -> BoxFuture<'a, Result<Stmt, TxError>> {
-        Box::pin(async { Ok(Stmt::new((), Vec::new(), Vec::new())) })
+        Box::pin(async { Ok(Stmt::new(std::sync::Arc::new(()), Vec::new(), Vec::new())) })
     }
 
     fn execute<'a>(

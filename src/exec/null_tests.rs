@@ -212,6 +212,23 @@ async fn a_timed_run_counts_every_transaction_of_its_window() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn on_kept_connections_the_execution_time_is_the_latency() {
+    let script = Arc::new(Script::new(Duration::from_millis(3), always(Fate::Ok)));
+    let out = run_null(Shape::budget(2, 50), script).await;
+    let k = &out.totals.kinds[0];
+    // a closed loop on connections kept by their workers: no pool wait and no lag, so
+    // every transaction's execution time is its latency, recorded once for both
+    assert_eq!(k.latency.len(), 50);
+    assert_eq!(k.service.len(), 50);
+    assert_eq!(k.latency.min(), 3000);
+    assert_eq!(k.service.min(), 3000);
+    assert_eq!(k.latency.max(), k.service.max());
+    // each worker asked the pool once, for its first transaction; the others ran on the
+    // connection it kept
+    assert_eq!(out.totals.pool_wait.len(), 2);
+}
+
+#[tokio::test(start_paused = true)]
 async fn checkpoints_hand_over_the_run_so_far_at_their_interval() {
     let script = Arc::new(Script::new(Duration::from_millis(1), always(Fate::Ok)));
     let shape = Shape {

@@ -123,18 +123,26 @@ impl<D: Connections> Worker<D> {
             }
             let kind = self.gen.next_kind();
             let conn_type = self.conn_type();
-            let started = Instant::now();
+            // in a closed loop the transaction starts as soon as it is due: the clock read
+            // for `intended` serves (a few instructions earlier), one read less per transaction
+            let started = if due.is_none() {
+                intended
+            } else {
+                Instant::now()
+            };
+            // the transaction is polled first: when its answer wakes the worker it ends
+            // without the stop signal being looked at (a cancellation still wakes the
+            // worker and is seen on that poll)
             let attempt = tokio::select! {
                 biased;
+                a = self.attempt(kind, conn_type, &mut held, started) => a,
                 _ = &mut cancelled => {
                     self.abandon(&mut rec, kind, started);
                     break;
                 }
-                a = self.attempt(kind, conn_type, &mut held) => a,
             };
             let ended = Instant::now();
-            let failed_connect =
-                matches!(&attempt.result, Err(f) if f.class() == ErrorClass::ConnectionLost);
+            let failed_connect = lost(&attempt.result);
             self.record(&mut rec, kind, conn_type, intended, started, ended, attempt);
             if failed_connect {
                 held = None;
@@ -227,22 +235,28 @@ impl<D: Connections> Worker<D> {
         }
     }
 
-    /// Runs `kind` once, retrying serialization failures and deadlocks up to `max_tries`.
+    /// Runs `kind` once, started at `started`, retrying serialization failures and
+    /// deadlocks up to `max_tries`.
     async fn attempt(
         &mut self,
         kind: TxKind,
         conn_type: ConnType,
         held: &mut Option<D::Pooled>,
+        started: Instant,
     ) -> Attempt {
         let max_tries = self.shared.max_tries;
         let mut retries = 0;
+        let mut asked = started;
         loop {
             let mut a = match conn_type {
-                ConnType::Persistent => self.on_pooled(kind, held).await,
-                ConnType::Transient => self.on_transient(kind).await,
+                ConnType::Persistent => self.on_pooled(kind, held, asked).await,
+                ConnType::Transient => self.on_transient(kind, asked).await,
             };
             match &a.result {
-                Err(f) if f.class().retryable() && retries + 1 < max_tries => retries += 1,
+                Err(f) if f.class().retryable() && retries + 1 < max_tries => {
+                    retries += 1;
+                    asked = Instant::now();
+                }
                 _ => {
                     a.retries = retries;
                     return a;
@@ -251,28 +265,36 @@ impl<D: Connections> Worker<D> {
         }
     }
 
-    /// On a pooled connection: the one kept from the last transaction, or the pool's.
-    async fn on_pooled(&mut self, kind: TxKind, held: &mut Option<D::Pooled>) -> Attempt {
-        let asked = Instant::now();
-        let (mut conn, waited) = match held.take() {
-            Some(c) => (c, false),
-            None => match self.driver.get().await {
-                Ok(c) => (c, true),
-                Err(e) => return Attempt::failed(e, asked),
-            },
+    /// On a pooled connection, asked for at `asked`: the one kept from the last
+    /// transaction (used where it is held: moving it out and back would copy the
+    /// connection twice per transaction), or the pool's.
+    async fn on_pooled(
+        &mut self,
+        kind: TxKind,
+        held: &mut Option<D::Pooled>,
+        asked: Instant,
+    ) -> Attempt {
+        if let Some(conn) = held.as_mut() {
+            let result = self.gen.run(kind, &mut **conn).await;
+            if lost(&result) || !D::reusable(conn) {
+                *held = None;
+            }
+            return Attempt::pooled(result, asked, asked, false);
+        }
+        let mut conn = match self.driver.get().await {
+            Ok(c) => c,
+            Err(e) => return Attempt::failed(e, asked),
         };
-        let conn_at = if waited { Instant::now() } else { asked };
+        let conn_at = Instant::now();
         let result = self.gen.run(kind, &mut *conn).await;
-        let lost = matches!(&result, Err(f) if f.class() == ErrorClass::ConnectionLost);
-        if self.sticky && !lost && D::reusable(&conn) {
+        if self.sticky && !lost(&result) && D::reusable(&conn) {
             *held = Some(conn);
         }
-        Attempt::pooled(result, asked, conn_at, waited)
+        Attempt::pooled(result, asked, conn_at, true)
     }
 
-    /// On a connection opened for this transaction and closed after it.
-    async fn on_transient(&mut self, kind: TxKind) -> Attempt {
-        let asked = Instant::now();
+    /// On a connection opened (from `asked`) for this transaction and closed after it.
+    async fn on_transient(&mut self, kind: TxKind, asked: Instant) -> Attempt {
         let mut conn = match self.driver.open().await {
             Ok(c) => c,
             Err(e) => return Attempt::failed(e, asked),
@@ -325,8 +347,8 @@ impl<D: Connections> Worker<D> {
                 *l = (*l).max(took);
             }
         }
-        if ended < t.measure_start || t.deadline.is_some_and(|d| ended > d) {
-            return; // warm-up, or finished after the end of measurement
+        if ended < t.measure_start || t.deadline.is_some_and(|d| ended >= d) {
+            return; // warm-up, or finished at or after the end of measurement
         }
         if ended >= rec.chunk_end {
             let idx = interval_of(t, ended);
@@ -351,7 +373,9 @@ impl<D: Connections> Worker<D> {
         let latency = us(ended - intended);
         let by_conn = &mut c.by_conn[conn_type as usize];
         let k = &mut c.kinds[kind];
-        k.retries += a.retries as u64;
+        if a.retries > 0 {
+            k.retries += u64::from(a.retries);
+        }
         match a.result {
             Ok(outcome) => {
                 match outcome {
@@ -359,9 +383,15 @@ impl<D: Connections> Worker<D> {
                     TxOutcome::RolledBack { .. } => k.rolled_back += 1,
                 }
                 k.queries += outcome.queries() as u64;
-                k.latency.record(latency);
-                k.service
-                    .record(us(ended.saturating_duration_since(a.conn_at)));
+                if a.conn_at == intended {
+                    // started when due on a connection in hand: its execution time is
+                    // its latency, and one record counts for both
+                    k.latency_as_service.record(latency);
+                } else {
+                    k.latency.record(latency);
+                    k.service
+                        .record(us(ended.saturating_duration_since(a.conn_at)));
+                }
                 by_conn.ok += 1;
                 if self.shared.connection_mode == ConnectionMode::Mixed {
                     // only a mixed run compares connection types; otherwise this would
@@ -377,6 +407,11 @@ impl<D: Connections> Worker<D> {
             }
         }
     }
+}
+
+/// Whether a transaction failed because its connection was lost (or could not be had).
+fn lost(result: &Result<TxOutcome, TxError>) -> bool {
+    matches!(result, Err(f) if f.class() == ErrorClass::ConnectionLost)
 }
 
 impl Attempt {

@@ -28,9 +28,13 @@ pub(crate) enum ConnType {
 /// What one worker saw of one transaction kind during one interval.
 #[derive(Debug, Default)]
 pub(crate) struct KindStats {
-    /// End-to-end latency from the intended start, µs.
+    /// Latency of the transactions whose execution time is their latency (started when
+    /// due on a connection in hand, as in a closed loop on kept connections), µs: one
+    /// record counts for both, which saves a histogram per transaction.
+    pub(crate) latency_as_service: Recorder,
+    /// End-to-end latency from the intended start of the others, µs.
     pub(crate) latency: Recorder,
-    /// Execution time on the connection, µs.
+    /// Their execution time on the connection, µs.
     pub(crate) service: Recorder,
     /// Committed transactions.
     pub(crate) committed: u64,
@@ -224,6 +228,8 @@ impl KindTotals {
     }
 
     fn absorb(&mut self, k: &KindStats) {
+        k.latency_as_service.merge_into(&mut self.latency);
+        k.latency_as_service.merge_into(&mut self.service);
         k.latency.merge_into(&mut self.latency);
         k.service.merge_into(&mut self.service);
         self.committed += k.committed;
@@ -411,6 +417,27 @@ mod tests {
         // p99.5 lands in the slow tail, which an average of per-worker p99s would hide
         assert!(h.value_at_quantile(0.995) >= 49_950);
         assert_eq!(t.ok(), 1010);
+    }
+
+    #[test]
+    fn latency_recorded_as_service_counts_for_both() {
+        let mut c = Chunk::new(1, 0);
+        // two transactions started when due on a kept connection
+        c.kinds[0].latency_as_service.record(100);
+        c.kinds[0].latency_as_service.record(200);
+        // one that waited 900 µs for the pool
+        c.kinds[0].latency.record(1000);
+        c.kinds[0].service.record(100);
+        c.kinds[0].committed = 3;
+        let mut t = Totals::new(&["read"]);
+        t.absorb(&c);
+        let k = &t.kinds[0];
+        assert_eq!((k.latency.len(), k.service.len()), (3, 3));
+        assert!(k.latency.equivalent(k.latency.max(), 1000));
+        assert_eq!(k.latency.count_at(200), 1);
+        assert_eq!(k.service.count_at(100), 2);
+        assert_eq!(k.service.count_at(200), 1);
+        assert_eq!(k.service.count_at(1000), 0);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::rows::Rows;
 /// A statement prepared on one connection.
 #[derive(Debug)]
 pub struct WireStmt {
-    name: String,
+    name: StmtName,
     params: Vec<Type>,
     columns: Vec<Type>,
     names: Vec<String>,
@@ -42,6 +42,34 @@ impl WireStmt {
     /// The result's column names.
     pub(crate) fn column_names(&self) -> &[String] {
         &self.names
+    }
+}
+
+/// A prepared statement's name (`sbw` and a number), held inline: binding the statement
+/// reads it without following a pointer to another cache line.
+#[derive(Debug, Clone, Copy)]
+struct StmtName {
+    bytes: [u8; 15],
+    len: u8,
+}
+
+impl StmtName {
+    /// `sbw` followed by `n`.
+    fn new(n: u32) -> Self {
+        use std::io::Write;
+        let mut bytes = [0u8; 15];
+        let mut w = &mut bytes[..];
+        // "sbw" and at most 10 digits fit in 15 bytes
+        write!(w, "sbw{n}").expect("a statement name fits its buffer");
+        let len = 15 - w.len();
+        StmtName {
+            bytes,
+            len: len as u8,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).expect("an ASCII name")
     }
 }
 
@@ -103,10 +131,10 @@ impl WireConn {
     /// Prepares `sql` (parameter types inferred by the server).
     pub async fn prepare(&mut self, sql: &str) -> Result<WireStmt, WireError> {
         self.prepared += 1;
-        let name = format!("sbw{}", self.prepared);
+        let name = StmtName::new(self.prepared);
         self.start()?;
-        frontend::parse(&name, sql, std::iter::empty(), &mut self.wbuf)?;
-        frontend::describe(b'S', &name, &mut self.wbuf)?;
+        frontend::parse(name.as_str(), sql, std::iter::empty(), &mut self.wbuf)?;
+        frontend::describe(b'S', name.as_str(), &mut self.wbuf)?;
         frontend::sync(&mut self.wbuf);
         self.flush().await?;
         let mut params = Vec::new();
@@ -249,7 +277,7 @@ impl WireConn {
             .map(|(p, ty)| p.encode_format(ty) as i16);
         let bound = frontend::bind(
             "",
-            &stmt.name,
+            stmt.name.as_str(),
             formats,
             params.iter().zip(&stmt.params),
             |(p, ty), buf| match p.to_sql_checked(ty, buf)? {
@@ -401,6 +429,12 @@ mod tests {
         // short, or a longer key (protocol 3.2) that a 3.0 CancelRequest cannot carry
         assert!(cancel_key(&[0, 0, 0, 1, 0, 0]).is_none());
         assert!(cancel_key(&[7; 36]).is_none());
+    }
+
+    #[test]
+    fn statement_names_are_held_whole() {
+        assert_eq!(StmtName::new(1).as_str(), "sbw1");
+        assert_eq!(StmtName::new(u32::MAX).as_str(), "sbw4294967295");
     }
 
     #[test]
