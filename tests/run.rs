@@ -119,11 +119,15 @@ fn mixed_run_writes_valid_reports() {
     assert!(f(&s["p50_ms"]) <= f(&s["p95_ms"]) && f(&s["p95_ms"]) <= f(&s["p99_ms"]));
     assert!(f(&s["p99_ms"]) <= f(&s["p999_ms"]) && f(&s["p999_ms"]) <= f(&s["max_ms"]));
     assert_eq!(f(&s["success_rate"]), 100.0);
-    // the server counted the same transactions (warm-up excluded on both sides)
+    // the server counted the same transactions (warm-up excluded on both sides), give or
+    // take what its backends had not yet flushed to the shared statistics at either end:
+    // PostgreSQL 15 and later flush a busy backend's counts at most once a second, so a
+    // backend can hold up to a second of its commits (a third of the rate here) back
     let server = u(&s["server_transactions"]) as f64;
     let client = u(&s["transactions"]) as f64;
+    let second = tps;
     assert!(
-        server >= client * 0.9 && server <= client * 1.1 + 50.0,
+        server >= client * 0.9 - second && server <= client * 1.1 + second + 50.0,
         "server {server} vs client {client}"
     );
     // workers > connections: pool waits were measured
