@@ -82,26 +82,7 @@ fn interrupted_embedded_run_still_removes_the_cluster() {
         .unwrap();
     // wait for the run to start (cluster up, data loaded), then a second of running
     let mut child = child;
-    let stderr = child.stderr.take().unwrap();
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead as _;
-        let mut all = String::new();
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.starts_with("running ") {
-                let _ = started_tx.send(());
-            }
-            all.push_str(&line);
-            all.push('\n');
-        }
-        all
-    });
-    started_rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the run starts");
+    let reader = wait_for_stderr_line(&mut child, "running ", Duration::from_secs(60));
     std::thread::sleep(Duration::from_secs(1));
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);

@@ -159,30 +159,10 @@ fn send_signal(child: &std::process::Child, sig: i32) {
     assert_eq!(rc, 0);
 }
 
-/// Waits until `child` says on stderr that its run started (a fixed pause from the spawn
-/// races a slow start on a busy machine); the rest of its stderr is read by the thread
-/// returned.
+/// Waits until `child` says on stderr that its run started; the rest of its stderr is read
+/// by the thread returned.
 fn wait_for_the_run(child: &mut std::process::Child) -> std::thread::JoinHandle<String> {
-    use std::io::BufRead as _;
-    let stderr = child.stderr.take().expect("stderr piped");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if line.starts_with("running ") {
-                let _ = tx.send(());
-            }
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text
-    });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the run starts within 30 s");
-    reader
+    wait_for_stderr_line(child, "running ", Duration::from_secs(30))
 }
 
 #[test]

@@ -251,3 +251,34 @@ pub fn figure(report: &serde_json::Value, name: &str) -> Option<f64> {
 pub fn figure_of(report: &serde_json::Value, name: &str) -> f64 {
     figure(report, name).unwrap_or_else(|| panic!("no {name}: {}", report["workload"]["metrics"]))
 }
+
+/// Waits until `child` writes a stderr line starting with `prefix` (a fixed pause after the
+/// spawn races a slow start on a busy machine); the thread returned reads the rest of its
+/// stderr and hands back all of it. Panics when no such line shows within `limit`.
+pub fn wait_for_stderr_line(
+    child: &mut std::process::Child,
+    prefix: &'static str,
+    limit: std::time::Duration,
+) -> std::thread::JoinHandle<String> {
+    use std::io::BufRead as _;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if line.starts_with(prefix) {
+                let _ = seen_tx.send(());
+            }
+            text.push_str(&line);
+            text.push('\n');
+        }
+        text
+    });
+    seen_rx
+        .recv_timeout(limit)
+        .unwrap_or_else(|_| panic!("no stderr line starting with {prefix:?} within {limit:?}"));
+    reader
+}
