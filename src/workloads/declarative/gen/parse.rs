@@ -423,7 +423,7 @@ fn text(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen>
         return None;
     }
     Some(Gen::Text {
-        vocabulary: Arc::new(Vocabulary::new(size, theta, a.seed.unwrap_or(0))),
+        vocabulary: Vocabulary::shared(size, theta, a.seed.unwrap_or(0)),
         min,
         max,
     })

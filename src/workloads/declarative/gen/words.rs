@@ -1,6 +1,9 @@
 //! The vocabulary of `text`: pronounceable pseudo-words built from syllables, fixed by a
 //! seed, drawn with zipfian frequencies (word `i` has rank `i + 1`).
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use rand::Rng as _;
 
 use crate::core::Rng;
@@ -168,12 +171,31 @@ pub(crate) struct Vocabulary {
 }
 
 impl Vocabulary {
+    /// The vocabulary of `size`, `theta` and `seed`, built once per process: a workload
+    /// names the same one for several columns, and every workload file is compiled when
+    /// the registry is read (building one takes milliseconds).
+    pub(crate) fn shared(size: usize, theta: f64, seed: u64) -> Arc<Vocabulary> {
+        type Built = HashMap<(usize, u64, u64), Arc<Vocabulary>>;
+        static BUILT: OnceLock<Mutex<Built>> = OnceLock::new();
+        let mut built = BUILT
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        built
+            .entry((size, theta.to_bits(), seed))
+            .or_insert_with(|| Arc::new(Vocabulary::new(size, theta, seed)))
+            .clone()
+    }
+
     /// `size` distinct words (1 to [`MAX_VOCABULARY`]), the same for the same seed;
     /// frequent words are shorter, as in natural languages.
     pub(crate) fn new(size: usize, theta: f64, seed: u64) -> Self {
         let size = size.clamp(1, MAX_VOCABULARY);
         let mut rng = crate::core::rng(seed, 0x7465_7874);
-        let mut seen = std::collections::HashSet::with_capacity(size);
+        // stop words count as taken: a draw of one is drawn again, as a repeated word is
+        let mut seen: std::collections::HashSet<String> =
+            STOP_WORDS.iter().map(|w| w.to_string()).collect();
+        seen.reserve(size);
         let mut text = String::with_capacity(size * 10);
         let mut ends = Vec::with_capacity(size);
         let mut longest = 0;
@@ -187,7 +209,7 @@ impl Vocabulary {
             let mut extra = 0;
             let word = loop {
                 let w = pseudo_word(&mut rng, lo + extra / 8, hi + extra / 8);
-                if !STOP_WORDS.contains(&w.as_str()) && seen.insert(w.clone()) {
+                if seen.insert(w.clone()) {
                     break w;
                 }
                 // a crowded length: after a few collisions, try longer words
