@@ -9,10 +9,10 @@ pub(crate) fn list(registry: &Registry) -> String {
         out.push_str(&format!(
             "\n  {}\n    {}\n    modes: {} (default {})\n    scale: {}\n",
             e.name,
-            e.description,
-            e.modes.join(", "),
-            e.modes[0],
-            e.scale_meaning
+            e.description(),
+            e.modes().join(", "),
+            e.modes()[0],
+            e.scale_meaning()
         ));
         if let Some(src) = &e.source {
             out.push_str(&format!("    declarative: {}\n", src.display()));

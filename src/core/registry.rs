@@ -1,7 +1,7 @@
 //! The registry of workloads: names, modes, what `scale` means, and how to build each one.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde::de::DeserializeOwned;
 
@@ -14,17 +14,27 @@ pub(crate) type BuildFn = Arc<dyn Fn(&WorkloadParams) -> BuildResult + Send + Sy
 /// A built workload, or every problem found building it.
 pub(crate) type BuildResult = Result<Arc<dyn Workload>, Vec<String>>;
 
-/// One registry entry: a built-in workload or one discovered in a workloads folder.
-#[derive(Clone)]
-pub struct WorkloadInfo {
-    /// Name used in `workload:` and as the name of its YAML section.
-    pub(crate) name: String,
-    /// One line for `stormbench list`.
+/// What `stormbench list` says of a workload.
+#[derive(Debug, Clone)]
+pub(crate) struct Details {
+    /// One line.
     pub(crate) description: String,
     /// Modes; the first is the default.
     pub(crate) modes: Vec<String>,
     /// What one unit of `scale` means for this workload.
     pub(crate) scale_meaning: String,
+}
+
+/// A workload's [`Details`], learnt when first asked for: a declarative workload's come
+/// from compiling its file, which a run of another workload never needs.
+type LazyDetails = LazyLock<Details, Box<dyn FnOnce() -> Details + Send>>;
+
+/// One registry entry: a built-in workload or one discovered in a workloads folder.
+#[derive(Clone)]
+pub struct WorkloadInfo {
+    /// Name used in `workload:` and as the name of its YAML section.
+    pub(crate) name: String,
+    details: Arc<LazyDetails>,
     /// Where a declarative workload was found (its `workload.yaml`); `None` for built-ins.
     pub(crate) source: Option<PathBuf>,
     /// Constructor.
@@ -40,14 +50,48 @@ impl WorkloadInfo {
         scale_meaning: &str,
         build: fn(&WorkloadParams) -> BuildResult,
     ) -> Self {
-        WorkloadInfo {
-            name: name.to_string(),
+        let details = Details {
             description: description.to_string(),
             modes: modes.iter().map(|m| m.to_string()).collect(),
             scale_meaning: scale_meaning.to_string(),
+        };
+        WorkloadInfo {
+            name: name.to_string(),
+            details: Arc::new(LazyLock::new(Box::new(move || details))),
             source: None,
             build: Arc::new(build),
         }
+    }
+
+    /// A declarative workload's entry: its details come from `describe`, run when they
+    /// are first asked for.
+    pub(crate) fn discovered(
+        name: String,
+        source: PathBuf,
+        describe: impl FnOnce() -> Details + Send + 'static,
+        build: BuildFn,
+    ) -> Self {
+        WorkloadInfo {
+            name,
+            details: Arc::new(LazyLock::new(Box::new(describe))),
+            source: Some(source),
+            build,
+        }
+    }
+
+    /// One line for `stormbench list`.
+    pub(crate) fn description(&self) -> &str {
+        &self.details.description
+    }
+
+    /// Modes; the first is the default.
+    pub(crate) fn modes(&self) -> &[String] {
+        &self.details.modes
+    }
+
+    /// What one unit of `scale` means for this workload.
+    pub(crate) fn scale_meaning(&self) -> &str {
+        &self.details.scale_meaning
     }
 
     /// Where the entry comes from, for messages: "built-in" or the workload.yaml path.
@@ -63,7 +107,7 @@ impl std::fmt::Debug for WorkloadInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WorkloadInfo")
             .field("name", &self.name)
-            .field("modes", &self.modes)
+            .field("modes", &self.modes())
             .field("source", &self.source)
             .finish()
     }
@@ -126,7 +170,7 @@ impl Registry {
         let split = |long: &str, short: &WorkloadInfo| {
             long.strip_prefix(short.name.as_str())
                 .and_then(|r| r.strip_prefix('_'))
-                .filter(|m| short.modes.iter().any(|x| x == m))
+                .filter(|m| short.modes().iter().any(|x| x == m))
                 .map(str::to_string)
         };
         self.entries.iter().find_map(|old| {
@@ -162,12 +206,12 @@ impl Registry {
     /// combined form `simple_read`. Errors name what is available.
     pub(crate) fn resolve(&self, workload: &str, mode: Option<&str>) -> Result<Resolved, String> {
         if let Some(info) = self.get(workload) {
-            let mode = mode.unwrap_or(info.modes[0].as_str());
-            if !info.modes.iter().any(|m| m == mode) {
+            let mode = mode.unwrap_or(info.modes()[0].as_str());
+            if !info.modes().iter().any(|m| m == mode) {
                 return Err(format!(
                     "mode: unknown mode '{mode}' for workload '{}'; available: {}",
                     info.name,
-                    info.modes.join(", ")
+                    info.modes().join(", ")
                 ));
             }
             return Ok(Resolved {
@@ -180,7 +224,7 @@ impl Registry {
                 .strip_prefix(info.name.as_str())
                 .and_then(|rest| rest.strip_prefix('_'))
             {
-                if let Some(found) = info.modes.iter().find(|x| **x == m) {
+                if let Some(found) = info.modes().iter().find(|x| **x == m) {
                     if let Some(explicit) = mode.filter(|x| x != found) {
                         return Err(format!(
                             "mode: '{explicit}' contradicts workload '{workload}' (mode '{found}'); write either workload: {} with mode: {explicit}, or drop mode",
@@ -205,7 +249,7 @@ impl Registry {
         let mut out = Vec::new();
         for e in &self.entries {
             out.push(e.name.to_string());
-            out.extend(e.modes.iter().map(|m| format!("{}_{}", e.name, m)));
+            out.extend(e.modes().iter().map(|m| format!("{}_{}", e.name, m)));
         }
         out
     }
@@ -344,6 +388,41 @@ mod tests {
     struct Outer {
         x: f64,
         inner: Inner,
+    }
+
+    #[test]
+    fn a_discovered_workload_is_described_only_when_asked() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static DESCRIBED: AtomicUsize = AtomicUsize::new(0);
+        let no_build: BuildFn = Arc::new(|_: &WorkloadParams| Err(vec!["not built".into()]));
+        let found = WorkloadInfo::discovered(
+            "shop".into(),
+            PathBuf::from("workloads/shop/workload.yaml"),
+            || {
+                DESCRIBED.fetch_add(1, Ordering::Relaxed);
+                Details {
+                    description: "a shop".into(),
+                    modes: vec!["browse".into(), "buy".into()],
+                    scale_meaning: "1,000 products".into(),
+                }
+            },
+            no_build.clone(),
+        );
+        let builtin = WorkloadInfo::builtin("simple", "reads", &["read"], "rows", |_| {
+            Err(vec!["not built".into()])
+        });
+        let mut registry = Registry::new(vec![builtin]);
+        registry.extend(vec![found]).unwrap();
+        // another workload, by either spelling: the file is never compiled
+        registry.resolve("simple_read", None).unwrap();
+        registry.resolve("simple", Some("read")).unwrap();
+        assert_eq!(DESCRIBED.load(Ordering::Relaxed), 0);
+        // this one: described once, however often asked
+        let r = registry.resolve("shop_buy", None).unwrap();
+        assert_eq!(r.mode, "buy");
+        assert_eq!(registry.get("shop").unwrap().description(), "a shop");
+        assert_eq!(r.info.modes()[0], "browse");
+        assert_eq!(DESCRIBED.load(Ordering::Relaxed), 1);
     }
 
     #[test]

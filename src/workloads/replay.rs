@@ -204,7 +204,7 @@ fn schema_workload(
         return None;
     };
     let params = WorkloadParams {
-        mode: info.modes[0].to_string(),
+        mode: info.modes()[0].to_string(),
         scale: p.scale,
         section: serde_yaml::Value::Null,
         seed: p.seed,

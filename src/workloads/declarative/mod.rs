@@ -25,7 +25,7 @@ use bytes::{BufMut, BytesMut};
 use serde::Deserialize;
 
 use crate::core::load::parallel_copy;
-use crate::core::registry::parse_section_lenient;
+use crate::core::registry::{parse_section_lenient, Details};
 use crate::core::script::may_write;
 use crate::core::{
     intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult, Conn, Group,
@@ -66,38 +66,40 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<WorkloadInfo>, Vec<Strin
     }
 }
 
-/// The registry entry of the workload in `dir` (compiled at scale 1 to learn its modes).
+/// The registry entry of the workload in `dir`; its details are learnt by compiling it at
+/// scale 1 when first asked for (a run of another workload never asks).
 pub(crate) fn info(dir: &Path) -> WorkloadInfo {
     let name = spec::workload_name(dir);
     let dir = dir.to_path_buf();
-    let (description, modes, scale_meaning) = match spec::load(&dir, 1) {
-        Ok(s) => (
-            s.description.clone(),
-            s.mode_names(),
-            s.scale_meaning.clone(),
-        ),
-        Err(es) => {
-            let text = spec::read_or_empty(&dir.join(FILE_NAME));
-            (
-                format!(
-                    "INVALID ({} problem{}; run: stormbench check-workload {})",
-                    es.len(),
-                    if es.len() == 1 { "" } else { "s" },
-                    dir.display()
-                ),
-                spec::mode_names(&text),
-                "unknown".into(),
-            )
-        }
-    };
+    let source = dir.join(FILE_NAME);
     let build_dir = dir.clone();
-    WorkloadInfo {
+    WorkloadInfo::discovered(
         name,
-        description,
-        modes,
-        scale_meaning,
-        source: Some(dir.join(FILE_NAME)),
-        build: Arc::new(move |p: &WorkloadParams| build(&build_dir, p)),
+        source,
+        move || describe(&dir),
+        Arc::new(move |p: &WorkloadParams| build(&build_dir, p)),
+    )
+}
+
+/// What `stormbench list` says of the workload in `dir`: from its compiled spec, or that
+/// it is invalid and how to learn why.
+fn describe(dir: &Path) -> Details {
+    match spec::load(dir, 1) {
+        Ok(s) => Details {
+            description: s.description.clone(),
+            modes: s.mode_names(),
+            scale_meaning: s.scale_meaning.clone(),
+        },
+        Err(es) => Details {
+            description: format!(
+                "INVALID ({} problem{}; run: stormbench check-workload {})",
+                es.len(),
+                if es.len() == 1 { "" } else { "s" },
+                dir.display()
+            ),
+            modes: spec::mode_names(&spec::read_or_empty(&dir.join(FILE_NAME))),
+            scale_meaning: "unknown".into(),
+        },
     }
 }
 

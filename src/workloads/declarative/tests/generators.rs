@@ -562,7 +562,7 @@ fn oversized_and_deep_workload_files_are_refused() {
     let t0 = std::time::Instant::now();
     let e = spec::load(&dir, 1).unwrap_err().join("\n");
     assert!(e.contains("line 1: nesting deeper than 64 levels"), "{e}");
-    assert_eq!(info(&dir).modes, vec!["default"]);
+    assert_eq!(info(&dir).modes(), vec!["default"]);
     assert!(t0.elapsed() < std::time::Duration::from_secs(5));
     // a SQL file that never ends
     std::fs::write(

@@ -293,7 +293,7 @@ fn discovery_ignores_folders_without_workload_yaml_and_names_clashes() {
     let found = discover(&[d.path().to_path_buf()]).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].name, "mine");
-    assert_eq!(found[0].modes, vec!["read", "mixed"]);
+    assert_eq!(found[0].modes(), vec!["read", "mixed"]);
     let mut reg = crate::workloads::registry();
     reg.extend(found).unwrap();
     assert!(reg.resolve("mine_mixed", None).is_ok());
@@ -327,9 +327,9 @@ fn an_invalid_workload_is_listed_and_fails_to_build_with_its_problems() {
     let d = folder("broken", &GOOD.replace("WHERE id = $1", "WHERE id = $3"));
     let found = discover(&[d.path().to_path_buf()]).unwrap();
     assert!(
-        found[0].description.starts_with("INVALID (2 problems"),
+        found[0].description().starts_with("INVALID (2 problems"),
         "{}",
-        found[0].description
+        found[0].description()
     );
     let p = WorkloadParams {
         mode: "read".into(),
