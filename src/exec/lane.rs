@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use super::driver::Connections;
+use super::stop::LaneStop;
 use super::{worker, RunShared, END_GRACE};
 use crate::core::{self, Workload};
 use crate::db::wire::WireConfig;
@@ -236,12 +237,12 @@ async fn lane_workers<D: Connections + Fill>(
     }
     let Ok(shared) = start.await else { return };
     let sticky = lane.workers <= lane.connections;
-    // The workers check the stop signal at every transaction, and a token's state sits
-    // behind a lock: the lane's own child keeps that lock on this thread's cache lines
-    // instead of one every thread takes. Cancelling the run's token cancels it too.
-    let lane_stop = stop.child_token();
+    // the workers check the stop signal at every transaction: they read the lane's flag,
+    // which follows the run's token
+    let lane_stop = LaneStop::new(lane.workers);
+    let follower = lane_stop.follow(stop.clone());
     let mut handles = Vec::with_capacity(lane.workers);
-    for id in (0..lane.workers).map(|k| lane.first_worker + k * lane.stride) {
+    for (slot, id) in (0..lane.workers).map(|k| (k, lane.first_worker + k * lane.stride)) {
         let group = shared.group_of(id);
         let w = worker::Worker {
             id,
@@ -250,7 +251,7 @@ async fn lane_workers<D: Connections + Fill>(
             rng: core::rng(seed, 1 << 32 | id as u64),
             driver: driver.clone(),
             shared: shared.clone(),
-            stop: lane_stop.clone(),
+            stop: lane_stop.slot(slot),
             out: out.clone(),
             sticky,
             lane: lane.index,
@@ -274,6 +275,7 @@ async fn lane_workers<D: Connections + Fill>(
     for h in handles {
         let _ = h.await;
     }
+    follower.abort();
     let at = driver.settle_abandoned().await;
     if at != AtStop::default() {
         if let Ok(mut a) = shared.at_stop.lock() {

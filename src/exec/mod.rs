@@ -6,6 +6,7 @@ mod driver;
 mod lane;
 mod progress;
 mod schedule;
+mod stop;
 mod worker;
 
 pub(crate) use progress::format_summary;

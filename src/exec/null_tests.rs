@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::null::{Fate, NullConnections, Script};
+use super::stop::LaneStop;
 use super::*;
 use crate::config::{Arrival, Dur};
 use crate::core::{self, ErrorClass, Session, Statements, TxError, TxKind, TxOutcome, WorkerTx};
@@ -149,6 +150,8 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     }
     let (tx, rx) = mpsc::unbounded_channel();
     let driver = Arc::new(NullConnections { script });
+    let lane_stop = LaneStop::new(shape.workers);
+    lane_stop.follow(stop.clone());
     for id in 0..shape.workers {
         let w = worker::Worker {
             id,
@@ -159,7 +162,7 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
             rng: core::rng(1, id as u64),
             driver: driver.clone(),
             shared: shared.clone(),
-            stop: stop.clone(),
+            stop: lane_stop.slot(id),
             out: tx.clone(),
             sticky: true,
             lane: 0,

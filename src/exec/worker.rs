@@ -8,9 +8,9 @@ use std::time::Duration;
 use rand::Rng as _;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::{sleep_until, Instant};
-use tokio_util::sync::CancellationToken;
 
 use super::driver::Connections;
+use super::stop::StopSlot;
 use super::{RunShared, Timing};
 use crate::core::session::TxError;
 use crate::core::{ConnectionMode, ErrorClass, NextStart, Rng, TxKind, TxOutcome, WorkerTx};
@@ -36,8 +36,8 @@ pub(crate) struct Worker<D: Connections> {
     pub(crate) driver: Arc<D>,
     /// Shared run state.
     pub(crate) shared: Arc<RunShared>,
-    /// Stop signal (deadline or interrupt).
-    pub(crate) stop: CancellationToken,
+    /// Stop signal (deadline or interrupt), its lane's.
+    pub(crate) stop: StopSlot,
     /// Where chunks go.
     pub(crate) out: UnboundedSender<Chunk>,
     /// Keep one pooled connection for the whole run (workers <= connections).
@@ -93,10 +93,10 @@ impl<D: Connections> Worker<D> {
             longest: vec![Duration::ZERO; kinds],
         };
         let mut held: Option<D::Pooled> = None;
-        // One cancellation future for the whole run: registering a fresh one per
-        // transaction would take the token's lock every time.
+        // one stop future for the whole run (a handle of its own, as `self` is borrowed
+        // by each attempt)
         let stop = self.stop.clone();
-        let mut cancelled = std::pin::pin!(stop.cancelled());
+        let mut cancelled = std::pin::pin!(stop.wait());
         loop {
             let due = match self.gen.next_start() {
                 NextStart::Finished => break,
@@ -115,7 +115,7 @@ impl<D: Connections> Worker<D> {
                     at
                 }
             };
-            if t.deadline.is_some_and(|d| intended >= d) || self.stop.is_cancelled() {
+            if t.deadline.is_some_and(|d| intended >= d) || self.stop.is_set() {
                 break;
             }
             if !self.claim(intended, &t) {
@@ -197,10 +197,9 @@ impl<D: Connections> Worker<D> {
 
     /// Sleeps until `at`; false when the run was stopped meanwhile.
     async fn sleep_until(&mut self, at: Instant) -> bool {
-        let stop = &self.stop;
         tokio::select! {
             biased;
-            _ = stop.cancelled() => false,
+            _ = self.stop.wait() => false,
             _ = sleep_until(at) => true,
         }
     }
