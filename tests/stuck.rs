@@ -142,11 +142,12 @@ fn ctrl_c_ends_a_connect_to_a_silent_server() {
 #[test]
 fn ctrl_c_during_warm_up_stops_at_once() {
     let pg = pg();
-    let child = spawn(
+    let mut child = spawn(
         pg.stormbench("stormbench_test")
             .args(["-w", "noop", "--warmup", "30s", "-d", "5s"]),
     );
-    std::thread::sleep(Duration::from_secs(2));
+    // the interrupt lands in the warm-up however long the start took
+    let _stderr = wait_for_stderr_line(&mut child, "warm-up 30s", Duration::from_secs(30));
     signal(&child, libc::SIGINT);
     let (o, took) = wait_at_most(child, Duration::from_secs(10));
     assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
@@ -164,17 +165,19 @@ fn ctrl_c_during_a_sweep_band_warm_up_stops_at_once() {
     )
     .unwrap();
     let json = dir.path().join("s.json");
-    let child = spawn(
+    let mut child = spawn(
         pg.stormbench("stormbench_test")
             .arg("-c")
             .arg(&cfg)
             .arg("--json")
             .arg(&json),
     );
-    std::thread::sleep(Duration::from_secs(2));
+    // the signal lands in the first band's warm-up however long the start took
+    let stderr = wait_for_stderr_line(&mut child, "warm-up 30s", Duration::from_secs(30));
     signal(&child, libc::SIGTERM);
     let (o, took) = wait_at_most(child, Duration::from_secs(10));
-    let (out, err) = text(&o);
+    let out = text(&o).0;
+    let err = stderr.join().unwrap();
     assert_eq!(o.status.code(), Some(130), "{out}\n{err}");
     assert!(took < Duration::from_secs(3), "took {took:?}");
     assert!(
