@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 use tokio_util::sync::CancellationToken;
@@ -77,10 +77,19 @@ impl StopSlot {
 
     /// Ready once the run is stopped. Only one task may wait on a slot at a time (its
     /// worker): a later registration replaces an earlier one.
+    ///
+    /// The worker polls one such future whenever its transaction waits for the server,
+    /// always from the same task: the waker is registered on the first poll and again
+    /// only when the task's waker changed, so a later poll reads the flag alone instead
+    /// of reaching the lane's waker slots.
     pub(crate) fn wait(&self) -> impl Future<Output = ()> + '_ {
+        let mut registered: Option<Waker> = None;
         std::future::poll_fn(move |cx| {
-            // register first, then read: a `set` between the two still finds the waker
-            self.lane.wakers[self.slot].register(cx.waker());
+            if !registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                // register first, then read: a `set` between the two still finds it
+                self.lane.wakers[self.slot].register(cx.waker());
+                registered = Some(cx.waker().clone());
+            }
             if self.is_set() {
                 Poll::Ready(())
             } else {
@@ -120,6 +129,25 @@ mod tests {
                 .unwrap();
         }
         follower.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_polled_again_by_another_task_is_woken_there() {
+        // registered once by a first task, then polled by a second one: the second is
+        // the one woken
+        let lane = LaneStop::new(1);
+        let s = lane.slot(0);
+        let mut wait = Box::pin(async move { s.wait().await });
+        let first = futures_util::poll!(wait.as_mut());
+        assert!(first.is_pending());
+        let waiter = tokio::spawn(async move { wait.await });
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!waiter.is_finished());
+        lane.set();
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("the task polling the wait now was not woken")
+            .unwrap();
     }
 
     #[tokio::test]
