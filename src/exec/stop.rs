@@ -140,7 +140,7 @@ mod tests {
         let mut wait = Box::pin(async move { s.wait().await });
         let first = futures_util::poll!(wait.as_mut());
         assert!(first.is_pending());
-        let waiter = tokio::spawn(async move { wait.await });
+        let waiter = tokio::spawn(wait);
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert!(!waiter.is_finished());
         lane.set();
