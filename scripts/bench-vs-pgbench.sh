@@ -8,6 +8,11 @@
 #
 #   scripts/bench-vs-pgbench.sh                 # scale 10, 1/16/64 connections, 10s x 5
 #   DURATION=10 REPEAT=5 CLIENTS="16 64" scripts/bench-vs-pgbench.sh
+#   BEFORE=path/to/old/stormbench scripts/bench-vs-pgbench.sh   # and an older build
+#
+# With BEFORE set, an older stormbench binary runs on its wire driver in every round too,
+# interleaved with the others, and a line under each count gives its medians, so a change
+# is measured against its own baseline and pgbench in one invocation.
 #
 # Also measures the resident memory of a 1,000-worker run over 50 connections and the
 # cost of the recording path (a no-op transaction kind, transactions per second per core).
@@ -19,9 +24,11 @@ DURATION=${DURATION:-10}
 REPEAT=${REPEAT:-5}
 CLIENTS=${CLIENTS:-"1 16 64"}
 THREADS=${THREADS:-2}          # pgbench -j and stormbench --threads
+BEFORE=${BEFORE:-}             # an older stormbench binary to run beside this one
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
+[[ -z $BEFORE || -x $BEFORE ]] || { echo "BEFORE=$BEFORE is not an executable file: give the path of an older stormbench binary" >&2; exit 2; }
 source scripts/bench-pgbench-setup.sh
 
 # cpu_of PID -> user+sys seconds of a finished child, read by /usr/bin/time's format.
@@ -36,9 +43,9 @@ run_pgbench() { # clients -> "tps cpu_s"
     local tx; tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
     echo "$tps $cpu $tx"
 }
-run_stormbench() { # clients driver -> "tps cpu_s tx"
+run_stormbench() { # clients driver [binary] -> "tps cpu_s tx"
     local out json=$BENCH_TMP/run.json
-    out=$( { /usr/bin/time -f "$TIMEFMT" "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB \
+    out=$( { /usr/bin/time -f "$TIMEFMT" "${3:-$SB}" --host $HOST --port "$PORT" -u $USER_ --dbname $DB \
         -w simple_read --scale "$SCALE" --workers "$1" --connections "$1" --threads "$THREADS" \
         -d "${DURATION}s" --no-summary -q --json "$json" --driver "$2"; } 2>&1 )
     local used; used=$(python3 -c "import json; print(json.load(open('$json'))['connections']['driver'])")
@@ -59,7 +66,7 @@ printf '%7s | %9s %9s %6s %9s %6s | %8s %8s %6s %8s %6s\n' clients pgbench wire 
     "pg us" "wire us" ratio "t-pg us" ratio
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
 for c in $CLIENTS; do
-    pt=(); wt=(); tt=(); pc=(); wc=(); tc=()
+    pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=()
     for r in $(seq "$REPEAT"); do
         # rotate the order so no client always runs first or last
         case $(( r % 3 )) in
@@ -67,11 +74,16 @@ for c in $CLIENTS; do
             2) order="wire tp pg" ;;
             0) order="tp pg wire" ;;
         esac
+        if [[ -n $BEFORE ]]; then
+            # the older build next to the current one, before it in odd rounds, after it in even
+            if (( r % 2 )); then order=${order/wire/old wire}; else order=${order/wire/wire old}; fi
+        fi
         for who in $order; do
             case $who in
                 pg) read -r tps cpu tx <<<"$(run_pgbench "$c")"; pt+=("$tps"); pc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
                 wire) read -r tps cpu tx <<<"$(run_stormbench "$c" wire)"; wt+=("$tps"); wc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
                 tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
+                old) read -r tps cpu tx <<<"$(run_stormbench "$c" wire "$BEFORE")"; bt+=("$tps"); bc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
             esac
         done
     done
@@ -80,6 +92,11 @@ for c in $CLIENTS; do
     printf '%7s | %9.0f %9.0f %5.2fx %9.0f %5.2fx | %8.2f %8.2f %5.2fx %8.2f %5.2fx\n' "$c" \
         "$P" "$W" "$(ratio "$W" "$P")" "$T" "$(ratio "$T" "$P")" \
         "$PC" "$WC" "$(ratio "$WC" "$PC")" "$TC" "$(ratio "$TC" "$PC")"
+    if [[ -n $BEFORE ]]; then
+        B=$(printf '%s\n' "${bt[@]}" | median); BC=$(printf '%s\n' "${bc[@]}" | median)
+        printf '%7s | %9s %9.0f %5.2fx %16s | %8s %8.2f %5.2fx   (BEFORE, wire)\n' "" "" \
+            "$B" "$(ratio "$B" "$P")" "" "" "$BC" "$(ratio "$BC" "$PC")"
+    fi
 done
 
 echo
