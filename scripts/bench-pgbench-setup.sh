@@ -4,6 +4,14 @@
 # binaries), HOST, USER_, DB, SB (stormbench) and BENCH_TMP (a scratch dir); the cluster
 # and the scratch dir go when the calling script exits.
 
+# An older build to compare with (BEFORE, optional) must be a stormbench binary: checked
+# before anything starts, so a wrong path (a directory, a device, another program) ends the
+# script at once instead of after the cluster is loaded.
+if [[ -n ${BEFORE:-} ]] && ! { [[ -f $BEFORE && -x $BEFORE ]] && "$BEFORE" --version 2>/dev/null | grep -q '^stormbench '; }; then
+    echo "BEFORE=$BEFORE is not a stormbench binary: give the path of an older build (target/release/stormbench of that commit)" >&2
+    exit 2
+fi
+
 export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA
 # Both tables (pgbench_accounts and simple_accounts with their keys, about 150 MB each at
 # scale 10) stay in shared buffers, so no client inherits a cache warmed or emptied by the

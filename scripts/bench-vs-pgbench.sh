@@ -28,7 +28,6 @@ BEFORE=${BEFORE:-}             # an older stormbench binary to run beside this o
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
-[[ -z $BEFORE || -x $BEFORE ]] || { echo "BEFORE=$BEFORE is not an executable file: give the path of an older stormbench binary" >&2; exit 2; }
 source scripts/bench-pgbench-setup.sh
 
 # cpu_of PID -> user+sys seconds of a finished child, read by /usr/bin/time's format.
