@@ -7,6 +7,7 @@
 #   scripts/bench-instructions.sh             # 16 connections, 2 client threads
 #   CLIENTS=64 scripts/bench-instructions.sh
 #   BEFORE=path/to/old/stormbench scripts/bench-instructions.sh   # and an older build
+#   SB_BIN=target/pgo/stormbench scripts/bench-instructions.sh   # measure another build (PGO)
 #
 # Besides simple_read (beside pgbench -S), it counts example_bank_read (the declarative
 # twin of simple_read) and TPC-C (1 warehouse, 8 terminals, client mode; instructions per

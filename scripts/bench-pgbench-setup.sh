@@ -4,11 +4,18 @@
 # binaries), HOST, USER_, DB, SB (stormbench) and BENCH_TMP (a scratch dir); the cluster
 # and the scratch dir go when the calling script exits.
 
-# An older build to compare with (BEFORE, optional) must be a stormbench binary: checked
-# before anything starts, so a wrong path (a directory, a device, another program) ends the
-# script at once instead of after the cluster is loaded.
-if [[ -n ${BEFORE:-} ]] && ! { [[ -f $BEFORE && -x $BEFORE ]] && "$BEFORE" --version 2>/dev/null | grep -q '^stormbench '; }; then
+# An older build to compare with (BEFORE, optional) and a build to measure instead of this
+# checkout's release build (SB_BIN, optional: target/pgo/stormbench of scripts/build-pgo.sh)
+# must be stormbench binaries: checked before anything starts, so a wrong path (a
+# directory, a device, another program) ends the script at once instead of after the
+# cluster is loaded.
+is_stormbench() { [[ -f $1 && -x $1 ]] && "$1" --version 2>/dev/null | grep -q '^stormbench '; }
+if [[ -n ${BEFORE:-} ]] && ! is_stormbench "$BEFORE"; then
     echo "BEFORE=$BEFORE is not a stormbench binary: give the path of an older build (target/release/stormbench of that commit)" >&2
+    exit 2
+fi
+if [[ -n ${SB_BIN:-} ]] && ! is_stormbench "$SB_BIN"; then
+    echo "SB_BIN=$SB_BIN is not a stormbench binary: give the path of a build (target/release/stormbench, target/pgo/stormbench)" >&2
     exit 2
 fi
 
@@ -27,9 +34,14 @@ eval "$(bash scripts/pg-test-cluster.sh env)"
 BIN=$STORMBENCH_TEST_PGBINDIR
 HOST=127.0.0.1 USER_=stormbench DB=stormbench_bench
 
-echo "== building stormbench (release)"
-cargo build --release --quiet
-SB=${CARGO_TARGET_DIR:-target}/release/stormbench
+if [[ -n ${SB_BIN:-} ]]; then
+    SB=$SB_BIN
+    echo "== measuring $SB"
+else
+    echo "== building stormbench (release)"
+    cargo build --release --quiet
+    SB=${CARGO_TARGET_DIR:-target}/release/stormbench
+fi
 
 "$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d postgres -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 echo "== loading pgbench scale $SCALE and stormbench simple scale $SCALE (both $((SCALE * 100000)) rows)"

@@ -6,6 +6,7 @@
 #
 #   scripts/bench-tpcc-cpu.sh
 #   BEFORE=path/to/old/stormbench DURATION=20 REPEAT=5 scripts/bench-tpcc-cpu.sh
+#   SB_BIN=target/pgo/stormbench scripts/bench-tpcc-cpu.sh   # measure another build (PGO)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

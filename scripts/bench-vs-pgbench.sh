@@ -9,6 +9,8 @@
 #   scripts/bench-vs-pgbench.sh                 # scale 10, 1/16/64 connections, 10s x 5
 #   DURATION=10 REPEAT=5 CLIENTS="16 64" scripts/bench-vs-pgbench.sh
 #   BEFORE=path/to/old/stormbench scripts/bench-vs-pgbench.sh   # and an older build
+#   SB_BIN=target/pgo/stormbench BEFORE=target/release/stormbench scripts/bench-vs-pgbench.sh
+#                                               # the PGO build (scripts/build-pgo.sh) beside the plain one
 #
 # With BEFORE set, an older stormbench binary runs on its wire driver in every round too,
 # interleaved with the others, and a line under each count gives its medians, so a change
@@ -25,6 +27,7 @@ REPEAT=${REPEAT:-5}
 CLIENTS=${CLIENTS:-"1 16 64"}
 THREADS=${THREADS:-2}          # pgbench -j and stormbench --threads
 BEFORE=${BEFORE:-}             # an older stormbench binary to run beside this one
+SB_BIN=${SB_BIN:-}             # the binary to measure (default: a release build of this checkout)
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
