@@ -120,25 +120,38 @@ fn a_lock_stall_breaks_max_latency_unless_the_breach_budget_allows_it() {
     );
     for (cfg, expect) in [(&strict, SLO_BROKEN), (&budget, 0)] {
         let json = dir.path().join("r.json");
-        let child = pg
+        let mut child = pg
             .stormbench(&db)
             .arg("-c")
             .arg(cfg)
-            .args(["-w", "simple_write", "-d", "6s", "--workers", "4", "--json"])
+            .args([
+                "-w",
+                "simple_write",
+                "-d",
+                "6s",
+                "--workers",
+                "4",
+                "-s",
+                "1s",
+            ])
+            .arg("--json")
             .arg(&json)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         // one stall of 0.8 s, every writer waiting for the lock (shorter than a sample
-        // interval: a whole interval without an answer would be an outage, exit code 5)
-        std::thread::sleep(Duration::from_secs(2));
+        // interval: a whole interval without an answer would be an outage, exit code 5),
+        // once the first second is measured (its summary line is out), however long the
+        // start took
+        let stderr = wait_for_stderr_line(&mut child, "[", Duration::from_secs(60));
         pg.psql(
             &db,
             "BEGIN; LOCK TABLE simple_accounts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(0.8); COMMIT;",
         );
         let o = child.wait_with_output().unwrap();
         let (text, r) = verdict(&o, &json);
+        let text = format!("{text}\n{}", stderr.join().unwrap());
         assert_eq!(o.status.code(), Some(expect), "{text}");
         let g = gate(&r, "max_ms");
         assert!(g["measured"].as_f64().unwrap() >= 600.0, "{g}");
