@@ -240,6 +240,9 @@ EOF
 }
 
 init_cluster() {
+    if [[ -e $DATA_DIR && ! -d $DATA_DIR ]]; then
+        die "$DATA_DIR exists and is not a directory; give a new or empty directory (STORMBENCH_TEST_PGDATA)"
+    fi
     if [[ -d $DATA_DIR && -n "$(ls -A "$DATA_DIR")" ]]; then
         die "$DATA_DIR exists and is not a cluster; remove it or set STORMBENCH_TEST_PGDATA"
     fi
@@ -307,7 +310,16 @@ check_port() {
     PORT=$((10#$PORT))
 }
 
+# A data directory holding a cluster these scripts did not create (no marker) is someone
+# else's: never started, stopped, written to or removed.
+foreign_cluster() {
+    [[ -f "$DATA_DIR/PG_VERSION" && ! -f "$DATA_DIR/$MARKER" ]]
+}
+
 cmd_start() {
+    if foreign_cluster; then
+        die "$DATA_DIR holds a cluster these scripts did not create; give a new or empty directory (STORMBENCH_TEST_PGDATA)"
+    fi
     require_bindir
     [[ ${STORMBENCH_TEST_PGSS:-on} == off ]] || require_pg_stat_statements
     require_os_user
@@ -328,6 +340,10 @@ cmd_start() {
 }
 
 cmd_stop() {
+    if foreign_cluster; then
+        log "$DATA_DIR holds a cluster these scripts did not create: left alone"
+        return
+    fi
     if BINDIR="$(find_bindir)" && is_running; then
         as_pg "$BINDIR/pg_ctl" -D "$DATA_DIR" -m fast -w -t 60 stop >/dev/null
         log "stopped"
