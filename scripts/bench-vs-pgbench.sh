@@ -50,15 +50,14 @@ run_stormbench() { # clients driver [binary] -> "tps cpu_s tx"
     out=$( { /usr/bin/time -f "$TIMEFMT" "${3:-$SB}" --host $HOST --port "$PORT" -u $USER_ --dbname $DB \
         -w simple_read --scale "$SCALE" --workers "$1" --connections "$1" --threads "$THREADS" \
         -d "${DURATION}s" --no-summary -q --json "$json" --driver "$2"; } 2>&1 )
-    local used; used=$(python3 -c "import json; print(json.load(open('$json'))['connections']['driver'])")
+    local used tps tx cpu
+    read -r used tps tx < <(python3 -c "import json; r = json.load(open('$json')); print(r['connections']['driver'], r['summary']['tps'], r['summary']['transactions'])")
     [[ $used == "$2" ]] || echo "warning: stormbench ran on the $used driver, not $2" >&2
-    local tps tx cpu
-    tps=$(python3 -c "import json,sys; print(json.load(open('$json'))['summary']['tps'])")
-    tx=$(python3 -c "import json,sys; print(json.load(open('$json'))['summary']['transactions'])")
     cpu=$(awk '/^cpu /{print $2+$3}' <<<"$out")
     rm -f "$json"
     echo "$tps $cpu $tx"
 }
+us_per_tx() { awk -v c="$1" -v t="$2" 'BEGIN{print 1e6*c/t}'; } # cpu_s tx -> µs per transaction
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 printf '\n== pgbench -S -M prepared vs stormbench simple_read, scale %s, %ss x %s interleaved runs, %s client threads\n' \
@@ -82,10 +81,10 @@ for c in $CLIENTS; do
         fi
         for who in $order; do
             case $who in
-                pg) read -r tps cpu tx <<<"$(run_pgbench "$c")"; pt+=("$tps"); pc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
-                wire) read -r tps cpu tx <<<"$(run_stormbench "$c" wire)"; wt+=("$tps"); wc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
-                tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
-                old) read -r tps cpu tx <<<"$(run_stormbench "$c" wire "$BEFORE")"; bt+=("$tps"); bc+=("$(awk -v c="$cpu" -v t="$tx" 'BEGIN{print 1e6*c/t}')") ;;
+                pg) read -r tps cpu tx <<<"$(run_pgbench "$c")"; pt+=("$tps"); pc+=("$(us_per_tx "$cpu" "$tx")") ;;
+                wire) read -r tps cpu tx <<<"$(run_stormbench "$c" wire)"; wt+=("$tps"); wc+=("$(us_per_tx "$cpu" "$tx")") ;;
+                tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(us_per_tx "$cpu" "$tx")") ;;
+                old) read -r tps cpu tx <<<"$(run_stormbench "$c" wire "$BEFORE")"; bt+=("$tps"); bc+=("$(us_per_tx "$cpu" "$tx")") ;;
             esac
         done
     done

@@ -16,6 +16,7 @@ cd "$(dirname "$0")/.."
 
 PORT=${PGO_PGPORT:-55441}
 DATA=${PGO_PGDATA:-/tmp/stormbench-pgo-pg}
+# checked here too (pg-test-cluster.sh checks it as well) to name the variable the user set
 [[ $PORT =~ ^[0-9]+$ ]] && (( PORT > 0 && PORT < 65536 )) || {
     echo "PGO_PGPORT=$PORT is not a TCP port: give a free port number (1-65535)" >&2
     exit 2
@@ -39,12 +40,10 @@ RAW=$PGO/raw
 rm -rf "$RAW"
 mkdir -p "$RAW"
 
-export STORMBENCH_TEST_PGPORT=$PORT STORMBENCH_TEST_PGDATA=$DATA STORMBENCH_TEST_PGSSL=off
-export PGSSLMODE=disable STORMBENCH_DB_SSLMODE=disable
-WORK=$(mktemp -d)
-trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
-bash scripts/pg-test-cluster.sh start >/dev/null
-eval "$(bash scripts/pg-test-cluster.sh env)"
+# the training cluster (a data directory holding a cluster the scripts did not create
+# ends the script here, before any build)
+CLUSTER_ONLY=1
+source scripts/bench-cluster.sh
 
 echo "== instrumented build"
 CARGO_TARGET_DIR=$BUILD RUSTFLAGS="-Cprofile-generate=$RAW" \
