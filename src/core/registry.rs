@@ -14,27 +14,29 @@ pub(crate) type BuildFn = Arc<dyn Fn(&WorkloadParams) -> BuildResult + Send + Sy
 /// A built workload, or every problem found building it.
 pub(crate) type BuildResult = Result<Arc<dyn Workload>, Vec<String>>;
 
-/// What `stormbench list` says of a workload.
+/// What `stormbench list` says of a workload beside its modes.
 #[derive(Debug, Clone)]
 pub(crate) struct Details {
     /// One line.
     pub(crate) description: String,
-    /// Modes; the first is the default.
-    pub(crate) modes: Vec<String>,
     /// What one unit of `scale` means for this workload.
     pub(crate) scale_meaning: String,
 }
 
-/// A workload's [`Details`], learnt when first asked for: a declarative workload's come
-/// from compiling its file, which a run of another workload never needs.
-type LazyDetails = LazyLock<Details, Box<dyn FnOnce() -> Details + Send>>;
+/// A value learnt when first asked for.
+type Lazy<T> = LazyLock<T, Box<dyn FnOnce() -> T + Send>>;
 
 /// One registry entry: a built-in workload or one discovered in a workloads folder.
 #[derive(Clone)]
 pub struct WorkloadInfo {
     /// Name used in `workload:` and as the name of its YAML section.
     pub(crate) name: String,
-    details: Arc<LazyDetails>,
+    /// Modes; the first is the default. A declarative workload's are read from its file
+    /// without compiling it (resolving a run's workload needs them, nothing else).
+    modes: Arc<Lazy<Vec<String>>>,
+    /// A declarative workload's come from compiling its file, which a run never needs
+    /// (it builds the workload at its own scale).
+    details: Arc<Lazy<Details>>,
     /// Where a declarative workload was found (its `workload.yaml`); `None` for built-ins.
     pub(crate) source: Option<PathBuf>,
     /// Constructor.
@@ -52,27 +54,30 @@ impl WorkloadInfo {
     ) -> Self {
         let details = Details {
             description: description.to_string(),
-            modes: modes.iter().map(|m| m.to_string()).collect(),
             scale_meaning: scale_meaning.to_string(),
         };
+        let modes: Vec<String> = modes.iter().map(|m| m.to_string()).collect();
         WorkloadInfo {
             name: name.to_string(),
+            modes: Arc::new(LazyLock::new(Box::new(move || modes))),
             details: Arc::new(LazyLock::new(Box::new(move || details))),
             source: None,
             build: Arc::new(build),
         }
     }
 
-    /// A declarative workload's entry: its details come from `describe`, run when they
-    /// are first asked for.
+    /// A declarative workload's entry: its modes come from `modes` and its details from
+    /// `describe`, each run when first asked for.
     pub(crate) fn discovered(
         name: String,
         source: PathBuf,
+        modes: impl FnOnce() -> Vec<String> + Send + 'static,
         describe: impl FnOnce() -> Details + Send + 'static,
         build: BuildFn,
     ) -> Self {
         WorkloadInfo {
             name,
+            modes: Arc::new(LazyLock::new(Box::new(modes))),
             details: Arc::new(LazyLock::new(Box::new(describe))),
             source: Some(source),
             build,
@@ -86,7 +91,7 @@ impl WorkloadInfo {
 
     /// Modes; the first is the default.
     pub(crate) fn modes(&self) -> &[String] {
-        &self.details.modes
+        &self.modes
     }
 
     /// What one unit of `scale` means for this workload.
@@ -393,16 +398,20 @@ mod tests {
     #[test]
     fn a_discovered_workload_is_described_only_when_asked() {
         use std::sync::atomic::{AtomicUsize, Ordering};
+        static READ: AtomicUsize = AtomicUsize::new(0);
         static DESCRIBED: AtomicUsize = AtomicUsize::new(0);
         let no_build: BuildFn = Arc::new(|_: &WorkloadParams| Err(vec!["not built".into()]));
         let found = WorkloadInfo::discovered(
             "shop".into(),
             PathBuf::from("workloads/shop/workload.yaml"),
             || {
+                READ.fetch_add(1, Ordering::Relaxed);
+                vec!["browse".into(), "buy".into()]
+            },
+            || {
                 DESCRIBED.fetch_add(1, Ordering::Relaxed);
                 Details {
                     description: "a shop".into(),
-                    modes: vec!["browse".into(), "buy".into()],
                     scale_meaning: "1,000 products".into(),
                 }
             },
@@ -416,12 +425,19 @@ mod tests {
         // another workload, by either spelling: the file is never compiled
         registry.resolve("simple_read", None).unwrap();
         registry.resolve("simple", Some("read")).unwrap();
+        assert_eq!(READ.load(Ordering::Relaxed), 0);
         assert_eq!(DESCRIBED.load(Ordering::Relaxed), 0);
-        // this one: described once, however often asked
+        // this one: resolving reads its modes once and does not describe it (a run
+        // builds it at its own scale)
         let r = registry.resolve("shop_buy", None).unwrap();
         assert_eq!(r.mode, "buy");
-        assert_eq!(registry.get("shop").unwrap().description(), "a shop");
         assert_eq!(r.info.modes()[0], "browse");
+        registry.resolve("shop", Some("browse")).unwrap();
+        assert_eq!(READ.load(Ordering::Relaxed), 1);
+        assert_eq!(DESCRIBED.load(Ordering::Relaxed), 0);
+        // described once, however often asked
+        assert_eq!(registry.get("shop").unwrap().description(), "a shop");
+        assert_eq!(r.info.scale_meaning(), "1,000 products");
         assert_eq!(DESCRIBED.load(Ordering::Relaxed), 1);
     }
 

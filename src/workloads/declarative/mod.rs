@@ -66,16 +66,19 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Vec<WorkloadInfo>, Vec<Strin
     }
 }
 
-/// The registry entry of the workload in `dir`; its details are learnt by compiling it at
-/// scale 1 when first asked for (a run of another workload never asks).
+/// The registry entry of the workload in `dir`: its modes are read from the file when
+/// first asked for (resolving a run's workload), its details learnt by compiling it at
+/// scale 1 (listing); a run of another workload asks for neither.
 pub(crate) fn info(dir: &Path) -> WorkloadInfo {
     let name = spec::workload_name(dir);
     let dir = dir.to_path_buf();
     let source = dir.join(FILE_NAME);
+    let modes_of = source.clone();
     let build_dir = dir.clone();
     WorkloadInfo::discovered(
         name,
         source,
+        move || spec::mode_names(&spec::read_or_empty(&modes_of)),
         move || describe(&dir),
         Arc::new(move |p: &WorkloadParams| build(&build_dir, p)),
     )
@@ -87,7 +90,6 @@ fn describe(dir: &Path) -> Details {
     match spec::load(dir, 1) {
         Ok(s) => Details {
             description: s.description.clone(),
-            modes: s.mode_names(),
             scale_meaning: s.scale_meaning.clone(),
         },
         Err(es) => Details {
@@ -97,7 +99,6 @@ fn describe(dir: &Path) -> Details {
                 if es.len() == 1 { "" } else { "s" },
                 dir.display()
             ),
-            modes: spec::mode_names(&spec::read_or_empty(&dir.join(FILE_NAME))),
             scale_meaning: "unknown".into(),
         },
     }

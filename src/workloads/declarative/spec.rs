@@ -235,13 +235,14 @@ pub(crate) fn workload_name(dir: &Path) -> String {
 }
 
 /// The text of a workload's file, at most [`yaml::MAX_FILE_BYTES`]; empty when it cannot
-/// be read (for listing a workload that does not compile: its problems come from
-/// [`load`]).
+/// be read (its problems come from [`load`]).
 pub(crate) fn read_or_empty(file: &Path) -> String {
     yaml::read_text(file).unwrap_or_default()
 }
 
-/// Mode names as written (for listing a workload that does not compile).
+/// Mode names as written, default first, without compiling the file: for a file that
+/// compiles they are its modes (`["default"]` without `modes:`); for one that does not,
+/// what listing it can still show.
 pub(crate) fn mode_names(text: &str) -> Vec<String> {
     let v = yaml::parse(text).unwrap_or_default();
     let names: Vec<String> = v

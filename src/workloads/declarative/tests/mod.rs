@@ -651,3 +651,31 @@ fn sequences_bound_to_a_column_resume_past_its_keys_and_copy_columns_are_bound_b
         "{e}"
     );
 }
+
+#[test]
+fn modes_read_without_compiling_are_the_compiled_modes() {
+    // a run resolves its workload's mode from the file as written, then builds it: both
+    // must name the same modes, in the same order, for every workload shipped
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads");
+    let found = super::discover(&[root]).unwrap();
+    assert!(
+        found.len() >= 3,
+        "shipped declarative workloads: {}",
+        found.len()
+    );
+    for info in found {
+        let dir = info
+            .source
+            .as_ref()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        let compiled = spec::load(&dir, 1)
+            .unwrap_or_else(|e| panic!("{} does not compile: {e:?}", dir.display()));
+        assert_eq!(info.modes(), compiled.mode_names(), "{}", dir.display());
+    }
+    let written = spec::mode_names("description: x\ntransactions: []\n");
+    assert_eq!(written, vec!["default"]);
+    assert_eq!(compile(GOOD).unwrap().mode_names(), spec::mode_names(GOOD));
+}
