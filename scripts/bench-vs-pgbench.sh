@@ -16,6 +16,12 @@
 # interleaved with the others, and a line under each count gives its medians, so a change
 # is measured against its own baseline and pgbench in one invocation.
 #
+# pgbench also runs stormbench's own statement on stormbench's table in every round
+# (SAME_QUERY=1, the default; SAME_QUERY=0 leaves it out): `pgbench -S` reads
+# pgbench_accounts (int keys), stormbench simple_accounts (bigint keys, its own rows), so a
+# line under each count compares the two clients on the very same statement and rows,
+# which splits a difference between the client and the table.
+#
 # Also measures the resident memory of a 1,000-worker run over 50 connections and the
 # cost of the recording path (a no-op transaction kind, transactions per second per core).
 set -euo pipefail
@@ -28,6 +34,8 @@ CLIENTS=${CLIENTS:-"1 16 64"}
 THREADS=${THREADS:-2}          # pgbench -j and stormbench --threads
 BEFORE=${BEFORE:-}             # an older stormbench binary to run beside this one
 SB_BIN=${SB_BIN:-}             # the binary to measure (default: a release build of this checkout)
+SAME_QUERY=${SAME_QUERY:-1}    # 1: pgbench also runs stormbench's statement on its table
+[[ $SAME_QUERY == [01] ]] || { echo "SAME_QUERY must be 0 or 1, not '$SAME_QUERY'" >&2; exit 2; }
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
@@ -35,9 +43,14 @@ source scripts/bench-pgbench-setup.sh
 
 # cpu_of PID -> user+sys seconds of a finished child, read by /usr/bin/time's format.
 TIMEFMT="cpu %U %S maxrss_kb %M"
-run_pgbench() { # clients -> "tps cpu_s"
-    local out
-    out=$( { /usr/bin/time -f "$TIMEFMT" "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -n -S -M prepared \
+# stormbench's simple_read statement on its table, as a pgbench script (keys 1..rows, uniform)
+SAME_SQL=$BENCH_TMP/same-query.sql
+printf '\\set id random(1, %d)\nSELECT balance FROM simple_accounts WHERE id = :id;\n' \
+    $(( SCALE * 100000 )) > "$SAME_SQL"
+run_pgbench() { # clients [script] -> "tps cpu_s tx" (the built-in -S without a script)
+    local out what=(-S)
+    [[ -n ${2:-} ]] && what=(-f "$2")
+    out=$( { /usr/bin/time -f "$TIMEFMT" "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -n "${what[@]}" -M prepared \
         -c "$1" -j "$(( $1 < THREADS ? $1 : THREADS ))" -T "$DURATION" $DB; } 2>&1 )
     local tps cpu
     tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
@@ -67,7 +80,7 @@ printf '%7s | %9s %9s %6s %9s %6s | %8s %8s %6s %8s %6s\n' clients pgbench wire 
     "pg us" "wire us" ratio "t-pg us" ratio
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
 for c in $CLIENTS; do
-    pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=()
+    pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=(); qt=(); qc=()
     for r in $(seq "$REPEAT"); do
         # rotate the order so no client always runs first or last
         case $(( r % 3 )) in
@@ -79,9 +92,12 @@ for c in $CLIENTS; do
             # the older build next to the current one, before it in odd rounds, after it in even
             if (( r % 2 )); then order=${order/wire/old wire}; else order=${order/wire/wire old}; fi
         fi
+        # pgbench on stormbench's statement right after pgbench -S, in every order
+        if (( SAME_QUERY )); then order=${order/pg/pg pgq}; fi
         for who in $order; do
             case $who in
                 pg) read -r tps cpu tx <<<"$(run_pgbench "$c")"; pt+=("$tps"); pc+=("$(us_per_tx "$cpu" "$tx")") ;;
+                pgq) read -r tps cpu tx <<<"$(run_pgbench "$c" "$SAME_SQL")"; qt+=("$tps"); qc+=("$(us_per_tx "$cpu" "$tx")") ;;
                 wire) read -r tps cpu tx <<<"$(run_stormbench "$c" wire)"; wt+=("$tps"); wc+=("$(us_per_tx "$cpu" "$tx")") ;;
                 tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(us_per_tx "$cpu" "$tx")") ;;
                 old) read -r tps cpu tx <<<"$(run_stormbench "$c" wire "$BEFORE")"; bt+=("$tps"); bc+=("$(us_per_tx "$cpu" "$tx")") ;;
@@ -93,6 +109,12 @@ for c in $CLIENTS; do
     printf '%7s | %9.0f %9.0f %5.2fx %9.0f %5.2fx | %8.2f %8.2f %5.2fx %8.2f %5.2fx\n' "$c" \
         "$P" "$W" "$(ratio "$W" "$P")" "$T" "$(ratio "$T" "$P")" \
         "$PC" "$WC" "$(ratio "$WC" "$PC")" "$TC" "$(ratio "$TC" "$PC")"
+    if (( SAME_QUERY )); then
+        # ratios of stormbench (wire) to pgbench running the same statement on the same table
+        Q=$(printf '%s\n' "${qt[@]}" | median); QC=$(printf '%s\n' "${qc[@]}" | median)
+        printf '%7s | %9.0f %9s %5.2fx %16s | %8.2f %8s %5.2fx   (pgbench on simple_accounts; wire / it)\n' "" \
+            "$Q" "" "$(ratio "$W" "$Q")" "" "$QC" "" "$(ratio "$WC" "$QC")"
+    fi
     if [[ -n $BEFORE ]]; then
         B=$(printf '%s\n' "${bt[@]}" | median); BC=$(printf '%s\n' "${bc[@]}" | median)
         printf '%7s | %9s %9.0f %5.2fx %16s | %8s %8.2f %5.2fx   (BEFORE, wire)\n' "" "" \
