@@ -34,9 +34,6 @@ done
 
 source scripts/bench-pgbench-setup.sh
 
-SAME_SQL=$BENCH_TMP/same-query.sql
-printf '\\set id random(1, %d)\nSELECT balance FROM simple_accounts WHERE id = :id;\n' \
-    $(( SCALE * 100000 )) > "$SAME_SQL"
 HZ=$(getconf CLK_TCK)
 WINDOW=$(( DURATION - 4 ))
 
@@ -49,6 +46,10 @@ xacts() {
 }
 child=
 trap '[[ -n $child ]] && kill "$child" 2>/dev/null; bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BENCH_TMP"' EXIT
+# the clients run in the background, where a non-interactive shell has them ignore Ctrl-C:
+# the shell itself ends on it (and the exit trap stops the client and the cluster)
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # measure WHO CLIENTS sets M to "tps user_us sys_us rest_us idle_us ctxt" (per transaction);
 # run in this shell (not a subshell), so the exit trap knows the client to stop

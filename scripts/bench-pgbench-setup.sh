@@ -1,8 +1,10 @@
-# Sourced by scripts/bench-vs-pgbench.sh and scripts/bench-instructions.sh: one throwaway
-# cluster (PORT, DATA) with pgbench_accounts and simple_accounts loaded at SCALE, both
-# held in shared buffers and prewarmed, and a release build of stormbench. Sets BIN (server
-# binaries), HOST, USER_, DB, SB (stormbench) and BENCH_TMP (a scratch dir); the cluster
-# and the scratch dir go when the calling script exits.
+# Sourced by the benchmark scripts that run pgbench beside stormbench (bench-vs-pgbench.sh,
+# bench-cpu-split.sh, bench-instructions.sh, ...): one throwaway cluster (PORT, DATA) with
+# pgbench_accounts and simple_accounts loaded at SCALE, both held in shared buffers and prewarmed, and a
+# release build of stormbench. Sets BIN (server binaries), HOST, USER_, DB, SB
+# (stormbench), BENCH_TMP (a scratch dir) and SAME_SQL (stormbench's simple_read statement
+# on its table as a pgbench script); the cluster and the scratch dir go when the calling
+# script exits.
 
 # An older build to compare with (BEFORE, optional) and a build to measure instead of this
 # checkout's release build (SB_BIN, optional: target/pgo/stormbench of scripts/build-pgo.sh)
@@ -33,6 +35,10 @@ trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BEN
 eval "$(bash scripts/pg-test-cluster.sh env)"
 BIN=$STORMBENCH_TEST_PGBINDIR
 HOST=127.0.0.1 USER_=stormbench DB=stormbench_bench
+# stormbench's simple_read statement on its table (keys 1..rows, uniform) for pgbench -f
+SAME_SQL=$BENCH_TMP/same-query.sql
+printf '\\set id random(1, %d)\nSELECT balance FROM simple_accounts WHERE id = :id;\n' \
+    $(( SCALE * 100000 )) > "$SAME_SQL"
 
 if [[ -n ${SB_BIN:-} ]]; then
     SB=$SB_BIN

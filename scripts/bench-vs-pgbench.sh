@@ -43,10 +43,6 @@ source scripts/bench-pgbench-setup.sh
 
 # cpu_of PID -> user+sys seconds of a finished child, read by /usr/bin/time's format.
 TIMEFMT="cpu %U %S maxrss_kb %M"
-# stormbench's simple_read statement on its table, as a pgbench script (keys 1..rows, uniform)
-SAME_SQL=$BENCH_TMP/same-query.sql
-printf '\\set id random(1, %d)\nSELECT balance FROM simple_accounts WHERE id = :id;\n' \
-    $(( SCALE * 100000 )) > "$SAME_SQL"
 run_pgbench() { # clients [script] -> "tps cpu_s tx" (the built-in -S without a script)
     local out what=(-S)
     [[ -n ${2:-} ]] && what=(-f "$2")
