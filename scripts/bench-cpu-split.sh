@@ -39,13 +39,17 @@ WINDOW=$(( DURATION - 4 ))
 
 # machine: "busy idle ctxt" (jiffies, switches); a process: "user sys" (its threads, jiffies)
 machine() { awk '/^cpu /{b=$2+$3+$4+$7+$8; i=$5+$6} /^ctxt /{c=$2} END{print b, i, c}' /proc/stat; }
-proc() { awk '{s=$0; sub(/^.*\) /, "", s); split(s, a, " "); print a[12], a[13]}' "/proc/$1/stat"; }
+proc() { [[ -r /proc/$1/stat ]] && awk '{s=$0; sub(/^.*\) /, "", s); split(s, a, " "); print a[12], a[13]}' "/proc/$1/stat"; }
+# every query bounded: a server that stops answering ends the script instead of hanging it
 xacts() {
-    "$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc \
+    PGCONNECT_TIMEOUT=10 PGOPTIONS="-c statement_timeout=10s" "$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc \
         "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
 }
+fail() { echo "$*" >&2; exit 1; }
+# the client ends DURATION s after it started; one still running a minute later is stopped
+END_GRACE=60
 child=
-trap '[[ -n $child ]] && kill "$child" 2>/dev/null; bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BENCH_TMP"' EXIT
+trap 'if [[ -n $child ]]; then kill "$child" 2>/dev/null || true; fi; bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BENCH_TMP"' EXIT
 # the clients run in the background, where a non-interactive shell has them ignore Ctrl-C:
 # the shell itself ends on it (and the exit trap stops the client and the cluster)
 trap 'exit 130' INT
@@ -64,11 +68,17 @@ measure() {
     child=$!
     sleep 2
     local m0 p0 x0 m1 p1 x1
-    m0=$(machine); p0=$(proc $child); x0=$(xacts)
+    m0=$(machine); p0=$(proc $child) || fail "$1 ended early at $2 connections (run it by hand to see why)"
+    x0=$(xacts) || fail "the server did not answer within 10 s"
     sleep "$WINDOW"
-    m1=$(machine); p1=$(proc $child); x1=$(xacts)
-    wait "$child" || { echo "$1 failed at $2 connections" >&2; exit 1; }
+    m1=$(machine); p1=$(proc $child) || fail "$1 ended early at $2 connections (run it by hand to see why)"
+    x1=$(xacts) || fail "the server did not answer within 10 s"
+    local until=$(( SECONDS + 2 + END_GRACE ))
+    while kill -0 "$child" 2>/dev/null && (( SECONDS < until )); do sleep 0.2; done
+    kill -0 "$child" 2>/dev/null && fail "$1 still running ${END_GRACE}s after its end at $2 connections (a server that stopped answering?)"
+    wait "$child" || fail "$1 failed at $2 connections"
     child=
+    (( x1 > x0 )) || fail "the server counted no transaction of $1 at $2 connections"
     M=$(awk -v m0="$m0" -v m1="$m1" -v p0="$p0" -v p1="$p1" -v t=$(( x1 - x0 )) -v hz="$HZ" -v w="$WINDOW" 'BEGIN {
         split(m0, a, " "); split(m1, b, " "); split(p0, c, " "); split(p1, d, " ")
         us = 1e6 / hz / t; user = (d[1] - c[1]) * us; sys = (d[2] - c[2]) * us

@@ -46,7 +46,9 @@ TIMEFMT="cpu %U %S maxrss_kb %M"
 run_pgbench() { # clients [script] -> "tps cpu_s tx" (the built-in -S without a script)
     local out what=(-S)
     [[ -n ${2:-} ]] && what=(-f "$2")
-    out=$( { /usr/bin/time -f "$TIMEFMT" "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -n "${what[@]}" -M prepared \
+    # bounded: pgbench waits for an answer without limit (--foreground keeps Ctrl-C reaching it)
+    out=$( { /usr/bin/time -f "$TIMEFMT" timeout --foreground -k 5 $(( DURATION + 60 )) \
+        "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -n "${what[@]}" -M prepared \
         -c "$1" -j "$(( $1 < THREADS ? $1 : THREADS ))" -T "$DURATION" $DB; } 2>&1 )
     local tps cpu
     tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -1)
@@ -98,6 +100,7 @@ for c in $CLIENTS; do
                 tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(us_per_tx "$cpu" "$tx")") ;;
                 old) read -r tps cpu tx <<<"$(run_stormbench "$c" wire "$BEFORE")"; bt+=("$tps"); bc+=("$(us_per_tx "$cpu" "$tx")") ;;
             esac
+            [[ ${tx:-0} =~ ^[1-9][0-9]*$ ]] || { echo "$who ran no transaction at $c connections (failed or timed out)" >&2; exit 1; }
         done
     done
     P=$(printf '%s\n' "${pt[@]}" | median); W=$(printf '%s\n' "${wt[@]}" | median); T=$(printf '%s\n' "${tt[@]}" | median)
