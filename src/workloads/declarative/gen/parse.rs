@@ -309,25 +309,7 @@ fn parse_one(
     errors: &mut Vec<String>,
 ) -> Option<Gen> {
     match name {
-        "sequence" => {
-            let a: SeqArgs = args(v, p, errors);
-            let slot = ctx.sequences;
-            ctx.sequences += 1;
-            let (start, step) = (a.start.unwrap_or(1), a.step.unwrap_or(1));
-            if let Some(after) = &a.after {
-                sequence_after(after, (slot, start, step), p, ctx, errors);
-            }
-            Some(Gen::Sequence {
-                start,
-                step,
-                slot,
-                overflow: crate::core::intern(&format!(
-                    "{p}: the sequence passed the bigint range ({}..{}); lower start or step",
-                    i64::MIN,
-                    i64::MAX
-                )),
-            })
-        }
+        "sequence" => sequence(v, p, ctx, errors),
         "uniform" | "zipfian" | "gaussian" | "exponential" | "lognormal" => {
             let a: NumArgs = args(v, p, errors);
             numeric(name, &a, p, errors)
@@ -359,23 +341,7 @@ fn parse_one(
             Some(Gen::Array(Box::new(of), min, max))
         }
         "vector" => vector(v, p, ctx, errors),
-        "cluster_of" => {
-            let a: ClusterOfArgs = args(v, p, errors);
-            let buckets = a.buckets.unwrap_or(1_000_000);
-            let mislabel = a.mislabel.unwrap_or(0.0);
-            if buckets == 0 {
-                errors.push(format!("{p}.buckets: must be at least 1"));
-            }
-            if !(0.0..=1.0).contains(&mislabel) {
-                errors.push(format!(
-                    "{p}.mislabel: must be between 0 and 1 (got {mislabel})"
-                ));
-            }
-            Some(Gen::ClusterOf {
-                buckets: buckets.max(1),
-                mislabel,
-            })
-        }
+        "cluster_of" => cluster_of(v, p, errors),
         "same_as" => same_as(v, p, ctx, errors),
         "template" => template(v, p, ctx, errors),
         "pick" => pick(v, p, ctx, errors),
@@ -402,6 +368,51 @@ fn parse_one(
             None
         }
     }
+}
+
+/// `sequence`: `start + (row-1)*step` when loading, a per-worker counter when running.
+fn sequence(
+    v: &serde_yaml::Value,
+    p: &str,
+    ctx: &mut Ctx<'_>,
+    errors: &mut Vec<String>,
+) -> Option<Gen> {
+    let a: SeqArgs = args(v, p, errors);
+    let slot = ctx.sequences;
+    ctx.sequences += 1;
+    let (start, step) = (a.start.unwrap_or(1), a.step.unwrap_or(1));
+    if let Some(after) = &a.after {
+        sequence_after(after, (slot, start, step), p, ctx, errors);
+    }
+    Some(Gen::Sequence {
+        start,
+        step,
+        slot,
+        overflow: crate::core::intern(&format!(
+            "{p}: the sequence passed the bigint range ({}..{}); lower start or step",
+            i64::MIN,
+            i64::MAX
+        )),
+    })
+}
+
+/// `cluster_of`: the label of the row's vector cluster (1..=buckets), a share of rows mislabelled.
+fn cluster_of(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen> {
+    let a: ClusterOfArgs = args(v, p, errors);
+    let buckets = a.buckets.unwrap_or(1_000_000);
+    let mislabel = a.mislabel.unwrap_or(0.0);
+    if buckets == 0 {
+        errors.push(format!("{p}.buckets: must be at least 1"));
+    }
+    if !(0.0..=1.0).contains(&mislabel) {
+        errors.push(format!(
+            "{p}.mislabel: must be between 0 and 1 (got {mislabel})"
+        ));
+    }
+    Some(Gen::ClusterOf {
+        buckets: buckets.max(1),
+        mislabel,
+    })
 }
 
 /// `text`: words of a generated vocabulary, drawn zipfian.
