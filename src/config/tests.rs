@@ -87,6 +87,21 @@ bogus_key: 1
 }
 
 #[test]
+fn unset_connections_follow_workers_up_to_the_limit() {
+    let p = plan_of("workers: 50000").unwrap();
+    assert_eq!((p.exec.workers, p.exec.connections), (50_000, 10_000));
+    let p = plan_of("workers: 12").unwrap();
+    assert_eq!(p.exec.connections, 12);
+    // too many workers is one error, about workers, not also one about connections never set
+    let all = plan_of("workers: 200000").unwrap_err().join("\n");
+    assert!(
+        all.contains("workers: must be between 1 and 100000 (got 200000)"),
+        "{all}"
+    );
+    assert!(!all.contains("connections"), "{all}");
+}
+
+#[test]
 fn workload_section_errors_join_the_list() {
     let errs = plan_of("workers: 0\nsimple:\n  read_ratio: 2\n  zipf: 1\n").unwrap_err();
     let all = errs.join("\n");

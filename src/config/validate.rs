@@ -298,13 +298,11 @@ fn build_workload(
 /// The engine's settings: concurrency, stop rule, timing, arrival, driver.
 fn exec_options(raw: &RawConfig, errors: &mut Vec<String>) -> ExecOptions {
     let workers = in_range(errors, "workers", raw.workers.unwrap_or(4), 1, MAX_WORKERS) as usize;
-    let connections = in_range(
-        errors,
-        "connections",
-        raw.connections.unwrap_or(workers as u64),
-        1,
-        MAX_CONNECTIONS,
-    ) as usize;
+    // unset: one per worker, up to the limit (more workers then share the pool)
+    let connections = match raw.connections {
+        Some(c) => in_range(errors, "connections", c, 1, MAX_CONNECTIONS) as usize,
+        None => workers.min(MAX_CONNECTIONS as usize),
+    };
     let max_tries = in_range(
         errors,
         "max_tries",
