@@ -146,6 +146,13 @@ fn different_workloads_and_non_reports_are_refused() {
     std::fs::write(&junk, "not json").unwrap();
     let err = fails(stormbench().arg("compare").arg(&junk).arg(&nap), 2);
     assert!(err.contains("not JSON"), "{err}");
+    let binary = dir.path().join("binary.json");
+    std::fs::write(&binary, [0xff, 0xfe, 0x00, 0x80]).unwrap();
+    let err = fails(stormbench().arg("compare").arg(&binary).arg(&nap), 2);
+    assert!(
+        err.contains("not text") && err.contains("give a run's JSON report"),
+        "{err}"
+    );
     let err = fails(stormbench().arg("compare").arg(dir.path()).arg(&nap), 2);
     assert!(err.contains("not a regular file"), "{err}");
     let err = fails(

@@ -27,7 +27,12 @@ fn read_report_text(path: &Path, what: &str) -> Result<String, AppError> {
     if meta.len() > MAX_REPORT_BYTES {
         return Err(fail("larger than 256 MiB; give a run's JSON report".into()));
     }
-    std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::InvalidData => {
+            fail("not text (a JSON report is UTF-8); give a run's JSON report (--json)".into())
+        }
+        _ => fail(e.to_string()),
+    })
 }
 
 /// Reads a run's JSON report; the error names the file and what to give instead.
