@@ -70,6 +70,52 @@ fn listener(agree_to_tls: bool) -> u16 {
     port
 }
 
+/// A TCP port where another service answers: a line of its own protocol, then a close.
+fn foreign_listener(banner: &'static [u8]) -> u16 {
+    use std::io::Read as _;
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut request = [0u8; 8];
+            let _ = s.read(&mut request);
+            let _ = s.write_all(banner);
+        }
+    });
+    port
+}
+
+#[test]
+fn another_service_on_the_port_is_named_as_such() {
+    let dir = tempdir();
+    for (what, banner) in [
+        (
+            "http",
+            &b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n"[..],
+        ),
+        ("silent close", &b""[..]),
+        ("ssh", &b"SSH-2.0-OpenSSH_9.2\r\n"[..]),
+    ] {
+        let port = foreign_listener(banner);
+        for driver in ["wire", "tokio-postgres"] {
+            let cfg = dir.path().join(format!("{port}-{driver}.yaml"));
+            std::fs::write(
+                &cfg,
+                format!("database:\n  host: 127.0.0.1\n  port: {port}\n  connect_timeout: 5s\nworkload: simple_read\ndriver: {driver}\nduration: 1s\n"),
+            )
+            .unwrap();
+            let child = spawn(stormbench().arg("-c").arg(&cfg));
+            let (o, _) = wait_at_most(child, Duration::from_secs(15));
+            let err = assert_clean_failure(&o, 1);
+            assert!(
+                err.contains("another protocol than PostgreSQL's")
+                    && err.contains("check database.host and database.port"),
+                "{what} {driver}: {err}"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_silent_server_fails_the_connect_within_connect_timeout() {
     let port = silent_listener();

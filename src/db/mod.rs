@@ -343,9 +343,29 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
         _ if detail.contains("timed out") || detail.contains("timeout") => {
             "the server did not answer; check database.host, database.port and the network"
         }
+        _ if not_postgres(&detail) => {
+            "the other end closed the connection or answered in another protocol than PostgreSQL's (another service on that port, or a proxy); check database.host and database.port"
+        }
         _ => "check the database section of the config",
     };
     format!("cannot connect to {}: {detail}; {hint}", t.display)
+}
+
+/// Whether a start-up failure without a SQLSTATE reads as an answer PostgreSQL never gives:
+/// bytes that are no message (an HTTP or SSH banner), a close before any answer, a TLS
+/// handshake with something that only looked like a yes to the TLS request.
+fn not_postgres(detail: &str) -> bool {
+    [
+        "bytes remaining on stream",
+        "early eof",
+        "connection closed by the server",
+        "wrong version number",
+        "protocol error",
+        "unexpected message",
+        "invalid message",
+    ]
+    .iter()
+    .any(|s| detail.contains(s))
 }
 
 pub(crate) use crate::core::error_chain;
