@@ -8,7 +8,8 @@
 # figures cover only the middle of each run (from 2 s after the start to 2 s before the
 # end): no connection set-up, no report writing, no waiting for the server's statistics.
 # Transactions are counted by the server (pg_stat_database), the same way for every
-# client; context switches per transaction are the whole machine's (/proc/stat).
+# client; context switches (/proc/stat) and TCP segments sent (/proc/net/snmp) per
+# transaction are the whole machine's.
 #
 #   scripts/bench-cpu-split.sh                        # 64 connections, 10 s x 5
 #   CLIENTS="16 64 256" REPEAT=3 scripts/bench-cpu-split.sh
@@ -30,15 +31,20 @@ for v in $CLIENTS $REPEAT $THREADS; do
     [[ $v =~ ^[1-9][0-9]*$ ]] ||
         { echo "CLIENTS, REPEAT and THREADS take positive whole numbers, not '$v'" >&2; exit 2; }
 done
-[[ -r /proc/stat ]] || { echo "this script reads /proc/stat: run it on Linux" >&2; exit 2; }
+[[ -r /proc/stat && -r /proc/net/snmp ]] || { echo "this script reads /proc/stat and /proc/net/snmp: run it on Linux" >&2; exit 2; }
 
 source scripts/bench-pgbench-setup.sh
 
 HZ=$(getconf CLK_TCK)
 WINDOW=$(( DURATION - 4 ))
 
-# machine: "busy idle ctxt" (jiffies, switches); a process: "user sys" (its threads, jiffies)
-machine() { awk '/^cpu /{b=$2+$3+$4+$7+$8; i=$5+$6} /^ctxt /{c=$2} END{print b, i, c}' /proc/stat; }
+# machine: "busy idle ctxt segs" (jiffies, switches, TCP segments sent); a process: "user sys"
+# (its threads, jiffies)
+machine() {
+    local segs
+    segs=$(awk '$1 == "Tcp:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "OutSegs") n = i } else print $n }' /proc/net/snmp)
+    awk -v s="$segs" '/^cpu /{b=$2+$3+$4+$7+$8; i=$5+$6} /^ctxt /{c=$2} END{print b, i, c, s}' /proc/stat
+}
 proc() { [[ -r /proc/$1/stat ]] && awk '{s=$0; sub(/^.*\) /, "", s); split(s, a, " "); print a[12], a[13]}' "/proc/$1/stat"; }
 # every query bounded: a server that stops answering ends the script instead of hanging it
 xacts() {
@@ -55,7 +61,7 @@ trap 'if [[ -n $child ]]; then kill "$child" 2>/dev/null || true; fi; bash scrip
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# measure WHO CLIENTS sets M to "tps user_us sys_us rest_us idle_us ctxt" (per transaction);
+# measure WHO CLIENTS sets M to "tps user_us sys_us rest_us idle_us ctxt segs" (per transaction);
 # run in this shell (not a subshell), so the exit trap knows the client to stop
 measure() {
     local j=$(( $2 < THREADS ? $2 : THREADS ))
@@ -82,7 +88,7 @@ measure() {
     M=$(awk -v m0="$m0" -v m1="$m1" -v p0="$p0" -v p1="$p1" -v t=$(( x1 - x0 )) -v hz="$HZ" -v w="$WINDOW" 'BEGIN {
         split(m0, a, " "); split(m1, b, " "); split(p0, c, " "); split(p1, d, " ")
         us = 1e6 / hz / t; user = (d[1] - c[1]) * us; sys = (d[2] - c[2]) * us
-        printf "%.0f %.3f %.3f %.3f %.3f %.3f\n", t / w, user, sys, (b[1] - a[1]) * us - user - sys, (b[2] - a[2]) * us, (b[3] - a[3]) / t
+        printf "%.0f %.3f %.3f %.3f %.3f %.3f %.3f\n", t / w, user, sys, (b[1] - a[1]) * us - user - sys, (b[2] - a[2]) * us, (b[3] - a[3]) / t, (b[4] - a[4]) / t
     }')
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -90,8 +96,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 printf '\n== CPU per transaction in the middle %ss of %ss runs, scale %s, %s interleaved rounds (medians), %s client threads\n' \
     "$WINDOW" "$DURATION" "$SCALE" "$REPEAT" "$THREADS"
 printf 'µs of CPU per transaction: the client (user, sys), the rest of the machine (server backends and\n'
-printf 'their kernel work), idle; context switches per transaction (whole machine)\n'
-printf '%7s %-34s | %9s | %7s %7s %7s %7s | %6s\n' clients client TPS user sys rest idle ctxsw
+printf 'their kernel work), idle; context switches and TCP segments sent per transaction (whole machine)\n'
+printf '%7s %-34s | %9s | %7s %7s %7s %7s | %6s %6s\n' clients client TPS user sys rest idle ctxsw segs
 for c in $CLIENTS; do
     declare -A col=()
     for r in $(seq "$REPEAT"); do
@@ -102,8 +108,8 @@ for c in $CLIENTS; do
         esac
         for who in $order; do
             measure "$who" "$c"
-            read -r tps u s rest idle cs <<<"$M"
-            for k in tps u s rest idle cs; do col[$who.$k]+="${!k} "; done
+            read -r tps u s rest idle cs segs <<<"$M"
+            for k in tps u s rest idle cs segs; do col[$who.$k]+="${!k} "; done
         done
     done
     for who in pg pgq sb; do
@@ -112,8 +118,8 @@ for c in $CLIENTS; do
             pgq) name="pgbench, stormbench's statement" ;;
             sb) name="stormbench simple_read, wire" ;;
         esac
-        printf '%7s %-34s | %9.0f | %7.2f %7.2f %7.2f %7.2f | %6.2f\n' "$c" "$name" \
-            $(for k in tps u s rest idle cs; do printf '%s\n' ${col[$who.$k]} | median; done)
+        printf '%7s %-34s | %9.0f | %7.2f %7.2f %7.2f %7.2f | %6.2f %6.2f\n' "$c" "$name" \
+            $(for k in tps u s rest idle cs segs; do printf '%s\n' ${col[$who.$k]} | median; done)
     done
     unset col
 done
