@@ -85,6 +85,16 @@ fn foreign_listener(banner: &'static [u8]) -> u16 {
     port
 }
 
+/// Runs stormbench on the config `yaml` (written as NAME.yaml in `dir`), expecting a clean
+/// failure with exit 1 within 15 s: its error and how long it took.
+fn failed_run(dir: &std::path::Path, name: &str, yaml: String) -> (String, Duration) {
+    let cfg = dir.join(format!("{name}.yaml"));
+    std::fs::write(&cfg, yaml).unwrap();
+    let child = spawn(stormbench().arg("-c").arg(&cfg));
+    let (o, took) = wait_at_most(child, Duration::from_secs(15));
+    (assert_clean_failure(&o, 1), took)
+}
+
 #[test]
 fn another_service_on_the_port_is_named_as_such() {
     let dir = tempdir();
@@ -98,15 +108,11 @@ fn another_service_on_the_port_is_named_as_such() {
     ] {
         let port = foreign_listener(banner);
         for driver in ["wire", "tokio-postgres"] {
-            let cfg = dir.path().join(format!("{port}-{driver}.yaml"));
-            std::fs::write(
-                &cfg,
+            let (err, _) = failed_run(
+                dir.path(),
+                &format!("{port}-{driver}"),
                 format!("database:\n  host: 127.0.0.1\n  port: {port}\n  connect_timeout: 5s\nworkload: simple_read\ndriver: {driver}\nduration: 1s\n"),
-            )
-            .unwrap();
-            let child = spawn(stormbench().arg("-c").arg(&cfg));
-            let (o, _) = wait_at_most(child, Duration::from_secs(15));
-            let err = assert_clean_failure(&o, 1);
+            );
             assert!(
                 err.contains("another protocol than PostgreSQL's")
                     && err.contains("check database.host and database.port"),
@@ -120,15 +126,11 @@ fn another_service_on_the_port_is_named_as_such() {
 fn a_silent_server_fails_the_connect_within_connect_timeout() {
     let port = silent_listener();
     let dir = tempdir();
-    let cfg = dir.path().join("c.yaml");
-    std::fs::write(
-        &cfg,
+    let (err, took) = failed_run(
+        dir.path(),
+        "c",
         format!("database:\n  host: 127.0.0.1\n  port: {port}\n  connect_timeout: 2s\n  sslmode: disable\nworkload: noop\nduration: 1s\n"),
-    )
-    .unwrap();
-    let child = spawn(stormbench().arg("-c").arg(&cfg));
-    let (o, took) = wait_at_most(child, Duration::from_secs(15));
-    let err = assert_clean_failure(&o, 1);
+    );
     assert!(
         err.contains("did not complete the start-up within 2s"),
         "{err}"
@@ -145,15 +147,11 @@ fn a_silent_tls_handshake_fails_the_connect_within_connect_timeout() {
         ("prefer", "wire"),
         ("require", "tokio-postgres"),
     ] {
-        let cfg = dir.path().join(format!("{sslmode}-{driver}.yaml"));
-        std::fs::write(
-            &cfg,
+        let (err, took) = failed_run(
+            dir.path(),
+            &format!("{sslmode}-{driver}"),
             format!("database:\n  host: 127.0.0.1\n  port: {port}\n  connect_timeout: 2s\n  sslmode: {sslmode}\nworkload: simple_read\ndriver: {driver}\nduration: 1s\n"),
-        )
-        .unwrap();
-        let child = spawn(stormbench().arg("-c").arg(&cfg));
-        let (o, took) = wait_at_most(child, Duration::from_secs(15));
-        let err = assert_clean_failure(&o, 1);
+        );
         assert!(
             err.contains("did not complete the start-up within 2s"),
             "{sslmode} {driver}: {err}"
