@@ -199,12 +199,13 @@ pub(crate) fn validate(slo: &RawSlo, kinds: &[&str], open_loop: bool, errors: &m
         let pct = path.ends_with("_pct");
         if !v.is_finite() || v < 0.0 || (pct && v > 100.0) {
             errors.push(format!(
-                "{path}: must be {} (got {v})",
+                "{path}: must be {} (got {})",
                 if pct {
                     "a percentage from 0 to 100"
                 } else {
                     "a number of 0 or more"
-                }
+                },
+                crate::core::Shown(v)
             ));
         }
     }

@@ -102,6 +102,19 @@ fn unset_connections_follow_workers_up_to_the_limit() {
 }
 
 #[test]
+fn absurd_numbers_are_shown_short() {
+    for yaml in [
+        "rate: 1e300",
+        "simple:\n  zipf_theta: -1e300",
+        "slo:\n  max_error_pct: 1e300",
+    ] {
+        let all = plan_of(yaml).unwrap_err().join("\n");
+        assert!(all.contains("e300)"), "{yaml}: {all}");
+        assert!(all.lines().all(|l| l.len() < 200), "{yaml}: {all}");
+    }
+}
+
+#[test]
 fn workload_section_errors_join_the_list() {
     let errs = plan_of("workers: 0\nsimple:\n  read_ratio: 2\n  zipf: 1\n").unwrap_err();
     let all = errs.join("\n");

@@ -702,7 +702,7 @@ fn arrival(raw: &RawConfig, errors: &mut Vec<String>) -> Arrival {
         }
         (Some(r), a) => {
             if !(r.is_finite() && r > 0.0 && r <= 10_000_000.0) {
-                errors.push(format!("rate: must be a positive number of transactions per second up to 10000000 (got {r})"));
+                errors.push(format!("rate: must be a positive number of transactions per second up to 10000000 (got {})", crate::core::Shown(r)));
             }
             Arrival::Open {
                 rate_tps: r,

@@ -574,6 +574,21 @@ impl LoadProgress {
     }
 }
 
+/// A number as an error message shows a value the user gave: as written when it is of a
+/// usual size, in exponent form when it is huge or tiny (`1e300`, not 301 digits).
+pub(crate) struct Shown(pub(crate) f64);
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0.abs();
+        if !self.0.is_finite() || a == 0.0 || (1e-6..1e15).contains(&a) {
+            write!(f, "{}", self.0)
+        } else {
+            write!(f, "{:e}", self.0)
+        }
+    }
+}
+
 /// A `'static` copy of `s`, shared by every caller asking for the same text. Workloads
 /// defined at run time use it for their kind and table names, which the engine keeps as
 /// `&'static str`; each distinct text is allocated once per process.
@@ -624,6 +639,20 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_ne!(derive_seed(1, 0), derive_seed(2, 0));
+    }
+
+    #[test]
+    fn numbers_in_messages_stay_short() {
+        let shown = |v: f64| Shown(v).to_string();
+        assert_eq!(shown(0.5), "0.5");
+        assert_eq!(shown(-5.0), "-5");
+        assert_eq!(shown(0.0), "0");
+        assert_eq!(shown(10_000_000.0), "10000000");
+        assert_eq!(shown(1e300), "1e300");
+        assert_eq!(shown(-1e300), "-1e300");
+        assert_eq!(shown(1e-300), "1e-300");
+        assert_eq!(shown(f64::NAN), "NaN");
+        assert_eq!(shown(f64::INFINITY), "inf");
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub fn registry() -> Registry {
 /// Checks `lo <= v <= hi` and reports the YAML path when it is not.
 pub(crate) fn check_range(errors: &mut Vec<String>, path: &str, v: f64, lo: f64, hi: f64) {
     if !(v.is_finite() && v >= lo && v <= hi) {
-        errors.push(format!("{path}: must be between {lo} and {hi} (got {v})"));
+        errors.push(format!(
+            "{path}: must be between {lo} and {hi} (got {})",
+            crate::core::Shown(v)
+        ));
     }
 }

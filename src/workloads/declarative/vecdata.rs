@@ -103,12 +103,14 @@ impl Clustered {
         }
         if !(spread.is_finite() && spread > 0.0) {
             return Err(format!(
-                "spread: must be a positive finite distance (0.1 for tight clusters, 1 for overlapping ones), got {spread}"
+                "spread: must be a positive finite distance (0.1 for tight clusters, 1 for overlapping ones), got {}",
+                crate::core::Shown(spread)
             ));
         }
         if !(skew.is_finite() && skew >= 0.0) {
             return Err(format!(
-                "skew: must be a finite number of 0 or more (0 for equal cluster sizes), got {skew}"
+                "skew: must be a finite number of 0 or more (0 for equal cluster sizes), got {}",
+                crate::core::Shown(skew)
             ));
         }
         let values = dims

@@ -318,7 +318,10 @@ fn parse_one(
             let a: BoolArgs = args(v, p, errors);
             let r = a.true_ratio.unwrap_or(0.5);
             if !(0.0..=1.0).contains(&r) {
-                errors.push(format!("{p}.true_ratio: must be between 0 and 1 (got {r})"));
+                errors.push(format!(
+                    "{p}.true_ratio: must be between 0 and 1 (got {})",
+                    crate::core::Shown(r)
+                ));
             }
             Some(Gen::Bool(r))
         }
@@ -406,7 +409,8 @@ fn cluster_of(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Optio
     }
     if !(0.0..=1.0).contains(&mislabel) {
         errors.push(format!(
-            "{p}.mislabel: must be between 0 and 1 (got {mislabel})"
+            "{p}.mislabel: must be between 0 and 1 (got {})",
+            crate::core::Shown(mislabel)
         ));
     }
     Some(Gen::ClusterOf {
@@ -429,7 +433,8 @@ fn text(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -> Option<Gen>
     let theta = a.theta.unwrap_or(1.0);
     if !(0.0..=5.0).contains(&theta) {
         errors.push(format!(
-            "{p}.theta: must be between 0 (every word equally likely) and 5 (got {theta})"
+            "{p}.theta: must be between 0 (every word equally likely) and 5 (got {})",
+            crate::core::Shown(theta)
         ));
         return None;
     }

@@ -23,7 +23,10 @@ pub(super) fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>
             match rand_distr::Normal::new(mean, sd) {
                 Ok(normal) if sd > 0.0 => NumDist::Gauss { normal, lo, hi },
                 _ => {
-                    errors.push(format!("{p}.stddev: must be a positive number (got {sd})"));
+                    errors.push(format!(
+                        "{p}.stddev: must be a positive number (got {})",
+                        crate::core::Shown(sd)
+                    ));
                     return None;
                 }
             }
@@ -35,7 +38,10 @@ pub(super) fn numeric(name: &str, a: &NumArgs, p: &str, errors: &mut Vec<String>
             match rand_distr::Exp::new(1.0 / mean) {
                 Ok(exp) if mean > 0.0 => NumDist::Exp { exp, lo, hi },
                 _ => {
-                    errors.push(format!("{p}.mean: must be a positive number (got {mean})"));
+                    errors.push(format!(
+                        "{p}.mean: must be a positive number (got {})",
+                        crate::core::Shown(mean)
+                    ));
                     return None;
                 }
             }
@@ -103,7 +109,8 @@ fn zipfian(
     let theta = a.theta.unwrap_or(0.99);
     if !(0.01..=0.999).contains(&theta) {
         errors.push(format!(
-            "{p}.theta: must be between 0.01 and 0.999 (got {theta})"
+            "{p}.theta: must be between 0.01 and 0.999 (got {})",
+            crate::core::Shown(theta)
         ));
         return None;
     }
@@ -143,7 +150,10 @@ fn lognormal(
         (Some(mu), None) => mu,
         (None, Some(m)) if m > 0.0 => m.ln(),
         (None, Some(m)) => {
-            errors.push(format!("{p}.median: must be a positive number (got {m})"));
+            errors.push(format!(
+                "{p}.median: must be a positive number (got {})",
+                crate::core::Shown(m)
+            ));
             return None;
         }
         (None, None) => {
@@ -163,7 +173,8 @@ fn lognormal(
         Ok(dist) if sigma > 0.0 => Some(NumDist::LogNormal { dist, lo, hi }),
         _ => {
             errors.push(format!(
-                "{p}.sigma: must be a positive number (got {sigma})"
+                "{p}.sigma: must be a positive number (got {})",
+                crate::core::Shown(sigma)
             ));
             None
         }
@@ -379,7 +390,8 @@ fn fk_zipf(
             let theta = a.theta.unwrap_or(0.99);
             if !(0.01..=0.999).contains(&theta) {
                 errors.push(format!(
-                    "{p}.theta: must be between 0.01 and 0.999 (got {theta})"
+                    "{p}.theta: must be between 0.01 and 0.999 (got {})",
+                    crate::core::Shown(theta)
                 ));
                 return None;
             }
@@ -418,7 +430,8 @@ fn new_rows(
         }
         Some(share) if !(0.0..=1.0).contains(&share) => {
             errors.push(format!(
-                "{p}.new_rows: a share between 0 and 1 of the draws (got {share})"
+                "{p}.new_rows: a share between 0 and 1 of the draws (got {})",
+                crate::core::Shown(share)
             ));
             None
         }

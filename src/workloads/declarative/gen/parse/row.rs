@@ -274,7 +274,7 @@ pub(super) fn derived(
     if let Some(m) = modulo.filter(|m| m.f() <= 0.0) {
         let m = match m {
             Num::Int(i) => i.to_string(),
-            Num::Float(x) => x.to_string(),
+            Num::Float(x) => crate::core::Shown(x).to_string(),
         };
         errors.push(format!(
             "{p}.modulo: must be positive (got {m}); the result is the remainder in 0..modulo"
