@@ -155,7 +155,7 @@ pub(crate) struct TargetArgs {
     #[arg(long)]
     pub(crate) host: Option<String>,
     /// Database port.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) port: Option<u16>,
     /// Database name.
     #[arg(long)]
@@ -273,13 +273,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub(crate) mode: Option<String>,
     /// Concurrent workers.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) workers: Option<u64>,
     /// Connections in the pool.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) connections: Option<u64>,
     /// Scale factor.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) scale: Option<u64>,
     /// Summary line interval, e.g. 10s.
     #[arg(short = 's', long, value_parser = Dur::parse)]
@@ -288,13 +288,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub(crate) no_summary: bool,
     /// Open loop: global target rate in transactions per second.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) rate: Option<f64>,
     /// Run seed.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) seed: Option<u64>,
     /// Stop after this many measured transactions.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) transactions: Option<u64>,
     /// Warm-up excluded from results, e.g. 10s.
     #[arg(long, value_parser = Dur::parse)]
@@ -312,7 +312,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub(crate) embedded: bool,
     /// Client runtime threads.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub(crate) threads: Option<u64>,
     /// Client library for the transactions: auto (the lean wire driver where the workload
     /// supports it), wire, or tokio-postgres.
@@ -485,5 +485,27 @@ mod tests {
     #[test]
     fn bad_duration_flag_is_rejected() {
         assert!(Cli::try_parse_from(["stormbench", "-d", "soon"]).is_err());
+    }
+
+    #[test]
+    fn a_negative_number_is_a_bad_value_of_its_flag() {
+        // not "unexpected argument '-1'": the message names the flag and the value
+        for (flag, v) in [("--seed", "-1"), ("--workers", "-5"), ("--port", "-1")] {
+            let e = Cli::try_parse_from(["stormbench", flag, v]).unwrap_err();
+            let text = e.to_string();
+            assert!(
+                text.contains(&format!("invalid value '{v}' for '{flag}")),
+                "{text}"
+            );
+        }
+        // a negative rate parses, for validation to refuse with its range
+        let cli = Cli::try_parse_from(["stormbench", "--rate", "-5"]).unwrap();
+        assert_eq!(cli.run.rate, Some(-5.0));
+        // a flag after a numeric flag is still a missing value, not the number
+        let e = Cli::try_parse_from(["stormbench", "--seed", "--json", "x"]).unwrap_err();
+        assert!(
+            e.to_string().contains("a value is required for '--seed"),
+            "{e}"
+        );
     }
 }
