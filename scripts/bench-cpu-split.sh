@@ -101,11 +101,7 @@ printf '%7s %-34s | %9s | %7s %7s %7s %7s | %6s %6s\n' clients client TPS user s
 for c in $CLIENTS; do
     declare -A col=()
     for r in $(seq "$REPEAT"); do
-        case $(( r % 3 )) in
-            1) order="pg pgq sb" ;;
-            2) order="pgq sb pg" ;;
-            0) order="sb pg pgq" ;;
-        esac
+        order=$(rotated "$r" pg pgq sb)
         for who in $order; do
             measure "$who" "$c"
             read -r tps u s rest idle cs segs <<<"$M"

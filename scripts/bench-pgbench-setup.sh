@@ -11,6 +11,14 @@
 # must be stormbench binaries: checked before anything starts, so a wrong path (a
 # directory, a device, another program) ends the script at once instead of after the
 # cluster is loaded.
+# rotated ROUND NAME... -> the names rotated by the round (1: as given, 2: from the second,
+# ...), so no client always runs first or last in interleaved rounds
+rotated() {
+    local r=$1; shift
+    local names=("$@") k=$(( (r - 1) % $# ))
+    local out=("${names[@]:k}" "${names[@]:0:k}")
+    echo "${out[*]}"
+}
 is_stormbench() { [[ -f $1 && -x $1 ]] && "$1" --version 2>/dev/null | grep -q '^stormbench '; }
 if [[ -n ${BEFORE:-} ]] && ! is_stormbench "$BEFORE"; then
     echo "BEFORE=$BEFORE is not a stormbench binary: give the path of an older build (target/release/stormbench of that commit)" >&2

@@ -80,12 +80,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
 for c in $CLIENTS; do
     pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=(); qt=(); qc=()
     for r in $(seq "$REPEAT"); do
-        # rotate the order so no client always runs first or last
-        case $(( r % 3 )) in
-            1) order="pg wire tp" ;;
-            2) order="wire tp pg" ;;
-            0) order="tp pg wire" ;;
-        esac
+        order=$(rotated "$r" pg wire tp)
         if [[ -n $BEFORE ]]; then
             # the older build next to the current one, before it in odd rounds, after it in even
             if (( r % 2 )); then order=${order/wire/old wire}; else order=${order/wire/wire old}; fi
