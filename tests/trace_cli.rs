@@ -2,36 +2,24 @@
 //! real server log, generate, validate (a faithful trace passes, a distorted one fails), and
 //! bad input ends with a one-line error.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{read_json, stormbench};
 use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_stormbench"))
-}
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
 fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
+    stormbench().args(args).output().expect("the binary runs")
 }
 
 fn ok(args: &[&str]) -> String {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    String::from_utf8_lossy(&common::ok(stormbench().args(args)).stdout).into_owned()
 }
 
 fn learn(input: &Path, dir: &Path, extra: &[&str]) -> Value {
@@ -60,7 +48,7 @@ fn templates(m: &Value) -> Vec<String> {
 
 #[test]
 fn stderr_fixture_templates_and_malformed_lines() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let m = learn(&repo("tests/fixtures/trace/stderr.txt"), dir.path(), &[]);
     assert_eq!(m["statements"], 5);
     assert_eq!(m["sessions"], 2);
@@ -80,7 +68,7 @@ fn stderr_fixture_templates_and_malformed_lines() {
 
 #[test]
 fn csvlog_jsonlog_and_plain_fixtures() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let m = learn(&repo("tests/fixtures/trace/csvlog.csv"), dir.path(), &[]);
     assert_eq!(m["statements"], 2);
     assert_eq!(templates(&m)[1], "INSERT INTO t (a, b) VALUES ($1, $2)");
@@ -135,7 +123,7 @@ fn validate(original: &Path, generated: &Path, json: &Path, html: &Path) -> Outp
 
 #[test]
 fn round_trip_on_the_example_log_passes() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let log = repo("workloads/trace/example.log");
     for order in ["1", "2"] {
         learn(&log, dir.path(), &["--order", order]);
@@ -209,7 +197,7 @@ fn distort(input: &Path, output: &Path) {
 
 #[test]
 fn distorted_trace_fails_validation() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let log = repo("workloads/trace/example.log");
     learn(&log, dir.path(), &[]);
     let (trace, bad) = (dir.path().join("t.jsonl"), dir.path().join("bad.jsonl"));
@@ -248,7 +236,7 @@ fn assert_one_line_error(out: &Output, code: i32, needle: &str) {
 
 #[test]
 fn bad_input_gives_one_line_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let out_model = dir.path().join("m.json");
     let m = out_model.to_str().unwrap();
     let missing = run(&[
@@ -292,7 +280,7 @@ fn bad_input_gives_one_line_errors() {
 
 #[test]
 fn csvlog_with_broken_quoting_counts_the_broken_records() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let m = learn(
         &repo("tests/fixtures/trace/csvlog-broken.csv"),
         dir.path(),
@@ -330,7 +318,7 @@ fn csvlog_with_broken_quoting_counts_the_broken_records() {
 fn a_real_csvlog_reads_without_malformed_records() {
     // Written by PostgreSQL 15 (26 fields), with a quoted multi-line statement whose second
     // line looks like the start of a record.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let m = learn(
         &repo("tests/fixtures/trace/csvlog-pg15.csv"),
         dir.path(),
@@ -350,7 +338,7 @@ fn a_real_csvlog_reads_without_malformed_records() {
 
 #[test]
 fn counts_out_of_range_give_one_line_errors() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     learn(&repo("workloads/trace/example.log"), dir.path(), &[]);
     let m = dir.path().join("model.json");
     let t = dir.path().join("t.jsonl");
@@ -397,7 +385,7 @@ fn children_max_rss() -> u64 {
 
 #[test]
 fn a_huge_statement_is_reported_and_memory_stays_bounded() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let pre = "2024-05-01 10:00:00.000 UTC [101] app@db LOG:  statement: ";
     // One 10 MB statement of five million literals between two small ones.
     let mut log = format!("{pre}SELECT 1\n{pre}SELECT 1");
@@ -445,7 +433,7 @@ fn a_huge_statement_is_reported_and_memory_stays_bounded() {
 
 #[test]
 fn a_model_with_a_placeholder_but_no_parameter_model_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let mut m = learn(&repo("workloads/trace/example.log"), dir.path(), &[]);
     let k = m["templates"]
         .as_array()
@@ -476,7 +464,7 @@ fn a_model_with_a_placeholder_but_no_parameter_model_is_refused() {
 
 #[test]
 fn learn_generate_validate_agree_on_session_length() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let log = repo("workloads/trace/example.log");
     learn(&log, dir.path(), &[]);
     let model = dir.path().join("model.json");
@@ -517,7 +505,7 @@ fn learn_generate_validate_agree_on_session_length() {
 
 #[test]
 fn tests_without_the_data_to_decide_are_not_testable_and_never_pass() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let plain = repo("tests/fixtures/trace/plain.sql");
     learn(&plain, dir.path(), &["--format", "plain"]);
     let trace = dir.path().join("t.jsonl");
@@ -564,7 +552,7 @@ fn tests_without_the_data_to_decide_are_not_testable_and_never_pass() {
 
 #[test]
 fn trace_outputs_never_clobber_inputs_each_other_or_foreign_files() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::tempdir();
     let log = dir.path().join("server.log");
     std::fs::copy(repo("workloads/trace/example.log"), &log).unwrap();
     let before = std::fs::read(&log).unwrap();
