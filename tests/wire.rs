@@ -524,6 +524,41 @@ fn runs_on_the_wire_driver_over_tls() {
     }
 }
 
+/// libpq's rule, kept on both drivers: `require` with a root certificate verifies the
+/// chain, so a certificate from another authority is refused (as libpq refuses it) and the
+/// message says how to encrypt without verifying.
+#[test]
+fn require_with_a_root_certificate_verifies_the_chain() {
+    let pg = pg();
+    let dir = tempdir();
+    let wrong = other_ca(dir.path());
+    for driver in ["wire", "tokio-postgres"] {
+        let url = |ca: &Path| {
+            format!(
+                "postgresql://{TLS_ROLE}@{}:{}/stormbench_test?sslmode=require&sslrootcert={}",
+                pg.host,
+                pg.port,
+                ca.display()
+            )
+        };
+        let run = |ca: &Path| {
+            stormbench()
+                .args(["--url", &url(ca), "-w", "noop", "-d", "1s", "--no-summary"])
+                .args(["--driver", driver])
+                .env("PGPASSWORD", TLS_PW)
+                .output()
+                .expect("stormbench runs")
+        };
+        let ok = run(&rootcert());
+        assert!(ok.status.success(), "{driver}: {:?}", text(&ok));
+        let err = assert_clean_failure(&run(&wrong), 1);
+        assert!(err.contains("sslrootcert"), "{driver}: {err}");
+        assert!(!err.contains(TLS_PW), "{driver}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{driver}: {err}");
+        assert!(err.contains("give no root certificate"), "{driver}: {err}");
+    }
+}
+
 #[test]
 fn rows_decode_every_type_the_workloads_read() {
     use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

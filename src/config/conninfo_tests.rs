@@ -246,6 +246,39 @@ fn the_plan_takes_libpq_file_defaults_and_expands_home() {
         "system asks for verify-full"
     );
 
+    // require with a root certificate verifies the chain (libpq's rule), whether the file
+    // is named or is the default one; prefer and verify-full keep their meaning
+    for (mode, rootcert, effective) in [
+        (SslMode::Require, None, SslMode::VerifyCa),
+        (SslMode::Require, Some("/etc/ca.pem"), SslMode::VerifyCa),
+        (SslMode::Prefer, Some("/etc/ca.pem"), SslMode::Prefer),
+        (
+            SslMode::VerifyFull,
+            Some("/etc/ca.pem"),
+            SslMode::VerifyFull,
+        ),
+    ] {
+        let raw = RawDatabase {
+            sslmode: Some(mode),
+            sslrootcert: rootcert.map(PathBuf::from),
+            ..Default::default()
+        };
+        let plan = database_plan(&raw, &env, &mut errors, &mut warnings);
+        assert_eq!(plan.sslmode, effective, "{mode:?} with {rootcert:?}");
+    }
+    let nowhere = |_: &str| None;
+    let raw = RawDatabase {
+        sslmode: Some(SslMode::Require),
+        ..Default::default()
+    };
+    let plan = database_plan(&raw, &nowhere, &mut errors, &mut warnings);
+    assert_eq!(
+        plan.sslmode,
+        SslMode::Require,
+        "no root certificate at hand"
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+
     let embedded = RawDatabase {
         embedded: Some(true),
         ..Default::default()

@@ -79,6 +79,8 @@ pub fn database_plan(
             ));
             m
         }
+        // libpq's rule: require with a root certificate at hand verifies the chain
+        (Some(SslMode::Require), _) if files.rootcert.is_some() => SslMode::VerifyCa,
         (Some(m), _) => m,
         (None, _) if embedded => SslMode::Disable,
         (None, _) => SslMode::Prefer,

@@ -343,6 +343,12 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
         _ if detail.contains("timed out") || detail.contains("timeout") => {
             "the server did not answer; check database.host, database.port and the network"
         }
+        _ if detail.contains("hostname mismatch") => {
+            "the server's certificate does not name database.host: connect by a name it carries, or set database.sslmode: verify-ca"
+        }
+        _ if detail.contains("certificate verify failed") => {
+            "the server's certificate did not verify: check database.sslrootcert; to encrypt without verifying, set database.sslmode: require and give no root certificate (with one, given or in ~/.postgresql/root.crt, require verifies the chain as in libpq)"
+        }
         _ if not_postgres(&detail) => {
             "the other end closed the connection or answered in another protocol than PostgreSQL's (another service on that port, or a proxy); check database.host and database.port"
         }

@@ -176,7 +176,10 @@ pub(super) async fn negotiate(
                             "check database.sslrootcert and that the certificate names the host, \
                              or set database.sslmode: verify-ca or require",
                         SslMode::VerifyCa =>
-                            "check database.sslrootcert, or set database.sslmode: require",
+                            "check database.sslrootcert; to encrypt without verifying, set \
+                             database.sslmode: require and give no root certificate (with one, \
+                             given or in ~/.postgresql/root.crt, require verifies the chain as \
+                             in libpq)",
                         _ => "check the server's TLS settings, or set database.sslmode: disable",
                     }
                 )))
