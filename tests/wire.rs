@@ -556,6 +556,25 @@ fn require_with_a_root_certificate_verifies_the_chain() {
         assert!(!err.contains(TLS_PW), "{driver}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{driver}: {err}");
         assert!(err.contains("give no root certificate"), "{driver}: {err}");
+        // verify-full by a name the certificate does not carry says so
+        if let Some(alias) = loopback_alias() {
+            let url = format!(
+                "postgresql://{TLS_ROLE}@{alias}:{}/stormbench_test?sslmode=verify-full&sslrootcert={}",
+                pg.port,
+                rootcert().display()
+            );
+            let err = fails(
+                stormbench()
+                    .args(["--url", &url, "-w", "noop", "-d", "1s", "--no-summary"])
+                    .args(["--driver", driver])
+                    .env("PGPASSWORD", TLS_PW),
+                1,
+            );
+            assert!(
+                err.contains("does not name database.host"),
+                "{driver}: {err}"
+            );
+        }
     }
 }
 
