@@ -6,7 +6,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{pg, read_json, tempdir, validate_report_schema, Pg, DRIVERS};
+use common::{ok, pg, read_json, tempdir, validate_report_schema, Pg, DRIVERS};
 
 /// A psql session holding the simple workload's tables locked for `secs` seconds.
 fn hold_lock(pg: &Pg, db: &str, secs: u32) -> Child {
@@ -78,7 +78,7 @@ fn statements_waiting_at_the_deadline_are_cancelled_not_left_to_run() {
 
     // a run whose statements all end: nothing is cancelled at its end
     let json = dir.path().join("quiet.json");
-    let o = pg
+    ok(pg
         .stormbench(&db)
         .args([
             "-w",
@@ -90,10 +90,7 @@ fn statements_waiting_at_the_deadline_are_cancelled_not_left_to_run() {
             "-q",
             "--json",
         ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        .arg(&json));
     let [_, cancelled, unconfirmed] = in_flight(&json);
     assert_eq!((cancelled, unconfirmed), (0, 0));
 

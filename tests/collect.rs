@@ -23,7 +23,7 @@ fn u(v: &Value) -> u64 {
 fn collected_run(mut cmd: std::process::Command, extra: &[&str]) -> (Value, String) {
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let o = cmd
+    let o = ok(cmd
         .args([
             "-w",
             "simple",
@@ -36,11 +36,8 @@ fn collected_run(mut cmd: std::process::Command, extra: &[&str]) -> (Value, Stri
         ])
         .args(extra)
         .arg("--json")
-        .arg(&json)
-        .output()
-        .unwrap();
+        .arg(&json));
     let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
     assert!(out.contains("Database Performance"), "{out}");
     let r = read_json(&json);
     validate_report_schema(&r);

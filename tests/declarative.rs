@@ -197,13 +197,8 @@ transactions:
 fn check_workload_prepares_everything_and_leaves_no_trace() {
     let pg = pg();
     let db = pg.fresh_db("decl_check");
-    let o = pg
-        .stormbench(&db)
-        .args(["check-workload", EXAMPLE])
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+    let o = ok(pg.stormbench(&db).args(["check-workload", EXAMPLE]));
+    let (out, _) = text(&o);
     assert!(out.contains("workload.yaml: valid"), "{out}");
     assert!(out.contains("mode read: balance 100.0%"), "{out}");
     assert!(
@@ -372,14 +367,8 @@ fn workloads_path_discovery_listing_and_errors() {
     // relative to the config file's folder
     let cfg = dir.path().join("c.yaml");
     std::fs::write(&cfg, "workloads_path: [mine]\n").unwrap();
-    let o = stormbench()
-        .arg("-c")
-        .arg(&cfg)
-        .arg("list")
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{err}");
+    let o = ok(stormbench().arg("-c").arg(&cfg).arg("list"));
+    let (out, _) = text(&o);
     assert!(
         out.contains("  tiny\n    one constant query\n    modes: default"),
         "{out}"

@@ -79,17 +79,14 @@ fn right_password_works_and_stays_out_of_reports() {
     )
     .unwrap();
     let json = dir.path().join("r.json");
-    let o = stormbench()
+    let o = ok(stormbench()
         .arg("--config")
         .arg(&cfg)
         .arg("--json")
         .arg(&json)
         .args(["--log-level", "debug"])
-        .env("SB_TEST_PW", secret)
-        .output()
-        .unwrap();
+        .env("SB_TEST_PW", secret));
     let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
     let report = std::fs::read_to_string(&json).unwrap();
     for (what, s) in [("stdout", &out), ("stderr", &err), ("report", &report)] {
         assert!(!s.contains(secret), "password leaked into {what}");
@@ -116,8 +113,7 @@ fn config_errors_are_all_reported_with_exit_code_2() {
         "workload: nosuch\nworkers: -1\nduration: soon\ndatabase:\n  prot: 1\n",
     )
     .unwrap();
-    let o = stormbench().arg("--config").arg(&cfg).output().unwrap();
-    let err = assert_clean_failure(&o, 2);
+    let err = fails(stormbench().arg("--config").arg(&cfg), 2);
     for needle in [
         "workload: unknown workload 'nosuch'; available:",
         "workers:",

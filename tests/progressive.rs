@@ -31,7 +31,7 @@ fn three_band_sweep_writes_bands_and_analysis() {
         dir.path().join("s.csv"),
         dir.path().join("s.html"),
     );
-    let o = pg
+    let o = ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg)
@@ -40,11 +40,8 @@ fn three_band_sweep_writes_bands_and_analysis() {
         .arg("--csv")
         .arg(&csv)
         .arg("--html")
-        .arg(&html)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+        .arg(&html));
+    let (out, _) = text(&o);
     assert!(
         out.contains("stormbench Progressive Scaling") && out.contains("Recommendation:"),
         "{out}"
@@ -167,16 +164,13 @@ fn stop_rule_ends_the_sweep() {
     )
     .unwrap();
     let json = dir.path().join("s.json");
-    let o = pg
+    let o = ok(pg
         .stormbench(&db)
         .arg("--config")
         .arg(&cfg)
         .args(["--setup", "--json"])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+        .arg(&json));
+    let (out, _) = text(&o);
     let r = read_json(&json);
     assert_eq!(r["status"], "stopped");
     assert_eq!(r["bands"].as_array().unwrap().len(), 1);

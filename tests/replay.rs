@@ -7,7 +7,7 @@ mod common;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use common::{fails, pg, read_json, tempdir, text, validate_report_schema, DRIVERS};
+use common::{fails, ok, pg, read_json, tempdir, text, validate_report_schema, DRIVERS};
 
 const SESSIONS: usize = 6;
 const PER_SESSION: usize = 30;
@@ -103,10 +103,7 @@ fn executed(db: &str) -> Vec<(String, Vec<usize>)> {
 
 /// Runs stormbench against `db` with `args`; asserts it exits 0 and returns its stdout.
 fn run_ok(db: &str, args: &[&str]) -> String {
-    let o = pg().stormbench(db).args(args).output().unwrap();
-    let (out, err) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "stdout:\n{out}\nstderr:\n{err}");
-    out
+    text(&ok(pg().stormbench(db).args(args))).0
 }
 
 #[test]

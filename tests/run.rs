@@ -31,12 +31,9 @@ fn setup_is_idempotent_and_cleanup_drops() {
         &db,
         "INSERT INTO simple_history (account_id, delta) VALUES (1, 1)",
     );
-    let o = pg
+    let o = ok(pg
         .stormbench(&db)
-        .args(["-w", "simple", "--setup", "--no-run"])
-        .output()
-        .unwrap();
-    assert!(o.status.success());
+        .args(["-w", "simple", "--setup", "--no-run"]));
     assert!(!text(&o).1.contains("loading simple"), "{:?}", text(&o));
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM simple_history"), "1");
     // Another scale: a clear error naming both scales and the fix.
@@ -69,7 +66,7 @@ fn mixed_run_writes_valid_reports() {
     let dir = tempdir();
     let json = dir.path().join("out/report.json");
     let csv = dir.path().join("out/series.csv");
-    let o = pg
+    let o = ok(pg
         .stormbench(&db)
         .args([
             "-w",
@@ -86,11 +83,8 @@ fn mixed_run_writes_valid_reports() {
         .arg("--json")
         .arg(&json)
         .arg("--csv")
-        .arg(&csv)
-        .output()
-        .unwrap();
+        .arg(&csv));
     let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
     assert!(out.contains("stormbench Load Test Results"), "{out}");
     assert!(out.contains("Latency from intended start"), "{out}");
     assert!(
@@ -216,16 +210,13 @@ fn open_loop_holds_the_target_rate_and_reports_lag() {
         )
         .unwrap();
         let json = dir.path().join(format!("{arrival}.json"));
-        let o = pg
+        let o = ok(pg
             .stormbench(&db)
             .arg("--config")
             .arg(&cfg)
             .args(["--setup", "-q", "--json"])
-            .arg(&json)
-            .output()
-            .unwrap();
+            .arg(&json));
         let (_, err) = text(&o);
-        assert!(o.status.success(), "{err}");
         if arrival == "uniform" {
             // -q: the load (done by this first run) prints nothing; its figures are in the report
             assert!(!err.contains("loading") && !err.contains("rows/s"), "{err}");
@@ -250,7 +241,7 @@ fn connection_workload_compares_modes() {
     let db = pg.fresh_db("connmodes");
     let dir = tempdir();
     let json = dir.path().join("c.json");
-    let o = pg
+    let o = ok(pg
         .stormbench(&db)
         .args([
             "-w",
@@ -262,11 +253,8 @@ fn connection_workload_compares_modes() {
             "3s",
             "--json",
         ])
-        .arg(&json)
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+        .arg(&json));
+    let (out, _) = text(&o);
     assert!(out.contains("Connection Modes:"), "{out}");
     let r = read_json(&json);
     validate_report_schema(&r);
@@ -290,9 +278,8 @@ fn connection_workload_compares_modes() {
 
 #[test]
 fn list_prints_the_registry() {
-    let o = stormbench().arg("list").output().unwrap();
+    let o = ok(stormbench().arg("list"));
     let (out, _) = text(&o);
-    assert!(o.status.success());
     for needle in [
         "simple",
         "connection",
@@ -391,13 +378,10 @@ fn serialization_failures_are_retried_and_counted() {
 #[test]
 fn check_without_checks_says_so() {
     let pg = pg();
-    let o = pg
+    let o = ok(pg
         .stormbench("stormbench_test")
-        .args(["-w", "noop", "--check"])
-        .output()
-        .unwrap();
-    let (out, err) = text(&o);
-    assert!(o.status.success(), "{out}\n{err}");
+        .args(["-w", "noop", "--check"]));
+    let (out, _) = text(&o);
     assert!(
         out.contains("Consistency Checks:") && out.contains("defines none"),
         "{out}"

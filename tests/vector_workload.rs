@@ -71,12 +71,9 @@ impl Server {
     }
 
     fn psql(&self, sql: &str) -> String {
-        let o = Command::new(Path::new(&self.bindir).join("psql"))
+        let o = ok(Command::new(Path::new(&self.bindir).join("psql"))
             .args(["-h", "127.0.0.1", "-p", &self.port, "-U", "stormbench"])
-            .args(["-d", "postgres", "-qAtc", sql])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            .args(["-d", "postgres", "-qAtc", sql]));
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     }
 }

@@ -507,15 +507,12 @@ fn runs_on_the_wire_driver_over_tls() {
         )
         .unwrap();
         let json = dir.path().join(format!("{mode}.json"));
-        let o = stormbench()
+        let o = ok(stormbench()
             .args(["--config"])
             .arg(&cfg)
             .args(["--no-summary", "--json"])
-            .arg(&json)
-            .output()
-            .unwrap();
+            .arg(&json));
         let (out, err) = text(&o);
-        assert!(o.status.success(), "{out}\n{err}");
         assert!(!out.contains(TLS_PW) && !err.contains(TLS_PW));
         let r = read_json(&json);
         assert_eq!(r["connections"]["driver"], "wire");
