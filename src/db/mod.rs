@@ -311,7 +311,7 @@ fn pg_ssl_mode(mode: SslMode) -> PgSslMode {
 pub(crate) fn connect_error_message(e: &ConnectError, t: &Target) -> String {
     match e {
         ConnectError::Pg(e) => pg_connect_error_message(e, t),
-        ConnectError::TimedOut(_) => connect_message(None, e.to_string(), t),
+        ConnectError::TimedOut(_) => connect_message(None, e.to_string(), &t.display),
     }
 }
 
@@ -321,10 +321,12 @@ fn pg_connect_error_message(e: &tokio_postgres::Error, t: &Target) -> String {
         .as_db_error()
         .map(|d| d.message().to_string())
         .unwrap_or_else(|| error_chain(e));
-    connect_message(e.code().map(|c| c.code()), detail, t)
+    connect_message(e.code().map(|c| c.code()), detail, &t.display)
 }
 
-fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
+/// `cannot connect to <target>: <detail>; <what to check>`, the hint chosen by the SQLSTATE
+/// or the detail.
+fn connect_message(code: Option<&str>, detail: String, target: &str) -> String {
     let hint = match code {
         Some("28000") if detail.contains("certificate") => {
             "give the role's client certificate: database.sslcert and database.sslkey (or PGSSLCERT and PGSSLKEY)"
@@ -343,18 +345,20 @@ fn connect_message(code: Option<&str>, detail: String, t: &Target) -> String {
         _ if detail.contains("timed out") || detail.contains("timeout") => {
             "the server did not answer; check database.host, database.port and the network"
         }
-        _ if detail.contains("hostname mismatch") => {
-            "the server's certificate does not name database.host: connect by a name it carries, or set database.sslmode: verify-ca"
-        }
-        _ if detail.contains("certificate verify failed") => {
-            "the server's certificate did not verify: check database.sslrootcert; to encrypt without verifying, set database.sslmode: require and give no root certificate (with one, given or in ~/.postgresql/root.crt, require verifies the chain as in libpq)"
-        }
         _ if not_postgres(&detail) => {
             "the other end closed the connection or answered in another protocol than PostgreSQL's (another service on that port, or a proxy); check database.host and database.port"
         }
+        // the wire driver's TLS failure already says what to check
+        _ if detail.starts_with("TLS handshake with") => {
+            return format!("cannot connect to {target}: {detail}")
+        }
+        _ if detail.contains("hostname mismatch") => {
+            "the server's certificate does not name database.host: connect by a name it carries, or set database.sslmode: verify-ca"
+        }
+        _ if detail.contains("certificate verify failed") => wire::NOT_VERIFIED,
         _ => "check the database section of the config",
     };
-    format!("cannot connect to {}: {detail}; {hint}", t.display)
+    format!("cannot connect to {target}: {detail}; {hint}")
 }
 
 /// Whether a start-up failure without a SQLSTATE reads as an answer PostgreSQL never gives:
@@ -400,7 +404,7 @@ pub(crate) fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> Str
         .db_message()
         .map(str::to_string)
         .unwrap_or_else(|| error_chain(e));
-    connect_message(e.code().map(|c| c.code()), detail, t)
+    connect_message(e.code().map(|c| c.code()), detail, &t.display)
 }
 
 /// Either driver's pool error; `backend` words a failed connection attempt.
@@ -517,4 +521,36 @@ pub(crate) async fn server_info(conn: &Conn) -> Result<ServerInfo, DbError> {
         version_num: row.get::<_, i32>(1) as u32,
         settings: rows.iter().map(|r| (r.get(0), r.get(1))).collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_certificate_that_does_not_verify_gets_one_hint() {
+        let at = "db:5432/x as u";
+        // tokio-postgres's words: the hint says what to check
+        let pg = "error performing TLS handshake: error:0A000086:SSL routines::certificate \
+                  verify failed: (self-signed certificate in certificate chain)";
+        let m = connect_message(None, pg.into(), at);
+        assert!(m.ends_with(wire::NOT_VERIFIED), "{m}");
+        let m = connect_message(None, format!("{pg} (hostname mismatch)"), at);
+        assert!(m.contains("does not name database.host"), "{m}");
+        // the wire driver's message already names its fix: none is added
+        let wire = format!(
+            "TLS handshake with db failed: certificate verify failed; {}",
+            wire::NOT_VERIFIED
+        );
+        let m = connect_message(None, wire.clone(), at);
+        assert_eq!(m, format!("cannot connect to {at}: {wire}"));
+        assert_eq!(m.matches("sslrootcert").count(), 1, "{m}");
+        // an answer that only looked like a yes to the TLS request is still named as such
+        let m = connect_message(
+            None,
+            "TLS handshake with db failed: wrong version number".into(),
+            at,
+        );
+        assert!(m.contains("another protocol than PostgreSQL's"), "{m}");
+    }
 }

@@ -29,6 +29,6 @@ pub use config::WireConfig;
 pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;
 pub(crate) use pool::{WireManager, WirePool};
-pub(crate) use tls::tls_connector;
 pub use tls::TlsFiles;
+pub(crate) use tls::{tls_connector, NOT_VERIFIED};
 pub use tx::{Step, TxStatus};

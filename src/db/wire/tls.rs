@@ -12,6 +12,13 @@ use super::error::{ErrorKind, WireError};
 use super::frame::Stream;
 use crate::types::SslMode;
 
+/// What to do when the server's certificate chain did not verify (verify-ca, or require
+/// with a root certificate at hand).
+pub(crate) const NOT_VERIFIED: &str = "the server's certificate did not verify: check \
+     database.sslrootcert; to encrypt without verifying, set database.sslmode: require and \
+     give no root certificate (with one, given or in ~/.postgresql/root.crt, require \
+     verifies the chain as in libpq)";
+
 /// The certificate files of a TLS connection, as libpq's `sslrootcert`, `sslcert` and
 /// `sslkey`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -175,11 +182,7 @@ pub(super) async fn negotiate(
                         SslMode::VerifyFull =>
                             "check database.sslrootcert and that the certificate names the host, \
                              or set database.sslmode: verify-ca or require",
-                        SslMode::VerifyCa =>
-                            "check database.sslrootcert; to encrypt without verifying, set \
-                             database.sslmode: require and give no root certificate (with one, \
-                             given or in ~/.postgresql/root.crt, require verifies the chain as \
-                             in libpq)",
+                        SslMode::VerifyCa => NOT_VERIFIED,
                         _ => "check the server's TLS settings, or set database.sslmode: disable",
                     }
                 )))
