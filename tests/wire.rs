@@ -529,44 +529,31 @@ fn require_with_a_root_certificate_verifies_the_chain() {
     let pg = pg();
     let dir = tempdir();
     let wrong = other_ca(dir.path());
+    // the TLS-only role at `host` with `mode` and root certificate `ca`, on `driver`
+    let run = |host: &str, mode: &str, ca: &Path, driver: &str| {
+        let url = format!(
+            "postgresql://{TLS_ROLE}@{host}:{}/stormbench_test?sslmode={mode}&sslrootcert={}",
+            pg.port,
+            ca.display()
+        );
+        stormbench()
+            .args(["--url", &url, "-w", "noop", "-d", "1s", "--no-summary"])
+            .args(["--driver", driver])
+            .env("PGPASSWORD", TLS_PW)
+            .output()
+            .expect("stormbench runs")
+    };
     for driver in ["wire", "tokio-postgres"] {
-        let url = |ca: &Path| {
-            format!(
-                "postgresql://{TLS_ROLE}@{}:{}/stormbench_test?sslmode=require&sslrootcert={}",
-                pg.host,
-                pg.port,
-                ca.display()
-            )
-        };
-        let run = |ca: &Path| {
-            stormbench()
-                .args(["--url", &url(ca), "-w", "noop", "-d", "1s", "--no-summary"])
-                .args(["--driver", driver])
-                .env("PGPASSWORD", TLS_PW)
-                .output()
-                .expect("stormbench runs")
-        };
-        let ok = run(&rootcert());
+        let ok = run(&pg.host, "require", &rootcert(), driver);
         assert!(ok.status.success(), "{driver}: {:?}", text(&ok));
-        let err = assert_clean_failure(&run(&wrong), 1);
+        let err = assert_clean_failure(&run(&pg.host, "require", &wrong, driver), 1);
         assert!(err.contains("sslrootcert"), "{driver}: {err}");
         assert!(!err.contains(TLS_PW), "{driver}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{driver}: {err}");
         assert!(err.contains("give no root certificate"), "{driver}: {err}");
         // verify-full by a name the certificate does not carry says so
         if let Some(alias) = loopback_alias() {
-            let url = format!(
-                "postgresql://{TLS_ROLE}@{alias}:{}/stormbench_test?sslmode=verify-full&sslrootcert={}",
-                pg.port,
-                rootcert().display()
-            );
-            let err = fails(
-                stormbench()
-                    .args(["--url", &url, "-w", "noop", "-d", "1s", "--no-summary"])
-                    .args(["--driver", driver])
-                    .env("PGPASSWORD", TLS_PW),
-                1,
-            );
+            let err = assert_clean_failure(&run(&alias, "verify-full", &rootcert(), driver), 1);
             assert!(
                 err.contains("does not name database.host"),
                 "{driver}: {err}"
