@@ -361,7 +361,8 @@ fn client_certificate_authentication_on_both_drivers() {
     );
     assert!(o.status.success(), "{:?}", text(&o));
 
-    // a key others can read: refused before connecting, with libpq's rule and the fix
+    // a key others can read: refused before connecting as bad configuration, with libpq's
+    // rule and the fix
     let open_key = dir.path().join("open.key");
     std::fs::copy(&key, &open_key).unwrap();
     std::fs::set_permissions(&open_key, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -377,7 +378,7 @@ fn client_certificate_authentication_on_both_drivers() {
             stormbench().arg("-c").arg(&cfg).args(["--driver", driver]),
             dir.path(),
         );
-        let err = assert_clean_failure(&o, 1);
+        let err = assert_clean_failure(&o, 2);
         assert!(
             err.contains("has group or world access") && err.contains("chmod 600"),
             "{driver}: {err}"
@@ -392,7 +393,7 @@ fn client_certificate_authentication_on_both_drivers() {
         &format!("  sslcert: {cert}\n"),
     );
     let (o, _) = run(stormbench().arg("-c").arg(&cfg), dir.path());
-    let err = assert_clean_failure(&o, 1);
+    let err = assert_clean_failure(&o, 2);
     assert!(
         err.contains("sslcert is set without database.sslkey"),
         "{err}"
@@ -440,4 +441,50 @@ fn sslrootcert_system_asks_for_verify_full() {
         err.contains("database.sslrootcert: system") && err.contains("verify-full"),
         "{err}"
     );
+}
+
+/// A root certificate file stormbench cannot use is bad configuration (exit 2), named with
+/// the file before anything connects, on both drivers and in check-workload.
+#[test]
+fn an_unusable_root_certificate_file_is_bad_configuration() {
+    let dir = tempdir();
+    let not_pem = write(dir.path(), "not.pem", "this is no certificate\n");
+    let cases = [
+        (dir.path().display().to_string(), "not a regular file"),
+        (
+            dir.path().join("missing.crt").display().to_string(),
+            "cannot read database.sslrootcert",
+        ),
+        (not_pem.display().to_string(), "holds no PEM certificate"),
+    ];
+    for (file, says) in &cases {
+        let cfg = tls_config(
+            dir.path(),
+            "root.yaml",
+            PW_ROLE,
+            "verify-ca",
+            &format!("  sslrootcert: '{file}'\n"),
+        );
+        for driver in DRIVERS {
+            let (o, _) = run(
+                stormbench().arg("-c").arg(&cfg).args(["--driver", driver]),
+                dir.path(),
+            );
+            let err = assert_clean_failure(&o, 2);
+            assert!(
+                err.contains(says) && err.contains(file.as_str()),
+                "{driver}: {err}"
+            );
+        }
+        let o = stormbench()
+            .arg("check-workload")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/example_bank"))
+            .arg("-c")
+            .arg(&cfg)
+            .env("PGPASSWORD", PW)
+            .output()
+            .expect("stormbench runs");
+        let err = assert_clean_failure(&o, 2);
+        assert!(err.contains(says), "check-workload: {err}");
+    }
 }

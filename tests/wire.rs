@@ -309,6 +309,31 @@ fn prefer_goes_on_in_the_clear_when_the_server_has_no_tls() {
             .await
             .expect("disable");
     });
+    // through the binary, on either driver: one line naming both fixes, no second hint
+    let url = format!(
+        "postgresql://{}@{}:{}/{}?sslmode=require",
+        cluster.user(),
+        cluster.host(),
+        cluster.port(),
+        cluster.dbname()
+    );
+    for driver in DRIVERS {
+        let o = stormbench()
+            .args(["--url", &url, "-w", "noop", "-d", "1s", "--driver", driver])
+            .output()
+            .expect("stormbench runs");
+        let err = assert_clean_failure(&o, 1);
+        assert!(err.contains("turn ssl on in the server"), "{driver}: {err}");
+        assert_eq!(
+            err.matches("database.sslmode: prefer").count(),
+            1,
+            "{driver}: {err}"
+        );
+        assert!(
+            !err.contains("check the database section"),
+            "{driver}: {err}"
+        );
+    }
 }
 
 #[test]

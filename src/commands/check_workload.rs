@@ -187,5 +187,9 @@ fn target(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<(Target, bool), 
             "check-workload does not start an embedded cluster; give a server with --host/--port/--dbname, or use --offline".into(),
         ));
     }
-    Ok((Target::from_plan(&db, None), explicit))
+    let target = Target::from_plan(&db, None);
+    target
+        .check_tls_files()
+        .map_err(|e| AppError::Usage(e.to_string()))?;
+    Ok((target, explicit))
 }

@@ -75,6 +75,10 @@ pub(crate) async fn execute(
     let cluster = start_embedded(&plan, &interrupt).await?;
     let target = Target::from_plan(&plan.database, cluster.as_ref())
         .with_settings(&plan.built.workload.settings());
+    // a certificate file that cannot be used is bad configuration, named before connecting
+    target
+        .check_tls_files()
+        .map_err(|e| AppError::Usage(e.to_string()))?;
     let s = connect(&plan, args, &interrupt, &target, cluster.is_some()).await?;
     let mut action = schema_action(args);
     if action == SchemaAction::Cleanup {

@@ -165,6 +165,16 @@ impl Target {
         Ok((pg, tls))
     }
 
+    /// Builds the TLS connector its connections will use, reading the root certificates,
+    /// client certificate and key, so that a problem with one of those files is named
+    /// (as the bad configuration it is) before anything connects.
+    pub(crate) fn check_tls_files(&self) -> Result<(), DbError> {
+        match self.sslmode {
+            SslMode::Disable => Ok(()),
+            m => tls_connector(m, &self.tls_files).map(drop),
+        }
+    }
+
     /// The wire driver's settings for this target.
     pub(crate) fn wire_config(&self) -> wire::WireConfig {
         wire::WireConfig::new(&self.pg, self.sslmode).with_tls_files(self.tls_files.clone())
@@ -348,10 +358,7 @@ fn connect_message(code: Option<&str>, detail: String, target: &str) -> String {
         _ if not_postgres(&detail) => {
             "the other end closed the connection or answered in another protocol than PostgreSQL's (another service on that port, or a proxy); check database.host and database.port"
         }
-        // the wire driver's TLS failure already says what to check
-        _ if detail.starts_with("TLS handshake with") => {
-            return format!("cannot connect to {target}: {detail}")
-        }
+        _ if detail.contains("server does not support TLS") => wire::NO_TLS,
         _ if detail.contains("hostname mismatch") => {
             "the server's certificate does not name database.host: connect by a name it carries, or set database.sslmode: verify-ca"
         }
@@ -400,11 +407,20 @@ pub(crate) fn wire_pool_error_message(
 
 /// A one-line message for a failed wire connection attempt.
 pub(crate) fn wire_connect_error_message(e: &wire::WireError, t: &Target) -> String {
+    wire_connect_message(e, &t.display)
+}
+
+fn wire_connect_message(e: &wire::WireError, target: &str) -> String {
     let detail = e
         .db_message()
         .map(str::to_string)
         .unwrap_or_else(|| error_chain(e));
-    connect_message(e.code().map(|c| c.code()), detail, &t.display)
+    // the driver's own TLS failures already say what to check, unless the other end only
+    // looked like a server agreeing to TLS
+    if e.is_tls() && !not_postgres(&detail) {
+        return format!("cannot connect to {target}: {detail}");
+    }
+    connect_message(e.code().map(|c| c.code()), detail, target)
 }
 
 /// Either driver's pool error; `backend` words a failed connection attempt.
@@ -528,7 +544,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_certificate_that_does_not_verify_gets_one_hint() {
+    fn a_tls_failure_gets_one_hint() {
         let at = "db:5432/x as u";
         // tokio-postgres's words: the hint says what to check
         let pg = "error performing TLS handshake: error:0A000086:SSL routines::certificate \
@@ -537,18 +553,28 @@ mod tests {
         assert!(m.ends_with(wire::NOT_VERIFIED), "{m}");
         let m = connect_message(None, format!("{pg} (hostname mismatch)"), at);
         assert!(m.contains("does not name database.host"), "{m}");
-        // the wire driver's message already names its fix: none is added
-        let wire = format!(
+        // the wire driver's messages already name their fix: none is added
+        let wire = wire::WireError::tls_failure(&format!(
             "TLS handshake with db failed: certificate verify failed; {}",
             wire::NOT_VERIFIED
-        );
-        let m = connect_message(None, wire.clone(), at);
+        ));
+        let m = wire_connect_message(&wire, at);
         assert_eq!(m, format!("cannot connect to {at}: {wire}"));
         assert_eq!(m.matches("sslrootcert").count(), 1, "{m}");
-        // an answer that only looked like a yes to the TLS request is still named as such
+        let refused = wire::WireError::tls_refused(SslMode::Require);
+        let m = wire_connect_message(&refused, at);
+        assert_eq!(m, format!("cannot connect to {at}: {refused}"));
+        assert_eq!(m.matches(wire::NO_TLS).count(), 1, "{m}");
+        // tokio-postgres's words for the same get the same advice
         let m = connect_message(
             None,
-            "TLS handshake with db failed: wrong version number".into(),
+            "error performing TLS handshake: server does not support TLS".into(),
+            at,
+        );
+        assert!(m.ends_with(wire::NO_TLS), "{m}");
+        // an answer that only looked like a yes to the TLS request is still named as such
+        let m = wire_connect_message(
+            &wire::WireError::tls_failure("TLS handshake with db failed: wrong version number"),
             at,
         );
         assert!(m.contains("another protocol than PostgreSQL's"), "{m}");

@@ -79,6 +79,19 @@ impl WireError {
     }
 }
 
+#[cfg(test)]
+impl WireError {
+    /// A failed TLS handshake with this message, for tests of the messages built on one.
+    pub(crate) fn tls_failure(message: &str) -> Self {
+        Self::new(ErrorKind::Tls(message.into()))
+    }
+
+    /// A server that does not offer TLS to a connection in `mode`, for the same tests.
+    pub(crate) fn tls_refused(mode: SslMode) -> Self {
+        Self::new(ErrorKind::TlsRefused(mode))
+    }
+}
+
 impl fmt::Display for WireError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.0 {
@@ -99,9 +112,9 @@ impl fmt::Display for WireError {
             ErrorKind::Timeout => f.write_str("timed out"),
             ErrorKind::TlsRefused(mode) => write!(
                 f,
-                "the server does not accept TLS connections and database.sslmode is {}; \
-                 turn ssl on in the server or set database.sslmode: prefer",
-                mode.name()
+                "the server does not accept TLS connections and database.sslmode is {}; {}",
+                mode.name(),
+                super::tls::NO_TLS
             ),
             ErrorKind::Auth(m) | ErrorKind::Tls(m) | ErrorKind::Encode(m) => f.write_str(m),
             ErrorKind::Protocol(m) => write!(f, "protocol error: {m}"),

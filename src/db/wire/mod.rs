@@ -30,5 +30,5 @@ pub use conn::{Executed, WireConn, WireStmt};
 pub use error::WireError;
 pub(crate) use pool::{WireManager, WirePool};
 pub use tls::TlsFiles;
-pub(crate) use tls::{tls_connector, NOT_VERIFIED};
+pub(crate) use tls::{tls_connector, NOT_VERIFIED, NO_TLS};
 pub use tx::{Step, TxStatus};

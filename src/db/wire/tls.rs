@@ -19,6 +19,10 @@ pub(crate) const NOT_VERIFIED: &str = "the server's certificate did not verify: 
      give no root certificate (with one, given or in ~/.postgresql/root.crt, require \
      verifies the chain as in libpq)";
 
+/// What to do when sslmode asks for TLS and the server does not offer it.
+pub(crate) const NO_TLS: &str = "turn ssl on in the server, or set database.sslmode: prefer \
+     (TLS when the server offers it) or disable";
+
 /// The certificate files of a TLS connection, as libpq's `sslrootcert`, `sslcert` and
 /// `sslkey`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
