@@ -67,24 +67,31 @@ pub(crate) fn write(doc: &impl Document, format: Format, path: &Path) -> anyhow:
     super::output::write_output(path, &render(doc, format)?)
 }
 
-/// Writes every requested file; one failing does not stop the others. Each failure is
-/// printed; the first is returned.
+/// Writes every requested file; one failing does not stop the others. A single failure
+/// is returned (to be printed once, by the caller); with several, each is printed and the
+/// error returned counts them.
 pub(crate) fn write_each<'a>(
     doc: &impl Document,
     files: impl IntoIterator<Item = (Format, Option<&'a Path>)>,
 ) -> anyhow::Result<()> {
-    let mut first_error = None;
+    let mut errors = Vec::new();
     for (format, path) in files {
         let Some(path) = path else { continue };
         match write(doc, format, path) {
             Ok(()) => log::info!("wrote {}", path.display()),
-            Err(e) => {
-                eprintln!("Error: {e:#}");
-                first_error.get_or_insert(e);
-            }
+            Err(e) => errors.push(e),
         }
     }
-    first_error.map_or(Ok(()), Err)
+    if errors.len() < 2 {
+        return errors.pop().map_or(Ok(()), Err);
+    }
+    for e in &errors {
+        eprintln!("Error: {e:#}");
+    }
+    anyhow::bail!(
+        "{} report files could not be written (each named above)",
+        errors.len()
+    )
 }
 
 #[cfg(test)]
@@ -143,5 +150,18 @@ mod tests {
             "someone else's data\n"
         );
         assert!(good.exists());
+        // two failures: each named (printed), the error counts them
+        let err = write_each(
+            &Tiny { n: 1 },
+            [
+                (Format::Csv, Some(bad.as_path())),
+                (Format::Json, Some(dir.path())),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "2 report files could not be written (each named above)"
+        );
     }
 }
