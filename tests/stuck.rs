@@ -6,6 +6,7 @@ mod common;
 
 use std::io::Write as _;
 use std::net::TcpListener;
+use std::os::unix::fs::FileTypeExt as _;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -257,6 +258,35 @@ fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
         text(&o).0.contains("Load Test Results"),
         "the console report came first"
     );
+}
+
+/// A FIFO nobody reads gets a bounded wait for its reader, not a run that never ends: the
+/// run exits 1 naming the FIFO (once), and its other report files are written.
+#[test]
+fn a_fifo_nobody_reads_is_given_up_on() {
+    let pg = pg();
+    let dir = tempdir();
+    let fifo = dir.path().join("nobody-reads.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let csv = dir.path().join("r.csv");
+    let child = spawn(
+        pg.stormbench("stormbench_test")
+            .args(["-w", "noop", "-d", "1s", "-q", "--json"])
+            .arg(&fifo)
+            .arg("--csv")
+            .arg(&csv),
+    );
+    let (o, took) = wait_at_most(child, Duration::from_secs(40));
+    let err = assert_clean_failure(&o, 1);
+    assert!(err.contains("nothing read the FIFO"), "{err}");
+    assert_eq!(err.matches("nobody-reads.fifo").count(), 1, "{err}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    assert!(std::fs::metadata(&csv).unwrap().len() > 0);
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }
 
 /// A results history on a server that never answers: the run's report is written, the

@@ -242,6 +242,55 @@ fn written_by_stormbench(head: &[u8]) -> bool {
     text.contains("stormbench") || KNOWN_STARTS.iter().any(|h| text.starts_with(h))
 }
 
+/// How long a FIFO output waits for a process to read it.
+const FIFO_READER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens a device or FIFO (`target`, given as `path`) for writing. A FIFO nobody reads
+/// would block the open for ever: it is opened without blocking, retried until a reader
+/// comes or [`FIFO_READER_WAIT`] has passed, then written to as usual (blocking).
+fn open_stream(path: &Path, target: &Path) -> anyhow::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let cannot = || format!("cannot write {}", path.display());
+    let fifo = std::fs::metadata(target).is_ok_and(|m| m.file_type().is_fifo());
+    if !fifo {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(target)
+            .with_context(cannot);
+    }
+    let given_up = std::time::Instant::now() + FIFO_READER_WAIT;
+    let f = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(target)
+        {
+            Ok(f) => break f,
+            // no reader yet
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                if std::time::Instant::now() >= given_up {
+                    bail!(
+                        "nothing read the FIFO {} within {}s; start its reader before the \
+                         run ends, or give a regular file",
+                        path.display(),
+                        FIFO_READER_WAIT.as_secs()
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(e) => return Err(e).with_context(cannot),
+        }
+    };
+    // writes wait for a slow reader as they would on any pipe
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&f);
+    // SAFETY: fcntl on a descriptor this function owns; no memory is passed
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(std::io::Error::last_os_error()).with_context(cannot);
+    }
+    Ok(f)
+}
+
 /// Writes `bytes` to where `path` leads (see the module doc). Refuses to replace a file
 /// stormbench did not write, checked again here since the check before the run.
 pub(crate) fn write_output(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -291,12 +340,7 @@ impl OutputWriter {
         let sink = match resolve(path)? {
             Destination::Stdout => Sink::Plain(Box::new(std::io::stdout())),
             Destination::Stderr => Sink::Plain(Box::new(std::io::stderr())),
-            Destination::Stream(p) => Sink::Plain(Box::new(
-                std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&p)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-            )),
+            Destination::Stream(p) => Sink::Plain(Box::new(open_stream(path, &p)?)),
             Destination::File(target) => {
                 prepare_file(path, &target)?;
                 let tmp = tempfile::Builder::new()
