@@ -1,6 +1,12 @@
 //! stormbench: a PostgreSQL load tester. One YAML file picks a workload from the registry
 //! and runs it across many workers over a pool, with HDR latency tracking and reports.
 
+// print through `out!`, `outln!` and `errln!`, which survive a closed pipe
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+#[macro_use]
+mod out;
+
 pub mod cli;
 pub(crate) mod collect;
 pub mod commands;

@@ -1,3 +1,4 @@
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,7 +19,9 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!(
+        // a closed stderr must not turn this into a second panic
+        let _ = writeln!(
+            std::io::stderr(),
             "Error: internal error: {msg}{at}; this is a bug in stormbench, please report it"
         );
     }));
@@ -26,7 +29,7 @@ fn main() -> ExitCode {
     match std::panic::catch_unwind(|| commands::run(cli)) {
         Ok(Ok(exit)) => exit.into(),
         Ok(Err(e)) => {
-            eprintln!("Error: {e}");
+            let _ = writeln!(std::io::stderr(), "Error: {e}");
             e.exit().into()
         }
         Err(_) => Exit::Failure.into(),

@@ -101,10 +101,10 @@ impl Progress {
     pub(crate) fn line(&self, s: &str) {
         match self.mode {
             Mode::Quiet => {}
-            Mode::Plain => eprintln!("{s}"),
+            Mode::Plain => errln!("{s}"),
             Mode::Bar => match self.current() {
                 Some(b) => b.println(s),
-                None => eprintln!("{s}"),
+                None => errln!("{s}"),
             },
         }
     }

@@ -387,3 +387,43 @@ fn check_without_checks_says_so() {
         "{out}"
     );
 }
+
+/// `stormbench ... | head`: a reader that closes standard output early does not turn a
+/// finished run into an internal error; the report file is written and the exit code is the
+/// run's.
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let pg = pg();
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let mut child = pg
+        .stormbench("stormbench_test")
+        .args(["-w", "noop", "-d", "1s", "--json"])
+        .arg(&json)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("stormbench starts");
+    // the reader goes away before anything is printed
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let (_, err) = text(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("internal error"), "{err}");
+    assert!(
+        read_json(&json)["summary"]["transactions"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    // the same for a command that only prints
+    let mut child = stormbench()
+        .arg("list")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+}

@@ -49,8 +49,8 @@ pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, Ap
     let Some(spec) = spec.filter(|_| problems.is_empty()) else {
         return Ok(report_problems(&problems));
     };
-    println!("{}: valid", spec.file.display());
-    print!("{}", summary(&spec));
+    outln!("{}: valid", spec.file.display());
+    out!("{}", summary(&spec));
     if args.offline {
         return Ok(Exit::Ok);
     }
@@ -68,17 +68,17 @@ pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, Ap
                 return Err(anyhow!("connecting to {} timed out", target.display).into())
             }
             Ok(Err(e)) => {
-                println!("database: none reachable ({e}); statements were not prepared (give --host/--dbname or -c, or --offline to skip this step)");
+                outln!("database: none reachable ({e}); statements were not prepared (give --host/--dbname or -c, or --offline to skip this step)");
                 return Ok(Exit::Ok);
             }
             Err(_) => {
-                println!("database: connecting to {} timed out; statements were not prepared", target.display);
+                outln!("database: connecting to {} timed out; statements were not prepared", target.display);
                 return Ok(Exit::Ok);
             }
         };
         let problems = against_database(&spec, &conn).await;
         if problems.is_empty() {
-            println!(
+            outln!(
                 "database {}: schema created, {SAMPLE_ROWS} sample rows per table loaded and {} statements prepared inside a transaction that was rolled back",
                 target.display,
                 spec.transactions.iter().map(|t| t.statements.len()).sum::<usize>() + spec.checks.len()
@@ -92,9 +92,9 @@ pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, Ap
 
 fn report_problems(problems: &[String]) -> Exit {
     for p in problems {
-        eprintln!("error: {p}");
+        errln!("error: {p}");
     }
-    eprintln!(
+    errln!(
         "{} problem{} found",
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }

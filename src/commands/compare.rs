@@ -76,13 +76,13 @@ fn from_history(
         (Ok(v), _) => v,
         (Err(e), Some(_)) => return Err(e),
         (Err(e), None) => {
-            eprintln!("Warning: run-to-run noise not learned: {e}");
+            errln!("Warning: run-to-run noise not learned: {e}");
             return Ok((None, None));
         }
     };
     let base_facts = match picked {
         Some((id, v)) => {
-            println!("base: run {id} of the history {}", spec.display());
+            outln!("base: run {id} of the history {}", spec.display());
             let fail =
                 |why: String| AppError::Usage(format!("cannot compare history run {id}: {why}"));
             let row = RunRow::of_report(&v, false).map_err(fail)?;
@@ -150,7 +150,7 @@ pub(crate) fn run(args: &CompareArgs, parent: &RunArgs) -> Result<Exit, AppError
     };
     let c = compare(&base, &new, 0.05, threshold, noise)
         .map_err(|e| AppError::Usage(format!("cannot compare: {e}")))?;
-    print!("{}", c.console());
+    out!("{}", c.console());
     args.files.write(&c)?;
     Ok(if c.regressed && args.fail_on_regression.is_some() {
         Exit::Regression

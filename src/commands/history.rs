@@ -55,7 +55,7 @@ pub(super) fn store_spec(store: Option<&str>, parent: &RunArgs) -> Result<StoreS
         .or(parent.history.as_deref().map(|s| ("--history", s)));
     let spec = resolve_store(given, &env).map_err(AppError::Usage)?;
     if let Some((flag, _)) = given.filter(|_| spec.has_password()) {
-        eprintln!("Warning: {}", super::history_password_warning(flag));
+        errln!("Warning: {}", super::history_password_warning(flag));
     }
     Ok(spec)
 }
@@ -102,12 +102,12 @@ pub(crate) fn run(args: &HistoryArgs, parent: &RunArgs) -> Result<Exit, AppError
     let runs = with_store(&spec, async |store| {
         for r in &imports {
             let id = store.record(r).await?;
-            println!("recorded {} as run {id}", r.row.started_at);
+            outln!("recorded {} as run {id}", r.row.started_at);
         }
         store.runs(&filter).await
     })?;
     let report = HistoryReport::new(spec.display(), runs);
-    print!("{}", report.console());
+    out!("{}", report.console());
     args.files.write(&report)?;
     Ok(Exit::Ok)
 }

@@ -14,7 +14,7 @@ use crate::report::{self, Document as _, GroupReport, Report, ReportInput, Workl
 fn rebuild(first: &Report, run_workers: usize, parent: &RunArgs) -> Option<Arc<dyn Workload>> {
     let w = &first.workload;
     let why = |e: String| {
-        eprintln!(
+        errln!(
             "Warning: the {} workload's own figures (e.g. tpmC) are left out: {e}",
             w.name
         );
@@ -145,7 +145,7 @@ pub(crate) fn run(args: &MergeArgs, parent: &RunArgs) -> Result<Exit, AppError> 
     let started = std::time::Instant::now();
     let m = merge(runs).map_err(|e| AppError::Usage(format!("cannot merge: {e}")))?;
     for w in &m.merged.warnings {
-        eprintln!("Warning: {w}");
+        errln!("Warning: {w}");
     }
     let first = &m.first;
     let workload = rebuild(first, m.merged.run_workers, parent);
@@ -209,8 +209,8 @@ pub(crate) fn run(args: &MergeArgs, parent: &RunArgs) -> Result<Exit, AppError> 
     if m.partial {
         report.status = "partial".into();
     }
-    print!("{}", report.console());
-    print!("{}", shard_lines(&m.merged));
+    out!("{}", report.console());
+    out!("{}", shard_lines(&m.merged));
     args.files.write(&report)?;
     log::debug!("merged in {:.3} s", started.elapsed().as_secs_f64());
     super::run::exit_code(&report, report.status == "interrupted")

@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> Result<Exit, AppError> {
     let file = config_file(&cli.run)?;
     let registry = registry(&cli.run, file.as_ref())?;
     if let Some(Command::List) = cli.command {
-        print!("{}", list::list(&registry));
+        out!("{}", list::list(&registry));
         return Ok(Exit::Ok);
     }
     let plan = plan(&cli.run, file.as_ref(), &registry)?;

@@ -92,7 +92,7 @@ pub(crate) async fn run(
     report.wall_s = started.elapsed().as_secs_f64();
     report.curve = read_curve(&report.bands, &sweep.figure, &sweep.at);
     warn_if_unmeasured(&report, sweep);
-    print!("{}", report.console());
+    out!("{}", report.console());
     super::sweep::write_files(&report, plan, true)?;
     Ok(if report.status == SweepStatus::Interrupted {
         Exit::Interrupted

@@ -95,14 +95,16 @@ pub(crate) async fn execute(
     }
     if args.check {
         let checks = run_checks(s.waits(), &s.admin, s.workload.as_ref()).await?;
-        print!("{}", report::render_checks(&checks));
+        out!("{}", report::render_checks(&checks));
         return Ok(checks_exit(&checks, Exit::Ok));
     }
     let prepared = set_up_schema(&s, action).await?;
     if args.no_run {
-        println!(
+        outln!(
             "schema for {} is ready at scale {} on {}",
-            s.name, plan.scale, target.display
+            s.name,
+            plan.scale,
+            target.display
         );
         return Ok(Exit::Ok);
     }
@@ -336,13 +338,13 @@ async fn cleanup(s: &Session<'_>) -> Result<Exit, AppError> {
         )
         .await?;
     match cleaned {
-        Cleaned::Dropped(objects) => println!(
+        Cleaned::Dropped(objects) => outln!(
             "dropped the {name} schema from {display} ({} objects: {})",
             objects.len(),
             objects.join(", ")
         ),
         Cleaned::Nothing => {
-            println!("nothing to clean up: no {name} schema set up by stormbench in {display}")
+            outln!("nothing to clean up: no {name} schema set up by stormbench in {display}")
         }
     }
     Ok(Exit::Ok)
@@ -415,7 +417,7 @@ async fn single(
     report
         .workload
         .add_measures(measured.figures, measured.measure_series);
-    print!("{}", report.console());
+    out!("{}", report.console());
     // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
     // Ctrl-C from ending the process
     let report = Arc::new(report);
@@ -453,7 +455,7 @@ async fn record_history(
     .await;
     match result {
         Ok(Some(id)) if !quiet => {
-            println!(
+            outln!(
                 "recorded as run {id} in the history {}",
                 plan.history.display()
             )

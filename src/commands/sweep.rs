@@ -182,7 +182,7 @@ pub(crate) async fn sweep(
     report.wall_s = started.elapsed().as_secs_f64();
     let closed = matches!(plan.exec.arrival, Arrival::Closed);
     report.analysis = Some(analyze(&report.bands, &sweep.stop_when, closed));
-    print!("{}", report.console());
+    out!("{}", report.console());
     write_files(&report, plan, true)?;
     Ok(if report.status == SweepStatus::Interrupted {
         Exit::Interrupted

@@ -81,7 +81,7 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
 }
 
 fn print_learn_summary(m: &Model, elapsed_s: f64) {
-    println!(
+    outln!(
         "learned {} statements, {} templates, {} sessions from {} lines in {:.2}s ({:.0} lines/s)",
         m.statements,
         m.templates.len(),
@@ -91,9 +91,9 @@ fn print_learn_summary(m: &Model, elapsed_s: f64) {
         m.log_lines as f64 / elapsed_s.max(1e-9)
     );
     if m.malformed_count > 0 {
-        println!("{} malformed lines, first ones:", m.malformed_count);
+        outln!("{} malformed lines, first ones:", m.malformed_count);
         for b in &m.malformed {
-            println!("  line {}: {}", b.line, b.reason);
+            outln!("  line {}: {}", b.line, b.reason);
         }
     }
 }
@@ -142,7 +142,7 @@ fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
     } else {
         String::new()
     };
-    println!(
+    outln!(
         "generated {} statements{asked} in {} whole sessions in {:.2}s ({:.0} statements/s)",
         s.statements,
         s.sessions,
@@ -183,6 +183,6 @@ fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
         (Format::Html, a.html.as_deref()),
     ];
     crate::report::write_each(&v, files)?;
-    print!("{}", v.console());
+    out!("{}", v.console());
     Ok(if v.passed { Exit::Ok } else { Exit::Failure })
 }

@@ -26,7 +26,7 @@ pub(crate) async fn start_embedded(
         version: None,
         bindir: plan.database.bindir.clone(),
     };
-    eprintln!("starting an embedded PostgreSQL cluster (removed when stormbench exits)");
+    errln!("starting an embedded PostgreSQL cluster (removed when stormbench exits)");
     let start = tokio::task::spawn_blocking(move || EmbeddedCluster::start(&opts));
     // an interrupt does not wait for initdb: the cluster's watchdog removes what the
     // start-up leaves when the process exits
@@ -140,7 +140,7 @@ pub(crate) async fn load(
     // -q: the figures are in the report; nothing on stderr but errors
     let say = |line: String| {
         if !quiet {
-            eprintln!("{line}");
+            errln!("{line}");
         }
     };
     say(format!("loading {name} at scale {} ...", plan.scale));
@@ -205,7 +205,7 @@ pub(crate) async fn show_load_progress<T>(
                         b.set_length(total);
                         b.set_position(done);
                     }
-                    None => eprintln!("  loaded {done} of {total} rows"),
+                    None => errln!("  loaded {done} of {total} rows"),
                 }
             }
         }

@@ -42,7 +42,7 @@ pub(crate) fn interrupt_token() -> CancellationToken {
                 );
                 t.cancel();
                 signals.next().await;
-                eprintln!("interrupted twice: exiting now");
+                errln!("interrupted twice: exiting now");
                 std::process::exit(Exit::Interrupted as i32);
             });
         });

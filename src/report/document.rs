@@ -86,7 +86,7 @@ pub(crate) fn write_each<'a>(
         return errors.pop().map_or(Ok(()), Err);
     }
     for e in &errors {
-        eprintln!("Error: {e:#}");
+        errln!("Error: {e:#}");
     }
     anyhow::bail!(
         "{} report files could not be written (each named above)",

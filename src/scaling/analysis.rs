@@ -292,7 +292,7 @@ pub(crate) mod tests {
             .collect();
         let a = analyze(&bands, &StopWhen::default(), true);
         assert!(a.usl.is_some());
-        println!("analysis of 50 bands: {:.3} ms", a.analysis_ms);
+        outln!("analysis of 50 bands: {:.3} ms", a.analysis_ms);
         assert!(a.analysis_ms < 1000.0, "{} ms", a.analysis_ms);
     }
 }

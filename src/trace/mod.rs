@@ -112,7 +112,7 @@ pub(crate) fn read_any(
     }
     let parsed = read_log_file(path, format)?;
     if parsed.malformed_count > 0 {
-        eprintln!(
+        errln!(
             "{}: {} malformed lines skipped",
             path.display(),
             parsed.malformed_count
