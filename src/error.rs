@@ -46,6 +46,10 @@ pub enum AppError {
     /// Interrupted before anything was measured.
     #[error("interrupted during {0}; nothing was measured")]
     Interrupted(&'static str),
+    /// Interrupted while writing an output: the file was not written, and no part of it
+    /// was left.
+    #[error("interrupted while writing {0}; it was not written")]
+    InterruptedWriting(String),
     /// A bad command-line value found after parsing.
     #[error("{0}")]
     Usage(String),
@@ -57,7 +61,7 @@ impl AppError {
         match self {
             AppError::Config(_) => Exit::Usage,
             AppError::Fatal(_) => Exit::Failure,
-            AppError::Interrupted(_) => Exit::Interrupted,
+            AppError::Interrupted(_) | AppError::InterruptedWriting(_) => Exit::Interrupted,
             AppError::Usage(_) => Exit::Usage,
         }
     }

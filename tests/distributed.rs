@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -127,33 +127,12 @@ fn shards_run_the_single_runs_workers_and_seeds_without_overlap() {
     assert_eq!(rows, 700);
 }
 
-/// Starts a shard in the background.
-fn spawn(c: &mut Command) -> Child {
-    c.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
-fn finish(child: Child, limit: Duration) -> std::process::Output {
-    let t0 = Instant::now();
-    let mut child = child;
-    while child.try_wait().unwrap().is_none() {
-        if t0.elapsed() > limit {
-            let _ = child.kill();
-            panic!("a shard did not end within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
 /// Starts every command at once and waits for all of them (2 minutes at most each); each
 /// must succeed.
 fn run_together(commands: Vec<Command>) {
     let children: Vec<Child> = commands.into_iter().map(|mut c| spawn(&mut c)).collect();
     for c in children {
-        let o = finish(c, Duration::from_secs(120));
+        let o = wait_at_most(c, Duration::from_secs(120)).0;
         assert!(o.status.success(), "{:?}", text(&o));
     }
 }
@@ -482,7 +461,7 @@ fn shards_wait_for_the_set_up_within_their_limit() {
     ok(sh(&pg, &db, &root).args([
         "--mode", "put", "-d", "1s", "--shard", "0/2", "--setup", "-q",
     ]));
-    let o = finish(waiting, Duration::from_secs(60));
+    let o = wait_at_most(waiting, Duration::from_secs(60)).0;
     assert!(o.status.success(), "{:?}", text(&o));
     // nobody sets up: the wait ends at its limit with what to do
     let db = pg.fresh_db("shard_wait_none");
@@ -549,7 +528,7 @@ fn a_barrier_times_out_and_stops_on_ctrl_c() {
     // SAFETY: kill(2) on our own child's pid with a valid signal number.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let t0 = Instant::now();
-    let o = finish(child, Duration::from_secs(10));
+    let o = wait_at_most(child, Duration::from_secs(10)).0;
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(130), "{err}");

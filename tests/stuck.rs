@@ -7,41 +7,11 @@ mod common;
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::os::unix::fs::FileTypeExt as _;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::*;
 use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
-
-fn signal(child: &Child, sig: i32) {
-    // SAFETY: kill(2) on our own child's pid with a valid signal number.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
-}
-
-/// Waits for `child` at most `limit`; kills it and fails the test when it takes longer.
-fn wait_at_most(mut child: Child, limit: Duration) -> (Output, Duration) {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if child.try_wait().unwrap().is_some() {
-            return (child.wait_with_output().unwrap(), t0.elapsed());
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let o = child.wait_with_output().unwrap();
-    panic!(
-        "still running after {limit:?}:\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn spawn(c: &mut Command) -> Child {
-    c.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 /// A TCP port that accepts connections and never says a word.
 fn silent_listener() -> u16 {

@@ -613,3 +613,44 @@ fn trace_outputs_never_clobber_inputs_each_other_or_foreign_files() {
         "trace", "generate", "-m", model_s, "-n", "20", "--out", trace_s,
     ]);
 }
+
+/// Ctrl-C during a long generation stops it within moments: exit 130, one line naming the
+/// output, and nothing left in the folder (no trace, no temporary file), whether or not a
+/// CSV copy was asked for.
+#[test]
+fn ctrl_c_stops_a_generation_and_leaves_no_files() {
+    let dir = common::tempdir();
+    let model = dir.path().join("model.json");
+    learn(&repo("tests/fixtures/trace/stderr.txt"), dir.path(), &[]);
+    let out = dir.path().join("t.jsonl");
+    let csv = dir.path().join("t.csv");
+    let mut c = stormbench();
+    c.args(["trace", "generate", "-n", "1000000000", "--model"])
+        .arg(&model)
+        .arg("--out")
+        .arg(&out)
+        .arg("--csv")
+        .arg(&csv);
+    let child = common::spawn(&mut c);
+    // until the temporary files are being written
+    let t0 = std::time::Instant::now();
+    while std::fs::read_dir(dir.path()).unwrap().count() < 3 {
+        assert!(t0.elapsed().as_secs() < 30, "the generation did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    common::signal(&child, libc::SIGINT);
+    let (o, took) = common::wait_at_most(child, std::time::Duration::from_secs(20));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(took.as_secs() < 5, "took {took:?}");
+    assert!(
+        err.contains("interrupted while writing") && err.contains("t.jsonl"),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["model.json"], "left behind: {left:?}");
+}

@@ -114,9 +114,11 @@ fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
         &[("--out", Some(&a.out)), ("--csv", a.csv.as_deref())],
         &[&a.model],
     )?;
-    let mut out = create(&a.out)?;
+    // a long generation stops at the next statement on Ctrl-C, and its temporary files go
+    let stop = crate::pipeline::interrupt_token_saying("stopping the generation");
+    let mut out = UntilStopped::new(create(&a.out)?, &stop);
     let mut csv_out = match &a.csv {
-        Some(p) => Some(create(p)?),
+        Some(p) => Some(UntilStopped::new(create(p)?, &stop)),
         None => None,
     };
     let started = Instant::now();
@@ -126,9 +128,13 @@ fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
             .as_mut()
             .map(|w| csv::Writer::from_writer(w as &mut dyn std::io::Write)),
     };
-    let s = generate::generate(&m, &opts, &mut sinks)
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let generated = generate::generate(&m, &opts, &mut sinks);
     drop(sinks);
+    if stop.is_cancelled() {
+        return Err(AppError::InterruptedWriting(a.out.display().to_string()));
+    }
+    let s = generated.with_context(|| format!("cannot write {}", a.out.display()))?;
+    let (out, csv_out) = (out.inner, csv_out.map(|w| w.inner));
     out.finish()?;
     if let Some(w) = csv_out {
         w.finish()?;
@@ -150,6 +156,33 @@ fn generate_cmd(a: &TraceGenerateArgs) -> Result<Exit, AppError> {
         s.statements as f64 / elapsed.max(1e-9)
     );
     Ok(Exit::Ok)
+}
+
+/// An output that refuses further writes once `stop` is cancelled (dropped unfinished, it
+/// leaves nothing behind).
+struct UntilStopped<'a> {
+    inner: OutputWriter,
+    stop: &'a tokio_util::sync::CancellationToken,
+}
+
+impl<'a> UntilStopped<'a> {
+    fn new(inner: OutputWriter, stop: &'a tokio_util::sync::CancellationToken) -> Self {
+        UntilStopped { inner, stop }
+    }
+}
+
+impl std::io::Write for UntilStopped<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.stop.is_cancelled() {
+            // not ErrorKind::Interrupted, which write_all would retry
+            return Err(std::io::Error::other("interrupted"));
+        }
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {

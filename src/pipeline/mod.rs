@@ -10,7 +10,7 @@ mod waits;
 pub(crate) use measure::{checks_exit, measure, run_checks, write_outputs, MeasuredRun};
 pub(crate) use setup::{prepare_schema, start_embedded, SchemaReady, SchemaStep};
 pub(crate) use start::wait_for_setup;
-pub(crate) use waits::{interrupt_token, within, Waits};
+pub(crate) use waits::{interrupt_token, interrupt_token_saying, within, Waits};
 
 use crate::config::{RunPlan, Stop};
 

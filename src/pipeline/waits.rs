@@ -11,6 +11,11 @@ use crate::error::{AppError, Exit};
 /// (exit 130), even if writing the report is stuck. The signals are watched on a thread of
 /// their own, so a busy or blocked control runtime cannot delay them.
 pub(crate) fn interrupt_token() -> CancellationToken {
+    interrupt_token_saying("stopping and writing the report")
+}
+
+/// [`interrupt_token`], the first interrupt logged as `interrupted: <doing>`.
+pub(crate) fn interrupt_token_saying(doing: &'static str) -> CancellationToken {
     let token = CancellationToken::new();
     let t = token.clone();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -37,9 +42,7 @@ pub(crate) fn interrupt_token() -> CancellationToken {
                 };
                 let _ = ready_tx.send(Ok(()));
                 signals.next().await;
-                log::warn!(
-                    "interrupted: stopping and writing the report (interrupt again to exit at once)"
-                );
+                log::warn!("interrupted: {doing} (interrupt again to exit at once)");
                 t.cancel();
                 signals.next().await;
                 errln!("interrupted twice: exiting now");
