@@ -244,7 +244,8 @@ impl LockHolder {
         for _ in 0..100 {
             if pg.psql(
                 db,
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             ) == "1"
             {
                 return LockHolder(child);
@@ -625,4 +626,81 @@ fn read_only_connections_refuse_a_hidden_write_on_both_drivers() {
         assert!(errors.contains("25006"), "{driver}: {errors}");
     }
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM hidden_log").trim(), "0");
+}
+
+/// Another session's lock on a table stormbench would drop: the wait is bounded (30 s, or
+/// the session's own `lock_timeout`), Ctrl-C while waiting cancels the drop on the server
+/// (it does not run later, once the lock goes), and the tables stay as they were.
+#[test]
+fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
+    use std::time::{Duration, Instant};
+    let pg = pg();
+    let db = pg.fresh_db("lock_wait");
+    setup_simple(&pg, &db);
+    // another session reads a table for longer than every step below takes
+    let holder = spawn(
+        Command::new(pg.bindir.join("psql"))
+            .args(["-h", &pg.host, "-p", &pg.port, "-U", &pg.user, "-d", &db])
+            .args([
+                "-c",
+                "BEGIN; SELECT count(*) FROM simple_accounts; SELECT pg_sleep(45); COMMIT;",
+            ]),
+    );
+    let count = |sql: &str| pg.psql(&db, sql).parse::<u32>().unwrap();
+    let until = |what: &str, sql: &str, n: u32| {
+        let t0 = Instant::now();
+        while count(sql) != n {
+            assert!(t0.elapsed() < Duration::from_secs(20), "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    until(
+        "the lock holder did not start",
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(45)%' \
+         AND pid <> pg_backend_pid()",
+        1,
+    );
+    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                   AND application_name = 'stormbench' AND wait_event_type = 'Lock'";
+    let cleanup = || {
+        let mut c = pg.stormbench(&db);
+        c.args(["-w", "simple", "--cleanup"]);
+        c
+    };
+    // Ctrl-C while the drop waits: stopped at once, the drop cancelled on the server
+    let child = spawn(&mut cleanup());
+    until("the drop never waited for the lock", waiting, 1);
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    until("the interrupted drop still waits on the server", waiting, 0);
+    // left alone, the wait ends after 30 s, naming the cause
+    let t0 = Instant::now();
+    let err = assert_clean_failure(&run(&mut cleanup()), 1);
+    let took = t0.elapsed();
+    assert!(err.contains("another session holds a lock"), "{err}");
+    assert!(
+        took >= Duration::from_secs(29) && took < Duration::from_secs(40),
+        "took {took:?}"
+    );
+    // a lock_timeout the database sets is kept
+    pg.psql(
+        "postgres",
+        &format!("ALTER DATABASE {db} SET lock_timeout = '2s'"),
+    );
+    let t0 = Instant::now();
+    let err = assert_clean_failure(&run(&mut cleanup()), 1);
+    assert!(err.contains("lock timeout"), "{err}");
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    // once the holder is gone, nothing dropped anything behind its back
+    let (o, _) = wait_at_most(holder, Duration::from_secs(60));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM pg_tables WHERE tablename IN ('simple_accounts', 'simple_history')"
+        ),
+        2
+    );
+    assert!(run(&mut cleanup()).status.success());
 }

@@ -247,6 +247,7 @@ impl Session<'_> {
         Waits {
             interrupt: self.interrupt,
             target: self.target,
+            session: Some(&self.admin),
         }
     }
 
@@ -281,15 +282,27 @@ async fn connect<'a>(
     target: &'a Target,
     embedded: bool,
 ) -> Result<Session<'a>, AppError> {
-    let waits = Waits { interrupt, target };
+    let waits = Waits {
+        interrupt,
+        target,
+        session: None,
+    };
     // connect_once is bounded by the connect timeout itself
     let admin = waits
         .interruptible("connecting", async {
             target.connect_once().await.map_err(|e| anyhow!(e))
         })
         .await?;
+    let waits = Waits {
+        session: Some(&admin),
+        ..waits
+    };
     let server = waits
         .quick("reading server settings", QUERY_TIMEOUT, async {
+            // set-up, clean-up and checks wait for another session's locks a bounded time
+            crate::db::bound_lock_waits(&admin)
+                .await
+                .map_err(|e| anyhow!(crate::core::db_message(&e)))?;
             crate::db::server_info(&admin).await.map_err(|e| anyhow!(e))
         })
         .await?;

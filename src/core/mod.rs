@@ -150,6 +150,12 @@ pub(crate) enum SchemaError {
 /// The server's message (with SQLSTATE) or the driver's error, on one line.
 pub(crate) fn db_message(e: &tokio_postgres::Error) -> String {
     match e.as_db_error() {
+        Some(d) if d.code() == &tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE => format!(
+            "{} (SQLSTATE {}): another session holds a lock this step needs; end that session \
+             (see pg_stat_activity and pg_blocking_pids) or try again",
+            d.message(),
+            d.code().code()
+        ),
         Some(d) => format!("{} (SQLSTATE {})", d.message(), d.code().code()),
         None => error_chain(e),
     }

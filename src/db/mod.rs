@@ -443,6 +443,52 @@ fn pool_message<E: std::fmt::Display>(
 /// statistics) before it gives up on a server that does not answer.
 pub(crate) const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long stormbench's own session waits for a lock another session holds (a table to
+/// drop, truncate or read) before the step fails with that session named as the cause,
+/// unless the session has a `lock_timeout` of its own (the role's, the database's, a
+/// workload setting).
+pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// Bounds `conn`'s lock waits by [`LOCK_WAIT`] where nothing bounds them yet.
+pub(crate) async fn bound_lock_waits(conn: &Conn) -> Result<(), tokio_postgres::Error> {
+    conn.batch_execute(&format!(
+        "SELECT set_config('lock_timeout', '{}s', false) \
+         WHERE current_setting('lock_timeout') = '0'",
+        LOCK_WAIT.as_secs()
+    ))
+    .await
+}
+
+/// Cancels the statement running on `conn` (none running: nothing happens), waiting at
+/// most [`FINAL_QUERY_TIMEOUT`] for the server to take the request.
+pub(crate) async fn cancel_running(target: &Target, conn: &Conn) {
+    let token = conn.cancel_token();
+    let sent = match target.pg_connect_args() {
+        Ok((_, Some(tls))) => {
+            tokio::time::timeout(FINAL_QUERY_TIMEOUT, token.cancel_query(tls)).await
+        }
+        Ok((_, None)) => {
+            tokio::time::timeout(
+                FINAL_QUERY_TIMEOUT,
+                token.cancel_query(tokio_postgres::NoTls),
+            )
+            .await
+        }
+        Err(e) => {
+            log::warn!("cannot cancel stormbench's own statement: {e}");
+            return;
+        }
+    };
+    match sent {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => log::warn!("cannot cancel stormbench's own statement: {}", error_chain(&e)),
+        Err(_) => log::warn!(
+            "cannot cancel stormbench's own statement: the server did not take the request within {}s",
+            FINAL_QUERY_TIMEOUT.as_secs()
+        ),
+    }
+}
+
 /// How long the end of a run waits for its final server figures (transaction counts, the
 /// last statistics sample): the grace period past the deadline.
 pub(crate) const FINAL_QUERY_TIMEOUT: Duration = Duration::from_secs(5);

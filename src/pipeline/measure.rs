@@ -141,7 +141,11 @@ async fn collector_for(
     interrupt: &CancellationToken,
 ) -> Result<Option<Collector>, AppError> {
     let published = exporter.and_then(|e| e.published());
-    let waits = Waits { interrupt, target };
+    let waits = Waits {
+        interrupt,
+        target,
+        session: None,
+    };
     let collector = match &plan.collect {
         Some(c) => Some(
             waits

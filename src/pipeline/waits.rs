@@ -4,6 +4,7 @@
 use anyhow::anyhow;
 use tokio_util::sync::CancellationToken;
 
+use crate::core::Conn;
 use crate::db::Target;
 use crate::error::{AppError, Exit};
 
@@ -90,6 +91,10 @@ pub(crate) struct Waits<'a> {
     pub(crate) interrupt: &'a CancellationToken,
     /// The server, for liveness probes during long steps.
     pub(crate) target: &'a Target,
+    /// stormbench's own session the steps run on: a step given up on (interrupted, timed
+    /// out, the server unresponsive) has its statement cancelled there, so that it cannot
+    /// run later (a drop queued behind another session's lock).
+    pub(crate) session: Option<&'a Conn>,
 }
 
 impl Waits<'_> {
@@ -103,14 +108,23 @@ impl Waits<'_> {
         self.interruptible(what, async {
             match tokio::time::timeout(limit, step).await {
                 Ok(r) => r.map_err(Into::into),
-                Err(_) => Err(anyhow!(
+                Err(_) => Err(self.given_up(anyhow!(
                     "{what}: the server did not answer within {}s; is it overloaded, frozen or unreachable?",
                     limit.as_secs()
-                )
+                ))
+                .await
                 .into()),
             }
         })
         .await
+    }
+
+    /// `why` a step was given up on, once its statement (if any) has been cancelled.
+    async fn given_up(&self, why: anyhow::Error) -> anyhow::Error {
+        if let Some(conn) = self.session {
+            crate::db::cancel_running(self.target, conn).await;
+        }
+        why
     }
 
     /// A step bounded by its own timeout (a connection start-up): ended by an interrupt.
@@ -121,7 +135,10 @@ impl Waits<'_> {
     ) -> Result<T, AppError> {
         tokio::select! {
             r = step => r.map_err(Into::into),
-            _ = self.interrupt.cancelled() => Err(AppError::Interrupted(what)),
+            _ = self.interrupt.cancelled() => {
+                let _ = self.given_up(anyhow!("interrupted")).await;
+                Err(AppError::Interrupted(what))
+            }
         }
     }
 
@@ -135,7 +152,9 @@ impl Waits<'_> {
         self.interruptible(what, async {
             tokio::select! {
                 r = step => r.map_err(Into::into),
-                why = crate::db::unresponsive(self.target) => Err(anyhow!("{what}: {why}").into()),
+                why = crate::db::unresponsive(self.target) => {
+                    Err(self.given_up(anyhow!("{what}: {why}")).await.into())
+                }
             }
         })
         .await
