@@ -316,6 +316,21 @@ fn tls_config(
     )
 }
 
+/// Runs `cfg` on each driver; each must end as bad configuration (exit 2). Returns the
+/// error line per driver.
+fn config_errors(cfg: &Path, dir: &Path) -> Vec<(&'static str, String)> {
+    DRIVERS
+        .iter()
+        .map(|&driver| {
+            let (o, _) = run(
+                stormbench().arg("-c").arg(cfg).args(["--driver", driver]),
+                dir,
+            );
+            (driver, assert_clean_failure(&o, 2))
+        })
+        .collect()
+}
+
 #[test]
 fn client_certificate_authentication_on_both_drivers() {
     let dir = tempdir();
@@ -373,12 +388,7 @@ fn client_certificate_authentication_on_both_drivers() {
         "require",
         &format!("  sslcert: {cert}\n  sslkey: {}\n", open_key.display()),
     );
-    for driver in DRIVERS {
-        let (o, _) = run(
-            stormbench().arg("-c").arg(&cfg).args(["--driver", driver]),
-            dir.path(),
-        );
-        let err = assert_clean_failure(&o, 2);
+    for (driver, err) in config_errors(&cfg, dir.path()) {
         assert!(
             err.contains("has group or world access") && err.contains("chmod 600"),
             "{driver}: {err}"
@@ -465,12 +475,7 @@ fn an_unusable_root_certificate_file_is_bad_configuration() {
             "verify-ca",
             &format!("  sslrootcert: '{file}'\n"),
         );
-        for driver in DRIVERS {
-            let (o, _) = run(
-                stormbench().arg("-c").arg(&cfg).args(["--driver", driver]),
-                dir.path(),
-            );
-            let err = assert_clean_failure(&o, 2);
+        for (driver, err) in config_errors(&cfg, dir.path()) {
             assert!(
                 err.contains(says) && err.contains(file.as_str()),
                 "{driver}: {err}"

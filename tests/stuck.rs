@@ -201,17 +201,23 @@ fn ctrl_c_during_a_sweep_band_warm_up_stops_at_once() {
     );
 }
 
-#[test]
-fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
-    let pg = pg();
-    let dir = tempdir();
-    // nobody ever reads this FIFO: opening it for the report blocks
-    let fifo = dir.path().join("nobody-reads.fifo");
+/// A FIFO in `dir` that nothing will read.
+fn unread_fifo(dir: &std::path::Path) -> std::path::PathBuf {
+    let fifo = dir.join("nobody-reads.fifo");
     assert!(Command::new("mkfifo")
         .arg(&fifo)
         .status()
         .unwrap()
         .success());
+    fifo
+}
+
+#[test]
+fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
+    let pg = pg();
+    let dir = tempdir();
+    // nobody ever reads this FIFO: opening it for the report waits
+    let fifo = unread_fifo(dir.path());
     let child = spawn(
         pg.stormbench("stormbench_test")
             .args(["-w", "noop", "-d", "1s", "-q", "--json"])
@@ -236,12 +242,7 @@ fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
 fn a_fifo_nobody_reads_is_given_up_on() {
     let pg = pg();
     let dir = tempdir();
-    let fifo = dir.path().join("nobody-reads.fifo");
-    assert!(Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    let fifo = unread_fifo(dir.path());
     let csv = dir.path().join("r.csv");
     let child = spawn(
         pg.stormbench("stormbench_test")
