@@ -444,9 +444,8 @@ fn pool_message<E: std::fmt::Display>(
 pub(crate) const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// How long stormbench's own session waits for a lock another session holds (a table to
-/// drop, truncate or read) before the step fails with that session named as the cause,
-/// unless the session has a `lock_timeout` of its own (the role's, the database's, a
-/// workload setting).
+/// drop, truncate or read) before the step fails saying so, unless the session has a
+/// `lock_timeout` of its own (the role's, the database's, a workload setting).
 pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// Bounds `conn`'s lock waits by [`LOCK_WAIT`] where nothing bounds them yet.
@@ -459,20 +458,18 @@ pub(crate) async fn bound_lock_waits(conn: &Conn) -> Result<(), tokio_postgres::
     .await
 }
 
+/// How long a cancel request of stormbench's own statement may take: a server that answers
+/// takes one in milliseconds; a frozen one would not act on it, and Ctrl-C must not wait.
+const CANCEL_WAIT: Duration = Duration::from_secs(2);
+
 /// Cancels the statement running on `conn` (none running: nothing happens), waiting at
-/// most [`FINAL_QUERY_TIMEOUT`] for the server to take the request.
+/// most [`CANCEL_WAIT`] for the server to take the request.
 pub(crate) async fn cancel_running(target: &Target, conn: &Conn) {
     let token = conn.cancel_token();
     let sent = match target.pg_connect_args() {
-        Ok((_, Some(tls))) => {
-            tokio::time::timeout(FINAL_QUERY_TIMEOUT, token.cancel_query(tls)).await
-        }
+        Ok((_, Some(tls))) => tokio::time::timeout(CANCEL_WAIT, token.cancel_query(tls)).await,
         Ok((_, None)) => {
-            tokio::time::timeout(
-                FINAL_QUERY_TIMEOUT,
-                token.cancel_query(tokio_postgres::NoTls),
-            )
-            .await
+            tokio::time::timeout(CANCEL_WAIT, token.cancel_query(tokio_postgres::NoTls)).await
         }
         Err(e) => {
             log::warn!("cannot cancel stormbench's own statement: {e}");
@@ -484,7 +481,7 @@ pub(crate) async fn cancel_running(target: &Target, conn: &Conn) {
         Ok(Err(e)) => log::warn!("cannot cancel stormbench's own statement: {}", error_chain(&e)),
         Err(_) => log::warn!(
             "cannot cancel stormbench's own statement: the server did not take the request within {}s",
-            FINAL_QUERY_TIMEOUT.as_secs()
+            CANCEL_WAIT.as_secs()
         ),
     }
 }
