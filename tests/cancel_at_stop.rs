@@ -6,7 +6,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ok, pg, read_json, tempdir, validate_report_schema, Pg, DRIVERS};
+use common::{ok, pg, read_json, spawn, tempdir, validate_report_schema, Pg, DRIVERS};
 
 /// A psql session holding the simple workload's tables locked for `secs` seconds.
 fn hold_lock(pg: &Pg, db: &str, secs: u32) -> Child {
@@ -164,25 +164,22 @@ fn stalled_at_ctrl_c(
 ) {
     let holder = hold_lock(pg, db, 30);
     let json = dir.path().join(format!("r-{driver}.json"));
-    let child = pg
-        .stormbench(db)
-        .args(["--driver", driver])
-        .arg("-c")
-        .arg(cfg)
-        .args([
-            "-w",
-            "simple_write",
-            "-d",
-            "60s",
-            "--workers",
-            "3",
-            "--json",
-        ])
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        pg.stormbench(db)
+            .args(["--driver", driver])
+            .arg("-c")
+            .arg(cfg)
+            .args([
+                "-w",
+                "simple_write",
+                "-d",
+                "60s",
+                "--workers",
+                "3",
+                "--json",
+            ])
+            .arg(&json),
+    );
     // wait until the workers wait on the lock
     let until = Instant::now() + Duration::from_secs(20);
     // (beside them, stormbench's statistics session)

@@ -8,16 +8,12 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{assert_clean_failure, pg, stormbench, tempdir, text};
+use common::{assert_clean_failure, pg, spawn, stormbench, tempdir, text};
 
 /// Runs `cmd`, killing it after `limit`: a case that would hang or eat memory fails
 /// instead of stalling the suite.
 fn output_within(mut cmd: Command, limit: Duration) -> Output {
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&mut cmd);
     let t0 = Instant::now();
     while child.try_wait().unwrap().is_none() {
         if t0.elapsed() > limit {
@@ -62,11 +58,7 @@ fn durations_beyond_their_limit_are_refused_before_connecting() {
 fn output_with_stdin(mut cmd: Command, input: &str, limit: Duration) -> Output {
     use std::io::Write as _;
     cmd.stdin(Stdio::piped());
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(&mut cmd);
     child
         .stdin
         .take()

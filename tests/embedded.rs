@@ -70,13 +70,11 @@ fn simple_config_runs_on_an_embedded_cluster_and_cleans_up() {
 fn interrupted_embedded_run_still_removes_the_cluster() {
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let child = quickstart()
-        .args(["--config", "config/connection.yaml", "-d", "60s", "--json"])
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        quickstart()
+            .args(["--config", "config/connection.yaml", "-d", "60s", "--json"])
+            .arg(&json),
+    );
     // wait for the run to start (cluster up, data loaded), then a second of running
     let mut child = child;
     let reader = wait_for_stderr_line(&mut child, "running ", Duration::from_secs(60));

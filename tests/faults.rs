@@ -167,14 +167,11 @@ fn interrupt_reports_what_ran_and_exits_130() {
     let db = pg.loaded("interrupt", "simple");
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let mut child = pg
-        .stormbench(&db)
-        .args(["-w", "simple", "-d", "60s", "--workers", "8", "--json"])
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(
+        pg.stormbench(&db)
+            .args(["-w", "simple", "-d", "60s", "--workers", "8", "--json"])
+            .arg(&json),
+    );
     let stderr = wait_for_the_run(&mut child);
     std::thread::sleep(Duration::from_secs(2));
     let sent = Instant::now();
@@ -266,28 +263,26 @@ fn server_restart_mid_run_is_survived(driver: &str) {
     ok(base().args(["-w", "simple", "--setup", "--no-run"]));
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let child = base()
-        .args([
-            "-w",
-            "simple",
-            "--mode",
-            "read",
-            "-d",
-            "9s",
-            "--workers",
-            "4",
-            "-s",
-            "1s",
-            "--driver",
-            driver,
-            "--collect-pg-stats",
-            "--json",
-        ])
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        base()
+            .args([
+                "-w",
+                "simple",
+                "--mode",
+                "read",
+                "-d",
+                "9s",
+                "--workers",
+                "4",
+                "-s",
+                "1s",
+                "--driver",
+                driver,
+                "--collect-pg-stats",
+                "--json",
+            ])
+            .arg(&json),
+    );
     // the run is under way once its four workers are connected (a fixed pause from the
     // spawn raced a slow start on a busy machine: the server went before stormbench came)
     let until = Instant::now() + Duration::from_secs(30);

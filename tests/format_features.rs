@@ -408,16 +408,13 @@ fn ctrl_c_in_a_sweep_keeps_the_finished_bands() {
         "sweep",
         "mode: read\nduration: 1s\nsweep: {param: lim, values: [small, big, small, big, small, big]}",
     );
-    let child = pg
-        .stormbench(&db)
-        .arg("-c")
-        .arg(&cfg)
-        .arg("--json")
-        .arg(&json)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        pg.stormbench(&db)
+            .arg("-c")
+            .arg(&cfg)
+            .arg("--json")
+            .arg(&json),
+    );
     // the first band's file appears after it ends
     let t0 = Instant::now();
     while !json.exists() {

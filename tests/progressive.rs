@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
@@ -106,16 +105,13 @@ fn interrupted_sweep_keeps_finished_bands() {
         .arg("--config")
         .arg(&cfg)
         .args(["--setup", "--no-run"]));
-    let child = pg
-        .stormbench(&db)
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--json")
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        pg.stormbench(&db)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--json")
+            .arg(&json),
+    );
     // wait until two bands are in the file, then interrupt the third mid-band
     let mut finished = 0;
     for _ in 0..100 {

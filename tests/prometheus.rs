@@ -5,7 +5,6 @@ mod common;
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
@@ -56,24 +55,21 @@ fn metrics_are_served_during_the_run_and_counters_grow() {
         .local_addr()
         .unwrap()
         .port();
-    let child = pg
-        .stormbench("stormbench_test")
-        .args([
-            "-w",
-            "simple",
-            "--setup",
-            "-d",
-            "7s",
-            "--workers",
-            "4",
-            "--collect-pg-stats",
-            "-q",
-        ])
-        .args(["--prometheus", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn(
+        pg.stormbench("stormbench_test")
+            .args([
+                "-w",
+                "simple",
+                "--setup",
+                "-d",
+                "7s",
+                "--workers",
+                "4",
+                "--collect-pg-stats",
+                "-q",
+            ])
+            .args(["--prometheus", &format!("127.0.0.1:{port}")]),
+    );
     // wait for the endpoint and the first finished interval
     let mut first = None;
     for _ in 0..50 {

@@ -396,14 +396,11 @@ fn a_closed_stdout_is_not_an_error() {
     let pg = pg();
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let mut child = pg
-        .stormbench("stormbench_test")
-        .args(["-w", "noop", "-d", "1s", "--json"])
-        .arg(&json)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("stormbench starts");
+    let mut child = spawn(
+        pg.stormbench("stormbench_test")
+            .args(["-w", "noop", "-d", "1s", "--json"])
+            .arg(&json),
+    );
     // the reader goes away before anything is printed
     drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
@@ -417,12 +414,7 @@ fn a_closed_stdout_is_not_an_error() {
             > 0
     );
     // the same for a command that only prints
-    let mut child = stormbench()
-        .arg("list")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(stormbench().arg("list"));
     drop(child.stdout.take());
     let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{:?}", text(&o));
