@@ -630,7 +630,8 @@ fn read_only_connections_refuse_a_hidden_write_on_both_drivers() {
 
 /// Another session's lock on a table stormbench would drop: the wait is bounded (30 s, or
 /// the session's own `lock_timeout`), Ctrl-C while waiting cancels the drop on the server
-/// (it does not run later, once the lock goes), and the tables stay as they were.
+/// and a stormbench killed while waiting has it abandoned (it does not run later, once the
+/// lock goes), and the tables stay as they were.
 #[test]
 fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
     use std::time::{Duration, Instant};
@@ -643,7 +644,7 @@ fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
             .args(["-h", &pg.host, "-p", &pg.port, "-U", &pg.user, "-d", &db])
             .args([
                 "-c",
-                "BEGIN; SELECT count(*) FROM simple_accounts; SELECT pg_sleep(45); COMMIT;",
+                "BEGIN; SELECT count(*) FROM simple_accounts; SELECT pg_sleep(50); COMMIT;",
             ]),
     );
     let count = |sql: &str| pg.psql(&db, sql).parse::<u32>().unwrap();
@@ -656,7 +657,7 @@ fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
     };
     until(
         "the lock holder did not start",
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(45)%' \
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(50)%' \
          AND pid <> pg_backend_pid()",
         1,
     );
@@ -675,6 +676,16 @@ fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
     assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
     assert!(took < Duration::from_secs(3), "took {took:?}");
     until("the interrupted drop still waits on the server", waiting, 0);
+    // killed while the drop waits: the server abandons the drop when it finds the client gone
+    let mut child = spawn(&mut cleanup());
+    until("the drop never waited for the lock", waiting, 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    until(
+        "the killed stormbench's drop still waits on the server",
+        waiting,
+        0,
+    );
     // left alone, the wait ends after 30 s, naming the cause
     let t0 = Instant::now();
     let err = assert_clean_failure(&run(&mut cleanup()), 1);

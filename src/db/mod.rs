@@ -448,11 +448,16 @@ pub(crate) const QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// `lock_timeout` of its own (the role's, the database's, a workload setting).
 pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);
 
-/// Bounds `conn`'s lock waits by [`LOCK_WAIT`] where nothing bounds them yet.
+/// Bounds `conn`'s lock waits by [`LOCK_WAIT`] where nothing bounds them yet, and (on
+/// PostgreSQL 14 and later) has the server check every second that stormbench is still
+/// there while a statement runs: a drop queued behind a lock is abandoned when stormbench
+/// is gone, even killed, instead of running once the lock goes.
 pub(crate) async fn bound_lock_waits(conn: &Conn) -> Result<(), tokio_postgres::Error> {
     conn.batch_execute(&format!(
         "SELECT set_config('lock_timeout', '{}s', false) \
-         WHERE current_setting('lock_timeout') = '0'",
+         WHERE current_setting('lock_timeout') = '0'; \
+         SELECT set_config('client_connection_check_interval', '1s', false) \
+         WHERE current_setting('server_version_num')::int >= 140000",
         LOCK_WAIT.as_secs()
     ))
     .await
