@@ -467,27 +467,37 @@ pub(crate) async fn bound_lock_waits(conn: &Conn) -> Result<(), tokio_postgres::
 /// takes one in milliseconds; a frozen one would not act on it, and Ctrl-C must not wait.
 const CANCEL_WAIT: Duration = Duration::from_secs(2);
 
+/// Sends a cancel request for the statement `token`'s connection runs (with TLS when
+/// `tls` is given), waiting at most `wait` for the server to take it; why it was not sent
+/// otherwise.
+pub(crate) async fn send_cancel(
+    token: &tokio_postgres::CancelToken,
+    tls: Option<&postgres_native_tls::MakeTlsConnector>,
+    wait: Duration,
+) -> Result<(), String> {
+    let sent = match tls {
+        Some(tls) => tokio::time::timeout(wait, token.cancel_query(tls.clone())).await,
+        None => tokio::time::timeout(wait, token.cancel_query(tokio_postgres::NoTls)).await,
+    };
+    match sent {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(error_chain(&e)),
+        Err(_) => Err(format!(
+            "the server did not take the request within {}s",
+            wait.as_secs()
+        )),
+    }
+}
+
 /// Cancels the statement running on `conn` (none running: nothing happens), waiting at
 /// most [`CANCEL_WAIT`] for the server to take the request.
 pub(crate) async fn cancel_running(target: &Target, conn: &Conn) {
-    let token = conn.cancel_token();
     let sent = match target.pg_connect_args() {
-        Ok((_, Some(tls))) => tokio::time::timeout(CANCEL_WAIT, token.cancel_query(tls)).await,
-        Ok((_, None)) => {
-            tokio::time::timeout(CANCEL_WAIT, token.cancel_query(tokio_postgres::NoTls)).await
-        }
-        Err(e) => {
-            log::warn!("cannot cancel stormbench's own statement: {e}");
-            return;
-        }
+        Ok((_, tls)) => send_cancel(&conn.cancel_token(), tls.as_ref(), CANCEL_WAIT).await,
+        Err(e) => Err(e.to_string()),
     };
-    match sent {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => log::warn!("cannot cancel stormbench's own statement: {}", error_chain(&e)),
-        Err(_) => log::warn!(
-            "cannot cancel stormbench's own statement: the server did not take the request within {}s",
-            CANCEL_WAIT.as_secs()
-        ),
+    if let Err(why) = sent {
+        log::warn!("cannot cancel stormbench's own statement: {why}");
     }
 }
 

@@ -73,12 +73,10 @@ impl PgSession {
         if timeout(grace, self.client.simple_query("")).await.is_ok() {
             return Settled::Finished;
         }
-        let token = self.client.cancel_token();
-        let sent = match tls {
-            Some(tls) => timeout(wait, token.cancel_query(tls.clone())).await,
-            None => timeout(wait, token.cancel_query(tokio_postgres::NoTls)).await,
-        };
-        if !matches!(sent, Ok(Ok(()))) {
+        if super::send_cancel(&self.client.cancel_token(), tls, wait)
+            .await
+            .is_err()
+        {
             return Settled::Unconfirmed;
         }
         match timeout(wait, self.client.simple_query("")).await {
