@@ -639,30 +639,10 @@ fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
     let db = pg.fresh_db("lock_wait");
     setup_simple(&pg, &db);
     // another session reads a table for longer than every step below takes
-    let holder = spawn(
-        Command::new(pg.bindir.join("psql"))
-            .args(["-h", &pg.host, "-p", &pg.port, "-U", &pg.user, "-d", &db])
-            .args([
-                "-c",
-                "BEGIN; SELECT count(*) FROM simple_accounts; SELECT pg_sleep(50); COMMIT;",
-            ]),
-    );
+    let holder = pg.lock_holder(&db, "SELECT count(*) FROM simple_accounts", 50);
     let count = |sql: &str| pg.psql(&db, sql).parse::<u32>().unwrap();
-    let until = |what: &str, sql: &str, n: u32| {
-        let t0 = Instant::now();
-        while count(sql) != n {
-            assert!(t0.elapsed() < Duration::from_secs(20), "{what}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    };
-    until(
-        "the lock holder did not start",
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(50)%' \
-         AND pid <> pg_backend_pid()",
-        1,
-    );
-    let waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
-                   AND application_name = 'stormbench' AND wait_event_type = 'Lock'";
+    let until = |what: &str, sql: &str, n: u32| pg.wait_count(&db, what, sql, n);
+    let waiting = STORMBENCH_LOCK_WAITS;
     let cleanup = || {
         let mut c = pg.stormbench(&db);
         c.args(["-w", "simple", "--cleanup"]);
@@ -714,4 +694,83 @@ fn a_drop_behind_another_sessions_lock_is_bounded_and_cancelled_on_ctrl_c() {
         2
     );
     assert!(run(&mut cleanup()).status.success());
+}
+
+/// `check-workload` and a PostgreSQL results history open sessions of their own beside a
+/// run's: killed while one waits behind another session's lock, the server abandons the
+/// statement instead of running it once the lock goes (nothing lands in the history later).
+#[test]
+fn killed_while_waiting_for_a_lock_check_workload_and_the_history_leave_nothing_queued() {
+    use std::time::Duration;
+    let pg = pg();
+    let db = pg.fresh_db("lock_wait_side");
+    let dir = tempdir();
+    let killed_while_waiting = |c: &mut Command, what: &str| {
+        let mut child = spawn(c);
+        pg.wait_count(&db, what, STORMBENCH_LOCK_WAITS, 1);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        pg.wait_count(
+            &db,
+            "the killed stormbench's statement still waits on the server",
+            STORMBENCH_LOCK_WAITS,
+            0,
+        );
+    };
+
+    // a declarative workload whose statement reads a table of the user's
+    pg.psql(&db, "CREATE TABLE sbt_user_table (v int)");
+    let workload = dir.path().join("reads_users_table");
+    std::fs::create_dir(&workload).unwrap();
+    std::fs::write(
+        workload.join("workload.yaml"),
+        "transactions:\n  - name: t\n    statements:\n      - sql: SELECT count(*) FROM sbt_user_table\n",
+    )
+    .unwrap();
+    let holder = pg.lock_holder(
+        &db,
+        "LOCK TABLE sbt_user_table IN ACCESS EXCLUSIVE MODE",
+        51,
+    );
+    killed_while_waiting(
+        pg.stormbench(&db).arg("check-workload").arg(&workload),
+        "check-workload never waited for the lock",
+    );
+    end(&pg, &db, holder);
+
+    // a report imported into a history whose table another session has locked
+    let store = format!(
+        "postgresql://{}@{}:{}/{db}?sslmode=disable",
+        pg.user, pg.host, pg.port
+    );
+    let json = dir.path().join("r.json");
+    ok(pg
+        .stormbench(&db)
+        .args(["-w", "noop", "-d", "1s", "--history", "off", "--json"])
+        .arg(&json));
+    ok(stormbench().args(["history", "--store", &store]));
+    let holder = pg.lock_holder(
+        &db,
+        "LOCK TABLE stormbench_history IN ACCESS EXCLUSIVE MODE",
+        51,
+    );
+    killed_while_waiting(
+        stormbench()
+            .args(["history", "--store", &store, "--import"])
+            .arg(&json),
+        "the history's insert never waited for the lock",
+    );
+    end(&pg, &db, holder);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM stormbench_history"), "0");
+}
+
+/// Ends a lock holder's session at once (instead of waiting out its sleep).
+fn end(pg: &Pg, db: &str, holder: Child) {
+    pg.psql(
+        db,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE query LIKE '%pg_sleep(51)%' AND pid <> pg_backend_pid()",
+    );
+    let _ = wait_at_most(holder, std::time::Duration::from_secs(10));
 }

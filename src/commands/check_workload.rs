@@ -76,6 +76,11 @@ pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, Ap
                 return Ok(Exit::Ok);
             }
         };
+        // the check's statements wait for other sessions' locks at most as long as a run's
+        // set-up does, and are abandoned by the server if stormbench goes
+        if let Err(e) = crate::db::bound_lock_waits(&conn).await {
+            return Err(anyhow!("{}: {}", target.display, crate::core::db_message(&e)).into());
+        }
         let problems = against_database(&spec, &conn).await;
         if problems.is_empty() {
             outln!(

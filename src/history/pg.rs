@@ -13,8 +13,10 @@ use crate::db::Target;
 const TABLE: &str = "stormbench_history";
 const MARK: &str = "stormbench results history, layout 1";
 
-/// Every statement on the history's server is bounded by this.
-const STATEMENT_WAIT: Duration = Duration::from_secs(30);
+/// Every statement on the history's server is bounded by this: longer than the session's
+/// own lock bound ([`crate::db::LOCK_WAIT`]), so a lock another session holds on the table
+/// is named by the server's error rather than a bare time-out.
+const STATEMENT_WAIT: Duration = Duration::from_secs(40);
 
 pub(crate) struct PgStore {
     conn: Conn,
@@ -47,6 +49,13 @@ impl PgStore {
             )
         })?;
         let s = PgStore { conn, display };
+        // a write queued behind another session's lock must not land after stormbench is
+        // gone (interrupted, timed out or killed)
+        s.bounded(
+            "setting up its session",
+            crate::db::bound_lock_waits(&s.conn),
+        )
+        .await?;
         s.create().await?;
         Ok(s)
     }

@@ -67,6 +67,40 @@ impl Pg {
         db
     }
 
+    /// Waits until `sql` (a count) gives `n` in `db`; fails saying `what` after 20 s.
+    pub fn wait_count(&self, db: &str, what: &str, sql: &str, n: u32) {
+        let t0 = Instant::now();
+        while self.psql(db, sql).parse::<u32>().unwrap() != n {
+            assert!(t0.elapsed() < Duration::from_secs(20), "{what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Another session of `db` that runs `sql` in a transaction, then sleeps `secs` seconds
+    /// holding the locks it took; returns once it sleeps.
+    pub fn lock_holder(&self, db: &str, sql: &str, secs: u32) -> Child {
+        let child = spawn(
+            Command::new(self.bindir.join("psql"))
+                .args([
+                    "-h", &self.host, "-p", &self.port, "-U", &self.user, "-d", db,
+                ])
+                .args([
+                    "-c",
+                    &format!("BEGIN; {sql}; SELECT pg_sleep({secs}); COMMIT;"),
+                ]),
+        );
+        self.wait_count(
+            db,
+            "the lock holder did not start",
+            &format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep({secs})%' \
+                 AND pid <> pg_backend_pid()"
+            ),
+            1,
+        );
+        child
+    }
+
     /// A stormbench command pointed at `db` on the test cluster.
     pub fn stormbench(&self, db: &str) -> Command {
         let mut c = stormbench();
@@ -283,6 +317,11 @@ pub fn wait_for_stderr_line(
         .unwrap_or_else(|_| panic!("no stderr line starting with {prefix:?} within {limit:?}"));
     reader
 }
+
+/// Counts stormbench's sessions of the current database waiting for another session's lock.
+pub const STORMBENCH_LOCK_WAITS: &str = "SELECT count(*) FROM pg_stat_activity \
+     WHERE datname = current_database() AND application_name = 'stormbench' \
+     AND wait_event_type = 'Lock'";
 
 /// Starts `c` in the background, its output captured.
 pub fn spawn(c: &mut Command) -> Child {
