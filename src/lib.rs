@@ -16,6 +16,7 @@ pub mod db;
 pub mod error;
 pub(crate) mod exec;
 pub(crate) mod export;
+pub(crate) mod fault;
 pub(crate) mod history;
 pub(crate) mod pipeline;
 pub(crate) mod progress;

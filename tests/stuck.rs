@@ -236,6 +236,42 @@ fn a_second_ctrl_c_exits_even_when_the_report_write_is_stuck() {
     );
 }
 
+/// A second Ctrl-C while a report file is being written (held open here by an injected
+/// delay before it is put in place) exits at once and leaves no temporary file beside it.
+#[test]
+fn a_second_ctrl_c_while_a_report_is_written_leaves_no_temporary_file() {
+    let pg = pg();
+    let dir = tempdir();
+    let child = spawn(
+        pg.stormbench("stormbench_test")
+            .env("STORMBENCH_FAULT", "slow_output_s:60")
+            .args(["-w", "noop", "-d", "1s", "-q", "--json"])
+            .arg(dir.path().join("r.json")),
+    );
+    let names = || -> Vec<String> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let t0 = std::time::Instant::now();
+    // (the writability probe made before the run is not it)
+    while !names().iter().any(|n| n.ends_with(".tmp")) {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no report was started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(5));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    assert!(names().is_empty(), "left behind: {:?}", names());
+}
+
 /// A FIFO nobody reads gets a bounded wait for its reader, not a run that never ends: the
 /// run exits 1 naming the FIFO (once), and its other report files are written.
 #[test]

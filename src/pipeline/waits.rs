@@ -12,7 +12,7 @@ use crate::error::{AppError, Exit};
 /// (exit 130), even if writing the report is stuck. The signals are watched on a thread of
 /// their own, so a busy or blocked control runtime cannot delay them.
 pub(crate) fn interrupt_token() -> CancellationToken {
-    interrupt_token_saying("stopping and writing the report")
+    interrupt_token_saying("stopping; what was measured is reported")
 }
 
 /// [`interrupt_token`], the first interrupt logged as `interrupted: <doing>`.
@@ -47,6 +47,7 @@ pub(crate) fn interrupt_token_saying(doing: &'static str) -> CancellationToken {
                 t.cancel();
                 signals.next().await;
                 errln!("interrupted twice: exiting now");
+                crate::report::output::remove_pending();
                 std::process::exit(Exit::Interrupted as i32);
             });
         });

@@ -314,21 +314,55 @@ pub(crate) struct OutputWriter {
 }
 
 enum Sink {
-    Temp(tempfile::NamedTempFile, PathBuf),
+    Temp(tempfile::NamedTempFile, PathBuf, Pending),
     Plain(Box<dyn std::io::Write + Send>),
+}
+
+/// The temporary files of outputs being written: an exit that skips their clean-up (a
+/// second interrupt) removes them first, so no `.stormbench-*.tmp` is left beside a report.
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn pending() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PENDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A temporary file's place in [`PENDING`], held while it is written.
+struct Pending(PathBuf);
+
+impl Pending {
+    fn new(tmp: &Path) -> Pending {
+        pending().push(tmp.to_path_buf());
+        Pending(tmp.to_path_buf())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        pending().retain(|p| *p != self.0);
+    }
+}
+
+/// Removes the temporary files of the outputs being written; for an exit that does not
+/// unwind (their writers would remove them otherwise).
+pub(crate) fn remove_pending() {
+    for p in pending().iter() {
+        let _ = std::fs::remove_file(p);
+    }
 }
 
 impl std::io::Write for Sink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
-            Sink::Temp(f, _) => f.write(buf),
+            Sink::Temp(f, ..) => f.write(buf),
             Sink::Plain(w) => w.write(buf),
         }
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self {
-            Sink::Temp(f, _) => f.flush(),
+            Sink::Temp(f, ..) => f.flush(),
             Sink::Plain(w) => w.flush(),
         }
     }
@@ -348,7 +382,8 @@ impl OutputWriter {
                     .suffix(".tmp")
                     .tempfile_in(folder(&target))
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                Sink::Temp(tmp, target)
+                let pending = Pending::new(tmp.path());
+                Sink::Temp(tmp, target, pending)
             }
         };
         Ok(OutputWriter {
@@ -369,7 +404,10 @@ impl OutputWriter {
             Sink::Plain(mut w) => w
                 .flush()
                 .with_context(|| format!("cannot write {}", path.display())),
-            Sink::Temp(tmp, target) => {
+            Sink::Temp(tmp, target, _pending) => {
+                if let Some(s) = crate::fault::injected("slow_output_s") {
+                    std::thread::sleep(std::time::Duration::from_secs(s));
+                }
                 tmp.as_file()
                     .sync_all()
                     .with_context(|| format!("cannot write {}", path.display()))?;

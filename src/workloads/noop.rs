@@ -32,19 +32,8 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
         ]);
     }
     Ok(Arc::new(Noop {
-        panic_after: injected_panic(),
+        panic_after: crate::fault::injected("panic_after"),
     }))
-}
-
-fn injected_panic() -> Option<u64> {
-    if !cfg!(debug_assertions) {
-        return None;
-    }
-    std::env::var("STORMBENCH_FAULT")
-        .ok()?
-        .strip_prefix("panic_after:")?
-        .parse()
-        .ok()
 }
 
 impl Workload for Noop {
