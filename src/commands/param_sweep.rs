@@ -106,7 +106,7 @@ fn new_report(c: &SweepCtx<'_>, sweep: &ParamSweepPlan, prepared: SchemaReady) -
     ParamSweepReport {
         schema_version: SCHEMA_VERSION,
         kind: "parameter".into(),
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::report::tool_name(),
         status: SweepStatus::Running,
         started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         database: c.target.display.clone(),

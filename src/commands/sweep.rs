@@ -203,7 +203,7 @@ fn new_report(
     ScalingReport {
         schema_version: SCHEMA_VERSION,
         kind: "progressive".into(),
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::report::tool_name(),
         status: SweepStatus::Running,
         stopped_by: None,
         started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -321,7 +321,7 @@ pub(crate) fn compare(
     let regressed = kinds.iter().any(|k| k.regressed);
     let verdict = verdict(&kinds, regressed, threshold_pct);
     Ok(Comparison {
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::report::tool_name(),
         workload: base.workload.clone(),
         mode: base.mode.clone(),
         scale: base.scale,

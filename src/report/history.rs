@@ -35,6 +35,8 @@ pub(crate) struct Trend {
 /// The history report.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct HistoryReport {
+    /// `stormbench x.y.z`.
+    pub(crate) tool: String,
     /// Where the history is kept (no password).
     pub(crate) store: String,
     /// The runs, oldest first.
@@ -119,6 +121,7 @@ impl HistoryReport {
             }
         }
         HistoryReport {
+            tool: super::tool_name(),
             store,
             runs,
             trends,

@@ -347,6 +347,12 @@ pub(crate) struct HistogramsReport {
     pub(crate) by_connection: BTreeMap<String, String>,
 }
 
+/// `stormbench x.y.z`: the `tool` every JSON document and model names (and what tells
+/// them from a user's file, see [`output`]).
+pub(crate) fn tool_name() -> String {
+    format!("stormbench {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct Report {
@@ -584,7 +590,7 @@ impl Report {
         let health = HealthReport::build(r, secs, input.target_tps);
         Report {
             schema_version: SCHEMA_VERSION,
-            tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+            tool: crate::report::tool_name(),
             status: run_status(r).into(),
             started_at: r
                 .started_at

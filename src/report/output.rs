@@ -29,17 +29,27 @@ pub(crate) enum Destination {
 /// Bytes of an existing file read to tell whether stormbench wrote it.
 const SNIFF_BYTES: usize = 8192;
 
-/// First lines of the CSV files stormbench writes (they cannot name the tool themselves).
-/// First bytes of the outputs stormbench writes that cannot name the tool themselves (CSV
-/// headers, a generated trace's JSON Lines).
+/// How the CSV files and generated traces stormbench writes begin (their header line, or
+/// the first field of a trace's JSON line), to tell them from a user's file at the path.
 const KNOWN_STARTS: &[&str] = &[
-    "interval,t_s,",
-    "band,workers,",
-    "band,param,value,",
-    "test,kind,status,",
-    "session,",
-    "{\"session\":",
+    // a run's time series
+    "interval,t_s,transactions,errors,retries,tps,qps,",
+    // a progressive sweep's bands
+    "band,workers,connections,measured_s,",
+    // a parameter sweep's bands
+    "band,param,value,measured_s,",
+    // a trace validation's tests
+    "test,kind,status,statistic,p_value,threshold",
+    // the results history
+    "id,started_at,workload,mode,scale,status,partial,config_hash,",
+    // a comparison
+    "kind,base_tps,new_tps,tps_change_pct,",
+    // a generated trace as CSV
+    "session,ts_ms,template_id,query_type,sql",
 ];
+
+/// How every HTML page stormbench writes begins (see [`super::kit`]).
+const HTML_START: &str = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench";
 
 /// Follows `path` to what it names.
 pub(crate) fn resolve(path: &Path) -> anyhow::Result<Destination> {
@@ -233,13 +243,23 @@ fn replaceable(target: &Path) -> anyhow::Result<bool> {
     Ok(written_by_stormbench(&head))
 }
 
-/// Whether the first bytes of a file are those of a stormbench output.
+/// Whether the first bytes of a file are those of a stormbench output: its HTML head, a
+/// JSON document whose top-level `tool` is stormbench, a known CSV header or a generated
+/// trace's first line. A file that merely mentions stormbench (a user's notes, another
+/// config) is not one.
 fn written_by_stormbench(head: &[u8]) -> bool {
     if head.iter().all(u8::is_ascii_whitespace) {
         return true;
     }
     let text = String::from_utf8_lossy(head);
-    text.contains("stormbench") || KNOWN_STARTS.iter().any(|h| text.starts_with(h))
+    text.starts_with(HTML_START)
+        // every JSON document is written pretty-printed: top-level keys two spaces in
+        || (text.starts_with("{\n") && text.contains("\n  \"tool\": \"stormbench "))
+        || KNOWN_STARTS.iter().any(|h| text.starts_with(h))
+        || text
+            .strip_prefix("{\"session\":")
+            .map(|r| r.trim_start_matches(|c: char| c.is_ascii_digit()))
+            .is_some_and(|r| r.starts_with(",\"ts_ms\":"))
 }
 
 /// How long a FIFO output waits for a process to read it.
@@ -477,11 +497,53 @@ mod tests {
         let e = write_output(&notes, b"{}").unwrap_err().to_string();
         assert!(e.contains("not a file stormbench wrote"), "{e}");
         assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes");
+        // a mention of stormbench is no proof: a user's notes or config may name it
+        for (name, text) in [
+            ("about.md", "# Results of stormbench runs\nkeep these\n"),
+            ("other.yaml", "# stormbench config\nworkload: simple\n"),
+            (
+                "ci.json",
+                "{\n  \"jobs\": {\n    \"tool\": \"stormbench 0.1.0\"\n  }\n}\n",
+            ),
+            ("sessions.csv", "session,user,started\n1,ann,9:00\n"),
+            (
+                "page.html",
+                "<!DOCTYPE html><html><head><title>stormbench notes</title>",
+            ),
+        ] {
+            let f = dir.path().join(name);
+            std::fs::write(&f, text).unwrap();
+            let e = write_output(&f, b"{}").unwrap_err().to_string();
+            assert!(e.contains("not a file stormbench wrote"), "{name}: {e}");
+            assert_eq!(std::fs::read_to_string(&f).unwrap(), text);
+        }
+        // what stormbench writes is recognised, and replaced
+        for (name, text) in [
+            (
+                "r.json",
+                "{\n  \"schema_version\": 7,\n  \"tool\": \"stormbench 0.1.0\",\n",
+            ),
+            (
+                "r.html",
+                "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>stormbench: run</title>",
+            ),
+            (
+                "t.jsonl",
+                "{\"session\":12,\"ts_ms\":0.000,\"template_id\":3,\"sql\":\"SELECT 1\"}\n",
+            ),
+            ("t.csv", "session,ts_ms,template_id,query_type,sql\n"),
+        ] {
+            let f = dir.path().join(name);
+            std::fs::write(&f, text).unwrap();
+            write_output(&f, b"new").unwrap();
+            assert_eq!(std::fs::read_to_string(&f).unwrap(), "new", "{name}");
+        }
         let empty = dir.path().join("empty.csv");
         std::fs::write(&empty, "").unwrap();
-        write_output(&empty, b"interval,t_s,x\n").unwrap();
-        write_output(&empty, b"interval,t_s,y\n").unwrap();
-        assert_eq!(std::fs::read_to_string(&empty).unwrap(), "interval,t_s,y\n");
+        let series = b"interval,t_s,transactions,errors,retries,tps,qps,p50_ms\n";
+        write_output(&empty, series).unwrap();
+        write_output(&empty, series).unwrap();
+        assert_eq!(std::fs::read(&empty).unwrap(), series);
     }
 
     #[test]

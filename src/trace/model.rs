@@ -541,7 +541,7 @@ pub fn learn(events: Vec<Event>, order: usize) -> Model {
         .collect();
     transitions.sort_by(|a, b| a.from.cmp(&b.from));
     Model {
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::report::tool_name(),
         version: MODEL_VERSION,
         order,
         statements: stmts.len() as u64,

@@ -525,7 +525,7 @@ pub(crate) fn validate(o: &[Stmt], g: &[Stmt], templates: &[String], alpha: f64)
         Verdict::Pass
     };
     Validation {
-        tool: format!("stormbench {}", env!("CARGO_PKG_VERSION")),
+        tool: crate::report::tool_name(),
         alpha,
         statements: (o.len() as u64, g.len() as u64),
         sessions: (so.len() as u64, sg.len() as u64),
