@@ -419,7 +419,26 @@ fn outputs_never_clobber_inputs_each_other_or_foreign_files() {
     let same = dir.path().join("out");
     let notes = dir.path().join("notes.json");
     std::fs::write(&notes, "{\"mine\": true}").unwrap();
+    // files that name stormbench without being its outputs: a results history and another
+    // config
+    let history = dir.path().join("history.sqlite");
+    ok(pg
+        .stormbench("postgres")
+        .args(["-w", "noop", "-d", "1s", "-q", "--history"])
+        .arg(&history));
+    let history_bytes = std::fs::read(&history).unwrap();
+    let other = dir.path().join("other.yaml");
+    let other_text = "# stormbench config for the nightly run\nworkload: tpcc\n";
+    std::fs::write(&other, other_text).unwrap();
     let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec!["--json".into(), history.clone().into()],
+            "not a file stormbench wrote",
+        ),
+        (
+            vec!["--html".into(), other.clone().into()],
+            "not a file stormbench wrote",
+        ),
         (
             vec![
                 "--json".into(),
@@ -446,6 +465,8 @@ fn outputs_never_clobber_inputs_each_other_or_foreign_files() {
     }
     assert_eq!(std::fs::read_to_string(&cfg).unwrap(), cfg_text);
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "{\"mine\": true}");
+    assert_eq!(std::fs::read(&history).unwrap(), history_bytes);
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), other_text);
     assert!(!same.exists());
 }
 
