@@ -291,6 +291,20 @@ fn replay_config_mistakes_are_clear_errors() {
         );
         assert!(err.contains(want), "{args:?}: {err}");
     }
+    // a trace as `trace generate` writes it looks like a stormbench output, but it is this
+    // run's input: no report goes over it
+    let generated = dir.path().join("generated.jsonl");
+    let line = "{\"session\":0,\"ts_ms\":0.000,\"template_id\":0,\"sql\":\"SELECT 1\",\"query_type\":\"SELECT\"}\n";
+    std::fs::write(&generated, line).unwrap();
+    let cfg = config(dir.path(), &generated, "");
+    let err = fails(
+        pg().stormbench("postgres")
+            .args(["--config", cfg.to_str().unwrap(), "--json"])
+            .arg(&generated),
+        2,
+    );
+    assert!(err.contains("an input of this run"), "{err}");
+    assert_eq!(std::fs::read_to_string(&generated).unwrap(), line);
     let cfg = dir.path().join("missing.yaml");
     std::fs::write(
         &cfg,

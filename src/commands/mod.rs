@@ -196,8 +196,8 @@ pub fn plan(
     }
 }
 
-/// The files a run reads, which no output may overwrite: the config file and the files of
-/// a declarative workload's folder.
+/// The files a run reads, which no output may overwrite: the config file, the files of
+/// a declarative workload's folder and those the workload names (a replay's trace).
 pub(crate) fn run_inputs(
     file: Option<&ConfigFile>,
     registry: &Registry,
@@ -213,6 +213,8 @@ pub(crate) fn run_inputs(
         .iter()
         .find(|e| e.name == plan.workload)
         .and_then(|e| e.source.clone());
+    // files the workload reads elsewhere (the trace a replay runs)
+    inputs.extend(plan.built.workload.input_files());
     // a declarative workload's source is its workload.yaml; its SQL files sit beside it
     if let Some(dir) = source.as_deref().and_then(std::path::Path::parent) {
         if let Ok(entries) = std::fs::read_dir(dir) {

@@ -397,6 +397,12 @@ pub(crate) trait Workload: Send + Sync {
         None
     }
 
+    /// Files the workload reads from outside its own folder (the trace a replay runs): a
+    /// report is never written over them.
+    fn input_files(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
+
     /// Things the user should know about the run as configured (e.g. too few workers for
     /// a trace's sessions); logged as warnings before it starts.
     fn warnings(&self) -> Vec<String> {

@@ -119,6 +119,8 @@ struct Trace {
 
 /// The replay workload.
 pub(crate) struct Replay {
+    /// The trace file (`trace.file`).
+    file: PathBuf,
     trace: Arc<Trace>,
     /// The workload whose schema the trace runs on (`trace.schema_from`).
     schema: Option<(String, Arc<dyn Workload>)>,
@@ -171,6 +173,7 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
     let workers = p.workers.max(1);
     let (plan, needed_workers) = assign(&trace, workers);
     Ok(Arc::new(Replay {
+        file,
         schema,
         workers,
         trace: Arc::new(trace),
@@ -300,6 +303,10 @@ impl Workload for Replay {
 
     fn session_bound(&self) -> bool {
         true
+    }
+
+    fn input_files(&self) -> Vec<PathBuf> {
+        vec![self.file.clone()]
     }
 
     fn warnings(&self) -> Vec<String> {
