@@ -169,6 +169,44 @@ fn ctrl_c_during_warm_up_stops_at_once() {
     assert!(took < Duration::from_secs(3), "took {took:?}");
 }
 
+/// A hang-up (the terminal or SSH session gone) stops a run like Ctrl-C and keeps what it
+/// measured; a second hang-up right after it (terminal and shell both send one) does not
+/// turn into "exit at once".
+#[test]
+fn a_hang_up_stops_the_run_and_keeps_its_report() {
+    let pg = pg();
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let mut child = spawn(
+        pg.stormbench("stormbench_test")
+            .args([
+                "-w",
+                "noop",
+                "-d",
+                "60s",
+                "--summary-interval",
+                "1s",
+                "--json",
+            ])
+            .arg(&json),
+    );
+    let _stderr = wait_for_stderr_line(&mut child, "[", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(2));
+    signal(&child, libc::SIGHUP);
+    std::thread::sleep(Duration::from_millis(10));
+    signal(&child, libc::SIGHUP);
+    let (o, took) = wait_at_most(child, Duration::from_secs(20));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let r = read_json(&json);
+    assert_eq!(r["status"], "interrupted");
+    assert!(
+        r["summary"]["transactions"].as_u64().unwrap() > 0,
+        "{}",
+        r["summary"]
+    );
+}
+
 #[test]
 fn ctrl_c_during_a_sweep_band_warm_up_stops_at_once() {
     let pg = pg();

@@ -8,8 +8,8 @@ use crate::core::Conn;
 use crate::db::Target;
 use crate::error::{AppError, Exit};
 
-/// Ctrl-C and SIGTERM cancel the returned token; a second one ends the process at once
-/// (exit 130), even if writing the report is stuck. The signals are watched on a thread of
+/// Ctrl-C, SIGTERM and SIGHUP cancel the returned token; a second Ctrl-C or SIGTERM ends
+/// the process at once (exit 130), even if writing the report is stuck. The signals are watched on a thread of
 /// their own, so a busy or blocked control runtime cannot delay them.
 pub(crate) fn interrupt_token() -> CancellationToken {
     interrupt_token_saying("stopping; what was measured is reported")
@@ -45,7 +45,7 @@ pub(crate) fn interrupt_token_saying(doing: &'static str) -> CancellationToken {
                 signals.next().await;
                 log::warn!("interrupted: {doing} (interrupt again to exit at once)");
                 t.cancel();
-                signals.next().await;
+                signals.next_interrupt().await;
                 errln!("interrupted twice: exiting now");
                 crate::report::output::remove_pending();
                 std::process::exit(Exit::Interrupted as i32);
@@ -62,10 +62,14 @@ pub(crate) fn interrupt_token_saying(doing: &'static str) -> CancellationToken {
     token
 }
 
-/// SIGINT and SIGTERM as one stream.
+/// SIGINT, SIGTERM and SIGHUP as one stream. A hang-up (the terminal or the SSH session
+/// gone) stops the run like Ctrl-C, so what was measured is still written; it never counts
+/// as the second interrupt, since a hang-up can come twice at once (from the terminal and
+/// from the shell) and nobody is left to see a report printed.
 pub(crate) struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
@@ -74,13 +78,27 @@ impl Signals {
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
             term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
         })
     }
 
+    /// The next interrupt, a hang-up included.
     async fn next(&mut self) {
         tokio::select! {
             _ = self.int.recv() => {}
             _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+        }
+    }
+
+    /// The next SIGINT or SIGTERM; hang-ups meanwhile are taken and ignored.
+    async fn next_interrupt(&mut self) {
+        loop {
+            tokio::select! {
+                _ = self.int.recv() => return,
+                _ = self.term.recv() => return,
+                _ = self.hup.recv() => {}
+            }
         }
     }
 }
