@@ -207,6 +207,29 @@ fn a_hang_up_stops_the_run_and_keeps_its_report() {
     );
 }
 
+/// Started with hang-ups ignored (`nohup`), a run keeps ignoring them and ends as planned.
+#[test]
+fn under_nohup_a_hang_up_is_ignored() {
+    use std::os::unix::process::CommandExt as _;
+    let pg = pg();
+    let mut c = pg.stormbench("stormbench_test");
+    c.args(["-w", "noop", "-d", "4s", "--summary-interval", "1s"]);
+    // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
+    unsafe {
+        c.pre_exec(|| {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let mut child = spawn(&mut c);
+    let _stderr = wait_for_stderr_line(&mut child, "[", Duration::from_secs(30));
+    signal(&child, libc::SIGHUP);
+    let (o, took) = wait_at_most(child, Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+    assert!(took > Duration::from_secs(2), "took {took:?}");
+    assert!(text(&o).0.contains("status completed"), "{:?}", text(&o));
+}
+
 #[test]
 fn ctrl_c_during_a_sweep_band_warm_up_stops_at_once() {
     let pg = pg();

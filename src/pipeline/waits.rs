@@ -66,10 +66,14 @@ pub(crate) fn interrupt_token_saying(doing: &'static str) -> CancellationToken {
 /// gone) stops the run like Ctrl-C, so what was measured is still written; it never counts
 /// as the second interrupt, since a hang-up can come twice at once (from the terminal and
 /// from the shell) and nobody is left to see a report printed.
+///
+/// A process started with hang-ups ignored (`nohup`, a daemon manager) keeps ignoring them:
+/// the run goes on after the session that started it has gone, as the user asked.
 pub(crate) struct Signals {
     int: tokio::signal::unix::Signal,
     term: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
+    /// `None` when the process was started with SIGHUP ignored.
+    hup: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
@@ -78,7 +82,11 @@ impl Signals {
         Ok(Signals {
             int: signal(SignalKind::interrupt())?,
             term: signal(SignalKind::terminate())?,
-            hup: signal(SignalKind::hangup())?,
+            hup: if hangups_ignored() {
+                None
+            } else {
+                Some(signal(SignalKind::hangup())?)
+            },
         })
     }
 
@@ -87,7 +95,7 @@ impl Signals {
         tokio::select! {
             _ = self.int.recv() => {}
             _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
+            _ = hangup(&mut self.hup) => {}
         }
     }
 
@@ -97,9 +105,30 @@ impl Signals {
             tokio::select! {
                 _ = self.int.recv() => return,
                 _ = self.term.recv() => return,
-                _ = self.hup.recv() => {}
+                _ = hangup(&mut self.hup) => {}
             }
         }
+    }
+}
+
+/// The next hang-up (never, when they are ignored).
+async fn hangup(hup: &mut Option<tokio::signal::unix::Signal>) {
+    match hup {
+        Some(h) => {
+            h.recv().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether the process was started with SIGHUP ignored (`nohup stormbench ...`).
+fn hangups_ignored() -> bool {
+    // SAFETY: sigaction(2) with no new action only reads the current one into `old`, a
+    // zeroed sigaction (a valid bit pattern for the C struct).
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }
 
