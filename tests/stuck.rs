@@ -177,19 +177,20 @@ fn a_hang_up_stops_the_run_and_keeps_its_report() {
     let pg = pg();
     let dir = tempdir();
     let json = dir.path().join("r.json");
-    let mut child = spawn(
-        pg.stormbench("stormbench_test")
-            .args([
-                "-w",
-                "noop",
-                "-d",
-                "60s",
-                "--summary-interval",
-                "1s",
-                "--json",
-            ])
-            .arg(&json),
-    );
+    let mut c = pg.stormbench("stormbench_test");
+    c.args([
+        "-w",
+        "noop",
+        "-d",
+        "60s",
+        "--summary-interval",
+        "1s",
+        "--json",
+    ])
+    .arg(&json);
+    // as from a terminal, whatever this test runner inherited (it may run under nohup)
+    hang_ups(&mut c, libc::SIG_DFL);
+    let mut child = spawn(&mut c);
     let _stderr = wait_for_stderr_line(&mut child, "[", Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(2));
     signal(&child, libc::SIGHUP);
@@ -207,20 +208,25 @@ fn a_hang_up_stops_the_run_and_keeps_its_report() {
     );
 }
 
-/// Started with hang-ups ignored (`nohup`), a run keeps ignoring them and ends as planned.
-#[test]
-fn under_nohup_a_hang_up_is_ignored() {
+/// Starts `c` with SIGHUP's disposition set to `how` (SIG_DFL or SIG_IGN).
+fn hang_ups(c: &mut Command, how: libc::sighandler_t) {
     use std::os::unix::process::CommandExt as _;
-    let pg = pg();
-    let mut c = pg.stormbench("stormbench_test");
-    c.args(["-w", "noop", "-d", "4s", "--summary-interval", "1s"]);
     // SAFETY: signal(2) is async-signal-safe, as pre_exec requires.
     unsafe {
-        c.pre_exec(|| {
-            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        c.pre_exec(move || {
+            libc::signal(libc::SIGHUP, how);
             Ok(())
         });
     }
+}
+
+/// Started with hang-ups ignored (`nohup`), a run keeps ignoring them and ends as planned.
+#[test]
+fn under_nohup_a_hang_up_is_ignored() {
+    let pg = pg();
+    let mut c = pg.stormbench("stormbench_test");
+    c.args(["-w", "noop", "-d", "4s", "--summary-interval", "1s"]);
+    hang_ups(&mut c, libc::SIG_IGN);
     let mut child = spawn(&mut c);
     let _stderr = wait_for_stderr_line(&mut child, "[", Duration::from_secs(30));
     signal(&child, libc::SIGHUP);
