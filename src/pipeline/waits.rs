@@ -9,8 +9,8 @@ use crate::db::Target;
 use crate::error::{AppError, Exit};
 
 /// Ctrl-C, SIGTERM and SIGHUP cancel the returned token; a second Ctrl-C or SIGTERM ends
-/// the process at once (exit 130), even if writing the report is stuck. The signals are watched on a thread of
-/// their own, so a busy or blocked control runtime cannot delay them.
+/// the process at once (exit 130), even if writing the report is stuck. The signals are
+/// watched on a thread of their own, so a busy or blocked control runtime cannot delay them.
 pub(crate) fn interrupt_token() -> CancellationToken {
     interrupt_token_saying("stopping; what was measured is reported")
 }
