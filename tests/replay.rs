@@ -505,3 +505,54 @@ fn prepared_protocol_on(driver: &str) {
         "inserts sent prepared"
     );
 }
+
+/// A trace recorded elsewhere may hold DROP, TRUNCATE, ALTER or CREATE OR REPLACE: replaying
+/// it would change objects stormbench did not create, so such a trace is refused (naming a
+/// statement and the setting that allows it) and the user's table is left alone; with
+/// `trace.replay.allow_destructive: true` it replays as recorded.
+#[test]
+fn a_trace_that_would_drop_a_users_table_is_refused_unless_allowed() {
+    let pg = pg();
+    let db = pg.fresh_db("replay_destructive");
+    pg.psql(
+        &db,
+        "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)",
+    );
+    let dir = tempdir();
+    let trace = dir.path().join("trace.jsonl");
+    let line = |at: u32, sql: &str| {
+        serde_json::json!({"session": 0, "ts_ms": at, "template_id": at, "sql": sql}).to_string()
+    };
+    std::fs::write(
+        &trace,
+        [
+            line(0, "SELECT count(*) FROM precious"),
+            // hidden behind a read in one simple-protocol string
+            line(1, "SELECT 1; TRUNCATE precious"),
+            line(2, "DROP TABLE precious"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let cfg = config(dir.path(), &trace, "  replay:\n    speed: 0\n");
+    let err = fails(
+        pg.stormbench(&db)
+            .args(["--config", cfg.to_str().unwrap(), "--workers", "1"]),
+        2,
+    );
+    assert!(
+        err.contains("2 statements would drop, empty, change or replace existing objects")
+            && err.contains("trace.replay.allow_destructive: true"),
+        "{err}"
+    );
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
+    let cfg = config(
+        dir.path(),
+        &trace,
+        "  replay:\n    speed: 0\n    allow_destructive: true\n",
+    );
+    ok(pg
+        .stormbench(&db)
+        .args(["--config", cfg.to_str().unwrap(), "--workers", "1"]));
+    assert_eq!(pg.psql(&db, "SELECT to_regclass('precious') IS NULL"), "t");
+}

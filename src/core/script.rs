@@ -104,20 +104,7 @@ fn statement(sql: &str, from: usize, to: usize) -> ScriptStatement<'_> {
 /// The transaction-control command a statement is (`COMMIT`, `ROLLBACK`, `BEGIN`, ...), if
 /// it is one: such a statement would end or nest a transaction its caller holds open.
 pub(crate) fn transaction_control(stmt: &str) -> Option<&'static str> {
-    let mut lexer = Lexer::new(stmt);
-    let mut words = Vec::new();
-    while let Some(tok) = lexer.next_token() {
-        match tok {
-            Token::Word(_, w) => {
-                words.push(w.to_ascii_uppercase());
-                if words.len() == 2 {
-                    break;
-                }
-            }
-            Token::Trivia => {}
-            _ => break,
-        }
-    }
+    let words = leading_words(stmt, 2);
     let first = words.first()?.as_str();
     let second = words.get(1).map(String::as_str);
     Some(match (first, second) {
@@ -131,6 +118,41 @@ pub(crate) fn transaction_control(stmt: &str) -> Option<&'static str> {
         ("SAVEPOINT", _) => "SAVEPOINT",
         ("RELEASE", _) => "RELEASE",
         ("PREPARE", Some("TRANSACTION")) => "PREPARE TRANSACTION",
+        _ => return None,
+    })
+}
+
+/// The first `n` words of a statement, upper-cased; comments and blanks are skipped, and
+/// anything else (a quote, a parenthesis, an operator) ends them.
+fn leading_words(stmt: &str, n: usize) -> Vec<String> {
+    let mut lexer = Lexer::new(stmt);
+    let mut words = Vec::new();
+    while let Some(tok) = lexer.next_token() {
+        match tok {
+            Token::Word(_, w) => {
+                words.push(w.to_ascii_uppercase());
+                if words.len() == n {
+                    break;
+                }
+            }
+            Token::Trivia => {}
+            _ => break,
+        }
+    }
+    words
+}
+
+/// The command, if a statement drops, empties, changes or replaces existing objects
+/// (`DROP`, `TRUNCATE`, `ALTER`, `CREATE OR REPLACE`): what stormbench never runs on objects
+/// it cannot prove it created unless told to.
+pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
+    let words = leading_words(stmt, 3);
+    let word = |i: usize| words.get(i).map(String::as_str);
+    Some(match (word(0)?, word(1), word(2)) {
+        ("DROP", ..) => "DROP",
+        ("TRUNCATE", ..) => "TRUNCATE",
+        ("ALTER", ..) => "ALTER",
+        ("CREATE", Some("OR"), Some("REPLACE")) => "CREATE OR REPLACE",
         _ => return None,
     })
 }
@@ -428,7 +450,34 @@ pub(crate) fn may_write(sql: &str) -> bool {
 
 #[cfg(test)]
 mod write_tests {
-    use super::may_write;
+    use super::{destructive, may_write, split};
+
+    #[test]
+    fn destructive_statements() {
+        for (sql, want) in [
+            ("DROP TABLE users", Some("DROP")),
+            ("  -- clean up\n drop index if exists i", Some("DROP")),
+            ("/* nightly */ TRUNCATE t", Some("TRUNCATE")),
+            ("alter table t add column c int", Some("ALTER")),
+            (
+                "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+                Some("CREATE OR REPLACE"),
+            ),
+            ("CREATE TABLE t (a int)", None),
+            ("SELECT 'drop table t'", None),
+            ("DELETE FROM t WHERE id = $1", None),
+            ("UPDATE t SET dropped = true", None),
+            ("", None),
+        ] {
+            assert_eq!(destructive(sql), want, "{sql}");
+        }
+        // a statement hidden after another in one simple-protocol string is found too
+        let found: Vec<_> = split("SELECT 1; DROP TABLE t")
+            .iter()
+            .filter_map(|s| destructive(s.text))
+            .collect();
+        assert_eq!(found, ["DROP"]);
+    }
 
     #[test]
     fn reads_and_writes() {

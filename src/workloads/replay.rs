@@ -66,6 +66,9 @@ struct ReplaySection {
     /// `simple`: statements as recorded, literals in the text (simple query protocol);
     /// `prepared`: each template prepared once per connection, literals bound as parameters.
     protocol: Option<Protocol>,
+    /// Replay statements that drop, empty, change or replace objects (`DROP`, `TRUNCATE`,
+    /// `ALTER`, `CREATE OR REPLACE`) as recorded; without it a trace holding one is refused.
+    allow_destructive: Option<bool>,
 }
 
 /// How statements reach the server.
@@ -170,6 +173,9 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
             trace.skipped
         )]);
     }
+    if !s.replay.allow_destructive.unwrap_or(false) {
+        destructive_refused(&trace)?;
+    }
     let workers = p.workers.max(1);
     let (plan, needed_workers) = assign(&trace, workers);
     Ok(Arc::new(Replay {
@@ -182,6 +188,30 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
         repeat: s.replay.repeat.unwrap_or(false),
         needed_workers,
     }))
+}
+
+/// Refuses a trace holding statements that drop, empty, change or replace objects: a trace
+/// recorded elsewhere would run them on objects stormbench did not create.
+fn destructive_refused(trace: &Trace) -> Result<(), Vec<String>> {
+    let found: Vec<String> = trace
+        .templates
+        .iter()
+        .flat_map(|t| crate::core::script::split(t))
+        .filter(|st| crate::core::script::destructive(st.text).is_some())
+        .map(|st| st.head())
+        .collect();
+    let Some(first) = found.first() else {
+        return Ok(());
+    };
+    Err(vec![format!(
+        "trace.file: {} statement{} would drop, empty, change or replace existing objects \
+         (e.g. {first}); remove {} from the trace, or set trace.replay.allow_destructive: true to \
+         replay {} as recorded",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        if found.len() == 1 { "it" } else { "them" },
+        if found.len() == 1 { "it" } else { "them" },
+    )])
 }
 
 /// Builds the workload named by `trace.schema_from` (default mode, default section, the
