@@ -262,11 +262,9 @@ async fn drop_previous(
     match found.and_then(|m| m.objects.as_ref()) {
         Some(objects) => {
             if let Some(sql) = workload.cleanup_script() {
-                crate::core::run_script(admin, &sql, &format!("{name} cleanup"))
-                    .await
-                    .map_err(|e| anyhow!(e))?;
+                dropped = run_cleanup_files(admin, &sql, name, objects, force_drop).await?;
             }
-            dropped = drop_recorded(admin, name, objects, force_drop).await?;
+            dropped.extend(drop_recorded(admin, name, objects, force_drop).await?);
         }
         None if found.is_some() || force_drop => {
             let existing = owned::existing_tables(admin, workload.tables())
@@ -290,6 +288,66 @@ async fn drop_previous(
     marker::remove(admin, name)
         .await
         .context("clearing the stormbench_meta marker")?;
+    Ok(dropped)
+}
+
+/// Runs a workload's clean-up files in one transaction, rolled back (and the clean-up
+/// refused) if they would drop an object the set-up did not record: one the user put in
+/// the place of a workload table, a view the user built on one. `force_drop` lets them.
+/// Returns the names of what they dropped.
+async fn run_cleanup_files(
+    admin: &Conn,
+    sql: &str,
+    name: &str,
+    recorded: &[OwnedObject],
+    force_drop: bool,
+) -> anyhow::Result<Vec<String>> {
+    if let Some((line, cmd)) = crate::core::script::find_transaction_control(sql).first() {
+        bail!(
+            "{name} cleanup files, line {line}: {cmd} ends or nests the transaction the \
+             clean-up runs in; remove it"
+        );
+    }
+    admin
+        .batch_execute("BEGIN")
+        .await
+        .context("starting the clean-up")?;
+    let checked = async {
+        let before = Snapshot::take(admin)
+            .await
+            .context("listing the database's objects")?;
+        crate::core::run_script(admin, sql, &format!("{name} cleanup"))
+            .await
+            .map_err(|e| anyhow!(e))?;
+        let gone = before
+            .dropped_since(admin)
+            .await
+            .context("listing the database's objects")?;
+        let foreign: Vec<String> = gone
+            .iter()
+            .filter(|o| !recorded.iter().any(|r| r.kind == o.kind && r.oid == o.oid))
+            .map(|o| o.name.clone())
+            .collect();
+        if !foreign.is_empty() && !force_drop {
+            bail!(
+                "the {name} cleanup files would drop {} that stormbench did not create (not \
+                 in its set-up's record: put there or replaced after the set-up); nothing was \
+                 dropped. Drop {} yourself, or add --force-drop",
+                foreign.join(", "),
+                plural(foreign.len(), "it", "them"),
+            );
+        }
+        Ok(gone.into_iter().map(|o| o.name).collect())
+    }
+    .await;
+    let end = if checked.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    let ended = admin.batch_execute(end).await;
+    let dropped = checked?;
+    ended.context("committing the clean-up")?;
     Ok(dropped)
 }
 

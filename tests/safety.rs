@@ -795,3 +795,38 @@ fn end(pg: &Pg, db: &str, holder: Child) {
     );
     let _ = wait_at_most(holder, std::time::Duration::from_secs(10));
 }
+
+/// A declarative workload's cleanup files drop by name: where the user has put a table of
+/// their own in the place of one stormbench created, `--cleanup` is refused naming it and
+/// nothing is dropped (the files run in a transaction that is rolled back); `--force-drop`
+/// is the way through.
+#[test]
+fn cleanup_files_cannot_drop_a_table_the_user_put_in_place() {
+    let pg = pg();
+    let db = pg.fresh_db("cleanup_files");
+    let workloads = concat!(env!("CARGO_MANIFEST_DIR"), "/workloads");
+    let bank = |args: &[&str]| {
+        let mut c = pg.stormbench(&db);
+        c.args(["--workloads-path", workloads, "-w", "example_bank", "-q"])
+            .args(args);
+        c
+    };
+    ok(&mut bank(&["--setup", "--no-run"]));
+    pg.psql(
+        &db,
+        "DROP TABLE bank_branches CASCADE; CREATE TABLE bank_branches (note text); \
+         INSERT INTO bank_branches VALUES ('mine')",
+    );
+    let err = fails(&mut bank(&["--cleanup"]), 1);
+    assert!(
+        err.contains(
+            "cleanup files would drop public.bank_branches that stormbench did not create"
+        ),
+        "{err}"
+    );
+    let tables = "SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bank\\_%'";
+    assert_eq!(pg.psql(&db, tables), "3", "nothing was dropped");
+    assert_eq!(pg.psql(&db, "SELECT note FROM bank_branches"), "mine");
+    ok(&mut bank(&["--cleanup", "--force-drop"]));
+    assert_eq!(pg.psql(&db, tables), "0");
+}

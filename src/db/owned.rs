@@ -6,7 +6,7 @@
 //! drops exactly those, found again by OID and name, without CASCADE, so a user's own
 //! objects (same-named tables, a view on a workload table) are never touched.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -101,10 +101,10 @@ pub(crate) struct OwnedObject {
     pub(crate) name: String,
 }
 
-/// The top-level user objects of a database at one moment.
+/// The top-level user objects of a database at one moment, with their names.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Snapshot {
-    seen: HashSet<(ObjectKind, u32)>,
+    seen: HashMap<(ObjectKind, u32), String>,
 }
 
 /// Lists top-level user objects: `(catalog, oid, kind letter, quoted name, xmin)`.
@@ -170,9 +170,31 @@ impl Snapshot {
             seen: objects(conn)
                 .await?
                 .into_iter()
-                .map(|r| (r.object.kind, r.object.oid))
+                .map(|r| ((r.object.kind, r.object.oid), r.object.name))
                 .collect(),
         })
+    }
+
+    /// Objects there at the snapshot that are gone now (as their kind, OID and name then).
+    pub(crate) async fn dropped_since(
+        &self,
+        conn: &Conn,
+    ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
+        let now: std::collections::HashSet<(ObjectKind, u32)> = objects(conn)
+            .await?
+            .into_iter()
+            .map(|r| (r.object.kind, r.object.oid))
+            .collect();
+        Ok(self
+            .seen
+            .iter()
+            .filter(|(key, _)| !now.contains(key))
+            .map(|(&(kind, oid), name)| OwnedObject {
+                kind,
+                oid,
+                name: name.clone(),
+            })
+            .collect())
     }
 
     /// Objects there now that were not there at the snapshot.
@@ -183,7 +205,7 @@ impl Snapshot {
         Ok(objects(conn)
             .await?
             .into_iter()
-            .filter(|r| !self.seen.contains(&(r.object.kind, r.object.oid)))
+            .filter(|r| !self.seen.contains_key(&(r.object.kind, r.object.oid)))
             .map(|r| r.object)
             .collect())
     }
@@ -201,7 +223,7 @@ impl Snapshot {
         Ok(objects(conn)
             .await?
             .into_iter()
-            .filter(|r| r.xmin == xid && self.seen.contains(&(r.object.kind, r.object.oid)))
+            .filter(|r| r.xmin == xid && self.seen.contains_key(&(r.object.kind, r.object.oid)))
             .map(|r| r.object.name)
             .collect())
     }
