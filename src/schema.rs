@@ -147,7 +147,7 @@ pub(crate) async fn recreate(
         );
     }
     admin.batch_execute("BEGIN").await.context("BEGIN")?;
-    let created = create_recorded(admin, workload, name, scale).await;
+    let created = create_recorded(admin, workload, name, scale, force_drop).await;
     if created.is_err() {
         let _ = admin.batch_execute("ROLLBACK").await;
     }
@@ -162,12 +162,13 @@ pub(crate) async fn recreate(
 }
 
 /// Inside the caller's transaction: creates the schema, refuses if that replaced an object
-/// of the user's, records what it created.
+/// of the user's or dropped one (unless `force_drop`), records what it created.
 async fn create_recorded(
     admin: &Conn,
     workload: &dyn Workload,
     name: &str,
     scale: u64,
+    force_drop: bool,
 ) -> anyhow::Result<()> {
     let before = Snapshot::take(admin)
         .await
@@ -189,6 +190,18 @@ async fn create_recorded(
             "refusing to set up {name}: creating its schema would replace {}, which stormbench did not create; nothing was changed. Drop or rename {} yourself, or use another database",
             replaced.join(", "),
             plural(replaced.len(), "it", "them")
+        );
+    }
+    let dropped = before
+        .dropped_since(admin)
+        .await
+        .context("checking what the schema dropped")?;
+    if !dropped.is_empty() && !force_drop {
+        let names: Vec<String> = dropped.into_iter().map(|o| o.name).collect();
+        bail!(
+            "refusing to set up {name}: its schema files drop {}, which stormbench did not create; nothing was changed. Remove the DROP from the schema files, drop {} yourself, or add --force-drop",
+            names.join(", "),
+            plural(names.len(), "it", "them")
         );
     }
     let created = before

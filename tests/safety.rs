@@ -145,7 +145,7 @@ fn cleanup_drops_only_what_setup_recorded() {
 }
 
 #[test]
-fn setup_never_replaces_a_users_function() {
+fn setup_never_replaces_or_drops_a_users_objects() {
     let pg = pg();
     let db = pg.fresh_db("safe_function");
     pg.psql(
@@ -177,6 +177,37 @@ fn setup_never_replaces_a_users_function() {
     );
     assert_eq!(pg.psql(&db, "SELECT answer()"), "42");
     assert_eq!(pg.psql(&db, "SELECT to_regclass('rp_items') IS NULL"), "t");
+
+    // a schema file that drops a table of the user's (an idempotent-looking DROP IF EXISTS)
+    pg.psql(
+        &db,
+        "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)",
+    );
+    decl_workload(
+        dir.path(),
+        "dropper",
+        "dr_items",
+        "DROP TABLE IF EXISTS precious;\nCREATE TABLE dr_items (id bigint, v int);\n",
+    );
+    let o = run(pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "dropper",
+            "--setup",
+            "--no-run",
+            "-q",
+            "--workloads-path",
+        ])
+        .arg(dir.path()));
+    let err = assert_clean_failure(&o, 1);
+    assert!(
+        err.contains("its schema files drop public.precious, which stormbench did not create")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
+    assert_eq!(pg.psql(&db, "SELECT to_regclass('dr_items') IS NULL"), "t");
 }
 
 #[test]
