@@ -159,18 +159,15 @@ fn setup_never_replaces_or_drops_a_users_objects() {
         "rp_items",
         "CREATE TABLE rp_items (id bigint, v int);\nCREATE OR REPLACE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 0';\n",
     );
-    let o = run(pg
-        .stormbench(&db)
-        .args([
-            "-w",
-            "replacer",
-            "--setup",
-            "--no-run",
-            "-q",
-            "--workloads-path",
-        ])
-        .arg(dir.path()));
-    let err = assert_clean_failure(&o, 1);
+    // sets a workload of the folder up; returns its one-line refusal
+    let refused = |name: &str| {
+        let o = run(pg
+            .stormbench(&db)
+            .args(["-w", name, "--setup", "--no-run", "-q", "--workloads-path"])
+            .arg(dir.path()));
+        assert_clean_failure(&o, 1)
+    };
+    let err = refused("replacer");
     assert!(
         err.contains("answer()") && err.contains("nothing was changed"),
         "{err}"
@@ -189,18 +186,7 @@ fn setup_never_replaces_or_drops_a_users_objects() {
         "dr_items",
         "DROP TABLE IF EXISTS precious;\nCREATE TABLE dr_items (id bigint, v int);\n",
     );
-    let o = run(pg
-        .stormbench(&db)
-        .args([
-            "-w",
-            "dropper",
-            "--setup",
-            "--no-run",
-            "-q",
-            "--workloads-path",
-        ])
-        .arg(dir.path()));
-    let err = assert_clean_failure(&o, 1);
+    let err = refused("dropper");
     assert!(
         err.contains("its schema files drop public.precious, which stormbench did not create")
             && err.contains("nothing was changed"),
