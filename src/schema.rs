@@ -315,9 +315,10 @@ async fn run_cleanup_files(
     recorded: &[OwnedObject],
     force_drop: bool,
 ) -> anyhow::Result<Vec<String>> {
-    if let Some((line, cmd)) = crate::core::script::find_transaction_control(sql).first() {
+    // (the files come joined into one script, so a line number would not point into one)
+    if let Some((_, cmd)) = crate::core::script::find_transaction_control(sql).first() {
         bail!(
-            "{name} cleanup files, line {line}: {cmd} ends or nests the transaction the \
+            "the {name} cleanup files hold {cmd}, which ends or nests the transaction the \
              clean-up runs in; remove it"
         );
     }
