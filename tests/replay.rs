@@ -320,6 +320,14 @@ fn replay_config_mistakes_are_clear_errors() {
         err.contains("trace.file: cannot open /nonexistent/trace.jsonl"),
         "{err}"
     );
+    // a device would be read for ever
+    std::fs::write(&cfg, "workload: trace_replay\ntrace: { file: /dev/zero }\n").unwrap();
+    let err = fails(
+        pg().stormbench("postgres")
+            .args(["--config", cfg.to_str().unwrap()]),
+        2,
+    );
+    assert!(err.contains("trace.file: /dev/zero is a device"), "{err}");
 }
 
 #[test]

@@ -248,6 +248,20 @@ fn bad_input_gives_one_line_errors() {
         m,
     ]);
     assert_one_line_error(&missing, 1, "cannot open");
+    // a device would be read for ever (one endless line), a directory cannot be: refused
+    for (input, what) in [("/dev/zero", "a device"), ("/tmp", "a directory")] {
+        let e = run(&["trace", "learn", "--input", input, "--out", m]);
+        assert_one_line_error(&e, 1, &format!("{input} is {what}, not a file"));
+        let e = run(&[
+            "trace",
+            "validate",
+            "--original",
+            input,
+            "--generated",
+            input,
+        ]);
+        assert_one_line_error(&e, 1, "not a file");
+    }
     let plain = repo("tests/fixtures/trace/plain.sql");
     let p = plain.to_str().unwrap();
     let fmt = run(&["trace", "learn", "-i", p, "-f", "xml", "-o", m]);

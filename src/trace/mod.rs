@@ -19,8 +19,29 @@ use crate::progress;
 use model::{Interner, Model, Stmt};
 use parse::{Event, LogFormat, Parsed};
 
+/// Opens a log, trace or model to read: a regular file (or a pipe). A device (`/dev/zero`
+/// would be read for ever, one endless line) or a directory is refused.
 pub(crate) fn open(path: &Path) -> anyhow::Result<File> {
-    File::open(path).with_context(|| format!("cannot open {}", path.display()))
+    use std::os::unix::fs::FileTypeExt as _;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let kind = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .file_type();
+    if !(kind.is_file() || kind.is_fifo()) {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a device"
+        };
+        anyhow::bail!(
+            "{} is {what}, not a file; give a log, trace or model file",
+            path.display()
+        );
+    }
+    Ok(file)
 }
 
 /// The format of a log, detected from its name and first non-blank line.
