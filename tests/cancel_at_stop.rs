@@ -3,41 +3,12 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{ok, pg, read_json, spawn, tempdir, validate_report_schema, Pg, DRIVERS};
 
-/// A psql session holding the simple workload's tables locked for `secs` seconds.
-fn hold_lock(pg: &Pg, db: &str, secs: u32) -> Child {
-    let sql = format!(
-        "BEGIN; LOCK TABLE simple_accounts, simple_history IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep({secs}); COMMIT;"
-    );
-    let mut child = Command::new(pg.bindir.join("psql"))
-        .args(["-h", &pg.host, "-p", &pg.port, "-U", &pg.user, "-d", db])
-        .args(["-v", "ON_ERROR_STOP=1", "-qAtc", &sql])
-        .env("PGAPPNAME", "lock_holder")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("psql runs");
-    // the lock is taken once the session shows it
-    let until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < until {
-        let held = pg.psql(
-            db,
-            "SELECT count(*) FROM pg_locks WHERE relation = 'simple_accounts'::regclass \
-             AND mode = 'AccessExclusiveLock' AND granted",
-        );
-        if held == "1" {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the lock was not taken within 10 s");
-}
+/// What the lock holder takes: every write of simple_write waits for it.
+const LOCK_WRITES: &str = "LOCK TABLE simple_accounts, simple_history IN ACCESS EXCLUSIVE MODE";
 
 /// stormbench's sessions in `db` (other than the lock holder's psql).
 fn stormbench_sessions(pg: &Pg, db: &str) -> String {
@@ -102,7 +73,7 @@ fn statements_waiting_at_the_deadline_are_cancelled_not_left_to_run() {
 /// Every writer waits for a lock held past the run's end.
 fn stalled_at_the_deadline(pg: &Pg, db: &str, dir: &tempfile::TempDir, driver: &str) {
     let before = writes(pg, db);
-    let holder = hold_lock(pg, db, 30);
+    let holder = pg.lock_holder(db, LOCK_WRITES, 30);
     let json = dir.path().join(format!("stalled-{driver}.json"));
     let started = Instant::now();
     let o = pg
@@ -132,7 +103,7 @@ fn stalled_at_the_deadline(pg: &Pg, db: &str, dir: &tempfile::TempDir, driver: &
         "{out}"
     );
     // the lock goes: none of the run's writes runs after it
-    release(pg, db, holder);
+    pg.release(db, holder);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         writes(pg, db),
@@ -162,7 +133,7 @@ fn stalled_at_ctrl_c(
     cfg: &std::path::Path,
     driver: &str,
 ) {
-    let holder = hold_lock(pg, db, 30);
+    let holder = pg.lock_holder(db, LOCK_WRITES, 30);
     let json = dir.path().join(format!("r-{driver}.json"));
     let child = spawn(
         pg.stormbench(db)
@@ -212,17 +183,7 @@ fn stalled_at_ctrl_c(
     let [_, cancelled, unconfirmed] = in_flight(&json);
     assert_eq!((cancelled, unconfirmed), (3, 0), "{driver}");
     assert_eq!(r["connections"]["driver"], driver);
-    release(pg, db, holder);
-}
-
-/// Ends the lock holder's session (its transaction rolls back, the lock goes).
-fn release(pg: &Pg, db: &str, mut holder: Child) {
-    pg.psql(
-        db,
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = current_database() AND application_name = 'lock_holder'",
-    );
-    let _ = holder.wait();
+    pg.release(db, holder);
 }
 
 /// What simple_write changes: the rows it appends, the balances it moves.

@@ -774,7 +774,7 @@ fn killed_while_waiting_for_a_lock_check_workload_and_the_history_leave_nothing_
         pg.stormbench(&db).arg("check-workload").arg(&workload),
         "check-workload never waited for the lock",
     );
-    end(&pg, &db, holder);
+    pg.release(&db, holder);
 
     // a report imported into a history whose table another session has locked
     let store = format!(
@@ -798,19 +798,9 @@ fn killed_while_waiting_for_a_lock_check_workload_and_the_history_leave_nothing_
             .arg(&json),
         "the history's insert never waited for the lock",
     );
-    end(&pg, &db, holder);
+    pg.release(&db, holder);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM stormbench_history"), "0");
-}
-
-/// Ends a lock holder's session at once (instead of waiting out its sleep).
-fn end(pg: &Pg, db: &str, holder: Child) {
-    pg.psql(
-        db,
-        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-         WHERE query LIKE '%pg_sleep(51)%' AND pid <> pg_backend_pid()",
-    );
-    let _ = wait_at_most(holder, std::time::Duration::from_secs(10));
 }
 
 /// A declarative workload's cleanup files drop by name: where the user has put a table of

@@ -123,26 +123,23 @@ fn a_lock_stall_breaks_max_latency_unless_the_breach_budget_allows_it() {
     );
     for (cfg, expect) in [(&strict, SLO_BROKEN), (&budget, 0)] {
         let json = dir.path().join("r.json");
-        let mut child = pg
-            .stormbench(&db)
-            .arg("-c")
-            .arg(cfg)
-            .args([
-                "-w",
-                "simple_write",
-                "-d",
-                "6s",
-                "--workers",
-                "4",
-                "-s",
-                "1s",
-            ])
-            .arg("--json")
-            .arg(&json)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child = spawn(
+            pg.stormbench(&db)
+                .arg("-c")
+                .arg(cfg)
+                .args([
+                    "-w",
+                    "simple_write",
+                    "-d",
+                    "6s",
+                    "--workers",
+                    "4",
+                    "-s",
+                    "1s",
+                ])
+                .arg("--json")
+                .arg(&json),
+        );
         // one stall of 0.8 s, every writer waiting for the lock (shorter than a sample
         // interval: a whole interval without an answer would be an outage, exit code 5),
         // once the first second is measured (its summary line is out), however long the

@@ -76,29 +76,42 @@ impl Pg {
         }
     }
 
-    /// Another session of `db` that runs `sql` in a transaction, then sleeps `secs` seconds
-    /// holding the locks it took; returns once it sleeps.
+    /// Another session of `db` (application name `lock_holder`) that runs `sql` in a
+    /// transaction, then sleeps `secs` seconds holding the locks it took; returns once it
+    /// sleeps, so the locks are held.
     pub fn lock_holder(&self, db: &str, sql: &str, secs: u32) -> Child {
         let child = spawn(
             Command::new(self.bindir.join("psql"))
                 .args([
                     "-h", &self.host, "-p", &self.port, "-U", &self.user, "-d", db,
                 ])
+                .env("PGAPPNAME", "lock_holder")
                 .args([
+                    "-v",
+                    "ON_ERROR_STOP=1",
                     "-c",
                     &format!("BEGIN; {sql}; SELECT pg_sleep({secs}); COMMIT;"),
                 ]),
         );
         self.wait_count(
             db,
-            "the lock holder did not start",
-            &format!(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep({secs})%' \
-                 AND pid <> pg_backend_pid()"
-            ),
+            "the lock holder did not take its locks",
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = 'lock_holder' AND wait_event = 'PgSleep'",
             1,
         );
         child
+    }
+
+    /// Ends a [`Pg::lock_holder`]'s session at once (its transaction rolls back, the locks
+    /// go) instead of waiting out its sleep.
+    pub fn release(&self, db: &str, holder: Child) {
+        self.psql(
+            db,
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'lock_holder'",
+        );
+        let _ = wait_at_most(holder, Duration::from_secs(10));
     }
 
     /// A stormbench command pointed at `db` on the test cluster.
