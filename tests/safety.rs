@@ -837,3 +837,53 @@ fn cleanup_files_cannot_drop_a_table_the_user_put_in_place() {
     ok(&mut bank(&["--cleanup", "--force-drop"]));
     assert_eq!(pg.psql(&db, tables), "0");
 }
+
+#[test]
+fn a_query_folder_cannot_drop_a_users_table() {
+    let pg = pg();
+    let db = pg.fresh_db("query_folder");
+    pg.psql(
+        &db,
+        "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)",
+    );
+    let dir = tempdir();
+    let wl = decl_workload(
+        dir.path(),
+        "suite",
+        "qf_items",
+        "CREATE TABLE qf_items (id bigint, v int);\n",
+    );
+    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        format!(
+            "{yaml}transactions_from: {{folder: queries}}\nmodes:\n  read: {{read: 1}}\n  \
+             suite: {{suite: {{passes: 1, transactions: folder}}}}\n"
+        ),
+    )
+    .unwrap();
+    // a benchmark's repository copied whole: its queries and its clean-up script
+    let q = wl.join("queries");
+    std::fs::create_dir(&q).unwrap();
+    std::fs::write(q.join("1a.sql"), "SELECT count(*) FROM qf_items").unwrap();
+    std::fs::write(q.join("drop.sql"), "DROP TABLE precious;\n").unwrap();
+    let mut runs = pg.stormbench(&db);
+    runs.args(["-w", "suite_suite", "--setup", "-q", "--workloads-path"])
+        .arg(dir.path());
+    let mut check = pg.stormbench(&db);
+    check.arg("check-workload").arg(&wl);
+    for (args, c) in [("run", &mut runs), ("check-workload", &mut check)] {
+        let o = run(c);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{args}: {out}\n{err}");
+        assert!(
+            err.contains("drop.sql") && err.contains("is a DROP (DROP TABLE precious)"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            pg.psql(&db, "SELECT count(*) FROM precious"),
+            "1",
+            "{args:?}"
+        );
+    }
+}

@@ -3,6 +3,28 @@
 
 use super::*;
 
+/// Why a file of a query folder is not one query stormbench may run as it stands: a
+/// folder copied from elsewhere (a benchmark's repository) may also hold its schema, index
+/// or clean-up scripts, which would run as kinds against the user's tables.
+fn not_one_query(sql: &str) -> Option<String> {
+    let statements = crate::core::script::split(sql);
+    if statements.len() > 1 {
+        return Some(format!(
+            "holds {} statements (a schema or index script?), but each file of the folder runs \
+             as one query; move it out of the folder",
+            statements.len()
+        ));
+    }
+    let first = statements.first()?;
+    crate::core::script::destructive(first.text).map(|cmd| {
+        format!(
+            "is a {cmd} ({}), which would drop, empty, change or replace existing objects; \
+             a folder holds queries only: move it out of the folder",
+            first.head()
+        )
+    })
+}
+
 impl Compiler<'_> {
     pub(super) fn transactions(
         &mut self,
@@ -116,6 +138,10 @@ impl Compiler<'_> {
             };
             if sql.is_empty() {
                 self.err(&p, "the file is empty");
+                continue;
+            }
+            if let Some(m) = not_one_query(&sql) {
+                self.err(&p, m);
                 continue;
             }
             if let Some(m) = sql::check_placeholders(&sql, 0) {

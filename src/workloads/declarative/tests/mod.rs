@@ -679,3 +679,48 @@ fn modes_read_without_compiling_are_the_compiled_modes() {
     assert_eq!(written, vec!["default"]);
     assert_eq!(compile(GOOD).unwrap().mode_names(), spec::mode_names(GOOD));
 }
+
+#[test]
+fn a_query_folder_holds_one_query_per_file_and_nothing_that_drops() {
+    let d = folder(
+        "wl",
+        &format!("{GOOD}transactions_from: {{folder: queries}}\n"),
+    );
+    let q = d.path().join("wl").join("queries");
+    std::fs::create_dir(&q).unwrap();
+    for (file, sql) in [
+        (
+            "1a.sql",
+            "-- the first\nSELECT count(*) FROM t_accounts;\n-- end\n",
+        ),
+        (
+            "schema.sql",
+            "CREATE TABLE title (id int);\nCREATE TABLE name (id int);\n",
+        ),
+        ("drop.sql", "/* tidy up */ DROP TABLE t_accounts;"),
+        ("empty.sql", "truncate t_log"),
+    ] {
+        std::fs::write(q.join(file), sql).unwrap();
+    }
+    let e = spec::load(&d.path().join("wl"), 2)
+        .expect_err("should be rejected")
+        .join("\n");
+    assert!(
+        e.contains("schema.sql") && e.contains("holds 2 statements") && e.contains("move it out"),
+        "{e}"
+    );
+    assert!(
+        e.contains("drop.sql") && e.contains("is a DROP (DROP TABLE t_accounts)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("empty.sql") && e.contains("is a TRUNCATE"),
+        "{e}"
+    );
+    assert!(!e.contains("1a.sql"), "{e}");
+    for bad in ["schema.sql", "drop.sql", "empty.sql"] {
+        std::fs::remove_file(q.join(bad)).unwrap();
+    }
+    let spec = spec::load(&d.path().join("wl"), 2).unwrap();
+    assert!(spec.transactions.iter().any(|t| t.name == "q1a"));
+}
