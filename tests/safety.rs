@@ -887,3 +887,94 @@ fn a_query_folder_cannot_drop_a_users_table() {
         );
     }
 }
+
+#[test]
+fn after_load_steps_cannot_drop_or_change_a_users_objects() {
+    let pg = pg();
+    let db = pg.fresh_db("after_load");
+    pg.psql(
+        &db,
+        "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)",
+    );
+    let dir = tempdir();
+    let wl = decl_workload(
+        dir.path(),
+        "later",
+        "al_items",
+        "CREATE TABLE al_items (id bigint, v int);\n",
+    );
+    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        yaml.replace(
+            "schema: {create: schema.sql}",
+            "schema: {create: schema.sql, after_load: after_load.sql}",
+        ),
+    )
+    .unwrap();
+    let setup = || {
+        run(pg
+            .stormbench(&db)
+            .args([
+                "-w",
+                "later",
+                "--setup",
+                "--no-run",
+                "-q",
+                "--workloads-path",
+            ])
+            .arg(dir.path()))
+    };
+    for (after_load, touched) in [
+        ("DROP TABLE IF EXISTS precious;", "public.precious"),
+        ("TRUNCATE precious;", "public.precious"),
+        (
+            "ALTER TABLE precious ADD COLUMN note text;",
+            "public.precious",
+        ),
+        (
+            "ALTER TABLE precious ALTER COLUMN id SET DEFAULT 7;",
+            "public.precious",
+        ),
+        // the user's table among everything else
+        ("DROP SCHEMA public CASCADE;", "public.precious"),
+    ] {
+        std::fs::write(
+            wl.join("after_load.sql"),
+            format!("ALTER TABLE al_items ADD PRIMARY KEY (id);\n{after_load}\n"),
+        )
+        .unwrap();
+        let err = assert_clean_failure(&setup(), 1);
+        assert!(
+            err.contains("line 2")
+                && err.contains("would drop or change ")
+                && err.contains(touched)
+                && err.contains("which stormbench did not create"),
+            "{after_load}: {err}"
+        );
+        assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'precious'"
+            ),
+            "1",
+            "{after_load}"
+        );
+        assert_eq!(
+            pg.psql(&db, "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'precious'::regclass"),
+            "",
+            "{after_load}"
+        );
+    }
+    // its own objects it may alter, truncate and drop
+    std::fs::write(
+        wl.join("after_load.sql"),
+        "ALTER TABLE al_items ADD PRIMARY KEY (id);\nCREATE TABLE al_stage (x int);\n\
+         TRUNCATE al_stage;\nDROP TABLE al_stage;\n",
+    )
+    .unwrap();
+    let o = setup();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM al_items"), "10");
+}

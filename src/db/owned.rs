@@ -75,6 +75,18 @@ impl ObjectKind {
         }
     }
 
+    /// Whether it is a relation (in `pg_class`, locked by DDL on it).
+    fn is_relation(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Table
+                | ObjectKind::View
+                | ObjectKind::MaterializedView
+                | ObjectKind::Sequence
+                | ObjectKind::ForeignTable
+        )
+    }
+
     /// Drop order: dependents before what they depend on.
     fn drop_rank(self) -> u8 {
         match self {
@@ -216,6 +228,20 @@ impl Snapshot {
         &self,
         conn: &Conn,
     ) -> Result<Vec<String>, tokio_postgres::Error> {
+        Ok(self
+            .changed_in_transaction(conn)
+            .await?
+            .into_iter()
+            .map(|o| o.name)
+            .collect())
+    }
+
+    /// Objects that existed at the snapshot whose catalog row the current transaction
+    /// rewrote (replaced, altered, truncated, renamed).
+    async fn changed_in_transaction(
+        &self,
+        conn: &Conn,
+    ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
         let xid: String = conn
             .query_one("SELECT (txid_current() % 4294967296)::text", &[])
             .await?
@@ -224,8 +250,110 @@ impl Snapshot {
             .await?
             .into_iter()
             .filter(|r| r.xmin == xid && self.seen.contains_key(&(r.object.kind, r.object.oid)))
-            .map(|r| r.object.name)
+            .map(|r| r.object)
             .collect())
+    }
+}
+
+/// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
+/// (`SHARE UPDATE EXCLUSIVE` and stronger), by OID.
+const DDL_LOCKED_SQL: &str = "SELECT DISTINCT relation::int8 FROM pg_locks
+WHERE pid = pg_backend_pid() AND locktype = 'relation' AND database = (
+    SELECT oid FROM pg_database WHERE datname = current_database())
+  AND mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+               'ExclusiveLock', 'AccessExclusiveLock')";
+
+/// Runs statements that may drop, empty or change objects outside a set-up's own
+/// transaction (a workload's `after_load`) so that they touch only what stormbench
+/// created: each runs in a transaction of its own, which is rolled back when it dropped,
+/// rewrote or took a DDL lock on an object that is not the set-up's.
+#[derive(Debug)]
+pub(crate) struct Guard {
+    /// Objects there when the guard was made that the set-up did not record.
+    theirs: HashMap<(ObjectKind, u32), String>,
+}
+
+/// Whether one guarded statement ran.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Guarded {
+    /// It ran and was committed.
+    Ran,
+    /// It was rolled back: it would have dropped or changed these objects (names).
+    Refused(Vec<String>),
+}
+
+impl Guard {
+    /// A guard over every object there now except `recorded` (the set-up's).
+    pub(crate) async fn new(
+        conn: &Conn,
+        recorded: &[OwnedObject],
+    ) -> Result<Guard, tokio_postgres::Error> {
+        let ours: std::collections::HashSet<(ObjectKind, u32)> =
+            recorded.iter().map(|o| (o.kind, o.oid)).collect();
+        Ok(Guard {
+            theirs: objects(conn)
+                .await?
+                .into_iter()
+                .map(|r| ((r.object.kind, r.object.oid), r.object.name))
+                .filter(|(key, _)| !ours.contains(key))
+                .collect(),
+        })
+    }
+
+    /// Runs `stmt` in a transaction of its own on `conn` (no transaction open).
+    pub(crate) async fn run(
+        &self,
+        conn: &Conn,
+        stmt: &str,
+    ) -> Result<Guarded, tokio_postgres::Error> {
+        conn.batch_execute("BEGIN").await?;
+        let checked = self.touched_by(conn, stmt).await;
+        let touched = match checked {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = conn.batch_execute("ROLLBACK").await;
+                return Err(e);
+            }
+        };
+        if touched.is_empty() {
+            conn.batch_execute("COMMIT").await?;
+            return Ok(Guarded::Ran);
+        }
+        conn.batch_execute("ROLLBACK").await?;
+        Ok(Guarded::Refused(touched))
+    }
+
+    /// Inside the transaction: runs `stmt`, returns the names of the objects not the
+    /// set-up's that it dropped, rewrote or locked as DDL does.
+    async fn touched_by(
+        &self,
+        conn: &Conn,
+        stmt: &str,
+    ) -> Result<Vec<String>, tokio_postgres::Error> {
+        let before = Snapshot::take(conn).await?;
+        conn.batch_execute(stmt).await?;
+        let mut hit: Vec<(ObjectKind, u32)> = before
+            .dropped_since(conn)
+            .await?
+            .into_iter()
+            .chain(before.changed_in_transaction(conn).await?)
+            .map(|o| (o.kind, o.oid))
+            .collect();
+        for row in conn.query(DDL_LOCKED_SQL, &[]).await? {
+            let oid = row.get::<_, i64>(0) as u32;
+            hit.extend(
+                self.theirs
+                    .keys()
+                    .filter(|(kind, o)| *o == oid && kind.is_relation()),
+            );
+        }
+        let mut names: Vec<String> = hit
+            .into_iter()
+            .filter_map(|key| self.theirs.get(&key).cloned())
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
     }
 }
 
