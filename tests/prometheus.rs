@@ -140,6 +140,94 @@ fn a_taken_port_is_a_clear_error() {
     );
 }
 
+/// CPU seconds (user + system) process `pid` has used.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // the fields after the command name, which is in parentheses
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf reads a constant of the system
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+#[test]
+fn clients_that_connect_and_never_ask_neither_spin_nor_hold_the_endpoint() {
+    use std::os::unix::process::CommandExt as _;
+    let pg = pg();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = pg.stormbench("stormbench_test");
+    c.args([
+        "-w", "noop", "-d", "20s", "--warmup", "0s", "--rate", "50", "-q",
+    ])
+    .args(["--prometheus", &format!("127.0.0.1:{port}")]);
+    // few file descriptors, so that idle clients can use them all up
+    // SAFETY: setrlimit(2) is async-signal-safe, as pre_exec requires
+    unsafe {
+        c.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 64,
+                rlim_max: 64,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = spawn(&mut c);
+    let up = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(200));
+        scrape(port).is_some()
+    });
+    assert!(up, "the endpoint did not answer within 10 s");
+    // one idle client is let go by the server
+    let mut lone = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    lone.set_read_timeout(Some(Duration::from_secs(12)))
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let read = lone.read(&mut [0u8; 64]);
+    assert!(
+        matches!(read, Ok(0)),
+        "an idle client was not disconnected within 12 s: {read:?}"
+    );
+    assert!(t0.elapsed() < Duration::from_secs(12));
+    // more idle clients than it has descriptors: it waits for descriptors, it does not spin
+    let idle: Vec<TcpStream> = (0..200)
+        .filter_map(|_| {
+            TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(1)).ok()
+        })
+        .collect();
+    assert!(
+        idle.len() > 64,
+        "only {} idle clients connected",
+        idle.len()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    let cpu0 = cpu_seconds(child.id());
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_seconds(child.id()) - cpu0;
+    assert!(used < 1.0, "{used:.2} CPU seconds in 3 s with idle clients");
+    drop(idle);
+    assert!(
+        (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(200));
+            scrape(port).is_some()
+        }),
+        "the endpoint did not answer again within 10 s of the idle clients leaving"
+    );
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{:?}", text(&o));
+}
+
 #[test]
 fn grafana_dashboard_uses_only_exported_metrics() {
     let text = std::fs::read_to_string(concat!(

@@ -122,10 +122,23 @@ impl Exporter {
     }
 }
 
+/// How long a metrics client may take to send a request before its connection is closed
+/// (an idle connection holds a file descriptor the run's connections may need).
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Pause after a failed accept (no file descriptor left) before the next.
+const ACCEPT_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+
 async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>, pg: Option<Published>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // out of file descriptors (scrapers that connect and never ask): retrying at
+            // once would spin a core beside the measured server; the backlog waits
+            Err(_) => {
+                tokio::time::sleep(ACCEPT_RETRY).await;
+                continue;
+            }
         };
         let (state, pg) = (state.clone(), pg.clone());
         tokio::spawn(async move {
@@ -135,6 +148,8 @@ async fn serve(listener: tokio::net::TcpListener, state: Arc<Mutex<State>>, pg: 
             });
             let io = hyper_util::rt::TokioIo::new(stream);
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
                 .serve_connection(io, service)
                 .await;
         });
