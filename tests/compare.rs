@@ -114,6 +114,43 @@ fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0));
     assert!(text(&o).0.contains("REGRESSION"));
+    // a damaged histogram is an error, never a comparison without latency that passes
+    let mut damaged = read_json(&slow);
+    damaged["histograms"]["latency"]["nap"] = "HISTFAAAAnotahistogram".into();
+    let damaged_path = dir.path().join("damaged.json");
+    std::fs::write(&damaged_path, damaged.to_string()).unwrap();
+    let err = fails(
+        stormbench()
+            .arg("compare")
+            .arg(&fast)
+            .arg(&damaged_path)
+            .args(["--fail-on-regression", "5%"]),
+        2,
+    );
+    assert!(
+        err.contains("histograms.latency.nap is not a readable HDR histogram"),
+        "{err}"
+    );
+    // a report without it (an older stormbench's) is compared on throughput, and says so
+    let mut older = read_json(&slow);
+    older["histograms"]["latency"]
+        .as_object_mut()
+        .unwrap()
+        .remove("nap");
+    std::fs::write(&damaged_path, older.to_string()).unwrap();
+    let o = stormbench()
+        .arg("compare")
+        .arg(&fast)
+        .arg(&damaged_path)
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(
+        format!("{out}{err}")
+            .contains("latency of nap not compared: the new report does not store its histogram"),
+        "{out}\n{err}"
+    );
     // the reversed pair is faster, not a regression
     let o = stormbench()
         .arg("compare")

@@ -57,15 +57,26 @@ impl RunFacts {
                 rates.push(c / dt);
             }
         }
+        // a histogram that is there must decode: a damaged one would drop the latency
+        // comparison and let a regression through
         let latency = names
             .iter()
-            .map(|n| {
-                v.pointer("/histograms/latency")
-                    .and_then(|h| h.get(n))
-                    .and_then(Value::as_str)
-                    .and_then(decode_histogram)
-            })
-            .collect();
+            .map(
+                |n| match v.pointer("/histograms/latency").and_then(|h| h.get(n)) {
+                    None => Ok(None),
+                    Some(h) => h
+                        .as_str()
+                        .and_then(decode_histogram)
+                        .map(Some)
+                        .ok_or_else(|| {
+                            format!(
+                                "its histograms.latency.{n} is not a readable HDR histogram (the \
+                         report was damaged or edited); compare the run's original report"
+                            )
+                        }),
+                },
+            )
+            .collect::<Result<_, String>>()?;
         Ok(RunFacts {
             workload: s("/workload/name")?,
             mode: s("/workload/mode")?,
@@ -307,7 +318,21 @@ pub(crate) fn compare(
         };
         let histograms = match (base.latency.get(i), new.latency.get(j)) {
             (Some(Some(ha)), Some(Some(hb))) => Some((ha, hb)),
-            _ => None,
+            (a, b) => {
+                let which = match (
+                    a.is_some_and(Option::is_some),
+                    b.is_some_and(Option::is_some),
+                ) {
+                    (false, false) => "neither report stores",
+                    (false, true) => "the base report does not store",
+                    _ => "the new report does not store",
+                };
+                warnings.push(format!(
+                    "latency of {name} not compared: {which} its histogram (a report of an \
+                     older stormbench?)"
+                ));
+                None
+            }
         };
         kinds.push(compare_kind(
             name,
