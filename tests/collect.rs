@@ -107,6 +107,71 @@ fn postgres_15_with_pg_stat_statements() {
 }
 
 #[test]
+fn counters_reset_during_the_run_are_joined_not_subtracted() {
+    let _serial = serial();
+    let pg = pg();
+    let db = pg.fresh_db("stats_reset");
+    let resetter = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            let pg = common::pg();
+            std::thread::sleep(std::time::Duration::from_secs(4));
+            pg.psql(
+                &db,
+                "SELECT pg_stat_reset(); SELECT pg_stat_reset_shared('wal')",
+            );
+        })
+    };
+    let dir = tempdir();
+    let json = dir.path().join("r.json");
+    let o = ok(pg
+        .stormbench(&db)
+        .args(["-w", "simple", "--setup", "-d", "6s", "--workers", "4"])
+        .args(["--collect-pg-stats", "--json"])
+        .arg(&json));
+    resetter.join().unwrap();
+    let (out, err) = text(&o);
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let d = &r["database_stats"];
+    let views: Vec<&str> = d["counter_resets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["view"].as_str().unwrap())
+        .collect();
+    assert!(
+        views.contains(&"pg_stat_database") && views.contains(&"pg_stat_wal"),
+        "{views:?}"
+    );
+    assert!(out.contains("Counters reset: pg_stat_database at"), "{out}");
+    // the server's count goes on across the reset: only what came between the sample
+    // before it and the reset (at most a second of six) is missing
+    let client = u(&r["summary"]["transactions"]) as f64;
+    let commits = d["run"]["commits"].as_i64().unwrap() as f64;
+    assert!(
+        commits >= client * 0.6,
+        "server commits {commits} vs client transactions {client}"
+    );
+    assert!(d["run"]["wal_bytes"].as_i64().unwrap() > 0, "{}", d["run"]);
+    assert!(d["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["commits_per_s"].as_f64().unwrap() >= 0.0));
+    // the transaction count of two readings across a reset is left out, not wrong
+    assert!(
+        r["summary"]["server_transactions"].is_null(),
+        "{}",
+        r["summary"]
+    );
+    assert!(
+        err.contains("pg_stat_database was reset during the run"),
+        "{err}"
+    );
+}
+
+#[test]
 fn missing_extension_warns_and_the_run_goes_on() {
     let _serial = serial();
     let pg = pg();

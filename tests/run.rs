@@ -94,7 +94,7 @@ fn mixed_run_writes_valid_reports() {
 
     let r = read_json(&json);
     validate_report_schema(&r);
-    assert_eq!(r["schema_version"], 2);
+    assert_eq!(r["schema_version"], 3);
     assert_eq!(r["status"], "completed");
     // stormbench's own sockets: at least its 3 pooled connections (and the set-up and
     // server-statistics connections, and the runtime's own), not one per worker or more

@@ -114,6 +114,11 @@ macro_rules! shift_counters {
             fn shift(&mut self, from: &Self, to: &Self) {
                 $(self.$f += to.$f - from.$f;)*
             }
+
+            /// Whether a counter is below its value in `earlier` (they were reset).
+            fn went_down(&self, earlier: &Self) -> bool {
+                false $(|| self.$f < earlier.$f)*
+            }
         }
     };
 }
@@ -169,6 +174,97 @@ impl Sample {
         if let (Some(s), Some(f), Some(t)) = (&mut self.wal, &from.wal, &to.wal) {
             s.shift(f, t);
         }
+    }
+}
+
+/// Counters found reset between two samples without a gap between them
+/// (`pg_stat_reset()`, `pg_stat_reset_shared()`, a crash and restart faster than the sample
+/// interval): counting went on from the sample before plus what the one after had counted
+/// since the reset, so only what happened between the sample before and the reset is
+/// missing.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct CounterReset {
+    /// Seconds from the start of measurement to the first sample after the reset.
+    pub(crate) t_s: f64,
+    /// The view whose counters were reset.
+    pub(crate) view: String,
+}
+
+/// Keeps the series of samples continuous: after a gap (a restart may have reset the
+/// counters) the first sample is joined to the last before it; without a gap, the
+/// counters of a view that went down were reset, and that view counts on from the last
+/// sample plus what the new one counted since the reset.
+#[derive(Debug, Default)]
+struct Joiner {
+    /// (a raw sample, the joined sample it stands for): later samples are shifted by the
+    /// difference, view by view.
+    join: Option<(Sample, Sample)>,
+    /// The previous sample as read.
+    raw_before: Option<Sample>,
+    /// Views found reset.
+    resets: Vec<CounterReset>,
+}
+
+impl Joiner {
+    /// `s` as read, joined to the series whose last sample is `last`; `after_gap` when no
+    /// sample could be taken since `last`.
+    fn joined(&mut self, mut s: Sample, last: Option<&Sample>, after_gap: bool) -> Sample {
+        match (last, self.raw_before.take()) {
+            (Some(last), _) if after_gap => self.join = Some((s.clone(), last.clone())),
+            (Some(last), Some(before)) => {
+                for view in self.reset_views(&s, &before, last) {
+                    log::warn!(
+                        "{view} counters were reset during the run (seen at {:.1}s); the \
+                         server figures count on from the reset",
+                        s.t_s
+                    );
+                    self.resets.push(CounterReset {
+                        t_s: s.t_s,
+                        view: view.to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+        self.raw_before = Some(s.clone());
+        if let Some((from, to)) = &self.join {
+            s.shift(from, to);
+        }
+        s
+    }
+
+    /// The views of `s` whose counters went down since `before` (the previous raw
+    /// sample); each is joined to `last` as if its counters had restarted from zero.
+    fn reset_views(&mut self, s: &Sample, before: &Sample, last: &Sample) -> Vec<&'static str> {
+        let mut reset = Vec::new();
+        let mut j = self
+            .join
+            .take()
+            .unwrap_or_else(|| (last.clone(), last.clone()));
+        if s.database.went_down(&before.database) {
+            (j.0.database, j.1.database) = (DbCounters::default(), last.database);
+            reset.push("pg_stat_database");
+        }
+        if let (Some(n), Some(o)) = (&s.checkpoints, &before.checkpoints) {
+            if n.went_down(o) {
+                (j.0.checkpoints, j.1.checkpoints) = (Some(Default::default()), last.checkpoints);
+                reset.push("pg_stat_bgwriter / pg_stat_checkpointer");
+            }
+        }
+        if let (Some(n), Some(o)) = (&s.io, &before.io) {
+            if n.went_down(o) {
+                (j.0.io, j.1.io) = (Some(Default::default()), last.io);
+                reset.push("pg_stat_io");
+            }
+        }
+        if let (Some(n), Some(o)) = (&s.wal, &before.wal) {
+            if n.went_down(o) {
+                (j.0.wal, j.1.wal) = (Some(Default::default()), last.wal);
+                reset.push("pg_stat_wal");
+            }
+        }
+        self.join = Some(j);
+        reset
     }
 }
 
@@ -308,6 +404,8 @@ pub(crate) struct Collected {
     pub(crate) statements: Result<Vec<StatementDelta>, String>,
     /// Stretches without samples.
     pub(crate) gaps: Vec<Gap>,
+    /// Counters reset during the run.
+    pub(crate) resets: Vec<CounterReset>,
 }
 
 /// How long one sample (or the end-of-run queries) may take before the collector gives up
@@ -357,9 +455,7 @@ impl Collector {
         let mut gaps: Vec<Gap> = Vec::new();
         // while in a gap: why
         let mut down: Option<String> = None;
-        // after a gap: (first raw sample after it, the last sample before it), the shift
-        // that joins every later sample to the series
-        let mut join: Option<(Sample, Sample)> = None;
+        let mut joiner = Joiner::default();
         if self.opts.statements {
             self.statements_at_start = match &self.conn {
                 Some(c) => tokio::time::timeout(SAMPLE_TIMEOUT, queries::statements(c))
@@ -375,7 +471,8 @@ impl Collector {
                 break;
             }
             match self.sample_once(start).await {
-                Ok(mut s) => {
+                Ok(s) => {
+                    let after_gap = down.is_some();
                     if let Some(reason) = down.take() {
                         let from_s = samples.last().map_or(0.0, |p| p.t_s);
                         log::warn!(
@@ -387,14 +484,8 @@ impl Collector {
                             to_s: s.t_s,
                             reason,
                         });
-                        if let Some(last) = samples.last() {
-                            // counters may have been reset by a restart: join them
-                            join = Some((s.clone(), last.clone()));
-                        }
                     }
-                    if let Some((from, to)) = &join {
-                        s.shift(from, to);
-                    }
+                    let s = joiner.joined(s, samples.last(), after_gap);
                     if let Some(p) = &self.publish {
                         if let Ok(mut slot) = p.lock() {
                             *slot = Some(s.clone());
@@ -436,6 +527,7 @@ impl Collector {
             tables,
             statements,
             gaps,
+            resets: joiner.resets,
         }
     }
 

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use super::{Collected, Gap, Sample, StatementRow, TableVacuum};
+use super::{Collected, CounterReset, Gap, Sample, StatementRow, TableVacuum};
 
 /// One statement's activity during the run.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -156,6 +156,9 @@ pub(crate) struct DbStatsReport {
     /// Stretches the collector could not sample (server unreachable or silent); no
     /// interval spans one, and the run deltas count only what was sampled on either side.
     pub(crate) gaps: Vec<Gap>,
+    /// Views whose counters were reset during the run (the deltas count on from the reset).
+    #[serde(default)]
+    pub(crate) counter_resets: Vec<CounterReset>,
 }
 
 fn ratio(hit: i64, read: i64) -> Option<f64> {
@@ -331,6 +334,7 @@ impl DbStatsReport {
             statements_note: note,
             snapshots: vec![first.clone(), last.clone()],
             gaps: c.gaps,
+            counter_resets: c.resets,
         })
     }
 }
@@ -373,6 +377,7 @@ mod tests {
             samples,
             tables: vec![],
             statements: Err("not requested".into()),
+            resets: vec![],
             gaps: vec![Gap {
                 from_s: 1.0,
                 to_s: 5.0,
@@ -388,6 +393,61 @@ mod tests {
     }
 
     #[test]
+    fn counters_reset_without_a_gap_count_on_from_the_reset() {
+        let mut joiner = crate::collect::Joiner::default();
+        let mut samples: Vec<Sample> = Vec::new();
+        // raw (commits, wal bytes): pg_stat_reset() before t=2, pg_stat_reset_shared('wal')
+        // before t=4, a restart in the gap before t=5
+        for (t, commits, wal, after_gap) in [
+            (0.0, 1000, 5000, false),
+            (1.0, 2000, 6000, false),
+            (2.0, 300, 7000, false),
+            (3.0, 1300, 8000, false),
+            (4.0, 2300, 100, false),
+            (5.0, 50, 40, true),
+            (6.0, 1050, 1040, false),
+        ] {
+            let s = joiner.joined(sample(t, commits, 0, 0, wal), samples.last(), after_gap);
+            samples.push(s);
+        }
+        let joined: Vec<(i64, i64)> = samples
+            .iter()
+            .map(|s| (s.database.xact_commit, s.wal.unwrap().wal_bytes))
+            .collect();
+        assert_eq!(
+            joined,
+            [
+                (1000, 5000),
+                (2000, 6000),
+                (2300, 7000),
+                (3300, 8000),
+                (4300, 8100),
+                (4300, 8100),
+                (5300, 9100)
+            ]
+        );
+        let views: Vec<(f64, &str)> = joiner
+            .resets
+            .iter()
+            .map(|r| (r.t_s, r.view.as_str()))
+            .collect();
+        assert_eq!(views, [(2.0, "pg_stat_database"), (4.0, "pg_stat_wal")]);
+        let c = Collected {
+            views: Views::of(150_000),
+            samples,
+            tables: vec![],
+            statements: Err("not requested".into()),
+            gaps: vec![],
+            resets: joiner.resets,
+        };
+        let r = DbStatsReport::build(c).unwrap();
+        assert_eq!(r.run.commits, 4300);
+        assert_eq!(r.run.wal_bytes, Some(4100));
+        assert!(r.intervals.iter().all(|i| i.commits_per_s >= 0.0));
+        assert_eq!(r.counter_resets.len(), 2);
+    }
+
+    #[test]
     fn deltas_and_rates() {
         let c = Collected {
             views: Views::of(150_000),
@@ -399,6 +459,7 @@ mod tests {
             tables: vec![],
             statements: Err("not requested".into()),
             gaps: vec![],
+            resets: vec![],
         };
         let r = DbStatsReport::build(c).unwrap();
         assert_eq!(r.run.commits, 1000);

@@ -112,7 +112,7 @@ pub(crate) async fn measure(
         Some(before) => within(FINAL_QUERY_TIMEOUT, server_xacts(admin))
             .await
             .flatten()
-            .map(|after| after.saturating_sub(before)),
+            .and_then(|after| before.until(&after)),
         None => None,
     };
     let database_stats = collected.and_then(DbStatsReport::build);
@@ -170,7 +170,7 @@ async fn observe_server(
     stop_collecting: &CancellationToken,
     admin: &Conn,
     collector: Option<Collector>,
-) -> (Option<u64>, Option<Collected>) {
+) -> (Option<XactCount>, Option<Collected>) {
     // an interrupt during the warm-up ends the run before measurement starts
     tokio::select! {
         r = measuring => if r.is_err() { return (None, None) },
@@ -374,16 +374,44 @@ pub(crate) async fn run_checks(
     Ok(checks)
 }
 
-/// Commits + rollbacks of the current database so far (`None` if unreadable).
-pub(crate) async fn server_xacts(admin: &Conn) -> Option<u64> {
+/// Commits + rollbacks of the current database so far, with when its counters were last
+/// reset (`None` if unreadable).
+pub(crate) async fn server_xacts(admin: &Conn) -> Option<XactCount> {
     admin
         .query_one(
-            "SELECT (xact_commit + xact_rollback)::bigint FROM pg_stat_database WHERE datname = current_database()",
+            "SELECT (xact_commit + xact_rollback)::bigint, stats_reset::text \
+             FROM pg_stat_database WHERE datname = current_database()",
             &[],
         )
         .await
         .ok()
-        .map(|r| r.get::<_, i64>(0) as u64)
+        .map(|r| XactCount {
+            xacts: r.get::<_, i64>(0) as u64,
+            reset: r.get(1),
+        })
+}
+
+/// The database's transaction count at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XactCount {
+    xacts: u64,
+    /// `stats_reset` of `pg_stat_database`.
+    reset: Option<String>,
+}
+
+impl XactCount {
+    /// Transactions from `self` to `after`; `None` (with a warning) when the counters
+    /// were reset between the two, which would make the difference meaningless.
+    fn until(&self, after: &XactCount) -> Option<u64> {
+        if after.reset != self.reset || after.xacts < self.xacts {
+            log::warn!(
+                "pg_stat_database was reset during the run (pg_stat_reset()); the server's own \
+                 transaction count is left out of the report"
+            );
+            return None;
+        }
+        Some(after.xacts - self.xacts)
+    }
 }
 
 /// Writes every requested file; one failing does not stop the others.

@@ -456,6 +456,14 @@ fn database_section(out: &mut String, d: &crate::collect::DbStatsReport) {
         "\nDatabase Performance (server side, {} samples over {:.1}s):",
         d.samples, r.span_s
     );
+    for reset in &d.counter_resets {
+        let _ = writeln!(
+            out,
+            "  Counters reset: {} at {:.1}s (pg_stat_reset or a crash): its figures count on \
+             from the reset, without what came between the sample before and the reset",
+            reset.view, reset.t_s
+        );
+    }
     let _ = writeln!(
         out,
         "  Transactions:  {} commits, {} rollbacks ({:.1} commits/s), {} deadlocks",

@@ -33,7 +33,7 @@ use crate::exec::RunResult;
 use crate::stats::{IntervalPoint, KindTotals, Totals};
 
 /// Version of the JSON layout; bumped on any incompatible change.
-pub(crate) const SCHEMA_VERSION: u32 = 2;
+pub(crate) const SCHEMA_VERSION: u32 = 3;
 
 /// Latency statistics in milliseconds from one exact histogram of microseconds.
 #[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
