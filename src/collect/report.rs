@@ -245,12 +245,14 @@ pub(crate) fn statement_deltas(
         .iter()
         .filter_map(|r| {
             let (calls, time, rows) = match base.get(&r.queryid) {
-                Some(b) => (
+                // fewer calls than at the start: its entry was reset (or evicted and
+                // counted afresh) during the run; what it counted since is what is known
+                Some(b) if r.calls >= b.calls => (
                     r.calls - b.calls,
                     r.total_exec_time_ms - b.total_exec_time_ms,
                     r.rows - b.rows,
                 ),
-                None => (r.calls, r.total_exec_time_ms, r.rows),
+                _ => (r.calls, r.total_exec_time_ms, r.rows),
             };
             (calls > 0).then(|| StatementDelta {
                 queryid: r.queryid,
@@ -503,5 +505,10 @@ mod tests {
         assert_eq!(d[0].calls, 100);
         assert_eq!(d[0].mean_exec_time_ms, 0.5);
         assert_eq!(d[1].queryid, 1);
+        // pg_stat_statements_reset() during the run: counted from the reset, never negative
+        let after_reset = vec![row(1, 3, 6.0, 3)];
+        let d = statement_deltas(&before, &after_reset, 2);
+        assert_eq!(d.len(), 1);
+        assert_eq!((d[0].calls, d[0].total_exec_time_ms, d[0].rows), (3, 6.0, 3));
     }
 }
