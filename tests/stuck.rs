@@ -517,6 +517,37 @@ fn a_frozen_server_ends_the_run_by_its_deadline_with_the_report_written() {
 }
 
 #[test]
+fn a_server_frozen_during_check_workload_ends_the_check() {
+    let cluster = embedded();
+    let port = cluster.port().to_string();
+    let dir = tempdir();
+    let wl = dir.path().join("slowcheck");
+    std::fs::create_dir_all(&wl).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        "description: a check that takes a while\nschema: {create: schema.sql}\ndata:\n  - table: sc_items\n    rows: 10\n    columns:\n      id: {sequence: {}}\ntransactions:\n  - name: read\n    statements:\n      - sql: SELECT id FROM sc_items WHERE id = $1\n        params: [{foreign_key: sc_items}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        wl.join("schema.sql"),
+        "CREATE TABLE sc_items (id bigint);\nSELECT pg_sleep(8);\n",
+    )
+    .unwrap();
+    let child = spawn(stormbench_on_port(&port).arg("check-workload").arg(&wl));
+    std::thread::sleep(Duration::from_millis(2000));
+    let pids = server_pids(&cluster);
+    signal_all(&pids, libc::SIGSTOP);
+    let (o, took) = wait_at_most(child, Duration::from_secs(60));
+    signal_all(&pids, libc::SIGCONT);
+    let err = assert_clean_failure(&o, 1);
+    assert!(took < Duration::from_secs(40), "took {took:?}");
+    assert!(
+        err.contains("the server stopped answering") && err.contains("the check stopped"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_full_server_during_a_load_says_too_many_clients() {
     let opts = EmbeddedOptions {
         bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),

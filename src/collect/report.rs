@@ -509,6 +509,9 @@ mod tests {
         let after_reset = vec![row(1, 3, 6.0, 3)];
         let d = statement_deltas(&before, &after_reset, 2);
         assert_eq!(d.len(), 1);
-        assert_eq!((d[0].calls, d[0].total_exec_time_ms, d[0].rows), (3, 6.0, 3));
+        assert_eq!(
+            (d[0].calls, d[0].total_exec_time_ms, d[0].rows),
+            (3, 6.0, 3)
+        );
     }
 }

@@ -81,7 +81,19 @@ pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, Ap
         if let Err(e) = crate::db::bound_lock_waits(&conn).await {
             return Err(anyhow!("{}: {}", target.display, crate::core::db_message(&e)).into());
         }
-        let problems = against_database(&spec, &conn).await;
+        // as long as the server answers a probe of its own: a server that stops answering
+        // mid-check (frozen, a network partition) ends the check instead of holding it
+        let problems = tokio::select! {
+            p = against_database(&spec, &conn) => p,
+            why = crate::db::unresponsive(&target) => {
+                return Err(anyhow!(
+                    "{}: {why}; the check stopped, and its transaction is rolled back when the \
+                     server sees the connection gone",
+                    target.display
+                )
+                .into())
+            }
+        };
         if problems.is_empty() {
             outln!(
                 "database {}: schema created, {SAMPLE_ROWS} sample rows per table loaded and {} statements prepared inside a transaction that was rolled back",
