@@ -536,6 +536,30 @@ fn a_barrier_times_out_and_stops_on_ctrl_c() {
 }
 
 #[test]
+fn a_barrier_shared_by_two_runs_is_refused() {
+    let pg = pg();
+    let db = pg.loaded("shard_crowded", "simple_read");
+    let shard = |label: &str| {
+        let mut c = pg.stormbench(&db);
+        c.args(["-w", "simple_read", "-d", "1s", "--shard", label])
+            .args(["--barrier", "crowded", "--barrier-timeout", "20s"]);
+        c
+    };
+    // a run of three shards waits at the barrier; one of a run of two comes to the same
+    let mut waiting = spawn(&mut shard("0/3"));
+    std::thread::sleep(Duration::from_secs(2));
+    let err = fails(&mut shard("1/2"), 1);
+    assert!(
+        err.contains(
+            "barrier crowded: a shard of another run is there (shard 0/3, this run has 2 shards)"
+        ),
+        "{err}"
+    );
+    let _ = waiting.kill();
+    let _ = waiting.wait();
+}
+
+#[test]
 fn bad_shard_input_is_one_line_each() {
     let pg = pg();
     let db = pg.loaded("shard_bad", "simple_read");

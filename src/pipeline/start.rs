@@ -91,10 +91,17 @@ async fn barrier(
     let deadline = Instant::now() + timeout;
     let mut seen = 0;
     loop {
-        let (joined, sessions, wait_s) = answered(
+        let (joined, sessions, wait_s, other) = answered(
             &what,
-            tokio::time::timeout(ANSWER, look(&conn, &prefix)).await,
+            tokio::time::timeout(ANSWER, look(&conn, &prefix, shard.count)).await,
         )?;
+        if let Some(other) = other {
+            return Err(format!(
+                "{what}: a shard of another run is there (shard {other}, this run has {} \
+                 shards); give each run its own barrier name",
+                shard.count
+            ));
+        }
         if sessions > joined {
             return Err(format!(
                 "{what}: two shards joined with the same index ({sessions} sessions for {joined} \
@@ -144,19 +151,31 @@ fn answered<T>(
     }
 }
 
-/// The barrier's shards (distinct application names), its sessions, and how long until
-/// one second after the last one joined, by the server's clock.
-async fn look(conn: &Conn, prefix: &str) -> Result<(i64, i64, Option<f64>), tokio_postgres::Error> {
+/// The barrier's shards of a run of `count` shards (distinct application names), their
+/// sessions, how long until one second after the last one joined, by the server's clock,
+/// and the label of a session at the barrier from a run of another shard count, if any.
+async fn look(
+    conn: &Conn,
+    prefix: &str,
+    count: usize,
+) -> Result<(i64, i64, Option<f64>, Option<String>), tokio_postgres::Error> {
+    let suffix = format!("/{count}");
     let row = conn
         .query_one(
-            "SELECT count(DISTINCT application_name), count(*),
-                    extract(epoch FROM max(backend_start) + interval '1 second' - clock_timestamp())::float8
-             FROM pg_stat_activity
-             WHERE left(application_name, length($1)) = $1 AND datname = current_database()",
-            &[&prefix],
+            "WITH b AS (
+                 SELECT application_name AS name, backend_start,
+                        right(application_name, length($2)) = $2 AS ours
+                 FROM pg_stat_activity
+                 WHERE left(application_name, length($1)) = $1 AND datname = current_database())
+             SELECT count(DISTINCT name) FILTER (WHERE ours), count(*) FILTER (WHERE ours),
+                    extract(epoch FROM max(backend_start) FILTER (WHERE ours)
+                            + interval '1 second' - clock_timestamp())::float8,
+                    substr(min(name) FILTER (WHERE NOT ours), length($1) + 1)
+             FROM b",
+            &[&prefix, &suffix],
         )
         .await?;
-    Ok((row.get(0), row.get(1), row.get(2)))
+    Ok((row.get(0), row.get(1), row.get(2), row.get(3)))
 }
 
 /// Shards other than 0 wait for the schema shard 0 sets up (its marker ready and the
