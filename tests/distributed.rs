@@ -583,6 +583,18 @@ fn bad_shard_input_is_one_line_each() {
             2,
             "barrier: 'no spaces'",
         ),
+        (
+            &[
+                "--shard",
+                "0/1000",
+                "--workers",
+                "1000",
+                "--barrier",
+                "a-barrier-name-of-forty-characters-long",
+            ][..],
+            2,
+            "too long for 1000 shards (their session names would be cut at 63 bytes); give at most 35 characters",
+        ),
         (&["--start-at", "tomorrow"][..], 2, "not an RFC 3339 time"),
         (
             &["--shard", "0/8", "--workers", "4"][..],

@@ -18,6 +18,9 @@ use super::Dur;
 /// Most shards of one run.
 pub const MAX_SHARDS: usize = 1024;
 
+/// The longest `application_name` PostgreSQL keeps (NAMEDATALEN - 1).
+const MAX_SESSION_NAME: usize = 63;
+
 /// `distributed:` as written (each key also has a flag).
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
@@ -151,12 +154,27 @@ pub(super) fn distributed_plan(
     );
     let start = start_rule(raw, timeout, errors);
     let shard = given.filter(|s| s.count > 1);
-    if matches!(start, Some(StartRule::Barrier { .. })) && shard.is_none() {
-        errors.push(
-            "barrier: a barrier starts the shards of a run together; give --shard INDEX/COUNT \
-             (or --shards COUNT), or leave the barrier out"
-                .into(),
-        );
+    if let Some(StartRule::Barrier { name, .. }) = &start {
+        match shard {
+            None => errors.push(
+                "barrier: a barrier starts the shards of a run together; give --shard \
+                 INDEX/COUNT (or --shards COUNT), or leave the barrier out"
+                    .into(),
+            ),
+            Some(s) => {
+                // every shard's session name must fit PostgreSQL's 63 bytes whole, or the
+                // server cuts the shard's label and the barrier miscounts
+                let longest = barrier_session_name(name, s.count - 1, s.count);
+                if longest.len() > MAX_SESSION_NAME {
+                    errors.push(format!(
+                        "barrier: '{name}' is too long for {} shards (their session names \
+                         would be cut at {MAX_SESSION_NAME} bytes); give at most {} characters",
+                        s.count,
+                        name.len() - (longest.len() - MAX_SESSION_NAME)
+                    ));
+                }
+            }
+        }
     }
     DistributedPlan {
         shard,
@@ -204,6 +222,16 @@ fn given_shard(
         }
     }
     given
+}
+
+/// The `application_name` prefix of the sessions at barrier `name`.
+pub(crate) fn barrier_prefix(name: &str) -> String {
+    format!("stormbench-barrier:{name}:")
+}
+
+/// The `application_name` of shard `index` of `count` at barrier `name`.
+pub(crate) fn barrier_session_name(name: &str, index: usize, count: usize) -> String {
+    format!("{}{index}/{count}", barrier_prefix(name))
 }
 
 /// How the shards start together: at a time, or at a barrier that waits at most `timeout`.

@@ -32,6 +32,7 @@ pub(crate) mod yaml;
 pub use crate::types::{Isolation, SslMode};
 pub(crate) use conninfo::url_has_password;
 pub(crate) use database::database_plan;
+pub(crate) use distributed::{barrier_prefix, barrier_session_name};
 pub use distributed::{DistributedPlan, RawDistributed, Shard, StartRule};
 pub use duration::Dur;
 pub use env::expand as expand_env;

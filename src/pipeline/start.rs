@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::{RunPlan, Shard, StartRule};
+use crate::config::{barrier_prefix, barrier_session_name, RunPlan, Shard, StartRule};
 use crate::core::{db_message, Conn, Workload};
 use crate::db::Target;
 use crate::error::AppError;
@@ -53,11 +53,6 @@ pub(crate) fn gate(plan: &RunPlan, target: &Target) -> Option<Gate> {
     }))
 }
 
-/// The `application_name` prefix of a barrier's sessions.
-fn prefix(name: &str) -> String {
-    format!("stormbench-barrier:{name}:")
-}
-
 /// Joins barrier `name` as `shard` and returns at the agreed instant.
 async fn barrier(
     target: &Target,
@@ -70,8 +65,8 @@ async fn barrier(
         .connect_once()
         .await
         .map_err(|e| format!("{what}: {e}"))?;
-    let prefix = prefix(name);
-    let me = format!("{prefix}{}", shard.label());
+    let prefix = barrier_prefix(name);
+    let me = barrier_session_name(name, shard.index, shard.count);
     // a server that stops answering ends the wait instead of holding it
     answered(
         &what,
