@@ -668,3 +668,59 @@ fn ctrl_c_stops_a_generation_and_leaves_no_files() {
         .collect();
     assert_eq!(left, ["model.json"], "left behind: {left:?}");
 }
+
+#[test]
+fn logs_come_from_pipes_standard_input_and_gzip_files() {
+    use std::io::Write as _;
+    let dir = common::tempdir();
+    for fixture in ["stderr.txt", "csvlog.csv", "jsonlog.json"] {
+        let path = repo(&format!("tests/fixtures/trace/{fixture}"));
+        let want = learn(&path, dir.path(), &[]);
+        let text = std::fs::read(&path).unwrap();
+        // read once from standard input, as `-` and as /dev/stdin (the format detected from
+        // the content, since there is no name to go by)
+        for input in ["-", "/dev/stdin"] {
+            let out = dir.path().join("piped.json");
+            let mut child = stormbench()
+                .args(["trace", "learn", "--input", input, "--out"])
+                .arg(&out)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            child.stdin.take().unwrap().write_all(&text).unwrap();
+            let o = child.wait_with_output().unwrap();
+            assert!(o.status.success(), "{fixture} from {input}: {o:?}");
+            let got = read_json(&out);
+            assert_eq!(templates(&got), templates(&want), "{fixture} from {input}");
+            assert_eq!(got["statements"], want["statements"]);
+        }
+        // a rotated, compressed log
+        let gz = dir.path().join(format!("{fixture}.gz"));
+        let mut enc =
+            flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), Default::default());
+        enc.write_all(&text).unwrap();
+        enc.finish().unwrap();
+        let got = learn(&gz, dir.path(), &[]);
+        assert_eq!(templates(&got), templates(&want), "{fixture}.gz");
+        assert_eq!(got["statements"], want["statements"]);
+    }
+    // a damaged compressed log is a one-line error
+    let bad = dir.path().join("bad.log.gz");
+    std::fs::write(&bad, [0x1f, 0x8b, 0x08, 0x00, 0x01, 0x02]).unwrap();
+    let o = run(&[
+        "trace",
+        "learn",
+        "--input",
+        bad.to_str().unwrap(),
+        "--out",
+        "/tmp/x",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("cannot read") && err.lines().count() == 1,
+        "{err}"
+    );
+}

@@ -11,7 +11,7 @@ use crate::report::OutputWriter;
 use crate::report::{Document as _, Format};
 use crate::trace::model::{self, Interner, Model};
 use crate::trace::parse::LogFormat;
-use crate::trace::{generate, load_model, read_any, read_log_file, read_trace, validate};
+use crate::trace::{generate, load_model, read_any, read_log, read_trace, validate, LogInput};
 
 /// Runs a `trace` subcommand.
 pub(crate) fn run(cmd: &TraceCommand) -> Result<Exit, AppError> {
@@ -36,12 +36,14 @@ fn check_outputs(outputs: &[(&str, Option<&Path>)], inputs: &[&Path]) -> Result<
     crate::report::check_outputs(&outputs, &inputs).map_err(|e| AppError::Usage(format!("{e:#}")))
 }
 
-/// The format asked for (an unknown name is a usage error), or the one detected.
-fn resolve_format(path: &Path, format: Option<&str>) -> Result<LogFormat, AppError> {
-    match format {
-        Some(f) => LogFormat::parse(f).map_err(AppError::Usage),
-        None => Ok(crate::trace::detect_format(path)?),
-    }
+/// `path` opened in the format asked for (an unknown name is a usage error), or the one
+/// detected.
+fn open_input(path: &Path, format: Option<&str>) -> Result<LogInput, AppError> {
+    let format = format
+        .map(LogFormat::parse)
+        .transpose()
+        .map_err(AppError::Usage)?;
+    Ok(crate::trace::open_log(path, format)?)
 }
 
 fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
@@ -52,7 +54,8 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
         )));
     }
     check_outputs(&[("--out", Some(&a.out))], &[&a.input])?;
-    let format = resolve_format(&a.input, a.format.as_deref())?;
+    let input = open_input(&a.input, a.format.as_deref())?;
+    let format = input.format;
     if format == LogFormat::Trace {
         return Err(AppError::Usage(format!(
             "{} is a generated trace; learn from a server log",
@@ -60,7 +63,7 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
         )));
     }
     let started = Instant::now();
-    let parsed = read_log_file(&a.input, format)?;
+    let parsed = read_log(&a.input, input)?;
     let (lines, bad, malformed) = (parsed.lines, parsed.malformed_count, parsed.malformed);
     if parsed.events.is_empty() {
         return Err(anyhow!(
@@ -200,9 +203,9 @@ fn validate_cmd(a: &TraceValidateArgs) -> Result<Exit, AppError> {
         ],
         &[&a.original, &a.generated],
     )?;
-    let format = resolve_format(&a.original, a.format.as_deref())?;
+    let original = open_input(&a.original, a.format.as_deref())?;
     let mut interner = Interner::default();
-    let o = read_any(&a.original, format, &mut interner)?;
+    let o = read_any(&a.original, original, &mut interner)?;
     let g = read_trace(&a.generated, &mut interner)?;
     if o.is_empty() || g.is_empty() {
         return Err(

@@ -10,7 +10,7 @@ pub(crate) mod report;
 pub(crate) mod validate;
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::Path;
 
 use anyhow::{anyhow, Context as _};
@@ -44,30 +44,76 @@ pub(crate) fn open(path: &Path) -> anyhow::Result<File> {
     Ok(file)
 }
 
-/// The format of a log, detected from its name and first non-blank line.
-pub(crate) fn detect_format(path: &Path) -> anyhow::Result<LogFormat> {
-    let mut first = String::new();
-    let mut r = BufReader::new(open(path)?);
-    while first.trim().is_empty() {
-        first.clear();
-        let n = r
-            .read_line(&mut first)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-    }
-    Ok(LogFormat::detect(path, &first))
+/// A log or trace opened once for reading: a file, a named pipe, or standard input (`-`),
+/// gzip-compressed content (a rotated log) decompressed as it is read, with its format
+/// detected from the name and the first non-blank line (kept in the stream), so that a
+/// pipe is read once.
+pub(crate) struct LogInput {
+    pub(crate) reader: Box<dyn BufRead>,
+    /// Bytes to read, for a progress bar; 0 when unknown (a pipe, compressed content).
+    pub(crate) len: u64,
+    pub(crate) format: LogFormat,
 }
 
-/// Reads a log with a progress bar when stderr is a terminal.
-pub(crate) fn read_log_file(path: &Path, format: LogFormat) -> anyhow::Result<Parsed> {
-    let file = open(path)?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let bar = progress::bar(progress::Mode::detect(false), len, progress::Unit::Bytes);
-    let r = BufReader::with_capacity(1 << 20, file);
-    let parsed = parse::read_log(r, format, &mut |bytes| bar.set_position(bytes))
-        .with_context(|| format!("cannot read {}", path.display()))?;
+/// `-`: standard input.
+pub(crate) const STDIN: &str = "-";
+
+/// Opens `path` as a [`LogInput`], in `format` when given, else the detected one.
+pub(crate) fn open_log(path: &Path, format: Option<LogFormat>) -> anyhow::Result<LogInput> {
+    let cannot = || format!("cannot read {}", path.display());
+    let (raw, mut len): (Box<dyn std::io::Read>, u64) = if path.as_os_str() == STDIN {
+        (Box::new(std::io::stdin()), 0)
+    } else {
+        let file = open(path)?;
+        let len = file
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .map_or(0, |m| m.len());
+        (Box::new(file), len)
+    };
+    let mut buffered = BufReader::with_capacity(1 << 20, raw);
+    let gzip = buffered
+        .fill_buf()
+        .with_context(cannot)?
+        .starts_with(&[0x1f, 0x8b]);
+    let mut reader: Box<dyn BufRead> = if gzip {
+        len = 0;
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        ))
+    } else {
+        Box::new(buffered)
+    };
+    // the blank lines and the first line with something on it, read ahead and put back
+    let mut head = String::new();
+    let mut first_at = 0;
+    loop {
+        let n = reader.read_line(&mut head).with_context(cannot)?;
+        if n == 0 || !head[first_at..].trim().is_empty() {
+            break;
+        }
+        first_at = head.len();
+    }
+    let format = format.unwrap_or_else(|| LogFormat::detect(path, &head[first_at..]));
+    Ok(LogInput {
+        reader: Box::new(std::io::Cursor::new(head.into_bytes()).chain(reader)),
+        len,
+        format,
+    })
+}
+
+/// Reads a server log with a progress bar when stderr is a terminal and its size is known.
+pub(crate) fn read_log(path: &Path, input: LogInput) -> anyhow::Result<Parsed> {
+    let bar = match input.len {
+        0 => indicatif::ProgressBar::hidden(),
+        len => progress::bar(progress::Mode::detect(false), len, progress::Unit::Bytes),
+    };
+    let parsed = parse::read_log(input.reader, input.format, &mut |bytes| {
+        bar.set_position(bytes)
+    })
+    .with_context(|| format!("cannot read {}", path.display()))?;
     bar.finish_and_clear();
     Ok(parsed)
 }
@@ -85,16 +131,17 @@ pub(crate) fn load_model(path: &Path) -> anyhow::Result<Model> {
 /// is `None`) or of a generated trace, in file order, for replay. Also returns how many
 /// malformed lines were skipped.
 pub(crate) fn read_events(path: &Path, format: Option<&str>) -> anyhow::Result<(Vec<Event>, u64)> {
-    let format = match format {
-        Some(f) => LogFormat::parse(f).map_err(|e| anyhow!(e))?,
-        None => detect_format(path)?,
-    };
-    if format != LogFormat::Trace {
-        let parsed = read_log_file(path, format)?;
+    let format = format
+        .map(LogFormat::parse)
+        .transpose()
+        .map_err(|e| anyhow!(e))?;
+    let input = open_log(path, format)?;
+    if input.format != LogFormat::Trace {
+        let parsed = read_log(path, input)?;
         return Ok((parsed.events, parsed.malformed_count));
     }
     let mut out = Vec::new();
-    for_each_record(path, |e| {
+    for_each_record(path, input, |e| {
         out.push(Event {
             session: e.session,
             ts_ms: e.ts_ms,
@@ -106,15 +153,27 @@ pub(crate) fn read_events(path: &Path, format: Option<&str>) -> anyhow::Result<(
 }
 
 /// Calls `f` for each record of a generated trace (JSON Lines).
-fn for_each_record(path: &Path, f: impl FnMut(parse::TraceEntry)) -> anyhow::Result<()> {
-    let r = BufReader::with_capacity(1 << 20, open(path)?);
-    parse::read_trace(r, f).with_context(|| format!("cannot read {}", path.display()))
+fn for_each_record(
+    path: &Path,
+    input: LogInput,
+    f: impl FnMut(parse::TraceEntry),
+) -> anyhow::Result<()> {
+    parse::read_trace(input.reader, f).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Reads a generated trace (JSON Lines) into normalized statements.
 pub(crate) fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result<Vec<Stmt>> {
+    let input = open_log(path, Some(LogFormat::Trace))?;
+    trace_statements(path, input, interner)
+}
+
+fn trace_statements(
+    path: &Path,
+    input: LogInput,
+    interner: &mut Interner,
+) -> anyhow::Result<Vec<Stmt>> {
     let mut out = Vec::new();
-    for_each_record(path, |e| {
+    for_each_record(path, input, |e| {
         let mut s = interner.stmt(e.session, e.ts_ms, &e.sql);
         s.drain = e.drain;
         out.push(s)
@@ -125,13 +184,13 @@ pub(crate) fn read_trace(path: &Path, interner: &mut Interner) -> anyhow::Result
 /// Reads a log of any format, or a generated trace, into normalized statements.
 pub(crate) fn read_any(
     path: &Path,
-    format: LogFormat,
+    input: LogInput,
     interner: &mut Interner,
 ) -> anyhow::Result<Vec<Stmt>> {
-    if format == LogFormat::Trace {
-        return read_trace(path, interner);
+    if input.format == LogFormat::Trace {
+        return trace_statements(path, input, interner);
     }
-    let parsed = read_log_file(path, format)?;
+    let parsed = read_log(path, input)?;
     if parsed.malformed_count > 0 {
         errln!(
             "{}: {} malformed lines skipped",

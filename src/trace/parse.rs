@@ -50,9 +50,11 @@ impl LogFormat {
         }
     }
 
-    /// Guesses the format from the file name, then from the first non-empty line.
+    /// Guesses the format from the file name (a `.gz` ending aside), then from the first
+    /// non-empty line (all there is to go by on standard input).
     pub(crate) fn detect(path: &std::path::Path, first_line: &str) -> LogFormat {
         let name = path.to_string_lossy();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
         let line = first_line.trim_start();
         if name.ends_with(".jsonl") && line.contains("\"template_id\"") {
             LogFormat::Trace
@@ -66,12 +68,22 @@ impl LogFormat {
             }
         } else if name.ends_with(".sql") {
             LogFormat::Plain
+        } else if starts_with_timestamp(line) && csv_record(line) {
+            LogFormat::Csvlog
         } else if starts_with_timestamp(line) {
             LogFormat::Stderr
         } else {
             LogFormat::Plain
         }
     }
+}
+
+/// Whether a line that starts with a timestamp is a csvlog record: its first field, the
+/// timestamp alone, ends at a comma (a stderr line goes on with `[pid]` or the severity).
+fn csv_record(line: &str) -> bool {
+    line.split_once(',').is_some_and(|(first, _)| {
+        first.len() <= 40 && !first.contains('[') && !first.contains(": ")
+    })
 }
 
 /// One logged statement.

@@ -81,6 +81,23 @@ fn plain_and_detection() {
         LogFormat::Jsonlog
     );
     assert_eq!(LogFormat::detect(path, "SELECT 1"), LogFormat::Plain);
+    // standard input has no name: a csvlog record is told by its first field
+    let stdin = std::path::Path::new("-");
+    assert_eq!(
+        LogFormat::detect(stdin, &csv_rec(1, "statement: SELECT 1")),
+        LogFormat::Csvlog
+    );
+    assert_eq!(
+        LogFormat::detect(
+            stdin,
+            "2024-05-01 10:00:00.1 UTC [7] LOG:  statement: SELECT a, b"
+        ),
+        LogFormat::Stderr
+    );
+    assert_eq!(
+        LogFormat::detect(std::path::Path::new("postgresql.csv.gz"), "anything"),
+        LogFormat::Csvlog
+    );
     assert!(LogFormat::parse("xml").is_err());
 }
 
