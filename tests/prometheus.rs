@@ -29,6 +29,15 @@ fn scrape(port: u16) -> Option<String> {
     Some(body.to_string())
 }
 
+/// A local TCP port nothing listens on (just now).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// `name{labels} value` lines into a map (comments skipped).
 fn parse(body: &str) -> HashMap<String, f64> {
     body.lines()
@@ -50,11 +59,7 @@ fn sum_of(m: &HashMap<String, f64>, prefix: &str) -> f64 {
 #[test]
 fn metrics_are_served_during_the_run_and_counters_grow() {
     let pg = pg();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let child = spawn(
         pg.stormbench("stormbench_test")
             .args([
@@ -159,11 +164,7 @@ fn cpu_seconds(pid: u32) -> f64 {
 fn clients_that_connect_and_never_ask_neither_spin_nor_hold_the_endpoint() {
     use std::os::unix::process::CommandExt as _;
     let pg = pg();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut c = pg.stormbench("stormbench_test");
     c.args([
         "-w", "noop", "-d", "20s", "--warmup", "0s", "--rate", "50", "-q",

@@ -838,10 +838,17 @@ fn cleanup_files_cannot_drop_a_table_the_user_put_in_place() {
     assert_eq!(pg.psql(&db, tables), "0");
 }
 
-#[test]
-fn a_query_folder_cannot_drop_a_users_table() {
-    let pg = pg();
-    let db = pg.fresh_db("query_folder");
+/// A fresh database `name` holding the user's table `precious` (one row), and beside it a
+/// small declarative workload `workload` on its own table `table`, in a temp folder, its
+/// workload.yaml edited by `yaml`. Returns the database, the folder and the workload's.
+fn beside_a_users_table(
+    pg: &Pg,
+    name: &str,
+    workload: &str,
+    table: &str,
+    yaml: impl FnOnce(&str) -> String,
+) -> (String, tempfile::TempDir, PathBuf) {
+    let db = pg.fresh_db(name);
     pg.psql(
         &db,
         "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)",
@@ -849,19 +856,25 @@ fn a_query_folder_cannot_drop_a_users_table() {
     let dir = tempdir();
     let wl = decl_workload(
         dir.path(),
-        "suite",
-        "qf_items",
-        "CREATE TABLE qf_items (id bigint, v int);\n",
+        workload,
+        table,
+        &format!("CREATE TABLE {table} (id bigint, v int);\n"),
     );
-    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
-    std::fs::write(
-        wl.join("workload.yaml"),
+    let file = wl.join("workload.yaml");
+    let edited = yaml(&std::fs::read_to_string(&file).unwrap());
+    std::fs::write(&file, edited).unwrap();
+    (db, dir, wl)
+}
+
+#[test]
+fn a_query_folder_cannot_drop_a_users_table() {
+    let pg = pg();
+    let (db, dir, wl) = beside_a_users_table(&pg, "query_folder", "suite", "qf_items", |y| {
         format!(
-            "{yaml}transactions_from: {{folder: queries}}\nmodes:\n  read: {{read: 1}}\n  \
+            "{y}transactions_from: {{folder: queries}}\nmodes:\n  read: {{read: 1}}\n  \
              suite: {{suite: {{passes: 1, transactions: folder}}}}\n"
-        ),
-    )
-    .unwrap();
+        )
+    });
     // a benchmark's repository copied whole: its queries and its clean-up script
     let q = wl.join("queries");
     std::fs::create_dir(&q).unwrap();
@@ -891,27 +904,12 @@ fn a_query_folder_cannot_drop_a_users_table() {
 #[test]
 fn after_load_steps_cannot_drop_or_change_a_users_objects() {
     let pg = pg();
-    let db = pg.fresh_db("after_load");
-    pg.psql(
-        &db,
-        "CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)",
-    );
-    let dir = tempdir();
-    let wl = decl_workload(
-        dir.path(),
-        "later",
-        "al_items",
-        "CREATE TABLE al_items (id bigint, v int);\n",
-    );
-    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
-    std::fs::write(
-        wl.join("workload.yaml"),
-        yaml.replace(
+    let (db, dir, wl) = beside_a_users_table(&pg, "after_load", "later", "al_items", |y| {
+        y.replace(
             "schema: {create: schema.sql}",
             "schema: {create: schema.sql, after_load: after_load.sql}",
-        ),
-    )
-    .unwrap();
+        )
+    });
     let setup = || {
         run(pg
             .stormbench(&db)
