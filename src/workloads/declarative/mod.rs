@@ -7,6 +7,7 @@
 //! RNG and reusable value buffers, so a transaction costs the draws, the binds and the
 //! round trips, nothing else.
 
+mod after_load;
 pub(crate) mod check;
 pub(crate) mod gen;
 mod metrics;
@@ -26,13 +27,12 @@ use serde::Deserialize;
 
 use crate::core::load::parallel_copy;
 use crate::core::registry::{parse_section_lenient, Details};
-use crate::core::script::{self, may_write};
+use crate::core::script::may_write;
 use crate::core::{
     intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult, Conn, Group,
     LoadProgress, LoadStats, Pool, SchemaError, Statements, StepTime, TableLoad, TxKind, WorkerTx,
     Workload, WorkloadInfo, WorkloadParams,
 };
-use crate::db::owned;
 pub(crate) use spec::{Spec, FILE_NAME};
 use worker::Worker;
 
@@ -498,66 +498,6 @@ pub(crate) fn write_sample_row(table: &spec::DataTable, index: usize, id: u64, b
     write_row(table, 1, index, id, buf);
 }
 
-/// The guard of `after_load`: every object there now that the set-up of `name` did not
-/// record is the user's (or another workload's).
-async fn after_load_guard(conn: &Conn, name: &str) -> Result<owned::Guard, SchemaError> {
-    let what = format!("{name} after_load: listing the database's objects");
-    let recorded = crate::db::marker::read(conn, name)
-        .await
-        .map_err(SchemaError::db(what.clone()))?
-        .and_then(|m| m.objects)
-        .unwrap_or_default();
-    owned::Guard::new(conn, &recorded)
-        .await
-        .map_err(SchemaError::db(what))
-}
-
-/// Runs an `after_load` file statement by statement (outside a transaction: it may build
-/// indexes concurrently or vacuum). A `DROP`, `TRUNCATE`, `ALTER` or `CREATE OR REPLACE`
-/// runs in a transaction of its own, rolled back and refused if it touched an object the
-/// set-up did not create.
-async fn run_after_load(
-    conn: &Conn,
-    guard: &owned::Guard,
-    sql: &str,
-    what: &str,
-) -> Result<(), SchemaError> {
-    for stmt in script::split(sql) {
-        let at = || format!("{what}, line {} ({})", stmt.line, stmt.head());
-        if script::destructive(stmt.text).is_none() {
-            conn.batch_execute(stmt.text)
-                .await
-                .map_err(SchemaError::db(at()))?;
-            continue;
-        }
-        match guard.run(conn, stmt.text).await {
-            Ok(owned::Guarded::Ran) => {}
-            Ok(owned::Guarded::Refused(names)) => {
-                return Err(SchemaError::Refused(format!(
-                    "{}: it would drop or change {}, which stormbench did not create; it was \
-                     rolled back and the set-up stopped. Remove the statement, or drop or \
-                     change {} yourself",
-                    at(),
-                    names.join(", "),
-                    if names.len() == 1 { "it" } else { "them" }
-                )))
-            }
-            Err(e)
-                if e.code() == Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION) =>
-            {
-                return Err(SchemaError::Refused(format!(
-                    "{}: cannot run inside a transaction block, where stormbench checks that a \
-                     DROP, TRUNCATE, ALTER or CREATE OR REPLACE touches only its own objects; \
-                     make it a statement that can (DROP INDEX without CONCURRENTLY)",
-                    at()
-                )))
-            }
-            Err(e) => return Err(SchemaError::db(at())(e)),
-        }
-    }
-    Ok(())
-}
-
 impl Workload for Declarative {
     fn kinds(&self) -> &[&'static str] {
         &self.kinds
@@ -680,10 +620,10 @@ impl Workload for Declarative {
                 .await
                 .map_err(|e| SchemaError::pool("running after_load", &e))?;
             let mut steps = Vec::new();
-            let guard = after_load_guard(&conn, &spec.name).await?;
+            let guard = after_load::guard(&conn, &spec.name).await?;
             for step in &spec.after_load {
                 let started = std::time::Instant::now();
-                run_after_load(
+                after_load::run(
                     &conn,
                     &guard,
                     &step.sql,

@@ -1,0 +1,65 @@
+//! `after_load` files: run statement by statement outside a transaction, each statement
+//! that drops, empties, changes or replaces objects checked to touch only the workload's own.
+
+use crate::core::{script, Conn, SchemaError};
+use crate::db::owned;
+
+/// The guard of `after_load`: every object there now that the set-up of `name` did not
+/// record is the user's (or another workload's).
+pub(super) async fn guard(conn: &Conn, name: &str) -> Result<owned::Guard, SchemaError> {
+    let what = format!("{name} after_load: listing the database's objects");
+    let recorded = crate::db::marker::read(conn, name)
+        .await
+        .map_err(SchemaError::db(what.clone()))?
+        .and_then(|m| m.objects)
+        .unwrap_or_default();
+    owned::Guard::new(conn, &recorded)
+        .await
+        .map_err(SchemaError::db(what))
+}
+
+/// Runs an `after_load` file statement by statement (outside a transaction: it may build
+/// indexes concurrently or vacuum). A `DROP`, `TRUNCATE`, `ALTER` or `CREATE OR REPLACE`
+/// runs in a transaction of its own, rolled back and refused if it touched an object the
+/// set-up did not create.
+pub(super) async fn run(
+    conn: &Conn,
+    guard: &owned::Guard,
+    sql: &str,
+    what: &str,
+) -> Result<(), SchemaError> {
+    for stmt in script::split(sql) {
+        let at = || format!("{what}, line {} ({})", stmt.line, stmt.head());
+        if script::destructive(stmt.text).is_none() {
+            conn.batch_execute(stmt.text)
+                .await
+                .map_err(SchemaError::db(at()))?;
+            continue;
+        }
+        match guard.run(conn, stmt.text).await {
+            Ok(owned::Guarded::Ran) => {}
+            Ok(owned::Guarded::Refused(names)) => {
+                return Err(SchemaError::Refused(format!(
+                    "{}: it would drop or change {}, which stormbench did not create; it was \
+                     rolled back and the set-up stopped. Remove the statement, or drop or \
+                     change {} yourself",
+                    at(),
+                    names.join(", "),
+                    if names.len() == 1 { "it" } else { "them" }
+                )))
+            }
+            Err(e)
+                if e.code() == Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION) =>
+            {
+                return Err(SchemaError::Refused(format!(
+                    "{}: cannot run inside a transaction block, where stormbench checks that a \
+                     DROP, TRUNCATE, ALTER or CREATE OR REPLACE touches only its own objects; \
+                     make it a statement that can (DROP INDEX without CONCURRENTLY)",
+                    at()
+                )))
+            }
+            Err(e) => return Err(SchemaError::db(at())(e)),
+        }
+    }
+    Ok(())
+}
