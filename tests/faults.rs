@@ -372,3 +372,86 @@ fn unwritable_report_path_fails_before_running() {
         "must fail before connecting: {err}"
     );
 }
+
+/// A copy of `example_bank` that checks its data after every run, in a temp folder.
+fn bank_checked_after_run() -> tempfile::TempDir {
+    let dir = tempdir();
+    let wl = dir.path().join("bank_checked");
+    std::fs::create_dir(&wl).unwrap();
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("workloads/example_bank");
+    for f in std::fs::read_dir(&src).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, wl.join(f.file_name().unwrap())).unwrap();
+    }
+    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        format!("check_after_run: true\n{yaml}"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn stormbenchs_idle_session_closed_during_the_run_keeps_the_runs_figures_and_checks() {
+    let pg = pg();
+    let dir = bank_checked_after_run();
+    let run = |db: &str, role: &str, setup: bool| {
+        let json = dir.path().join(format!("{db}.json"));
+        let mut c = stormbench();
+        c.args([
+            "--host", &pg.host, "--port", &pg.port, "-u", role, "--dbname", db,
+        ])
+        .args(["-w", "bank_checked", "-d", "5s", "--workers", "2", "--json"])
+        .arg(&json)
+        .arg("--workloads-path")
+        .arg(dir.path());
+        if setup {
+            c.arg("--setup");
+        }
+        (c, json)
+    };
+    let assert_whole = |o: &std::process::Output, json: &std::path::Path, case: &str| {
+        let (out, err) = text(o);
+        assert!(o.status.success(), "{case}: {out}\n{err}");
+        let r = read_json(json);
+        assert!(
+            r["summary"]["server_transactions"].as_u64().unwrap() > 0,
+            "{case}: {}",
+            r["summary"]
+        );
+        assert!(out.contains("Consistency Checks:"), "{case}: {out}");
+    };
+    // a role whose idle sessions the server ends after 2 s: stormbench's own session,
+    // idle while the workers run, is kept
+    let db = pg.fresh_db("idle_role");
+    pg.psql(
+        &db,
+        "DROP ROLE IF EXISTS sb_idle_reaped; CREATE ROLE sb_idle_reaped LOGIN SUPERUSER; \
+         ALTER ROLE sb_idle_reaped SET idle_session_timeout = '2s'",
+    );
+    let (mut c, json) = run(&db, "sb_idle_reaped", true);
+    assert_whole(&c.output().unwrap(), &json, "idle_session_timeout");
+    // an administrator ends it (the run's first session) in the middle of the run: another
+    // is opened for what comes after
+    let db = pg.fresh_db("idle_killed");
+    let (mut setup, _) = run(&db, &pg.user, true);
+    ok(setup.arg("--no-run"));
+    let (mut c, json) = run(&db, &pg.user, false);
+    let child = spawn(&mut c);
+    std::thread::sleep(Duration::from_secs(3));
+    let ended = pg.psql(
+        &db,
+        "SELECT count(pg_terminate_backend(pid)) FROM (SELECT pid FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name = 'stormbench' \
+         ORDER BY backend_start LIMIT 1) first",
+    );
+    assert_eq!(ended, "1");
+    let o = child.wait_with_output().unwrap();
+    assert_whole(&o, &json, "terminated");
+    assert!(
+        text(&o).1.contains("own session to the server was closed"),
+        "{}",
+        text(&o).1
+    );
+}

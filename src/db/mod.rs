@@ -451,16 +451,39 @@ pub(crate) const LOCK_WAIT: Duration = Duration::from_secs(30);
 /// Bounds `conn`'s lock waits by [`LOCK_WAIT`] where nothing bounds them yet, and (on
 /// PostgreSQL 14 and later) has the server check every second that stormbench is still
 /// there while a statement runs: a drop queued behind a lock is abandoned when stormbench
-/// is gone, even killed, instead of running once the lock goes.
+/// is gone, even killed, instead of running once the lock goes. The session, idle by design
+/// while a run lasts, is kept from an `idle_session_timeout` of the role or the server (as
+/// pg_dump keeps its own).
 pub(crate) async fn bound_lock_waits(conn: &Conn) -> Result<(), tokio_postgres::Error> {
     conn.batch_execute(&format!(
         "SELECT set_config('lock_timeout', '{}s', false) \
          WHERE current_setting('lock_timeout') = '0'; \
-         SELECT set_config('client_connection_check_interval', '1s', false) \
+         SELECT set_config('client_connection_check_interval', '1s', false), \
+                set_config('idle_session_timeout', '0', false) \
          WHERE current_setting('server_version_num')::int >= 140000",
         LOCK_WAIT.as_secs()
     ))
     .await
+}
+
+/// `conn`, or a new session of `target` when the server has closed it (terminated by an
+/// administrator or a pooler, a network blip): what stormbench still has to ask after a
+/// run must not be lost with its idle session. The new session's lock waits are bounded
+/// as the first one's were.
+pub(crate) async fn reopened<'a>(
+    target: &Target,
+    conn: &'a Conn,
+    fresh: &'a mut Option<Conn>,
+) -> Result<&'a Conn, DbError> {
+    if !conn.is_closed() {
+        return Ok(conn);
+    }
+    log::warn!("stormbench's own session to the server was closed during the run; opening another");
+    let c = target.connect_once().await?;
+    if let Err(e) = bound_lock_waits(&c).await {
+        return Err(DbError::Connect(crate::core::db_message(&e)));
+    }
+    Ok(fresh.insert(c))
 }
 
 /// How long a cancel request of stormbench's own statement may take: a server that answers

@@ -109,10 +109,14 @@ pub(crate) async fn measure(
         Err(e) => return Err(anyhow!(e).into()),
     };
     let server_xacts = match xacts_before {
-        Some(before) => within(FINAL_QUERY_TIMEOUT, server_xacts(admin))
-            .await
-            .flatten()
-            .and_then(|after| before.until(&after)),
+        Some(before) => within(FINAL_QUERY_TIMEOUT, async {
+            let mut fresh = None;
+            let admin = crate::db::reopened(target, admin, &mut fresh).await.ok()?;
+            server_xacts(admin).await
+        })
+        .await
+        .flatten()
+        .and_then(|after| before.until(&after)),
         None => None,
     };
     let database_stats = collected.and_then(DbStatsReport::build);
@@ -362,6 +366,10 @@ pub(crate) async fn run_checks(
 ) -> Result<Vec<CheckResult>, AppError> {
     let checks = waits
         .long("running the consistency checks", async {
+            let mut fresh = None;
+            let admin = crate::db::reopened(waits.target, admin, &mut fresh)
+                .await
+                .map_err(|e| anyhow!(e))?;
             workload
                 .check(admin)
                 .await
