@@ -174,8 +174,8 @@ async fn create_recorded(
         .await
         .context("listing the database's objects")?;
     if let Err(e) = workload.create_schema(admin).await {
-        if let crate::core::SchemaError::Db { source, .. } = &e {
-            if source.code().map(|c| c.code()) == Some("25001") {
+        if let crate::core::SchemaError::Db { error, .. } = &e {
+            if error.code().map(|c| c.code()) == Some("25001") {
                 bail!("{e}; a schema file holds a statement that cannot run inside a transaction block (CREATE INDEX CONCURRENTLY, VACUUM, ...): move it to after_load");
             }
         }

@@ -455,3 +455,48 @@ fn stormbenchs_idle_session_closed_during_the_run_keeps_the_runs_figures_and_che
         text(&o).1
     );
 }
+
+#[test]
+fn a_roles_statement_timeout_does_not_cut_a_load_and_server_refusals_are_one_line() {
+    let pg = pg();
+    let as_role = |db: &str, role: &str| {
+        let mut c = stormbench();
+        c.args([
+            "--host", &pg.host, "--port", &pg.port, "-u", role, "--dbname", db,
+        ]);
+        c
+    };
+    // a limit meant for an application's queries: the bulk load runs without it
+    let db = pg.fresh_db("role_timeout");
+    pg.psql(
+        &db,
+        "DROP ROLE IF EXISTS sb_short_statements; \
+         CREATE ROLE sb_short_statements LOGIN SUPERUSER; \
+         ALTER ROLE sb_short_statements SET statement_timeout = '100ms'",
+    );
+    ok(as_role(&db, "sb_short_statements").args([
+        "-w",
+        "simple_read",
+        "--setup",
+        "--scale",
+        "5",
+        "--no-run",
+        "-q",
+    ]));
+    // a role that may not write (a replica's, say): the server's refusal, said once
+    let db = pg.fresh_db("role_read_only");
+    pg.psql(
+        &db,
+        "DROP ROLE IF EXISTS sb_read_only; CREATE ROLE sb_read_only LOGIN SUPERUSER; \
+         ALTER ROLE sb_read_only SET default_transaction_read_only = on",
+    );
+    let err = fails(
+        as_role(&db, "sb_read_only").args(["-w", "simple_read", "--setup", "--no-run", "-q"]),
+        1,
+    );
+    assert_eq!(
+        err.trim(),
+        "Error: creating the simple schema: cannot execute CREATE TABLE in a read-only \
+         transaction (SQLSTATE 25006)"
+    );
+}

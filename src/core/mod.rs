@@ -131,13 +131,14 @@ pub(crate) struct WorkloadParams {
 /// Errors of schema management and data loading.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum SchemaError {
-    /// A statement failed.
-    #[error("{what}: {}", db_message(.source))]
+    /// A statement failed. The server's error is in the message already, so it is not the
+    /// error's source (a report of the chain would say it twice).
+    #[error("{what}: {}", db_message(.error))]
     Db {
-        /// What was being done.
+        /// What was being done, on one line.
         what: String,
         /// The server's error.
-        source: tokio_postgres::Error,
+        error: tokio_postgres::Error,
     },
     /// Getting a connection from the pool failed.
     #[error("{0}")]
@@ -215,8 +216,9 @@ impl SchemaError {
 
     /// Wraps a database error with what was being done.
     pub(crate) fn db(what: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> SchemaError {
-        let what = what.into();
-        move |source| SchemaError::Db { what, source }
+        // a statement's text as `what` (a COPY command) may span lines; the message is one
+        let what = what.into().split_whitespace().collect::<Vec<_>>().join(" ");
+        move |error| SchemaError::Db { what, error }
     }
 }
 

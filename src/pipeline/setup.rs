@@ -91,20 +91,20 @@ pub(crate) async fn prepare_schema(
         Found::MustLoad => {}
     }
     let load = schema::locked(admin, async {
-        // a pool just for loading, sized for parallel COPY; on PostgreSQL 14 and later its
-        // sessions end their statement within a second of stormbench going away (an
-        // interrupted index build does not run on for minutes)
-        let watch = server_version_num(admin).await >= 140_000;
-        let settings: &[(String, String)] = if watch {
-            &[(
+        // a pool just for loading, sized for parallel COPY, with no statement_timeout (as
+        // pg_restore: a role's limit for queries is not one for a bulk load, whose waits
+        // the liveness probe bounds); on PostgreSQL 14 and later its sessions end their
+        // statement within a second of stormbench going away (an interrupted index build
+        // does not run on for minutes)
+        let mut settings = vec![("statement_timeout".to_string(), "0".to_string())];
+        if server_version_num(admin).await >= 140_000 {
+            settings.push((
                 "client_connection_check_interval".to_string(),
                 "1000".to_string(),
-            )]
-        } else {
-            &[]
-        };
+            ));
+        }
         let loader = target
-            .with_settings(settings)
+            .with_settings(&settings)
             .pool(plan.exec.connections.clamp(1, 8))
             .map_err(|e| anyhow!(e))?;
         load(plan, admin, &loader, workload, force_drop, quiet).await

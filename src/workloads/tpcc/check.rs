@@ -44,7 +44,7 @@ pub(crate) async fn run(conn: &Conn) -> Result<Vec<CheckResult>, SchemaError> {
             } else {
                 SchemaError::Db {
                     what: format!("checking {name}"),
-                    source: e,
+                    error: e,
                 }
             }
         })?;
