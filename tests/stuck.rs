@@ -459,6 +459,24 @@ fn signal_all(pids: &[i32], sig: i32) {
     }
 }
 
+/// A cluster's processes stopped (SIGSTOP) until this is dropped, also when the test fails
+/// while the server is frozen: the cluster then goes on and is shut down, not left frozen.
+struct Frozen(Vec<i32>);
+
+impl Frozen {
+    fn new(cluster: &EmbeddedCluster) -> Frozen {
+        let pids = server_pids(cluster);
+        signal_all(&pids, libc::SIGSTOP);
+        Frozen(pids)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal_all(&self.0, libc::SIGCONT);
+    }
+}
+
 fn embedded() -> EmbeddedCluster {
     let opts = EmbeddedOptions {
         bindir: std::env::var_os("STORMBENCH_TEST_PGBINDIR").map(Into::into),
@@ -489,10 +507,9 @@ fn a_frozen_server_ends_the_run_by_its_deadline_with_the_report_written() {
             .arg(&json),
     );
     std::thread::sleep(Duration::from_millis(1500));
-    let pids = server_pids(&cluster);
-    signal_all(&pids, libc::SIGSTOP);
+    let frozen = Frozen::new(&cluster);
     let (o, took) = wait_at_most(child, Duration::from_secs(40));
-    signal_all(&pids, libc::SIGCONT);
+    drop(frozen);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(5), "{out}\n{err}");
     assert!(took < Duration::from_secs(25), "took {took:?}");
@@ -535,10 +552,9 @@ fn a_server_frozen_during_check_workload_ends_the_check() {
     .unwrap();
     let child = spawn(stormbench_on_port(&port).arg("check-workload").arg(&wl));
     std::thread::sleep(Duration::from_millis(2000));
-    let pids = server_pids(&cluster);
-    signal_all(&pids, libc::SIGSTOP);
+    let frozen = Frozen::new(&cluster);
     let (o, took) = wait_at_most(child, Duration::from_secs(60));
-    signal_all(&pids, libc::SIGCONT);
+    drop(frozen);
     let err = assert_clean_failure(&o, 1);
     assert!(took < Duration::from_secs(40), "took {took:?}");
     assert!(
