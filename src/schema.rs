@@ -181,10 +181,11 @@ async fn create_recorded(
         }
         return Err(anyhow!(e));
     }
-    let replaced = before
-        .replaced_in_transaction(admin)
+    let changes = before
+        .changes(admin)
         .await
-        .context("checking what the schema replaced")?;
+        .context("checking what the schema replaced, dropped and created")?;
+    let replaced: Vec<String> = changes.rewritten.into_iter().map(|o| o.name).collect();
     if !replaced.is_empty() {
         bail!(
             "refusing to set up {name}: creating its schema would replace {}, which stormbench did not create; nothing was changed. Drop or rename {} yourself, or use another database",
@@ -192,25 +193,23 @@ async fn create_recorded(
             plural(replaced.len(), "it", "them")
         );
     }
-    let dropped = before
-        .dropped_since(admin)
-        .await
-        .context("checking what the schema dropped")?;
-    if !dropped.is_empty() && !force_drop {
-        let names: Vec<String> = dropped.into_iter().map(|o| o.name).collect();
+    if !changes.dropped.is_empty() && !force_drop {
+        let names: Vec<String> = changes.dropped.into_iter().map(|o| o.name).collect();
         bail!(
             "refusing to set up {name}: its schema files drop {}, which stormbench did not create; nothing was changed. Remove the DROP from the schema files, drop {} yourself, or add --force-drop",
             names.join(", "),
             plural(names.len(), "it", "them")
         );
     }
-    let created = before
-        .created_since(admin)
-        .await
-        .context("listing what the schema created")?;
-    marker::begin_load(admin, name, scale, &workload.schema_params(), &created)
-        .await
-        .context("writing the stormbench_meta marker")
+    marker::begin_load(
+        admin,
+        name,
+        scale,
+        &workload.schema_params(),
+        &changes.created,
+    )
+    .await
+    .context("writing the stormbench_meta marker")
 }
 
 /// Records the load's end and the objects it added since `before`.

@@ -222,37 +222,49 @@ impl Snapshot {
             .collect())
     }
 
-    /// Objects that existed at the snapshot and that the current transaction changed
-    /// (a `CREATE OR REPLACE` over an object of the same name), by name.
-    pub(crate) async fn replaced_in_transaction(
-        &self,
-        conn: &Conn,
-    ) -> Result<Vec<String>, tokio_postgres::Error> {
-        Ok(self
-            .changed_in_transaction(conn)
-            .await?
-            .into_iter()
-            .map(|o| o.name)
-            .collect())
-    }
-
-    /// Objects that existed at the snapshot whose catalog row the current transaction
-    /// rewrote (replaced, altered, truncated, renamed).
-    async fn changed_in_transaction(
-        &self,
-        conn: &Conn,
-    ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
+    /// What the current transaction did to the objects since the snapshot, from one listing.
+    pub(crate) async fn changes(&self, conn: &Conn) -> Result<Changes, tokio_postgres::Error> {
         let xid: String = conn
             .query_one("SELECT (txid_current() % 4294967296)::text", &[])
             .await?
             .get(0);
-        Ok(objects(conn)
-            .await?
-            .into_iter()
-            .filter(|r| r.xmin == xid && self.seen.contains_key(&(r.object.kind, r.object.oid)))
-            .map(|r| r.object)
-            .collect())
+        let now = objects(conn).await?;
+        let still: std::collections::HashSet<(ObjectKind, u32)> =
+            now.iter().map(|r| (r.object.kind, r.object.oid)).collect();
+        let mut out = Changes {
+            dropped: self
+                .seen
+                .iter()
+                .filter(|(key, _)| !still.contains(key))
+                .map(|(&(kind, oid), name)| OwnedObject {
+                    kind,
+                    oid,
+                    name: name.clone(),
+                })
+                .collect(),
+            ..Changes::default()
+        };
+        for r in now {
+            if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
+                out.created.push(r.object);
+            } else if r.xmin == xid {
+                out.rewritten.push(r.object);
+            }
+        }
+        Ok(out)
     }
+}
+
+/// What a transaction did to the objects there at a [`Snapshot`].
+#[derive(Debug, Default)]
+pub(crate) struct Changes {
+    /// There at the snapshot, gone now (as their kind, OID and name then).
+    pub(crate) dropped: Vec<OwnedObject>,
+    /// There at the snapshot, their catalog row rewritten by this transaction (replaced,
+    /// altered, truncated, renamed).
+    pub(crate) rewritten: Vec<OwnedObject>,
+    /// There now, not at the snapshot.
+    pub(crate) created: Vec<OwnedObject>,
 }
 
 /// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
@@ -332,11 +344,11 @@ impl Guard {
     ) -> Result<Vec<String>, tokio_postgres::Error> {
         let before = Snapshot::take(conn).await?;
         conn.batch_execute(stmt).await?;
-        let mut hit: Vec<(ObjectKind, u32)> = before
-            .dropped_since(conn)
-            .await?
+        let changes = before.changes(conn).await?;
+        let mut hit: Vec<(ObjectKind, u32)> = changes
+            .dropped
             .into_iter()
-            .chain(before.changed_in_transaction(conn).await?)
+            .chain(changes.rewritten)
             .map(|o| (o.kind, o.oid))
             .collect();
         for row in conn.query(DDL_LOCKED_SQL, &[]).await? {
