@@ -162,7 +162,8 @@ pub(crate) async fn recreate(
 }
 
 /// Inside the caller's transaction: creates the schema, refuses if that replaced an object
-/// of the user's or dropped one (unless `force_drop`), records what it created.
+/// of the user's, wrote rows of one, or dropped one (unless `force_drop`), records what it
+/// created.
 async fn create_recorded(
     admin: &Conn,
     workload: &dyn Workload,
@@ -191,6 +192,14 @@ async fn create_recorded(
             "refusing to set up {name}: creating its schema would replace {}, which stormbench did not create; nothing was changed. Drop or rename {} yourself, or use another database",
             replaced.join(", "),
             plural(replaced.len(), "it", "them")
+        );
+    }
+    let written: Vec<String> = changes.written.into_iter().map(|o| o.name).collect();
+    if !written.is_empty() {
+        bail!(
+            "refusing to set up {name}: its schema files insert, update or delete rows of {}, which stormbench did not create; nothing was changed. Remove those statements from the schema files, or change {} yourself",
+            written.join(", "),
+            plural(written.len(), "it", "them")
         );
     }
     if !changes.dropped.is_empty() && !force_drop {

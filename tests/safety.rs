@@ -976,3 +976,156 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
     assert!(o.status.success(), "{:?}", text(&o));
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM al_items"), "10");
 }
+
+/// The set-up writes rows only into tables it created: an INSERT, UPDATE, DELETE or COPY of
+/// a user's table, in a schema file or an after_load file, is refused (rolled back, the
+/// set-up stopped), while the workload's own tables take writes and maintenance runs.
+#[test]
+fn setup_statements_cannot_write_a_users_rows() {
+    let pg = pg();
+    let (db, dir, wl) = beside_a_users_table(&pg, "setup_rows", "rows", "sr_items", |y| {
+        y.replace(
+            "schema: {create: schema.sql}",
+            "schema: {create: schema.sql, after_load: after_load.sql}",
+        )
+    });
+    let setup = || {
+        run(pg
+            .stormbench(&db)
+            .args([
+                "-w",
+                "rows",
+                "--setup",
+                "--no-run",
+                "-q",
+                "--workloads-path",
+            ])
+            .arg(dir.path()))
+    };
+    let precious = || pg.psql(&db, "SELECT count(*) || ':' || min(id) FROM precious");
+    let create = "CREATE TABLE sr_items (id bigint, v int);\n";
+    let writes = [
+        "DELETE FROM precious;",
+        "UPDATE precious SET id = 5;",
+        "INSERT INTO precious VALUES (2);",
+        "COPY precious FROM PROGRAM 'echo 9';",
+        "WITH d AS (DELETE FROM precious RETURNING 1) SELECT count(*) FROM d;",
+    ];
+    std::fs::write(wl.join("after_load.sql"), "").unwrap();
+    for write in writes {
+        std::fs::write(wl.join("schema.sql"), format!("{create}{write}\n")).unwrap();
+        let err = assert_clean_failure(&setup(), 1);
+        assert!(
+            err.contains("its schema files insert, update or delete rows of public.precious")
+                && err.contains("nothing was changed"),
+            "schema {write}: {err}"
+        );
+        assert_eq!(precious(), "1:1", "schema {write}");
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT count(*) FROM pg_tables WHERE tablename = 'sr_items'"
+            ),
+            "0",
+            "schema {write}"
+        );
+    }
+    std::fs::write(wl.join("schema.sql"), create).unwrap();
+    for write in writes {
+        std::fs::write(
+            wl.join("after_load.sql"),
+            format!("ALTER TABLE sr_items ADD PRIMARY KEY (id);\n{write}\n"),
+        )
+        .unwrap();
+        let err = assert_clean_failure(&setup(), 1);
+        assert!(
+            err.contains("line 2")
+                && err.contains("would drop or change public.precious")
+                && err.contains("rolled back"),
+            "after_load {write}: {err}"
+        );
+        assert_eq!(precious(), "1:1", "after_load {write}");
+    }
+    // writes to its own tables, a write of the user's that changes no row, maintenance and
+    // a concurrent index build (outside a transaction) run
+    std::fs::write(
+        wl.join("after_load.sql"),
+        "ALTER TABLE sr_items ADD PRIMARY KEY (id);\nUPDATE sr_items SET v = 2;\n\
+         DELETE FROM precious WHERE id = 77;\nCREATE INDEX CONCURRENTLY sr_v ON sr_items (v);\n\
+         ANALYZE;\nVACUUM sr_items;\n",
+    )
+    .unwrap();
+    let o = setup();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(pg.psql(&db, "SELECT sum(v) FROM sr_items"), "20");
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'sr_v'"
+        ),
+        "1"
+    );
+    assert_eq!(precious(), "1:1");
+}
+
+/// An after_load step waiting behind another session's lock: Ctrl-C stops the set-up at
+/// once and the server abandons the statement; left alone, the wait ends after 30 s naming
+/// the cause (the loading sessions' lock waits are bounded as stormbench's own are).
+#[test]
+fn an_after_load_step_behind_another_sessions_lock_is_bounded_and_stops_on_ctrl_c() {
+    use std::time::{Duration, Instant};
+    let pg = pg();
+    let (db, dir, wl) = beside_a_users_table(&pg, "after_load_lock", "waits", "aw_items", |y| {
+        y.replace(
+            "schema: {create: schema.sql}",
+            "schema: {create: schema.sql, after_load: after_load.sql}",
+        )
+    });
+    std::fs::write(
+        wl.join("after_load.sql"),
+        "CREATE INDEX ON aw_items (v);\nSELECT count(*) FROM precious;\n",
+    )
+    .unwrap();
+    let setup = || {
+        let mut c = pg.stormbench(&db);
+        c.args([
+            "-w",
+            "waits",
+            "--setup",
+            "--no-run",
+            "-q",
+            "--workloads-path",
+        ])
+        .arg(dir.path());
+        c
+    };
+    // the user's session rewrites the table for longer than every step below takes
+    let holder = pg.lock_holder(&db, "LOCK TABLE precious IN ACCESS EXCLUSIVE MODE", 50);
+    let waiting = STORMBENCH_LOCK_WAITS;
+    let child = spawn(&mut setup());
+    pg.wait_count(&db, "the step never waited for the lock", waiting, 1);
+    signal(&child, libc::SIGINT);
+    let (o, took) = wait_at_most(child, Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(130), "{:?}", text(&o));
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    pg.wait_count(
+        &db,
+        "the interrupted step still waits on the server",
+        waiting,
+        0,
+    );
+    let t0 = Instant::now();
+    let err = assert_clean_failure(&run(&mut setup()), 1);
+    let took = t0.elapsed();
+    assert!(
+        err.contains("line 2") && err.contains("another session holds a lock"),
+        "{err}"
+    );
+    assert!(
+        took >= Duration::from_secs(29) && took < Duration::from_secs(45),
+        "took {took:?}"
+    );
+    pg.release(&db, holder);
+    let o = run(&mut setup());
+    assert!(o.status.success(), "{:?}", text(&o));
+}

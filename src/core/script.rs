@@ -157,6 +157,16 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a statement is maintenance (`ANALYZE`, `VACUUM`, `CHECKPOINT`): it changes no
+/// rows and no definitions, though `ANALYZE` of a whole database locks every table the way
+/// DDL does.
+pub(crate) fn maintenance(stmt: &str) -> bool {
+    matches!(
+        leading_words(stmt, 1).first().map(String::as_str),
+        Some("ANALYZE" | "ANALYSE" | "VACUUM" | "CHECKPOINT")
+    )
+}
+
 /// Every statement of `sql` that is transaction control, as (line, command).
 pub(crate) fn find_transaction_control(sql: &str) -> Vec<(usize, &'static str)> {
     split(sql)
@@ -450,7 +460,27 @@ pub(crate) fn may_write(sql: &str) -> bool {
 
 #[cfg(test)]
 mod write_tests {
-    use super::{destructive, may_write, split};
+    use super::{destructive, maintenance, may_write, split};
+
+    #[test]
+    fn maintenance_statements() {
+        for (sql, want) in [
+            ("ANALYZE", true),
+            (
+                "  -- statistics
+ analyse t",
+                true,
+            ),
+            ("VACUUM (ANALYZE) t", true),
+            ("CHECKPOINT", true),
+            ("EXPLAIN ANALYZE DELETE FROM t", false),
+            ("SELECT 'vacuum'", false),
+            ("DELETE FROM analyze", false),
+            ("", false),
+        ] {
+            assert_eq!(maintenance(sql), want, "{sql}");
+        }
+    }
 
     #[test]
     fn destructive_statements() {

@@ -6,7 +6,7 @@
 //! drops exactly those, found again by OID and name, without CASCADE, so a user's own
 //! objects (same-named tables, a view on a workload table) are never touched.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -192,7 +192,7 @@ impl Snapshot {
         &self,
         conn: &Conn,
     ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
-        let now: std::collections::HashSet<(ObjectKind, u32)> = objects(conn)
+        let now: HashSet<(ObjectKind, u32)> = objects(conn)
             .await?
             .into_iter()
             .map(|r| (r.object.kind, r.object.oid))
@@ -229,7 +229,7 @@ impl Snapshot {
             .await?
             .get(0);
         let now = objects(conn).await?;
-        let still: std::collections::HashSet<(ObjectKind, u32)> =
+        let still: HashSet<(ObjectKind, u32)> =
             now.iter().map(|r| (r.object.kind, r.object.oid)).collect();
         let mut out = Changes {
             dropped: self
@@ -244,15 +244,45 @@ impl Snapshot {
                 .collect(),
             ..Changes::default()
         };
+        let written = rows_written(conn).await?;
         for r in now {
             if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
                 out.created.push(r.object);
             } else if r.xmin == xid {
                 out.rewritten.push(r.object);
+            } else if r.object.kind.is_relation() && written.contains(&r.object.oid) {
+                out.written.push(r.object);
             }
         }
         Ok(out)
     }
+}
+
+/// Tables whose rows the current transaction inserted, updated or deleted so far, by OID
+/// (the server's counts for the transaction, its open savepoints included). Without
+/// `track_counts` the server keeps no counts: a warning says the check cannot be made.
+async fn rows_written(conn: &Conn) -> Result<HashSet<u32>, tokio_postgres::Error> {
+    let rows = conn
+        .query(
+            "SELECT relid::int8 FROM pg_stat_xact_user_tables \
+             WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 \
+             UNION ALL SELECT -1 WHERE NOT current_setting('track_counts')::bool",
+            &[],
+        )
+        .await?;
+    let mut out = HashSet::new();
+    for r in rows {
+        match r.get::<_, i64>(0) {
+            -1 => log::warn!(
+                "track_counts is off on this server: stormbench cannot check that the set-up \
+                 writes rows only into its own tables"
+            ),
+            oid => {
+                out.insert(oid as u32);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// What a transaction did to the objects there at a [`Snapshot`].
@@ -265,6 +295,9 @@ pub(crate) struct Changes {
     pub(crate) rewritten: Vec<OwnedObject>,
     /// There now, not at the snapshot.
     pub(crate) created: Vec<OwnedObject>,
+    /// Tables there at the snapshot, not rewritten, whose rows this transaction inserted,
+    /// updated or deleted.
+    pub(crate) written: Vec<OwnedObject>,
 }
 
 /// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
@@ -278,7 +311,7 @@ WHERE pid = pg_backend_pid() AND locktype = 'relation' AND database = (
 /// Runs statements that may drop, empty or change objects outside a set-up's own
 /// transaction (a workload's `after_load`) so that they touch only what stormbench
 /// created: each runs in a transaction of its own, which is rolled back when it dropped,
-/// rewrote or took a DDL lock on an object that is not the set-up's.
+/// rewrote, wrote rows of or took a DDL lock on an object that is not the set-up's.
 #[derive(Debug)]
 pub(crate) struct Guard {
     /// Objects there when the guard was made that the set-up did not record.
@@ -300,8 +333,7 @@ impl Guard {
         conn: &Conn,
         recorded: &[OwnedObject],
     ) -> Result<Guard, tokio_postgres::Error> {
-        let ours: std::collections::HashSet<(ObjectKind, u32)> =
-            recorded.iter().map(|o| (o.kind, o.oid)).collect();
+        let ours: HashSet<(ObjectKind, u32)> = recorded.iter().map(|o| (o.kind, o.oid)).collect();
         Ok(Guard {
             theirs: objects(conn)
                 .await?
@@ -336,7 +368,7 @@ impl Guard {
     }
 
     /// Inside the transaction: runs `stmt`, returns the names of the objects not the
-    /// set-up's that it dropped, rewrote or locked as DDL does.
+    /// set-up's that it dropped, rewrote, wrote rows of or locked as DDL does.
     async fn touched_by(
         &self,
         conn: &Conn,
@@ -349,6 +381,7 @@ impl Guard {
             .dropped
             .into_iter()
             .chain(changes.rewritten)
+            .chain(changes.written)
             .map(|o| (o.kind, o.oid))
             .collect();
         for row in conn.query(DDL_LOCKED_SQL, &[]).await? {

@@ -95,8 +95,12 @@ pub(crate) async fn prepare_schema(
         // pg_restore: a role's limit for queries is not one for a bulk load, whose waits
         // the liveness probe bounds); on PostgreSQL 14 and later its sessions end their
         // statement within a second of stormbench going away (an interrupted index build
-        // does not run on for minutes)
+        // does not run on for minutes); its lock waits are bounded as stormbench's own
+        // session's are (an after_load step behind another session's lock fails saying so)
         let mut settings = vec![("statement_timeout".to_string(), "0".to_string())];
+        if let Some(bound) = current_setting(admin, "lock_timeout").await {
+            settings.push(("lock_timeout".to_string(), bound));
+        }
         if server_version_num(admin).await >= 140_000 {
             settings.push((
                 "client_connection_check_interval".to_string(),
@@ -121,11 +125,19 @@ pub(crate) async fn prepare_schema(
 
 /// The server's `server_version_num` (0 when unreadable).
 async fn server_version_num(admin: &Conn) -> u32 {
-    admin
-        .query_one("SELECT current_setting('server_version_num')::int", &[])
+    current_setting(admin, "server_version_num")
         .await
-        .map(|r| r.get::<_, i32>(0) as u32)
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// A setting of `admin`'s session (`None` when unreadable).
+async fn current_setting(admin: &Conn, name: &str) -> Option<String> {
+    admin
+        .query_one("SELECT current_setting($1)", &[&name])
+        .await
+        .ok()
+        .map(|r| r.get(0))
 }
 
 pub(crate) async fn load(

@@ -1,5 +1,5 @@
 //! `after_load` files: run statement by statement outside a transaction, each statement
-//! that drops, empties, changes or replaces objects checked to touch only the workload's own.
+//! but maintenance checked to drop, change or write rows of only the workload's own objects.
 
 use crate::core::{script, Conn, SchemaError};
 use crate::db::owned;
@@ -19,9 +19,11 @@ pub(super) async fn guard(conn: &Conn, name: &str) -> Result<owned::Guard, Schem
 }
 
 /// Runs an `after_load` file statement by statement (outside a transaction: it may build
-/// indexes concurrently or vacuum). A `DROP`, `TRUNCATE`, `ALTER` or `CREATE OR REPLACE`
-/// runs in a transaction of its own, rolled back and refused if it touched an object the
-/// set-up did not create.
+/// indexes concurrently or vacuum). Each statement but maintenance (`ANALYZE`, `VACUUM`)
+/// runs in a transaction of its own, rolled back and refused if it dropped, changed or
+/// wrote rows of an object the set-up did not create; one that cannot run in a transaction
+/// (`CREATE INDEX CONCURRENTLY`) runs outside one unless it drops, empties or changes
+/// objects.
 pub(super) async fn run(
     conn: &Conn,
     guard: &owned::Guard,
@@ -30,7 +32,7 @@ pub(super) async fn run(
 ) -> Result<(), SchemaError> {
     for stmt in script::split(sql) {
         let at = || format!("{what}, line {} ({})", stmt.line, stmt.head());
-        if script::destructive(stmt.text).is_none() {
+        if script::maintenance(stmt.text) {
             conn.batch_execute(stmt.text)
                 .await
                 .map_err(SchemaError::db(at()))?;
@@ -51,12 +53,18 @@ pub(super) async fn run(
             Err(e)
                 if e.code() == Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION) =>
             {
-                return Err(SchemaError::Refused(format!(
-                    "{}: cannot run inside a transaction block, where stormbench checks that a \
-                     DROP, TRUNCATE, ALTER or CREATE OR REPLACE touches only its own objects; \
-                     make it a statement that can (DROP INDEX without CONCURRENTLY)",
-                    at()
-                )))
+                // refused before it did anything: such a statement builds or vacuums
+                if script::destructive(stmt.text).is_some() {
+                    return Err(SchemaError::Refused(format!(
+                        "{}: cannot run inside a transaction block, where stormbench checks \
+                         that a DROP, TRUNCATE, ALTER or CREATE OR REPLACE touches only its own \
+                         objects; make it a statement that can (DROP INDEX without CONCURRENTLY)",
+                        at()
+                    )));
+                }
+                conn.batch_execute(stmt.text)
+                    .await
+                    .map_err(SchemaError::db(at()))?;
             }
             Err(e) => return Err(SchemaError::db(at())(e)),
         }
