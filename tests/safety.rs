@@ -1129,3 +1129,115 @@ fn an_after_load_step_behind_another_sessions_lock_is_bounded_and_stops_on_ctrl_
     let o = run(&mut setup());
     assert!(o.status.success(), "{:?}", text(&o));
 }
+
+/// A workload's schema, after_load and cleanup files change only objects a set-up creates:
+/// a statement on a role, the database or an extension (nothing stormbench can check
+/// against its record) is refused before anything connects, naming the file and line.
+#[test]
+fn workload_files_cannot_change_roles_databases_or_extensions() {
+    let pg = pg();
+    let (db, dir, wl) = beside_a_users_table(&pg, "beyond", "beyond", "bw_items", |y| {
+        y.replace(
+            "schema: {create: schema.sql}",
+            "schema: {create: schema.sql, after_load: after_load.sql, cleanup: cleanup.sql}",
+        )
+    });
+    let role = format!("{db}_app");
+    pg.psql(
+        &db,
+        &format!("DROP ROLE IF EXISTS {role}; CREATE ROLE {role}"),
+    );
+    let create = "CREATE TABLE bw_items (id bigint, v int);\n";
+    let clean = "DROP TABLE IF EXISTS bw_items;\n";
+    let roles = || {
+        pg.psql(
+            &db,
+            &format!("SELECT count(*) FROM pg_roles WHERE rolname = '{role}'"),
+        )
+    };
+    for (file, stmt, cmd) in [
+        (
+            "after_load.sql",
+            format!("DROP ROLE IF EXISTS {role};"),
+            "DROP ROLE",
+        ),
+        (
+            "schema.sql",
+            format!("ALTER ROLE {role} SET work_mem = '64kB';"),
+            "ALTER ROLE",
+        ),
+        (
+            "cleanup.sql",
+            format!("ALTER DATABASE {db} SET jit = off;"),
+            "ALTER DATABASE",
+        ),
+        (
+            "after_load.sql",
+            "DROP EXTENSION IF EXISTS plpgsql CASCADE;".into(),
+            "DROP EXTENSION",
+        ),
+        (
+            "cleanup.sql",
+            format!("DROP OWNED BY {role};"),
+            "DROP OWNED",
+        ),
+    ] {
+        for (f, sql) in [
+            ("schema.sql", create),
+            ("after_load.sql", "ANALYZE bw_items;\n"),
+            ("cleanup.sql", clean),
+        ] {
+            let sql = if f == file {
+                format!("{sql}{stmt}\n")
+            } else {
+                sql.into()
+            };
+            std::fs::write(wl.join(f), sql).unwrap();
+        }
+        let mut setup = pg.stormbench(&db);
+        setup
+            .args([
+                "-w",
+                "beyond",
+                "--setup",
+                "--no-run",
+                "-q",
+                "--workloads-path",
+            ])
+            .arg(dir.path());
+        let mut check = pg.stormbench(&db);
+        check.arg("check-workload").arg(&wl);
+        for (what, c) in [("setup", &mut setup), ("check-workload", &mut check)] {
+            let o = run(c);
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{what} {stmt}: {out}\n{err}");
+            assert!(!err.contains("panicked"), "{err}");
+            assert!(
+                err.contains(&format!("{file}, line 2: {cmd}"))
+                    && err.contains("not the workload's own objects"),
+                "{what} {stmt}: {err}"
+            );
+        }
+        assert_eq!(roles(), "1", "{stmt}");
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT count(*) FROM pg_tables WHERE tablename = 'bw_items'"
+            ),
+            "0",
+            "{stmt}: nothing was set up"
+        );
+    }
+    assert_eq!(
+        pg.psql(
+            &db,
+            &format!(
+                "SELECT count(*) FROM pg_db_role_setting WHERE setrole = \
+                 (SELECT oid FROM pg_roles WHERE rolname = '{role}') OR setdatabase = \
+                 (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+        ),
+        "0"
+    );
+    pg.psql("postgres", &format!("DROP ROLE {role}"));
+}

@@ -157,6 +157,33 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
     })
 }
 
+/// The command, if a statement changes what the cluster or the whole database shares
+/// rather than objects a set-up creates and records (roles, databases, tablespaces, server
+/// settings, extensions, default privileges, everything a role owns): nothing stormbench can
+/// check against its record, so never a workload file's business.
+pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
+    const SHARED: [&str; 10] = [
+        "ROLE",
+        "USER",
+        "GROUP",
+        "DATABASE",
+        "TABLESPACE",
+        "SYSTEM",
+        "EXTENSION",
+        "SUBSCRIPTION",
+        "PUBLICATION",
+        "SERVER",
+    ];
+    let words = leading_words(stmt, 2);
+    let (verb, what) = (words.first()?.as_str(), words.get(1)?.as_str());
+    match (verb, what) {
+        ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
+        ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
+        ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
+        _ => None,
+    }
+}
+
 /// Whether a statement is maintenance (`ANALYZE`, `VACUUM`, `CHECKPOINT`): it changes no
 /// rows and no definitions, though `ANALYZE` of a whole database locks every table the way
 /// DDL does.
@@ -460,7 +487,31 @@ pub(crate) fn may_write(sql: &str) -> bool {
 
 #[cfg(test)]
 mod write_tests {
-    use super::{destructive, maintenance, may_write, split};
+    use super::{beyond_the_workload, destructive, maintenance, may_write, split};
+
+    #[test]
+    fn statements_beyond_the_workload() {
+        for (sql, want) in [
+            ("DROP ROLE IF EXISTS app", Some("DROP ROLE")),
+            ("alter role app set work_mem = '1GB'", Some("ALTER ROLE")),
+            ("ALTER USER app PASSWORD 'x'", Some("ALTER USER")),
+            ("ALTER DATABASE db SET jit = off", Some("ALTER DATABASE")),
+            ("DROP EXTENSION pg_trgm CASCADE", Some("DROP EXTENSION")),
+            (
+                "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO app",
+                Some("ALTER DEFAULT PRIVILEGES"),
+            ),
+            ("DROP OWNED BY app", Some("DROP OWNED")),
+            ("REASSIGN OWNED BY app TO other", Some("REASSIGN OWNED")),
+            ("DROP TABLE users", None),
+            ("ALTER TABLE role ADD PRIMARY KEY (id)", None),
+            ("CREATE EXTENSION IF NOT EXISTS pg_trgm", None),
+            ("SELECT 'drop role x'", None),
+            ("", None),
+        ] {
+            assert_eq!(beyond_the_workload(sql).as_deref(), want, "{sql}");
+        }
+    }
 
     #[test]
     fn maintenance_statements() {

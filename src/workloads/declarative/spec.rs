@@ -392,6 +392,14 @@ impl Compiler<'_> {
         let after_load = self.steps(&raw.schema.after_load, &vars);
         let measures = self.measures(&raw.measures, &vars);
         let cleanup = self.files("schema.cleanup", &raw.schema.cleanup, &vars);
+        let files = create
+            .iter()
+            .chain(&cleanup)
+            .map(|(f, sql)| (f.as_str(), sql.as_str()));
+        let steps = after_load
+            .iter()
+            .map(|s| (s.label.as_str(), s.sql.as_str()));
+        self.own_objects_only(files.chain(steps));
         let tables = tables(&data, &create);
         if create.is_empty() && !raw.data.is_empty() {
             self.err(

@@ -67,6 +67,28 @@ impl Compiler<'_> {
         out
     }
 
+    /// Schema, after_load and cleanup files (name, SQL) change only objects a set-up
+    /// creates: a statement on roles, databases, extensions or the server is refused.
+    pub(super) fn own_objects_only<'s>(&mut self, files: impl Iterator<Item = (&'s str, &'s str)>) {
+        for (file, sql) in files {
+            for stmt in crate::core::script::split(sql) {
+                if let Some(cmd) = crate::core::script::beyond_the_workload(stmt.text) {
+                    self.err(
+                        "schema",
+                        format!(
+                            "{file}, line {}: {cmd} ({}) changes what the cluster or the whole \
+                             database shares, not the workload's own objects; stormbench \
+                             cannot check it against what it created: remove it, and do it \
+                             yourself if you mean it",
+                            stmt.line,
+                            stmt.head()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
     /// `measures:`.
     pub(super) fn measures(
         &mut self,

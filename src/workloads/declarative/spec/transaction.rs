@@ -16,6 +16,13 @@ fn not_one_query(sql: &str) -> Option<String> {
         ));
     }
     let first = statements.first()?;
+    if let Some(cmd) = crate::core::script::beyond_the_workload(first.text) {
+        return Some(format!(
+            "is a {cmd} ({}), which changes what the cluster or the whole database shares; a \
+             folder holds queries only: move it out of the folder",
+            first.head()
+        ));
+    }
     crate::core::script::destructive(first.text).map(|cmd| {
         format!(
             "is a {cmd} ({}), which would drop, empty, change or replace existing objects; \
