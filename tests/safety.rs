@@ -923,6 +923,7 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
             ])
             .arg(dir.path()))
     };
+    pg.psql(&db, "CREATE INDEX precious_id ON precious (id)");
     for (after_load, touched) in [
         ("DROP TABLE IF EXISTS precious;", "public.precious"),
         ("TRUNCATE precious;", "public.precious"),
@@ -936,6 +937,15 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
         ),
         // the user's table among everything else
         ("DROP SCHEMA public CASCADE;", "public.precious"),
+        // an index of the user's table (locked alone, not the table)
+        (
+            "ALTER INDEX precious_id RENAME TO precious_renamed;",
+            "public.precious",
+        ),
+        (
+            "ALTER INDEX precious_id SET (fillfactor = 50);",
+            "public.precious",
+        ),
     ] {
         std::fs::write(
             wl.join("after_load.sql"),
@@ -962,6 +972,16 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
         assert_eq!(
             pg.psql(&db, "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'precious'::regclass"),
             "",
+            "{after_load}"
+        );
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT c.relname || ':' || coalesce(array_to_string(c.reloptions, ','), '') \
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                 WHERE i.indrelid = 'precious'::regclass"
+            ),
+            "precious_id:",
             "{after_load}"
         );
     }

@@ -301,12 +301,14 @@ pub(crate) struct Changes {
 }
 
 /// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
-/// (`SHARE UPDATE EXCLUSIVE` and stronger), by OID.
-const DDL_LOCKED_SQL: &str = "SELECT DISTINCT relation::int8 FROM pg_locks
-WHERE pid = pg_backend_pid() AND locktype = 'relation' AND database = (
+/// (`SHARE UPDATE EXCLUSIVE` and stronger), by OID; a lock on an index counts as one on its
+/// table (`ALTER INDEX` locks the index alone).
+const DDL_LOCKED_SQL: &str = "SELECT DISTINCT COALESCE(i.indrelid, l.relation)::int8
+FROM pg_locks l LEFT JOIN pg_index i ON i.indexrelid = l.relation
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
-  AND mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
-               'ExclusiveLock', 'AccessExclusiveLock')";
+  AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                 'ExclusiveLock', 'AccessExclusiveLock')";
 
 /// Runs statements that may drop, empty or change objects outside a set-up's own
 /// transaction (a workload's `after_load`) so that they touch only what stormbench
