@@ -341,15 +341,18 @@ async fn run_cleanup_files(
         crate::core::run_script(admin, sql, &format!("{name} cleanup"))
             .await
             .map_err(|e| anyhow!(e))?;
-        let gone = before
-            .dropped_since(admin)
+        let changes = before
+            .changes(admin)
             .await
             .context("listing the database's objects")?;
-        let foreign: Vec<String> = gone
-            .iter()
-            .filter(|o| !recorded.iter().any(|r| r.kind == o.kind && r.oid == o.oid))
-            .map(|o| o.name.clone())
-            .collect();
+        let theirs = |objects: &[OwnedObject]| -> Vec<String> {
+            objects
+                .iter()
+                .filter(|o| !recorded.iter().any(|r| r.kind == o.kind && r.oid == o.oid))
+                .map(|o| o.name.clone())
+                .collect()
+        };
+        let foreign = theirs(&changes.dropped);
         if !foreign.is_empty() && !force_drop {
             bail!(
                 "the {name} cleanup files would drop {} that stormbench did not create (not \
@@ -359,6 +362,18 @@ async fn run_cleanup_files(
                 plural(foreign.len(), "it", "them"),
             );
         }
+        let mut changed = theirs(&changes.rewritten);
+        changed.extend(theirs(&changes.written));
+        if !changed.is_empty() {
+            bail!(
+                "the {name} cleanup files would empty or change {}, which stormbench did not \
+                 create (a TRUNCATE, ALTER or DELETE of it); nothing was dropped. Remove the \
+                 statement, or change {} yourself",
+                changed.join(", "),
+                plural(changed.len(), "it", "them"),
+            );
+        }
+        let gone = changes.dropped;
         Ok(gone.into_iter().map(|o| o.name).collect())
     }
     .await;

@@ -1261,3 +1261,60 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
     );
     pg.psql("postgres", &format!("DROP ROLE {role}"));
 }
+
+/// A declarative workload's cleanup files may drop, empty and change only what its set-up
+/// created: a TRUNCATE, DELETE or ALTER of a user's table in them is rolled back with the
+/// whole clean-up, naming the table, even with --force-drop.
+#[test]
+fn cleanup_files_cannot_empty_or_change_a_users_table() {
+    let pg = pg();
+    let (db, dir, wl) = beside_a_users_table(&pg, "cleanup_rows", "tidy", "ct_items", |y| {
+        y.replace(
+            "schema: {create: schema.sql}",
+            "schema: {create: schema.sql, cleanup: cleanup.sql}",
+        )
+    });
+    let stormbench = |args: &[&str]| {
+        let mut c = pg.stormbench(&db);
+        c.args(["-w", "tidy", "-q"])
+            .args(args)
+            .arg("--workloads-path")
+            .arg(dir.path());
+        c
+    };
+    let ct_items = "SELECT count(*) FROM pg_tables WHERE tablename = 'ct_items'";
+    for stmt in [
+        "TRUNCATE precious;",
+        "DELETE FROM precious;",
+        "ALTER TABLE precious ADD COLUMN note text;",
+    ] {
+        std::fs::write(wl.join("cleanup.sql"), "DROP TABLE IF EXISTS ct_items;\n").unwrap();
+        ok(&mut stormbench(&["--setup", "--no-run"]));
+        std::fs::write(
+            wl.join("cleanup.sql"),
+            format!("DROP TABLE IF EXISTS ct_items;\n{stmt}\n"),
+        )
+        .unwrap();
+        for force in [&[][..], &["--force-drop"][..]] {
+            let err = fails(&mut stormbench(&[&["--cleanup"][..], force].concat()), 1);
+            assert!(
+                err.contains("cleanup files would empty or change public.precious")
+                    && err.contains("nothing was dropped"),
+                "{stmt} {force:?}: {err}"
+            );
+            assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1", "{stmt}");
+            assert_eq!(
+                pg.psql(
+                    &db,
+                    "SELECT count(*) FROM information_schema.columns WHERE table_name = 'precious'"
+                ),
+                "1",
+                "{stmt}"
+            );
+            assert_eq!(pg.psql(&db, ct_items), "1", "{stmt}: rolled back whole");
+        }
+        std::fs::write(wl.join("cleanup.sql"), "DROP TABLE IF EXISTS ct_items;\n").unwrap();
+        ok(&mut stormbench(&["--cleanup"]));
+        assert_eq!(pg.psql(&db, ct_items), "0");
+    }
+}

@@ -187,28 +187,6 @@ impl Snapshot {
         })
     }
 
-    /// Objects there at the snapshot that are gone now (as their kind, OID and name then).
-    pub(crate) async fn dropped_since(
-        &self,
-        conn: &Conn,
-    ) -> Result<Vec<OwnedObject>, tokio_postgres::Error> {
-        let now: HashSet<(ObjectKind, u32)> = objects(conn)
-            .await?
-            .into_iter()
-            .map(|r| (r.object.kind, r.object.oid))
-            .collect();
-        Ok(self
-            .seen
-            .iter()
-            .filter(|(key, _)| !now.contains(key))
-            .map(|(&(kind, oid), name)| OwnedObject {
-                kind,
-                oid,
-                name: name.clone(),
-            })
-            .collect())
-    }
-
     /// Objects there now that were not there at the snapshot.
     pub(crate) async fn created_since(
         &self,
