@@ -161,9 +161,9 @@ pub(crate) async fn recreate(
         .context("listing the database's objects")
 }
 
-/// Inside the caller's transaction: creates the schema, refuses if that replaced an object
-/// of the user's, wrote rows of one, or dropped one (unless `force_drop`), records what it
-/// created.
+/// Inside the caller's transaction: creates the schema, refuses if that replaced, changed or
+/// wrote rows of an object of the user's, or dropped one (unless `force_drop`), records what
+/// it created.
 async fn create_recorded(
     admin: &Conn,
     workload: &dyn Workload,
@@ -189,9 +189,18 @@ async fn create_recorded(
     let replaced: Vec<String> = changes.rewritten.into_iter().map(|o| o.name).collect();
     if !replaced.is_empty() {
         bail!(
-            "refusing to set up {name}: creating its schema would replace {}, which stormbench did not create; nothing was changed. Drop or rename {} yourself, or use another database",
+            "refusing to set up {name}: creating its schema would replace or change {}, which stormbench did not create; nothing was changed. Drop or rename {} yourself, or use another database",
             replaced.join(", "),
             plural(replaced.len(), "it", "them")
+        );
+    }
+    let locked: Vec<String> = changes.locked.into_iter().map(|o| o.name).collect();
+    // (with --force-drop a drop the user asked for locks what referenced the dropped table)
+    if !locked.is_empty() && !force_drop {
+        bail!(
+            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does: an index, trigger, foreign key, child table or partition on it); nothing was changed. Remove those statements from the schema files, or change {} yourself",
+            locked.join(", "),
+            plural(locked.len(), "it", "them")
         );
     }
     let written: Vec<String> = changes.written.into_iter().map(|o| o.name).collect();

@@ -999,7 +999,8 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
 
 /// The set-up writes rows only into tables it created: an INSERT, UPDATE, DELETE or COPY of
 /// a user's table, in a schema file or an after_load file, is refused (rolled back, the
-/// set-up stopped), while the workload's own tables take writes and maintenance runs.
+/// set-up stopped), and so is a schema file adding an index, foreign key, child table or
+/// trigger to it, while the workload's own tables take writes and maintenance runs.
 #[test]
 fn setup_statements_cannot_write_a_users_rows() {
     let pg = pg();
@@ -1048,6 +1049,32 @@ fn setup_statements_cannot_write_a_users_rows() {
             ),
             "0",
             "schema {write}"
+        );
+    }
+    // what adds to the user's table rather than writing its rows: caught by its DDL lock
+    pg.psql(&db, "ALTER TABLE precious ADD PRIMARY KEY (id)");
+    for change in [
+        "CREATE INDEX precious_v ON precious (id);",
+        "ALTER TABLE sr_items ADD FOREIGN KEY (v) REFERENCES precious (id);",
+        "CREATE TABLE sr_child () INHERITS (precious);",
+        "CREATE TRIGGER sr_t BEFORE DELETE ON precious FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();",
+    ] {
+        std::fs::write(wl.join("schema.sql"), format!("{create}{change}\n")).unwrap();
+        let err = assert_clean_failure(&setup(), 1);
+        assert!(
+            err.contains("change public.precious, which stormbench did not create")
+                && err.contains("nothing was changed"),
+            "schema {change}: {err}"
+        );
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT (SELECT count(*) FROM pg_index WHERE indrelid = 'precious'::regclass) \
+                 || ':' || (SELECT count(*) FROM pg_trigger WHERE tgrelid = 'precious'::regclass) \
+                 || ':' || (SELECT count(*) FROM pg_inherits WHERE inhparent = 'precious'::regclass)"
+            ),
+            "1:0:0",
+            "schema {change}"
         );
     }
     std::fs::write(wl.join("schema.sql"), create).unwrap();

@@ -223,13 +223,17 @@ impl Snapshot {
             ..Changes::default()
         };
         let written = rows_written(conn).await?;
+        let locked = ddl_locked(conn).await?;
         for r in now {
+            let relation = r.object.kind.is_relation();
             if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
                 out.created.push(r.object);
             } else if r.xmin == xid {
                 out.rewritten.push(r.object);
-            } else if r.object.kind.is_relation() && written.contains(&r.object.oid) {
+            } else if relation && written.contains(&r.object.oid) {
                 out.written.push(r.object);
+            } else if relation && locked.contains(&r.object.oid) {
+                out.locked.push(r.object);
             }
         }
         Ok(out)
@@ -276,6 +280,9 @@ pub(crate) struct Changes {
     /// Tables there at the snapshot, not rewritten, whose rows this transaction inserted,
     /// updated or deleted.
     pub(crate) written: Vec<OwnedObject>,
+    /// Relations there at the snapshot, none of the above, that this transaction locked as
+    /// only DDL does (an index, trigger, foreign key, child or partition added to them).
+    pub(crate) locked: Vec<OwnedObject>,
 }
 
 /// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
@@ -287,6 +294,11 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
   AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
                  'ExclusiveLock', 'AccessExclusiveLock')";
+
+async fn ddl_locked(conn: &Conn) -> Result<HashSet<u32>, tokio_postgres::Error> {
+    let rows = conn.query(DDL_LOCKED_SQL, &[]).await?;
+    Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect())
+}
 
 /// Runs statements that may drop, empty or change objects outside a set-up's own
 /// transaction (a workload's `after_load`) so that they touch only what stormbench
@@ -357,21 +369,14 @@ impl Guard {
         let before = Snapshot::take(conn).await?;
         conn.batch_execute(stmt).await?;
         let changes = before.changes(conn).await?;
-        let mut hit: Vec<(ObjectKind, u32)> = changes
+        let hit: Vec<(ObjectKind, u32)> = changes
             .dropped
             .into_iter()
             .chain(changes.rewritten)
             .chain(changes.written)
+            .chain(changes.locked)
             .map(|o| (o.kind, o.oid))
             .collect();
-        for row in conn.query(DDL_LOCKED_SQL, &[]).await? {
-            let oid = row.get::<_, i64>(0) as u32;
-            hit.extend(
-                self.theirs
-                    .keys()
-                    .filter(|(kind, o)| *o == oid && kind.is_relation()),
-            );
-        }
         let mut names: Vec<String> = hit
             .into_iter()
             .filter_map(|key| self.theirs.get(&key).cloned())
