@@ -1345,3 +1345,46 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
         assert_eq!(pg.psql(&db, ct_items), "0");
     }
 }
+
+/// A workload's measures and checks are queries: they run read-only, so a write hidden in
+/// one (a data-modifying WITH) is refused by the server, named, and the user's table kept.
+#[test]
+fn measures_and_checks_run_read_only() {
+    let pg = pg();
+    let (db, dir, _wl) = beside_a_users_table(&pg, "read_only_measures", "peek", "pk_items", |y| {
+        format!(
+            "{y}measures:\n  - name: sneaky\n    sql: WITH d AS (DELETE FROM precious RETURNING 1) \
+             SELECT count(*) FROM d\n  - name: honest\n    sql: SELECT count(*) FROM pk_items\n\
+             checks:\n  - name: sneaky check\n    sql: WITH d AS (DELETE FROM precious RETURNING 1) \
+             SELECT count(*) = 0 FROM d\n"
+        )
+    });
+    let json = dir.path().join("run.json");
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "peek", "--setup", "-d", "1s", "-q", "--json"])
+        .arg(&json)
+        .arg("--workloads-path")
+        .arg(dir.path()));
+    let (_, err) = text(&o);
+    assert!(
+        err.contains("measure 'sneaky'") && err.contains("read-only"),
+        "{err}"
+    );
+    let r = read_json(&json);
+    assert_eq!(r["summary"]["failed"], 0, "{err}");
+    assert!(r["summary"]["transactions"].as_u64().unwrap() > 0);
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
+    let o = run(pg
+        .stormbench(&db)
+        .args(["-w", "peek", "--check", "-q", "--workloads-path"])
+        .arg(dir.path()));
+    let (out, err) = text(&o);
+    assert!(!o.status.success(), "{out}\n{err}");
+    assert!(
+        format!("{out}{err}")
+            .contains("check 'sneaky check' (a check is a query: it runs read-only)"),
+        "{out}\n{err}"
+    );
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
+}

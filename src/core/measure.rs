@@ -55,10 +55,27 @@ pub(crate) async fn take(conn: &Conn, m: &Measure, limit: Duration) -> Result<Ve
     let _ = conn
         .batch_execute("SET client_connection_check_interval = 1000")
         .await;
+    // a measure only reads: the server refuses a write hidden in one
+    if let Err(e) = conn
+        .batch_execute("SET default_transaction_read_only = on")
+        .await
+    {
+        let _ = conn.batch_execute("RESET statement_timeout").await;
+        return Err(format!("measure '{}': {}", m.name, db_message(&e)));
+    }
     let msgs = tokio::time::timeout(limit, conn.simple_query(&m.sql)).await;
-    let _ = conn.batch_execute("RESET statement_timeout").await;
+    let _ = conn
+        .batch_execute("RESET statement_timeout; RESET default_transaction_read_only")
+        .await;
     let msgs = match msgs {
         Ok(Ok(msgs)) => msgs,
+        Ok(Err(e)) if super::refused_as_a_write(&e) => {
+            return Err(format!(
+                "measure '{}': {} (a measure is a query: it runs read-only)",
+                m.name,
+                db_message(&e)
+            ))
+        }
         Ok(Err(e)) => return Err(format!("measure '{}': {}", m.name, db_message(&e))),
         Err(_) => {
             return Err(format!(

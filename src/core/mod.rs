@@ -162,6 +162,29 @@ pub(crate) fn db_message(e: &tokio_postgres::Error) -> String {
     }
 }
 
+/// Runs a query a workload gives for a check (simple protocol) with the session's
+/// transactions read-only: a check only reads, and the server refuses a write hidden in
+/// one (a data-modifying `WITH`, a function that writes, a `DROP`).
+pub(crate) async fn read_only_query(
+    conn: &Conn,
+    sql: &str,
+) -> Result<Vec<tokio_postgres::SimpleQueryMessage>, tokio_postgres::Error> {
+    conn.batch_execute("SET default_transaction_read_only = on")
+        .await?;
+    let out = conn.simple_query(sql).await;
+    let reset = conn
+        .batch_execute("RESET default_transaction_read_only")
+        .await;
+    let out = out?;
+    reset?;
+    Ok(out)
+}
+
+/// Whether the server refused a write in a read-only transaction.
+pub(crate) fn refused_as_a_write(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION)
+}
+
 /// An error and its sources on one line (a source already quoted is not repeated).
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();

@@ -746,10 +746,14 @@ impl Workload for Declarative {
 /// Runs one check query: its first column says whether it passed, the second (if any)
 /// is the detail.
 async fn run_check(conn: &Conn, name: &str, sql: &str) -> Result<CheckResult, SchemaError> {
-    let msgs = conn
-        .simple_query(sql)
-        .await
-        .map_err(SchemaError::db(format!("check '{name}'")))?;
+    let msgs = crate::core::read_only_query(conn, sql).await.map_err(|e| {
+        let what = if crate::core::refused_as_a_write(&e) {
+            format!("check '{name}' (a check is a query: it runs read-only)")
+        } else {
+            format!("check '{name}'")
+        };
+        SchemaError::db(what)(e)
+    })?;
     let row = msgs.iter().find_map(|m| match m {
         tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
         _ => None,
