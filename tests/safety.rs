@@ -838,6 +838,25 @@ fn cleanup_files_cannot_drop_a_table_the_user_put_in_place() {
     assert_eq!(pg.psql(&db, tables), "0");
 }
 
+/// Edits a workload.yaml of [`beside_a_users_table`] to list `files` under `schema:` beside
+/// its `create` file.
+fn schema_files(files: &'static str) -> impl FnOnce(&str) -> String {
+    move |y| {
+        y.replace(
+            "schema: {create: schema.sql}",
+            &format!("schema: {{create: schema.sql, {files}}}"),
+        )
+    }
+}
+
+/// `stormbench --setup --no-run -q` of workload `name` in folder `dir`, against `db`.
+fn set_up(pg: &Pg, db: &str, dir: &Path, name: &str) -> Command {
+    let mut c = pg.stormbench(db);
+    c.args(["-w", name, "--setup", "--no-run", "-q", "--workloads-path"])
+        .arg(dir);
+    c
+}
+
 /// A fresh database `name` holding the user's table `precious` (one row), and beside it a
 /// small declarative workload `workload` on its own table `table`, in a temp folder, its
 /// workload.yaml edited by `yaml`. Returns the database, the folder and the workload's.
@@ -904,25 +923,14 @@ fn a_query_folder_cannot_drop_a_users_table() {
 #[test]
 fn after_load_steps_cannot_drop_or_change_a_users_objects() {
     let pg = pg();
-    let (db, dir, wl) = beside_a_users_table(&pg, "after_load", "later", "al_items", |y| {
-        y.replace(
-            "schema: {create: schema.sql}",
-            "schema: {create: schema.sql, after_load: after_load.sql}",
-        )
-    });
-    let setup = || {
-        run(pg
-            .stormbench(&db)
-            .args([
-                "-w",
-                "later",
-                "--setup",
-                "--no-run",
-                "-q",
-                "--workloads-path",
-            ])
-            .arg(dir.path()))
-    };
+    let (db, dir, wl) = beside_a_users_table(
+        &pg,
+        "after_load",
+        "later",
+        "al_items",
+        schema_files("after_load: after_load.sql"),
+    );
+    let setup = || run(&mut set_up(&pg, &db, dir.path(), "later"));
     pg.psql(&db, "CREATE INDEX precious_id ON precious (id)");
     for (after_load, touched) in [
         ("DROP TABLE IF EXISTS precious;", "public.precious"),
@@ -1004,25 +1012,14 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
 #[test]
 fn setup_statements_cannot_write_a_users_rows() {
     let pg = pg();
-    let (db, dir, wl) = beside_a_users_table(&pg, "setup_rows", "rows", "sr_items", |y| {
-        y.replace(
-            "schema: {create: schema.sql}",
-            "schema: {create: schema.sql, after_load: after_load.sql}",
-        )
-    });
-    let setup = || {
-        run(pg
-            .stormbench(&db)
-            .args([
-                "-w",
-                "rows",
-                "--setup",
-                "--no-run",
-                "-q",
-                "--workloads-path",
-            ])
-            .arg(dir.path()))
-    };
+    let (db, dir, wl) = beside_a_users_table(
+        &pg,
+        "setup_rows",
+        "rows",
+        "sr_items",
+        schema_files("after_load: after_load.sql"),
+    );
+    let setup = || run(&mut set_up(&pg, &db, dir.path(), "rows"));
     let precious = || pg.psql(&db, "SELECT count(*) || ':' || min(id) FROM precious");
     let create = "CREATE TABLE sr_items (id bigint, v int);\n";
     let writes = [
@@ -1122,30 +1119,19 @@ fn setup_statements_cannot_write_a_users_rows() {
 fn an_after_load_step_behind_another_sessions_lock_is_bounded_and_stops_on_ctrl_c() {
     use std::time::{Duration, Instant};
     let pg = pg();
-    let (db, dir, wl) = beside_a_users_table(&pg, "after_load_lock", "waits", "aw_items", |y| {
-        y.replace(
-            "schema: {create: schema.sql}",
-            "schema: {create: schema.sql, after_load: after_load.sql}",
-        )
-    });
+    let (db, dir, wl) = beside_a_users_table(
+        &pg,
+        "after_load_lock",
+        "waits",
+        "aw_items",
+        schema_files("after_load: after_load.sql"),
+    );
     std::fs::write(
         wl.join("after_load.sql"),
         "CREATE INDEX ON aw_items (v);\nSELECT count(*) FROM precious;\n",
     )
     .unwrap();
-    let setup = || {
-        let mut c = pg.stormbench(&db);
-        c.args([
-            "-w",
-            "waits",
-            "--setup",
-            "--no-run",
-            "-q",
-            "--workloads-path",
-        ])
-        .arg(dir.path());
-        c
-    };
+    let setup = || set_up(&pg, &db, dir.path(), "waits");
     // the user's session rewrites the table for longer than every step below takes
     let holder = pg.lock_holder(&db, "LOCK TABLE precious IN ACCESS EXCLUSIVE MODE", 50);
     let waiting = STORMBENCH_LOCK_WAITS;
@@ -1183,12 +1169,13 @@ fn an_after_load_step_behind_another_sessions_lock_is_bounded_and_stops_on_ctrl_
 #[test]
 fn workload_files_cannot_change_roles_databases_or_extensions() {
     let pg = pg();
-    let (db, dir, wl) = beside_a_users_table(&pg, "beyond", "beyond", "bw_items", |y| {
-        y.replace(
-            "schema: {create: schema.sql}",
-            "schema: {create: schema.sql, after_load: after_load.sql, cleanup: cleanup.sql}",
-        )
-    });
+    let (db, dir, wl) = beside_a_users_table(
+        &pg,
+        "beyond",
+        "beyond",
+        "bw_items",
+        schema_files("after_load: after_load.sql, cleanup: cleanup.sql"),
+    );
     let role = format!("{db}_app");
     pg.psql(
         &db,
@@ -1241,17 +1228,7 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             };
             std::fs::write(wl.join(f), sql).unwrap();
         }
-        let mut setup = pg.stormbench(&db);
-        setup
-            .args([
-                "-w",
-                "beyond",
-                "--setup",
-                "--no-run",
-                "-q",
-                "--workloads-path",
-            ])
-            .arg(dir.path());
+        let mut setup = set_up(&pg, &db, dir.path(), "beyond");
         let mut check = pg.stormbench(&db);
         check.arg("check-workload").arg(&wl);
         for (what, c) in [("setup", &mut setup), ("check-workload", &mut check)] {
@@ -1295,12 +1272,13 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
 #[test]
 fn cleanup_files_cannot_empty_or_change_a_users_table() {
     let pg = pg();
-    let (db, dir, wl) = beside_a_users_table(&pg, "cleanup_rows", "tidy", "ct_items", |y| {
-        y.replace(
-            "schema: {create: schema.sql}",
-            "schema: {create: schema.sql, cleanup: cleanup.sql}",
-        )
-    });
+    let (db, dir, wl) = beside_a_users_table(
+        &pg,
+        "cleanup_rows",
+        "tidy",
+        "ct_items",
+        schema_files("cleanup: cleanup.sql"),
+    );
     let stormbench = |args: &[&str]| {
         let mut c = pg.stormbench(&db);
         c.args(["-w", "tidy", "-q"])
