@@ -517,11 +517,7 @@ mod write_tests {
     fn maintenance_statements() {
         for (sql, want) in [
             ("ANALYZE", true),
-            (
-                "  -- statistics
- analyse t",
-                true,
-            ),
+            ("  -- statistics\n analyse t", true),
             ("VACUUM (ANALYZE) t", true),
             ("CHECKPOINT", true),
             ("EXPLAIN ANALYZE DELETE FROM t", false),
