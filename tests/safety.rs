@@ -1090,6 +1090,32 @@ fn setup_statements_cannot_write_a_users_rows() {
         );
         assert_eq!(precious(), "1:1", "after_load {write}");
     }
+    // index builds outside a transaction on the user's table (or every table) do not start
+    for build in [
+        "CREATE INDEX CONCURRENTLY ON precious (id);",
+        "REINDEX TABLE CONCURRENTLY public.precious;",
+        "REINDEX INDEX CONCURRENTLY precious_pkey;",
+        "REINDEX SCHEMA CONCURRENTLY public;",
+    ] {
+        std::fs::write(
+            wl.join("after_load.sql"),
+            format!("ALTER TABLE sr_items ADD PRIMARY KEY (id);\n{build}\n"),
+        )
+        .unwrap();
+        let err = assert_clean_failure(&setup(), 1);
+        assert!(
+            err.contains("line 2") && err.contains("would build or rebuild indexes on"),
+            "after_load {build}: {err}"
+        );
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT count(*) FROM pg_index WHERE indrelid = 'precious'::regclass"
+            ),
+            "1",
+            "after_load {build}"
+        );
+    }
     // writes to its own tables, a write of the user's that changes no row, maintenance and
     // a concurrent index build (outside a transaction) run
     std::fs::write(

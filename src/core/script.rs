@@ -184,6 +184,75 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
     }
 }
 
+/// What a statement that runs outside a transaction builds or rebuilds on.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BuildsOn<'a> {
+    /// One relation, as written (`t`, `s.t`, `"T"`): the table of `CREATE INDEX
+    /// CONCURRENTLY ... ON t`, the table or index of `REINDEX TABLE|INDEX t`.
+    Relation(&'a str),
+    /// Every table of a schema, the database or the catalogs (`REINDEX SCHEMA|DATABASE|SYSTEM`).
+    Many(&'static str),
+}
+
+/// What an index build or rebuild (`CREATE INDEX`, `REINDEX`) works on, if `stmt` is one.
+pub(crate) fn builds_on(stmt: &str) -> Option<BuildsOn<'_>> {
+    let mut lexer = Lexer::new(stmt);
+    let mut toks: Vec<(Token, usize)> = Vec::new();
+    while let Some(t) = lexer.next_token() {
+        if !matches!(t, Token::Trivia) {
+            toks.push((t, lexer.i));
+        }
+    }
+    let word = |k: usize| match toks.get(k) {
+        Some((Token::Word(_, w), _)) => Some(w.to_ascii_uppercase()),
+        _ => None,
+    };
+    let mut k = match word(0)?.as_str() {
+        "CREATE" => {
+            let index = word(1).as_deref() == Some("INDEX")
+                || (word(1).as_deref() == Some("UNIQUE") && word(2).as_deref() == Some("INDEX"));
+            if !index {
+                return None;
+            }
+            (1..toks.len()).find(|&k| word(k).as_deref() == Some("ON"))? + 1
+        }
+        "REINDEX" => {
+            let mut k = 1;
+            if matches!(toks.get(1), Some((Token::Open(_), _))) {
+                k = (1..toks.len()).find(|&k| matches!(toks[k].0, Token::Close(_)))? + 1;
+            }
+            match word(k)?.as_str() {
+                "TABLE" | "INDEX" => k + 1,
+                "SCHEMA" => return Some(BuildsOn::Many("SCHEMA")),
+                "DATABASE" => return Some(BuildsOn::Many("DATABASE")),
+                "SYSTEM" => return Some(BuildsOn::Many("SYSTEM")),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    while matches!(word(k).as_deref(), Some("ONLY" | "CONCURRENTLY")) {
+        k += 1;
+    }
+    let start = match toks.get(k)? {
+        (Token::Word(at, _) | Token::Quoted(at), _) => *at,
+        _ => return None,
+    };
+    // the name runs on while its parts touch: words, quoted parts and the dots between
+    let mut end = toks[k].1;
+    for (t, t_end) in &toks[k + 1..] {
+        let at = match t {
+            Token::Word(at, _) | Token::Quoted(at) | Token::Other(at) => *at,
+            _ => break,
+        };
+        if at != end || (matches!(t, Token::Other(_)) && &stmt[at..*t_end] != ".") {
+            break;
+        }
+        end = *t_end;
+    }
+    Some(BuildsOn::Relation(&stmt[start..end]))
+}
+
 /// Whether a statement is maintenance (`ANALYZE`, `VACUUM`, `CHECKPOINT`): it changes no
 /// rows and no definitions, though `ANALYZE` of a whole database locks every table the way
 /// DDL does.
@@ -510,6 +579,28 @@ mod write_tests {
             ("", None),
         ] {
             assert_eq!(beyond_the_workload(sql).as_deref(), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn what_index_builds_work_on() {
+        use super::{builds_on, BuildsOn::*};
+        for (sql, want) in [
+            ("CREATE INDEX CONCURRENTLY ON precious (id)", Some(Relation("precious"))),
+            (
+                "create unique index concurrently if not exists p_i on only public.\"Precious\" using btree (id)",
+                Some(Relation("public.\"Precious\"")),
+            ),
+            ("CREATE INDEX i ON s.t(id)", Some(Relation("s.t"))),
+            ("REINDEX (VERBOSE) TABLE CONCURRENTLY app.t", Some(Relation("app.t"))),
+            ("REINDEX INDEX precious_pkey", Some(Relation("precious_pkey"))),
+            ("REINDEX SCHEMA CONCURRENTLY public", Some(Many("SCHEMA"))),
+            ("REINDEX DATABASE db", Some(Many("DATABASE"))),
+            ("VACUUM t", None),
+            ("CREATE TABLE t (a int REFERENCES u ON DELETE CASCADE)", None),
+            ("", None),
+        ] {
+            assert_eq!(builds_on(sql), want, "{sql}");
         }
     }
 

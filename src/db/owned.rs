@@ -359,6 +359,28 @@ impl Guard {
         Ok(Guarded::Refused(touched))
     }
 
+    /// The name of the relation `name` (as SQL writes it; an index stands for its table)
+    /// when it is one the set-up did not create.
+    pub(crate) async fn theirs_named(
+        &self,
+        conn: &Conn,
+        name: &str,
+    ) -> Result<Option<String>, tokio_postgres::Error> {
+        let row = conn
+            .query_one(
+                "SELECT COALESCE((SELECT indrelid FROM pg_index WHERE indexrelid = to_regclass($1)),
+                                 to_regclass($1))::oid::int8",
+                &[&name],
+            )
+            .await?;
+        Ok(row.get::<_, Option<i64>>(0).and_then(|oid| {
+            self.theirs
+                .iter()
+                .find(|((kind, o), _)| *o == oid as u32 && kind.is_relation())
+                .map(|(_, n)| n.clone())
+        }))
+    }
+
     /// Inside the transaction: runs `stmt`, returns the names of the objects not the
     /// set-up's that it dropped, rewrote, wrote rows of or locked as DDL does.
     async fn touched_by(

@@ -23,7 +23,7 @@ pub(super) async fn guard(conn: &Conn, name: &str) -> Result<owned::Guard, Schem
 /// runs in a transaction of its own, rolled back and refused if it dropped, changed or
 /// wrote rows of an object the set-up did not create; one that cannot run in a transaction
 /// (`CREATE INDEX CONCURRENTLY`) runs outside one unless it drops, empties or changes
-/// objects.
+/// objects or builds indexes on a table the set-up did not create.
 pub(super) async fn run(
     conn: &Conn,
     guard: &owned::Guard,
@@ -62,6 +62,17 @@ pub(super) async fn run(
                         at()
                     )));
                 }
+                if let Some(whose) = builds_on_theirs(conn, guard, stmt.text)
+                    .await
+                    .map_err(SchemaError::db(at()))?
+                {
+                    return Err(SchemaError::Refused(format!(
+                        "{}: would build or rebuild indexes on {whose}, which stormbench did \
+                         not create; it was not run and the set-up stopped. Remove the \
+                         statement, or build the index yourself",
+                        at()
+                    )));
+                }
                 conn.batch_execute(stmt.text)
                     .await
                     .map_err(SchemaError::db(at()))?;
@@ -70,4 +81,20 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// What of the user's an index build or rebuild outside a transaction would work on: a
+/// table (or index) the set-up did not create, or a whole schema or database.
+async fn builds_on_theirs(
+    conn: &Conn,
+    guard: &owned::Guard,
+    stmt: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    match script::builds_on(stmt) {
+        None => Ok(None),
+        Some(script::BuildsOn::Many(what)) => {
+            Ok(Some(format!("every table of the {}", what.to_lowercase())))
+        }
+        Some(script::BuildsOn::Relation(name)) => guard.theirs_named(conn, name).await,
+    }
 }
