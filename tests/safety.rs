@@ -1241,6 +1241,11 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             format!("DROP OWNED BY {role};"),
             "DROP OWNED",
         ),
+        (
+            "schema.sql",
+            format!("GRANT pg_read_all_data TO {role};"),
+            "GRANT of a role",
+        ),
     ] {
         for (f, sql) in [
             ("schema.sql", create),
@@ -1269,6 +1274,14 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             );
         }
         assert_eq!(roles(), "1", "{stmt}");
+        assert_eq!(
+            pg.psql(
+                &db,
+                &format!("SELECT pg_has_role('{role}', 'pg_read_all_data', 'MEMBER')")
+            ),
+            "f",
+            "{stmt}"
+        );
         assert_eq!(
             pg.psql(
                 &db,

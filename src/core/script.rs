@@ -180,6 +180,37 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
         ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
         ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
         ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
+        ("GRANT" | "REVOKE", _) => shared_grant(stmt).map(|on| format!("{verb} {on}")),
+        _ => None,
+    }
+}
+
+/// What a `GRANT` or `REVOKE` gives or takes beyond the database's objects: role
+/// membership (no `ON`), or privileges on the database, a tablespace, a server setting, a
+/// language or a foreign server.
+fn shared_grant(stmt: &str) -> Option<&'static str> {
+    let mut lexer = Lexer::new(stmt);
+    let mut after_on = None;
+    while let Some(tok) = lexer.next_token() {
+        match tok {
+            Token::Word(_, w) if after_on.is_none() && w.eq_ignore_ascii_case("ON") => {
+                after_on = Some(String::new());
+            }
+            Token::Word(_, w) if after_on.as_deref() == Some("") => {
+                after_on = Some(w.to_ascii_uppercase());
+                break;
+            }
+            Token::Semicolon(_) => break,
+            _ => {}
+        }
+    }
+    match after_on.as_deref() {
+        None => Some("of a role"),
+        Some("DATABASE") => Some("ON DATABASE"),
+        Some("TABLESPACE") => Some("ON TABLESPACE"),
+        Some("PARAMETER") => Some("ON PARAMETER"),
+        Some("LANGUAGE") => Some("ON LANGUAGE"),
+        Some("FOREIGN") => Some("ON FOREIGN"),
         _ => None,
     }
 }
@@ -572,6 +603,19 @@ mod write_tests {
             ),
             ("DROP OWNED BY app", Some("DROP OWNED")),
             ("REASSIGN OWNED BY app TO other", Some("REASSIGN OWNED")),
+            ("GRANT pg_read_all_data TO app", Some("GRANT of a role")),
+            ("revoke admin from app", Some("REVOKE of a role")),
+            (
+                "GRANT CONNECT ON DATABASE db TO app",
+                Some("GRANT ON DATABASE"),
+            ),
+            (
+                "GRANT SET ON PARAMETER work_mem TO app",
+                Some("GRANT ON PARAMETER"),
+            ),
+            ("GRANT SELECT ON t TO app", None),
+            ("GRANT USAGE ON SCHEMA mine TO app", None),
+            ("REVOKE ALL ON ALL TABLES IN SCHEMA mine FROM app", None),
             ("DROP TABLE users", None),
             ("ALTER TABLE role ADD PRIMARY KEY (id)", None),
             ("CREATE EXTENSION IF NOT EXISTS pg_trgm", None),
