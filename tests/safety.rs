@@ -849,6 +849,22 @@ fn schema_files(files: &'static str) -> impl FnOnce(&str) -> String {
     }
 }
 
+/// Makes `stmt` line 2 of the workload's after_load file (after the key of its `table`),
+/// runs `setup`, and returns the error of its refusal (exit 1).
+fn after_load_refused(
+    wl: &Path,
+    table: &str,
+    stmt: &str,
+    setup: &dyn Fn() -> std::process::Output,
+) -> String {
+    std::fs::write(
+        wl.join("after_load.sql"),
+        format!("ALTER TABLE {table} ADD PRIMARY KEY (id);\n{stmt}\n"),
+    )
+    .unwrap();
+    assert_clean_failure(&setup(), 1)
+}
+
 /// `stormbench --setup --no-run -q` of workload `name` in folder `dir`, against `db`.
 fn set_up(pg: &Pg, db: &str, dir: &Path, name: &str) -> Command {
     let mut c = pg.stormbench(db);
@@ -955,12 +971,7 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
             "public.precious",
         ),
     ] {
-        std::fs::write(
-            wl.join("after_load.sql"),
-            format!("ALTER TABLE al_items ADD PRIMARY KEY (id);\n{after_load}\n"),
-        )
-        .unwrap();
-        let err = assert_clean_failure(&setup(), 1);
+        let err = after_load_refused(&wl, "al_items", after_load, &setup);
         assert!(
             err.contains("line 2")
                 && err.contains("would drop or change ")
@@ -1076,12 +1087,7 @@ fn setup_statements_cannot_write_a_users_rows() {
     }
     std::fs::write(wl.join("schema.sql"), create).unwrap();
     for write in writes {
-        std::fs::write(
-            wl.join("after_load.sql"),
-            format!("ALTER TABLE sr_items ADD PRIMARY KEY (id);\n{write}\n"),
-        )
-        .unwrap();
-        let err = assert_clean_failure(&setup(), 1);
+        let err = after_load_refused(&wl, "sr_items", write, &setup);
         assert!(
             err.contains("line 2")
                 && err.contains("would drop or change public.precious")
@@ -1097,12 +1103,7 @@ fn setup_statements_cannot_write_a_users_rows() {
         "REINDEX INDEX CONCURRENTLY precious_pkey;",
         "REINDEX SCHEMA CONCURRENTLY public;",
     ] {
-        std::fs::write(
-            wl.join("after_load.sql"),
-            format!("ALTER TABLE sr_items ADD PRIMARY KEY (id);\n{build}\n"),
-        )
-        .unwrap();
-        let err = assert_clean_failure(&setup(), 1);
+        let err = after_load_refused(&wl, "sr_items", build, &setup);
         assert!(
             err.contains("line 2") && err.contains("would build or rebuild indexes on"),
             "after_load {build}: {err}"

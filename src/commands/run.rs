@@ -171,6 +171,7 @@ async fn set_up_schema(s: &Session<'_>, action: SchemaAction) -> Result<SchemaRe
                     embedded: s.embedded,
                     force_drop: s.args.force_drop,
                     quiet: s.args.quiet,
+                    server_version_num: s.server.version_num,
                 },
                 &s.admin,
                 s.target,

@@ -56,14 +56,8 @@ pub(crate) async fn take(conn: &Conn, m: &Measure, limit: Duration) -> Result<Ve
         .batch_execute("SET client_connection_check_interval = 1000")
         .await;
     // a measure only reads: the server refuses a write hidden in one
-    if let Err(e) = conn
-        .batch_execute("SET default_transaction_read_only = on")
-        .await
-    {
-        let _ = conn.batch_execute("RESET statement_timeout").await;
-        return Err(format!("measure '{}': {}", m.name, db_message(&e)));
-    }
-    let msgs = tokio::time::timeout(limit, conn.simple_query(&m.sql)).await;
+    let msgs = tokio::time::timeout(limit, super::read_only_query(conn, &m.sql)).await;
+    // (read-only too: a measure cut off at the limit did not get to reset it)
     let _ = conn
         .batch_execute("RESET statement_timeout; RESET default_transaction_read_only")
         .await;

@@ -162,9 +162,9 @@ pub(crate) fn db_message(e: &tokio_postgres::Error) -> String {
     }
 }
 
-/// Runs a query a workload gives for a check (simple protocol) with the session's
-/// transactions read-only: a check only reads, and the server refuses a write hidden in
-/// one (a data-modifying `WITH`, a function that writes, a `DROP`).
+/// Runs a query a workload gives for a check or a measure (simple protocol) with the
+/// session's transactions read-only: such a query only reads, and the server refuses a
+/// write hidden in one (a data-modifying `WITH`, a function that writes, a `DROP`).
 pub(crate) async fn read_only_query(
     conn: &Conn,
     sql: &str,

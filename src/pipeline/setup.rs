@@ -56,6 +56,8 @@ pub(crate) struct SchemaStep {
     pub(crate) force_drop: bool,
     /// `-q`: no load progress on stderr.
     pub(crate) quiet: bool,
+    /// The server's `server_version_num`, as the run read it when it connected.
+    pub(crate) server_version_num: u32,
 }
 
 /// Uses the workload's schema as it is, or sets it up (under the set-up lock) as `step`
@@ -72,6 +74,7 @@ pub(crate) async fn prepare_schema(
         embedded,
         force_drop,
         quiet,
+        server_version_num,
     } = step;
     let name = workload.schema_name().unwrap_or(&plan.workload);
     if !workload.needs_schema() {
@@ -101,7 +104,7 @@ pub(crate) async fn prepare_schema(
         if let Some(bound) = current_setting(admin, "lock_timeout").await {
             settings.push(("lock_timeout".to_string(), bound));
         }
-        if server_version_num(admin).await >= 140_000 {
+        if server_version_num >= 140_000 {
             settings.push((
                 "client_connection_check_interval".to_string(),
                 "1000".to_string(),
@@ -121,14 +124,6 @@ pub(crate) async fn prepare_schema(
         marker,
         load: Some(load),
     })
-}
-
-/// The server's `server_version_num` (0 when unreadable).
-async fn server_version_num(admin: &Conn) -> u32 {
-    current_setting(admin, "server_version_num")
-        .await
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
 }
 
 /// A setting of `admin`'s session (`None` when unreadable).
