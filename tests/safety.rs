@@ -1117,13 +1117,37 @@ fn setup_statements_cannot_write_a_users_rows() {
             "after_load {build}"
         );
     }
-    // writes to its own tables, a write of the user's that changes no row, maintenance and
-    // a concurrent index build (outside a transaction) run
+    // rewrites of the user's table outside a transaction (`VACUUM FULL` of it or of every
+    // table, `CLUSTER` of every clustered table) do not start; `CLUSTER` of it runs in the
+    // guarded transaction and is rolled back
+    pg.psql(&db, "CLUSTER precious USING precious_pkey");
+    let filenode = || pg.psql(&db, "SELECT pg_relation_filenode('precious')");
+    let before = filenode();
+    for rewrite in [
+        "VACUUM FULL precious;",
+        "VACUUM (FULL, ANALYZE) sr_items, public.precious (id);",
+        "VACUUM (VERBOSE, FULL true);",
+        "CLUSTER;",
+        "CLUSTER VERBOSE;",
+        "CLUSTER precious;",
+    ] {
+        let err = after_load_refused(&wl, "sr_items", rewrite, &setup);
+        assert!(
+            err.contains("line 2")
+                && (err.contains("would rewrite")
+                    || err.contains("would drop or change public.precious")),
+            "after_load {rewrite}: {err}"
+        );
+        assert_eq!(filenode(), before, "after_load {rewrite}");
+    }
+    // writes to its own tables, a write of the user's that changes no row, maintenance (a
+    // rewrite of its own table, a plain vacuum of the user's) and a concurrent index build
+    // (outside a transaction) run
     std::fs::write(
         wl.join("after_load.sql"),
         "ALTER TABLE sr_items ADD PRIMARY KEY (id);\nUPDATE sr_items SET v = 2;\n\
          DELETE FROM precious WHERE id = 77;\nCREATE INDEX CONCURRENTLY sr_v ON sr_items (v);\n\
-         ANALYZE;\nVACUUM sr_items;\n",
+         ANALYZE;\nVACUUM sr_items;\nVACUUM FULL sr_items;\nVACUUM (FULL false) precious;\n",
     )
     .unwrap();
     let o = setup();

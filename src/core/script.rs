@@ -215,62 +215,89 @@ fn shared_grant(stmt: &str) -> Option<&'static str> {
     }
 }
 
-/// What a statement that runs outside a transaction builds or rebuilds on.
+/// What a statement that runs outside a transaction builds, rebuilds or rewrites.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum BuildsOn<'a> {
-    /// One relation, as written (`t`, `s.t`, `"T"`): the table of `CREATE INDEX
-    /// CONCURRENTLY ... ON t`, the table or index of `REINDEX TABLE|INDEX t`.
-    Relation(&'a str),
-    /// Every table of a schema, the database or the catalogs (`REINDEX SCHEMA|DATABASE|SYSTEM`).
+    /// Relations, as written (`t`, `s.t`, `"T"`): the table of `CREATE INDEX
+    /// CONCURRENTLY ... ON t`, the table or index of `REINDEX TABLE|INDEX t`, the tables of
+    /// `VACUUM FULL a, b` or `CLUSTER t`.
+    Relations(Vec<&'a str>),
+    /// Every table of a schema, of the database or of the catalogs (`REINDEX
+    /// SCHEMA|DATABASE|SYSTEM`, `VACUUM FULL` or `CLUSTER` without a table), as a phrase.
     Many(&'static str),
 }
 
-/// What an index build or rebuild (`CREATE INDEX`, `REINDEX`) works on, if `stmt` is one.
-pub(crate) fn builds_on(stmt: &str) -> Option<BuildsOn<'_>> {
+/// What a statement does to the tables [`builds_on`] names.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Rebuild<'a> {
+    /// `build or rebuild indexes on` (`CREATE INDEX`, `REINDEX`) or `rewrite` (`VACUUM
+    /// FULL`, `CLUSTER`): what the statement would do to them.
+    pub(crate) action: &'static str,
+    pub(crate) on: BuildsOn<'a>,
+}
+
+/// A statement's tokens but blanks and comments, each with the offset where it ends.
+fn tokens(stmt: &str) -> Vec<(Token, usize)> {
     let mut lexer = Lexer::new(stmt);
-    let mut toks: Vec<(Token, usize)> = Vec::new();
+    let mut toks = Vec::new();
     while let Some(t) = lexer.next_token() {
         if !matches!(t, Token::Trivia) {
             toks.push((t, lexer.i));
         }
     }
-    let word = |k: usize| match toks.get(k) {
+    toks
+}
+
+/// The word at `k`, upper-cased.
+fn word_at(toks: &[(Token, usize)], k: usize) -> Option<String> {
+    match toks.get(k) {
         Some((Token::Word(_, w), _)) => Some(w.to_ascii_uppercase()),
         _ => None,
-    };
-    let mut k = match word(0)?.as_str() {
-        "CREATE" => {
-            let index = word(1).as_deref() == Some("INDEX")
-                || (word(1).as_deref() == Some("UNIQUE") && word(2).as_deref() == Some("INDEX"));
-            if !index {
-                return None;
-            }
-            (1..toks.len()).find(|&k| word(k).as_deref() == Some("ON"))? + 1
-        }
-        "REINDEX" => {
-            let mut k = 1;
-            if matches!(toks.get(1), Some((Token::Open(_), _))) {
-                k = (1..toks.len()).find(|&k| matches!(toks[k].0, Token::Close(_)))? + 1;
-            }
-            match word(k)?.as_str() {
-                "TABLE" | "INDEX" => k + 1,
-                "SCHEMA" => return Some(BuildsOn::Many("SCHEMA")),
-                "DATABASE" => return Some(BuildsOn::Many("DATABASE")),
-                "SYSTEM" => return Some(BuildsOn::Many("SYSTEM")),
-                _ => return None,
-            }
-        }
-        _ => return None,
-    };
-    while matches!(word(k).as_deref(), Some("ONLY" | "CONCURRENTLY")) {
-        k += 1;
     }
+}
+
+/// The text of the token at `k`.
+fn text_at<'a>(stmt: &'a str, toks: &[(Token, usize)], k: usize) -> Option<&'a str> {
+    let (t, end) = toks.get(k)?;
+    let at = match t {
+        Token::Word(at, _)
+        | Token::Quoted(at)
+        | Token::Other(at)
+        | Token::Open(at)
+        | Token::Close(at)
+        | Token::Semicolon(at) => *at,
+        Token::Trivia => return None,
+    };
+    Some(&stmt[at..*end])
+}
+
+/// The index just past the parenthesised group opening at `k` (nested groups included).
+fn past_group(toks: &[(Token, usize)], k: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (j, (t, _)) in toks.iter().enumerate().skip(k) {
+        match t {
+            Token::Open(_) => depth += 1,
+            Token::Close(_) => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(j + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The relation name starting at token `k` (`t`, `s.t`, `"T"`: words, quoted parts and
+/// the dots between them, touching), and the index of the token after it.
+fn name_at<'a>(stmt: &'a str, toks: &[(Token, usize)], k: usize) -> Option<(&'a str, usize)> {
     let start = match toks.get(k)? {
         (Token::Word(at, _) | Token::Quoted(at), _) => *at,
         _ => return None,
     };
-    // the name runs on while its parts touch: words, quoted parts and the dots between
     let mut end = toks[k].1;
+    let mut next = k + 1;
     for (t, t_end) in &toks[k + 1..] {
         let at = match t {
             Token::Word(at, _) | Token::Quoted(at) | Token::Other(at) => *at,
@@ -280,8 +307,126 @@ pub(crate) fn builds_on(stmt: &str) -> Option<BuildsOn<'_>> {
             break;
         }
         end = *t_end;
+        next += 1;
     }
-    Some(BuildsOn::Relation(&stmt[start..end]))
+    Some((&stmt[start..end], next))
+}
+
+/// What an index build or rebuild (`CREATE INDEX`, `REINDEX`) or a table rewrite (`VACUUM
+/// FULL`, `CLUSTER`) works on, if `stmt` is one.
+pub(crate) fn builds_on(stmt: &str) -> Option<Rebuild<'_>> {
+    const INDEXES: &str = "build or rebuild indexes on";
+    let toks = tokens(stmt);
+    let word = |k: usize| word_at(&toks, k);
+    let (action, mut k) = match word(0)?.as_str() {
+        "CREATE" => {
+            let index = word(1).as_deref() == Some("INDEX")
+                || (word(1).as_deref() == Some("UNIQUE") && word(2).as_deref() == Some("INDEX"));
+            if !index {
+                return None;
+            }
+            (
+                INDEXES,
+                (1..toks.len()).find(|&k| word(k).as_deref() == Some("ON"))? + 1,
+            )
+        }
+        "REINDEX" => {
+            let mut k = 1;
+            if matches!(toks.get(1), Some((Token::Open(_), _))) {
+                k = past_group(&toks, 1)?;
+            }
+            let many = |what| {
+                Some(Rebuild {
+                    action: INDEXES,
+                    on: BuildsOn::Many(what),
+                })
+            };
+            match word(k)?.as_str() {
+                "TABLE" | "INDEX" => (INDEXES, k + 1),
+                "SCHEMA" => return many("every table of a schema"),
+                "DATABASE" => return many("every table of the database"),
+                "SYSTEM" => return many("the system catalogs"),
+                _ => return None,
+            }
+        }
+        "VACUUM" => return vacuum_full(stmt, &toks),
+        "CLUSTER" => {
+            let mut k = 1;
+            if matches!(toks.get(1), Some((Token::Open(_), _))) {
+                k = past_group(&toks, 1)?;
+            } else if word(1).as_deref() == Some("VERBOSE") {
+                k = 2;
+            }
+            let on = match name_at(stmt, &toks, k) {
+                Some((name, _)) => BuildsOn::Relations(vec![name]),
+                None => BuildsOn::Many("every clustered table of the database"),
+            };
+            return Some(Rebuild {
+                action: "rewrite",
+                on,
+            });
+        }
+        _ => return None,
+    };
+    while matches!(word(k).as_deref(), Some("ONLY" | "CONCURRENTLY")) {
+        k += 1;
+    }
+    let (name, _) = name_at(stmt, &toks, k)?;
+    Some(Rebuild {
+        action,
+        on: BuildsOn::Relations(vec![name]),
+    })
+}
+
+/// The tables `VACUUM FULL` rewrites (every table without a list); `None` for a `VACUUM`
+/// that is not `FULL` (it changes no table's storage).
+fn vacuum_full<'a>(stmt: &'a str, toks: &[(Token, usize)]) -> Option<Rebuild<'a>> {
+    let word = |k: usize| word_at(toks, k);
+    let mut full = false;
+    let mut k = 1;
+    if matches!(toks.get(1), Some((Token::Open(_), _))) {
+        // `(FULL, ANALYZE)`, `(FULL true)`, `(FULL false)`, `(FULL 0)`
+        k = past_group(toks, 1)?;
+        for j in 2..k - 1 {
+            if word(j).as_deref() == Some("FULL") {
+                let off = matches!(word(j + 1).as_deref(), Some("FALSE" | "OFF"))
+                    || text_at(stmt, toks, j + 1) == Some("0");
+                full = !off;
+            }
+        }
+    } else {
+        while let Some(w) = word(k) {
+            match w.as_str() {
+                "FULL" => full = true,
+                "FREEZE" | "VERBOSE" | "ANALYZE" | "ANALYSE" => {}
+                _ => break,
+            }
+            k += 1;
+        }
+    }
+    if !full {
+        return None;
+    }
+    let mut names = Vec::new();
+    while let Some((name, next)) = name_at(stmt, toks, k) {
+        names.push(name);
+        k = next;
+        if matches!(toks.get(k), Some((Token::Open(_), _))) {
+            k = past_group(toks, k)?; // a column list
+        }
+        if text_at(stmt, toks, k) != Some(",") {
+            break;
+        }
+        k += 1;
+    }
+    Some(Rebuild {
+        action: "rewrite",
+        on: if names.is_empty() {
+            BuildsOn::Many("every table of the database")
+        } else {
+            BuildsOn::Relations(names)
+        },
+    })
 }
 
 /// Whether a statement is maintenance (`ANALYZE`, `VACUUM`, `CHECKPOINT`): it changes no
@@ -627,24 +772,50 @@ mod write_tests {
     }
 
     #[test]
-    fn what_index_builds_work_on() {
+    fn what_index_builds_and_rewrites_work_on() {
         use super::{builds_on, BuildsOn::*};
+        let one = |t| Some(("build or rebuild indexes on", Relations(vec![t])));
+        let rewrite = |t: Vec<&'static str>| Some(("rewrite", Relations(t)));
+        let every = |action, what| Some((action, Many(what)));
         for (sql, want) in [
-            ("CREATE INDEX CONCURRENTLY ON precious (id)", Some(Relation("precious"))),
+            ("CREATE INDEX CONCURRENTLY ON precious (id)", one("precious")),
             (
                 "create unique index concurrently if not exists p_i on only public.\"Precious\" using btree (id)",
-                Some(Relation("public.\"Precious\"")),
+                one("public.\"Precious\""),
             ),
-            ("CREATE INDEX i ON s.t(id)", Some(Relation("s.t"))),
-            ("REINDEX (VERBOSE) TABLE CONCURRENTLY app.t", Some(Relation("app.t"))),
-            ("REINDEX INDEX precious_pkey", Some(Relation("precious_pkey"))),
-            ("REINDEX SCHEMA CONCURRENTLY public", Some(Many("SCHEMA"))),
-            ("REINDEX DATABASE db", Some(Many("DATABASE"))),
+            ("CREATE INDEX i ON s.t(id)", one("s.t")),
+            ("REINDEX (VERBOSE) TABLE CONCURRENTLY app.t", one("app.t")),
+            ("REINDEX INDEX precious_pkey", one("precious_pkey")),
+            (
+                "REINDEX SCHEMA CONCURRENTLY public",
+                every("build or rebuild indexes on", "every table of a schema"),
+            ),
+            (
+                "REINDEX DATABASE db",
+                every("build or rebuild indexes on", "every table of the database"),
+            ),
             ("VACUUM t", None),
+            ("VACUUM (ANALYZE, FULL false) t", None),
+            ("vacuum (full 0) t", None),
+            ("VACUUM FREEZE VERBOSE t", None),
+            ("VACUUM FULL precious", rewrite(vec!["precious"])),
+            (
+                "VACUUM (FULL, ANALYZE) a, s.\"B\" (x, y), c",
+                rewrite(vec!["a", "s.\"B\"", "c"]),
+            ),
+            ("VACUUM (VERBOSE, FULL true)", every("rewrite", "every table of the database")),
+            ("VACUUM FULL ANALYZE", every("rewrite", "every table of the database")),
+            ("CLUSTER", every("rewrite", "every clustered table of the database")),
+            ("CLUSTER VERBOSE;", every("rewrite", "every clustered table of the database")),
+            ("CLUSTER (VERBOSE) public.t USING t_pkey", rewrite(vec!["public.t"])),
             ("CREATE TABLE t (a int REFERENCES u ON DELETE CASCADE)", None),
             ("", None),
         ] {
-            assert_eq!(builds_on(sql), want, "{sql}");
+            assert_eq!(
+                builds_on(sql).map(|r| (r.action, r.on)),
+                want,
+                "{sql}"
+            );
         }
     }
 

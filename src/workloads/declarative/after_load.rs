@@ -22,8 +22,9 @@ pub(super) async fn guard(conn: &Conn, name: &str) -> Result<owned::Guard, Schem
 /// indexes concurrently or vacuum). Each statement but maintenance (`ANALYZE`, `VACUUM`)
 /// runs in a transaction of its own, rolled back and refused if it dropped, changed or
 /// wrote rows of an object the set-up did not create; one that cannot run in a transaction
-/// (`CREATE INDEX CONCURRENTLY`) runs outside one unless it drops, empties or changes
-/// objects or builds indexes on a table the set-up did not create.
+/// (`CREATE INDEX CONCURRENTLY`, `CLUSTER` of every clustered table) runs outside one
+/// unless it drops, empties or changes objects, or builds indexes on or rewrites a table
+/// the set-up did not create; so does maintenance (`VACUUM FULL` rewrites).
 pub(super) async fn run(
     conn: &Conn,
     guard: &owned::Guard,
@@ -33,6 +34,8 @@ pub(super) async fn run(
     for stmt in script::split(sql) {
         let at = || format!("{what}, line {} ({})", stmt.line, stmt.head());
         if script::maintenance(stmt.text) {
+            // `VACUUM FULL` rewrites what it names, outside any transaction
+            refuse_rebuild_of_theirs(conn, guard, stmt.text, &at()).await?;
             conn.batch_execute(stmt.text)
                 .await
                 .map_err(SchemaError::db(at()))?;
@@ -62,17 +65,7 @@ pub(super) async fn run(
                         at()
                     )));
                 }
-                if let Some(whose) = builds_on_theirs(conn, guard, stmt.text)
-                    .await
-                    .map_err(SchemaError::db(at()))?
-                {
-                    return Err(SchemaError::Refused(format!(
-                        "{}: would build or rebuild indexes on {whose}, which stormbench did \
-                         not create; it was not run and the set-up stopped. Remove the \
-                         statement, or build the index yourself",
-                        at()
-                    )));
-                }
+                refuse_rebuild_of_theirs(conn, guard, stmt.text, &at()).await?;
                 conn.batch_execute(stmt.text)
                     .await
                     .map_err(SchemaError::db(at()))?;
@@ -83,18 +76,40 @@ pub(super) async fn run(
     Ok(())
 }
 
-/// What of the user's an index build or rebuild outside a transaction would work on: a
-/// table (or index) the set-up did not create, or a whole schema or database.
-async fn builds_on_theirs(
+/// Refuses, before it runs, a statement outside a transaction that would build or
+/// rebuild indexes on, or rewrite, a table (or index) the set-up did not create, or every
+/// table of a schema or of the database.
+async fn refuse_rebuild_of_theirs(
     conn: &Conn,
     guard: &owned::Guard,
     stmt: &str,
-) -> Result<Option<String>, tokio_postgres::Error> {
-    match script::builds_on(stmt) {
-        None => Ok(None),
-        Some(script::BuildsOn::Many(what)) => {
-            Ok(Some(format!("every table of the {}", what.to_lowercase())))
+    at: &str,
+) -> Result<(), SchemaError> {
+    let Some(rebuild) = script::builds_on(stmt) else {
+        return Ok(());
+    };
+    let whose = match rebuild.on {
+        script::BuildsOn::Many(what) => vec![what.to_string()],
+        script::BuildsOn::Relations(names) => {
+            let mut theirs = Vec::new();
+            for name in names {
+                let found = guard
+                    .theirs_named(conn, name)
+                    .await
+                    .map_err(SchemaError::db(at.to_string()))?;
+                theirs.extend(found);
+            }
+            theirs
         }
-        Some(script::BuildsOn::Relation(name)) => guard.theirs_named(conn, name).await,
+    };
+    if whose.is_empty() {
+        return Ok(());
     }
+    Err(SchemaError::Refused(format!(
+        "{}: would {} {}, which stormbench did not create; it was not run and the set-up \
+         stopped. Remove the statement, or name only the workload's own tables",
+        at,
+        rebuild.action,
+        whose.join(", ")
+    )))
 }
