@@ -194,6 +194,29 @@ fn setup_never_replaces_or_drops_a_users_objects() {
     );
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
     assert_eq!(pg.psql(&db, "SELECT to_regclass('dr_items') IS NULL"), "t");
+
+    // a schema file that opens the user's `public` schema to every role
+    decl_workload(
+        dir.path(),
+        "opener",
+        "op_items",
+        "CREATE TABLE op_items (id bigint, v int);
+GRANT CREATE ON SCHEMA public TO PUBLIC;
+",
+    );
+    let err = refused("opener");
+    assert!(
+        err.contains("change public, which stormbench did not create")
+            && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT has_schema_privilege('public', 'public', 'CREATE')"
+        ),
+        "f"
+    );
 }
 
 #[test]
@@ -970,6 +993,15 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
             "ALTER INDEX precious_id SET (fillfactor = 50);",
             "public.precious",
         ),
+        // the schema the user's tables are in, which no set-up creates
+        (
+            "GRANT CREATE ON SCHEMA public TO PUBLIC;",
+            "change public, ",
+        ),
+        (
+            "ALTER SCHEMA public RENAME TO elsewhere;",
+            "change public, ",
+        ),
     ] {
         let err = after_load_refused(&wl, "al_items", after_load, &setup);
         assert!(
@@ -1001,6 +1033,14 @@ fn after_load_steps_cannot_drop_or_change_a_users_objects() {
                  WHERE i.indrelid = 'precious'::regclass"
             ),
             "precious_id:",
+            "{after_load}"
+        );
+        assert_eq!(
+            pg.psql(
+                &db,
+                "SELECT has_schema_privilege('public', 'public', 'CREATE')"
+            ),
+            "f",
             "{after_load}"
         );
     }

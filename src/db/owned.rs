@@ -148,8 +148,7 @@ WHERE (t.typtype IN ('e', 'd', 'r')
 UNION ALL
 SELECT 'schema', ns.oid::int8, 'n', format('%I', ns.nspname), n.xmin::text
 FROM ns JOIN pg_namespace n ON n.oid = ns.oid
-WHERE ns.nspname <> 'public'
-  AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)";
+WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass AND ext.objid = ns.oid)";
 
 struct Row {
     object: OwnedObject,
