@@ -186,6 +186,13 @@ async fn create_recorded(
         .changes(admin)
         .await
         .context("checking what the schema replaced, dropped and created")?;
+    let sequenced: Vec<String> = changes.sequenced.into_iter().map(|o| o.name).collect();
+    if !sequenced.is_empty() {
+        bail!(
+            "refusing to set up {name}: its schema files set or advance the sequence of {}, which stormbench did not create; the rest was rolled back, but a sequence's value is not: check it (SELECT last_value FROM the sequence) and set it back if needed. Remove those statements from the schema files",
+            sequenced.join(", ")
+        );
+    }
     let replaced: Vec<String> = changes.rewritten.into_iter().map(|o| o.name).collect();
     if !replaced.is_empty() {
         bail!(
@@ -198,7 +205,7 @@ async fn create_recorded(
     // (with --force-drop a drop the user asked for locks what referenced the dropped table)
     if !locked.is_empty() && !force_drop {
         bail!(
-            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does: an index, trigger, foreign key, child table or partition on it); nothing was changed. Remove those statements from the schema files, or change {} yourself",
+            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does, for an index, trigger, foreign key, child table or partition on it, or set or advance its sequence); nothing was changed. Remove those statements from the schema files, or change {} yourself",
             locked.join(", "),
             plural(locked.len(), "it", "them")
         );
@@ -369,6 +376,16 @@ async fn run_cleanup_files(
                  dropped. Drop {} yourself, or add --force-drop",
                 foreign.join(", "),
                 plural(foreign.len(), "it", "them"),
+            );
+        }
+        let sequenced = theirs(&changes.sequenced);
+        if !sequenced.is_empty() {
+            bail!(
+                "the {name} cleanup files set or advance the sequence of {}, which stormbench \
+                 did not create; nothing was dropped, but a sequence's value is not rolled \
+                 back: check it (SELECT last_value FROM the sequence) and set it back if \
+                 needed. Remove the statement",
+                sequenced.join(", "),
             );
         }
         let mut changed = theirs(&changes.rewritten);

@@ -1180,6 +1180,64 @@ fn setup_statements_cannot_write_a_users_rows() {
         );
         assert_eq!(filenode(), before, "after_load {rewrite}");
     }
+    // the user's sequences (one of its own, one behind a serial column): a `setval` naming
+    // one does not run; one reaching it through an expression is reported, saying that its
+    // value stays changed (no rollback undoes a sequence's)
+    pg.psql(
+        &db,
+        "CREATE SEQUENCE precious_seq; SELECT nextval('precious_seq'); \
+         ALTER TABLE precious ADD COLUMN n serial",
+    );
+    let sequences = || {
+        pg.psql(
+            &db,
+            "SELECT last_value || ':' || (SELECT last_value FROM precious_n_seq) FROM precious_seq",
+        )
+    };
+    let named = [
+        "SELECT setval('precious_seq', 1000);",
+        "SELECT setval('public.precious_n_seq', 1000);",
+        "SELECT nextval('precious_seq');",
+    ];
+    for set in named {
+        std::fs::write(wl.join("schema.sql"), format!("{create}{set}\n")).unwrap();
+        std::fs::write(wl.join("after_load.sql"), "").unwrap();
+        let err = assert_clean_failure(&setup(), 1);
+        assert!(
+            err.contains("line 2")
+                && err.contains("would set or advance the sequence of public.precious")
+                && err.contains("it was not run"),
+            "schema {set}: {err}"
+        );
+        std::fs::write(wl.join("schema.sql"), create).unwrap();
+        let err = after_load_refused(&wl, "sr_items", set, &setup);
+        assert!(
+            err.contains("line 2")
+                && err.contains("would set or advance the sequence of public.precious")
+                && err.contains("it was not run"),
+            "after_load {set}: {err}"
+        );
+        assert_eq!(sequences(), "1:1", "{set}");
+    }
+    let hidden = "SELECT setval(pg_get_serial_sequence('precious', 'n'), 1000);";
+    std::fs::write(wl.join("schema.sql"), format!("{create}{hidden}\n")).unwrap();
+    let err = assert_clean_failure(&setup(), 1);
+    assert!(
+        err.contains("set or advance the sequence of public.precious,")
+            && err.contains("a sequence's value is not"),
+        "schema {hidden}: {err}"
+    );
+    assert_eq!(sequences(), "1:1000");
+    pg.psql(&db, "SELECT setval('precious_n_seq', 1, false)");
+    std::fs::write(wl.join("schema.sql"), create).unwrap();
+    let err = after_load_refused(&wl, "sr_items", hidden, &setup);
+    assert!(
+        err.contains("line 2")
+            && err.contains("set or advanced the sequence of public.precious,")
+            && err.contains("a sequence's value is not"),
+        "after_load {hidden}: {err}"
+    );
+    assert_eq!(sequences(), "1:1000");
     // writes to its own tables, a write of the user's that changes no row, maintenance (a
     // rewrite of its own table, a plain vacuum of the user's) and a concurrent index build
     // (outside a transaction) run

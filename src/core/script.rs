@@ -429,6 +429,28 @@ fn vacuum_full<'a>(stmt: &'a str, toks: &[(Token, usize)]) -> Option<Rebuild<'a>
     })
 }
 
+/// The sequences a statement names as a string literal to `setval` or `nextval` (`SELECT
+/// setval('s.seq', 10)`, `nextval('"Seq"'::regclass)`), as SQL writes a relation name:
+/// what a rollback would not undo, so what to check before the statement runs.
+pub(crate) fn sequences_set(stmt: &str) -> Vec<String> {
+    let toks = tokens(stmt);
+    let mut out = Vec::new();
+    for k in 0..toks.len() {
+        let call = matches!(word_at(&toks, k).as_deref(), Some("SETVAL" | "NEXTVAL"))
+            && matches!(toks.get(k + 1), Some((Token::Open(_), _)));
+        if !call {
+            continue;
+        }
+        let Some(lit) = text_at(stmt, &toks, k + 2) else {
+            continue;
+        };
+        if let Some(inner) = lit.strip_prefix('\'').and_then(|l| l.strip_suffix('\'')) {
+            out.push(inner.replace("''", "'"));
+        }
+    }
+    out
+}
+
 /// Whether a statement is maintenance (`ANALYZE`, `VACUUM`, `CHECKPOINT`): it changes no
 /// rows and no definitions, though `ANALYZE` of a whole database locks every table the way
 /// DDL does.
@@ -732,7 +754,7 @@ pub(crate) fn may_write(sql: &str) -> bool {
 
 #[cfg(test)]
 mod write_tests {
-    use super::{beyond_the_workload, destructive, maintenance, may_write, split};
+    use super::{beyond_the_workload, destructive, maintenance, may_write, sequences_set, split};
 
     #[test]
     fn statements_beyond_the_workload() {
@@ -816,6 +838,28 @@ mod write_tests {
                 want,
                 "{sql}"
             );
+        }
+    }
+
+    #[test]
+    fn sequences_named_to_setval_and_nextval() {
+        for (sql, want) in [
+            ("SELECT setval('precious_seq', 1000)", vec!["precious_seq"]),
+            (
+                "select pg_catalog.SETVAL('s.\"Seq\"'::regclass, 1), nextval('it''s')",
+                vec!["s.\"Seq\"", "it's"],
+            ),
+            (
+                "SELECT setval(pg_get_serial_sequence('t', 'id'), 5)",
+                vec![],
+            ),
+            ("SELECT 'setval(''x'', 1)'", vec![]),
+            (
+                "INSERT INTO t VALUES (nextval ('own_seq'))",
+                vec!["own_seq"],
+            ),
+        ] {
+            assert_eq!(sequences_set(sql), want, "{sql}");
         }
     }
 

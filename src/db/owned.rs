@@ -222,13 +222,15 @@ impl Snapshot {
             ..Changes::default()
         };
         let written = rows_written(conn).await?;
-        let locked = ddl_locked(conn).await?;
+        let (locked, sequenced) = ddl_locked(conn).await?;
         for r in now {
             let relation = r.object.kind.is_relation();
             if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
                 out.created.push(r.object);
             } else if r.xmin == xid {
                 out.rewritten.push(r.object);
+            } else if relation && sequenced.contains(&r.object.oid) {
+                out.sequenced.push(r.object);
             } else if relation && written.contains(&r.object.oid) {
                 out.written.push(r.object);
             } else if relation && locked.contains(&r.object.oid) {
@@ -279,24 +281,47 @@ pub(crate) struct Changes {
     /// Tables there at the snapshot, not rewritten, whose rows this transaction inserted,
     /// updated or deleted.
     pub(crate) written: Vec<OwnedObject>,
+    /// Sequences there at the snapshot, not rewritten, that this transaction set or
+    /// advanced (`setval`, `nextval`), and tables whose columns own such a sequence (serial,
+    /// identity): unlike everything else here, not undone by a rollback.
+    pub(crate) sequenced: Vec<OwnedObject>,
     /// Relations there at the snapshot, none of the above, that this transaction locked as
     /// only DDL does (an index, trigger, foreign key, child or partition added to them).
     pub(crate) locked: Vec<OwnedObject>,
 }
 
 /// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
-/// (`SHARE UPDATE EXCLUSIVE` and stronger), by OID; a lock on an index counts as one on its
-/// table (`ALTER INDEX` locks the index alone).
-const DDL_LOCKED_SQL: &str = "SELECT DISTINCT COALESCE(i.indrelid, l.relation)::int8
-FROM pg_locks l LEFT JOIN pg_index i ON i.indexrelid = l.relation
+/// (`SHARE UPDATE EXCLUSIVE` and stronger), and sequences it used (`nextval` and `setval`
+/// take `ROW EXCLUSIVE` on them), by OID, with whether it was the use of a sequence; a lock
+/// on an index counts as one on its table (`ALTER INDEX` locks the index alone), and one on
+/// a sequence owned by a column (serial, identity) as one on the column's table.
+const DDL_LOCKED_SQL: &str = "SELECT DISTINCT COALESCE(i.indrelid, d.refobjid, l.relation)::int8,
+       c.relkind = 'S' AND l.mode = 'RowExclusiveLock'
+FROM pg_locks l
+LEFT JOIN pg_index i ON i.indexrelid = l.relation
+LEFT JOIN pg_class c ON c.oid = l.relation
+LEFT JOIN pg_depend d ON c.relkind = 'S' AND d.classid = 'pg_class'::regclass
+     AND d.objid = l.relation AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
 WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
-  AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
-                 'ExclusiveLock', 'AccessExclusiveLock')";
+  AND (l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                  'ExclusiveLock', 'AccessExclusiveLock')
+       OR (c.relkind = 'S' AND l.mode = 'RowExclusiveLock'))";
 
-async fn ddl_locked(conn: &Conn) -> Result<HashSet<u32>, tokio_postgres::Error> {
+/// The relations locked as only DDL does, and those whose sequence was used (see
+/// [`DDL_LOCKED_SQL`]).
+async fn ddl_locked(conn: &Conn) -> Result<(HashSet<u32>, HashSet<u32>), tokio_postgres::Error> {
     let rows = conn.query(DDL_LOCKED_SQL, &[]).await?;
-    Ok(rows.iter().map(|r| r.get::<_, i64>(0) as u32).collect())
+    let (mut locked, mut sequenced) = (HashSet::new(), HashSet::new());
+    for r in rows {
+        let oid = r.get::<_, i64>(0) as u32;
+        if r.get::<_, Option<bool>>(1) == Some(true) {
+            sequenced.insert(oid);
+        } else {
+            locked.insert(oid);
+        }
+    }
+    Ok((locked, sequenced))
 }
 
 /// Runs statements that may drop, empty or change objects outside a set-up's own
@@ -316,6 +341,9 @@ pub(crate) enum Guarded {
     Ran,
     /// It was rolled back: it would have dropped or changed these objects (names).
     Refused(Vec<String>),
+    /// It set or advanced the sequences of these objects (names), which no rollback undoes;
+    /// the rest of it was rolled back.
+    SetSequences(Vec<String>),
 }
 
 impl Guard {
@@ -343,23 +371,28 @@ impl Guard {
     ) -> Result<Guarded, tokio_postgres::Error> {
         conn.batch_execute("BEGIN").await?;
         let checked = self.touched_by(conn, stmt).await;
-        let touched = match checked {
+        let (touched, sequenced) = match checked {
             Ok(t) => t,
             Err(e) => {
                 let _ = conn.batch_execute("ROLLBACK").await;
                 return Err(e);
             }
         };
-        if touched.is_empty() {
+        if touched.is_empty() && sequenced.is_empty() {
             conn.batch_execute("COMMIT").await?;
             return Ok(Guarded::Ran);
         }
         conn.batch_execute("ROLLBACK").await?;
-        Ok(Guarded::Refused(touched))
+        Ok(if sequenced.is_empty() {
+            Guarded::Refused(touched)
+        } else {
+            Guarded::SetSequences(sequenced)
+        })
     }
 
-    /// The name of the relation `name` (as SQL writes it; an index stands for its table)
-    /// when it is one the set-up did not create.
+    /// The name of the relation `name` (as SQL writes it; an index stands for its table, a
+    /// sequence owned by a column for the column's table) when it is one the set-up did not
+    /// create.
     pub(crate) async fn theirs_named(
         &self,
         conn: &Conn,
@@ -368,6 +401,10 @@ impl Guard {
         let row = conn
             .query_one(
                 "SELECT COALESCE((SELECT indrelid FROM pg_index WHERE indexrelid = to_regclass($1)),
+                                 (SELECT refobjid FROM pg_depend
+                                  WHERE classid = 'pg_class'::regclass AND objid = to_regclass($1)
+                                    AND refclassid = 'pg_class'::regclass AND deptype IN ('a', 'i')
+                                  LIMIT 1),
                                  to_regclass($1))::oid::int8",
                 &[&name],
             )
@@ -381,30 +418,33 @@ impl Guard {
     }
 
     /// Inside the transaction: runs `stmt`, returns the names of the objects not the
-    /// set-up's that it dropped, rewrote, wrote rows of or locked as DDL does.
+    /// set-up's that it dropped, rewrote, wrote rows of or locked as DDL does, and of those
+    /// whose sequence it set or advanced.
     async fn touched_by(
         &self,
         conn: &Conn,
         stmt: &str,
-    ) -> Result<Vec<String>, tokio_postgres::Error> {
+    ) -> Result<(Vec<String>, Vec<String>), tokio_postgres::Error> {
         let before = Snapshot::take(conn).await?;
         conn.batch_execute(stmt).await?;
         let changes = before.changes(conn).await?;
-        let hit: Vec<(ObjectKind, u32)> = changes
+        let theirs = |objects: Vec<OwnedObject>| {
+            let mut names: Vec<String> = objects
+                .into_iter()
+                .filter_map(|o| self.theirs.get(&(o.kind, o.oid)).cloned())
+                .collect();
+            names.sort();
+            names.dedup();
+            names
+        };
+        let touched = changes
             .dropped
             .into_iter()
             .chain(changes.rewritten)
             .chain(changes.written)
             .chain(changes.locked)
-            .map(|o| (o.kind, o.oid))
             .collect();
-        let mut names: Vec<String> = hit
-            .into_iter()
-            .filter_map(|key| self.theirs.get(&key).cloned())
-            .collect();
-        names.sort();
-        names.dedup();
-        Ok(names)
+        Ok((theirs(touched), theirs(changes.sequenced)))
     }
 }
 

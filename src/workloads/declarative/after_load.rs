@@ -41,8 +41,12 @@ pub(super) async fn run(
                 .map_err(SchemaError::db(at()))?;
             continue;
         }
+        refuse_sequences_of_theirs(conn, guard, stmt.text, &at()).await?;
         match guard.run(conn, stmt.text).await {
             Ok(owned::Guarded::Ran) => {}
+            Ok(owned::Guarded::SetSequences(names)) => {
+                return Err(SchemaError::Refused(set_sequences(&at(), &names)))
+            }
             Ok(owned::Guarded::Refused(names)) => {
                 return Err(SchemaError::Refused(format!(
                     "{}: it would drop or change {}, which stormbench did not create; it was \
@@ -74,6 +78,46 @@ pub(super) async fn run(
         }
     }
     Ok(())
+}
+
+/// Refuses, before it runs, a statement that names a sequence the set-up did not create
+/// (or one owned by a column of such a table) to `setval` or `nextval`: a sequence's value
+/// is not rolled back with the statement's transaction.
+pub(super) async fn refuse_sequences_of_theirs(
+    conn: &Conn,
+    guard: &owned::Guard,
+    stmt: &str,
+    at: &str,
+) -> Result<(), SchemaError> {
+    let mut theirs = Vec::new();
+    for name in script::sequences_set(stmt) {
+        let found = guard
+            .theirs_named(conn, &name)
+            .await
+            .map_err(SchemaError::db(at.to_string()))?;
+        theirs.extend(found);
+    }
+    if theirs.is_empty() {
+        return Ok(());
+    }
+    Err(SchemaError::Refused(format!(
+        "{at}: would set or advance the sequence of {}, which stormbench did not create (a \
+         sequence's value is not rolled back); it was not run and the set-up stopped. Name \
+         the workload's own sequence",
+        theirs.join(", ")
+    )))
+}
+
+/// The refusal of a statement that set or advanced the sequences of `names` in a way not
+/// seen before it ran (through a function or an expression).
+pub(crate) fn set_sequences(at: &str, names: &[String]) -> String {
+    format!(
+        "{at}: set or advanced the sequence of {}, which stormbench did not create; the rest \
+         of it was rolled back, but a sequence's value is not: check it (SELECT last_value \
+         FROM the sequence) and set it back if needed. The set-up stopped; remove the \
+         statement",
+        names.join(", ")
+    )
 }
 
 /// Refuses, before it runs, a statement outside a transaction that would build or
