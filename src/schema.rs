@@ -346,6 +346,28 @@ async fn run_cleanup_files(
              clean-up runs in; remove it"
         );
     }
+    // a sequence of the user's named to setval or nextval is refused before anything runs
+    // (a rollback would not undo it)
+    if !crate::core::script::sequences_set(sql).is_empty() {
+        let guard = owned::Guard::new(admin, recorded)
+            .await
+            .context("listing the database's objects")?;
+        for stmt in crate::core::script::split(sql) {
+            let theirs = guard
+                .sequences_of_theirs(admin, stmt.text)
+                .await
+                .context("looking up the sequences the cleanup files name")?;
+            if !theirs.is_empty() {
+                bail!(
+                    "the {name} cleanup files would set or advance the sequence of {}, which \
+                     stormbench did not create (a sequence's value is not rolled back); \
+                     nothing was run. Remove the statement ({})",
+                    theirs.join(", "),
+                    stmt.head()
+                );
+            }
+        }
+    }
     admin
         .batch_execute("BEGIN")
         .await

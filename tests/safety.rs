@@ -1484,6 +1484,45 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
         ok(&mut stormbench(&["--cleanup"]));
         assert_eq!(pg.psql(&db, ct_items), "0");
     }
+    // a sequence of the user's named to setval is not set (no rollback would undo it);
+    // reached through an expression it is reported, its value said to be changed
+    pg.psql(
+        &db,
+        "CREATE SEQUENCE precious_seq; ALTER TABLE precious ADD COLUMN n serial",
+    );
+    let values = || {
+        pg.psql(
+            &db,
+            "SELECT last_value || ':' || (SELECT last_value FROM precious_n_seq) FROM precious_seq",
+        )
+    };
+    for (stmt, said, after) in [
+        (
+            "SELECT setval('precious_seq', 50);",
+            "would set or advance the sequence of public.precious_seq",
+            "1:1",
+        ),
+        (
+            "SELECT setval(pg_get_serial_sequence('precious', 'n'), 50);",
+            "set or advance the sequence of public.precious,",
+            "1:50",
+        ),
+    ] {
+        std::fs::write(wl.join("cleanup.sql"), "DROP TABLE IF EXISTS ct_items;\n").unwrap();
+        ok(&mut stormbench(&["--setup", "--no-run"]));
+        std::fs::write(
+            wl.join("cleanup.sql"),
+            format!("DROP TABLE IF EXISTS ct_items;\n{stmt}\n"),
+        )
+        .unwrap();
+        let err = fails(&mut stormbench(&["--cleanup"]), 1);
+        assert!(
+            err.contains(said) && err.contains("not rolled back"),
+            "{stmt}: {err}"
+        );
+        assert_eq!(values(), after, "{stmt}");
+        assert_eq!(pg.psql(&db, ct_items), "1", "{stmt}: rolled back whole");
+    }
 }
 
 /// A workload's measures and checks are queries: they run read-only, so a write hidden in

@@ -417,6 +417,20 @@ impl Guard {
         }))
     }
 
+    /// The names of the relations not the set-up's whose sequences `stmt` names to `setval`
+    /// or `nextval` (a sequence owned by a column stands for its table).
+    pub(crate) async fn sequences_of_theirs(
+        &self,
+        conn: &Conn,
+        stmt: &str,
+    ) -> Result<Vec<String>, tokio_postgres::Error> {
+        let mut theirs = Vec::new();
+        for name in crate::core::script::sequences_set(stmt) {
+            theirs.extend(self.theirs_named(conn, &name).await?);
+        }
+        Ok(theirs)
+    }
+
     /// Inside the transaction: runs `stmt`, returns the names of the objects not the
     /// set-up's that it dropped, rewrote, wrote rows of or locked as DDL does, and of those
     /// whose sequence it set or advanced.

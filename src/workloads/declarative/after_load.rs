@@ -89,14 +89,10 @@ pub(super) async fn refuse_sequences_of_theirs(
     stmt: &str,
     at: &str,
 ) -> Result<(), SchemaError> {
-    let mut theirs = Vec::new();
-    for name in script::sequences_set(stmt) {
-        let found = guard
-            .theirs_named(conn, &name)
-            .await
-            .map_err(SchemaError::db(at.to_string()))?;
-        theirs.extend(found);
-    }
+    let theirs = guard
+        .sequences_of_theirs(conn, stmt)
+        .await
+        .map_err(SchemaError::db(at.to_string()))?;
     if theirs.is_empty() {
         return Ok(());
     }
