@@ -1369,6 +1369,18 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             format!("GRANT pg_read_all_data TO {role};"),
             "GRANT of a role",
         ),
+        // calls of functions acting on other sessions or the server
+        (
+            "schema.sql",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'none such';"
+                .into(),
+            "a call of pg_terminate_backend()",
+        ),
+        (
+            "after_load.sql",
+            "SELECT pg_stat_reset();".into(),
+            "a call of pg_stat_reset()",
+        ),
     ] {
         for (f, sql) in [
             ("schema.sql", create),
@@ -1425,6 +1437,48 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
         ),
         "0"
     );
+    // measures, checks and the workload's transactions: the same refusal, before connecting
+    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
+    for (part, path) in [
+        (
+            "measures:\n  - name: sneaky\n    sql: SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE false\n",
+            "measures[0]",
+        ),
+        (
+            "checks:\n  - name: sneaky\n    sql: SELECT pg_stat_reset_shared('bgwriter') IS NULL\n",
+            "checks[0]",
+        ),
+        (
+            "transactions:\n  - name: sneaky\n    statements:\n      - sql: SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE false\n",
+            "transactions[0].statements[0]",
+        ),
+    ] {
+        let doc = if part.starts_with("transactions:") {
+            yaml.split("transactions:").next().unwrap().to_string() + part
+        } else {
+            format!("{yaml}{part}")
+        };
+        std::fs::write(wl.join("workload.yaml"), doc).unwrap();
+        for (f, sql) in [
+            ("schema.sql", create),
+            ("after_load.sql", "ANALYZE bw_items;\n"),
+            ("cleanup.sql", clean),
+        ] {
+            std::fs::write(wl.join(f), sql).unwrap();
+        }
+        let mut check = pg.stormbench(&db);
+        check.arg("check-workload").arg(&wl);
+        let o = run(&mut check);
+        let (out, err) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{path}: {out}\n{err}");
+        assert!(
+            !err.contains("panicked")
+                && err.contains(&format!("{path}: a call of"))
+                && err.contains("acts beyond the workload's own objects"),
+            "{path}: {err}"
+        );
+    }
+    std::fs::write(wl.join("workload.yaml"), yaml).unwrap();
     pg.psql("postgres", &format!("DROP ROLE {role}"));
 }
 

@@ -159,7 +159,8 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
 
 /// The command, if a statement changes what the cluster or the whole database shares
 /// rather than objects a set-up creates and records (roles, databases, tablespaces, server
-/// settings, extensions, default privileges, everything a role owns): nothing stormbench can
+/// settings, extensions, default privileges, everything a role owns), or calls a function
+/// acting on other sessions or the server ([`SERVER_FUNCTIONS`]): nothing stormbench can
 /// check against its record, so never a workload file's business.
 pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
     const SHARED: [&str; 10] = [
@@ -175,14 +176,74 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
         "SERVER",
     ];
     let words = leading_words(stmt, 2);
-    let (verb, what) = (words.first()?.as_str(), words.get(1)?.as_str());
-    match (verb, what) {
-        ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
-        ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
-        ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
-        ("GRANT" | "REVOKE", _) => shared_grant(stmt).map(|on| format!("{verb} {on}")),
+    let head = match (words.first(), words.get(1)) {
+        (Some(verb), Some(what)) => match (verb.as_str(), what.as_str()) {
+            ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
+            ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
+            ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
+            ("GRANT" | "REVOKE", _) => shared_grant(stmt).map(|on| format!("{verb} {on}")),
+            _ => None,
+        },
         _ => None,
-    }
+    };
+    head.or_else(|| server_call(stmt).map(|f| format!("a call of {f}()")))
+}
+
+/// Server functions that act beyond a workload's own objects: on other sessions, the
+/// server's configuration, logs, WAL, replication slots and statistics, large objects, or
+/// the server's files. Lower case, as a call is compared.
+const SERVER_FUNCTIONS: [&str; 33] = [
+    "pg_terminate_backend",
+    "pg_cancel_backend",
+    "pg_reload_conf",
+    "pg_rotate_logfile",
+    "pg_switch_wal",
+    "pg_create_restore_point",
+    "pg_promote",
+    "pg_wal_replay_pause",
+    "pg_wal_replay_resume",
+    "pg_backup_start",
+    "pg_backup_stop",
+    "pg_start_backup",
+    "pg_stop_backup",
+    "pg_create_physical_replication_slot",
+    "pg_create_logical_replication_slot",
+    "pg_drop_replication_slot",
+    "pg_replication_slot_advance",
+    "pg_stat_reset",
+    "pg_stat_reset_shared",
+    "pg_stat_reset_single_table_counters",
+    "pg_stat_reset_single_function_counters",
+    "pg_stat_reset_slru",
+    "pg_stat_reset_replication_slot",
+    "pg_stat_reset_subscription_stats",
+    "pg_stat_statements_reset",
+    "lo_unlink",
+    "lo_import",
+    "lo_export",
+    "pg_read_file",
+    "pg_read_binary_file",
+    "pg_file_write",
+    "pg_file_unlink",
+    "pg_file_rename",
+];
+
+/// The first call in `stmt` (outside quotes and comments) of a function of
+/// [`SERVER_FUNCTIONS`], as it is named there.
+fn server_call(stmt: &str) -> Option<&'static str> {
+    let toks = tokens(stmt);
+    (0..toks.len()).find_map(|k| {
+        let Some((Token::Word(_, w), _)) = toks.get(k) else {
+            return None;
+        };
+        if !matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
+            return None;
+        }
+        SERVER_FUNCTIONS
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(w))
+            .copied()
+    })
 }
 
 /// What a `GRANT` or `REVOKE` gives or takes beyond the database's objects: role
@@ -787,6 +848,24 @@ mod write_tests {
             ("ALTER TABLE role ADD PRIMARY KEY (id)", None),
             ("CREATE EXTENSION IF NOT EXISTS pg_trgm", None),
             ("SELECT 'drop role x'", None),
+            (
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
+                Some("a call of pg_terminate_backend()"),
+            ),
+            (
+                "select 1 where pg_catalog.PG_STAT_RESET ()",
+                Some("a call of pg_stat_reset()"),
+            ),
+            (
+                "WITH s AS (SELECT pg_drop_replication_slot('standby')) SELECT 1",
+                Some("a call of pg_drop_replication_slot()"),
+            ),
+            (
+                "SELECT lo_unlink(oid) FROM pg_largeobject_metadata",
+                Some("a call of lo_unlink()"),
+            ),
+            ("SELECT 'pg_terminate_backend(1)', pg_stat_reset_time", None),
+            ("SELECT pg_backend_pid(), pg_stat_get_numscans(1)", None),
             ("", None),
         ] {
             assert_eq!(beyond_the_workload(sql).as_deref(), want, "{sql}");

@@ -520,6 +520,7 @@ impl Compiler<'_> {
                     self.err(&format!("checks[{i}]"), "needs a name and a sql query");
                     return None;
                 }
+                self.within_the_workload(&format!("checks[{i}]"), &c.sql);
                 Some((c.name.clone(), c.sql.clone()))
             })
             .collect()

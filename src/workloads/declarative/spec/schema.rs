@@ -89,6 +89,25 @@ impl Compiler<'_> {
         }
     }
 
+    /// A measure's, check's or transaction statement's SQL (at `path`) acts on the
+    /// workload's own objects only: a statement on roles, databases or the server, or a
+    /// call of a function acting on other sessions or the server, is refused.
+    pub(super) fn within_the_workload(&mut self, path: &str, sql: &str) {
+        for stmt in crate::core::script::split(sql) {
+            if let Some(cmd) = crate::core::script::beyond_the_workload(stmt.text) {
+                self.err(
+                    path,
+                    format!(
+                        "{cmd} ({}) acts beyond the workload's own objects (roles, databases, \
+                         the server, other sessions); stormbench cannot check it against \
+                         what it created: remove it, and do it yourself if you mean it",
+                        stmt.head()
+                    ),
+                );
+            }
+        }
+    }
+
     /// `measures:`.
     pub(super) fn measures(
         &mut self,
@@ -132,6 +151,7 @@ impl Compiler<'_> {
                     continue;
                 }
             };
+            self.within_the_workload(&path, &sql);
             let when = match m.when.as_deref().unwrap_or("after_run") {
                 "after_run" => When::AfterRun,
                 "after_load" => When::AfterLoad,

@@ -459,6 +459,7 @@ impl Compiler<'_> {
             if let Some(m) = sql::check_placeholders(&sql, s.params.len()) {
                 self.err(&format!("{p}.params"), m);
             }
+            self.within_the_workload(p, &sql);
         }
         if let Some(n) = &s.name {
             if !ident_ok(n) {
