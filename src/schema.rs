@@ -205,7 +205,7 @@ async fn create_recorded(
     // (with --force-drop a drop the user asked for locks what referenced the dropped table)
     if !locked.is_empty() && !force_drop {
         bail!(
-            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does, for an index, trigger, foreign key, child table or partition on it, or set or advance its sequence); nothing was changed. Remove those statements from the schema files, or change {} yourself",
+            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does: an index, trigger, foreign key, child table or partition on it); nothing was changed. Remove those statements from the schema files, or change {} yourself",
             locked.join(", "),
             plural(locked.len(), "it", "them")
         );

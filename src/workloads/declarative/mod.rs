@@ -462,8 +462,21 @@ pub(crate) async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), Schema
             .map_err(SchemaError::db(format!("creating extension {e}")))?;
     }
     // what was there before the schema is the user's: a sequence of theirs named to setval
-    // or nextval is refused before anything runs (a rollback would not undo it)
-    let mut guard = None;
+    // or nextval is refused before anything runs (a rollback would not undo it); listed
+    // before the first file runs, so the schema's own sequences are never among them
+    let names_sequences = spec
+        .create
+        .iter()
+        .any(|(_, text)| !script::sequences_set(text).is_empty());
+    let guard = if names_sequences {
+        let listed = crate::db::owned::Guard::new(conn, &[]).await;
+        Some(listed.map_err(SchemaError::db(format!(
+            "{}: listing the database's objects",
+            spec.name
+        )))?)
+    } else {
+        None
+    };
     for (file, text) in &spec.create {
         if let Some((line, cmd)) = find_transaction_control(text).first() {
             return Err(SchemaError::Refused(format!(
@@ -471,23 +484,14 @@ pub(crate) async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), Schema
                 spec.name
             )));
         }
-        for stmt in script::split(text) {
-            if script::sequences_set(stmt.text).is_empty() {
-                continue;
-            }
-            let at = format!(
-                "{} schema file {file}, line {} ({})",
-                spec.name,
-                stmt.line,
-                stmt.head()
-            );
-            if guard.is_none() {
-                let listed = crate::db::owned::Guard::new(conn, &[])
-                    .await
-                    .map_err(SchemaError::db(at.clone()))?;
-                guard = Some(listed);
-            }
-            if let Some(g) = &guard {
+        if let Some(g) = &guard {
+            for stmt in script::split(text) {
+                let at = format!(
+                    "{} schema file {file}, line {} ({})",
+                    spec.name,
+                    stmt.line,
+                    stmt.head()
+                );
                 after_load::refuse_sequences_of_theirs(conn, g, stmt.text, &at).await?;
             }
         }
