@@ -1259,6 +1259,34 @@ fn setup_statements_cannot_write_a_users_rows() {
         "1"
     );
     assert_eq!(precious(), "1:1");
+    // its own sequence, made by one schema file and set by the next, is its own
+    let yaml = std::fs::read_to_string(wl.join("workload.yaml")).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        yaml.replace("create: schema.sql", "create: [schema.sql, later.sql]"),
+    )
+    .unwrap();
+    std::fs::write(
+        wl.join("schema.sql"),
+        format!("{create}CREATE SEQUENCE sr_seq;\n"),
+    )
+    .unwrap();
+    std::fs::write(wl.join("later.sql"), "SELECT setval('sr_seq', 42);\n").unwrap();
+    std::fs::write(wl.join("after_load.sql"), "SELECT nextval('sr_seq');\n").unwrap();
+    let o = run(pg
+        .stormbench(&db)
+        .args([
+            "-w",
+            "rows",
+            "--rebuild",
+            "--no-run",
+            "-q",
+            "--workloads-path",
+        ])
+        .arg(dir.path()));
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(pg.psql(&db, "SELECT last_value FROM sr_seq"), "43");
+    assert_eq!(sequences(), "1:1000");
 }
 
 /// An after_load step waiting behind another session's lock: Ctrl-C stops the set-up at
