@@ -1397,6 +1397,12 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             format!("GRANT pg_read_all_data TO {role};"),
             "GRANT of a role",
         ),
+        // what acts on the user's tables once made
+        (
+            "schema.sql",
+            "CREATE PUBLICATION bw_everything FOR ALL TABLES;".into(),
+            "CREATE PUBLICATION",
+        ),
         // calls of functions acting on other sessions or the server
         (
             "schema.sql",
@@ -1437,6 +1443,11 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             );
         }
         assert_eq!(roles(), "1", "{stmt}");
+        assert_eq!(
+            pg.psql(&db, "SELECT count(*) FROM pg_publication"),
+            "0",
+            "{stmt}"
+        );
         assert_eq!(
             pg.psql(
                 &db,

@@ -163,7 +163,7 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
 /// acting on other sessions or the server ([`SERVER_FUNCTIONS`]): nothing stormbench can
 /// check against its record, so never a workload file's business.
 pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
-    const SHARED: [&str; 10] = [
+    const SHARED: [&str; 11] = [
         "ROLE",
         "USER",
         "GROUP",
@@ -174,11 +174,18 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
         "SUBSCRIPTION",
         "PUBLICATION",
         "SERVER",
+        "EVENT",
     ];
     let words = leading_words(stmt, 2);
     let head = match (words.first(), words.get(1)) {
         (Some(verb), Some(what)) => match (verb.as_str(), what.as_str()) {
             ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
+            // what no set-up records, and what acts on the user's tables or sessions once
+            // made: a publication of every table (their updates then need a replica
+            // identity), an event trigger (it runs on their DDL); an extension stays allowed
+            ("CREATE", w) if w != "EXTENSION" && w != "SYSTEM" && SHARED.contains(&w) => {
+                Some(format!("{verb} {what}"))
+            }
             ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
             ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
             ("GRANT" | "REVOKE", _) => shared_grant(stmt).map(|on| format!("{verb} {on}")),
@@ -848,6 +855,19 @@ mod write_tests {
             ("ALTER TABLE role ADD PRIMARY KEY (id)", None),
             ("CREATE EXTENSION IF NOT EXISTS pg_trgm", None),
             ("SELECT 'drop role x'", None),
+            (
+                "CREATE PUBLICATION everything FOR ALL TABLES",
+                Some("CREATE PUBLICATION"),
+            ),
+            (
+                "create event trigger no_ddl on ddl_command_start execute function f()",
+                Some("CREATE EVENT"),
+            ),
+            ("DROP EVENT TRIGGER audit", Some("DROP EVENT")),
+            ("CREATE ROLE app", Some("CREATE ROLE")),
+            ("CREATE DATABASE scratch", Some("CREATE DATABASE")),
+            ("CREATE EXTENSION IF NOT EXISTS vector", None),
+            ("CREATE TABLE event (id int)", None),
             (
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
                 Some("a call of pg_terminate_backend()"),
