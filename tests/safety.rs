@@ -1543,11 +1543,8 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
         c
     };
     let ct_items = "SELECT count(*) FROM pg_tables WHERE tablename = 'ct_items'";
-    for stmt in [
-        "TRUNCATE precious;",
-        "DELETE FROM precious;",
-        "ALTER TABLE precious ADD COLUMN note text;",
-    ] {
+    // sets the workload up, then makes `stmt` line 2 of its cleanup file
+    let set_up_then_clean_with = |stmt: &str| {
         std::fs::write(wl.join("cleanup.sql"), "DROP TABLE IF EXISTS ct_items;\n").unwrap();
         ok(&mut stormbench(&["--setup", "--no-run"]));
         std::fs::write(
@@ -1555,6 +1552,13 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
             format!("DROP TABLE IF EXISTS ct_items;\n{stmt}\n"),
         )
         .unwrap();
+    };
+    for stmt in [
+        "TRUNCATE precious;",
+        "DELETE FROM precious;",
+        "ALTER TABLE precious ADD COLUMN note text;",
+    ] {
+        set_up_then_clean_with(stmt);
         for force in [&[][..], &["--force-drop"][..]] {
             let err = fails(&mut stormbench(&[&["--cleanup"][..], force].concat()), 1);
             assert!(
@@ -1601,13 +1605,7 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
             "1:50",
         ),
     ] {
-        std::fs::write(wl.join("cleanup.sql"), "DROP TABLE IF EXISTS ct_items;\n").unwrap();
-        ok(&mut stormbench(&["--setup", "--no-run"]));
-        std::fs::write(
-            wl.join("cleanup.sql"),
-            format!("DROP TABLE IF EXISTS ct_items;\n{stmt}\n"),
-        )
-        .unwrap();
+        set_up_then_clean_with(stmt);
         let err = fails(&mut stormbench(&["--cleanup"]), 1);
         assert!(
             err.contains(said) && err.contains("not rolled back"),
