@@ -1397,6 +1397,12 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             format!("GRANT pg_read_all_data TO {role};"),
             "GRANT of a role",
         ),
+        // (a password in the statement is not repeated in the refusal)
+        (
+            "after_load.sql",
+            format!("CREATE ROLE {role}_2 LOGIN PASSWORD 'hunter2-secret';"),
+            "CREATE ROLE",
+        ),
         // what acts on the user's tables once made
         (
             "schema.sql",
@@ -1436,6 +1442,7 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             let (out, err) = text(&o);
             assert_eq!(o.status.code(), Some(2), "{what} {stmt}: {out}\n{err}");
             assert!(!err.contains("panicked"), "{err}");
+            assert!(!err.contains("hunter2") && !out.contains("hunter2"), "{err}");
             assert!(
                 err.contains(&format!("{file}, line 2: {cmd}"))
                     && err.contains("not the workload's own objects"),

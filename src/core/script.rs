@@ -13,15 +13,40 @@ pub(crate) struct ScriptStatement<'a> {
 }
 
 impl ScriptStatement<'_> {
-    /// The statement's first line, shortened, for messages.
+    /// The statement's first line, shortened, for messages; in a statement that mentions a
+    /// password (`CREATE ROLE ... PASSWORD '...'`, a connection string) every string
+    /// literal is shown as `'***'`.
     pub(crate) fn head(&self) -> String {
-        let words: String = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = if self.text.to_ascii_lowercase().contains("passw") {
+            literals_hidden(self.text)
+        } else {
+            self.text.to_string()
+        };
+        let words: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if words.chars().count() > 60 {
             format!("{}...", words.chars().take(60).collect::<String>())
         } else {
             words
         }
     }
+}
+
+/// `sql` with each string literal and dollar-quoted body replaced by `'***'`.
+fn literals_hidden(sql: &str) -> String {
+    let mut lexer = Lexer::new(sql);
+    let mut out = String::with_capacity(sql.len());
+    let mut at = 0;
+    while let Some(tok) = lexer.next_token() {
+        if let Token::Quoted(start) = tok {
+            if sql[start..].starts_with(['\'', '$']) {
+                out.push_str(&sql[at..start]);
+                out.push_str("'***'");
+                at = lexer.i;
+            }
+        }
+    }
+    out.push_str(&sql[at..]);
+    out
 }
 
 /// Splits `sql` into statements; empty statements (only comments or blanks) are left out.
@@ -749,6 +774,27 @@ mod tests {
         assert_eq!(t.len(), 3, "{t:?}");
         assert!(t[1].ends_with("END"), "{}", t[1]);
         assert_eq!(t[2], "SELECT $1::int, a$b FROM t");
+    }
+
+    #[test]
+    fn heads_hide_passwords() {
+        let head = |sql| split(sql)[0].head();
+        assert_eq!(
+            head("CREATE ROLE app LOGIN PASSWORD 'hunter2'"),
+            "CREATE ROLE app LOGIN PASSWORD '***'"
+        );
+        assert_eq!(
+            head("create subscription s connection 'host=h password=hunter2' publication p"),
+            "create subscription s connection '***' publication p"
+        );
+        assert_eq!(
+            head("ALTER USER \"Pass\" WITH password $$it's$$"),
+            "ALTER USER \"Pass\" WITH password '***'"
+        );
+        assert_eq!(
+            head("INSERT INTO t VALUES ('kept')"),
+            "INSERT INTO t VALUES ('kept')"
+        );
     }
 
     #[test]
