@@ -563,4 +563,29 @@ fn a_trace_that_would_drop_a_users_table_is_refused_unless_allowed() {
         .stormbench(&db)
         .args(["--config", cfg.to_str().unwrap(), "--workers", "1"]));
     assert_eq!(pg.psql(&db, "SELECT to_regclass('precious') IS NULL"), "t");
+    // what acts on other sessions, the server's statistics or roles is refused even then
+    for sql in [
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE false",
+        "SELECT pg_stat_reset()",
+        "CREATE ROLE replayed_role",
+    ] {
+        std::fs::write(&trace, [line(0, "SELECT 1"), line(1, sql)].join("\n")).unwrap();
+        let err = fails(
+            pg.stormbench(&db)
+                .args(["--config", cfg.to_str().unwrap(), "--workers", "1"]),
+            2,
+        );
+        assert!(
+            err.contains("1 statement would act beyond the run's own objects")
+                && err.contains("remove it from the trace"),
+            "{sql}: {err}"
+        );
+    }
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_roles WHERE rolname = 'replayed_role'"
+        ),
+        "0"
+    );
 }

@@ -319,6 +319,16 @@ impl<'a> Scanner<'a> {
     }
 
     fn placeholder(&mut self, kind: ParamKind, text: String) {
+        // a password (`PASSWORD 'x'`, `password=x` in a connection string) is not kept
+        let secret = kind == ParamKind::Str
+            && (self
+                .out
+                .trim_end()
+                .rsplit(' ')
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("PASSWORD"))
+                || text.to_ascii_lowercase().contains("password="));
+        let text = if secret { "***".to_string() } else { text };
         self.params.push(Param { kind, text });
         self.out.push('$');
         push_usize(&mut self.out, self.params.len());
@@ -572,6 +582,17 @@ mod tests {
         );
         assert_eq!(texts(&n), ["42", "x'y", "1.5e3"]);
         assert_eq!(n.params[1].kind, ParamKind::Str);
+    }
+
+    #[test]
+    fn passwords_are_not_kept() {
+        let n = normalize("ALTER ROLE app WITH password 'hunter2' VALID UNTIL '2030-01-01'");
+        assert_eq!(texts(&n), ["***", "2030-01-01"]);
+        let n =
+            normalize("CREATE SUBSCRIPTION s CONNECTION 'host=h Password=hunter2' PUBLICATION p");
+        assert_eq!(texts(&n), ["***"]);
+        let n = normalize("SELECT 'password' FROM t WHERE note = 'no secret'");
+        assert_eq!(texts(&n), ["password", "no secret"]);
     }
 
     #[test]

@@ -173,6 +173,7 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
             trace.skipped
         )]);
     }
+    beyond_refused(&trace)?;
     if !s.replay.allow_destructive.unwrap_or(false) {
         destructive_refused(&trace)?;
     }
@@ -188,6 +189,30 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
         repeat: s.replay.repeat.unwrap_or(false),
         needed_workers,
     }))
+}
+
+/// Refuses a trace holding statements on roles, databases or the server, or calls of
+/// functions acting on other sessions or the server (`pg_terminate_backend`,
+/// `pg_stat_reset`, ...): replayed, they would act beyond the run (on the server's roles,
+/// other sessions, the statistics the run collects), whatever `allow_destructive` says.
+fn beyond_refused(trace: &Trace) -> Result<(), Vec<String>> {
+    let found: Vec<(String, String)> = trace
+        .templates
+        .iter()
+        .flat_map(|t| crate::core::script::split(t))
+        .filter_map(|st| crate::core::script::beyond_the_workload(st.text).map(|c| (c, st.head())))
+        .collect();
+    let Some((cmd, head)) = found.first() else {
+        return Ok(());
+    };
+    Err(vec![format!(
+        "trace.file: {} statement{} would act beyond the run's own objects, on roles, \
+         databases, the server or other sessions (e.g. {cmd}: {head}); remove {} from the \
+         trace",
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        if found.len() == 1 { "it" } else { "them" },
+    )])
 }
 
 /// Refuses a trace holding statements that drop, empty, change or replace objects: a trace
