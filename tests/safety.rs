@@ -1421,6 +1421,12 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             "SELECT pg_stat_reset();".into(),
             "a call of pg_stat_reset()",
         ),
+        (
+            "cleanup.sql",
+            "DO $$ BEGIN PERFORM pg_cancel_backend(pid) FROM pg_stat_activity WHERE false; END $$;"
+                .into(),
+            "a call of pg_cancel_backend()",
+        ),
     ] {
         for (f, sql) in [
             ("schema.sql", create),

@@ -188,7 +188,7 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
 /// acting on other sessions or the server ([`SERVER_FUNCTIONS`]): nothing stormbench can
 /// check against its record, so never a workload file's business.
 pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
-    const SHARED: [&str; 11] = [
+    const SHARED: [&str; 12] = [
         "ROLE",
         "USER",
         "GROUP",
@@ -200,6 +200,7 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
         "PUBLICATION",
         "SERVER",
         "EVENT",
+        "LARGE",
     ];
     let words = leading_words(stmt, 2);
     let head = match (words.first(), words.get(1)) {
@@ -224,7 +225,7 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
 /// Server functions that act beyond a workload's own objects: on other sessions, the
 /// server's configuration, logs, WAL, replication slots and statistics, large objects, or
 /// the server's files. Lower case, as a call is compared.
-const SERVER_FUNCTIONS: [&str; 33] = [
+const SERVER_FUNCTIONS: [&str; 37] = [
     "pg_terminate_backend",
     "pg_cancel_backend",
     "pg_reload_conf",
@@ -253,6 +254,10 @@ const SERVER_FUNCTIONS: [&str; 33] = [
     "lo_unlink",
     "lo_import",
     "lo_export",
+    "lo_put",
+    "lowrite",
+    "lo_truncate",
+    "lo_truncate64",
     "pg_read_file",
     "pg_read_binary_file",
     "pg_file_write",
@@ -262,19 +267,26 @@ const SERVER_FUNCTIONS: [&str; 33] = [
 
 /// The first call in `stmt` (outside quotes and comments) of a function of
 /// [`SERVER_FUNCTIONS`], as it is named there.
+/// Calls in a dollar-quoted body (a `DO` block's, a function's) count as the statement's;
+/// a call built as a string at run time (`EXECUTE 'SELECT ' || ...`) is not seen.
 fn server_call(stmt: &str) -> Option<&'static str> {
     let toks = tokens(stmt);
-    (0..toks.len()).find_map(|k| {
-        let Some((Token::Word(_, w), _)) = toks.get(k) else {
-            return None;
-        };
-        if !matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
-            return None;
+    (0..toks.len()).find_map(|k| match toks.get(k) {
+        Some((Token::Word(_, w), _)) => {
+            if !matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
+                return None;
+            }
+            SERVER_FUNCTIONS
+                .iter()
+                .find(|f| f.eq_ignore_ascii_case(w))
+                .copied()
         }
-        SERVER_FUNCTIONS
-            .iter()
-            .find(|f| f.eq_ignore_ascii_case(w))
-            .copied()
+        Some((Token::Quoted(at), end)) if stmt[*at..].starts_with('$') => {
+            let tag_len = stmt[*at + 1..].find('$')? + 2;
+            let inner = stmt.get(*at + tag_len..end.checked_sub(tag_len)?)?;
+            server_call(inner)
+        }
+        _ => None,
     })
 }
 
@@ -304,6 +316,7 @@ fn shared_grant(stmt: &str) -> Option<&'static str> {
         Some("PARAMETER") => Some("ON PARAMETER"),
         Some("LANGUAGE") => Some("ON LANGUAGE"),
         Some("FOREIGN") => Some("ON FOREIGN"),
+        Some("LARGE") => Some("ON LARGE OBJECT"),
         _ => None,
     }
 }
@@ -931,6 +944,19 @@ mod write_tests {
                 Some("a call of lo_unlink()"),
             ),
             ("SELECT 'pg_terminate_backend(1)', pg_stat_reset_time", None),
+            (
+                "DO $body$ BEGIN PERFORM pg_terminate_backend(pid) FROM pg_stat_activity; END $body$",
+                Some("a call of pg_terminate_backend()"),
+            ),
+            (
+                "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ SELECT pg_stat_reset() $$",
+                Some("a call of pg_stat_reset()"),
+            ),
+            ("DO $$ BEGIN RAISE NOTICE 'x'; END $$", None),
+            ("SELECT $$unterminated pg_stat_reset(", None),
+            ("SELECT lo_put(16400, 0, 'x')", Some("a call of lo_put()")),
+            ("ALTER LARGE OBJECT 16400 OWNER TO app", Some("ALTER LARGE")),
+            ("GRANT SELECT ON LARGE OBJECT 16400 TO app", Some("GRANT ON LARGE OBJECT")),
             ("SELECT pg_backend_pid(), pg_stat_get_numscans(1)", None),
             ("", None),
         ] {
