@@ -1397,6 +1397,12 @@ fn workload_files_cannot_change_roles_databases_or_extensions() {
             format!("GRANT pg_read_all_data TO {role};"),
             "GRANT of a role",
         ),
+        // inside a DO block
+        (
+            "after_load.sql",
+            format!("DO $$ BEGIN DROP ROLE IF EXISTS {role}; END $$;"),
+            "DROP ROLE",
+        ),
         // (a password in the statement is not repeated in the refusal)
         (
             "after_load.sql",

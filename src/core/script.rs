@@ -186,8 +186,38 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
 /// rather than objects a set-up creates and records (roles, databases, tablespaces, server
 /// settings, extensions, default privileges, everything a role owns), or calls a function
 /// acting on other sessions or the server ([`SERVER_FUNCTIONS`]): nothing stormbench can
-/// check against its record, so never a workload file's business.
+/// check against its record, so never a workload file's business. Statements and calls
+/// inside a dollar-quoted body (a `DO` block's, a function's) count as the statement's; one
+/// built as a string at run time (`EXECUTE 'DROP ' || ...`) is not seen.
 pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
+    let call = |f: &str| format!("a call of {f}()");
+    let direct = shared_head(stmt).or_else(|| server_call(stmt).map(call));
+    direct.or_else(|| {
+        in_bodies(stmt, &|body| {
+            let heads = tokens(body).into_iter().find_map(|(t, _)| match t {
+                Token::Word(at, _) => shared_head(&body[at..]),
+                _ => None,
+            });
+            heads.or_else(|| server_call(body).map(call))
+        })
+    })
+}
+
+/// `find` applied to the text of each dollar-quoted body of `stmt`, nested ones included;
+/// the first hit.
+fn in_bodies<T>(stmt: &str, find: &dyn Fn(&str) -> Option<T>) -> Option<T> {
+    tokens(stmt).into_iter().find_map(|(t, end)| match t {
+        Token::Quoted(at) if stmt[at..].starts_with('$') => {
+            let tag_len = stmt[at + 1..].find('$')? + 2;
+            let inner = stmt.get(at + tag_len..end.checked_sub(tag_len)?)?;
+            find(inner).or_else(|| in_bodies(inner, find))
+        }
+        _ => None,
+    })
+}
+
+/// The command, if `stmt` begins as a statement on what the cluster or the database shares.
+fn shared_head(stmt: &str) -> Option<String> {
     const SHARED: [&str; 12] = [
         "ROLE",
         "USER",
@@ -203,7 +233,7 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
         "LARGE",
     ];
     let words = leading_words(stmt, 2);
-    let head = match (words.first(), words.get(1)) {
+    match (words.first(), words.get(1)) {
         (Some(verb), Some(what)) => match (verb.as_str(), what.as_str()) {
             ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
             // what no set-up records, and what acts on the user's tables or sessions once
@@ -218,8 +248,7 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
             _ => None,
         },
         _ => None,
-    };
-    head.or_else(|| server_call(stmt).map(|f| format!("a call of {f}()")))
+    }
 }
 
 /// Server functions that act beyond a workload's own objects: on other sessions, the
@@ -267,26 +296,19 @@ const SERVER_FUNCTIONS: [&str; 37] = [
 
 /// The first call in `stmt` (outside quotes and comments) of a function of
 /// [`SERVER_FUNCTIONS`], as it is named there.
-/// Calls in a dollar-quoted body (a `DO` block's, a function's) count as the statement's;
-/// a call built as a string at run time (`EXECUTE 'SELECT ' || ...`) is not seen.
 fn server_call(stmt: &str) -> Option<&'static str> {
     let toks = tokens(stmt);
-    (0..toks.len()).find_map(|k| match toks.get(k) {
-        Some((Token::Word(_, w), _)) => {
-            if !matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
-                return None;
-            }
-            SERVER_FUNCTIONS
-                .iter()
-                .find(|f| f.eq_ignore_ascii_case(w))
-                .copied()
+    (0..toks.len()).find_map(|k| {
+        let Some((Token::Word(_, w), _)) = toks.get(k) else {
+            return None;
+        };
+        if !matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
+            return None;
         }
-        Some((Token::Quoted(at), end)) if stmt[*at..].starts_with('$') => {
-            let tag_len = stmt[*at + 1..].find('$')? + 2;
-            let inner = stmt.get(*at + tag_len..end.checked_sub(tag_len)?)?;
-            server_call(inner)
-        }
-        _ => None,
+        SERVER_FUNCTIONS
+            .iter()
+            .find(|f| f.eq_ignore_ascii_case(w))
+            .copied()
     })
 }
 
@@ -953,6 +975,19 @@ mod write_tests {
                 Some("a call of pg_stat_reset()"),
             ),
             ("DO $$ BEGIN RAISE NOTICE 'x'; END $$", None),
+            (
+                "DO $$ BEGIN IF true THEN DROP ROLE app; END IF; END $$",
+                Some("DROP ROLE"),
+            ),
+            (
+                "DO $o$ BEGIN EXECUTE $i$ SELECT 1 $i$; PERFORM 1; END $o$; SELECT $x$ $y$ grant app to bob $y$ $x$",
+                Some("GRANT of a role"),
+            ),
+            (
+                "DO $$ BEGIN CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE INDEX i ON t USING gin (c); \
+                 ALTER TABLE t ALTER COLUMN c SET NOT NULL; EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLERRM; END $$",
+                None,
+            ),
             ("SELECT $$unterminated pg_stat_reset(", None),
             ("SELECT lo_put(16400, 0, 'x')", Some("a call of lo_put()")),
             ("ALTER LARGE OBJECT 16400 OWNER TO app", Some("ALTER LARGE")),
