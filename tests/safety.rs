@@ -937,25 +937,37 @@ fn a_query_folder_cannot_drop_a_users_table() {
     let q = wl.join("queries");
     std::fs::create_dir(&q).unwrap();
     std::fs::write(q.join("1a.sql"), "SELECT count(*) FROM qf_items").unwrap();
-    std::fs::write(q.join("drop.sql"), "DROP TABLE precious;\n").unwrap();
-    let mut runs = pg.stormbench(&db);
-    runs.args(["-w", "suite_suite", "--setup", "-q", "--workloads-path"])
-        .arg(dir.path());
-    let mut check = pg.stormbench(&db);
-    check.arg("check-workload").arg(&wl);
-    for (args, c) in [("run", &mut runs), ("check-workload", &mut check)] {
-        let o = run(c);
-        let (out, err) = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{args}: {out}\n{err}");
-        assert!(
-            err.contains("drop.sql") && err.contains("is a DROP (DROP TABLE precious)"),
-            "{args:?}: {err}"
-        );
-        assert_eq!(
-            pg.psql(&db, "SELECT count(*) FROM precious"),
-            "1",
-            "{args:?}"
-        );
+    for (file, sql, said) in [
+        (
+            "drop.sql",
+            "DROP TABLE precious;\n",
+            "is a DROP (DROP TABLE precious)",
+        ),
+        // the same inside a DO block
+        (
+            "hidden.sql",
+            "DO $$ BEGIN DROP TABLE precious; END $$;\n",
+            "is a DROP (DO $$ BEGIN DROP TABLE precious; END $$)",
+        ),
+    ] {
+        std::fs::write(q.join(file), sql).unwrap();
+        let mut runs = pg.stormbench(&db);
+        runs.args(["-w", "suite_suite", "--setup", "-q", "--workloads-path"])
+            .arg(dir.path());
+        let mut check = pg.stormbench(&db);
+        check.arg("check-workload").arg(&wl);
+        for (args, c) in [("run", &mut runs), ("check-workload", &mut check)] {
+            let o = run(c);
+            let (out, err) = text(&o);
+            assert_eq!(o.status.code(), Some(2), "{args}: {out}\n{err}");
+            assert!(err.contains(file) && err.contains(said), "{args:?}: {err}");
+            assert_eq!(
+                pg.psql(&db, "SELECT count(*) FROM precious"),
+                "1",
+                "{args:?}"
+            );
+        }
+        std::fs::remove_file(q.join(file)).unwrap();
     }
 }
 

@@ -182,6 +182,19 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
     })
 }
 
+/// [`destructive`] of the statement, or of a statement inside one of its dollar-quoted
+/// bodies (a `DO` block's, a function's).
+pub(crate) fn destructive_anywhere(stmt: &str) -> Option<&'static str> {
+    destructive(stmt).or_else(|| {
+        in_bodies(stmt, &|body| {
+            tokens(body).into_iter().find_map(|(t, _)| match t {
+                Token::Word(at, _) => destructive(&body[at..]),
+                _ => None,
+            })
+        })
+    })
+}
+
 /// The command, if a statement changes what the cluster or the whole database shares
 /// rather than objects a set-up creates and records (roles, databases, tablespaces, server
 /// settings, extensions, default privileges, everything a role owns), or calls a function
@@ -1103,6 +1116,13 @@ mod write_tests {
             ("", None),
         ] {
             assert_eq!(destructive(sql), want, "{sql}");
+        }
+        for (sql, want) in [
+            ("DO $$ BEGIN DROP TABLE precious; END $$", Some("DROP")),
+            ("DO $$ BEGIN PERFORM count(*) FROM t; END $$", None),
+            ("SELECT 1", None),
+        ] {
+            assert_eq!(super::destructive_anywhere(sql), want, "{sql}");
         }
         // a statement hidden after another in one simple-protocol string is found too
         let found: Vec<_> = split("SELECT 1; DROP TABLE t")

@@ -23,7 +23,7 @@ fn not_one_query(sql: &str) -> Option<String> {
             first.head()
         ));
     }
-    crate::core::script::destructive(first.text).map(|cmd| {
+    crate::core::script::destructive_anywhere(first.text).map(|cmd| {
         format!(
             "is a {cmd} ({}), which would drop, empty, change or replace existing objects; \
              a folder holds queries only: move it out of the folder",
