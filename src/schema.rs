@@ -346,28 +346,7 @@ async fn run_cleanup_files(
              clean-up runs in; remove it"
         );
     }
-    // a sequence of the user's named to setval or nextval is refused before anything runs
-    // (a rollback would not undo it)
-    if !crate::core::script::sequences_set(sql).is_empty() {
-        let guard = owned::Guard::new(admin, recorded)
-            .await
-            .context("listing the database's objects")?;
-        for stmt in crate::core::script::split(sql) {
-            let theirs = guard
-                .sequences_of_theirs(admin, stmt.text)
-                .await
-                .context("looking up the sequences the cleanup files name")?;
-            if !theirs.is_empty() {
-                bail!(
-                    "the {name} cleanup files would set or advance the sequence of {}, which \
-                     stormbench did not create (a sequence's value is not rolled back); \
-                     nothing was run. Remove the statement ({})",
-                    theirs.join(", "),
-                    stmt.head()
-                );
-            }
-        }
-    }
+    refuse_sequences_in_cleanup(admin, sql, name, recorded).await?;
     admin
         .batch_execute("BEGIN")
         .await
@@ -434,6 +413,38 @@ async fn run_cleanup_files(
     let dropped = checked?;
     ended.context("committing the clean-up")?;
     Ok(dropped)
+}
+
+/// Refuses, before the clean-up runs, cleanup files naming to `setval` or `nextval` a
+/// sequence the set-up did not record (a rollback would not undo it).
+async fn refuse_sequences_in_cleanup(
+    admin: &Conn,
+    sql: &str,
+    name: &str,
+    recorded: &[OwnedObject],
+) -> anyhow::Result<()> {
+    if crate::core::script::sequences_set(sql).is_empty() {
+        return Ok(());
+    }
+    let guard = owned::Guard::new(admin, recorded)
+        .await
+        .context("listing the database's objects")?;
+    for stmt in crate::core::script::split(sql) {
+        let theirs = guard
+            .sequences_of_theirs(admin, stmt.text)
+            .await
+            .context("looking up the sequences the cleanup files name")?;
+        if !theirs.is_empty() {
+            bail!(
+                "the {name} cleanup files would set or advance the sequence of {}, which \
+                 stormbench did not create (a sequence's value is not rolled back); nothing \
+                 was run. Remove the statement ({})",
+                theirs.join(", "),
+                stmt.head()
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn drop_recorded(

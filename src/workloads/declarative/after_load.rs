@@ -104,6 +104,39 @@ pub(super) async fn refuse_sequences_of_theirs(
     )))
 }
 
+/// Schema files (`(file, text)`, of workload `name`): refuses, before any of them runs, a
+/// statement naming to `setval` or `nextval` a sequence that was there before the set-up (a
+/// rollback would not undo it). The schema's own sequences do not exist yet, so they are
+/// never among them.
+pub(super) async fn refuse_sequences_in_schema(
+    conn: &Conn,
+    name: &str,
+    files: &[(String, String)],
+) -> Result<(), SchemaError> {
+    if files
+        .iter()
+        .all(|(_, text)| script::sequences_set(text).is_empty())
+    {
+        return Ok(());
+    }
+    let guard = owned::Guard::new(conn, &[])
+        .await
+        .map_err(SchemaError::db(format!(
+            "{name}: listing the database's objects"
+        )))?;
+    for (file, text) in files {
+        for stmt in script::split(text) {
+            let at = format!(
+                "{name} schema file {file}, line {} ({})",
+                stmt.line,
+                stmt.head()
+            );
+            refuse_sequences_of_theirs(conn, &guard, stmt.text, &at).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The refusal of a statement that set or advanced the sequences of `names` in a way not
 /// seen before it ran (through a function or an expression).
 pub(crate) fn set_sequences(at: &str, names: &[String]) -> String {

@@ -27,7 +27,7 @@ use serde::Deserialize;
 
 use crate::core::load::parallel_copy;
 use crate::core::registry::{parse_section_lenient, Details};
-use crate::core::script::{self, may_write};
+use crate::core::script::may_write;
 use crate::core::{
     intern, rng, run_script, script::find_transaction_control, BoxFuture, CheckResult, Conn, Group,
     LoadProgress, LoadStats, Pool, SchemaError, Statements, StepTime, TableLoad, TxKind, WorkerTx,
@@ -461,39 +461,13 @@ pub(crate) async fn create_schema(spec: &Spec, conn: &Conn) -> Result<(), Schema
             .await
             .map_err(SchemaError::db(format!("creating extension {e}")))?;
     }
-    // what was there before the schema is the user's: a sequence of theirs named to setval
-    // or nextval is refused before anything runs (a rollback would not undo it); listed
-    // before the first file runs, so the schema's own sequences are never among them
-    let names_sequences = spec
-        .create
-        .iter()
-        .any(|(_, text)| !script::sequences_set(text).is_empty());
-    let guard = if names_sequences {
-        let listed = crate::db::owned::Guard::new(conn, &[]).await;
-        Some(listed.map_err(SchemaError::db(format!(
-            "{}: listing the database's objects",
-            spec.name
-        )))?)
-    } else {
-        None
-    };
+    after_load::refuse_sequences_in_schema(conn, &spec.name, &spec.create).await?;
     for (file, text) in &spec.create {
         if let Some((line, cmd)) = find_transaction_control(text).first() {
             return Err(SchemaError::Refused(format!(
                 "{} schema file {file}, line {line}: {cmd} ends or nests the transaction the schema is created in; remove it (stormbench creates the schema in one transaction)",
                 spec.name
             )));
-        }
-        if let Some(g) = &guard {
-            for stmt in script::split(text) {
-                let at = format!(
-                    "{} schema file {file}, line {} ({})",
-                    spec.name,
-                    stmt.line,
-                    stmt.head()
-                );
-                after_load::refuse_sequences_of_theirs(conn, g, stmt.text, &at).await?;
-            }
         }
         run_script(conn, text, &format!("{} schema file {file}", spec.name)).await?;
     }
