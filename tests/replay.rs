@@ -538,6 +538,8 @@ fn a_trace_that_would_drop_a_users_table_is_refused_unless_allowed() {
             // hidden behind a read in one simple-protocol string
             line(1, "SELECT 1; TRUNCATE precious"),
             line(2, "DROP TABLE precious"),
+            // inside a DO block (the template keeps its body as a placeholder)
+            line(3, "DO $$ BEGIN DROP TABLE precious; END $$"),
         ]
         .join("\n"),
     )
@@ -549,7 +551,7 @@ fn a_trace_that_would_drop_a_users_table_is_refused_unless_allowed() {
         2,
     );
     assert!(
-        err.contains("2 statements would drop, empty, change or replace existing objects")
+        err.contains("3 statements would drop, empty, change or replace existing objects")
             && err.contains("trace.replay.allow_destructive: true"),
         "{err}"
     );
@@ -568,6 +570,7 @@ fn a_trace_that_would_drop_a_users_table_is_refused_unless_allowed() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE false",
         "SELECT pg_stat_reset()",
         "CREATE ROLE replayed_role",
+        "DO $body$ BEGIN PERFORM pg_stat_reset(); END $body$",
     ] {
         std::fs::write(&trace, [line(0, "SELECT 1"), line(1, sql)].join("\n")).unwrap();
         let err = fails(

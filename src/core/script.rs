@@ -189,12 +189,15 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
 /// [`destructive`] of the statement, or of a statement inside one of its dollar-quoted
 /// bodies (a `DO` block's, a function's).
 pub(crate) fn destructive_anywhere(stmt: &str) -> Option<&'static str> {
-    destructive(stmt).or_else(|| {
-        in_bodies(stmt, &|body| {
-            tokens(body).into_iter().find_map(|(t, _)| match t {
-                Token::Word(at, _) => destructive(&body[at..]),
-                _ => None,
-            })
+    destructive(stmt).or_else(|| destructive_in_bodies(stmt))
+}
+
+/// [`destructive`] of a statement inside one of `stmt`'s dollar-quoted bodies.
+pub(crate) fn destructive_in_bodies(stmt: &str) -> Option<&'static str> {
+    in_bodies(stmt, &|body| {
+        tokens(body).into_iter().find_map(|(t, _)| match t {
+            Token::Word(at, _) => destructive(&body[at..]),
+            _ => None,
         })
     })
 }
@@ -207,17 +210,25 @@ pub(crate) fn destructive_anywhere(stmt: &str) -> Option<&'static str> {
 /// inside a dollar-quoted body (a `DO` block's, a function's) count as the statement's; one
 /// built as a string at run time (`EXECUTE 'DROP ' || ...`) is not seen.
 pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
-    let call = |f: &str| format!("a call of {f}()");
-    let direct = shared_head(stmt).or_else(|| server_call(stmt).map(call));
-    direct.or_else(|| {
-        in_bodies(stmt, &|body| {
-            let heads = tokens(body).into_iter().find_map(|(t, _)| match t {
-                Token::Word(at, _) => shared_head(&body[at..]),
-                _ => None,
-            });
-            heads.or_else(|| server_call(body).map(call))
-        })
+    shared_head(stmt)
+        .or_else(|| server_call(stmt).map(call_of))
+        .or_else(|| beyond_in_bodies(stmt))
+}
+
+/// [`beyond_the_workload`] of a statement or call inside one of `stmt`'s dollar-quoted
+/// bodies.
+pub(crate) fn beyond_in_bodies(stmt: &str) -> Option<String> {
+    in_bodies(stmt, &|body| {
+        let heads = tokens(body).into_iter().find_map(|(t, _)| match t {
+            Token::Word(at, _) => shared_head(&body[at..]),
+            _ => None,
+        });
+        heads.or_else(|| server_call(body).map(call_of))
     })
+}
+
+fn call_of(f: &str) -> String {
+    format!("a call of {f}()")
 }
 
 /// `find` applied to the text of each dollar-quoted body of `stmt`, nested ones included;

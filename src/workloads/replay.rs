@@ -191,17 +191,39 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
     }))
 }
 
+/// The distinct recorded statements holding a dollar-quoted body (a `DO` block, a function
+/// definition), whose text the templates keep only as a placeholder.
+fn with_bodies(trace: &Trace) -> impl Iterator<Item = &str> {
+    let dollar_quoted = |sql: &str| {
+        sql.as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'$' && (w[1] == b'$' || w[1] == b'_' || w[1].is_ascii_alphabetic()))
+    };
+    let mut seen = std::collections::HashSet::new();
+    trace
+        .stmts
+        .iter()
+        .map(|s| &*s.sql)
+        .filter(move |sql| dollar_quoted(sql) && seen.insert(*sql))
+}
+
 /// Refuses a trace holding statements on roles, databases or the server, or calls of
 /// functions acting on other sessions or the server (`pg_terminate_backend`,
 /// `pg_stat_reset`, ...): replayed, they would act beyond the run (on the server's roles,
 /// other sessions, the statistics the run collects), whatever `allow_destructive` says.
 fn beyond_refused(trace: &Trace) -> Result<(), Vec<String>> {
-    let found: Vec<(String, String)> = trace
+    use crate::core::script::{beyond_in_bodies, beyond_the_workload, split};
+    let mut found: Vec<(String, String)> = trace
         .templates
         .iter()
-        .flat_map(|t| crate::core::script::split(t))
-        .filter_map(|st| crate::core::script::beyond_the_workload(st.text).map(|c| (c, st.head())))
+        .flat_map(|t| split(t))
+        .filter_map(|st| beyond_the_workload(st.text).map(|c| (c, st.head())))
         .collect();
+    found.extend(
+        with_bodies(trace)
+            .flat_map(split)
+            .filter_map(|st| beyond_in_bodies(st.text).map(|c| (c, st.head()))),
+    );
     let Some((cmd, head)) = found.first() else {
         return Ok(());
     };
@@ -218,13 +240,20 @@ fn beyond_refused(trace: &Trace) -> Result<(), Vec<String>> {
 /// Refuses a trace holding statements that drop, empty, change or replace objects: a trace
 /// recorded elsewhere would run them on objects stormbench did not create.
 fn destructive_refused(trace: &Trace) -> Result<(), Vec<String>> {
-    let found: Vec<String> = trace
+    use crate::core::script::{destructive, destructive_in_bodies, split};
+    let mut found: Vec<String> = trace
         .templates
         .iter()
-        .flat_map(|t| crate::core::script::split(t))
-        .filter(|st| crate::core::script::destructive(st.text).is_some())
+        .flat_map(|t| split(t))
+        .filter(|st| destructive(st.text).is_some())
         .map(|st| st.head())
         .collect();
+    found.extend(
+        with_bodies(trace)
+            .flat_map(split)
+            .filter(|st| destructive_in_bodies(st.text).is_some())
+            .map(|st| st.head()),
+    );
     let Some(first) = found.first() else {
         return Ok(());
     };
