@@ -194,11 +194,9 @@ pub(crate) fn destructive_anywhere(stmt: &str) -> Option<&'static str> {
 
 /// [`destructive`] of a statement inside one of `stmt`'s dollar-quoted bodies.
 pub(crate) fn destructive_in_bodies(stmt: &str) -> Option<&'static str> {
-    in_bodies(stmt, &|body| {
-        tokens(body).into_iter().find_map(|(t, _)| match t {
-            Token::Word(at, _) => destructive(&body[at..]),
-            _ => None,
-        })
+    body_tokens(stmt)?.into_iter().find_map(|(t, _)| match t {
+        Token::Word(at, _) => destructive(&stmt[at..]),
+        _ => None,
     })
 }
 
@@ -216,36 +214,76 @@ pub(crate) fn beyond_the_workload(stmt: &str) -> Option<String> {
 }
 
 /// [`beyond_the_workload`] of a statement or call inside one of `stmt`'s dollar-quoted
-/// bodies.
+/// bodies. One pass over the tokens: the `ON` a `GRANT` or `REVOKE` may have is found from
+/// a table of where the next `ON` or `;` is, not by reading on from each.
 pub(crate) fn beyond_in_bodies(stmt: &str) -> Option<String> {
-    in_bodies(stmt, &|body| {
-        let heads = tokens(body).into_iter().find_map(|(t, _)| match t {
-            Token::Word(at, _) => shared_head(&body[at..]),
-            _ => None,
-        });
-        heads.or_else(|| server_call(body).map(call_of))
+    let toks = body_tokens(stmt)?;
+    let word = |k: usize| word_at(&toks, k);
+    // next_stop[k]: the first `ON` or `;` at or after k
+    let mut next_stop = vec![toks.len(); toks.len() + 1];
+    for k in (0..toks.len()).rev() {
+        let stop = matches!(toks[k].0, Token::Semicolon(_)) || word(k).as_deref() == Some("ON");
+        next_stop[k] = if stop { k } else { next_stop[k + 1] };
+    }
+    (0..toks.len()).find_map(|k| {
+        let verb = word(k)?;
+        if matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
+            return server_function(&verb).map(call_of);
+        }
+        match verb.as_str() {
+            "GRANT" | "REVOKE" => {
+                let stop = next_stop[k + 1];
+                let after_on = (word(stop).as_deref() == Some("ON"))
+                    .then(|| word(stop + 1).unwrap_or_default());
+                grant_target(after_on.as_deref()).map(|on| format!("{verb} {on}"))
+            }
+            _ => shared_pair(&verb, &word(k + 1)?),
+        }
     })
+}
+
+/// The tokens of `stmt` (blanks and comments left out) with every dollar-quoted body read
+/// as SQL; `None` when it has no such body (an unterminated one is none: the server would
+/// not run it).
+fn body_tokens(stmt: &str) -> Option<Vec<(Token, usize)>> {
+    let has_body = tokens(stmt).iter().any(|(t, end)| match t {
+        Token::Quoted(at) if stmt[*at..].starts_with('$') => {
+            let text = &stmt[*at..*end];
+            let tag_len = text[1..].find('$').map_or(text.len(), |i| i + 2);
+            text.len() >= 2 * tag_len && text.ends_with(&text[..tag_len])
+        }
+        _ => false,
+    });
+    if !has_body {
+        return None;
+    }
+    let mut lexer = Lexer::through_bodies(stmt);
+    let mut toks = Vec::new();
+    while let Some(t) = lexer.next_token() {
+        if !matches!(t, Token::Trivia) {
+            toks.push((t, lexer.i));
+        }
+    }
+    Some(toks)
 }
 
 fn call_of(f: &str) -> String {
     format!("a call of {f}()")
 }
 
-/// `find` applied to the text of each dollar-quoted body of `stmt`, nested ones included;
-/// the first hit.
-fn in_bodies<T>(stmt: &str, find: &dyn Fn(&str) -> Option<T>) -> Option<T> {
-    tokens(stmt).into_iter().find_map(|(t, end)| match t {
-        Token::Quoted(at) if stmt[at..].starts_with('$') => {
-            let tag_len = stmt[at + 1..].find('$')? + 2;
-            let inner = stmt.get(at + tag_len..end.checked_sub(tag_len)?)?;
-            find(inner).or_else(|| in_bodies(inner, find))
-        }
-        _ => None,
-    })
-}
-
 /// The command, if `stmt` begins as a statement on what the cluster or the database shares.
 fn shared_head(stmt: &str) -> Option<String> {
+    let words = leading_words(stmt, 2);
+    let (verb, what) = (words.first()?, words.get(1)?);
+    match verb.as_str() {
+        "GRANT" | "REVOKE" => shared_grant(stmt).map(|on| format!("{verb} {on}")),
+        _ => shared_pair(verb, what),
+    }
+}
+
+/// The command, if the words `verb what` (upper case) begin a statement on what the cluster
+/// or the database shares (`GRANT` and `REVOKE` aside: their target follows `ON`).
+fn shared_pair(verb: &str, what: &str) -> Option<String> {
     const SHARED: [&str; 12] = [
         "ROLE",
         "USER",
@@ -260,21 +298,16 @@ fn shared_head(stmt: &str) -> Option<String> {
         "EVENT",
         "LARGE",
     ];
-    let words = leading_words(stmt, 2);
-    match (words.first(), words.get(1)) {
-        (Some(verb), Some(what)) => match (verb.as_str(), what.as_str()) {
-            ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
-            // what no set-up records, and what acts on the user's tables or sessions once
-            // made: a publication of every table (their updates then need a replica
-            // identity), an event trigger (it runs on their DDL); an extension stays allowed
-            ("CREATE", w) if w != "EXTENSION" && w != "SYSTEM" && SHARED.contains(&w) => {
-                Some(format!("{verb} {what}"))
-            }
-            ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
-            ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
-            ("GRANT" | "REVOKE", _) => shared_grant(stmt).map(|on| format!("{verb} {on}")),
-            _ => None,
-        },
+    match (verb, what) {
+        ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
+        // what no set-up records, and what acts on the user's tables or sessions once
+        // made: a publication of every table (their updates then need a replica identity),
+        // an event trigger (it runs on their DDL); an extension stays allowed
+        ("CREATE", w) if w != "EXTENSION" && w != "SYSTEM" && SHARED.contains(&w) => {
+            Some(format!("{verb} {what}"))
+        }
+        ("ALTER", "DEFAULT") => Some("ALTER DEFAULT PRIVILEGES".into()),
+        ("DROP" | "REASSIGN", "OWNED") => Some(format!("{verb} OWNED")),
         _ => None,
     }
 }
@@ -333,11 +366,16 @@ fn server_call(stmt: &str) -> Option<&'static str> {
         if !matches!(toks.get(k + 1), Some((Token::Open(_), _))) {
             return None;
         }
-        SERVER_FUNCTIONS
-            .iter()
-            .find(|f| f.eq_ignore_ascii_case(w))
-            .copied()
+        server_function(w)
     })
+}
+
+/// `name` as it stands in [`SERVER_FUNCTIONS`], if it is one (any case).
+fn server_function(name: &str) -> Option<&'static str> {
+    SERVER_FUNCTIONS
+        .iter()
+        .find(|f| f.eq_ignore_ascii_case(name))
+        .copied()
 }
 
 /// What a `GRANT` or `REVOKE` gives or takes beyond the database's objects: role
@@ -359,7 +397,13 @@ fn shared_grant(stmt: &str) -> Option<&'static str> {
             _ => {}
         }
     }
-    match after_on.as_deref() {
+    grant_target(after_on.as_deref())
+}
+
+/// What a `GRANT` or `REVOKE` reaches beyond the database's objects, from the word after
+/// its `ON` (`None`: no `ON`, a role's membership).
+fn grant_target(after_on: Option<&str>) -> Option<&'static str> {
+    match after_on {
         None => Some("of a role"),
         Some("DATABASE") => Some("ON DATABASE"),
         Some("TABLESPACE") => Some("ON TABLESPACE"),

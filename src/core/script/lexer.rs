@@ -20,6 +20,8 @@ pub(super) struct Lexer<'a> {
     s: &'a [u8],
     text: &'a str,
     pub(super) i: usize,
+    /// Read dollar-quoted bodies as SQL: a `$tag$` delimiter is trivia.
+    through_bodies: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -28,6 +30,16 @@ impl<'a> Lexer<'a> {
             s: text.as_bytes(),
             text,
             i: 0,
+            through_bodies: false,
+        }
+    }
+
+    /// A lexer that reads the text of every dollar-quoted body (a `DO` block's, a
+    /// function's, nested ones included) as SQL, in one pass whatever the nesting.
+    pub(super) fn through_bodies(text: &'a str) -> Self {
+        Lexer {
+            through_bodies: true,
+            ..Lexer::new(text)
         }
     }
 
@@ -67,6 +79,10 @@ impl<'a> Lexer<'a> {
                 Token::Quoted(at)
             }
             b'$' => match self.dollar_tag() {
+                Some(tag_len) if self.through_bodies => {
+                    self.i += tag_len;
+                    Token::Trivia
+                }
                 Some(tag_len) => {
                     self.dollar_body(tag_len);
                     Token::Quoted(at)

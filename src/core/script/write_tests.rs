@@ -1,6 +1,9 @@
 //! What statements do: writes, drops, and what acts beyond a workload's own objects.
 
-use super::{beyond_the_workload, destructive, maintenance, may_write, sequences_set, split};
+use super::{
+    beyond_the_workload, destructive, destructive_anywhere, maintenance, may_write, sequences_set,
+    split,
+};
 
 #[test]
 fn statements_beyond_the_workload() {
@@ -243,4 +246,21 @@ fn reads_and_writes() {
     ] {
         assert!(may_write(w), "{w}");
     }
+}
+
+/// Bodies nested thousands deep, and thousands of `GRANT`s before one `ON`, are read in one
+/// pass (a reading per level or per `GRANT` took minutes on such a file).
+#[test]
+fn deep_and_long_bodies_are_read_once() {
+    let n = 20_000;
+    let open: String = (0..n).map(|i| format!("$t{i}$ ")).collect();
+    let close: String = (0..n).rev().map(|i| format!("$t{i}$ ")).collect();
+    let deep = format!("DO {open} BEGIN DROP ROLE app; END {close}");
+    assert_eq!(beyond_the_workload(&deep).as_deref(), Some("DROP ROLE"));
+    let grants = format!(
+        "DO $$ BEGIN {} ON TABLE t TO app; END $$",
+        "GRANT ".repeat(n)
+    );
+    assert_eq!(beyond_the_workload(&grants), None);
+    assert_eq!(destructive_anywhere(&grants), None);
 }
