@@ -429,20 +429,18 @@ async fn refuse_sequences_in_cleanup(
     let guard = owned::Guard::new(admin, recorded)
         .await
         .context("listing the database's objects")?;
-    for stmt in crate::core::script::split(sql) {
-        let theirs = guard
-            .sequences_of_theirs(admin, stmt.text)
-            .await
-            .context("looking up the sequences the cleanup files name")?;
-        if !theirs.is_empty() {
-            bail!(
-                "the {name} cleanup files would set or advance the sequence of {}, which \
-                 stormbench did not create (a sequence's value is not rolled back); nothing \
-                 was run. Remove the statement ({})",
-                theirs.join(", "),
-                stmt.head()
-            );
-        }
+    let found = guard
+        .first_sequence_of_theirs(admin, sql)
+        .await
+        .context("looking up the sequences the cleanup files name")?;
+    if let Some((stmt, theirs)) = found {
+        bail!(
+            "the {name} cleanup files would set or advance the sequence of {}, which \
+             stormbench did not create (a sequence's value is not rolled back); nothing was \
+             run. Remove the statement ({})",
+            theirs.join(", "),
+            stmt.head()
+        );
     }
     Ok(())
 }

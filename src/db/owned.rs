@@ -431,6 +431,25 @@ impl Guard {
         Ok(theirs)
     }
 
+    /// The first statement of `sql` that names a sequence not the set-up's to `setval` or
+    /// `nextval`, with the names [`Self::sequences_of_theirs`] gives for it.
+    pub(crate) async fn first_sequence_of_theirs<'s>(
+        &self,
+        conn: &Conn,
+        sql: &'s str,
+    ) -> Result<
+        Option<(crate::core::script::ScriptStatement<'s>, Vec<String>)>,
+        tokio_postgres::Error,
+    > {
+        for stmt in crate::core::script::split(sql) {
+            let theirs = self.sequences_of_theirs(conn, stmt.text).await?;
+            if !theirs.is_empty() {
+                return Ok(Some((stmt, theirs)));
+            }
+        }
+        Ok(None)
+    }
+
     /// Inside the transaction: runs `stmt`, returns the names of the objects not the
     /// set-up's that it dropped, rewrote, wrote rows of or locked as DDL does, and of those
     /// whose sequence it set or advanced.

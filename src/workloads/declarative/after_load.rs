@@ -96,12 +96,17 @@ pub(super) async fn refuse_sequences_of_theirs(
     if theirs.is_empty() {
         return Ok(());
     }
-    Err(SchemaError::Refused(format!(
+    Err(sequences_refused(at, &theirs))
+}
+
+/// The refusal of the statement at `at`, which names the sequences of `theirs`.
+fn sequences_refused(at: &str, theirs: &[String]) -> SchemaError {
+    SchemaError::Refused(format!(
         "{at}: would set or advance the sequence of {}, which stormbench did not create (a \
          sequence's value is not rolled back); it was not run and the set-up stopped. Name \
          the workload's own sequence",
         theirs.join(", ")
-    )))
+    ))
 }
 
 /// Schema files (`(file, text)`, of workload `name`): refuses, before any of them runs, a
@@ -125,13 +130,14 @@ pub(super) async fn refuse_sequences_in_schema(
             "{name}: listing the database's objects"
         )))?;
     for (file, text) in files {
-        for stmt in script::split(text) {
-            let at = format!(
-                "{name} schema file {file}, line {} ({})",
-                stmt.line,
-                stmt.head()
-            );
-            refuse_sequences_of_theirs(conn, &guard, stmt.text, &at).await?;
+        let what = format!("{name} schema file {file}");
+        let found = guard
+            .first_sequence_of_theirs(conn, text)
+            .await
+            .map_err(SchemaError::db(what.clone()))?;
+        if let Some((stmt, theirs)) = found {
+            let at = format!("{what}, line {} ({})", stmt.line, stmt.head());
+            return Err(sequences_refused(&at, &theirs));
         }
     }
     Ok(())
