@@ -205,7 +205,7 @@ async fn create_recorded(
     // (with --force-drop a drop the user asked for locks what referenced the dropped table)
     if !locked.is_empty() && !force_drop {
         bail!(
-            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does: an index, trigger, foreign key, child table or partition on it); nothing was changed. Remove those statements from the schema files, or change {} yourself",
+            "refusing to set up {name}: its schema files would change {}, which stormbench did not create (they lock it as only DDL does: an index, trigger, foreign key, child table, partition, comment or security label on it); nothing was changed. Remove those statements from the schema files, or change {} yourself",
             locked.join(", "),
             plural(locked.len(), "it", "them")
         );
@@ -391,11 +391,16 @@ async fn run_cleanup_files(
         }
         let mut changed = theirs(&changes.rewritten);
         changed.extend(theirs(&changes.written));
+        // (with --force-drop a drop the user asked for locks what referenced the dropped
+        // table, as in the set-up)
+        if !force_drop {
+            changed.extend(theirs(&changes.locked));
+        }
         if !changed.is_empty() {
             bail!(
                 "the {name} cleanup files would empty or change {}, which stormbench did not \
-                 create (a TRUNCATE, ALTER or DELETE of it); nothing was dropped. Remove the \
-                 statement, or change {} yourself",
+                 create (a TRUNCATE, ALTER or DELETE of it, or an index, trigger or comment on \
+                 it); nothing was dropped. Remove the statement, or change {} yourself",
                 changed.join(", "),
                 plural(changed.len(), "it", "them"),
             );

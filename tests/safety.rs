@@ -949,6 +949,12 @@ fn a_query_folder_cannot_drop_a_users_table() {
             "DO $$ BEGIN DROP TABLE precious; END $$;\n",
             "is a DROP (DO $$ BEGIN DROP TABLE precious; END $$)",
         ),
+        // a comment replaces the user's
+        (
+            "comment.sql",
+            "COMMENT ON TABLE precious IS 'gone';\n",
+            "is a COMMENT (COMMENT ON TABLE precious IS 'gone')",
+        ),
     ] {
         std::fs::write(q.join(file), sql).unwrap();
         let mut runs = pg.stormbench(&db);
@@ -1588,9 +1594,19 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
         "TRUNCATE precious;",
         "DELETE FROM precious;",
         "ALTER TABLE precious ADD COLUMN note text;",
+        // what adds to it or describes it: seen by the lock it takes (--force-drop lets a
+        // drop the user asked for lock what referenced the dropped table)
+        "CREATE INDEX precious_i ON precious (id);",
+        "COMMENT ON TABLE precious IS 'gone';",
     ] {
         set_up_then_clean_with(stmt);
-        for force in [&[][..], &["--force-drop"][..]] {
+        let seen_by_its_lock = stmt.starts_with("CREATE INDEX") || stmt.starts_with("COMMENT");
+        let forced: &[&[&str]] = if !seen_by_its_lock {
+            &[&[], &["--force-drop"]]
+        } else {
+            &[&[]]
+        };
+        for &force in forced {
             let err = fails(&mut stormbench(&[&["--cleanup"][..], force].concat()), 1);
             assert!(
                 err.contains("cleanup files would empty or change public.precious")
@@ -1607,6 +1623,15 @@ fn cleanup_files_cannot_empty_or_change_a_users_table() {
                 "{stmt}"
             );
             assert_eq!(pg.psql(&db, ct_items), "1", "{stmt}: rolled back whole");
+            assert_eq!(
+                pg.psql(
+                    &db,
+                    "SELECT count(*) || ':' || coalesce(obj_description('precious'::regclass, \
+                     'pg_class'), '-') FROM pg_index WHERE indrelid = 'precious'::regclass"
+                ),
+                "0:-",
+                "{stmt}"
+            );
         }
         std::fs::write(wl.join("cleanup.sql"), "DROP TABLE IF EXISTS ct_items;\n").unwrap();
         ok(&mut stormbench(&["--cleanup"]));
@@ -1688,4 +1713,97 @@ fn measures_and_checks_run_read_only() {
         "{out}\n{err}"
     );
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
+}
+
+#[test]
+fn comments_on_a_users_objects_are_left_as_they_are() {
+    let pg = pg();
+    // what the user described: their table, schema, function, type, database and role
+    let theirs = "COMMENT ON TABLE precious IS 'the user''s'; \
+                  COMMENT ON SCHEMA public IS 'their schema'; \
+                  CREATE FUNCTION their_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'; \
+                  COMMENT ON FUNCTION their_fn() IS 'theirs'; \
+                  CREATE TYPE their_enum AS ENUM ('a'); COMMENT ON TYPE their_enum IS 'theirs'";
+    let described = "SELECT concat_ws('|', obj_description('precious'::regclass, 'pg_class'), \
+                     obj_description('public'::regnamespace, 'pg_namespace'), \
+                     obj_description('their_fn'::regproc, 'pg_proc'), \
+                     obj_description('their_enum'::regtype, 'pg_type'), \
+                     shobj_description((SELECT oid FROM pg_database \
+                                        WHERE datname = current_database()), 'pg_database'), \
+                     shobj_description(current_user::regrole, 'pg_authid'))";
+    let unchanged = "the user's|their schema|theirs|theirs";
+    let setup_with = |n: usize, file: &str, stmt: &str| {
+        let (db, dir, wl) = beside_a_users_table(
+            &pg,
+            &format!("comments{n}"),
+            "cm",
+            "cm_items",
+            schema_files("after_load: after_load.sql"),
+        );
+        pg.psql(&db, theirs);
+        let create = "CREATE TABLE cm_items (id bigint, v int);";
+        let (schema, after_load) = match file {
+            "schema" => (format!("{create}\n{stmt}\n"), String::new()),
+            _ => (format!("{create}\n"), format!("{stmt}\n")),
+        };
+        std::fs::write(wl.join("schema.sql"), schema).unwrap();
+        std::fs::write(wl.join("after_load.sql"), after_load).unwrap();
+        let o = run(&mut set_up(&pg, &db, dir.path(), "cm"));
+        (db, o)
+    };
+    // a comment on a schema, routine or type changes no row of its catalog: it is seen by
+    // the lock it takes, and rolled back
+    let mut n = 0;
+    for stmt in [
+        "COMMENT ON SCHEMA public IS 'gone';",
+        "COMMENT ON FUNCTION their_fn() IS 'gone';",
+        "COMMENT ON TYPE their_enum IS NULL;",
+        "COMMENT ON TABLE precious IS NULL;",
+        "DO $$ BEGIN EXECUTE 'COMMENT ON SCHEMA public IS ''gone'''; END $$;",
+    ] {
+        for file in ["schema", "after_load"] {
+            n += 1;
+            let (db, o) = setup_with(n, file, stmt);
+            let err = assert_clean_failure(&o, 1);
+            assert!(
+                err.contains("which stormbench did not create")
+                    && (err.contains("nothing was changed") || err.contains("rolled back")),
+                "{file} {stmt}: {err}"
+            );
+            assert_eq!(pg.psql(&db, described), unchanged, "{file} {stmt}");
+        }
+    }
+    // on what the cluster shares (no set-up records one): refused before anything runs
+    for (stmt, said) in [
+        (
+            "COMMENT ON DATABASE postgres IS 'gone';",
+            "COMMENT ON DATABASE",
+        ),
+        ("COMMENT ON ROLE CURRENT_USER IS 'gone';", "COMMENT ON ROLE"),
+        (
+            "SECURITY LABEL FOR anything ON ROLE CURRENT_USER IS 'gone';",
+            "SECURITY LABEL ON ROLE",
+        ),
+    ] {
+        n += 1;
+        let (db, o) = setup_with(n, "after_load", stmt);
+        let err = assert_clean_failure(&o, 2);
+        assert!(
+            err.contains(said) && err.contains("after_load.sql"),
+            "{stmt}: {err}"
+        );
+        assert_eq!(pg.psql(&db, described), unchanged, "{stmt}");
+    }
+    // the workload's own table may be described
+    n += 1;
+    let (db, o) = setup_with(n, "schema", "COMMENT ON TABLE cm_items IS 'items';");
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT obj_description('cm_items'::regclass, 'pg_class')"
+        ),
+        "items"
+    );
+    assert_eq!(pg.psql(&db, described), unchanged);
 }

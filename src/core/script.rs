@@ -172,7 +172,7 @@ fn leading_words(stmt: &str, n: usize) -> Vec<String> {
 }
 
 /// The command, if a statement drops, empties, changes or replaces existing objects
-/// (`DROP`, `TRUNCATE`, `ALTER`, `CREATE OR REPLACE`): what stormbench never runs on objects
+/// (`DROP`, `TRUNCATE`, `ALTER`, `CREATE OR REPLACE`, `COMMENT`, `SECURITY LABEL`): what stormbench never runs on objects
 /// it cannot prove it created unless told to.
 pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
     let words = leading_words(stmt, 3);
@@ -182,6 +182,9 @@ pub(crate) fn destructive(stmt: &str) -> Option<&'static str> {
         ("TRUNCATE", ..) => "TRUNCATE",
         ("ALTER", ..) => "ALTER",
         ("CREATE", Some("OR"), Some("REPLACE")) => "CREATE OR REPLACE",
+        // a comment or label replaces the one the object had
+        ("COMMENT", Some("ON"), _) => "COMMENT",
+        ("SECURITY", Some("LABEL"), _) => "SECURITY LABEL",
         _ => return None,
     })
 }
@@ -237,6 +240,14 @@ pub(crate) fn beyond_in_bodies(stmt: &str) -> Option<String> {
                     .then(|| word(stop + 1).unwrap_or_default());
                 grant_target(after_on.as_deref()).map(|on| format!("{verb} {on}"))
             }
+            // `comment` alone may be a column's name: only `COMMENT ON` is the statement
+            "COMMENT" if word(k + 1).as_deref() == Some("ON") => shared_note(&verb, &word(k + 2)?),
+            "SECURITY" if word(k + 1).as_deref() == Some("LABEL") => {
+                let stop = next_stop[k + 2];
+                (word(stop).as_deref() == Some("ON"))
+                    .then(|| shared_note(&verb, &word(stop + 1)?))
+                    .flatten()
+            }
             _ => shared_pair(&verb, &word(k + 1)?),
         }
     })
@@ -277,27 +288,45 @@ fn shared_head(stmt: &str) -> Option<String> {
     let (verb, what) = (words.first()?, words.get(1)?);
     match verb.as_str() {
         "GRANT" | "REVOKE" => shared_grant(stmt).map(|on| format!("{verb} {on}")),
+        "COMMENT" | "SECURITY" if what == "ON" || what == "LABEL" => {
+            shared_note(verb, word_after_on(stmt).as_deref()?)
+        }
         _ => shared_pair(verb, what),
     }
 }
 
+/// The command, if `COMMENT ON what` or `SECURITY LABEL ... ON what` (`verb` is `COMMENT`
+/// or `SECURITY`, `what` upper case) describes what the cluster or the database shares: a
+/// role's, a database's or an extension's comment is the user's, as no set-up records one.
+fn shared_note(verb: &str, what: &str) -> Option<String> {
+    let command = if verb == "COMMENT" {
+        "COMMENT ON"
+    } else {
+        "SECURITY LABEL ON"
+    };
+    (SHARED.contains(&what) || what == "LANGUAGE").then(|| format!("{command} {what}"))
+}
+
+/// What the cluster or the database shares, as the word naming it after `DROP`, `ALTER`,
+/// `CREATE` or `COMMENT ON`.
+const SHARED: [&str; 12] = [
+    "ROLE",
+    "USER",
+    "GROUP",
+    "DATABASE",
+    "TABLESPACE",
+    "SYSTEM",
+    "EXTENSION",
+    "SUBSCRIPTION",
+    "PUBLICATION",
+    "SERVER",
+    "EVENT",
+    "LARGE",
+];
+
 /// The command, if the words `verb what` (upper case) begin a statement on what the cluster
 /// or the database shares (`GRANT` and `REVOKE` aside: their target follows `ON`).
 fn shared_pair(verb: &str, what: &str) -> Option<String> {
-    const SHARED: [&str; 12] = [
-        "ROLE",
-        "USER",
-        "GROUP",
-        "DATABASE",
-        "TABLESPACE",
-        "SYSTEM",
-        "EXTENSION",
-        "SUBSCRIPTION",
-        "PUBLICATION",
-        "SERVER",
-        "EVENT",
-        "LARGE",
-    ];
     match (verb, what) {
         ("DROP" | "ALTER", w) if SHARED.contains(&w) => Some(format!("{verb} {what}")),
         // what no set-up records, and what acts on the user's tables or sessions once
@@ -382,6 +411,12 @@ fn server_function(name: &str) -> Option<&'static str> {
 /// membership (no `ON`), or privileges on the database, a tablespace, a server setting, a
 /// language or a foreign server.
 fn shared_grant(stmt: &str) -> Option<&'static str> {
+    grant_target(word_after_on(stmt).as_deref())
+}
+
+/// The word (upper case) after the first `ON` of `stmt`: `None` when it has no `ON`, an
+/// empty word when nothing follows it.
+fn word_after_on(stmt: &str) -> Option<String> {
     let mut lexer = Lexer::new(stmt);
     let mut after_on = None;
     while let Some(tok) = lexer.next_token() {
@@ -397,7 +432,7 @@ fn shared_grant(stmt: &str) -> Option<&'static str> {
             _ => {}
         }
     }
-    grant_target(after_on.as_deref())
+    after_on
 }
 
 /// What a `GRANT` or `REVOKE` reaches beyond the database's objects, from the word after

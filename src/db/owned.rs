@@ -75,6 +75,16 @@ impl ObjectKind {
         }
     }
 
+    /// The catalog it is listed from, as [`OBJECTS_SQL`] and [`DDL_LOCKED_SQL`] name it.
+    fn catalog(self) -> &'static str {
+        match self {
+            ObjectKind::Function | ObjectKind::Procedure | ObjectKind::Aggregate => "proc",
+            ObjectKind::Type | ObjectKind::Domain => "type",
+            ObjectKind::Schema => "schema",
+            _ => "class",
+        }
+    }
+
     /// Whether it is a relation (in `pg_class`, locked by DDL on it).
     fn is_relation(self) -> bool {
         matches!(
@@ -222,18 +232,21 @@ impl Snapshot {
             ..Changes::default()
         };
         let written = rows_written(conn).await?;
-        let (locked, sequenced) = ddl_locked(conn).await?;
+        let ddl = ddl_locked(conn).await?;
         for r in now {
             let relation = r.object.kind.is_relation();
             if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
                 out.created.push(r.object);
             } else if r.xmin == xid {
                 out.rewritten.push(r.object);
-            } else if relation && sequenced.contains(&r.object.oid) {
+            } else if relation && ddl.sequenced.contains(&r.object.oid) {
                 out.sequenced.push(r.object);
             } else if relation && written.contains(&r.object.oid) {
                 out.written.push(r.object);
-            } else if relation && locked.contains(&r.object.oid) {
+            } else if ddl
+                .locked
+                .contains(&(r.object.kind.catalog(), r.object.oid))
+            {
                 out.locked.push(r.object);
             }
         }
@@ -285,18 +298,21 @@ pub(crate) struct Changes {
     /// advanced (`setval`, `nextval`), and tables whose columns own such a sequence (serial,
     /// identity): unlike everything else here, not undone by a rollback.
     pub(crate) sequenced: Vec<OwnedObject>,
-    /// Relations there at the snapshot, none of the above, that this transaction locked as
-    /// only DDL does (an index, trigger, foreign key, child or partition added to them).
+    /// Objects there at the snapshot, none of the above, that this transaction locked as
+    /// only DDL does (an index, trigger, foreign key, child or partition added to a
+    /// relation; a comment or security label set on any of them).
     pub(crate) locked: Vec<OwnedObject>,
 }
 
-/// Relations the current session holds a lock on that only DDL or `TRUNCATE` takes
+/// Objects the current session holds a lock on that only DDL or `TRUNCATE` takes
 /// (`SHARE UPDATE EXCLUSIVE` and stronger), and sequences it used (`nextval` and `setval`
-/// take `ROW EXCLUSIVE` on them), by OID, with whether it was the use of a sequence; a lock
-/// on an index counts as one on its table (`ALTER INDEX` locks the index alone), and one on
-/// a sequence owned by a column (serial, identity) as one on the column's table.
+/// take `ROW EXCLUSIVE` on them), as `(oid, used sequence, catalog)`. A lock on an index
+/// counts as one on its table (`ALTER INDEX` locks the index alone), and one on a sequence
+/// owned by a column (serial, identity) as one on the column's table. Schemas, routines and
+/// types are locked as objects: `COMMENT ON` and `SECURITY LABEL ON` one take `SHARE UPDATE
+/// EXCLUSIVE` on it and change no row of its catalog.
 const DDL_LOCKED_SQL: &str = "SELECT DISTINCT COALESCE(i.indrelid, d.refobjid, l.relation)::int8,
-       c.relkind = 'S' AND l.mode = 'RowExclusiveLock'
+       c.relkind = 'S' AND l.mode = 'RowExclusiveLock', 'class'
 FROM pg_locks l
 LEFT JOIN pg_index i ON i.indexrelid = l.relation
 LEFT JOIN pg_class c ON c.oid = l.relation
@@ -306,22 +322,46 @@ WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.database = (
     SELECT oid FROM pg_database WHERE datname = current_database())
   AND (l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
                   'ExclusiveLock', 'AccessExclusiveLock')
-       OR (c.relkind = 'S' AND l.mode = 'RowExclusiveLock'))";
+       OR (c.relkind = 'S' AND l.mode = 'RowExclusiveLock'))
+UNION
+SELECT l.objid::int8, false,
+       CASE l.classid WHEN 'pg_namespace'::regclass THEN 'schema'
+                      WHEN 'pg_proc'::regclass THEN 'proc' ELSE 'type' END
+FROM pg_locks l
+WHERE l.pid = pg_backend_pid() AND l.locktype = 'object' AND l.database = (
+    SELECT oid FROM pg_database WHERE datname = current_database())
+  AND l.classid IN ('pg_namespace'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass)
+  AND l.mode IN ('ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',
+                 'ExclusiveLock', 'AccessExclusiveLock')";
 
-/// The relations locked as only DDL does, and those whose sequence was used (see
-/// [`DDL_LOCKED_SQL`]).
-async fn ddl_locked(conn: &Conn) -> Result<(HashSet<u32>, HashSet<u32>), tokio_postgres::Error> {
+/// What [`DDL_LOCKED_SQL`] found: objects locked as only DDL does (by catalog and OID), and
+/// relations whose sequence was used.
+struct DdlLocked {
+    locked: HashSet<(&'static str, u32)>,
+    sequenced: HashSet<u32>,
+}
+
+async fn ddl_locked(conn: &Conn) -> Result<DdlLocked, tokio_postgres::Error> {
     let rows = conn.query(DDL_LOCKED_SQL, &[]).await?;
-    let (mut locked, mut sequenced) = (HashSet::new(), HashSet::new());
+    let mut out = DdlLocked {
+        locked: HashSet::new(),
+        sequenced: HashSet::new(),
+    };
     for r in rows {
         let oid = r.get::<_, i64>(0) as u32;
         if r.get::<_, Option<bool>>(1) == Some(true) {
-            sequenced.insert(oid);
-        } else {
-            locked.insert(oid);
+            out.sequenced.insert(oid);
+            continue;
         }
+        let catalog = match r.get::<_, &str>(2) {
+            "schema" => "schema",
+            "proc" => "proc",
+            "type" => "type",
+            _ => "class",
+        };
+        out.locked.insert((catalog, oid));
     }
-    Ok((locked, sequenced))
+    Ok(out)
 }
 
 /// Runs statements that may drop, empty or change objects outside a set-up's own

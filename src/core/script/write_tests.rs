@@ -93,6 +93,34 @@ fn statements_beyond_the_workload() {
         ("ALTER LARGE OBJECT 16400 OWNER TO app", Some("ALTER LARGE")),
         ("GRANT SELECT ON LARGE OBJECT 16400 TO app", Some("GRANT ON LARGE OBJECT")),
         ("SELECT pg_backend_pid(), pg_stat_get_numscans(1)", None),
+        ("COMMENT ON ROLE app IS 'x'", Some("COMMENT ON ROLE")),
+        ("comment on database db is null", Some("COMMENT ON DATABASE")),
+        ("COMMENT ON EXTENSION vector IS 'x'", Some("COMMENT ON EXTENSION")),
+        (
+            "SECURITY LABEL FOR selinux ON ROLE app IS 'x'",
+            Some("SECURITY LABEL ON ROLE"),
+        ),
+        ("COMMENT ON TABLE mine IS 'x'", None),
+        ("COMMENT ON FOREIGN TABLE mine IS 'x'", None),
+        ("COMMENT ON LANGUAGE plpgsql IS 'x'", Some("COMMENT ON LANGUAGE")),
+        ("COMMENT ON SCHEMA public IS 'x'", None),
+        (
+            "DO $$ BEGIN COMMENT ON DATABASE db IS 'x'; END $$",
+            Some("COMMENT ON DATABASE"),
+        ),
+        (
+            "DO $$ BEGIN SECURITY LABEL ON TABLESPACE ts IS 'x'; END $$",
+            Some("SECURITY LABEL ON TABLESPACE"),
+        ),
+        // a column named comment, a function's SECURITY DEFINER: no comment or label
+        (
+            "DO $$ BEGIN PERFORM comment FROM t JOIN server ON server.id = t.id; END $$",
+            None,
+        ),
+        (
+            "CREATE FUNCTION f() RETURNS int SECURITY DEFINER LANGUAGE sql AS $$ SELECT 1 FROM a JOIN event ON event.id = a.id $$",
+            None,
+        ),
         ("", None),
     ] {
         assert_eq!(beyond_the_workload(sql).as_deref(), want, "{sql}");
@@ -200,6 +228,12 @@ fn destructive_statements() {
         ("SELECT 'drop table t'", None),
         ("DELETE FROM t WHERE id = $1", None),
         ("UPDATE t SET dropped = true", None),
+        ("COMMENT ON TABLE t IS 'x'", Some("COMMENT")),
+        (
+            "security label for p on column t.c is 'x'",
+            Some("SECURITY LABEL"),
+        ),
+        ("SELECT comment FROM t", None),
         ("", None),
     ] {
         assert_eq!(destructive(sql), want, "{sql}");
@@ -207,6 +241,10 @@ fn destructive_statements() {
     for (sql, want) in [
         ("DO $$ BEGIN DROP TABLE precious; END $$", Some("DROP")),
         ("DO $$ BEGIN PERFORM count(*) FROM t; END $$", None),
+        (
+            "DO $$ BEGIN COMMENT ON TABLE t IS NULL; END $$",
+            Some("COMMENT"),
+        ),
         ("SELECT 1", None),
     ] {
         assert_eq!(super::destructive_anywhere(sql), want, "{sql}");
