@@ -1216,6 +1216,10 @@ fn setup_statements_cannot_write_a_users_rows() {
         "SELECT setval('precious_seq', 1000);",
         "SELECT setval('public.precious_n_seq', 1000);",
         "SELECT nextval('precious_seq');",
+        // in a block whose failure is caught: the lock the call took goes with its
+        // subtransaction, the value stays
+        "DO $$ BEGIN PERFORM setval('precious_seq', 1000); RAISE EXCEPTION 'undo'; \
+         EXCEPTION WHEN others THEN NULL; END $$;",
     ];
     for set in named {
         std::fs::write(wl.join("schema.sql"), format!("{create}{set}\n")).unwrap();
@@ -1806,4 +1810,84 @@ fn comments_on_a_users_objects_are_left_as_they_are() {
         "items"
     );
     assert_eq!(pg.psql(&db, described), unchanged);
+}
+
+#[test]
+fn a_users_types_functions_and_schema_are_not_changed_by_other_routes() {
+    let pg = pg();
+    let theirs = "CREATE TYPE their_enum AS ENUM ('a'); CREATE DOMAIN their_dom AS int; \
+                  CREATE TYPE their_pair AS (x int, y int); \
+                  CREATE FUNCTION their_fn() RETURNS int LANGUAGE sql AS 'SELECT 1'";
+    let state = "SELECT concat_ws('|', \
+                 (SELECT string_agg(enumlabel, ',') FROM pg_enum \
+                  WHERE enumtypid = 'their_enum'::regtype), \
+                 (SELECT count(*) FROM pg_constraint WHERE contypid = 'their_dom'::regtype), \
+                 (SELECT count(*) FROM pg_cast WHERE castsource = 'their_pair'::regtype), \
+                 (SELECT count(*) FROM pg_attribute WHERE attnum > 0 AND attrelid = \
+                  (SELECT typrelid FROM pg_type WHERE oid = 'their_pair'::regtype)), \
+                 (SELECT coalesce(proconfig::text, '-') FROM pg_proc \
+                  WHERE oid = 'their_fn()'::regprocedure), \
+                 has_schema_privilege('public', 'public', 'CREATE'))";
+    let unchanged = "a|0|0|2|-|f";
+    let mut n = 0;
+    for stmt in [
+        // a subtransaction (a block with an EXCEPTION clause) writes rows under its own
+        // transaction ID
+        "DO $$ BEGIN GRANT CREATE ON SCHEMA public TO PUBLIC; \
+         EXCEPTION WHEN others THEN NULL; END $$;",
+        "DO $$ BEGIN ALTER FUNCTION their_fn() SET work_mem = '1MB'; \
+         EXCEPTION WHEN others THEN NULL; END $$;",
+        // a domain constraint or a cast is a row of its own, not of pg_type
+        "ALTER DOMAIN their_dom ADD CONSTRAINT positive CHECK (VALUE > 0);",
+        "CREATE CAST (their_pair AS int) WITH INOUT;",
+        // a composite type's attributes belong to a relation of its own
+        "ALTER TYPE their_pair ADD ATTRIBUTE z int;",
+        "ALTER TYPE their_enum ADD VALUE 'b';",
+    ] {
+        for file in ["schema", "after_load"] {
+            n += 1;
+            let (db, dir, wl) = beside_a_users_table(
+                &pg,
+                &format!("routes{n}"),
+                "rt",
+                "rt_items",
+                schema_files("after_load: after_load.sql"),
+            );
+            pg.psql(&db, theirs);
+            assert_eq!(pg.psql(&db, state), unchanged);
+            let create = "CREATE TABLE rt_items (id bigint, v int);";
+            let (schema, after_load) = match file {
+                "schema" => (format!("{create}\n{stmt}\n"), String::new()),
+                _ => (format!("{create}\n"), format!("{stmt}\n")),
+            };
+            std::fs::write(wl.join("schema.sql"), schema).unwrap();
+            std::fs::write(wl.join("after_load.sql"), after_load).unwrap();
+            let err = assert_clean_failure(&run(&mut set_up(&pg, &db, dir.path(), "rt")), 1);
+            assert!(
+                err.contains("which stormbench did not create") && err.contains("public"),
+                "{file} {stmt}: {err}"
+            );
+            assert_eq!(pg.psql(&db, state), unchanged, "{file} {stmt}");
+        }
+    }
+    // the workload's own domain may be given a constraint, in a subtransaction too
+    let (db, dir, wl) = beside_a_users_table(
+        &pg,
+        "routes_own",
+        "rt",
+        "rt_items",
+        schema_files("after_load: after_load.sql"),
+    );
+    pg.psql(&db, theirs);
+    std::fs::write(
+        wl.join("schema.sql"),
+        "CREATE DOMAIN rt_dom AS int;\nCREATE TABLE rt_items (id bigint, v rt_dom);\n\
+         DO $$ BEGIN ALTER DOMAIN rt_dom ADD CONSTRAINT p CHECK (VALUE > 0); \
+         EXCEPTION WHEN others THEN NULL; END $$;\n",
+    )
+    .unwrap();
+    std::fs::write(wl.join("after_load.sql"), "ANALYZE rt_items;\n").unwrap();
+    let o = run(&mut set_up(&pg, &db, dir.path(), "rt"));
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(pg.psql(&db, state), unchanged);
 }

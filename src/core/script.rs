@@ -665,10 +665,11 @@ fn vacuum_full<'a>(stmt: &'a str, toks: &[(Token, usize)]) -> Option<Rebuild<'a>
 }
 
 /// The sequences a statement names as a string literal to `setval` or `nextval` (`SELECT
-/// setval('s.seq', 10)`, `nextval('"Seq"'::regclass)`), as SQL writes a relation name:
-/// what a rollback would not undo, so what to check before the statement runs.
+/// setval('s.seq', 10)`, `nextval('"Seq"'::regclass)`), also inside a dollar-quoted body (a
+/// `DO` block's, a function's), as SQL writes a relation name: what a rollback would not
+/// undo, so what to check before the statement runs.
 pub(crate) fn sequences_set(stmt: &str) -> Vec<String> {
-    let toks = tokens(stmt);
+    let toks = body_tokens(stmt).unwrap_or_else(|| tokens(stmt));
     let mut out = Vec::new();
     for k in 0..toks.len() {
         let call = matches!(word_at(&toks, k).as_deref(), Some("SETVAL" | "NEXTVAL"))

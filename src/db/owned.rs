@@ -127,6 +127,34 @@ pub(crate) struct OwnedObject {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Snapshot {
     seen: HashMap<(ObjectKind, u32), String>,
+    /// The transaction that last wrote each one's catalog row: another one now means it
+    /// was changed since (by any transaction, subtransactions included).
+    xmins: HashMap<(ObjectKind, u32), u32>,
+    /// The domain constraints and casts there were, as [`TYPE_RULES_SQL`] lists them.
+    rules: HashSet<(u32, u32, u32)>,
+}
+
+/// The domain constraints and casts of the database: `(type, row, xmin)`, the type being
+/// the domain or either side of the cast. Adding or dropping one changes no row of
+/// `pg_type`.
+const TYPE_RULES_SQL: &str = "SELECT contypid::int8, oid::int8, xmin::text FROM pg_constraint
+WHERE contypid <> 0
+UNION ALL SELECT castsource::int8, oid::int8, xmin::text FROM pg_cast
+UNION ALL SELECT casttarget::int8, oid::int8, xmin::text FROM pg_cast";
+
+async fn type_rules(conn: &Conn) -> Result<HashSet<(u32, u32, u32)>, tokio_postgres::Error> {
+    Ok(conn
+        .query(TYPE_RULES_SQL, &[])
+        .await?
+        .iter()
+        .map(|r| {
+            (
+                r.get::<_, i64>(0) as u32,
+                r.get::<_, i64>(1) as u32,
+                r.get::<_, &str>(2).parse().unwrap_or(0),
+            )
+        })
+        .collect())
 }
 
 /// Lists top-level user objects: `(catalog, oid, kind letter, quoted name, xmin)`.
@@ -162,7 +190,8 @@ WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_namespace'::regclass
 
 struct Row {
     object: OwnedObject,
-    xmin: String,
+    /// The transaction that last wrote its catalog row (the low 32 bits, as the row has it).
+    xmin: u32,
 }
 
 async fn objects(conn: &Conn) -> Result<Vec<Row>, tokio_postgres::Error> {
@@ -178,7 +207,7 @@ async fn objects(conn: &Conn) -> Result<Vec<Row>, tokio_postgres::Error> {
                     oid: r.get::<_, i64>(1) as u32,
                     name: r.get(3),
                 },
-                xmin: r.get(4),
+                xmin: r.get::<_, &str>(4).parse().unwrap_or(0),
             })
         })
         .collect())
@@ -187,13 +216,16 @@ async fn objects(conn: &Conn) -> Result<Vec<Row>, tokio_postgres::Error> {
 impl Snapshot {
     /// The objects there are now.
     pub(crate) async fn take(conn: &Conn) -> Result<Snapshot, tokio_postgres::Error> {
-        Ok(Snapshot {
-            seen: objects(conn)
-                .await?
-                .into_iter()
-                .map(|r| ((r.object.kind, r.object.oid), r.object.name))
-                .collect(),
-        })
+        let mut snap = Snapshot {
+            rules: type_rules(conn).await?,
+            ..Snapshot::default()
+        };
+        for r in objects(conn).await? {
+            let key = (r.object.kind, r.object.oid);
+            snap.xmins.insert(key, r.xmin);
+            snap.seen.insert(key, r.object.name);
+        }
+        Ok(snap)
     }
 
     /// Objects there now that were not there at the snapshot.
@@ -211,10 +243,12 @@ impl Snapshot {
 
     /// What the current transaction did to the objects since the snapshot, from one listing.
     pub(crate) async fn changes(&self, conn: &Conn) -> Result<Changes, tokio_postgres::Error> {
-        let xid: String = conn
-            .query_one("SELECT (txid_current() % 4294967296)::text", &[])
+        // types given or stripped of a domain constraint or a cast
+        let retyped: HashSet<u32> = type_rules(conn)
             .await?
-            .get(0);
+            .symmetric_difference(&self.rules)
+            .map(|&(ty, _, _)| ty)
+            .collect();
         let now = objects(conn).await?;
         let still: HashSet<(ObjectKind, u32)> =
             now.iter().map(|r| (r.object.kind, r.object.oid)).collect();
@@ -237,7 +271,9 @@ impl Snapshot {
             let relation = r.object.kind.is_relation();
             if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
                 out.created.push(r.object);
-            } else if r.xmin == xid {
+            } else if self.xmins.get(&(r.object.kind, r.object.oid)) != Some(&r.xmin)
+                || (r.object.kind.catalog() == "type" && retyped.contains(&r.object.oid))
+            {
                 out.rewritten.push(r.object);
             } else if relation && ddl.sequenced.contains(&r.object.oid) {
                 out.sequenced.push(r.object);
@@ -286,8 +322,10 @@ async fn rows_written(conn: &Conn) -> Result<HashSet<u32>, tokio_postgres::Error
 pub(crate) struct Changes {
     /// There at the snapshot, gone now (as their kind, OID and name then).
     pub(crate) dropped: Vec<OwnedObject>,
-    /// There at the snapshot, their catalog row rewritten by this transaction (replaced,
-    /// altered, truncated, renamed).
+    /// There at the snapshot, their catalog row rewritten since (replaced, altered,
+    /// truncated, renamed; by this transaction, one of its subtransactions or, seldom,
+    /// another session meanwhile), or, for a type, given or stripped of a domain
+    /// constraint or a cast.
     pub(crate) rewritten: Vec<OwnedObject>,
     /// There now, not at the snapshot.
     pub(crate) created: Vec<OwnedObject>,
@@ -308,11 +346,15 @@ pub(crate) struct Changes {
 /// (`SHARE UPDATE EXCLUSIVE` and stronger), and sequences it used (`nextval` and `setval`
 /// take `ROW EXCLUSIVE` on them), as `(oid, used sequence, catalog)`. A lock on an index
 /// counts as one on its table (`ALTER INDEX` locks the index alone), and one on a sequence
-/// owned by a column (serial, identity) as one on the column's table. Schemas, routines and
+/// owned by a column (serial, identity) as one on the column's table, and one on a composite
+/// type's relation (`ALTER TYPE ... ADD ATTRIBUTE`) as one on the type. Schemas, routines and
 /// types are locked as objects: `COMMENT ON` and `SECURITY LABEL ON` one take `SHARE UPDATE
 /// EXCLUSIVE` on it and change no row of its catalog.
-const DDL_LOCKED_SQL: &str = "SELECT DISTINCT COALESCE(i.indrelid, d.refobjid, l.relation)::int8,
-       c.relkind = 'S' AND l.mode = 'RowExclusiveLock', 'class'
+const DDL_LOCKED_SQL: &str = "SELECT DISTINCT
+       CASE WHEN c.relkind = 'c' THEN c.reltype
+            ELSE COALESCE(i.indrelid, d.refobjid, l.relation) END::int8,
+       c.relkind = 'S' AND l.mode = 'RowExclusiveLock',
+       CASE WHEN c.relkind = 'c' THEN 'type' ELSE 'class' END
 FROM pg_locks l
 LEFT JOIN pg_index i ON i.indexrelid = l.relation
 LEFT JOIN pg_class c ON c.oid = l.relation

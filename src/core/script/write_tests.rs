@@ -192,6 +192,12 @@ fn sequences_named_to_setval_and_nextval() {
             "INSERT INTO t VALUES (nextval ('own_seq'))",
             vec!["own_seq"],
         ),
+        (
+            "DO $d$ BEGIN PERFORM setval('s.seq', 5); EXCEPTION WHEN others THEN NULL; END $d$",
+            vec!["s.seq"],
+        ),
+        // any dollar-quoted string is read as a body: a refusal too many, never a miss
+        ("SELECT $$ setval('inert', 1) $$", vec!["inert"]),
     ] {
         assert_eq!(sequences_set(sql), want, "{sql}");
     }
