@@ -1719,6 +1719,36 @@ fn measures_and_checks_run_read_only() {
     assert_eq!(pg.psql(&db, "SELECT count(*) FROM precious"), "1");
 }
 
+/// A fresh database `name` holding the user's table `precious` and what `theirs` makes,
+/// beside a small declarative workload whose schema file (`file` "schema") or after_load file
+/// (any other `file`) holds `stmt` after its table's creation; sets the workload up. Returns
+/// the database and the set-up's output.
+fn set_up_beside_theirs(
+    pg: &Pg,
+    name: &str,
+    theirs: &str,
+    file: &str,
+    stmt: &str,
+) -> (String, std::process::Output) {
+    let (db, dir, wl) = beside_a_users_table(
+        pg,
+        name,
+        "bt",
+        "bt_items",
+        schema_files("after_load: after_load.sql"),
+    );
+    pg.psql(&db, theirs);
+    let create = "CREATE TABLE bt_items (id bigint, v int);";
+    let (schema, after_load) = match file {
+        "schema" => (format!("{create}\n{stmt}\n"), String::new()),
+        _ => (format!("{create}\n"), format!("{stmt}\n")),
+    };
+    std::fs::write(wl.join("schema.sql"), schema).unwrap();
+    std::fs::write(wl.join("after_load.sql"), after_load).unwrap();
+    let o = run(&mut set_up(pg, &db, dir.path(), "bt"));
+    (db, o)
+}
+
 #[test]
 fn comments_on_a_users_objects_are_left_as_they_are() {
     let pg = pg();
@@ -1737,23 +1767,7 @@ fn comments_on_a_users_objects_are_left_as_they_are() {
                      shobj_description(current_user::regrole, 'pg_authid'))";
     let unchanged = "the user's|their schema|theirs|theirs";
     let setup_with = |n: usize, file: &str, stmt: &str| {
-        let (db, dir, wl) = beside_a_users_table(
-            &pg,
-            &format!("comments{n}"),
-            "cm",
-            "cm_items",
-            schema_files("after_load: after_load.sql"),
-        );
-        pg.psql(&db, theirs);
-        let create = "CREATE TABLE cm_items (id bigint, v int);";
-        let (schema, after_load) = match file {
-            "schema" => (format!("{create}\n{stmt}\n"), String::new()),
-            _ => (format!("{create}\n"), format!("{stmt}\n")),
-        };
-        std::fs::write(wl.join("schema.sql"), schema).unwrap();
-        std::fs::write(wl.join("after_load.sql"), after_load).unwrap();
-        let o = run(&mut set_up(&pg, &db, dir.path(), "cm"));
-        (db, o)
+        set_up_beside_theirs(&pg, &format!("comments{n}"), theirs, file, stmt)
     };
     // a comment on a schema, routine or type changes no row of its catalog: it is seen by
     // the lock it takes, and rolled back
@@ -1800,12 +1814,12 @@ fn comments_on_a_users_objects_are_left_as_they_are() {
     }
     // the workload's own table may be described
     n += 1;
-    let (db, o) = setup_with(n, "schema", "COMMENT ON TABLE cm_items IS 'items';");
+    let (db, o) = setup_with(n, "schema", "COMMENT ON TABLE bt_items IS 'items';");
     assert!(o.status.success(), "{}", text(&o).1);
     assert_eq!(
         pg.psql(
             &db,
-            "SELECT obj_description('cm_items'::regclass, 'pg_class')"
+            "SELECT obj_description('bt_items'::regclass, 'pg_class')"
         ),
         "items"
     );
@@ -1846,23 +1860,8 @@ fn a_users_types_functions_and_schema_are_not_changed_by_other_routes() {
     ] {
         for file in ["schema", "after_load"] {
             n += 1;
-            let (db, dir, wl) = beside_a_users_table(
-                &pg,
-                &format!("routes{n}"),
-                "rt",
-                "rt_items",
-                schema_files("after_load: after_load.sql"),
-            );
-            pg.psql(&db, theirs);
-            assert_eq!(pg.psql(&db, state), unchanged);
-            let create = "CREATE TABLE rt_items (id bigint, v int);";
-            let (schema, after_load) = match file {
-                "schema" => (format!("{create}\n{stmt}\n"), String::new()),
-                _ => (format!("{create}\n"), format!("{stmt}\n")),
-            };
-            std::fs::write(wl.join("schema.sql"), schema).unwrap();
-            std::fs::write(wl.join("after_load.sql"), after_load).unwrap();
-            let err = assert_clean_failure(&run(&mut set_up(&pg, &db, dir.path(), "rt")), 1);
+            let (db, o) = set_up_beside_theirs(&pg, &format!("routes{n}"), theirs, file, stmt);
+            let err = assert_clean_failure(&o, 1);
             assert!(
                 err.contains("which stormbench did not create") && err.contains("public"),
                 "{file} {stmt}: {err}"
