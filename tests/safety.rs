@@ -1890,3 +1890,75 @@ fn a_users_types_functions_and_schema_are_not_changed_by_other_routes() {
     assert!(o.status.success(), "{}", text(&o).1);
     assert_eq!(pg.psql(&db, state), unchanged);
 }
+
+#[test]
+fn check_workload_reports_what_a_set_up_would_refuse_and_a_users_sequence_it_set() {
+    let pg = pg();
+    let (db, _dir, wl) = beside_a_users_table(
+        &pg,
+        "check_theirs",
+        "ck",
+        "ck_items",
+        schema_files("after_load: after_load.sql"),
+    );
+    pg.psql(&db, "CREATE SEQUENCE precious_seq");
+    let check = || run(pg.stormbench(&db).arg("check-workload").arg(&wl));
+    // a problem found: exit 2, each problem a line of its own
+    let problem = || {
+        let o = check();
+        assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+        text(&o).1
+    };
+    let create = "CREATE TABLE ck_items (id bigint, v int);\n";
+    // after_load runs on the sample rows (what cannot run in a transaction left out), and
+    // what it does to the user's table is reported (and rolled back)
+    std::fs::write(wl.join("schema.sql"), create).unwrap();
+    std::fs::write(
+        wl.join("after_load.sql"),
+        "ALTER TABLE ck_items ADD PRIMARY KEY (id);\n\
+         CREATE INDEX CONCURRENTLY ck_v ON ck_items (v);\nANALYZE ck_items;\n",
+    )
+    .unwrap();
+    let o = check();
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert!(text(&o).0.contains("after_load run"), "{:?}", text(&o));
+    std::fs::write(
+        wl.join("after_load.sql"),
+        "ALTER TABLE ck_items ADD PRIMARY KEY (id);\nCREATE INDEX precious_i ON precious (id);\n",
+    )
+    .unwrap();
+    let err = problem();
+    assert!(
+        err.contains("would drop, change or write rows of public.precious")
+            && err.contains("a set-up would refuse them"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_index WHERE indrelid = 'precious'::regclass"
+        ),
+        "0"
+    );
+    // a user's sequence reached through an expression: its value is not rolled back, and
+    // the check says so
+    std::fs::write(wl.join("after_load.sql"), "").unwrap();
+    std::fs::write(
+        wl.join("schema.sql"),
+        format!("{create}SELECT setval(('precious' || '_seq')::regclass, 777);\n"),
+    )
+    .unwrap();
+    let err = problem();
+    assert!(
+        err.contains("sequence of public.precious_seq")
+            && err.contains("a sequence's value is not"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'stormbench_check%'"
+        ),
+        "0"
+    );
+}

@@ -96,7 +96,7 @@ pub(crate) fn run(args: &CheckWorkloadArgs, parent: &RunArgs) -> Result<Exit, Ap
         };
         if problems.is_empty() {
             outln!(
-                "database {}: schema created, {SAMPLE_ROWS} sample rows per table loaded and {} statements prepared inside a transaction that was rolled back",
+                "database {}: schema created, {SAMPLE_ROWS} sample rows per table loaded, after_load run and {} statements prepared inside a transaction that was rolled back",
                 target.display,
                 spec.transactions.iter().map(|t| t.statements.len()).sum::<usize>() + spec.checks.len()
             );

@@ -4,7 +4,12 @@
 //! COPY, and every statement and check prepared, with its parameters checked against the
 //! generators bound to them. Nothing is left behind: DDL is transactional in PostgreSQL,
 //! transaction control in schema files is refused when the workload is read, and the
-//! prepared statements die with the connection.
+//! prepared statements die with the connection. The `after_load` steps run on the sample
+//! rows too (those that can run in a transaction). What the schema files or `after_load` did
+//! to objects that were there before is reported as a problem, as a set-up would refuse it;
+//! a sequence's value is not rolled back: a `setval` or `nextval` of one the user had is
+//! refused before it runs when it names the sequence, and reported when an expression
+//! reached it.
 
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt as _;
@@ -46,6 +51,17 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
     {
         return vec![format!("creating a throwaway schema: {}", db_message(&e))];
     }
+    // what was there before, to tell the user's sequences from the workload's: a sequence's
+    // value is the one thing the rollback does not undo
+    let before = match crate::db::owned::Snapshot::take(conn).await {
+        Ok(s) => s,
+        Err(e) => {
+            return vec![format!(
+                "listing the database's objects: {}",
+                db_message(&e)
+            )]
+        }
+    };
     if let Err(e) = decl::create_schema(spec, conn).await {
         return vec![format!("{file}: schema.create: {e}")];
     }
@@ -60,6 +76,14 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
             // the transaction is aborted; nothing more can be checked
             return problems;
         }
+    }
+    problems.extend(after_load(spec, conn).await);
+    match before.changes(conn).await {
+        Ok(changes) => problems.extend(changes_of_theirs(&file, changes)),
+        Err(e) => problems.push(format!(
+            "checking what the schema files changed: {}",
+            db_message(&e)
+        )),
     }
     for t in &spec.transactions {
         for s in &t.statements {
@@ -105,6 +129,76 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
             problems.push(format!("{file}: checks[{i}] ({name}): {}", db_message(&e)));
             let _ = conn.batch_execute("ROLLBACK TO SAVEPOINT sb_check").await;
         }
+    }
+    problems
+}
+
+/// Runs the `after_load` steps on the sample rows (so that a statement relying on the keys
+/// they add prepares as it will in a run), each statement in a savepoint: one that cannot
+/// run in a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`) is left out, a failing one
+/// is a problem.
+async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
+    let file = spec.file.display();
+    let mut problems = Vec::new();
+    for step in &spec.after_load {
+        for stmt in crate::core::script::split(&step.sql) {
+            if crate::core::script::maintenance(stmt.text) {
+                continue;
+            }
+            let _ = conn.batch_execute("SAVEPOINT sb_after_load").await;
+            match conn.batch_execute(stmt.text).await {
+                Ok(()) => {}
+                Err(e) => {
+                    let _ = conn
+                        .batch_execute("ROLLBACK TO SAVEPOINT sb_after_load")
+                        .await;
+                    if e.code() != Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION) {
+                        problems.push(format!(
+                            "{file}: after_load {}, line {} ({}): {}",
+                            step.label,
+                            stmt.line,
+                            stmt.head(),
+                            db_message(&e)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// What the schema files, the sample rows and `after_load` did to objects that were there
+/// before (the user's), as problems: what a set-up would refuse, and a sequence's value,
+/// which the rollback does not undo.
+fn changes_of_theirs(file: &str, changes: crate::db::owned::Changes) -> Vec<String> {
+    let names = |objects: Vec<crate::db::owned::OwnedObject>| -> Vec<String> {
+        objects.into_iter().map(|o| o.name).collect()
+    };
+    let mut problems = Vec::new();
+    let sequenced = names(changes.sequenced);
+    if !sequenced.is_empty() {
+        problems.push(format!(
+            "{file}: schema: the schema files, the sample rows or after_load set or advanced \
+             the sequence of {}, which stormbench did not create; the rest is rolled back, but \
+             a sequence's value is not: check it (SELECT last_value FROM the sequence) and set \
+             it back if needed",
+            sequenced.join(", ")
+        ));
+    }
+    let mut changed = names(changes.dropped);
+    changed.extend(names(changes.rewritten));
+    changed.extend(names(changes.written));
+    changed.extend(names(changes.locked));
+    if !changed.is_empty() {
+        changed.sort();
+        changed.dedup();
+        problems.push(format!(
+            "{file}: schema: the schema files or after_load would drop, change or write rows \
+             of {}, which stormbench did not create (rolled back here; a set-up would refuse \
+             them): make them touch only the workload's own objects",
+            changed.join(", ")
+        ));
     }
     problems
 }
