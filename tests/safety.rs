@@ -1940,6 +1940,16 @@ fn check_workload_reports_what_a_set_up_would_refuse_and_a_users_sequence_it_set
         ),
         "0"
     );
+    // a statement that runs for seconds on the sample rows works on something bigger: cut
+    // short
+    std::fs::write(wl.join("after_load.sql"), "SELECT pg_sleep(30);\n").unwrap();
+    let started = std::time::Instant::now();
+    let err = problem();
+    assert!(
+        err.contains("line 1 (SELECT pg_sleep(30))") && err.contains("still running after 5 s"),
+        "{err}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
     // a user's sequence reached through an expression: its value is not rolled back, and
     // the check says so
     std::fs::write(wl.join("after_load.sql"), "").unwrap();

@@ -140,6 +140,20 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
 async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
     let file = spec.file.display();
     let mut problems = Vec::new();
+    // on the sample rows a statement takes milliseconds; one that runs for seconds works on
+    // something bigger (a user's table) and is cut short rather than left to rewrite it
+    if let Err(e) = conn
+        .batch_execute(&format!(
+            "SET LOCAL statement_timeout = {}",
+            AFTER_LOAD_LIMIT.as_millis()
+        ))
+        .await
+    {
+        return vec![format!(
+            "limiting after_load's statements: {}",
+            db_message(&e)
+        )];
+    }
     for step in &spec.after_load {
         for stmt in crate::core::script::split(&step.sql) {
             if crate::core::script::maintenance(stmt.text) {
@@ -152,21 +166,35 @@ async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
                     let _ = conn
                         .batch_execute("ROLLBACK TO SAVEPOINT sb_after_load")
                         .await;
-                    if e.code() != Some(&tokio_postgres::error::SqlState::ACTIVE_SQL_TRANSACTION) {
-                        problems.push(format!(
-                            "{file}: after_load {}, line {} ({}): {}",
-                            step.label,
-                            stmt.line,
-                            stmt.head(),
-                            db_message(&e)
-                        ));
-                    }
+                    use tokio_postgres::error::SqlState;
+                    let why = match e.code() {
+                        Some(&SqlState::ACTIVE_SQL_TRANSACTION) => continue,
+                        Some(&SqlState::QUERY_CANCELED) => format!(
+                            "still running after {} s on {SAMPLE_ROWS} sample rows per table, \
+                             so it was cancelled: does it work on a table that is not the \
+                             workload's?",
+                            AFTER_LOAD_LIMIT.as_secs()
+                        ),
+                        _ => db_message(&e),
+                    };
+                    problems.push(format!(
+                        "{file}: after_load {}, line {} ({}): {why}",
+                        step.label,
+                        stmt.line,
+                        stmt.head()
+                    ));
                 }
             }
         }
     }
+    let _ = conn
+        .batch_execute("SET LOCAL statement_timeout TO DEFAULT")
+        .await;
     problems
 }
+
+/// How long an `after_load` statement may run on the sample rows.
+const AFTER_LOAD_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the schema files, the sample rows and `after_load` did to objects that were there
 /// before (the user's), as problems: what a set-up would refuse, and a sequence's value,
