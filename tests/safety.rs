@@ -1940,6 +1940,22 @@ fn check_workload_reports_what_a_set_up_would_refuse_and_a_users_sequence_it_set
         ),
         "0"
     );
+    // what a set-up runs outside a transaction is not run here, but what it would build on
+    // or rewrite is read as the set-up reads it
+    for (stmt, said) in [
+        (
+            "CREATE INDEX CONCURRENTLY precious_c ON precious (id);",
+            "would build or rebuild indexes on public.precious",
+        ),
+        ("VACUUM FULL precious;", "would rewrite public.precious"),
+    ] {
+        std::fs::write(wl.join("after_load.sql"), format!("{stmt}\n")).unwrap();
+        let err = problem();
+        assert!(
+            err.contains(said) && err.contains("a set-up would refuse it"),
+            "{stmt}: {err}"
+        );
+    }
     // a statement that runs for seconds on the sample rows works on something bigger: cut
     // short
     std::fs::write(wl.join("after_load.sql"), "SELECT pg_sleep(30);\n").unwrap();

@@ -164,8 +164,27 @@ async fn refuse_rebuild_of_theirs(
     stmt: &str,
     at: &str,
 ) -> Result<(), SchemaError> {
+    match rebuild_of_theirs(conn, guard, stmt, at).await? {
+        None => Ok(()),
+        Some(what) => Err(SchemaError::Refused(format!(
+            "{at}: would {what}, which stormbench did not create; it was not run and the \
+             set-up stopped. Remove the statement, or name only the workload's own tables"
+        ))),
+    }
+}
+
+/// What a statement outside a transaction would do to tables (or indexes) `guard` does
+/// not count as the set-up's, or to every table of a schema or of the database: `build or
+/// rebuild indexes on public.t`, `rewrite every table of the database`; `None` when it
+/// builds on, or rewrites, only the workload's own.
+pub(super) async fn rebuild_of_theirs(
+    conn: &Conn,
+    guard: &owned::Guard,
+    stmt: &str,
+    at: &str,
+) -> Result<Option<String>, SchemaError> {
     let Some(rebuild) = script::builds_on(stmt) else {
-        return Ok(());
+        return Ok(None);
     };
     let whose = match rebuild.on {
         script::BuildsOn::Many(what) => vec![what.to_string()],
@@ -181,14 +200,5 @@ async fn refuse_rebuild_of_theirs(
             theirs
         }
     };
-    if whose.is_empty() {
-        return Ok(());
-    }
-    Err(SchemaError::Refused(format!(
-        "{}: would {} {}, which stormbench did not create; it was not run and the set-up \
-         stopped. Remove the statement, or name only the workload's own tables",
-        at,
-        rebuild.action,
-        whose.join(", ")
-    )))
+    Ok((!whose.is_empty()).then(|| format!("{} {}", rebuild.action, whose.join(", "))))
 }

@@ -77,7 +77,7 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
             return problems;
         }
     }
-    problems.extend(after_load(spec, conn).await);
+    problems.extend(after_load(spec, conn, &before).await);
     match before.changes(conn).await {
         Ok(changes) => problems.extend(changes_of_theirs(&file, changes)),
         Err(e) => problems.push(format!(
@@ -137,9 +137,24 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
 /// they add prepares as it will in a run), each statement in a savepoint: one that cannot
 /// run in a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`) is left out, a failing one
 /// is a problem.
-async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
+async fn after_load(spec: &Spec, conn: &Conn, before: &crate::db::owned::Snapshot) -> Vec<String> {
     let file = spec.file.display();
     let mut problems = Vec::new();
+    // what a statement that cannot run here would build on or rewrite is read as the set-up
+    // reads it: anything the check did not create is the user's
+    let guard = match before.created_since(conn).await {
+        Ok(ours) => crate::db::owned::Guard::new(conn, &ours).await,
+        Err(e) => Err(e),
+    };
+    let guard = match guard {
+        Ok(g) => g,
+        Err(e) => {
+            return vec![format!(
+                "listing the database's objects: {}",
+                db_message(&e)
+            )]
+        }
+    };
     // on the sample rows a statement takes milliseconds; one that runs for seconds works on
     // something bigger (a user's table) and is cut short rather than left to rewrite it
     if let Err(e) = conn
@@ -156,7 +171,28 @@ async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
     }
     for step in &spec.after_load {
         for stmt in crate::core::script::split(&step.sql) {
+            let at = || {
+                format!(
+                    "{file}: after_load {}, line {} ({})",
+                    step.label,
+                    stmt.line,
+                    stmt.head()
+                )
+            };
+            // what runs outside a transaction in a set-up (maintenance, a concurrent index
+            // build) is not run here; what it would build on or rewrite is checked
+            let outside = || async {
+                match super::after_load::rebuild_of_theirs(conn, &guard, stmt.text, &at()).await {
+                    Ok(None) => None,
+                    Ok(Some(what)) => Some(format!(
+                        "{}: would {what}, which stormbench did not create; a set-up would refuse it",
+                        at()
+                    )),
+                    Err(e) => Some(e.to_string()),
+                }
+            };
             if crate::core::script::maintenance(stmt.text) {
+                problems.extend(outside().await);
                 continue;
             }
             let _ = conn.batch_execute("SAVEPOINT sb_after_load").await;
@@ -168,7 +204,10 @@ async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
                         .await;
                     use tokio_postgres::error::SqlState;
                     let why = match e.code() {
-                        Some(&SqlState::ACTIVE_SQL_TRANSACTION) => continue,
+                        Some(&SqlState::ACTIVE_SQL_TRANSACTION) => {
+                            problems.extend(outside().await);
+                            continue;
+                        }
                         Some(&SqlState::QUERY_CANCELED) => format!(
                             "still running after {} s on {SAMPLE_ROWS} sample rows per table, \
                              so it was cancelled: does it work on a table that is not the \
@@ -177,12 +216,7 @@ async fn after_load(spec: &Spec, conn: &Conn) -> Vec<String> {
                         ),
                         _ => db_message(&e),
                     };
-                    problems.push(format!(
-                        "{file}: after_load {}, line {} ({}): {why}",
-                        step.label,
-                        stmt.line,
-                        stmt.head()
-                    ));
+                    problems.push(format!("{}: {why}", at()));
                 }
             }
         }
