@@ -1966,6 +1966,25 @@ fn check_workload_reports_what_a_set_up_would_refuse_and_a_users_sequence_it_set
         "{err}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // a user's sequence named in after_load is not set (a set-up would refuse it too)
+    std::fs::write(
+        wl.join("after_load.sql"),
+        "SELECT setval('precious_seq', 500);\n",
+    )
+    .unwrap();
+    let err = problem();
+    assert!(
+        err.contains("line 1")
+            && err.contains("would set or advance the sequence of public.precious_seq"),
+        "{err}"
+    );
+    assert_eq!(
+        pg.psql(
+            &db,
+            "SELECT last_value || ':' || is_called FROM precious_seq"
+        ),
+        "1:false"
+    );
     // a user's sequence reached through an expression: its value is not rolled back, and
     // the check says so
     std::fs::write(wl.join("after_load.sql"), "").unwrap();

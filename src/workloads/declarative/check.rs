@@ -195,6 +195,24 @@ async fn after_load(spec: &Spec, conn: &Conn, before: &crate::db::owned::Snapsho
                 problems.extend(outside().await);
                 continue;
             }
+            // a user's sequence it names is not set: a rollback would not undo it
+            match guard.sequences_of_theirs(conn, stmt.text).await {
+                Ok(theirs) if theirs.is_empty() => {}
+                Ok(theirs) => {
+                    problems.push(format!(
+                        "{}: would set or advance the sequence of {}, which stormbench did \
+                         not create (a sequence's value is not rolled back); it was not run, \
+                         and a set-up would refuse it",
+                        at(),
+                        theirs.join(", ")
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    problems.push(format!("{}: {}", at(), db_message(&e)));
+                    continue;
+                }
+            }
             let _ = conn.batch_execute("SAVEPOINT sb_after_load").await;
             match conn.batch_execute(stmt.text).await {
                 Ok(()) => {}
