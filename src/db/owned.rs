@@ -126,10 +126,9 @@ pub(crate) struct OwnedObject {
 /// The top-level user objects of a database at one moment, with their names.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Snapshot {
-    seen: HashMap<(ObjectKind, u32), String>,
-    /// The transaction that last wrote each one's catalog row: another one now means it
-    /// was changed since (by any transaction, subtransactions included).
-    xmins: HashMap<(ObjectKind, u32), u32>,
+    /// Each one's name, and the transaction that last wrote its catalog row (another one
+    /// later means it was changed since, by any transaction, subtransactions included).
+    seen: HashMap<(ObjectKind, u32), (String, u32)>,
     /// The domain constraints and casts there were, as [`TYPE_RULES_SQL`] lists them.
     rules: HashSet<(u32, u32, u32)>,
 }
@@ -222,8 +221,7 @@ impl Snapshot {
         };
         for r in objects(conn).await? {
             let key = (r.object.kind, r.object.oid);
-            snap.xmins.insert(key, r.xmin);
-            snap.seen.insert(key, r.object.name);
+            snap.seen.insert(key, (r.object.name, r.xmin));
         }
         Ok(snap)
     }
@@ -257,7 +255,7 @@ impl Snapshot {
                 .seen
                 .iter()
                 .filter(|(key, _)| !still.contains(key))
-                .map(|(&(kind, oid), name)| OwnedObject {
+                .map(|(&(kind, oid), (name, _))| OwnedObject {
                     kind,
                     oid,
                     name: name.clone(),
@@ -269,9 +267,11 @@ impl Snapshot {
         let ddl = ddl_locked(conn).await?;
         for r in now {
             let relation = r.object.kind.is_relation();
-            if !self.seen.contains_key(&(r.object.kind, r.object.oid)) {
+            let Some(&(_, xmin)) = self.seen.get(&(r.object.kind, r.object.oid)) else {
                 out.created.push(r.object);
-            } else if self.xmins.get(&(r.object.kind, r.object.oid)) != Some(&r.xmin)
+                continue;
+            };
+            if xmin != r.xmin
                 || (r.object.kind.catalog() == "type" && retyped.contains(&r.object.oid))
             {
                 out.rewritten.push(r.object);

@@ -102,11 +102,19 @@ pub(super) async fn refuse_sequences_of_theirs(
 /// The refusal of the statement at `at`, which names the sequences of `theirs`.
 fn sequences_refused(at: &str, theirs: &[String]) -> SchemaError {
     SchemaError::Refused(format!(
-        "{at}: would set or advance the sequence of {}, which stormbench did not create (a \
-         sequence's value is not rolled back); it was not run and the set-up stopped. Name \
-         the workload's own sequence",
-        theirs.join(", ")
+        "{} and the set-up stopped. Name the workload's own sequence",
+        sequences_not_set(at, theirs)
     ))
+}
+
+/// What a statement at `at` naming the user's sequences `theirs` would have done, and that
+/// it did not.
+pub(super) fn sequences_not_set(at: &str, theirs: &[String]) -> String {
+    format!(
+        "{at}: would set or advance the sequence of {}, which stormbench did not create (a \
+         sequence's value is not rolled back); it was not run",
+        theirs.join(", ")
+    )
 }
 
 /// Schema files (`(file, text)`, of workload `name`): refuses, before any of them runs, a

@@ -200,11 +200,8 @@ async fn after_load(spec: &Spec, conn: &Conn, before: &crate::db::owned::Snapsho
                 Ok(theirs) if theirs.is_empty() => {}
                 Ok(theirs) => {
                     problems.push(format!(
-                        "{}: would set or advance the sequence of {}, which stormbench did \
-                         not create (a sequence's value is not rolled back); it was not run, \
-                         and a set-up would refuse it",
-                        at(),
-                        theirs.join(", ")
+                        "{}, and a set-up would refuse it",
+                        super::after_load::sequences_not_set(&at(), &theirs)
                     ));
                     continue;
                 }
