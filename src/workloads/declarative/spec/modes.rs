@@ -2,6 +2,10 @@
 
 use super::*;
 
+/// Weights whose sum is past the largest number: no share of it can be drawn.
+const WEIGHTS_TOO_LARGE: &str =
+    "the weights add up to more than a number holds; they are relative, so give smaller ones";
+
 impl Compiler<'_> {
     pub(super) fn modes(
         &mut self,
@@ -30,11 +34,14 @@ impl Compiler<'_> {
                     w
                 })
                 .collect();
-            if !w.is_empty() && w.iter().sum::<f64>() <= 0.0 {
+            let sum = w.iter().sum::<f64>();
+            if !w.is_empty() && sum <= 0.0 {
                 self.err(
                     "transactions",
                     "every weight is 0; give at least one a positive weight",
                 );
+            } else if sum.is_infinite() {
+                self.err("transactions", WEIGHTS_TOO_LARGE);
             }
             return vec![("default".into(), w)];
         }
@@ -183,8 +190,11 @@ impl Compiler<'_> {
                 _ => self.err(&p, "the weight must be a non-negative number"),
             }
         }
-        if weights.iter().sum::<f64>() <= 0.0 {
+        let sum = weights.iter().sum::<f64>();
+        if sum <= 0.0 {
             self.err(path, "no transaction has a positive weight in this mode");
+        } else if sum.is_infinite() {
+            self.err(path, WEIGHTS_TOO_LARGE);
         }
         weights
     }

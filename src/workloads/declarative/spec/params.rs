@@ -145,12 +145,12 @@ fn read_keys(
                 Some(b) => def.rebuild = b,
                 None => errors.push(format!("{path}.rebuild: true or false")),
             },
-            "min" => min = val.as_f64().or_else(|| {
-                errors.push(format!("{path}.min: a number"));
+            "min" => min = val.as_f64().filter(|v| v.is_finite()).or_else(|| {
+                errors.push(format!("{path}.min: a finite number"));
                 None
             }),
-            "max" => max = val.as_f64().or_else(|| {
-                errors.push(format!("{path}.max: a number"));
+            "max" => max = val.as_f64().filter(|v| v.is_finite()).or_else(|| {
+                errors.push(format!("{path}.max: a finite number"));
                 None
             }),
             "choices" => choices = Some(parse_choices(val, path, errors)),
@@ -596,5 +596,20 @@ index:
         let defs = declare(&parse("{k: {default: 10}}"), &mut errors);
         resolve(defs, &parse("{k: 1.5}"), "w", 1, &mut errors);
         assert!(errors[0].contains("not an integer"), "{errors:?}");
+        // a bound that is no number would let every value through
+        let mut errors = Vec::new();
+        declare(
+            &parse("{k: {default: 1, min: .nan, max: .inf}}"),
+            &mut errors,
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("params.k.min: a finite number"))
+                && errors
+                    .iter()
+                    .any(|e| e.contains("params.k.max: a finite number")),
+            "{errors:?}"
+        );
     }
 }

@@ -6,8 +6,18 @@ use super::*;
 /// Why a file of a query folder is not one query stormbench may run as it stands: a
 /// folder copied from elsewhere (a benchmark's repository) may also hold its schema, index
 /// or clean-up scripts, which would run as kinds against the user's tables.
+/// A statement of only blanks or comments: the server runs it as nothing, and a run of
+/// it would count transactions that did no work.
+const EMPTY_STATEMENT: &str =
+    "the statement is empty (only blanks or comments): give the SQL it runs";
+
 fn not_one_query(sql: &str) -> Option<String> {
     let statements = crate::core::script::split(sql);
+    if statements.is_empty() {
+        return Some(
+            "holds only comments: no query to run; give it one or move it out of the folder".into(),
+        );
+    }
     if statements.len() > 1 {
         return Some(format!(
             "holds {} statements (a schema or index script?), but each file of the folder runs \
@@ -432,10 +442,18 @@ impl Compiler<'_> {
     /// checked against the statements before it.
     fn statement_sql(&mut self, p: &str, s: &RawStatement, earlier: &[Statement]) -> String {
         let sql = match (&s.sql, &s.file) {
+            (Some(q), None) if crate::core::script::split(q).is_empty() => {
+                self.err(&format!("{p}.sql"), EMPTY_STATEMENT);
+                String::new()
+            }
             (Some(q), None) => q.clone(),
-            (None, Some(f)) => {
-                let text = self.read(&format!("{p}.file"), f).unwrap_or_default();
-                match sql::substitute(&text, &params::refs(&self.vars)) {
+            (None, Some(f)) => match self.read(&format!("{p}.file"), f) {
+                None => String::new(),
+                Some(text) => match sql::substitute(&text, &params::refs(&self.vars)) {
+                    Ok(t) if crate::core::script::split(&t).is_empty() => {
+                        self.err(&format!("{p}.file ({f})"), EMPTY_STATEMENT);
+                        String::new()
+                    }
                     Ok(t) => t,
                     Err(es) => {
                         for e in es {
@@ -443,8 +461,8 @@ impl Compiler<'_> {
                         }
                         String::new()
                     }
-                }
-            }
+                },
+            },
             (Some(_), Some(_)) => {
                 self.err(p, "give sql or file, not both");
                 String::new()

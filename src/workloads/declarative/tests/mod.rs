@@ -149,6 +149,69 @@ fn modes_must_name_known_transactions() {
 }
 
 #[test]
+fn weights_that_add_up_past_a_number_are_refused() {
+    // each weight is finite; their sum is not, and no share of it could be drawn
+    let e = errors(&GOOD.replace(
+        "mixed: {read: 3, move: 1}",
+        "mixed: {read: 1e308, move: 1e308}",
+    ));
+    assert!(
+        e.contains("modes.mixed: the weights add up to more than a number holds"),
+        "{e}"
+    );
+    let e = errors(
+        &GOOD
+            .split("modes:")
+            .next()
+            .unwrap()
+            .replace("  - name: read\n", "  - name: read\n    weight: 1.5e308\n")
+            .replace("  - name: move\n", "  - name: move\n    weight: 1.5e308\n"),
+    );
+    assert!(
+        e.contains("transactions: the weights add up to more than a number holds"),
+        "{e}"
+    );
+    let e = errors(&GOOD.replace(
+        "balance: {uniform: {min: 0, max: 100}}",
+        "balance: {choice: {values: [1, 2], weights: [1e308, 1e308]}}",
+    ));
+    assert!(
+        e.contains(
+            "balance.choice.weights: must be non-negative with a positive sum that a number holds"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_empty_statement_is_refused() {
+    // the server runs it as nothing: a run would count transactions that did no work
+    for sql in ["''", "'-- SELECT 1'", "'/* x */ ;'"] {
+        let e = errors(&GOOD.replace(
+            "sql: SELECT balance FROM t_accounts WHERE id = $1\n        params: [{foreign_key: t_accounts}]",
+            &format!("sql: {sql}"),
+        ));
+        assert!(
+            e.contains("transactions[0].statements[0].sql: the statement is empty (only blanks or comments)"),
+            "{sql}: {e}"
+        );
+    }
+    let d = folder(
+        "wl",
+        &GOOD.replace(
+            "sql: SELECT balance FROM t_accounts WHERE id = $1\n        params: [{foreign_key: t_accounts}]",
+            "file: read.sql",
+        ),
+    );
+    std::fs::write(d.path().join("wl/read.sql"), "-- to be written\n").unwrap();
+    let e = spec::load(&d.path().join("wl"), 2).unwrap_err().join("\n");
+    assert!(
+        e.contains("transactions[0].statements[0].file (read.sql): the statement is empty"),
+        "{e}"
+    );
+}
+
+#[test]
 fn references_must_resolve() {
     let e = errors(&GOOD.replace(
         "{var: amount}]\n      - sql: INSERT",
@@ -699,6 +762,7 @@ fn a_query_folder_holds_one_query_per_file_and_nothing_that_drops() {
         ),
         ("drop.sql", "/* tidy up */ DROP TABLE t_accounts;"),
         ("empty.sql", "truncate t_log"),
+        ("comment.sql", "-- SELECT 1;\n/* nothing */ ;\n"),
     ] {
         std::fs::write(q.join(file), sql).unwrap();
     }
@@ -717,8 +781,12 @@ fn a_query_folder_holds_one_query_per_file_and_nothing_that_drops() {
         e.contains("empty.sql") && e.contains("is a TRUNCATE"),
         "{e}"
     );
+    assert!(
+        e.contains("comment.sql") && e.contains("holds only comments: no query to run"),
+        "{e}"
+    );
     assert!(!e.contains("1a.sql"), "{e}");
-    for bad in ["schema.sql", "drop.sql", "empty.sql"] {
+    for bad in ["schema.sql", "drop.sql", "empty.sql", "comment.sql"] {
         std::fs::remove_file(q.join(bad)).unwrap();
     }
     let spec = spec::load(&d.path().join("wl"), 2).unwrap();

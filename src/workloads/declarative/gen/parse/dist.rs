@@ -284,9 +284,10 @@ pub(super) fn choice(v: &serde_yaml::Value, p: &str, errors: &mut Vec<String>) -
         ));
         return None;
     }
-    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || weights.iter().sum::<f64>() <= 0.0 {
+    let sum = weights.iter().sum::<f64>();
+    if weights.iter().any(|w| !w.is_finite() || *w < 0.0) || sum <= 0.0 || !sum.is_finite() {
         errors.push(format!(
-            "{p}.weights: must be non-negative with a positive sum"
+            "{p}.weights: must be non-negative with a positive sum that a number holds (they are relative: give smaller ones)"
         ));
         return None;
     }
