@@ -493,3 +493,47 @@ fn an_unusable_root_certificate_file_is_bad_configuration() {
         assert!(err.contains(says), "check-workload: {err}");
     }
 }
+
+/// A config file that asks for the throwaway cluster, run with a server named on the
+/// command line: the run measures that server (before, the flags were ignored and the
+/// report described a throwaway cluster the user did not ask for).
+#[test]
+fn a_server_named_on_the_command_line_sets_aside_the_files_embedded_cluster() {
+    let pg = pg();
+    let dir = tempdir();
+    let cfg = write(
+        dir.path(),
+        "e.yaml",
+        "database:\n  embedded: true\n  host: localhost\n  sslmode: disable\n",
+    );
+    let r = connects(
+        stormbench()
+            .arg("-c")
+            .arg(&cfg)
+            .args([
+                "--host", &pg.host, "--port", &pg.port, "-u", PW_ROLE, "--dbname", DB,
+            ])
+            .env("STORMBENCH_DB_PASSWORD", PW),
+        dir.path(),
+    );
+    assert_eq!(
+        r["config"]["database"]["embedded"], false,
+        "{}",
+        r["config"]
+    );
+    assert_eq!(r["config"]["database"]["port"].to_string(), pg.port);
+    let (o, _) = run(
+        stormbench()
+            .arg("-c")
+            .arg(&cfg)
+            .args(["--embedded", "--host", &pg.host]),
+        dir.path(),
+    );
+    let err = assert_clean_failure(&o, 2);
+    assert!(
+        err.contains(
+            "--embedded runs a throwaway local cluster, --host/--port/--url name a server"
+        ),
+        "{err}"
+    );
+}

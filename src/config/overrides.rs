@@ -192,8 +192,21 @@ pub fn apply_overrides(raw: &mut RawConfig, o: &Overrides) -> Vec<String> {
     if o.no_summary {
         raw.summary_interval = Some(Dur(Duration::ZERO));
     }
-    if o.embedded {
+    let names_a_server = o.host.is_some() || o.port.is_some() || o.url.is_some();
+    if o.embedded && names_a_server {
+        errors.push(
+            "--embedded runs a throwaway local cluster, --host/--port/--url name a server: give one or the other"
+                .into(),
+        );
+    } else if o.embedded {
         raw.database.embedded = Some(true);
+    } else if names_a_server && raw.database.embedded == Some(true) {
+        // the command line names the server: the file's throwaway cluster gives way
+        // (before, the flags were ignored and the run measured the throwaway cluster)
+        log::info!(
+            "--host/--port/--url name the server: the config's database.embedded is set aside"
+        );
+        raw.database.embedded = Some(false);
     }
     for flag in &o.slo {
         if let Err(e) = super::slo::apply_flag(&mut raw.slo, flag) {

@@ -211,6 +211,56 @@ fn unset_variable_is_an_error() {
 }
 
 #[test]
+fn a_server_named_on_the_command_line_sets_aside_the_files_embedded_cluster() {
+    let reg = registry();
+    let file = "database:\n  embedded: true\n  host: localhost\n";
+    for o in [
+        Overrides {
+            host: Some("db.example".into()),
+            ..Default::default()
+        },
+        Overrides {
+            port: Some(6543),
+            ..Default::default()
+        },
+        Overrides {
+            url: Some(Secret::new("postgresql://db.example:6543/app")),
+            ..Default::default()
+        },
+    ] {
+        let mut loaded = parse_str(file, &reg).unwrap();
+        assert!(apply_overrides(&mut loaded.raw, &o).is_empty());
+        let p = validate(&loaded, &reg).unwrap();
+        // before, the flags were ignored and the run measured a throwaway cluster
+        assert!(!p.database.embedded, "{o:?}");
+    }
+    let mut loaded = parse_str("database:\n  host: localhost\n", &reg).unwrap();
+    let e = apply_overrides(
+        &mut loaded.raw,
+        &Overrides {
+            embedded: true,
+            host: Some("db.example".into()),
+            ..Default::default()
+        },
+    );
+    assert!(
+        e.len() == 1
+            && e[0].contains(
+                "--embedded runs a throwaway local cluster, --host/--port/--url name a server"
+            ),
+        "{e:?}"
+    );
+    // without a server named, the file's choice stands
+    let mut loaded = parse_str(file, &reg).unwrap();
+    let o = Overrides {
+        dbname: Some("other".into()),
+        ..Default::default()
+    };
+    assert!(apply_overrides(&mut loaded.raw, &o).is_empty());
+    assert!(validate(&loaded, &reg).unwrap().database.embedded);
+}
+
+#[test]
 fn no_summary_and_connection_mode() {
     let reg = registry();
     let mut loaded = parse_str("connection_mode: transient\nsummary_interval: 5s", &reg).unwrap();
