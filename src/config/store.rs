@@ -37,7 +37,15 @@ impl StoreSpec {
             ConnParams::parse(kv)?;
             return Ok(StoreSpec::Postgres(Secret::new(kv.trim().to_string())));
         }
-        Ok(StoreSpec::File(expand_home(Path::new(t), get)))
+        let file = expand_home(Path::new(t), get);
+        // SQLite would take `dir/` as `dir` and make it a file, or fail on every run
+        if t.ends_with('/') || file.is_dir() {
+            return Err(format!(
+                "{t} names a directory; give a file name (e.g. {}/history.sqlite)",
+                t.trim_end_matches('/')
+            ));
+        }
+        Ok(StoreSpec::File(file))
     }
 
     /// The default: `$XDG_DATA_HOME/stormbench/history.sqlite`, else

@@ -90,6 +90,15 @@ fn store_specs() {
     assert!(!format!("{pg:?}").contains("pw"));
     assert!(StoreSpec::parse("postgres://a@b/c?bogus=1", &env).is_err());
     assert!(StoreSpec::parse(" ", &env).is_err());
+    // a folder: SQLite took `h/` as a file named `h`, or failed to open it on every run
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["~/results/".to_string(), dir.path().display().to_string()] {
+        let e = StoreSpec::parse(&folder, &env).unwrap_err();
+        assert!(
+            e.contains("names a directory; give a file name (e.g. "),
+            "{e}"
+        );
+    }
     match StoreSpec::default_store(&env) {
         StoreSpec::File(p) => assert_eq!(
             p,

@@ -167,6 +167,17 @@ pub(crate) fn check_outputs(
         .collect();
     let mut seen: Vec<(Identity, &str, &Path)> = Vec::new();
     for &(option, path) in outputs {
+        // an empty path passes every check of a file and fails only when written, after
+        // the run
+        if path.as_os_str().is_empty() {
+            bail!("{option}: the path is empty; give a file name for the output, or leave it out");
+        }
+        if path.as_os_str().as_encoded_bytes().ends_with(b"/") {
+            bail!(
+                "{option} {}: names a directory; give a file name for the output",
+                path.display()
+            );
+        }
         let dest = resolve(path)?;
         let id = identity(&dest);
         if let Some((_, other_opt, other)) = seen.iter().find(|(i, _, _)| *i == id) {
@@ -566,5 +577,21 @@ mod tests {
             &[cfg],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn an_empty_path_or_one_naming_a_folder_is_refused_before_the_run() {
+        // both passed the checks and failed when the report was written, after the run
+        let e = check_outputs(&[("--json", Path::new(""))], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--json: the path is empty"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let not_yet = dir.path().join("new").join("");
+        let e = check_outputs(&[("--csv", &not_yet)], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("names a directory"), "{e}");
+        assert!(!dir.path().join("new").exists());
     }
 }
