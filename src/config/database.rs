@@ -99,16 +99,31 @@ pub fn database_plan(
         sslcert: files.cert,
         sslkey: files.key,
         application_name: p.application_name,
-        connect_timeout: dur_in(
-            errors,
-            "database.connect_timeout",
-            p.connect_timeout.unwrap_or(Dur(Duration::from_secs(10))),
-            Duration::ZERO,
-            MAX_CONNECT_TIMEOUT,
-        ),
+        connect_timeout: connect_timeout(p.connect_timeout, errors),
         isolation: db.isolation,
         read_only: false,
     }
+}
+
+/// `database.connect_timeout`, default 10 s. Zero, which libpq reads as no limit, is
+/// refused: every wait on the server is bounded (and a zero limit failed every connect
+/// as "the server did not answer").
+fn connect_timeout(given: Option<Dur>, errors: &mut Vec<String>) -> Dur {
+    let d = given.unwrap_or(Dur(Duration::from_secs(10)));
+    if d.0.is_zero() {
+        errors.push(
+            "database.connect_timeout: must be above 0 (libpq reads 0 as no limit; stormbench bounds every wait on the server): give e.g. 10s"
+                .into(),
+        );
+        return d;
+    }
+    dur_in(
+        errors,
+        "database.connect_timeout",
+        d,
+        Duration::ZERO,
+        MAX_CONNECT_TIMEOUT,
+    )
 }
 
 /// The certificate files, with libpq's defaults in `~/.postgresql/` (`root.crt`,

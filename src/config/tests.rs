@@ -261,6 +261,19 @@ fn a_server_named_on_the_command_line_sets_aside_the_files_embedded_cluster() {
 }
 
 #[test]
+fn a_connect_timeout_of_zero_is_refused() {
+    // it failed every connect at once as "the server did not answer"
+    let e = plan_of("database:\n  connect_timeout: 0s\n")
+        .unwrap_err()
+        .join("\n");
+    assert!(
+        e.contains("database.connect_timeout: must be above 0 (libpq reads 0 as no limit"),
+        "{e}"
+    );
+    assert!(plan_of("database:\n  connect_timeout: 1s\n").is_ok());
+}
+
+#[test]
 fn no_summary_and_connection_mode() {
     let reg = registry();
     let mut loaded = parse_str("connection_mode: transient\nsummary_interval: 5s", &reg).unwrap();
