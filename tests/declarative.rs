@@ -436,3 +436,71 @@ fn a_malformed_workload_is_rejected_before_connecting() {
     );
     assert!(!err.contains("connect"), "{err}");
 }
+
+/// A run in which most transactions fail with errors no retry fixes is no measurement:
+/// exit 3 with a line naming the SQLSTATE, though some succeeded (before: exit 0); a
+/// `max_error_pct` objective decides instead.
+#[test]
+fn a_run_that_mostly_fails_with_errors_no_retry_fixes_exits_3() {
+    let pg = pg();
+    let dir = tempdir();
+    workload(
+        dir.path(),
+        "mostly_bad",
+        r#"
+description: seven in ten transactions divide by zero
+transactions:
+  - name: bad
+    weight: 7
+    statements:
+      - sql: SELECT 1 / ($1::int - $1::int)
+        params: [{uniform: {min: 1, max: 10}}]
+  - name: good
+    weight: 3
+    statements:
+      - sql: SELECT 1
+"#,
+        "",
+    );
+    let json = dir.path().join("r.json");
+    let run = |extra: &[&str]| {
+        pg.stormbench("postgres")
+            .current_dir(dir.path())
+            .args([
+                "-w",
+                "mostly_bad",
+                "--workloads-path",
+                ".",
+                "-d",
+                "1s",
+                "--workers",
+                "2",
+            ])
+            .args(["-q", "--no-summary", "--json"])
+            .arg(&json)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[]);
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("exit code 3: ")
+            && err.contains("failed with errors no retry fixes (SQLSTATE 22012 x")
+            && err.contains("slo.max_error_pct sets the share a run may fail"),
+        "{err}"
+    );
+    let r = read_json(&json);
+    assert!(u(&r["summary"]["transactions"]) > 0, "{}", r["summary"]);
+    assert!(
+        u(&r["errors"]["by_class"]["other"]) > u(&r["summary"]["transactions"]),
+        "{}",
+        r["errors"]
+    );
+    // the user's own limit decides: kept here, so the run exits 0
+    let o = run(&["--slo", "max_error_pct=95"]);
+    assert!(o.status.success(), "{}", text(&o).1);
+    assert_eq!(read_json(&json)["slo"]["passed"], true);
+}

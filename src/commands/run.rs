@@ -10,7 +10,7 @@ use super::checkpoint::Checkpoints;
 use crate::cli::RunArgs;
 use crate::collect::Published;
 use crate::config::{Arrival, Intent, RunPlan, StoreSpec};
-use crate::core::{Conn, Workload};
+use crate::core::{Conn, ErrorClass, Workload};
 use crate::db::{ServerInfo, Target, QUERY_TIMEOUT};
 use crate::error::{AppError, Exit};
 use crate::exec::{self, ExecOptions};
@@ -539,6 +539,38 @@ fn build_report(
     report
 }
 
+/// Why a run that completed is no measurement: more of its transactions failed with
+/// errors no retry fixes (class `other`: a missing table, a permission, a syntax or data
+/// error) than succeeded. A user's own `max_error_pct` objective decides instead.
+fn mostly_broken(report: &Report) -> Option<String> {
+    let own_limit = report.slo.as_ref().is_some_and(|s| {
+        s.gates
+            .iter()
+            .any(|g| g.gate.rsplit('.').next() == Some("max_error_pct"))
+    });
+    let broken = report
+        .errors
+        .by_class
+        .get(ErrorClass::Other.as_str())
+        .copied()
+        .unwrap_or(0);
+    if own_limit || broken <= report.summary.transactions {
+        return None;
+    }
+    let mut codes: Vec<(&String, &u64)> = report.errors.by_sqlstate.iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(a.1));
+    let codes = codes
+        .iter()
+        .take(3)
+        .map(|(code, n)| format!("SQLSTATE {code} x{n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(format!(
+        "exit code 3: {broken} transactions failed with errors no retry fixes ({codes}), more than the {} that succeeded; fix the workload or its schema (slo.max_error_pct sets the share a run may fail)",
+        report.summary.transactions
+    ))
+}
+
 /// The documented exit code of a finished run (an internal error is a failure).
 pub(super) fn exit_code(report: &Report, interrupted: bool) -> Result<Exit, AppError> {
     if let Some(first) = report.health.internal_errors.first() {
@@ -553,6 +585,9 @@ pub(super) fn exit_code(report: &Report, interrupted: bool) -> Result<Exit, AppE
         Exit::NothingSucceeded
     } else if report.health.had_outage() {
         Exit::Outage
+    } else if let Some(why) = mostly_broken(report) {
+        errln!("{why}");
+        Exit::NothingSucceeded
     } else {
         Exit::Ok
     };
