@@ -180,3 +180,46 @@ fn stop_rule_ends_the_sweep() {
     );
     assert!(out.contains("stopped early"), "{out}");
 }
+
+/// A sweep in which no band had a transaction succeed is no measurement: exit 3, each band
+/// quoting an error (before: exit 0 with fits and a recommendation of nothing).
+#[test]
+fn a_sweep_in_which_nothing_succeeds_exits_3() {
+    let pg = pg();
+    let dir = tempdir();
+    let wl = dir.path().join("always_fails");
+    std::fs::create_dir(&wl).unwrap();
+    std::fs::write(
+        wl.join("workload.yaml"),
+        "description: every transaction divides by zero\ntransactions:\n  - name: bad\n    statements:\n      - sql: SELECT 1 / 0\n",
+    )
+    .unwrap();
+    let cfg = dir.path().join("sweep.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: always_fails\nworkloads_path: .\nprogressive:\n  enabled: true\n  strategy: linear\n  \
+         min_workers: 1\n  max_workers: 2\n  bands: 2\n  band_duration: 1s\n  warmup: 0s\n  cooldown: 0s\n",
+    )
+    .unwrap();
+    let json = dir.path().join("s.json");
+    let o = pg
+        .stormbench("postgres")
+        .current_dir(dir.path())
+        .arg("--config")
+        .arg(&cfg)
+        .args(["-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    let err = text(&o).1;
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("exit code 3: no transaction succeeded in any of the 2 bands")
+            && err.contains("band 1 (1 workers): no transaction succeeded")
+            && err.contains("division by zero"),
+        "{err}"
+    );
+    // the report of what ran is written
+    let r = read_json(&json);
+    assert_eq!(r["bands"].as_array().map(Vec::len), Some(2), "{r}");
+}

@@ -94,11 +94,10 @@ pub(crate) async fn run(
     warn_if_unmeasured(&report, sweep);
     out!("{}", report.console());
     super::sweep::write_files(&report, plan, true)?;
-    Ok(if report.status == SweepStatus::Interrupted {
-        Exit::Interrupted
-    } else {
-        Exit::Ok
-    })
+    Ok(super::sweep::sweep_exit(
+        report.status,
+        report.bands.iter().map(|b| &b.band),
+    ))
 }
 
 /// The sweep's report before its first band.

@@ -22,6 +22,15 @@ pub(super) fn band_of(index: usize, workers: usize, connections: usize, m: Measu
     let secs = r.measured.as_secs_f64();
     let ok = t.ok();
     let failed = t.failed();
+    if ok == 0 && failed > 0 {
+        // a band's report keeps counts only: say here what the errors were
+        let first = t.error_samples.values().flatten().next();
+        log::warn!(
+            "band {} ({workers} workers): no transaction succeeded, {failed} failed{}",
+            index + 1,
+            first.map_or(String::new(), |e| format!(", e.g. {e}"))
+        );
+    }
     let overall = t.overall_latency();
     Band {
         index,
@@ -184,11 +193,31 @@ pub(crate) async fn sweep(
     report.analysis = Some(analyze(&report.bands, &sweep.stop_when, closed));
     out!("{}", report.console());
     write_files(&report, plan, true)?;
-    Ok(if report.status == SweepStatus::Interrupted {
-        Exit::Interrupted
-    } else {
-        Exit::Ok
-    })
+    Ok(sweep_exit(report.status, &report.bands))
+}
+
+/// The exit code of a finished sweep: interrupted, or 3 when no band had a transaction
+/// succeed (its fits and recommendation are then of nothing; before, such a sweep exited 0).
+pub(super) fn sweep_exit<'a>(
+    status: SweepStatus,
+    bands: impl IntoIterator<Item = &'a Band>,
+) -> Exit {
+    if status == SweepStatus::Interrupted {
+        return Exit::Interrupted;
+    }
+    let (mut ok, mut failed, mut ran) = (0, 0, 0);
+    for b in bands {
+        ok += b.transactions;
+        failed += b.failed;
+        ran += 1;
+    }
+    if ran > 0 && ok == 0 {
+        errln!(
+            "exit code 3: no transaction succeeded in any of the {ran} bands ({failed} failed; each band's warning quotes an error)"
+        );
+        return Exit::NothingSucceeded;
+    }
+    Exit::Ok
 }
 
 /// The sweep's report before its first band.
