@@ -482,10 +482,7 @@ transactions:
             .output()
             .unwrap()
     };
-    let o = run(&[]);
-    let err = text(&o).1;
-    assert_eq!(o.status.code(), Some(3), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
+    let err = assert_verdict(&run(&[]), 3);
     assert!(
         err.contains("exit code 3: ")
             && err.contains("failed with errors no retry fixes (SQLSTATE 22012 x")

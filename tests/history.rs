@@ -163,7 +163,7 @@ fn files_that_are_not_a_history_are_refused_and_untouched() {
     assert!(err.contains("is not a stormbench history"), "{err}");
     assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
     let err = fails(&mut history(dir.path().to_str().unwrap()), 2);
-    assert!(err.contains("not a regular file"), "{err}");
+    assert!(err.contains("names a directory; give a file name"), "{err}");
 }
 
 #[test]

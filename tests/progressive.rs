@@ -211,8 +211,7 @@ fn a_sweep_in_which_nothing_succeeds_exits_3() {
         .arg(&json)
         .output()
         .unwrap();
-    let err = text(&o).1;
-    assert_eq!(o.status.code(), Some(3), "{err}");
+    let err = assert_verdict(&o, 3);
     assert!(
         err.contains("exit code 3: no transaction succeeded in any of the 2 bands")
             && err.contains("band 1 (1 workers): no transaction succeeded")

@@ -173,6 +173,18 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
             trace.skipped
         )]);
     }
+    // an empty statement in a trace is recorded behaviour (a client's keep-alive ping);
+    // a trace of nothing else would replay as a run of transactions that did no work
+    if trace
+        .stmts
+        .iter()
+        .all(|st| crate::core::script::split(&st.sql).is_empty())
+    {
+        return Err(vec![format!(
+            "trace.file: {} holds only empty statements (blanks or comments): nothing to replay; give a trace of the workload's SQL",
+            file.display()
+        )]);
+    }
     beyond_refused(&trace)?;
     if !s.replay.allow_destructive.unwrap_or(false) {
         destructive_refused(&trace)?;

@@ -206,6 +206,19 @@ pub fn assert_clean_failure(o: &Output, code: i32) -> String {
     err
 }
 
+/// Asserts a run completed with the verdict `code` (3, 5, 6: no `Error:` line, its
+/// reports written): the code, no panic. Returns its stderr.
+pub fn assert_verdict(o: &Output, code: i32) -> String {
+    let (out, err) = text(o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout:\n{out}\nstderr:\n{err}"
+    );
+    assert!(!err.contains("panicked"), "panic in stderr:\n{err}");
+    err
+}
+
 /// Reads a JSON report.
 pub fn read_json(path: &std::path::Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

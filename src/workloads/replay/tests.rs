@@ -145,4 +145,27 @@ fn bad_sections_are_reported_with_their_paths() {
     );
     let e = errors("{ file: x, replay: { sped: 1 } }");
     assert!(e.contains("trace.replay.sped: unknown key"), "{e}");
+    // a trace of nothing but empty statements replayed as transactions that did no work
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.jsonl");
+    let line = |ts: u32, sql: &str| {
+        format!("{{\"session\": 0, \"ts_ms\": {ts}, \"template_id\": 0, \"sql\": \"{sql}\"}}\n")
+    };
+    std::fs::write(&trace, line(0, "-- ping") + &line(5, ";")).unwrap();
+    let e = errors(&format!("file: {}", trace.display()));
+    assert!(
+        e.contains("holds only empty statements (blanks or comments)"),
+        "{e}"
+    );
+    // beside the workload's SQL, an empty statement is recorded behaviour and is replayed
+    std::fs::write(&trace, line(0, "-- ping") + &line(5, "SELECT 1")).unwrap();
+    let p = WorkloadParams {
+        mode: "replay".into(),
+        scale: 1,
+        section: serde_yaml::from_str(&format!("file: {}", trace.display())).unwrap(),
+        seed: 1,
+        workers: 2,
+        registry: crate::workloads::registry(),
+    };
+    assert!(build(&p).is_ok());
 }
