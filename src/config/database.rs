@@ -30,9 +30,15 @@ pub fn database_plan(
         // points them at a server; saying so on every run would be noise
         log::debug!("database.host is ignored: database.embedded is true");
     }
-    if let Some(h) = &db.host {
-        if h.trim().is_empty() {
-            errors.push("database.host: must not be empty".into());
+    for (key, v) in [
+        ("host", &db.host),
+        ("dbname", &db.dbname),
+        ("username", &db.username),
+    ] {
+        if v.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            errors.push(format!(
+                "database.{key}: must not be empty; give it, or leave the key out for the default"
+            ));
         }
     }
     if db.port == Some(0) {

@@ -261,6 +261,19 @@ fn a_server_named_on_the_command_line_sets_aside_the_files_embedded_cluster() {
 }
 
 #[test]
+fn an_empty_database_name_or_user_is_refused() {
+    for key in ["host", "dbname", "username"] {
+        let e = plan_of(&format!("database:\n  {key}: \"\"\n"))
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            e.contains(&format!("database.{key}: must not be empty")),
+            "{key}: {e}"
+        );
+    }
+}
+
+#[test]
 fn a_connect_timeout_of_zero_is_refused() {
     // it failed every connect at once as "the server did not answer"
     let e = plan_of("database:\n  connect_timeout: 0s\n")
