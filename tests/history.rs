@@ -166,6 +166,39 @@ fn files_that_are_not_a_history_are_refused_and_untouched() {
     assert!(err.contains("names a directory; give a file name"), "{err}");
 }
 
+/// Reading a history that does not exist does not create it: a mistyped `--store` became
+/// an empty history file and the listing said "0 runs", as if nothing were recorded.
+#[test]
+fn reading_a_history_that_does_not_exist_does_not_create_it() {
+    let dir = tempdir();
+    let typo = dir.path().join("histroy.sqlite");
+    let o = ok(&mut history(typo.to_str().unwrap()));
+    let err = text(&o).1;
+    assert!(
+        err.contains("no such file, so no run is recorded there yet"),
+        "{err}"
+    );
+    assert!(!typo.exists());
+    // a comparison against its newest run has no base
+    let report = dir.path().join("r.json");
+    ok(pg()
+        .stormbench("postgres")
+        .args(["-w", "noop", "-d", "1s", "-q", "--no-summary", "--json"])
+        .arg(&report));
+    let err = fails(
+        stormbench()
+            .args(["compare", "--baseline", "last", "--store"])
+            .arg(&typo)
+            .arg(&report),
+        2,
+    );
+    assert!(
+        err.contains("does not exist, so it holds no run to compare with"),
+        "{err}"
+    );
+    assert!(!typo.exists());
+}
+
 #[test]
 fn the_default_store_import_and_bad_input() {
     let pg = pg();

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::history::{read_report, store_spec, with_store};
+use super::history::{missing_history, read_report, store_spec, with_store};
 use crate::cli::{CompareArgs, RunArgs};
 use crate::config::StoreSpec;
 use crate::error::{AppError, Exit};
@@ -54,11 +54,19 @@ fn from_history(
         .map(Baseline::parse)
         .transpose()
         .map_err(AppError::Usage)?;
-    if which.is_none() {
-        // only learning the noise: a history that does not exist is not created
-        if matches!(&spec, StoreSpec::File(p) if !p.exists()) || matches!(spec, StoreSpec::Off) {
-            return Ok((None, None));
+    // a history that does not exist is not created by reading it (a mistyped path would
+    // become an empty history)
+    if let Some(p) = missing_history(&spec) {
+        if which.is_some() {
+            return Err(AppError::Usage(format!(
+                "--baseline: the history {} does not exist, so it holds no run to compare with; check --store (or STORMBENCH_HISTORY)",
+                p.display()
+            )));
         }
+        return Ok((None, None));
+    }
+    if which.is_none() && matches!(spec, StoreSpec::Off) {
+        return Ok((None, None));
     }
     let got = with_store(&spec, async |store| {
         let runs = store.runs(&Filter::default()).await?;

@@ -60,6 +60,14 @@ pub(super) fn store_spec(store: Option<&str>, parent: &RunArgs) -> Result<StoreS
     Ok(spec)
 }
 
+/// The file of a history that does not exist yet: reading must not create it.
+pub(super) fn missing_history(spec: &StoreSpec) -> Option<&Path> {
+    match spec {
+        StoreSpec::File(p) if std::fs::symlink_metadata(p).is_err() => Some(p),
+        _ => None,
+    }
+}
+
 /// Opens the history on a runtime of its own (a PostgreSQL history is a connection).
 pub(super) fn with_store<T>(
     spec: &StoreSpec,
@@ -99,13 +107,22 @@ pub(crate) fn run(args: &HistoryArgs, parent: &RunArgs) -> Result<Exit, AppError
         scale: args.scale,
         limit: Some(args.limit),
     };
-    let runs = with_store(&spec, async |store| {
-        for r in &imports {
-            let id = store.record(r).await?;
-            outln!("recorded {} as run {id}", r.row.started_at);
+    let runs = match missing_history(&spec) {
+        Some(p) if imports.is_empty() => {
+            errln!(
+                "history {}: no such file, so no run is recorded there yet (a run or --import creates it; check the path)",
+                p.display()
+            );
+            Vec::new()
         }
-        store.runs(&filter).await
-    })?;
+        _ => with_store(&spec, async |store| {
+            for r in &imports {
+                let id = store.record(r).await?;
+                outln!("recorded {} as run {id}", r.row.started_at);
+            }
+            store.runs(&filter).await
+        })?,
+    };
     let report = HistoryReport::new(spec.display(), runs);
     out!("{}", report.console());
     args.files.write(&report)?;
