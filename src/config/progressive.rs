@@ -136,9 +136,10 @@ pub(super) fn progressive_plan(
 /// `progressive.stop_when`: a positive p99 bound, an error rate within 0..1.
 fn stop_when_rule(stop_when: Option<StopWhen>, errors: &mut Vec<String>) {
     if let Some(s) = stop_when {
-        if s.p99_ms.is_some_and(|x| x.is_nan() || x <= 0.0) {
+        if s.p99_ms.is_some_and(|x| !x.is_finite() || x <= 0.0) {
             errors.push(
-                "progressive.stop_when.p99_ms: must be a positive number of milliseconds".into(),
+                "progressive.stop_when.p99_ms: must be a positive, finite number of milliseconds"
+                    .into(),
             );
         }
         if s.error_rate.is_some_and(|x| !(0.0..=1.0).contains(&x)) {

@@ -362,6 +362,14 @@ fn impossible_progressive_plans_are_rejected() {
     ] {
         assert!(e.contains(needle), "{needle}: {e}");
     }
+    // a bound no band can pass would never stop the sweep
+    let e = plan_of("progressive:\n  enabled: true\n  stop_when: { p99_ms: .inf }\n")
+        .unwrap_err()
+        .join("\n");
+    assert!(
+        e.contains("p99_ms: must be a positive, finite number"),
+        "{e}"
+    );
     let e = plan_of("progressive:\n  enabled: true\n  strategy: exponential\n  min_workers: 4\n  max_workers: 4\n").unwrap_err().join("\n");
     assert!(e.contains("band(s) between 4 and 4"), "{e}");
     let e = plan_of("progressive:\n  enabled: true\n  strategy: geometric\n")
