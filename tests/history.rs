@@ -179,6 +179,11 @@ fn reading_a_history_that_does_not_exist_does_not_create_it() {
         "{err}"
     );
     assert!(!typo.exists());
+    // nor through a symlink to nothing
+    let link = dir.path().join("link.sqlite");
+    std::os::unix::fs::symlink(&typo, &link).unwrap();
+    ok(&mut history(link.to_str().unwrap()));
+    assert!(!typo.exists());
     // a comparison against its newest run has no base
     let report = dir.path().join("r.json");
     ok(pg()

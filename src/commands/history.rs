@@ -60,10 +60,15 @@ pub(super) fn store_spec(store: Option<&str>, parent: &RunArgs) -> Result<StoreS
     Ok(spec)
 }
 
-/// The file of a history that does not exist yet: reading must not create it.
+/// The file of a history that does not exist yet (a symlink to nothing included):
+/// reading must not create it.
 pub(super) fn missing_history(spec: &StoreSpec) -> Option<&Path> {
     match spec {
-        StoreSpec::File(p) if std::fs::symlink_metadata(p).is_err() => Some(p),
+        StoreSpec::File(p)
+            if std::fs::metadata(p).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) =>
+        {
+            Some(p)
+        }
         _ => None,
     }
 }
