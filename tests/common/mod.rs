@@ -191,13 +191,7 @@ pub fn text(o: &Output) -> (String, String) {
 /// Asserts a failed run ended cleanly: the expected exit code, no panic, no backtrace, an
 /// `Error:` line.
 pub fn assert_clean_failure(o: &Output, code: i32) -> String {
-    let (out, err) = text(o);
-    assert_eq!(
-        o.status.code(),
-        Some(code),
-        "stdout:\n{out}\nstderr:\n{err}"
-    );
-    assert!(!err.contains("panicked"), "panic in stderr:\n{err}");
+    let err = assert_verdict(o, code);
     assert!(
         !err.contains("stack backtrace"),
         "backtrace in stderr:\n{err}"
