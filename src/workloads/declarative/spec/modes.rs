@@ -34,14 +34,12 @@ impl Compiler<'_> {
                     w
                 })
                 .collect();
-            let sum = w.iter().sum::<f64>();
-            if !w.is_empty() && sum <= 0.0 {
-                self.err(
+            if !w.is_empty() {
+                self.drawable(
                     "transactions",
+                    &w,
                     "every weight is 0; give at least one a positive weight",
                 );
-            } else if sum.is_infinite() {
-                self.err("transactions", WEIGHTS_TOO_LARGE);
             }
             return vec![("default".into(), w)];
         }
@@ -190,13 +188,23 @@ impl Compiler<'_> {
                 _ => self.err(&p, "the weight must be a non-negative number"),
             }
         }
+        self.drawable(
+            path,
+            &weights,
+            "no transaction has a positive weight in this mode",
+        );
+        weights
+    }
+
+    /// Whether a mix can be drawn from `weights`: a positive sum that a number holds;
+    /// `none_positive` says what is wrong when none is above 0.
+    fn drawable(&mut self, path: &str, weights: &[f64], none_positive: &str) {
         let sum = weights.iter().sum::<f64>();
         if sum <= 0.0 {
-            self.err(path, "no transaction has a positive weight in this mode");
+            self.err(path, none_positive);
         } else if sum.is_infinite() {
             self.err(path, WEIGHTS_TOO_LARGE);
         }
-        weights
     }
 
     /// `modes.NAME.groups`: worker groups, each with its weights (or another mode's),
