@@ -296,6 +296,29 @@ fn vector_workload_on_postgres_18() {
         );
     }
 
+    // batch ingest: ten rows per INSERT, ids past every earlier insert's, on each driver
+    // (its ids once overflowed a parameter typed int: every transaction failed)
+    for driver in ["wire", "tokio-postgres"] {
+        let before: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
+        let json = d.join(format!("batch-{driver}.json"));
+        let cfg = config(
+            d,
+            "batch",
+            &format!("mode: ingest_batch\nduration: 1s\ndriver: {driver}\nvector: {{{SMALL}, metric: inner}}"),
+        );
+        let (o, out, err) = s.run(&cfg, &["--json", json.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+        let r = read_json(&json);
+        assert_eq!(r["summary"]["failed"], 0, "{driver}: {}", r["errors"]);
+        let batches = r["summary"]["transactions"].as_u64().unwrap();
+        let after: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
+        assert!(batches > 0);
+        assert!(
+            (before + 10 * batches..=before + 10 * (batches + 2)).contains(&after),
+            "{driver}: {batches} batches, {before} -> {after} rows"
+        );
+    }
+
     // vectors from a file: the items first, then the held-out queries
     let npy = d.join("v.npy");
     write_npy(&npy, 1050, 16);
