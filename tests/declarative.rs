@@ -501,3 +501,158 @@ transactions:
     assert!(o.status.success(), "{}", text(&o).1);
     assert_eq!(read_json(&json)["slo"]["passed"], true);
 }
+
+/// A statement whose every execution returned or changed no row (its parameters miss the
+/// loaded keys) makes a fast, error-free run that measured nothing: the report says which,
+/// on each driver and on each of a statement's paths (alone, first, middle and last of a
+/// block); a statement that found rows is not named. Before, such a run looked healthy.
+#[test]
+fn a_statement_that_never_finds_a_row_is_named_in_the_report() {
+    let pg = pg();
+    let db = pg.fresh_db("decl_untouched");
+    let dir = tempdir();
+    workload(
+        dir.path(),
+        "misses",
+        r#"
+description: lookups and updates, some of them past the ten rows loaded
+schema: {create: schema.sql}
+data:
+  - table: few_rows
+    rows: 10
+    columns:
+      id: {sequence: {}}
+      v: {constant: 0}
+transactions:
+  - name: hit
+    statements:
+      - sql: SELECT v FROM few_rows WHERE id = $1
+        params: [{uniform: {min: 1, max: 10}}]
+  - name: miss_read
+    statements:
+      - sql: SELECT v FROM few_rows WHERE id = $1
+        params: [{uniform: {min: 1000, max: 2000}}]
+  - name: block
+    isolation: read_committed
+    statements:
+      - name: first_misses
+        sql: UPDATE few_rows SET v = v + 1 WHERE id = $1
+        params: [{uniform: {min: 1000, max: 2000}}]
+      - name: middle_misses
+        sql: DELETE FROM few_rows WHERE id = $1 RETURNING id
+        params: [{uniform: {min: 1000, max: 2000}}]
+      - name: middle_hits
+        sql: UPDATE few_rows SET v = v + 1 WHERE id = $1
+        params: [{uniform: {min: 1, max: 10}}]
+      - name: last_hits
+        sql: UPDATE few_rows SET v = v + 1 WHERE id = $1
+        params: [{uniform: {min: 1, max: 10}}]
+  - name: last_misses
+    isolation: read_committed
+    statements:
+      - sql: SELECT 1
+      - sql: UPDATE few_rows SET v = v + 1 WHERE id = $1
+        params: [{uniform: {min: 1000, max: 2000}}]
+modes:
+  all: {hit: 1, miss_read: 1, block: 1, last_misses: 1}
+  hits: {hit: 1}
+"#,
+        "CREATE TABLE few_rows (id int PRIMARY KEY, v bigint NOT NULL);\n",
+    );
+    ok(pg.stormbench(&db).current_dir(dir.path()).args([
+        "-w",
+        "misses",
+        "--workloads-path",
+        ".",
+        "--setup",
+        "--no-run",
+        "-q",
+    ]));
+    for driver in DRIVERS {
+        let json = dir.path().join(format!("{driver}.json"));
+        let html = dir.path().join(format!("{driver}.html"));
+        let o = ok(pg
+            .stormbench(&db)
+            .current_dir(dir.path())
+            .args(["-w", "misses", "--workloads-path", ".", "-d", "1s"])
+            .args([
+                "--mode",
+                "all",
+                "--workers",
+                "2",
+                "--driver",
+                driver,
+                "--json",
+            ])
+            .arg(&json)
+            .arg("--html")
+            .arg(&html));
+        let r = read_json(&json);
+        validate_report_schema(&r);
+        let warnings: Vec<&str> = r["workload"]["warnings"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{driver}: no warnings: {}", r["workload"]))
+            .iter()
+            .map(|w| w.as_str().unwrap())
+            .collect();
+        let named = |label: &str| {
+            warnings
+                .iter()
+                .any(|w| w.starts_with(&format!("statement {label} returned or changed no row")))
+        };
+        for label in [
+            "miss_read[0]",
+            "block.first_misses",
+            "block.middle_misses",
+            "last_misses[1]",
+        ] {
+            assert!(named(label), "{driver}: {label} not named: {warnings:?}");
+        }
+        assert_eq!(warnings.len(), 4, "{driver}: {warnings:?}");
+        // the console and HTML reports say it too
+        let page = std::fs::read_to_string(&html).unwrap();
+        assert!(
+            page.contains("statement block.first_misses returned"),
+            "{driver}"
+        );
+        let (stdout, _) = text(&o);
+        assert!(
+            stdout.contains("Workload Warnings:") && stdout.contains("statement miss_read[0]"),
+            "{driver}: {stdout}"
+        );
+    }
+    // a run in which every statement finds its rows has no warnings field
+    let json = dir.path().join("hits.json");
+    ok(pg
+        .stormbench(&db)
+        .current_dir(dir.path())
+        .args(["-w", "misses", "--workloads-path", ".", "-d", "1s"])
+        .args(["--mode", "hits", "-q", "--json"])
+        .arg(&json));
+    let r = read_json(&json);
+    assert!(r["workload"].get("warnings").is_none(), "{}", r["workload"]);
+    // a sweep warns per band: each band is judged on its own executions
+    let cfg = dir.path().join("sweep.yaml");
+    std::fs::write(
+        &cfg,
+        "workload: misses\nworkloads_path: .\nmode: all\nprogressive:\n  enabled: true\n  \
+         strategy: linear\n  min_workers: 1\n  max_workers: 2\n  bands: 2\n  \
+         band_duration: 1s\n  warmup: 0s\n  cooldown: 0s\n",
+    )
+    .unwrap();
+    let o = ok(pg
+        .stormbench(&db)
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(&cfg)
+        .arg("-q"));
+    let (_, err) = text(&o);
+    for band in ["band 1 (1 workers)", "band 2 (2 workers)"] {
+        assert!(
+            err.contains(&format!(
+                "{band}: statement miss_read[0] returned or changed no row"
+            )),
+            "{band}: {err}"
+        );
+    }
+}

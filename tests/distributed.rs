@@ -331,6 +331,31 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
         "{err}"
     );
     assert_eq!(read_json(&out_file)["status"], "partial");
+    // a statement found nothing in the whole run only if it found nothing in every shard
+    let warned: Vec<PathBuf> = shards
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            let mut w = vec!["statement put.a returned or changed no row"];
+            // the lowest shard's report is the merged one's base: only it names b
+            if i == 0 {
+                w.push("statement put.b returned or changed no row");
+            }
+            r["workload"]["warnings"] = w.into();
+            let f = dir.path().join(format!("warned-{i}.json"));
+            std::fs::write(&f, r.to_string()).unwrap();
+            f
+        })
+        .collect();
+    let out_file = dir.path().join("merged-warned.json");
+    ok(merge(&root).args(&warned).arg("--json").arg(&out_file));
+    let m = read_json(&out_file);
+    validate_report_schema(&m);
+    assert_eq!(
+        m["workload"]["warnings"],
+        serde_json::json!(["statement put.a returned or changed no row"])
+    );
 }
 
 #[test]

@@ -431,6 +431,7 @@ async fn single(
     report
         .workload
         .add_measures(measured.figures, measured.measure_series);
+    report.workload.warnings = measured.findings;
     out!("{}", report.console());
     // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
     // Ctrl-C from ending the process

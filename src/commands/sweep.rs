@@ -31,6 +31,9 @@ pub(super) fn band_of(index: usize, workers: usize, connections: usize, m: Measu
             first.map_or(String::new(), |e| format!(", e.g. {e}"))
         );
     }
+    for f in &m.findings {
+        log::warn!("band {} ({workers} workers): {f}", index + 1);
+    }
     let overall = t.overall_latency();
     Band {
         index,

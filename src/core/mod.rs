@@ -434,6 +434,12 @@ pub(crate) trait Workload: Send + Sync {
         Vec::new()
     }
 
+    /// What the measured run just ended showed that makes its figures suspect (a statement
+    /// that never returned or changed a row), since the last call.
+    fn findings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Per-worker state: RNG, key chooser, parameters. `seed` is derived from the run seed
     /// and the worker id, so a run can be repeated.
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx>;

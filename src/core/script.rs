@@ -151,6 +151,16 @@ pub(crate) fn transaction_control(stmt: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a statement's command tag counts the rows it returned or changed (`SELECT`,
+/// `INSERT`, `UPDATE`, `DELETE`, `MERGE`, and `WITH`, `VALUES` or `TABLE`, which end in one
+/// of them); a `CALL`, a `SET` or a `DO` counts none.
+pub(crate) fn counts_rows(stmt: &str) -> bool {
+    matches!(
+        leading_words(stmt, 1).first().map(String::as_str),
+        Some("SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "WITH" | "VALUES" | "TABLE")
+    )
+}
+
 /// The first `n` words of a statement, upper-cased; comments and blanks are skipped, and
 /// anything else (a quote, a parenthesis, an operator) ends them.
 fn leading_words(stmt: &str, n: usize) -> Vec<String> {

@@ -102,19 +102,22 @@ async fn query_into(
     params: Params<'_>,
     rows: &mut Rows,
 ) -> Result<(), TxError> {
+    use futures_util::TryStreamExt as _;
     rows.reset(stmt.column_types());
-    let got = client
-        .query(statement(stmt), params)
+    let stream = client
+        .query_raw(statement(stmt), params.iter().copied())
         .await
         .map_err(tx_error)?;
-    for r in &got {
+    let mut stream = std::pin::pin!(stream);
+    while let Some(r) = stream.try_next().await.map_err(tx_error)? {
         let cells = (0..r.len())
             .map(|i| r.try_get::<_, Option<RawCell>>(i).map(|c| c.map(|c| c.0)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(tx_error)?;
         rows.push_row(cells)?;
     }
-    rows.set_affected(got.len() as u64);
+    // the command tag's count: an UPDATE without RETURNING changes rows it returns none of
+    rows.set_affected(stream.rows_affected().unwrap_or(0));
     Ok(())
 }
 

@@ -29,6 +29,8 @@ pub(crate) struct MeasuredRun {
     pub(crate) figures: Vec<crate::core::Metric>,
     /// The workload's interval measures over the run.
     pub(crate) measure_series: Vec<MeasureSeries>,
+    /// What the run showed that makes its figures suspect ([`Workload::findings`]).
+    pub(crate) findings: Vec<String>,
 }
 
 /// Runs once with `opts`, sampling the server alongside when collection is on.
@@ -132,6 +134,7 @@ pub(crate) async fn measure(
         database_stats,
         figures,
         measure_series,
+        findings: workload.findings(),
     })
 }
 

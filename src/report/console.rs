@@ -344,6 +344,12 @@ fn extras(out: &mut String, r: &Report) {
 
 /// The workload's metrics, worker groups and series measured during the run.
 fn workload_sections(out: &mut String, w: &WorkloadReport) {
+    if !w.warnings.is_empty() {
+        let _ = writeln!(out, "\nWorkload Warnings:");
+        for line in &w.warnings {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     if !w.metrics.is_empty() {
         let _ = writeln!(out, "\nWorkload Metrics:");
         let mw = w

@@ -494,6 +494,9 @@ pub(crate) fn render(r: &Report) -> String {
             esc(&m.description)
         );
     };
+    for w in &r.workload.warnings {
+        let _ = write!(out, "<p class=\"warn\">{}</p>", esc(w));
+    }
     for m in &r.workload.metrics {
         metric(&mut out, "", m);
     }

@@ -315,7 +315,17 @@ pub(crate) fn merge(mut runs: Vec<(String, Report)>) -> Result<Merged, String> {
         .filter_map(|(_, r)| r.summary.server_transactions)
         .max();
     let group_rates = group_rates(&runs);
-    let first = runs.swap_remove(0).1;
+    // a statement found nothing in the whole run only if it found nothing in every shard
+    let common: Vec<String> = runs[0]
+        .1
+        .workload
+        .warnings
+        .iter()
+        .filter(|w| runs.iter().all(|(_, r)| r.workload.warnings.contains(w)))
+        .cloned()
+        .collect();
+    let mut first = runs.swap_remove(0).1;
+    first.workload.warnings = common;
     Ok(Merged {
         partial,
         group_rates,

@@ -234,6 +234,10 @@ pub(crate) struct WorkloadReport {
     /// Worker groups of the mode, with what each achieved.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) groups: Vec<GroupReport>,
+    /// What the run showed that makes its figures suspect (a statement that never
+    /// returned or changed a row).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) warnings: Vec<String>,
 }
 
 /// One worker group of the run.
@@ -322,6 +326,7 @@ impl WorkloadReport {
             metrics: Vec::new(),
             measure_series: Vec::new(),
             groups: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }

@@ -93,3 +93,29 @@ fn unterminated_quotes_do_not_panic() {
         let _ = find_transaction_control(sql);
     }
 }
+
+#[test]
+fn knows_which_command_tags_count_rows() {
+    for sql in [
+        "SELECT 1",
+        "  -- the lookup\n select * from t where id = $1",
+        "WITH x AS (SELECT 1) UPDATE t SET v = 1",
+        "insert into t values (1)",
+        "DELETE FROM t",
+        "MERGE INTO t USING s ON true WHEN MATCHED THEN DO NOTHING",
+        "VALUES (1)",
+        "TABLE t",
+    ] {
+        assert!(counts_rows(sql), "{sql}");
+    }
+    for sql in [
+        "CALL p($1)",
+        "SET work_mem = '64MB'",
+        "DO $$ BEGIN END $$",
+        "LOCK TABLE t",
+        "(SELECT 1)",
+        "",
+    ] {
+        assert!(!counts_rows(sql), "{sql}");
+    }
+}

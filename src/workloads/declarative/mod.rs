@@ -13,6 +13,7 @@ pub(crate) mod gen;
 mod metrics;
 pub(crate) mod plans;
 pub(crate) mod resume;
+mod seen;
 pub(crate) mod spec;
 pub(crate) mod sql;
 pub(crate) mod value;
@@ -256,6 +257,8 @@ struct Shared {
     /// Per sequence slot, the counter position this run's workers start at (past the
     /// keys earlier runs inserted, for the sequences bound to a column).
     seq_positions: Box<[std::sync::atomic::AtomicI64]>,
+    /// Whether each statement ever returned or changed a row.
+    seen: seen::RowsSeen,
 }
 
 impl Declarative {
@@ -396,6 +399,7 @@ impl Shared {
         let commit_id = sql.len() - 1;
         Shared {
             seq_positions: (0..spec.sequences).map(|_| Default::default()).collect(),
+            seen: seen::RowsSeen::new(&spec),
             spec,
             cumulative,
             sql: Box::leak(sql.into_boxed_slice()),
@@ -704,6 +708,10 @@ impl Workload for Declarative {
 
     fn check_after_run(&self) -> bool {
         self.check_after_run && !self.spec().checks.is_empty()
+    }
+
+    fn findings(&self) -> Vec<String> {
+        self.untouched()
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {

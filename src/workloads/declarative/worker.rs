@@ -6,6 +6,7 @@ use std::sync::Arc;
 use bytes::{BufMut, BytesMut};
 use rand::Rng as _;
 
+use super::seen::RowsSeen;
 use super::value::Value;
 use super::{gen, spec, Shared, Suite};
 use crate::core::{
@@ -127,7 +128,8 @@ fn deliberate(tx: &spec::Transaction, i: usize, slots: &[Value]) -> bool {
     }
 }
 
-/// Sends one statement; keeps the returned columns later statements use.
+/// Sends one statement; keeps the returned columns later statements use. Returns its
+/// command tag's count.
 async fn send(
     session: &mut dyn Session,
     prepared: &Stmt,
@@ -135,13 +137,13 @@ async fn send(
     params: &[Value],
     rows: &mut Rows,
     slots: &mut [Value],
-) -> Result<(), TxError> {
+) -> Result<u64, TxError> {
     if stmt.captures.is_empty() {
-        session.execute(prepared, &refs(params)).await?;
-        return Ok(());
+        return session.execute(prepared, &refs(params)).await;
     }
     session.query(prepared, &refs(params), rows).await?;
-    capture(rows, prepared, stmt, slots)
+    capture(rows, prepared, stmt, slots)?;
+    Ok(rows.affected())
 }
 
 impl Worker {
@@ -182,6 +184,7 @@ impl Worker {
         let mut run = Run {
             tx,
             stmts,
+            seen: &shared.seen,
             ids,
             st,
             vars,
@@ -224,7 +227,8 @@ async fn copy_tx(
 struct Run<'w> {
     tx: &'w spec::Transaction,
     stmts: &'w Statements,
-    /// The prepared-set index of each statement.
+    seen: &'w RowsSeen,
+    /// The prepared-set index of each statement (also its index in `seen`).
     ids: &'w [usize],
     st: &'w mut gen::State,
     vars: &'w [Value],
@@ -239,7 +243,7 @@ impl Run<'_> {
     async fn implicit(&mut self, session: &mut dyn Session) -> Result<TxOutcome, TxError> {
         let stmt = &self.tx.statements[0];
         fill(self.params, stmt, self.st, self.vars, self.slots);
-        send(
+        let n = send(
             session,
             self.stmts.at(self.ids[0]),
             stmt,
@@ -248,6 +252,7 @@ impl Run<'_> {
             self.slots,
         )
         .await?;
+        self.seen.saw(self.ids[0], n);
         Ok(TxOutcome::committed(1))
     }
 
@@ -303,6 +308,9 @@ impl Run<'_> {
         };
         let sent = session.pipeline(steps, &mut self.rows[..steps.len()]).await;
         drop(first);
+        if sent.is_ok() {
+            self.seen.saw(self.ids[0], self.rows[1].affected());
+        }
         let r = sent.and_then(|()| capture(&self.rows[1], prepared, stmt, self.slots));
         rolled_back_on_err(session, r).await
     }
@@ -326,7 +334,8 @@ impl Run<'_> {
             &mut self.rows[0],
             self.slots,
         )
-        .await;
+        .await
+        .map(|n| self.seen.saw(self.ids[i], n));
         rolled_back_on_err(session, r).await?;
         if deliberate(self.tx, i, self.slots) {
             session.simple_query("ROLLBACK").await?;
@@ -347,6 +356,9 @@ impl Run<'_> {
         let p = refs(self.params);
         let steps = [Step::new(prepared, &p), Step::new(commit, &[])];
         let sent = session.pipeline(&steps, &mut self.rows[..2]).await;
+        if sent.is_ok() {
+            self.seen.saw(self.ids[n - 1], self.rows[0].affected());
+        }
         let r = sent.and_then(|()| capture(&self.rows[0], prepared, last, self.slots));
         rolled_back_on_err(session, r).await
     }
