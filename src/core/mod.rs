@@ -8,6 +8,7 @@ pub(crate) mod load;
 pub(crate) mod measure;
 pub(crate) mod registry;
 pub(crate) mod script;
+pub(crate) mod seen;
 pub(crate) mod session;
 
 use std::future::Future;

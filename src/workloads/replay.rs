@@ -97,6 +97,8 @@ struct Stmt {
     offset_us: u64,
     /// Transaction kind (template rank, or the shared "other" kind).
     kind: u32,
+    /// Template id.
+    tpl: u32,
     control: Control,
     sql: Box<str>,
     /// Template id and its literals, when the statement can be sent prepared (protocol
@@ -118,6 +120,8 @@ struct Trace {
     skipped: u64,
     /// Malformed log lines skipped while reading.
     malformed: u64,
+    /// Whether each template's statements ever returned or changed a row, by template id.
+    seen: crate::core::seen::RowsSeen,
 }
 
 /// The replay workload.
@@ -416,6 +420,24 @@ impl Workload for Replay {
         }
     }
 
+    fn findings(&self) -> Vec<String> {
+        let t = &self.trace;
+        t.seen
+            .take_untouched()
+            .into_iter()
+            .map(|i| {
+                let text = &t.templates[i];
+                let mut shown: String = text.chars().take(80).collect();
+                if shown.len() < text.len() {
+                    shown.push_str("...");
+                }
+                format!(
+                    "trace statements of the form `{shown}` returned or changed no row in any of their executions: the trace's values do not reach the data it runs on (check trace.schema_from and its scale against the database the trace was recorded on)"
+                )
+            })
+            .collect()
+    }
+
     fn metrics(&self, run: &RunCounts) -> Vec<Metric> {
         let t = &self.trace;
         let ran: u64 = run.committed.iter().chain(&run.failed).sum();
@@ -543,14 +565,14 @@ impl TemplateCache {
         params: &[Box<str>],
         sql: &str,
         in_tx: bool,
-    ) -> Result<(), TxError> {
+    ) -> Result<u64, TxError> {
         if self.conn != Some(session.id()) {
             self.conn = Some(session.id());
             self.by_template.iter_mut().for_each(|p| *p = Prep::Unknown);
         }
         let st = match &self.by_template[tpl] {
             Prep::Ready(st) => st.clone(),
-            Prep::Simple => return session.simple_query(sql).await.map(|_| ()),
+            Prep::Simple => return session.simple_query(sql).await,
             Prep::Unknown => match prepare(session, text, in_tx).await? {
                 Some(st) => {
                     self.by_template[tpl] = Prep::Ready(st.clone());
@@ -558,7 +580,7 @@ impl TemplateCache {
                 }
                 None => {
                     self.by_template[tpl] = Prep::Simple;
-                    return session.simple_query(sql).await.map(|_| ());
+                    return session.simple_query(sql).await;
                 }
             },
         };
@@ -567,7 +589,7 @@ impl TemplateCache {
             .iter()
             .map(|p| p as &(dyn postgres_types::ToSql + Sync))
             .collect();
-        session.execute(&st, &refs).await.map(|_| ())
+        session.execute(&st, &refs).await
     }
 }
 
@@ -703,15 +725,18 @@ impl WorkerTx for ReplayWorker {
                         .run(session, (tpl, text), params, &stmt.sql, self.in_tx)
                         .await
                 }
-                None => session.simple_query(&stmt.sql).await.map(|_| ()),
+                None => session.simple_query(&stmt.sql).await,
             };
+            if let Ok(n) = result {
+                self.trace.seen.saw(stmt.tpl as usize, n);
+            }
             match stmt.control {
                 Control::Begin if result.is_ok() => self.in_tx = true,
                 // COMMIT of a failed transaction rolls back and succeeds; either way it ends
                 Control::End => self.in_tx = false,
                 _ => {}
             }
-            result.map(|()| TxOutcome::committed(1))
+            result.map(|_| TxOutcome::committed(1))
         })
     }
 }

@@ -13,7 +13,6 @@ pub(crate) mod gen;
 mod metrics;
 pub(crate) mod plans;
 pub(crate) mod resume;
-mod seen;
 pub(crate) mod spec;
 pub(crate) mod sql;
 pub(crate) mod value;
@@ -257,8 +256,9 @@ struct Shared {
     /// Per sequence slot, the counter position this run's workers start at (past the
     /// keys earlier runs inserted, for the sequences bound to a column).
     seq_positions: Box<[std::sync::atomic::AtomicI64]>,
-    /// Whether each statement ever returned or changed a row.
-    seen: seen::RowsSeen,
+    /// Whether each statement ever returned or changed a row (indexed as the prepared
+    /// set's statements).
+    seen: crate::core::seen::RowsSeen,
 }
 
 impl Declarative {
@@ -399,7 +399,12 @@ impl Shared {
         let commit_id = sql.len() - 1;
         Shared {
             seq_positions: (0..spec.sequences).map(|_| Default::default()).collect(),
-            seen: seen::RowsSeen::new(&spec),
+            seen: crate::core::seen::RowsSeen::new(
+                spec.transactions
+                    .iter()
+                    .flat_map(|t| t.statements.iter())
+                    .map(|s| Some(s.sql.as_str())),
+            ),
             spec,
             cumulative,
             sql: Box::leak(sql.into_boxed_slice()),
@@ -711,7 +716,24 @@ impl Workload for Declarative {
     }
 
     fn findings(&self) -> Vec<String> {
-        self.untouched()
+        let labels: Vec<&str> = self
+            .spec()
+            .transactions
+            .iter()
+            .flat_map(|t| t.statements.iter())
+            .map(|s| s.label.as_str())
+            .collect();
+        self.shared
+            .seen
+            .take_untouched()
+            .into_iter()
+            .map(|i| {
+                format!(
+                    "statement {} returned or changed no row in any of its executions: check that its parameters reach the loaded data (a key range past the rows loaded, a value no row has) and that its tables are not empty",
+                    labels[i]
+                )
+            })
+            .collect()
     }
 
     fn worker(&self, worker_id: usize, seed: u64) -> Box<dyn WorkerTx> {

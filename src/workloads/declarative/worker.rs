@@ -6,9 +6,9 @@ use std::sync::Arc;
 use bytes::{BufMut, BytesMut};
 use rand::Rng as _;
 
-use super::seen::RowsSeen;
 use super::value::Value;
 use super::{gen, spec, Shared, Suite};
+use crate::core::seen::RowsSeen;
 use crate::core::{
     intern, BoxFuture, Rows, Session, Statements, Step, Stmt, TxError, TxKind, TxOutcome, WorkerTx,
 };

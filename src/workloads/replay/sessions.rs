@@ -78,6 +78,7 @@ pub(super) fn load(events: Vec<Event>, templates: usize, protocol: Protocol) -> 
                     Stmt {
                         offset_us: last,
                         kind: kind_of[l.tpl],
+                        tpl: l.tpl as u32,
                         control: control(&interner.templates[l.tpl]),
                         sql: l.sql,
                         bound: l.params.map(|p| (l.tpl as u32, p)),
@@ -96,6 +97,7 @@ pub(super) fn load(events: Vec<Event>, templates: usize, protocol: Protocol) -> 
         ranges.push(first..stmts.len());
     }
     Trace {
+        seen: crate::core::seen::RowsSeen::new(interner.templates.iter().map(|t| Some(t.as_str()))),
         span_us: stmts.iter().map(|s| s.offset_us).max().unwrap_or(0),
         stmts,
         sessions: ranges,
