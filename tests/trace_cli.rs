@@ -287,6 +287,29 @@ fn bad_input_gives_one_line_errors() {
         fresh.to_str().unwrap(),
     ]);
     assert_one_line_error(&e, 1, "no statements found");
+    // a server log without a timestamp prefix is read as plain SQL: none of its lines is a
+    // statement, and the error says which format to give (before: each line was learned as
+    // a statement, `LOG: statement: SELECT $1` among them)
+    let bare = dir.path().join("bare.log");
+    std::fs::write(
+        &bare,
+        "LOG:  statement: SELECT 1\nLOG:  statement: SELECT 2\n",
+    )
+    .unwrap();
+    let e = run(&[
+        "trace",
+        "learn",
+        "-i",
+        bare.to_str().unwrap(),
+        "-o",
+        fresh.to_str().unwrap(),
+    ]);
+    assert_one_line_error(
+        &e,
+        1,
+        "a server log needs --format stderr, csvlog or jsonlog",
+    );
+    assert!(!fresh.exists(), "no model written");
     // the broken file there is not a model stormbench wrote: never replaced
     let e = run(&["trace", "learn", "-i", p, "-o", m]);
     assert_one_line_error(&e, 2, "not a file stormbench wrote");

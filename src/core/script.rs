@@ -151,6 +151,76 @@ pub(crate) fn transaction_control(stmt: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether `stmt` starts as an SQL command does: its first word (comments skipped) is one
+/// of PostgreSQL's commands, or it opens with a parenthesis (`(SELECT ...) UNION ...`).
+pub(crate) fn is_sql_command(stmt: &str) -> bool {
+    const COMMANDS: &[&str] = &[
+        "ABORT",
+        "ALTER",
+        "ANALYSE",
+        "ANALYZE",
+        "BEGIN",
+        "CALL",
+        "CHECKPOINT",
+        "CLOSE",
+        "CLUSTER",
+        "COMMENT",
+        "COMMIT",
+        "COPY",
+        "CREATE",
+        "DEALLOCATE",
+        "DECLARE",
+        "DELETE",
+        "DISCARD",
+        "DO",
+        "DROP",
+        "END",
+        "EXECUTE",
+        "EXPLAIN",
+        "FETCH",
+        "GRANT",
+        "IMPORT",
+        "INSERT",
+        "LISTEN",
+        "LOAD",
+        "LOCK",
+        "MERGE",
+        "MOVE",
+        "NOTIFY",
+        "PREPARE",
+        "REASSIGN",
+        "REFRESH",
+        "REINDEX",
+        "RELEASE",
+        "RESET",
+        "REVOKE",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "SECURITY",
+        "SELECT",
+        "SET",
+        "SHOW",
+        "START",
+        "TABLE",
+        "TRUNCATE",
+        "UNLISTEN",
+        "UPDATE",
+        "VACUUM",
+        "VALUES",
+        "WITH",
+    ];
+    let mut lexer = Lexer::new(stmt);
+    while let Some(tok) = lexer.next_token() {
+        match tok {
+            Token::Trivia => {}
+            Token::Word(_, w) => return COMMANDS.contains(&w.to_ascii_uppercase().as_str()),
+            Token::Open(_) => return true,
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// Whether a statement's command tag counts the rows it returned or changed (`SELECT`,
 /// `INSERT`, `UPDATE`, `DELETE`, `MERGE`, and `WITH`, `VALUES` or `TABLE`, which end in one
 /// of them); a `CALL`, a `SET` or a `DO` counts none.

@@ -642,6 +642,9 @@ fn read_stderr(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed>
     Ok(b.finish())
 }
 
+/// Why a line of a plain file is skipped.
+const NOT_SQL: &str = "not an SQL statement (a plain file holds one statement per line)";
+
 fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed> {
     let mut p = Parsed::default();
     let mut lines = LineReader::new(r, false);
@@ -656,6 +659,10 @@ fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed> 
         }
         if l.cut || t.len() > MAX_STATEMENT_BYTES {
             p.bad(l.no, &too_long("statement", MAX_STATEMENT_BYTES));
+            continue;
+        }
+        if !crate::core::script::is_sql_command(t) {
+            p.bad(l.no, NOT_SQL);
             continue;
         }
         p.events.push(Event {

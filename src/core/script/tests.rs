@@ -119,3 +119,27 @@ fn knows_which_command_tags_count_rows() {
         assert!(!counts_rows(sql), "{sql}");
     }
 }
+
+#[test]
+fn tells_an_sql_command_from_other_text() {
+    for sql in [
+        "SELECT 1",
+        "  /* c */ select 1",
+        "(SELECT 1) UNION (SELECT 2)",
+        "with x as (select 1) select * from x",
+        "begin",
+        "VACUUM ANALYZE t",
+    ] {
+        assert!(is_sql_command(sql), "{sql}");
+    }
+    for sql in [
+        "hello world",
+        "LOG:  statement: SELECT 1",
+        "2024-01-01 10:00:00 UTC [1] LOG:  statement: SELECT 1",
+        "\\copy t from 'f'",
+        "FROM t WHERE id = 1",
+        "",
+    ] {
+        assert!(!is_sql_command(sql), "{sql}");
+    }
+}

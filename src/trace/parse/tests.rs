@@ -71,6 +71,17 @@ fn bind_parameters_are_bounded() {
 fn plain_and_detection() {
     let p = parse("SELECT 1;\n\n-- c\nUPDATE t SET a = 2\n", LogFormat::Plain);
     assert_eq!(p.events.len(), 2);
+    // a line that is no SQL command (a log line, a statement's continuation) is malformed,
+    // not a statement to learn
+    let p = parse(
+        "LOG:  statement: SELECT 1\nSELECT a,\n  b FROM t\n(SELECT 1)\n",
+        LogFormat::Plain,
+    );
+    let sql: Vec<&str> = p.events.iter().map(|e| e.sql.as_str()).collect();
+    assert_eq!(sql, ["SELECT a,", "(SELECT 1)"]);
+    assert_eq!(p.malformed_count, 2);
+    assert_eq!(p.malformed[0].line, 1);
+    assert!(p.malformed[1].reason.starts_with("not an SQL statement"));
     let path = std::path::Path::new("x.log");
     assert_eq!(
         LogFormat::detect(path, "2024-05-01 10:00:00 UTC [1]"),
