@@ -151,86 +151,6 @@ pub(crate) fn transaction_control(stmt: &str) -> Option<&'static str> {
     })
 }
 
-/// Whether `stmt` starts as an SQL command does: its first word (comments skipped) is one
-/// of PostgreSQL's commands, or it opens with a parenthesis (`(SELECT ...) UNION ...`).
-pub(crate) fn is_sql_command(stmt: &str) -> bool {
-    const COMMANDS: &[&str] = &[
-        "ABORT",
-        "ALTER",
-        "ANALYSE",
-        "ANALYZE",
-        "BEGIN",
-        "CALL",
-        "CHECKPOINT",
-        "CLOSE",
-        "CLUSTER",
-        "COMMENT",
-        "COMMIT",
-        "COPY",
-        "CREATE",
-        "DEALLOCATE",
-        "DECLARE",
-        "DELETE",
-        "DISCARD",
-        "DO",
-        "DROP",
-        "END",
-        "EXECUTE",
-        "EXPLAIN",
-        "FETCH",
-        "GRANT",
-        "IMPORT",
-        "INSERT",
-        "LISTEN",
-        "LOAD",
-        "LOCK",
-        "MERGE",
-        "MOVE",
-        "NOTIFY",
-        "PREPARE",
-        "REASSIGN",
-        "REFRESH",
-        "REINDEX",
-        "RELEASE",
-        "RESET",
-        "REVOKE",
-        "ROLLBACK",
-        "SAVEPOINT",
-        "SECURITY",
-        "SELECT",
-        "SET",
-        "SHOW",
-        "START",
-        "TABLE",
-        "TRUNCATE",
-        "UNLISTEN",
-        "UPDATE",
-        "VACUUM",
-        "VALUES",
-        "WITH",
-    ];
-    let mut lexer = Lexer::new(stmt);
-    while let Some(tok) = lexer.next_token() {
-        match tok {
-            Token::Trivia => {}
-            Token::Word(_, w) => return COMMANDS.contains(&w.to_ascii_uppercase().as_str()),
-            Token::Open(_) => return true,
-            _ => return false,
-        }
-    }
-    false
-}
-
-/// Whether a statement's command tag counts the rows it returned or changed (`SELECT`,
-/// `INSERT`, `UPDATE`, `DELETE`, `MERGE`, and `WITH`, `VALUES` or `TABLE`, which end in one
-/// of them); a `CALL`, a `SET` or a `DO` counts none.
-pub(crate) fn counts_rows(stmt: &str) -> bool {
-    matches!(
-        leading_words(stmt, 1).first().map(String::as_str),
-        Some("SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "WITH" | "VALUES" | "TABLE")
-    )
-}
-
 /// The first `n` words of a statement, upper-cased; comments and blanks are skipped, and
 /// anything else (a quote, a parenthesis, an operator) ends them.
 fn leading_words(stmt: &str, n: usize) -> Vec<String> {
@@ -784,6 +704,9 @@ pub(crate) fn find_transaction_control(sql: &str) -> Vec<(usize, &'static str)> 
         .filter_map(|s| transaction_control(s.text).map(|c| (s.line, c)))
         .collect()
 }
+
+mod commands;
+pub(crate) use commands::{counts_rows, is_sql_command};
 
 #[cfg(test)]
 mod tests;

@@ -293,3 +293,28 @@ impl Quality {
         out
     }
 }
+
+impl Declarative {
+    /// One warning per statement that ran since the last call and never returned or
+    /// changed a row.
+    pub(super) fn untouched(&self) -> Vec<String> {
+        let labels: Vec<&str> = self
+            .spec()
+            .transactions
+            .iter()
+            .flat_map(|t| t.statements.iter())
+            .map(|s| s.label.as_str())
+            .collect();
+        self.shared
+            .seen
+            .take_untouched()
+            .into_iter()
+            .map(|i| {
+                format!(
+                    "statement {} returned or changed no row in any of its executions: check that its parameters reach the loaded data (a key range past the rows loaded, a value no row has) and that its tables are not empty",
+                    labels[i]
+                )
+            })
+            .collect()
+    }
+}
