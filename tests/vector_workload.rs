@@ -273,50 +273,10 @@ fn vector_workload_on_postgres_18() {
     assert!(rows >= 4000 + 550, "{rows} rows");
     assert_eq!(s.psql("SELECT changed FROM vec_state"), "t");
 
-    // COPY ingest: 100 rows per transaction, on each driver
-    for driver in ["wire", "tokio-postgres"] {
-        let before: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
-        let json = d.join(format!("copy-{driver}.json"));
-        let cfg = config(
-            d,
-            "copy",
-            &format!("mode: ingest_copy\nduration: 1s\ndriver: {driver}\nvector: {{{SMALL}, metric: inner}}"),
-        );
-        let (o, out, err) = s.run(&cfg, &["--json", json.to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
-        let copies = read_json(&json)["summary"]["transactions"]
-            .as_u64()
-            .unwrap();
-        let after: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
-        assert!(copies > 0);
-        // (a COPY in flight at the end commits uncounted: at most one per worker)
-        assert!(
-            (before + 100 * copies..=before + 100 * (copies + 2)).contains(&after),
-            "{driver}: {copies} copies, {before} -> {after} rows"
-        );
-    }
-
-    // batch ingest: ten rows per INSERT, ids past every earlier insert's, on each driver
-    // (its ids once overflowed a parameter typed int: every transaction failed)
-    for driver in ["wire", "tokio-postgres"] {
-        let before: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
-        let json = d.join(format!("batch-{driver}.json"));
-        let cfg = config(
-            d,
-            "batch",
-            &format!("mode: ingest_batch\nduration: 1s\ndriver: {driver}\nvector: {{{SMALL}, metric: inner}}"),
-        );
-        let (o, out, err) = s.run(&cfg, &["--json", json.to_str().unwrap()]);
-        assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
-        let r = read_json(&json);
-        assert_eq!(r["summary"]["failed"], 0, "{driver}: {}", r["errors"]);
-        let batches = r["summary"]["transactions"].as_u64().unwrap();
-        let after: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
-        assert!(batches > 0);
-        assert!(
-            (before + 10 * batches..=before + 10 * (batches + 2)).contains(&after),
-            "{driver}: {batches} batches, {before} -> {after} rows"
-        );
+    // COPY ingest (100 rows per transaction) and batch ingest (ten rows per INSERT, whose
+    // ids once overflowed a parameter typed int, so that every transaction failed)
+    for (mode, rows) in [("ingest_copy", 100), ("ingest_batch", 10)] {
+        ingest_adds_its_rows(&s, d, mode, rows);
     }
 
     // vectors from a file: the items first, then the held-out queries
@@ -344,6 +304,38 @@ fn vector_workload_on_postgres_18() {
         s.psql("SELECT (embedding::real[])[1] FROM vec_items WHERE id = 1"),
         "0"
     );
+}
+
+/// Runs `mode` for a second on each driver: no transaction fails, and each committed one
+/// added `rows` rows.
+fn ingest_adds_its_rows(s: &Server, d: &Path, mode: &str, rows: u64) {
+    for driver in ["wire", "tokio-postgres"] {
+        let before: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
+        let json = d.join(format!("{mode}-{driver}.json"));
+        let cfg = config(
+            d,
+            mode,
+            &format!(
+                "mode: {mode}\nduration: 1s\ndriver: {driver}\nvector: {{{SMALL}, metric: inner}}"
+            ),
+        );
+        let (o, out, err) = s.run(&cfg, &["--json", json.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+        let r = read_json(&json);
+        assert_eq!(
+            r["summary"]["failed"], 0,
+            "{mode} on {driver}: {}",
+            r["errors"]
+        );
+        let done = r["summary"]["transactions"].as_u64().unwrap();
+        let after: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
+        assert!(done > 0, "{mode} on {driver}");
+        // (a transaction in flight at the end commits uncounted: at most one per worker)
+        assert!(
+            (before + rows * done..=before + rows * (done + 2)).contains(&after),
+            "{mode} on {driver}: {done} transactions, {before} -> {after} rows"
+        );
+    }
 }
 
 /// A float32 `.npy` of `rows` x `dims`: row r is (r, r/2, sin r, ...).
