@@ -322,6 +322,13 @@ pub(super) fn foreign_key(
             "{p}.seed: only applies with scramble: true; add scramble: true or remove seed"
         ));
     }
+    if t.rows == 0 && a.new_rows != Some(1.0) {
+        errors.push(format!(
+            "{p}: table '{}' is loaded with no rows, so a key drawn from its range names no row; give it rows, or draw only the keys the run inserts (new_rows: 1.0, in a transaction)",
+            t.name
+        ));
+        return None;
+    }
     let zipf = fk_zipf(&a, p, t.rows, scramble, errors)?;
     let new_rows = new_rows(a.new_rows, p, ctx, t, errors);
     let rows = t.rows.max(1);

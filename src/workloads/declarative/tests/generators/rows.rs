@@ -411,3 +411,32 @@ fn a_parent_column_is_the_referenced_row_s_own_value() {
         "{e}"
     );
 }
+
+/// A foreign key into a table loaded with no rows draws keys that name nothing (before: the
+/// loaded column and the statement's key were all `1`, a row that does not exist); only
+/// drawing the keys the run inserts (`new_rows: 1.0`) is meaningful there.
+#[test]
+fn a_foreign_key_into_an_empty_table_is_refused() {
+    let empty = GOOD.replace("rows_per_scale: 10", "rows: 0");
+    let e = errors(&empty);
+    assert!(
+        e.contains("transactions[0].statements[0].params[0].foreign_key: table 't_accounts' is loaded with no rows, so a key drawn from its range names no row"),
+        "{e}"
+    );
+    let e = errors(&empty.replace(
+        "params: [{foreign_key: t_accounts}]",
+        "params: [{foreign_key: {table: t_accounts, new_rows: 0.5}}]",
+    ));
+    assert!(e.contains("is loaded with no rows"), "{e}");
+    // every draw a key the run inserted: accepted (an insert records them)
+    let with_inserts = empty
+        .replace(
+            "{foreign_key: t_accounts}",
+            "{foreign_key: {table: t_accounts, new_rows: 1.0}}",
+        )
+        .replace(
+            "transactions:\n",
+            "transactions:\n  - name: open\n    statements:\n      - sql: INSERT INTO t_accounts (balance) VALUES (0) RETURNING id\n        inserts: t_accounts\n",
+        );
+    compile(&with_inserts).unwrap_or_else(|e| panic!("{e:?}"));
+}
