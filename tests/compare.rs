@@ -63,6 +63,18 @@ fn a_slowed_run_is_a_regression_and_a_run_against_itself_is_not() {
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     assert!(out.contains("Verdict: no significant change"), "{out}");
+    // a run whose statement found nothing: the comparison says so beside its figures
+    let mut warned = read_json(&fast);
+    warned["workload"]["warnings"] =
+        serde_json::json!(["statement nap[0] returned or changed no row"]);
+    let warned_file = dir.path().join("warned.json");
+    std::fs::write(&warned_file, warned.to_string()).unwrap();
+    let o = ok(stormbench().arg("compare").arg(&fast).arg(&warned_file));
+    let (out, _) = text(&o);
+    assert!(
+        out.contains("in the new run only: statement nap[0] returned or changed no row"),
+        "{out}"
+    );
 
     let json = dir.path().join("c.json");
     let (csv, html) = (dir.path().join("c.csv"), dir.path().join("c.html"));

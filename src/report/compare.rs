@@ -19,6 +19,8 @@ pub(crate) struct RunFacts {
     pub(crate) kinds: Vec<(String, Vec<f64>)>,
     /// Per kind: the latency histogram (µs).
     pub(crate) latency: Vec<Option<hdrhistogram::Histogram<u64>>>,
+    /// The workload's word on the run (`workload.warnings`: a statement that found no row).
+    pub(crate) warnings: Vec<String>,
 }
 
 impl RunFacts {
@@ -88,6 +90,15 @@ impl RunFacts {
             server: s("/server/version").unwrap_or_default(),
             kinds,
             latency,
+            warnings: v
+                .pointer("/workload/warnings")
+                .and_then(Value::as_array)
+                .map(|w| {
+                    w.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }
@@ -310,6 +321,12 @@ pub(crate) fn compare(
 ) -> Result<Comparison, String> {
     check_comparable(base, new)?;
     let mut warnings = version_warnings(base, new);
+    // a run whose statements found nothing is fast for that reason: say so beside its figures
+    for (which, run, other) in [("base", base, new), ("new", new, base)] {
+        for w in run.warnings.iter().filter(|w| !other.warnings.contains(w)) {
+            warnings.push(format!("in the {which} run only: {w}"));
+        }
+    }
     let mut kinds = Vec::new();
     for (i, (name, a)) in base.kinds.iter().enumerate() {
         let Some(j) = new.kinds.iter().position(|(n, _)| n == name) else {

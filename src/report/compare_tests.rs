@@ -31,7 +31,26 @@ fn facts(rates: Vec<f64>) -> RunFacts {
         server: "s".into(),
         kinds: vec![("k".into(), rates)],
         latency: vec![None],
+        warnings: Vec::new(),
     }
+}
+
+/// A run whose statements stopped finding rows looks faster: the comparison says which
+/// run's statements found nothing, beside the figures.
+#[test]
+fn a_warning_of_one_run_only_is_said() {
+    let mut base = facts(vec![100.0; 20]);
+    let mut new = facts(vec![150.0; 20]);
+    let both = "statement a returned or changed no row".to_string();
+    let only = "statement b returned or changed no row".to_string();
+    base.warnings = vec![both.clone()];
+    new.warnings = vec![both, only];
+    let c = compare(&base, &new, 0.05, 5.0, None).unwrap();
+    assert_eq!(
+        c.warnings[0],
+        "in the new run only: statement b returned or changed no row"
+    );
+    assert!(!c.warnings.iter().any(|w| w.contains("statement a")));
 }
 
 fn row(tps: f64, p99: f64) -> crate::history::RunRow {
