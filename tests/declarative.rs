@@ -621,16 +621,50 @@ modes:
             "{driver}: {stdout}"
         );
     }
+    // an objective turns the warnings into the exit code of a broken objective (6)
+    let json = dir.path().join("slo.json");
+    let o = pg
+        .stormbench(&db)
+        .current_dir(dir.path())
+        .args([
+            "-w",
+            "misses",
+            "--workloads-path",
+            ".",
+            "-d",
+            "1s",
+            "--mode",
+            "all",
+        ])
+        .args(["--slo", "max_workload_warnings=0", "-q", "--json"])
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_verdict(&o, 6);
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let gate = &r["slo"]["gates"][0];
+    assert_eq!(gate["gate"], "max_workload_warnings", "{gate}");
+    assert_eq!(gate["measured"], 4.0, "{gate}");
+    assert_eq!(gate["passed"], false, "{gate}");
     // a run in which every statement finds its rows has no warnings field
     let json = dir.path().join("hits.json");
     ok(pg
         .stormbench(&db)
         .current_dir(dir.path())
         .args(["-w", "misses", "--workloads-path", ".", "-d", "1s"])
-        .args(["--mode", "hits", "-q", "--json"])
+        .args([
+            "--mode",
+            "hits",
+            "-q",
+            "--slo",
+            "max_workload_warnings=0",
+            "--json",
+        ])
         .arg(&json));
     let r = read_json(&json);
     assert!(r["workload"].get("warnings").is_none(), "{}", r["workload"]);
+    assert_eq!(r["slo"]["passed"], true, "{}", r["slo"]);
     // a sweep warns per band: each band is judged on its own executions
     let cfg = dir.path().join("sweep.yaml");
     std::fs::write(

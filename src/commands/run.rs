@@ -404,7 +404,7 @@ async fn single(
     );
     let writing = async {
         while let Some(partial) = checkpoints.next().await {
-            let report = build_report(s, &prepared, &partial, None, None, None);
+            let report = build_report(s, &prepared, &partial, None, None, None, Vec::new());
             checkpoints.write(report).await;
         }
     };
@@ -427,11 +427,11 @@ async fn single(
         measured.server_xacts,
         measured.database_stats,
         checks,
+        measured.findings,
     );
     report
         .workload
         .add_measures(measured.figures, measured.measure_series);
-    report.workload.warnings = measured.findings;
     out!("{}", report.console());
     // off the control runtime: a stuck write (a FIFO nobody reads) must not stop a second
     // Ctrl-C from ending the process
@@ -490,6 +490,7 @@ fn build_report(
     server_xacts: Option<u64>,
     database_stats: Option<crate::collect::DbStatsReport>,
     checks: Option<Vec<crate::core::CheckResult>>,
+    findings: Vec<String>,
 ) -> Report {
     let (plan, workload) = (s.plan, &s.workload);
     let mut report = Report::build(
@@ -522,6 +523,8 @@ fn build_report(
     );
     report.workload.groups =
         crate::report::GroupReport::of(&plan.exec.groups, &report.transactions, report.measured_s);
+    // before the objectives: one of them may count these
+    report.workload.warnings = findings;
     report.shard = plan.exec.shard.map(|sh| crate::report::ShardReport {
         index: sh.index,
         count: sh.count,

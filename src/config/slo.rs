@@ -60,6 +60,10 @@ pub struct RawSlo {
     /// percent; when set, p50/p95/p99/max of the run are judged interval by interval.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub breach_budget_pct: Option<f64>,
+    /// Most workload warnings the run may carry (a statement that never returned or changed
+    /// a row); 0: a run whose statements found nothing breaks its objectives.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_workload_warnings: Option<f64>,
     /// Objectives per transaction kind.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub kinds: BTreeMap<String, Objectives>,
@@ -95,6 +99,7 @@ impl RawSlo {
             "min_tps" => &mut self.min_tps,
             "max_lag_ms" => &mut self.max_lag_ms,
             "breach_budget_pct" => &mut self.breach_budget_pct,
+            "max_workload_warnings" => &mut self.max_workload_warnings,
             _ => return None,
         })
     }
@@ -155,7 +160,7 @@ pub(crate) fn apply_flag(slo: &mut RawSlo, flag: &str) -> Result<(), String> {
         }
         None => Err(format!(
             "--slo {flag}: unknown objective '{key}'; use one of {OBJECTIVES}, max_lag_ms, \
-             breach_budget_pct, or KIND.objective"
+             breach_budget_pct, max_workload_warnings, or KIND.objective"
         )),
     }
 }
@@ -195,6 +200,9 @@ pub(crate) fn validate(slo: &RawSlo, kinds: &[&str], open_loop: bool, errors: &m
     if let Some(v) = slo.breach_budget_pct {
         limits.push(("slo.breach_budget_pct".into(), v));
     }
+    if let Some(v) = slo.max_workload_warnings {
+        limits.push(("slo.max_workload_warnings".into(), v));
+    }
     for (path, v) in limits {
         let pct = path.ends_with("_pct");
         if !v.is_finite() || v < 0.0 || (pct && v > 100.0) {
@@ -221,6 +229,8 @@ mod tests {
         apply_flag(&mut s, "p99_ms=50").unwrap();
         apply_flag(&mut s, "new_order.p99_ms = 80").unwrap();
         apply_flag(&mut s, "breach_budget_pct=1").unwrap();
+        apply_flag(&mut s, "max_workload_warnings=0").unwrap();
+        assert_eq!(s.max_workload_warnings, Some(0.0));
         assert_eq!(s.p99_ms, Some(50.0));
         assert_eq!(s.kinds["new_order"].p99_ms, Some(80.0));
         assert_eq!(s.breach_budget_pct, Some(1.0));
@@ -240,6 +250,7 @@ mod tests {
         let mut s = RawSlo {
             max_error_pct: Some(150.0),
             p99_ms: Some(-1.0),
+            max_workload_warnings: Some(f64::NAN),
             ..Default::default()
         };
         s.kinds.insert("nosuch".into(), Objectives::default());
@@ -253,6 +264,10 @@ mod tests {
         );
         assert!(
             all.contains("slo.max_error_pct: must be a percentage"),
+            "{all}"
+        );
+        assert!(
+            all.contains("slo.max_workload_warnings: must be a number of 0 or more"),
             "{all}"
         );
         assert!(

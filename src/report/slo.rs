@@ -119,6 +119,13 @@ pub(crate) fn evaluate(slo: &RawSlo, report: &Report) -> SloReport {
         };
         kind_gates(kind, o, k, &mut gates);
     }
+    if let Some(limit) = slo.max_workload_warnings {
+        gates.push(Gate::ceiling(
+            "max_workload_warnings".into(),
+            limit,
+            report.workload.warnings.len() as f64,
+        ));
+    }
     if let (Some(limit), Some(schedule)) = (slo.max_lag_ms, &report.schedule) {
         gates.push(Gate::ceiling(
             "max_lag_ms".into(),
