@@ -636,11 +636,16 @@ modes:
             "--mode",
             "all",
         ])
-        .args(["--slo", "max_workload_warnings=0", "-q", "--json"])
+        .args(["--slo", "max_workload_warnings=0", "--json"])
         .arg(&json)
         .output()
         .unwrap();
     assert_verdict(&o, 6);
+    let (stdout, _) = text(&o);
+    assert!(
+        stdout.contains("[FAIL] max_workload_warnings 4 > 0 (see Workload Warnings)"),
+        "{stdout}"
+    );
     let r = read_json(&json);
     validate_report_schema(&r);
     let gate = &r["slo"]["gates"][0];
