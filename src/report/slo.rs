@@ -59,11 +59,12 @@ impl Gate {
     /// One line for the console: `p99_ms 63.20 > 50 (+26.4%)`.
     pub(crate) fn line(&self) -> String {
         if self.gate == "max_workload_warnings" {
-            let rel = if self.passed { "<=" } else { ">" };
-            return format!(
-                "{} {} {rel} {} (see Workload Warnings)",
-                self.gate, self.measured, self.limit
-            );
+            let (rel, see) = if self.passed {
+                ("<=", "")
+            } else {
+                (">", " (see Workload Warnings)")
+            };
+            return format!("{} {} {rel} {}{see}", self.gate, self.measured, self.limit);
         }
         let (rel, unit) = match self.gate.as_str() {
             g if g.ends_with("min_tps") => (if self.passed { ">=" } else { "<" }, " tps"),
