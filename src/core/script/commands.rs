@@ -1,7 +1,6 @@
 //! What kind of command a statement is, read from its first word: whether it is an SQL
 //! command at all, and whether its command tag counts rows.
 
-use super::leading_words;
 use super::lexer::{Lexer, Token};
 
 /// Whether `stmt` starts as an SQL command does: its first word (comments skipped) is one
@@ -62,24 +61,46 @@ pub(crate) fn is_sql_command(stmt: &str) -> bool {
         "VALUES",
         "WITH",
     ];
-    let mut lexer = Lexer::new(stmt);
-    while let Some(tok) = lexer.next_token() {
-        match tok {
-            Token::Trivia => {}
-            Token::Word(_, w) => return COMMANDS.contains(&w.to_ascii_uppercase().as_str()),
-            Token::Open(_) => return true,
-            _ => return false,
-        }
+    match first(stmt) {
+        First::Word(w) => COMMANDS.contains(&w.as_str()),
+        First::Parenthesis => true,
+        First::Other => false,
     }
-    false
 }
 
 /// Whether a statement's command tag counts the rows it returned or changed (`SELECT`,
 /// `INSERT`, `UPDATE`, `DELETE`, `MERGE`, and `WITH`, `VALUES` or `TABLE`, which end in one
-/// of them); a `CALL`, a `SET` or a `DO` counts none.
+/// of them, or a query in parentheses); a `CALL`, a `SET` or a `DO` counts none.
 pub(crate) fn counts_rows(stmt: &str) -> bool {
-    matches!(
-        leading_words(stmt, 1).first().map(String::as_str),
-        Some("SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "WITH" | "VALUES" | "TABLE")
-    )
+    match first(stmt) {
+        First::Word(w) => matches!(
+            w.as_str(),
+            "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "WITH" | "VALUES" | "TABLE"
+        ),
+        // only a query can open with a parenthesis
+        First::Parenthesis => true,
+        First::Other => false,
+    }
+}
+
+/// How a statement starts, comments and blanks skipped.
+enum First {
+    /// A word, upper-cased.
+    Word(String),
+    Parenthesis,
+    /// Anything else, or nothing.
+    Other,
+}
+
+fn first(stmt: &str) -> First {
+    let mut lexer = Lexer::new(stmt);
+    while let Some(tok) = lexer.next_token() {
+        match tok {
+            Token::Trivia => {}
+            Token::Word(_, w) => return First::Word(w.to_ascii_uppercase()),
+            Token::Open(_) => return First::Parenthesis,
+            _ => return First::Other,
+        }
+    }
+    First::Other
 }

@@ -105,6 +105,7 @@ fn knows_which_command_tags_count_rows() {
         "MERGE INTO t USING s ON true WHEN MATCHED THEN DO NOTHING",
         "VALUES (1)",
         "TABLE t",
+        "(SELECT 1) UNION (SELECT 2)",
     ] {
         assert!(counts_rows(sql), "{sql}");
     }
@@ -113,7 +114,7 @@ fn knows_which_command_tags_count_rows() {
         "SET work_mem = '64MB'",
         "DO $$ BEGIN END $$",
         "LOCK TABLE t",
-        "(SELECT 1)",
+        "$1",
         "",
     ] {
         assert!(!counts_rows(sql), "{sql}");
