@@ -101,9 +101,9 @@ struct Stmt {
     tpl: u32,
     control: Control,
     sql: Box<str>,
-    /// Template id and its literals, when the statement can be sent prepared (protocol
+    /// Its literals, when the statement can be sent as its prepared template (protocol
     /// `prepared`, and no collapsed IN-list or bare `$n` in it).
-    bound: Option<(u32, Box<[Box<str>]>)>,
+    bound: Option<Box<[Box<str>]>>,
 }
 
 /// The loaded trace: statements grouped by session, sessions ordered by start.
@@ -717,9 +717,9 @@ impl WorkerTx for ReplayWorker {
                 session.simple_query("ROLLBACK").await?;
             }
             let stmt = &self.trace.stmts[self.current];
+            let tpl = stmt.tpl as usize;
             let result = match &stmt.bound {
-                Some((tpl, params)) => {
-                    let tpl = *tpl as usize;
+                Some(params) => {
                     let text = &*self.trace.templates[tpl];
                     self.prepared
                         .run(session, (tpl, text), params, &stmt.sql, self.in_tx)
@@ -728,7 +728,7 @@ impl WorkerTx for ReplayWorker {
                 None => session.simple_query(&stmt.sql).await,
             };
             if let Ok(n) = result {
-                self.trace.seen.saw(stmt.tpl as usize, n);
+                self.trace.seen.saw(tpl, n);
             }
             match stmt.control {
                 Control::Begin if result.is_ok() => self.in_tx = true,

@@ -81,7 +81,7 @@ pub(super) fn load(events: Vec<Event>, templates: usize, protocol: Protocol) -> 
                         tpl: l.tpl as u32,
                         control: control(&interner.templates[l.tpl]),
                         sql: l.sql,
-                        bound: l.params.map(|p| (l.tpl as u32, p)),
+                        bound: l.params,
                     }
                 })
                 .collect();

@@ -52,7 +52,7 @@ fn sessions_keep_their_order_and_offsets() {
     assert_eq!(t.stmts[2].control, Control::End);
     // protocol prepared: literals kept for binding; transaction control sent as is
     assert!(t.stmts[0].bound.is_none());
-    let (tpl, params) = t.stmts[1].bound.as_ref().unwrap();
+    let (tpl, params) = (&t.stmts[1].tpl, t.stmts[1].bound.as_ref().unwrap());
     assert_eq!(
         &*t.templates[*tpl as usize],
         "SELECT * FROM t WHERE id = $1"
