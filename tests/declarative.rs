@@ -523,7 +523,14 @@ data:
     columns:
       id: {sequence: {}}
       v: {constant: 0}
+  - table: queue
+    rows: 20
+    columns:
+      id: {sequence: {}}
 transactions:
+  - name: drain
+    statements:
+      - sql: DELETE FROM queue WHERE id = (SELECT min(id) FROM queue) RETURNING id
   - name: hit
     statements:
       - sql: SELECT v FROM few_rows WHERE id = $1
@@ -556,8 +563,10 @@ transactions:
 modes:
   all: {hit: 1, miss_read: 1, block: 1, last_misses: 1}
   hits: {hit: 1}
+  drain: {drain: 1, hit: 1}
 "#,
-        "CREATE TABLE few_rows (id int PRIMARY KEY, v bigint NOT NULL);\n",
+        "CREATE TABLE few_rows (id int PRIMARY KEY, v bigint NOT NULL);\n\
+         CREATE TABLE queue (id int PRIMARY KEY);\n",
     );
     ok(pg.stormbench(&db).current_dir(dir.path()).args([
         "-w",
@@ -670,6 +679,33 @@ modes:
     let r = read_json(&json);
     assert!(r["workload"].get("warnings").is_none(), "{}", r["workload"]);
     assert_eq!(r["slo"]["passed"], true, "{}", r["slo"]);
+    // only measured executions are judged: a queue drained during the warm-up is named
+    let json = dir.path().join("drain.json");
+    ok(pg
+        .stormbench(&db)
+        .current_dir(dir.path())
+        .args(["-w", "misses", "--workloads-path", ".", "--mode", "drain"])
+        .args([
+            "--warmup",
+            "2s",
+            "-d",
+            "1s",
+            "--workers",
+            "1",
+            "-q",
+            "--json",
+        ])
+        .arg(&json));
+    let r = read_json(&json);
+    let warnings = &r["workload"]["warnings"];
+    assert_eq!(warnings.as_array().map(Vec::len), Some(1), "{warnings}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("statement drain[0] returned or changed no row"),
+        "{warnings}"
+    );
     // a sweep warns per band: each band is judged on its own executions
     let cfg = dir.path().join("sweep.yaml");
     std::fs::write(

@@ -436,7 +436,8 @@ pub(crate) trait Workload: Send + Sync {
     }
 
     /// What the measured run just ended showed that makes its figures suspect (a statement
-    /// that never returned or changed a row), since the last call.
+    /// that never returned or changed a row), since the last call; called once more when
+    /// the warm-up ends, its answer dropped, so that only measured executions are judged.
     fn findings(&self) -> Vec<String> {
         Vec::new()
     }

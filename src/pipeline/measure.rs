@@ -103,8 +103,10 @@ pub(crate) async fn measure(
         admin,
         collector,
     );
+    let warmed = forget_warm_up(workload.as_ref(), opts, measuring_rx2.clone());
     let intervals = interval_measures(target, workload.measures(), measuring_rx2, &stop_collecting);
-    let (result, (xacts_before, collected), measure_series) = tokio::join!(run, observe, intervals);
+    let (result, (xacts_before, collected), measure_series, ()) =
+        tokio::join!(run, observe, intervals, warmed);
     let result = match result {
         Ok(r) => r,
         Err(_) if interrupt.is_cancelled() => return Err(AppError::Interrupted("connecting")),
@@ -136,6 +138,23 @@ pub(crate) async fn measure(
         measure_series,
         findings: workload.findings(),
     })
+}
+
+/// When the warm-up ends, forgets what the workload noted of it, so that its findings
+/// judge the measured executions alone (a statement that found rows only while warming up,
+/// a queue drained then, is named). Ends when the warm-up does, or when measurement never
+/// starts (`measuring` dropped).
+async fn forget_warm_up(
+    workload: &dyn Workload,
+    opts: &ExecOptions,
+    mut measuring: tokio::sync::watch::Receiver<bool>,
+) {
+    if opts.warmup.0.is_zero() {
+        return;
+    }
+    if measuring.wait_for(|started| *started).await.is_ok() {
+        drop(workload.findings());
+    }
 }
 
 /// The statistics collector, started when collection is on.
