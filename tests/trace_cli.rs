@@ -85,6 +85,23 @@ fn csvlog_jsonlog_and_plain_fixtures() {
     assert_eq!(m["statements"], 4);
     assert_eq!(m["order"], 2);
     assert_eq!(m["templates"][0]["count"], 3);
+    // a psql script: statements over several lines, up to each `;`
+    let m = learn(&repo("tests/fixtures/trace/script.sql"), dir.path(), &[]);
+    assert_eq!(m["statements"], 5, "{m}");
+    let t = templates(&m);
+    assert!(
+        t.iter()
+            .any(|s| s == "SELECT id, total FROM orders WHERE id = $1"),
+        "{t:?}"
+    );
+    assert!(
+        t.iter()
+            .any(|s| s == "UPDATE orders SET note = $1 WHERE id = $2"),
+        "{t:?}"
+    );
+    assert_eq!(m["templates"][1]["count"], 2, "{t:?}");
+    assert_eq!(m["malformed_count"], 1);
+    assert_eq!(m["malformed"][0]["line"], 16);
 }
 
 fn generate(model: &Path, out: &Path, n: &str, extra: &[&str]) {

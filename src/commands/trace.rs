@@ -67,7 +67,7 @@ fn learn_cmd(a: &TraceLearnArgs) -> Result<Exit, AppError> {
     let (lines, bad, malformed) = (parsed.lines, parsed.malformed_count, parsed.malformed);
     if parsed.events.is_empty() {
         let hint = if format == LogFormat::Plain && bad > 0 {
-            "; read as a plain file of statements, one per line: a server log needs --format stderr, csvlog or jsonlog (a stderr log's lines start with a log_line_prefix holding a timestamp, %m or %t)"
+            "; read as a plain file of SQL statements: a server log needs --format stderr, csvlog or jsonlog (a stderr log's lines start with a log_line_prefix holding a timestamp, %m or %t)"
         } else {
             ""
         };

@@ -4,6 +4,8 @@
 //! control that would end a caller's transaction early.
 
 mod lexer;
+mod scanner;
+pub(crate) use scanner::{split, Ending, Scanner};
 
 use lexer::{Lexer, Token};
 
@@ -51,83 +53,6 @@ fn literals_hidden(sql: &str) -> String {
     }
     out.push_str(&sql[at..]);
     out
-}
-
-/// Splits `sql` into statements; empty statements (only comments or blanks) are left out.
-pub(crate) fn split(sql: &str) -> Vec<ScriptStatement<'_>> {
-    let mut lexer = Lexer::new(sql);
-    let mut out = Vec::new();
-    let mut words: Vec<String> = Vec::new();
-    let mut atomic_depth = 0usize;
-    let mut parens = 0usize;
-    let mut has_code = false;
-    let mut code_start = 0;
-    while let Some(tok) = lexer.next_token() {
-        match tok {
-            Token::Semicolon(at) if parens == 0 && atomic_depth == 0 => {
-                if has_code {
-                    out.push(statement(sql, code_start, at));
-                }
-                words.clear();
-                has_code = false;
-            }
-            Token::Semicolon(_) | Token::Trivia => {}
-            Token::Open(at) | Token::Close(at) | Token::Other(at) | Token::Quoted(at) => {
-                if !has_code {
-                    has_code = true;
-                    code_start = at;
-                }
-                match tok {
-                    Token::Open(_) => parens += 1,
-                    Token::Close(_) => parens = parens.saturating_sub(1),
-                    _ => {}
-                }
-            }
-            Token::Word(at, w) => {
-                if !has_code {
-                    has_code = true;
-                    code_start = at;
-                }
-                let upper = w.to_ascii_uppercase();
-                if in_routine_definition(&words) {
-                    match upper.as_str() {
-                        "ATOMIC" if words.last().is_some_and(|p| p == "BEGIN") => atomic_depth += 1,
-                        "CASE" if atomic_depth > 0 => atomic_depth += 1,
-                        "END" if atomic_depth > 0 => atomic_depth -= 1,
-                        _ => {}
-                    }
-                }
-                if words.len() < 64 {
-                    words.push(upper);
-                } else if let Some(last) = words.last_mut() {
-                    *last = upper;
-                }
-            }
-        }
-    }
-    if has_code {
-        out.push(statement(sql, code_start, sql.len()));
-    }
-    out
-}
-
-/// Whether the words so far open a `CREATE [OR REPLACE] FUNCTION|PROCEDURE`.
-fn in_routine_definition(words: &[String]) -> bool {
-    let w: Vec<&str> = words.iter().take(4).map(String::as_str).collect();
-    matches!(
-        w.as_slice(),
-        ["CREATE", "FUNCTION", ..]
-            | ["CREATE", "PROCEDURE", ..]
-            | ["CREATE", "OR", "REPLACE", "FUNCTION"]
-            | ["CREATE", "OR", "REPLACE", "PROCEDURE"]
-    )
-}
-
-fn statement(sql: &str, from: usize, to: usize) -> ScriptStatement<'_> {
-    ScriptStatement {
-        text: sql[from..to].trim(),
-        line: sql[..from].matches('\n').count() + 1,
-    }
 }
 
 /// The transaction-control command a statement is (`COMMIT`, `ROLLBACK`, `BEGIN`, ...), if
@@ -256,7 +181,7 @@ pub(crate) fn beyond_in_bodies(stmt: &str) -> Option<String> {
 /// The tokens of `stmt` (blanks and comments left out) with every dollar-quoted body read
 /// as SQL; `None` when it has no such body (an unterminated one is none: the server would
 /// not run it).
-fn body_tokens(stmt: &str) -> Option<Vec<(Token, usize)>> {
+fn body_tokens(stmt: &str) -> Option<Vec<(Token<'_>, usize)>> {
     let has_body = tokens(stmt).iter().any(|(t, end)| match t {
         Token::Quoted(at) if stmt[*at..].starts_with('$') => {
             let text = &stmt[*at..*end];
@@ -472,7 +397,7 @@ pub(crate) struct Rebuild<'a> {
 }
 
 /// A statement's tokens but blanks and comments, each with the offset where it ends.
-fn tokens(stmt: &str) -> Vec<(Token, usize)> {
+fn tokens(stmt: &str) -> Vec<(Token<'_>, usize)> {
     let mut lexer = Lexer::new(stmt);
     let mut toks = Vec::new();
     while let Some(t) = lexer.next_token() {

@@ -10,10 +10,12 @@ use std::io::{self, BufRead};
 
 mod csvlog;
 mod jsonlog;
+mod plain;
 mod traces;
 
 use csvlog::read_csv;
 use jsonlog::read_json;
+use plain::read_plain;
 pub use traces::{read_trace, TraceEntry, TraceError};
 
 use chrono::NaiveDateTime;
@@ -640,40 +642,6 @@ fn read_stderr(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed>
     }
     tick(lines.bytes);
     Ok(b.finish())
-}
-
-/// Why a line of a plain file is skipped.
-const NOT_SQL: &str = "not an SQL statement (a plain file holds one statement per line)";
-
-fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed> {
-    let mut p = Parsed::default();
-    let mut lines = LineReader::new(r, false);
-    while let Some(l) = lines.next_line()? {
-        p.lines = l.no;
-        if l.no % 65536 == 0 {
-            tick(l.bytes);
-        }
-        let t = l.text.trim();
-        if t.is_empty() || t.starts_with("--") {
-            continue;
-        }
-        if l.cut || t.len() > MAX_STATEMENT_BYTES {
-            p.bad(l.no, &too_long("statement", MAX_STATEMENT_BYTES));
-            continue;
-        }
-        if !crate::core::script::is_sql_command(t) {
-            p.bad(l.no, NOT_SQL);
-            continue;
-        }
-        p.events.push(Event {
-            session: "0".to_string(),
-            ts_ms: None,
-            duration_ms: None,
-            sql: t.to_string(),
-        });
-    }
-    tick(lines.bytes);
-    Ok(p)
 }
 
 #[cfg(test)]

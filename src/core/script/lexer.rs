@@ -2,11 +2,11 @@
 //! dollar-quoted bodies, parentheses, semicolons; comments and blanks as trivia.
 
 #[derive(Debug)]
-pub(super) enum Token {
+pub(super) enum Token<'a> {
     /// Whitespace or a comment.
     Trivia,
     /// A bare word (keyword or identifier) starting at a byte offset.
-    Word(usize, String),
+    Word(usize, &'a str),
     /// A quoted string, quoted identifier or dollar-quoted body.
     Quoted(usize),
     Open(usize),
@@ -22,6 +22,9 @@ pub(super) struct Lexer<'a> {
     pub(super) i: usize,
     /// Read dollar-quoted bodies as SQL: a `$tag$` delimiter is trivia.
     through_bodies: bool,
+    /// The last token read was cut by the end of the text: a quoted string or identifier,
+    /// dollar-quoted body or block comment not closed yet.
+    pub(super) unclosed: bool,
 }
 
 impl<'a> Lexer<'a> {
@@ -31,6 +34,15 @@ impl<'a> Lexer<'a> {
             text,
             i: 0,
             through_bodies: false,
+            unclosed: false,
+        }
+    }
+
+    /// A lexer that starts reading at byte `at` of `text` (a token's start).
+    pub(super) fn at(text: &'a str, at: usize) -> Self {
+        Lexer {
+            i: at,
+            ..Lexer::new(text)
         }
     }
 
@@ -47,7 +59,7 @@ impl<'a> Lexer<'a> {
         self.s.get(self.i + k).copied()
     }
 
-    pub(super) fn next_token(&mut self) -> Option<Token> {
+    pub(super) fn next_token(&mut self) -> Option<Token<'a>> {
         let c = self.peek(0)?;
         let at = self.i;
         Some(match c {
@@ -66,9 +78,7 @@ impl<'a> Lexer<'a> {
                 Token::Trivia
             }
             b'\'' => {
-                let backslash = at > 0
-                    && matches!(self.s[at - 1], b'e' | b'E')
-                    && (at < 2 || !is_ident_byte(self.s[at - 2]));
+                let backslash = self.escapes_at(at);
                 self.i += 1;
                 self.quoted(b'\'', backslash);
                 Token::Quoted(at)
@@ -111,7 +121,7 @@ impl<'a> Lexer<'a> {
                 while self.peek(0).is_some_and(is_ident_byte) {
                     self.i += 1;
                 }
-                Token::Word(at, self.text[at..self.i].to_string())
+                Token::Word(at, &self.text[at..self.i])
             }
             _ => {
                 // one whole character, so slicing stays on UTF-8 boundaries
@@ -119,6 +129,23 @@ impl<'a> Lexer<'a> {
                 Token::Other(at)
             }
         })
+    }
+
+    /// Whether the `'` at byte `at` opens an escape string (`E'...'`, backslashes escape).
+    pub(super) fn escapes_at(&self, at: usize) -> bool {
+        at > 0
+            && matches!(self.s[at - 1], b'e' | b'E')
+            && (at < 2 || !is_ident_byte(self.s[at - 2]))
+    }
+
+    /// Reads on inside a quoted string or identifier opened by `quote` at `at` that an
+    /// earlier, shorter text ended in; `self.i` is where that text ended. True when it closes
+    /// now (the lexer then stands after it).
+    pub(super) fn resume_quoted(&mut self, quote: u8, at: usize) -> bool {
+        let backslash = quote == b'\'' && self.escapes_at(at);
+        self.unclosed = false;
+        self.quoted(quote, backslash);
+        !self.unclosed
     }
 
     /// Skips a `/* ... */` comment; they nest in PostgreSQL.
@@ -138,6 +165,7 @@ impl<'a> Lexer<'a> {
                 self.i += 1;
             }
         }
+        self.unclosed = true;
     }
 
     /// Skips to the closing `quote` (a doubled quote is part of the text).
@@ -145,7 +173,8 @@ impl<'a> Lexer<'a> {
         while let Some(c) = self.peek(0) {
             self.i += 1;
             if backslash && c == b'\\' {
-                self.i += 1;
+                // the escaped byte, unless the text ends at the backslash
+                self.i = (self.i + 1).min(self.s.len());
             } else if c == quote {
                 if self.peek(0) == Some(quote) {
                     self.i += 1;
@@ -154,6 +183,7 @@ impl<'a> Lexer<'a> {
                 }
             }
         }
+        self.unclosed = true;
     }
 
     /// At a `$`: the length of a `$tag$` opening here, if it is one (not `$1`, not part
@@ -185,7 +215,10 @@ impl<'a> Lexer<'a> {
         let rest = &self.s[body..];
         match rest.windows(tag_len).position(|w| w == tag) {
             Some(p) => self.i = body + p + tag_len,
-            None => self.i = self.s.len(),
+            None => {
+                self.i = self.s.len();
+                self.unclosed = true;
+            }
         }
     }
 }

@@ -31,6 +31,58 @@ fn keeps_function_bodies_whole() {
     assert_eq!(t[2], "SELECT $1::int, a$b FROM t");
 }
 
+/// Feeds `sql` to a scanner line by line, checks it gives the `n` statements `split` reads
+/// from the whole text, and returns how the text ended after each line.
+fn same_line_by_line(sql: &str, n: usize) -> Vec<Ending> {
+    let mut scanner = Scanner::default();
+    let (mut fed, mut out, mut endings) = (String::new(), Vec::new(), Vec::new());
+    for line in sql.split_inclusive('\n') {
+        fed.push_str(line);
+        let text = fed.clone();
+        endings.push(scanner.feed(&text, |s| out.push((s.text.to_string(), s.line))));
+    }
+    out.extend(scanner.rest(&fed).map(|s| (s.text.to_string(), s.line)));
+    let whole: Vec<(String, usize)> = split(sql)
+        .into_iter()
+        .map(|s| (s.text.to_string(), s.line))
+        .collect();
+    assert_eq!(out, whole);
+    assert_eq!(out.len(), n, "{out:?}");
+    endings
+}
+
+#[test]
+fn a_growing_script_is_read_on_where_it_stopped() {
+    let sql = "SELECT 'a;\nb', $q$ x;\n $q$ /* c;\n */ FROM t;\nCREATE FUNCTION f() RETURNS int\n\
+               LANGUAGE sql BEGIN ATOMIC SELECT 1;\nEND; SELECT (1;\n2);\nUPDATE t SET a = 1\n";
+    let endings = same_line_by_line(sql, 4);
+    use Ending::*;
+    assert_eq!(
+        endings,
+        [
+            Open,
+            Open,
+            Open,
+            Between,
+            Unterminated,
+            Open,
+            Open,
+            Between,
+            Unterminated
+        ]
+    );
+    // strings read on across lines: doubled quotes, a backslash ending a line
+    let long = format!(
+        "SELECT E'a\\\n{}', 'x''\n''y', \"q\n\"\"\", $t$\n$x$\n$t$;\nSELECT 2;\n",
+        "it''s\n".repeat(3)
+    );
+    assert_eq!(same_line_by_line(&long, 2).last(), Some(&Between));
+    // a text cut inside an escape string's backslash is open, and its head is no panic
+    let cut = "CREATE ROLE r PASSWORD E'\\";
+    assert_eq!(Scanner::default().feed(cut, |_| {}), Open);
+    assert_eq!(split(cut)[0].head(), "CREATE ROLE r PASSWORD E'***'");
+}
+
 #[test]
 fn heads_hide_passwords() {
     let head = |sql| split(sql)[0].head();

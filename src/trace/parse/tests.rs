@@ -71,17 +71,24 @@ fn bind_parameters_are_bounded() {
 fn plain_and_detection() {
     let p = parse("SELECT 1;\n\n-- c\nUPDATE t SET a = 2\n", LogFormat::Plain);
     assert_eq!(p.events.len(), 2);
-    // a line that is no SQL command (a log line, a statement's continuation) is malformed,
-    // not a statement to learn
+    // a line that starts no SQL command is malformed where no statement goes on (a log
+    // line), and continues the statement before it otherwise
     let p = parse(
-        "LOG:  statement: SELECT 1\nSELECT a,\n  b FROM t\n(SELECT 1)\n",
+        "LOG:  statement: SELECT 1\nSELECT a,\n  b FROM t\n(SELECT 1)\nUPDATE t\n  SET a = 'x\nSELECT y'\n",
         LogFormat::Plain,
     );
     let sql: Vec<&str> = p.events.iter().map(|e| e.sql.as_str()).collect();
-    assert_eq!(sql, ["SELECT a,", "(SELECT 1)"]);
-    assert_eq!(p.malformed_count, 2);
+    assert_eq!(
+        sql,
+        [
+            "SELECT a,\n  b FROM t",
+            "(SELECT 1)",
+            "UPDATE t\n  SET a = 'x\nSELECT y'"
+        ]
+    );
+    assert_eq!(p.malformed_count, 1);
     assert_eq!(p.malformed[0].line, 1);
-    assert!(p.malformed[1].reason.starts_with("not an SQL statement"));
+    assert!(p.malformed[0].reason.starts_with("not an SQL statement"));
     let path = std::path::Path::new("x.log");
     assert_eq!(
         LogFormat::detect(path, "2024-05-01 10:00:00 UTC [1]"),
@@ -110,6 +117,53 @@ fn plain_and_detection() {
         LogFormat::Csvlog
     );
     assert!(LogFormat::parse("xml").is_err());
+}
+
+#[test]
+fn a_plain_script_ends_its_statements_at_semicolons() {
+    let script = "-- a psql script\n\
+        WITH recent AS (\n  SELECT id FROM orders WHERE placed > now() - interval '1 day'\n)\n\
+        SELECT count(*) FROM recent;\n\
+        \n\
+        SELECT a FROM t\nUNION ALL\nSELECT b FROM u;\n\
+        hello world;\n\
+        CREATE FUNCTION f() RETURNS int AS $$\nBEGIN\n  RETURN 1;\nEND $$ LANGUAGE plpgsql;\n\
+        BEGIN; UPDATE t SET a = 1\n  WHERE id = 2; COMMIT;\n\
+        SELECT 'no end'\n";
+    let p = parse(script, LogFormat::Plain);
+    let sql: Vec<&str> = p.events.iter().map(|e| e.sql.as_str()).collect();
+    assert_eq!(sql.len(), 7, "{sql:?}");
+    assert!(sql[0].starts_with("WITH recent AS (") && sql[0].ends_with("FROM recent"));
+    assert_eq!(sql[1], "SELECT a FROM t\nUNION ALL\nSELECT b FROM u");
+    assert!(sql[2].ends_with("END $$ LANGUAGE plpgsql"), "{}", sql[2]);
+    assert_eq!(
+        &sql[3..],
+        [
+            "BEGIN",
+            "UPDATE t SET a = 1\n  WHERE id = 2",
+            "COMMIT",
+            "SELECT 'no end'"
+        ]
+    );
+    // a line that starts no statement is malformed, and does not swallow the next one
+    assert_eq!(lines_of(&p), [10]);
+    // one statement per line without `;`: each line that starts a command starts one
+    let log = "SELECT 1\nSELECT a\n  FROM t\nWITH x AS (SELECT 1)\nSELECT * FROM x\n";
+    let p = parse(log, LogFormat::Plain);
+    assert_eq!(p.events.len(), 4, "{:?}", p.events);
+    // a quote never closed ends as a statement too long, not as the rest of the file
+    let mut open = String::from("SELECT 1;\nSELECT 'x\n");
+    open.push_str(&"y\n".repeat(MAX_STATEMENT_BYTES / 2 + 1));
+    open.push_str("SELECT 2;\n");
+    let p = parse(&open, LogFormat::Plain);
+    assert_eq!(p.malformed[0].line, 2);
+    assert!(
+        p.malformed[0].reason.contains("longer than"),
+        "{:?}",
+        p.malformed
+    );
+    let last = p.events.last().map(|e| e.sql.as_str());
+    assert_eq!((p.events.len(), last), (2, Some("SELECT 2")));
 }
 
 /// A csvlog record of PostgreSQL 14+ (26 fields) at second `sec` of session 6630a1b2.2a.

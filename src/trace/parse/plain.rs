@@ -1,0 +1,152 @@
+//! Plain files: SQL statements one per line, as a statement log holds them, or spread over
+//! lines and ended by `;`, as a psql script holds them.
+//!
+//! How a file ends its statements is read from its first lines: when one of them ends with
+//! a `;`, statements run up to each `;` (outside quotes, comments, bodies and parentheses),
+//! over as many lines as they take; otherwise each line that starts an SQL command starts a
+//! statement, and a line that does not (`FROM t`), or is indented (`  SET a = 1`), continues
+//! the one before.
+
+use std::io::{self, BufRead};
+
+use super::{too_long, Event, LineReader, Parsed, MAX_STATEMENT_BYTES};
+use crate::core::script::{is_sql_command, Ending, Scanner};
+
+/// Why a line of a plain file is skipped.
+const NOT_SQL: &str =
+    "not an SQL statement (a plain file holds SQL statements, one per line or each ended by `;`)";
+
+/// Lines read before deciding how a file ends its statements.
+const SNIFF_LINES: usize = 1000;
+
+pub(super) fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed> {
+    let mut lines = LineReader::new(r, false);
+    let mut plain = Plain::default();
+    // lines read before the file showed how it ends its statements
+    let mut held: Vec<(u64, String, bool)> = Vec::new();
+    while let Some(l) = lines.next_line()? {
+        plain.parsed.lines = l.no;
+        if l.no % 65536 == 0 {
+            tick(l.bytes);
+        }
+        if plain.semicolons.is_some() {
+            plain.line(l.no, &l.text, l.cut);
+            continue;
+        }
+        let mut ended = 0;
+        let ends = Scanner::default().feed(&l.text, |_| ended += 1) == Ending::Between && ended > 0;
+        held.push((l.no, l.text.into_owned(), l.cut));
+        if ends || held.len() >= SNIFF_LINES {
+            plain.semicolons = Some(ends);
+            for (no, text, cut) in held.drain(..) {
+                plain.line(no, &text, cut);
+            }
+        }
+    }
+    plain.semicolons.get_or_insert(false);
+    for (no, text, cut) in held.drain(..) {
+        plain.line(no, &text, cut);
+    }
+    plain.flush();
+    tick(lines.bytes);
+    Ok(plain.parsed)
+}
+
+#[derive(Default)]
+struct Plain {
+    parsed: Parsed,
+    /// Statements end at `;` (else at the next line that starts an SQL command); `None`
+    /// until the first lines tell.
+    semicolons: Option<bool>,
+    /// The statement read so far, its lines joined by `\n`.
+    pending: String,
+    /// Where `pending` starts (1-based line).
+    start: u64,
+    scanner: Scanner,
+    /// How `pending` ends.
+    ending: Ending,
+    /// A statement of `pending` was kept: the next one starts after a `;`, where no line
+    /// start was checked.
+    kept_one: bool,
+}
+
+impl Plain {
+    fn line(&mut self, no: u64, text: &str, cut: bool) {
+        let t = text.trim();
+        let trivia = t.is_empty() || t.starts_with("--");
+        if self.ending != Ending::Open {
+            if self.pending.is_empty() && trivia {
+                return;
+            }
+            let indented = text.starts_with([' ', '\t']);
+            let new_statement = self.pending.is_empty()
+                || (self.semicolons == Some(false) && !indented && is_sql_command(t));
+            if new_statement {
+                self.flush();
+                if cut || t.len() > MAX_STATEMENT_BYTES {
+                    self.parsed
+                        .bad(no, &too_long("statement", MAX_STATEMENT_BYTES));
+                    return;
+                }
+                if !is_sql_command(t) {
+                    self.parsed.bad(no, NOT_SQL);
+                    return;
+                }
+                self.start = no;
+            }
+        }
+        if cut || self.pending.len() + 1 + text.len() > MAX_STATEMENT_BYTES {
+            self.parsed
+                .bad(self.start, &too_long("statement", MAX_STATEMENT_BYTES));
+            self.reset();
+            return;
+        }
+        if !self.pending.is_empty() {
+            self.pending.push('\n');
+        }
+        self.pending.push_str(text.trim_end());
+        let mut done = Vec::new();
+        self.ending = self
+            .scanner
+            .feed(&self.pending, |s| done.push((s.line, s.text.to_string())));
+        for (line, sql) in done {
+            self.statement(line, sql);
+        }
+        if self.ending == Ending::Between {
+            self.reset();
+        }
+    }
+
+    /// Ends the statement read so far (at a new statement or the end of the file).
+    fn flush(&mut self) {
+        if let Some(rest) = self.scanner.rest(&self.pending) {
+            let (line, sql) = (rest.line, rest.text.to_string());
+            self.statement(line, sql);
+        }
+        self.reset();
+    }
+
+    /// A statement at `line` of `pending`. The first starts where `pending` does, checked
+    /// as an SQL command already; one after a `;` is checked here.
+    fn statement(&mut self, line: usize, sql: String) {
+        let no = self.start + line as u64 - 1;
+        let checked = !std::mem::replace(&mut self.kept_one, true);
+        if !checked && !is_sql_command(&sql) {
+            self.parsed.bad(no, NOT_SQL);
+            return;
+        }
+        self.parsed.events.push(Event {
+            session: "0".to_string(),
+            ts_ms: None,
+            duration_ms: None,
+            sql,
+        });
+    }
+
+    fn reset(&mut self) {
+        self.pending.clear();
+        self.scanner = Scanner::default();
+        self.ending = Ending::Between;
+        self.kept_one = false;
+    }
+}
