@@ -220,6 +220,65 @@ fn a_cluster_left_by_a_killed_stormbench_is_removed_at_the_next_start() {
     });
 }
 
+/// The processes working in directory `data` (a cluster's server processes).
+fn processes_in(data: &std::path::Path) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|c| c == data))
+        .collect()
+}
+
+fn signal_all(pids: &[i32], sig: i32) {
+    for &p in pids {
+        // SAFETY: kill(2) with a valid signal on the server processes of a test's cluster.
+        unsafe { libc::kill(p, sig) };
+    }
+}
+
+#[test]
+fn ctrl_c_with_a_frozen_embedded_cluster_does_not_wait_out_its_stop() {
+    let base = cluster_base();
+    let mut child = spawn(quickstart().env("TMPDIR", base.path()).args([
+        "--embedded",
+        "-w",
+        "noop",
+        "-d",
+        "120s",
+    ]));
+    // past the start-up (whose interrupt leaves the cluster to the watchdog): running
+    let reader = wait_for_stderr_line(&mut child, "running ", Duration::from_secs(60));
+    let (dir, _) = cluster_dir_of(child.id(), &[base.path().to_path_buf()]).unwrap();
+    let data = dir.join("data").canonicalize().unwrap();
+    let pid_file = std::fs::read_to_string(data.join("postmaster.pid")).unwrap();
+    let port: u16 = pid_file.lines().nth(3).unwrap().trim().parse().unwrap();
+    let server = processes_in(&data);
+    assert!(server.len() > 1, "postmaster and children: {server:?}");
+    signal_all(&server, libc::SIGSTOP);
+    let sent = std::time::Instant::now();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    let err = reader.join().unwrap();
+    // a server left behind goes on, so that the machine is not left with it frozen
+    signal_all(&processes_in(&data), libc::SIGCONT);
+    assert_eq!(status.code(), Some(130), "{err}");
+    // pg_ctl's own wait would be 60 s
+    assert!(took < Duration::from_secs(30), "took {took:?}: {err}");
+    assert!(err.contains("processes were killed"), "{err}");
+    assert_eq!(
+        processes_in(&data),
+        Vec::<i32>::new(),
+        "server processes left"
+    );
+    assert!(!port_open(port));
+    wait_until("the directory goes", Duration::from_secs(20), || {
+        !dir.exists()
+    });
+}
+
 #[test]
 fn ctrl_c_during_the_embedded_start_up_does_not_wait_for_it() {
     let base = cluster_base();

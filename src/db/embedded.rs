@@ -54,6 +54,10 @@ const SYSTEM_BIN_DIRS: [&str; 4] = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
 const PORT_ATTEMPTS: usize = 5;
 /// Seconds pg_ctl waits for start and stop.
 const PG_CTL_TIMEOUT_SECS: &str = "60";
+/// Seconds the immediate stop of a cluster being dropped (at the end, after Ctrl-C) may
+/// take before its processes are killed: a server that does not stop in that time is
+/// frozen (stopped, swapped out), and the cluster is a throwaway one.
+const DROP_STOP_SECS: &str = "10";
 /// Server log lines quoted in a start error.
 const LOG_TAIL_LINES: usize = 6;
 /// Settings file written into the data dir and included by postgresql.conf.
@@ -282,7 +286,7 @@ impl EmbeddedCluster {
         if !self.running {
             return Ok(());
         }
-        let output = self.pg_ctl_stop("fast")?;
+        let output = self.pg_ctl_stop("fast", PG_CTL_TIMEOUT_SECS)?;
         if !output.status.success() {
             return Err(EmbeddedError::Stop(one_line(&output_text(&output))));
         }
@@ -368,7 +372,7 @@ impl EmbeddedCluster {
         }
         let log = read_from(&log_path, log_offset);
         // A half-started server must not linger before a retry.
-        let _ = self.pg_ctl_stop("immediate");
+        let _ = self.pg_ctl_stop("immediate", PG_CTL_TIMEOUT_SECS);
         self.running = false;
         let details = if log.trim().is_empty() {
             output_text(&output)
@@ -392,8 +396,8 @@ impl EmbeddedCluster {
         }
     }
 
-    /// `pg_ctl stop -m <mode>`, waiting for the server to exit.
-    fn pg_ctl_stop(&self, mode: &str) -> Result<Output, EmbeddedError> {
+    /// `pg_ctl stop -m <mode>`, waiting up to `timeout` seconds for the server to exit.
+    fn pg_ctl_stop(&self, mode: &str, timeout: &str) -> Result<Output, EmbeddedError> {
         let args: [&OsStr; 8] = [
             "-D".as_ref(),
             self.data_dir.as_os_str(),
@@ -401,7 +405,7 @@ impl EmbeddedCluster {
             mode.as_ref(),
             "-w".as_ref(),
             "-t".as_ref(),
-            PG_CTL_TIMEOUT_SECS.as_ref(),
+            timeout.as_ref(),
             "stop".as_ref(),
         ];
         self.run("pg_ctl", &args)
@@ -455,7 +459,7 @@ impl EmbeddedCluster {
 impl Drop for EmbeddedCluster {
     fn drop(&mut self) {
         if self.running {
-            match self.pg_ctl_stop("immediate") {
+            match self.pg_ctl_stop("immediate", DROP_STOP_SECS) {
                 Ok(out) if !out.status.success() => {
                     log::warn!(
                         "embedded PostgreSQL did not stop cleanly: {}",
@@ -464,6 +468,12 @@ impl Drop for EmbeddedCluster {
                 }
                 Err(e) => log::warn!("{e}"),
                 Ok(_) => {}
+            }
+            if self.data_dir.join("postmaster.pid").exists() {
+                let killed = watchdog::kill_server(&self.data_dir);
+                log::warn!(
+                    "embedded PostgreSQL did not stop within {DROP_STOP_SECS} s; its {killed} processes were killed"
+                );
             }
             self.running = false;
         }

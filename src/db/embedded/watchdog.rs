@@ -45,6 +45,37 @@ pub(super) fn spawn_watchdog(
         .ok()
 }
 
+/// Kills (SIGKILL) every process running in the data directory `data`: the postmaster
+/// and its children work there (it is their working directory), which proves they are this
+/// cluster's and no other process's, whatever pid a stale `postmaster.pid` names. Waits up
+/// to 2 s for them to go; returns how many were signalled.
+pub(super) fn kill_server(data: &Path) -> usize {
+    let Ok(data) = data.canonicalize() else {
+        return 0;
+    };
+    let in_data = || -> Vec<i32> {
+        let Ok(entries) = fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|pid| fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == data))
+            .collect()
+    };
+    let pids = in_data();
+    for &pid in &pids {
+        // SAFETY: kill(2) with a valid signal; the pid's working directory is the cluster's
+        // data directory, which only its server processes use.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    let t0 = std::time::Instant::now();
+    while !in_data().is_empty() && t0.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pids.len()
+}
+
 /// Start time of process `pid` in clock ticks since boot (field 22 of `/proc/PID/stat`).
 pub(super) fn process_start_time(pid: u32) -> Option<u64> {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
@@ -112,6 +143,9 @@ pub(super) fn remove_stale(runner: &Runner, bindir: &Path) {
                 runner.command(&bindir.join("pg_ctl"), &args, Path::new("/")),
                 "pg_ctl",
             );
+            if data.join("postmaster.pid").exists() {
+                kill_server(&data);
+            }
         }
         match fs::remove_dir_all(&dir) {
             Ok(()) => log::warn!(
