@@ -230,13 +230,6 @@ fn processes_in(data: &std::path::Path) -> Vec<i32> {
         .collect()
 }
 
-fn signal_all(pids: &[i32], sig: i32) {
-    for &p in pids {
-        // SAFETY: kill(2) with a valid signal on the server processes of a test's cluster.
-        unsafe { libc::kill(p, sig) };
-    }
-}
-
 #[test]
 fn ctrl_c_with_a_frozen_embedded_cluster_does_not_wait_out_its_stop() {
     let base = cluster_base();
@@ -257,8 +250,7 @@ fn ctrl_c_with_a_frozen_embedded_cluster_does_not_wait_out_its_stop() {
     assert!(server.len() > 1, "postmaster and children: {server:?}");
     signal_all(&server, libc::SIGSTOP);
     let sent = std::time::Instant::now();
-    // SAFETY: kill(2) on our own child's pid.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    signal(&child, libc::SIGINT);
     let status = child.wait().unwrap();
     let took = sent.elapsed();
     let err = reader.join().unwrap();

@@ -452,13 +452,6 @@ fn server_pids(cluster: &EmbeddedCluster) -> Vec<i32> {
     pids
 }
 
-fn signal_all(pids: &[i32], sig: i32) {
-    for &p in pids {
-        // SAFETY: kill(2) with a valid signal on processes of the test's own cluster.
-        unsafe { libc::kill(p, sig) };
-    }
-}
-
 /// A cluster's processes stopped (SIGSTOP) until this is dropped, also when the test fails
 /// while the server is frozen: the cluster then goes on and is shut down, not left frozen.
 struct Frozen(Vec<i32>);

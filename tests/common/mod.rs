@@ -357,6 +357,14 @@ pub fn signal(child: &Child, sig: i32) {
     assert_eq!(unsafe { libc::kill(child.id() as i32, sig) }, 0);
 }
 
+/// Sends `sig` to each of `pids` (a test cluster's server processes), gone ones ignored.
+pub fn signal_all(pids: &[i32], sig: i32) {
+    for &p in pids {
+        // SAFETY: kill(2) with a valid signal on processes of a cluster the test runs.
+        unsafe { libc::kill(p, sig) };
+    }
+}
+
 /// Waits for `child` at most `limit`; kills it and fails the test when it takes longer.
 pub fn wait_at_most(mut child: Child, limit: Duration) -> (Output, Duration) {
     let t0 = Instant::now();
