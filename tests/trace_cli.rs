@@ -102,6 +102,15 @@ fn csvlog_jsonlog_and_plain_fixtures() {
     assert_eq!(m["templates"][1]["count"], 2, "{t:?}");
     assert_eq!(m["malformed_count"], 1);
     assert_eq!(m["malformed"][0]["line"], 16);
+    // bytes that are not UTF-8 on the first line are read as on any other (a LATIN1 log)
+    let latin1 = dir.path().join("latin1.sql");
+    std::fs::write(
+        &latin1,
+        b"SELECT * FROM t WHERE name = '\xe9t\xe9'\nSELECT 2\n",
+    )
+    .unwrap();
+    let m = learn(&latin1, dir.path(), &[]);
+    assert_eq!(m["statements"], 2, "{m}");
 }
 
 fn generate(model: &Path, out: &Path, n: &str, extra: &[&str]) {

@@ -86,19 +86,29 @@ pub(crate) fn open_log(path: &Path, format: Option<LogFormat>) -> anyhow::Result
     } else {
         Box::new(buffered)
     };
-    // the blank lines and the first line with something on it, read ahead and put back
-    let mut head = String::new();
+    // the blank lines and the first line with something on it, read ahead (as bytes, and
+    // no more than a line the parsers keep) and put back
+    let mut head: Vec<u8> = Vec::new();
     let mut first_at = 0;
+    let limit = parse::MAX_LINE_BYTES as u64;
     loop {
-        let n = reader.read_line(&mut head).with_context(cannot)?;
-        if n == 0 || !head[first_at..].trim().is_empty() {
+        let n = (&mut reader)
+            .take(limit)
+            .read_until(b'\n', &mut head)
+            .with_context(cannot)?;
+        let whole_line = head.ends_with(b"\n");
+        if n == 0 || !whole_line || !head[first_at..].trim_ascii().is_empty() {
+            break;
+        }
+        if head.len() as u64 > limit {
             break;
         }
         first_at = head.len();
     }
-    let format = format.unwrap_or_else(|| LogFormat::detect(path, &head[first_at..]));
+    let format = format
+        .unwrap_or_else(|| LogFormat::detect(path, &String::from_utf8_lossy(&head[first_at..])));
     Ok(LogInput {
-        reader: Box::new(std::io::Cursor::new(head.into_bytes()).chain(reader)),
+        reader: Box::new(std::io::Cursor::new(head).chain(reader)),
         len,
         format,
     })

@@ -3,9 +3,10 @@
 //!
 //! How a file ends its statements is read from its first lines: when one of them ends with
 //! a `;`, statements run up to each `;` (outside quotes, comments, bodies and parentheses),
-//! over as many lines as they take; otherwise each line that starts an SQL command starts a
-//! statement, and a line that does not (`FROM t`), or is indented (`  SET a = 1`), continues
-//! the one before.
+//! over as many lines as they take; otherwise a statement ends with its line, unless the
+//! next line is indented (`  SET a = 1`), opens a clause (`FROM t`, `UNION ALL`), or the
+//! statement is inside a quote or parenthesis. A line that starts no statement where none
+//! goes on (a log line) is malformed.
 
 use std::io::{self, BufRead};
 
@@ -52,6 +53,79 @@ pub(super) fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Resu
     Ok(plain.parsed)
 }
 
+/// Words that open a clause, not a statement: an unindented line of a file without `;`
+/// that starts with one of them continues the statement before (`FROM t`, `UNION ALL`).
+const CLAUSE_WORDS: &[&str] = &[
+    "AND",
+    "AS",
+    "ASC",
+    "BETWEEN",
+    "CASE",
+    "CROSS",
+    "DESC",
+    "ELSE",
+    "END",
+    "EXCEPT",
+    "FETCH",
+    "FILTER",
+    "FOR",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "HAVING",
+    "ILIKE",
+    "IN",
+    "INNER",
+    "INTERSECT",
+    "INTO",
+    "IS",
+    "JOIN",
+    "LATERAL",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "NATURAL",
+    "NOT",
+    "NULLS",
+    "OFFSET",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "OVER",
+    "PARTITION",
+    "RETURNING",
+    "RIGHT",
+    "SET",
+    "THEN",
+    "UNION",
+    "USING",
+    "VALUES",
+    "WHEN",
+    "WHERE",
+    "WINDOW",
+];
+
+/// Whether line `t` (trimmed) reads as the middle of a statement: a clause word, or a
+/// closing parenthesis, comma, operator, number or string first.
+fn continues_a_statement(t: &str) -> bool {
+    let Some(first) = t.chars().next() else {
+        return false;
+    };
+    if matches!(
+        first,
+        ')' | ',' | '=' | '<' | '>' | '+' | '-' | '*' | '/' | '|' | ':' | '.' | '\''
+    ) || first.is_ascii_digit()
+    {
+        return true;
+    }
+    let word = t
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .next()
+        .unwrap_or("");
+    CLAUSE_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
 #[derive(Default)]
 struct Plain {
     parsed: Parsed,
@@ -74,26 +148,26 @@ impl Plain {
     fn line(&mut self, no: u64, text: &str, cut: bool) {
         let t = text.trim();
         let trivia = t.is_empty() || t.starts_with("--");
-        if self.ending != Ending::Open {
-            if self.pending.is_empty() && trivia {
+        let goes_on = self.ending == Ending::Open
+            || (!self.pending.is_empty()
+                && (self.semicolons == Some(true)
+                    || text.starts_with([' ', '\t'])
+                    || continues_a_statement(t)));
+        if !goes_on {
+            if trivia {
                 return;
             }
-            let indented = text.starts_with([' ', '\t']);
-            let new_statement = self.pending.is_empty()
-                || (self.semicolons == Some(false) && !indented && is_sql_command(t));
-            if new_statement {
-                self.flush();
-                if cut || t.len() > MAX_STATEMENT_BYTES {
-                    self.parsed
-                        .bad(no, &too_long("statement", MAX_STATEMENT_BYTES));
-                    return;
-                }
-                if !is_sql_command(t) {
-                    self.parsed.bad(no, NOT_SQL);
-                    return;
-                }
-                self.start = no;
+            self.flush();
+            if cut || t.len() > MAX_STATEMENT_BYTES {
+                self.parsed
+                    .bad(no, &too_long("statement", MAX_STATEMENT_BYTES));
+                return;
             }
+            if !is_sql_command(t) {
+                self.parsed.bad(no, NOT_SQL);
+                return;
+            }
+            self.start = no;
         }
         if cut || self.pending.len() + 1 + text.len() > MAX_STATEMENT_BYTES {
             self.parsed

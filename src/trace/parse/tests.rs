@@ -147,10 +147,16 @@ fn a_plain_script_ends_its_statements_at_semicolons() {
     );
     // a line that starts no statement is malformed, and does not swallow the next one
     assert_eq!(lines_of(&p), [10]);
-    // one statement per line without `;`: each line that starts a command starts one
-    let log = "SELECT 1\nSELECT a\n  FROM t\nWITH x AS (SELECT 1)\nSELECT * FROM x\n";
+    // one statement per line without `;`: each line that starts a command starts one;
+    // a clause, an indented line or an open parenthesis goes on, a log line does not
+    let log = "SELECT 1\nSELECT a\n  FROM t\nWITH x AS (SELECT 1)\nSELECT * FROM x\n\
+               SELECT b\nFROM u\nWHERE c IN (\n1, 2)\nLOG:  duration: 0.5 ms\nSELECT 2\n";
     let p = parse(log, LogFormat::Plain);
-    assert_eq!(p.events.len(), 4, "{:?}", p.events);
+    let sql: Vec<&str> = p.events.iter().map(|e| e.sql.as_str()).collect();
+    assert_eq!(sql.len(), 6, "{sql:?}");
+    assert_eq!(sql[4], "SELECT b\nFROM u\nWHERE c IN (\n1, 2)");
+    assert_eq!(sql[5], "SELECT 2");
+    assert_eq!(lines_of(&p), [10]);
     // a quote never closed ends as a statement too long, not as the rest of the file
     let mut open = String::from("SELECT 1;\nSELECT 'x\n");
     open.push_str(&"y\n".repeat(MAX_STATEMENT_BYTES / 2 + 1));
