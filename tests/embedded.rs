@@ -189,6 +189,31 @@ fn a_killed_stormbench_takes_its_embedded_cluster_along() {
 }
 
 #[test]
+fn a_killed_stormbench_takes_its_frozen_embedded_cluster_along() {
+    let base = cluster_base();
+    let (mut child, dir, port, watchdog) = long_embedded_run(base.path());
+    assert!(watchdog > 0, "a watchdog runs");
+    let data = dir.join("data").canonicalize().unwrap();
+    let server = processes_in(&data);
+    signal_all(&server, libc::SIGSTOP);
+    sigkill(child.id());
+    let _ = child.wait();
+    // three immediate stops of 10 s each, then the processes are killed
+    let t0 = std::time::Instant::now();
+    while !alive(&server).is_empty() && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let left = alive(&server);
+    // a server left behind goes on, so that the machine is not left with it frozen
+    signal_all(&left, libc::SIGCONT);
+    assert_eq!(left, Vec::<i32>::new(), "server processes left");
+    assert!(!port_open(port));
+    wait_until("the directory goes", Duration::from_secs(20), || {
+        !dir.exists()
+    });
+}
+
+#[test]
 fn a_cluster_left_by_a_killed_stormbench_is_removed_at_the_next_start() {
     let base = cluster_base();
     let (mut child, dir, port, watchdog) = long_embedded_run(base.path());
@@ -218,6 +243,21 @@ fn a_cluster_left_by_a_killed_stormbench_is_removed_at_the_next_start() {
     wait_until("the stale server stops", Duration::from_secs(10), || {
         !port_open(port)
     });
+}
+
+/// Those of `pids` still alive (not gone, not a zombie): a cluster's processes are named
+/// by pid once frozen, since removing its directory changes their working directory.
+fn alive(pids: &[i32]) -> Vec<i32> {
+    let running = |p: &i32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+            !s.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+    };
+    pids.iter().copied().filter(running).collect()
 }
 
 /// The processes working in directory `data` (a cluster's server processes).
@@ -254,17 +294,14 @@ fn ctrl_c_with_a_frozen_embedded_cluster_does_not_wait_out_its_stop() {
     let status = child.wait().unwrap();
     let took = sent.elapsed();
     let err = reader.join().unwrap();
+    let left = alive(&server);
     // a server left behind goes on, so that the machine is not left with it frozen
-    signal_all(&processes_in(&data), libc::SIGCONT);
+    signal_all(&left, libc::SIGCONT);
     assert_eq!(status.code(), Some(130), "{err}");
     // pg_ctl's own wait would be 60 s
     assert!(took < Duration::from_secs(30), "took {took:?}: {err}");
     assert!(err.contains("processes were killed"), "{err}");
-    assert_eq!(
-        processes_in(&data),
-        Vec::<i32>::new(),
-        "server processes left"
-    );
+    assert_eq!(left, Vec::<i32>::new(), "server processes left");
     assert!(!port_open(port));
     wait_until("the directory goes", Duration::from_secs(20), || {
         !dir.exists()

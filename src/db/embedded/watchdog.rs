@@ -4,14 +4,18 @@ use super::*;
 
 /// Starts the watchdog of the cluster in `root`: a shell that waits for a line on its
 /// stdin (a pipe only this process writes) and, unless the line is "done", stops the server
-/// and removes `root`. It runs in its own process group, so a terminal's Ctrl-C reaches
-/// only stormbench.
+/// (killing its processes, as [`kill_server`] does, when three immediate stops of 10 s
+/// could not: a frozen server) and removes `root`. It runs in its own process group, so a
+/// terminal's Ctrl-C reaches only stormbench.
 pub(super) fn spawn_watchdog(
     runner: &Runner,
     bindir: &Path,
     root: &Path,
 ) -> Option<std::process::Child> {
-    let data = root.join("data");
+    let data = root
+        .canonicalize()
+        .unwrap_or_else(|_| root.to_path_buf())
+        .join("data");
     let stop_args: [&OsStr; 8] = [
         "-D".as_ref(),
         data.as_os_str(),
@@ -25,12 +29,15 @@ pub(super) fn spawn_watchdog(
     let stop = runner.command_line(&bindir.join("pg_ctl"), &stop_args);
     let pid_file = shell_quote(data.join("postmaster.pid").as_os_str());
     let mut script: Vec<u8> =
-        b"read line\n[ \"$line\" = done ] && exit 0\nfor i in 1 2 3 4 5 6 7 8 9 10; do\n  "
-            .to_vec();
+        b"read line\n[ \"$line\" = done ] && exit 0\nfor i in 1 2 3; do\n  ".to_vec();
     script.extend(stop.as_bytes());
     script.extend(b" >/dev/null 2>&1\n  [ -f ");
     script.extend(&pid_file);
-    script.extend(b" ] || break\n  sleep 1\ndone\nrm -rf ");
+    script.extend(b" ] || break\n  sleep 1\ndone\nif [ -f ");
+    script.extend(&pid_file);
+    script.extend(b" ]; then\n  for p in /proc/[0-9]*; do\n    [ \"$(readlink \"$p/cwd\")\" = ");
+    script.extend(shell_quote(data.as_os_str()));
+    script.extend(b" ] && kill -9 \"${p#/proc/}\"\n  done\n  sleep 1\nfi\nrm -rf ");
     script.extend(shell_quote(root.as_os_str()));
     script.push(b'\n');
     Command::new("/bin/sh")
