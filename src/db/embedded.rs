@@ -469,8 +469,13 @@ impl Drop for EmbeddedCluster {
                 Err(e) => log::warn!("{e}"),
                 Ok(_) => {}
             }
-            if self.data_dir.join("postmaster.pid").exists() {
-                let killed = watchdog::kill_server(&self.data_dir);
+            // a pid file left by a server already gone names no process to kill
+            let killed = if self.data_dir.join("postmaster.pid").exists() {
+                watchdog::kill_server(&self.data_dir)
+            } else {
+                0
+            };
+            if killed > 0 {
                 log::warn!(
                     "embedded PostgreSQL did not stop within {DROP_STOP_SECS} s; its {killed} processes were killed"
                 );

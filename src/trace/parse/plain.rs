@@ -129,8 +129,8 @@ fn continues_a_statement(t: &str) -> bool {
 #[derive(Default)]
 struct Plain {
     parsed: Parsed,
-    /// Statements end at `;` (else at the next line that starts an SQL command); `None`
-    /// until the first lines tell.
+    /// Statements end at `;` (else with their line, unless the next one continues them);
+    /// `None` until the first lines tell.
     semicolons: Option<bool>,
     /// The statement read so far, its lines joined by `\n`.
     pending: String,
@@ -178,7 +178,8 @@ impl Plain {
         if !self.pending.is_empty() {
             self.pending.push('\n');
         }
-        self.pending.push_str(text.trim_end());
+        // as it is: a line may be inside a string, whose spaces are its value's
+        self.pending.push_str(text);
         let mut done = Vec::new();
         self.ending = self
             .scanner
