@@ -286,4 +286,11 @@ fn the_plan_takes_libpq_file_defaults_and_expands_home() {
     let plan = database_plan(&embedded, &env, &mut errors, &mut warnings);
     assert_eq!((plan.sslcert, plan.sslrootcert), (None, None));
     assert!(errors.is_empty() && warnings.is_empty());
+    // a server named by STORMBENCH_DB_HOST beside `embedded: true` is not measured: said
+    let mut named = embedded.clone();
+    named.env.host = Some("db1".into());
+    let plan = database_plan(&named, &env, &mut errors, &mut warnings);
+    assert!(plan.embedded && errors.is_empty());
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("--host or --url"), "{warnings:?}");
 }

@@ -30,6 +30,15 @@ pub fn database_plan(
         // points them at a server; saying so on every run would be noise
         log::debug!("database.host is ignored: database.embedded is true");
     }
+    if embedded && (db.env.host.is_some() || db.env.port.is_some()) {
+        // a server named in the environment, as a cron job's would be, is not measured
+        warnings.push(
+            "STORMBENCH_DB_HOST or STORMBENCH_DB_PORT is set, but this run uses a throwaway \
+             embedded cluster (database.embedded: true in the config), not that server; to \
+             measure it, name it with --host or --url, or remove `embedded` from the config"
+                .into(),
+        );
+    }
     for (key, v) in [
         ("host", &db.host),
         ("dbname", &db.dbname),
