@@ -189,7 +189,7 @@ fn header(out: &mut String, r: &Report) {
         r.connections.mode,
         r.connections.driver,
         match &r.schedule {
-            Some(sc) => format!("open loop at {:.1} tps", sc.target_tps),
+            Some(sc) => format!("open loop at {} tps", super::figure(sc.target_tps)),
             None if r.pacing.is_some() => "paced by the workload".to_string(),
             None => "closed loop".to_string(),
         }
@@ -416,8 +416,8 @@ fn schedule_sections(out: &mut String, r: &Report) {
         let _ = writeln!(out, "\nSchedule (open loop):");
         let _ = writeln!(
             out,
-            "  target {:.1} tps, achieved {:.1} tps, {} of {} slots missed",
-            sc.target_tps,
+            "  target {} tps, achieved {:.1} tps, {} of {} slots missed",
+            super::figure(sc.target_tps),
             sc.achieved_tps,
             n(sc.slots_missed),
             n(sc.slots_due)

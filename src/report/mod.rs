@@ -457,6 +457,9 @@ pub(crate) fn figure(v: f64) -> String {
     }
     if v.fract() == 0.0 && v.abs() < 1e15 {
         format!("{v:.0}")
+    } else if v.abs() < 1e-4 {
+        // too small for four decimals, which would say 0
+        format!("{v:.1e}")
     } else if v.abs() < 10.0 {
         let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
@@ -757,6 +760,15 @@ mod tests {
         assert!((l.p50_ms - 500.0).abs() < 1.0, "{l:?}");
         assert!((l.p99_ms - 990.0).abs() < 1.5, "{l:?}");
         assert!((l.max_ms - 1000.0).abs() < 1.5, "{l:?}");
+    }
+
+    #[test]
+    fn figures_keep_what_is_not_zero() {
+        let shown: Vec<String> = [1000.0, 12.25, 0.01, 0.5, 1e-9, 0.0]
+            .into_iter()
+            .map(figure)
+            .collect();
+        assert_eq!(shown, ["1000", "12.2", "0.01", "0.5", "1.0e-9", "0"]);
     }
 
     #[test]
