@@ -62,7 +62,7 @@ pub(crate) fn is_sql_command(stmt: &str) -> bool {
         "WITH",
     ];
     match first(stmt) {
-        First::Word(w) => COMMANDS.contains(&w.as_str()),
+        First::Word(w) => COMMANDS.iter().any(|c| c.eq_ignore_ascii_case(w)),
         First::Parenthesis => true,
         First::Other => false,
     }
@@ -73,10 +73,11 @@ pub(crate) fn is_sql_command(stmt: &str) -> bool {
 /// of them, or a query in parentheses); a `CALL`, a `SET` or a `DO` counts none.
 pub(crate) fn counts_rows(stmt: &str) -> bool {
     match first(stmt) {
-        First::Word(w) => matches!(
-            w.as_str(),
-            "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "WITH" | "VALUES" | "TABLE"
-        ),
+        First::Word(w) => [
+            "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "WITH", "VALUES", "TABLE",
+        ]
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(w)),
         // only a query can open with a parenthesis
         First::Parenthesis => true,
         First::Other => false,
@@ -84,20 +85,20 @@ pub(crate) fn counts_rows(stmt: &str) -> bool {
 }
 
 /// How a statement starts, comments and blanks skipped.
-enum First {
-    /// A word, upper-cased.
-    Word(String),
+enum First<'a> {
+    /// A word, as written.
+    Word(&'a str),
     Parenthesis,
     /// Anything else, or nothing.
     Other,
 }
 
-fn first(stmt: &str) -> First {
+fn first(stmt: &str) -> First<'_> {
     let mut lexer = Lexer::new(stmt);
     while let Some(tok) = lexer.next_token() {
         match tok {
             Token::Trivia => {}
-            Token::Word(_, w) => return First::Word(w.to_ascii_uppercase()),
+            Token::Word(_, w) => return First::Word(w),
             Token::Open(_) => return First::Parenthesis,
             _ => return First::Other,
         }

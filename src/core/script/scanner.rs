@@ -32,8 +32,8 @@ pub(crate) enum Ending {
 pub(crate) struct Scanner {
     /// Byte offset to read on from: the end of the last whole token.
     pos: usize,
-    /// The current statement's first words, upper-cased (at most 4).
-    words: Vec<String>,
+    /// Whether the current statement defines a routine, as far as its first words tell.
+    routine: Routine,
     /// The last word read was `BEGIN`.
     after_begin: bool,
     atomic_depth: usize,
@@ -114,7 +114,7 @@ impl Scanner {
                 if let Some(from) = self.code_start.take() {
                     each(statement(sql, from, at));
                 }
-                self.words.clear();
+                self.routine = Routine::Start;
                 self.after_begin = false;
             }
             Token::Semicolon(_) | Token::Trivia => {}
@@ -129,7 +129,7 @@ impl Scanner {
             Token::Word(at, w) => {
                 self.code_start.get_or_insert(at);
                 let is = |k: &str| w.eq_ignore_ascii_case(k);
-                if in_routine_definition(&self.words) {
+                if self.routine == Routine::Yes {
                     let opens =
                         (is("ATOMIC") && self.after_begin) || (is("CASE") && self.atomic_depth > 0);
                     if opens {
@@ -139,9 +139,7 @@ impl Scanner {
                     }
                 }
                 self.after_begin = is("BEGIN");
-                if self.words.len() < 4 {
-                    self.words.push(w.to_ascii_uppercase());
-                }
+                self.routine = self.routine.then(w);
             }
         }
     }
@@ -161,19 +159,34 @@ fn closing(token: &str) -> Vec<u8> {
     }
 }
 
-/// Whether the words so far open a `CREATE [OR REPLACE] FUNCTION|PROCEDURE`.
-fn in_routine_definition(words: &[String]) -> bool {
-    let w = |i: usize| words.get(i).map(String::as_str);
-    matches!(
-        (w(0), w(1), w(2), w(3)),
-        (Some("CREATE"), Some("FUNCTION" | "PROCEDURE"), ..)
-            | (
-                Some("CREATE"),
-                Some("OR"),
-                Some("REPLACE"),
-                Some("FUNCTION" | "PROCEDURE")
-            )
-    )
+/// Whether the words so far open a `CREATE [OR REPLACE] FUNCTION|PROCEDURE`, read word
+/// by word.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Routine {
+    #[default]
+    Start,
+    Create,
+    CreateOr,
+    CreateOrReplace,
+    Yes,
+    No,
+}
+
+impl Routine {
+    /// The state after the statement's next word `w`.
+    fn then(self, w: &str) -> Routine {
+        let is = |k: &str| w.eq_ignore_ascii_case(k);
+        let routine = is("FUNCTION") || is("PROCEDURE");
+        match self {
+            Routine::Start if is("CREATE") => Routine::Create,
+            Routine::Create if routine => Routine::Yes,
+            Routine::Create if is("OR") => Routine::CreateOr,
+            Routine::CreateOr if is("REPLACE") => Routine::CreateOrReplace,
+            Routine::CreateOrReplace if routine => Routine::Yes,
+            Routine::Yes => Routine::Yes,
+            _ => Routine::No,
+        }
+    }
 }
 
 fn statement(sql: &str, from: usize, to: usize) -> ScriptStatement<'_> {
