@@ -17,14 +17,17 @@ use crate::core::script::{is_sql_command, Ending, Scanner};
 const NOT_SQL: &str =
     "not an SQL statement (a plain file holds SQL statements, one per line or each ended by `;`)";
 
-/// Lines read before deciding how a file ends its statements.
+/// Lines read before deciding how a file ends its statements, and at most how many bytes
+/// of them are held meanwhile.
 const SNIFF_LINES: usize = 1000;
+const SNIFF_BYTES: usize = MAX_STATEMENT_BYTES;
 
 pub(super) fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Result<Parsed> {
     let mut lines = LineReader::new(r, false);
     let mut plain = Plain::default();
     // lines read before the file showed how it ends its statements
     let mut held: Vec<(u64, String, bool)> = Vec::new();
+    let mut held_bytes = 0;
     while let Some(l) = lines.next_line()? {
         plain.parsed.lines = l.no;
         if l.no % 65536 == 0 {
@@ -36,8 +39,9 @@ pub(super) fn read_plain(r: impl BufRead, tick: &mut dyn FnMut(u64)) -> io::Resu
         }
         let mut ended = 0;
         let ends = Scanner::default().feed(&l.text, |_| ended += 1) == Ending::Between && ended > 0;
+        held_bytes += l.text.len();
         held.push((l.no, l.text.into_owned(), l.cut));
-        if ends || held.len() >= SNIFF_LINES {
+        if ends || held.len() >= SNIFF_LINES || held_bytes > SNIFF_BYTES {
             plain.semicolons = Some(ends);
             for (no, text, cut) in held.drain(..) {
                 plain.line(no, &text, cut);

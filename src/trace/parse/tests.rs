@@ -170,6 +170,11 @@ fn a_plain_script_ends_its_statements_at_semicolons() {
     );
     let last = p.events.last().map(|e| e.sql.as_str());
     assert_eq!((p.events.len(), last), (2, Some("SELECT 2")));
+    // lines are held to decide for at most a statement's worth of bytes: past them, a
+    // file that has shown no `;` ends statements with their lines
+    let mut late = format!("-- {}\n", "x".repeat(MAX_STATEMENT_BYTES + 1));
+    late.push_str("SELECT a\nSELECT b;\n");
+    assert_eq!(parse(&late, LogFormat::Plain).events.len(), 2);
 }
 
 /// A csvlog record of PostgreSQL 14+ (26 fields) at second `sec` of session 6630a1b2.2a.
