@@ -164,8 +164,19 @@ fn build(p: &WorkloadParams) -> Result<Arc<dyn Workload>, Vec<String>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (events, malformed) = crate::trace::read_events(&file, s.format.as_deref())
-        .map_err(|e| vec![format!("trace.file: {e:#}")])?;
+    let (events, malformed) =
+        crate::trace::read_events(&file, s.format.as_deref()).map_err(|e| {
+            // unlike `workloads_path`, a relative trace is read from the working directory
+            let hint = match std::env::current_dir() {
+                Ok(cwd) if file.is_relative() && !file.exists() => format!(
+                    " (a relative trace.file is read from the working directory, {}; give \
+                     an absolute path or run from the folder it is relative to)",
+                    cwd.display()
+                ),
+                _ => String::new(),
+            };
+            vec![format!("trace.file: {e:#}{hint}")]
+        })?;
     let protocol = s.replay.protocol.unwrap_or_default();
     let mut trace = load(events, templates, protocol);
     trace.malformed = malformed;

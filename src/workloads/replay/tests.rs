@@ -131,6 +131,11 @@ fn bad_sections_are_reported_with_their_paths() {
         e.starts_with("trace.file: cannot open /nonexistent/trace.jsonl"),
         "{e}"
     );
+    let e = errors("file: no-such-dir/trace.jsonl");
+    assert!(
+        e.contains("no-such-dir/trace.jsonl") && e.contains("read from the working directory"),
+        "{e}"
+    );
     let e = errors("{ file: x, schema_from: trace }");
     assert!(
         e.contains("trace.schema_from: unknown workload 'trace'; use one whose schema the trace runs on: simple, tpcc"),
