@@ -96,11 +96,10 @@ pub(crate) fn open_log(path: &Path, format: Option<LogFormat>) -> anyhow::Result
             .take(limit)
             .read_until(b'\n', &mut head)
             .with_context(cannot)?;
-        let whole_line = head.ends_with(b"\n");
-        if n == 0 || !whole_line || !head[first_at..].trim_ascii().is_empty() {
-            break;
-        }
-        if head.len() as u64 > limit {
+        // the end, a line cut at the limit, a line with something on it, or a line's
+        // worth of blank lines
+        let blank = head.ends_with(b"\n") && head[first_at..].trim_ascii().is_empty();
+        if n == 0 || !blank || head.len() as u64 > limit {
             break;
         }
         first_at = head.len();
