@@ -5,13 +5,13 @@ use std::fmt;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use fallible_iterator::FallibleIterator;
 use postgres_protocol::message::{backend, frontend};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 use super::error::{ErrorKind, WireError};
-use super::frame::Stream;
+use super::frame::{exchange_frame, Stream};
 use crate::rows::Rows;
 
 /// A statement prepared on one connection.
@@ -66,6 +66,10 @@ impl StmtName {
             bytes,
             len: len as u8,
         }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
     }
 
     fn as_str(&self) -> &str {
@@ -142,7 +146,7 @@ impl WireConn {
         let mut names = Vec::new();
         let mut failed = None;
         loop {
-            let (tag, len) = self.next_frame_after(&mut failed).await?;
+            let (tag, len) = exchange_frame!(self, &mut failed);
             match tag {
                 b'1' | b'n' => {} // ParseComplete, NoData
                 b't' => {
@@ -253,51 +257,47 @@ impl WireConn {
         Ok(rows)
     }
 
-    /// Appends Bind (binary parameters and results) and Execute for `stmt` to the write
-    /// buffer. On an encoding error nothing is sent and the exchange ends.
+    /// Appends Bind (binary results; each parameter in the format its value asks for)
+    /// and Execute for `stmt` to the write buffer. On an encoding error nothing is sent
+    /// and the exchange ends.
     pub(super) fn bind(
         &mut self,
         stmt: &WireStmt,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<(), WireError> {
         if params.len() != stmt.params.len() {
-            self.wbuf.clear();
-            self.busy = false;
-            return Err(WireError::new(ErrorKind::Encode(format!(
+            return Err(self.not_bound(format!(
                 "the statement takes {} parameters, {} given",
                 stmt.params.len(),
                 params.len()
-            ))));
+            )));
         }
-        // each value says how it is sent (binary for the built-in types, text for a
-        // value that stands for a literal)
-        let formats = params
-            .iter()
-            .zip(&stmt.params)
-            .map(|(p, ty)| p.encode_format(ty) as i16);
-        let bound = frontend::bind(
-            "",
-            stmt.name.as_str(),
-            formats,
-            params.iter().zip(&stmt.params),
-            |(p, ty), buf| match p.to_sql_checked(ty, buf)? {
-                IsNull::No => Ok(postgres_protocol::IsNull::No),
-                IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
-            },
-            Some(1),
+        let Ok(n) = i16::try_from(params.len()) else {
+            return Err(self.not_bound(format!(
+                "{} parameters are more than a statement can take",
+                params.len()
+            )));
+        };
+        if let Err(e) = encode_bind(
             &mut self.wbuf,
-        );
-        if let Err(e) = bound {
+            stmt.name.as_bytes(),
+            &stmt.params,
+            params,
+            n,
+        ) {
             // nothing was sent: the connection is still in step
-            self.wbuf.clear();
-            self.busy = false;
-            return Err(WireError::new(ErrorKind::Encode(match e {
-                frontend::BindError::Conversion(e) => format!("cannot encode a parameter: {e}"),
-                frontend::BindError::Serialization(e) => format!("cannot encode a parameter: {e}"),
-            })));
+            return Err(self.not_bound(format!("cannot encode a parameter: {e}")));
         }
-        frontend::execute("", 0, &mut self.wbuf)?;
+        // Execute the unnamed portal, all rows
+        self.wbuf.put_slice(b"E\0\0\0\x09\0\0\0\0\0");
         Ok(())
+    }
+
+    /// Ends an exchange whose request could not be encoded (nothing of it was sent).
+    fn not_bound(&mut self, why: String) -> WireError {
+        self.wbuf.clear();
+        self.busy = false;
+        WireError::new(ErrorKind::Encode(why))
     }
 
     /// Runs SQL over the simple query protocol (several statements allowed; results dropped).
@@ -325,7 +325,7 @@ impl WireConn {
     ) -> Result<Executed, WireError> {
         let mut failed = None;
         loop {
-            let (tag, len) = self.next_frame_after(&mut failed).await?;
+            let (tag, len) = exchange_frame!(self, &mut failed);
             match tag {
                 b'D' => {
                     if let Some(o) = &mut out {
@@ -394,6 +394,50 @@ fn cancel_key(body: &[u8]) -> Option<CancelKey> {
     Some(CancelKey { pid, secret })
 }
 
+/// Appends a Bind message of the unnamed portal for statement `name`: parameter `i` is
+/// `params[i]` as type `types[i]`, in the format its value asks for (binary for the
+/// built-in types, text for a value that stands for a literal); results in binary. On an
+/// error the buffer holds part of a message: the caller drops it unsent. Written
+/// in place, lengths filled in after each part, as `postgres_protocol`'s `bind` would
+/// write it (the tests hold them to the same bytes), without its per-message iterators
+/// and name checks: this runs once per statement of every transaction.
+fn encode_bind(
+    buf: &mut BytesMut,
+    name: &[u8],
+    types: &[Type],
+    params: &[&(dyn ToSql + Sync)],
+    n: i16,
+) -> Result<(), Box<dyn std::error::Error + Sync + Send>> {
+    let at = buf.len();
+    buf.put_u8(b'B');
+    buf.put_i32(0); // the message's length, filled in below
+    buf.put_u8(0); // the unnamed portal
+    buf.put_slice(name);
+    buf.put_u8(0);
+    buf.put_i16(n);
+    for (p, ty) in params.iter().zip(types) {
+        buf.put_i16(p.encode_format(ty) as i16);
+    }
+    buf.put_i16(n);
+    for (p, ty) in params.iter().zip(types) {
+        let len_at = buf.len();
+        buf.put_i32(0);
+        let len = match p.to_sql_checked(ty, buf) {
+            Ok(IsNull::No) => {
+                i32::try_from(buf.len() - len_at - 4).map_err(|_| "value too large to transmit")?
+            }
+            Ok(IsNull::Yes) => -1,
+            Err(e) => return Err(e),
+        };
+        buf[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+    }
+    buf.put_i16(1); // one result format for all columns: binary
+    buf.put_i16(1);
+    let len = i32::try_from(buf.len() - at - 1).map_err(|_| "message too large to transmit")?;
+    buf[at + 1..at + 5].copy_from_slice(&len.to_be_bytes());
+    Ok(())
+}
+
 /// A type the driver does not know by its oid (an extension's, an enum, a domain).
 fn other_type(oid: u32) -> Type {
     Type::new(
@@ -435,6 +479,82 @@ mod tests {
     fn statement_names_are_held_whole() {
         assert_eq!(StmtName::new(1).as_str(), "sbw1");
         assert_eq!(StmtName::new(u32::MAX).as_str(), "sbw4294967295");
+    }
+
+    /// A value sent as text, as a literal of a trace is.
+    #[derive(Debug)]
+    struct AsText(&'static str);
+
+    impl ToSql for AsText {
+        fn to_sql(
+            &self,
+            _: &Type,
+            out: &mut BytesMut,
+        ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+            out.put_slice(self.0.as_bytes());
+            Ok(IsNull::No)
+        }
+        fn accepts(_: &Type) -> bool {
+            true
+        }
+        fn encode_format(&self, _: &Type) -> tokio_postgres::types::Format {
+            tokio_postgres::types::Format::Text
+        }
+        tokio_postgres::types::to_sql_checked!();
+    }
+
+    #[test]
+    fn bind_is_written_as_the_protocol_crate_writes_it() {
+        let none: Option<i32> = None;
+        let text = AsText("2024-01-01");
+        let cases: Vec<(Vec<Type>, Vec<&(dyn ToSql + Sync)>)> = vec![
+            (vec![], vec![]),
+            (vec![Type::INT8], vec![&42i64]),
+            (
+                vec![Type::INT4, Type::TEXT, Type::INT4, Type::DATE],
+                vec![&7i32, &"a name", &none, &text],
+            ),
+        ];
+        for (types, params) in cases {
+            let name = StmtName::new(12);
+            let mut ours = BytesMut::new();
+            encode_bind(
+                &mut ours,
+                name.as_bytes(),
+                &types,
+                &params,
+                params.len() as i16,
+            )
+            .unwrap();
+            let mut theirs = BytesMut::new();
+            frontend::bind(
+                "",
+                name.as_str(),
+                params
+                    .iter()
+                    .zip(&types)
+                    .map(|(p, t)| p.encode_format(t) as i16),
+                params.iter().zip(&types),
+                |(p, t), buf| match p.to_sql_checked(t, buf)? {
+                    IsNull::No => Ok(postgres_protocol::IsNull::No),
+                    IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
+                },
+                Some(1),
+                &mut theirs,
+            )
+            .unwrap_or_else(|_| panic!("the crate cannot encode {types:?}"));
+            assert_eq!(ours, theirs, "{types:?}");
+        }
+        let mut exec = BytesMut::new();
+        frontend::execute("", 0, &mut exec).unwrap();
+        assert_eq!(&exec[..], b"E\0\0\0\x09\0\0\0\0\0");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_an_error() {
+        let mut buf = BytesMut::new();
+        let e = encode_bind(&mut buf, b"s", &[Type::INT8], &[&"text"], 1).unwrap_err();
+        assert!(e.to_string().contains("cannot convert"), "{e}");
     }
 
     #[test]

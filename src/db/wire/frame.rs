@@ -42,7 +42,8 @@ impl Stream {
         }
     }
 
-    /// Writes without waiting (for a goodbye on drop); a TLS stream cannot, and skips it.
+    /// Writes what the socket takes now, without waiting (a goodbye on drop, the first
+    /// attempt of every request); a TLS stream cannot, and writes nothing.
     pub(super) fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.try_write(buf),
@@ -60,6 +61,21 @@ impl Stream {
         }
     }
 }
+
+/// The next message of an exchange that may already have failed (see
+/// [`WireConn::next_frame_after`]), as `(tag, total length)`: taken straight from the read
+/// buffer when it is there, as the messages of one answer mostly arrive together, so no
+/// future is built and polled per message; read from the socket otherwise.
+macro_rules! exchange_frame {
+    ($conn:expr, $failed:expr) => {
+        match $conn.buffered_frame() {
+            Ok(Some(frame)) => frame,
+            // not there yet, or malformed (the read path reports it, after the server's error)
+            _ => $conn.next_frame_after($failed).await?,
+        }
+    };
+}
+pub(super) use exchange_frame;
 
 /// When everything read was consumed, moves `buf` back to the start of its allocation,
 /// so the next answer lands in the first bytes (as libpq does), which the cache still
@@ -87,9 +103,31 @@ impl WireConn {
         Ok(())
     }
 
+    /// Sends the write buffer whole. A request nearly always fits the socket's buffer
+    /// and goes out in one call made here, without a future; the rest of one that does
+    /// not (and every TLS request) is written by waiting on the socket.
     #[inline]
     pub(super) async fn flush(&mut self) -> Result<(), WireError> {
-        let r = self.stream.write_all(&self.wbuf).await;
+        let sent = match self.stream.try_write(&self.wbuf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                0
+            }
+            Err(e) => {
+                self.wbuf.clear();
+                return Err(self.lost(e));
+            }
+        };
+        let r = if sent < self.wbuf.len() {
+            self.stream.write_all(&self.wbuf[sent..]).await
+        } else {
+            Ok(())
+        };
         self.wbuf.clear();
         r.map_err(|e| self.lost(e))
     }
@@ -111,16 +149,28 @@ impl WireConn {
         }
     }
 
-    /// The tag and total length of the next complete message in the read buffer.
+    /// The tag and total length of the next message when the read buffer holds all of it;
+    /// `None` when more must be read (with room reserved for the rest of a message whose
+    /// header is in).
+    #[inline]
+    pub(super) fn buffered_frame(&mut self) -> Result<Option<(u8, usize)>, WireError> {
+        if let Some(h) = backend::Header::parse(&self.rbuf)? {
+            let total = h.len() as usize + 1;
+            if self.rbuf.len() >= total {
+                return Ok(Some((h.tag(), total)));
+            }
+            self.rbuf.reserve(total - self.rbuf.len());
+        }
+        Ok(None)
+    }
+
+    /// The tag and total length of the next complete message, read from the socket as
+    /// far as needed.
     #[inline]
     pub(super) async fn next_frame(&mut self) -> Result<(u8, usize), WireError> {
         loop {
-            if let Some(h) = backend::Header::parse(&self.rbuf)? {
-                let total = h.len() as usize + 1;
-                if self.rbuf.len() >= total {
-                    return Ok((h.tag(), total));
-                }
-                self.rbuf.reserve(total - self.rbuf.len());
+            if let Some(f) = self.buffered_frame()? {
+                return Ok(f);
             }
             self.fill().await?;
         }

@@ -6,6 +6,7 @@ use tokio_postgres::types::ToSql;
 
 use super::conn::{tag_rows, Executed, WireConn, WireStmt};
 use super::error::{ErrorKind, WireError};
+use super::frame::exchange_frame;
 use crate::rows::Rows;
 use crate::types::Isolation;
 
@@ -247,7 +248,7 @@ impl WireConn {
     ) -> Result<(), WireError> {
         let mut failed = None;
         loop {
-            let (tag, len) = self.next_frame_after(&mut failed).await?;
+            let (tag, len) = exchange_frame!(self, &mut failed);
             let got = match tag {
                 b'D' => Some(Got::Row(&self.rbuf[5..len])),
                 b'C' => Some(Got::Done(tag_rows(&self.rbuf[5..len]))),
