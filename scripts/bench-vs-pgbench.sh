@@ -22,6 +22,11 @@
 # line under each count compares the two clients on the very same statement and rows,
 # which splits a difference between the client and the table.
 #
+# With FLOOR=1 the floor client (examples/floor_client.rs: one epoll loop per thread, one
+# send and one recv per transaction, nothing recorded) runs stormbench's statement in every
+# round too: the least any client can do, so a gap to pgbench can be read against what no
+# client could close.
+#
 # Also measures the resident memory of a 1,000-worker run over 50 connections and the
 # cost of the recording path (a no-op transaction kind, transactions per second per core).
 set -euo pipefail
@@ -36,6 +41,8 @@ BEFORE=${BEFORE:-}             # an older stormbench binary to run beside this o
 SB_BIN=${SB_BIN:-}             # the binary to measure (default: a release build of this checkout)
 SAME_QUERY=${SAME_QUERY:-1}    # 1: pgbench also runs stormbench's statement on its table
 [[ $SAME_QUERY == [01] ]] || { echo "SAME_QUERY must be 0 or 1, not '$SAME_QUERY'" >&2; exit 2; }
+FLOOR=${FLOOR:-0}              # 1: the floor client runs in every round too
+[[ $FLOOR == [01] ]] || { echo "FLOOR must be 0 or 1, not '$FLOOR'" >&2; exit 2; }
 PORT=${BENCH_PGPORT:-55439}
 DATA=${BENCH_PGDATA:-/tmp/stormbench-bench-pg}
 
@@ -68,9 +75,23 @@ run_stormbench() { # clients driver [binary] -> "tps cpu_s tx"
     rm -f "$json"
     echo "$tps $cpu $tx"
 }
+run_floor() { # clients -> "tps cpu_s tx"
+    local out
+    out=$( { /usr/bin/time -f "$TIMEFMT" timeout -k 5 $(( DURATION + 60 )) "$FLOOR_BIN" $HOST "$PORT" $USER_ $DB \
+        "$1" "$THREADS" $(( SCALE * 100000 )) "$DURATION"; } 2>&1 )
+    local tps tx cpu
+    read -r tps tx < <(grep -E '^[0-9.]+ [0-9]+$' <<<"$out")
+    cpu=$(awk '/^cpu /{print $2+$3}' <<<"$out")
+    echo "$tps $cpu $tx"
+}
 us_per_tx() { awk -v c="$1" -v t="$2" 'BEGIN{print 1e6*c/t}'; } # cpu_s tx -> µs per transaction
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
+if (( FLOOR )); then
+    echo "== building the floor client"
+    cargo build --release --quiet --example floor_client
+    FLOOR_BIN=${CARGO_TARGET_DIR:-target}/release/examples/floor_client
+fi
 printf '\n== pgbench -S -M prepared vs stormbench simple_read, scale %s, %ss x %s interleaved runs, %s client threads\n' \
     "$SCALE" "$DURATION" "$REPEAT" "$THREADS"
 printf 'TPS (medians) and client CPU per transaction (user+sys / transactions); ratios to pgbench\n'
@@ -78,9 +99,10 @@ printf '%7s | %9s %9s %6s %9s %6s | %8s %8s %6s %8s %6s\n' clients pgbench wire 
     "pg us" "wire us" ratio "t-pg us" ratio
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
 for c in $CLIENTS; do
-    pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=(); qt=(); qc=()
+    pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=(); qt=(); qc=(); ft=(); fc=()
     for r in $(seq "$REPEAT"); do
-        order=$(rotated "$r" pg wire tp)
+        names=(pg wire tp); if (( FLOOR )); then names+=(floor); fi
+        order=$(rotated "$r" "${names[@]}")
         if [[ -n $BEFORE ]]; then
             # the older build next to the current one, before it in odd rounds, after it in even
             if (( r % 2 )); then order=${order/wire/old wire}; else order=${order/wire/wire old}; fi
@@ -94,6 +116,7 @@ for c in $CLIENTS; do
                 wire) read -r tps cpu tx <<<"$(run_stormbench "$c" wire)"; wt+=("$tps"); wc+=("$(us_per_tx "$cpu" "$tx")") ;;
                 tp) read -r tps cpu tx <<<"$(run_stormbench "$c" tokio-postgres)"; tt+=("$tps"); tc+=("$(us_per_tx "$cpu" "$tx")") ;;
                 old) read -r tps cpu tx <<<"$(run_stormbench "$c" wire "$BEFORE")"; bt+=("$tps"); bc+=("$(us_per_tx "$cpu" "$tx")") ;;
+                floor) read -r tps cpu tx <<<"$(run_floor "$c")"; ft+=("$tps"); fc+=("$(us_per_tx "$cpu" "$tx")") ;;
             esac
             [[ ${tx:-0} =~ ^[1-9][0-9]*$ ]] || { echo "$who ran no transaction at $c connections (failed or timed out)" >&2; exit 1; }
         done
@@ -113,6 +136,11 @@ for c in $CLIENTS; do
         B=$(printf '%s\n' "${bt[@]}" | median); BC=$(printf '%s\n' "${bc[@]}" | median)
         printf '%7s | %9s %9.0f %5.2fx %16s | %8s %8.2f %5.2fx   (BEFORE, wire)\n' "" "" \
             "$B" "$(ratio "$B" "$P")" "" "" "$BC" "$(ratio "$BC" "$PC")"
+    fi
+    if (( FLOOR )); then
+        F=$(printf '%s\n' "${ft[@]}" | median); FC=$(printf '%s\n' "${fc[@]}" | median)
+        printf '%7s | %9s %9.0f %5.2fx %16s | %8s %8.2f %5.2fx   (floor client; ratios to pgbench -S)\n' "" "" \
+            "$F" "$(ratio "$F" "$P")" "" "" "$FC" "$(ratio "$FC" "$PC")"
     fi
 done
 
