@@ -164,8 +164,7 @@ impl WorkerTx for SimpleWorker {
         session: &'a mut dyn Session,
     ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         let key = self.keys.sample(&mut self.rng) as i64;
-        // drawn only where it is used: a range draw costs as much as the rest of a read's
-        // preparation
+        // drawn only for the kinds that use it (it used to be drawn, unused, for every read)
         let delta: Option<i64> =
             matches!(kind, UPDATE_KIND | INSERT_KIND).then(|| self.rng.gen_range(-5000..=5000));
         Box::pin(async move {
