@@ -105,6 +105,32 @@ fn statements_run_and_server_errors_leave_the_connection_usable() {
 }
 
 #[test]
+fn a_request_larger_than_the_socket_takes_at_once_goes_out_whole() {
+    let pg = pg();
+    rt().block_on(async {
+        // in the clear: a TLS request is always written by waiting on the socket
+        let plain = WireConfig::new(
+            &pg_config(&pg.user, None, "stormbench_test"),
+            SslMode::Disable,
+        );
+        let mut c = WireConn::connect(&plain).await.expect("trust connection");
+        let st = c
+            .prepare("SELECT 1 WHERE length($1::text) = $2::int8")
+            .await
+            .unwrap();
+        // 32 MiB: more than a loopback socket's send buffer, so the first write takes a
+        // part and the rest is written once the server has read some
+        let big = "x".repeat(32 << 20);
+        let r = c.execute(&st, &[&big, &(big.len() as i64)]).await.unwrap();
+        assert_eq!(r.rows, 1, "the server received every byte");
+        // and the connection is in step for the next, small request
+        let r = c.execute(&st, &[&"abc", &3i64]).await.unwrap();
+        assert_eq!(r.rows, 1);
+        c.close().await;
+    });
+}
+
+#[test]
 fn scram_password_is_checked_and_never_echoed() {
     rt().block_on(async {
         let mut ok = WireConn::connect(&config(PW_ROLE, Some(PW), "stormbench_test"))
