@@ -37,8 +37,13 @@ fn ready_end(buf: &[u8]) -> Result<Option<usize>, Error> {
         }
         match buf[at] {
             b'E' => {
-                let text = String::from_utf8_lossy(&buf[at + 5..at + 1 + len]).replace('\0', " ");
-                return Err(format!("server error: {}", text.trim()).into());
+                // the fields of ErrorResponse: a type byte and a string each; M is the message
+                let body = &buf[at + 5..at + 1 + len];
+                let message = body
+                    .split(|b| *b == 0)
+                    .find_map(|f| f.strip_prefix(b"M"))
+                    .unwrap_or(body);
+                return Err(format!("server error: {}", String::from_utf8_lossy(message)).into());
             }
             b'R' if buf[at + 5..at + 9] != [0, 0, 0, 0] => {
                 return Err("the server asks for a password: the floor client needs trust".into())
@@ -204,6 +209,16 @@ fn run_thread(mut conns: Vec<Conn>, rows: u64, end: Instant) -> Result<u64, Erro
     Ok(done)
 }
 
+/// `value` as the number argument `name` stands for.
+fn number<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, Error>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .parse()
+        .map_err(|e| format!("{name} must be a whole number, not '{value}': {e}").into())
+}
+
 fn main() {
     if let Err(e) = run() {
         eprintln!("floor_client: {e}");
@@ -218,11 +233,11 @@ fn run() -> Result<(), Error> {
             "usage: floor_client HOST PORT USER DBNAME CONNECTIONS THREADS ROWS SECONDS".into(),
         );
     };
-    let port: u16 = port.parse()?;
-    let conns: usize = conns.parse()?;
-    let threads: usize = threads.parse::<usize>()?.clamp(1, conns.max(1));
-    let rows: u64 = rows.parse()?;
-    let secs: u64 = secs.parse()?;
+    let port: u16 = number("PORT", port)?;
+    let conns: usize = number("CONNECTIONS", conns)?;
+    let threads: usize = number::<usize>("THREADS", threads)?.clamp(1, conns.max(1));
+    let rows: u64 = number("ROWS", rows)?;
+    let secs: u64 = number("SECONDS", secs)?;
     if conns == 0 || rows == 0 {
         return Err("CONNECTIONS and ROWS must be at least 1".into());
     }
