@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// The longest wait on the server while connecting and preparing.
+const WAIT: Duration = Duration::from_secs(10);
+
 const STATEMENT: &str = "SELECT balance FROM simple_accounts WHERE id = $1";
 
 /// Appends a message: its tag (none for the start-up message), length and body.
@@ -62,7 +65,12 @@ fn exchange(s: &mut TcpStream, out: &[u8]) -> Result<(), Error> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let n = s.read(&mut chunk)?;
+        let n = s.read(&mut chunk).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                format!("the server did not answer within {} s", WAIT.as_secs()).into()
+            }
+            _ => Error::from(e),
+        })?;
         if n == 0 {
             return Err("the server closed the connection".into());
         }
@@ -75,7 +83,14 @@ fn exchange(s: &mut TcpStream, out: &[u8]) -> Result<(), Error> {
 
 /// A connection with the statement prepared as `s`, non-blocking from then on.
 fn connect(host: &str, port: u16, user: &str, db: &str) -> Result<TcpStream, Error> {
-    let mut s = TcpStream::connect((host, port))?;
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))?
+        .next()
+        .ok_or_else(|| format!("{host} has no address"))?;
+    let mut s = TcpStream::connect_timeout(&addr, WAIT)
+        .map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+    // set-up waits are bounded; the measured loop ends at its deadline whatever the server does
+    s.set_read_timeout(Some(WAIT))?;
+    s.set_write_timeout(Some(WAIT))?;
     s.set_nodelay(true)?;
     let mut body = 196_608i32.to_be_bytes().to_vec(); // protocol 3.0
     for (k, v) in [("user", user), ("database", db)] {
