@@ -152,6 +152,8 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     let driver = Arc::new(NullConnections { script });
     let lane_stop = LaneStop::new(shape.workers);
     lane_stop.follow(stop.clone());
+    let rec = worker::Recording::shared(shared.kinds, shared.timing, tx);
+    let local = tokio::task::LocalSet::new();
     for id in 0..shape.workers {
         let w = worker::Worker {
             id,
@@ -163,13 +165,13 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
             driver: driver.clone(),
             shared: shared.clone(),
             stop: lane_stop.slot(id),
-            out: tx.clone(),
+            rec: rec.clone(),
             sticky: true,
             lane: 0,
         };
-        tokio::spawn(w.run());
+        local.spawn_local(w.run());
     }
-    drop(tx);
+    drop(rec);
     let view = Progress::new(Mode::Quiet);
     let (ctx, mut crx) = mpsc::unbounded_channel();
     let checkpoint = shape
@@ -180,8 +182,9 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         checkpoint: checkpoint.as_ref(),
         driver: "null",
     };
-    let Aggregate { totals, series, .. } =
-        aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop).await;
+    let Aggregate { totals, series, .. } = local
+        .run_until(aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop))
+        .await;
     drop(checkpoint);
     let mut checkpoints = Vec::new();
     while let Some(c) = crx.recv().await {

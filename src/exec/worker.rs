@@ -1,6 +1,8 @@
 //! One worker: takes arrival slots, gets a connection, runs transactions with retries,
-//! and records into stats it owns. No locks, no formatting on the success path.
+//! and records into its client thread's stats. No locks, no formatting on the success path.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,8 +40,8 @@ pub(crate) struct Worker<D: Connections> {
     pub(crate) shared: Arc<RunShared>,
     /// Stop signal (deadline or interrupt), its lane's.
     pub(crate) stop: StopSlot,
-    /// Where chunks go.
-    pub(crate) out: UnboundedSender<Chunk>,
+    /// Its client thread's measurements, shared by the thread's workers.
+    pub(crate) rec: Rc<RefCell<Recording>>,
     /// Keep one pooled connection for the whole run (workers <= connections).
     pub(crate) sticky: bool,
     /// Its client thread's place in the plan: the live counters it bumps.
@@ -56,13 +58,68 @@ struct Attempt {
     connect: Option<Duration>,
 }
 
-/// Per-worker recording state.
-struct Recording {
+/// One client thread's measurements for the current sample interval, recorded by all
+/// of its workers (which run on that thread, one at a time): a transaction records into
+/// memory the last one touched, instead of into a chunk of its own worker's that hundreds
+/// of other workers' chunks have pushed out of the cache since. Borrowed only between
+/// awaits. The last worker to let go of it sends what is left.
+pub(crate) struct Recording {
     chunk: Chunk,
     chunk_end: Instant,
-    /// Per kind, the longest transaction this worker saw succeed: a transaction that is
-    /// long for a stall but usual for its kind (an analytical query) is not one.
+    /// Per kind, the longest transaction the thread's workers saw succeed: a transaction
+    /// that is long for a stall but usual for its kind (an analytical query) is not one.
     longest: Vec<Duration>,
+    timing: Timing,
+    kinds: usize,
+    /// Where chunks go.
+    out: UnboundedSender<Chunk>,
+}
+
+impl Recording {
+    /// A client thread's, for `kinds` transaction kinds, sending chunks to `out`.
+    pub(crate) fn shared(
+        kinds: usize,
+        timing: Timing,
+        out: UnboundedSender<Chunk>,
+    ) -> Rc<RefCell<Recording>> {
+        Rc::new(RefCell::new(Recording {
+            chunk: Chunk::new(kinds, 0),
+            chunk_end: timing.measure_start + timing.sample_interval,
+            longest: vec![Duration::ZERO; kinds],
+            timing,
+            kinds,
+            out,
+        }))
+    }
+
+    /// Starts the chunk of the interval holding `at`, sending the current one if it holds
+    /// anything.
+    fn roll(&mut self, at: Instant) {
+        let t = &self.timing;
+        let idx = interval_of(t, at);
+        let done = std::mem::replace(&mut self.chunk, Chunk::new(self.kinds, idx));
+        self.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
+        if !done.is_empty() {
+            let _ = self.out.send(done);
+        }
+    }
+
+    /// Sends the current chunk if its interval ends before `until`.
+    fn flush_if_due(&mut self, until: Instant) {
+        if until >= self.chunk_end && !self.chunk.is_empty() {
+            let end = self.chunk_end;
+            self.roll(end);
+        }
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        let chunk = std::mem::take(&mut self.chunk);
+        if !chunk.is_empty() {
+            let _ = self.out.send(chunk);
+        }
+    }
 }
 
 /// A transaction of a kind that never succeeded yet counts as stalled only past this.
@@ -86,12 +143,6 @@ impl<D: Connections> Worker<D> {
     /// Runs until the stop signal, the deadline or the transaction budget.
     pub(crate) async fn run(mut self) {
         let t: Timing = self.shared.timing;
-        let kinds = self.shared.kinds;
-        let mut rec = Recording {
-            chunk: Chunk::new(kinds, 0),
-            chunk_end: t.measure_start + t.sample_interval,
-            longest: vec![Duration::ZERO; kinds],
-        };
         let mut held: Option<D::Pooled> = None;
         // one stop future for the whole run (a handle of its own, as `self` is borrowed
         // by each attempt)
@@ -107,7 +158,7 @@ impl<D: Connections> Worker<D> {
                 None => Instant::now(),
                 Some(at) => {
                     if at > Instant::now() {
-                        self.flush_if_due(&mut rec, at);
+                        self.rec.borrow_mut().flush_if_due(at);
                         if !self.sleep_until(at).await {
                             break;
                         }
@@ -137,13 +188,13 @@ impl<D: Connections> Worker<D> {
                 biased;
                 a = self.attempt(kind, conn_type, &mut held, started) => a,
                 _ = &mut cancelled => {
-                    self.abandon(&mut rec, kind, started);
+                    self.abandon(kind, started);
                     break;
                 }
             };
             let ended = Instant::now();
             let failed_connect = lost(&attempt.result);
-            self.record(&mut rec, kind, conn_type, intended, started, ended, attempt);
+            self.record(kind, conn_type, intended, started, ended, attempt);
             if failed_connect {
                 held = None;
                 if !self.sleep_until(Instant::now() + CONNECT_BACKOFF).await {
@@ -156,17 +207,13 @@ impl<D: Connections> Worker<D> {
                 .saturating_add(self.gen.pause_after(kind));
             if !pause.is_zero() {
                 let wake = super::later(Instant::now(), pause);
-                self.flush_if_due(&mut rec, wake);
+                self.rec.borrow_mut().flush_if_due(wake);
                 if !self.sleep_until(wake).await {
                     break;
                 }
             }
         }
         drop(held);
-        let chunk = std::mem::take(&mut rec.chunk);
-        if !chunk.is_empty() {
-            let _ = self.out.send(chunk);
-        }
         self.shared.live[self.lane]
             .finished
             .fetch_add(1, Ordering::Relaxed);
@@ -175,7 +222,8 @@ impl<D: Connections> Worker<D> {
     /// The run ended while a transaction of `kind`, started at `started`, waited for the
     /// server: it is recorded as unanswered if it had waited long, and the intervals it
     /// waited through as stalled.
-    fn abandon(&self, rec: &mut Recording, kind: TxKind, started: Instant) {
+    fn abandon(&self, kind: TxKind, started: Instant) {
+        let rec = &mut *self.rec.borrow_mut();
         let t = &self.shared.timing;
         let now = Instant::now();
         let end = t.deadline.map_or(now, |d| d.min(now));
@@ -304,21 +352,9 @@ impl<D: Connections> Worker<D> {
         Attempt::transient(result, asked, conn_at)
     }
 
-    /// Hands the current chunk over if its interval ends before `until`.
-    fn flush_if_due(&self, rec: &mut Recording, until: Instant) {
-        if until >= rec.chunk_end && !rec.chunk.is_empty() {
-            let t = &self.shared.timing;
-            let idx = interval_of(t, rec.chunk_end);
-            let done = std::mem::replace(&mut rec.chunk, Chunk::new(self.shared.kinds, idx));
-            rec.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
-            let _ = self.out.send(done);
-        }
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
-        rec: &mut Recording,
         kind: TxKind,
         conn_type: ConnType,
         intended: Instant,
@@ -326,6 +362,7 @@ impl<D: Connections> Worker<D> {
         ended: Instant,
         a: Attempt,
     ) {
+        let rec = &mut *self.rec.borrow_mut();
         let live = &self.shared.live[self.lane];
         let ok = a.result.is_ok();
         if ok {
@@ -350,12 +387,7 @@ impl<D: Connections> Worker<D> {
             return; // warm-up, or finished at or after the end of measurement
         }
         if ended >= rec.chunk_end {
-            let idx = interval_of(t, ended);
-            let done = std::mem::replace(&mut rec.chunk, Chunk::new(self.shared.kinds, idx));
-            rec.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
-            if !done.is_empty() {
-                let _ = self.out.send(done);
-            }
+            rec.roll(ended);
         }
         let c = &mut rec.chunk;
         if let Some(w) = a.pool_wait {
@@ -484,11 +516,17 @@ mod stall_tests {
 
     #[test]
     fn a_transaction_usual_for_its_kind_is_not_a_stall() {
-        let rec = Recording {
-            chunk: Chunk::new(2, 0),
-            chunk_end: Instant::now(),
-            longest: vec![Duration::from_millis(2), Duration::from_millis(1500)],
+        let now = Instant::now();
+        let timing = Timing {
+            run_start: now,
+            measure_start: now,
+            deadline: None,
+            sample_interval: Duration::from_secs(1),
         };
+        let (out, _chunks) = tokio::sync::mpsc::unbounded_channel();
+        let shared = Recording::shared(2, timing, out);
+        let mut rec = shared.borrow_mut();
+        rec.longest = vec![Duration::from_millis(2), Duration::from_millis(1500)];
         let s = Duration::from_secs;
         // a point read that takes 3 s: the server stopped answering
         assert!(rec.stalled(0, s(3), s(1)));
@@ -496,10 +534,8 @@ mod stall_tests {
         assert!(!rec.stalled(1, s(2), s(1)));
         assert!(rec.stalled(1, s(4), s(1)));
         // nothing of the kind succeeded yet: only past ten seconds
-        let fresh = Recording {
-            longest: vec![Duration::ZERO; 2],
-            ..rec
-        };
+        rec.longest = vec![Duration::ZERO; 2];
+        let fresh = &rec;
         assert!(!fresh.stalled(0, s(5), s(1)));
         assert!(fresh.stalled(0, s(11), s(1)));
     }
