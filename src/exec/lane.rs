@@ -241,9 +241,8 @@ async fn lane_workers<D: Connections + Fill>(
     // which follows the run's token
     let lane_stop = LaneStop::new(lane.workers);
     let follower = lane_stop.follow(stop.clone());
-    let rec = worker::Recording::shared(shared.kinds, shared.timing, out);
-    // the workers share the thread's recording, so they run as the thread's local tasks
-    let local = tokio::task::LocalSet::new();
+    let installed = worker::Recording::install(shared.kinds, shared.timing, out);
+    let sender = tokio::spawn(worker::send_on_time());
     let mut handles = Vec::with_capacity(lane.workers);
     for (slot, id) in (0..lane.workers).map(|k| (k, lane.first_worker + k * lane.stride)) {
         let group = shared.group_of(id);
@@ -255,12 +254,11 @@ async fn lane_workers<D: Connections + Fill>(
             driver: driver.clone(),
             shared: shared.clone(),
             stop: lane_stop.slot(slot),
-            rec: rec.clone(),
             sticky,
             lane: lane.index,
         };
         let (shared, stop) = (shared.clone(), stop.clone());
-        handles.push(local.spawn_local(async move {
+        handles.push(tokio::spawn(async move {
             use futures_util::FutureExt as _;
             let run = std::panic::AssertUnwindSafe(w.run()).catch_unwind();
             if let Err(payload) = run.await {
@@ -274,15 +272,12 @@ async fn lane_workers<D: Connections + Fill>(
             }
         }));
     }
-    // the last worker to end sends the thread's last chunk
-    drop(rec);
-    local
-        .run_until(async {
-            for h in handles {
-                let _ = h.await;
-            }
-        })
-        .await;
+    for h in handles {
+        let _ = h.await;
+    }
+    sender.abort();
+    // sends the thread's last chunk
+    drop(installed);
     follower.abort();
     let at = driver.settle_abandoned().await;
     if at != AtStop::default() {

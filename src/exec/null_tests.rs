@@ -152,8 +152,9 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     let driver = Arc::new(NullConnections { script });
     let lane_stop = LaneStop::new(shape.workers);
     lane_stop.follow(stop.clone());
-    let rec = worker::Recording::shared(shared.kinds, shared.timing, tx);
-    let local = tokio::task::LocalSet::new();
+    let installed = worker::Recording::install(shared.kinds, shared.timing, tx);
+    let sender = tokio::spawn(worker::send_on_time());
+    let mut handles = Vec::new();
     for id in 0..shape.workers {
         let w = worker::Worker {
             id,
@@ -165,13 +166,19 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
             driver: driver.clone(),
             shared: shared.clone(),
             stop: lane_stop.slot(id),
-            rec: rec.clone(),
             sticky: true,
             lane: 0,
         };
-        local.spawn_local(w.run());
+        handles.push(tokio::spawn(w.run()));
     }
-    drop(rec);
+    // the recording goes (sending its last chunk) once the workers are done
+    let workers_done = async move {
+        for h in handles {
+            let _ = h.await;
+        }
+        sender.abort();
+        drop(installed);
+    };
     let view = Progress::new(Mode::Quiet);
     let (ctx, mut crx) = mpsc::unbounded_channel();
     let checkpoint = shape
@@ -182,9 +189,10 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         checkpoint: checkpoint.as_ref(),
         driver: "null",
     };
-    let Aggregate { totals, series, .. } = local
-        .run_until(aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop))
-        .await;
+    let (Aggregate { totals, series, .. }, ()) = tokio::join!(
+        aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop),
+        workers_done
+    );
     drop(checkpoint);
     let mut checkpoints = Vec::new();
     while let Some(c) = crx.recv().await {

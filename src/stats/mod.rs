@@ -26,7 +26,7 @@ pub(crate) enum ConnType {
     Transient = 1,
 }
 
-/// What one worker saw of one transaction kind during one interval.
+/// What the workers of one client thread saw of one transaction kind during one interval.
 #[derive(Debug, Default)]
 pub(crate) struct KindStats {
     /// Latency of the transactions whose execution time is their latency (started when
