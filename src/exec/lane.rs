@@ -241,8 +241,6 @@ async fn lane_workers<D: Connections + Fill>(
     // which follows the run's token
     let lane_stop = LaneStop::new(lane.workers);
     let follower = lane_stop.follow(stop.clone());
-    let installed = worker::Recording::install(shared.kinds, shared.timing, out);
-    let sender = tokio::spawn(worker::send_on_time());
     let mut handles = Vec::with_capacity(lane.workers);
     for (slot, id) in (0..lane.workers).map(|k| (k, lane.first_worker + k * lane.stride)) {
         let group = shared.group_of(id);
@@ -254,6 +252,7 @@ async fn lane_workers<D: Connections + Fill>(
             driver: driver.clone(),
             shared: shared.clone(),
             stop: lane_stop.slot(slot),
+            out: out.clone(),
             sticky,
             lane: lane.index,
         };
@@ -272,12 +271,10 @@ async fn lane_workers<D: Connections + Fill>(
             }
         }));
     }
+    drop(out);
     for h in handles {
         let _ = h.await;
     }
-    sender.abort();
-    // sends the thread's last chunk
-    drop(installed);
     follower.abort();
     let at = driver.settle_abandoned().await;
     if at != AtStop::default() {

@@ -1,5 +1,5 @@
 //! The run: workers on tokio tasks, the arrival schedule, warm-up, stop on deadline,
-//! transaction budget or interrupt, and the aggregator that merges the client threads' chunks into
+//! transaction budget or interrupt, and the aggregator that merges worker chunks into
 //! exact totals and a time series while a ticker prints summary lines.
 
 mod driver;
@@ -480,7 +480,7 @@ fn so_far(
     }
 }
 
-/// Receives chunks until every client thread's workers are done; on each interval tick finalizes the series,
+/// Receives chunks until every worker is done; on each interval tick finalizes the series,
 /// prints summary lines, and every few ticks hands a checkpoint over.
 async fn aggregate(
     mut rx: mpsc::UnboundedReceiver<Chunk>,

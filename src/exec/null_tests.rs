@@ -152,9 +152,6 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
     let driver = Arc::new(NullConnections { script });
     let lane_stop = LaneStop::new(shape.workers);
     lane_stop.follow(stop.clone());
-    let installed = worker::Recording::install(shared.kinds, shared.timing, tx);
-    let sender = tokio::spawn(worker::send_on_time());
-    let mut handles = Vec::new();
     for id in 0..shape.workers {
         let w = worker::Worker {
             id,
@@ -166,19 +163,13 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
             driver: driver.clone(),
             shared: shared.clone(),
             stop: lane_stop.slot(id),
+            out: tx.clone(),
             sticky: true,
             lane: 0,
         };
-        handles.push(tokio::spawn(w.run()));
+        tokio::spawn(w.run());
     }
-    // the recording goes (sending its last chunk) once the workers are done
-    let workers_done = async move {
-        for h in handles {
-            let _ = h.await;
-        }
-        sender.abort();
-        drop(installed);
-    };
+    drop(tx);
     let view = Progress::new(Mode::Quiet);
     let (ctx, mut crx) = mpsc::unbounded_channel();
     let checkpoint = shape
@@ -189,10 +180,8 @@ async fn run_null(shape: Shape, script: Arc<Script>) -> Outcome {
         checkpoint: checkpoint.as_ref(),
         driver: "null",
     };
-    let (Aggregate { totals, series, .. }, ()) = tokio::join!(
-        aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop),
-        workers_done
-    );
+    let Aggregate { totals, series, .. } =
+        aggregate(rx, &["probe"], shared, &opts, &view, taps, &stop).await;
     drop(checkpoint);
     let mut checkpoints = Vec::new();
     while let Some(c) = crx.recv().await {

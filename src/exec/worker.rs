@@ -1,8 +1,6 @@
 //! One worker: takes arrival slots, gets a connection, runs transactions with retries,
-//! and records into its client thread's stats. No locks, no formatting on the success path.
+//! and records into stats it owns. No locks, no formatting on the success path.
 
-use std::cell::RefCell;
-use std::marker::PhantomData;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +38,8 @@ pub(crate) struct Worker<D: Connections> {
     pub(crate) shared: Arc<RunShared>,
     /// Stop signal (deadline or interrupt), its lane's.
     pub(crate) stop: StopSlot,
+    /// Where chunks go.
+    pub(crate) out: UnboundedSender<Chunk>,
     /// Keep one pooled connection for the whole run (workers <= connections).
     pub(crate) sticky: bool,
     /// Its client thread's place in the plan: the live counters it bumps.
@@ -56,107 +56,13 @@ struct Attempt {
     connect: Option<Duration>,
 }
 
-/// One client thread's measurements for the current sample interval, recorded by all
-/// of its workers (which run on that thread, one at a time, each client thread having a
-/// runtime of its own): a transaction records into memory the last one touched, instead of
-/// into a chunk of its own worker's that hundreds of other workers' chunks have pushed out
-/// of the cache since. Kept by the thread ([`Recording::install`]), borrowed only between
-/// awaits; what is left is sent when it is taken down.
-pub(crate) struct Recording {
+/// Per-worker recording state.
+struct Recording {
     chunk: Chunk,
     chunk_end: Instant,
-    /// Per kind, the longest transaction the thread's workers saw succeed: a transaction
-    /// that is long for a stall but usual for its kind (an analytical query) is not one.
+    /// Per kind, the longest transaction this worker saw succeed: a transaction that is
+    /// long for a stall but usual for its kind (an analytical query) is not one.
     longest: Vec<Duration>,
-    timing: Timing,
-    kinds: usize,
-    /// Where chunks go.
-    out: UnboundedSender<Chunk>,
-}
-
-thread_local! {
-    /// The recording of the client thread this runs on, while its workers run.
-    static RECORDING: RefCell<Option<Recording>> = const { RefCell::new(None) };
-}
-
-/// The current thread's recording, installed until dropped (which sends what is left).
-/// Not `Send`: it is dropped on the thread it was installed on.
-pub(crate) struct Installed(PhantomData<*const ()>);
-
-impl Drop for Installed {
-    fn drop(&mut self) {
-        // taken out first: the last chunk is sent outside the borrow
-        let rec = RECORDING.with_borrow_mut(Option::take);
-        drop(rec);
-    }
-}
-
-/// Runs `f` on the current thread's recording.
-#[inline]
-fn with_recording<R>(f: impl FnOnce(&mut Recording) -> R) -> R {
-    RECORDING.with_borrow_mut(|r| {
-        f(r.as_mut()
-            .expect("workers run on a client thread whose recording is installed"))
-    })
-}
-
-impl Recording {
-    /// Installs the current thread's recording, for `kinds` transaction kinds, sending
-    /// chunks to `out`; the workers spawned on this thread record into it.
-    pub(crate) fn install(kinds: usize, timing: Timing, out: UnboundedSender<Chunk>) -> Installed {
-        let rec = Recording {
-            chunk: Chunk::new(kinds, 0),
-            chunk_end: timing.measure_start + timing.sample_interval,
-            longest: vec![Duration::ZERO; kinds],
-            timing,
-            kinds,
-            out,
-        };
-        let old = RECORDING.with_borrow_mut(|r| r.replace(rec));
-        drop(old);
-        Installed(PhantomData)
-    }
-
-    /// Starts the chunk of the interval holding `at`, sending the current one if it holds
-    /// anything.
-    fn roll(&mut self, at: Instant) {
-        let t = &self.timing;
-        let idx = interval_of(t, at);
-        let done = std::mem::replace(&mut self.chunk, Chunk::new(self.kinds, idx));
-        self.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
-        if !done.is_empty() {
-            let _ = self.out.send(done);
-        }
-    }
-
-    /// At `now`, moves on to the current interval if the chunk's has ended (sending it).
-    fn catch_up(&mut self, now: Instant) {
-        if now >= self.chunk_end {
-            self.roll(now);
-        }
-    }
-}
-
-/// Sends the current thread's chunk as its interval ends, so that it reaches the
-/// aggregator in time while every worker sleeps (a slow open-loop rate, think time), and
-/// is never sent early: a worker going to sleep past the end of the interval cannot send
-/// it, as the thread's other workers may still end transactions in it. Runs on the thread
-/// beside its workers until aborted.
-pub(crate) async fn send_on_time() {
-    loop {
-        let end = with_recording(|r| r.chunk_end);
-        sleep_until(end).await;
-        with_recording(|r| r.catch_up(Instant::now()));
-    }
-}
-
-impl Drop for Recording {
-    fn drop(&mut self) {
-        let chunk = std::mem::take(&mut self.chunk);
-        if !chunk.is_empty() {
-            let _ = self.out.send(chunk);
-        }
-    }
 }
 
 /// A transaction of a kind that never succeeded yet counts as stalled only past this.
@@ -180,6 +86,12 @@ impl<D: Connections> Worker<D> {
     /// Runs until the stop signal, the deadline or the transaction budget.
     pub(crate) async fn run(mut self) {
         let t: Timing = self.shared.timing;
+        let kinds = self.shared.kinds;
+        let mut rec = Recording {
+            chunk: Chunk::new(kinds, 0),
+            chunk_end: t.measure_start + t.sample_interval,
+            longest: vec![Duration::ZERO; kinds],
+        };
         let mut held: Option<D::Pooled> = None;
         // one stop future for the whole run (a handle of its own, as `self` is borrowed
         // by each attempt)
@@ -194,8 +106,11 @@ impl<D: Connections> Worker<D> {
             let intended = match due {
                 None => Instant::now(),
                 Some(at) => {
-                    if at > Instant::now() && !self.sleep_until(at).await {
-                        break;
+                    if at > Instant::now() {
+                        self.flush_if_due(&mut rec, at);
+                        if !self.sleep_until(at).await {
+                            break;
+                        }
                     }
                     at
                 }
@@ -222,15 +137,13 @@ impl<D: Connections> Worker<D> {
                 biased;
                 a = self.attempt(kind, conn_type, &mut held, started) => a,
                 _ = &mut cancelled => {
-                    with_recording(|rec| self.abandon(rec, kind, started));
+                    self.abandon(&mut rec, kind, started);
                     break;
                 }
             };
             let ended = Instant::now();
             let failed_connect = lost(&attempt.result);
-            with_recording(|rec| {
-                self.record(rec, kind, conn_type, intended, started, ended, attempt)
-            });
+            self.record(&mut rec, kind, conn_type, intended, started, ended, attempt);
             if failed_connect {
                 held = None;
                 if !self.sleep_until(Instant::now() + CONNECT_BACKOFF).await {
@@ -243,12 +156,17 @@ impl<D: Connections> Worker<D> {
                 .saturating_add(self.gen.pause_after(kind));
             if !pause.is_zero() {
                 let wake = super::later(Instant::now(), pause);
+                self.flush_if_due(&mut rec, wake);
                 if !self.sleep_until(wake).await {
                     break;
                 }
             }
         }
         drop(held);
+        let chunk = std::mem::take(&mut rec.chunk);
+        if !chunk.is_empty() {
+            let _ = self.out.send(chunk);
+        }
         self.shared.live[self.lane]
             .finished
             .fetch_add(1, Ordering::Relaxed);
@@ -386,6 +304,17 @@ impl<D: Connections> Worker<D> {
         Attempt::transient(result, asked, conn_at)
     }
 
+    /// Hands the current chunk over if its interval ends before `until`.
+    fn flush_if_due(&self, rec: &mut Recording, until: Instant) {
+        if until >= rec.chunk_end && !rec.chunk.is_empty() {
+            let t = &self.shared.timing;
+            let idx = interval_of(t, rec.chunk_end);
+            let done = std::mem::replace(&mut rec.chunk, Chunk::new(self.shared.kinds, idx));
+            rec.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
+            let _ = self.out.send(done);
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn record(
         &self,
@@ -421,7 +350,12 @@ impl<D: Connections> Worker<D> {
             return; // warm-up, or finished at or after the end of measurement
         }
         if ended >= rec.chunk_end {
-            rec.roll(ended);
+            let idx = interval_of(t, ended);
+            let done = std::mem::replace(&mut rec.chunk, Chunk::new(self.shared.kinds, idx));
+            rec.chunk_end = t.measure_start + t.sample_interval * (idx + 1);
+            if !done.is_empty() {
+                let _ = self.out.send(done);
+            }
         }
         let c = &mut rec.chunk;
         if let Some(w) = a.pool_wait {
@@ -550,69 +484,23 @@ mod stall_tests {
 
     #[test]
     fn a_transaction_usual_for_its_kind_is_not_a_stall() {
-        let now = Instant::now();
-        let timing = Timing {
-            run_start: now,
-            measure_start: now,
-            deadline: None,
-            sample_interval: Duration::from_secs(1),
+        let rec = Recording {
+            chunk: Chunk::new(2, 0),
+            chunk_end: Instant::now(),
+            longest: vec![Duration::from_millis(2), Duration::from_millis(1500)],
         };
-        let (out, _chunks) = tokio::sync::mpsc::unbounded_channel();
-        let _installed = Recording::install(2, timing, out);
-        with_recording(|rec| {
-            rec.longest = vec![Duration::from_millis(2), Duration::from_millis(1500)];
-            let s = Duration::from_secs;
-            // a point read that takes 3 s: the server stopped answering
-            assert!(rec.stalled(0, s(3), s(1)));
-            // an analytical query that takes 2 s when it has taken 1.5 s before: usual
-            assert!(!rec.stalled(1, s(2), s(1)));
-            assert!(rec.stalled(1, s(4), s(1)));
-            // nothing of the kind succeeded yet: only past ten seconds
-            rec.longest = vec![Duration::ZERO; 2];
-            let fresh = &rec;
-            assert!(!fresh.stalled(0, s(5), s(1)));
-            assert!(fresh.stalled(0, s(11), s(1)));
-        });
-    }
-}
-
-#[cfg(test)]
-mod send_tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_threads_chunk_goes_out_when_its_interval_ends_and_not_before() {
-        let now = Instant::now();
-        let timing = Timing {
-            run_start: now,
-            measure_start: now,
-            deadline: None,
-            sample_interval: Duration::from_secs(1),
+        let s = Duration::from_secs;
+        // a point read that takes 3 s: the server stopped answering
+        assert!(rec.stalled(0, s(3), s(1)));
+        // an analytical query that takes 2 s when it has taken 1.5 s before: usual
+        assert!(!rec.stalled(1, s(2), s(1)));
+        assert!(rec.stalled(1, s(4), s(1)));
+        // nothing of the kind succeeded yet: only past ten seconds
+        let fresh = Recording {
+            longest: vec![Duration::ZERO; 2],
+            ..rec
         };
-        let (out, mut chunks) = tokio::sync::mpsc::unbounded_channel();
-        let installed = Recording::install(1, timing, out);
-        let sender = tokio::spawn(send_on_time());
-        with_recording(|r| r.chunk.kinds[0].committed += 1);
-        // every worker asleep past the end of the interval: nothing is sent before it ends
-        tokio::time::sleep(Duration::from_millis(999)).await;
-        assert!(chunks.try_recv().is_err(), "sent before its interval ended");
-        with_recording(|r| r.chunk.kinds[0].committed += 1);
-        tokio::time::sleep(Duration::from_millis(2)).await;
-        let c = chunks.try_recv().expect("sent as its interval ended");
-        assert_eq!((c.interval, c.kinds[0].committed), (0, 2));
-        // an empty interval sends nothing; the next one's goes out with the next interval
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        with_recording(|r| r.chunk.kinds[0].committed += 5);
-        assert!(chunks.try_recv().is_err(), "an empty chunk was sent");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let c = chunks.try_recv().expect("the third interval's chunk");
-        assert_eq!((c.interval, c.kinds[0].committed), (2, 5));
-        // what is left goes out when the recording is taken down
-        with_recording(|r| r.chunk.kinds[0].committed += 7);
-        sender.abort();
-        drop(installed);
-        let c = chunks.try_recv().expect("the last chunk");
-        assert_eq!((c.interval, c.kinds[0].committed), (3, 7));
-        assert!(chunks.recv().await.is_none(), "the sender went with the recording");
+        assert!(!fresh.stalled(0, s(5), s(1)));
+        assert!(fresh.stalled(0, s(11), s(1)));
     }
 }

@@ -1,6 +1,5 @@
-//! Measurements: each client thread's recorders (shared by the thread's workers, which
-//! run on it one at a time: no locks), the chunks the threads hand over each sample
-//! interval, and the exact merge into run totals and a time series.
+//! Measurements: per-worker recorders (owned by one worker, no locks), the chunks workers
+//! hand over each sample interval, and the exact merge into run totals and a time series.
 
 mod recorder;
 mod series;
@@ -26,7 +25,7 @@ pub(crate) enum ConnType {
     Transient = 1,
 }
 
-/// What the workers of one client thread saw of one transaction kind during one interval.
+/// What one worker saw of one transaction kind during one interval.
 #[derive(Debug, Default)]
 pub(crate) struct KindStats {
     /// Latency of the transactions whose execution time is their latency (started when
@@ -108,8 +107,7 @@ impl AtStop {
 /// Unanswered transactions kept for the report (all are counted).
 pub(crate) const UNANSWERED_KEPT: usize = 64;
 
-/// One client thread's measurements (all its workers') for one sample interval; sent to
-/// the aggregator whole.
+/// One worker's measurements for one sample interval; sent to the aggregator whole.
 #[derive(Debug, Default)]
 pub(crate) struct Chunk {
     /// Sample interval index since the start of measurement.
@@ -122,13 +120,13 @@ pub(crate) struct Chunk {
     pub(crate) lag: Recorder,
     /// Transient connections: time to open a connection, µs.
     pub(crate) connect: Recorder,
-    /// Connections its workers opened themselves (transient).
+    /// Connections this worker opened itself (transient).
     pub(crate) connections_opened: u64,
     /// By [`ConnType`].
     pub(crate) by_conn: [ConnStats; 2],
-    /// A few error messages (capped per client thread and interval).
+    /// A few error messages (capped per worker and interval).
     pub(crate) samples: Vec<ErrorSample>,
-    /// Intervals (first, last, inclusive) during the whole of which one of its workers'
+    /// Intervals (first, last, inclusive) during the whole of which one of this worker's
     /// transactions waited for the server.
     pub(crate) stalled: Vec<(u32, u32)>,
     /// Transactions abandoned unanswered at the end of the run.

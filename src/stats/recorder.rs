@@ -14,7 +14,7 @@ pub(crate) fn new_histogram() -> Histogram<u64> {
     Histogram::new(SIGFIG).expect("3 significant digits is a valid histogram")
 }
 
-/// Records microsecond values; owned by one client thread.
+/// Records microsecond values; owned by one worker.
 #[derive(Debug, Default)]
 pub(crate) struct Recorder {
     raw: Vec<u32>,

@@ -1,4 +1,4 @@
-//! The per-interval time series kept for reports, built from the client threads' chunks as they arrive.
+//! The per-interval time series kept for reports, built from worker chunks as they arrive.
 
 use std::collections::BTreeMap;
 
