@@ -34,21 +34,27 @@ fn message(out: &mut Vec<u8>, tag: Option<u8>, body: &[u8]) {
 fn ready_end(buf: &[u8]) -> Result<Option<usize>, Error> {
     let mut at = 0;
     while at + 5 <= buf.len() {
-        let len = i32::from_be_bytes(buf[at + 1..at + 5].try_into()?) as usize;
+        let len = i32::from_be_bytes(buf[at + 1..at + 5].try_into()?);
+        // a length counts its own four bytes; the server sends no message over 1 GiB
+        let len = match usize::try_from(len) {
+            Ok(l) if (4..=1 << 30).contains(&l) => l,
+            _ => return Err(format!("a malformed message from the server (length {len})").into()),
+        };
         if at + 1 + len > buf.len() {
             break;
         }
+        let body = &buf[at + 5..at + 1 + len];
         match buf[at] {
             b'E' => {
                 // the fields of ErrorResponse: a type byte and a string each; M is the message
-                let body = &buf[at + 5..at + 1 + len];
                 let message = body
                     .split(|b| *b == 0)
                     .find_map(|f| f.strip_prefix(b"M"))
                     .unwrap_or(body);
                 return Err(format!("server error: {}", String::from_utf8_lossy(message)).into());
             }
-            b'R' if buf[at + 5..at + 9] != [0, 0, 0, 0] => {
+            // AuthenticationOk is four zero bytes; anything else asks for more
+            b'R' if body != [0, 0, 0, 0] => {
                 return Err("the server asks for a password: the floor client needs trust".into())
             }
             b'Z' => return Ok(Some(at + 1 + len)),
@@ -260,7 +266,9 @@ fn run() -> Result<(), Error> {
     let mut handles = Vec::new();
     for t in 0..threads {
         let n = conns / threads + usize::from(t < conns % threads);
-        let mut mine = Vec::with_capacity(n);
+        // grown one connection at a time: an absurd CONNECTIONS ends at the first one the
+        // system refuses, with its error, not in one allocation for all of them
+        let mut mine = Vec::new();
         for i in 0..n {
             mine.push(Conn {
                 socket: connect(host, port, user, db)?,
