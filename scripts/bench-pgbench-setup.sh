@@ -43,10 +43,12 @@ trap 'bash scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true; rm -rf "$BEN
 eval "$(bash scripts/pg-test-cluster.sh env)"
 BIN=$STORMBENCH_TEST_PGBINDIR
 HOST=127.0.0.1 USER_=stormbench DB=stormbench_bench
+# rows of pgbench_accounts and of simple_accounts at SCALE (100,000 per scale unit in both)
+ROWS=$(( SCALE * 100000 ))
 # stormbench's simple_read statement on its table (keys 1..rows, uniform) for pgbench -f
 SAME_SQL=$BENCH_TMP/same-query.sql
 printf '\\set id random(1, %d)\nSELECT balance FROM simple_accounts WHERE id = :id;\n' \
-    $(( SCALE * 100000 )) > "$SAME_SQL"
+    "$ROWS" > "$SAME_SQL"
 
 if [[ -n ${SB_BIN:-} ]]; then
     SB=$SB_BIN
@@ -58,7 +60,7 @@ else
 fi
 
 "$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d postgres -qAtc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
-echo "== loading pgbench scale $SCALE and stormbench simple scale $SCALE (both $((SCALE * 100000)) rows)"
+echo "== loading pgbench scale $SCALE and stormbench simple scale $SCALE (both $ROWS rows)"
 "$BIN/pgbench" -h $HOST -p "$PORT" -U $USER_ -i -q -s "$SCALE" $DB >/dev/null 2>&1
 "$SB" --host $HOST --port "$PORT" -u $USER_ --dbname $DB -w simple_read --scale "$SCALE" --rebuild --no-run -q >/dev/null
 "$BIN/psql" -h $HOST -p "$PORT" -U $USER_ -d $DB -qAtc "VACUUM ANALYZE" -c "CHECKPOINT" >/dev/null

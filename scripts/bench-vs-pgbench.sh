@@ -78,7 +78,7 @@ run_stormbench() { # clients driver [binary] -> "tps cpu_s tx"
 run_floor() { # clients -> "tps cpu_s tx"
     local out
     out=$( { /usr/bin/time -f "$TIMEFMT" timeout -k 5 $(( DURATION + 60 )) "$FLOOR_BIN" $HOST "$PORT" $USER_ $DB \
-        "$1" "$THREADS" $(( SCALE * 100000 )) "$DURATION"; } 2>&1 )
+        "$1" "$THREADS" "$ROWS" "$DURATION"; } 2>&1 )
     local tps tx cpu
     read -r tps tx < <(grep -E '^[0-9.]+ [0-9]+$' <<<"$out")
     cpu=$(awk '/^cpu /{print $2+$3}' <<<"$out")

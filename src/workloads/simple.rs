@@ -164,7 +164,7 @@ impl WorkerTx for SimpleWorker {
         session: &'a mut dyn Session,
     ) -> BoxFuture<'a, Result<TxOutcome, TxError>> {
         let key = self.keys.sample(&mut self.rng) as i64;
-        // drawn only for the kinds that use it (it used to be drawn, unused, for every read)
+        // drawn only for the kinds that use it
         let delta: Option<i64> =
             matches!(kind, UPDATE_KIND | INSERT_KIND).then(|| self.rng.gen_range(-5000..=5000));
         Box::pin(async move {
