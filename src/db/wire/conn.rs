@@ -150,7 +150,7 @@ impl WireConn {
             match tag {
                 b'1' | b'n' => {} // ParseComplete, NoData
                 b't' => {
-                    let mut m = self.rbuf.split_to(len);
+                    let mut m = self.take_message(len);
                     if let Some(backend::Message::ParameterDescription(body)) =
                         backend::Message::parse(&mut m)?
                     {
@@ -164,7 +164,7 @@ impl WireConn {
                     continue;
                 }
                 b'T' => {
-                    let mut m = self.rbuf.split_to(len);
+                    let mut m = self.take_message(len);
                     if let Some(backend::Message::RowDescription(body)) =
                         backend::Message::parse(&mut m)?
                     {
