@@ -812,3 +812,55 @@ fn pipelines_simple_queries_and_savepoints() {
         assert_eq!(c.simple_query("SELECT 1").await.unwrap()[0].rows, 1);
     });
 }
+
+/// A peer that completes the start-up as a trust server would, then answers the first
+/// request with `reply` and keeps the socket open.
+fn fake_server(reply: &'static [u8]) -> u16 {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut s, _) = l.accept().unwrap();
+        let read_message = |s: &mut std::net::TcpStream| {
+            let mut len = [0u8; 4];
+            s.read_exact(&mut len).unwrap();
+            let mut body = vec![0u8; u32::from_be_bytes(len) as usize - 4];
+            s.read_exact(&mut body).unwrap();
+            body
+        };
+        // the TLS request (prefer), refused; then the start-up message
+        read_message(&mut s);
+        s.write_all(b"N").unwrap();
+        read_message(&mut s);
+        s.write_all(b"R\0\0\0\x08\0\0\0\0Z\0\0\0\x05I").unwrap();
+        let mut request = [0u8; 64];
+        let _ = s.read(&mut request);
+        s.write_all(reply).unwrap();
+        std::thread::sleep(Duration::from_secs(30));
+    });
+    port
+}
+
+#[test]
+fn a_message_length_no_server_sends_is_an_error_at_once_not_a_wait() {
+    // a command tag that claims 2 GiB: the stream is out of step
+    let port = fake_server(b"C\x7f\xff\xff\x00SELECT 1\0");
+    let mut c = tokio_postgres::Config::new();
+    c.host("127.0.0.1").port(port).user("x").dbname("x");
+    rt().block_on(async {
+        let mut conn = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
+            .await
+            .expect("the fake server's start-up");
+        let e = tokio::time::timeout(Duration::from_secs(5), conn.batch_execute("SELECT 1"))
+            .await
+            .expect("waited for the rest of a message no server sends")
+            .unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("malformed message from the server"), "{msg}");
+        assert!(msg.contains("'C' of 2147483392 bytes"), "{msg}");
+        assert!(
+            conn.is_broken(),
+            "an out-of-step connection must not be reused"
+        );
+    });
+}

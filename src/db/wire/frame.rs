@@ -96,6 +96,16 @@ fn take_front(buf: &mut BytesMut, len: usize) -> BytesMut {
     m
 }
 
+/// The longest message a server sends of a type whose size does not grow with data (as
+/// libpq's rule: its sanity limit on such messages).
+const SHORT_MESSAGE_LIMIT: usize = 30_000;
+
+/// Whether messages tagged `tag` may be longer than [`SHORT_MESSAGE_LIMIT`]: rows, COPY
+/// data, errors, notices, notifications, row and parameter descriptions, function results.
+fn may_be_long(tag: u8) -> bool {
+    matches!(tag, b'D' | b'd' | b'E' | b'N' | b'A' | b'T' | b't' | b'V')
+}
+
 /// Space kept free in the read buffer before each read.
 pub(super) const READ_CHUNK: usize = 8 * 1024;
 
@@ -164,6 +174,17 @@ impl WireConn {
     pub(super) fn buffered_frame(&mut self) -> Result<Option<(u8, usize)>, WireError> {
         if let Some(h) = backend::Header::parse(&self.rbuf)? {
             let total = h.len() as usize + 1;
+            if total > SHORT_MESSAGE_LIMIT && !may_be_long(h.tag()) {
+                // not a message a server sends: the stream is out of step (or not a
+                // PostgreSQL server's); reserving what the length says would only wait
+                self.broken = true;
+                return Err(WireError::protocol(format!(
+                    "a malformed message from the server ('{}' of {} bytes); the connection \
+                     is out of step and was closed",
+                    char::from(h.tag()).escape_default(),
+                    h.len()
+                )));
+            }
             if self.rbuf.len() >= total {
                 return Ok(Some((h.tag(), total)));
             }
