@@ -4,7 +4,10 @@
 # several connection counts. Runs are interleaved (pgbench, stormbench, pgbench, ...) and
 # repeated; the median of each is printed with the ratio and each client's CPU time per
 # transaction (user+sys of the client process / transactions). stormbench runs twice per
-# round: on its wire driver (the default for simple) and on tokio-postgres.
+# round: on its wire driver (the default for simple) and on tokio-postgres. Under each
+# count a line gives the spread (lowest-highest) of the rounds' own wire / pgbench ratios
+# (the two runs of one round, seconds apart): when it spans 1.0x, so may the medians' ratio
+# in the next invocation.
 #
 #   scripts/bench-vs-pgbench.sh                 # scale 10, 1/16/64 connections, 10s x 5
 #   DURATION=10 REPEAT=5 CLIENTS="16 64" scripts/bench-vs-pgbench.sh
@@ -98,6 +101,13 @@ printf 'TPS (medians) and client CPU per transaction (user+sys / transactions); 
 printf '%7s | %9s %9s %6s %9s %6s | %8s %8s %6s %8s %6s\n' clients pgbench wire ratio tokio-pg ratio \
     "pg us" "wire us" ratio "t-pg us" ratio
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
+# spread NUMS... DENS... -> "min-max" of the per-round ratios NUMS[i]/DENS[i] (same rounds)
+spread() {
+    local n=$(( $# / 2 ))
+    awk -v n="$n" 'BEGIN {
+        for (i = 1; i <= n; i++) { r = ARGV[i] / ARGV[i + n]; if (i == 1 || r < lo) lo = r; if (i == 1 || r > hi) hi = r }
+        printf "%.2fx-%.2fx", lo, hi; exit }' "$@"
+}
 for c in $CLIENTS; do
     pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=(); qt=(); qc=(); ft=(); fc=()
     for r in $(seq "$REPEAT"); do
@@ -126,6 +136,10 @@ for c in $CLIENTS; do
     printf '%7s | %9.0f %9.0f %5.2fx %9.0f %5.2fx | %8.2f %8.2f %5.2fx %8.2f %5.2fx\n' "$c" \
         "$P" "$W" "$(ratio "$W" "$P")" "$T" "$(ratio "$T" "$P")" \
         "$PC" "$WC" "$(ratio "$WC" "$PC")" "$TC" "$(ratio "$TC" "$PC")"
+    # the rounds' own ratios (a round runs both clients, seconds apart): how far one
+    # invocation's rounds disagree, to read the medians' ratios against
+    printf '%7s | per round, wire / pgbench: TPS %s, client CPU %s\n' "" \
+        "$(spread "${wt[@]}" "${pt[@]}")" "$(spread "${wc[@]}" "${pc[@]}")"
     if (( SAME_QUERY )); then
         # ratios of stormbench (wire) to pgbench running the same statement on the same table
         Q=$(printf '%s\n' "${qt[@]}" | median); QC=$(printf '%s\n' "${qc[@]}" | median)
