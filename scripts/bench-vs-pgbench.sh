@@ -38,6 +38,7 @@ cd "$(dirname "$0")/.."
 SCALE=${SCALE:-10}
 DURATION=${DURATION:-10}
 REPEAT=${REPEAT:-5}
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { echo "REPEAT must be a whole number of rounds of at least 1, not '$REPEAT'" >&2; exit 2; }
 CLIENTS=${CLIENTS:-"1 16 64"}
 THREADS=${THREADS:-2}          # pgbench -j and stormbench --threads
 BEFORE=${BEFORE:-}             # an older stormbench binary to run beside this one

@@ -864,3 +864,20 @@ fn a_message_length_no_server_sends_is_an_error_at_once_not_a_wait() {
         );
     });
 }
+
+#[test]
+fn a_message_length_under_its_own_four_bytes_is_an_error_not_a_panic() {
+    let port = fake_server(b"C\0\0\0\x02");
+    let mut c = tokio_postgres::Config::new();
+    c.host("127.0.0.1").port(port).user("x").dbname("x");
+    rt().block_on(async {
+        let mut conn = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
+            .await
+            .expect("the fake server's start-up");
+        let e = tokio::time::timeout(Duration::from_secs(5), conn.batch_execute("SELECT 1"))
+            .await
+            .expect("waited on a message whose length cannot be")
+            .unwrap_err();
+        assert!(e.to_string().contains("length"), "{e}");
+    });
+}
