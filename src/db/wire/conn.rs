@@ -11,7 +11,7 @@ use postgres_protocol::message::{backend, frontend};
 use tokio_postgres::types::{IsNull, ToSql, Type};
 
 use super::error::{ErrorKind, WireError};
-use super::frame::{exchange_frame, Stream};
+use super::frame::{exchange_frame, take_front, Stream};
 use crate::rows::Rows;
 
 /// A statement prepared on one connection.
@@ -150,7 +150,7 @@ impl WireConn {
             match tag {
                 b'1' | b'n' => {} // ParseComplete, NoData
                 b't' => {
-                    let mut m = self.take_message(len);
+                    let mut m = take_front(&mut self.rbuf, len);
                     if let Some(backend::Message::ParameterDescription(body)) =
                         backend::Message::parse(&mut m)?
                     {
@@ -164,7 +164,7 @@ impl WireConn {
                     continue;
                 }
                 b'T' => {
-                    let mut m = self.take_message(len);
+                    let mut m = take_front(&mut self.rbuf, len);
                     if let Some(backend::Message::RowDescription(body)) =
                         backend::Message::parse(&mut m)?
                     {

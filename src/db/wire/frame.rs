@@ -88,9 +88,12 @@ fn rewind(buf: &mut BytesMut) {
     }
 }
 
-/// The first `len` bytes of `buf`, copied into a buffer of their own and consumed from
-/// `buf`, which stays unshared (see [`WireConn::take_message`]).
-fn take_front(buf: &mut BytesMut, len: usize) -> BytesMut {
+/// The first `len` bytes of `buf` (a whole message), copied out for parsing and consumed
+/// from `buf`. Copied, not split off: a split would make the buffer's storage shared for
+/// good, and rewinding a shared buffer (every answer) reaches its separate header, one
+/// more cache line per transaction. Only set-up, statement preparation and errors take
+/// messages this way.
+pub(super) fn take_front(buf: &mut BytesMut, len: usize) -> BytesMut {
     let m = BytesMut::from(&buf[..len]);
     bytes::Buf::advance(buf, len);
     m
@@ -222,21 +225,12 @@ impl WireConn {
     /// The next message, parsed (connection set-up only).
     pub(super) async fn next_message(&mut self) -> Result<backend::Message, WireError> {
         let (_, len) = self.next_frame().await?;
-        let mut m = self.take_message(len);
+        let mut m = take_front(&mut self.rbuf, len);
         backend::Message::parse(&mut m)?.ok_or_else(|| WireError::protocol("incomplete message"))
     }
 
-    /// The first `len` bytes of the read buffer (a whole message), copied out for
-    /// parsing. Copied, not split off: a split would make the buffer's storage shared
-    /// for good, and rewinding a shared buffer (every answer) reaches its separate
-    /// header, one more cache line per transaction. Only set-up, statement preparation
-    /// and errors take messages this way.
-    pub(super) fn take_message(&mut self, len: usize) -> BytesMut {
-        take_front(&mut self.rbuf, len)
-    }
-
     pub(super) fn take_error(&mut self, len: usize) -> Result<WireError, WireError> {
-        let mut m = self.take_message(len);
+        let mut m = take_front(&mut self.rbuf, len);
         match backend::Message::parse(&mut m)? {
             Some(backend::Message::ErrorResponse(body)) => Ok(db_error(&body)),
             _ => Err(WireError::protocol("malformed error response")),
