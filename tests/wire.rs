@@ -841,10 +841,10 @@ fn fake_server(reply: &'static [u8]) -> u16 {
     port
 }
 
-#[test]
-fn a_message_length_no_server_sends_is_an_error_at_once_not_a_wait() {
-    // a command tag that claims 2 GiB: the stream is out of step
-    let port = fake_server(b"C\x7f\xff\xff\x00SELECT 1\0");
+/// The fake server's answer to a first request (see [`fake_server`]): the error it must
+/// be, within 5 s, and whether the connection was retired.
+fn fake_server_error(reply: &'static [u8]) -> (String, bool) {
+    let port = fake_server(reply);
     let mut c = tokio_postgres::Config::new();
     c.host("127.0.0.1").port(port).user("x").dbname("x");
     rt().block_on(async {
@@ -853,31 +853,23 @@ fn a_message_length_no_server_sends_is_an_error_at_once_not_a_wait() {
             .expect("the fake server's start-up");
         let e = tokio::time::timeout(Duration::from_secs(5), conn.batch_execute("SELECT 1"))
             .await
-            .expect("waited for the rest of a message no server sends")
+            .expect("waited on a message whose length no server sends")
             .unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.contains("malformed message from the server"), "{msg}");
-        assert!(msg.contains("'C' of 2147483392 bytes"), "{msg}");
-        assert!(
-            conn.is_broken(),
-            "an out-of-step connection must not be reused"
-        );
-    });
+        (e.to_string(), conn.is_broken())
+    })
+}
+
+#[test]
+fn a_message_length_no_server_sends_is_an_error_at_once_not_a_wait() {
+    // a command tag that claims 2 GiB: the stream is out of step
+    let (msg, broken) = fake_server_error(b"C\x7f\xff\xff\x00SELECT 1\0");
+    assert!(msg.contains("malformed message from the server"), "{msg}");
+    assert!(msg.contains("'C' of 2147483392 bytes"), "{msg}");
+    assert!(broken, "an out-of-step connection must not be reused");
 }
 
 #[test]
 fn a_message_length_under_its_own_four_bytes_is_an_error_not_a_panic() {
-    let port = fake_server(b"C\0\0\0\x02");
-    let mut c = tokio_postgres::Config::new();
-    c.host("127.0.0.1").port(port).user("x").dbname("x");
-    rt().block_on(async {
-        let mut conn = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
-            .await
-            .expect("the fake server's start-up");
-        let e = tokio::time::timeout(Duration::from_secs(5), conn.batch_execute("SELECT 1"))
-            .await
-            .expect("waited on a message whose length cannot be")
-            .unwrap_err();
-        assert!(e.to_string().contains("length"), "{e}");
-    });
+    let (msg, _) = fake_server_error(b"C\0\0\0\x02");
+    assert!(msg.contains("length"), "{msg}");
 }
