@@ -25,34 +25,7 @@ pub fn database_plan(
     warnings: &mut Vec<String>,
 ) -> DatabasePlan {
     let embedded = db.embedded.unwrap_or(false);
-    if embedded && db.host.is_some() {
-        // the shipped configs keep a host next to `embedded` so that removing one line
-        // points them at a server; saying so on every run would be noise
-        log::debug!("database.host is ignored: database.embedded is true");
-    }
-    if embedded && (db.env.host.is_some() || db.env.port.is_some()) {
-        // a server named in the environment, as a cron job's would be, is not measured
-        warnings.push(
-            "STORMBENCH_DB_HOST or STORMBENCH_DB_PORT is set, but this run uses a throwaway \
-             embedded cluster (database.embedded: true in the config), not that server; to \
-             measure it, name it with --host or --url, or remove `embedded` from the config"
-                .into(),
-        );
-    }
-    for (key, v) in [
-        ("host", &db.host),
-        ("dbname", &db.dbname),
-        ("username", &db.username),
-    ] {
-        if v.as_ref().is_some_and(|v| v.trim().is_empty()) {
-            errors.push(format!(
-                "database.{key}: must not be empty; give it, or leave the key out for the default"
-            ));
-        }
-    }
-    if db.port == Some(0) {
-        errors.push("database.port: must be between 1 and 65535 (got 0)".into());
-    }
+    check_keys(db, embedded, errors, warnings);
     let p = if embedded {
         let mut p = ConnParams::from_raw(db);
         p.fill_from(&db.env);
@@ -117,6 +90,44 @@ pub fn database_plan(
         connect_timeout: connect_timeout(p.connect_timeout, errors),
         isolation: db.isolation,
         read_only: false,
+    }
+}
+
+/// The problems of the section's own keys: an empty host, database or user, port 0, and a
+/// server named in the environment that an embedded run would not measure.
+fn check_keys(
+    db: &RawDatabase,
+    embedded: bool,
+    errors: &mut Vec<String>,
+    warnings: &mut Vec<String>,
+) {
+    if embedded && db.host.is_some() {
+        // the shipped configs keep a host next to `embedded` so that removing one line
+        // points them at a server; saying so on every run would be noise
+        log::debug!("database.host is ignored: database.embedded is true");
+    }
+    if embedded && (db.env.host.is_some() || db.env.port.is_some()) {
+        // a server named in the environment, as a cron job's would be, is not measured
+        warnings.push(
+            "STORMBENCH_DB_HOST or STORMBENCH_DB_PORT is set, but this run uses a throwaway \
+             embedded cluster (database.embedded: true in the config), not that server; to \
+             measure it, name it with --host or --url, or remove `embedded` from the config"
+                .into(),
+        );
+    }
+    for (key, v) in [
+        ("host", &db.host),
+        ("dbname", &db.dbname),
+        ("username", &db.username),
+    ] {
+        if v.as_ref().is_some_and(|v| v.trim().is_empty()) {
+            errors.push(format!(
+                "database.{key}: must not be empty; give it, or leave the key out for the default"
+            ));
+        }
+    }
+    if db.port == Some(0) {
+        errors.push("database.port: must be between 1 and 65535 (got 0)".into());
     }
 }
 

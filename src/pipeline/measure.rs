@@ -52,20 +52,7 @@ pub(crate) async fn measure(
     let settle = plan.collect.is_some() || plan.progressive.is_none();
     let collector =
         collector_for(plan, target, workload.as_ref(), opts, exporter, interrupt).await?;
-    // the plans the workload compares with after the run
-    if workload.inspects() && !interrupt.is_cancelled() {
-        tokio::select! {
-            _ = inspect(target, workload.as_ref(), true) => {}
-            _ = interrupt.cancelled() => {}
-        }
-    }
-    // where the workers start (e.g. key sequences past the rows earlier runs inserted)
-    if workload.prepares_run() && !interrupt.is_cancelled() {
-        tokio::select! {
-            _ = prepare_run(target, workload.as_ref()) => {}
-            _ = interrupt.cancelled() => {}
-        }
-    }
+    before_run(target, workload.as_ref(), interrupt).await;
     let (measuring_tx, measuring_rx) = tokio::sync::oneshot::channel();
     let stop_collecting = CancellationToken::new();
     let run = async {
@@ -113,14 +100,7 @@ pub(crate) async fn measure(
         Err(e) => return Err(anyhow!(e).into()),
     };
     let server_xacts = match xacts_before {
-        Some(before) => within(FINAL_QUERY_TIMEOUT, async {
-            let mut fresh = None;
-            let admin = crate::db::reopened(target, admin, &mut fresh).await.ok()?;
-            server_xacts(admin).await
-        })
-        .await
-        .flatten()
-        .and_then(|after| before.until(&after)),
+        Some(before) => server_xacts_since(target, admin, before).await,
         None => None,
     };
     let database_stats = collected.and_then(DbStatsReport::build);
@@ -138,6 +118,24 @@ pub(crate) async fn measure(
         measure_series,
         findings: workload.findings(),
     })
+}
+
+/// What the workload does on the server before its workers start: reads the plans it
+/// compares with after the run, and sets where the workers start (e.g. key sequences past
+/// the rows earlier runs inserted). Either ends at an interrupt.
+async fn before_run(target: &Target, workload: &dyn Workload, interrupt: &CancellationToken) {
+    if workload.inspects() && !interrupt.is_cancelled() {
+        tokio::select! {
+            _ = inspect(target, workload, true) => {}
+            _ = interrupt.cancelled() => {}
+        }
+    }
+    if workload.prepares_run() && !interrupt.is_cancelled() {
+        tokio::select! {
+            _ = prepare_run(target, workload) => {}
+            _ = interrupt.cancelled() => {}
+        }
+    }
 }
 
 /// When the warm-up ends, forgets what the workload noted of it, so that its findings
@@ -419,6 +417,19 @@ pub(crate) async fn server_xacts(admin: &Conn) -> Option<XactCount> {
             xacts: r.get::<_, i64>(0) as u64,
             reset: r.get(1),
         })
+}
+
+/// The server's transactions since `before`, read over the admin connection (reopened if
+/// the run lost it) within the final queries' bound; `None` if unreadable or reset.
+async fn server_xacts_since(target: &Target, admin: &Conn, before: XactCount) -> Option<u64> {
+    within(FINAL_QUERY_TIMEOUT, async {
+        let mut fresh = None;
+        let admin = crate::db::reopened(target, admin, &mut fresh).await.ok()?;
+        server_xacts(admin).await
+    })
+    .await
+    .flatten()
+    .and_then(|after| before.until(&after))
 }
 
 /// The database's transaction count at one moment.

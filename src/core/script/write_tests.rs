@@ -5,9 +5,18 @@ use super::{
     split,
 };
 
+/// Each statement's `beyond_the_workload` finding, `None` for a statement that stays
+/// within the workload's own objects.
+fn beyond_the_workload_is(cases: &[(&str, Option<&str>)]) {
+    for &(sql, want) in cases {
+        assert_eq!(beyond_the_workload(sql).as_deref(), want, "{sql}");
+    }
+}
+
+/// Roles, grants, databases, extensions, publications and event triggers.
 #[test]
-fn statements_beyond_the_workload() {
-    for (sql, want) in [
+fn roles_databases_and_server_wide_objects() {
+    beyond_the_workload_is(&[
         ("DROP ROLE IF EXISTS app", Some("DROP ROLE")),
         ("alter role app set work_mem = '1GB'", Some("ALTER ROLE")),
         ("ALTER USER app PASSWORD 'x'", Some("ALTER USER")),
@@ -49,6 +58,13 @@ fn statements_beyond_the_workload() {
         ("CREATE DATABASE scratch", Some("CREATE DATABASE")),
         ("CREATE EXTENSION IF NOT EXISTS vector", None),
         ("CREATE TABLE event (id int)", None),
+    ]);
+}
+
+/// Calls of functions that act on the whole server, anywhere in a statement or a body.
+#[test]
+fn calls_of_server_wide_functions() {
+    beyond_the_workload_is(&[
         (
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity",
             Some("a call of pg_terminate_backend()"),
@@ -74,6 +90,13 @@ fn statements_beyond_the_workload() {
             "CREATE FUNCTION f() RETURNS void LANGUAGE sql AS $$ SELECT pg_stat_reset() $$",
             Some("a call of pg_stat_reset()"),
         ),
+    ]);
+}
+
+/// Statements inside DO bodies, comments, security labels and large objects.
+#[test]
+fn bodies_comments_labels_and_large_objects() {
+    beyond_the_workload_is(&[
         ("DO $$ BEGIN RAISE NOTICE 'x'; END $$", None),
         (
             "DO $$ BEGIN IF true THEN DROP ROLE app; END IF; END $$",
@@ -122,9 +145,7 @@ fn statements_beyond_the_workload() {
             None,
         ),
         ("", None),
-    ] {
-        assert_eq!(beyond_the_workload(sql).as_deref(), want, "{sql}");
-    }
+    ]);
 }
 
 #[test]

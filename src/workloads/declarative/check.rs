@@ -140,35 +140,10 @@ async fn in_transaction(spec: &Spec, conn: &Conn) -> Vec<String> {
 async fn after_load(spec: &Spec, conn: &Conn, before: &crate::db::owned::Snapshot) -> Vec<String> {
     let file = spec.file.display();
     let mut problems = Vec::new();
-    // what a statement that cannot run here would build on or rewrite is read as the set-up
-    // reads it: anything the check did not create is the user's
-    let guard = match before.created_since(conn).await {
-        Ok(ours) => crate::db::owned::Guard::new(conn, &ours).await,
-        Err(e) => Err(e),
-    };
-    let guard = match guard {
+    let guard = match after_load_guard(conn, before).await {
         Ok(g) => g,
-        Err(e) => {
-            return vec![format!(
-                "listing the database's objects: {}",
-                db_message(&e)
-            )]
-        }
+        Err(problem) => return vec![problem],
     };
-    // on the sample rows a statement takes milliseconds; one that runs for seconds works on
-    // something bigger (a user's table) and is cut short rather than left to rewrite it
-    if let Err(e) = conn
-        .batch_execute(&format!(
-            "SET LOCAL statement_timeout = {}",
-            AFTER_LOAD_LIMIT.as_millis()
-        ))
-        .await
-    {
-        return vec![format!(
-            "limiting after_load's statements: {}",
-            db_message(&e)
-        )];
-    }
     for step in &spec.after_load {
         for stmt in crate::core::script::split(&step.sql) {
             let at = || {
@@ -240,6 +215,29 @@ async fn after_load(spec: &Spec, conn: &Conn, before: &crate::db::owned::Snapsho
         .batch_execute("SET LOCAL statement_timeout TO DEFAULT")
         .await;
     problems
+}
+
+/// What `after_load`'s statements run under: a guard that reads what a statement that
+/// cannot run here would build on or rewrite as the set-up reads it (anything the check did
+/// not create is the user's), and a statement timeout (on the sample rows a statement takes
+/// milliseconds; one that runs for seconds works on something bigger, a user's table, and
+/// is cut short rather than left to rewrite it). `Err` is the problem to report.
+async fn after_load_guard(
+    conn: &Conn,
+    before: &crate::db::owned::Snapshot,
+) -> Result<crate::db::owned::Guard, String> {
+    let guard = match before.created_since(conn).await {
+        Ok(ours) => crate::db::owned::Guard::new(conn, &ours).await,
+        Err(e) => Err(e),
+    }
+    .map_err(|e| format!("listing the database's objects: {}", db_message(&e)))?;
+    conn.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {}",
+        AFTER_LOAD_LIMIT.as_millis()
+    ))
+    .await
+    .map_err(|e| format!("limiting after_load's statements: {}", db_message(&e)))?;
+    Ok(guard)
 }
 
 /// How long an `after_load` statement may run on the sample rows.
