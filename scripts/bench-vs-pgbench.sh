@@ -6,8 +6,9 @@
 # transaction (user+sys of the client process / transactions). stormbench runs twice per
 # round: on its wire driver (the default for simple) and on tokio-postgres. Under each
 # count a line gives the spread (lowest-highest) of the rounds' own wire / pgbench ratios
-# (the two runs of one round, seconds apart): when it spans 1.0x, so may the medians' ratio
-# in the next invocation.
+# (the two runs of one round, seconds apart) and in how many rounds each met the bar (TPS
+# at least 1.0x, CPU at most 1.0x): when it spans 1.0x, so may the medians' ratio in the
+# next invocation.
 #
 #   scripts/bench-vs-pgbench.sh                 # scale 10, 1/16/64 connections, 10s x 5
 #   DURATION=10 REPEAT=5 CLIENTS="16 64" scripts/bench-vs-pgbench.sh
@@ -102,12 +103,17 @@ printf 'TPS (medians) and client CPU per transaction (user+sys / transactions); 
 printf '%7s | %9s %9s %6s %9s %6s | %8s %8s %6s %8s %6s\n' clients pgbench wire ratio tokio-pg ratio \
     "pg us" "wire us" ratio "t-pg us" ratio
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{print a/b}'; }
-# spread NUMS... DENS... -> "min-max" of the per-round ratios NUMS[i]/DENS[i] (same rounds)
+# spread ge|le NUMS... DENS... -> "min-max" of the per-round ratios NUMS[i]/DENS[i] (same
+# rounds), and in how many rounds the ratio met the bar (ge: at least 1.0x, le: at most)
 spread() {
+    local bar=$1; shift
     local n=$(( $# / 2 ))
-    awk -v n="$n" 'BEGIN {
-        for (i = 1; i <= n; i++) { r = ARGV[i] / ARGV[i + n]; if (i == 1 || r < lo) lo = r; if (i == 1 || r > hi) hi = r }
-        printf "%.2fx-%.2fx", lo, hi; exit }' "$@"
+    awk -v n="$n" -v bar="$bar" 'BEGIN {
+        for (i = 1; i <= n; i++) {
+            r = ARGV[i] / ARGV[i + n]; if (i == 1 || r < lo) lo = r; if (i == 1 || r > hi) hi = r
+            if ((bar == "ge" && r >= 1) || (bar == "le" && r <= 1)) met++
+        }
+        printf "%.2fx-%.2fx (%s 1.0x in %d of %d)", lo, hi, (bar == "ge" ? ">=" : "<="), met, n; exit }' "$@"
 }
 for c in $CLIENTS; do
     pt=(); wt=(); tt=(); pc=(); wc=(); tc=(); bt=(); bc=(); qt=(); qc=(); ft=(); fc=()
@@ -140,7 +146,7 @@ for c in $CLIENTS; do
     # the rounds' own ratios (a round runs both clients, seconds apart): how far one
     # invocation's rounds disagree, to read the medians' ratios against
     printf '%7s | per round, wire / pgbench: TPS %s, client CPU %s\n' "" \
-        "$(spread "${wt[@]}" "${pt[@]}")" "$(spread "${wc[@]}" "${pc[@]}")"
+        "$(spread ge "${wt[@]}" "${pt[@]}")" "$(spread le "${wc[@]}" "${pc[@]}")"
     if (( SAME_QUERY )); then
         # ratios of stormbench (wire) to pgbench running the same statement on the same table
         Q=$(printf '%s\n' "${qt[@]}" | median); QC=$(printf '%s\n' "${qc[@]}" | median)
