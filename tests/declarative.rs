@@ -502,19 +502,9 @@ transactions:
     assert_eq!(read_json(&json)["slo"]["passed"], true);
 }
 
-/// A statement whose every execution returned or changed no row (its parameters miss the
-/// loaded keys) makes a fast, error-free run that measured nothing: the report says which,
-/// on each driver and on each of a statement's paths (alone, first, middle and last of a
-/// block); a statement that found rows is not named. Before, such a run looked healthy.
-#[test]
-fn a_statement_that_never_finds_a_row_is_named_in_the_report() {
-    let pg = pg();
-    let db = pg.fresh_db("decl_untouched");
-    let dir = tempdir();
-    workload(
-        dir.path(),
-        "misses",
-        r#"
+/// The `misses` workload: ten rows, a queue of twenty, and statements whose parameters
+/// hit or miss the loaded keys alone, first, middle and last of a block.
+const MISSES_YAML: &str = r#"
 description: lookups and updates, some of them past the ten rows loaded
 schema: {create: schema.sql}
 data:
@@ -564,7 +554,21 @@ modes:
   all: {hit: 1, miss_read: 1, block: 1, last_misses: 1}
   hits: {hit: 1}
   drain: {drain: 1, hit: 1}
-"#,
+"#;
+
+/// A statement whose every execution returned or changed no row (its parameters miss the
+/// loaded keys) makes a fast, error-free run that measured nothing: the report says which,
+/// on each driver and on each of a statement's paths (alone, first, middle and last of a
+/// block); a statement that found rows is not named. Before, such a run looked healthy.
+#[test]
+fn a_statement_that_never_finds_a_row_is_named_in_the_report() {
+    let pg = pg();
+    let db = pg.fresh_db("decl_untouched");
+    let dir = tempdir();
+    workload(
+        dir.path(),
+        "misses",
+        MISSES_YAML,
         "CREATE TABLE few_rows (id int PRIMARY KEY, v bigint NOT NULL);\n\
          CREATE TABLE queue (id int PRIMARY KEY);\n",
     );
@@ -578,63 +582,76 @@ modes:
         "-q",
     ]));
     for driver in DRIVERS {
-        let json = dir.path().join(format!("{driver}.json"));
-        let html = dir.path().join(format!("{driver}.html"));
-        let o = ok(pg
-            .stormbench(&db)
-            .current_dir(dir.path())
-            .args(["-w", "misses", "--workloads-path", ".", "-d", "1s"])
-            .args([
-                "--mode",
-                "all",
-                "--workers",
-                "2",
-                "--driver",
-                driver,
-                "--json",
-            ])
-            .arg(&json)
-            .arg("--html")
-            .arg(&html));
-        let r = read_json(&json);
-        validate_report_schema(&r);
-        let warnings: Vec<&str> = r["workload"]["warnings"]
-            .as_array()
-            .unwrap_or_else(|| panic!("{driver}: no warnings: {}", r["workload"]))
-            .iter()
-            .map(|w| w.as_str().unwrap())
-            .collect();
-        let named = |label: &str| {
-            warnings
-                .iter()
-                .any(|w| w.starts_with(&format!("statement {label} returned or changed no row")))
-        };
-        for label in [
-            "miss_read[0]",
-            "block.first_misses",
-            "block.middle_misses",
-            "last_misses[1]",
-        ] {
-            assert!(named(label), "{driver}: {label} not named: {warnings:?}");
-        }
-        assert_eq!(warnings.len(), 4, "{driver}: {warnings:?}");
-        // the console and HTML reports say it too
-        let page = std::fs::read_to_string(&html).unwrap();
-        assert!(
-            page.contains("statement block.first_misses returned"),
-            "{driver}"
-        );
-        let (stdout, _) = text(&o);
-        assert!(
-            stdout.contains("Workload Warnings:") && stdout.contains("statement miss_read[0]"),
-            "{driver}: {stdout}"
-        );
+        the_missing_statements_are_named(&pg, &db, dir.path(), driver);
     }
-    // an objective turns the warnings into the exit code of a broken objective (6)
-    let json = dir.path().join("slo.json");
+    an_objective_fails_on_the_warnings(&pg, &db, dir.path());
+    a_run_that_finds_its_rows_has_no_warnings(&pg, &db, dir.path());
+    a_queue_drained_in_the_warm_up_is_named(&pg, &db, dir.path());
+    a_sweep_warns_per_band(&pg, &db, dir.path());
+}
+
+/// Mode `all` on one driver: the JSON report names exactly the four statements that
+/// missed, and the console and HTML reports say it too.
+fn the_missing_statements_are_named(pg: &Pg, db: &str, dir: &Path, driver: &str) {
+    let json = dir.join(format!("{driver}.json"));
+    let html = dir.join(format!("{driver}.html"));
+    let o = ok(pg
+        .stormbench(db)
+        .current_dir(dir)
+        .args(["-w", "misses", "--workloads-path", ".", "-d", "1s"])
+        .args([
+            "--mode",
+            "all",
+            "--workers",
+            "2",
+            "--driver",
+            driver,
+            "--json",
+        ])
+        .arg(&json)
+        .arg("--html")
+        .arg(&html));
+    let r = read_json(&json);
+    validate_report_schema(&r);
+    let warnings: Vec<&str> = r["workload"]["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{driver}: no warnings: {}", r["workload"]))
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    let named = |label: &str| {
+        warnings
+            .iter()
+            .any(|w| w.starts_with(&format!("statement {label} returned or changed no row")))
+    };
+    for label in [
+        "miss_read[0]",
+        "block.first_misses",
+        "block.middle_misses",
+        "last_misses[1]",
+    ] {
+        assert!(named(label), "{driver}: {label} not named: {warnings:?}");
+    }
+    assert_eq!(warnings.len(), 4, "{driver}: {warnings:?}");
+    // the console and HTML reports say it too
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("statement block.first_misses returned"),
+        "{driver}"
+    );
+    let (stdout, _) = text(&o);
+    assert!(
+        stdout.contains("Workload Warnings:") && stdout.contains("statement miss_read[0]"),
+        "{driver}: {stdout}"
+    );
+}
+
+/// An objective turns the warnings into the exit code of a broken objective (6).
+fn an_objective_fails_on_the_warnings(pg: &Pg, db: &str, dir: &Path) {
+    let json = dir.join("slo.json");
     let o = pg
-        .stormbench(&db)
-        .current_dir(dir.path())
+        .stormbench(db)
+        .current_dir(dir)
         .args([
             "-w",
             "misses",
@@ -661,11 +678,14 @@ modes:
     assert_eq!(gate["gate"], "max_workload_warnings", "{gate}");
     assert_eq!(gate["measured"], 4.0, "{gate}");
     assert_eq!(gate["passed"], false, "{gate}");
-    // a run in which every statement finds its rows has no warnings field
-    let json = dir.path().join("hits.json");
+}
+
+/// A run in which every statement finds its rows has no warnings field.
+fn a_run_that_finds_its_rows_has_no_warnings(pg: &Pg, db: &str, dir: &Path) {
+    let json = dir.join("hits.json");
     ok(pg
-        .stormbench(&db)
-        .current_dir(dir.path())
+        .stormbench(db)
+        .current_dir(dir)
         .args(["-w", "misses", "--workloads-path", ".", "-d", "1s"])
         .args([
             "--mode",
@@ -679,11 +699,14 @@ modes:
     let r = read_json(&json);
     assert!(r["workload"].get("warnings").is_none(), "{}", r["workload"]);
     assert_eq!(r["slo"]["passed"], true, "{}", r["slo"]);
-    // only measured executions are judged: a queue drained during the warm-up is named
-    let json = dir.path().join("drain.json");
+}
+
+/// Only measured executions are judged: a queue drained during the warm-up is named.
+fn a_queue_drained_in_the_warm_up_is_named(pg: &Pg, db: &str, dir: &Path) {
+    let json = dir.join("drain.json");
     ok(pg
-        .stormbench(&db)
-        .current_dir(dir.path())
+        .stormbench(db)
+        .current_dir(dir)
         .args(["-w", "misses", "--workloads-path", ".", "--mode", "drain"])
         .args([
             "--warmup",
@@ -706,8 +729,11 @@ modes:
             .starts_with("statement drain[0] returned or changed no row"),
         "{warnings}"
     );
-    // a sweep warns per band: each band is judged on its own executions
-    let cfg = dir.path().join("sweep.yaml");
+}
+
+/// A sweep warns per band: each band is judged on its own executions.
+fn a_sweep_warns_per_band(pg: &Pg, db: &str, dir: &Path) {
+    let cfg = dir.join("sweep.yaml");
     std::fs::write(
         &cfg,
         "workload: misses\nworkloads_path: .\nmode: all\nprogressive:\n  enabled: true\n  \
@@ -716,8 +742,8 @@ modes:
     )
     .unwrap();
     let o = ok(pg
-        .stormbench(&db)
-        .current_dir(dir.path())
+        .stormbench(db)
+        .current_dir(dir)
         .arg("-c")
         .arg(&cfg)
         .arg("-q"));

@@ -194,6 +194,16 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
             .collect(),
     );
     let shards: Vec<serde_json::Value> = files.iter().map(|f| read_json(f)).collect();
+    the_shards_started_together(&shards);
+    merge_joins_the_shards_exactly(&root, dir.path(), &files, &shards);
+    merge_refuses_what_is_not_one_run(&pg, &db, &root, dir.path(), &files, &shards);
+    a_partial_shard_makes_the_merge_partial(&root, dir.path(), &files, &shards);
+    a_statement_is_named_only_if_every_shard_names_it(&root, dir.path(), &shards);
+}
+
+/// The barrier started the three shards within 50 ms of each other, each with a third of
+/// the rate.
+fn the_shards_started_together(shards: &[serde_json::Value]) {
     let starts: Vec<chrono::DateTime<chrono::FixedOffset>> = shards
         .iter()
         .map(|r| chrono::DateTime::parse_from_rfc3339(r["started_at"].as_str().unwrap()).unwrap())
@@ -204,15 +214,24 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
         "shards started {} ms apart",
         spread.num_milliseconds()
     );
-    for r in &shards {
+    for r in shards {
         assert_eq!(r["shard"]["start"], "barrier merge-test");
         assert!((r["schedule"]["target_tps"].as_f64().unwrap() - 200.0).abs() < 1e-9);
     }
+}
 
-    let merged = dir.path().join("merged.json");
-    let html = dir.path().join("merged.html");
-    let o = ok(merge(&root)
-        .args(&files)
+/// Merging the three shards: counts are the shards' sums, percentiles those of their
+/// histograms added together, the series joins every interval, and the HTML lists them.
+fn merge_joins_the_shards_exactly(
+    root: &Path,
+    dir: &Path,
+    files: &[PathBuf],
+    shards: &[serde_json::Value],
+) {
+    let merged = dir.join("merged.json");
+    let html = dir.join("merged.html");
+    let o = ok(merge(root)
+        .args(files)
         .arg("--json")
         .arg(&merged)
         .arg("--html")
@@ -281,9 +300,20 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
     );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("Shards"), "the HTML lists the shards");
+}
 
+/// A missing shard is a warning; reports of another run, a shard twice, a single run's
+/// report or a missing file are refused.
+fn merge_refuses_what_is_not_one_run(
+    pg: &Pg,
+    db: &str,
+    root: &Path,
+    dir: &Path,
+    files: &[PathBuf],
+    shards: &[serde_json::Value],
+) {
     // a missing shard is a warning; reports of another run, or a shard twice, are refused
-    let o = ok(merge(&root).args(&files[..2]));
+    let o = ok(merge(root).args(&files[..2]));
     let (out, err) = text(&o);
     assert!(err.contains("shard 2 of 3 missing"), "{err}");
     assert!(
@@ -292,35 +322,39 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
     );
     let err = fails(stormbench().arg("merge").arg(&files[0]).arg(&files[0]), 2);
     assert!(err.contains("both shard 0"), "{err}");
-    let single = dir.path().join("single.json");
-    ok(sh(&pg, &db, &root)
+    let single = dir.join("single.json");
+    ok(sh(pg, db, root)
         .args(["--mode", "put", "-d", "1s", "-q", "--json"])
         .arg(&single));
     let err = fails(stormbench().arg("merge").arg(&files[0]).arg(&single), 2);
     assert!(err.contains("not a shard's report"), "{err}");
     let mut other = shards[1].clone();
     other["workload"]["mode"] = "put".into();
-    let other_file = dir.path().join("other.json");
+    let other_file = dir.join("other.json");
     std::fs::write(&other_file, other.to_string()).unwrap();
     let err = fails(stormbench().arg("merge").arg(&files[0]).arg(&other_file), 2);
     assert!(
         err.contains("not shards of one run") && err.contains("mode"),
         "{err}"
     );
-    let err = fails(
-        stormbench()
-            .arg("merge")
-            .arg(dir.path().join("nothing.json")),
-        2,
-    );
+    let err = fails(stormbench().arg("merge").arg(dir.join("nothing.json")), 2);
     assert!(err.contains("nothing.json"), "{err}");
+}
+
+/// A shard's checkpoint in the merge makes the merged report partial.
+fn a_partial_shard_makes_the_merge_partial(
+    root: &Path,
+    dir: &Path,
+    files: &[PathBuf],
+    shards: &[serde_json::Value],
+) {
     // a checkpoint (a shard still running, or killed) makes the merged report partial
     let mut partial = shards[2].clone();
     partial["status"] = "partial".into();
-    let partial_file = dir.path().join("partial.json");
+    let partial_file = dir.join("partial.json");
     std::fs::write(&partial_file, partial.to_string()).unwrap();
-    let out_file = dir.path().join("merged-partial.json");
-    let o = ok(merge(&root)
+    let out_file = dir.join("merged-partial.json");
+    let o = ok(merge(root)
         .args(&files[..2])
         .arg(&partial_file)
         .arg("--json")
@@ -331,6 +365,14 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
         "{err}"
     );
     assert_eq!(read_json(&out_file)["status"], "partial");
+}
+
+/// A statement is named in the merged warnings only if it is named in every shard.
+fn a_statement_is_named_only_if_every_shard_names_it(
+    root: &Path,
+    dir: &Path,
+    shards: &[serde_json::Value],
+) {
     // a statement found nothing in the whole run only if it found nothing in every shard
     let warned: Vec<PathBuf> = shards
         .iter()
@@ -343,13 +385,13 @@ fn a_barrier_starts_shards_together_and_merge_is_exact() {
                 w.push("statement put.b returned or changed no row");
             }
             r["workload"]["warnings"] = w.into();
-            let f = dir.path().join(format!("warned-{i}.json"));
+            let f = dir.join(format!("warned-{i}.json"));
             std::fs::write(&f, r.to_string()).unwrap();
             f
         })
         .collect();
-    let out_file = dir.path().join("merged-warned.json");
-    ok(merge(&root).args(&warned).arg("--json").arg(&out_file));
+    let out_file = dir.join("merged-warned.json");
+    ok(merge(root).args(&warned).arg("--json").arg(&out_file));
     let m = read_json(&out_file);
     validate_report_schema(&m);
     assert_eq!(

@@ -104,17 +104,25 @@ fn every_mode_runs_and_keeps_the_shop_consistent() {
         "{checks}"
     );
     assert!(!checks.contains("[FAIL]"), "{checks}");
+    htap_gives_the_shop_and_the_analysts_their_own_workers(&pg, &db, dir.path());
+    out_of_stock_checkouts_are_rolled_back_not_failed(&pg, &db, dir.path());
+}
 
-    // htap: the shop and the analysts keep their own workers
-    let json = dir.path().join("htap.json");
+/// Htap: the shop and the analysts keep their own workers.
+fn htap_gives_the_shop_and_the_analysts_their_own_workers(
+    pg: &Pg,
+    db: &str,
+    dir: &std::path::Path,
+) {
+    let json = dir.join("htap.json");
     let cfg = config_with(
-        dir.path(),
+        dir,
         "htap",
         "ecommerce: {products: 2000, customers: 4000, orders: 10000, lines: 25000, groups: {analysts: {workers: 2}}}",
         "mode: htap\nduration: 3s\nworkers: 3",
     );
     ok(pg
-        .stormbench(&db)
+        .stormbench(db)
         .arg("-c")
         .arg(&cfg)
         .args(["-q", "--json"])
@@ -135,18 +143,19 @@ fn every_mode_runs_and_keeps_the_shop_consistent() {
         "{}",
         groups[1]
     );
+}
 
-    // out of stock (and no restocking in browsing): every checkout is a deliberate
-    // rollback, none a failure
-    q("UPDATE ec_inventory SET on_hand = 0, initial = initial - on_hand");
-    let json = dir.path().join("empty.json");
-    let cfg = config(
-        dir.path(),
-        "empty",
-        "mode: browsing\nduration: 2s\nworkers: 2",
+/// Out of stock (and no restocking in browsing): every checkout is a deliberate
+/// rollback, none a failure.
+fn out_of_stock_checkouts_are_rolled_back_not_failed(pg: &Pg, db: &str, dir: &std::path::Path) {
+    pg.psql(
+        db,
+        "UPDATE ec_inventory SET on_hand = 0, initial = initial - on_hand",
     );
+    let json = dir.join("empty.json");
+    let cfg = config(dir, "empty", "mode: browsing\nduration: 2s\nworkers: 2");
     ok(pg
-        .stormbench(&db)
+        .stormbench(db)
         .arg("-c")
         .arg(&cfg)
         .args(["-q", "--json"])

@@ -154,24 +154,33 @@ fn parameters_settings_steps_measures_groups_and_copy() {
     assert!(load_figures[0]["value"].as_f64().unwrap() >= 8192.0);
     // the interval measure belongs to mode both only
     assert!(r["workload"].get("measure_series").is_none());
+    a_changed_rebuild_parameter_is_refused(&pg, &db, &root);
+    worker_groups_keep_their_workers_and_rate(&pg, &db, &root);
+    copy_adds_fifty_rows_a_transaction_on_each_driver(&pg, &db, &root);
+    inserts_start_past_every_key_already_there(&pg, &db, &root);
+    a_sweep_runs_one_band_per_value(&pg, &db, &root);
+}
 
-    // a rebuild parameter changed: refused, naming --rebuild
-    let cfg = config(&root, "w20", "mode: read\nduration: 1s\nff: {width: 20}");
-    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 1);
+/// A rebuild parameter changed: refused, naming --rebuild.
+fn a_changed_rebuild_parameter_is_refused(pg: &Pg, db: &str, root: &Path) {
+    let cfg = config(root, "w20", "mode: read\nduration: 1s\nff: {width: 20}");
+    let err = fails(pg.stormbench(db).arg("-c").arg(&cfg), 1);
     assert!(
         err.contains("width=12") && err.contains("width=20") && err.contains("--rebuild"),
         "{err}"
     );
+}
 
-    // worker groups keep their own workers; the writers hold their rate
+/// Worker groups keep their own workers; the writers hold their rate.
+fn worker_groups_keep_their_workers_and_rate(pg: &Pg, db: &str, root: &Path) {
     let json = root.join("both.json");
     let cfg = config(
-        &root,
+        root,
         "both",
         "mode: both\nduration: 4s\nff: {width: 12, insert_rate: 150}",
     );
     let o = ok(pg
-        .stormbench(&db)
+        .stormbench(db)
         .arg("-c")
         .arg(&cfg)
         .arg("--json")
@@ -199,18 +208,20 @@ fn parameters_settings_steps_measures_groups_and_copy() {
     let first = pts[0][1].as_f64().unwrap();
     let last = pts[pts.len() - 1][1].as_f64().unwrap();
     assert!(last > first + 300.0, "{rows}");
+}
 
-    // COPY transactions: 50 rows each, on both drivers, one run after the other into the
-    // same table
+/// COPY transactions: 50 rows each, on both drivers, one run after the other into the
+/// same table.
+fn copy_adds_fifty_rows_a_transaction_on_each_driver(pg: &Pg, db: &str, root: &Path) {
     for driver in ["wire", "tokio-postgres"] {
         let before: u64 = pg
-            .psql(&db, "SELECT count(*) FROM ff_items")
+            .psql(db, "SELECT count(*) FROM ff_items")
             .parse()
             .unwrap();
         let r = quiet_run(
-            &pg,
-            &db,
-            &root,
+            pg,
+            db,
+            root,
             &format!("bulk-{driver}"),
             &format!("mode: bulk\nduration: 1s\nworkers: 2\ndriver: {driver}\nff: {{width: 12}}"),
         );
@@ -218,7 +229,7 @@ fn parameters_settings_steps_measures_groups_and_copy() {
         // the second run's keys start past the first's (COPY's sequence columns resume)
         assert_eq!(r["summary"]["failed"], 0, "{driver}: {}", r["errors"]);
         let after: u64 = pg
-            .psql(&db, "SELECT count(*) FROM ff_items")
+            .psql(db, "SELECT count(*) FROM ff_items")
             .parse()
             .unwrap();
         assert!(copies > 0);
@@ -227,14 +238,16 @@ fn parameters_settings_steps_measures_groups_and_copy() {
             "{driver}: {copies} copies, {before} -> {after}"
         );
     }
+}
 
-    // a run of inserts after the groups' and the copies' runs: its keys start past every
-    // key already there (`after: ff_items.id`), not at the sequence's start
-    let before = pg.psql(&db, "SELECT max(id) FROM ff_items");
+/// A run of inserts after the groups' and the copies' runs: its keys start past every
+/// key already there (`after: ff_items.id`), not at the sequence's start.
+fn inserts_start_past_every_key_already_there(pg: &Pg, db: &str, root: &Path) {
+    let before = pg.psql(db, "SELECT max(id) FROM ff_items");
     let r = quiet_run(
-        &pg,
-        &db,
-        &root,
+        pg,
+        db,
+        root,
         "insert",
         "mode: insert\nduration: 1s\nworkers: 2\nff: {width: 12}",
     );
@@ -242,7 +255,7 @@ fn parameters_settings_steps_measures_groups_and_copy() {
     assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
     // every insert added a key past the earlier ones: none met a key already there
     let added = pg.psql(
-        &db,
+        db,
         &format!("SELECT count(*) FROM ff_items WHERE id > {before}"),
     );
     // (as for the copies: a transaction per worker may end after the measured window)
@@ -252,17 +265,19 @@ fn parameters_settings_steps_measures_groups_and_copy() {
         (done..=done + 2).contains(&added),
         "{done} inserts, {added} new keys"
     );
+}
 
-    // a sweep over a search parameter: one band per value, the curve read by a figure
+/// A sweep over a search parameter: one band per value, the curve read by a figure.
+fn a_sweep_runs_one_band_per_value(pg: &Pg, db: &str, root: &Path) {
     let json = root.join("sweep.json");
     let csv = root.join("sweep.csv");
     let cfg = config(
-        &root,
+        root,
         "sweep",
         "mode: read\nduration: 1s\nff: {width: 12}\nsweep: {param: lim, values: [small, big], figure: work_mem_kb, at: [1, 1000000]}",
     );
     let o = ok(pg
-        .stormbench(&db)
+        .stormbench(db)
         .arg("-c")
         .arg(&cfg)
         .arg("--json")
@@ -524,6 +539,28 @@ fn a_suite_of_queries_from_a_folder_runs_each_once_per_pass_with_plan_quality() 
     assert!(t0.elapsed() < Duration::from_secs(30), "{:?}", t0.elapsed());
     let r = read_json(&json);
     validate_report_schema(&r);
+    the_queries_ran_in_order_with_their_plan_quality(&r);
+
+    // a query with a parameter, and a folder that does not exist, are refused
+    std::fs::write(q.join("3a.sql"), "SELECT $1").unwrap();
+    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
+    assert!(
+        err.contains("3a.sql") && err.contains("takes no parameters"),
+        "{err}"
+    );
+    std::fs::remove_file(q.join("3a.sql")).unwrap();
+    let yaml = yaml.replace("folder: queries", "folder: nowhere");
+    folder(dir.path(), &yaml);
+    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
+    assert!(
+        err.contains("cannot read folder") && err.contains("nowhere"),
+        "{err}"
+    );
+}
+
+/// The suite's report: the folder's queries after the file's transactions, in natural
+/// order, twice each; its passes timed, each query's q-error at least 1, no plan changed.
+fn the_queries_ran_in_order_with_their_plan_quality(r: &serde_json::Value) {
     let kinds: Vec<(String, u64)> = r["transactions"]
         .as_array()
         .unwrap()
@@ -555,8 +592,8 @@ fn a_suite_of_queries_from_a_folder_runs_each_once_per_pass_with_plan_quality() 
             .all(|(_, c)| *c == 0),
         "{kinds:?}"
     );
-    assert_eq!(figure(&r, "suite passes"), Some(2.0));
-    assert!(figure(&r, "suite time per pass").unwrap() > 0.0);
+    assert_eq!(figure(r, "suite passes"), Some(2.0));
+    assert!(figure(r, "suite time per pass").unwrap() > 0.0);
     for name in [
         "q_error.q1a",
         "q_error.q2a",
@@ -564,25 +601,9 @@ fn a_suite_of_queries_from_a_folder_runs_each_once_per_pass_with_plan_quality() 
         "q_error median",
     ] {
         let q =
-            figure(&r, name).unwrap_or_else(|| panic!("no {name}: {}", r["workload"]["metrics"]));
+            figure(r, name).unwrap_or_else(|| panic!("no {name}: {}", r["workload"]["metrics"]));
         assert!(q >= 1.0, "{name} {q}");
     }
-    assert_eq!(figure(&r, "plans changed"), Some(0.0));
-    assert_eq!(figure(&r, "plan_changed.q10a"), Some(0.0));
-
-    // a query with a parameter, and a folder that does not exist, are refused
-    std::fs::write(q.join("3a.sql"), "SELECT $1").unwrap();
-    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
-    assert!(
-        err.contains("3a.sql") && err.contains("takes no parameters"),
-        "{err}"
-    );
-    std::fs::remove_file(q.join("3a.sql")).unwrap();
-    let yaml = yaml.replace("folder: queries", "folder: nowhere");
-    folder(dir.path(), &yaml);
-    let err = fails(pg.stormbench(&db).arg("-c").arg(&cfg), 2);
-    assert!(
-        err.contains("cannot read folder") && err.contains("nowhere"),
-        "{err}"
-    );
+    assert_eq!(figure(r, "plans changed"), Some(0.0));
+    assert_eq!(figure(r, "plan_changed.q10a"), Some(0.0));
 }

@@ -51,7 +51,17 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
         .arg("-c")
         .arg(config(dir.path(), "setup", "mode: mixed"))
         .args(["--setup", "--no-run", "-q"]));
-    let q = |sql: &str| pg.psql(&db, sql);
+    the_loaded_rows_look_like_imdb(&pg, &db);
+    the_tables_are_correlated(&pg, &db);
+    every_mode_runs_and_keeps_the_derived_rows(&pg, &db, dir.path());
+    the_suite_runs_each_query_once_per_pass(&pg, &db, dir.path());
+}
+
+/// Within tables: the same hot titles in every child table, values that match their type,
+/// actresses who are women, names 'Last, First', and the keywords, companies, characters
+/// and titles the templates name.
+fn the_loaded_rows_look_like_imdb(pg: &Pg, db: &str) {
+    let q = |sql: &str| pg.psql(db, sql);
     // the same titles are hot in every child table, and they are not the first ids
     let top = |table: &str| {
         q(&format!(
@@ -116,6 +126,12 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
         ),
         "3"
     );
+}
+
+/// Across tables: titles led by a German company are German, sequels carry the keyword
+/// and follow an earlier title.
+fn the_tables_are_correlated(pg: &Pg, db: &str) {
+    let q = |sql: &str| pg.psql(db, sql);
     // correlations across tables: titles led by a German company are German, sequels carry
     // the keyword and follow an earlier title
     let share = |sql: &str| q(sql).parse::<f64>().unwrap();
@@ -146,13 +162,19 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
          WHERE l.link_type_id = 1 AND s.id <> p.id AND s.production_year > 1885",
     );
     assert!(earlier >= 0.9, "sequels after what they follow: {earlier}");
+}
+
+/// Each application mode runs without a failure, and what the runs wrote keeps its
+/// foreign keys and the title statistics.
+fn every_mode_runs_and_keeps_the_derived_rows(pg: &Pg, db: &str, dir: &std::path::Path) {
+    let q = |sql: &str| pg.psql(db, sql);
     for mode in ["mixed", "read", "write_heavy"] {
-        let json = dir.path().join(format!("{mode}.json"));
+        let json = dir.join(format!("{mode}.json"));
         ok(pg
-            .stormbench(&db)
+            .stormbench(db)
             .arg("-c")
             .arg(config(
-                dir.path(),
+                dir,
                 mode,
                 &format!("mode: {mode}\nduration: 2s\nworkers: 4"),
             ))
@@ -177,19 +199,22 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
            WHERE s.ratings <> coalesce(u.n, 0) OR s.rating_sum <> coalesce(u.r, 0)"),
         "0"
     );
+}
 
+/// Mode `job` over a folder of queries, and the error without the folder.
+fn the_suite_runs_each_query_once_per_pass(pg: &Pg, db: &str, dir: &std::path::Path) {
     // the suite: each query once per pass, in natural order, with its q-error
-    let folder = dir.path().join("queries");
+    let folder = dir.join("queries");
     std::fs::create_dir_all(&folder).unwrap();
     for (f, sql) in QUERIES {
         std::fs::write(folder.join(f), sql).unwrap();
     }
-    let json = dir.path().join("job.json");
+    let json = dir.join("job.json");
     ok(pg
-        .stormbench(&db)
+        .stormbench(db)
         .arg("-c")
         .arg(config(
-            dir.path(),
+            dir,
             "job",
             &format!(
                 "mode: job\nworkers: 1\nwarmup: 0s\nduration: 10m\nimdb: {{job_dir: {}, passes: 2}}",
@@ -227,9 +252,9 @@ fn imdb_keeps_its_data_promises_runs_its_modes_and_a_query_suite() {
     assert_eq!(metric("queries with rows"), 3.0);
     // without the folder, the suite mode says what to set
     let err = fails(
-        pg.stormbench(&db)
+        pg.stormbench(db)
             .arg("-c")
-            .arg(config(dir.path(), "nojob", "mode: job")),
+            .arg(config(dir, "nojob", "mode: job")),
         2,
     );
     assert!(

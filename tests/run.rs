@@ -95,6 +95,43 @@ fn mixed_run_writes_valid_reports() {
     let r = read_json(&json);
     validate_report_schema(&r);
     assert_eq!(r["schema_version"], 3);
+    the_summary_is_consistent(&r);
+    let s = &r["summary"];
+    // per kind: all three ran; counts add up to the total
+    let kinds = r["transactions"].as_array().unwrap();
+    let names: Vec<_> = kinds.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["read", "update", "insert"]);
+    let sum: u64 = kinds.iter().map(|k| u(&k["transactions"])).sum();
+    assert_eq!(sum, u(&s["transactions"]));
+    assert!(kinds
+        .iter()
+        .all(|k| u(&k["transactions"]) > 0 && k["p99_ms"].is_number()));
+    // the writes reached the server
+    let inserts = pg.psql(&db, "SELECT count(*) FROM simple_history");
+    assert!(inserts.parse::<u64>().unwrap() >= u(&kinds[2]["transactions"]));
+    // serialized histograms decode and hold every successful transaction of the kind
+    for k in kinds {
+        let name = k["name"].as_str().unwrap();
+        let h = stormbench::report::decode_histogram(
+            r["histograms"]["latency"][name].as_str().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(h.len(), u(&k["transactions"]), "{name}");
+    }
+    // config embedded, server facts present
+    assert_eq!(r["config"]["workers"], 6);
+    assert_eq!(r["config"]["seed"], 7);
+    assert!(r["server"]["version"]
+        .as_str()
+        .unwrap()
+        .starts_with(|c: char| c.is_ascii_digit()));
+    assert!(r["server"]["settings"]["max_connections"].is_string());
+    the_series_and_its_csv_add_up_to_the_total(&r, &csv);
+}
+
+/// The summary of the mixed run: completed, few sockets, no failure, warm-up excluded,
+/// percentiles in order, the server's count of transactions near the client's, pool waits.
+fn the_summary_is_consistent(r: &Value) {
     assert_eq!(r["status"], "completed");
     // stormbench's own sockets: at least its 3 pooled connections (and the set-up and
     // server-statistics connections, and the runtime's own), not one per worker or more
@@ -126,42 +163,18 @@ fn mixed_run_writes_valid_reports() {
     );
     // workers > connections: pool waits were measured
     assert!(u(&s["pool_wait"]["count"]) > 0);
-    // per kind: all three ran; counts add up to the total
-    let kinds = r["transactions"].as_array().unwrap();
-    let names: Vec<_> = kinds.iter().map(|k| k["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["read", "update", "insert"]);
-    let sum: u64 = kinds.iter().map(|k| u(&k["transactions"])).sum();
-    assert_eq!(sum, u(&s["transactions"]));
-    assert!(kinds
-        .iter()
-        .all(|k| u(&k["transactions"]) > 0 && k["p99_ms"].is_number()));
-    // the writes reached the server
-    let inserts = pg.psql(&db, "SELECT count(*) FROM simple_history");
-    assert!(inserts.parse::<u64>().unwrap() >= u(&kinds[2]["transactions"]));
-    // serialized histograms decode and hold every successful transaction of the kind
-    for k in kinds {
-        let name = k["name"].as_str().unwrap();
-        let h = stormbench::report::decode_histogram(
-            r["histograms"]["latency"][name].as_str().unwrap(),
-        )
-        .unwrap();
-        assert_eq!(h.len(), u(&k["transactions"]), "{name}");
-    }
-    // config embedded, server facts present
-    assert_eq!(r["config"]["workers"], 6);
-    assert_eq!(r["config"]["seed"], 7);
-    assert!(r["server"]["version"]
-        .as_str()
-        .unwrap()
-        .starts_with(|c: char| c.is_ascii_digit()));
-    assert!(r["server"]["settings"]["max_connections"].is_string());
-    // time series: about one point per second, summing to the total
+}
+
+/// The time series has about one point per second, summing to the total, and the CSV
+/// mirrors it.
+fn the_series_and_its_csv_add_up_to_the_total(r: &Value, csv: &std::path::Path) {
+    let s = &r["summary"];
     let series = r["time_series"].as_array().unwrap();
     assert!((3..=4).contains(&series.len()), "{} points", series.len());
     let series_sum: u64 = series.iter().map(|p| u(&p["transactions"])).sum();
     assert!(series_sum <= u(&s["transactions"]) && series_sum * 10 >= u(&s["transactions"]) * 9);
     // CSV mirrors the series
-    let csv_text = std::fs::read_to_string(&csv).unwrap();
+    let csv_text = std::fs::read_to_string(csv).unwrap();
     let mut lines = csv_text.lines();
     assert!(lines
         .next()

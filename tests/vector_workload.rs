@@ -165,8 +165,21 @@ fn vector_search_on_postgres_16() {
 fn vector_workload_on_postgres_18() {
     let (s, dir) = search_and_recall(18);
     let d = dir.path();
+    a_sweep_of_ef_search_raises_recall(&s, d);
+    inner_product_uses_the_index(&s, d);
+    filtered_recall_is_measured(&s, d);
+    streaming_inserts_keep_their_rate_beside_searches(&s, d);
 
-    // a sweep of ef_search: recall rises (weakly) with it and is below 1 at 1
+    // COPY ingest (100 rows per transaction) and batch ingest (ten rows per INSERT, whose
+    // ids once overflowed a parameter typed int, so that every transaction failed)
+    for (mode, rows) in [("ingest_copy", 100), ("ingest_batch", 10)] {
+        ingest_adds_its_rows(&s, d, mode, rows);
+    }
+    vectors_from_a_file_are_items_then_queries(&s, d);
+}
+
+/// A sweep of ef_search: recall rises (weakly) with it and is below 1 at 1.
+fn a_sweep_of_ef_search_raises_recall(s: &Server, d: &Path) {
     let json = d.join("sweep.json");
     let cfg = config(
         d,
@@ -201,8 +214,10 @@ fn vector_workload_on_postgres_18() {
     );
     assert!(out.contains("at recall >= 0.9"), "{out}");
     assert_eq!(r["curve"].as_array().unwrap().len(), 3);
+}
 
-    // inner product: ordered ascending on <#>, so the planner uses the index
+/// Inner product: ordered ascending on <#>, so the planner uses the index.
+fn inner_product_uses_the_index(s: &Server, d: &Path) {
     let json = d.join("inner.json");
     let cfg = config(
         d,
@@ -217,8 +232,10 @@ fn vector_workload_on_postgres_18() {
     assert!(plan.contains("vec_items_embedding"), "{plan}");
     let recall = figure(&read_json(&json), "recall").unwrap();
     assert!(recall > 0.5, "inner-product recall {recall}");
+}
 
-    // filtered search at 1% selectivity: its recall is measured and reported
+/// Filtered search at 1% selectivity: its recall is measured and reported.
+fn filtered_recall_is_measured(s: &Server, d: &Path) {
     let json = d.join("filtered.json");
     let cfg = config(
         d,
@@ -235,8 +252,10 @@ fn vector_workload_on_postgres_18() {
     assert!((0.0..=1.0).contains(&fr), "{fr}");
     let sel = figure(&r, "filtered_selectivity").unwrap();
     assert!((0.005..0.02).contains(&sel), "selectivity {sel}");
+}
 
-    // streaming: inserts at their rate (within 5%) while searches run; recall over time
+/// Streaming: inserts at their rate (within 5%) while searches run; recall over time.
+fn streaming_inserts_keep_their_rate_beside_searches(s: &Server, d: &Path) {
     let json = d.join("streaming.json");
     let cfg = config(
         d,
@@ -272,14 +291,10 @@ fn vector_workload_on_postgres_18() {
     let rows: u64 = s.psql("SELECT count(*) FROM vec_items").parse().unwrap();
     assert!(rows >= 4000 + 550, "{rows} rows");
     assert_eq!(s.psql("SELECT changed FROM vec_state"), "t");
+}
 
-    // COPY ingest (100 rows per transaction) and batch ingest (ten rows per INSERT, whose
-    // ids once overflowed a parameter typed int, so that every transaction failed)
-    for (mode, rows) in [("ingest_copy", 100), ("ingest_batch", 10)] {
-        ingest_adds_its_rows(&s, d, mode, rows);
-    }
-
-    // vectors from a file: the items first, then the held-out queries
+/// Vectors from a file: the items first, then the held-out queries.
+fn vectors_from_a_file_are_items_then_queries(s: &Server, d: &Path) {
     let npy = d.join("v.npy");
     write_npy(&npy, 1050, 16);
     let json = d.join("file.json");
