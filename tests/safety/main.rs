@@ -2,6 +2,7 @@
 //! set-up, rebuild and clean-up touch only what stormbench created, one set-up runs at a
 //! time, and check-workload leaves nothing behind.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::io::Write as _;
