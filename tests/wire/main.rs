@@ -1,6 +1,7 @@
 //! The wire driver against the real test cluster: authentication (trust, SCRAM), statements
 //! and their errors, abandoned exchanges, and runs on it (and on tokio-postgres) end to end.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
