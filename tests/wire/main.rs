@@ -1,17 +1,19 @@
 //! The wire driver against the real test cluster: authentication (trust, SCRAM), statements
-//! and their errors, abandoned exchanges, and runs on it (and on tokio-postgres) end to end.
+//! and their errors, abandoned exchanges, and runs on it (and on tokio-postgres) end to end;
+//! TLS is in [`tls`].
 
+#[path = "../common/mod.rs"]
 mod common;
 
-use std::path::{Path, PathBuf};
+mod tls;
+
 use std::time::Duration;
 
 use common::*;
 use stormbench::config::SslMode;
 use stormbench::core::ErrorClass;
 use stormbench::db::classify_wire;
-use stormbench::db::embedded::{EmbeddedCluster, EmbeddedOptions};
-use stormbench::db::wire::{Numeric, Rows, TxStatus, WireConfig, WireConn};
+use stormbench::db::wire::{Executed, Numeric, Rows, TxStatus, WireConfig, WireConn, WireStmt};
 use stormbench::types::Isolation;
 
 const PW_ROLE: &str = "stormbench_pw";
@@ -155,211 +157,6 @@ fn scram_password_is_checked_and_never_echoed() {
             .unwrap_err();
         assert_eq!(e.code().unwrap().code(), "3D000", "{e}");
     });
-}
-
-const TLS_ROLE: &str = "stormbench_tls";
-const TLS_PW: &str = "stormbench-tls-pw";
-
-/// The test cluster's CA certificate.
-fn rootcert() -> PathBuf {
-    pg().sslrootcert.expect(
-        "STORMBENCH_TEST_PGSSLROOTCERT is not set: the test cluster has no TLS; run \
-         scripts/pg-test-cluster.sh start (it adds TLS) and eval its env again",
-    )
-}
-
-/// The TLS-only role on `host` with `mode` and root certificates `ca`.
-fn tls_config(host: &str, mode: SslMode, ca: Option<PathBuf>) -> WireConfig {
-    let mut c = tokio_postgres::Config::new();
-    c.host(host)
-        .port(pg().port.parse().unwrap())
-        .user(TLS_ROLE)
-        .password(TLS_PW)
-        .dbname("stormbench_test")
-        .connect_timeout(Duration::from_secs(5));
-    WireConfig::new(&c, mode).with_sslrootcert(ca)
-}
-
-/// Whether this connection is encrypted, as the server sees it.
-async fn encrypted(c: &mut WireConn) -> bool {
-    let st = c
-        .prepare("SELECT 1 FROM pg_stat_ssl WHERE pid = pg_backend_pid() AND ssl")
-        .await
-        .unwrap();
-    c.execute(&st, &[]).await.unwrap().rows == 1
-}
-
-/// A certificate authority the test cluster never heard of, in `dir`.
-fn other_ca(dir: &Path) -> PathBuf {
-    let crt = dir.join("other-ca.crt");
-    let o = std::process::Command::new("openssl")
-        .args([
-            "req", "-x509", "-new", "-nodes", "-newkey", "rsa:2048", "-days", "1",
-        ])
-        .args(["-subj", "/CN=another CA", "-keyout"])
-        .arg(dir.join("other-ca.key"))
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl runs (scripts/test.sh installs it)");
-    assert!(o.status.success(), "{:?}", text(&o));
-    crt
-}
-
-#[test]
-fn require_and_verification_encrypt_with_scram_over_tls() {
-    rt().block_on(async {
-        // the role is accepted over TLS only (hostssl), with SCRAM (channel-bound when
-        // the server offers SCRAM-SHA-256-PLUS)
-        for (mode, ca) in [
-            (SslMode::Require, None),
-            (SslMode::Prefer, None),
-            (SslMode::VerifyCa, Some(rootcert())),
-            (SslMode::VerifyFull, Some(rootcert())),
-        ] {
-            for host in ["127.0.0.1", "localhost"] {
-                let mut c = WireConn::connect(&tls_config(host, mode, ca.clone()))
-                    .await
-                    .unwrap_or_else(|e| panic!("{mode:?} to {host}: {e}"));
-                assert!(encrypted(&mut c).await, "{mode:?} to {host}");
-                let st = c.prepare("SELECT $1::int8").await.unwrap();
-                assert_eq!(c.execute(&st, &[&7i64]).await.unwrap().rows, 1);
-                c.close().await;
-            }
-        }
-        // disable never asks for TLS, so the TLS-only role is turned away
-        let e = WireConn::connect(&tls_config("127.0.0.1", SslMode::Disable, None))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code().unwrap().code(), "28000", "{e}");
-    });
-}
-
-#[test]
-fn verification_failures_are_one_line_errors_naming_the_fix() {
-    let dir = tempdir();
-    let wrong = other_ca(dir.path());
-    rt().block_on(async {
-        for mode in [SslMode::VerifyCa, SslMode::VerifyFull] {
-            let e = WireConn::connect(&tls_config("127.0.0.1", mode, Some(wrong.clone())))
-                .await
-                .unwrap_err();
-            let m = e.to_string();
-            assert!(e.is_tls(), "{m}");
-            assert!(m.contains("TLS handshake with 127.0.0.1 failed"), "{m}");
-            assert!(m.contains("database.sslrootcert"), "{m}");
-            assert!(!m.contains('\n') && !m.contains(TLS_PW), "{m}");
-        }
-        // a root certificate file that is not there
-        let missing = dir.path().join("missing.crt");
-        let e = WireConn::connect(&tls_config(
-            "127.0.0.1",
-            SslMode::VerifyFull,
-            Some(missing.clone()),
-        ))
-        .await
-        .unwrap_err();
-        assert!(
-            e.to_string().starts_with(&format!(
-                "cannot read database.sslrootcert {}",
-                missing.display()
-            )),
-            "{e}"
-        );
-        // a host name the certificate does not name (127.0.0.1 and localhost only):
-        // verify-full refuses, verify-ca does not look at names
-        if let Some(alias) = loopback_alias() {
-            let e = WireConn::connect(&tls_config(&alias, SslMode::VerifyFull, Some(rootcert())))
-                .await
-                .unwrap_err();
-            assert!(e.is_tls(), "{e}");
-            assert!(e.to_string().contains("names the host"), "{e}");
-            let mut c = WireConn::connect(&tls_config(&alias, SslMode::VerifyCa, Some(rootcert())))
-                .await
-                .expect("verify-ca ignores the host name");
-            assert!(encrypted(&mut c).await);
-        } else {
-            eprintln!("no other name for 127.0.0.1 in /etc/hosts: host name check not tested");
-        }
-    });
-}
-
-/// A name other than localhost that /etc/hosts gives 127.0.0.1.
-fn loopback_alias() -> Option<String> {
-    let hosts = std::fs::read_to_string("/etc/hosts").ok()?;
-    hosts
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split('#').next()?.split_whitespace();
-            (f.next()? == "127.0.0.1").then(|| f.map(str::to_string).collect::<Vec<_>>())
-        })
-        .flatten()
-        .find(|n| n != "localhost" && !n.starts_with("localhost."))
-}
-
-#[test]
-fn prefer_goes_on_in_the_clear_when_the_server_has_no_tls() {
-    // an embedded cluster has no TLS
-    let cluster = EmbeddedCluster::start(&EmbeddedOptions {
-        bindir: Some(pg().bindir),
-        ..Default::default()
-    })
-    .expect("embedded cluster starts");
-    let mut c = tokio_postgres::Config::new();
-    c.host(cluster.host())
-        .port(cluster.port())
-        .user(cluster.user())
-        .dbname(cluster.dbname())
-        .connect_timeout(Duration::from_secs(5));
-    rt().block_on(async {
-        let mut conn = WireConn::connect(&WireConfig::new(&c, SslMode::Prefer))
-            .await
-            .expect("prefer without TLS on the server");
-        assert!(!encrypted(&mut conn).await);
-        for mode in [SslMode::Require, SslMode::VerifyFull] {
-            let e = WireConn::connect(&WireConfig::new(&c, mode))
-                .await
-                .unwrap_err();
-            assert!(e.is_tls(), "{e}");
-            assert!(
-                e.to_string()
-                    .contains("the server does not accept TLS connections"),
-                "{e}"
-            );
-            assert!(
-                e.to_string().contains("set database.sslmode: prefer"),
-                "{e}"
-            );
-        }
-        WireConn::connect(&WireConfig::new(&c, SslMode::Disable))
-            .await
-            .expect("disable");
-    });
-    // through the binary, on either driver: one line naming both fixes, no second hint
-    let url = format!(
-        "postgresql://{}@{}:{}/{}?sslmode=require",
-        cluster.user(),
-        cluster.host(),
-        cluster.port(),
-        cluster.dbname()
-    );
-    for driver in DRIVERS {
-        let o = stormbench()
-            .args(["--url", &url, "-w", "noop", "-d", "1s", "--driver", driver])
-            .output()
-            .expect("stormbench runs");
-        let err = assert_clean_failure(&o, 1);
-        assert!(err.contains("turn ssl on in the server"), "{driver}: {err}");
-        assert_eq!(
-            err.matches("database.sslmode: prefer").count(),
-            1,
-            "{driver}: {err}"
-        );
-        assert!(
-            !err.contains("check the database section"),
-            "{driver}: {err}"
-        );
-    }
 }
 
 #[test]
@@ -529,91 +326,6 @@ fn driver_mistakes_are_one_line_errors() {
 }
 
 #[test]
-fn runs_on_the_wire_driver_over_tls() {
-    let pg = pg();
-    let db = pg.fresh_db("wire_tls");
-    setup_simple(&db);
-    pg.psql(
-        &db,
-        &format!(
-            "GRANT ALL ON ALL TABLES IN SCHEMA public TO {TLS_ROLE}; \
-             GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {TLS_ROLE}"
-        ),
-    );
-    let dir = tempdir();
-    for (mode, extra) in [
-        ("require", String::new()),
-        (
-            "verify-full",
-            format!(", sslrootcert: '{}'", rootcert().display()),
-        ),
-    ] {
-        let cfg = dir.path().join(format!("{mode}.yaml"));
-        std::fs::write(
-            &cfg,
-            format!(
-                "database: {{ host: {}, port: {}, username: {TLS_ROLE}, password: {TLS_PW}, dbname: {db}, sslmode: {mode}{extra} }}\nworkload: simple_read\nscale: 1\nduration: 2s\nworkers: 2\nconnections: 2\ndriver: wire\n",
-                pg.host, pg.port
-            ),
-        )
-        .unwrap();
-        let json = dir.path().join(format!("{mode}.json"));
-        let o = ok(stormbench()
-            .args(["--config"])
-            .arg(&cfg)
-            .args(["--no-summary", "--json"])
-            .arg(&json));
-        let (out, err) = text(&o);
-        assert!(!out.contains(TLS_PW) && !err.contains(TLS_PW));
-        let r = read_json(&json);
-        assert_eq!(r["connections"]["driver"], "wire");
-        assert_eq!(r["summary"]["failed"], 0, "{}", r["errors"]);
-        assert!(r["summary"]["transactions"].as_u64().unwrap() > 100);
-    }
-}
-
-/// libpq's rule, kept on both drivers: `require` with a root certificate verifies the
-/// chain, so a certificate from another authority is refused (as libpq refuses it) and the
-/// message says how to encrypt without verifying.
-#[test]
-fn require_with_a_root_certificate_verifies_the_chain() {
-    let pg = pg();
-    let dir = tempdir();
-    let wrong = other_ca(dir.path());
-    // the TLS-only role at `host` with `mode` and root certificate `ca`, on `driver`
-    let run = |host: &str, mode: &str, ca: &Path, driver: &str| {
-        let url = format!(
-            "postgresql://{TLS_ROLE}@{host}:{}/stormbench_test?sslmode={mode}&sslrootcert={}",
-            pg.port,
-            ca.display()
-        );
-        stormbench()
-            .args(["--url", &url, "-w", "noop", "-d", "1s", "--no-summary"])
-            .args(["--driver", driver])
-            .env("PGPASSWORD", TLS_PW)
-            .output()
-            .expect("stormbench runs")
-    };
-    for driver in ["wire", "tokio-postgres"] {
-        let ok = run(&pg.host, "require", &rootcert(), driver);
-        assert!(ok.status.success(), "{driver}: {:?}", text(&ok));
-        let err = assert_clean_failure(&run(&pg.host, "require", &wrong, driver), 1);
-        assert!(err.contains("sslrootcert"), "{driver}: {err}");
-        assert!(!err.contains(TLS_PW), "{driver}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{driver}: {err}");
-        assert!(err.contains("give no root certificate"), "{driver}: {err}");
-        // verify-full by a name the certificate does not carry says so
-        if let Some(alias) = loopback_alias() {
-            let err = assert_clean_failure(&run(&alias, "verify-full", &rootcert(), driver), 1);
-            assert!(
-                err.contains("does not name database.host"),
-                "{driver}: {err}"
-            );
-        }
-    }
-}
-
-#[test]
 fn rows_decode_every_type_the_workloads_read() {
     use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
     let pg = pg();
@@ -760,57 +472,73 @@ fn pipelines_simple_queries_and_savepoints() {
         c.query_into(&count, &[], &mut rows).await.unwrap();
         assert_eq!(rows.get::<i64>(0, 0).unwrap(), 4);
 
-        // inside a transaction block the failure fails the block; ROLLBACK recovers
-        c.begin(Some(Isolation::RepeatableRead), false)
-            .await
-            .unwrap();
-        assert_eq!(c.tx_status(), TxStatus::InTransaction);
-        c.execute(&ins, &[&7i64, &"g"]).await.unwrap();
-        let e = c
-            .execute_many(
-                &[(&ins, &[&2i64, &"dup"]), (&ins, &[&8i64, &"h"])],
-                &mut out,
-            )
-            .await
-            .unwrap_err();
-        assert_eq!(e.code().unwrap().code(), "23505");
-        assert_eq!(c.tx_status(), TxStatus::Failed);
-        let e = c.execute(&count, &[]).await.unwrap_err();
-        assert_eq!(e.code().unwrap().code(), "25P02", "{e}");
-        c.rollback().await.unwrap();
-        assert_eq!(c.tx_status(), TxStatus::Idle);
-        c.query_into(&count, &[], &mut rows).await.unwrap();
-        assert_eq!(rows.get::<i64>(0, 0).unwrap(), 4);
-
-        // savepoints: a failure after one is undone back to it, the rest commits
-        c.begin(None, false).await.unwrap();
-        c.execute(&ins, &[&10i64, &"j"]).await.unwrap();
-        c.savepoint("before_dup").await.unwrap();
-        c.execute(&ins, &[&1i64, &"dup"]).await.unwrap_err();
-        assert_eq!(c.tx_status(), TxStatus::Failed);
-        c.rollback_to("before_dup").await.unwrap();
-        assert_eq!(c.tx_status(), TxStatus::InTransaction);
-        c.execute(&ins, &[&11i64, &"k"]).await.unwrap();
-        c.release("before_dup").await.unwrap();
-        c.commit().await.unwrap();
-        assert_eq!(c.tx_status(), TxStatus::Idle);
-        c.query_into(&count, &[], &mut rows).await.unwrap();
-        assert_eq!(rows.get::<i64>(0, 0).unwrap(), 6);
-
-        // a read-only block refuses writes; a bad savepoint name is refused unsent
-        c.begin(Some(Isolation::Serializable), true).await.unwrap();
-        // (temporary tables stay writable there, so a permanent one is tried)
-        let e = c
-            .simple_query("CREATE TABLE wire_ro_refused (a int)")
-            .await
-            .unwrap_err();
-        assert_eq!(e.code().unwrap().code(), "25006", "{e}");
-        c.rollback().await.unwrap();
-        let e = c.savepoint("x; DROP TABLE p").await.unwrap_err();
-        assert!(e.to_string().contains("savepoint name"), "{e}");
-        assert!(!c.is_broken());
-        assert_eq!(c.simple_query("SELECT 1").await.unwrap()[0].rows, 1);
+        blocks_fail_whole_or_back_to_a_savepoint(&mut c, &ins, &count, &mut rows, &mut out).await;
+        read_only_blocks_and_bad_savepoint_names_are_refused(&mut c).await;
     });
+}
+
+/// On temporary table `p` (ids 1 to 4, `ins` inserting into it, `count` counting it): a
+/// failure inside a transaction block fails the block and ROLLBACK recovers; a failure
+/// after a savepoint is undone back to it and the rest commits (ids 10 and 11).
+async fn blocks_fail_whole_or_back_to_a_savepoint(
+    c: &mut WireConn,
+    ins: &WireStmt,
+    count: &WireStmt,
+    rows: &mut Rows,
+    out: &mut Vec<Executed>,
+) {
+    // inside a transaction block the failure fails the block; ROLLBACK recovers
+    c.begin(Some(Isolation::RepeatableRead), false)
+        .await
+        .unwrap();
+    assert_eq!(c.tx_status(), TxStatus::InTransaction);
+    c.execute(ins, &[&7i64, &"g"]).await.unwrap();
+    let e = c
+        .execute_many(&[(ins, &[&2i64, &"dup"]), (ins, &[&8i64, &"h"])], out)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().unwrap().code(), "23505");
+    assert_eq!(c.tx_status(), TxStatus::Failed);
+    let e = c.execute(count, &[]).await.unwrap_err();
+    assert_eq!(e.code().unwrap().code(), "25P02", "{e}");
+    c.rollback().await.unwrap();
+    assert_eq!(c.tx_status(), TxStatus::Idle);
+    c.query_into(count, &[], rows).await.unwrap();
+    assert_eq!(rows.get::<i64>(0, 0).unwrap(), 4);
+
+    // savepoints: a failure after one is undone back to it, the rest commits
+    c.begin(None, false).await.unwrap();
+    c.execute(ins, &[&10i64, &"j"]).await.unwrap();
+    c.savepoint("before_dup").await.unwrap();
+    c.execute(ins, &[&1i64, &"dup"]).await.unwrap_err();
+    assert_eq!(c.tx_status(), TxStatus::Failed);
+    c.rollback_to("before_dup").await.unwrap();
+    assert_eq!(c.tx_status(), TxStatus::InTransaction);
+    c.execute(ins, &[&11i64, &"k"]).await.unwrap();
+    c.release("before_dup").await.unwrap();
+    c.commit().await.unwrap();
+    assert_eq!(c.tx_status(), TxStatus::Idle);
+    c.query_into(count, &[], rows).await.unwrap();
+    assert_eq!(rows.get::<i64>(0, 0).unwrap(), 6);
+}
+
+/// A read-only block refuses a write (on a permanent table) and rolls back; a savepoint
+/// name that is not an identifier is refused before anything is sent, the connection
+/// still usable.
+async fn read_only_blocks_and_bad_savepoint_names_are_refused(c: &mut WireConn) {
+    // a read-only block refuses writes; a bad savepoint name is refused unsent
+    c.begin(Some(Isolation::Serializable), true).await.unwrap();
+    // (temporary tables stay writable there, so a permanent one is tried)
+    let e = c
+        .simple_query("CREATE TABLE wire_ro_refused (a int)")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code().unwrap().code(), "25006", "{e}");
+    c.rollback().await.unwrap();
+    let e = c.savepoint("x; DROP TABLE p").await.unwrap_err();
+    assert!(e.to_string().contains("savepoint name"), "{e}");
+    assert!(!c.is_broken());
+    assert_eq!(c.simple_query("SELECT 1").await.unwrap()[0].rows, 1);
 }
 
 /// A peer that completes the start-up as a trust server would, then answers the first
