@@ -55,7 +55,7 @@ pub(crate) struct DbCounters {
 pub(crate) struct CheckpointCounters {
     /// Scheduled checkpoints.
     pub(crate) checkpoints_timed: i64,
-    /// Requested checkpoints.
+    /// Checkpoints asked for (`CHECKPOINT`, `max_wal_size` reached) rather than timed.
     pub(crate) checkpoints_requested: i64,
     /// Buffers written by checkpoints.
     pub(crate) buffers_checkpoint: i64,

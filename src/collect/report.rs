@@ -80,7 +80,7 @@ pub(crate) struct RunDeltas {
     pub(crate) conflicts: i64,
     /// Scheduled checkpoints (`null` when not readable).
     pub(crate) checkpoints_timed: Option<i64>,
-    /// Requested checkpoints.
+    /// Checkpoints asked for rather than timed (`null` when not readable).
     pub(crate) checkpoints_requested: Option<i64>,
     /// Buffers written by checkpoints.
     pub(crate) buffers_checkpoint: Option<i64>,

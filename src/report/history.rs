@@ -32,7 +32,8 @@ pub(crate) struct Trend {
     pub(crate) slo_judged: usize,
 }
 
-/// The history report.
+/// `stormbench history`'s report: the kept runs and, per workload, mode, scale and kind,
+/// their trend; written as console text, JSON, CSV or HTML.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct HistoryReport {
     /// `stormbench x.y.z`.

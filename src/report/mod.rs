@@ -217,7 +217,7 @@ pub(crate) struct PacingReport {
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub(crate) struct WorkloadReport {
     pub(crate) name: String,
-    /// Mode.
+    /// The workload's mode as run (e.g. `read`, `mixed`).
     pub(crate) mode: String,
     pub(crate) scale: u64,
     /// Transaction kinds.

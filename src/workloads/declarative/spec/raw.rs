@@ -206,7 +206,7 @@ pub(crate) struct RawRollbackIf {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RawCopy {
-    /// The table.
+    /// The table the generated rows are copied into.
     pub(crate) table: String,
     /// Rows per transaction.
     pub(crate) rows: u64,
