@@ -122,19 +122,17 @@ pub(crate) async fn measure(
 
 /// What the workload does on the server before its workers start: reads the plans it
 /// compares with after the run, and sets where the workers start (e.g. key sequences past
-/// the rows earlier runs inserted). Either ends at an interrupt.
+/// the rows earlier runs inserted). Either ends at an interrupt, or does not start after one.
 async fn before_run(target: &Target, workload: &dyn Workload, interrupt: &CancellationToken) {
-    if workload.inspects() && !interrupt.is_cancelled() {
-        tokio::select! {
-            _ = inspect(target, workload, true) => {}
-            _ = interrupt.cancelled() => {}
-        }
+    if workload.inspects() {
+        interrupt
+            .run_until_cancelled(inspect(target, workload, true))
+            .await;
     }
-    if workload.prepares_run() && !interrupt.is_cancelled() {
-        tokio::select! {
-            _ = prepare_run(target, workload) => {}
-            _ = interrupt.cancelled() => {}
-        }
+    if workload.prepares_run() {
+        interrupt
+            .run_until_cancelled(prepare_run(target, workload))
+            .await;
     }
 }
 
