@@ -29,14 +29,21 @@ fn rust_files(dir: &str) -> Vec<PathBuf> {
     out
 }
 
-fn all_sources() -> Vec<(PathBuf, String)> {
-    let files: Vec<_> = ["src", "tests", "examples"]
-        .iter()
-        .flat_map(|d| rust_files(d))
+/// Every `.rs` file under `dir` with its text, each read once.
+fn sources_under(dir: &str) -> Vec<(PathBuf, String)> {
+    rust_files(dir)
+        .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).unwrap();
             (p, text)
         })
+        .collect()
+}
+
+fn all_sources() -> Vec<(PathBuf, String)> {
+    let files: Vec<_> = ["src", "tests", "examples"]
+        .iter()
+        .flat_map(|d| sources_under(d))
         .collect();
     assert!(
         files.len() > 100,
@@ -293,14 +300,13 @@ fn crate_paths(text: &str) -> Vec<String> {
     out
 }
 
-/// Files under `src/<dir>` whose `crate::` paths break `allowed`, as "file: path".
-fn breaches(dir: &str, allowed: impl Fn(&str) -> bool) -> Vec<String> {
+/// The `crate::` paths of `sources` that break `allowed`, as "file: path".
+fn breaches(sources: &[(PathBuf, String)], allowed: impl Fn(&str) -> bool) -> Vec<String> {
     let mut out = Vec::new();
-    for p in rust_files(&format!("src/{dir}")) {
-        let text = std::fs::read_to_string(&p).unwrap();
-        for path in crate_paths(&text) {
+    for (p, text) in sources {
+        for path in crate_paths(text) {
             if !allowed(&path) {
-                out.push(format!("{}: crate::{path}", shown(&p)));
+                out.push(format!("{}: crate::{path}", shown(p)));
             }
         }
     }
@@ -309,23 +315,21 @@ fn breaches(dir: &str, allowed: impl Fn(&str) -> bool) -> Vec<String> {
 
 #[test]
 fn the_wire_driver_imports_only_the_low_modules() {
-    let bad = breaches("db/wire", |p| {
-        p.starts_with("types") || p.starts_with("rows")
-    });
+    let wire = sources_under("src/db/wire");
+    let bad = breaches(&wire, |p| p.starts_with("types") || p.starts_with("rows"));
     assert!(bad.is_empty(), "db/wire reaches above itself: {bad:#?}");
-    for p in rust_files("src/db/wire") {
-        let text = std::fs::read_to_string(&p).unwrap();
+    for (p, text) in &wire {
         assert!(
             !text.contains("super::super::"),
             "{} reaches out of db/wire through super",
-            shown(&p)
+            shown(p)
         );
     }
 }
 
 #[test]
 fn the_workload_api_imports_no_driver_config_or_engine() {
-    let bad = breaches("core", |p| {
+    let bad = breaches(&sources_under("src/core"), |p| {
         p.starts_with("core") || p.starts_with("rows") || p.starts_with("types")
     });
     assert!(bad.is_empty(), "core reaches above itself: {bad:#?}");
@@ -342,12 +346,11 @@ fn the_low_modules_import_nothing_from_the_crate() {
 #[test]
 fn only_the_command_layer_reaches_the_commands_and_the_run_pipeline() {
     let mut bad = Vec::new();
-    for p in rust_files("src") {
+    for (p, text) in sources_under("src") {
         let rel = shown(&p);
         let commands = rel.starts_with("src/commands/")
             || ["src/main.rs", "src/lib.rs", "src/cli.rs"].contains(&rel.as_str());
         let pipeline = commands || rel.starts_with("src/pipeline/");
-        let text = std::fs::read_to_string(&p).unwrap();
         for path in crate_paths(&text) {
             if (path.starts_with("commands") && !commands)
                 || (path.starts_with("pipeline") && !pipeline)
