@@ -8,17 +8,20 @@ use std::path::{Path, PathBuf};
 const MAX_FILE_LINES: usize = 800;
 const MAX_FN_LINES: usize = 100;
 
-/// Every `.rs` file under the crate's `dir` (src, tests, examples), sorted.
+/// Every `.rs` file under the crate's `dir` (src, tests, examples), sorted. Symbolic links
+/// are not followed (a link back up the tree would walk forever); the crate has none.
 fn rust_files(dir: &str) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
         for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
+            let (p, Ok(kind)) = (e.path(), e.file_type()) else {
+                continue;
+            };
+            if kind.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
+            } else if kind.is_file() && p.extension().is_some_and(|x| x == "rs") {
                 out.push(p);
             }
         }
